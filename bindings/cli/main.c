@@ -1,0 +1,773 @@
+/*
+** main.c -- the tally executable: runs scripts with the tally module loaded,
+** and a REPL where tables print themselves. Command line and REPL follow
+** lua(1).
+*/
+#define _POSIX_C_SOURCE 200809L
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lauxlib.h"
+#include "lua.h"
+#include "lualib.h"
+
+#include "tally.h"
+#include "tally_lua.h"
+
+#ifdef TALLY_HAVE_LIBEDIT
+#include <editline/readline.h>
+#endif
+
+#define PROMPT "> "
+#define PROMPT2 ">> "
+#define MAXINPUT 512            /* a line of the fgets fallback */
+#define HISTORY_FILE ".tally_history"
+#define HISTORY_MAX 1000
+
+#define EXIT_ERROR 1
+#define EXIT_USAGE 2
+
+static lua_State *globalL = NULL;
+static const char *progname = "tally";
+
+/* ---------------------------------------------------------------------------
+** Interrupts: the handler only sets a hook; the hook raises the error at
+** the next safe point of the running Lua code.
+*/
+
+static void lstop(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted!");
+}
+
+static void set_sigint(void (*handler)(int)) {
+  struct sigaction sa;
+  sa.sa_handler = handler;
+  sa.sa_flags = 0;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+}
+
+static void laction(int sig) {
+  int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
+  (void)sig;
+  set_sigint(SIG_DFL);                           /* a second Ctrl-C kills */
+  lua_sethook(globalL, lstop, flag, 1);
+}
+
+/* ---------------------------------------------------------------------------
+** Messages
+*/
+
+static void print_usage(const char *badoption) {
+  if (badoption[1] == 'e' || badoption[1] == 'l')
+    fprintf(stderr, "%s: '%s' needs an argument\n", progname, badoption);
+  else
+    fprintf(stderr, "%s: unrecognized option '%s'\n", progname, badoption);
+  fprintf(stderr, "usage: %s [options] [script [args]]\n"
+                  "Try '%s --help' for more information.\n", progname, progname);
+}
+
+static void print_help(void) {
+  printf("usage: %s [options] [script [args]]\n"
+         "Run Lua scripts with the tally module loaded, or an interactive session.\n"
+         "\n"
+         "Available options are:\n"
+         "  -e stat   execute string 'stat'\n"
+         "  -i        enter interactive mode after executing 'script'\n"
+         "  -l mod    require library 'mod' into global 'mod' (-l g=mod: into 'g')\n"
+         "  -v        show version information (also --version)\n"
+         "  -E        ignore the TALLY_INIT environment variable\n"
+         "  -W        turn warnings on\n"
+         "  -h        show this help (also --help)\n"
+         "  --        stop handling options\n"
+         "  -         execute stdin and stop handling options\n"
+         "\n"
+         "A script named *.csv is loaded as the table 't' before the session starts.\n"
+         "With no arguments, tally starts a session when stdin is a terminal and\n"
+         "runs stdin otherwise.\n", progname);
+}
+
+static void print_version(void) {
+  printf("tally %s (%s)\n", TALLY_VERSION, LUA_RELEASE);
+  fflush(stdout);
+}
+
+static void l_message(const char *pname, const char *msg) {
+  if (pname)
+    fprintf(stderr, "%s: ", pname);
+  fprintf(stderr, "%s\n", msg);
+  fflush(stderr);
+}
+
+/* Prints the error object on the top of the stack, if status is an error. */
+static int report(lua_State *L, int status) {
+  if (status != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    if (msg == NULL)
+      msg = "(error object is not a string)";
+    l_message(progname, msg);
+    lua_pop(L, 1);
+  }
+  return status;
+}
+
+/* Message handler: adds a traceback; other error objects go through their
+** __tostring when they have one. */
+static int msghandler(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+      return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+/* Calls the function below its narg arguments with the message handler
+** and Ctrl-C armed. */
+static int docall(lua_State *L, int narg, int nres) {
+  int status, base = lua_gettop(L) - narg;
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  globalL = L;
+  set_sigint(laction);
+  status = lua_pcall(L, narg, nres, base);
+  set_sigint(SIG_DFL);
+  lua_remove(L, base);
+  return status;
+}
+
+static int dochunk(lua_State *L, int status) {
+  if (status == LUA_OK)
+    status = docall(L, 0, 0);
+  return report(L, status);
+}
+
+static int dostring(lua_State *L, const char *s, const char *name) {
+  return dochunk(L, luaL_loadbuffer(L, s, strlen(s), name));
+}
+
+/* -l mod or -l g=mod: g = require(mod) */
+static int dolibrary(lua_State *L, char *spec) {
+  int status;
+  char *eq = strchr(spec, '=');
+  const char *mod = spec, *global = spec;
+  if (eq != NULL) {
+    *eq = '\0';
+    mod = eq + 1;
+  }
+  lua_getglobal(L, "require");
+  lua_pushstring(L, mod);
+  status = docall(L, 1, 1);
+  if (status == LUA_OK)
+    lua_setglobal(L, global);
+  return report(L, status);
+}
+
+/* ---------------------------------------------------------------------------
+** Arguments
+*/
+
+/* arg[0] is the script, arg[1..] its arguments, and the interpreter and its
+** options at negative indexes, as in lua(1). */
+static void createargtable(lua_State *L, char **argv, int argc, int script) {
+  int i, narg;
+  if (script == argc)
+    script = 0;                                  /* no script: arg[0] is the program */
+  narg = argc - (script + 1);
+  lua_createtable(L, narg, script + 1);
+  for (i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - script);
+  }
+  lua_setglobal(L, "arg");
+}
+
+static int pushargs(lua_State *L) {
+  int i, n;
+  if (lua_getglobal(L, "arg") != LUA_TTABLE)
+    luaL_error(L, "'arg' is not a table");
+  n = (int)luaL_len(L, -1);
+  luaL_checkstack(L, n + 3, "too many arguments to script");
+  for (i = 1; i <= n; i++)
+    lua_rawgeti(L, -i, i);
+  lua_remove(L, -i);
+  return n;
+}
+
+static int ends_with_csv(const char *s) {
+  size_t n = strlen(s);
+  return n > 4 && (strcmp(s + n - 4, ".csv") == 0 || strcmp(s + n - 4, ".CSV") == 0);
+}
+
+/* `tally data.csv`: the table as global t, its schema shown. */
+static int load_csv(lua_State *L, const char *path) {
+  static const char show[] =
+    "local t, path = ...\n"
+    "print(string.format('t = %s: %d rows x %d columns', path, #t, t:ncol()))\n"
+    "for _, c in ipairs(t:schema()) do\n"
+    "  print(string.format('  %-24s %-9s %s', c.name, c.type,\n"
+    "                      c.nulls > 0 and c.nulls .. ' nulls' or ''):match('^(.-)%s*$'))\n"
+    "end\n";
+  int status;
+  lua_getglobal(L, "tally");
+  lua_getfield(L, -1, "read_csv");
+  lua_remove(L, -2);
+  lua_pushstring(L, path);
+  status = docall(L, 1, 1);
+  if (status != LUA_OK)
+    return report(L, status);
+  lua_pushvalue(L, -1);
+  lua_setglobal(L, "t");
+  status = luaL_loadbuffer(L, show, sizeof show - 1, "=schema");
+  if (status == LUA_OK) {
+    lua_insert(L, -2);
+    lua_pushstring(L, path);
+    status = docall(L, 2, 0);
+  }
+  return report(L, status);
+}
+
+static int handle_script(lua_State *L, char **argv) {
+  int status;
+  const char *fname = argv[0];
+  if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0)
+    fname = NULL;                                /* stdin */
+  status = luaL_loadfile(L, fname);
+  if (status == LUA_OK) {
+    int n = pushargs(L);
+    status = docall(L, n, LUA_MULTRET);
+  }
+  return report(L, status);
+}
+
+#define has_error 1
+#define has_i 2
+#define has_v 4
+#define has_e 8
+#define has_E 16
+#define has_h 32
+
+/* Scans the options; *first gets the index of the script (argc when there
+** is none, or the bad option on error). */
+static int collectargs(char **argv, int *first) {
+  int args = 0, i;
+  *first = 0;
+  if (argv[0] == NULL)
+    return 0;
+  for (i = 1; argv[i] != NULL; i++) {
+    *first = i;
+    if (argv[i][0] != '-')
+      return args;
+    if (strcmp(argv[i], "--version") == 0) {
+      args |= has_v;
+      continue;
+    }
+    if (strcmp(argv[i], "--help") == 0) {
+      args |= has_h;
+      continue;
+    }
+    switch (argv[i][1]) {
+      case '-':
+        if (argv[i][2] != '\0')
+          return has_error;
+        *first = i + 1;
+        return args;
+      case '\0':
+        return args;                             /* '-': the script is stdin */
+      case 'E':
+        if (argv[i][2] != '\0')
+          return has_error;
+        args |= has_E;
+        break;
+      case 'W':
+        if (argv[i][2] != '\0')
+          return has_error;
+        break;
+      case 'i':
+        args |= has_i;                           /* and -v, as in lua(1) */
+        /* FALLTHROUGH */
+      case 'v':
+        if (argv[i][2] != '\0')
+          return has_error;
+        args |= has_v;
+        break;
+      case 'h':
+        if (argv[i][2] != '\0')
+          return has_error;
+        args |= has_h;
+        break;
+      case 'e':
+        args |= has_e;                           /* takes an argument, as -l */
+        /* FALLTHROUGH */
+      case 'l':
+        if (argv[i][2] == '\0') {
+          i++;
+          if (argv[i] == NULL || argv[i][0] == '-')
+            return has_error;
+        }
+        break;
+      default:
+        return has_error;
+    }
+  }
+  *first = i;
+  return args;
+}
+
+/* Runs -e and -l, in order; -W turns warnings on. */
+static int runargs(lua_State *L, char **argv, int n) {
+  int i;
+  for (i = 1; i < n; i++) {
+    int option = argv[i][1];
+    if (argv[i][0] != '-' || argv[i][1] == '-')
+      continue;
+    if (option == 'W') {
+      lua_warning(L, "@on", 0);
+    } else if (option == 'e' || option == 'l') {
+      int status;
+      char *extra = argv[i] + 2;
+      if (*extra == '\0')
+        extra = argv[++i];
+      status = option == 'e' ? dostring(L, extra, "=(command line)")
+                             : dolibrary(L, extra);
+      if (status != LUA_OK)
+        return 0;
+    }
+  }
+  return 1;
+}
+
+static int handle_init(lua_State *L) {
+  const char *init = getenv("TALLY_INIT");
+  if (init == NULL)
+    return LUA_OK;
+  if (init[0] == '@')
+    return dochunk(L, luaL_loadfile(L, init + 1));
+  return dostring(L, init, "=TALLY_INIT");
+}
+
+/* ---------------------------------------------------------------------------
+** The REPL
+*/
+
+#ifdef TALLY_HAVE_LIBEDIT
+static char history_path[4096];
+static int use_editline = 0;
+static lua_State *replL = NULL;
+
+#define COMPLETIONS "tally.completions"   /* registry: the current candidates */
+
+static int is_ident(const char *s) {
+  if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+    return 0;
+  for (s++; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+          *s == '_'))
+      return 0;
+  return 1;
+}
+
+/* Adds prefix..key to the candidates (table at cands) for each identifier
+** key of the table at idx that starts with word. */
+static void add_keys(lua_State *L, int cands, int idx, const char *prefix, const char *word) {
+  size_t wl = strlen(word);
+  idx = lua_absindex(L, idx);
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      const char *k = lua_tostring(L, -1);
+      if (strncmp(k, word, wl) == 0 && is_ident(k)) {
+        lua_pushfstring(L, "%s%s", prefix, k);
+        lua_rawseti(L, cands, (lua_Integer)luaL_len(L, cands) + 1);
+      }
+    }
+  }
+}
+
+/* The candidates for `text` ("pri", "t.ye", "t:he", "string.fo") as a new
+** table. Runs in protected mode: an object whose fields raise errors only
+** yields no candidates. */
+static int collect(lua_State *L) {
+  const char *text = luaL_checkstring(L, 1);
+  const char *sep = NULL, *p, *word, *prefix;
+  int obj, cands;
+  lua_settop(L, 1);
+  lua_newtable(L);
+  cands = 2;
+  for (p = text; *p; p++)
+    if (*p == '.' || *p == ':')
+      sep = p;
+  lua_pushglobaltable(L);
+  if (sep == NULL) {
+    add_keys(L, cands, -1, "", text);
+    lua_settop(L, cands);
+    return 1;
+  }
+  for (p = text; p < sep;) {                     /* walk a.b.c from _G */
+    const char *e = p;
+    while (e < sep && *e != '.')
+      e++;
+    if (!lua_istable(L, -1) && !lua_isuserdata(L, -1))
+      break;
+    lua_pushlstring(L, p, (size_t)(e - p));
+    lua_gettable(L, -2);                         /* may run __index */
+    lua_remove(L, -2);
+    p = e + 1;
+  }
+  obj = lua_gettop(L);
+  prefix = lua_pushlstring(L, text, (size_t)(sep - text) + 1);
+  word = sep + 1;
+  if (lua_type(L, obj) == LUA_TTABLE && *sep == '.')
+    add_keys(L, cands, obj, prefix, word);
+  if (lua_getmetatable(L, obj)) {
+    int mt = lua_gettop(L);
+    lua_getfield(L, mt, "__index");
+    if (lua_istable(L, -1))
+      add_keys(L, cands, -1, prefix, word);
+    else if (lua_tocfunction(L, -1) != NULL && lua_getupvalue(L, -1, 1) != NULL &&
+             lua_istable(L, -1))
+      add_keys(L, cands, -1, prefix, word);      /* the methods of a tally object */
+    lua_settop(L, mt);
+  }
+  if (*sep == '.' && luaL_testudata(L, obj, "tally.Table")) {
+    tl_table *t = tally_check_table(L, obj);
+    int j, n = tl_table_ncols(t);
+    for (j = 0; j < n; j++) {
+      const char *name = tl_table_name(t, j);
+      if (strncmp(name, word, strlen(word)) == 0 && is_ident(name)) {
+        lua_pushfstring(L, "%s%s", prefix, name);
+        lua_rawseti(L, cands, (lua_Integer)luaL_len(L, cands) + 1);
+      }
+    }
+  }
+  lua_settop(L, cands);
+  return 1;
+}
+
+static char *complete_next(const char *text, int state) {
+  static lua_Integer next = 1;
+  lua_State *L = replL;
+  char *s = NULL;
+  if (state == 0) {
+    lua_pushcfunction(L, collect);
+    lua_pushstring(L, text);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+    }
+    lua_setfield(L, LUA_REGISTRYINDEX, COMPLETIONS);
+    next = 1;
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, COMPLETIONS);
+  if (lua_rawgeti(L, -1, next++) == LUA_TSTRING) {
+    const char *c = lua_tostring(L, -1);
+    s = malloc(strlen(c) + 1);                   /* readline frees it */
+    if (s != NULL)
+      strcpy(s, c);
+  }
+  lua_pop(L, 2);
+  return s;
+}
+
+static char **complete(const char *text, int start, int end) {
+  (void)start;
+  (void)end;
+  rl_attempted_completion_over = 1;              /* never file names */
+  return rl_completion_matches(text, complete_next);
+}
+
+static void history_open(lua_State *L) {
+  const char *path = getenv("TALLY_HISTORY");
+  const char *home = getenv("HOME");
+  use_editline = isatty(0);
+  if (!use_editline)
+    return;
+  replL = L;
+  rl_readline_name = "tally";
+  rl_basic_word_break_characters = " \t\n\"\\'`><=;+-*/%^~#&|{}()[],";
+  rl_attempted_completion_function = complete;
+  rl_completion_append_character = '\0';
+  if (path != NULL)
+    snprintf(history_path, sizeof history_path, "%s", path);
+  else if (home != NULL)
+    snprintf(history_path, sizeof history_path, "%s/%s", home, HISTORY_FILE);
+  using_history();
+  stifle_history(HISTORY_MAX);
+  if (history_path[0])
+    read_history(history_path);
+}
+
+static void history_close(void) {
+  if (use_editline && history_path[0])
+    write_history(history_path);
+}
+
+static void history_add(const char *line) {
+  if (use_editline && line[0] != '\0')
+    add_history(line);
+}
+
+/* Owns a line from readline until it is a Lua string (see readline_push). */
+static int line_gc(lua_State *L) {
+  char **box = luaL_checkudata(L, 1, "tally.line");
+  free(*box);
+  *box = NULL;
+  return 0;
+}
+#else
+static void history_open(lua_State *L) { (void)L; }
+static void history_close(void) {}
+static void history_add(const char *line) { (void)line; }
+#endif
+
+/* Reads a line without its newline into a new Lua string; 0 at the end. */
+static int readline_push(lua_State *L, const char *prompt) {
+  size_t l;
+#ifdef TALLY_HAVE_LIBEDIT
+  if (use_editline) {
+    char **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    if (luaL_newmetatable(L, "tally.line")) {
+      lua_pushcfunction(L, line_gc);
+      lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    *box = readline(prompt);
+    if (*box == NULL) {
+      lua_pop(L, 1);
+      return 0;
+    }
+    lua_pushstring(L, *box);                     /* may raise: the box frees the line */
+    free(*box);
+    *box = NULL;
+    lua_remove(L, -2);
+    return 1;
+  }
+#endif
+  {
+    char buf[MAXINPUT];
+    luaL_Buffer b;
+    fputs(prompt, stdout);
+    fflush(stdout);
+    if (fgets(buf, sizeof buf, stdin) == NULL)
+      return 0;
+    luaL_buffinit(L, &b);
+    for (;;) {                                   /* lines longer than the buffer */
+      l = strlen(buf);
+      luaL_addlstring(&b, buf, l);
+      if ((l > 0 && buf[l - 1] == '\n') || fgets(buf, sizeof buf, stdin) == NULL)
+        break;
+    }
+    luaL_pushresult(&b);
+    l = lua_rawlen(L, -1);
+    if (l > 0 && lua_tostring(L, -1)[l - 1] == '\n') {
+      lua_pushlstring(L, lua_tostring(L, -1), l - 1);
+      lua_remove(L, -2);
+    }
+    return 1;
+  }
+}
+
+static const char *get_prompt(lua_State *L, int firstline) {
+  const char *p;
+  lua_getglobal(L, firstline ? "_PROMPT" : "_PROMPT2");
+  p = lua_tostring(L, -1);
+  if (p == NULL)
+    p = firstline ? PROMPT : PROMPT2;
+  lua_pop(L, 1);                                 /* _PROMPT stays referenced by _G */
+  return p;
+}
+
+/* Pushes the next line; "=expr" on a first line means "return expr". */
+static int pushline(lua_State *L, int firstline) {
+  const char *prompt = get_prompt(L, firstline);
+  if (!readline_push(L, prompt))
+    return 0;
+  if (firstline && lua_tostring(L, -1)[0] == '=') {
+    lua_pushfstring(L, "return %s", lua_tostring(L, -1) + 1);
+    lua_remove(L, -2);
+  }
+  return 1;
+}
+
+/* Tries the line as "return <line>", so that expressions print. */
+static int addreturn(lua_State *L) {
+  const char *line = lua_tostring(L, -1);
+  const char *retline = lua_pushfstring(L, "return %s;", line);
+  int status = luaL_loadbuffer(L, retline, strlen(retline), "=stdin");
+  if (status == LUA_OK) {
+    lua_remove(L, -2);                           /* the modified line */
+    history_add(line);
+  } else {
+    lua_pop(L, 2);
+  }
+  return status;
+}
+
+/* A syntax error at <eof> means the statement continues on the next line. */
+static int incomplete(lua_State *L, int status) {
+  if (status == LUA_ERRSYNTAX) {
+    static const char mark[] = "<eof>";
+    size_t lmsg, lmark = sizeof mark - 1;
+    const char *msg = lua_tolstring(L, -1, &lmsg);
+    if (lmsg >= lmark && strcmp(msg + lmsg - lmark, mark) == 0) {
+      lua_pop(L, 1);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static int multiline(lua_State *L) {
+  for (;;) {
+    size_t len;
+    const char *line = lua_tolstring(L, 1, &len);
+    int status = luaL_loadbuffer(L, line, len, "=stdin");
+    if (!incomplete(L, status) || !pushline(L, 0)) {
+      history_add(line);
+      return status;
+    }
+    lua_pushliteral(L, "\n");
+    lua_insert(L, -2);
+    lua_concat(L, 3);
+  }
+}
+
+/* Reads and compiles one statement; -1 at the end of input. */
+static int loadline(lua_State *L) {
+  int status;
+  lua_settop(L, 0);
+  if (!pushline(L, 1))
+    return -1;
+  if ((status = addreturn(L)) != LUA_OK)
+    status = multiline(L);
+  lua_remove(L, 1);
+  return status;
+}
+
+/* Prints the values on the stack with the global print. */
+static void l_print(lua_State *L) {
+  int n = lua_gettop(L);
+  if (n > 0) {
+    luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
+    lua_getglobal(L, "print");
+    lua_insert(L, 1);
+    if (lua_pcall(L, n, 0, 0) != LUA_OK)
+      l_message(progname, lua_pushfstring(L, "error calling 'print' (%s)",
+                                          lua_tostring(L, -1)));
+  }
+}
+
+static void doREPL(lua_State *L) {
+  int status;
+  const char *oldprogname = progname;
+  progname = NULL;                               /* errors print bare, as in lua(1) */
+  history_open(L);
+  while ((status = loadline(L)) != -1) {
+    if (status == LUA_OK)
+      status = docall(L, 0, LUA_MULTRET);
+    if (status == LUA_OK)
+      l_print(L);
+    else
+      report(L, status);
+  }
+  history_close();
+  lua_settop(L, 0);
+  fputs("\n", stdout);
+  fflush(stdout);
+  progname = oldprogname;
+}
+
+/* ---------------------------------------------------------------------------
+** main
+*/
+
+static void open_tally(lua_State *L) {
+  luaL_requiref(L, "tally", luaopen_tally, 1);   /* global tally, package.loaded */
+  lua_pop(L, 1);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_tally);
+  lua_setfield(L, -2, "tally");
+  lua_pop(L, 1);
+}
+
+/* Runs in protected mode; returns the exit code. */
+static int pmain(lua_State *L) {
+  int argc = (int)lua_tointeger(L, 1);
+  char **argv = (char **)lua_touserdata(L, 2);
+  int script = argc, args;
+  luaL_checkversion(L);
+  args = collectargs(argv, &script);
+  if (args == has_error) {
+    print_usage(argv[script]);
+    lua_pushinteger(L, EXIT_USAGE);
+    return 1;
+  }
+  if (args & has_h) {
+    print_help();
+    lua_pushinteger(L, 0);
+    return 1;
+  }
+  luaL_openlibs(L);
+  open_tally(L);
+  createargtable(L, argv, argc, script);
+  lua_gc(L, LUA_GCRESTART);
+  lua_gc(L, LUA_GCGEN, 0, 0);
+  if (!(args & has_E) && handle_init(L) != LUA_OK)
+    goto failed;
+  if (args & has_v)
+    print_version();
+  if (!runargs(L, argv, script))
+    goto failed;
+  if (script < argc) {
+    if (ends_with_csv(argv[script]) && strcmp(argv[script - 1], "--") != 0) {
+      if (load_csv(L, argv[script]) != LUA_OK)
+        goto failed;
+      args |= has_i;
+    } else if (handle_script(L, argv + script) != LUA_OK) {
+      goto failed;
+    }
+  }
+  if (args & has_i) {
+    doREPL(L);
+  } else if (script == argc && !(args & (has_e | has_v))) {
+    if (isatty(0)) {
+      print_version();
+      doREPL(L);
+    } else if (dochunk(L, luaL_loadfile(L, NULL)) != LUA_OK) {
+      goto failed;
+    }
+  }
+  lua_pushinteger(L, 0);
+  return 1;
+failed:
+  lua_pushinteger(L, EXIT_ERROR);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  int status, code;
+  lua_State *L = luaL_newstate();
+  if (L == NULL) {
+    l_message(argv[0], "cannot create state: not enough memory");
+    return EXIT_ERROR;
+  }
+  lua_gc(L, LUA_GCSTOP);                         /* no collections while starting */
+  lua_pushcfunction(L, pmain);
+  lua_pushinteger(L, argc);
+  lua_pushlightuserdata(L, argv);
+  status = lua_pcall(L, 2, 1, 0);
+  code = status == LUA_OK ? (int)lua_tointeger(L, -1) : EXIT_ERROR;
+  report(L, status);
+  lua_close(L);
+  return code;
+}

@@ -1,0 +1,73 @@
+/*
+** ltally.h -- what the files of the Lua binding share (not installed).
+*/
+#ifndef LTALLY_H
+#define LTALLY_H
+
+#include "lauxlib.h"
+#include "lua.h"
+#include "tally.h"
+
+#define LT_TABLE "tally.Table"
+#define LT_ROW "tally.Row"
+#define LT_COLUMN "tally.Column"
+#define LT_BOX "tally.Box"
+#define LT_NULLTYPE "tally.Null"
+#define LT_NULLVALUE "tally.null"   /* registry key of the null sentinel */
+
+typedef struct lt_table {
+  tl_table *t;                      /* NULL once closed */
+} lt_table;
+
+/* A column carries its own name: one column may sit in several tables
+** under different names. */
+typedef struct lt_column {
+  tl_column *c;                     /* NULL once closed */
+  char name[];
+} lt_column;
+
+/* A row view; user value 1 is the tally.Table it belongs to. */
+typedef struct lt_row {
+  int64_t i;                        /* 0-based */
+} lt_row;
+
+/* A pointer owned by a userdata, so that it is freed even when a Lua error
+** unwinds the C function holding it. */
+typedef struct lt_box {
+  void *p;
+  void (*free)(void *p);
+} lt_box;
+
+lt_box *lt_newbox(lua_State *L, void (*freefn)(void *p));
+void lt_box_free(lt_box *b);
+
+void lt_push_null(lua_State *L);
+int lt_isnull(lua_State *L, int idx);
+
+/* Values: nulls as nil, dates and timestamps as ISO 8601 strings. */
+void lt_push_scalar(lua_State *L, const tl_scalar *v);
+void lt_push_value(lua_State *L, const tl_column *c, int64_t i);
+
+/* Literal text for __tostring: strings, dates and timestamps quoted. */
+void lt_add_quoted(luaL_Buffer *b, const char *s, size_t len);
+void lt_add_scalar(luaL_Buffer *b, const tl_scalar *v);
+
+/* Raises the core's error as a Lua error; `op` prefixes messages that lack
+** one. */
+int lt_core_error(lua_State *L, tl_status st, const tl_error *err);
+
+/* "<op>: unknown column 'x' (did you mean 'y'?)" */
+int lt_unknown_column(lua_State *L, const char *op, const tl_table *t, const char *name);
+
+/* New userdata holding nothing yet (NULL), for a result to be stored into
+** directly, so that it is owned before any further error can be raised. */
+lt_table *lt_new_table(lua_State *L);
+lt_column *lt_new_column(lua_State *L, const char *name);
+
+void lt_push_column(lua_State *L, tl_column *c, const char *name);   /* retains c */
+lt_column *lt_check_column(lua_State *L, int idx);
+
+void lt_open_table(lua_State *L);
+void lt_open_column(lua_State *L);
+
+#endif

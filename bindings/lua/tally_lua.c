@@ -1,0 +1,497 @@
+/*
+** tally_lua.c -- the module table: loading (read_csv, from_columns), the
+** null sentinel, values crossing into Lua, and the helpers the Table and
+** Column files share.
+*/
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "lauxlib.h"
+#include "lua.h"
+
+#include "ltally.h"
+#include "tally.h"
+#include "tally_lua.h"
+
+/* ---------------------------------------------------------------------------
+** Boxes
+*/
+
+static int box_gc(lua_State *L) {
+  lt_box_free(luaL_checkudata(L, 1, LT_BOX));
+  return 0;
+}
+
+void lt_box_free(lt_box *b) {
+  if (b->p != NULL && b->free != NULL)
+    b->free(b->p);
+  b->p = NULL;
+}
+
+lt_box *lt_newbox(lua_State *L, void (*freefn)(void *p)) {
+  lt_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->p = NULL;
+  b->free = freefn;
+  luaL_setmetatable(L, LT_BOX);
+  return b;
+}
+
+/* ---------------------------------------------------------------------------
+** Null and values
+*/
+
+void lt_push_null(lua_State *L) { lua_getfield(L, LUA_REGISTRYINDEX, LT_NULLVALUE); }
+
+int lt_isnull(lua_State *L, int idx) {
+  int r;
+  if (lua_isnil(L, idx))
+    return 1;
+  if (lua_type(L, idx) != LUA_TUSERDATA)
+    return 0;
+  idx = lua_absindex(L, idx);
+  lt_push_null(L);
+  r = lua_rawequal(L, idx, -1);
+  lua_pop(L, 1);
+  return r;
+}
+
+static int null_tostring(lua_State *L) {
+  lua_pushliteral(L, "null");
+  return 1;
+}
+
+void lt_push_scalar(lua_State *L, const tl_scalar *v) {
+  char buf[64];
+  size_t n;
+  if (v->is_null) {
+    lua_pushnil(L);
+    return;
+  }
+  switch (v->type) {
+    case TL_BOOL: lua_pushboolean(L, v->v.b); break;
+    case TL_INT: lua_pushinteger(L, (lua_Integer)v->v.i); break;
+    case TL_FLOAT: lua_pushnumber(L, (lua_Number)v->v.f); break;
+    case TL_STRING: lua_pushlstring(L, v->v.s.ptr ? v->v.s.ptr : "", v->v.s.len); break;
+    default:                                     /* dates and timestamps */
+      n = tl_scalar_format(v, buf, sizeof buf);
+      lua_pushlstring(L, buf, n < sizeof buf ? n : sizeof buf - 1);
+      break;
+  }
+}
+
+void lt_push_value(lua_State *L, const tl_column *c, int64_t i) {
+  tl_scalar v;
+  tl_column_get(c, i, &v);
+  lt_push_scalar(L, &v);
+}
+
+void lt_add_quoted(luaL_Buffer *b, const char *s, size_t len) {
+  size_t i;
+  luaL_addchar(b, '"');
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      luaL_addchar(b, '\\');
+      luaL_addchar(b, (char)c);
+    } else if (c == '\n') {
+      luaL_addstring(b, "\\n");
+    } else if (c < 0x20 || c == 0x7f) {
+      char esc[8];
+      snprintf(esc, sizeof esc, "\\%d", c);
+      luaL_addstring(b, esc);
+    } else {
+      luaL_addchar(b, (char)c);
+    }
+  }
+  luaL_addchar(b, '"');
+}
+
+void lt_add_scalar(luaL_Buffer *b, const tl_scalar *v) {
+  char buf[64];
+  size_t n;
+  if (!v->is_null && v->type == TL_STRING) {
+    lt_add_quoted(b, v->v.s.ptr ? v->v.s.ptr : "", v->v.s.len);
+    return;
+  }
+  n = tl_scalar_format(v, buf, sizeof buf);
+  if (n >= sizeof buf)
+    n = sizeof buf - 1;
+  if (!v->is_null && (v->type == TL_DATE || v->type == TL_TIMESTAMP))
+    lt_add_quoted(b, buf, n);
+  else
+    luaL_addlstring(b, buf, n);
+}
+
+int lt_core_error(lua_State *L, tl_status st, const tl_error *err) {
+  if (err != NULL && err->message[0] != '\0')
+    return luaL_error(L, "%s", err->message);
+  return luaL_error(L, "tally: %s", tl_status_string(st));
+}
+
+int lt_unknown_column(lua_State *L, const char *op, const tl_table *t, const char *name) {
+  const char *near = tl_table_suggest(t, name);
+  if (near != NULL)
+    return luaL_error(L, "%s: unknown column '%s' (did you mean '%s'?)", op, name, near);
+  return luaL_error(L, "%s: unknown column '%s'", op, name);
+}
+
+/* ---------------------------------------------------------------------------
+** read_csv
+*/
+
+static const char *const csv_keys[] = {"sep", "header", "null", "types", "skip",
+                                       "comment", "infer", "chunk_size", NULL};
+
+static int opt_bool(lua_State *L, int idx, const char *key) {
+  if (!lua_isboolean(L, idx))
+    luaL_error(L, "read_csv: option '%s' must be a boolean, got %s", key,
+               luaL_typename(L, idx));
+  return lua_toboolean(L, idx);
+}
+
+static lua_Integer opt_int(lua_State *L, int idx, const char *key, lua_Integer min) {
+  int isint;
+  lua_Integer v = lua_tointegerx(L, idx, &isint);
+  if (!isint || v < min)
+    luaL_error(L, "read_csv: option '%s' must be an integer >= %d", key, (int)min);
+  return v;
+}
+
+/* Fills o from the options table at index 2. Every array handed to the core
+** lives in a userdata and every string stays referenced from the stack, so
+** an error raised half-way leaks nothing. */
+static void csv_options(lua_State *L, tl_csv_options *o) {
+  int base, i;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, 2) != 0) {                  /* reject misspelt options */
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    for (i = 0; key != NULL && csv_keys[i] != NULL; i++)
+      if (strcmp(key, csv_keys[i]) == 0)
+        break;
+    if (key == NULL || csv_keys[i] == NULL)
+      luaL_error(L, "read_csv: unknown option '%s'",
+                 key ? key : luaL_typename(L, -2));
+    lua_pop(L, 1);
+  }
+  base = lua_gettop(L);
+  for (i = 0; csv_keys[i] != NULL; i++)
+    lua_getfield(L, 2, csv_keys[i]);             /* option i at base + 1 + i */
+
+  if (!lua_isnil(L, base + 1)) {
+    size_t len;
+    const char *s = lua_type(L, base + 1) == LUA_TSTRING ? lua_tolstring(L, base + 1, &len)
+                                                         : NULL;
+    if (s == NULL || len != 1)
+      luaL_error(L, "read_csv: option 'sep' must be a one-character string");
+    o->sep = s[0];
+  }
+  if (!lua_isnil(L, base + 2))
+    o->header = opt_bool(L, base + 2, "header");
+  if (!lua_isnil(L, base + 3)) {
+    int idx = base + 3, n;
+    const char **list;
+    if (lua_type(L, idx) == LUA_TSTRING) {
+      list = lua_newuserdatauv(L, sizeof *list, 0);
+      list[0] = lua_tostring(L, idx);
+      n = 1;
+    } else if (lua_type(L, idx) == LUA_TTABLE) {
+      n = (int)luaL_len(L, idx);
+      list = lua_newuserdatauv(L, sizeof *list * (size_t)(n > 0 ? n : 1), 0);
+      for (i = 0; i < n; i++) {
+        if (lua_rawgeti(L, idx, i + 1) != LUA_TSTRING)
+          luaL_error(L, "read_csv: option 'null' must be a string or a list of strings");
+        list[i] = lua_tostring(L, -1);           /* anchored in the list */
+        lua_pop(L, 1);
+      }
+    } else {
+      luaL_error(L, "read_csv: option 'null' must be a string or a list of strings");
+      return;
+    }
+    o->nulls = list;
+    o->nnulls = n;
+  }
+  if (!lua_isnil(L, base + 4)) {
+    int idx = base + 4, n = 0;
+    const char **names;
+    tl_type *types;
+    if (!lua_istable(L, idx))
+      luaL_error(L, "read_csv: option 'types' must be a table {column = type}");
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+      n++;
+      lua_pop(L, 1);
+    }
+    names = lua_newuserdatauv(L, sizeof *names * (size_t)(n > 0 ? n : 1), 0);
+    types = lua_newuserdatauv(L, sizeof *types * (size_t)(n > 0 ? n : 1), 0);
+    n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+      const char *tn;
+      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "read_csv: option 'types' must map column names to type names");
+      tn = lua_tostring(L, -1);
+      types[n] = tl_type_from_name(tn);
+      if (types[n] == 0)
+        luaL_error(L, "read_csv: option 'types': unknown type '%s' for column '%s'", tn,
+                   lua_tostring(L, -2));
+      names[n++] = lua_tostring(L, -2);          /* anchored as a key of the table */
+      lua_pop(L, 1);
+    }
+    o->type_names = names;
+    o->types = types;
+    o->ntypes = n;
+  }
+  if (!lua_isnil(L, base + 5))
+    o->skip = (int)opt_int(L, base + 5, "skip", 0);
+  if (!lua_isnil(L, base + 6)) {
+    if (lua_type(L, base + 6) != LUA_TSTRING)
+      luaL_error(L, "read_csv: option 'comment' must be a string");
+    o->comment = lua_tostring(L, base + 6);
+  }
+  if (!lua_isnil(L, base + 7))
+    o->infer = opt_bool(L, base + 7, "infer");
+  if (!lua_isnil(L, base + 8))
+    o->chunk_size = (size_t)opt_int(L, base + 8, "chunk_size", 1);
+}
+
+static int l_read_csv(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  tl_csv_options o;
+  tl_error err;
+  lt_table *ud;
+  tl_status st;
+  tl_csv_options_init(&o);
+  if (!lua_isnoneornil(L, 2))
+    csv_options(L, &o);
+  ud = lt_new_table(L);                          /* owns the result from the start */
+  err.message[0] = '\0';
+  st = tl_read_csv(path, &o, &ud->t, &err);
+  if (st != TL_OK)
+    return lt_core_error(L, st, &err);
+  return 1;
+}
+
+/* ---------------------------------------------------------------------------
+** from_columns
+*/
+
+static void free_builder(void *p) { tl_builder_free(p); }
+
+/* The number of rows of a Lua array: its largest integer key, so that nil
+** holes (nulls) do not shorten it. */
+static lua_Integer array_length(lua_State *L, int idx, const char *name) {
+  lua_Integer n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    int isint;
+    lua_Integer k = lua_type(L, -2) == LUA_TNUMBER ? lua_tointegerx(L, -2, &isint) : 0;
+    if (lua_type(L, -2) != LUA_TNUMBER || !isint || k < 1)
+      luaL_error(L, "from_columns: column '%s': the values must be an array", name);
+    if (k > n)
+      n = k;
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
+static const char *kind_name(tl_type t) {
+  return t == TL_FLOAT || t == TL_INT ? "a number" : t == TL_BOOL ? "a boolean" : "a string";
+}
+
+/* The column type of the Lua array at idx; raises an error naming the
+** column and the row when its values do not agree. */
+static tl_type array_type(lua_State *L, int idx, lua_Integer n, const char *name) {
+  tl_type type = 0, vt;
+  lua_Integer i;
+  for (i = 1; i <= n; i++) {
+    int lt = lua_rawgeti(L, idx, i);
+    if (lt == LUA_TNIL || lt_isnull(L, -1)) {
+      lua_pop(L, 1);
+      continue;
+    }
+    switch (lt) {
+      case LUA_TNUMBER: vt = lua_isinteger(L, -1) ? TL_INT : TL_FLOAT; break;
+      case LUA_TBOOLEAN: vt = TL_BOOL; break;
+      case LUA_TSTRING: vt = TL_STRING; break;
+      default:
+        return (tl_type)luaL_error(L, "from_columns: column '%s' row %I: unsupported value (%s)",
+                                   name, (lua_Integer)i, luaL_typename(L, -1));
+    }
+    if (type == 0 || type == vt || (type == TL_FLOAT && vt == TL_INT)) {
+      if (type == 0)
+        type = vt;
+    } else if (type == TL_INT && vt == TL_FLOAT) {
+      type = TL_FLOAT;
+    } else {
+      return (tl_type)luaL_error(L, "from_columns: column '%s' row %I: expected %s, got %s",
+                                 name, (lua_Integer)i, kind_name(type),
+                                 luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+  }
+  return type == 0 ? TL_STRING : type;           /* all null: a string column */
+}
+
+/* Builds a column from the Lua array at idx (n rows, padded with nulls)
+** and pushes it as a tally.Column. */
+static void array_column(lua_State *L, int idx, lua_Integer n, const char *name) {
+  tl_type type = array_type(L, idx, n, name);
+  lt_box *box = lt_newbox(L, free_builder);
+  tl_error err;
+  tl_status st;
+  tl_builder *nb = NULL;
+  lt_column *ud;
+  lua_Integer i;
+  err.message[0] = '\0';
+  st = tl_builder_new(type, (int64_t)n, &nb, &err);
+  box->p = nb;
+  for (i = 1; st == TL_OK && i <= n; i++) {
+    tl_builder *b = box->p;
+    int lt = lua_rawgeti(L, idx, i);
+    if (lt == LUA_TNIL || lt_isnull(L, -1)) {
+      st = tl_builder_append_null(b, &err);
+    } else {
+      switch (type) {
+        case TL_INT: st = tl_builder_append_int(b, (int64_t)lua_tointeger(L, -1), &err); break;
+        case TL_FLOAT: st = tl_builder_append_float(b, (double)lua_tonumber(L, -1), &err); break;
+        case TL_BOOL: st = tl_builder_append_bool(b, lua_toboolean(L, -1), &err); break;
+        default: {
+          size_t len;
+          const char *s = lua_tolstring(L, -1, &len);
+          st = tl_builder_append_string(b, s, len, &err);
+          break;
+        }
+      }
+    }
+    lua_pop(L, 1);
+  }
+  ud = lt_new_column(L, name);                   /* will own the column */
+  if (st == TL_OK) {
+    tl_builder *b = box->p;
+    box->p = NULL;                               /* finish frees it, also on error */
+    st = tl_builder_finish(b, &ud->c, &err);
+  }
+  if (st != TL_OK)
+    lt_core_error(L, st, &err);
+  lua_remove(L, -2);                             /* the box, now empty */
+}
+
+static int l_from_columns(lua_State *L) {
+  int ncol, j, cols;
+  lua_Integer n = 0;
+  const char **names;
+  tl_column **cptrs;
+  lt_table *ud;
+  tl_error err;
+  tl_status st;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  ncol = (int)luaL_len(L, 1);
+  names = lua_newuserdatauv(L, sizeof *names * (size_t)(ncol > 0 ? ncol : 1), 0);
+  cptrs = lua_newuserdatauv(L, sizeof *cptrs * (size_t)(ncol > 0 ? ncol : 1), 0);
+  lua_createtable(L, ncol, 0);                   /* the columns, kept alive here */
+  cols = lua_gettop(L);
+
+  /* first the names and the length: the longest array */
+  for (j = 1; j <= ncol; j++) {
+    int vt;
+    if (lua_rawgeti(L, 1, j) != LUA_TTABLE || lua_rawgeti(L, -1, 1) != LUA_TSTRING)
+      luaL_error(L, "from_columns: entry %d must be {name, values}", j);
+    names[j - 1] = lua_tostring(L, -1);          /* anchored in the entry */
+    vt = lua_rawgeti(L, -2, 2);
+    if (vt == LUA_TTABLE) {
+      lua_Integer k = array_length(L, lua_gettop(L), names[j - 1]);
+      if (k > n)
+        n = k;
+    } else if (luaL_testudata(L, -1, LT_COLUMN)) {
+      lt_column *c = luaL_testudata(L, -1, LT_COLUMN);
+      if (c->c == NULL)
+        luaL_error(L, "from_columns: column '%s' is closed", names[j - 1]);
+      if ((lua_Integer)tl_column_length(c->c) > n)
+        n = (lua_Integer)tl_column_length(c->c);
+    } else {
+      luaL_error(L, "from_columns: column '%s': expected an array or a column, got %s",
+                 names[j - 1], luaL_typename(L, -1));
+    }
+    lua_pop(L, 3);
+  }
+  for (j = 1; j <= ncol; j++) {
+    lua_rawgeti(L, 1, j);
+    lua_rawgeti(L, -1, 2);
+    if (lua_istable(L, -1)) {
+      array_column(L, lua_gettop(L), n, names[j - 1]);
+    } else {
+      lt_column *c = lt_check_column(L, -1);
+      if ((lua_Integer)tl_column_length(c->c) != n)
+        luaL_error(L, "from_columns: column '%s' has %I rows, expected %I", names[j - 1],
+                   (lua_Integer)tl_column_length(c->c), (lua_Integer)n);
+      lua_pushvalue(L, -1);
+    }
+    cptrs[j - 1] = lt_check_column(L, -1)->c;
+    lua_rawseti(L, cols, j);
+    lua_pop(L, 2);
+  }
+  ud = lt_new_table(L);
+  err.message[0] = '\0';
+  st = tl_table_new(ncol, names, cptrs, &ud->t, &err);
+  if (st != TL_OK) {
+    if (err.message[0] != '\0' && strncmp(err.message, "from_columns", 12) != 0)
+      return luaL_error(L, "from_columns: %s", err.message);
+    return lt_core_error(L, st, &err);
+  }
+  return 1;
+}
+
+/* ---------------------------------------------------------------------------
+** Utilities and the module
+*/
+
+static int l_clock(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+  return 1;
+}
+
+static const luaL_Reg funcs[] = {
+  {"read_csv", l_read_csv},
+  {"from_columns", l_from_columns},
+  {"clock", l_clock},
+  {NULL, NULL}
+};
+
+int luaopen_tally(lua_State *L) {
+  if (luaL_newmetatable(L, LT_BOX)) {
+    lua_pushcfunction(L, box_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, box_gc);
+    lua_setfield(L, -2, "__close");
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LT_NULLVALUE) == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_newuserdatauv(L, 0, 0);
+    if (luaL_newmetatable(L, LT_NULLTYPE)) {
+      lua_pushcfunction(L, null_tostring);
+      lua_setfield(L, -2, "__tostring");
+      lua_pushliteral(L, "null");
+      lua_setfield(L, -2, "__name");
+    }
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, LT_NULLVALUE);
+  }
+  lt_open_table(L);
+  lt_open_column(L);
+
+  luaL_newlib(L, funcs);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "null");
+  lua_pushliteral(L, TALLY_VERSION);
+  lua_setfield(L, -2, "version");
+  lua_remove(L, -2);                             /* the sentinel */
+  return 1;
+}

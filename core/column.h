@@ -1,0 +1,49 @@
+/*
+** column.h -- the column's storage (internal to the core).
+*/
+#ifndef TL_COLUMN_H
+#define TL_COLUMN_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "tally.h"
+
+#define TL_BIT_GET(bm, i) (((bm)[(i) >> 3] >> ((i) & 7)) & 1)
+#define TL_BIT_SET(bm, i) ((bm)[(i) >> 3] |= (uint8_t)(1u << ((i) & 7)))
+#define TL_BIT_CLEAR(bm, i) ((bm)[(i) >> 3] &= (uint8_t)~(1u << ((i) & 7)))
+#define TL_BITMAP_BYTES(n) ((size_t)(((n) + 7) / 8))
+
+/* 128-bit integers for exact sums (gcc and clang). */
+__extension__ typedef __int128 tl_i128;
+
+struct tl_column {
+  atomic_long refs;
+  tl_type type;
+  int64_t length;
+  int64_t null_count;
+  uint8_t *validity;   /* bit set = valid; NULL when null_count == 0 */
+  void *values;        /* int64, double, int32, bitmap, or length+1 int64 offsets */
+  char *bytes;         /* string payload */
+  int64_t nbytes;
+  /* Who frees the buffers: NULL means each is a tl_alloc block. */
+  void (*release)(void *ctx);
+  void *release_ctx;
+};
+
+/* Bytes per value for fixed-width types (0 for bool and string). */
+size_t tl_type_width(tl_type type);
+
+/* A column of `length` rows with zeroed buffers: values, a validity bitmap
+** (all valid) when `nullable`, and `nbytes` of string payload. */
+tl_status tl_column_alloc(tl_type type, int64_t length, int nullable, int64_t nbytes,
+                          tl_column **out, tl_error *err);
+
+/* Recounts nulls from the validity bitmap and drops it when there are none. */
+void tl_column_seal(tl_column *c);
+
+/* Three-way comparison of rows i and j of two columns of the same type;
+** nulls are not handled here. */
+int tl_column_compare_values(const tl_column *a, int64_t i, const tl_column *b, int64_t j);
+
+#endif

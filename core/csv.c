@@ -1,0 +1,681 @@
+/*
+** csv.c -- reading and writing CSV.
+**
+** The reader works on the whole input in memory (a file is mapped, not
+** copied) in two passes. Pass 1 walks every record: it checks the field
+** count, narrows each column's type over the whole file, counts string bytes
+** so that columns are allocated once at their exact size, and cuts the input
+** into chunks at record boundaries. Pass 2 converts chunk by chunk straight
+** into the column buffers; chunks are independent, which is what lets them
+** run in parallel and what the chunk-size test knob exercises.
+*/
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "column.h"
+#include "csv.h"
+#include "error.h"
+#include "table.h"
+
+#define DEFAULT_CHUNK ((size_t)1 << 22)
+#define MAX_COLUMNS 100000
+
+enum { CAN_BOOL = 1, CAN_INT = 2, CAN_FLOAT = 4, CAN_DATE = 8, CAN_TS = 16, CAN_ALL = 31 };
+
+void tl_csv_options_init(tl_csv_options *o) {
+  memset(o, 0, sizeof *o);
+  o->header = 1;
+  o->infer = 1;
+}
+
+typedef struct field {
+  const char *p;     /* raw text, without the enclosing quotes */
+  size_t n;          /* raw length */
+  size_t len;        /* length once doubled quotes are undone */
+  int quoted;
+  int64_t line;      /* where the field starts */
+} field;
+
+typedef struct chunk {
+  const char *start;
+  int64_t row;       /* first row of the chunk */
+  int64_t line;
+} chunk;
+
+typedef struct colinfo {
+  unsigned can;      /* CAN_* types every value so far could be */
+  int64_t values;    /* non-null values */
+  int64_t nulls;
+  int64_t nbytes;    /* string payload */
+  tl_type type;      /* forced or inferred */
+  int forced;
+} colinfo;
+
+typedef struct reader {
+  const char *name;
+  const char *data, *end, *p;
+  const tl_csv_options *o;
+  char sep;
+  int64_t line;          /* line of p */
+  int64_t rec_line;      /* line where the current record starts */
+  const char *rec_start;
+  field *f;
+  int nf, capf;
+  int ncol;              /* expected fields per record, 0 until known */
+  char **names;
+  unsigned char stop[256];
+  tl_error *err;
+} reader;
+
+/* ---------------------------------------------------------------------------
+** Messages
+*/
+
+static int is_eol(char c) { return c == '\n' || c == '\r'; }
+
+/* "read_csv: NAME:LINE:FIELD (column 'x'): WHAT: near "excerpt"". The
+** excerpt runs from `where` to the end of the line, or of the field when
+** `field_only`. */
+static tl_status fail_in(reader *r, tl_status code, int64_t line, int fieldno,
+                         const char *what, const char *where, int field_only) {
+  char col[256] = "";
+  if (fieldno > 0 && r->names && fieldno <= r->ncol)
+    snprintf(col, sizeof col, " (column '%s')", r->names[fieldno - 1]);
+  char ex[64];
+  size_t k = 0;
+  if (where) {
+    for (const char *s = where; s < r->end && k < 40 && !is_eol(*s) && !(field_only && *s == r->sep);
+         s++)
+      ex[k++] = ((unsigned char)*s < 0x20) ? '?' : *s;
+  }
+  ex[k] = '\0';
+  if (fieldno > 0)
+    return tl_error_set(r->err, code, "read_csv: %s:%lld:%d%s: %s%s%s%s", r->name,
+                        (long long)line, fieldno, col, what, k ? ": near \"" : "", ex,
+                        k ? "\"" : "");
+  return tl_error_set(r->err, code, "read_csv: %s:%lld: %s%s%s%s", r->name, (long long)line,
+                      what, k ? ": near \"" : "", ex, k ? "\"" : "");
+}
+
+static tl_status fail_at(reader *r, tl_status code, int64_t line, int fieldno,
+                         const char *what, const char *where) {
+  return fail_in(r, code, line, fieldno, what, where, 0);
+}
+
+/* ---------------------------------------------------------------------------
+** Tokenizer
+*/
+
+/* Line ends in [s, e): LF, CRLF and a lone CR each count once. */
+static int64_t count_lines(const char *s, const char *e) {
+  int64_t n = 0;
+  for (; s < e; s++) {
+    if (*s == '\n') n++;
+    else if (*s == '\r' && (s + 1 == e || s[1] != '\n')) n++;
+  }
+  return n;
+}
+
+static tl_status push_field(reader *r, const field *fd) {
+  if (r->nf == r->capf) {
+    int ncap = r->capf ? r->capf * 2 : 64;
+    if (ncap > MAX_COLUMNS + 1) ncap = MAX_COLUMNS + 1;
+    if (r->nf >= ncap)
+      return fail_at(r, TL_ELIMIT, r->rec_line, 0, "more than 100000 fields in a record",
+                     r->rec_start);
+    field *nfp = tl_realloc(r->f, (size_t)ncap * sizeof *nfp);
+    if (!nfp) return tl_error_oom(r->err, "read_csv");
+    r->f = nfp;
+    r->capf = ncap;
+  }
+  r->f[r->nf++] = *fd;
+  return TL_OK;
+}
+
+/* Skips the line at p (to just after its end). */
+static const char *skip_line(reader *r, const char *p) {
+  while (p < r->end && !is_eol(*p)) p++;
+  if (p < r->end) {
+    if (*p == '\r' && p + 1 < r->end && p[1] == '\n') p++;
+    p++;
+    r->line++;
+  }
+  return p;
+}
+
+static int comment_at(const reader *r, const char *p) {
+  const char *c = r->o->comment;
+  if (!c || !*c) return 0;
+  size_t k = strlen(c);
+  return (size_t)(r->end - p) >= k && memcmp(p, c, k) == 0;
+}
+
+/* Reads one record into r->f. Returns TL_OK with r->nf > 0, or with
+** r->nf == 0 at the end of the input. Comment lines are skipped, and so
+** are blank lines when records have more than one field. */
+static tl_status read_record(reader *r) {
+  const char *p = r->p, *end = r->end;
+  r->nf = 0;
+  for (;;) {
+    if (p >= end) { r->p = p; return TL_OK; }
+    if (comment_at(r, p) || (is_eol(*p) && r->ncol != 1)) { p = skip_line(r, p); continue; }
+    break;
+  }
+  r->rec_line = r->line;
+  r->rec_start = p;
+  for (;;) {
+    field fd;
+    fd.line = r->line;
+    if (p < end && *p == '"') {
+      const char *q = p + 1;
+      size_t doubled = 0;
+      for (;;) {
+        const char *c = memchr(q, '"', (size_t)(end - q));
+        if (!c) {
+          r->p = p;
+          return fail_at(r, TL_EPARSE, fd.line, r->nf + 1, "unterminated quoted field", p);
+        }
+        r->line += count_lines(q, c);
+        if (c + 1 < end && c[1] == '"') { doubled++; q = c + 2; continue; }
+        fd.p = p + 1;
+        fd.n = (size_t)(c - p - 1);
+        fd.len = fd.n - doubled;
+        fd.quoted = 1;
+        p = c + 1;
+        break;
+      }
+      if (p < end && *p != r->sep && !is_eol(*p))
+        return fail_at(r, TL_EPARSE, r->line, r->nf + 1, "text after a closing quote", fd.p - 1);
+    } else {
+      const char *s = p;
+      while (p < end && !r->stop[(unsigned char)*p]) p++;
+      fd.p = s;
+      fd.n = fd.len = (size_t)(p - s);
+      fd.quoted = 0;
+    }
+    TL_TRY(push_field(r, &fd));
+    if (p >= end) break;
+    if (*p == r->sep) { p++; continue; }
+    if (*p == '\r' && p + 1 < end && p[1] == '\n') p++;
+    p++;
+    r->line++;
+    break;
+  }
+  r->p = p;
+  return TL_OK;
+}
+
+/* Copies a field's text with doubled quotes undone; dst has fd->len bytes. */
+static void unescape(char *dst, const field *fd) {
+  if (fd->len == fd->n) { memcpy(dst, fd->p, fd->n); return; }
+  const char *s = fd->p, *e = fd->p + fd->n;
+  while (s < e) {
+    *dst++ = *s;
+    s += (*s == '"') ? 2 : 1;
+  }
+}
+
+/* ---------------------------------------------------------------------------
+** Values
+*/
+
+static int is_null_field(const reader *r, const field *fd) {
+  if (fd->quoted) return 0;   /* "" is an empty string, not a null */
+  if (!r->o->nulls) return fd->n == 0;
+  for (int k = 0; k < r->o->nnulls; k++) {
+    const char *m = r->o->nulls[k];
+    if (m && strlen(m) == fd->n && memcmp(m, fd->p, fd->n) == 0) return 1;
+  }
+  return 0;
+}
+
+/* 1 when an integer numeral that does not fit int64 is exactly a double. */
+static int big_int_exact(const char *s, size_t n, double d) {
+  char buf[400];
+  if (*s == '-' || *s == '+') { s++; n--; }
+  int k = snprintf(buf, sizeof buf, "%.0f", fabs(d));
+  return k > 0 && (size_t)k == n && memcmp(buf, s, n) == 0;
+}
+
+/* The CAN_* types the text could be, among those in `can`. */
+static unsigned classify(const char *s, size_t n, unsigned can) {
+  unsigned r = 0;
+  int b;
+  int64_t i;
+  double d;
+  int32_t day;
+  if ((can & CAN_BOOL) && tl_parse_bool(s, n, &b)) return CAN_BOOL;
+  if (can & (CAN_INT | CAN_FLOAT)) {
+    int k = tl_parse_int(s, n, &i);
+    if (k == 1) r |= CAN_INT | CAN_FLOAT;
+    else if (k == -1) {
+      if (tl_parse_float(s, n, &d) && big_int_exact(s, n, d)) r |= CAN_FLOAT;
+    } else if ((can & CAN_FLOAT) && tl_parse_float(s, n, &d)) r |= CAN_FLOAT;
+  }
+  if ((can & (CAN_DATE | CAN_TS)) && n >= 10 && s[4] == '-') {
+    if (tl_parse_date(s, n, &day)) r |= CAN_DATE | CAN_TS;
+    else if (tl_parse_timestamp(s, n, &i)) r |= CAN_TS;
+  }
+  return r & can;
+}
+
+static unsigned can_of(tl_type t) {
+  switch (t) {
+    case TL_BOOL: return CAN_BOOL;
+    case TL_INT: return CAN_INT;
+    case TL_FLOAT: return CAN_FLOAT;
+    case TL_DATE: return CAN_DATE;
+    case TL_TIMESTAMP: return CAN_TS;
+    default: return 0;
+  }
+}
+
+static tl_type type_of(unsigned can, int64_t values) {
+  if (values == 0) return TL_STRING;
+  if (can & CAN_BOOL) return TL_BOOL;
+  if (can & CAN_INT) return TL_INT;
+  if (can & CAN_FLOAT) return TL_FLOAT;
+  if (can & CAN_DATE) return TL_DATE;
+  if (can & CAN_TS) return TL_TIMESTAMP;
+  return TL_STRING;
+}
+
+static int has_high_byte(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)s[i] >= 0x80) return 1;
+  return 0;
+}
+
+/* ---------------------------------------------------------------------------
+** The reader
+*/
+
+static void reader_free(reader *r) {
+  tl_free(r->f);
+  if (r->names) {
+    for (int j = 0; j < r->ncol; j++) tl_free(r->names[j]);
+    tl_free(r->names);
+  }
+}
+
+/* The separator that occurs most in the first record (outside quotes). */
+static char detect_sep(const reader *r) {
+  static const char cand[] = { ',', '\t', ';', '|' };
+  int64_t count[4] = { 0 };
+  int inq = 0;
+  const char *p = r->p;
+  while (p < r->end && comment_at(r, p)) {
+    while (p < r->end && !is_eol(*p)) p++;
+    while (p < r->end && is_eol(*p)) p++;
+  }
+  for (; p < r->end; p++) {
+    if (*p == '"') inq = !inq;
+    else if (!inq && is_eol(*p)) break;
+    else if (!inq)
+      for (int k = 0; k < 4; k++) count[k] += *p == cand[k];
+  }
+  int best = 0;
+  for (int k = 1; k < 4; k++)
+    if (count[k] > count[best]) best = k;
+  return cand[best];
+}
+
+/* Column names from the header record (or column1.. without one):
+** empty names get their position, duplicates a suffix. */
+static tl_status make_names(reader *r, int use_header) {
+  r->names = tl_calloc((size_t)r->ncol, sizeof *r->names);
+  if (!r->names) return tl_error_oom(r->err, "read_csv");
+  for (int j = 0; j < r->ncol; j++) {
+    char buf[64];
+    const field *fd = &r->f[j];
+    if (use_header && fd->len > 0) {
+      r->names[j] = tl_alloc(fd->len + 1);
+      if (!r->names[j]) return tl_error_oom(r->err, "read_csv");
+      unescape(r->names[j], fd);
+      r->names[j][fd->len] = '\0';
+    } else {
+      snprintf(buf, sizeof buf, "column%d", j + 1);
+      if (!(r->names[j] = tl_strdup(buf))) return tl_error_oom(r->err, "read_csv");
+    }
+    for (int k = 0, dup = 1; k < j; k++) {
+      if (strcmp(r->names[k], r->names[j]) != 0) continue;
+      size_t len = strlen(r->names[j]);
+      char *nn = tl_alloc(len + 24);
+      if (!nn) return tl_error_oom(r->err, "read_csv");
+      snprintf(nn, len + 24, "%s_%d", r->names[j], ++dup);
+      tl_free(r->names[j]);
+      r->names[j] = nn;
+      k = -1;   /* check the new name against all again */
+    }
+  }
+  return TL_OK;
+}
+
+static tl_status apply_forced_types(reader *r, colinfo *ci) {
+  const tl_csv_options *o = r->o;
+  for (int k = 0; k < o->ntypes; k++) {
+    int j;
+    for (j = 0; j < r->ncol; j++)
+      if (strcmp(r->names[j], o->type_names[k]) == 0) break;
+    if (j == r->ncol)
+      return tl_error_set(r->err, TL_EINVAL, "read_csv: %s: types: unknown column '%s'",
+                          r->name, o->type_names[k]);
+    if (!tl_type_name(o->types[k]))
+      return tl_error_set(r->err, TL_EINVAL, "read_csv: %s: types: bad type for column '%s'",
+                          r->name, o->type_names[k]);
+    ci[j].forced = 1;
+    ci[j].type = o->types[k];
+    ci[j].can = can_of(o->types[k]);
+  }
+  return TL_OK;
+}
+
+/* Pass 1: checks and measures every record, and cuts chunks. */
+static tl_status scan(reader *r, colinfo *ci, chunk **chunks, int *nchunks, int64_t *nrows) {
+  size_t chunk_size = r->o->chunk_size ? r->o->chunk_size : DEFAULT_CHUNK;
+  int cap = 16, n = 0;
+  chunk *ch = tl_alloc((size_t)cap * sizeof *ch);
+  if (!ch) return tl_error_oom(r->err, "read_csv");
+  int64_t row = 0;
+  const char *chunk_start = r->p;
+  tl_status st = TL_OK;
+  ch[n++] = (chunk){ r->p, 0, r->line };
+  for (;;) {
+    if ((st = read_record(r)) != TL_OK) break;
+    if (r->nf == 0) break;
+    if (r->nf != r->ncol) {
+      char what[96];
+      snprintf(what, sizeof what, "too %s fields (expected %d, found %d)",
+               r->nf < r->ncol ? "few" : "many", r->ncol, r->nf);
+      int at = r->nf < r->ncol ? r->nf + 1 : r->ncol + 1;
+      st = fail_at(r, TL_EPARSE, r->f[at - 1 < r->nf ? at - 1 : r->nf - 1].line, at, what,
+                   r->rec_start);
+      break;
+    }
+    for (int j = 0; j < r->ncol && st == TL_OK; j++) {
+      const field *fd = &r->f[j];
+      colinfo *c = &ci[j];
+      if (is_null_field(r, fd)) { c->nulls++; continue; }
+      c->values++;
+      if (has_high_byte(fd->p, fd->n) && !tl_utf8_valid(fd->p, fd->n)) {
+        st = fail_in(r, TL_EPARSE, fd->line, j + 1, "invalid UTF-8", fd->p, 1);
+        break;
+      }
+      if (c->can) {
+        unsigned k = c->can;
+        if (fd->len != fd->n) k = 0;   /* text with quotes in it is no number */
+        else k = classify(fd->p, fd->n, k);
+        if (c->forced && !k) {
+          char what[64];
+          snprintf(what, sizeof what, "value is not of the forced type %s",
+                   tl_type_name(c->type));
+          st = fail_in(r, TL_ETYPE, fd->line, j + 1, what, fd->p, 1);
+          break;
+        }
+        c->can = k;
+      }
+      c->nbytes += (int64_t)fd->len;
+    }
+    if (st != TL_OK) break;
+    row++;
+    if ((size_t)(r->p - chunk_start) >= chunk_size && r->p < r->end) {
+      if (n == cap) {
+        chunk *nc = tl_realloc(ch, (size_t)cap * 2 * sizeof *nc);
+        if (!nc) { st = tl_error_oom(r->err, "read_csv"); break; }
+        ch = nc;
+        cap *= 2;
+      }
+      ch[n++] = (chunk){ r->p, row, r->line };
+      chunk_start = r->p;
+    }
+  }
+  if (st != TL_OK) { tl_free(ch); return st; }
+  *chunks = ch;
+  *nchunks = n;
+  *nrows = row;
+  return TL_OK;
+}
+
+/* Pass 2 for one chunk: rows [c->row, end_row). */
+static tl_status convert(reader *r, const colinfo *ci, tl_column **cols, const chunk *c,
+                         int64_t end_row) {
+  r->p = c->start;
+  r->line = c->line;
+  /* per string column, the next byte to write: where the previous chunk
+  ** ended, as chunks convert in order */
+  int64_t *pos = tl_calloc((size_t)r->ncol, sizeof *pos);
+  if (!pos) return tl_error_oom(r->err, "read_csv");
+  for (int j = 0; j < r->ncol; j++)
+    if (ci[j].type == TL_STRING) pos[j] = ((int64_t *)cols[j]->values)[c->row];
+  for (int64_t row = c->row; row < end_row; row++) {
+    tl_status st = read_record(r);
+    if (st != TL_OK) { tl_free(pos); return st; }
+    for (int j = 0; j < r->ncol; j++) {
+      const field *fd = &r->f[j];
+      tl_column *col = cols[j];
+      if (is_null_field(r, fd)) {
+        TL_BIT_CLEAR(col->validity, row);
+        if (ci[j].type == TL_STRING) ((int64_t *)col->values)[row + 1] = pos[j];
+        continue;
+      }
+      switch (ci[j].type) {
+        case TL_BOOL: {
+          int b = 0;
+          tl_parse_bool(fd->p, fd->n, &b);
+          if (b) TL_BIT_SET((uint8_t *)col->values, row);
+          break;
+        }
+        case TL_INT:
+          tl_parse_int(fd->p, fd->n, &((int64_t *)col->values)[row]);
+          break;
+        case TL_FLOAT:
+          tl_parse_float(fd->p, fd->n, &((double *)col->values)[row]);
+          break;
+        case TL_DATE:
+          tl_parse_date(fd->p, fd->n, &((int32_t *)col->values)[row]);
+          break;
+        case TL_TIMESTAMP:
+          tl_parse_timestamp(fd->p, fd->n, &((int64_t *)col->values)[row]);
+          break;
+        case TL_STRING:
+          unescape(col->bytes + pos[j], fd);
+          pos[j] += (int64_t)fd->len;
+          ((int64_t *)col->values)[row + 1] = pos[j];
+          break;
+      }
+    }
+  }
+  tl_free(pos);
+  return TL_OK;
+}
+
+static tl_status parse(reader *r, tl_table **out) {
+  const tl_csv_options *o = r->o;
+  tl_status st;
+  /* a UTF-8 byte-order mark */
+  if (r->end - r->p >= 3 && memcmp(r->p, "\xEF\xBB\xBF", 3) == 0) r->p += 3;
+  for (int k = 0; k < o->skip; k++) r->p = skip_line(r, r->p);
+  r->sep = o->sep ? o->sep : detect_sep(r);
+  if (r->sep == '"' || is_eol(r->sep))
+    return tl_error_set(r->err, TL_EINVAL, "read_csv: %s: bad separator", r->name);
+  r->stop[(unsigned char)r->sep] = r->stop['\n'] = r->stop['\r'] = 1;
+
+  /* the first record gives the width, and the names when there is a header */
+  const char *first = r->p;
+  int64_t first_line = r->line;
+  TL_TRY(read_record(r));
+  r->ncol = r->nf;
+  TL_TRY(make_names(r, o->header));
+  if (!o->header) { r->p = first; r->line = first_line; }
+
+  colinfo *ci = tl_calloc((size_t)r->ncol + 1, sizeof *ci);
+  if (!ci) return tl_error_oom(r->err, "read_csv");
+  for (int j = 0; j < r->ncol; j++) ci[j].can = o->infer ? CAN_ALL : 0;
+  chunk *ch = NULL;
+  int nch = 0;
+  int64_t nrows = 0;
+  st = apply_forced_types(r, ci);
+  if (st == TL_OK) st = scan(r, ci, &ch, &nch, &nrows);
+  if (st != TL_OK) { tl_free(ci); return st; }
+  for (int j = 0; j < r->ncol; j++)
+    if (!ci[j].forced) ci[j].type = type_of(ci[j].can, ci[j].values);
+
+  tl_column **cols = tl_calloc((size_t)r->ncol + 1, sizeof *cols);
+  if (!cols) st = tl_error_oom(r->err, "read_csv");
+  for (int j = 0; j < r->ncol && st == TL_OK; j++)
+    st = tl_column_alloc(ci[j].type, nrows, ci[j].nulls > 0, ci[j].nbytes, &cols[j], r->err);
+  for (int k = 0; k < nch && st == TL_OK; k++) {
+    int64_t end_row = k + 1 < nch ? ch[k + 1].row : nrows;
+    st = convert(r, ci, cols, &ch[k], end_row);
+  }
+  tl_free(ch);
+  if (st == TL_OK) {
+    for (int j = 0; j < r->ncol; j++) tl_column_seal(cols[j]);
+    char **names = r->names;
+    r->names = NULL;
+    st = tl_table_adopt(r->ncol, names, cols, out, r->err);
+    cols = NULL;
+  }
+  if (cols) {
+    for (int j = 0; j < r->ncol; j++) tl_column_release(cols[j]);
+    tl_free(cols);
+  }
+  tl_free(ci);
+  return st;
+}
+
+tl_status tl_read_csv_buffer(const char *data, size_t len, const char *name,
+                             const tl_csv_options *opts, tl_table **out, tl_error *err) {
+  tl_csv_options defaults;
+  if (!opts) { tl_csv_options_init(&defaults); opts = &defaults; }
+  reader r;
+  memset(&r, 0, sizeof r);
+  r.name = name ? name : "<string>";
+  r.data = r.p = data;
+  r.end = data + len;
+  r.o = opts;
+  r.line = 1;
+  r.err = err;
+  tl_status st = parse(&r, out);
+  reader_free(&r);
+  return st;
+}
+
+tl_status tl_read_csv(const char *path, const tl_csv_options *opts, tl_table **out,
+                      tl_error *err) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return tl_error_set(err, TL_EIO, "read_csv: cannot open '%s': %s", path, strerror(errno));
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || S_ISDIR(sb.st_mode)) {
+    int e = S_ISDIR(sb.st_mode) ? EISDIR : errno;
+    close(fd);
+    return tl_error_set(err, TL_EIO, "read_csv: cannot read '%s': %s", path, strerror(e));
+  }
+  tl_status st;
+  if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
+    void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
+      return tl_error_set(err, TL_EIO, "read_csv: cannot map '%s': %s", path, strerror(errno));
+    madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
+    st = tl_read_csv_buffer(m, (size_t)sb.st_size, path, opts, out, err);
+    munmap(m, (size_t)sb.st_size);
+    return st;
+  }
+  /* a pipe or an empty file: read it all */
+  size_t cap = 1 << 16, len = 0;
+  char *buf = tl_alloc(cap);
+  if (!buf) { close(fd); return tl_error_oom(err, "read_csv"); }
+  for (;;) {
+    if (len == cap) {
+      char *nb = tl_realloc(buf, cap * 2);
+      if (!nb) { tl_free(buf); close(fd); return tl_error_oom(err, "read_csv"); }
+      buf = nb;
+      cap *= 2;
+    }
+    ssize_t k = read(fd, buf + len, cap - len);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) {
+      int e = errno;
+      tl_free(buf);
+      close(fd);
+      return tl_error_set(err, TL_EIO, "read_csv: cannot read '%s': %s", path, strerror(e));
+    }
+    if (k == 0) break;
+    len += (size_t)k;
+  }
+  close(fd);
+  st = tl_read_csv_buffer(buf, len, path, opts, out, err);
+  tl_free(buf);
+  return st;
+}
+
+/* ---------------------------------------------------------------------------
+** Writer
+*/
+
+static int needs_quotes(const char *s, size_t n) {
+  if (n == 0) return 1;   /* so that an empty string reads back as one, not as null */
+  for (size_t i = 0; i < n; i++)
+    if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') return 1;
+  return 0;
+}
+
+static void put_text(FILE *f, const char *s, size_t n) {
+  if (!needs_quotes(s, n)) { fwrite(s, 1, n, f); return; }
+  putc('"', f);
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '"') putc('"', f);
+    putc(s[i], f);
+  }
+  putc('"', f);
+}
+
+tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err) {
+  FILE *f = fopen(path, "wb");
+  if (!f)
+    return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));
+  char vbuf[1 << 16];
+  setvbuf(f, vbuf, _IOFBF, sizeof vbuf);
+  for (int j = 0; j < t->ncol; j++) {
+    if (j) putc(',', f);
+    put_text(f, t->names[j], strlen(t->names[j]));
+  }
+  putc('\n', f);
+  char num[128];
+  for (int64_t i = 0; i < t->nrows; i++) {
+    for (int j = 0; j < t->ncol; j++) {
+      const tl_column *c = t->cols[j];
+      if (j) putc(',', f);
+      if (tl_column_is_null(c, i)) continue;
+      if (c->type == TL_STRING) {
+        size_t n;
+        const char *s = tl_column_string_at(c, i, &n);
+        put_text(f, s, n);
+      } else if (c->type == TL_INT) {
+        fprintf(f, "%lld", (long long)((const int64_t *)c->values)[i]);
+      } else {
+        tl_scalar v;
+        tl_column_get(c, i, &v);
+        size_t n = tl_scalar_format(&v, num, sizeof num);
+        fwrite(num, 1, n < sizeof num ? n : sizeof num - 1, f);
+      }
+    }
+    putc('\n', f);
+  }
+  int bad = ferror(f);
+  int e = errno;
+  if (fclose(f) != 0 && !bad) { bad = 1; e = errno; }
+  if (bad)
+    return tl_error_set(err, TL_EIO, "write_csv: cannot write '%s': %s", path, strerror(e));
+  return TL_OK;
+}

@@ -1,0 +1,1237 @@
+/*
+** expr.c -- the expression language of filter, mutate and agg: a Pratt
+** parser with Lua's precedences, a binder that resolves columns and checks
+** types before any row is read, and an evaluator that works a vector of
+** TL_VEC rows at a time.
+*/
+#define _GNU_SOURCE   /* memmem */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "column.h"
+#include "csv.h"
+#include "error.h"
+#include "expr.h"
+#include "table.h"
+
+/* ---------------------------------------------------------------------------
+** Functions
+*/
+enum {
+  F_ABS, F_LN, F_LOG, F_EXP, F_SQRT, F_FLOOR, F_CEIL, F_ROUND, F_LOWER, F_UPPER, F_LEN,
+  F_TRIM, F_SUBSTR, F_CONTAINS, F_STARTS, F_ENDS, F_YEAR, F_MONTH, F_DAY, F_ISNULL,
+  F_COALESCE, F_IF
+};
+
+typedef struct fninfo {
+  const char *name;
+  int id, agg, minargs, maxargs;
+} fninfo;
+
+static const fninfo functions[] = {
+  { "abs", F_ABS, 0, 1, 1 }, { "ln", F_LN, 0, 1, 1 }, { "log", F_LOG, 0, 1, 2 },
+  { "exp", F_EXP, 0, 1, 1 }, { "sqrt", F_SQRT, 0, 1, 1 }, { "floor", F_FLOOR, 0, 1, 1 },
+  { "ceil", F_CEIL, 0, 1, 1 }, { "round", F_ROUND, 0, 1, 2 }, { "lower", F_LOWER, 0, 1, 1 },
+  { "upper", F_UPPER, 0, 1, 1 }, { "len", F_LEN, 0, 1, 1 }, { "trim", F_TRIM, 0, 1, 1 },
+  { "substr", F_SUBSTR, 0, 2, 3 }, { "contains", F_CONTAINS, 0, 2, 2 },
+  { "starts_with", F_STARTS, 0, 2, 2 }, { "ends_with", F_ENDS, 0, 2, 2 },
+  { "year", F_YEAR, 0, 1, 1 }, { "month", F_MONTH, 0, 1, 1 }, { "day", F_DAY, 0, 1, 1 },
+  { "is_null", F_ISNULL, 0, 1, 1 }, { "coalesce", F_COALESCE, 0, 1, 64 },
+  { "if", F_IF, 0, 3, 3 },
+  { "count", AGG_COUNT, 1, 0, 1 }, { "sum", AGG_SUM, 1, 1, 1 }, { "mean", AGG_MEAN, 1, 1, 1 },
+  { "avg", AGG_MEAN, 1, 1, 1 }, { "min", AGG_MIN, 1, 1, 1 }, { "max", AGG_MAX, 1, 1, 1 },
+  { "median", AGG_MEDIAN, 1, 1, 1 }, { "quantile", AGG_QUANTILE, 1, 2, 2 },
+  { "stddev", AGG_STDDEV, 1, 1, 1 }, { "var", AGG_VAR, 1, 1, 1 },
+  { "count_distinct", AGG_COUNT_DISTINCT, 1, 1, 1 }, { "first", AGG_FIRST, 1, 1, 1 },
+  { "last", AGG_LAST, 1, 1, 1 },
+};
+
+static const fninfo *find_function(const char *name) {
+  for (size_t k = 0; k < sizeof functions / sizeof *functions; k++)
+    if (strcmp(functions[k].name, name) == 0) return &functions[k];
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------
+** Lexer and parser
+*/
+enum { T_EOF, T_INT, T_FLOAT, T_STR, T_NAME, T_QNAME, T_OP };
+
+typedef struct parser {
+  const char *src, *p;
+  const char *op;
+  tl_error *err;
+  int tok, tpos;
+  const char *tstart;
+  size_t tlen;
+  int64_t ival;
+  double fval;
+  char *sval;          /* T_STR, T_NAME, T_QNAME text (owned) */
+  char opname[4];
+  int depth;
+} parser;
+
+#define MAX_DEPTH 200
+
+static tl_status perr(parser *ps, int pos, const char *fmt, const char *a) {
+  char what[256];
+  snprintf(what, sizeof what, fmt, a);
+  return tl_error_set(ps->err, TL_EPARSE, "%s: \"%s\": %s at column %d", ps->op, ps->src,
+                      what, pos);
+}
+
+static int is_name_start(int c) { return isalpha(c) || c == '_'; }
+static int is_name_char(int c) { return isalnum(c) || c == '_'; }
+
+static tl_status lex(parser *ps) {
+  const char *p = ps->p;
+  tl_free(ps->sval);
+  ps->sval = NULL;
+  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+  ps->tstart = p;
+  ps->tpos = (int)(p - ps->src) + 1;
+  if (!*p) { ps->tok = T_EOF; ps->p = p; return TL_OK; }
+  if (isdigit((unsigned char)*p) || (*p == '.' && isdigit((unsigned char)p[1]))) {
+    const char *s = p;
+    while (isalnum((unsigned char)*p) || *p == '.' ||
+           ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
+      p++;
+    size_t n = (size_t)(p - s);
+    int k = tl_parse_int(s, n, &ps->ival);
+    if (k == 1) ps->tok = T_INT;
+    else if (tl_parse_float(s, n, &ps->fval) && !isalpha((unsigned char)*s)) ps->tok = T_FLOAT;
+    else {
+      /* "007" is a fine number in an expression */
+      int ok = 1;
+      int64_t v = 0;
+      for (size_t i = 0; i < n && ok; i++) {
+        if (!isdigit((unsigned char)s[i]) || v > (INT64_MAX - 9) / 10) ok = 0;
+        else v = v * 10 + (s[i] - '0');
+      }
+      if (!ok) {
+        char num[64];
+        snprintf(num, sizeof num, "%.*s", (int)(n < 40 ? n : 40), s);
+        return perr(ps, ps->tpos, "malformed number '%s'", num);
+      }
+      ps->tok = T_INT;
+      ps->ival = v;
+    }
+    ps->p = p;
+    return TL_OK;
+  }
+  if (is_name_start((unsigned char)*p)) {
+    const char *s = p;
+    while (is_name_char((unsigned char)*p)) p++;
+    ps->sval = tl_strndup(s, (size_t)(p - s));
+    if (!ps->sval) return tl_error_oom(ps->err, ps->op);
+    ps->tok = T_NAME;
+    ps->p = p;
+    return TL_OK;
+  }
+  if (*p == '\'' || *p == '"' || *p == '`') {
+    char q = *p++;
+    size_t cap = 16, n = 0;
+    char *buf = tl_alloc(cap);
+    if (!buf) return tl_error_oom(ps->err, ps->op);
+    for (;;) {
+      char c = *p;
+      if (!c) {
+        tl_free(buf);
+        return perr(ps, ps->tpos, q == '`' ? "unfinished quoted name%s" : "unfinished string%s", "");
+      }
+      p++;
+      if (c == q) break;
+      if (c == '\\' && q != '`') {
+        c = *p ? *p++ : '\\';
+        switch (c) {
+          case 'n': c = '\n'; break;
+          case 't': c = '\t'; break;
+          case 'r': c = '\r'; break;
+          case '0': c = '\0'; break;
+          default: break;   /* \\ \' \" stand for themselves */
+        }
+      }
+      if (n + 1 >= cap) {
+        char *nb = tl_realloc(buf, cap *= 2);
+        if (!nb) { tl_free(buf); return tl_error_oom(ps->err, ps->op); }
+        buf = nb;
+      }
+      buf[n++] = c;
+    }
+    buf[n] = '\0';
+    ps->sval = buf;
+    ps->tlen = n;
+    ps->tok = q == '`' ? T_QNAME : T_STR;
+    ps->p = p;
+    return TL_OK;
+  }
+  static const char *const ops[] = {
+    "//", "..", "==", "~=", "!=", "<=", ">=", "+", "-", "*", "/", "%", "^", "<", ">",
+    "(", ")", ",", "="
+  };
+  for (size_t k = 0; k < sizeof ops / sizeof *ops; k++) {
+    size_t n = strlen(ops[k]);
+    if (strncmp(p, ops[k], n) == 0) {
+      memcpy(ps->opname, ops[k], n + 1);
+      ps->tok = T_OP;
+      ps->p = p + n;
+      return TL_OK;
+    }
+  }
+  char bad[8];
+  int n = 1;
+  while (n < 4 && ((unsigned char)p[n] & 0xc0) == 0x80) n++;   /* a whole UTF-8 character */
+  snprintf(bad, sizeof bad, "%.*s", n, p);
+  return perr(ps, ps->tpos, "unexpected '%s'", bad);
+}
+
+static int is_op(const parser *ps, const char *op) {
+  return ps->tok == T_OP && strcmp(ps->opname, op) == 0;
+}
+
+static int is_word(const parser *ps, const char *w) {
+  return ps->tok == T_NAME && strcmp(ps->sval, w) == 0;
+}
+
+static expr *node(parser *ps, expr_kind kind, int pos) {
+  expr *e = tl_calloc(1, sizeof *e);
+  if (!e) { tl_error_oom(ps->err, ps->op); return NULL; }
+  e->kind = kind;
+  e->pos = pos;
+  e->col = -1;
+  return e;
+}
+
+void tl_expr_free(expr *e) {
+  if (!e) return;
+  for (int k = 0; k < e->nargs; k++) tl_expr_free(e->args[k]);
+  tl_free(e->args);
+  tl_free(e->litbuf);
+  tl_free(e->name);
+  tl_free(e->scratch);
+  tl_free(e->sbuf);
+  tl_free(e);
+}
+
+static tl_status add_arg(parser *ps, expr *e, expr *a) {
+  expr **na = tl_realloc(e->args, (size_t)(e->nargs + 1) * sizeof *na);
+  if (!na) { tl_expr_free(a); return tl_error_oom(ps->err, ps->op); }
+  e->args = na;
+  e->args[e->nargs++] = a;
+  return TL_OK;
+}
+
+static const char *token_text(parser *ps, char *buf, size_t size) {
+  switch (ps->tok) {
+    case T_EOF: return "the end";
+    case T_OP: snprintf(buf, size, "'%s'", ps->opname); return buf;
+    default: snprintf(buf, size, "'%.*s'", (int)((ps->p - ps->tstart) < 30 ? (ps->p - ps->tstart) : 30), ps->tstart); return buf;
+  }
+}
+
+static tl_status expect(parser *ps, const char *op, const char *what) {
+  if (is_op(ps, op)) return lex(ps);
+  char tb[64], msg[128];
+  snprintf(msg, sizeof msg, "expected %s, found %s", what, token_text(ps, tb, sizeof tb));
+  return perr(ps, ps->tpos, "%s", msg);
+}
+
+static tl_status subexpr(parser *ps, int limit, expr **out);
+
+static tl_status simple(parser *ps, expr **out) {
+  char tb[64];
+  expr *e = NULL;
+  int pos = ps->tpos;
+  if (++ps->depth > MAX_DEPTH)
+    return perr(ps, pos, "expression nested deeper than %s levels", "200");
+  switch (ps->tok) {
+    case T_INT: case T_FLOAT:
+      if (!(e = node(ps, E_LIT, pos))) return TL_ENOMEM;
+      e->lit.type = ps->tok == T_INT ? TL_INT : TL_FLOAT;
+      if (ps->tok == T_INT) e->lit.v.i = ps->ival; else e->lit.v.f = ps->fval;
+      break;
+    case T_STR:
+      if (!(e = node(ps, E_LIT, pos))) return TL_ENOMEM;
+      e->lit.type = TL_STRING;
+      e->litbuf = ps->sval;
+      e->lit.v.s.ptr = ps->sval;
+      e->lit.v.s.len = ps->tlen;
+      ps->sval = NULL;
+      break;
+    case T_QNAME:
+      if (!(e = node(ps, E_COL, pos))) return TL_ENOMEM;
+      e->name = ps->sval;
+      ps->sval = NULL;
+      break;
+    case T_NAME:
+      if (is_word(ps, "true") || is_word(ps, "false")) {
+        if (!(e = node(ps, E_LIT, pos))) return TL_ENOMEM;
+        e->lit.type = TL_BOOL;
+        e->lit.v.b = is_word(ps, "true");
+      } else if (is_word(ps, "nil") || is_word(ps, "null")) {
+        if (!(e = node(ps, E_LIT, pos))) return TL_ENOMEM;
+        e->lit.is_null = 1;
+      } else {
+        if (!(e = node(ps, E_COL, pos))) return TL_ENOMEM;
+        e->name = ps->sval;
+        ps->sval = NULL;
+        tl_status st = lex(ps);
+        if (st == TL_OK && is_op(ps, "(")) {
+          e->kind = E_CALL;
+          st = lex(ps);
+          while (st == TL_OK && !is_op(ps, ")")) {
+            expr *a;
+            if ((st = subexpr(ps, 0, &a)) != TL_OK) break;
+            if ((st = add_arg(ps, e, a)) != TL_OK) break;
+            if (is_op(ps, ",")) st = lex(ps);
+            else if (!is_op(ps, ")")) st = expect(ps, ")", "')' or ','");
+          }
+          if (st == TL_OK) st = lex(ps);
+        }
+        if (st != TL_OK) { tl_expr_free(e); return st; }
+        ps->depth--;
+        *out = e;
+        return TL_OK;
+      }
+      break;
+    case T_OP:
+      if (is_op(ps, "(")) {
+        tl_status st = lex(ps);
+        if (st == TL_OK) st = subexpr(ps, 0, &e);
+        if (st == TL_OK && (st = expect(ps, ")", "')'")) != TL_OK) tl_expr_free(e);
+        if (st == TL_OK) { ps->depth--; *out = e; }
+        return st;
+      }
+      /* fall through */
+    default:
+      return perr(ps, pos, "unexpected %s", token_text(ps, tb, sizeof tb));
+  }
+  tl_status st = lex(ps);
+  if (st != TL_OK) { tl_expr_free(e); return st; }
+  ps->depth--;
+  *out = e;
+  return TL_OK;
+}
+
+typedef struct binop { const char *text; expr_op op; int left, right; } binop;
+
+static const binop binops[] = {
+  { "+", OP_ADD, 10, 10 }, { "-", OP_SUB, 10, 10 }, { "*", OP_MUL, 11, 11 },
+  { "/", OP_DIV, 11, 11 }, { "//", OP_IDIV, 11, 11 }, { "%", OP_MOD, 11, 11 },
+  { "^", OP_POW, 14, 13 }, { "..", OP_CONCAT, 9, 8 }, { "==", OP_EQ, 3, 3 },
+  { "~=", OP_NE, 3, 3 }, { "!=", OP_NE, 3, 3 }, { "<", OP_LT, 3, 3 }, { "<=", OP_LE, 3, 3 },
+  { ">", OP_GT, 3, 3 }, { ">=", OP_GE, 3, 3 },
+};
+#define UNARY_PRIORITY 12
+
+static const binop *current_binop(const parser *ps) {
+  static const binop b_and = { "and", OP_AND, 2, 2 }, b_or = { "or", OP_OR, 1, 1 };
+  if (is_word(ps, "and")) return &b_and;
+  if (is_word(ps, "or")) return &b_or;
+  if (ps->tok != T_OP) return NULL;
+  for (size_t k = 0; k < sizeof binops / sizeof *binops; k++)
+    if (strcmp(binops[k].text, ps->opname) == 0) return &binops[k];
+  return NULL;
+}
+
+static tl_status subexpr(parser *ps, int limit, expr **out) {
+  expr *e;
+  tl_status st;
+  int pos = ps->tpos;
+  if (is_word(ps, "not") || is_op(ps, "-")) {
+    expr_kind k = is_op(ps, "-") ? E_NEG : E_NOT;
+    if (++ps->depth > MAX_DEPTH)
+      return perr(ps, pos, "expression nested deeper than %s levels", "200");
+    expr *a;
+    if ((st = lex(ps)) != TL_OK || (st = subexpr(ps, UNARY_PRIORITY, &a)) != TL_OK) return st;
+    ps->depth--;
+    if (!(e = node(ps, k, pos))) { tl_expr_free(a); return TL_ENOMEM; }
+    if ((st = add_arg(ps, e, a)) != TL_OK) { tl_expr_free(e); return st; }
+  } else if ((st = simple(ps, &e)) != TL_OK) {
+    return st;
+  }
+  const binop *b;
+  while ((b = current_binop(ps)) && b->left > limit) {
+    int opos = ps->tpos;
+    expr *r, *n;
+    if ((st = lex(ps)) != TL_OK || (st = subexpr(ps, b->right, &r)) != TL_OK) {
+      tl_expr_free(e);
+      return st;
+    }
+    if (!(n = node(ps, E_BIN, opos))) { tl_expr_free(e); tl_expr_free(r); return TL_ENOMEM; }
+    n->op = b->op;
+    if ((st = add_arg(ps, n, e)) != TL_OK) { tl_expr_free(n); tl_expr_free(r); return st; }
+    if ((st = add_arg(ps, n, r)) != TL_OK) { tl_expr_free(n); return st; }
+    e = n;
+  }
+  *out = e;
+  return TL_OK;
+}
+
+tl_status tl_expr_parse(const char *src, const char *op, char **name, expr **out,
+                        tl_error *err) {
+  parser ps;
+  memset(&ps, 0, sizeof ps);
+  ps.src = ps.p = src;
+  ps.op = op;
+  ps.err = err;
+  if (name) *name = NULL;
+  tl_status st = lex(&ps);
+  if (st == TL_OK && name && (ps.tok == T_NAME || ps.tok == T_QNAME)) {
+    /* "name = expr": look ahead for a lone '=' */
+    parser save = ps;
+    char *nm = ps.sval;
+    ps.sval = NULL;
+    st = lex(&ps);
+    if (st == TL_OK && is_op(&ps, "=")) {
+      *name = nm;
+      st = lex(&ps);
+    } else {
+      tl_free(ps.sval);
+      ps = save;          /* back to the name, as the start of the expression */
+      if (st == TL_OK) ps.sval = nm; else tl_free(nm);
+    }
+  }
+  if (st == TL_OK && ps.tok == T_EOF) st = perr(&ps, ps.tpos, "expected an expression%s", "");
+  expr *e = NULL;
+  if (st == TL_OK) st = subexpr(&ps, 0, &e);
+  if (st == TL_OK && ps.tok != T_EOF) {
+    char tb[64];
+    st = perr(&ps, ps.tpos, "unexpected %s", token_text(&ps, tb, sizeof tb));
+    tl_expr_free(e);
+  }
+  tl_free(ps.sval);
+  if (st != TL_OK) {
+    if (name) { tl_free(*name); *name = NULL; }
+    return st;
+  }
+  *out = e;
+  return TL_OK;
+}
+
+char *tl_expr_default_name(const char *src) {
+  size_t n = strlen(src);
+  char *d = tl_alloc(n + 1);
+  if (!d) return NULL;
+  size_t k = 0;
+  int sep = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)src[i];
+    if (isalnum(c) || c == '_' || c >= 0x80) {
+      if (sep && k) d[k++] = '_';
+      d[k++] = (char)c;
+      sep = 0;
+    } else {
+      sep = 1;
+    }
+  }
+  d[k] = '\0';
+  if (!k) { tl_free(d); return tl_strdup("value"); }
+  return d;
+}
+
+/* ---------------------------------------------------------------------------
+** Binding and type checking
+*/
+typedef struct binder {
+  const tl_table *t;
+  const char *op, *src;
+  expr ***aggs;
+  int *naggs;
+  int in_agg;
+  tl_error *err;
+} binder;
+
+static tl_status berr(binder *b, const expr *e, const char *fmt, const char *a1,
+                      const char *a2) {
+  char what[512];
+  snprintf(what, sizeof what, fmt, a1, a2);
+  return tl_error_set(b->err, TL_ETYPE, "%s: \"%s\": %s at column %d", b->op, b->src, what,
+                      e->pos);
+}
+
+static const char *tname(tl_type t) { return t ? tl_type_name(t) : "null"; }
+static int is_num(tl_type t) { return t == TL_INT || t == TL_FLOAT; }
+static int is_time(tl_type t) { return t == TL_DATE || t == TL_TIMESTAMP; }
+
+/* A string literal compared with a date or timestamp becomes one. */
+static tl_status coerce_time_literal(binder *b, expr *lit, tl_type want) {
+  if (lit->kind != E_LIT || lit->type != TL_STRING) return TL_OK;
+  int32_t d;
+  int64_t ts;
+  const char *s = lit->lit.v.s.ptr;
+  size_t n = lit->lit.v.s.len;
+  if (want == TL_DATE && tl_parse_date(s, n, &d)) {
+    lit->lit.type = lit->type = TL_DATE;
+    lit->lit.v.d = d;
+  } else if (tl_parse_timestamp(s, n, &ts)) {
+    lit->lit.type = lit->type = TL_TIMESTAMP;
+    lit->lit.v.i = ts;
+  } else {
+    return berr(b, lit, "'%s' is not a %s", lit->litbuf, tl_type_name(want));
+  }
+  tl_free(lit->litbuf);
+  lit->litbuf = NULL;
+  return TL_OK;
+}
+
+static tl_status bind(binder *b, expr *e);
+
+static tl_status bind_bin(binder *b, expr *e) {
+  expr *l = e->args[0], *r = e->args[1];
+  tl_type lt = l->type, rt = r->type;
+  switch (e->op) {
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_IDIV: case OP_MOD:
+      if ((lt && !is_num(lt)) || (rt && !is_num(rt)))
+        return berr(b, e, "arithmetic on %s and %s", tname(lt), tname(rt));
+      e->type = (lt == TL_FLOAT || rt == TL_FLOAT) ? TL_FLOAT : TL_INT;
+      return TL_OK;
+    case OP_DIV: case OP_POW:
+      if ((lt && !is_num(lt)) || (rt && !is_num(rt)))
+        return berr(b, e, "arithmetic on %s and %s", tname(lt), tname(rt));
+      e->type = TL_FLOAT;
+      return TL_OK;
+    case OP_CONCAT:
+      if (lt == TL_BOOL || rt == TL_BOOL)
+        return berr(b, e, "cannot concatenate %s and %s", tname(lt), tname(rt));
+      e->type = TL_STRING;
+      return TL_OK;
+    case OP_AND: case OP_OR:
+      if ((lt && lt != TL_BOOL) || (rt && rt != TL_BOOL))
+        return berr(b, e, "'and'/'or' need booleans, found %s and %s", tname(lt), tname(rt));
+      e->type = TL_BOOL;
+      return TL_OK;
+    default:   /* comparisons */
+      if (is_time(lt) && rt == TL_STRING) TL_TRY(coerce_time_literal(b, r, lt));
+      if (is_time(rt) && lt == TL_STRING) TL_TRY(coerce_time_literal(b, l, rt));
+      lt = l->type; rt = r->type;
+      if (lt && rt && !(is_num(lt) && is_num(rt)) && !(is_time(lt) && is_time(rt)) && lt != rt)
+        return berr(b, e, "cannot compare %s with %s", tname(lt), tname(rt));
+      if (lt == TL_BOOL && e->op != OP_EQ && e->op != OP_NE)
+        return berr(b, e, "booleans have no order%s%s", "", "");
+      e->type = TL_BOOL;
+      return TL_OK;
+  }
+}
+
+static tl_status bind_call(binder *b, expr *e) {
+  const fninfo *f = find_function(e->name);
+  if (!f) return berr(b, e, "unknown function '%s'%s", e->name, "");
+  char nb[16];
+  if (e->nargs < f->minargs || e->nargs > f->maxargs) {
+    snprintf(nb, sizeof nb, "%d", e->nargs);
+    return berr(b, e, "wrong number of arguments to '%s' (%s given)", f->name, nb);
+  }
+  e->fn = f->id;
+  if (f->agg) {
+    if (!b->aggs)
+      return berr(b, e, "aggregate '%s' outside of agg (use it in g:agg or t:agg)%s", f->name, "");
+    if (b->in_agg) return berr(b, e, "aggregate '%s' inside another aggregate%s", f->name, "");
+    b->in_agg = 1;
+    for (int k = 0; k < e->nargs; k++) TL_TRY(bind(b, e->args[k]));
+    b->in_agg = 0;
+    tl_type at = e->nargs ? e->args[0]->type : TL_INT;
+    switch (f->id) {
+      case AGG_COUNT: case AGG_COUNT_DISTINCT: e->type = TL_INT; break;
+      case AGG_SUM:
+        if (at != TL_INT && at != TL_FLOAT && at != TL_BOOL)
+          return berr(b, e, "sum of %s values%s", tname(at), "");
+        e->type = at == TL_FLOAT ? TL_FLOAT : TL_INT;
+        break;
+      case AGG_MEAN: case AGG_STDDEV: case AGG_VAR: case AGG_MEDIAN: case AGG_QUANTILE:
+        if (!is_num(at)) return berr(b, e, "%s of %s values", f->name, tname(at));
+        if (f->id == AGG_QUANTILE) {
+          expr *q = e->args[1];
+          if (q->kind != E_LIT || !is_num(q->type))
+            return berr(b, q, "quantile needs a number between 0 and 1%s%s", "", "");
+          double qv = q->type == TL_INT ? (double)q->lit.v.i : q->lit.v.f;
+          if (!(qv >= 0 && qv <= 1))
+            return berr(b, q, "quantile needs a number between 0 and 1%s%s", "", "");
+        }
+        e->type = TL_FLOAT;
+        break;
+      default:   /* min, max, first, last */
+        if (!at) return berr(b, e, "%s of a bare null%s", f->name, "");
+        e->type = at;
+    }
+    e->kind = E_AGG;
+    expr **na = tl_realloc(*b->aggs, (size_t)(*b->naggs + 1) * sizeof *na);
+    if (!na) return tl_error_oom(b->err, b->op);
+    *b->aggs = na;
+    e->col = (*b->naggs)++;
+    na[e->col] = e;
+    return TL_OK;
+  }
+  for (int k = 0; k < e->nargs; k++) TL_TRY(bind(b, e->args[k]));
+  tl_type a0 = e->args[0]->type;
+  switch (f->id) {
+    case F_ABS:
+      if (a0 && !is_num(a0)) return berr(b, e, "abs of %s%s", tname(a0), "");
+      e->type = a0 ? a0 : TL_INT;
+      break;
+    case F_FLOOR: case F_CEIL: case F_ROUND:
+      if (a0 && !is_num(a0)) return berr(b, e, "%s of %s", f->name, tname(a0));
+      if (e->nargs > 1 && e->args[1]->type != TL_INT)
+        return berr(b, e, "round's digits must be an integer%s%s", "", "");
+      e->type = (f->id == F_ROUND && e->nargs > 1) ? TL_FLOAT : (a0 == TL_FLOAT ? TL_FLOAT : TL_INT);
+      if (f->id != F_ROUND || e->nargs == 1) e->type = a0 == TL_FLOAT ? TL_FLOAT : TL_INT;
+      break;
+    case F_LN: case F_LOG: case F_EXP: case F_SQRT:
+      for (int k = 0; k < e->nargs; k++)
+        if (e->args[k]->type && !is_num(e->args[k]->type))
+          return berr(b, e, "%s of %s", f->name, tname(e->args[k]->type));
+      e->type = TL_FLOAT;
+      break;
+    case F_LOWER: case F_UPPER: case F_TRIM: case F_LEN:
+      if (a0 && a0 != TL_STRING) return berr(b, e, "%s of %s (a string is needed)", f->name, tname(a0));
+      e->type = f->id == F_LEN ? TL_INT : TL_STRING;
+      break;
+    case F_SUBSTR:
+      if (a0 && a0 != TL_STRING) return berr(b, e, "substr of %s%s", tname(a0), "");
+      for (int k = 1; k < e->nargs; k++)
+        if (e->args[k]->type != TL_INT) return berr(b, e, "substr's positions must be integers%s%s", "", "");
+      e->type = TL_STRING;
+      break;
+    case F_CONTAINS: case F_STARTS: case F_ENDS:
+      for (int k = 0; k < 2; k++)
+        if (e->args[k]->type && e->args[k]->type != TL_STRING)
+          return berr(b, e, "%s needs strings, found %s", f->name, tname(e->args[k]->type));
+      e->type = TL_BOOL;
+      break;
+    case F_YEAR: case F_MONTH: case F_DAY:
+      if (a0 && !is_time(a0)) return berr(b, e, "%s of %s (a date is needed)", f->name, tname(a0));
+      e->type = TL_INT;
+      break;
+    case F_ISNULL:
+      e->type = TL_BOOL;
+      break;
+    case F_COALESCE: {
+      tl_type t = 0;
+      for (int k = 0; k < e->nargs; k++) {
+        tl_type at = e->args[k]->type;
+        if (!at) continue;
+        if (!t) t = at;
+        else if (is_num(t) && is_num(at)) t = (t == TL_FLOAT || at == TL_FLOAT) ? TL_FLOAT : TL_INT;
+        else if (t != at) return berr(b, e, "coalesce of %s and %s", tname(t), tname(at));
+      }
+      e->type = t;
+      break;
+    }
+    case F_IF: {
+      tl_type c = a0, t = e->args[1]->type, u = e->args[2]->type;
+      if (c && c != TL_BOOL) return berr(b, e, "if's condition is %s, not bool%s", tname(c), "");
+      if (t && u && t != u && !(is_num(t) && is_num(u)))
+        return berr(b, e, "if's branches are %s and %s", tname(t), tname(u));
+      e->type = t ? (u && is_num(t) && is_num(u) && t != u ? TL_FLOAT : t) : u;
+      break;
+    }
+  }
+  return TL_OK;
+}
+
+static tl_status bind(binder *b, expr *e) {
+  switch (e->kind) {
+    case E_LIT:
+      e->type = e->lit.is_null ? 0 : e->lit.type;
+      return TL_OK;
+    case E_COL: {
+      int j = tl_table_find(b->t, e->name);
+      if (j < 0) {
+        const char *s = tl_table_suggest(b->t, e->name);
+        char hint[300] = "";
+        if (s) snprintf(hint, sizeof hint, " (did you mean '%s'?)", s);
+        return tl_error_set(b->err, TL_EINVAL, "%s: unknown column '%s'%s", b->op, e->name, hint);
+      }
+      if (b->aggs && !b->in_agg)
+        return berr(b, e, "column '%s' outside of an aggregate (wrap it in first(), sum(), ...)%s",
+                    e->name, "");
+      e->col = j;
+      e->type = tl_column_type(tl_table_column(b->t, j));
+      return TL_OK;
+    }
+    case E_NEG:
+      TL_TRY(bind(b, e->args[0]));
+      if (e->args[0]->type && !is_num(e->args[0]->type))
+        return berr(b, e, "cannot negate %s%s", tname(e->args[0]->type), "");
+      e->type = e->args[0]->type ? e->args[0]->type : TL_INT;
+      return TL_OK;
+    case E_NOT:
+      TL_TRY(bind(b, e->args[0]));
+      if (e->args[0]->type && e->args[0]->type != TL_BOOL)
+        return berr(b, e, "'not' needs a boolean, found %s%s", tname(e->args[0]->type), "");
+      e->type = TL_BOOL;
+      return TL_OK;
+    case E_BIN:
+      TL_TRY(bind(b, e->args[0]));
+      TL_TRY(bind(b, e->args[1]));
+      return bind_bin(b, e);
+    case E_CALL:
+      return bind_call(b, e);
+    case E_AGG:
+      return TL_OK;
+  }
+  return TL_OK;
+}
+
+/* Scratch buffers for e->out: every array a vector of its type can need. */
+static tl_status alloc_scratch(expr *e, tl_error *err, const char *op) {
+  for (int k = 0; k < e->nargs; k++)
+    if (e->kind != E_AGG) TL_TRY(alloc_scratch(e->args[k], err, op));
+  size_t n = TL_VEC;
+  size_t bytes = n /* valid */ + n * 8 /* values */ + n * sizeof(char *) + n * 8;
+  e->scratch = tl_alloc(bytes);
+  if (!e->scratch) return tl_error_oom(err, op);
+  char *p = e->scratch;
+  e->out.valid = (uint8_t *)p; p += n;
+  void *vals = p; p += n * 8;
+  e->out.i = vals; e->out.f = vals; e->out.d = vals; e->out.b = vals;
+  e->out.s = (const char **)(void *)p; p += n * sizeof(char *);
+  e->out.sl = (int64_t *)(void *)p;
+  e->out.type = e->type;
+  return TL_OK;
+}
+
+tl_status tl_expr_bind(expr *e, const tl_table *t, const char *op, const char *src,
+                       expr ***aggs, int *naggs, tl_error *err) {
+  binder b = { t, op, src, aggs, naggs, 0, err };
+  TL_TRY(bind(&b, e));
+  return alloc_scratch(e, err, op);
+}
+
+/* ---------------------------------------------------------------------------
+** Evaluation
+*/
+typedef struct evalctx {
+  tl_column *const *cols, *const *slots;
+  int64_t start;
+  int n;
+  const char *op;
+  tl_error *err;
+} evalctx;
+
+/* Valid bytes of a result from two operands' validity. */
+static uint8_t *and_valid(vec *o, const vec *a, const vec *b, int n) {
+  if (!a->valid && !b->valid) return NULL;
+  if (!b->valid) { memcpy(o->valid, a->valid, (size_t)n); return o->valid; }
+  if (!a->valid) { memcpy(o->valid, b->valid, (size_t)n); return o->valid; }
+  for (int i = 0; i < n; i++) o->valid[i] = a->valid[i] & b->valid[i];
+  return o->valid;
+}
+
+static double num_at(const vec *v, int i) {
+  return v->type == TL_FLOAT ? v->f[i] : (double)v->i[i];
+}
+
+/* Makes room for `need` more bytes of string results in e->sbuf. */
+static int sbuf_reserve(expr *e, size_t used, size_t need) {
+  if (used + need <= e->sbuf_cap) return 1;
+  size_t cap = e->sbuf_cap ? e->sbuf_cap : 4096;
+  while (cap < used + need) cap *= 2;
+  char *nb = tl_realloc(e->sbuf, cap);
+  if (!nb) return 0;
+  e->sbuf = nb;
+  e->sbuf_cap = cap;
+  return 1;
+}
+
+static tl_status eval(expr *e, evalctx *cx);
+
+static void load_column(expr *e, const tl_column *c, int64_t start, int n) {
+  vec *o = &e->out;
+  o->n = n;
+  if (c->validity) {
+    uint8_t *valid = e->scratch;   /* the validity part of the scratch */
+    for (int i = 0; i < n; i++) valid[i] = TL_BIT_GET(c->validity, start + i);
+    o->valid = valid;
+  }
+  switch (c->type) {
+    case TL_INT: case TL_TIMESTAMP:
+      o->i = (int64_t *)c->values + start;   /* no copy */
+      break;
+    case TL_FLOAT:
+      o->f = (double *)c->values + start;
+      break;
+    case TL_DATE:
+      o->d = (int32_t *)c->values + start;
+      break;
+    case TL_BOOL:
+      for (int i = 0; i < n; i++) o->b[i] = TL_BIT_GET((const uint8_t *)c->values, start + i);
+      break;
+    case TL_STRING: {
+      const int64_t *off = c->values;
+      for (int i = 0; i < n; i++) {
+        o->s[i] = c->bytes + off[start + i];
+        o->sl[i] = off[start + i + 1] - off[start + i];
+      }
+      break;
+    }
+  }
+}
+
+/* Restores the scratch pointers that load_column may have redirected. */
+static void reset_out(expr *e) {
+  char *p = e->scratch;
+  size_t n = TL_VEC;
+  e->out.valid = (uint8_t *)p;
+  void *vals = p + n;
+  e->out.i = vals; e->out.f = vals; e->out.d = vals; e->out.b = vals;
+}
+
+static void fill_literal(expr *e, int n) {
+  vec *o = &e->out;
+  o->n = n;
+  if (e->lit.is_null) { memset(o->valid, 0, (size_t)n); return; }
+  o->valid = NULL;
+  for (int i = 0; i < n; i++) {
+    switch (e->lit.type) {
+      case TL_INT: case TL_TIMESTAMP: o->i[i] = e->lit.v.i; break;
+      case TL_FLOAT: o->f[i] = e->lit.v.f; break;
+      case TL_DATE: o->d[i] = e->lit.v.d; break;
+      case TL_BOOL: o->b[i] = (uint8_t)e->lit.v.b; break;
+      case TL_STRING: o->s[i] = e->lit.v.s.ptr; o->sl[i] = (int64_t)e->lit.v.s.len; break;
+    }
+  }
+}
+
+static int cmp_result(expr_op op, int c) {
+  switch (op) {
+    case OP_EQ: return c == 0;
+    case OP_NE: return c != 0;
+    case OP_LT: return c < 0;
+    case OP_LE: return c <= 0;
+    case OP_GT: return c > 0;
+    default: return c >= 0;
+  }
+}
+
+static tl_status eval_compare(expr *e, const vec *a, const vec *b, int n) {
+  vec *o = &e->out;
+  uint8_t *ov = o->b;
+  if (!a->type || !b->type) { memset(o->valid, 0, (size_t)n); return TL_OK; }
+  if (a->type == TL_INT && b->type == TL_INT) {
+    const int64_t *x = a->i, *y = b->i;
+    switch (e->op) {   /* one tight loop per operator */
+      case OP_EQ: for (int i = 0; i < n; i++) ov[i] = x[i] == y[i]; break;
+      case OP_NE: for (int i = 0; i < n; i++) ov[i] = x[i] != y[i]; break;
+      case OP_LT: for (int i = 0; i < n; i++) ov[i] = x[i] < y[i]; break;
+      case OP_LE: for (int i = 0; i < n; i++) ov[i] = x[i] <= y[i]; break;
+      case OP_GT: for (int i = 0; i < n; i++) ov[i] = x[i] > y[i]; break;
+      default: for (int i = 0; i < n; i++) ov[i] = x[i] >= y[i]; break;
+    }
+  } else if (is_num(a->type)) {
+    for (int i = 0; i < n; i++) {
+      double x = num_at(a, i), y = num_at(b, i);
+      int c = (x > y) - (x < y);
+      ov[i] = (x != x || y != y) ? (e->op == OP_NE) : (uint8_t)cmp_result(e->op, c);
+    }
+  } else if (a->type == TL_STRING) {
+    for (int i = 0; i < n; i++) {
+      int64_t la = a->sl[i], lb = b->sl[i];
+      int c;
+      if ((e->op == OP_EQ || e->op == OP_NE) && la != lb) c = 1;
+      else {
+        c = memcmp(a->s[i], b->s[i], (size_t)(la < lb ? la : lb));
+        if (!c) c = (la > lb) - (la < lb);
+      }
+      ov[i] = (uint8_t)cmp_result(e->op, c);
+    }
+  } else if (a->type == TL_BOOL) {
+    for (int i = 0; i < n; i++) ov[i] = (uint8_t)cmp_result(e->op, a->b[i] - b->b[i]);
+  } else {   /* dates and timestamps, possibly mixed */
+    for (int i = 0; i < n; i++) {
+      int64_t x = a->type == TL_DATE ? (int64_t)a->d[i] * 86400000000LL : a->i[i];
+      int64_t y = b->type == TL_DATE ? (int64_t)b->d[i] * 86400000000LL : b->i[i];
+      ov[i] = (uint8_t)cmp_result(e->op, (x > y) - (x < y));
+    }
+  }
+  o->valid = and_valid(o, a, b, n);
+  return TL_OK;
+}
+
+static tl_status overflow(evalctx *cx, const expr *e, int i) {
+  return tl_error_set(cx->err, TL_ERANGE, "%s: integer overflow in '%s' at row %lld", cx->op,
+                      e->op == OP_ADD ? "+" : e->op == OP_SUB ? "-" : "*",
+                      (long long)(cx->start + i + 1));
+}
+
+static tl_status eval_arith(expr *e, const vec *a, const vec *b, int n, evalctx *cx) {
+  vec *o = &e->out;
+  if (!a->type || !b->type) { memset(o->valid, 0, (size_t)n); return TL_OK; }
+  uint8_t *valid = and_valid(o, a, b, n);
+  if (e->type == TL_INT) {
+    const int64_t *x = a->i, *y = b->i;
+    int64_t *r = o->i;
+    for (int i = 0; i < n; i++) {
+      if (valid && !valid[i]) { r[i] = 0; continue; }
+      switch (e->op) {
+        case OP_ADD: if (__builtin_add_overflow(x[i], y[i], &r[i])) return overflow(cx, e, i); break;
+        case OP_SUB: if (__builtin_sub_overflow(x[i], y[i], &r[i])) return overflow(cx, e, i); break;
+        case OP_MUL: if (__builtin_mul_overflow(x[i], y[i], &r[i])) return overflow(cx, e, i); break;
+        case OP_IDIV: case OP_MOD:
+          if (y[i] == 0) {   /* division by zero gives null */
+            if (!valid) { memset(o->valid, 1, (size_t)n); valid = o->valid; }
+            valid[i] = 0;
+            r[i] = 0;
+          } else if (y[i] == -1) {
+            r[i] = e->op == OP_MOD ? 0 : (int64_t)(0 - (uint64_t)x[i]);   /* INT64_MIN // -1 wraps, as in Lua */
+          } else {
+            int64_t q = x[i] / y[i], m = x[i] % y[i];
+            if (m != 0 && ((m ^ y[i]) < 0)) { q--; m += y[i]; }   /* floor, as Lua */
+            r[i] = e->op == OP_MOD ? m : q;
+          }
+          break;
+        default: break;
+      }
+    }
+  } else {
+    double *r = o->f;
+    for (int i = 0; i < n; i++) {
+      double x = num_at(a, i), y = num_at(b, i);
+      switch (e->op) {
+        case OP_ADD: r[i] = x + y; break;
+        case OP_SUB: r[i] = x - y; break;
+        case OP_MUL: r[i] = x * y; break;
+        case OP_DIV: case OP_IDIV: case OP_MOD:
+          if (y == 0) {
+            if (!valid) { memset(o->valid, 1, (size_t)n); valid = o->valid; }
+            valid[i] = 0;
+            r[i] = 0;
+          } else if (e->op == OP_DIV) r[i] = x / y;
+          else if (e->op == OP_IDIV) r[i] = floor(x / y);
+          else { double m = fmod(x, y); if (m != 0 && ((m < 0) != (y < 0))) m += y; r[i] = m; }
+          break;
+        case OP_POW: r[i] = pow(x, y); break;
+        default: break;
+      }
+    }
+  }
+  o->valid = valid;
+  return TL_OK;
+}
+
+/* Text of a value for '..': numbers as Lua writes them. */
+static size_t value_text(const vec *v, int i, char *buf, size_t size, const char **ptr) {
+  tl_scalar s;
+  memset(&s, 0, sizeof s);
+  s.type = v->type;
+  switch (v->type) {
+    case TL_STRING: *ptr = v->s[i]; return (size_t)v->sl[i];
+    case TL_INT: case TL_TIMESTAMP: s.v.i = v->i[i]; break;
+    case TL_FLOAT: s.v.f = v->f[i]; break;
+    case TL_DATE: s.v.d = v->d[i]; break;
+    default: s.v.b = v->b[i];
+  }
+  size_t n = tl_scalar_format(&s, buf, size);
+  *ptr = buf;
+  return n < size ? n : size - 1;
+}
+
+/* String results: built in e->sbuf, then pointed at (the buffer may move
+** while it grows, so offsets are kept until the end). */
+static tl_status eval_concat(expr *e, const vec *a, const vec *b, int n, evalctx *cx) {
+  vec *o = &e->out;
+  o->valid = and_valid(o, a, b, n);
+  size_t used = 0;
+  for (int i = 0; i < n; i++) {
+    o->sl[i] = 0;
+    if (o->valid && !o->valid[i]) { o->s[i] = NULL; continue; }
+    char b1[64], b2[64];
+    const char *p1, *p2;
+    size_t n1 = value_text(a, i, b1, sizeof b1, &p1), n2 = value_text(b, i, b2, sizeof b2, &p2);
+    if (!sbuf_reserve(e, used, n1 + n2)) return tl_error_oom(cx->err, cx->op);
+    memcpy(e->sbuf + used, p1, n1);
+    memcpy(e->sbuf + used + n1, p2, n2);
+    o->s[i] = (const char *)(uintptr_t)used;
+    o->sl[i] = (int64_t)(n1 + n2);
+    used += n1 + n2;
+  }
+  for (int i = 0; i < n; i++)
+    if (!o->valid || o->valid[i]) o->s[i] = e->sbuf + (uintptr_t)o->s[i];
+  return TL_OK;
+}
+
+static int64_t days_of(const vec *v, int i) {
+  if (v->type == TL_DATE) return v->d[i];
+  int64_t us = v->i[i], day = 86400000000LL;
+  return us >= 0 ? us / day : -((-us + day - 1) / day);
+}
+
+static tl_status eval_call(expr *e, evalctx *cx) {
+  int n = cx->n;
+  vec *o = &e->out;
+  for (int k = 0; k < e->nargs; k++) TL_TRY(eval(e->args[k], cx));
+  const vec *a = &e->args[0]->out;
+  o->n = n;
+  if (e->fn == F_ISNULL) {
+    for (int i = 0; i < n; i++) o->b[i] = a->valid ? !a->valid[i] : !a->type;
+    if (!a->type) memset(o->b, 1, (size_t)n);
+    o->valid = NULL;
+    return TL_OK;
+  }
+  if (e->fn == F_COALESCE) {
+    memset(o->valid, 0, (size_t)n);
+    for (int k = 0; k < e->nargs; k++) {
+      const vec *v = &e->args[k]->out;
+      if (!v->type) continue;
+      for (int i = 0; i < n; i++) {
+        if (o->valid[i] || (v->valid && !v->valid[i])) continue;
+        o->valid[i] = 1;
+        switch (e->type) {
+          case TL_FLOAT: o->f[i] = num_at(v, i); break;
+          case TL_INT: case TL_TIMESTAMP: o->i[i] = v->i[i]; break;
+          case TL_DATE: o->d[i] = v->d[i]; break;
+          case TL_BOOL: o->b[i] = v->b[i]; break;
+          case TL_STRING: o->s[i] = v->s[i]; o->sl[i] = v->sl[i]; break;
+        }
+      }
+    }
+    return TL_OK;
+  }
+  if (e->fn == F_IF) {
+    const vec *c = a, *t = &e->args[1]->out, *f = &e->args[2]->out;
+    for (int i = 0; i < n; i++) {
+      const vec *v = (c->type && (!c->valid || c->valid[i]) && c->b[i]) ? t : f;
+      o->valid[i] = v->type && (!v->valid || v->valid[i]);
+      if (!o->valid[i]) continue;
+      switch (e->type) {
+        case TL_FLOAT: o->f[i] = num_at(v, i); break;
+        case TL_INT: case TL_TIMESTAMP: o->i[i] = v->i[i]; break;
+        case TL_DATE: o->d[i] = v->d[i]; break;
+        case TL_BOOL: o->b[i] = v->b[i]; break;
+        case TL_STRING: o->s[i] = v->s[i]; o->sl[i] = v->sl[i]; break;
+      }
+    }
+    return TL_OK;
+  }
+  /* the rest are null when any argument is */
+  if (a->valid || e->nargs > 1) {
+    memset(o->valid, 1, (size_t)n);
+    for (int k = 0; k < e->nargs; k++) {
+      const vec *v = &e->args[k]->out;
+      if (!v->type) { memset(o->valid, 0, (size_t)n); break; }
+      if (v->valid) for (int i = 0; i < n; i++) o->valid[i] &= v->valid[i];
+    }
+  } else {
+    o->valid = a->type ? NULL : o->valid;
+    if (!a->type) memset(o->valid, 0, (size_t)n);
+  }
+  uint8_t *valid = o->valid;
+  switch (e->fn) {
+    case F_ABS:
+      if (e->type == TL_INT) for (int i = 0; i < n; i++) o->i[i] = a->i[i] < 0 ? (int64_t)(0 - (uint64_t)a->i[i]) : a->i[i];
+      else for (int i = 0; i < n; i++) o->f[i] = fabs(a->f[i]);
+      break;
+    case F_FLOOR: case F_CEIL: case F_ROUND:
+      if (e->type == TL_INT && a->type == TL_INT) { for (int i = 0; i < n; i++) o->i[i] = a->i[i]; break; }
+      for (int i = 0; i < n; i++) {
+        double x = num_at(a, i);
+        if (e->fn == F_FLOOR) x = floor(x);
+        else if (e->fn == F_CEIL) x = ceil(x);
+        else if (e->nargs > 1) { double p = pow(10, (double)e->args[1]->out.i[i]); x = round(x * p) / p; }
+        else x = round(x);
+        o->f[i] = x;
+      }
+      break;
+    case F_LN: case F_LOG: case F_EXP: case F_SQRT:
+      for (int i = 0; i < n; i++) {
+        double x = num_at(a, i), r;
+        if (e->fn == F_EXP) r = exp(x);
+        else if (e->fn == F_SQRT) r = sqrt(x);
+        else if (e->fn == F_LOG && e->nargs > 1) r = log(x) / log(num_at(&e->args[1]->out, i));
+        else r = e->fn == F_LOG ? log10(x) : log(x);
+        o->f[i] = r;
+      }
+      break;
+    case F_LEN:
+      for (int i = 0; i < n; i++) {   /* characters, not bytes */
+        int64_t k = 0;
+        for (int64_t j = 0; j < a->sl[i]; j++) k += ((unsigned char)a->s[i][j] & 0xc0) != 0x80;
+        o->i[i] = k;
+      }
+      break;
+    case F_LOWER: case F_UPPER: case F_TRIM: case F_SUBSTR: {
+      size_t used = 0;
+      for (int i = 0; i < n; i++) {
+        if (valid && !valid[i]) { o->s[i] = NULL; o->sl[i] = 0; continue; }
+        const char *s = a->s[i];
+        int64_t len = a->sl[i], from = 0, cnt = len;
+        if (e->fn == F_TRIM) {
+          while (from < len && isspace((unsigned char)s[from])) from++;
+          while (len > from && isspace((unsigned char)s[len - 1])) len--;
+          cnt = len - from;
+        } else if (e->fn == F_SUBSTR) {   /* as string.sub: 1-based, inclusive, negatives from the end */
+          int64_t i0 = e->args[1]->out.i[i], j0 = e->nargs > 2 ? e->args[2]->out.i[i] : -1;
+          if (i0 < 0) i0 = len + i0 + 1 > 0 ? len + i0 + 1 : 1;
+          else if (i0 == 0) i0 = 1;
+          if (j0 < 0) j0 = len + j0 + 1;
+          else if (j0 > len) j0 = len;
+          from = i0 - 1;
+          cnt = j0 >= i0 ? j0 - i0 + 1 : 0;
+        }
+        if (!sbuf_reserve(e, used, (size_t)cnt)) return tl_error_oom(cx->err, cx->op);
+        for (int64_t j = 0; j < cnt; j++) {
+          char ch = s[from + j];
+          if (e->fn == F_LOWER) ch = (char)tolower((unsigned char)ch);
+          else if (e->fn == F_UPPER) ch = (char)toupper((unsigned char)ch);
+          e->sbuf[used + (size_t)j] = ch;
+        }
+        o->s[i] = (const char *)(uintptr_t)used;
+        o->sl[i] = cnt;
+        used += (size_t)cnt;
+      }
+      for (int i = 0; i < n; i++)
+        if (!valid || valid[i]) o->s[i] = e->sbuf + (uintptr_t)o->s[i];
+      break;
+    }
+    case F_CONTAINS: case F_STARTS: case F_ENDS: {
+      const vec *b = &e->args[1]->out;
+      for (int i = 0; i < n; i++) {
+        int64_t la = a->sl[i], lb = b->sl[i];
+        int r = 0;
+        if (lb <= la) {
+          if (e->fn == F_STARTS) r = memcmp(a->s[i], b->s[i], (size_t)lb) == 0;
+          else if (e->fn == F_ENDS) r = memcmp(a->s[i] + la - lb, b->s[i], (size_t)lb) == 0;
+          else r = lb == 0 || memmem(a->s[i], (size_t)la, b->s[i], (size_t)lb) != NULL;
+        }
+        o->b[i] = (uint8_t)r;
+      }
+      break;
+    }
+    case F_YEAR: case F_MONTH: case F_DAY:
+      for (int i = 0; i < n; i++) {
+        int y, m, d;
+        tl_civil_from_days((int32_t)days_of(a, i), &y, &m, &d);
+        o->i[i] = e->fn == F_YEAR ? y : e->fn == F_MONTH ? m : d;
+      }
+      break;
+  }
+  return TL_OK;
+}
+
+static tl_status eval(expr *e, evalctx *cx) {
+  int n = cx->n;
+  reset_out(e);
+  vec *o = &e->out;
+  o->n = n;
+  o->type = e->type;
+  switch (e->kind) {
+    case E_LIT:
+      fill_literal(e, n);
+      return TL_OK;
+    case E_COL:
+      o->valid = NULL;
+      load_column(e, cx->cols[e->col], cx->start, n);
+      return TL_OK;
+    case E_AGG:
+      o->valid = NULL;
+      load_column(e, cx->slots[e->col], cx->start, n);
+      return TL_OK;
+    case E_NEG: {
+      TL_TRY(eval(e->args[0], cx));
+      const vec *a = &e->args[0]->out;
+      o->valid = a->valid ? memcpy(o->valid, a->valid, (size_t)n) : NULL;
+      if (!a->type) { o->valid = e->out.valid; memset(o->valid, 0, (size_t)n); return TL_OK; }
+      if (e->type == TL_INT) {
+        for (int i = 0; i < n; i++) {
+          if (a->i[i] == INT64_MIN && (!o->valid || o->valid[i]))
+            return tl_error_set(cx->err, TL_ERANGE, "%s: integer overflow in '-' at row %lld",
+                                cx->op, (long long)(cx->start + i + 1));
+          o->i[i] = -a->i[i];
+        }
+      } else {
+        for (int i = 0; i < n; i++) o->f[i] = -a->f[i];
+      }
+      return TL_OK;
+    }
+    case E_NOT: {
+      TL_TRY(eval(e->args[0], cx));
+      const vec *a = &e->args[0]->out;
+      if (!a->type) { memset(o->valid, 0, (size_t)n); return TL_OK; }
+      o->valid = a->valid ? memcpy(o->valid, a->valid, (size_t)n) : NULL;
+      for (int i = 0; i < n; i++) o->b[i] = !a->b[i];
+      return TL_OK;
+    }
+    case E_BIN: {
+      TL_TRY(eval(e->args[0], cx));
+      TL_TRY(eval(e->args[1], cx));
+      const vec *a = &e->args[0]->out, *b = &e->args[1]->out;
+      switch (e->op) {
+        case OP_AND: case OP_OR: {
+          /* three-valued: false and null = false, true or null = true */
+          int isand = e->op == OP_AND;
+          uint8_t *valid = NULL;
+          for (int i = 0; i < n; i++) {
+            int av = a->type && (!a->valid || a->valid[i]), bv = b->type && (!b->valid || b->valid[i]);
+            int x = av && a->b[i], y = bv && b->b[i];
+            if (av && bv) { o->b[i] = (uint8_t)(isand ? (x & y) : (x | y)); if (valid) valid[i] = 1; continue; }
+            int decided = isand ? ((av && !x) || (bv && !y)) : (x || y);
+            if (!valid) { valid = o->valid; memset(valid, 1, (size_t)i); }
+            valid[i] = (uint8_t)decided;
+            o->b[i] = (uint8_t)(isand ? 0 : decided);
+          }
+          o->valid = valid;
+          return TL_OK;
+        }
+        case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+          return eval_compare(e, a, b, n);
+        case OP_CONCAT:
+          return eval_concat(e, a, b, n, cx);
+        default:
+          return eval_arith(e, a, b, n, cx);
+      }
+    }
+    case E_CALL:
+      return eval_call(e, cx);
+  }
+  return TL_OK;
+}
+
+tl_status tl_expr_eval(expr *e, tl_column *const *cols, tl_column *const *slots,
+                       int64_t start, int n, const char *op, tl_error *err) {
+  evalctx cx = { cols, slots, start, n, op, err };
+  return eval(e, &cx);
+}
+
+tl_status tl_expr_column(expr *e, tl_column *const *cols, tl_column *const *slots,
+                         int64_t nrows, const char *op, tl_column **out, tl_error *err) {
+  tl_type type = e->type ? e->type : TL_INT;   /* a bare null makes an all-null int column */
+  tl_builder *b = NULL;
+  tl_column *c = NULL;
+  tl_status st;
+  if (type == TL_STRING) st = tl_builder_new(TL_STRING, nrows, &b, err);
+  else st = tl_column_alloc(type, nrows, 1, 0, &c, err);
+  if (st != TL_OK) return st;
+  for (int64_t start = 0; start < nrows && st == TL_OK; start += TL_VEC) {
+    int n = (int)(nrows - start < TL_VEC ? nrows - start : TL_VEC);
+    if ((st = tl_expr_eval(e, cols, slots, start, n, op, err)) != TL_OK) break;
+    const vec *v = &e->out;
+    int anynull = !e->type;
+    if (type == TL_STRING) {
+      for (int i = 0; i < n && st == TL_OK; i++)
+        st = (v->valid && !v->valid[i]) || !e->type
+                 ? tl_builder_append_null(b, err)
+                 : tl_builder_append_string(b, v->s[i], (size_t)v->sl[i], err);
+      continue;
+    }
+    for (int i = 0; i < n; i++) {
+      int64_t r = start + i;
+      if (anynull || (v->valid && !v->valid[i])) { TL_BIT_CLEAR(c->validity, r); continue; }
+      switch (type) {
+        case TL_INT: case TL_TIMESTAMP: ((int64_t *)c->values)[r] = v->i[i]; break;
+        case TL_FLOAT: ((double *)c->values)[r] = v->f[i]; break;
+        case TL_DATE: ((int32_t *)c->values)[r] = v->d[i]; break;
+        case TL_BOOL: if (v->b[i]) TL_BIT_SET((uint8_t *)c->values, r); break;
+        default: break;
+      }
+    }
+  }
+  if (st != TL_OK) { tl_builder_free(b); tl_column_release(c); return st; }
+  if (b) return tl_builder_finish(b, out, err);
+  tl_column_seal(c);
+  *out = c;
+  return TL_OK;
+}

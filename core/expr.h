@@ -1,0 +1,89 @@
+/*
+** expr.h -- the expression language: parsing, type checking and the
+** vectorized evaluator (internal to the core).
+*/
+#ifndef TL_EXPR_H
+#define TL_EXPR_H
+
+#include <stdint.h>
+
+#include "tally.h"
+
+/* Rows per vector: small enough that a vector of each operand stays in cache. */
+#define TL_VEC 2048
+
+typedef enum {
+  E_LIT, E_COL, E_NEG, E_NOT, E_BIN, E_CALL, E_AGG
+} expr_kind;
+
+typedef enum {
+  OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_IDIV, OP_MOD, OP_POW, OP_CONCAT,
+  OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_AND, OP_OR
+} expr_op;
+
+/* A vector of values: one byte of validity per row (NULL: all valid), and
+** values in the arrays of the type. Strings are (pointer, length) pairs. */
+typedef struct vec {
+  tl_type type;        /* 0: the type of a bare null */
+  int n;
+  uint8_t *valid;
+  int64_t *i;          /* TL_INT, TL_TIMESTAMP */
+  double *f;
+  int32_t *d;
+  uint8_t *b;          /* one byte per bool */
+  const char **s;
+  int64_t *sl;
+} vec;
+
+typedef struct expr expr;
+struct expr {
+  expr_kind kind;
+  expr_op op;
+  int pos;             /* column in the source text, 1-based */
+  tl_type type;        /* after binding; 0 for a bare null */
+  tl_scalar lit;       /* E_LIT (strings owned in litbuf) */
+  char *litbuf;
+  char *name;          /* E_COL column name, E_CALL/E_AGG function name */
+  int col;             /* E_COL: index in the bound table; E_AGG: its slot */
+  int fn;              /* E_CALL/E_AGG: function id */
+  int nargs;
+  expr **args;         /* E_NEG/E_NOT: args[0]; E_BIN: args[0..1]; calls */
+  vec out;             /* scratch vector of TL_VEC rows */
+  void *scratch;       /* buffers behind `out` */
+  char *sbuf;          /* string results of the current vector */
+  size_t sbuf_cap;
+};
+
+/* Parses `src`. `op` names the operation for messages ("filter"). When
+** `name` is not NULL, a leading `name =` is accepted and returned (malloc'd
+** by tl_alloc, or NULL when absent). */
+tl_status tl_expr_parse(const char *src, const char *op, char **name, expr **out,
+                        tl_error *err);
+void tl_expr_free(expr *e);
+
+/* Resolves columns against `t` and checks types. Aggregate calls are an
+** error unless `aggs` is not NULL: then each gets a slot, its node is
+** stored in aggs[slot] and *naggs is counted up. */
+tl_status tl_expr_bind(expr *e, const tl_table *t, const char *op, const char *src,
+                       expr ***aggs, int *naggs, tl_error *err);
+
+/* Evaluates rows [start, start + n) (n <= TL_VEC) of the columns `cols`
+** (for E_COL) and of `slots` (for E_AGG); the result is e->out. */
+tl_status tl_expr_eval(expr *e, tl_column *const *cols, tl_column *const *slots,
+                       int64_t start, int n, const char *op, tl_error *err);
+
+/* Evaluates e over all `nrows` rows into a new column. */
+tl_status tl_expr_column(expr *e, tl_column *const *cols, tl_column *const *slots,
+                         int64_t nrows, const char *op, tl_column **out, tl_error *err);
+
+/* A default output name for an expression: "sum(participants)" gives
+** "sum_participants". tl_alloc'd. */
+char *tl_expr_default_name(const char *src);
+
+/* Aggregate function ids, shared with group.c. */
+enum {
+  AGG_COUNT, AGG_SUM, AGG_MEAN, AGG_MIN, AGG_MAX, AGG_MEDIAN, AGG_QUANTILE,
+  AGG_STDDEV, AGG_VAR, AGG_COUNT_DISTINCT, AGG_FIRST, AGG_LAST
+};
+
+#endif

@@ -1,0 +1,413 @@
+/*
+** format.c -- values and tables as text: scalars, ISO 8601 dates, and the
+** aligned rendering of a table that print(t) shows.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tally.h"
+#include "alloc.h"
+
+#define FMT_CELL_WIDTH 40     /* longer cells are cut to 37 code points + "..." */
+#define FMT_CELL_BUF 200      /* room for FMT_CELL_WIDTH 4-byte code points */
+#define FMT_MAX_ROWS 20
+#define FMT_SEP "  "
+#define FMT_SEPLEN 2
+
+/* ---------------------------------------------------------------------------
+** Dates: Howard Hinnant's civil algorithms over 400-year eras, which hold
+** for the whole proleptic Gregorian calendar, negative years included.
+*/
+int32_t tl_days_from_civil(int y, int m, int d) {
+  int64_t yy = (int64_t)y - (m <= 2);
+  int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+  int64_t yoe = yy - era * 400;                                  /* [0, 399] */
+  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* [0, 146096] */
+  return (int32_t)(era * 146097 + doe - 719468);
+}
+
+void tl_civil_from_days(int32_t days, int *y, int *m, int *d) {
+  int64_t z = (int64_t)days + 719468;            /* shift the epoch to 0000-03-01 */
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;              /* March is 0 */
+  int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = mm;
+  *y = (int)(yoe + era * 400 + (mm <= 2));
+}
+
+/* ---------------------------------------------------------------------------
+** Scalars
+*/
+
+/* The year with at least four digits, and a sign when negative. */
+static int fmt_date(char *buf, size_t size, int32_t days) {
+  int y, m, d;
+  tl_civil_from_days(days, &y, &m, &d);
+  if (y < 0)
+    return snprintf(buf, size, "-%04d-%02d-%02d", -y, m, d);
+  return snprintf(buf, size, "%04d-%02d-%02d", y, m, d);
+}
+
+static int fmt_timestamp(char *buf, size_t size, int64_t us) {
+  const int64_t per_day = INT64_C(86400000000);
+  int64_t days = us / per_day, rem = us % per_day;
+  int n, secs;
+  long frac;
+  if (rem < 0) {                                 /* floor, for times before 1970 */
+    rem += per_day;
+    days -= 1;
+  }
+  n = fmt_date(buf, size, (int32_t)days);
+  secs = (int)(rem / 1000000);
+  frac = (long)(rem % 1000000);
+  n += snprintf(buf + n, size > (size_t)n ? size - (size_t)n : 0, "T%02d:%02d:%02d",
+                secs / 3600, secs / 60 % 60, secs % 60);
+  if (frac != 0)
+    n += snprintf(buf + n, size > (size_t)n ? size - (size_t)n : 0, ".%06ld", frac);
+  return n;
+}
+
+/* The shortest of %.15g, %.16g and %.17g that reads back as the same
+** double; an integral value keeps a ".0" so it still reads as a float. */
+static int fmt_float(char *buf, size_t size, double x) {
+  int prec, n = 0;
+  if (isnan(x))
+    return snprintf(buf, size, "nan");
+  if (isinf(x))
+    return snprintf(buf, size, x > 0 ? "inf" : "-inf");
+  for (prec = 15; prec <= 17; prec++) {
+    n = snprintf(buf, size, "%.*g", prec, x);
+    if (prec == 17 || strtod(buf, NULL) == x)
+      break;
+  }
+  if (strspn(buf, "-0123456789") == (size_t)n && (size_t)n + 2 < size) {
+    memcpy(buf + n, ".0", 3);
+    n += 2;
+  }
+  return n;
+}
+
+size_t tl_scalar_format(const tl_scalar *v, char *buf, size_t size) {
+  char tmp[64];
+  size_t n;
+  const char *src = tmp;
+  if (v->is_null) {
+    n = (size_t)snprintf(tmp, sizeof tmp, "null");
+  } else {
+    switch (v->type) {
+      case TL_BOOL:
+        n = (size_t)snprintf(tmp, sizeof tmp, "%s", v->v.b ? "true" : "false");
+        break;
+      case TL_INT:
+        n = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v->v.i);
+        break;
+      case TL_FLOAT:
+        n = (size_t)fmt_float(tmp, sizeof tmp, v->v.f);
+        break;
+      case TL_DATE:
+        n = (size_t)fmt_date(tmp, sizeof tmp, v->v.d);
+        break;
+      case TL_TIMESTAMP:
+        n = (size_t)fmt_timestamp(tmp, sizeof tmp, v->v.i);
+        break;
+      case TL_STRING:
+        src = v->v.s.ptr ? v->v.s.ptr : "";
+        n = v->v.s.ptr ? v->v.s.len : 0;
+        break;
+      default:
+        n = (size_t)snprintf(tmp, sizeof tmp, "?");
+        break;
+    }
+  }
+  if (size > 0) {
+    size_t k = n < size - 1 ? n : size - 1;
+    memcpy(buf, src, k);
+    buf[k] = '\0';
+  }
+  return n;
+}
+
+/* ---------------------------------------------------------------------------
+** Tables
+*/
+
+typedef struct fmt_buf {
+  char *p;
+  size_t len, cap;
+  int failed;
+} fmt_buf;
+
+static void buf_add(fmt_buf *b, const char *s, size_t n) {
+  if (b->failed)
+    return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    char *p;
+    while (b->len + n + 1 > cap)
+      cap *= 2;
+    p = tl_realloc(b->p, cap);
+    if (p == NULL) {
+      b->failed = 1;
+      return;
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+}
+
+static void buf_str(fmt_buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+
+static void buf_spaces(fmt_buf *b, int n) {
+  static const char sp[] = "                                ";
+  while (n > 0) {
+    int k = n < (int)sizeof sp - 1 ? n : (int)sizeof sp - 1;
+    buf_add(b, sp, (size_t)k);
+    n -= k;
+  }
+}
+
+/* Ends the current line: drops trailing spaces, then adds a newline. */
+static void buf_endline(fmt_buf *b) {
+  if (b->failed)
+    return;
+  while (b->len > 0 && b->p[b->len - 1] == ' ')
+    b->len--;
+  buf_add(b, "\n", 1);
+}
+
+/* Copies text into out (FMT_CELL_BUF bytes) as one display cell: control
+** characters escaped, bad UTF-8 shown as '?', and at most FMT_CELL_WIDTH
+** code points, the tail of a longer text replaced by "...". Returns the
+** width in code points; *outlen gets the byte length. */
+static int fit_cell(const char *s, size_t len, char *out, size_t *outlen) {
+  size_t i = 0, o = 0, cut = 0;
+  int w = 0, cutw = 0;
+  while (i < len) {
+    unsigned char c = (unsigned char)s[i];
+    char piece[4];
+    size_t plen = 0, need = 1, k;
+    int pw = 1;
+    if (c < 0x20 || c == 0x7f) {
+      piece[0] = '\\';
+      piece[1] = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : '?';
+      plen = 2;
+      pw = 2;
+      i++;
+    } else if (c < 0x80) {
+      piece[0] = (char)c;
+      plen = 1;
+      i++;
+    } else {
+      need = c >= 0xf0 && c <= 0xf7 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+      if (need == 0 || c > 0xf7 || i + need > len) {
+        need = 0;
+      } else {
+        for (k = 1; k < need; k++)
+          if (((unsigned char)s[i + k] & 0xc0) != 0x80)
+            need = 0;
+      }
+      if (need == 0) {
+        piece[0] = '?';
+        plen = 1;
+        i++;
+      } else {
+        memcpy(piece, s + i, need);
+        plen = need;
+        i += need;
+      }
+    }
+    if (w + pw > FMT_CELL_WIDTH) {               /* too long: cut and mark */
+      memcpy(out + cut, "...", 3);
+      *outlen = cut + 3;
+      return cutw + 3;
+    }
+    memcpy(out + o, piece, plen);
+    o += plen;
+    w += pw;
+    if (w <= FMT_CELL_WIDTH - 3) {
+      cut = o;
+      cutw = w;
+    }
+  }
+  *outlen = o;
+  return w;
+}
+
+/* Renders cell (row i of column c) into out; returns its display width. */
+static int render_cell(const tl_column *c, int64_t i, char *out, size_t *outlen) {
+  char tmp[64];
+  tl_scalar v;
+  tl_column_get(c, i, &v);
+  if (!v.is_null && v.type == TL_STRING)
+    return fit_cell(v.v.s.ptr ? v.v.s.ptr : "", v.v.s.ptr ? v.v.s.len : 0, out, outlen);
+  {
+    size_t n = tl_scalar_format(&v, tmp, sizeof tmp);
+    if (n >= sizeof tmp)
+      n = sizeof tmp - 1;
+    return fit_cell(tmp, n, out, outlen);
+  }
+}
+
+static int is_right_aligned(tl_type t) { return t == TL_INT || t == TL_FLOAT; }
+
+static void put_cell(fmt_buf *b, const char *s, size_t len, int w, int width, int right,
+                     int first) {
+  if (!first)
+    buf_add(b, FMT_SEP, FMT_SEPLEN);
+  if (right)
+    buf_spaces(b, width - w);
+  buf_add(b, s, len);
+  if (!right)
+    buf_spaces(b, width - w);
+}
+
+tl_status tl_table_format(const tl_table *t, const tl_format_options *opts, char **out,
+                          size_t *len, tl_error *err) {
+  int ncols = tl_table_ncols(t), shown, j, total;
+  int64_t nrows = tl_table_nrows(t), head, tail, r;
+  int max_rows = opts && opts->max_rows > 0 ? opts->max_rows : FMT_MAX_ROWS;
+  int width = opts && opts->width > 0 ? opts->width : 0;
+  int types = opts ? opts->types : 0, elided;
+  int *widths = NULL;
+  fmt_buf b = {NULL, 0, 0, 0};
+  char cell[FMT_CELL_BUF];
+  size_t clen;
+  char line[96];
+
+  if (nrows > max_rows) {
+    head = (max_rows + 1) / 2;
+    tail = max_rows / 2;
+    elided = 1;
+  } else {
+    head = nrows;
+    tail = 0;
+    elided = 0;
+  }
+
+  if (ncols > 0) {
+    widths = tl_alloc(sizeof(int) * (size_t)ncols);
+    if (widths == NULL)
+      goto nomem;
+  }
+  for (j = 0; j < ncols; j++) {
+    const tl_column *c = tl_table_column(t, j);
+    const char *name = tl_table_name(t, j);
+    int w = fit_cell(name, strlen(name), cell, &clen), cw;
+    if (types) {
+      const char *tn = tl_type_name(tl_column_type(c));
+      cw = (int)strlen(tn ? tn : "?");
+      if (cw > w)
+        w = cw;
+    }
+    if (elided && w < 3)
+      w = 3;
+    for (r = 0; r < head + tail; r++) {
+      int64_t row = r < head ? r : nrows - tail + (r - head);
+      cw = render_cell(c, row, cell, &clen);
+      if (cw > w)
+        w = cw;
+    }
+    widths[j] = w;
+  }
+
+  /* the columns that fit in the width; at least one */
+  shown = ncols;
+  if (width > 0) {
+    total = 0;
+    for (j = 0; j < ncols; j++) {
+      total += widths[j] + (j > 0 ? FMT_SEPLEN : 0);
+      if (total > width && j > 0) {
+        shown = j;
+        break;
+      }
+    }
+  }
+
+  if (shown > 0) {
+    for (j = 0; j < shown; j++) {
+      const char *name = tl_table_name(t, j);
+      int w = fit_cell(name, strlen(name), cell, &clen);
+      put_cell(&b, cell, clen, w, widths[j],
+               is_right_aligned(tl_column_type(tl_table_column(t, j))), j == 0);
+    }
+    buf_endline(&b);
+    if (types) {
+      for (j = 0; j < shown; j++) {
+        const char *tn = tl_type_name(tl_column_type(tl_table_column(t, j)));
+        tn = tn ? tn : "?";
+        put_cell(&b, tn, strlen(tn), (int)strlen(tn), widths[j],
+                 is_right_aligned(tl_column_type(tl_table_column(t, j))), j == 0);
+      }
+      buf_endline(&b);
+    }
+    for (j = 0; j < shown; j++) {
+      if (j > 0)
+        buf_add(&b, FMT_SEP, FMT_SEPLEN);
+      for (total = 0; total < widths[j]; total++)
+        buf_add(&b, "-", 1);
+    }
+    buf_endline(&b);
+    for (r = 0; r < head + tail; r++) {
+      int64_t row = r < head ? r : nrows - tail + (r - head);
+      if (elided && r == head) {
+        for (j = 0; j < shown; j++)
+          put_cell(&b, "...", 3, 3, widths[j],
+                   is_right_aligned(tl_column_type(tl_table_column(t, j))), j == 0);
+        buf_endline(&b);
+      }
+      for (j = 0; j < shown; j++) {
+        const tl_column *c = tl_table_column(t, j);
+        int w = render_cell(c, row, cell, &clen);
+        put_cell(&b, cell, clen, w, widths[j], is_right_aligned(tl_column_type(c)),
+                 j == 0);
+      }
+      buf_endline(&b);
+    }
+    if (elided && tail == 0) {                   /* max_rows of 1: the mark goes last */
+      for (j = 0; j < shown; j++)
+        put_cell(&b, "...", 3, 3, widths[j],
+                 is_right_aligned(tl_column_type(tl_table_column(t, j))), j == 0);
+      buf_endline(&b);
+    }
+  }
+
+  snprintf(line, sizeof line, "[%lld rows x %d columns", (long long)nrows, ncols);
+  buf_str(&b, line);
+  if (shown < ncols) {
+    snprintf(line, sizeof line, "; %d not shown: ", ncols - shown);
+    buf_str(&b, line);
+    for (j = shown; j < ncols; j++) {
+      if (j > shown)
+        buf_str(&b, ", ");
+      buf_str(&b, tl_table_name(t, j));
+    }
+  }
+  buf_str(&b, "]");
+  if (b.failed)
+    goto nomem;
+
+  tl_free(widths);
+  *out = b.p;
+  if (len)
+    *len = b.len;
+  return TL_OK;
+
+nomem:
+  tl_free(widths);
+  tl_free(b.p);
+  if (err) {
+    err->code = TL_ENOMEM;
+    snprintf(err->message, sizeof err->message, "format: out of memory");
+  }
+  return TL_ENOMEM;
+}

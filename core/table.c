@@ -1,0 +1,177 @@
+/*
+** table.c -- immutable tables of named, shared columns.
+*/
+#include <string.h>
+
+#include "alloc.h"
+#include "column.h"
+#include "error.h"
+#include "table.h"
+
+static void free_parts(int ncol, char **names, tl_column **cols) {
+  for (int j = 0; j < ncol; j++) {
+    if (names) tl_free(names[j]);
+    if (cols) tl_column_release(cols[j]);
+  }
+  tl_free(names);
+  tl_free(cols);
+}
+
+tl_status tl_table_adopt(int ncol, char **names, tl_column **cols, tl_table **out,
+                         tl_error *err) {
+  tl_status st = TL_OK;
+  int64_t nrows = ncol > 0 ? cols[0]->length : 0;
+  for (int j = 0; j < ncol && st == TL_OK; j++) {
+    if (!names[j][0])
+      st = tl_error_set(err, TL_EINVAL, "table: column %d has an empty name", j + 1);
+    else if (cols[j]->length != nrows)
+      st = tl_error_set(err, TL_EINVAL,
+                        "table: column '%s' has %lld rows where column '%s' has %lld",
+                        names[j], (long long)cols[j]->length, names[0], (long long)nrows);
+    for (int k = 0; k < j && st == TL_OK; k++)
+      if (strcmp(names[k], names[j]) == 0)
+        st = tl_error_set(err, TL_EINVAL, "table: duplicate column name '%s'", names[j]);
+  }
+  tl_table *t = st == TL_OK ? tl_calloc(1, sizeof *t) : NULL;
+  if (st == TL_OK && !t) st = tl_error_oom(err, "table");
+  if (st != TL_OK) { free_parts(ncol, names, cols); return st; }
+  atomic_init(&t->refs, 1);
+  t->ncol = ncol;
+  t->nrows = nrows;
+  t->names = names;
+  t->cols = cols;
+  *out = t;
+  return TL_OK;
+}
+
+tl_status tl_table_new(int ncol, const char *const *names, tl_column *const *cols,
+                       tl_table **out, tl_error *err) {
+  if (ncol < 0) return tl_error_set(err, TL_EINVAL, "table: negative column count");
+  char **nm = tl_calloc((size_t)ncol + 1, sizeof *nm);
+  tl_column **cs = tl_calloc((size_t)ncol + 1, sizeof *cs);
+  if (!nm || !cs) { tl_free(nm); tl_free(cs); return tl_error_oom(err, "table"); }
+  for (int j = 0; j < ncol; j++) {
+    if (!names[j] || !cols[j]) {
+      free_parts(j, nm, cs);
+      return tl_error_set(err, TL_EINVAL, "table: column %d is missing its name or data", j + 1);
+    }
+    nm[j] = tl_strdup(names[j]);
+    cs[j] = tl_column_retain(cols[j]);
+    if (!nm[j]) { free_parts(j + 1, nm, cs); return tl_error_oom(err, "table"); }
+  }
+  return tl_table_adopt(ncol, nm, cs, out, err);
+}
+
+tl_table *tl_table_retain(tl_table *t) {
+  if (t) atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+  return t;
+}
+
+void tl_table_release(tl_table *t) {
+  if (!t) return;
+  if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1) return;
+  free_parts(t->ncol, t->names, t->cols);
+  tl_free(t);
+}
+
+int64_t tl_table_nrows(const tl_table *t) { return t->nrows; }
+int tl_table_ncols(const tl_table *t) { return t->ncol; }
+
+tl_column *tl_table_column(const tl_table *t, int j) {
+  return (j >= 0 && j < t->ncol) ? t->cols[j] : NULL;
+}
+
+const char *tl_table_name(const tl_table *t, int j) {
+  return (j >= 0 && j < t->ncol) ? t->names[j] : NULL;
+}
+
+int tl_table_find(const tl_table *t, const char *name) {
+  for (int j = 0; j < t->ncol; j++)
+    if (strcmp(t->names[j], name) == 0) return j;
+  return -1;
+}
+
+/* Optimal string alignment distance, case-insensitive, capped at `cap`. */
+static int distance(const char *a, const char *b, int cap) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 64 || lb > 64) return cap + 1;
+  int d[65][65];
+  for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+  for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+  for (size_t i = 1; i <= la; i++)
+    for (size_t j = 1; j <= lb; j++) {
+      int ca = a[i - 1] | 0x20, cb = b[j - 1] | 0x20;
+      int cost = ca != cb;
+      int v = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+      if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+      if (i > 1 && j > 1 && ca == (b[j - 2] | 0x20) && (a[i - 2] | 0x20) == cb &&
+          d[i - 2][j - 2] + 1 < v)
+        v = d[i - 2][j - 2] + 1;   /* a transposition: 'yaer' for 'year' */
+      d[i][j] = v;
+    }
+  return d[la][lb];
+}
+
+const char *tl_table_suggest(const tl_table *t, const char *name) {
+  const char *best = NULL;
+  int best_d = 0;
+  int cap = (int)strlen(name) / 3 + 1;
+  for (int j = 0; j < t->ncol; j++) {
+    int dj = distance(name, t->names[j], cap);
+    if (dj <= cap && (!best || dj < best_d)) { best = t->names[j]; best_d = dj; }
+  }
+  return best;
+}
+
+/* A copy of rows [off, off + n) of column c. */
+static tl_status column_slice(const tl_column *c, int64_t off, int64_t n, tl_column **out,
+                              tl_error *err) {
+  int64_t nbytes = 0;
+  const int64_t *so = NULL;
+  if (c->type == TL_STRING) {
+    so = c->values;
+    nbytes = so[off + n] - so[off];
+  }
+  tl_column *r;
+  TL_TRY(tl_column_alloc(c->type, n, c->validity != NULL, nbytes, &r, err));
+  for (int64_t i = 0; i < n && c->validity; i++)
+    if (!TL_BIT_GET(c->validity, off + i)) TL_BIT_CLEAR(r->validity, i);
+  switch (c->type) {
+    case TL_BOOL:
+      for (int64_t i = 0; i < n; i++)
+        if (TL_BIT_GET((const uint8_t *)c->values, off + i)) TL_BIT_SET((uint8_t *)r->values, i);
+      break;
+    case TL_STRING: {
+      int64_t *ro = r->values;
+      for (int64_t i = 0; i <= n; i++) ro[i] = so[off + i] - so[off];
+      if (nbytes) memcpy(r->bytes, c->bytes + so[off], (size_t)nbytes);
+      break;
+    }
+    default: {
+      size_t w = tl_type_width(c->type);
+      if (n) memcpy(r->values, (const char *)c->values + (size_t)off * w, (size_t)n * w);
+    }
+  }
+  tl_column_seal(r);
+  *out = r;
+  return TL_OK;
+}
+
+tl_status tl_table_slice(const tl_table *t, int64_t offset, int64_t n, tl_table **out,
+                         tl_error *err) {
+  if (offset < 0) offset = 0;
+  if (offset > t->nrows) offset = t->nrows;
+  if (n < 0) n = 0;
+  if (n > t->nrows - offset) n = t->nrows - offset;
+  if (offset == 0 && n == t->nrows) { *out = tl_table_retain((tl_table *)t); return TL_OK; }
+  tl_column **cols = tl_calloc((size_t)t->ncol + 1, sizeof *cols);
+  if (!cols) return tl_error_oom(err, "slice");
+  tl_status st = TL_OK;
+  for (int j = 0; j < t->ncol && st == TL_OK; j++)
+    st = column_slice(t->cols[j], offset, n, &cols[j], err);
+  if (st == TL_OK) st = tl_table_new(t->ncol, (const char *const *)t->names, cols, out, err);
+  for (int j = 0; j < t->ncol; j++) tl_column_release(cols[j]);
+  tl_free(cols);
+  return st;
+}

@@ -1,0 +1,351 @@
+/*
+** tally.h -- the C API of libtally, a columnar in-memory analysis engine.
+**
+** Ownership, once for the whole API: handles (tl_table, tl_column) are
+** reference-counted. A function that returns a handle through an out-parameter
+** gives the caller one reference, which the caller drops with tl_*_release.
+** A function that takes a handle borrows it: it retains what it keeps. A
+** pointer into a column's memory (tl_column_ints, tl_column_string_at, ...) is
+** valid while the caller holds a reference to that column.
+**
+** Errors: every fallible function returns a tl_status and, when the optional
+** `err` is not NULL, fills it with a message naming the operation and the
+** place ("read_csv: trips.csv:1289:7 (column 'fare'): unterminated quoted
+** field"). On error, out-parameters are left untouched and nothing leaks. The
+** library never exits or aborts on bad input or on out-of-memory.
+**
+** Tables are immutable: every verb returns a new table. Columns are shared
+** between tables that contain them unchanged.
+*/
+#ifndef TALLY_H
+#define TALLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TALLY_VERSION_MAJOR 0
+#define TALLY_VERSION_MINOR 1
+#define TALLY_VERSION_PATCH 0
+#define TALLY_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define TL_NODISCARD __attribute__((warn_unused_result))
+#else
+#define TL_NODISCARD
+#endif
+
+/* ---------------------------------------------------------------------------
+** Status codes and errors
+*/
+typedef enum tl_status {
+  TL_OK = 0,
+  TL_ENOMEM,     /* an allocation failed */
+  TL_EINVAL,     /* a bad argument: unknown column, bad index, bad option */
+  TL_EIO,        /* a file could not be opened, read or written */
+  TL_EPARSE,     /* input that does not parse (CSV, expression, ...) */
+  TL_ETYPE,      /* a value or column of the wrong type */
+  TL_ERANGE,     /* a number out of range: integer overflow, index */
+  TL_ELIMIT,     /* a documented limit was exceeded */
+  TL_EINTR       /* interrupted (tl_interrupt) */
+} tl_status;
+
+#define TL_ERROR_SIZE 1024
+
+typedef struct tl_error {
+  tl_status code;
+  char message[TL_ERROR_SIZE];
+} tl_error;
+
+/* A short English name of a status code ("out of memory", ...). */
+const char *tl_status_string(tl_status code);
+
+/* ---------------------------------------------------------------------------
+** Memory: every allocation of the library goes through one function with the
+** contract of lua_Alloc (nsize == 0 frees; returns NULL on failure). The
+** default uses realloc/free. Set it before any other call.
+*/
+typedef void *(*tl_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
+void tl_set_allocator(tl_alloc_fn fn, void *ud);
+void tl_get_allocator(tl_alloc_fn *fn, void **ud);
+
+/* ---------------------------------------------------------------------------
+** Types. A column has one type and may hold nulls. The memory layout is that
+** of Apache Arrow: a validity bitmap (bit set = valid, LSB first; absent
+** when the column has no nulls); bool values bit-packed; int and timestamp as
+** int64; float as double; date as int32 days since 1970-01-01; string as
+** int64 offsets (length + 1 of them) into one UTF-8 byte buffer.
+*/
+typedef enum tl_type {
+  TL_BOOL = 1,
+  TL_INT,        /* int64 */
+  TL_FLOAT,      /* double */
+  TL_STRING,     /* UTF-8 */
+  TL_DATE,       /* int32 days since 1970-01-01 */
+  TL_TIMESTAMP   /* int64 microseconds since 1970-01-01T00:00:00 */
+} tl_type;
+
+/* "bool", "int", "float", "string", "date", "timestamp"; NULL for others. */
+const char *tl_type_name(tl_type type);
+/* The type named `name`, or 0 when there is none. */
+tl_type tl_type_from_name(const char *name);
+
+/* One value of any type, as returned by scalar aggregates. A string value
+** points into the column it came from (or into the scalar's owner). */
+typedef struct tl_scalar {
+  tl_type type;
+  int is_null;
+  union {
+    int b;
+    int64_t i;        /* TL_INT, TL_TIMESTAMP */
+    double f;
+    int32_t d;        /* TL_DATE */
+    struct { const char *ptr; size_t len; } s;
+  } v;
+} tl_scalar;
+
+/* ---------------------------------------------------------------------------
+** Columns
+*/
+typedef struct tl_column tl_column;
+
+tl_column *tl_column_retain(tl_column *c);
+void tl_column_release(tl_column *c);        /* NULL is allowed */
+
+tl_type tl_column_type(const tl_column *c);
+int64_t tl_column_length(const tl_column *c);
+int64_t tl_column_null_count(const tl_column *c);
+
+/* Row indexes are 0-based in the C API. */
+int tl_column_is_null(const tl_column *c, int64_t i);
+const uint8_t *tl_column_validity(const tl_column *c);   /* NULL: no nulls */
+
+/* Raw value arrays: NULL when the column is of another type. Slots of null
+** rows hold 0 (numbers) or an empty string. */
+const int64_t *tl_column_ints(const tl_column *c);        /* TL_INT */
+const double *tl_column_floats(const tl_column *c);       /* TL_FLOAT */
+const int32_t *tl_column_dates(const tl_column *c);       /* TL_DATE */
+const int64_t *tl_column_timestamps(const tl_column *c);  /* TL_TIMESTAMP */
+const uint8_t *tl_column_bools(const tl_column *c);       /* TL_BOOL bitmap */
+const int64_t *tl_column_string_offsets(const tl_column *c);
+const char *tl_column_string_bytes(const tl_column *c);
+
+/* Single values (no bounds checks beyond an assert: check i < length). */
+int tl_column_bool_at(const tl_column *c, int64_t i);
+const char *tl_column_string_at(const tl_column *c, int64_t i, size_t *len);
+/* Any value as a scalar; strings point into the column. */
+void tl_column_get(const tl_column *c, int64_t i, tl_scalar *out);
+
+/* Column statistics; nulls are skipped. A sum of ints is an int and an
+** overflow of int64 is TL_ERANGE; of floats a float (compensated); of bools
+** the count of true values. mean is a float; min and max have the column's
+** type; each is null when there is no value. Booleans have no mean. */
+TL_NODISCARD tl_status tl_column_sum(const tl_column *c, tl_scalar *out, tl_error *err);
+TL_NODISCARD tl_status tl_column_mean(const tl_column *c, tl_scalar *out, tl_error *err);
+TL_NODISCARD tl_status tl_column_min(const tl_column *c, tl_scalar *out, tl_error *err);
+TL_NODISCARD tl_status tl_column_max(const tl_column *c, tl_scalar *out, tl_error *err);
+int64_t tl_column_count(const tl_column *c);             /* non-null values */
+
+/* ---------------------------------------------------------------------------
+** Building columns value by value. A builder owns what it holds until
+** tl_builder_finish hands it over to a new column (the builder is freed by
+** finish, also on error) or tl_builder_free drops it.
+*/
+typedef struct tl_builder tl_builder;
+
+TL_NODISCARD tl_status tl_builder_new(tl_type type, int64_t capacity,
+                                      tl_builder **out, tl_error *err);
+TL_NODISCARD tl_status tl_builder_append_null(tl_builder *b, tl_error *err);
+TL_NODISCARD tl_status tl_builder_append_bool(tl_builder *b, int v, tl_error *err);
+TL_NODISCARD tl_status tl_builder_append_int(tl_builder *b, int64_t v, tl_error *err);
+TL_NODISCARD tl_status tl_builder_append_float(tl_builder *b, double v, tl_error *err);
+TL_NODISCARD tl_status tl_builder_append_date(tl_builder *b, int32_t days, tl_error *err);
+TL_NODISCARD tl_status tl_builder_append_timestamp(tl_builder *b, int64_t us, tl_error *err);
+TL_NODISCARD tl_status tl_builder_append_string(tl_builder *b, const char *s, size_t len,
+                                                tl_error *err);
+/* Appends a scalar; its type must be the builder's (int into float is allowed). */
+TL_NODISCARD tl_status tl_builder_append_scalar(tl_builder *b, const tl_scalar *v,
+                                                tl_error *err);
+int64_t tl_builder_length(const tl_builder *b);
+tl_type tl_builder_type(const tl_builder *b);
+TL_NODISCARD tl_status tl_builder_finish(tl_builder *b, tl_column **out, tl_error *err);
+void tl_builder_free(tl_builder *b);                    /* NULL is allowed */
+
+/* ---------------------------------------------------------------------------
+** Tables
+*/
+typedef struct tl_table tl_table;
+
+/* A table of `ncol` named columns of equal length. Columns are retained, not
+** consumed; names are copied. Duplicate or empty names are TL_EINVAL. */
+TL_NODISCARD tl_status tl_table_new(int ncol, const char *const *names,
+                                    tl_column *const *cols, tl_table **out,
+                                    tl_error *err);
+tl_table *tl_table_retain(tl_table *t);
+void tl_table_release(tl_table *t);          /* NULL is allowed */
+
+int64_t tl_table_nrows(const tl_table *t);
+int tl_table_ncols(const tl_table *t);
+/* Column j (0-based), borrowed: NULL when out of range. */
+tl_column *tl_table_column(const tl_table *t, int j);
+const char *tl_table_name(const tl_table *t, int j);
+/* The index of the column named `name`, or -1. */
+int tl_table_find(const tl_table *t, const char *name);
+/* The existing column name closest to `name` (edit distance), or NULL when
+** none is close; for "did you mean" messages. */
+const char *tl_table_suggest(const tl_table *t, const char *name);
+
+/* Rows [offset, offset + n) as a new table (clamped to the table). */
+TL_NODISCARD tl_status tl_table_slice(const tl_table *t, int64_t offset, int64_t n,
+                                      tl_table **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Verbs. Each returns a new table; unchanged columns are shared, not copied.
+** Expressions are strings in the language of DESIGN.md ("year >= 2018 and
+** region == 'Asia'"); a definition is "name = expression", or an expression
+** alone, named after its text ("sum(x)" gives "sum_x").
+*/
+
+/* Rows where the boolean expression is true (null counts as false). */
+TL_NODISCARD tl_status tl_table_filter(const tl_table *t, const char *expr, tl_table **out,
+                                       tl_error *err);
+/* Rows where the bool column `mask` (of the table's length) is true. */
+TL_NODISCARD tl_status tl_table_filter_mask(const tl_table *t, const tl_column *mask,
+                                            tl_table **out, tl_error *err);
+/* The rows at the given 0-based indexes, in that order (repeats allowed). */
+TL_NODISCARD tl_status tl_table_take(const tl_table *t, const int64_t *rows, int64_t n,
+                                     tl_table **out, tl_error *err);
+/* Adds or replaces columns, one definition after another (a later one sees
+** the earlier ones). */
+TL_NODISCARD tl_status tl_table_mutate(const tl_table *t, int n, const char *const *defs,
+                                       tl_table **out, tl_error *err);
+/* Evaluates one expression over the table into a new column. `op` names the
+** operation in error messages. */
+TL_NODISCARD tl_status tl_table_eval(const tl_table *t, const char *expr, const char *op,
+                                     tl_column **out, tl_error *err);
+/* The table with column `name` set to `c` (replaced in place, else appended). */
+TL_NODISCARD tl_status tl_table_set_column(const tl_table *t, const char *name,
+                                           tl_column *c, tl_table **out, tl_error *err);
+TL_NODISCARD tl_status tl_table_select(const tl_table *t, int n, const char *const *names,
+                                       tl_table **out, tl_error *err);
+TL_NODISCARD tl_status tl_table_drop(const tl_table *t, int n, const char *const *names,
+                                     tl_table **out, tl_error *err);
+TL_NODISCARD tl_status tl_table_rename(const tl_table *t, int n, const char *const *from,
+                                       const char *const *to, tl_table **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Grouping and aggregation. Groups come in order of first appearance; null
+** keys form a group of their own. Aggregates skip nulls: count() counts
+** rows, count(x) non-null values; an aggregate of no values is null.
+*/
+typedef struct tl_grouping tl_grouping;
+
+TL_NODISCARD tl_status tl_table_group_by(const tl_table *t, int nkeys,
+                                         const char *const *keys, tl_grouping **out,
+                                         tl_error *err);
+void tl_grouping_free(tl_grouping *g);           /* NULL is allowed */
+int64_t tl_grouping_count(const tl_grouping *g);
+/* One row per group: the key columns. */
+TL_NODISCARD tl_status tl_grouping_keys(const tl_grouping *g, tl_table **out, tl_error *err);
+/* One row per group: the key columns, then one column per definition
+** ("total = sum(participants)", "rate = sum(a) / sum(b)"). */
+TL_NODISCARD tl_status tl_grouping_agg(const tl_grouping *g, int n, const char *const *defs,
+                                       tl_table **out, tl_error *err);
+/* The rows of group k (0-based) as a table. */
+TL_NODISCARD tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_table **out,
+                                         tl_error *err);
+/* The whole table as one group: a one-row table of the definitions. */
+TL_NODISCARD tl_status tl_table_agg(const tl_table *t, int n, const char *const *defs,
+                                    tl_table **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** CSV
+*/
+typedef struct tl_csv_options {
+  char sep;                  /* field separator; 0: detect among , ; \t | */
+  int header;                /* 1 (default): the first record names the columns */
+  const char *const *nulls;  /* null markers; NULL: the empty field only */
+  int nnulls;
+  int skip;                  /* leading lines to skip */
+  const char *comment;       /* lines starting with this are ignored; NULL: none */
+  int infer;                 /* 1 (default): infer types; 0: every column a string */
+  /* per-column type overrides, by name */
+  const char *const *type_names;
+  const tl_type *types;
+  int ntypes;
+  size_t chunk_size;         /* read buffer size, a test knob; 0: default */
+} tl_csv_options;
+
+void tl_csv_options_init(tl_csv_options *opts);
+
+/* Reads a CSV file into a table. The error message names the file, line,
+** column and what is wrong. */
+TL_NODISCARD tl_status tl_read_csv(const char *path, const tl_csv_options *opts,
+                                   tl_table **out, tl_error *err);
+/* The same from memory; `name` is used in error messages. */
+TL_NODISCARD tl_status tl_read_csv_buffer(const char *data, size_t len, const char *name,
+                                          const tl_csv_options *opts, tl_table **out,
+                                          tl_error *err);
+
+/* Writes the table as CSV with a header: fields quoted when they need it,
+** nulls as empty fields, dates and timestamps in ISO 8601. */
+TL_NODISCARD tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Formatting
+*/
+
+/* Writes a value as text into buf (always NUL-terminated, truncated to
+** size); returns the full length. Floats use the shortest form that reads
+** back as the same double; dates and timestamps ISO 8601; null as "null". */
+size_t tl_scalar_format(const tl_scalar *v, char *buf, size_t size);
+
+/* Date helpers: days since 1970-01-01 from a civil date and back. */
+int32_t tl_days_from_civil(int y, int m, int d);
+void tl_civil_from_days(int32_t days, int *y, int *m, int *d);
+
+typedef struct tl_format_options {
+  int max_rows;     /* rows shown before eliding the middle; 0: default (20) */
+  int width;        /* total width to fit in; 0: unlimited */
+  int types;        /* 1: show a line of column types under the header */
+} tl_format_options;
+
+/* Renders the table as aligned text (header, rule, rows, head and tail of a
+** long table, a footer with the size). *out is allocated with the library's
+** allocator; free it with tl_free. */
+TL_NODISCARD tl_status tl_table_format(const tl_table *t, const tl_format_options *opts,
+                                       char **out, size_t *len, tl_error *err);
+
+/* Frees memory returned by the library (tl_table_format, ...). */
+void tl_free(void *p);
+
+/* ---------------------------------------------------------------------------
+** Saving and loading: a binary file that holds the columns' buffers exactly
+** as they sit in memory, so that loading maps the file instead of parsing it.
+*/
+
+/* Writes the table to `path`: first to `path`.tmp, then renamed over `path`,
+** so a crash never leaves half a file under the real name. */
+TL_NODISCARD tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err);
+
+/* Maps the file read-only and shared (processes loading the same file share
+** its pages) and builds a table whose columns point into the mapping, with
+** no copy; the file is unmapped when the last of its columns is released.
+** Everything the columns rely on is checked first: the header and its
+** checksum, every buffer's length, alignment and place in the file, types,
+** names (non-empty, UTF-8, unique), null counts against the validity bitmaps
+** and string offsets (ordered, inside the text). Values and text are not
+** checked: a damaged number loads as another number. A file that fails a
+** check is TL_EPARSE, with a message naming the file and what is wrong; one
+** that cannot be opened or mapped is TL_EIO. The buffers are read-only
+** memory. The file must not be truncated in place while it is loaded (saving
+** over it is safe: that replaces the file, and the mapping keeps the old). */
+TL_NODISCARD tl_status tl_table_load(const char *path, tl_table **out, tl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
