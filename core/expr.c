@@ -680,7 +680,7 @@ static tl_status bind(binder *b, expr *e) {
 /* Scratch buffers for e->out: every array a vector of its type can need. */
 static tl_status alloc_scratch(expr *e, tl_error *err, const char *op) {
   for (int k = 0; k < e->nargs; k++)
-    if (e->kind != E_AGG) TL_TRY(alloc_scratch(e->args[k], err, op));
+    TL_TRY(alloc_scratch(e->args[k], err, op));
   size_t n = TL_VEC;
   size_t bytes = n /* valid */ + n * 8 /* values */ + n * sizeof(char *) + n * 8;
   e->scratch = tl_alloc(bytes);
@@ -954,6 +954,14 @@ static tl_status eval_concat(expr *e, const vec *a, const vec *b, int n, evalctx
   return TL_OK;
 }
 
+/* The byte offset of character k (0-based) of s, or len past the end. */
+static int64_t utf8_offset(const char *s, int64_t len, int64_t k) {
+  int64_t b = 0;
+  for (; b < len; b++)
+    if (((unsigned char)s[b] & 0xc0) != 0x80 && k-- == 0) return b;
+  return len;
+}
+
 static int64_t days_of(const vec *v, int i) {
   if (v->type == TL_DATE) return v->d[i];
   int64_t us = v->i[i], day = 86400000000LL;
@@ -1063,14 +1071,17 @@ static tl_status eval_call(expr *e, evalctx *cx) {
           while (from < len && isspace((unsigned char)s[from])) from++;
           while (len > from && isspace((unsigned char)s[len - 1])) len--;
           cnt = len - from;
-        } else if (e->fn == F_SUBSTR) {   /* as string.sub: 1-based, inclusive, negatives from the end */
+        } else if (e->fn == F_SUBSTR) {
+          /* as string.sub, in characters: 1-based, inclusive, negatives count from the end */
+          int64_t nch = 0;
+          for (int64_t j = 0; j < len; j++) nch += ((unsigned char)s[j] & 0xc0) != 0x80;
           int64_t i0 = e->args[1]->out.i[i], j0 = e->nargs > 2 ? e->args[2]->out.i[i] : -1;
-          if (i0 < 0) i0 = len + i0 + 1 > 0 ? len + i0 + 1 : 1;
+          if (i0 < 0) i0 = nch + i0 + 1 > 0 ? nch + i0 + 1 : 1;
           else if (i0 == 0) i0 = 1;
-          if (j0 < 0) j0 = len + j0 + 1;
-          else if (j0 > len) j0 = len;
-          from = i0 - 1;
-          cnt = j0 >= i0 ? j0 - i0 + 1 : 0;
+          if (j0 < 0) j0 = nch + j0 + 1;
+          else if (j0 > nch) j0 = nch;
+          from = utf8_offset(s, len, i0 - 1);
+          cnt = j0 >= i0 ? utf8_offset(s, len, j0) - from : 0;
         }
         if (!sbuf_reserve(e, used, (size_t)cnt)) return tl_error_oom(cx->err, cx->op);
         for (int64_t j = 0; j < cnt; j++) {

@@ -116,7 +116,7 @@ static int distance(const char *a, const char *b, int cap) {
 const char *tl_table_suggest(const tl_table *t, const char *name) {
   const char *best = NULL;
   int best_d = 0;
-  int cap = (int)strlen(name) / 3 + 1;
+  int cap = ((int)strlen(name) + 1) / 3;   /* 'yaer' -> 'year'; no guesses for one letter */
   for (int j = 0; j < t->ncol; j++) {
     int dj = distance(name, t->names[j], cap);
     if (dj <= cap && (!best || dj < best_d)) { best = t->names[j]; best_d = dj; }

@@ -1,0 +1,167 @@
+/*
+** test_expr.c -- the expression language through filter, mutate and agg:
+** operators, functions, nulls, types and the exact text of errors.
+*/
+#include <stdint.h>
+
+#include "check.h"
+#include "tally.h"
+
+static tl_table *load(const char *csv) {
+  tl_table *t = NULL;
+  tl_error err;
+  if (tl_read_csv_buffer(csv, strlen(csv), "t", NULL, &t, &err) != TL_OK)
+    fprintf(stderr, "load: %s\n", err.message);
+  return t;
+}
+
+/* The values of an expression over t, as "v1,v2,..." (null for nulls). */
+static const char *values(const tl_table *t, const char *src) {
+  static char out[2048];
+  tl_column *c;
+  tl_error err;
+  if (tl_table_eval(t, src, "mutate", &c, &err) != TL_OK) {
+    snprintf(out, sizeof out, "%s", err.message);
+    return out;
+  }
+  size_t k = 0;
+  out[0] = '\0';
+  for (int64_t i = 0; i < tl_column_length(c) && k < sizeof out; i++) {
+    tl_scalar v;
+    char buf[128];
+    tl_column_get(c, i, &v);
+    if (v.type == TL_STRING && !v.is_null) snprintf(buf, sizeof buf, "'%.*s'", (int)v.v.s.len, v.v.s.ptr);
+    else tl_scalar_format(&v, buf, sizeof buf);
+    k += (size_t)snprintf(out + k, sizeof out - k, "%s%s", i ? "," : "", buf);
+  }
+  tl_column_release(c);
+  return out;
+}
+
+static void test_operators(void) {
+  tl_table *t = load("a,b,s,d\n7,2,Asia,2016-01-02\n-7,0,Europe,2019-12-31\n,3,,\n");
+  CHECK_STR(values(t, "a + b"), "9,-7,null");
+  CHECK_STR(values(t, "a - b * 2"), "3,-7,null");
+  CHECK_STR(values(t, "a / b"), "3.5,null,null");
+  CHECK_STR(values(t, "a // b"), "3,null,null");
+  CHECK_STR(values(t, "a % b"), "1,null,null");
+  CHECK_STR(values(t, "-a // 2"), "-4,3,null");
+  CHECK_STR(values(t, "-7 % 3"), "2,2,2");
+  CHECK_STR(values(t, "2 ^ 3 ^ 2"), "512.0,512.0,512.0");
+  CHECK_STR(values(t, "-2 ^ 2"), "-4.0,-4.0,-4.0");
+  CHECK_STR(values(t, "a * 1.5"), "10.5,-10.5,null");
+  CHECK_STR(values(t, "s .. '!' .. a"), "'Asia!7','Europe!-7',null");
+  CHECK_STR(values(t, "a > 0 and b > 0"), "true,false,null");
+  CHECK_STR(values(t, "a > 0 or b > 0"), "true,false,true");
+  CHECK_STR(values(t, "a > 100 and b > 0"), "false,false,null");
+  CHECK_STR(values(t, "a > 100 and b > 5"), "false,false,false");
+  CHECK_STR(values(t, "not (a > 0)"), "false,true,null");
+  CHECK_STR(values(t, "s == 'Asia'"), "true,false,null");
+  CHECK_STR(values(t, "s ~= 'Asia'"), "false,true,null");
+  CHECK_STR(values(t, "s != 'Asia' or is_null(s)"), "false,true,true");
+  CHECK_STR(values(t, "s == nil"), "null,null,null");
+  CHECK_STR(values(t, "d >= '2017-01-01'"), "false,true,null");
+  CHECK_STR(values(t, "year(d) * 100 + month(d)"), "201601,201912,null");
+  CHECK_STR(values(t, "a == 7.0"), "true,false,null");
+  CHECK_STR(values(t, "9223372036854775807 + a"),
+            "mutate: integer overflow in '+' at row 1");
+  tl_table_release(t);
+}
+
+static void test_functions(void) {
+  tl_table *t = load("x,s\n2.5,\"  Mixed Case \"\n-4,ÉtÉ\n,\n");
+  CHECK_STR(values(t, "abs(x)"), "2.5,4.0,null");
+  CHECK_STR(values(t, "floor(x)"), "2.0,-4.0,null");
+  CHECK_STR(values(t, "round(x)"), "3.0,-4.0,null");
+  CHECK_STR(values(t, "round(1.23456, 2)"), "1.23,1.23,1.23");
+  CHECK_STR(values(t, "sqrt(x)"), "1.5811388300841898,nan,null");
+  CHECK_STR(values(t, "exp(ln(8))"), "7.999999999999998,7.999999999999998,7.999999999999998");
+  CHECK_STR(values(t, "log(100)"), "2.0,2.0,2.0");
+  CHECK_STR(values(t, "upper(trim(s))"), "'MIXED CASE','ÉTÉ',null");
+  CHECK_STR(values(t, "len(s)"), "13,3,null");
+  CHECK_STR(values(t, "substr(trim(s), 1, 5)"), "'Mixed','ÉtÉ',null");
+  CHECK_STR(values(t, "substr(trim(s), -4)"), "'Case','ÉtÉ',null");
+  CHECK_STR(values(t, "substr(s, -2)"), "'e ','tÉ',null");
+  CHECK_STR(values(t, "contains(s, 'Case')"), "true,false,null");
+  CHECK_STR(values(t, "starts_with(s, '  M')"), "true,false,null");
+  CHECK_STR(values(t, "is_null(x)"), "false,false,true");
+  CHECK_STR(values(t, "coalesce(x, 0)"), "2.5,-4.0,0.0");
+  CHECK_STR(values(t, "if(x > 0, 'pos', 'neg')"), "'pos','neg','neg'");
+  CHECK_STR(values(t, "`x` * 2"), "5.0,-8.0,null");
+  tl_table_release(t);
+}
+
+static void test_errors(void) {
+  tl_table *t = load("year,region\n2016,Asia\n");
+  tl_table *out;
+  tl_error err;
+  CHECK(tl_table_filter(t, "year >= 20x8", &out, &err) == TL_EPARSE);
+  CHECK_STR(err.message, "filter: \"year >= 20x8\": malformed number '20x8' at column 9");
+  CHECK(tl_table_filter(t, "yaer >= 2018", &out, &err) == TL_EINVAL);
+  CHECK_STR(err.message, "filter: unknown column 'yaer' (did you mean 'year'?)");
+  CHECK(tl_table_filter(t, "year >= ", &out, &err) == TL_EPARSE);
+  CHECK_STR(err.message, "filter: \"year >= \": unexpected the end at column 9");
+  CHECK(tl_table_filter(t, "region > 3", &out, &err) == TL_ETYPE);
+  CHECK_STR(err.message, "filter: \"region > 3\": cannot compare string with int at column 8");
+  CHECK(tl_table_filter(t, "year + 1", &out, &err) == TL_ETYPE);
+  CHECK_STR(err.message, "filter: \"year + 1\": the condition is int, not bool");
+  CHECK(tl_table_filter(t, "(year > 1", &out, &err) == TL_EPARSE);
+  CHECK_STR(err.message, "filter: \"(year > 1\": expected ')', found the end at column 10");
+  CHECK(tl_table_filter(t, "year > 1)", &out, &err) == TL_EPARSE);
+  CHECK_STR(err.message, "filter: \"year > 1)\": unexpected ')' at column 9");
+  CHECK(tl_table_filter(t, "region == 'Asia", &out, &err) == TL_EPARSE);
+  CHECK_STR(err.message, "filter: \"region == 'Asia\": unfinished string at column 11");
+  CHECK(tl_table_filter(t, "frob(year)", &out, &err) == TL_ETYPE);
+  CHECK_STR(err.message, "filter: \"frob(year)\": unknown function 'frob' at column 1");
+  CHECK(tl_table_filter(t, "sum(year) > 1", &out, &err) == TL_ETYPE);
+  CHECK_STR(err.message,
+            "filter: \"sum(year) > 1\": aggregate 'sum' outside of agg (use it in g:agg or t:agg) at column 1");
+  CHECK(tl_table_filter(t, "year @ 2", &out, &err) == TL_EPARSE);
+  CHECK_STR(err.message, "filter: \"year @ 2\": unexpected '@' at column 6");
+  char deep[1200];
+  size_t k = 0;
+  for (int i = 0; i < 300; i++) deep[k++] = '(';
+  deep[k++] = '1';
+  for (int i = 0; i < 300; i++) deep[k++] = ')';
+  deep[k] = '\0';
+  CHECK(tl_table_eval(t, deep, "mutate", &(tl_column *){ NULL }, &err) == TL_EPARSE);
+  CHECK(strstr(err.message, "nested deeper than 200 levels") != NULL);
+  tl_table_release(t);
+}
+
+static void test_verbs(void) {
+  tl_table *t = load("program,year,participants\nA,2016,11\nB,2016,\nA,2017,13\nB,2017,9\n");
+  tl_table *f, *m;
+  tl_error err;
+  CHECK(tl_table_filter(t, "year >= 2017 and participants > 10", &f, &err) == TL_OK);
+  CHECK(tl_table_nrows(f) == 1);
+  tl_table_release(f);
+  CHECK(tl_table_filter(t, "participants > 0", &f, &err) == TL_OK);
+  CHECK(tl_table_nrows(f) == 3);
+  tl_table_release(f);
+  /* everything kept: the same columns */
+  CHECK(tl_table_filter(t, "year > 0", &f, &err) == TL_OK);
+  CHECK(tl_table_column(f, 0) == tl_table_column(t, 0));
+  tl_table_release(f);
+  const char *defs[2] = { "double = participants * 2", "year = year + 1" };
+  CHECK(tl_table_mutate(t, 2, defs, &m, &err) == TL_OK);
+  CHECK(tl_table_ncols(m) == 4 && tl_table_find(m, "double") == 3);
+  CHECK(tl_column_ints(tl_table_column(m, 1))[0] == 2017);
+  CHECK(tl_table_column(m, 0) == tl_table_column(t, 0));   /* shared */
+  tl_table_release(m);
+  const char *names[2] = { "year", "nope" };
+  CHECK(tl_table_select(t, 2, names, &m, &err) == TL_EINVAL);
+  CHECK_STR(err.message, "select: unknown column 'nope'");
+  const char *from[1] = { "year" }, *to[1] = { "program" };
+  CHECK(tl_table_rename(t, 1, from, to, &m, &err) == TL_EINVAL);
+  CHECK_STR(err.message, "rename: duplicate column name 'program'");
+  tl_table_release(t);
+}
+
+int main(void) {
+  test_operators();
+  test_functions();
+  test_errors();
+  test_verbs();
+  return check_done("expr");
+}

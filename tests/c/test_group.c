@@ -1,0 +1,123 @@
+/*
+** test_group.c -- group_by and every built-in aggregate against hand-computed
+** results, with nulls, empty groups and overflow.
+*/
+#include <stdint.h>
+
+#include "check.h"
+#include "tally.h"
+
+static tl_table *load(const char *csv) {
+  tl_table *t = NULL;
+  tl_error err;
+  if (tl_read_csv_buffer(csv, strlen(csv), "t", NULL, &t, &err) != TL_OK)
+    fprintf(stderr, "load: %s\n", err.message);
+  return t;
+}
+
+/* A table as "a,b;1,2;..." for comparison. */
+static const char *show(const tl_table *t) {
+  static char out[4096];
+  size_t k = 0;
+  for (int j = 0; j < tl_table_ncols(t); j++)
+    k += (size_t)snprintf(out + k, sizeof out - k, "%s%s", j ? "," : "", tl_table_name(t, j));
+  for (int64_t i = 0; i < tl_table_nrows(t); i++) {
+    for (int j = 0; j < tl_table_ncols(t); j++) {
+      tl_scalar v;
+      char buf[128];
+      tl_column_get(tl_table_column(t, j), i, &v);
+      tl_scalar_format(&v, buf, sizeof buf);
+      k += (size_t)snprintf(out + k, sizeof out - k, "%s%s", j ? "," : ";", buf);
+    }
+  }
+  return out;
+}
+
+static const char *agg(const tl_table *t, const char *key, int n, const char *const *defs) {
+  static char msg[TL_ERROR_SIZE];
+  tl_error err;
+  tl_table *out = NULL;
+  tl_status st;
+  if (key) {
+    tl_grouping *g;
+    st = tl_table_group_by(t, 1, &key, &g, &err);
+    if (st == TL_OK) { st = tl_grouping_agg(g, n, defs, &out, &err); tl_grouping_free(g); }
+  } else {
+    st = tl_table_agg(t, n, defs, &out, &err);
+  }
+  if (st != TL_OK) { snprintf(msg, sizeof msg, "%s", err.message); return msg; }
+  const char *s = show(out);
+  tl_table_release(out);
+  return s;
+}
+#define AGG(t, key, ...) agg(t, key, sizeof((const char *[]){ __VA_ARGS__ }) / sizeof(char *), \
+                             (const char *[]){ __VA_ARGS__ })
+
+static void test_builtins(void) {
+  tl_table *t = load("k,x,f,s\nb,1,1.5,p\na,2,,q\nb,3,2.5,\na,4,0.5,q\nc,,,\nb,,3.5,r\n");
+  CHECK_STR(AGG(t, "k", "n = count()", "count(x)", "sum(x)", "mean(x)"),
+            "k,n,count_x,sum_x,mean_x;b,3,2,4,2.0;a,2,2,6,3.0;c,1,0,null,null");
+  CHECK_STR(AGG(t, "k", "min(x)", "max(f)", "first(s)", "last(s)"),
+            "k,min_x,max_f,first_s,last_s;b,1,3.5,p,r;a,2,0.5,q,q;c,null,null,null,null");
+  CHECK_STR(AGG(t, "k", "count_distinct(s)", "median(f)", "q = quantile(x, 0.25)"),
+            "k,count_distinct_s,median_f,q;b,2,2.5,1.5;a,1,0.5,2.5;c,0,null,null");
+  CHECK_STR(AGG(t, NULL, "n = count()", "s = sum(x)", "r = sum(x) / count(x)", "spread = max(x) - min(x)"),
+            "n,s,r,spread;6,10,2.5,3");
+  CHECK_STR(AGG(t, NULL, "v = var(x)", "sd = stddev(f)", "g = exp(mean(ln(f)))"),
+            "v,sd,g;1.6666666666666667,1.2909944487358056,1.6005429364718398");
+  CHECK_STR(AGG(t, "k", "upper(first(s))", "big = sum(x * 10)"),
+            "k,upper_first_s,big;b,P,40;a,Q,60;c,null,null");
+  CHECK_STR(AGG(t, NULL, "quantile(x, 0.25)"), "quantile_x_0_25;1.75");
+  tl_table_release(t);
+}
+
+static void test_keys(void) {
+  /* nulls form their own group; groups in order of first appearance */
+  tl_table *t = load("k,y,v\n,1,1\nx,2,2\n,1,3\nx,1,4\n");
+  CHECK_STR(AGG(t, "k", "n = count()", "sum(v)"), "k,n,sum_v;null,2,4;x,2,6");
+  const char *keys[2] = { "k", "y" };
+  tl_grouping *g;
+  tl_error err;
+  CHECK(tl_table_group_by(t, 2, keys, &g, &err) == TL_OK);
+  CHECK(tl_grouping_count(g) == 3);
+  tl_table *sub;
+  CHECK(tl_grouping_group(g, 2, &sub, &err) == TL_OK);
+  CHECK_STR(show(sub), "k,y,v;x,1,4");
+  tl_table_release(sub);
+  CHECK(tl_grouping_group(g, 3, &sub, &err) == TL_ERANGE);
+  tl_grouping_free(g);
+  const char *bad = "z";
+  CHECK(tl_table_group_by(t, 1, &bad, &g, &err) == TL_EINVAL);
+  CHECK_STR(err.message, "group_by: unknown column 'z'");
+  tl_table_release(t);
+  /* float keys: -0.0 and 0.0 together, NaN with NaN */
+  t = load("f\n0.0\n-0.0\nnan\nNaN\n1.5\n");
+  CHECK_STR(AGG(t, "f", "n = count()"), "f,n;0.0,2;nan,2;1.5,1");
+  tl_table_release(t);
+}
+
+static void test_errors(void) {
+  tl_table *t = load("k,x,s\na,9223372036854775807,p\na,1,q\nb,-1,r\n");
+  CHECK_STR(AGG(t, "k", "sum(x)"), "agg: integer overflow in a sum (group 1)");
+  CHECK_STR(AGG(t, "k", "sum(s)"), "agg: \"sum(s)\": sum of string values at column 1");
+  CHECK_STR(AGG(t, "k", "x + 1"),
+            "agg: \"x + 1\": column 'x' outside of an aggregate (wrap it in first(), sum(), ...) at column 1");
+  CHECK_STR(AGG(t, "k", "sum(sum(x))"), "agg: \"sum(sum(x))\": aggregate 'sum' inside another aggregate at column 5");
+  CHECK_STR(AGG(t, "k", "quantile(x, 2)"), "agg: \"quantile(x, 2)\": quantile needs a number between 0 and 1 at column 13");
+  CHECK_STR(AGG(t, "k", "n = count(", ""), "agg: \"n = count(\": unexpected the end at column 11");
+  tl_table_release(t);
+  /* the whole of an empty table is one group */
+  tl_table *full = load("x\n1\n");
+  CHECK(tl_table_filter(full, "x > 5", &t, NULL) == TL_OK);
+  CHECK_STR(AGG(t, NULL, "n = count()", "s = sum(x)", "m = min(x)"), "n,s,m;0,null,null");
+  CHECK_STR(AGG(t, "x", "n = count()"), "x,n");
+  tl_table_release(t);
+  tl_table_release(full);
+}
+
+int main(void) {
+  test_builtins();
+  test_keys();
+  test_errors();
+  return check_done("group");
+}
