@@ -23,6 +23,7 @@
 #include "column.h"
 #include "csv.h"
 #include "error.h"
+#include "pool.h"
 #include "table.h"
 
 #define DEFAULT_CHUNK ((size_t)1 << 22)
@@ -44,12 +45,6 @@ typedef struct field {
   int64_t line;      /* where the field starts */
 } field;
 
-typedef struct chunk {
-  const char *start;
-  int64_t row;       /* first row of the chunk */
-  int64_t line;
-} chunk;
-
 typedef struct colinfo {
   unsigned can;      /* CAN_* types every value so far could be */
   int64_t values;    /* non-null values */
@@ -58,6 +53,16 @@ typedef struct colinfo {
   tl_type type;      /* forced or inferred */
   int forced;
 } colinfo;
+
+typedef struct failure {
+  int set;
+  tl_status code;
+  int64_t line;
+  int fieldno;
+  char what[96];
+  const char *where;
+  int field_only;
+} failure;
 
 typedef struct reader {
   const char *name;
@@ -72,7 +77,8 @@ typedef struct reader {
   int ncol;              /* expected fields per record, 0 until known */
   char **names;
   unsigned char stop[256];
-  tl_error *err;
+  tl_error *err;         /* errors other than failures of the input */
+  failure fail;
 } reader;
 
 /* ---------------------------------------------------------------------------
@@ -81,33 +87,51 @@ typedef struct reader {
 
 static int is_eol(char c) { return c == '\n' || c == '\r'; }
 
-/* "read_csv: NAME:LINE:FIELD (column 'x'): WHAT: near "excerpt"". The
-** excerpt runs from `where` to the end of the line, or of the field when
-** `field_only`. */
+/* A failure is recorded where it happens and worded later, once the line
+** where its chunk starts is known. */
 static tl_status fail_in(reader *r, tl_status code, int64_t line, int fieldno,
                          const char *what, const char *where, int field_only) {
-  char col[256] = "";
-  if (fieldno > 0 && r->names && fieldno <= r->ncol)
-    snprintf(col, sizeof col, " (column '%s')", r->names[fieldno - 1]);
-  char ex[64];
-  size_t k = 0;
-  if (where) {
-    for (const char *s = where; s < r->end && k < 40 && !is_eol(*s) && !(field_only && *s == r->sep);
-         s++)
-      ex[k++] = ((unsigned char)*s < 0x20) ? '?' : *s;
-  }
-  ex[k] = '\0';
-  if (fieldno > 0)
-    return tl_error_set(r->err, code, "read_csv: %s:%lld:%d%s: %s%s%s%s", r->name,
-                        (long long)line, fieldno, col, what, k ? ": near \"" : "", ex,
-                        k ? "\"" : "");
-  return tl_error_set(r->err, code, "read_csv: %s:%lld: %s%s%s%s", r->name, (long long)line,
-                      what, k ? ": near \"" : "", ex, k ? "\"" : "");
+  failure *f = &r->fail;
+  f->set = 1;
+  f->code = code;
+  f->line = line;
+  f->fieldno = fieldno;
+  snprintf(f->what, sizeof f->what, "%s", what);
+  f->where = where;
+  f->field_only = field_only;
+  return code;
 }
 
 static tl_status fail_at(reader *r, tl_status code, int64_t line, int fieldno,
                          const char *what, const char *where) {
   return fail_in(r, code, line, fieldno, what, where, 0);
+}
+
+/* Words r's failure into err: "read_csv: NAME:LINE:FIELD (column 'x'): WHAT:
+** near "excerpt"", its line counted from `base`. The excerpt runs to the end
+** of the line, or of the field when the failure is about one value. Other
+** errors (out of memory) are already worded in r->err. */
+static tl_status report(const reader *r, int64_t base, tl_error *err) {
+  const failure *f = &r->fail;
+  if (!f->set) {
+    if (err && r->err && r->err != err) *err = *r->err;
+    return r->err ? r->err->code : TL_ENOMEM;
+  }
+  char col[256] = "";
+  if (f->fieldno > 0 && r->names && f->fieldno <= r->ncol)
+    snprintf(col, sizeof col, " (column '%s')", r->names[f->fieldno - 1]);
+  char ex[64];
+  size_t k = 0;
+  for (const char *s = f->where; s && s < r->end && k < 40 && !is_eol(*s) &&
+       !(f->field_only && *s == r->sep); s++)
+    ex[k++] = ((unsigned char)*s < 0x20) ? '?' : *s;
+  ex[k] = '\0';
+  long long line = (long long)(f->line + base);
+  if (f->fieldno > 0)
+    return tl_error_set(err, f->code, "read_csv: %s:%lld:%d%s: %s%s%s%s", r->name, line,
+                        f->fieldno, col, f->what, k ? ": near \"" : "", ex, k ? "\"" : "");
+  return tl_error_set(err, f->code, "read_csv: %s:%lld: %s%s%s%s", r->name, line, f->what,
+                      k ? ": near \"" : "", ex, k ? "\"" : "");
 }
 
 /* ---------------------------------------------------------------------------
@@ -378,17 +402,88 @@ static tl_status apply_forced_types(reader *r, colinfo *ci) {
   return TL_OK;
 }
 
-/* Pass 1: checks and measures every record, and cuts chunks. */
-static tl_status scan(reader *r, colinfo *ci, chunk **chunks, int *nchunks, int64_t *nrows) {
-  size_t chunk_size = r->o->chunk_size ? r->o->chunk_size : DEFAULT_CHUNK;
-  int cap = 16, n = 0;
-  chunk *ch = tl_alloc((size_t)cap * sizeof *ch);
-  if (!ch) return tl_error_oom(r->err, "read_csv");
-  int64_t row = 0;
-  const char *chunk_start = r->p;
+/* ---------------------------------------------------------------------------
+** Chunks. The records after the header are cut into chunks at line ends
+** outside quotes, found by the parity of the quotes before them; each chunk
+** is scanned and converted on its own, in parallel. A stray quote in an
+** unquoted field or a comment can fool the parity: then a chunk does not
+** end where the next begins, which the scan notices, and the input is read
+** again as one chunk. So the cut never changes the result.
+*/
+typedef struct job {
+  reader r;            /* its own tokenizer state, lines counted from 0 */
+  const char *start, *stop;
+  const char *end;     /* where the last record ended */
+  colinfo *ci;         /* what pass 1 learnt of each column */
+  int64_t rows, lines;
+  int64_t row0;        /* first row, once the chunks before are counted */
+  int64_t *bytes0;     /* per column: where its strings start */
+  tl_error err;
+  tl_status st;
+} job;
+
+typedef struct csvrun {
+  reader *main;
+  job *jobs;
+  int njobs;
+  colinfo *ci;         /* merged */
+  tl_column **cols;
+} csvrun;
+
+/* The number of quote characters in [s, e). */
+static int64_t count_quotes(const char *s, const char *e) {
+  int64_t n = 0;
+  while (s < e && (s = memchr(s, '"', (size_t)(e - s))) != NULL) { n++; s++; }
+  return n;
+}
+
+/* Cut points: starts[0] = begin, then line starts outside quotes about
+** `size` bytes apart. */
+static tl_status cut(reader *r, const char *begin, size_t size, const char ***out, int *n) {
+  int cap = 16, k = 0;
+  const char **starts = tl_alloc((size_t)cap * sizeof *starts);
+  if (!starts) return tl_error_oom(r->err, "read_csv");
+  starts[k++] = begin;
+  const char *pos = begin, *end = r->end;
+  int64_t quotes = 0;
+  while ((size_t)(end - starts[k - 1]) > size) {
+    const char *target = starts[k - 1] + size;
+    quotes += count_quotes(pos, target);
+    pos = target;
+    const char *at = NULL;
+    while (pos < end) {   /* the next line end with an even number of quotes before it */
+      const char *nl = pos;
+      while (nl < end && !is_eol(*nl)) nl++;
+      quotes += count_quotes(pos, nl);
+      pos = nl;
+      if (nl == end) break;
+      pos = nl + 1;
+      if (*nl == '\r' && pos < end && *pos == '\n') pos++;
+      if ((quotes & 1) == 0) { at = pos; break; }
+    }
+    if (!at || at >= end) break;
+    if (k == cap) {
+      const char **ns = tl_realloc(starts, (size_t)cap * 2 * sizeof *ns);
+      if (!ns) { tl_free(starts); return tl_error_oom(r->err, "read_csv"); }
+      starts = ns;
+      cap *= 2;
+    }
+    starts[k++] = at;
+  }
+  *out = starts;
+  *n = k;
+  return TL_OK;
+}
+
+/* Pass 1 over one chunk: checks the field counts, narrows the types and
+** counts rows, nulls and string bytes. */
+static tl_status scan(job *jb) {
+  reader *r = &jb->r;
+  colinfo *ci = jb->ci;
   tl_status st = TL_OK;
-  ch[n++] = (chunk){ r->p, 0, r->line };
-  for (;;) {
+  int64_t row = 0;
+  r->p = jb->start;
+  while (r->p < jb->stop) {
     if ((st = read_record(r)) != TL_OK) break;
     if (r->nf == 0) break;
     if (r->nf != r->ncol) {
@@ -396,11 +491,11 @@ static tl_status scan(reader *r, colinfo *ci, chunk **chunks, int *nchunks, int6
       snprintf(what, sizeof what, "too %s fields (expected %d, found %d)",
                r->nf < r->ncol ? "few" : "many", r->ncol, r->nf);
       int at = r->nf < r->ncol ? r->nf + 1 : r->ncol + 1;
-      st = fail_at(r, TL_EPARSE, r->f[at - 1 < r->nf ? at - 1 : r->nf - 1].line, at, what,
+      st = fail_at(r, TL_EPARSE, r->f[(at - 1 < r->nf ? at : r->nf) - 1].line, at, what,
                    r->rec_start);
       break;
     }
-    for (int j = 0; j < r->ncol && st == TL_OK; j++) {
+    for (int j = 0; j < r->ncol; j++) {
       const field *fd = &r->f[j];
       colinfo *c = &ci[j];
       if (is_null_field(r, fd)) { c->nulls++; continue; }
@@ -410,10 +505,8 @@ static tl_status scan(reader *r, colinfo *ci, chunk **chunks, int *nchunks, int6
         break;
       }
       if (c->can) {
-        unsigned k = c->can;
-        if (fd->len != fd->n) k = 0;   /* text with quotes in it is no number */
-        else k = classify(fd->p, fd->n, k);
-        if (c->forced && !k) {
+        unsigned k = fd->len != fd->n ? 0 : classify(fd->p, fd->n, c->can);
+        if (c->forced && !k) {   /* text with quotes in it is no number */
           char what[64];
           snprintf(what, sizeof what, "value is not of the forced type %s",
                    tl_type_name(c->type));
@@ -426,43 +519,34 @@ static tl_status scan(reader *r, colinfo *ci, chunk **chunks, int *nchunks, int6
     }
     if (st != TL_OK) break;
     row++;
-    if ((size_t)(r->p - chunk_start) >= chunk_size && r->p < r->end) {
-      if (n == cap) {
-        chunk *nc = tl_realloc(ch, (size_t)cap * 2 * sizeof *nc);
-        if (!nc) { st = tl_error_oom(r->err, "read_csv"); break; }
-        ch = nc;
-        cap *= 2;
-      }
-      ch[n++] = (chunk){ r->p, row, r->line };
-      chunk_start = r->p;
-    }
   }
-  if (st != TL_OK) { tl_free(ch); return st; }
-  *chunks = ch;
-  *nchunks = n;
-  *nrows = row;
-  return TL_OK;
+  jb->rows = row;
+  jb->lines = r->line;
+  jb->end = r->p;
+  return st;
 }
 
-/* Pass 2 for one chunk: rows [c->row, end_row). */
-static tl_status convert(reader *r, const colinfo *ci, tl_column **cols, const chunk *c,
-                         int64_t end_row) {
-  r->p = c->start;
-  r->line = c->line;
-  /* per string column, the next byte to write: where the previous chunk
-  ** ended, as chunks convert in order */
-  int64_t *pos = tl_calloc((size_t)r->ncol, sizeof *pos);
-  if (!pos) return tl_error_oom(r->err, "read_csv");
-  for (int j = 0; j < r->ncol; j++)
-    if (ci[j].type == TL_STRING) pos[j] = ((int64_t *)cols[j]->values)[c->row];
-  for (int64_t row = c->row; row < end_row; row++) {
-    tl_status st = read_record(r);
-    if (st != TL_OK) { tl_free(pos); return st; }
+/* Bits of rows at the edges of two chunks share a byte: set them atomically. */
+static void bit_set(void *bm, int64_t i) {
+  __atomic_fetch_or((uint8_t *)bm + (i >> 3), (uint8_t)(1u << (i & 7)), __ATOMIC_RELAXED);
+}
+
+static void bit_clear(void *bm, int64_t i) {
+  __atomic_fetch_and((uint8_t *)bm + (i >> 3), (uint8_t)~(1u << (i & 7)), __ATOMIC_RELAXED);
+}
+
+/* Pass 2 over one chunk: values straight into the columns' buffers. */
+static void convert(job *jb, const colinfo *ci, tl_column **cols) {
+  reader *r = &jb->r;
+  int64_t *pos = jb->bytes0;
+  r->p = jb->start;
+  for (int64_t row = jb->row0; row < jb->row0 + jb->rows; row++) {
+    if (read_record(r) != TL_OK) return;   /* cannot happen: pass 1 read the same */
     for (int j = 0; j < r->ncol; j++) {
       const field *fd = &r->f[j];
       tl_column *col = cols[j];
       if (is_null_field(r, fd)) {
-        TL_BIT_CLEAR(col->validity, row);
+        bit_clear(col->validity, row);
         if (ci[j].type == TL_STRING) ((int64_t *)col->values)[row + 1] = pos[j];
         continue;
       }
@@ -470,7 +554,7 @@ static tl_status convert(reader *r, const colinfo *ci, tl_column **cols, const c
         case TL_BOOL: {
           int b = 0;
           tl_parse_bool(fd->p, fd->n, &b);
-          if (b) TL_BIT_SET((uint8_t *)col->values, row);
+          if (b) bit_set(col->values, row);
           break;
         }
         case TL_INT:
@@ -493,7 +577,72 @@ static tl_status convert(reader *r, const colinfo *ci, tl_column **cols, const c
       }
     }
   }
-  tl_free(pos);
+}
+
+static void scan_task(void *ctx, int64_t k, int worker) {
+  (void)worker;
+  csvrun *run = ctx;
+  run->jobs[k].st = scan(&run->jobs[k]);
+}
+
+static void convert_task(void *ctx, int64_t k, int worker) {
+  (void)worker;
+  csvrun *run = ctx;
+  convert(&run->jobs[k], run->ci, run->cols);
+}
+
+static void free_jobs(job *jobs, int n) {
+  for (int k = 0; jobs && k < n; k++) {
+    tl_free(jobs[k].r.f);
+    tl_free(jobs[k].ci);
+    tl_free(jobs[k].bytes0);
+  }
+  tl_free(jobs);
+}
+
+/* Sets up one job per cut, each with a copy of the reader's settings. */
+static tl_status make_jobs(reader *r, const colinfo *proto, const char *const *starts, int n,
+                           job **out) {
+  job *jobs = tl_calloc((size_t)n, sizeof *jobs);
+  if (!jobs) return tl_error_oom(r->err, "read_csv");
+  for (int k = 0; k < n; k++) {
+    job *jb = &jobs[k];
+    jb->r = *r;
+    jb->r.f = NULL;
+    jb->r.nf = jb->r.capf = 0;
+    jb->r.line = 0;
+    jb->r.err = &jb->err;
+    jb->start = starts[k];
+    jb->stop = k + 1 < n ? starts[k + 1] : r->end;
+    jb->ci = tl_alloc(((size_t)r->ncol + 1) * sizeof *jb->ci);
+    jb->bytes0 = tl_calloc((size_t)r->ncol + 1, sizeof *jb->bytes0);
+    if (!jb->ci || !jb->bytes0) { free_jobs(jobs, n); return tl_error_oom(r->err, "read_csv"); }
+    memcpy(jb->ci, proto, (size_t)r->ncol * sizeof *jb->ci);
+  }
+  *out = jobs;
+  return TL_OK;
+}
+
+/* Pass 1 over the records from r->p on, cut at about `size` bytes. Sets
+** *fooled when a chunk did not end where the next begins. */
+static tl_status scan_all(reader *r, const colinfo *proto, size_t size, csvrun *run,
+                          int *fooled, int64_t first_line, tl_error *err) {
+  const char **starts;
+  int n;
+  TL_TRY(cut(r, r->p, size, &starts, &n));
+  tl_status st = make_jobs(r, proto, starts, n, &run->jobs);
+  tl_free(starts);
+  if (st != TL_OK) return st;
+  run->njobs = n;
+  tl_parallel_for(n, scan_task, run);
+  *fooled = 0;
+  int64_t line = first_line;
+  for (int k = 0; k < n; k++) {   /* in file order: the first failure wins */
+    job *jb = &run->jobs[k];
+    if (k > 0 && run->jobs[k - 1].end != jb->start) { *fooled = 1; return TL_OK; }
+    if (jb->st != TL_OK) return report(&jb->r, line, err);
+    line += jb->lines;
+  }
   return TL_OK;
 }
 
@@ -511,33 +660,50 @@ static tl_status parse(reader *r, tl_table **out) {
   /* the first record gives the width, and the names when there is a header */
   const char *first = r->p;
   int64_t first_line = r->line;
-  TL_TRY(read_record(r));
+  if (read_record(r) != TL_OK) return report(r, 0, r->err);
   r->ncol = r->nf;
   TL_TRY(make_names(r, o->header));
   if (!o->header) { r->p = first; r->line = first_line; }
 
-  colinfo *ci = tl_calloc((size_t)r->ncol + 1, sizeof *ci);
-  if (!ci) return tl_error_oom(r->err, "read_csv");
-  for (int j = 0; j < r->ncol; j++) ci[j].can = o->infer ? CAN_ALL : 0;
-  chunk *ch = NULL;
-  int nch = 0;
+  colinfo *proto = tl_calloc((size_t)r->ncol + 1, sizeof *proto);
+  if (!proto) return tl_error_oom(r->err, "read_csv");
+  for (int j = 0; j < r->ncol; j++) proto[j].can = o->infer ? CAN_ALL : 0;
+  if ((st = apply_forced_types(r, proto)) != TL_OK) { tl_free(proto); return st; }
+
+  size_t size = o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;
+  csvrun run = { r, NULL, 0, proto, NULL };
+  int fooled = 0;
+  st = scan_all(r, proto, size, &run, &fooled, r->line, r->err);
+  if (st == TL_OK && fooled) {   /* read it again as one chunk */
+    free_jobs(run.jobs, run.njobs);
+    run.jobs = NULL;
+    st = scan_all(r, proto, SIZE_MAX, &run, &fooled, r->line, r->err);
+  }
+  /* merge what the chunks learnt, and place each chunk's rows and bytes */
+  colinfo *ci = proto;
   int64_t nrows = 0;
-  st = apply_forced_types(r, ci);
-  if (st == TL_OK) st = scan(r, ci, &ch, &nch, &nrows);
-  if (st != TL_OK) { tl_free(ci); return st; }
+  for (int k = 0; k < run.njobs && st == TL_OK; k++) {
+    job *jb = &run.jobs[k];
+    jb->row0 = nrows;
+    nrows += jb->rows;
+    for (int j = 0; j < r->ncol; j++) {
+      jb->bytes0[j] = ci[j].nbytes;
+      ci[j].can &= jb->ci[j].can;
+      ci[j].values += jb->ci[j].values;
+      ci[j].nulls += jb->ci[j].nulls;
+      ci[j].nbytes += jb->ci[j].nbytes;
+    }
+  }
   for (int j = 0; j < r->ncol; j++)
     if (!ci[j].forced) ci[j].type = type_of(ci[j].can, ci[j].values);
 
-  tl_column **cols = tl_calloc((size_t)r->ncol + 1, sizeof *cols);
-  if (!cols) st = tl_error_oom(r->err, "read_csv");
+  tl_column **cols = st == TL_OK ? tl_calloc((size_t)r->ncol + 1, sizeof *cols) : NULL;
+  if (st == TL_OK && !cols) st = tl_error_oom(r->err, "read_csv");
   for (int j = 0; j < r->ncol && st == TL_OK; j++)
     st = tl_column_alloc(ci[j].type, nrows, ci[j].nulls > 0, ci[j].nbytes, &cols[j], r->err);
-  for (int k = 0; k < nch && st == TL_OK; k++) {
-    int64_t end_row = k + 1 < nch ? ch[k + 1].row : nrows;
-    st = convert(r, ci, cols, &ch[k], end_row);
-  }
-  tl_free(ch);
   if (st == TL_OK) {
+    run.cols = cols;
+    tl_parallel_for(run.njobs, convert_task, &run);
     for (int j = 0; j < r->ncol; j++) tl_column_seal(cols[j]);
     char **names = r->names;
     r->names = NULL;
@@ -548,7 +714,8 @@ static tl_status parse(reader *r, tl_table **out) {
     for (int j = 0; j < r->ncol; j++) tl_column_release(cols[j]);
     tl_free(cols);
   }
-  tl_free(ci);
+  free_jobs(run.jobs, run.njobs);
+  tl_free(proto);
   return st;
 }
 

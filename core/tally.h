@@ -73,6 +73,14 @@ void tl_set_allocator(tl_alloc_fn fn, void *ud);
 void tl_get_allocator(tl_alloc_fn *fn, void **ud);
 
 /* ---------------------------------------------------------------------------
+** Threads: the kernels split their work over this many threads. The default
+** is the environment's TALLY_THREADS, else the number of cores; n <= 0 goes
+** back to the default. Results never depend on the number of threads.
+*/
+void tl_set_threads(int n);
+int tl_get_threads(void);
+
+/* ---------------------------------------------------------------------------
 ** Types. A column has one type and may hold nulls. The memory layout is that
 ** of Apache Arrow: a validity bitmap (bit set = valid, LSB first; absent
 ** when the column has no nulls); bool values bit-packed; int and timestamp as

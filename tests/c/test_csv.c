@@ -36,12 +36,14 @@ static void render(const tl_table *t, char *out, size_t size) {
 
 static const size_t chunks[] = { 1, 2, 3, 7, 64, 4096, 0 };
 
-/* Reads `in` at every chunk size; the rendering or the error must be `want`. */
+/* Reads `in` at every chunk size, on 1 and 3 threads; the rendering or the
+** error must be `want`. */
 static void expect(int line, const char *in, const tl_csv_options *o, const char *want) {
-  for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
+  for (size_t c = 0; c < 2 * sizeof chunks / sizeof *chunks; c++) {
+    tl_set_threads(c % 2 ? 3 : 1);
     tl_csv_options opts;
     if (o) opts = *o; else tl_csv_options_init(&opts);
-    opts.chunk_size = chunks[c];
+    opts.chunk_size = chunks[c / 2];
     tl_table *t = NULL;
     tl_error err;
     char got[4096];
@@ -54,8 +56,8 @@ static void expect(int line, const char *in, const tl_csv_options *o, const char
     check_count++;
     if (strcmp(got, want) != 0) {
       check_failures++;
-      fprintf(stderr, "test_csv.c:%d (chunk %zu):\n--- got\n%s\n--- want\n%s\n", line,
-              chunks[c], got, want);
+      fprintf(stderr, "test_csv.c:%d (chunk %zu, %d threads):\n--- got\n%s\n--- want\n%s\n", line,
+              chunks[c / 2], tl_get_threads(), got, want);
       return;
     }
   }
@@ -108,6 +110,9 @@ static void test_quoting(void) {
   EXPECT("a,b\n", NULL, "a:string,b:string\n");
   EXPECT("a,b\n\n1,2\n\n", NULL, "a:int,b:int\n1,2\n");
   EXPECT("a\n1\n\n3\n", NULL, "a:int\n1\nnull\n3\n");
+  /* stray quotes and quoted line ends cannot fool the cutting into chunks */
+  EXPECT("a,b\n5\"3,x\n1,2\n\"3\n4\",\"\"\"\"\n7,8\n", NULL,
+         "a:string,b:string\n[5\"3],[x]\n[1],[2]\n[3\n4],[\"]\n[7],[8]\n");
   /* a quoted number is still a number */
   EXPECT("a\n\"12\"\n", NULL, "a:int\n12\n");
 }
