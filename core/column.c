@@ -62,6 +62,16 @@ tl_status tl_column_alloc(tl_type type, int64_t length, int nullable, int64_t nb
   return TL_OK;
 }
 
+tl_status tl_column_alloc_dict(tl_column *dict, int64_t length, int nullable, tl_column **out,
+                               tl_error *err) {
+  tl_column *c;
+  TL_TRY(tl_column_alloc(TL_DATE, length, nullable, 0, &c, err));   /* int32 codes */
+  c->type = TL_STRING;
+  c->dict = tl_column_retain(dict);
+  *out = c;
+  return TL_OK;
+}
+
 void tl_column_seal(tl_column *c) {
   if (!c->validity) { c->null_count = 0; return; }
   int64_t valid = 0, n = c->length;
@@ -83,6 +93,7 @@ tl_column *tl_column_retain(tl_column *c) {
 void tl_column_release(tl_column *c) {
   if (!c) return;
   if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1) return;
+  tl_column_release(c->dict);
   if (c->release) {
     c->release(c->release_ctx);
   } else {
@@ -119,11 +130,13 @@ const uint8_t *tl_column_bools(const tl_column *c) {
   return c->type == TL_BOOL ? c->values : NULL;
 }
 const int64_t *tl_column_string_offsets(const tl_column *c) {
-  return c->type == TL_STRING ? c->values : NULL;
+  return c->type == TL_STRING && !c->dict ? c->values : NULL;
 }
 const char *tl_column_string_bytes(const tl_column *c) {
-  return c->type == TL_STRING ? c->bytes : NULL;
+  return c->type == TL_STRING && !c->dict ? c->bytes : NULL;
 }
+const tl_column *tl_column_dictionary(const tl_column *c) { return c->dict; }
+const int32_t *tl_column_codes(const tl_column *c) { return c->dict ? c->values : NULL; }
 
 int tl_column_bool_at(const tl_column *c, int64_t i) {
   assert(c->type == TL_BOOL && i >= 0 && i < c->length);
@@ -132,6 +145,7 @@ int tl_column_bool_at(const tl_column *c, int64_t i) {
 
 const char *tl_column_string_at(const tl_column *c, int64_t i, size_t *len) {
   assert(c->type == TL_STRING && i >= 0 && i < c->length);
+  if (c->dict) return tl_column_string_at(c->dict, ((const int32_t *)c->values)[i], len);
   const int64_t *off = c->values;
   if (len) *len = (size_t)(off[i + 1] - off[i]);
   return c->bytes + off[i];
@@ -166,6 +180,10 @@ int tl_column_compare_values(const tl_column *a, int64_t i, const tl_column *b, 
       return (x > y) - (x < y);
     }
     case TL_STRING: {
+      if (a->dict && a->dict == b->dict) {   /* the same dictionary: equal codes, equal strings */
+        int32_t ca = ((const int32_t *)a->values)[i], cb = ((const int32_t *)b->values)[j];
+        if (ca == cb) return 0;
+      }
       size_t la, lb;
       const char *sa = tl_column_string_at(a, i, &la), *sb = tl_column_string_at(b, j, &lb);
       int r = memcmp(sa, sb, la < lb ? la : lb);
@@ -254,7 +272,7 @@ tl_status tl_builder_append_null(tl_builder *b, tl_error *err) {
 
 static tl_status check_type(tl_builder *b, tl_type want, tl_error *err) {
   if (b->type == want) return TL_OK;
-  return tl_error_set(err, TL_ETYPE, "builder: cannot append a %s value to a %s column",
+  return tl_error_set(err, TL_ETYPE, "builder: cannot append %s to a column of type %s",
                       tl_type_name(want), tl_type_name(b->type));
 }
 

@@ -26,6 +26,10 @@ struct tl_column {
   void *values;        /* int64, double, int32, bitmap, or length+1 int64 offsets */
   char *bytes;         /* string payload */
   int64_t nbytes;
+  /* A dictionary-encoded string column: `values` holds int32 codes into
+  ** `dict`, a plain string column of distinct values without nulls, and
+  ** `bytes` is NULL. Codes of null rows are 0. */
+  tl_column *dict;
   /* Who frees the buffers: NULL means each is a tl_alloc block. */
   void (*release)(void *ctx);
   void *release_ctx;
@@ -38,6 +42,11 @@ size_t tl_type_width(tl_type type);
 ** (all valid) when `nullable`, and `nbytes` of string payload. */
 tl_status tl_column_alloc(tl_type type, int64_t length, int nullable, int64_t nbytes,
                           tl_column **out, tl_error *err);
+
+/* A dictionary-encoded string column of `length` zeroed codes into `dict`
+** (retained). */
+tl_status tl_column_alloc_dict(tl_column *dict, int64_t length, int nullable, tl_column **out,
+                               tl_error *err);
 
 /* Recounts nulls from the validity bitmap and drops it when there are none. */
 void tl_column_seal(tl_column *c);

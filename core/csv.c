@@ -19,6 +19,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "alloc.h"
 #include "column.h"
 #include "csv.h"
@@ -182,6 +187,25 @@ static int comment_at(const reader *r, const char *p) {
   return (size_t)(r->end - p) >= k && memcmp(p, c, k) == 0;
 }
 
+/* The end of an unquoted field: the next separator or line end. Sixteen
+** bytes at a time where SSE2 is there (every x86-64), a byte at a time
+** elsewhere and for the tail. */
+static const char *field_end(const reader *r, const char *p, const char *end) {
+#ifdef __SSE2__
+  const __m128i vsep = _mm_set1_epi8(r->sep), vlf = _mm_set1_epi8('\n'), vcr = _mm_set1_epi8('\r');
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, vsep), _mm_cmpeq_epi8(v, vlf)),
+                               _mm_cmpeq_epi8(v, vcr));
+    int m = _mm_movemask_epi8(hit);
+    if (m) return p + __builtin_ctz((unsigned)m);
+    p += 16;
+  }
+#endif
+  while (p < end && !r->stop[(unsigned char)*p]) p++;
+  return p;
+}
+
 /* Reads one record into r->f. Returns TL_OK with r->nf > 0, or with
 ** r->nf == 0 at the end of the input. Comment lines are skipped, and so
 ** are blank lines when records have more than one field. */
@@ -220,7 +244,7 @@ static tl_status read_record(reader *r) {
         return fail_at(r, TL_EPARSE, r->line, r->nf + 1, "text after a closing quote", fd.p - 1);
     } else {
       const char *s = p;
-      while (p < end && !r->stop[(unsigned char)*p]) p++;
+      p = field_end(r, p, end);
       fd.p = s;
       fd.n = fd.len = (size_t)(p - s);
       fd.quoted = 0;
@@ -403,6 +427,79 @@ static tl_status apply_forced_types(reader *r, colinfo *ci) {
 }
 
 /* ---------------------------------------------------------------------------
+** Dictionaries. A string column with few distinct values is stored as int32
+** codes into a dictionary of them. Pass 1 collects each chunk's distinct
+** values (pointers into the input); the chunks' sets are merged in order,
+** so codes follow first appearance; pass 2 looks each value up.
+*/
+#define DICT_MAX 65536
+
+typedef struct dentry {
+  const char *p;
+  uint32_t len;
+  uint64_t h;
+} dentry;
+
+typedef struct dset {
+  uint32_t *slots;     /* entry index + 1; 0 = empty */
+  uint32_t cap;        /* a power of two */
+  uint32_t n, ecap;
+  dentry *e;
+  int dead;            /* not a dictionary column (or not known to be one) */
+} dset;
+
+static void dset_kill(dset *d) {
+  tl_free(d->slots);
+  tl_free(d->e);
+  memset(d, 0, sizeof *d);
+  d->dead = 1;
+}
+
+static int64_t dset_find(const dset *d, const char *p, size_t n, uint64_t h) {
+  uint32_t mask = d->cap - 1, k = (uint32_t)h & mask;
+  for (;;) {
+    uint32_t s = d->slots[k];
+    if (!s) return -1;
+    const dentry *e = &d->e[s - 1];
+    if (e->h == h && e->len == n && memcmp(e->p, p, n) == 0) return s - 1;
+    k = (k + 1) & mask;
+  }
+}
+
+/* Adds a value unless present; kills the set past DICT_MAX values. Returns
+** 0, or -1 when out of memory. */
+static int dset_add(dset *d, const char *p, size_t n, uint64_t h) {
+  if (d->dead) return 0;
+  if (d->cap && dset_find(d, p, n, h) >= 0) return 0;
+  if (d->n >= DICT_MAX || n > UINT32_MAX) { dset_kill(d); return 0; }
+  if ((d->n + 1) * 2 > d->cap) {
+    uint32_t ncap = d->cap ? d->cap * 2 : 64;
+    uint32_t *ns = tl_calloc(ncap, sizeof *ns);
+    if (!ns) return -1;
+    for (uint32_t i = 0; i < d->n; i++) {
+      uint32_t k = (uint32_t)d->e[i].h & (ncap - 1);
+      while (ns[k]) k = (k + 1) & (ncap - 1);
+      ns[k] = i + 1;
+    }
+    tl_free(d->slots);
+    d->slots = ns;
+    d->cap = ncap;
+  }
+  if (d->n == d->ecap) {
+    uint32_t ncap = d->ecap ? d->ecap * 2 : 32;
+    dentry *ne = tl_realloc(d->e, ncap * sizeof *ne);
+    if (!ne) return -1;
+    d->e = ne;
+    d->ecap = ncap;
+  }
+  d->e[d->n] = (dentry){ p, (uint32_t)n, h };
+  uint32_t k = (uint32_t)h & (d->cap - 1);
+  while (d->slots[k]) k = (k + 1) & (d->cap - 1);
+  d->slots[k] = ++d->n;
+  return 0;
+}
+
+/* ---------------------------------------------------------------------------
 ** Chunks. The records after the header are cut into chunks at line ends
 ** outside quotes, found by the parity of the quotes before them; each chunk
 ** is scanned and converted on its own, in parallel. A stray quote in an
@@ -418,6 +515,7 @@ typedef struct job {
   int64_t rows, lines;
   int64_t row0;        /* first row, once the chunks before are counted */
   int64_t *bytes0;     /* per column: where its strings start */
+  dset *ds;            /* per column: its distinct values */
   tl_error err;
   tl_status st;
 } job;
@@ -427,6 +525,7 @@ typedef struct csvrun {
   job *jobs;
   int njobs;
   colinfo *ci;         /* merged */
+  dset *ds;            /* merged, per column */
   tl_column **cols;
 } csvrun;
 
@@ -516,6 +615,15 @@ static tl_status scan(job *jb) {
         c->can = k;
       }
       c->nbytes += (int64_t)fd->len;
+      dset *d = &jb->ds[j];
+      if (d->dead) continue;
+      /* only values known to be text are collected: a value seen while the
+      ** column could still be a number leaves the set incomplete */
+      if (c->can || fd->len != fd->n) dset_kill(d);
+      else if (dset_add(d, fd->p, fd->n, XXH3_64bits(fd->p, fd->n)) != 0) {
+        st = tl_error_oom(r->err, "read_csv");
+        break;
+      }
     }
     if (st != TL_OK) break;
     row++;
@@ -536,7 +644,7 @@ static void bit_clear(void *bm, int64_t i) {
 }
 
 /* Pass 2 over one chunk: values straight into the columns' buffers. */
-static void convert(job *jb, const colinfo *ci, tl_column **cols) {
+static void convert(job *jb, const colinfo *ci, const dset *ds, tl_column **cols) {
   reader *r = &jb->r;
   int64_t *pos = jb->bytes0;
   r->p = jb->start;
@@ -547,7 +655,7 @@ static void convert(job *jb, const colinfo *ci, tl_column **cols) {
       tl_column *col = cols[j];
       if (is_null_field(r, fd)) {
         bit_clear(col->validity, row);
-        if (ci[j].type == TL_STRING) ((int64_t *)col->values)[row + 1] = pos[j];
+        if (ci[j].type == TL_STRING && !col->dict) ((int64_t *)col->values)[row + 1] = pos[j];
         continue;
       }
       switch (ci[j].type) {
@@ -570,6 +678,11 @@ static void convert(job *jb, const colinfo *ci, tl_column **cols) {
           tl_parse_timestamp(fd->p, fd->n, &((int64_t *)col->values)[row]);
           break;
         case TL_STRING:
+          if (col->dict) {
+            ((int32_t *)col->values)[row] =
+                (int32_t)dset_find(&ds[j], fd->p, fd->n, XXH3_64bits(fd->p, fd->n));
+            break;
+          }
           unescape(col->bytes + pos[j], fd);
           pos[j] += (int64_t)fd->len;
           ((int64_t *)col->values)[row + 1] = pos[j];
@@ -588,7 +701,7 @@ static void scan_task(void *ctx, int64_t k, int worker) {
 static void convert_task(void *ctx, int64_t k, int worker) {
   (void)worker;
   csvrun *run = ctx;
-  convert(&run->jobs[k], run->ci, run->cols);
+  convert(&run->jobs[k], run->ci, run->ds, run->cols);
 }
 
 static void free_jobs(job *jobs, int n) {
@@ -596,6 +709,8 @@ static void free_jobs(job *jobs, int n) {
     tl_free(jobs[k].r.f);
     tl_free(jobs[k].ci);
     tl_free(jobs[k].bytes0);
+    for (int j = 0; jobs[k].ds && j < jobs[k].r.ncol; j++) dset_kill(&jobs[k].ds[j]);
+    tl_free(jobs[k].ds);
   }
   tl_free(jobs);
 }
@@ -616,7 +731,8 @@ static tl_status make_jobs(reader *r, const colinfo *proto, const char *const *s
     jb->stop = k + 1 < n ? starts[k + 1] : r->end;
     jb->ci = tl_alloc(((size_t)r->ncol + 1) * sizeof *jb->ci);
     jb->bytes0 = tl_calloc((size_t)r->ncol + 1, sizeof *jb->bytes0);
-    if (!jb->ci || !jb->bytes0) { free_jobs(jobs, n); return tl_error_oom(r->err, "read_csv"); }
+    jb->ds = tl_calloc((size_t)r->ncol + 1, sizeof *jb->ds);
+    if (!jb->ci || !jb->bytes0 || !jb->ds) { free_jobs(jobs, n); return tl_error_oom(r->err, "read_csv"); }
     memcpy(jb->ci, proto, (size_t)r->ncol * sizeof *jb->ci);
   }
   *out = jobs;
@@ -627,8 +743,8 @@ static tl_status make_jobs(reader *r, const colinfo *proto, const char *const *s
 ** *fooled when a chunk did not end where the next begins. */
 static tl_status scan_all(reader *r, const colinfo *proto, size_t size, csvrun *run,
                           int *fooled, int64_t first_line, tl_error *err) {
-  const char **starts;
-  int n;
+  const char **starts = NULL;
+  int n = 0;
   TL_TRY(cut(r, r->p, size, &starts, &n));
   tl_status st = make_jobs(r, proto, starts, n, &run->jobs);
   tl_free(starts);
@@ -643,6 +759,34 @@ static tl_status scan_all(reader *r, const colinfo *proto, size_t size, csvrun *
     if (jb->st != TL_OK) return report(&jb->r, line, err);
     line += jb->lines;
   }
+  return TL_OK;
+}
+
+/* Merges the chunks' distinct values of string column j into run->ds[j] and
+** makes the dictionary column, when every chunk knew all its values and
+** there are few enough of them to pay: *dict stays NULL otherwise. */
+static tl_status merge_dict(csvrun *run, int j, int64_t nrows, tl_column **dict) {
+  dset *d = &run->ds[j];
+  for (int k = 0; k < run->njobs; k++)
+    if (run->jobs[k].ds[j].dead) return TL_OK;
+  for (int k = 0; k < run->njobs && !d->dead; k++) {
+    const dset *cd = &run->jobs[k].ds[j];
+    for (uint32_t i = 0; i < cd->n; i++)
+      if (dset_add(d, cd->e[i].p, cd->e[i].len, cd->e[i].h) != 0)
+        return tl_error_oom(run->main->err, "read_csv");
+  }
+  if (d->dead || d->n == 0 || (int64_t)d->n * 2 > nrows) { dset_kill(d); return TL_OK; }
+  int64_t nbytes = 0;
+  for (uint32_t i = 0; i < d->n; i++) nbytes += d->e[i].len;
+  tl_column *c;
+  TL_TRY(tl_column_alloc(TL_STRING, d->n, 0, nbytes, &c, run->main->err));
+  int64_t *off = c->values, pos = 0;
+  for (uint32_t i = 0; i < d->n; i++) {
+    memcpy(c->bytes + pos, d->e[i].p, d->e[i].len);
+    pos += d->e[i].len;
+    off[i + 1] = pos;
+  }
+  *dict = c;
   return TL_OK;
 }
 
@@ -671,7 +815,7 @@ static tl_status parse(reader *r, tl_table **out) {
   if ((st = apply_forced_types(r, proto)) != TL_OK) { tl_free(proto); return st; }
 
   size_t size = o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;
-  csvrun run = { r, NULL, 0, proto, NULL };
+  csvrun run = { .main = r, .ci = proto };
   int fooled = 0;
   st = scan_all(r, proto, size, &run, &fooled, r->line, r->err);
   if (st == TL_OK && fooled) {   /* read it again as one chunk */
@@ -698,9 +842,17 @@ static tl_status parse(reader *r, tl_table **out) {
     if (!ci[j].forced) ci[j].type = type_of(ci[j].can, ci[j].values);
 
   tl_column **cols = st == TL_OK ? tl_calloc((size_t)r->ncol + 1, sizeof *cols) : NULL;
-  if (st == TL_OK && !cols) st = tl_error_oom(r->err, "read_csv");
-  for (int j = 0; j < r->ncol && st == TL_OK; j++)
-    st = tl_column_alloc(ci[j].type, nrows, ci[j].nulls > 0, ci[j].nbytes, &cols[j], r->err);
+  run.ds = st == TL_OK ? tl_calloc((size_t)r->ncol + 1, sizeof *run.ds) : NULL;
+  if (st == TL_OK && (!cols || !run.ds)) st = tl_error_oom(r->err, "read_csv");
+  for (int j = 0; j < r->ncol && st == TL_OK; j++) {
+    tl_column *dict = NULL;
+    if (ci[j].type == TL_STRING) st = merge_dict(&run, j, nrows, &dict);
+    if (st == TL_OK && dict)
+      st = tl_column_alloc_dict(dict, nrows, ci[j].nulls > 0, &cols[j], r->err);
+    else if (st == TL_OK)
+      st = tl_column_alloc(ci[j].type, nrows, ci[j].nulls > 0, ci[j].nbytes, &cols[j], r->err);
+    tl_column_release(dict);
+  }
   if (st == TL_OK) {
     run.cols = cols;
     tl_parallel_for(run.njobs, convert_task, &run);
@@ -715,6 +867,8 @@ static tl_status parse(reader *r, tl_table **out) {
     tl_free(cols);
   }
   free_jobs(run.jobs, run.njobs);
+  for (int j = 0; run.ds && j < r->ncol; j++) dset_kill(&run.ds[j]);
+  tl_free(run.ds);
   tl_free(proto);
   return st;
 }

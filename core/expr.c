@@ -214,6 +214,7 @@ void tl_expr_free(expr *e) {
   tl_free(e->name);
   tl_free(e->scratch);
   tl_free(e->sbuf);
+  tl_free(e->cache_tab);
   tl_free(e);
 }
 
@@ -227,7 +228,7 @@ static tl_status add_arg(parser *ps, expr *e, expr *a) {
 
 static const char *token_text(parser *ps, char *buf, size_t size) {
   switch (ps->tok) {
-    case T_EOF: return "the end";
+    case T_EOF: return "end of expression";
     case T_OP: snprintf(buf, size, "'%s'", ps->opname); return buf;
     default: snprintf(buf, size, "'%.*s'", (int)((ps->p - ps->tstart) < 30 ? (ps->p - ps->tstart) : 30), ps->tstart); return buf;
   }
@@ -443,6 +444,8 @@ typedef struct binder {
   expr ***aggs;
   int *naggs;
   int in_agg;
+  int nfns;
+  const tl_aggregate *const *fns;
   tl_error *err;
 } binder;
 
@@ -518,8 +521,34 @@ static tl_status bind_bin(binder *b, expr *e) {
   }
 }
 
+/* Adds an aggregate node to the binder's list of slots. */
+static tl_status add_slot(binder *b, expr *e) {
+  e->kind = E_AGG;
+  expr **na = tl_realloc(*b->aggs, (size_t)(*b->naggs + 1) * sizeof *na);
+  if (!na) return tl_error_oom(b->err, b->op);
+  *b->aggs = na;
+  e->col = (*b->naggs)++;
+  na[e->col] = e;
+  return TL_OK;
+}
+
+static tl_status bind_custom(binder *b, expr *e, const tl_aggregate *a) {
+  if (!b->aggs)
+    return berr(b, e, "aggregate '%s' outside of agg (use it in g:agg or t:agg)%s", a->name, "");
+  if (b->in_agg) return berr(b, e, "aggregate '%s' inside another aggregate%s", a->name, "");
+  b->in_agg = 1;
+  for (int k = 0; k < e->nargs; k++) TL_TRY(bind(b, e->args[k]));
+  b->in_agg = 0;
+  e->fn = AGG_CUSTOM;
+  e->custom = a;
+  e->type = a->type;
+  return add_slot(b, e);
+}
+
 static tl_status bind_call(binder *b, expr *e) {
   const fninfo *f = find_function(e->name);
+  for (int k = 0; !f && k < b->nfns; k++)
+    if (strcmp(b->fns[k]->name, e->name) == 0) return bind_custom(b, e, b->fns[k]);
   if (!f) return berr(b, e, "unknown function '%s'%s", e->name, "");
   char nb[16];
   if (e->nargs < f->minargs || e->nargs > f->maxargs) {
@@ -558,13 +587,7 @@ static tl_status bind_call(binder *b, expr *e) {
         if (!at) return berr(b, e, "%s of a bare null%s", f->name, "");
         e->type = at;
     }
-    e->kind = E_AGG;
-    expr **na = tl_realloc(*b->aggs, (size_t)(*b->naggs + 1) * sizeof *na);
-    if (!na) return tl_error_oom(b->err, b->op);
-    *b->aggs = na;
-    e->col = (*b->naggs)++;
-    na[e->col] = e;
-    return TL_OK;
+    return add_slot(b, e);
   }
   for (int k = 0; k < e->nargs; k++) TL_TRY(bind(b, e->args[k]));
   tl_type a0 = e->args[0]->type;
@@ -695,11 +718,17 @@ static tl_status alloc_scratch(expr *e, tl_error *err, const char *op) {
   return TL_OK;
 }
 
-tl_status tl_expr_bind(expr *e, const tl_table *t, const char *op, const char *src,
-                       expr ***aggs, int *naggs, tl_error *err) {
-  binder b = { t, op, src, aggs, naggs, 0, err };
+tl_status tl_expr_bind_with(expr *e, const tl_table *t, const char *op, const char *src,
+                            expr ***aggs, int *naggs, int nfns, const tl_aggregate *const *fns,
+                            tl_error *err) {
+  binder b = { t, op, src, aggs, naggs, 0, nfns, fns, err };
   TL_TRY(bind(&b, e));
   return alloc_scratch(e, err, op);
+}
+
+tl_status tl_expr_bind(expr *e, const tl_table *t, const char *op, const char *src,
+                       expr ***aggs, int *naggs, tl_error *err) {
+  return tl_expr_bind_with(e, t, op, src, aggs, naggs, 0, NULL, err);
 }
 
 /* ---------------------------------------------------------------------------
@@ -762,6 +791,18 @@ static void load_column(expr *e, const tl_column *c, int64_t start, int n) {
       for (int i = 0; i < n; i++) o->b[i] = TL_BIT_GET((const uint8_t *)c->values, start + i);
       break;
     case TL_STRING: {
+      if (c->dict) {
+        const int32_t *codes = (const int32_t *)c->values + start;
+        const int64_t *off = c->dict->values;
+        const char *bytes = c->dict->bytes;
+        for (int i = 0; i < n; i++) {
+          o->s[i] = bytes + off[codes[i]];
+          o->sl[i] = off[codes[i] + 1] - off[codes[i]];
+        }
+        o->codes = codes;
+        o->dict = c->dict;
+        break;
+      }
       const int64_t *off = c->values;
       for (int i = 0; i < n; i++) {
         o->s[i] = c->bytes + off[start + i];
@@ -779,6 +820,8 @@ static void reset_out(expr *e) {
   e->out.valid = (uint8_t *)p;
   void *vals = p + n;
   e->out.i = vals; e->out.f = vals; e->out.d = vals; e->out.b = vals;
+  e->out.codes = NULL;
+  e->out.dict = NULL;
 }
 
 static void fill_literal(expr *e, int n) {
@@ -808,7 +851,7 @@ static int cmp_result(expr_op op, int c) {
   }
 }
 
-static tl_status eval_compare(expr *e, const vec *a, const vec *b, int n) {
+static tl_status eval_compare(expr *e, const vec *a, const vec *b, int n, evalctx *cx) {
   vec *o = &e->out;
   uint8_t *ov = o->b;
   if (!a->type || !b->type) { memset(o->valid, 0, (size_t)n); return TL_OK; }
@@ -828,6 +871,30 @@ static tl_status eval_compare(expr *e, const vec *a, const vec *b, int n) {
       int c = (x > y) - (x < y);
       ov[i] = (x != x || y != y) ? (e->op == OP_NE) : (uint8_t)cmp_result(e->op, c);
     }
+  } else if (a->type == TL_STRING && (a->codes || b->codes) &&
+             e->args[a->codes ? 1 : 0]->kind == E_LIT) {
+    /* a dictionary column against a constant: compare once per entry */
+    const vec *cv = a->codes ? a : b;
+    if (e->cache_dict != cv->dict) {
+      const tl_column *d = cv->dict;
+      uint8_t *tab = tl_realloc(e->cache_tab, (size_t)d->length + 1);
+      if (!tab) return tl_error_oom(cx->err, cx->op);
+      const expr *lit = e->args[a->codes ? 1 : 0];
+      const char *ls = lit->lit.v.s.ptr;
+      int64_t ll = (int64_t)lit->lit.v.s.len;
+      for (int64_t k = 0; k < d->length; k++) {
+        size_t dl;
+        const char *ds = tl_column_string_at(d, k, &dl);
+        int c = memcmp(ds, ls, (size_t)((int64_t)dl < ll ? (int64_t)dl : ll));
+        if (!c) c = ((int64_t)dl > ll) - ((int64_t)dl < ll);
+        tab[k] = (uint8_t)cmp_result(e->op, a->codes ? c : -c);
+      }
+      e->cache_tab = tab;
+      e->cache_dict = d;
+    }
+    const int32_t *codes = cv->codes;
+    const uint8_t *tab = e->cache_tab;
+    for (int i = 0; i < n; i++) ov[i] = tab[codes[i]];
   } else if (a->type == TL_STRING) {
     for (int i = 0; i < n; i++) {
       int64_t la = a->sl[i], lb = b->sl[i];
@@ -1188,7 +1255,7 @@ static tl_status eval(expr *e, evalctx *cx) {
           return TL_OK;
         }
         case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
-          return eval_compare(e, a, b, n);
+          return eval_compare(e, a, b, n, cx);
         case OP_CONCAT:
           return eval_concat(e, a, b, n, cx);
         default:

@@ -33,6 +33,8 @@ typedef struct vec {
   uint8_t *b;          /* one byte per bool */
   const char **s;
   int64_t *sl;
+  const int32_t *codes;     /* strings of a dictionary-encoded column: their codes */
+  const tl_column *dict;
 } vec;
 
 typedef struct expr expr;
@@ -52,6 +54,9 @@ struct expr {
   void *scratch;       /* buffers behind `out` */
   char *sbuf;          /* string results of the current vector */
   size_t sbuf_cap;
+  const tl_aggregate *custom;    /* E_AGG of a host aggregate (fn AGG_CUSTOM) */
+  const tl_column *cache_dict;   /* a comparison of codes with a constant: */
+  uint8_t *cache_tab;            /* its result for each code of cache_dict */
 };
 
 /* Parses `src`. `op` names the operation for messages ("filter"). When
@@ -66,6 +71,10 @@ void tl_expr_free(expr *e);
 ** stored in aggs[slot] and *naggs is counted up. */
 tl_status tl_expr_bind(expr *e, const tl_table *t, const char *op, const char *src,
                        expr ***aggs, int *naggs, tl_error *err);
+/* The same with host aggregates in scope. */
+tl_status tl_expr_bind_with(expr *e, const tl_table *t, const char *op, const char *src,
+                            expr ***aggs, int *naggs, int nfns, const tl_aggregate *const *fns,
+                            tl_error *err);
 
 /* Evaluates rows [start, start + n) (n <= TL_VEC) of the columns `cols`
 ** (for E_COL) and of `slots` (for E_AGG); the result is e->out. */
@@ -83,7 +92,7 @@ char *tl_expr_default_name(const char *src);
 /* Aggregate function ids, shared with group.c. */
 enum {
   AGG_COUNT, AGG_SUM, AGG_MEAN, AGG_MIN, AGG_MAX, AGG_MEDIAN, AGG_QUANTILE,
-  AGG_STDDEV, AGG_VAR, AGG_COUNT_DISTINCT, AGG_FIRST, AGG_LAST
+  AGG_STDDEV, AGG_VAR, AGG_COUNT_DISTINCT, AGG_FIRST, AGG_LAST, AGG_CUSTOM
 };
 
 #endif

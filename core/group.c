@@ -25,6 +25,8 @@ struct tl_grouping {
   int64_t ngroups;
   int32_t *gid;         /* per row */
   int64_t *first;       /* first row of each group */
+  int64_t *order;       /* rows sorted by group, made when first asked for */
+  int64_t *start;       /* group k's rows: order[start[k] .. start[k + 1]) */
 };
 
 static uint64_t mix64(uint64_t x) {
@@ -49,6 +51,7 @@ static uint64_t hash_value(const tl_column *c, int64_t i, uint64_t h) {
     case TL_DATE: v = (uint64_t)(uint32_t)((const int32_t *)c->values)[i]; break;
     case TL_BOOL: v = TL_BIT_GET((const uint8_t *)c->values, i); break;
     default: {
+      if (c->dict) { v = (uint64_t)((const int32_t *)c->values)[i]; break; }
       size_t n;
       const char *s = tl_column_string_at(c, i, &n);
       return XXH3_64bits_withSeed(s, n, h);
@@ -62,6 +65,7 @@ static int same_value(const tl_column *c, int64_t i, int64_t j) {
   int ni = c->validity && !TL_BIT_GET(c->validity, i);
   int nj = c->validity && !TL_BIT_GET(c->validity, j);
   if (ni || nj) return ni == nj;
+  if (c->dict) return ((const int32_t *)c->values)[i] == ((const int32_t *)c->values)[j];
   if (c->type == TL_FLOAT) {
     double a = ((const double *)c->values)[i], b = ((const double *)c->values)[j];
     return a == b || (a != a && b != b);
@@ -75,14 +79,40 @@ void tl_grouping_free(tl_grouping *g) {
   tl_free(g->keys);
   tl_free(g->gid);
   tl_free(g->first);
+  tl_free(g->order);
+  tl_free(g->start);
   tl_free(g);
 }
 
 int64_t tl_grouping_count(const tl_grouping *g) { return g->ngroups; }
 
+/* One dictionary-encoded key: its codes are the groups, renumbered in order
+** of first appearance, with no hashing at all. */
+static tl_status assign_by_codes(tl_grouping *g, const tl_column *c, tl_error *err) {
+  int64_t n = c->length, nd = c->dict->length;
+  const int32_t *codes = c->values;
+  int32_t *map = tl_alloc(((size_t)nd + 2) * sizeof *map);   /* code -> group; nd: null */
+  g->gid = tl_alloc(((size_t)n + 1) * sizeof *g->gid);
+  g->first = tl_alloc(((size_t)nd + 2) * sizeof *g->first);
+  if (!map || !g->gid || !g->first) { tl_free(map); return tl_error_oom(err, "group_by"); }
+  for (int64_t k = 0; k <= nd; k++) map[k] = -1;
+  for (int64_t i = 0; i < n; i++) {
+    int64_t k = c->validity && !TL_BIT_GET(c->validity, i) ? nd : codes[i];
+    int32_t gi = map[k];
+    if (gi < 0) {
+      gi = map[k] = (int32_t)g->ngroups;
+      g->first[g->ngroups++] = i;
+    }
+    g->gid[i] = gi;
+  }
+  tl_free(map);
+  return TL_OK;
+}
+
 /* Assigns group ids to rows: the core of group_by. */
 static tl_status assign_groups(tl_grouping *g, tl_error *err) {
   const tl_table *t = g->t;
+  if (g->nkeys == 1 && t->cols[g->keys[0]]->dict) return assign_by_codes(g, t->cols[g->keys[0]], err);
   int64_t n = t->nrows;
   g->gid = tl_alloc((size_t)(n + 1) * sizeof *g->gid);
   int64_t cap = 1024, fcap = 256;
@@ -184,13 +214,21 @@ tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_table **out, tl_
   if (k < 0 || k >= g->ngroups)
     return tl_error_set(err, TL_ERANGE, "group: group %lld out of range (there are %lld)",
                         (long long)k + 1, (long long)g->ngroups);
-  int64_t n = 0, *rows = tl_alloc((size_t)(g->t->nrows + 1) * sizeof *rows);
-  if (!rows) return tl_error_oom(err, "group");
-  for (int64_t i = 0; i < g->t->nrows; i++)
-    if (g->gid[i] == k) rows[n++] = i;
-  tl_status st = tl_table_take(g->t, rows, n, out, err);
-  tl_free(rows);
-  return st;
+  if (!g->order) {   /* a counting sort of the rows by group, once */
+    tl_grouping *m = (tl_grouping *)g;
+    int64_t n = g->t->nrows;
+    int64_t *start = tl_calloc((size_t)g->ngroups + 2, sizeof *start);
+    int64_t *order = tl_alloc(((size_t)n + 1) * sizeof *order);
+    if (!start || !order) { tl_free(start); tl_free(order); return tl_error_oom(err, "group"); }
+    for (int64_t i = 0; i < n; i++) start[g->gid[i] + 1]++;
+    for (int64_t q = 0; q < g->ngroups; q++) start[q + 1] += start[q];
+    for (int64_t i = 0; i < n; i++) order[start[g->gid[i]]++] = i;
+    for (int64_t q = g->ngroups; q > 0; q--) start[q] = start[q - 1];   /* back to the starts */
+    start[0] = 0;
+    m->order = order;
+    m->start = start;
+  }
+  return tl_table_take(g->t, g->order + g->start[k], g->start[k + 1] - g->start[k], out, err);
 }
 
 /* ---------------------------------------------------------------------------
@@ -201,6 +239,7 @@ typedef struct aggctx {
   const int32_t *gid;       /* NULL: every row in group 0 */
   int64_t nrows, ng;
   const char *op;
+  const char *src;          /* the definition, for messages */
   tl_error *err;
 } aggctx;
 
@@ -292,8 +331,12 @@ static tl_status agg_sum(aggctx *a, int mean, tl_column **out) {
       int64_t *r = (int64_t *)comp;   /* reuse: the same size as an int64 per group */
       for (int64_t g = 0; g < ng && st == TL_OK; g++) {
         if (is[g] > INT64_MAX || is[g] < INT64_MIN)
-          st = tl_error_set(a->err, TL_ERANGE, "%s: integer overflow in a sum (group %lld)", a->op,
-                            (long long)g + 1);
+          st = a->gid ? tl_error_set(a->err, TL_ERANGE,
+                                     "%s: \"%s\": integer overflow (the sum leaves int64) in group %lld",
+                                     a->op, a->src, (long long)g + 1)
+                      : tl_error_set(a->err, TL_ERANGE,
+                                     "%s: \"%s\": integer overflow (the sum leaves int64)", a->op,
+                                     a->src);
         r[g] = (int64_t)is[g];
       }
       if (st == TL_OK) st = result_column(TL_INT, ng, r, valid, out, a->err);
@@ -491,11 +534,65 @@ static tl_status agg_count_distinct(aggctx *a, tl_column **out) {
   return st;
 }
 
-static tl_status run_aggregate(expr *e, const tl_table *t, const int32_t *gid, int64_t ng,
-                               tl_column **out, tl_error *err) {
-  aggctx a = { NULL, gid, t->nrows, ng, "agg", err };
+/* A host aggregate: the scan stays here; the host sees batches of rows. */
+static tl_status agg_custom(const tl_aggregate *a, tl_column *const *args, int nargs,
+                            const tl_table *t, const int32_t *gid, int64_t ng, tl_column **out,
+                            tl_error *err) {
+  void *run = NULL;
+  int64_t *rows = tl_alloc(TL_VEC * sizeof *rows);
+  int32_t *groups = tl_alloc(TL_VEC * sizeof *groups);
+  tl_status st = (rows && groups) ? TL_OK : tl_error_oom(err, "agg");
+  if (st == TL_OK) st = a->begin(a->ud, ng, &run, err);
+  int begun = st == TL_OK;
+  for (int64_t start = 0; start < t->nrows && st == TL_OK; start += TL_VEC) {
+    int64_t stop = t->nrows - start < TL_VEC ? t->nrows : start + TL_VEC, m = 0;
+    for (int64_t i = start; i < stop; i++) {
+      int ok = 1;
+      for (int k = 0; k < nargs && ok && !a->nulls; k++) ok = XVALID(args[k], i);
+      if (!ok) continue;
+      rows[m] = i;
+      groups[m++] = gid ? gid[i] : 0;
+    }
+    if (m) {
+      tl_agg_batch b = { m, rows, groups, nargs, args };
+      st = a->step(run, &b, err);
+    }
+  }
+  if (st == TL_OK) st = a->finish(run, ng, out, err);
+  if (st == TL_OK && (tl_column_length(*out) != ng || (a->type && tl_column_type(*out) != a->type))) {
+    tl_column_release(*out);
+    st = tl_error_set(err, TL_ETYPE, "%s: the results are not %lld values of type %s", a->name,
+                      (long long)ng, a->type ? tl_type_name(a->type) : "any");
+  }
+  if (begun) a->end(run);
+  tl_free(rows);
+  tl_free(groups);
+  return st;
+}
+
+static tl_status run_aggregate(expr *e, const char *src, const tl_table *t, const int32_t *gid,
+                               int64_t ng, tl_column **out, tl_error *err) {
+  aggctx a = { NULL, gid, t->nrows, ng, "agg", src, err };
   tl_column *arg = NULL;
   tl_status st = TL_OK;
+  if (e->fn == AGG_CUSTOM) {
+    tl_column **args = tl_calloc((size_t)e->nargs + 1, sizeof *args);
+    if (!args) return tl_error_oom(err, "agg");
+    for (int k = 0; k < e->nargs && st == TL_OK; k++) {
+      expr *x = e->args[k];
+      if (x->kind == E_COL) args[k] = tl_column_retain(t->cols[x->col]);
+      else st = tl_expr_column(x, t->cols, NULL, t->nrows, "agg", &args[k], err);
+    }
+    if (st == TL_OK) st = agg_custom(e->custom, args, e->nargs, t, gid, ng, out, err);
+    if (st != TL_OK && err && st != TL_ENOMEM) {
+      char msg[TL_ERROR_SIZE];
+      memcpy(msg, err->message, sizeof msg);
+      tl_error_set(err, st, "agg: \"%s\": %s", src, msg);
+    }
+    for (int k = 0; k < e->nargs; k++) tl_column_release(args[k]);
+    tl_free(args);
+    return st;
+  }
   if (e->nargs > 0) {
     expr *x = e->args[0];
     if (x->kind == E_COL) arg = tl_column_retain(t->cols[x->col]);   /* no copy */
@@ -533,7 +630,8 @@ static tl_status run_aggregate(expr *e, const tl_table *t, const int32_t *gid, i
 /* Evaluates the definitions over groups given by gid (NULL: one group) and
 ** appends their columns to `base` (the keys). */
 static tl_status aggregate(const tl_table *t, const int32_t *gid, int64_t ng, tl_table *base,
-                           int n, const char *const *defs, tl_table **out, tl_error *err) {
+                           int n, const char *const *defs, int nfns,
+                           const tl_aggregate *const *fns, tl_table **out, tl_error *err) {
   tl_table *cur = tl_table_retain(base);
   tl_status st = TL_OK;
   for (int k = 0; k < n && st == TL_OK; k++) {
@@ -544,11 +642,17 @@ static tl_status aggregate(const tl_table *t, const int32_t *gid, int64_t ng, tl
     st = tl_expr_parse(defs[k], "agg", &name, &e, err);
     if (st == TL_OK && !name && !(name = tl_expr_default_name(defs[k])))
       st = tl_error_oom(err, "agg");
-    if (st == TL_OK) st = tl_expr_bind(e, t, "agg", defs[k], &aggs, &naggs, err);
+    if (st == TL_OK) st = tl_expr_bind_with(e, t, "agg", defs[k], &aggs, &naggs, nfns, fns, err);
+    for (int s = 0; s < naggs && st == TL_OK; s++)
+      if (aggs[s]->fn == AGG_CUSTOM && !aggs[s]->type && aggs[s] != e)
+        st = tl_error_set(err, TL_ETYPE,
+                          "agg: \"%s\": aggregate '%s' has no declared result type, so it can "
+                          "only stand alone (declare one: type = \"float\")",
+                          defs[k], aggs[s]->custom->name);
     if (st == TL_OK && !(slots = tl_calloc((size_t)naggs + 1, sizeof *slots)))
       st = tl_error_oom(err, "agg");
     for (int s = 0; s < naggs && st == TL_OK; s++)
-      st = run_aggregate(aggs[s], t, gid, ng, &slots[s], err);
+      st = run_aggregate(aggs[s], defs[k], t, gid, ng, &slots[s], err);
     if (st == TL_OK) {
       if (e->kind == E_AGG) c = tl_column_retain(slots[0]);
       else st = tl_expr_column(e, NULL, slots, ng, "agg", &c, err);
@@ -570,18 +674,28 @@ static tl_status aggregate(const tl_table *t, const int32_t *gid, int64_t ng, tl
 
 tl_status tl_grouping_agg(const tl_grouping *g, int n, const char *const *defs, tl_table **out,
                           tl_error *err) {
+  return tl_grouping_agg_with(g, n, defs, 0, NULL, out, err);
+}
+
+tl_status tl_grouping_agg_with(const tl_grouping *g, int n, const char *const *defs, int nfns,
+                               const tl_aggregate *const *fns, tl_table **out, tl_error *err) {
   tl_table *keys;
   TL_TRY(tl_grouping_keys(g, &keys, err));
-  tl_status st = aggregate(g->t, g->gid, g->ngroups, keys, n, defs, out, err);
+  tl_status st = aggregate(g->t, g->gid, g->ngroups, keys, n, defs, nfns, fns, out, err);
   tl_table_release(keys);
   return st;
 }
 
 tl_status tl_table_agg(const tl_table *t, int n, const char *const *defs, tl_table **out,
                        tl_error *err) {
+  return tl_table_agg_with(t, n, defs, 0, NULL, out, err);
+}
+
+tl_status tl_table_agg_with(const tl_table *t, int n, const char *const *defs, int nfns,
+                            const tl_aggregate *const *fns, tl_table **out, tl_error *err) {
   tl_table *empty;
   TL_TRY(tl_table_new(0, NULL, NULL, &empty, err));
-  tl_status st = aggregate(t, NULL, 1, empty, n, defs, out, err);
+  tl_status st = aggregate(t, NULL, 1, empty, n, defs, nfns, fns, out, err);
   tl_table_release(empty);
   return st;
 }

@@ -81,7 +81,7 @@ tl_status tl_column_sum(const tl_column *c, tl_scalar *out, tl_error *err) {
       return TL_OK;
     }
     default:
-      return tl_error_set(err, TL_ETYPE, "sum: a %s column has no sum", tl_type_name(c->type));
+      return tl_error_set(err, TL_ETYPE, "sum: %s columns have no sum", tl_type_name(c->type));
   }
 }
 
@@ -100,7 +100,7 @@ tl_status tl_column_mean(const tl_column *c, tl_scalar *out, tl_error *err) {
       break;
     }
     default:
-      return tl_error_set(err, TL_ETYPE, "mean: a %s column has no mean", tl_type_name(c->type));
+      return tl_error_set(err, TL_ETYPE, "mean: %s columns have no mean", tl_type_name(c->type));
   }
   set_null(out, TL_FLOAT);
   out->is_null = n == 0;

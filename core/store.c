@@ -14,14 +14,24 @@
 **   40  u64 file size
 **   48  u64 checksum (FNV-1a) of bytes [0, header size), this field read as 0
 **   56  u64 reserved, 0
-**   64  directory, one 64-byte entry per column:
+**   64  directory, one 112-byte entry per column:
 **         0 u32 type, 4 u32 name length, 8 u64 null count,
-**         16 validity, 32 values, 48 bytes: each a u64 offset + u64 length
+**         16 u32 encoding (ENC_PLAIN, or ENC_DICT for a string column),
+**         20 u32 reserved, 0, 24 u64 dictionary length (entries; 0 if plain),
+**         32 validity, 48 values, 64 bytes, 80 dictionary offsets,
+**         96 dictionary bytes: each a u64 offset + u64 length
 **       then the names, one after another, without terminators.
 **
 ** Then the buffers, in directory order, each at a file offset that is a
 ** multiple of 64 (zero padding between them, none after the last). An empty
 ** buffer has offset 0 and length 0; a column without nulls has no validity.
+** A plain string column has n + 1 int64 offsets as values and its text as
+** bytes. A dictionary-encoded one has n int32 codes as values, no bytes, and
+** its dictionary, a string column without nulls, as d + 1 int64 offsets and
+** their text. Other columns have values only (and validity).
+**
+** Version 1 had 64-byte entries without the encoding, the dictionary length
+** and the two dictionary buffers; it is not read.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,15 +49,20 @@
 #include "table.h"
 
 #define STORE_MAGIC "TALLYTBL"
-#define STORE_VERSION 1u
+#define STORE_VERSION 2u
 #define STORE_BOM 0x01020304u
 #define FIXED_SIZE 64u
-#define ENTRY_SIZE 64u
+#define ENTRY_SIZE 112u
+#define ENTRY_BUFS 32u                 /* where an entry's buffer pairs start */
 #define ALIGN 64u
 #define MAX_ROWS ((uint64_t)1 << 59)   /* keeps every buffer size within int64 */
+#define MAX_DICT ((uint64_t)INT32_MAX) /* codes are int32 */
 
-enum { B_VALIDITY, B_VALUES, B_BYTES, NBUF };
-static const char *const buf_names[NBUF] = { "validity", "values", "bytes" };
+enum { ENC_PLAIN = 0, ENC_DICT = 1 };
+enum { B_VALIDITY, B_VALUES, B_BYTES, B_DICT_OFFSETS, B_DICT_BYTES, NBUF };
+static const char *const buf_names[NBUF] = {
+  "validity", "values", "bytes", "dictionary offsets", "dictionary bytes"
+};
 
 /* What an empty buffer points to, so that no column holds a NULL array. */
 static _Alignas(64) uint8_t empty_buffer[64];
@@ -86,9 +101,9 @@ static uint64_t header_checksum(const uint8_t *h, uint64_t size) {
 }
 
 /* Size in bytes of the values buffer of `n` rows. */
-static uint64_t values_bytes(tl_type type, uint64_t n) {
+static uint64_t values_bytes(tl_type type, int dict, uint64_t n) {
   if (type == TL_BOOL) return (n + 7) / 8;
-  if (type == TL_STRING) return (n + 1) * 8;
+  if (type == TL_STRING) return dict ? n * 4 : (n + 1) * 8;
   return n * tl_type_width(type);
 }
 
@@ -184,8 +199,13 @@ tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err) {
       b[B_VALIDITY].len = (nrows + 7) / 8;
     }
     b[B_VALUES].ptr = c->values;
-    b[B_VALUES].len = values_bytes(c->type, nrows);
-    if (c->type == TL_STRING) {
+    b[B_VALUES].len = values_bytes(c->type, c->dict != NULL, nrows);
+    if (c->dict) {
+      b[B_DICT_OFFSETS].ptr = c->dict->values;
+      b[B_DICT_OFFSETS].len = values_bytes(TL_STRING, 0, (uint64_t)c->dict->length);
+      b[B_DICT_BYTES].ptr = c->dict->bytes;
+      b[B_DICT_BYTES].len = (uint64_t)c->dict->nbytes;
+    } else if (c->type == TL_STRING) {
       b[B_BYTES].ptr = c->bytes;
       b[B_BYTES].len = (uint64_t)c->nbytes;
     }
@@ -214,9 +234,11 @@ tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err) {
     put32(e, (uint32_t)c->type);
     put32(e + 4, (uint32_t)len);
     put64(e + 8, b[B_VALIDITY].len ? (uint64_t)c->null_count : 0);
+    put32(e + 16, c->dict ? ENC_DICT : ENC_PLAIN);
+    put64(e + 24, c->dict ? (uint64_t)c->dict->length : 0);
     for (int k = 0; k < NBUF; k++) {
-      put64(e + 16 + 16 * k, b[k].off);
-      put64(e + 24 + 16 * k, b[k].len);
+      put64(e + ENTRY_BUFS + 16 * k, b[k].off);
+      put64(e + ENTRY_BUFS + 8 + 16 * k, b[k].len);
     }
     memcpy(name, t->names[j], len);
     name += len;
@@ -270,7 +292,9 @@ static void mapping_release(void *ctx) {
 
 typedef struct entry {
   tl_type type;
+  int dict;            /* dictionary-encoded */
   int64_t nulls;
+  int64_t ndict;       /* dictionary entries */
   uint64_t off[NBUF], len[NBUF];
 } entry;
 
@@ -372,33 +396,49 @@ static tl_status check_names(loader *L) {
   return st;
 }
 
-/* The directory: types, null counts, and every buffer of the right length,
-** aligned, in order, and inside the file. O(ncol). */
+/* The directory: types, encodings, null counts, and every buffer of the
+** right length, aligned, in order, and inside the file. O(ncol). */
 static tl_status check_directory(loader *L) {
   uint64_t end = L->hsize;
   for (uint32_t j = 0; j < L->ncol; j++) {
     const uint8_t *e = L->p + FIXED_SIZE + ENTRY_SIZE * (uint64_t)j;
     entry *en = &L->ents[j];
     const char *name = L->names[j];
-    uint32_t type = get32(e);
-    uint64_t nulls = get64(e + 8);
+    uint32_t type = get32(e), enc = get32(e + 16), reserved = get32(e + 20);
+    uint64_t nulls = get64(e + 8), ndict = get64(e + 24);
     if (!tl_type_name((tl_type)type))
       return bad(L, "corrupted header (column '%s' has unknown type %lu)", name,
                  (unsigned long)type);
+    if (enc != ENC_PLAIN && enc != ENC_DICT)
+      return bad(L, "corrupted header (column '%s' has unknown encoding %lu)", name,
+                 (unsigned long)enc);
+    if (reserved != 0)
+      return bad(L, "corrupted header (column '%s' has reserved field %lu, not 0)", name,
+                 (unsigned long)reserved);
+    if (enc == ENC_DICT && type != TL_STRING)
+      return bad(L, "corrupted header (column '%s' of type %s is dictionary-encoded)", name,
+                 tl_type_name((tl_type)type));
     if (nulls > L->nrows)
       return bad(L, "corrupted header (column '%s' has %llu nulls in %llu rows)", name,
                  (unsigned long long)nulls, (unsigned long long)L->nrows);
+    if (enc == ENC_PLAIN ? ndict != 0 : ndict > MAX_DICT)
+      return bad(L, "corrupted header (column '%s' has a dictionary of %llu entries)", name,
+                 (unsigned long long)ndict);
     en->type = (tl_type)type;
+    en->dict = enc == ENC_DICT;
     en->nulls = (int64_t)nulls;
-    uint64_t want[NBUF];
+    en->ndict = (int64_t)ndict;
+    /* the lengths of every buffer but text, which may be any size */
+    uint64_t want[NBUF] = { 0 };
+    int text = en->dict ? B_DICT_BYTES : en->type == TL_STRING ? B_BYTES : -1;
     want[B_VALIDITY] = nulls ? (L->nrows + 7) / 8 : 0;
-    want[B_VALUES] = values_bytes(en->type, L->nrows);
-    want[B_BYTES] = 0;
+    want[B_VALUES] = values_bytes(en->type, en->dict, L->nrows);
+    if (en->dict) want[B_DICT_OFFSETS] = values_bytes(TL_STRING, 0, ndict);
     for (int k = 0; k < NBUF; k++) {
-      uint64_t off = get64(e + 16 + 16 * k), len = get64(e + 24 + 16 * k);
+      uint64_t off = get64(e + ENTRY_BUFS + 16 * k), len = get64(e + ENTRY_BUFS + 8 + 16 * k);
       en->off[k] = off;
       en->len[k] = len;
-      if (k != B_BYTES || en->type != TL_STRING) {
+      if (k != text) {
         if (len != want[k])
           return bad(L, "corrupted header (column '%s' %s has %llu bytes, %llu expected)",
                      name, buf_names[k], (unsigned long long)len,
@@ -463,9 +503,39 @@ static int64_t offsets_unordered(const int64_t *off, int64_t n) {
   return -1;
 }
 
+/* The row whose code is outside [0, ndict), or -1. */
+static int64_t codes_outside(const int32_t *codes, int64_t n, int64_t ndict) {
+  uint32_t limit = (uint32_t)ndict;   /* a negative code reads as past it */
+  int outside = 0;
+  for (int64_t i = 0; i < n; i++) outside |= (uint32_t)codes[i] >= limit;   /* vectorizes */
+  if (!outside) return -1;
+  for (int64_t i = 0; i < n; i++)
+    if ((uint32_t)codes[i] >= limit) return i;
+  return -1;
+}
+
+/* The n + 1 offsets of n strings of column `name`: ordered and inside its
+** nbytes of text. `what` names them, `unit` one string. */
+static tl_status check_offsets(loader *L, const char *name, const char *what, const char *unit,
+                               const int64_t *off, int64_t n, int64_t nbytes) {
+  if (off[0] < 0 || off[0] > nbytes)
+    return bad(L, "corrupted column '%s' (%s offsets start at %lld)", name, what,
+               (long long)off[0]);
+  int64_t row = offsets_unordered(off, n);
+  if (row >= 0)
+    return bad(L, "corrupted column '%s' (%s %lld has a negative string length)", name, unit,
+               (long long)row + 1);
+  if (off[n] > nbytes)
+    return bad(L, "corrupted column '%s' (%s offsets end at %lld, past its %lld bytes)", name,
+               what, (long long)off[n], (long long)nbytes);
+  return TL_OK;
+}
+
 /* The contents the columns rely on: null counts match the validity bitmaps
-** (a popcount, n/8 bytes) and string offsets are ordered and inside the text
-** (a sequential pass over 8n bytes). The values themselves need no check. */
+** (a popcount, n/8 bytes), string offsets are ordered and inside the text (a
+** sequential pass over 8n bytes) and dictionary codes are inside their
+** dictionary (4n bytes), null rows included: they are read too. The values
+** themselves need no check. */
 static tl_status check_data(loader *L) {
   int64_t n = (int64_t)L->nrows;
   for (uint32_t j = 0; j < L->ncol; j++) {
@@ -477,19 +547,19 @@ static tl_status check_data(loader *L) {
         return bad(L, "corrupted column '%s' (%lld nulls in its validity bitmap, %lld in the header)",
                    name, (long long)nulls, (long long)en->nulls);
     }
-    if (en->type != TL_STRING) continue;
-    const int64_t *off = (const int64_t *)(L->p + en->off[B_VALUES]);
-    int64_t nbytes = (int64_t)en->len[B_BYTES];
-    if (off[0] < 0 || off[0] > nbytes)
-      return bad(L, "corrupted column '%s' (string offsets start at %lld)", name,
-                 (long long)off[0]);
-    int64_t row = offsets_unordered(off, n);
-    if (row >= 0)
-      return bad(L, "corrupted column '%s' (row %lld has a negative string length)", name,
-                 (long long)row + 1);
-    if (off[n] > nbytes)
-      return bad(L, "corrupted column '%s' (string offsets end at %lld, past its %lld bytes)",
-                 name, (long long)off[n], (long long)nbytes);
+    if (en->dict) {
+      TL_TRY(check_offsets(L, name, "dictionary", "dictionary entry",
+                           (const int64_t *)(L->p + en->off[B_DICT_OFFSETS]), en->ndict,
+                           (int64_t)en->len[B_DICT_BYTES]));
+      const int32_t *codes = (const int32_t *)(L->p + en->off[B_VALUES]);
+      int64_t row = codes_outside(codes, n, en->ndict);
+      if (row >= 0)
+        return bad(L, "corrupted column '%s' (row %lld has code %ld, outside its dictionary of %lld entries)",
+                   name, (long long)row + 1, (long)codes[row], (long long)en->ndict);
+    } else if (en->type == TL_STRING) {
+      TL_TRY(check_offsets(L, name, "string", "row", (const int64_t *)(L->p + en->off[B_VALUES]),
+                           n, (int64_t)en->len[B_BYTES]));
+    }
   }
   return TL_OK;
 }
@@ -509,7 +579,10 @@ static tl_status load_mapped(loader *L, mapping *m, tl_table **out) {
   for (uint32_t j = 0; j < L->ncol; j++) {
     const entry *en = &L->ents[j];
     tl_column *c = tl_calloc(1, sizeof *c);
-    if (!c) {
+    tl_column *d = en->dict ? tl_calloc(1, sizeof *d) : NULL;
+    if (!c || (en->dict && !d)) {
+      tl_free(c);
+      tl_free(d);
       for (uint32_t k = 0; k < j; k++) tl_column_release(cols[k]);
       tl_free(cols);
       return tl_error_oom(L->err, "load");
@@ -523,7 +596,18 @@ static tl_status load_mapped(loader *L, mapping *m, tl_table **out) {
     c->null_count = en->nulls;
     c->validity = en->nulls ? buf[B_VALIDITY] : NULL;
     c->values = buf[B_VALUES];
-    if (en->type == TL_STRING) {
+    if (d) {   /* the dictionary: a plain string column of its own over the mapping */
+      atomic_init(&d->refs, 1);
+      d->type = TL_STRING;
+      d->length = en->ndict;
+      d->values = buf[B_DICT_OFFSETS];
+      d->bytes = (char *)buf[B_DICT_BYTES];
+      d->nbytes = (int64_t)en->len[B_DICT_BYTES];
+      d->release = mapping_release;
+      d->release_ctx = m;
+      atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+      c->dict = d;   /* the column's reference */
+    } else if (en->type == TL_STRING) {
       c->bytes = (char *)buf[B_BYTES];
       c->nbytes = (int64_t)en->len[B_BYTES];
     }

@@ -124,40 +124,6 @@ const char *tl_table_suggest(const tl_table *t, const char *name) {
   return best;
 }
 
-/* A copy of rows [off, off + n) of column c. */
-static tl_status column_slice(const tl_column *c, int64_t off, int64_t n, tl_column **out,
-                              tl_error *err) {
-  int64_t nbytes = 0;
-  const int64_t *so = NULL;
-  if (c->type == TL_STRING) {
-    so = c->values;
-    nbytes = so[off + n] - so[off];
-  }
-  tl_column *r;
-  TL_TRY(tl_column_alloc(c->type, n, c->validity != NULL, nbytes, &r, err));
-  for (int64_t i = 0; i < n && c->validity; i++)
-    if (!TL_BIT_GET(c->validity, off + i)) TL_BIT_CLEAR(r->validity, i);
-  switch (c->type) {
-    case TL_BOOL:
-      for (int64_t i = 0; i < n; i++)
-        if (TL_BIT_GET((const uint8_t *)c->values, off + i)) TL_BIT_SET((uint8_t *)r->values, i);
-      break;
-    case TL_STRING: {
-      int64_t *ro = r->values;
-      for (int64_t i = 0; i <= n; i++) ro[i] = so[off + i] - so[off];
-      if (nbytes) memcpy(r->bytes, c->bytes + so[off], (size_t)nbytes);
-      break;
-    }
-    default: {
-      size_t w = tl_type_width(c->type);
-      if (n) memcpy(r->values, (const char *)c->values + (size_t)off * w, (size_t)n * w);
-    }
-  }
-  tl_column_seal(r);
-  *out = r;
-  return TL_OK;
-}
-
 tl_status tl_table_slice(const tl_table *t, int64_t offset, int64_t n, tl_table **out,
                          tl_error *err) {
   if (offset < 0) offset = 0;
@@ -165,13 +131,10 @@ tl_status tl_table_slice(const tl_table *t, int64_t offset, int64_t n, tl_table 
   if (n < 0) n = 0;
   if (n > t->nrows - offset) n = t->nrows - offset;
   if (offset == 0 && n == t->nrows) { *out = tl_table_retain((tl_table *)t); return TL_OK; }
-  tl_column **cols = tl_calloc((size_t)t->ncol + 1, sizeof *cols);
-  if (!cols) return tl_error_oom(err, "slice");
-  tl_status st = TL_OK;
-  for (int j = 0; j < t->ncol && st == TL_OK; j++)
-    st = column_slice(t->cols[j], offset, n, &cols[j], err);
-  if (st == TL_OK) st = tl_table_new(t->ncol, (const char *const *)t->names, cols, out, err);
-  for (int j = 0; j < t->ncol; j++) tl_column_release(cols[j]);
-  tl_free(cols);
+  int64_t *rows = tl_alloc(((size_t)n + 1) * sizeof *rows);
+  if (!rows) return tl_error_oom(err, "slice");
+  for (int64_t i = 0; i < n; i++) rows[i] = offset + i;
+  tl_status st = tl_table_take(t, rows, n, out, err);
+  tl_free(rows);
   return st;
 }

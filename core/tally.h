@@ -138,8 +138,13 @@ const double *tl_column_floats(const tl_column *c);       /* TL_FLOAT */
 const int32_t *tl_column_dates(const tl_column *c);       /* TL_DATE */
 const int64_t *tl_column_timestamps(const tl_column *c);  /* TL_TIMESTAMP */
 const uint8_t *tl_column_bools(const tl_column *c);       /* TL_BOOL bitmap */
+/* Plain string columns: offsets and bytes. NULL for a dictionary-encoded
+** column, whose rows are int32 codes into a dictionary of distinct values
+** (a plain string column without nulls). tl_column_string_at reads both. */
 const int64_t *tl_column_string_offsets(const tl_column *c);
 const char *tl_column_string_bytes(const tl_column *c);
+const tl_column *tl_column_dictionary(const tl_column *c);   /* NULL: not encoded */
+const int32_t *tl_column_codes(const tl_column *c);          /* NULL: not encoded */
 
 /* Single values (no bounds checks beyond an assert: check i < length). */
 int tl_column_bool_at(const tl_column *c, int64_t i);
@@ -245,6 +250,39 @@ TL_NODISCARD tl_status tl_table_rename(const tl_table *t, int n, const char *con
                                        const char *const *to, tl_table **out, tl_error *err);
 
 /* ---------------------------------------------------------------------------
+** Sorting and selecting rows. A sort key is a column name, or "-name" for
+** descending order. Sorting is stable; nulls come last in either direction,
+** and a float NaN after every number (before nulls), also in either
+** direction; -0.0 equals 0.0; strings compare by their bytes (UTF-8 code
+** point order).
+*/
+
+/* The rows in the order of the keys (nkeys >= 1). */
+TL_NODISCARD tl_status tl_table_sort(const tl_table *t, int nkeys, const char *const *keys,
+                                     tl_table **out, tl_error *err);
+/* The first n rows of tl_table_sort's order (all rows when the table has
+** fewer), in that order, without sorting the whole table. */
+TL_NODISCARD tl_status tl_table_top(const tl_table *t, int64_t n, int nkeys,
+                                    const char *const *keys, tl_table **out, tl_error *err);
+/* One row per distinct combination of the columns `cols` (all columns when
+** n == 0), in order of first appearance; nulls equal nulls, NaN equals NaN. */
+TL_NODISCARD tl_status tl_table_distinct(const tl_table *t, int n, const char *const *cols,
+                                         tl_table **out, tl_error *err);
+/* The rows of every table, one after another. Columns are matched by name,
+** in order of first appearance; a column missing from a table is null in
+** its rows. An int column meeting a float column gives a float column; any
+** other difference of types is TL_ETYPE. */
+TL_NODISCARD tl_status tl_table_concat(int n, const tl_table *const *tables, tl_table **out,
+                                       tl_error *err);
+/* A table (value, count) of the distinct values of c with the number of
+** rows holding each, by count descending, then in order of first
+** appearance. A null value is counted too. */
+TL_NODISCARD tl_status tl_column_value_counts(const tl_column *c, tl_table **out,
+                                              tl_error *err);
+/* The distinct values of c in order of first appearance (a null once). */
+TL_NODISCARD tl_status tl_column_unique(const tl_column *c, tl_column **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
 ** Grouping and aggregation. Groups come in order of first appearance; null
 ** keys form a group of their own. Aggregates skip nulls: count() counts
 ** rows, count(x) non-null values; an aggregate of no values is null.
@@ -268,6 +306,45 @@ TL_NODISCARD tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_tab
 /* The whole table as one group: a one-row table of the definitions. */
 TL_NODISCARD tl_status tl_table_agg(const tl_table *t, int n, const char *const *defs,
                                     tl_table **out, tl_error *err);
+
+/* Aggregates defined by the host (the Lua binding's tally.aggregate): usable
+** by name in definitions, next to the built-ins. The core runs the scan: it
+** hands the host batches of rows with their groups, skipping rows where an
+** argument is null unless `nulls` is set, and asks for one result per group
+** at the end. */
+typedef struct tl_agg_batch {
+  int64_t n;                  /* rows in this batch */
+  const int64_t *rows;        /* their 0-based indexes in the argument columns */
+  const int32_t *groups;      /* their 0-based groups */
+  int nargs;
+  tl_column *const *args;     /* the argument columns (whole length) */
+} tl_agg_batch;
+
+typedef struct tl_aggregate {
+  const char *name;
+  int nulls;                  /* 1: rows with null arguments are passed too */
+  tl_type type;               /* the type of the results, or 0 when not known
+                              ** before they are made (then the aggregate can
+                              ** only stand alone in a definition) */
+  void *ud;
+  /* Starts one use of the aggregate over `ngroups` groups; returns the
+  ** state of that use in *run. */
+  tl_status (*begin)(void *ud, int64_t ngroups, void **run, tl_error *err);
+  tl_status (*step)(void *run, const tl_agg_batch *batch, tl_error *err);
+  /* The results, a column of ngroups rows. */
+  tl_status (*finish)(void *run, int64_t ngroups, tl_column **out, tl_error *err);
+  /* Ends the use, also after an error; must not fail. */
+  void (*end)(void *run);
+} tl_aggregate;
+
+/* tl_grouping_agg and tl_table_agg with host aggregates in scope. */
+TL_NODISCARD tl_status tl_grouping_agg_with(const tl_grouping *g, int n,
+                                            const char *const *defs, int nfns,
+                                            const tl_aggregate *const *fns, tl_table **out,
+                                            tl_error *err);
+TL_NODISCARD tl_status tl_table_agg_with(const tl_table *t, int n, const char *const *defs,
+                                         int nfns, const tl_aggregate *const *fns,
+                                         tl_table **out, tl_error *err);
 
 /* ---------------------------------------------------------------------------
 ** CSV
@@ -336,7 +413,9 @@ void tl_free(void *p);
 */
 
 /* Writes the table to `path`: first to `path`.tmp, then renamed over `path`,
-** so a crash never leaves half a file under the real name. */
+** so a crash never leaves half a file under the real name. A dictionary-
+** encoded string column is saved encoded: its codes and its dictionary. The
+** file format has a version (this library writes and reads version 2). */
 TL_NODISCARD tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err);
 
 /* Maps the file read-only and shared (processes loading the same file share
@@ -344,10 +423,14 @@ TL_NODISCARD tl_status tl_table_save(const tl_table *t, const char *path, tl_err
 ** no copy; the file is unmapped when the last of its columns is released.
 ** Everything the columns rely on is checked first: the header and its
 ** checksum, every buffer's length, alignment and place in the file, types,
-** names (non-empty, UTF-8, unique), null counts against the validity bitmaps
-** and string offsets (ordered, inside the text). Values and text are not
-** checked: a damaged number loads as another number. A file that fails a
-** check is TL_EPARSE, with a message naming the file and what is wrong; one
+** names (non-empty, UTF-8, unique), null counts against the validity bitmaps,
+** string offsets (ordered, inside the text) and, for a dictionary-encoded
+** column, its dictionary's offsets likewise and every code inside the
+** dictionary (a pass over 4 bytes a row). A dictionary-encoded column loads
+** encoded, its dictionary mapped too. Values and text are not checked: a
+** damaged number loads as another number, and a damaged dictionary may hold
+** the same string twice. A file of another format version, or that fails a
+** check, is TL_EPARSE, with a message naming the file and what is wrong; one
 ** that cannot be opened or mapped is TL_EIO. The buffers are read-only
 ** memory. The file must not be truncated in place while it is loaded (saving
 ** over it is safe: that replaces the file, and the mapping keeps the old). */

@@ -14,6 +14,22 @@
 /* Rows `rows[0..n)` of column c, gathered into a new column. */
 tl_status tl_column_take(const tl_column *c, const int64_t *rows, int64_t n, tl_column **out,
                          tl_error *err) {
+  if (c->dict) {   /* gather the codes; the dictionary is shared */
+    tl_column *r;
+    int nullable = 0;
+    for (int64_t k = 0; c->validity && k < n && !nullable; k++)
+      nullable = !TL_BIT_GET(c->validity, rows[k]);
+    TL_TRY(tl_column_alloc_dict(c->dict, n, nullable, &r, err));
+    const int32_t *s = c->values;
+    int32_t *d = r->values;
+    for (int64_t k = 0; k < n; k++) d[k] = s[rows[k]];
+    if (nullable)
+      for (int64_t k = 0; k < n; k++)
+        if (!TL_BIT_GET(c->validity, rows[k])) TL_BIT_CLEAR(r->validity, k);
+    tl_column_seal(r);
+    *out = r;
+    return TL_OK;
+  }
   int64_t nbytes = 0;
   const int64_t *so = c->type == TL_STRING ? c->values : NULL;
   if (so)
@@ -133,7 +149,7 @@ tl_status tl_table_filter(const tl_table *t, const char *src, tl_table **out, tl
 tl_status tl_table_filter_mask(const tl_table *t, const tl_column *mask, tl_table **out,
                                tl_error *err) {
   if (mask->type != TL_BOOL)
-    return tl_error_set(err, TL_ETYPE, "filter: the mask is a %s column, not bool",
+    return tl_error_set(err, TL_ETYPE, "filter: the mask must be a bool column, not %s",
                         tl_type_name(mask->type));
   if (mask->length != t->nrows)
     return tl_error_set(err, TL_EINVAL, "filter: the mask has %lld rows, the table %lld",

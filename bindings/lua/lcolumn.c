@@ -191,8 +191,10 @@ static const luaL_Reg column_meta[] = {
 void lt_open_column(lua_State *L) {
   if (luaL_newmetatable(L, LT_COLUMN)) {
     luaL_setfuncs(L, column_meta, 0);
+    luaL_setfuncs(L, lt_colop_meta, 0);
     lua_newtable(L);
     luaL_setfuncs(L, column_methods, 0);
+    luaL_setfuncs(L, lt_colop_methods, 0);
     lua_pushcclosure(L, c_index, 1);
     lua_setfield(L, -2, "__index");
   }

@@ -48,7 +48,7 @@ static void push_column_at(lua_State *L, tl_table *t, int j) {
   lt_push_column(L, tl_table_column(t, j), tl_table_name(t, j));
 }
 
-static void push_row(lua_State *L, int tidx, int64_t i) {
+void lt_push_row(lua_State *L, int tidx, int64_t i) {
   lt_row *r;
   tidx = lua_absindex(L, tidx);
   r = lua_newuserdatauv(L, sizeof *r, 1);
@@ -149,7 +149,7 @@ static int rows_next(lua_State *L) {
   if (i < 0 || i >= (lua_Integer)tl_table_nrows(t))
     return 0;
   lua_pushinteger(L, i + 1);
-  push_row(L, 1, (int64_t)i);
+  lt_push_row(L, 1, (int64_t)i);
   return 2;
 }
 
@@ -269,7 +269,7 @@ static int t_index(lua_State *L) {
     nrows = tl_table_nrows(tally_check_table(L, 1));
     if (i < 1 || i > (lua_Integer)nrows)
       return luaL_error(L, "table: row %I out of range (%I rows)", i, (lua_Integer)nrows);
-    push_row(L, 1, (int64_t)i - 1);
+    lt_push_row(L, 1, (int64_t)i - 1);
     return 1;
   }
 }
@@ -412,11 +412,13 @@ static const luaL_Reg row_meta[] = {
 };
 
 static void new_meta(lua_State *L, const char *tname, const luaL_Reg *meta,
-                     const luaL_Reg *methods, lua_CFunction index) {
+                     const luaL_Reg *methods, const luaL_Reg *more, lua_CFunction index) {
   if (luaL_newmetatable(L, tname)) {
     luaL_setfuncs(L, meta, 0);
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);
+    if (more != NULL)
+      luaL_setfuncs(L, more, 0);
     lua_pushcclosure(L, index, 1);               /* methods as the upvalue */
     lua_setfield(L, -2, "__index");
   }
@@ -424,6 +426,6 @@ static void new_meta(lua_State *L, const char *tname, const luaL_Reg *meta,
 }
 
 void lt_open_table(lua_State *L) {
-  new_meta(L, LT_TABLE, table_meta, table_methods, t_index);
-  new_meta(L, LT_ROW, row_meta, row_methods, r_index);
+  new_meta(L, LT_TABLE, table_meta, table_methods, lt_verb_methods, t_index);
+  new_meta(L, LT_ROW, row_meta, row_methods, NULL, r_index);
 }

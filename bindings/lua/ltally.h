@@ -12,6 +12,7 @@
 #define LT_ROW "tally.Row"
 #define LT_COLUMN "tally.Column"
 #define LT_BOX "tally.Box"
+#define LT_GROUPING "tally.Grouping"
 #define LT_NULLTYPE "tally.Null"
 #define LT_NULLVALUE "tally.null"   /* registry key of the null sentinel */
 
@@ -30,6 +31,12 @@ typedef struct lt_column {
 typedef struct lt_row {
   int64_t i;                        /* 0-based */
 } lt_row;
+
+/* A grouping; user value 1 is the tally.Table it groups (kept alive for
+** as long as the grouping), user value 2 the array of key names. */
+typedef struct lt_grouping {
+  tl_grouping *g;                   /* NULL once closed */
+} lt_grouping;
 
 /* A pointer owned by a userdata, so that it is freed even when a Lua error
 ** unwinds the C function holding it. */
@@ -65,9 +72,32 @@ lt_table *lt_new_table(lua_State *L);
 lt_column *lt_new_column(lua_State *L, const char *name);
 
 void lt_push_column(lua_State *L, tl_column *c, const char *name);   /* retains c */
+/* A row view of row i (0-based) of the tally.Table at tidx. */
+void lt_push_row(lua_State *L, int tidx, int64_t i);
+
+/* Builds a column from the Lua array at idx (n rows; nil and tally.null are
+** nulls) and pushes it as a tally.Column named `name`; errors start with
+** `op` and name the column and the row. */
+void lt_array_column(lua_State *L, int idx, lua_Integer n, const char *name, const char *op);
+
+/* The verbs of tally.Table (lverbs.c), and the operators of tally.Column
+** (lcolops.c): methods and metamethods. */
+extern const luaL_Reg lt_verb_methods[];
+extern const luaL_Reg lt_colop_methods[];
+extern const luaL_Reg lt_colop_meta[];
+int lt_load(lua_State *L);
 lt_column *lt_check_column(lua_State *L, int idx);
+
+/* Aggregates written in Lua (laggregate.c): tally.aggregate goes into the
+** module table at the top; lt_aggregates pushes an array (a userdata) of
+** every registered one, for the core; lt_definitions_to_strings turns the
+** arguments from `first` on into definition strings in place. */
+void lt_open_aggregate(lua_State *L);
+const tl_aggregate **lt_aggregates(lua_State *L, int *n);
+void lt_definitions_to_strings(lua_State *L, int first);
 
 void lt_open_table(lua_State *L);
 void lt_open_column(lua_State *L);
+void lt_open_grouping(lua_State *L);
 
 #endif

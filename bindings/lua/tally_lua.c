@@ -304,7 +304,8 @@ static const char *kind_name(tl_type t) {
 
 /* The column type of the Lua array at idx; raises an error naming the
 ** column and the row when its values do not agree. */
-static tl_type array_type(lua_State *L, int idx, lua_Integer n, const char *name) {
+static tl_type array_type(lua_State *L, int idx, lua_Integer n, const char *name,
+                          const char *op) {
   tl_type type = 0, vt;
   lua_Integer i;
   for (i = 1; i <= n; i++) {
@@ -318,7 +319,7 @@ static tl_type array_type(lua_State *L, int idx, lua_Integer n, const char *name
       case LUA_TBOOLEAN: vt = TL_BOOL; break;
       case LUA_TSTRING: vt = TL_STRING; break;
       default:
-        return (tl_type)luaL_error(L, "from_columns: column '%s' row %I: unsupported value (%s)",
+        return (tl_type)luaL_error(L, "%s: column '%s' row %I: unsupported value (%s)", op,
                                    name, (lua_Integer)i, luaL_typename(L, -1));
     }
     if (type == 0 || type == vt || (type == TL_FLOAT && vt == TL_INT)) {
@@ -327,7 +328,7 @@ static tl_type array_type(lua_State *L, int idx, lua_Integer n, const char *name
     } else if (type == TL_INT && vt == TL_FLOAT) {
       type = TL_FLOAT;
     } else {
-      return (tl_type)luaL_error(L, "from_columns: column '%s' row %I: expected %s, got %s",
+      return (tl_type)luaL_error(L, "%s: column '%s' row %I: expected %s, got %s", op,
                                  name, (lua_Integer)i, kind_name(type),
                                  luaL_typename(L, -1));
     }
@@ -336,16 +337,18 @@ static tl_type array_type(lua_State *L, int idx, lua_Integer n, const char *name
   return type == 0 ? TL_STRING : type;           /* all null: a string column */
 }
 
-/* Builds a column from the Lua array at idx (n rows, padded with nulls)
-** and pushes it as a tally.Column. */
-static void array_column(lua_State *L, int idx, lua_Integer n, const char *name) {
-  tl_type type = array_type(L, idx, n, name);
-  lt_box *box = lt_newbox(L, free_builder);
+/* n rows, padded with nulls. */
+void lt_array_column(lua_State *L, int idx, lua_Integer n, const char *name, const char *op) {
+  tl_type type;
+  lt_box *box;
   tl_error err;
   tl_status st;
   tl_builder *nb = NULL;
   lt_column *ud;
   lua_Integer i;
+  idx = lua_absindex(L, idx);
+  type = array_type(L, idx, n, name, op);
+  box = lt_newbox(L, free_builder);
   err.message[0] = '\0';
   st = tl_builder_new(type, (int64_t)n, &nb, &err);
   box->p = nb;
@@ -422,7 +425,7 @@ static int l_from_columns(lua_State *L) {
     lua_rawgeti(L, 1, j);
     lua_rawgeti(L, -1, 2);
     if (lua_istable(L, -1)) {
-      array_column(L, lua_gettop(L), n, names[j - 1]);
+      lt_array_column(L, lua_gettop(L), n, names[j - 1], "from_columns");
     } else {
       lt_column *c = lt_check_column(L, -1);
       if ((lua_Integer)tl_column_length(c->c) != n)
@@ -459,6 +462,7 @@ static int l_clock(lua_State *L) {
 static const luaL_Reg funcs[] = {
   {"read_csv", l_read_csv},
   {"from_columns", l_from_columns},
+  {"load", lt_load},
   {"clock", l_clock},
   {NULL, NULL}
 };
@@ -486,12 +490,14 @@ int luaopen_tally(lua_State *L) {
   }
   lt_open_table(L);
   lt_open_column(L);
+  lt_open_grouping(L);
 
   luaL_newlib(L, funcs);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "null");
   lua_pushliteral(L, TALLY_VERSION);
   lua_setfield(L, -2, "version");
+  lt_open_aggregate(L);
   lua_remove(L, -2);                             /* the sentinel */
   return 1;
 }

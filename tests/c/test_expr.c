@@ -68,6 +68,26 @@ static void test_operators(void) {
   tl_table_release(t);
 }
 
+/* Comparisons of a dictionary-encoded column with a constant run once per
+** dictionary entry: the same answers as row by row. */
+static void test_dictionary(void) {
+  tl_table *t = load("r,n\nAsia,1\nEurope,2\nAsia,3\n,4\nAsia,5\nEurope,6\nAfrica,7\nAsia,8\n");
+  CHECK(tl_column_dictionary(tl_table_column(t, 0)) != NULL);
+  CHECK_STR(values(t, "r == 'Asia'"), "true,false,true,null,true,false,false,true");
+  CHECK_STR(values(t, "'Asia' ~= r"), "false,true,false,null,false,true,true,false");
+  CHECK_STR(values(t, "r < 'B'"), "true,false,true,null,true,false,true,true");
+  CHECK_STR(values(t, "'B' < r"), "false,true,false,null,false,true,false,false");
+  CHECK_STR(values(t, "r == 'Oceania'"), "false,false,false,null,false,false,false,false");
+  CHECK_STR(values(t, "r .. n"), "'Asia1','Europe2','Asia3',null,'Asia5','Europe6','Africa7','Asia8'");
+  tl_table *f;
+  CHECK(tl_table_filter(t, "r == 'Europe' or n > 7", &f, NULL) == TL_OK);
+  CHECK(tl_table_nrows(f) == 3);
+  CHECK(tl_column_dictionary(tl_table_column(f, 0)) == tl_column_dictionary(tl_table_column(t, 0)));
+  CHECK_STR(values(f, "r"), "'Europe','Europe','Asia'");
+  tl_table_release(f);
+  tl_table_release(t);
+}
+
 static void test_functions(void) {
   tl_table *t = load("x,s\n2.5,\"  Mixed Case \"\n-4,ÉtÉ\n,\n");
   CHECK_STR(values(t, "abs(x)"), "2.5,4.0,null");
@@ -100,13 +120,13 @@ static void test_errors(void) {
   CHECK(tl_table_filter(t, "yaer >= 2018", &out, &err) == TL_EINVAL);
   CHECK_STR(err.message, "filter: unknown column 'yaer' (did you mean 'year'?)");
   CHECK(tl_table_filter(t, "year >= ", &out, &err) == TL_EPARSE);
-  CHECK_STR(err.message, "filter: \"year >= \": unexpected the end at column 9");
+  CHECK_STR(err.message, "filter: \"year >= \": unexpected end of expression at column 9");
   CHECK(tl_table_filter(t, "region > 3", &out, &err) == TL_ETYPE);
   CHECK_STR(err.message, "filter: \"region > 3\": cannot compare string with int at column 8");
   CHECK(tl_table_filter(t, "year + 1", &out, &err) == TL_ETYPE);
   CHECK_STR(err.message, "filter: \"year + 1\": the condition is int, not bool");
   CHECK(tl_table_filter(t, "(year > 1", &out, &err) == TL_EPARSE);
-  CHECK_STR(err.message, "filter: \"(year > 1\": expected ')', found the end at column 10");
+  CHECK_STR(err.message, "filter: \"(year > 1\": expected ')', found end of expression at column 10");
   CHECK(tl_table_filter(t, "year > 1)", &out, &err) == TL_EPARSE);
   CHECK_STR(err.message, "filter: \"year > 1)\": unexpected ')' at column 9");
   CHECK(tl_table_filter(t, "region == 'Asia", &out, &err) == TL_EPARSE);
@@ -160,6 +180,7 @@ static void test_verbs(void) {
 
 int main(void) {
   test_operators();
+  test_dictionary();
   test_functions();
   test_errors();
   test_verbs();

@@ -98,13 +98,13 @@ static void test_keys(void) {
 
 static void test_errors(void) {
   tl_table *t = load("k,x,s\na,9223372036854775807,p\na,1,q\nb,-1,r\n");
-  CHECK_STR(AGG(t, "k", "sum(x)"), "agg: integer overflow in a sum (group 1)");
+  CHECK_STR(AGG(t, "k", "sum(x)"), "agg: \"sum(x)\": integer overflow (the sum leaves int64) in group 1");
   CHECK_STR(AGG(t, "k", "sum(s)"), "agg: \"sum(s)\": sum of string values at column 1");
   CHECK_STR(AGG(t, "k", "x + 1"),
             "agg: \"x + 1\": column 'x' outside of an aggregate (wrap it in first(), sum(), ...) at column 1");
   CHECK_STR(AGG(t, "k", "sum(sum(x))"), "agg: \"sum(sum(x))\": aggregate 'sum' inside another aggregate at column 5");
   CHECK_STR(AGG(t, "k", "quantile(x, 2)"), "agg: \"quantile(x, 2)\": quantile needs a number between 0 and 1 at column 13");
-  CHECK_STR(AGG(t, "k", "n = count(", ""), "agg: \"n = count(\": unexpected the end at column 11");
+  CHECK_STR(AGG(t, "k", "n = count(", ""), "agg: \"n = count(\": unexpected end of expression at column 11");
   tl_table_release(t);
   /* the whole of an empty table is one group */
   tl_table *full = load("x\n1\n");

@@ -65,7 +65,7 @@ static void test_builder(void) {
   CHECK(tl_builder_append_string(b, "Nepal", 5, NULL) == TL_OK);
   tl_error err;
   CHECK(tl_builder_append_int(b, 3, &err) == TL_ETYPE);
-  CHECK_STR(err.message, "builder: cannot append a int value to a string column");
+  CHECK_STR(err.message, "builder: cannot append int to a column of type string");
   CHECK(tl_builder_finish(b, &c, NULL) == TL_OK);
   size_t n;
   const char *s0 = tl_column_string_at(c, 0, &n);
@@ -76,7 +76,7 @@ static void test_builder(void) {
   CHECK(tl_column_min(c, &s, NULL) == TL_OK && s.v.s.len == 0);
   CHECK(tl_column_max(c, &s, NULL) == TL_OK && s.v.s.len == 5 && memcmp(s.v.s.ptr, "Nepal", 5) == 0);
   CHECK(tl_column_sum(c, &s, &err) == TL_ETYPE);
-  CHECK_STR(err.message, "sum: a string column has no sum");
+  CHECK_STR(err.message, "sum: string columns have no sum");
   tl_column_release(c);
 
   /* an empty string column */

@@ -1,6 +1,6 @@
 /*
-** test_store.c -- saving and loading tables: round trips of every type,
-** exact error messages, and damaged files (every truncation, random byte
+** test_store.c -- saving and loading tables: round trips of every type and
+** of dictionary-encoded string columns, exact error messages, and damaged files (every truncation, random byte
 ** flips) that must fail cleanly or load a table that reads safely.
 */
 #include <math.h>
@@ -101,6 +101,45 @@ static tl_table *make_table(int n) {
   return t;
 }
 
+/* Dictionary-encoded string columns come from the CSV reader, which encodes
+** a string column with few distinct values. `n` rows of: id (int), kind (4
+** values, no nulls), "kind?" (3 values, nulls as in make_column), note
+** (distinct: a plain string column). */
+static const char *const kinds[] = { "Kabul", "Zürich", "東京", "\"a,b\"" };   /* as CSV */
+static tl_table *dict_table(int n) {
+  size_t cap = 64 + (size_t)n * 64, len = 0;
+  char *csv = malloc(cap);
+  if (!csv) return NULL;
+  len += (size_t)snprintf(csv, cap, "id,kind,kind?,note\n");
+  for (int i = 0; i < n; i++)
+    len += (size_t)snprintf(csv + len, cap - len, "%d,%s,%s,n%d\n", i, kinds[i % 4],
+                            is_null_row(i, 1) ? "" : kinds[(i / 3) % 3], i * 7);
+  tl_table *t = NULL;
+  if (tl_read_csv_buffer(csv, len, "mem", NULL, &t, NULL) != TL_OK) t = NULL;
+  free(csv);
+  return t;
+}
+
+/* make_table's columns followed by dict_table's. */
+static tl_table *mixed_table(int n) {
+  tl_table *a = make_table(n), *b = dict_table(n), *t = NULL;
+  if (a && b) {
+    int na = tl_table_ncols(a), nb = tl_table_ncols(b);
+    const char *names[32];
+    tl_column *cols[32];
+    for (int j = 0; j < na + nb && j < 32; j++) {
+      const tl_table *from = j < na ? a : b;
+      int k = j < na ? j : j - na;
+      names[j] = tl_table_name(from, k);
+      cols[j] = tl_table_column(from, k);
+    }
+    if (na + nb > 32 || tl_table_new(na + nb, names, cols, &t, NULL) != TL_OK) t = NULL;
+  }
+  tl_table_release(a);
+  tl_table_release(b);
+  return t;
+}
+
 static tl_table *one_column(const char *name, tl_type type, int nullable, int n) {
   tl_column *c = make_column(type, nullable, n);
   tl_table *t = NULL;
@@ -136,6 +175,21 @@ static int same_table(const tl_table *a, const tl_table *b) {
     if (tl_column_type(ca) != tl_column_type(cb)) return 0;
     if (tl_column_null_count(ca) != tl_column_null_count(cb)) return 0;
     if ((tl_column_validity(ca) == NULL) != (tl_column_validity(cb) == NULL)) return 0;
+    const tl_column *da = tl_column_dictionary(ca), *db = tl_column_dictionary(cb);
+    if ((da == NULL) != (db == NULL)) return 0;
+    if (da) {   /* the same entries, and the same codes outside null rows */
+      if (tl_column_length(da) != tl_column_length(db) || tl_column_null_count(db) != 0 ||
+          tl_column_validity(db) != NULL || tl_column_dictionary(db) != NULL)
+        return 0;
+      for (int64_t k = 0; k < tl_column_length(da); k++) {
+        size_t la, lb;
+        const char *sa = tl_column_string_at(da, k, &la), *sb = tl_column_string_at(db, k, &lb);
+        if (la != lb || memcmp(sa, sb, la) != 0) return 0;
+      }
+      const int32_t *xa = tl_column_codes(ca), *xb = tl_column_codes(cb);
+      for (int64_t i = 0; i < tl_table_nrows(a); i++)
+        if (!tl_column_is_null(ca, i) && xa[i] != xb[i]) return 0;
+    }
     for (int64_t i = 0; i < tl_table_nrows(a); i++) {
       tl_scalar x, y;
       tl_column_get(ca, i, &x);
@@ -342,7 +396,7 @@ static void test_errors(void) {
   CHECK_STR(err.message,
             "save: cannot open '/nonexistent/t.tally.tmp': No such file or directory");
 
-  /* header 64 + directory 64 + "cost" = 132; values at 192, 24 bytes */
+  /* header 64 + directory 112 + "cost" = 180; values at 192, 24 bytes */
   CHECK(tl_table_save(u, path, &err) == TL_OK);
   size_t n;
   unsigned char *good = read_all(path, &n), *buf = malloc(n + 16);
@@ -356,13 +410,13 @@ static void test_errors(void) {
   CHECK(write_all(other, good, 10));
   load_fails(other, TL_EPARSE, "truncated file (the header needs 64 bytes, the file has 10 bytes)");
   CHECK(write_all(other, good, 100));
-  load_fails(other, TL_EPARSE, "truncated file (the header ends at byte 132, the file has 100 bytes)");
+  load_fails(other, TL_EPARSE, "truncated file (the header ends at byte 180, the file has 100 bytes)");
   CHECK(write_all(other, good, 200));
   load_fails(other, TL_EPARSE,
              "truncated file (column 'cost' values end at byte 216, the file has 200 bytes)");
-  CHECK(write_all(other, good, 150));   /* inside the padding */
+  CHECK(write_all(other, good, 185));   /* inside the padding */
   load_fails(other, TL_EPARSE,
-             "truncated file (column 'cost' values end at byte 216, the file has 150 bytes)");
+             "truncated file (column 'cost' values end at byte 216, the file has 185 bytes)");
 
   memcpy(buf, good, n);
   memset(buf + n, 0, 3);
@@ -370,14 +424,17 @@ static void test_errors(void) {
   load_fails(other, TL_EPARSE, "corrupted file (3 unexpected bytes after the table)");
 
   memcpy(buf, good, n);
-  buf[129] = 'a';   /* "cost" -> "cast" */
+  buf[177] = 'a';   /* "cost" -> "cast" */
   CHECK(write_all(other, buf, n));
   load_fails(other, TL_EPARSE, "corrupted header (checksum mismatch)");
 
   memcpy(buf, good, n);
-  buf[8] = 2;
+  buf[8] = 1;   /* the first format: 64-byte entries, no dictionaries */
   CHECK(write_all(other, buf, n));
-  load_fails(other, TL_EPARSE, "unsupported format version 2 (this library reads version 1)");
+  load_fails(other, TL_EPARSE, "unsupported format version 1 (this library reads version 2)");
+  buf[8] = 3;
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE, "unsupported format version 3 (this library reads version 2)");
 
   memcpy(buf, good, n);
   unsigned char t4 = buf[12];
@@ -394,27 +451,27 @@ static void test_errors(void) {
   load_fails(other, TL_EPARSE, "corrupted header (column 'cost' has unknown type 9)");
 
   memcpy(buf, good, n);
-  put64(buf + 64 + 32, 200);   /* values offset */
+  put64(buf + 64 + 48, 200);   /* values offset */
   reseal(buf);
   CHECK(write_all(other, buf, n));
   load_fails(other, TL_EPARSE,
              "corrupted header (column 'cost' values at byte 200 is not aligned to 64)");
 
   memcpy(buf, good, n);
-  put64(buf + 64 + 32, 128);
+  put64(buf + 64 + 48, 128);
   reseal(buf);
   CHECK(write_all(other, buf, n));
   load_fails(other, TL_EPARSE,
              "corrupted header (column 'cost' values at byte 128 overlaps what precedes)");
 
   memcpy(buf, good, n);
-  put64(buf + 64 + 40, 16);   /* values length */
+  put64(buf + 64 + 56, 16);   /* values length */
   reseal(buf);
   CHECK(write_all(other, buf, n));
   load_fails(other, TL_EPARSE, "corrupted header (column 'cost' values has 16 bytes, 24 expected)");
 
   memcpy(buf, good, n);
-  put64(buf + 64 + 40, UINT64_MAX - 100);
+  put64(buf + 64 + 56, UINT64_MAX - 100);
   reseal(buf);
   CHECK(write_all(other, buf, n));
   load_fails(other, TL_EPARSE,
@@ -427,7 +484,7 @@ static void test_errors(void) {
   load_fails(other, TL_EPARSE, "corrupted header (column 'cost' validity has 0 bytes, 1 expected)");
 
   memcpy(buf, good, n);
-  buf[128] = 0xff;   /* a name that is not UTF-8 */
+  buf[176] = 0xff;   /* a name that is not UTF-8 */
   reseal(buf);
   CHECK(write_all(other, buf, n));
   load_fails(other, TL_EPARSE, "corrupted header (the name of column 1 is not valid UTF-8)");
@@ -451,9 +508,9 @@ static void test_errors(void) {
   CHECK(tl_table_save(u, path, &err) == TL_OK);
   tl_table_release(u);
   buf = read_all(path, &n);
-  CHECK(buf && n > 64 + 128 + 4);
+  CHECK(buf && n > 64 + 224 + 4);
   if (buf) {
-    buf[64 + 128 + 3] = 'b';
+    buf[64 + 224 + 3] = 'b';
     reseal(buf);
     CHECK(write_all(other, buf, n));
     load_fails(other, TL_EPARSE, "corrupted header (duplicate column name 'ab')");
@@ -468,7 +525,7 @@ static void test_errors(void) {
   buf = read_all(path, &n);
   CHECK(buf != NULL);
   if (buf) {
-    /* header 64 + 64 + "s" = 129; validity at 192 (2 bytes), offsets at 256 */
+    /* header 64 + 112 + "s" = 177; validity at 192 (2 bytes), offsets at 256 */
     unsigned char *copy = malloc(n);
     memcpy(copy, buf, n);
     copy[192] |= 1;
@@ -497,9 +554,222 @@ static void test_errors(void) {
   }
 }
 
+/* The directory entry of column j of a saved file: 112 bytes after the
+** 64-byte fixed header; its fields by offset. */
+enum { E_ENC = 16, E_RESERVED = 20, E_NDICT = 24, E_VALUES = 48, E_DICT_OFFSETS = 80,
+       E_DICT_BYTES = 96 };
+static unsigned char *entry(unsigned char *buf, int j) { return buf + 64 + 112 * j; }
+
+static void put32(unsigned char *p, uint32_t v) {
+  for (int k = 0; k < 4; k++) p[k] = (unsigned char)(v >> (8 * k));
+}
+
+/* Dictionary-encoded columns among plain ones: saved encoded, loaded
+** encoded over the mapping, the same rows, nulls and dictionary entries. */
+static void test_dict_round_trip(void) {
+  tl_table *t = mixed_table(NROWS), *u = NULL;
+  tl_error err;
+  CHECK(t != NULL);
+  if (!t) return;
+  int kind = tl_table_find(t, "kind"), kindn = tl_table_find(t, "kind?");
+  int note = tl_table_find(t, "note");
+  CHECK(kind > 0 && kindn > 0 && note > 0);
+  if (kind <= 0 || kindn <= 0 || note <= 0) { tl_table_release(t); return; }
+  /* the CSV reader encoded them, as this test needs */
+  CHECK(tl_column_dictionary(tl_table_column(t, kind)) != NULL);
+  CHECK(tl_column_dictionary(tl_table_column(t, kindn)) != NULL);
+  CHECK(tl_column_dictionary(tl_table_column(t, note)) == NULL);
+  CHECK(tl_column_null_count(tl_table_column(t, kindn)) == 8);
+
+  CHECK(tl_table_save(t, path, &err) == TL_OK);
+  CHECK(tl_table_load(path, &u, &err) == TL_OK);
+  CHECK(u && same_table(t, u));
+  if (!u) { tl_table_release(t); return; }
+  const tl_column *k = tl_table_column(u, kind), *kn = tl_table_column(u, kindn);
+  const tl_column *d = tl_column_dictionary(k);
+  CHECK(d != NULL && tl_column_dictionary(kn) != NULL);
+  CHECK(tl_column_dictionary(tl_table_column(u, note)) == NULL);
+  CHECK(tl_column_string_offsets(k) == NULL && tl_column_string_bytes(k) == NULL);
+  CHECK(tl_column_codes(k) != NULL && (uintptr_t)tl_column_codes(k) % 64 == 0);
+  if (d) {
+    size_t n;
+    CHECK(tl_column_length(d) == 4 && tl_column_null_count(d) == 0);
+    CHECK((uintptr_t)tl_column_string_offsets(d) % 64 == 0);
+    const char *s = tl_column_string_at(d, 2, &n);
+    CHECK(n == strlen("東京") && memcmp(s, "東京", n) == 0);
+    s = tl_column_string_at(k, 3, &n);   /* a row through its code */
+    CHECK(n == 3 && memcmp(s, "a,b", 3) == 0);
+  }
+  CHECK(tl_column_is_null(kn, 7) && !tl_column_is_null(kn, 8));
+  CHECK(tl_column_null_count(kn) == 8);
+  CHECK(tl_column_length(tl_column_dictionary(kn)) == 3);
+
+  /* an encoded column outlives its table and keeps the mapping alive */
+  tl_column *c = tl_column_retain(tl_table_column(u, kind));
+  tl_table_release(u);
+  u = NULL;
+  {
+    size_t n;
+    const char *s = tl_column_string_at(c, 5, &n);
+    CHECK(n == strlen("Zürich") && memcmp(s, "Zürich", n) == 0);
+    tl_column_release(c);
+  }
+
+  /* saved over its own file; rows taken from it share the mapped dictionary */
+  CHECK(tl_table_load(path, &u, &err) == TL_OK);
+  if (u) {
+    CHECK(tl_table_save(u, path, &err) == TL_OK);
+    tl_table *v = NULL, *w = NULL, *x = NULL;
+    CHECK(tl_table_load(path, &v, &err) == TL_OK);
+    CHECK(v && same_table(t, v));
+    CHECK(v && tl_table_slice(v, 5, 9, &w, &err) == TL_OK);
+    CHECK(w && tl_column_dictionary(tl_table_column(w, kind)) ==
+                   tl_column_dictionary(tl_table_column(v, kind)));
+    tl_table_release(v);
+    tl_table_release(u);
+    CHECK(w && tl_table_save(w, path, &err) == TL_OK);
+    CHECK(tl_table_load(path, &x, &err) == TL_OK);
+    CHECK(x && same_table(w, x) && tl_table_nrows(x) == 9);
+    tl_table_release(w);
+    tl_table_release(x);
+  }
+
+  /* no rows: no codes, the dictionary still there */
+  tl_table *e = NULL, *f = NULL;
+  CHECK(tl_table_slice(t, 1, 0, &e, &err) == TL_OK);
+  CHECK(e && tl_table_nrows(e) == 0 && tl_column_dictionary(tl_table_column(e, kind)) != NULL);
+  CHECK(e && tl_table_save(e, path, &err) == TL_OK);
+  CHECK(tl_table_load(path, &f, &err) == TL_OK);
+  CHECK(f && same_table(e, f));
+  if (f) {
+    const tl_column *fk = tl_table_column(f, kind);
+    CHECK(tl_column_dictionary(fk) != NULL && tl_column_codes(fk) != NULL);
+    CHECK(tl_column_dictionary(fk) && tl_column_length(tl_column_dictionary(fk)) == 4);
+  }
+  tl_table_release(e);
+  tl_table_release(f);
+  tl_table_release(t);
+}
+
+/* Damaged dictionary columns: codes outside the dictionary, its offsets,
+** and directory entries that do not add up. */
+static void test_dict_errors(void) {
+  tl_error err;
+  tl_table *t = dict_table(12), *u = NULL;   /* id, kind, kind? (rows 0, 2, 7 null), note */
+  CHECK(t && tl_table_save(t, path, &err) == TL_OK);
+  CHECK(t && tl_column_dictionary(tl_table_column(t, 1)) != NULL);
+  CHECK(t && tl_column_dictionary(tl_table_column(t, 2)) != NULL);
+  tl_table_release(t);
+  size_t n;
+  unsigned char *good = read_all(path, &n), *buf = malloc(n);
+  CHECK(good && buf);
+  if (!good || !buf) { free(good); free(buf); return; }
+  CHECK(get64(entry(good, 1) + E_NDICT) == 4 && get64(entry(good, 2) + E_NDICT) == 3);
+  CHECK(get64(entry(good, 1) + E_DICT_BYTES + 8) == 21);
+  CHECK(get64(entry(good, 3) + E_NDICT) == 0);
+  uint64_t codes = get64(entry(good, 1) + E_VALUES);
+  uint64_t codesn = get64(entry(good, 2) + E_VALUES);
+  uint64_t doff = get64(entry(good, 1) + E_DICT_OFFSETS);
+  CHECK(get64(entry(good, 1) + E_VALUES + 8) == 48);   /* 12 int32 codes */
+  CHECK(codes % 64 == 0 && doff % 64 == 0 && doff > codes);
+
+  /* codes: the data, so the header checksum still holds */
+  memcpy(buf, good, n);
+  put32(buf + codes + 4 * 5, 4);
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE,
+             "corrupted column 'kind' (row 6 has code 4, outside its dictionary of 4 entries)");
+  memcpy(buf, good, n);
+  put32(buf + codes + 4 * 11, UINT32_MAX);
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE,
+             "corrupted column 'kind' (row 12 has code -1, outside its dictionary of 4 entries)");
+  memcpy(buf, good, n);
+  put32(buf + codesn, 3);   /* a null row's code is read too, so it is checked too */
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE,
+             "corrupted column 'kind?' (row 1 has code 3, outside its dictionary of 3 entries)");
+  memcpy(buf, good, n);
+  put32(buf + codesn, 2);   /* but any code inside the dictionary will do */
+  CHECK(write_all(other, buf, n));
+  CHECK(tl_table_load(other, &u, &err) == TL_OK);
+  if (u) {
+    const tl_column *kn = tl_table_column(u, 2);
+    CHECK(tl_column_is_null(kn, 0) && tl_column_null_count(kn) == 3);
+    size_t len;
+    (void)tl_column_string_at(kn, 0, &len);
+    CHECK(len == strlen("東京"));
+    tl_table_release(u);
+    u = NULL;
+  }
+
+  /* the dictionary's offsets: ordered, inside its text */
+  memcpy(buf, good, n);
+  put64(buf + doff + 8 * 2, 0);
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE,
+             "corrupted column 'kind' (dictionary entry 2 has a negative string length)");
+  memcpy(buf, good, n);
+  put64(buf + doff + 8 * 4, 1000);
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE,
+             "corrupted column 'kind' (dictionary offsets end at 1000, past its 21 bytes)");
+  memcpy(buf, good, n);
+  put64(buf + doff, (uint64_t)-1);
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE, "corrupted column 'kind' (dictionary offsets start at -1)");
+
+  /* the directory, resealed as a bug in a writer would */
+  memcpy(buf, good, n);
+  put64(entry(buf, 1) + E_NDICT, (uint64_t)1 << 31);
+  reseal(buf);
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE,
+             "corrupted header (column 'kind' has a dictionary of 2147483648 entries)");
+  memcpy(buf, good, n);
+  put64(entry(buf, 1) + E_NDICT, 5);
+  reseal(buf);
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE,
+             "corrupted header (column 'kind' dictionary offsets has 40 bytes, 48 expected)");
+  memcpy(buf, good, n);
+  put32(entry(buf, 1) + E_ENC, 0);   /* plain, with a dictionary */
+  reseal(buf);
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE, "corrupted header (column 'kind' has a dictionary of 4 entries)");
+  memcpy(buf, good, n);
+  put32(entry(buf, 1) + E_ENC, 7);
+  reseal(buf);
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE, "corrupted header (column 'kind' has unknown encoding 7)");
+  memcpy(buf, good, n);
+  put32(entry(buf, 1) + E_RESERVED, 1);
+  reseal(buf);
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE, "corrupted header (column 'kind' has reserved field 1, not 0)");
+  memcpy(buf, good, n);
+  put32(entry(buf, 0) + E_ENC, 1);
+  reseal(buf);
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE, "corrupted header (column 'id' of type int is dictionary-encoded)");
+  memcpy(buf, good, n);
+  put32(entry(buf, 3) + E_ENC, 1);   /* a plain string column said to be encoded */
+  reseal(buf);
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE, "corrupted header (column 'note' values has 104 bytes, 48 expected)");
+  memcpy(buf, good, n);
+  put64(entry(buf, 1) + E_DICT_BYTES + 8, 20);   /* text shorter: the padding grows */
+  reseal(buf);
+  CHECK(write_all(other, buf, n));
+  load_fails(other, TL_EPARSE,
+             "corrupted column 'kind' (dictionary offsets end at 21, past its 20 bytes)");
+  free(good);
+  free(buf);
+}
+
 /* Every prefix of a saved file fails cleanly. */
-static void test_truncations(void) {
-  tl_table *t = make_table(NROWS);
+static void test_truncations(tl_table *(*make)(int)) {
+  tl_table *t = make(NROWS);
   tl_error err;
   CHECK(t && tl_table_save(t, path, &err) == TL_OK);
   tl_table_release(t);
@@ -523,8 +793,8 @@ static void test_truncations(void) {
 
 /* Random single-byte damage: either a table that reads safely, or a clean
 ** failure. Seeded, so a failure reproduces. */
-static void test_flips(void) {
-  tl_table *t = make_table(NROWS);
+static void test_flips(tl_table *(*make)(int)) {
+  tl_table *t = make(NROWS);
   tl_error err;
   CHECK(t && tl_table_save(t, path, &err) == TL_OK);
   size_t n;
@@ -544,7 +814,7 @@ static void test_flips(void) {
     tl_status st = tl_table_load(other, &u, &err);
     if (st == TL_OK) {
       loaded++;
-      CHECK(u && tl_table_ncols(u) == 15 && tl_table_nrows(u) == NROWS);
+      CHECK(u && tl_table_ncols(u) == tl_table_ncols(t) && tl_table_nrows(u) == NROWS);
       if (u) {
         (void)touch(u);
         unchanged += same_table(t, u);   /* damage in padding changes nothing */
@@ -574,7 +844,7 @@ static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 /* Failing the 1st, 2nd, ... allocation of save and load: each failure is
 ** clean (ENOMEM, no leak under ASan), until the operation succeeds. */
 static void test_out_of_memory(void) {
-  tl_table *t = make_table(NROWS), *u = NULL;
+  tl_table *t = mixed_table(NROWS), *u = NULL;
   CHECK(t != NULL);
   if (!t) return;
   tl_error err;
@@ -612,8 +882,12 @@ int main(void) {
   test_round_trip();
   test_empty();
   test_errors();
-  test_truncations();
-  test_flips();
+  test_dict_round_trip();
+  test_dict_errors();
+  test_truncations(make_table);
+  test_truncations(mixed_table);
+  test_flips(make_table);
+  test_flips(mixed_table);
   test_out_of_memory();
 
   unlink(path);

@@ -1,0 +1,444 @@
+/*
+** laggregate.c -- aggregates written in Lua: tally.aggregate{...}.
+**
+** The core runs the scan and hands over batches of rows with their groups;
+** this file calls the Lua functions for them. A numeric `init` is the fast
+** path: the states are numbers in a C array and `step` returns the new one.
+** Every call into Lua made while the core is working runs under lua_pcall,
+** so that a Lua error becomes a core error and never unwinds through C code
+** that holds memory.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "ltally.h"
+
+/* The user value of a tally.Aggregate is its definition table. */
+typedef struct lt_aggregate {
+  tl_aggregate a;
+  lua_State *L;              /* the state of the call that uses it */
+  int numeric;               /* init is a number */
+  lua_Number init;
+  char name[64];
+} lt_aggregate;
+
+#define LT_AGGREGATE "tally.Aggregate"
+#define LT_AGGCALL "tally.AggregateCall"
+#define REGISTRY_KEY "tally.aggregates"   /* name -> tally.Aggregate */
+
+/* One use of an aggregate by g:agg: its states. */
+typedef struct run {
+  lt_aggregate *ag;
+  int64_t ngroups;
+  lua_Number *nums;          /* numeric states */
+  int states;                /* registry ref of the table of states, or LUA_NOREF */
+  const tl_agg_batch *batch; /* for the protected step */
+  tl_column *result;
+} run;
+
+static const char *const builtins[] = {
+  "count", "sum", "mean", "avg", "min", "max", "median", "quantile", "stddev", "var",
+  "count_distinct", "first", "last", NULL
+};
+
+/* Pushes field `k` of the aggregate's definition table. */
+static int push_field(lua_State *L, int aidx, const char *k) {
+  lua_getiuservalue(L, aidx, 1);
+  int t = lua_getfield(L, -1, k);
+  lua_remove(L, -2);
+  return t;
+}
+
+/* ---------------------------------------------------------------------------
+** The callbacks of tl_aggregate
+*/
+
+static tl_status a_begin(void *ud, int64_t ngroups, void **out, tl_error *err) {
+  lt_aggregate *ag = ud;
+  run *r = calloc(1, sizeof *r);
+  if (!r) return TL_ENOMEM;
+  r->ag = ag;
+  r->ngroups = ngroups;
+  r->states = LUA_NOREF;
+  if (ag->numeric) {
+    r->nums = malloc((size_t)(ngroups > 0 ? ngroups : 1) * sizeof *r->nums);
+    if (!r->nums) { free(r); return TL_ENOMEM; }
+    for (int64_t g = 0; g < ngroups; g++) r->nums[g] = ag->init;
+  }
+  (void)err;
+  *out = r;
+  return TL_OK;
+}
+
+/* Finds the tally.Aggregate userdata of `ag` and pushes it (it sits in the
+** registry while it is registered, and a use holds it there). */
+static void push_self(lua_State *L, lt_aggregate *ag) {
+  lua_getfield(L, LUA_REGISTRYINDEX, REGISTRY_KEY);
+  lua_getfield(L, -1, ag->name);
+  lua_remove(L, -2);
+}
+
+/* The protected part of a step: every row of the batch. */
+static int p_step(lua_State *L) {
+  run *r = lua_touserdata(L, 1);
+  const tl_agg_batch *b = r->batch;
+  lt_aggregate *ag = r->ag;
+  push_self(L, ag);
+  int self = lua_gettop(L);
+  push_field(L, self, "step");
+  int step = lua_gettop(L);
+  int states = 0;
+  if (!ag->numeric) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->states);
+    states = lua_gettop(L);
+    push_field(L, self, "init");
+  }
+  int init = lua_gettop(L);
+  luaL_checkstack(L, b->nargs + 4, "too many arguments");
+  for (int64_t k = 0; k < b->n; k++) {
+    int64_t row = b->rows[k];
+    int32_t g = b->groups[k];
+    lua_pushvalue(L, step);
+    if (ag->numeric) {
+      lua_pushnumber(L, r->nums[g]);
+    } else if (lua_rawgeti(L, states, g + 1) == LUA_TNIL) {
+      lua_pop(L, 1);
+      if (lua_type(L, init) == LUA_TFUNCTION) {
+        lua_pushvalue(L, init);
+        lua_call(L, 0, 1);
+      } else {
+        lua_pushvalue(L, init);   /* a non-function, non-number init: that value */
+      }
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, states, g + 1);
+    }
+    for (int j = 0; j < b->nargs; j++) lt_push_value(L, b->args[j], row);
+    lua_pushinteger(L, (lua_Integer)g + 1);
+    lua_pushinteger(L, (lua_Integer)row + 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "tally.aggregate_row");   /* for messages */
+    lua_setfield(L, LUA_REGISTRYINDEX, "tally.aggregate_group");
+    lua_call(L, 1 + b->nargs, 1);
+    if (ag->numeric) {
+      int isnum;
+      lua_Number v = lua_tonumberx(L, -1, &isnum);
+      if (!isnum)
+        return luaL_error(L, "step must return the new state (a number), got %s",
+                          luaL_typename(L, -1));
+      r->nums[g] = v;
+    } else if (!lua_isnil(L, -1)) {
+      lua_rawseti(L, states, g + 1);
+      continue;
+    }
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* Turns the Lua error at the top into a core error naming the aggregate and
+** the place. */
+static tl_status lua_failure(lua_State *L, lt_aggregate *ag, const char *what, tl_error *err) {
+  const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
+  lua_getfield(L, LUA_REGISTRYINDEX, "tally.aggregate_group");
+  lua_getfield(L, LUA_REGISTRYINDEX, "tally.aggregate_row");
+  if (lua_isinteger(L, -2) && lua_isinteger(L, -1))
+    snprintf(err->message, sizeof err->message, "%s: %s: group %lld, row %lld: %s", ag->name,
+             what, (long long)lua_tointeger(L, -2), (long long)lua_tointeger(L, -1), msg);
+  else if (lua_isinteger(L, -2))
+    snprintf(err->message, sizeof err->message, "%s: %s: group %lld: %s", ag->name, what,
+             (long long)lua_tointeger(L, -2), msg);
+  else
+    snprintf(err->message, sizeof err->message, "%s: %s: %s", ag->name, what, msg);
+  lua_pop(L, 3);
+  err->code = TL_EINVAL;
+  return TL_EINVAL;
+}
+
+static void clear_place(lua_State *L) {
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "tally.aggregate_group");
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "tally.aggregate_row");
+}
+
+static tl_status a_step(void *ud, const tl_agg_batch *b, tl_error *err) {
+  run *r = ud;
+  lua_State *L = r->ag->L;
+  if (!lua_checkstack(L, 8)) return TL_ENOMEM;
+  if (!r->ag->numeric && r->states == LUA_NOREF) {
+    lua_newtable(L);
+    r->states = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  r->batch = b;
+  lua_pushcfunction(L, p_step);
+  lua_pushlightuserdata(L, r);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) return lua_failure(L, r->ag, "step", err);
+  clear_place(L);
+  return TL_OK;
+}
+
+/* The protected part of finish: final(state) for every group, made into a
+** column by the binding's array conversion. */
+static int p_finish(lua_State *L) {
+  run *r = lua_touserdata(L, 1);
+  lt_aggregate *ag = r->ag;
+  push_self(L, ag);
+  int self = lua_gettop(L);
+  int has_final = push_field(L, self, "final") != LUA_TNIL;
+  int final = lua_gettop(L);
+  int states = 0;
+  if (!ag->numeric) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->states);
+    states = lua_gettop(L);
+  }
+  lua_createtable(L, r->ngroups > 0 && r->ngroups < INT32_MAX ? (int)r->ngroups : 0, 0);
+  int out = lua_gettop(L);
+  for (int64_t g = 0; g < r->ngroups; g++) {
+    if (has_final) lua_pushvalue(L, final);
+    if (ag->numeric) lua_pushnumber(L, r->nums[g]);
+    else if (lua_rawgeti(L, states, g + 1) == LUA_TNIL) {
+      /* a group whose rows were all skipped: a fresh state */
+      lua_pop(L, 1);
+      if (push_field(L, self, "init") == LUA_TFUNCTION) lua_call(L, 0, 1);
+    }
+    if (has_final) {
+      lua_pushinteger(L, (lua_Integer)g + 1);
+      lua_setfield(L, LUA_REGISTRYINDEX, "tally.aggregate_group");
+      lua_call(L, 1, 1);
+    }
+    lua_rawseti(L, out, g + 1);
+  }
+  lt_array_column(L, out, (lua_Integer)r->ngroups, ag->name, ag->name);
+  lt_column *c = lua_touserdata(L, -1);
+  r->result = tl_column_retain(c->c);
+  return 0;
+}
+
+static tl_status a_finish(void *ud, int64_t ngroups, tl_column **out, tl_error *err) {
+  run *r = ud;
+  lua_State *L = r->ag->L;
+  (void)ngroups;
+  if (!lua_checkstack(L, 8)) return TL_ENOMEM;
+  if (!r->ag->numeric && r->states == LUA_NOREF) {
+    lua_newtable(L);
+    r->states = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  lua_pushcfunction(L, p_finish);
+  lua_pushlightuserdata(L, r);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "tally.aggregate_row");
+    return lua_failure(L, r->ag, "final", err);
+  }
+  clear_place(L);
+  *out = r->result;
+  r->result = NULL;
+  return TL_OK;
+}
+
+static void a_end(void *ud) {
+  run *r = ud;
+  if (r->states != LUA_NOREF) luaL_unref(r->ag->L, LUA_REGISTRYINDEX, r->states);
+  tl_column_release(r->result);
+  free(r->nums);
+  free(r);
+}
+
+/* ---------------------------------------------------------------------------
+** Lua side
+*/
+
+/* tally.aggregate{ name =, init =, step =, merge =, final =, nulls =, type = } */
+static int l_aggregate(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "name");
+  const char *name = lua_tostring(L, -1);
+  if (lua_type(L, -1) != LUA_TSTRING || !*name)
+    return luaL_error(L, "aggregate: 'name' must be a non-empty string");
+  size_t len = strlen(name);
+  if (len >= sizeof ((lt_aggregate *)0)->name)
+    return luaL_error(L, "aggregate: name '%s' is too long", name);
+  for (size_t i = 0; i < len; i++) {
+    char c = name[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+          (i > 0 && c >= '0' && c <= '9')))
+      return luaL_error(L, "aggregate: name '%s' is not an identifier", name);
+  }
+  for (int k = 0; builtins[k]; k++)
+    if (strcmp(builtins[k], name) == 0)
+      return luaL_error(L, "aggregate: '%s' is a built-in aggregate", name);
+  if (lua_getfield(L, 1, "step") != LUA_TFUNCTION)
+    return luaL_error(L, "aggregate: 'step' must be a function");
+  int it = lua_getfield(L, 1, "init");
+  if (it != LUA_TNUMBER && it != LUA_TFUNCTION && it != LUA_TTABLE)
+    return luaL_error(L, "aggregate: 'init' must be a number, a function or a table");
+  if (it == LUA_TTABLE)
+    return luaL_error(L, "aggregate: 'init' must be a function that returns a new table "
+                         "(one state a group)");
+  int ft = lua_getfield(L, 1, "final"), mt = lua_getfield(L, 1, "merge");
+  if (ft != LUA_TNIL && ft != LUA_TFUNCTION) return luaL_error(L, "aggregate: 'final' must be a function");
+  if (mt != LUA_TNIL && mt != LUA_TFUNCTION) return luaL_error(L, "aggregate: 'merge' must be a function");
+  tl_type type = 0;
+  if (lua_getfield(L, 1, "type") != LUA_TNIL) {
+    const char *tn = lua_tostring(L, -1);
+    if (!tn || !(type = tl_type_from_name(tn)))
+      return luaL_error(L, "aggregate: 'type' must be a type name (bool, int, float, string, "
+                           "date, timestamp)");
+  }
+  lua_getfield(L, 1, "nulls");
+  int nulls = lua_toboolean(L, -1);
+  lua_settop(L, 1);
+
+  lt_aggregate *ag = lua_newuserdatauv(L, sizeof *ag, 1);
+  memset(ag, 0, sizeof *ag);
+  memcpy(ag->name, name, len + 1);
+  lua_getfield(L, 1, "init");
+  ag->numeric = lua_type(L, -1) == LUA_TNUMBER;
+  ag->init = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  ag->a.name = ag->name;
+  ag->a.nulls = nulls;
+  ag->a.type = type;
+  ag->a.ud = ag;
+  ag->a.begin = a_begin;
+  ag->a.step = a_step;
+  ag->a.finish = a_finish;
+  ag->a.end = a_end;
+  /* the definition, copied so that later changes to the caller's table do
+  ** not change a registered aggregate */
+  lua_newtable(L);
+  static const char *const fields[] = { "name", "init", "step", "merge", "final", "nulls", "type", NULL };
+  for (int k = 0; fields[k]; k++) {
+    lua_getfield(L, 1, fields[k]);
+    lua_setfield(L, -2, fields[k]);
+  }
+  lua_setiuservalue(L, -2, 1);
+  luaL_setmetatable(L, LT_AGGREGATE);
+  lua_getfield(L, LUA_REGISTRYINDEX, REGISTRY_KEY);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, ag->name);
+  lua_pop(L, 1);
+  return 1;
+}
+
+static lt_aggregate *check_aggregate(lua_State *L, int idx) {
+  return luaL_checkudata(L, idx, LT_AGGREGATE);
+}
+
+/* geomean("cost") or geomean("cost", "w"): a definition, "geomean(`cost`)",
+** to give to agg, or to rename with :as("g"). */
+static int ag_call(lua_State *L) {
+  lt_aggregate *ag = check_aggregate(L, 1);
+  luaL_Buffer b;
+  int n = lua_gettop(L);
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, ag->name);
+  luaL_addchar(&b, '(');
+  for (int i = 2; i <= n; i++) {
+    size_t len;
+    const char *s = luaL_checklstring(L, i, &len);
+    if (i > 2) luaL_addstring(&b, ", ");
+    if (memchr(s, '`', len)) return luaL_argerror(L, i, "a column name with a backquote");
+    luaL_addchar(&b, '`');
+    luaL_addlstring(&b, s, len);
+    luaL_addchar(&b, '`');
+  }
+  luaL_addchar(&b, ')');
+  luaL_pushresult(&b);
+  lua_newtable(L);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "def");
+  luaL_setmetatable(L, LT_AGGCALL);
+  return 1;
+}
+
+/* An aggregate call is a table with the tally.AggregateCall metatable. */
+static void check_call(lua_State *L, int idx) {
+  int ok = lua_getmetatable(L, idx);
+  if (ok) {
+    luaL_getmetatable(L, LT_AGGCALL);
+    ok = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+  }
+  if (!ok) luaL_typeerror(L, idx, LT_AGGCALL);
+}
+
+static int call_as(lua_State *L) {
+  check_call(L, 1);
+  const char *name = luaL_checkstring(L, 2);
+  lua_getfield(L, 1, "def");
+  if (strchr(name, '`')) return luaL_argerror(L, 2, "a name with a backquote");
+  lua_pushfstring(L, "`%s` = %s", name, lua_tostring(L, -1));
+  return 1;
+}
+
+static int call_tostring(lua_State *L) {
+  check_call(L, 1);
+  lua_getfield(L, 1, "def");
+  return 1;
+}
+
+static int ag_tostring(lua_State *L) {
+  lt_aggregate *ag = check_aggregate(L, 1);
+  lua_pushfstring(L, "Aggregate: %s", ag->name);
+  return 1;
+}
+
+const tl_aggregate **lt_aggregates(lua_State *L, int *n) {
+  int count = 0;
+  lua_getfield(L, LUA_REGISTRYINDEX, REGISTRY_KEY);
+  int reg = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, reg) != 0) { count++; lua_pop(L, 1); }
+  const tl_aggregate **v = lua_newuserdatauv(L, sizeof *v * (size_t)(count + 1), 1);
+  lua_pushvalue(L, reg);
+  lua_setiuservalue(L, -2, 1);   /* keeps the aggregates alive with the array */
+  int k = 0;
+  lua_pushnil(L);
+  while (k < count && lua_next(L, reg) != 0) {
+    lt_aggregate *ag = luaL_testudata(L, -1, LT_AGGREGATE);
+    if (ag) { ag->L = L; v[k++] = &ag->a; }
+    lua_pop(L, 1);
+  }
+  lua_remove(L, reg);
+  *n = k;
+  return v;
+}
+
+/* Lua strings stand for themselves; aggregate calls (geomean("cost")) and
+** anything else with __tostring become their text, in place. */
+void lt_definitions_to_strings(lua_State *L, int first) {
+  int top = lua_gettop(L);
+  for (int i = first; i <= top; i++) {
+    if (lua_type(L, i) == LUA_TSTRING || lua_type(L, i) == LUA_TNUMBER) continue;
+    if (luaL_getmetafield(L, i, "__tostring") == LUA_TNIL) continue;
+    lua_pop(L, 1);
+    luaL_tolstring(L, i, NULL);
+    lua_replace(L, i);
+  }
+}
+
+void lt_open_aggregate(lua_State *L) {
+  static const luaL_Reg meta[] = {
+    {"__call", ag_call}, {"__tostring", ag_tostring}, {NULL, NULL}
+  };
+  static const luaL_Reg callmeta[] = {
+    {"__tostring", call_tostring}, {NULL, NULL}
+  };
+  luaL_newmetatable(L, LT_AGGREGATE);
+  luaL_setfuncs(L, meta, 0);
+  lua_pop(L, 1);
+  luaL_newmetatable(L, LT_AGGCALL);
+  luaL_setfuncs(L, callmeta, 0);
+  lua_newtable(L);
+  lua_pushcfunction(L, call_as);
+  lua_setfield(L, -2, "as");
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, REGISTRY_KEY) != LUA_TTABLE) {
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, REGISTRY_KEY);
+  }
+  lua_pop(L, 1);
+  lua_pushcfunction(L, l_aggregate);
+  lua_setfield(L, -2, "aggregate");   /* into the module table at the top */
+}
