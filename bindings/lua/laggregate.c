@@ -26,13 +26,15 @@ typedef struct lt_aggregate {
 #define LT_AGGCALL "tally.AggregateCall"
 #define REGISTRY_KEY "tally.aggregates"   /* name -> tally.Aggregate */
 
-/* One use of an aggregate by g:agg: its states. */
+/* One use of an aggregate by g:agg: its states, numbers in a C array or
+** values in a Lua table indexed by group (1-based). */
 typedef struct run {
   lt_aggregate *ag;
   int64_t ngroups;
-  lua_Number *nums;          /* numeric states */
-  int states;                /* registry ref of the table of states, or LUA_NOREF */
-  const tl_agg_batch *batch; /* for the protected step */
+  lua_Number *nums;             /* numeric states */
+  int states;                   /* registry ref of the table of other states */
+  const tl_agg_batch *batch;    /* for the protected step */
+  int64_t group, row;           /* where a step or final failed (1-based; 0: not known) */
   tl_column *result;
 } run;
 
@@ -49,13 +51,10 @@ static int push_field(lua_State *L, int aidx, const char *k) {
   return t;
 }
 
-/* ---------------------------------------------------------------------------
-** The callbacks of tl_aggregate
-*/
-
 static tl_status a_begin(void *ud, int64_t ngroups, void **out, tl_error *err) {
   lt_aggregate *ag = ud;
   run *r = calloc(1, sizeof *r);
+  (void)err;
   if (!r) return TL_ENOMEM;
   r->ag = ag;
   r->ngroups = ngroups;
@@ -65,7 +64,6 @@ static tl_status a_begin(void *ud, int64_t ngroups, void **out, tl_error *err) {
     if (!r->nums) { free(r); return TL_ENOMEM; }
     for (int64_t g = 0; g < ngroups; g++) r->nums[g] = ag->init;
   }
-  (void)err;
   *out = r;
   return TL_OK;
 }
@@ -78,6 +76,40 @@ static void push_self(lua_State *L, lt_aggregate *ag) {
   lua_remove(L, -2);
 }
 
+/* Pushes the table behind *ref, made on first use with room for `n`. */
+static void push_ref(lua_State *L, int *ref, int n) {
+  if (*ref == LUA_NOREF) {
+    lua_createtable(L, n, 0);
+    lua_pushvalue(L, -1);
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  } else {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, *ref);
+  }
+}
+
+/* Pushes the value of argument j at `row`: numbers straight from their
+** arrays, the rest through the binding's conversion (null as nil). */
+static void push_arg(lua_State *L, const tl_column *c, int64_t row) {
+  const double *f = tl_column_floats(c);
+  const int64_t *i = tl_column_ints(c);
+  if (f && !tl_column_is_null(c, row)) lua_pushnumber(L, f[row]);
+  else if (i && !tl_column_is_null(c, row)) lua_pushinteger(L, i[row]);
+  else lt_push_value(L, c, row);
+}
+
+/* The state of group g (0-based) pushed, made from init when missing. */
+static void push_state(lua_State *L, run *r, int self, int states, int64_t g) {
+  if (r->ag->numeric) { lua_pushnumber(L, r->nums[g]); return; }
+  if (lua_rawgeti(L, states, g + 1) != LUA_TNIL) return;
+  lua_pop(L, 1);
+  push_field(L, self, "init");
+  if (!r->ag->numeric) {
+    lua_call(L, 0, 1);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, states, g + 1);
+  }
+}
+
 /* The protected part of a step: every row of the batch. */
 static int p_step(lua_State *L) {
   run *r = lua_touserdata(L, 1);
@@ -87,36 +119,17 @@ static int p_step(lua_State *L) {
   int self = lua_gettop(L);
   push_field(L, self, "step");
   int step = lua_gettop(L);
-  int states = 0;
-  if (!ag->numeric) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->states);
-    states = lua_gettop(L);
-    push_field(L, self, "init");
-  }
-  int init = lua_gettop(L);
-  luaL_checkstack(L, b->nargs + 4, "too many arguments");
+  push_ref(L, &r->states, 0);
+  int states = lua_gettop(L);
+  luaL_checkstack(L, b->nargs + 8, "too many arguments");
   for (int64_t k = 0; k < b->n; k++) {
     int64_t row = b->rows[k];
     int32_t g = b->groups[k];
+    r->group = g + 1;
+    r->row = row + 1;
     lua_pushvalue(L, step);
-    if (ag->numeric) {
-      lua_pushnumber(L, r->nums[g]);
-    } else if (lua_rawgeti(L, states, g + 1) == LUA_TNIL) {
-      lua_pop(L, 1);
-      if (lua_type(L, init) == LUA_TFUNCTION) {
-        lua_pushvalue(L, init);
-        lua_call(L, 0, 1);
-      } else {
-        lua_pushvalue(L, init);   /* a non-function, non-number init: that value */
-      }
-      lua_pushvalue(L, -1);
-      lua_rawseti(L, states, g + 1);
-    }
-    for (int j = 0; j < b->nargs; j++) lt_push_value(L, b->args[j], row);
-    lua_pushinteger(L, (lua_Integer)g + 1);
-    lua_pushinteger(L, (lua_Integer)row + 1);
-    lua_setfield(L, LUA_REGISTRYINDEX, "tally.aggregate_row");   /* for messages */
-    lua_setfield(L, LUA_REGISTRYINDEX, "tally.aggregate_group");
+    push_state(L, r, self, states, g);
+    for (int j = 0; j < b->nargs; j++) push_arg(L, b->args[j], row);
     lua_call(L, 1 + b->nargs, 1);
     if (ag->numeric) {
       int isnum;
@@ -125,54 +138,43 @@ static int p_step(lua_State *L) {
         return luaL_error(L, "step must return the new state (a number), got %s",
                           luaL_typename(L, -1));
       r->nums[g] = v;
-    } else if (!lua_isnil(L, -1)) {
-      lua_rawseti(L, states, g + 1);
-      continue;
+      lua_pop(L, 1);
+    } else if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+    } else {
+      lua_rawseti(L, states, (lua_Integer)g + 1);
     }
-    lua_pop(L, 1);
   }
+  r->group = r->row = 0;
   return 0;
 }
 
 /* Turns the Lua error at the top into a core error naming the aggregate and
 ** the place. */
-static tl_status lua_failure(lua_State *L, lt_aggregate *ag, const char *what, tl_error *err) {
+static tl_status lua_failure(lua_State *L, run *r, const char *what, tl_error *err) {
   const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
-  lua_getfield(L, LUA_REGISTRYINDEX, "tally.aggregate_group");
-  lua_getfield(L, LUA_REGISTRYINDEX, "tally.aggregate_row");
-  if (lua_isinteger(L, -2) && lua_isinteger(L, -1))
-    snprintf(err->message, sizeof err->message, "%s: %s: group %lld, row %lld: %s", ag->name,
-             what, (long long)lua_tointeger(L, -2), (long long)lua_tointeger(L, -1), msg);
-  else if (lua_isinteger(L, -2))
-    snprintf(err->message, sizeof err->message, "%s: %s: group %lld: %s", ag->name, what,
-             (long long)lua_tointeger(L, -2), msg);
+  const char *name = r->ag->name;
+  if (r->group && r->row)
+    snprintf(err->message, sizeof err->message, "%s: %s: group %lld, row %lld: %s", name, what,
+             (long long)r->group, (long long)r->row, msg);
+  else if (r->group)
+    snprintf(err->message, sizeof err->message, "%s: %s: group %lld: %s", name, what,
+             (long long)r->group, msg);
   else
-    snprintf(err->message, sizeof err->message, "%s: %s: %s", ag->name, what, msg);
-  lua_pop(L, 3);
+    snprintf(err->message, sizeof err->message, "%s: %s: %s", name, what, msg);
+  lua_pop(L, 1);
   err->code = TL_EINVAL;
   return TL_EINVAL;
-}
-
-static void clear_place(lua_State *L) {
-  lua_pushnil(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, "tally.aggregate_group");
-  lua_pushnil(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, "tally.aggregate_row");
 }
 
 static tl_status a_step(void *ud, const tl_agg_batch *b, tl_error *err) {
   run *r = ud;
   lua_State *L = r->ag->L;
   if (!lua_checkstack(L, 8)) return TL_ENOMEM;
-  if (!r->ag->numeric && r->states == LUA_NOREF) {
-    lua_newtable(L);
-    r->states = luaL_ref(L, LUA_REGISTRYINDEX);
-  }
   r->batch = b;
   lua_pushcfunction(L, p_step);
   lua_pushlightuserdata(L, r);
-  if (lua_pcall(L, 1, 0, 0) != LUA_OK) return lua_failure(L, r->ag, "step", err);
-  clear_place(L);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) return lua_failure(L, r, "step", err);
   return TL_OK;
 }
 
@@ -185,25 +187,19 @@ static int p_finish(lua_State *L) {
   int self = lua_gettop(L);
   int has_final = push_field(L, self, "final") != LUA_TNIL;
   int final = lua_gettop(L);
-  int states = 0;
-  if (!ag->numeric) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->states);
-    states = lua_gettop(L);
-  }
+  push_ref(L, &r->states, 0);
+  int states = lua_gettop(L);
   lua_createtable(L, r->ngroups > 0 && r->ngroups < INT32_MAX ? (int)r->ngroups : 0, 0);
   int out = lua_gettop(L);
   for (int64_t g = 0; g < r->ngroups; g++) {
+    r->group = g + 1;
     if (has_final) lua_pushvalue(L, final);
-    if (ag->numeric) lua_pushnumber(L, r->nums[g]);
-    else if (lua_rawgeti(L, states, g + 1) == LUA_TNIL) {
-      /* a group whose rows were all skipped: a fresh state */
+    push_state(L, r, self, states, g);   /* a group whose rows were all skipped: a fresh state */
+    if (has_final) lua_call(L, 1, 1);
+    if (ag->a.type == TL_FLOAT && lua_isinteger(L, -1)) {   /* 3 is 3.0 in a float column */
+      lua_Number v = lua_tonumber(L, -1);
       lua_pop(L, 1);
-      if (push_field(L, self, "init") == LUA_TFUNCTION) lua_call(L, 0, 1);
-    }
-    if (has_final) {
-      lua_pushinteger(L, (lua_Integer)g + 1);
-      lua_setfield(L, LUA_REGISTRYINDEX, "tally.aggregate_group");
-      lua_call(L, 1, 1);
+      lua_pushnumber(L, v);
     }
     lua_rawseti(L, out, g + 1);
   }
@@ -218,18 +214,10 @@ static tl_status a_finish(void *ud, int64_t ngroups, tl_column **out, tl_error *
   lua_State *L = r->ag->L;
   (void)ngroups;
   if (!lua_checkstack(L, 8)) return TL_ENOMEM;
-  if (!r->ag->numeric && r->states == LUA_NOREF) {
-    lua_newtable(L);
-    r->states = luaL_ref(L, LUA_REGISTRYINDEX);
-  }
+  r->row = 0;
   lua_pushcfunction(L, p_finish);
   lua_pushlightuserdata(L, r);
-  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-    lua_pushnil(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, "tally.aggregate_row");
-    return lua_failure(L, r->ag, "final", err);
-  }
-  clear_place(L);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) return lua_failure(L, r, "final", err);
   *out = r->result;
   r->result = NULL;
   return TL_OK;
@@ -237,7 +225,8 @@ static tl_status a_finish(void *ud, int64_t ngroups, tl_column **out, tl_error *
 
 static void a_end(void *ud) {
   run *r = ud;
-  if (r->states != LUA_NOREF) luaL_unref(r->ag->L, LUA_REGISTRYINDEX, r->states);
+  lua_State *L = r->ag->L;
+  luaL_unref(L, LUA_REGISTRYINDEX, r->states);
   tl_column_release(r->result);
   free(r->nums);
   free(r);
