@@ -14,6 +14,33 @@
 #define TL_BIT_CLEAR(bm, i) ((bm)[(i) >> 3] &= (uint8_t)~(1u << ((i) & 7)))
 #define TL_BITMAP_BYTES(n) ((size_t)(((n) + 7) / 8))
 
+/* Runs the statements for every valid row `i` of column c, in order, reading the
+** validity bitmap 64 rows at a time: full words take a plain loop. */
+#define TL_FOR_VALID(c, i, ...) do { \
+    const uint8_t *vb_ = (c)->validity; \
+    int64_t n_ = (c)->length; \
+    if (!vb_) { \
+      for (int64_t i = 0; i < n_; i++) { __VA_ARGS__; } \
+    } else { \
+      for (int64_t w_ = 0; w_ < n_; w_ += 64) { \
+        int64_t e_ = w_ + 64 < n_ ? w_ + 64 : n_; \
+        uint64_t m_ = 0; \
+        for (int64_t b_ = 0; b_ < (e_ - w_ + 7) / 8; b_++) \
+          m_ |= (uint64_t)vb_[w_ / 8 + b_] << (8 * b_); \
+        if (e_ - w_ == 64 && m_ == ~(uint64_t)0) { \
+          for (int64_t i = w_; i < e_; i++) { __VA_ARGS__; } \
+        } else { \
+          while (m_) { \
+            int64_t i = w_ + __builtin_ctzll(m_); \
+            m_ &= m_ - 1; \
+            if (i >= e_) break; \
+            __VA_ARGS__; \
+          } \
+        } \
+      } \
+    } \
+  } while (0)
+
 /* 128-bit integers for exact sums (gcc and clang). */
 __extension__ typedef __int128 tl_i128;
 

@@ -394,6 +394,7 @@ tl_status tl_expr_parse(const char *src, const char *op, char **name, expr **out
     } else {
       tl_free(ps.sval);
       ps = save;          /* back to the name, as the start of the expression */
+      ps.sval = NULL;     /* save.sval is nm: owned here now */
       if (st == TL_OK) ps.sval = nm; else tl_free(nm);
     }
   }
@@ -824,20 +825,23 @@ static void reset_out(expr *e) {
   e->out.dict = NULL;
 }
 
+/* A constant's vector: filled once, as its scratch is its own. */
 static void fill_literal(expr *e, int n) {
   vec *o = &e->out;
   o->n = n;
   if (e->lit.is_null) { memset(o->valid, 0, (size_t)n); return; }
   o->valid = NULL;
-  for (int i = 0; i < n; i++) {
-    switch (e->lit.type) {
-      case TL_INT: case TL_TIMESTAMP: o->i[i] = e->lit.v.i; break;
-      case TL_FLOAT: o->f[i] = e->lit.v.f; break;
-      case TL_DATE: o->d[i] = e->lit.v.d; break;
-      case TL_BOOL: o->b[i] = (uint8_t)e->lit.v.b; break;
-      case TL_STRING: o->s[i] = e->lit.v.s.ptr; o->sl[i] = (int64_t)e->lit.v.s.len; break;
-    }
+  if (e->filled >= n) return;
+  switch (e->lit.type) {
+    case TL_INT: case TL_TIMESTAMP: for (int i = 0; i < n; i++) o->i[i] = e->lit.v.i; break;
+    case TL_FLOAT: for (int i = 0; i < n; i++) o->f[i] = e->lit.v.f; break;
+    case TL_DATE: for (int i = 0; i < n; i++) o->d[i] = e->lit.v.d; break;
+    case TL_BOOL: memset(o->b, e->lit.v.b != 0, (size_t)n); break;
+    case TL_STRING:
+      for (int i = 0; i < n; i++) { o->s[i] = e->lit.v.s.ptr; o->sl[i] = (int64_t)e->lit.v.s.len; }
+      break;
   }
+  e->filled = n;
 }
 
 static int cmp_result(expr_op op, int c) {
@@ -1017,7 +1021,7 @@ static tl_status eval_concat(expr *e, const vec *a, const vec *b, int n, evalctx
     used += n1 + n2;
   }
   for (int i = 0; i < n; i++)
-    if (!o->valid || o->valid[i]) o->s[i] = e->sbuf + (uintptr_t)o->s[i];
+    if (!o->valid || o->valid[i]) o->s[i] = e->sbuf ? e->sbuf + (uintptr_t)o->s[i] : "";
   return TL_OK;
 }
 
@@ -1162,7 +1166,7 @@ static tl_status eval_call(expr *e, evalctx *cx) {
         used += (size_t)cnt;
       }
       for (int i = 0; i < n; i++)
-        if (!valid || valid[i]) o->s[i] = e->sbuf + (uintptr_t)o->s[i];
+        if (!valid || valid[i]) o->s[i] = e->sbuf ? e->sbuf + (uintptr_t)o->s[i] : "";   /* all empty: no buffer */
       break;
     }
     case F_CONTAINS: case F_STARTS: case F_ENDS: {
@@ -1241,6 +1245,13 @@ static tl_status eval(expr *e, evalctx *cx) {
         case OP_AND: case OP_OR: {
           /* three-valued: false and null = false, true or null = true */
           int isand = e->op == OP_AND;
+          if (a->type && b->type && !a->valid && !b->valid) {   /* no nulls: one tight loop */
+            const uint8_t *x = a->b, *y = b->b;
+            if (isand) for (int i = 0; i < n; i++) o->b[i] = x[i] & y[i];
+            else for (int i = 0; i < n; i++) o->b[i] = x[i] | y[i];
+            o->valid = NULL;
+            return TL_OK;
+          }
           uint8_t *valid = NULL;
           for (int i = 0; i < n; i++) {
             int av = a->type && (!a->valid || a->valid[i]), bv = b->type && (!b->valid || b->valid[i]);

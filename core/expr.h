@@ -54,6 +54,7 @@ struct expr {
   void *scratch;       /* buffers behind `out` */
   char *sbuf;          /* string results of the current vector */
   size_t sbuf_cap;
+  int filled;          /* E_LIT: rows of `out` already holding the constant */
   const tl_aggregate *custom;    /* E_AGG of a host aggregate (fn AGG_CUSTOM) */
   const tl_column *cache_dict;   /* a comparison of codes with a constant: */
   uint8_t *cache_tab;            /* its result for each code of cache_dict */

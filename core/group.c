@@ -299,14 +299,13 @@ static tl_status agg_sum(aggctx *a, int mean, tl_column **out) {
   if (!cnt || !valid || !fs || !comp || (x->type != TL_FLOAT && !is)) st = tl_error_oom(a->err, a->op);
   if (st == TL_OK && x->type == TL_FLOAT) {
     const double *v = x->values;
-    for (int64_t i = 0; i < a->nrows; i++) {
-      if (!XVALID(x, i)) continue;
+    TL_FOR_VALID(x, i, {
       int32_t g = GID(a, i);
       double s = fs[g], y = v[i], t = s + y;
       comp[g] += fabs(s) >= fabs(y) ? (s - t) + y : (y - t) + s;   /* Neumaier */
       fs[g] = t;
       cnt[g]++;
-    }
+    });
     for (int64_t g = 0; g < ng; g++) {
       fs[g] += comp[g];
       if (mean && cnt[g]) fs[g] /= (double)cnt[g];
@@ -316,11 +315,11 @@ static tl_status agg_sum(aggctx *a, int mean, tl_column **out) {
       if (XVALID(x, i)) { is[GID(a, i)] += TL_BIT_GET((const uint8_t *)x->values, i); cnt[GID(a, i)]++; }
   } else if (st == TL_OK) {
     const int64_t *v = x->values;
-    if (!x->validity && a->gid) {
-      for (int64_t i = 0; i < a->nrows; i++) { is[a->gid[i]] += v[i]; cnt[a->gid[i]]++; }
+    if (a->gid) {
+      const int32_t *gid = a->gid;
+      TL_FOR_VALID(x, i, { is[gid[i]] += v[i]; cnt[gid[i]]++; });
     } else {
-      for (int64_t i = 0; i < a->nrows; i++)
-        if (XVALID(x, i)) { is[GID(a, i)] += v[i]; cnt[GID(a, i)]++; }
+      TL_FOR_VALID(x, i, { is[0] += v[i]; cnt[0]++; });
     }
   }
   for (int64_t g = 0; g < ng && st == TL_OK; g++) valid[g] = cnt[g] > 0;
@@ -491,9 +490,31 @@ static tl_status agg_quantile(aggctx *a, double q, tl_column **out) {
   return st;
 }
 
+/* count_distinct of a dictionary column: a bit per (group, code). */
+static tl_status distinct_codes(aggctx *a, tl_column **out) {
+  const tl_column *x = a->x;
+  int64_t ng = a->ng, nd = x->dict->length;
+  uint8_t *seen = tl_calloc(TL_BITMAP_BYTES(ng * nd) + 1, 1);
+  int64_t *cnt = tl_calloc((size_t)ng + 1, sizeof *cnt);
+  uint8_t *valid = tl_alloc((size_t)ng + 1);
+  tl_status st = (seen && cnt && valid) ? TL_OK : tl_error_oom(a->err, a->op);
+  if (st == TL_OK) {
+    const int32_t *codes = x->values;
+    memset(valid, 1, (size_t)ng + 1);
+    TL_FOR_VALID(x, i, {
+      int64_t g = GID(a, i), bit = g * nd + codes[i];
+      if (!TL_BIT_GET(seen, bit)) { TL_BIT_SET(seen, bit); cnt[g]++; }
+    });
+    st = result_column(TL_INT, ng, cnt, valid, out, a->err);
+  }
+  tl_free(seen); tl_free(cnt); tl_free(valid);
+  return st;
+}
+
 /* count_distinct: a hash set of (group, value) pairs. */
 static tl_status agg_count_distinct(aggctx *a, tl_column **out) {
   const tl_column *x = a->x;
+  if (x->dict && a->ng * x->dict->length <= ((int64_t)1 << 28)) return distinct_codes(a, out);
   int64_t ng = a->ng, cap = 1024, used = 0;
   int64_t *set = tl_alloc((size_t)cap * sizeof *set);   /* row + 1; 0 = empty */
   int64_t *cnt = tl_calloc((size_t)ng + 1, sizeof *cnt);

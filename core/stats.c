@@ -9,8 +9,6 @@
 #include "column.h"
 #include "error.h"
 
-#define VALID(c, i) (!(c)->validity || TL_BIT_GET((c)->validity, i))
-
 int64_t tl_column_count(const tl_column *c) { return c->length - c->null_count; }
 
 static void set_null(tl_scalar *out, tl_type type) {
@@ -19,20 +17,15 @@ static void set_null(tl_scalar *out, tl_type type) {
   out->is_null = 1;
 }
 
-/* Neumaier's compensated sum over the valid values; *n gets their count. */
-static double float_sum(const tl_column *c, int64_t *n) {
+/* Neumaier's compensated sum over the valid values. */
+static double float_sum(const tl_column *c) {
   const double *v = c->values;
   double s = 0, comp = 0;
-  int64_t k = 0;
-  for (int64_t i = 0; i < c->length; i++) {
-    if (!VALID(c, i)) continue;
+  TL_FOR_VALID(c, i, {
     double x = v[i], t = s + x;
-    if (fabs(s) >= fabs(x)) comp += (s - t) + x;
-    else comp += (x - t) + s;
+    comp += fabs(s) >= fabs(x) ? (s - t) + x : (x - t) + s;
     s = t;
-    k++;
-  }
-  *n = k;
+  });
   return s + comp;
 }
 
@@ -40,44 +33,33 @@ static double float_sum(const tl_column *c, int64_t *n) {
 static tl_i128 int_sum(const tl_column *c) {
   const int64_t *v = c->values;
   tl_i128 s = 0;
-  if (!c->validity) {
-    for (int64_t i = 0; i < c->length; i++) s += v[i];
-  } else {
-    for (int64_t i = 0; i < c->length; i++)
-      if (TL_BIT_GET(c->validity, i)) s += v[i];
-  }
+  TL_FOR_VALID(c, i, s += v[i]);
   return s;
 }
 
 tl_status tl_column_sum(const tl_column *c, tl_scalar *out, tl_error *err) {
+  int64_t n = tl_column_count(c);
   switch (c->type) {
     case TL_INT: {
       tl_i128 s = int_sum(c);
       if (s > INT64_MAX || s < INT64_MIN)
         return tl_error_set(err, TL_ERANGE, "sum: integer overflow (the sum leaves int64)");
-      memset(out, 0, sizeof *out);
-      out->type = TL_INT;
+      set_null(out, TL_INT);
       out->v.i = (int64_t)s;
-      if (tl_column_count(c) == 0) out->is_null = 1;
-      return TL_OK;
-    }
-    case TL_FLOAT: {
-      int64_t n;
-      double s = float_sum(c, &n);
-      memset(out, 0, sizeof *out);
-      out->type = TL_FLOAT;
-      out->v.f = s;
       out->is_null = n == 0;
       return TL_OK;
     }
+    case TL_FLOAT:
+      set_null(out, TL_FLOAT);
+      out->v.f = float_sum(c);
+      out->is_null = n == 0;
+      return TL_OK;
     case TL_BOOL: {
       int64_t k = 0;
-      for (int64_t i = 0; i < c->length; i++)
-        if (VALID(c, i) && TL_BIT_GET((const uint8_t *)c->values, i)) k++;
-      memset(out, 0, sizeof *out);
-      out->type = TL_INT;
+      TL_FOR_VALID(c, i, k += TL_BIT_GET((const uint8_t *)c->values, i));
+      set_null(out, TL_INT);
       out->v.i = k;
-      out->is_null = tl_column_count(c) == 0;
+      out->is_null = n == 0;
       return TL_OK;
     }
     default:
@@ -87,18 +69,10 @@ tl_status tl_column_sum(const tl_column *c, tl_scalar *out, tl_error *err) {
 
 tl_status tl_column_mean(const tl_column *c, tl_scalar *out, tl_error *err) {
   int64_t n = tl_column_count(c);
-  double m = 0;
+  double m;
   switch (c->type) {
-    case TL_INT: {
-      tl_i128 s = int_sum(c);
-      m = n ? (double)s / (double)n : 0;
-      break;
-    }
-    case TL_FLOAT: {
-      double s = float_sum(c, &n);
-      m = n ? s / (double)n : 0;
-      break;
-    }
+    case TL_INT: m = n ? (double)int_sum(c) / (double)n : 0; break;
+    case TL_FLOAT: m = n ? float_sum(c) / (double)n : 0; break;
     default:
       return tl_error_set(err, TL_ETYPE, "mean: %s columns have no mean", tl_type_name(c->type));
   }
@@ -108,31 +82,55 @@ tl_status tl_column_mean(const tl_column *c, tl_scalar *out, tl_error *err) {
   return TL_OK;
 }
 
-/* min (sign < 0) or max (sign > 0) of any type; NaN is skipped unless every
-** value is NaN. */
-static tl_status extreme(const tl_column *c, int sign, tl_scalar *out) {
+/* min (sign < 0) or max (sign > 0) of any type: the winning row, or -1.
+** NaN loses to every number; it wins only when there is nothing else. */
+static int64_t extreme(const tl_column *c, int sign) {
   int64_t best = -1;
-  for (int64_t i = 0; i < c->length; i++) {
-    if (!VALID(c, i)) continue;
-    if (c->type == TL_FLOAT && isnan(((const double *)c->values)[i])) {
-      if (best < 0) best = i;
-      continue;
+  switch (c->type) {
+    case TL_INT: case TL_TIMESTAMP: {
+      const int64_t *v = c->values;
+      TL_FOR_VALID(c, i, {
+        if (best < 0 || (sign < 0 ? v[i] < v[best] : v[i] > v[best])) best = i;
+      });
+      return best;
     }
-    if (best < 0 || (c->type == TL_FLOAT && isnan(((const double *)c->values)[best])) ||
-        tl_column_compare_values(c, i, c, best) * sign > 0)
-      best = i;
+    case TL_DATE: {
+      const int32_t *v = c->values;
+      TL_FOR_VALID(c, i, {
+        if (best < 0 || (sign < 0 ? v[i] < v[best] : v[i] > v[best])) best = i;
+      });
+      return best;
+    }
+    case TL_FLOAT: {
+      const double *v = c->values;
+      int64_t nan = -1;
+      TL_FOR_VALID(c, i, {
+        if (v[i] != v[i]) { if (nan < 0) nan = i; }
+        else if (best < 0 || (sign < 0 ? v[i] < v[best] : v[i] > v[best])) best = i;
+      });
+      return best >= 0 ? best : nan;
+    }
+    default:
+      TL_FOR_VALID(c, i, {
+        if (best < 0 || tl_column_compare_values(c, i, c, best) * sign > 0) best = i;
+      });
+      return best;
   }
-  if (best < 0) { set_null(out, c->type); return TL_OK; }
-  tl_column_get(c, best, out);
+}
+
+static tl_status pick(const tl_column *c, int sign, tl_scalar *out) {
+  int64_t best = extreme(c, sign);
+  if (best < 0) set_null(out, c->type);
+  else tl_column_get(c, best, out);
   return TL_OK;
 }
 
 tl_status tl_column_min(const tl_column *c, tl_scalar *out, tl_error *err) {
   (void)err;
-  return extreme(c, -1, out);
+  return pick(c, -1, out);
 }
 
 tl_status tl_column_max(const tl_column *c, tl_scalar *out, tl_error *err) {
   (void)err;
-  return extreme(c, 1, out);
+  return pick(c, 1, out);
 }

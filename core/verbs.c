@@ -8,6 +8,7 @@
 #include "column.h"
 #include "error.h"
 #include "expr.h"
+#include "pool.h"
 #include "table.h"
 #include "verbs.h"
 
@@ -82,6 +83,21 @@ tl_status tl_column_take(const tl_column *c, const int64_t *rows, int64_t n, tl_
   return TL_OK;
 }
 
+typedef struct take_job {
+  const tl_table *t;
+  const int64_t *rows;
+  int64_t n;
+  tl_column **cols;
+  tl_status *st;
+  tl_error *errs;
+} take_job;
+
+static void take_task(void *ctx, int64_t j, int worker) {
+  take_job *tj = ctx;
+  (void)worker;
+  tj->st[j] = tl_column_take(tj->t->cols[j], tj->rows, tj->n, &tj->cols[j], &tj->errs[j]);
+}
+
 tl_status tl_table_take(const tl_table *t, const int64_t *rows, int64_t n, tl_table **out,
                         tl_error *err) {
   for (int64_t k = 0; k < n; k++)
@@ -89,13 +105,21 @@ tl_status tl_table_take(const tl_table *t, const int64_t *rows, int64_t n, tl_ta
       return tl_error_set(err, TL_ERANGE, "take: row %lld out of range (the table has %lld rows)",
                           (long long)rows[k] + 1, (long long)t->nrows);
   tl_column **cols = tl_calloc((size_t)t->ncol + 1, sizeof *cols);
-  if (!cols) return tl_error_oom(err, "take");
-  tl_status st = TL_OK;
-  for (int j = 0; j < t->ncol && st == TL_OK; j++)
-    st = tl_column_take(t->cols[j], rows, n, &cols[j], err);
+  tl_status *sts = tl_calloc((size_t)t->ncol + 1, sizeof *sts);
+  tl_error *errs = tl_alloc(((size_t)t->ncol + 1) * sizeof *errs);
+  tl_status st = (cols && sts && errs) ? TL_OK : tl_error_oom(err, "take");
+  if (st == TL_OK) {   /* the columns are gathered in parallel */
+    take_job tj = { t, rows, n, cols, sts, errs };
+    if (n >= 4096) tl_parallel_for(t->ncol, take_task, &tj);
+    else for (int j = 0; j < t->ncol; j++) take_task(&tj, j, 0);
+    for (int j = 0; j < t->ncol && st == TL_OK; j++)
+      if ((st = sts[j]) != TL_OK && err) *err = errs[j];
+  }
   if (st == TL_OK) st = tl_table_new(t->ncol, (const char *const *)t->names, cols, out, err);
-  for (int j = 0; j < t->ncol; j++) tl_column_release(cols[j]);
+  for (int j = 0; cols && j < t->ncol; j++) tl_column_release(cols[j]);
   tl_free(cols);
+  tl_free(sts);
+  tl_free(errs);
   return st;
 }
 
@@ -127,22 +151,80 @@ static tl_status filter_rows(const tl_table *t, int64_t *rows, int64_t count, tl
   return tl_table_take(t, rows, count, out, err);
 }
 
-tl_status tl_table_filter(const tl_table *t, const char *src, tl_table **out, tl_error *err) {
-  expr *e;
-  TL_TRY(tl_expr_parse(src, "filter", NULL, &e, err));
-  tl_status st = tl_expr_bind(e, t, "filter", src, NULL, NULL, err);
-  if (st == TL_OK && e->type && e->type != TL_BOOL)
-    st = tl_error_set(err, TL_ETYPE, "filter: \"%s\": the condition is %s, not bool", src,
-                      tl_type_name(e->type));
-  int64_t *rows = NULL, count = 0, cap = 0;
-  for (int64_t start = 0; start < t->nrows && st == TL_OK; start += TL_VEC) {
-    int n = (int)(t->nrows - start < TL_VEC ? t->nrows - start : TL_VEC);
-    st = tl_expr_eval(e, t->cols, NULL, start, n, "filter", err);
-    if (st == TL_OK) st = collect(&e->out, start, n, &rows, &count, &cap, err);
+/* A parallel filter: a plan per worker; each task evaluates a range of rows
+** into its own list, and the lists are joined in order. */
+#define FILTER_TASK ((int64_t)TL_VEC * 32)
+
+typedef struct filter_job {
+  const tl_table *t;
+  expr **plans;             /* one per worker */
+  int64_t **rows, *count;   /* per task */
+  tl_status *st;
+  tl_error *errs;
+} filter_job;
+
+static void filter_task(void *ctx, int64_t k, int worker) {
+  filter_job *fj = ctx;
+  const tl_table *t = fj->t;
+  expr *e = fj->plans[worker];
+  int64_t start = k * FILTER_TASK, stop = start + FILTER_TASK < t->nrows ? start + FILTER_TASK : t->nrows;
+  int64_t cap = 0;
+  tl_status st = TL_OK;
+  for (int64_t s = start; s < stop && st == TL_OK; s += TL_VEC) {
+    int n = (int)(stop - s < TL_VEC ? stop - s : TL_VEC);
+    st = tl_expr_eval(e, t->cols, NULL, s, n, "filter", &fj->errs[k]);
+    if (st == TL_OK) st = collect(&e->out, s, n, &fj->rows[k], &fj->count[k], &cap, &fj->errs[k]);
   }
-  if (st == TL_OK) st = filter_rows(t, rows, count, out, err);
+  fj->st[k] = st;
+}
+
+tl_status tl_table_filter(const tl_table *t, const char *src, tl_table **out, tl_error *err) {
+  int nplans = tl_get_threads();
+  int64_t ntasks = (t->nrows + FILTER_TASK - 1) / FILTER_TASK;
+  if (nplans > ntasks) nplans = ntasks > 0 ? (int)ntasks : 1;
+  expr **plans = tl_calloc((size_t)nplans, sizeof *plans);
+  if (!plans) return tl_error_oom(err, "filter");
+  tl_status st = TL_OK;
+  for (int w = 0; w < nplans && st == TL_OK; w++) {
+    st = tl_expr_parse(src, "filter", NULL, &plans[w], err);
+    if (st == TL_OK) st = tl_expr_bind(plans[w], t, "filter", src, NULL, NULL, err);
+    if (st == TL_OK && plans[w]->type && plans[w]->type != TL_BOOL)
+      st = tl_error_set(err, TL_ETYPE, "filter: \"%s\": the condition is %s, not bool", src,
+                        tl_type_name(plans[w]->type));
+  }
+  filter_job fj = { t, plans, NULL, NULL, NULL, NULL };
+  if (st == TL_OK) {
+    fj.rows = tl_calloc((size_t)ntasks + 1, sizeof *fj.rows);
+    fj.count = tl_calloc((size_t)ntasks + 1, sizeof *fj.count);
+    fj.st = tl_calloc((size_t)ntasks + 1, sizeof *fj.st);
+    fj.errs = tl_alloc(((size_t)ntasks + 1) * sizeof *fj.errs);
+    if (!fj.rows || !fj.count || !fj.st || !fj.errs) st = tl_error_oom(err, "filter");
+  }
+  if (st == TL_OK) tl_parallel_for(ntasks, filter_task, &fj);
+  int64_t total = 0;
+  for (int64_t k = 0; k < ntasks && st == TL_OK; k++) {   /* the first failure in row order */
+    if ((st = fj.st[k]) != TL_OK && err) *err = fj.errs[k];
+    total += fj.count[k];
+  }
+  int64_t *rows = NULL;
+  if (st == TL_OK && !(rows = tl_alloc(((size_t)total + 1) * sizeof *rows)))
+    st = tl_error_oom(err, "filter");
+  if (st == TL_OK) {
+    int64_t at = 0;
+    for (int64_t k = 0; k < ntasks; k++) {
+      if (fj.count[k]) memcpy(rows + at, fj.rows[k], (size_t)fj.count[k] * sizeof *rows);
+      at += fj.count[k];
+    }
+    st = filter_rows(t, rows, total, out, err);
+  }
   tl_free(rows);
-  tl_expr_free(e);
+  for (int64_t k = 0; fj.rows && k < ntasks; k++) tl_free(fj.rows[k]);
+  tl_free(fj.rows);
+  tl_free(fj.count);
+  tl_free(fj.st);
+  tl_free(fj.errs);
+  for (int w = 0; w < nplans; w++) tl_expr_free(plans[w]);
+  tl_free(plans);
   return st;
 }
 

@@ -178,7 +178,45 @@ static void test_verbs(void) {
   tl_table_release(t);
 }
 
+/* Filters split their rows over the threads: the same rows, and the same
+** first error, on 1 and 3 threads. */
+static void test_threads(void) {
+  tl_builder *b;
+  tl_column *c;
+  int64_t n = 200003;
+  CHECK(tl_builder_new(TL_INT, n, &b, NULL) == TL_OK);
+  for (int64_t i = 0; i < n; i++) {
+    tl_status st = i % 11 == 5 ? tl_builder_append_null(b, NULL)
+                               : tl_builder_append_int(b, i == 150000 ? INT64_MAX : i, NULL);
+    if (st != TL_OK) break;
+  }
+  CHECK(tl_builder_finish(b, &c, NULL) == TL_OK);
+  const char *name = "x";
+  tl_table *t;
+  CHECK(tl_table_new(1, &name, &c, &t, NULL) == TL_OK);
+  tl_column_release(c);
+  int64_t rows[2] = { 0, 0 }, last[2] = { 0, 0 };
+  char msg[2][TL_ERROR_SIZE];
+  for (int k = 0; k < 2; k++) {
+    tl_set_threads(k ? 3 : 1);
+    tl_table *f;
+    tl_error err;
+    CHECK(tl_table_filter(t, "x % 3 == 1", &f, &err) == TL_OK);
+    rows[k] = tl_table_nrows(f);
+    last[k] = tl_column_ints(tl_table_column(f, 0))[rows[k] - 1];
+    tl_table_release(f);
+    CHECK(tl_table_filter(t, "x + 1 > 0", &f, &err) == TL_ERANGE);
+    snprintf(msg[k], sizeof msg[k], "%s", err.message);
+  }
+  tl_set_threads(0);
+  CHECK(rows[0] == rows[1] && last[0] == last[1] && last[0] == 200002);
+  CHECK_STR(msg[0], "filter: integer overflow in '+' at row 150001");
+  CHECK_STR(msg[1], msg[0]);
+  tl_table_release(t);
+}
+
 int main(void) {
+  test_threads();
   test_operators();
   test_dictionary();
   test_functions();
