@@ -275,14 +275,19 @@ static void unescape(char *dst, const field *fd) {
 ** Values
 */
 
-static int is_null_field(const reader *r, const field *fd) {
-  if (fd->quoted) return 0;   /* "" is an empty string, not a null */
-  if (!r->o->nulls) return fd->n == 0;
+static int null_marker(const reader *r, const field *fd) {
   for (int k = 0; k < r->o->nnulls; k++) {
     const char *m = r->o->nulls[k];
     if (m && strlen(m) == fd->n && memcmp(m, fd->p, fd->n) == 0) return 1;
   }
   return 0;
+}
+
+/* A quoted field is never null: "" is an empty string. */
+static inline int is_null_field(const reader *r, const field *fd) {
+  if (fd->quoted) return 0;
+  if (!r->o->nulls) return fd->n == 0;
+  return null_marker(r, fd);
 }
 
 /* 1 when an integer numeral that does not fit int64 is exactly a double. */
@@ -336,10 +341,17 @@ static tl_type type_of(unsigned can, int64_t values) {
   return TL_STRING;
 }
 
+/* 1 when a byte of the span is not ASCII: eight bytes at a time. */
 static int has_high_byte(const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if ((unsigned char)s[i] >= 0x80) return 1;
-  return 0;
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    acc |= w;
+  }
+  for (; i < n; i++) acc |= (unsigned char)s[i];
+  return (acc & 0x8080808080808080ull) != 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -466,11 +478,12 @@ static int64_t dset_find(const dset *d, const char *p, size_t n, uint64_t h) {
   }
 }
 
-/* Adds a value unless present; kills the set past DICT_MAX values. Returns
-** 0, or -1 when out of memory. */
-static int dset_add(dset *d, const char *p, size_t n, uint64_t h) {
+/* Adds a value unless present and sets *idx to its index; kills the set
+** past DICT_MAX values. Returns 0, or -1 when out of memory. */
+static int dset_add(dset *d, const char *p, size_t n, uint64_t h, int32_t *idx) {
   if (d->dead) return 0;
-  if (d->cap && dset_find(d, p, n, h) >= 0) return 0;
+  int64_t at = d->cap ? dset_find(d, p, n, h) : -1;
+  if (at >= 0) { *idx = (int32_t)at; return 0; }
   if (d->n >= DICT_MAX || n > UINT32_MAX) { dset_kill(d); return 0; }
   if ((d->n + 1) * 2 > d->cap) {
     uint32_t ncap = d->cap ? d->cap * 2 : 64;
@@ -495,6 +508,7 @@ static int dset_add(dset *d, const char *p, size_t n, uint64_t h) {
   d->e[d->n] = (dentry){ p, (uint32_t)n, h };
   uint32_t k = (uint32_t)h & (d->cap - 1);
   while (d->slots[k]) k = (k + 1) & (d->cap - 1);
+  *idx = (int32_t)d->n;
   d->slots[k] = ++d->n;
   return 0;
 }
@@ -516,6 +530,9 @@ typedef struct job {
   int64_t row0;        /* first row, once the chunks before are counted */
   int64_t *bytes0;     /* per column: where its strings start */
   dset *ds;            /* per column: its distinct values */
+  int32_t **lcodes;    /* per column: each row's index in ds, while ds lives */
+  int32_t **remap;     /* per column: ds index -> dictionary code */
+  int64_t lcap;        /* rows lcodes have room for */
   tl_error err;
   tl_status st;
 } job;
@@ -574,6 +591,22 @@ static tl_status cut(reader *r, const char *begin, size_t size, const char ***ou
   return TL_OK;
 }
 
+/* Makes room for `rows` local codes in each column still collecting values. */
+static int grow_codes(job *jb, int64_t rows) {
+  int64_t cap = jb->lcap ? jb->lcap : 1024;
+  while (cap < rows) cap *= 2;
+  for (int j = 0; j < jb->r.ncol; j++) {
+    if (jb->ds[j].dead) continue;
+    int32_t *nc = tl_realloc(jb->lcodes[j], (size_t)cap * sizeof *nc);
+    if (!nc) return -1;
+    if (!jb->lcodes[j]) memset(nc, 0, (size_t)cap * sizeof *nc);
+    else memset(nc + jb->lcap, 0, (size_t)(cap - jb->lcap) * sizeof *nc);
+    jb->lcodes[j] = nc;
+  }
+  jb->lcap = cap;
+  return 0;
+}
+
 /* Pass 1 over one chunk: checks the field counts, narrows the types and
 ** counts rows, nulls and string bytes. */
 static tl_status scan(job *jb) {
@@ -620,9 +653,18 @@ static tl_status scan(job *jb) {
       /* only values known to be text are collected: a value seen while the
       ** column could still be a number leaves the set incomplete */
       if (c->can || fd->len != fd->n) dset_kill(d);
-      else if (dset_add(d, fd->p, fd->n, XXH3_64bits(fd->p, fd->n)) != 0) {
-        st = tl_error_oom(r->err, "read_csv");
-        break;
+      else {
+        int32_t idx = 0;
+        if (row >= jb->lcap && grow_codes(jb, row + 1) != 0) {
+          st = tl_error_oom(r->err, "read_csv");
+          break;
+        }
+        if (dset_add(d, fd->p, fd->n, XXH3_64bits(fd->p, fd->n), &idx) != 0) {
+          st = tl_error_oom(r->err, "read_csv");
+          break;
+        }
+        if (d->dead) { tl_free(jb->lcodes[j]); jb->lcodes[j] = NULL; }
+        else jb->lcodes[j][row] = idx;   /* pass 2 maps it to the code, with no hashing */
       }
     }
     if (st != TL_OK) break;
@@ -644,7 +686,7 @@ static void bit_clear(void *bm, int64_t i) {
 }
 
 /* Pass 2 over one chunk: values straight into the columns' buffers. */
-static void convert(job *jb, const colinfo *ci, const dset *ds, tl_column **cols) {
+static void convert(job *jb, const colinfo *ci, tl_column **cols) {
   reader *r = &jb->r;
   int64_t *pos = jb->bytes0;
   r->p = jb->start;
@@ -679,8 +721,7 @@ static void convert(job *jb, const colinfo *ci, const dset *ds, tl_column **cols
           break;
         case TL_STRING:
           if (col->dict) {
-            ((int32_t *)col->values)[row] =
-                (int32_t)dset_find(&ds[j], fd->p, fd->n, XXH3_64bits(fd->p, fd->n));
+            ((int32_t *)col->values)[row] = jb->remap[j][jb->lcodes[j][row - jb->row0]];
             break;
           }
           unescape(col->bytes + pos[j], fd);
@@ -701,7 +742,7 @@ static void scan_task(void *ctx, int64_t k, int worker) {
 static void convert_task(void *ctx, int64_t k, int worker) {
   (void)worker;
   csvrun *run = ctx;
-  convert(&run->jobs[k], run->ci, run->ds, run->cols);
+  convert(&run->jobs[k], run->ci, run->cols);
 }
 
 static void free_jobs(job *jobs, int n) {
@@ -709,8 +750,14 @@ static void free_jobs(job *jobs, int n) {
     tl_free(jobs[k].r.f);
     tl_free(jobs[k].ci);
     tl_free(jobs[k].bytes0);
-    for (int j = 0; jobs[k].ds && j < jobs[k].r.ncol; j++) dset_kill(&jobs[k].ds[j]);
+    for (int j = 0; jobs[k].ds && j < jobs[k].r.ncol; j++) {
+      dset_kill(&jobs[k].ds[j]);
+      if (jobs[k].lcodes) tl_free(jobs[k].lcodes[j]);
+      if (jobs[k].remap) tl_free(jobs[k].remap[j]);
+    }
     tl_free(jobs[k].ds);
+    tl_free(jobs[k].lcodes);
+    tl_free(jobs[k].remap);
   }
   tl_free(jobs);
 }
@@ -732,7 +779,9 @@ static tl_status make_jobs(reader *r, const colinfo *proto, const char *const *s
     jb->ci = tl_alloc(((size_t)r->ncol + 1) * sizeof *jb->ci);
     jb->bytes0 = tl_calloc((size_t)r->ncol + 1, sizeof *jb->bytes0);
     jb->ds = tl_calloc((size_t)r->ncol + 1, sizeof *jb->ds);
-    if (!jb->ci || !jb->bytes0 || !jb->ds) { free_jobs(jobs, n); return tl_error_oom(r->err, "read_csv"); }
+    jb->lcodes = tl_calloc((size_t)r->ncol + 1, sizeof *jb->lcodes);
+    jb->remap = tl_calloc((size_t)r->ncol + 1, sizeof *jb->remap);
+    if (!jb->ci || !jb->bytes0 || !jb->ds || !jb->lcodes || !jb->remap) { free_jobs(jobs, n); return tl_error_oom(r->err, "read_csv"); }
     memcpy(jb->ci, proto, (size_t)r->ncol * sizeof *jb->ci);
   }
   *out = jobs;
@@ -770,9 +819,13 @@ static tl_status merge_dict(csvrun *run, int j, int64_t nrows, tl_column **dict)
   for (int k = 0; k < run->njobs; k++)
     if (run->jobs[k].ds[j].dead) return TL_OK;
   for (int k = 0; k < run->njobs && !d->dead; k++) {
-    const dset *cd = &run->jobs[k].ds[j];
-    for (uint32_t i = 0; i < cd->n; i++)
-      if (dset_add(d, cd->e[i].p, cd->e[i].len, cd->e[i].h) != 0)
+    job *jb = &run->jobs[k];
+    const dset *cd = &jb->ds[j];
+    int32_t *remap = tl_alloc(((size_t)cd->n + 1) * sizeof *remap);
+    if (!remap) return tl_error_oom(run->main->err, "read_csv");
+    jb->remap[j] = remap;
+    for (uint32_t i = 0; i < cd->n && !d->dead; i++)
+      if (dset_add(d, cd->e[i].p, cd->e[i].len, cd->e[i].h, &remap[i]) != 0)
         return tl_error_oom(run->main->err, "read_csv");
   }
   if (d->dead || d->n == 0 || (int64_t)d->n * 2 > nrows) { dset_kill(d); return TL_OK; }

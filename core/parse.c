@@ -36,11 +36,17 @@ int tl_parse_int(const char *s, size_t n, int64_t *out) {
   if (s[i] == '0' && n - i > 1) return 0;          /* a leading zero: an identifier */
   uint64_t v = 0;
   int over = 0;
+  if (n - i <= 18) {   /* 18 digits always fit: no overflow checks */
+    for (; i < n; i++) {
+      unsigned d = (unsigned char)s[i] - '0';
+      if (d > 9) return 0;
+      v = v * 10 + d;
+    }
+  }
   for (; i < n; i++) {
     unsigned d = (unsigned char)s[i] - '0';
     if (d > 9) return 0;
-    if (v > (UINT64_MAX - d) / 10) over = 1;
-    else v = v * 10 + d;
+    if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, d, &v)) over = 1;
   }
   if (over || v > (uint64_t)INT64_MAX + neg) return -1;
   *out = neg ? (int64_t)(0 - v) : (int64_t)v;

@@ -113,6 +113,23 @@ static void test_quoting(void) {
   /* stray quotes and quoted line ends cannot fool the cutting into chunks */
   EXPECT("a,b\n5\"3,x\n1,2\n\"3\n4\",\"\"\"\"\n7,8\n", NULL,
          "a:string,b:string\n[5\"3],[x]\n[1],[2]\n[3\n4],[\"]\n[7],[8]\n");
+  /* repeated strings become a dictionary, whatever the chunks */
+  EXPECT("k,n\na,1\nb,2\na,3\n,4\nb,5\nc,6\na,7\nb,8\n", NULL,
+         "k:string,n:int\n[a],1\n[b],2\n[a],3\nnull,4\n[b],5\n[c],6\n[a],7\n[b],8\n");
+  {
+    tl_table *t;
+    const char *in = "k\nx\ny\nx\ny\nx\ny\n";
+    for (size_t c = 1; c < 16; c += 3) {
+      tl_csv_options o;
+      tl_csv_options_init(&o);
+      o.chunk_size = c;
+      CHECK(tl_read_csv_buffer(in, strlen(in), "d", &o, &t, NULL) == TL_OK);
+      const tl_column *d = tl_column_dictionary(tl_table_column(t, 0));
+      CHECK(d && tl_column_length(d) == 2);
+      CHECK(tl_column_codes(tl_table_column(t, 0))[5] == 1);
+      tl_table_release(t);
+    }
+  }
   /* a quoted number is still a number */
   EXPECT("a\n\"12\"\n", NULL, "a:int\n12\n");
 }
