@@ -16,6 +16,7 @@
 #include "csv.h"
 #include "error.h"
 #include "expr.h"
+#include "pool.h"
 #include "table.h"
 
 /* ---------------------------------------------------------------------------
@@ -73,15 +74,20 @@ typedef struct parser {
   char *sval;          /* T_STR, T_NAME, T_QNAME text (owned) */
   char opname[4];
   int depth;
+  int height;          /* of the tree parsed last */
 } parser;
 
 #define MAX_DEPTH 200
+#define MAX_HEIGHT 1000    /* of a tree: binding and evaluation recurse over it */
+#define MAX_SOURCE ((size_t)1 << 24)   /* bytes of an expression: positions are ints */
 
 static tl_status perr(parser *ps, int pos, const char *fmt, const char *a) {
   char what[256];
   snprintf(what, sizeof what, fmt, a);
-  return tl_error_set(ps->err, TL_EPARSE, "%s: \"%s\": %s at column %d", ps->op, ps->src,
-                      what, pos);
+  /* a long source is cut, so that what is wrong still fits the message */
+  int n = (int)strnlen(ps->src, 600);
+  return tl_error_set(ps->err, TL_EPARSE, "%s: \"%.*s%s\": %s at column %d", ps->op, n,
+                      ps->src, ps->src[n] ? "..." : "", what, pos);
 }
 
 static int is_name_start(int c) { return isalpha(c) || c == '_'; }
@@ -284,14 +290,19 @@ static tl_status simple(parser *ps, expr **out) {
         if (st == TL_OK && is_op(ps, "(")) {
           e->kind = E_CALL;
           st = lex(ps);
+          int h = 0;
           while (st == TL_OK && !is_op(ps, ")")) {
             expr *a;
             if ((st = subexpr(ps, 0, &a)) != TL_OK) break;
+            if (ps->height + 1 > h) h = ps->height + 1;
             if ((st = add_arg(ps, e, a)) != TL_OK) break;
             if (is_op(ps, ",")) st = lex(ps);
             else if (!is_op(ps, ")")) st = expect(ps, ")", "')' or ','");
           }
           if (st == TL_OK) st = lex(ps);
+          ps->height = h;
+        } else {
+          ps->height = 0;
         }
         if (st != TL_OK) { tl_expr_free(e); return st; }
         ps->depth--;
@@ -314,6 +325,7 @@ static tl_status simple(parser *ps, expr **out) {
   tl_status st = lex(ps);
   if (st != TL_OK) { tl_expr_free(e); return st; }
   ps->depth--;
+  ps->height = 0;
   *out = e;
   return TL_OK;
 }
@@ -340,7 +352,7 @@ static const binop *current_binop(const parser *ps) {
 }
 
 static tl_status subexpr(parser *ps, int limit, expr **out) {
-  expr *e;
+  expr *e = NULL;
   tl_status st;
   int pos = ps->tpos;
   if (is_word(ps, "not") || is_op(ps, "-")) {
@@ -350,12 +362,14 @@ static tl_status subexpr(parser *ps, int limit, expr **out) {
     expr *a;
     if ((st = lex(ps)) != TL_OK || (st = subexpr(ps, UNARY_PRIORITY, &a)) != TL_OK) return st;
     ps->depth--;
+    ps->height++;
     if (!(e = node(ps, k, pos))) { tl_expr_free(a); return TL_ENOMEM; }
     if ((st = add_arg(ps, e, a)) != TL_OK) { tl_expr_free(e); return st; }
   } else if ((st = simple(ps, &e)) != TL_OK) {
     return st;
   }
   const binop *b;
+  int h = ps->height;
   while ((b = current_binop(ps)) && b->left > limit) {
     int opos = ps->tpos;
     expr *r, *n;
@@ -363,12 +377,21 @@ static tl_status subexpr(parser *ps, int limit, expr **out) {
       tl_expr_free(e);
       return st;
     }
+    /* a chain of operators makes a deep tree without nesting */
+    h = (h > ps->height ? h : ps->height) + 1;
+    if (h > MAX_HEIGHT) {
+      tl_expr_free(e);
+      tl_expr_free(r);
+      return perr(ps, opos, "more than %s operators in a chain (split the expression into "
+                  "several definitions)", "1000");
+    }
     if (!(n = node(ps, E_BIN, opos))) { tl_expr_free(e); tl_expr_free(r); return TL_ENOMEM; }
     n->op = b->op;
     if ((st = add_arg(ps, n, e)) != TL_OK) { tl_expr_free(n); tl_expr_free(r); return st; }
     if ((st = add_arg(ps, n, r)) != TL_OK) { tl_expr_free(n); return st; }
     e = n;
   }
+  ps->height = h;
   *out = e;
   return TL_OK;
 }
@@ -381,6 +404,8 @@ tl_status tl_expr_parse(const char *src, const char *op, char **name, expr **out
   ps.op = op;
   ps.err = err;
   if (name) *name = NULL;
+  if (strnlen(src, MAX_SOURCE + 1) > MAX_SOURCE)
+    return tl_error_set(err, TL_ELIMIT, "%s: expression longer than %zu bytes", op, MAX_SOURCE);
   tl_status st = lex(&ps);
   if (st == TL_OK && name && (ps.tok == T_NAME || ps.tok == T_QNAME)) {
     /* "name = expr": look ahead for a lone '=' */
@@ -1014,8 +1039,10 @@ static tl_status eval_concat(expr *e, const vec *a, const vec *b, int n, evalctx
     const char *p1, *p2;
     size_t n1 = value_text(a, i, b1, sizeof b1, &p1), n2 = value_text(b, i, b2, sizeof b2, &p2);
     if (!sbuf_reserve(e, used, n1 + n2)) return tl_error_oom(cx->err, cx->op);
-    memcpy(e->sbuf + used, p1, n1);
-    memcpy(e->sbuf + used + n1, p2, n2);
+    if (n1 + n2) {   /* while every result is empty there is no buffer */
+      memcpy(e->sbuf + used, p1, n1);
+      memcpy(e->sbuf + used + n1, p2, n2);
+    }
     o->s[i] = (const char *)(uintptr_t)used;
     o->sl[i] = (int64_t)(n1 + n2);
     used += n1 + n2;
@@ -1285,6 +1312,115 @@ tl_status tl_expr_eval(expr *e, tl_column *const *cols, tl_column *const *slots,
   return eval(e, &cx);
 }
 
+/* A copy of a bound plan with scratch of its own, for another worker. */
+static expr *clone_bound(const expr *e) {
+  expr *c = tl_calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->kind = e->kind;
+  c->op = e->op;
+  c->pos = e->pos;
+  c->type = e->type;
+  c->lit = e->lit;
+  c->col = e->col;
+  c->fn = e->fn;
+  c->custom = e->custom;
+  int ok = 1;
+  if (e->litbuf) {
+    ok = (c->litbuf = tl_strndup(e->litbuf, e->lit.v.s.len)) != NULL;
+    if (ok) c->lit.v.s.ptr = c->litbuf;
+  }
+  if (ok && e->name) ok = (c->name = tl_strdup(e->name)) != NULL;
+  if (ok && e->nargs) {
+    ok = (c->args = tl_calloc((size_t)e->nargs, sizeof *c->args)) != NULL;
+    for (int k = 0; ok && k < e->nargs; k++, c->nargs++)
+      ok = (c->args[k] = clone_bound(e->args[k])) != NULL;
+  }
+  if (!ok) { tl_expr_free(c); return NULL; }
+  return c;
+}
+
+/* Copies a vector of fixed-width results into column c at row `start`. */
+static void store_vec(const expr *e, tl_column *c, int64_t start, int n) {
+  const vec *v = &e->out;
+  if (!e->type) {
+    for (int i = 0; i < n; i++) TL_BIT_CLEAR(c->validity, start + i);
+    return;
+  }
+  switch (c->type) {
+    case TL_INT: case TL_TIMESTAMP:
+      memcpy((int64_t *)c->values + start, v->i, (size_t)n * sizeof(int64_t));
+      break;
+    case TL_FLOAT:
+      memcpy((double *)c->values + start, v->f, (size_t)n * sizeof(double));
+      break;
+    case TL_DATE:
+      memcpy((int32_t *)c->values + start, v->d, (size_t)n * sizeof(int32_t));
+      break;
+    case TL_BOOL:
+      for (int i = 0; i < n; i++)
+        if (v->b[i]) TL_BIT_SET((uint8_t *)c->values, start + i);
+      break;
+    default: break;
+  }
+  if (v->valid)
+    for (int i = 0; i < n; i++)
+      if (!v->valid[i]) TL_BIT_CLEAR(c->validity, start + i);
+}
+
+/* Workers take whole ranges of vectors: a multiple of 8 rows, so that no
+** two of them write the same byte of a bitmap. */
+#define COLUMN_TASK ((int64_t)TL_VEC * 16)
+
+typedef struct column_job {
+  expr **plans;                 /* one per worker */
+  tl_column *const *cols, *const *slots;
+  int64_t nrows;
+  const char *op;
+  tl_column *out;
+  tl_status *st;
+  tl_error *errs;
+} column_job;
+
+static void column_task(void *ctx, int64_t k, int worker) {
+  column_job *cj = ctx;
+  expr *e = cj->plans[worker];
+  int64_t start = k * COLUMN_TASK;
+  int64_t stop = start + COLUMN_TASK < cj->nrows ? start + COLUMN_TASK : cj->nrows;
+  tl_status st = TL_OK;
+  for (int64_t s = start; s < stop && st == TL_OK; s += TL_VEC) {
+    int n = (int)(stop - s < TL_VEC ? stop - s : TL_VEC);
+    st = tl_expr_eval(e, cj->cols, cj->slots, s, n, cj->op, &cj->errs[k]);
+    if (st == TL_OK) store_vec(e, cj->out, s, n);
+  }
+  cj->st[k] = st;
+}
+
+/* Fixed-width results over every worker; the first failure in row order is
+** the one reported. */
+static tl_status column_parallel(expr *e, tl_column *const *cols, tl_column *const *slots,
+                                 int64_t nrows, const char *op, tl_column *c, tl_error *err) {
+  int64_t ntasks = (nrows + COLUMN_TASK - 1) / COLUMN_TASK;
+  int nplans = tl_get_threads();
+  if (nplans > ntasks) nplans = (int)ntasks;
+  column_job cj = { NULL, cols, slots, nrows, op, c, NULL, NULL };
+  cj.plans = tl_calloc((size_t)nplans, sizeof *cj.plans);
+  cj.st = tl_calloc((size_t)ntasks, sizeof *cj.st);
+  cj.errs = tl_alloc((size_t)ntasks * sizeof *cj.errs);
+  tl_status st = (cj.plans && cj.st && cj.errs) ? TL_OK : tl_error_oom(err, op);
+  if (st == TL_OK) cj.plans[0] = e;
+  for (int w = 1; w < nplans && st == TL_OK; w++)
+    if (!(cj.plans[w] = clone_bound(e)) || alloc_scratch(cj.plans[w], err, op) != TL_OK)
+      st = tl_error_oom(err, op);
+  if (st == TL_OK) tl_parallel_for(ntasks, column_task, &cj);
+  for (int64_t k = 0; k < ntasks && st == TL_OK; k++)
+    if ((st = cj.st[k]) != TL_OK && err) *err = cj.errs[k];
+  for (int w = 1; cj.plans && w < nplans; w++) tl_expr_free(cj.plans[w]);
+  tl_free(cj.plans);
+  tl_free(cj.st);
+  tl_free(cj.errs);
+  return st;
+}
+
 tl_status tl_expr_column(expr *e, tl_column *const *cols, tl_column *const *slots,
                          int64_t nrows, const char *op, tl_column **out, tl_error *err) {
   tl_type type = e->type ? e->type : TL_INT;   /* a bare null makes an all-null int column */
@@ -1294,28 +1430,18 @@ tl_status tl_expr_column(expr *e, tl_column *const *cols, tl_column *const *slot
   if (type == TL_STRING) st = tl_builder_new(TL_STRING, nrows, &b, err);
   else st = tl_column_alloc(type, nrows, 1, 0, &c, err);
   if (st != TL_OK) return st;
-  for (int64_t start = 0; start < nrows && st == TL_OK; start += TL_VEC) {
-    int n = (int)(nrows - start < TL_VEC ? nrows - start : TL_VEC);
-    if ((st = tl_expr_eval(e, cols, slots, start, n, op, err)) != TL_OK) break;
-    const vec *v = &e->out;
-    int anynull = !e->type;
-    if (type == TL_STRING) {
-      for (int i = 0; i < n && st == TL_OK; i++)
+  if (c && nrows >= 2 * COLUMN_TASK && tl_get_threads() > 1) {
+    st = column_parallel(e, cols, slots, nrows, op, c, err);
+  } else {
+    for (int64_t start = 0; start < nrows && st == TL_OK; start += TL_VEC) {
+      int n = (int)(nrows - start < TL_VEC ? nrows - start : TL_VEC);
+      if ((st = tl_expr_eval(e, cols, slots, start, n, op, err)) != TL_OK) break;
+      if (c) { store_vec(e, c, start, n); continue; }
+      const vec *v = &e->out;
+      for (int i = 0; i < n && st == TL_OK; i++)   /* strings: appended in order */
         st = (v->valid && !v->valid[i]) || !e->type
                  ? tl_builder_append_null(b, err)
                  : tl_builder_append_string(b, v->s[i], (size_t)v->sl[i], err);
-      continue;
-    }
-    for (int i = 0; i < n; i++) {
-      int64_t r = start + i;
-      if (anynull || (v->valid && !v->valid[i])) { TL_BIT_CLEAR(c->validity, r); continue; }
-      switch (type) {
-        case TL_INT: case TL_TIMESTAMP: ((int64_t *)c->values)[r] = v->i[i]; break;
-        case TL_FLOAT: ((double *)c->values)[r] = v->f[i]; break;
-        case TL_DATE: ((int32_t *)c->values)[r] = v->d[i]; break;
-        case TL_BOOL: if (v->b[i]) TL_BIT_SET((uint8_t *)c->values, r); break;
-        default: break;
-      }
     }
   }
   if (st != TL_OK) { tl_builder_free(b); tl_column_release(c); return st; }

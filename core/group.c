@@ -444,10 +444,54 @@ static void select_kth(double *v, int64_t n, int64_t k) {
   }
 }
 
+/* The value of rank r (0-based) in a histogram of `range` counts from min. */
+static double hist_rank(const int64_t *h, int64_t range, int64_t min, int64_t r) {
+  for (int64_t v = 0; v < range; v++) {
+    if (r < h[v]) return (double)(min + v);
+    r -= h[v];
+  }
+  return (double)(min + range - 1);
+}
+
+/* quantile of an int column with a small range of values: a histogram per
+** group, one pass, no sorting. Returns 1 when it applied. */
+static int quantile_hist(aggctx *a, double q, tl_column **out, tl_status *st) {
+  const tl_column *x = a->x;
+  const int64_t *v = x->values;
+  int64_t min = INT64_MAX, max = INT64_MIN;
+  TL_FOR_VALID(x, i, { if (v[i] < min) min = v[i]; if (v[i] > max) max = v[i]; });
+  if (min > max) return 0;
+  if ((uint64_t)max - (uint64_t)min >= 65536) return 0;
+  int64_t range = max - min + 1, ng = a->ng;
+  if (ng * range > ((int64_t)1 << 24)) return 0;
+  int64_t *h = tl_calloc((size_t)(ng * range) + 1, sizeof *h), *cnt = tl_calloc((size_t)ng + 1, sizeof *cnt);
+  double *res = tl_calloc((size_t)ng + 1, sizeof *res);
+  uint8_t *valid = tl_alloc((size_t)ng + 1);
+  if (!h || !cnt || !res || !valid) {
+    *st = tl_error_oom(a->err, a->op);
+  } else {
+    TL_FOR_VALID(x, i, { int64_t g = GID(a, i); h[g * range + (v[i] - min)]++; cnt[g]++; });
+    for (int64_t g = 0; g < ng; g++) {
+      valid[g] = cnt[g] > 0;
+      if (!cnt[g]) continue;
+      double hq = (double)(cnt[g] - 1) * q;
+      int64_t lo = (int64_t)floor(hq);
+      double x0 = hist_rank(h + g * range, range, min, lo);
+      double x1 = lo + 1 < cnt[g] ? hist_rank(h + g * range, range, min, lo + 1) : x0;
+      res[g] = x0 + (hq - (double)lo) * (x1 - x0);
+    }
+    *st = result_column(TL_FLOAT, ng, res, valid, out, a->err);
+  }
+  tl_free(h); tl_free(cnt); tl_free(res); tl_free(valid);
+  return 1;
+}
+
 /* quantile(x, q): linear interpolation between order statistics (type 7, as
 ** pandas and DuckDB's quantile_cont). NaN values are left out. */
 static tl_status agg_quantile(aggctx *a, double q, tl_column **out) {
   int64_t ng = a->ng;
+  tl_status hst;
+  if (a->x->type == TL_INT && quantile_hist(a, q, out, &hst)) return hst;
   int64_t *start = tl_calloc((size_t)ng + 2, sizeof *start);
   uint8_t *valid = tl_alloc((size_t)ng + 1);
   double *res = tl_calloc((size_t)ng + 1, sizeof *res);

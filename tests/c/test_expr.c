@@ -195,8 +195,8 @@ static void test_threads(void) {
   tl_table *t;
   CHECK(tl_table_new(1, &name, &c, &t, NULL) == TL_OK);
   tl_column_release(c);
-  int64_t rows[2] = { 0, 0 }, last[2] = { 0, 0 };
-  char msg[2][TL_ERROR_SIZE];
+  int64_t rows[2] = { 0, 0 }, last[2] = { 0, 0 }, sum[2] = { 0, 0 };
+  char msg[2][TL_ERROR_SIZE], msg2[2][TL_ERROR_SIZE];
   for (int k = 0; k < 2; k++) {
     tl_set_threads(k ? 3 : 1);
     tl_table *f;
@@ -207,7 +207,19 @@ static void test_threads(void) {
     tl_table_release(f);
     CHECK(tl_table_filter(t, "x + 1 > 0", &f, &err) == TL_ERANGE);
     snprintf(msg[k], sizeof msg[k], "%s", err.message);
+    tl_column *m;   /* a computed column: the same values, nulls and first error */
+    CHECK(tl_table_eval(t, "if(x < 150000, x % 1000, null) * 2", "mutate", &m, &err) == TL_OK);
+    CHECK(tl_column_null_count(m) == 200003 - 150000 + 150000 / 11 + (150000 % 11 > 5));
+    tl_scalar s;
+    CHECK(tl_column_sum(m, &s, NULL) == TL_OK);
+    sum[k] = s.v.i;
+    tl_column_release(m);
+    CHECK(tl_table_eval(t, "x + 1", "mutate", &m, &err) == TL_ERANGE);
+    snprintf(msg2[k], sizeof msg2[k], "%s", err.message);
   }
+  CHECK(sum[0] == sum[1] && sum[0] > 0);
+  CHECK_STR(msg2[0], "mutate: integer overflow in '+' at row 150001");
+  CHECK_STR(msg2[1], msg2[0]);
   tl_set_threads(0);
   CHECK(rows[0] == rows[1] && last[0] == last[1] && last[0] == 200002);
   CHECK_STR(msg[0], "filter: integer overflow in '+' at row 150001");

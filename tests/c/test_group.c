@@ -69,6 +69,12 @@ static void test_builtins(void) {
             "k,upper_first_s,big;b,P,40;a,Q,60;c,null,null");
   CHECK_STR(AGG(t, NULL, "quantile(x, 0.25)"), "quantile_x_0_25;1.75");
   tl_table_release(t);
+  /* ints of a small range take a histogram, of a wide one a selection: the same answers */
+  t = load("k,small,wide\na,-3,-3000000\na,7,7000000\nb,2,2000000\na,-1,-1000000\nb,2,2000000\nb,9,9000000\n");
+  CHECK_STR(AGG(t, "k", "quantile(small, 0.9)", "quantile(wide, 0.9)", "median(small)", "median(wide)"),
+            "k,quantile_small_0_9,quantile_wide_0_9,median_small,median_wide;"
+            "a,5.4,5400000.0,-1.0,-1000000.0;b,7.6000000000000005,7600000.0,2.0,2000000.0");
+  tl_table_release(t);
 }
 
 static void test_keys(void) {
