@@ -82,6 +82,7 @@ typedef struct reader {
   int ncol;              /* expected fields per record, 0 until known */
   char **names;
   unsigned char stop[256];
+  int mapped;            /* the input is a file mapping of ours (see release) */
   tl_error *err;         /* errors other than failures of the input */
   failure fail;
 } reader;
@@ -156,7 +157,7 @@ static int64_t count_lines(const char *s, const char *e) {
 static tl_status push_field(reader *r, const field *fd) {
   if (r->nf == r->capf) {
     int ncap = r->capf ? r->capf * 2 : 64;
-    if (ncap > MAX_COLUMNS + 1) ncap = MAX_COLUMNS + 1;
+    if (ncap > MAX_COLUMNS) ncap = MAX_COLUMNS;
     if (r->nf >= ncap)
       return fail_at(r, TL_ELIMIT, r->rec_line, 0, "more than 100000 fields in a record",
                      r->rec_start);
@@ -388,34 +389,57 @@ static char detect_sep(const reader *r) {
   return cand[best];
 }
 
+/* The names so far, a set by index (idx + 1; 0 is empty); `next` is the
+** suffix to try next when the name repeats, so that a header of 100000
+** equal names takes linear time. */
+typedef struct nslot {
+  int idx, next;
+} nslot;
+
+static nslot *name_slot(nslot *tab, size_t mask, char *const *names, const char *s) {
+  size_t k = (size_t)XXH3_64bits(s, strlen(s)) & mask;
+  while (tab[k].idx && strcmp(names[tab[k].idx - 1], s) != 0) k = (k + 1) & mask;
+  return &tab[k];
+}
+
 /* Column names from the header record (or column1.. without one):
-** empty names get their position, duplicates a suffix. */
+** empty names get their position, a repeated name the first free suffix
+** (a, a_2, a_3). */
 static tl_status make_names(reader *r, int use_header) {
   r->names = tl_calloc((size_t)r->ncol, sizeof *r->names);
-  if (!r->names) return tl_error_oom(r->err, "read_csv");
+  size_t cap = 16;
+  while (cap < 2 * (size_t)r->ncol) cap *= 2;
+  nslot *tab = tl_calloc(cap, sizeof *tab);
+  if (!r->names || !tab) { tl_free(tab); return tl_error_oom(r->err, "read_csv"); }
   for (int j = 0; j < r->ncol; j++) {
     char buf[64];
     const field *fd = &r->f[j];
     if (use_header && fd->len > 0) {
       r->names[j] = tl_alloc(fd->len + 1);
-      if (!r->names[j]) return tl_error_oom(r->err, "read_csv");
+      if (!r->names[j]) { tl_free(tab); return tl_error_oom(r->err, "read_csv"); }
       unescape(r->names[j], fd);
       r->names[j][fd->len] = '\0';
     } else {
       snprintf(buf, sizeof buf, "column%d", j + 1);
-      if (!(r->names[j] = tl_strdup(buf))) return tl_error_oom(r->err, "read_csv");
+      if (!(r->names[j] = tl_strdup(buf))) { tl_free(tab); return tl_error_oom(r->err, "read_csv"); }
     }
-    for (int k = 0, dup = 1; k < j; k++) {
-      if (strcmp(r->names[k], r->names[j]) != 0) continue;
+    nslot *sl = name_slot(tab, cap - 1, r->names, r->names[j]);
+    if (sl->idx) {
+      nslot *base = sl;
       size_t len = strlen(r->names[j]);
       char *nn = tl_alloc(len + 24);
-      if (!nn) return tl_error_oom(r->err, "read_csv");
-      snprintf(nn, len + 24, "%s_%d", r->names[j], ++dup);
+      if (!nn) { tl_free(tab); return tl_error_oom(r->err, "read_csv"); }
+      do {
+        snprintf(nn, len + 24, "%s_%d", r->names[j], base->next++);
+        sl = name_slot(tab, cap - 1, r->names, nn);
+      } while (sl->idx);
       tl_free(r->names[j]);
       r->names[j] = nn;
-      k = -1;   /* check the new name against all again */
     }
+    sl->idx = j + 1;
+    sl->next = 2;
   }
+  tl_free(tab);
   return TL_OK;
 }
 
@@ -616,6 +640,7 @@ static tl_status scan(job *jb) {
   int64_t row = 0;
   r->p = jb->start;
   while (r->p < jb->stop) {
+    if ((row & 4095) == 0 && tl_interrupted()) { st = tl_error_interrupted(r->err, "read_csv"); break; }
     if ((st = read_record(r)) != TL_OK) break;
     if (r->nf == 0) break;
     if (r->nf != r->ncol) {
@@ -733,16 +758,29 @@ static void convert(job *jb, const colinfo *ci, tl_column **cols) {
   }
 }
 
+/* Lets the kernel drop the pages of a chunk from the process: they stay in
+** the page cache, so reading them again costs a minor fault, and the peak
+** memory of a load is the columns plus the chunks in flight, not the file. */
+static void release(const job *jb) {
+  if (!jb->r.mapped) return;
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t a = ((uintptr_t)jb->start + page - 1) & ~(page - 1);
+  uintptr_t b = (uintptr_t)jb->stop & ~(page - 1);
+  if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 static void scan_task(void *ctx, int64_t k, int worker) {
   (void)worker;
   csvrun *run = ctx;
   run->jobs[k].st = scan(&run->jobs[k]);
+  release(&run->jobs[k]);
 }
 
 static void convert_task(void *ctx, int64_t k, int worker) {
   (void)worker;
   csvrun *run = ctx;
   convert(&run->jobs[k], run->ci, run->cols);
+  release(&run->jobs[k]);
 }
 
 static void free_jobs(job *jobs, int n) {
@@ -926,7 +964,7 @@ static tl_status parse(reader *r, tl_table **out) {
   return st;
 }
 
-tl_status tl_read_csv_buffer(const char *data, size_t len, const char *name,
+static tl_status read_buffer(const char *data, size_t len, const char *name, int mapped,
                              const tl_csv_options *opts, tl_table **out, tl_error *err) {
   tl_csv_options defaults;
   if (!opts) { tl_csv_options_init(&defaults); opts = &defaults; }
@@ -938,9 +976,15 @@ tl_status tl_read_csv_buffer(const char *data, size_t len, const char *name,
   r.o = opts;
   r.line = 1;
   r.err = err;
+  r.mapped = mapped;
   tl_status st = parse(&r, out);
   reader_free(&r);
   return st;
+}
+
+tl_status tl_read_csv_buffer(const char *data, size_t len, const char *name,
+                             const tl_csv_options *opts, tl_table **out, tl_error *err) {
+  return read_buffer(data, len, name, 0, opts, out, err);
 }
 
 tl_status tl_read_csv(const char *path, const tl_csv_options *opts, tl_table **out,
@@ -961,7 +1005,7 @@ tl_status tl_read_csv(const char *path, const tl_csv_options *opts, tl_table **o
     if (m == MAP_FAILED)
       return tl_error_set(err, TL_EIO, "read_csv: cannot map '%s': %s", path, strerror(errno));
     madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
-    st = tl_read_csv_buffer(m, (size_t)sb.st_size, path, opts, out, err);
+    st = read_buffer(m, (size_t)sb.st_size, path, 1, opts, out, err);
     munmap(m, (size_t)sb.st_size);
     return st;
   }

@@ -32,6 +32,10 @@ tl_status tl_error_set(tl_error *err, tl_status code, const char *fmt, ...) {
   return code;
 }
 
+tl_status tl_error_interrupted(tl_error *err, const char *op) {
+  return tl_error_set(err, TL_EINTR, "%s: interrupted", op);
+}
+
 tl_status tl_error_oom(tl_error *err, const char *op) {
   return tl_error_set(err, TL_ENOMEM, "%s: out of memory", op);
 }

@@ -18,6 +18,9 @@ tl_status tl_error_set(tl_error *err, tl_status code, const char *fmt, ...) TL_P
 /* "<op>: out of memory" */
 tl_status tl_error_oom(tl_error *err, const char *op);
 
+/* "<op>: interrupted" */
+tl_status tl_error_interrupted(tl_error *err, const char *op);
+
 /* Propagates a failing status to the caller. */
 #define TL_TRY(expr) do { tl_status tl_s_ = (expr); if (tl_s_ != TL_OK) return tl_s_; } while (0)
 

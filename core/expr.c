@@ -75,6 +75,7 @@ typedef struct parser {
   char opname[4];
   int depth;
   int height;          /* of the tree parsed last */
+  int chain;           /* right operands being parsed, one inside another */
 } parser;
 
 #define MAX_DEPTH 200
@@ -373,7 +374,15 @@ static tl_status subexpr(parser *ps, int limit, expr **out) {
   while ((b = current_binop(ps)) && b->left > limit) {
     int opos = ps->tpos;
     expr *r, *n;
-    if ((st = lex(ps)) != TL_OK || (st = subexpr(ps, b->right, &r)) != TL_OK) {
+    if (++ps->chain > MAX_HEIGHT) {   /* "a .. b .. c ..." recurses here */
+      tl_expr_free(e);
+      return perr(ps, opos, "more than %s operators in a chain (split the expression into "
+                  "several definitions)", "1000");
+    }
+    st = lex(ps);
+    if (st == TL_OK) st = subexpr(ps, b->right, &r);
+    ps->chain--;
+    if (st != TL_OK) {
       tl_expr_free(e);
       return st;
     }
@@ -479,8 +488,10 @@ static tl_status berr(binder *b, const expr *e, const char *fmt, const char *a1,
                       const char *a2) {
   char what[512];
   snprintf(what, sizeof what, fmt, a1, a2);
-  return tl_error_set(b->err, TL_ETYPE, "%s: \"%s\": %s at column %d", b->op, b->src, what,
-                      e->pos);
+  const char *src = b->src ? b->src : "";
+  int n = (int)strnlen(src, 600);   /* cut, as in perr */
+  return tl_error_set(b->err, TL_ETYPE, "%s: \"%.*s%s\": %s at column %d", b->op, n, src,
+                      src[n] ? "..." : "", what, e->pos);
 }
 
 static const char *tname(tl_type t) { return t ? tl_type_name(t) : "null"; }
@@ -930,7 +941,8 @@ static tl_status eval_compare(expr *e, const vec *a, const vec *b, int n, evalct
       int c;
       if ((e->op == OP_EQ || e->op == OP_NE) && la != lb) c = 1;
       else {
-        c = memcmp(a->s[i], b->s[i], (size_t)(la < lb ? la : lb));
+        size_t m = (size_t)(la < lb ? la : lb);
+        c = m ? memcmp(a->s[i], b->s[i], m) : 0;   /* a null row's pointer may be NULL */
         if (!c) c = (la > lb) - (la < lb);
       }
       ov[i] = (uint8_t)cmp_result(e->op, c);
@@ -1202,7 +1214,8 @@ static tl_status eval_call(expr *e, evalctx *cx) {
         int64_t la = a->sl[i], lb = b->sl[i];
         int r = 0;
         if (lb <= la) {
-          if (e->fn == F_STARTS) r = memcmp(a->s[i], b->s[i], (size_t)lb) == 0;
+          if (lb == 0) r = 1;   /* and no memcmp of a NULL pointer */
+          else if (e->fn == F_STARTS) r = memcmp(a->s[i], b->s[i], (size_t)lb) == 0;
           else if (e->fn == F_ENDS) r = memcmp(a->s[i] + la - lb, b->s[i], (size_t)lb) == 0;
           else r = lb == 0 || memmem(a->s[i], (size_t)la, b->s[i], (size_t)lb) != NULL;
         }
@@ -1386,7 +1399,7 @@ static void column_task(void *ctx, int64_t k, int worker) {
   expr *e = cj->plans[worker];
   int64_t start = k * COLUMN_TASK;
   int64_t stop = start + COLUMN_TASK < cj->nrows ? start + COLUMN_TASK : cj->nrows;
-  tl_status st = TL_OK;
+  tl_status st = tl_interrupted() ? tl_error_interrupted(&cj->errs[k], cj->op) : TL_OK;
   for (int64_t s = start; s < stop && st == TL_OK; s += TL_VEC) {
     int n = (int)(stop - s < TL_VEC ? stop - s : TL_VEC);
     st = tl_expr_eval(e, cj->cols, cj->slots, s, n, cj->op, &cj->errs[k]);
@@ -1435,6 +1448,7 @@ tl_status tl_expr_column(expr *e, tl_column *const *cols, tl_column *const *slot
   } else {
     for (int64_t start = 0; start < nrows && st == TL_OK; start += TL_VEC) {
       int n = (int)(nrows - start < TL_VEC ? nrows - start : TL_VEC);
+      if (tl_interrupted()) { st = tl_error_interrupted(err, op); break; }
       if ((st = tl_expr_eval(e, cols, slots, start, n, op, err)) != TL_OK) break;
       if (c) { store_vec(e, c, start, n); continue; }
       const vec *v = &e->out;

@@ -13,6 +13,7 @@
 #define FMT_CELL_WIDTH 40     /* longer cells are cut to 37 code points + "..." */
 #define FMT_CELL_BUF 200      /* room for FMT_CELL_WIDTH 4-byte code points */
 #define FMT_MAX_ROWS 20
+#define FMT_MIN_WIDTH 5       /* a column narrowed to fit is never narrower */
 #define FMT_SEP "  "
 #define FMT_SEPLEN 2
 
@@ -185,13 +186,27 @@ static void buf_endline(fmt_buf *b) {
   buf_add(b, "\n", 1);
 }
 
+/* How a cut cell ends: three dots in plain text, one ellipsis character on
+** a terminal. */
+typedef struct fmt_ellipsis {
+  const char *s;
+  size_t len;
+  int width;
+} fmt_ellipsis;
+
+static const fmt_ellipsis ell_ascii = {"...", 3, 3};
+static const fmt_ellipsis ell_unicode = {"\xe2\x80\xa6", 3, 1};
+
 /* Copies text into out (FMT_CELL_BUF bytes) as one display cell: control
-** characters escaped, bad UTF-8 shown as '?', and at most FMT_CELL_WIDTH
-** code points, the tail of a longer text replaced by "...". Returns the
-** width in code points; *outlen gets the byte length. */
-static int fit_cell(const char *s, size_t len, char *out, size_t *outlen) {
+** characters escaped, bad UTF-8 shown as '?', and at most maxw code points,
+** the tail of a longer text replaced by the ellipsis. Returns the width in
+** code points; *outlen gets the byte length. */
+static int fit_cell(const char *s, size_t len, int maxw, const fmt_ellipsis *ell, char *out,
+                    size_t *outlen) {
   size_t i = 0, o = 0, cut = 0;
   int w = 0, cutw = 0;
+  if (maxw > FMT_CELL_WIDTH)
+    maxw = FMT_CELL_WIDTH;
   while (i < len) {
     unsigned char c = (unsigned char)s[i];
     char piece[4];
@@ -226,15 +241,19 @@ static int fit_cell(const char *s, size_t len, char *out, size_t *outlen) {
         i += need;
       }
     }
-    if (w + pw > FMT_CELL_WIDTH) {               /* too long: cut and mark */
-      memcpy(out + cut, "...", 3);
-      *outlen = cut + 3;
-      return cutw + 3;
+    if (w + pw > maxw) {                         /* too long: cut and mark */
+      if (ell->width > maxw) {                   /* no room for the mark */
+        *outlen = cut;
+        return cutw;
+      }
+      memcpy(out + cut, ell->s, ell->len);
+      *outlen = cut + ell->len;
+      return cutw + ell->width;
     }
     memcpy(out + o, piece, plen);
     o += plen;
     w += pw;
-    if (w <= FMT_CELL_WIDTH - 3) {
+    if (w <= maxw - ell->width) {
       cut = o;
       cutw = w;
     }
@@ -243,32 +262,107 @@ static int fit_cell(const char *s, size_t len, char *out, size_t *outlen) {
   return w;
 }
 
-/* Renders cell (row i of column c) into out; returns its display width. */
-static int render_cell(const tl_column *c, int64_t i, char *out, size_t *outlen) {
+/* Renders cell (row i of column c) into out, cut to maxw; returns its
+** display width. *isnull tells whether it is the null marker. */
+static int render_cell(const tl_column *c, int64_t i, int maxw, const fmt_ellipsis *ell,
+                       char *out, size_t *outlen, int *isnull) {
   char tmp[64];
   tl_scalar v;
   tl_column_get(c, i, &v);
+  *isnull = v.is_null;
   if (!v.is_null && v.type == TL_STRING)
-    return fit_cell(v.v.s.ptr ? v.v.s.ptr : "", v.v.s.ptr ? v.v.s.len : 0, out, outlen);
+    return fit_cell(v.v.s.ptr ? v.v.s.ptr : "", v.v.s.ptr ? v.v.s.len : 0, maxw, ell, out,
+                    outlen);
   {
     size_t n = tl_scalar_format(&v, tmp, sizeof tmp);
     if (n >= sizeof tmp)
       n = sizeof tmp - 1;
-    return fit_cell(tmp, n, out, outlen);
+    return fit_cell(tmp, n, maxw, ell, out, outlen);
   }
 }
 
 static int is_right_aligned(tl_type t) { return t == TL_INT || t == TL_FLOAT; }
 
+#define ANSI_DIM "\x1b[2m"
+#define ANSI_BOLD "\x1b[1m"
+#define ANSI_RESET "\x1b[0m"
+
 static void put_cell(fmt_buf *b, const char *s, size_t len, int w, int width, int right,
-                     int first) {
+                     int first, const char *style) {
   if (!first)
     buf_add(b, FMT_SEP, FMT_SEPLEN);
   if (right)
     buf_spaces(b, width - w);
+  if (style != NULL)
+    buf_str(b, style);
   buf_add(b, s, len);
+  if (style != NULL)
+    buf_str(b, ANSI_RESET);
   if (!right)
     buf_spaces(b, width - w);
+}
+
+void tl_format_options_init(tl_format_options *opts) {
+  memset(opts, 0, sizeof *opts);
+}
+
+/* Narrows the columns until they fit in `width`: first the widest text
+** columns, one character at a time, then the `fixed` ones (numbers, dates)
+** too; none below `floor`
+** (or its natural width when that is smaller). Returns the total width. */
+static int shrink(int *widths, const int *natural, const int *fixed, int n, int width,
+                  int floor) {
+  int pass, j, total = 0;
+  for (j = 0; j < n; j++)
+    total += widths[j] + (j > 0 ? FMT_SEPLEN : 0);
+  for (pass = 0; pass < 2 && total > width; pass++) {
+    while (total > width) {
+      int best = -1;
+      for (j = 0; j < n; j++) {
+        int lo = natural[j] < floor ? natural[j] : floor;
+        if ((pass == 0 && fixed[j]) || widths[j] <= lo)
+          continue;
+        if (best < 0 || widths[j] > widths[best])
+          best = j;
+      }
+      if (best < 0)
+        break;
+      widths[best]--;
+      total--;
+    }
+  }
+  return total;
+}
+
+/* The footer: "[3 rows x 2 columns: year int, name string]", wrapped to
+** the width when there is one; columns not shown are listed apart. */
+static void put_footer(fmt_buf *b, const tl_table *t, int shown, int width) {
+  int64_t nrows = tl_table_nrows(t);
+  int ncols = tl_table_ncols(t), j, col;
+  char line[96];
+  col = snprintf(line, sizeof line, "[%lld row%s x %d column%s", (long long)nrows,
+                 nrows == 1 ? "" : "s", ncols, ncols == 1 ? "" : "s");
+  buf_str(b, line);
+  for (j = 0; j < ncols; j++) {
+    const char *name = tl_table_name(t, j);
+    const char *tn = tl_type_name(tl_column_type(tl_table_column(t, j)));
+    const char *lead = j == 0 ? ": " : j == shown ? "; not shown: " : ", ";
+    size_t ll = strlen(lead);
+    int w = (int)(strlen(name) + 1 + strlen(tn ? tn : "?"));
+    if (width > 0 && col > 1 && col + (int)ll + w + 1 > width) {
+      buf_add(b, lead, ll - 1);                  /* the lead without its space */
+      buf_str(b, "\n ");
+      col = 1;
+    } else {
+      buf_str(b, lead);
+      col += (int)ll;
+    }
+    buf_str(b, name);
+    buf_str(b, " ");
+    buf_str(b, tn ? tn : "?");
+    col += w;
+  }
+  buf_str(b, "]");
 }
 
 tl_status tl_table_format(const tl_table *t, const tl_format_options *opts, char **out,
@@ -278,11 +372,13 @@ tl_status tl_table_format(const tl_table *t, const tl_format_options *opts, char
   int max_rows = opts && opts->max_rows > 0 ? opts->max_rows : FMT_MAX_ROWS;
   int width = opts && opts->width > 0 ? opts->width : 0;
   int types = opts ? opts->types : 0, elided;
-  int *widths = NULL;
+  int ansi = opts ? opts->ansi : 0;
+  const fmt_ellipsis *ell = ansi ? &ell_unicode : &ell_ascii;
+  int *widths = NULL, *natural, *numeric, *fixed;
   fmt_buf b = {NULL, 0, 0, 0};
   char cell[FMT_CELL_BUF];
   size_t clen;
-  char line[96];
+  int isnull;
 
   if (nrows > max_rows) {
     head = (max_rows + 1) / 2;
@@ -295,58 +391,66 @@ tl_status tl_table_format(const tl_table *t, const tl_format_options *opts, char
   }
 
   if (ncols > 0) {
-    widths = tl_alloc(sizeof(int) * (size_t)ncols);
+    widths = tl_alloc(sizeof(int) * 4 * (size_t)ncols);
     if (widths == NULL)
       goto nomem;
   }
+  natural = widths ? widths + ncols : NULL;      /* no columns: no arrays */
+  numeric = widths ? widths + 2 * ncols : NULL;
+  fixed = widths ? widths + 3 * ncols : NULL;
   for (j = 0; j < ncols; j++) {
     const tl_column *c = tl_table_column(t, j);
     const char *name = tl_table_name(t, j);
-    int w = fit_cell(name, strlen(name), cell, &clen), cw;
+    int w = fit_cell(name, strlen(name), FMT_CELL_WIDTH, ell, cell, &clen), cw;
     if (types) {
       const char *tn = tl_type_name(tl_column_type(c));
       cw = (int)strlen(tn ? tn : "?");
       if (cw > w)
         w = cw;
     }
-    if (elided && w < 3)
-      w = 3;
+    if (elided && w < ell->width)
+      w = ell->width;
     for (r = 0; r < head + tail; r++) {
       int64_t row = r < head ? r : nrows - tail + (r - head);
-      cw = render_cell(c, row, cell, &clen);
+      cw = render_cell(c, row, FMT_CELL_WIDTH, ell, cell, &clen, &isnull);
       if (cw > w)
         w = cw;
     }
-    widths[j] = w;
+    widths[j] = natural[j] = w;
+    numeric[j] = is_right_aligned(tl_column_type(c));
+    fixed[j] = tl_column_type(c) != TL_STRING;   /* cut text before numbers and dates */
   }
 
-  /* the columns that fit in the width; at least one */
+  /* the columns that fit in the width at their narrowest (at least one),
+  ** then narrowed until they fit */
   shown = ncols;
   if (width > 0) {
     total = 0;
     for (j = 0; j < ncols; j++) {
-      total += widths[j] + (j > 0 ? FMT_SEPLEN : 0);
+      int lo = natural[j] < FMT_MIN_WIDTH ? natural[j] : FMT_MIN_WIDTH;
+      total += lo + (j > 0 ? FMT_SEPLEN : 0);
       if (total > width && j > 0) {
         shown = j;
         break;
       }
     }
+    shrink(widths, natural, fixed, shown, width, FMT_MIN_WIDTH);
   }
 
   if (shown > 0) {
     for (j = 0; j < shown; j++) {
       const char *name = tl_table_name(t, j);
-      int w = fit_cell(name, strlen(name), cell, &clen);
-      put_cell(&b, cell, clen, w, widths[j],
-               is_right_aligned(tl_column_type(tl_table_column(t, j))), j == 0);
+      int w = fit_cell(name, strlen(name), widths[j], ell, cell, &clen);
+      put_cell(&b, cell, clen, w, widths[j], numeric[j], j == 0, ansi ? ANSI_BOLD : NULL);
     }
     buf_endline(&b);
     if (types) {
       for (j = 0; j < shown; j++) {
         const char *tn = tl_type_name(tl_column_type(tl_table_column(t, j)));
+        int w;
         tn = tn ? tn : "?";
-        put_cell(&b, tn, strlen(tn), (int)strlen(tn), widths[j],
-                 is_right_aligned(tl_column_type(tl_table_column(t, j))), j == 0);
+        w = fit_cell(tn, strlen(tn), widths[j], ell, cell, &clen);
+        put_cell(&b, cell, clen, w, widths[j], numeric[j], j == 0, ansi ? ANSI_DIM : NULL);
       }
       buf_endline(&b);
     }
@@ -357,42 +461,31 @@ tl_status tl_table_format(const tl_table *t, const tl_format_options *opts, char
         buf_add(&b, "-", 1);
     }
     buf_endline(&b);
-    for (r = 0; r < head + tail; r++) {
+    for (r = 0; r <= head + tail; r++) {
       int64_t row = r < head ? r : nrows - tail + (r - head);
-      if (elided && r == head) {
+      if (elided && r == head) {                 /* the mark between head and tail */
         for (j = 0; j < shown; j++)
-          put_cell(&b, "...", 3, 3, widths[j],
-                   is_right_aligned(tl_column_type(tl_table_column(t, j))), j == 0);
+          put_cell(&b, ell->s, ell->len, ell->width, widths[j], numeric[j], j == 0,
+                   ansi ? ANSI_DIM : NULL);
         buf_endline(&b);
       }
+      if (r == head + tail)
+        break;
       for (j = 0; j < shown; j++) {
         const tl_column *c = tl_table_column(t, j);
-        int w = render_cell(c, row, cell, &clen);
-        put_cell(&b, cell, clen, w, widths[j], is_right_aligned(tl_column_type(c)),
-                 j == 0);
+        int w = render_cell(c, row, widths[j], ell, cell, &clen, &isnull);
+        put_cell(&b, cell, clen, w, widths[j], numeric[j], j == 0,
+                 ansi && isnull ? ANSI_DIM : NULL);
       }
-      buf_endline(&b);
-    }
-    if (elided && tail == 0) {                   /* max_rows of 1: the mark goes last */
-      for (j = 0; j < shown; j++)
-        put_cell(&b, "...", 3, 3, widths[j],
-                 is_right_aligned(tl_column_type(tl_table_column(t, j))), j == 0);
       buf_endline(&b);
     }
   }
 
-  snprintf(line, sizeof line, "[%lld rows x %d columns", (long long)nrows, ncols);
-  buf_str(&b, line);
-  if (shown < ncols) {
-    snprintf(line, sizeof line, "; %d not shown: ", ncols - shown);
-    buf_str(&b, line);
-    for (j = shown; j < ncols; j++) {
-      if (j > shown)
-        buf_str(&b, ", ");
-      buf_str(&b, tl_table_name(t, j));
-    }
-  }
-  buf_str(&b, "]");
+  if (ansi)
+    buf_str(&b, ANSI_DIM);
+  put_footer(&b, t, shown, width);
+  if (ansi)
+    buf_str(&b, ANSI_RESET);
   if (b.failed)
     goto nomem;
 
@@ -410,4 +503,75 @@ nomem:
     snprintf(err->message, sizeof err->message, "format: out of memory");
   }
   return TL_ENOMEM;
+}
+
+/* ---------------------------------------------------------------------------
+** Markdown: a pipe table of every row; numbers aligned right; nulls empty;
+** '|' escaped and line breaks shown as <br> so a cell stays in its row.
+*/
+
+static void md_text(fmt_buf *b, const char *s, size_t len) {
+  size_t i;
+  for (i = 0; i < len; i++) {
+    char c = s[i];
+    if (c == '|')
+      buf_str(b, "\\|");
+    else if (c == '\n')
+      buf_str(b, "<br>");
+    else if (c == '\r')
+      continue;
+    else
+      buf_add(b, &c, 1);
+  }
+}
+
+tl_status tl_table_markdown(const tl_table *t, char **out, size_t *len, tl_error *err) {
+  int ncols = tl_table_ncols(t), j;
+  int64_t i, nrows = tl_table_nrows(t);
+  fmt_buf b = {NULL, 0, 0, 0};
+  char tmp[64];
+  buf_str(&b, "|");
+  for (j = 0; j < ncols; j++) {
+    const char *name = tl_table_name(t, j);
+    buf_str(&b, " ");
+    md_text(&b, name, strlen(name));
+    buf_str(&b, " |");
+  }
+  buf_str(&b, "\n|");
+  for (j = 0; j < ncols; j++)
+    buf_str(&b, is_right_aligned(tl_column_type(tl_table_column(t, j))) ? " ---: |"
+                                                                          : " --- |");
+  buf_str(&b, "\n");
+  for (i = 0; i < nrows && !b.failed; i++) {
+    buf_str(&b, "|");
+    for (j = 0; j < ncols; j++) {
+      tl_scalar v;
+      tl_column_get(tl_table_column(t, j), i, &v);
+      buf_str(&b, " ");
+      if (v.is_null) {
+        /* empty */
+      } else if (v.type == TL_STRING) {
+        md_text(&b, v.v.s.ptr ? v.v.s.ptr : "", v.v.s.ptr ? v.v.s.len : 0);
+      } else {
+        size_t n = tl_scalar_format(&v, tmp, sizeof tmp);
+        buf_add(&b, tmp, n < sizeof tmp ? n : sizeof tmp - 1);
+      }
+      buf_str(&b, " |");
+    }
+    buf_str(&b, "\n");
+  }
+  if (b.p == NULL)
+    buf_add(&b, "", 0);
+  if (b.failed) {
+    tl_free(b.p);
+    if (err) {
+      err->code = TL_ENOMEM;
+      snprintf(err->message, sizeof err->message, "to_markdown: out of memory");
+    }
+    return TL_ENOMEM;
+  }
+  *out = b.p;
+  if (len)
+    *len = b.len;
+  return TL_OK;
 }

@@ -15,6 +15,7 @@
 #include "column.h"
 #include "error.h"
 #include "expr.h"
+#include "pool.h"
 #include "table.h"
 #include "verbs.h"
 
@@ -124,6 +125,7 @@ static tl_status assign_groups(tl_grouping *g, tl_error *err) {
   if (!g->gid || !slots || !hashes || !g->first) st = tl_error_oom(err, "group_by");
   for (int64_t start = 0; start < n && st == TL_OK; start += TL_VEC) {
     int m = (int)(n - start < TL_VEC ? n - start : TL_VEC);
+    if (tl_interrupted()) { st = tl_error_interrupted(err, "group_by"); break; }
     for (int i = 0; i < m; i++) hv[i] = 0x2545f4914f6cdd1dULL;
     for (int k = 0; k < g->nkeys; k++) {   /* one column at a time, as vectors */
       const tl_column *c = t->cols[g->keys[k]];
@@ -611,6 +613,7 @@ static tl_status agg_custom(const tl_aggregate *a, tl_column *const *args, int n
   int begun = st == TL_OK;
   for (int64_t start = 0; start < t->nrows && st == TL_OK; start += TL_VEC) {
     int64_t stop = t->nrows - start < TL_VEC ? t->nrows : start + TL_VEC, m = 0;
+    if (tl_interrupted()) { st = tl_error_interrupted(err, a->name); break; }
     for (int64_t i = start; i < stop; i++) {
       int ok = 1;
       for (int k = 0; k < nargs && ok && !a->nulls; k++) ok = XVALID(args[k], i);

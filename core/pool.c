@@ -14,6 +14,12 @@
 #define MAX_THREADS 256
 
 static atomic_int threads_setting;   /* 0: not chosen yet */
+static volatile atomic_int interrupted;
+
+void tl_interrupt(void) { atomic_store(&interrupted, 1); }
+void tl_clear_interrupt(void) { atomic_store(&interrupted, 0); }
+
+int tl_interrupted(void) { return atomic_load_explicit(&interrupted, memory_order_relaxed); }
 
 static int default_threads(void) {
   const char *env = getenv("TALLY_THREADS");

@@ -3,6 +3,8 @@
 */
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "alloc.h"
 #include "column.h"
 #include "error.h"
@@ -17,10 +19,35 @@ static void free_parts(int ncol, char **names, tl_column **cols) {
   tl_free(cols);
 }
 
+/* The first column whose name repeats an earlier one, or -1; -2 when out of
+** memory. A hash set past a few columns: a table may have 100000. */
+static int find_duplicate(int ncol, char *const *names) {
+  if (ncol <= 32) {
+    for (int j = 0; j < ncol; j++)
+      for (int k = 0; k < j; k++)
+        if (strcmp(names[k], names[j]) == 0) return j;
+    return -1;
+  }
+  size_t cap = 64;
+  while (cap < 2 * (size_t)ncol) cap *= 2;
+  int *tab = tl_calloc(cap, sizeof *tab), dup = -1;
+  if (!tab) return -2;
+  for (int j = 0; j < ncol && dup < 0; j++) {
+    size_t k = (size_t)XXH3_64bits(names[j], strlen(names[j])) & (cap - 1);
+    while (tab[k] && strcmp(names[tab[k] - 1], names[j]) != 0) k = (k + 1) & (cap - 1);
+    if (tab[k]) dup = j;
+    else tab[k] = j + 1;
+  }
+  tl_free(tab);
+  return dup;
+}
+
 tl_status tl_table_adopt(int ncol, char **names, tl_column **cols, tl_table **out,
                          tl_error *err) {
   tl_status st = TL_OK;
   int64_t nrows = ncol > 0 ? cols[0]->length : 0;
+  int dup = find_duplicate(ncol, names);
+  if (dup == -2) st = tl_error_oom(err, "table");
   for (int j = 0; j < ncol && st == TL_OK; j++) {
     if (!names[j][0])
       st = tl_error_set(err, TL_EINVAL, "table: column %d has an empty name", j + 1);
@@ -28,9 +55,8 @@ tl_status tl_table_adopt(int ncol, char **names, tl_column **cols, tl_table **ou
       st = tl_error_set(err, TL_EINVAL,
                         "table: column '%s' has %lld rows where column '%s' has %lld",
                         names[j], (long long)cols[j]->length, names[0], (long long)nrows);
-    for (int k = 0; k < j && st == TL_OK; k++)
-      if (strcmp(names[k], names[j]) == 0)
-        st = tl_error_set(err, TL_EINVAL, "table: duplicate column name '%s'", names[j]);
+    if (st == TL_OK && j == dup)
+      st = tl_error_set(err, TL_EINVAL, "table: duplicate column name '%s'", names[j]);
   }
   tl_table *t = st == TL_OK ? tl_calloc(1, sizeof *t) : NULL;
   if (st == TL_OK && !t) st = tl_error_oom(err, "table");

@@ -80,6 +80,12 @@ void tl_get_allocator(tl_alloc_fn *fn, void **ud);
 void tl_set_threads(int n);
 int tl_get_threads(void);
 
+/* Asks the running scans to stop: they check between vectors and return
+** TL_EINTR ("interrupted"). Safe to call from a signal handler. The request
+** stands until tl_clear_interrupt. */
+void tl_interrupt(void);
+void tl_clear_interrupt(void);
+
 /* ---------------------------------------------------------------------------
 ** Types. A column has one type and may hold nulls. The memory layout is that
 ** of Apache Arrow: a validity bitmap (bit set = valid, LSB first; absent
@@ -283,6 +289,31 @@ TL_NODISCARD tl_status tl_column_value_counts(const tl_column *c, tl_table **out
 TL_NODISCARD tl_status tl_column_unique(const tl_column *c, tl_column **out, tl_error *err);
 
 /* ---------------------------------------------------------------------------
+** Joins: a hash join built on the smaller side. Rows come in the order of the
+** left table (each left row's matches in the order of the right one); right
+** rows without a match (right and full joins) follow. Null keys never match.
+** Keys of the same name on both sides make one column; other names present on
+** both sides get the suffixes.
+*/
+typedef enum tl_join_kind {
+  TL_JOIN_INNER = 1, TL_JOIN_LEFT, TL_JOIN_RIGHT, TL_JOIN_FULL, TL_JOIN_SEMI, TL_JOIN_ANTI
+} tl_join_kind;
+
+typedef struct tl_join_options {
+  int nkeys;
+  const char *const *left_keys;
+  const char *const *right_keys;   /* NULL: the same names as left_keys */
+  tl_join_kind how;                /* default TL_JOIN_INNER */
+  const char *suffix_left;         /* default "" */
+  const char *suffix_right;        /* default "_right" */
+} tl_join_options;
+
+void tl_join_options_init(tl_join_options *opts);
+TL_NODISCARD tl_status tl_table_join(const tl_table *left, const tl_table *right,
+                                     const tl_join_options *opts, tl_table **out,
+                                     tl_error *err);
+
+/* ---------------------------------------------------------------------------
 ** Grouping and aggregation. Groups come in order of first appearance; null
 ** keys form a group of their own. Aggregates skip nulls: count() counts
 ** rows, count(x) non-null values; an aggregate of no values is null.
@@ -396,16 +427,71 @@ typedef struct tl_format_options {
   int max_rows;     /* rows shown before eliding the middle; 0: default (20) */
   int width;        /* total width to fit in; 0: unlimited */
   int types;        /* 1: show a line of column types under the header */
+  int ansi;         /* 1: for a terminal: nulls dimmed, cuts marked with an ellipsis */
 } tl_format_options;
 
+/* All options at their defaults (zero). */
+void tl_format_options_init(tl_format_options *opts);
+
 /* Renders the table as aligned text (header, rule, rows, head and tail of a
-** long table, a footer with the size). *out is allocated with the library's
-** allocator; free it with tl_free. */
+** long table, a footer with the size and the types). With a width, columns
+** are narrowed (long cells cut with "...") and, when even that is not
+** enough, the last ones left out and named in the footer. *out is allocated
+** with the library's allocator; free it with tl_free. */
 TL_NODISCARD tl_status tl_table_format(const tl_table *t, const tl_format_options *opts,
                                        char **out, size_t *len, tl_error *err);
 
+/* Renders every row as a Markdown pipe table (numbers aligned right, nulls
+** empty). *out as for tl_table_format. */
+TL_NODISCARD tl_status tl_table_markdown(const tl_table *t, char **out, size_t *len,
+                                         tl_error *err);
+
 /* Frees memory returned by the library (tl_table_format, ...). */
 void tl_free(void *p);
+
+/* ---------------------------------------------------------------------------
+** JSON (json.c) and charts (chart.c)
+*/
+
+/* Writes the table as a JSON array of objects (ndjson = 0), or one object a
+** line (ndjson = 1). Keys in column order; nulls, NaN and infinities as
+** null; dates and timestamps as ISO 8601 strings. */
+TL_NODISCARD tl_status tl_write_json(const tl_table *t, const char *path, int ndjson,
+                                     tl_error *err);
+/* Reads an array of flat objects (ndjson = 0), or one object a line, blank
+** lines skipped (ndjson = 1). Columns in order of first appearance; a
+** missing key or null is a null; types inferred (bool, int, float when ints
+** and floats mix, string, date or timestamp when every string is one).
+** Errors name the file and the line and column (syntax), the NDJSON line
+** or the record (types, nested values). */
+TL_NODISCARD tl_status tl_read_json(const char *path, int ndjson, tl_table **out,
+                                    tl_error *err);
+
+/* A horizontal bar chart for the terminal: one line per row, the label, a
+** bar of Unicode blocks (in eighths) scaled to the largest value, and the
+** value; in `width` columns (0: 80). Negative and null values draw no bar. */
+TL_NODISCARD tl_status tl_chart_bar(const tl_table *t, const char *label_col,
+                                    const char *value_col, int width, char **out,
+                                    size_t *len, tl_error *err);
+/* A histogram of a numeric column in `bins` equal bins (0: 10) between its
+** minimum and maximum, drawn as tl_chart_bar draws. Nulls are skipped. */
+TL_NODISCARD tl_status tl_chart_hist(const tl_column *c, int bins, int width, char **out,
+                                     size_t *len, tl_error *err);
+
+typedef struct tl_plot_options {
+  const char *x;          /* column of the x axis (numbers, dates or strings) */
+  const char *y;          /* column of the values (numbers) */
+  const char *by;         /* NULL, or a column splitting the rows into series */
+  const char *kind;       /* "line" (default), "bar" or "scatter" */
+  const char *title;      /* NULL: none */
+  int width, height;      /* pixels; 0: 640 x 400 */
+} tl_plot_options;
+
+/* Writes an SVG chart: axes with ticks and labels, one mark per row (a
+** point, a bar, or a vertex of the series' line), a legend with one entry
+** per series, the title. */
+TL_NODISCARD tl_status tl_plot_svg(const tl_table *t, const tl_plot_options *opts,
+                                   const char *path, tl_error *err);
 
 /* ---------------------------------------------------------------------------
 ** Saving and loading: a binary file that holds the columns' buffers exactly
@@ -435,6 +521,250 @@ TL_NODISCARD tl_status tl_table_save(const tl_table *t, const char *path, tl_err
 ** memory. The file must not be truncated in place while it is loaded (saving
 ** over it is safe: that replaces the file, and the mapping keeps the old). */
 TL_NODISCARD tl_status tl_table_load(const char *path, tl_table **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Embedding: the host's memory as columns, and Arrow interchange.
+*/
+
+/* The version of the library at run time ("0.1.0"), to compare with the
+** TALLY_VERSION a host was compiled against. */
+const char *tl_version(void);
+
+/* Called exactly once, with its `ctx`, when the last reference to a column
+** made from foreign memory goes (from whichever thread drops it). */
+typedef void (*tl_release_fn)(void *ctx);
+
+/* A column over the host's own buffers, without a copy: `data` holds n
+** values in the layout of tl_type (bool: a bitmap, LSB first; int and
+** timestamp: int64; float: double; date: int32), `validity` a bitmap with a
+** bit set for each valid row, or NULL when no row is null. The buffers must
+** stay unchanged until `release(ctx)` is called, which happens exactly once,
+** when the last reference to the column goes; `release` may be NULL when the
+** host keeps the buffers alive longer than every column made from them.
+** The null count is taken from the bitmap (a pass over n/8 bytes). A
+** string type is TL_ETYPE (use tl_column_wrap_strings); n < 0, or `data`
+** NULL with n > 0, is TL_EINVAL. On error `release` is not called: the
+** buffers stay the host's. */
+TL_NODISCARD tl_status tl_column_wrap(tl_type type, int64_t n, const void *data,
+                                      const uint8_t *validity, tl_release_fn release,
+                                      void *ctx, tl_column **out, tl_error *err);
+
+/* A string column over the host's buffers: n + 1 int64 `offsets` into the
+** UTF-8 `bytes`; row i is bytes[offsets[i] .. offsets[i + 1]). The offsets
+** are checked (not negative, never decreasing): a pass over them; the text
+** is not checked for UTF-8. Otherwise as tl_column_wrap. */
+TL_NODISCARD tl_status tl_column_wrap_strings(int64_t n, const int64_t *offsets,
+                                              const char *bytes, const uint8_t *validity,
+                                              tl_release_fn release, void *ctx,
+                                              tl_column **out, tl_error *err);
+
+/* A dictionary-encoded string column over the host's buffers: n int32
+** `codes` into `dict`, a plain string column of distinct values without
+** nulls (retained by the new column). Each code of a valid row must lie in
+** the dictionary, and a null row's code must be 0; the dictionary's values
+** must be distinct (checked with a hash of them). Otherwise as
+** tl_column_wrap; a bad code or dictionary is TL_EINVAL. */
+TL_NODISCARD tl_status tl_column_wrap_dictionary(int64_t n, const int32_t *codes,
+                                                 const tl_column *dict,
+                                                 const uint8_t *validity,
+                                                 tl_release_fn release, void *ctx,
+                                                 tl_column **out, tl_error *err);
+
+/* The Arrow C Data Interface, as its specification defines the ABI (the
+** guard lets the definitions of another header or library coexist). */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+
+struct ArrowSchema {
+  /* Array type description */
+  const char *format;
+  const char *name;
+  const char *metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema **children;
+  struct ArrowSchema *dictionary;
+
+  /* Release callback */
+  void (*release)(struct ArrowSchema *);
+  /* Opaque producer-specific data */
+  void *private_data;
+};
+
+struct ArrowArray {
+  /* Array data description */
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void **buffers;
+  struct ArrowArray **children;
+  struct ArrowArray *dictionary;
+
+  /* Release callback */
+  void (*release)(struct ArrowArray *);
+  /* Opaque producer-specific data */
+  void *private_data;
+};
+
+#endif /* ARROW_C_DATA_INTERFACE */
+
+/* Exports the table as an Arrow struct array ("+s"), one child per column
+** named after it, every child nullable: bool "b", int "l", float "g",
+** string "U" (large UTF-8: int64 offsets), a dictionary-encoded string
+** column as "i" (int32 indices) with a "U" dictionary, date "tdD",
+** timestamp "tsu:" (no time zone). No value is copied: the arrays point at
+** the columns' buffers, which they keep alive (each child array holds a
+** reference to its column) until their release callbacks run. The caller
+** owns the filled structs and must call schema->release and array->release
+** (or hand them to a consumer that will), from any thread; a child moved
+** out by a consumer is released on its own. On error (TL_ENOMEM) the structs
+** are left untouched. */
+TL_NODISCARD tl_status tl_table_export_arrow(const tl_table *t, struct ArrowSchema *schema,
+                                             struct ArrowArray *array, tl_error *err);
+
+/* Imports an Arrow struct array ("+s", no null rows) as a table, one column
+** per child. On success both structs are moved: their release members are
+** set to NULL, the schema is released at once, and the array's release is
+** called exactly once, when the last column that points into it goes.
+** Columns of the formats tl_table_export_arrow writes are wrapped without a
+** copy when their offset is 0 and their buffers aligned; other columns are
+** copied, as are columns with an offset, and these formats are converted:
+** int8/16/32 and uint8/16/32 to int, float32 to float, "u" (UTF-8 with
+** int32 offsets) to string, timestamps in s/ms/ns (any time zone, read as
+** UTC) to microseconds, and dictionaries with other index types, nulls or
+** repeated values to plain strings. A struct array with null rows, another
+** format, or inconsistent buffers (offsets out of order, an index outside
+** its dictionary) is TL_ETYPE or TL_EINVAL, with a message naming the
+** column; on error both structs are left untouched, still the caller's. */
+TL_NODISCARD tl_status tl_table_import_arrow(struct ArrowSchema *schema,
+                                             struct ArrowArray *array, tl_table **out,
+                                             tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Documents: the tables found in a plain-text report, with their titles,
+** line ranges and the units their cells carried.
+**
+** A table is a block of consecutive lines that contain the separator (a
+** tab unless opts->sep says otherwise); blank lines and lines without the
+** separator end it. Inside a block:
+**  - a first line with a single non-blank cell ("Title\t\t\t") is the
+**    table's title; else the title is the nearest non-blank line above the
+**    block, when it belongs to no other table and has a single non-blank
+**    cell; else the table has none. A single-cell line followed by a header
+**    line, after rows of data, ends one table and titles the next.
+**  - the first row is a header row; so are the rows after it that hold no
+**    number or date while a later row does, and a row with a blank first
+**    cell that fills a cell the header row above leaves blank. A blank cell
+**    of a header level (all but the last) is covered by the cell to its
+**    left, up to where a level above starts a new one; a column's levels
+**    are joined with a space ("2016 No. of participants"), and the first
+**    column keeps its own header ("Program"). A column without a header is
+**    "column_N"; a repeated name gets "_2", "_3", ...
+**  - cells are trimmed of white space; blank cells are null; blank cells
+**    at the end of a line are ignored, and short rows padded with nulls.
+**    Thousands separators ("1,234"), a unit word after a number ("6
+**    persons", "11persons", "12%": the number, and the unit goes into the
+**    column's metadata), footnote marks after a value ("12*", "12 (a)",
+**    "7†", "3[1]") and month-year dates ("June 1990", "Feb. 2018": the 1st
+**    of the month) are read; else the inference of read_csv applies (bool,
+**    int, float, date, timestamp, string). A column whose cells do not
+**    agree, or whose units differ (other than "person"/"persons"), is a
+**    string column of the trimmed text.
+** A block of a single line is not a table. Lines end with "\n" or "\r\n";
+** the last may lack it. Cells must be UTF-8.
+*/
+typedef struct tl_document_options {
+  char sep;                  /* cell separator; 0 or '\t': tab */
+} tl_document_options;
+
+void tl_document_options_init(tl_document_options *opts);
+
+/* The tables of a document, owned by it: free it with tl_document_free
+** (tables retained by the caller stay valid). */
+typedef struct tl_document tl_document;
+
+/* Reads the file at `path` ("read_document: cannot open 'x.txt': No such
+** file or directory"). */
+TL_NODISCARD tl_status tl_read_document(const char *path, const tl_document_options *opts,
+                                        tl_document **out, tl_error *err);
+/* The same from memory; `name` (default "<text>") is used in messages. */
+TL_NODISCARD tl_status tl_read_document_buffer(const char *text, size_t len, const char *name,
+                                               const tl_document_options *opts,
+                                               tl_document **out, tl_error *err);
+void tl_document_free(tl_document *d);           /* NULL is allowed */
+
+/* The number of tables, and table k (0-based), borrowed from the document. */
+int tl_document_count(const tl_document *d);
+tl_table *tl_document_table(const tl_document *d, int k);
+/* Table k's title, or NULL. */
+const char *tl_document_title(const tl_document *d, int k);
+/* 1-based line numbers of table k: its title (0 when it has none), its
+** first header row and its last row. */
+void tl_document_lines(const tl_document *d, int k, int64_t *title_line, int64_t *first,
+                       int64_t *last);
+/* The number of header rows of table k. */
+int tl_document_header_rows(const tl_document *d, int k);
+/* The unit of column j of table k ("persons"), or NULL. */
+const char *tl_document_unit(const tl_document *d, int k, int j);
+
+/* ---------------------------------------------------------------------------
+** Reshaping: wide to long and back.
+*/
+typedef struct tl_pivot_longer_options {
+  const char *const *cols;   /* the columns to gather (at least one) */
+  int ncols;
+  const char *const *names_to;   /* the columns that receive their names; */
+  int nnames;                    /* NULL/0: one column "name" */
+  const char *values_to;     /* the column of their values; NULL: "value" */
+  /* With several names_to, a column's name is split into that many parts:
+  ** by `names` when given (ncols * nnames strings, column by column: how
+  ** the Lua binding passes the captures of names_pattern), else at the
+  ** first nnames - 1 occurrences of `names_sep` ("2016 No. of
+  ** participants" at " " gives "2016" and "No. of participants"). */
+  const char *names_sep;
+  const char *const *names;
+  int names_infer;           /* 1 (default): a names_to column whose parts are
+                             ** all integers (or numbers) is int (float) */
+  int drop_nulls;            /* 1: rows whose value is null are left out */
+} tl_pivot_longer_options;
+
+void tl_pivot_longer_options_init(tl_pivot_longer_options *opts);
+
+/* One row per row of t and gathered column, row by row: the other columns
+** (in their order), the names_to columns, then values_to. The values are
+** of the gathered columns' type: int and float give float; a column of
+** nulls only takes any type; other mixes are TL_ETYPE. */
+TL_NODISCARD tl_status tl_table_pivot_longer(const tl_table *t,
+                                             const tl_pivot_longer_options *opts,
+                                             tl_table **out, tl_error *err);
+
+typedef struct tl_pivot_wider_options {
+  const char *const *names_from;  /* the columns whose values name the new */
+  int nnames_from;                /* columns, joined by names_sep ("_") */
+  const char *values_from;        /* the column of their values */
+  const char *const *id_cols;     /* the columns that identify a row; */
+  int nid_cols;                   /* NULL/0: all the others */
+  const char *names_sep;
+  const tl_scalar *fill;          /* for missing combinations; NULL: null */
+} tl_pivot_wider_options;
+
+void tl_pivot_wider_options_init(tl_pivot_wider_options *opts);
+
+/* One row per distinct id (in order of first appearance): the id columns,
+** then one column per distinct name (in order of first appearance; a null
+** name is "null"). A null value stays null; only a combination absent from
+** t takes `fill`, which must be of the values' type (an int fill of a float
+** column is allowed; a float fill of an int column makes it float). Two
+** rows with the same id and name are TL_EINVAL, naming both. */
+TL_NODISCARD tl_status tl_table_pivot_wider(const tl_table *t,
+                                            const tl_pivot_wider_options *opts,
+                                            tl_table **out, tl_error *err);
 
 #ifdef __cplusplus
 }

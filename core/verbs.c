@@ -12,67 +12,52 @@
 #include "table.h"
 #include "verbs.h"
 
-/* Rows `rows[0..n)` of column c, gathered into a new column. */
+/* 1 when row k of the gather is null: a negative index or a null value. */
+#define TAKE_NULL(c, rows, k) \
+  ((rows)[k] < 0 || ((c)->validity && !TL_BIT_GET((c)->validity, (rows)[k])))
+
+/* Gathers one fixed-width array; negative indexes give 0. */
+#define GATHER(T, c, r, rows, n) do { \
+    const T *s_ = (c)->values; \
+    T *d_ = (r)->values; \
+    for (int64_t k = 0; k < (n); k++) d_[k] = (rows)[k] >= 0 ? s_[(rows)[k]] : 0; \
+  } while (0)
+
+/* Rows `rows[0..n)` of column c, gathered into a new column; a negative
+** index gives a null (outer joins use that). */
 tl_status tl_column_take(const tl_column *c, const int64_t *rows, int64_t n, tl_column **out,
                          tl_error *err) {
-  if (c->dict) {   /* gather the codes; the dictionary is shared */
-    tl_column *r;
-    int nullable = 0;
-    for (int64_t k = 0; c->validity && k < n && !nullable; k++)
-      nullable = !TL_BIT_GET(c->validity, rows[k]);
-    TL_TRY(tl_column_alloc_dict(c->dict, n, nullable, &r, err));
-    const int32_t *s = c->values;
-    int32_t *d = r->values;
-    for (int64_t k = 0; k < n; k++) d[k] = s[rows[k]];
-    if (nullable)
-      for (int64_t k = 0; k < n; k++)
-        if (!TL_BIT_GET(c->validity, rows[k])) TL_BIT_CLEAR(r->validity, k);
-    tl_column_seal(r);
-    *out = r;
-    return TL_OK;
-  }
-  int64_t nbytes = 0;
-  const int64_t *so = c->type == TL_STRING ? c->values : NULL;
-  if (so)
-    for (int64_t k = 0; k < n; k++) nbytes += so[rows[k] + 1] - so[rows[k]];
   int nullable = 0;
-  if (c->validity)
-    for (int64_t k = 0; k < n && !nullable; k++) nullable = !TL_BIT_GET(c->validity, rows[k]);
+  for (int64_t k = 0; k < n && !nullable; k++) nullable = TAKE_NULL(c, rows, k);
+  int64_t nbytes = 0;
+  const int64_t *so = c->type == TL_STRING && !c->dict ? c->values : NULL;
+  if (so)
+    for (int64_t k = 0; k < n; k++)
+      if (rows[k] >= 0) nbytes += so[rows[k] + 1] - so[rows[k]];
   tl_column *r;
-  TL_TRY(tl_column_alloc(c->type, n, nullable, nbytes, &r, err));
+  if (c->dict) TL_TRY(tl_column_alloc_dict(c->dict, n, nullable, &r, err));   /* shared */
+  else TL_TRY(tl_column_alloc(c->type, n, nullable, nbytes, &r, err));
   if (nullable)
     for (int64_t k = 0; k < n; k++)
-      if (!TL_BIT_GET(c->validity, rows[k])) TL_BIT_CLEAR(r->validity, k);
-  switch (c->type) {
-    case TL_INT: case TL_TIMESTAMP: {
-      const int64_t *s = c->values;
-      int64_t *d = r->values;
-      for (int64_t k = 0; k < n; k++) d[k] = s[rows[k]];
-      break;
-    }
-    case TL_FLOAT: {
-      const double *s = c->values;
-      double *d = r->values;
-      for (int64_t k = 0; k < n; k++) d[k] = s[rows[k]];
-      break;
-    }
-    case TL_DATE: {
-      const int32_t *s = c->values;
-      int32_t *d = r->values;
-      for (int64_t k = 0; k < n; k++) d[k] = s[rows[k]];
-      break;
-    }
+      if (TAKE_NULL(c, rows, k)) TL_BIT_CLEAR(r->validity, k);
+  switch (c->dict ? TL_DATE : c->type) {   /* codes are int32, as dates */
+    case TL_INT: case TL_TIMESTAMP: GATHER(int64_t, c, r, rows, n); break;
+    case TL_FLOAT: GATHER(double, c, r, rows, n); break;
+    case TL_DATE: GATHER(int32_t, c, r, rows, n); break;
     case TL_BOOL:
       for (int64_t k = 0; k < n; k++)
-        if (TL_BIT_GET((const uint8_t *)c->values, rows[k])) TL_BIT_SET((uint8_t *)r->values, k);
+        if (rows[k] >= 0 && TL_BIT_GET((const uint8_t *)c->values, rows[k]))
+          TL_BIT_SET((uint8_t *)r->values, k);
       break;
     case TL_STRING: {
       int64_t *d = r->values, pos = 0;
       d[0] = 0;
       for (int64_t k = 0; k < n; k++) {
-        int64_t len = so[rows[k] + 1] - so[rows[k]];
-        memcpy(r->bytes + pos, c->bytes + so[rows[k]], (size_t)len);
-        pos += len;
+        if (rows[k] >= 0) {
+          int64_t len = so[rows[k] + 1] - so[rows[k]];
+          memcpy(r->bytes + pos, c->bytes + so[rows[k]], (size_t)len);
+          pos += len;
+        }
         d[k + 1] = pos;
       }
       break;
@@ -170,6 +155,7 @@ static void filter_task(void *ctx, int64_t k, int worker) {
   int64_t start = k * FILTER_TASK, stop = start + FILTER_TASK < t->nrows ? start + FILTER_TASK : t->nrows;
   int64_t cap = 0;
   tl_status st = TL_OK;
+  if (tl_interrupted()) st = tl_error_interrupted(&fj->errs[k], "filter");
   for (int64_t s = start; s < stop && st == TL_OK; s += TL_VEC) {
     int n = (int)(stop - s < TL_VEC ? stop - s : TL_VEC);
     st = tl_expr_eval(e, t->cols, NULL, s, n, "filter", &fj->errs[k]);

@@ -6,7 +6,8 @@
 
 #include "tally.h"
 
-/* Rows `rows[0..n)` (0-based, in range) of c, gathered into a new column. */
+/* Rows `rows[0..n)` (0-based, in range) of c, gathered into a new column;
+** a negative index gives a null. */
 tl_status tl_column_take(const tl_column *c, const int64_t *rows, int64_t n, tl_column **out,
                          tl_error *err);
 /* The index of column `name`, or an "unknown column" error for `op` that

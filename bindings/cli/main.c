@@ -17,6 +17,7 @@
 
 #include "tally.h"
 #include "tally_lua.h"
+#include "sandbox.h"
 
 #ifdef TALLY_HAVE_LIBEDIT
 #include <editline/readline.h>
@@ -33,6 +34,7 @@
 
 static lua_State *globalL = NULL;
 static const char *progname = "tally";
+static int sandboxed = 0;                      /* --sandbox: see sandbox.c */
 
 /* ---------------------------------------------------------------------------
 ** Interrupts: the handler only sets a hook; the hook raises the error at
@@ -57,6 +59,7 @@ static void laction(int sig) {
   int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
   (void)sig;
   set_sigint(SIG_DFL);                           /* a second Ctrl-C kills */
+  tl_interrupt();                                /* a scan in C stops between vectors */
   lua_sethook(globalL, lstop, flag, 1);
 }
 
@@ -84,6 +87,10 @@ static void print_help(void) {
          "  -v        show version information (also --version)\n"
          "  -E        ignore the TALLY_INIT environment variable\n"
          "  -W        turn warnings on\n"
+         "  --sandbox         run untrusted code: no files, os, debug or C modules\n"
+         "  --memory SIZE     sandbox memory limit (default 1G)\n"
+         "  --time SECONDS    sandbox wall-clock limit (default 10)\n"
+         "  --instructions N  sandbox limit of Lua instructions (default none)\n"
          "  -h        show this help (also --help)\n"
          "  --        stop handling options\n"
          "  -         execute stdin and stop handling options\n"
@@ -108,6 +115,7 @@ static void l_message(const char *pname, const char *msg) {
 /* Prints the error object on the top of the stack, if status is an error. */
 static int report(lua_State *L, int status) {
   if (status != LUA_OK) {
+    tally_sandbox_explain(L);                    /* names a limit that stopped it */
     const char *msg = lua_tostring(L, -1);
     if (msg == NULL)
       msg = "(error object is not a string)";
@@ -137,9 +145,11 @@ static int docall(lua_State *L, int narg, int nres) {
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
   globalL = L;
+  tl_clear_interrupt();
   set_sigint(laction);
   status = lua_pcall(L, narg, nres, base);
   set_sigint(SIG_DFL);
+  tl_clear_interrupt();
   lua_remove(L, base);
   return status;
 }
@@ -215,7 +225,9 @@ static int load_csv(lua_State *L, const char *path) {
     "for _, c in ipairs(t:schema()) do\n"
     "  print(string.format('  %-24s %-9s %s', c.name, c.type,\n"
     "                      c.nulls > 0 and c.nulls .. ' nulls' or ''):match('^(.-)%s*$'))\n"
-    "end\n";
+    "end\n"
+    "print()\n"
+    "t:show(10)\n";
   int status;
   lua_getglobal(L, "tally");
   lua_getfield(L, -1, "read_csv");
@@ -364,6 +376,7 @@ static int use_editline = 0;
 static lua_State *replL = NULL;
 
 #define COMPLETIONS "tally.completions"   /* registry: the current candidates */
+static int complete_start = 0;            /* where the word being completed starts */
 
 static int is_ident(const char *s) {
   if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
@@ -453,14 +466,131 @@ static int collect(lua_State *L) {
   return 1;
 }
 
+/* Where the line is inside an unclosed string: the index of its opening
+** quote, else -1. */
+static long open_quote(const char *s, size_t n) {
+  long q = -1;
+  size_t i;
+  char quote = 0;
+  for (i = 0; i < n; i++) {
+    if (quote && s[i] == '\\' && i + 1 < n)
+      i++;
+    else if (quote && s[i] == quote)
+      quote = 0;
+    else if (!quote && (s[i] == '"' || s[i] == '\'')) {
+      quote = s[i];
+      q = (long)i;
+    }
+  }
+  return quote ? q : -1;
+}
+
+static int is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '.';
+}
+
+/* Adds the columns of the tally.Table at idx that start with word, once. */
+static void add_columns(lua_State *L, int cands, int seen, int idx, const char *word) {
+  tl_table *t = tally_check_table(L, idx);
+  int j, n = tl_table_ncols(t);
+  for (j = 0; j < n; j++) {
+    const char *name = tl_table_name(t, j);
+    if (strncmp(name, word, strlen(word)) != 0)
+      continue;
+    if (lua_getfield(L, seen, name) != LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, seen, name);
+    lua_pushstring(L, name);
+    lua_rawseti(L, cands, (lua_Integer)luaL_len(L, cands) + 1);
+  }
+}
+
+/* Column names for a word inside a string argument or expression, as in
+** t:filter("yea<Tab>: the columns of the table the method is called on
+** when that can be told (t:filter(", u.sub:col("), else of every table
+** held in a global. Runs in protected mode, as collect. */
+static int collect_columns(lua_State *L) {
+  size_t n;
+  const char *line = luaL_checklstring(L, 1, &n);
+  const char *word = luaL_checkstring(L, 2);
+  long q = open_quote(line, n), p, e;
+  int cands, seen;
+  lua_newtable(L);
+  cands = lua_gettop(L);
+  lua_newtable(L);
+  seen = lua_gettop(L);
+  if (q < 0) {
+    lua_settop(L, cands);
+    return 1;
+  }
+  p = q;
+  while (p > 0 && line[p - 1] == ' ')
+    p--;
+  if (p > 0 && line[p - 1] == '(')
+    p--;
+  while (p > 0 && line[p - 1] == ' ')
+    p--;
+  while (p > 0 && is_name_char(line[p - 1]) && line[p - 1] != '.')
+    p--;                                         /* the method name */
+  if (p > 0 && (line[p - 1] == ':' || line[p - 1] == '.')) {
+    const char *s;
+    e = --p;                                     /* the object ends before the ':' */
+    while (p > 0 && is_name_char(line[p - 1]))
+      p--;
+    lua_pushglobaltable(L);
+    for (s = line + p; s < line + e && !lua_isnil(L, -1);) {   /* walk a.b.c */
+      const char *dot = s;
+      while (dot < line + e && *dot != '.')
+        dot++;
+      if (!lua_istable(L, -1) && !lua_isuserdata(L, -1)) {
+        lua_pushnil(L);
+        break;
+      }
+      lua_pushlstring(L, s, (size_t)(dot - s));
+      lua_gettable(L, -2);
+      lua_remove(L, -2);
+      s = dot + 1;
+    }
+    if (e > p && luaL_testudata(L, -1, "tally.Table")) {
+      add_columns(L, cands, seen, -1, word);
+      lua_settop(L, cands);
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushglobaltable(L);                        /* any table in a global */
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    if (luaL_testudata(L, -1, "tally.Table"))
+      add_columns(L, cands, seen, -1, word);
+    lua_pop(L, 1);
+  }
+  lua_settop(L, cands);
+  return 1;
+}
+
 static char *complete_next(const char *text, int state) {
   static lua_Integer next = 1;
   lua_State *L = replL;
   char *s = NULL;
   if (state == 0) {
-    lua_pushcfunction(L, collect);
-    lua_pushstring(L, text);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    size_t start = (size_t)complete_start;
+    if (rl_line_buffer != NULL && strlen(rl_line_buffer) >= start &&
+        open_quote(rl_line_buffer, start) >= 0) {
+      lua_pushcfunction(L, collect_columns);     /* inside a string: column names */
+      lua_pushlstring(L, rl_line_buffer, start);
+      lua_pushstring(L, text);
+    } else {
+      lua_pushcfunction(L, collect);
+      lua_pushstring(L, text);
+      lua_pushnil(L);
+    }
+    if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
       lua_pop(L, 1);
       lua_newtable(L);
     }
@@ -479,8 +609,8 @@ static char *complete_next(const char *text, int state) {
 }
 
 static char **complete(const char *text, int start, int end) {
-  (void)start;
   (void)end;
+  complete_start = start;
   rl_attempted_completion_over = 1;              /* never file names */
   return rl_completion_matches(text, complete_next);
 }
@@ -698,6 +828,10 @@ static void open_tally(lua_State *L) {
   lua_pushcfunction(L, luaopen_tally);
   lua_setfield(L, -2, "tally");
   lua_pop(L, 1);
+  lua_getglobal(L, "tally");                     /* help(x) at the prompt */
+  lua_getfield(L, -1, "help");
+  lua_setglobal(L, "help");
+  lua_pop(L, 1);
 }
 
 /* Runs in protected mode; returns the exit code. */
@@ -717,12 +851,14 @@ static int pmain(lua_State *L) {
     lua_pushinteger(L, 0);
     return 1;
   }
-  luaL_openlibs(L);
-  open_tally(L);
+  if (!sandboxed) {                              /* a sandbox has its own libraries */
+    luaL_openlibs(L);
+    open_tally(L);
+  }
   createargtable(L, argv, argc, script);
   lua_gc(L, LUA_GCRESTART);
   lua_gc(L, LUA_GCGEN, 0, 0);
-  if (!(args & has_E) && handle_init(L) != LUA_OK)
+  if (!(args & has_E) && !sandboxed && handle_init(L) != LUA_OK)
     goto failed;
   if (args & has_v)
     print_version();
@@ -756,11 +892,17 @@ failed:
 
 int main(int argc, char **argv) {
   int status, code;
-  lua_State *L = luaL_newstate();
+  tally_limits limits;
+  sandboxed = cli_sandbox_args(&argc, argv, &limits);
+  if (sandboxed < 0)
+    return EXIT_USAGE;
+  lua_State *L = sandboxed ? tally_sandbox_new(&limits) : luaL_newstate();
   if (L == NULL) {
     l_message(argv[0], "cannot create state: not enough memory");
     return EXIT_ERROR;
   }
+  if (sandboxed)
+    cli_sandbox_watchdog(progname, &limits);
   lua_gc(L, LUA_GCSTOP);                         /* no collections while starting */
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);
@@ -768,6 +910,6 @@ int main(int argc, char **argv) {
   status = lua_pcall(L, 2, 1, 0);
   code = status == LUA_OK ? (int)lua_tointeger(L, -1) : EXIT_ERROR;
   report(L, status);
-  lua_close(L);
+  tally_sandbox_close(L);                        /* lua_close for a plain state */
   return code;
 }

@@ -8,6 +8,7 @@
 #include "lauxlib.h"
 #include "lua.h"
 
+#include "ldisplay.h"
 #include "ltally.h"
 #include "tally.h"
 
@@ -177,6 +178,9 @@ static const luaL_Reg column_methods[] = {
   {"min", c_min},
   {"max", c_max},
   {"totable", c_totable},
+  {"hist", lt_c_hist},
+  {"value_counts", lt_c_value_counts},
+  {"unique", lt_c_unique},
   {NULL, NULL}
 };
 

@@ -7,6 +7,7 @@
 #include "lauxlib.h"
 #include "lua.h"
 
+#include "ldisplay.h"
 #include "ltally.h"
 #include "tally.h"
 #include "tally_lua.h"
@@ -58,26 +59,9 @@ void lt_push_row(lua_State *L, int tidx, int64_t i) {
   lua_setiuservalue(L, -2, 1);                   /* the row keeps its table alive */
 }
 
-/* Pushes the table as text, through a box so that the core's buffer is
-** freed even when pushing the string fails. */
+/* Pushes the table as text (ldisplay.c). */
 static void push_formatted(lua_State *L, tl_table *t, int max_rows) {
-  tl_format_options fo;
-  lt_box *box = lt_newbox(L, tl_free);
-  char *out = NULL;
-  size_t len = 0;
-  tl_error err;
-  tl_status st;
-  fo.max_rows = max_rows;
-  fo.width = 0;
-  fo.types = 0;
-  err.message[0] = '\0';
-  st = tl_table_format(t, &fo, &out, &len, &err);
-  if (st != TL_OK)
-    lt_core_error(L, st, &err);
-  box->p = out;
-  lua_pushlstring(L, out, len);
-  lt_box_free(box);
-  lua_remove(L, -2);
+  lt_push_formatted(L, t, max_rows);
 }
 
 /* ---------------------------------------------------------------------------
@@ -165,24 +149,6 @@ static int t_rows(lua_State *L) {
 static int t_tostring(lua_State *L) {
   push_formatted(L, tally_check_table(L, 1), 0);
   return 1;
-}
-
-/* t:show(n): up to n rows (all when n is absent), head and tail. */
-static int t_show(lua_State *L) {
-  tl_table *t = tally_check_table(L, 1);
-  int64_t nrows = tl_table_nrows(t);
-  lua_Integer n;
-  size_t len;
-  const char *s;
-  if (lua_isnoneornil(L, 2))
-    n = nrows > 0 ? (lua_Integer)nrows : 1;
-  else if ((n = luaL_checkinteger(L, 2)) < 1)
-    return luaL_argerror(L, 2, "the number of rows must be positive");
-  push_formatted(L, t, n > INT_MAX ? INT_MAX : (int)n);
-  s = lua_tolstring(L, -1, &len);
-  lua_writestring(s, len);
-  lua_writeline();
-  return 0;
 }
 
 static int t_write_csv(lua_State *L) {
@@ -280,11 +246,28 @@ static const luaL_Reg table_methods[] = {
   {"schema", t_schema},
   {"col", t_col},
   {"rows", t_rows},
-  {"show", t_show},
+  {"show", lt_t_show},
+  {"format", lt_t_format},
+  {"to_markdown", lt_t_to_markdown},
+  {"write_json", lt_t_write_json},
+  {"write_ndjson", lt_t_write_ndjson},
+  {"bar", lt_t_bar},
+  {"plot", lt_t_plot},
   {"write_csv", t_write_csv},
   {"head", t_head},
   {"tail", t_tail},
+  {"slice", lt_t_slice},
+  {"sort", lt_t_sort},
+  {"join", lt_t_join},
+  {"top", lt_t_top},
+  {"distinct", lt_t_distinct},
+  {"concat", lt_t_concat},
+  {"title", lt_table_title},
+  {"meta", lt_table_meta},
+  {"pivot_longer", lt_pivot_longer},
+  {"pivot_wider", lt_pivot_wider},
   {"totable", t_totable},
+  {"to_arrow", tally_lua_to_arrow},
   {NULL, NULL}
 };
 

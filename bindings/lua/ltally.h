@@ -88,6 +88,17 @@ extern const luaL_Reg lt_colop_meta[];
 int lt_load(lua_State *L);
 lt_column *lt_check_column(lua_State *L, int idx);
 
+/* The row-order verbs (lsort.c): sort, top, distinct, concat, slice of
+** tally.Table; value_counts and unique of tally.Column. */
+int lt_t_sort(lua_State *L);
+int lt_t_join(lua_State *L);
+int lt_t_top(lua_State *L);
+int lt_t_distinct(lua_State *L);
+int lt_t_concat(lua_State *L);
+int lt_t_slice(lua_State *L);
+int lt_c_value_counts(lua_State *L);
+int lt_c_unique(lua_State *L);
+
 /* Aggregates written in Lua (laggregate.c): tally.aggregate goes into the
 ** module table at the top; lt_aggregates pushes an array (a userdata) of
 ** every registered one, for the core; lt_definitions_to_strings turns the
@@ -99,5 +110,16 @@ void lt_definitions_to_strings(lua_State *L, int first);
 void lt_open_table(lua_State *L);
 void lt_open_column(lua_State *L);
 void lt_open_grouping(lua_State *L);
+
+/* Documents (ldocument.c): tally.read_document, and t:title() and t:meta()
+** of the tables it returns, whose metadata sits in a weak-keyed registry
+** table (LT_DOCMETA) keyed by the table userdata. Reshaping (lreshape.c):
+** t:pivot_longer{...} and t:pivot_wider{...}. */
+#define LT_DOCMETA "tally.DocumentMeta"
+int lt_read_document(lua_State *L);
+int lt_table_title(lua_State *L);
+int lt_table_meta(lua_State *L);
+int lt_pivot_longer(lua_State *L);
+int lt_pivot_wider(lua_State *L);
 
 #endif

@@ -12,6 +12,7 @@
 #include "lauxlib.h"
 #include "lua.h"
 
+#include "ldisplay.h"
 #include "ltally.h"
 #include "tally.h"
 #include "tally_lua.h"
@@ -459,11 +460,28 @@ static int l_clock(lua_State *L) {
   return 1;
 }
 
+/* tally.threads([n]): the number of worker threads, set when n is given
+** (n <= 0: back to the default, TALLY_THREADS or the number of cores). */
+static int l_threads(lua_State *L) {
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Integer n = luaL_checkinteger(L, 1);
+    tl_set_threads(n > 1024 ? 1024 : (int)n);
+  }
+  lua_pushinteger(L, tl_get_threads());
+  return 1;
+}
+
 static const luaL_Reg funcs[] = {
+  {"threads", l_threads},
   {"read_csv", l_read_csv},
+  {"read_document", lt_read_document},
   {"from_columns", l_from_columns},
   {"load", lt_load},
   {"clock", l_clock},
+  {"read_json", lt_read_json},
+  {"read_ndjson", lt_read_ndjson},
+  {"help", lt_help},
+  {"from_arrow", tally_lua_from_arrow},
   {NULL, NULL}
 };
 

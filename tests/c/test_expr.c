@@ -218,6 +218,18 @@ static void test_threads(void) {
     snprintf(msg2[k], sizeof msg2[k], "%s", err.message);
   }
   CHECK(sum[0] == sum[1] && sum[0] > 0);
+  /* an interrupt stops a scan between vectors, and stands until cleared */
+  tl_table *f;
+  tl_error err;
+  tl_column *m;
+  tl_interrupt();
+  CHECK(tl_table_filter(t, "x > 0", &f, &err) == TL_EINTR);
+  CHECK_STR(err.message, "filter: interrupted");
+  CHECK(tl_table_eval(t, "x * 2", "mutate", &m, &err) == TL_EINTR);
+  CHECK_STR(err.message, "mutate: interrupted");
+  tl_clear_interrupt();
+  CHECK(tl_table_filter(t, "x > 0", &f, &err) == TL_OK);
+  tl_table_release(f);
   CHECK_STR(msg2[0], "mutate: integer overflow in '+' at row 150001");
   CHECK_STR(msg2[1], msg2[0]);
   tl_set_threads(0);

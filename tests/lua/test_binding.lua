@@ -250,7 +250,7 @@ do
     "----  --  ----",
     "2016  11  ab",
     "2017  13  c",
-    "[2 rows x 3 columns]"}, "\n"))
+    "[2 rows x 3 columns: year int, n int, name string]"}, "\n"))
   assert(tostring(small[2]) == '{year = 2017, n = 13, name = "c"}')
 end
 
@@ -298,7 +298,7 @@ check_error("bad argument #1 to 'write_csv' (string expected, got no value)",
             function() return t:write_csv() end)
 check_error("bad argument #1 to 'show' (the number of rows must be positive)",
             function() return t:show(0) end)
-check_error("bad argument #1 to 'show' (number expected, got string)",
+check_error("bad argument #1 to 'show' (number or table expected, got string)",
             function() return t:show("all") end)
 check_error("bad argument #1 to 'head' (the number of rows must not be negative)",
             function() return t:head(-1) end)
@@ -375,7 +375,7 @@ do
   assert(lines[2]:match("^%-+  %-%-%-%-  %-+  %-+$"))
   assert(lines[3] == "Organization Management for Senior Po...  2016            11         11")
   assert(lines[13] == "...                                        ...           ...        ...")
-  assert(lines[#lines] == "[40 rows x 4 columns]")
+  assert(lines[#lines] == "[40 rows x 4 columns: program string, year int, participants int, countries int]")
   for _, line in ipairs(lines) do assert(not line:find(" $"), "trailing space: " .. line) end
 end
 

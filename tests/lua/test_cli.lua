@@ -125,7 +125,7 @@ do
     "-",
     "1",
     "2",
-    "[2 rows x 1 columns]",
+    "[2 rows x 1 column: a int]",
     "> null",
     "> ",
     "",
@@ -153,10 +153,39 @@ do
     "Organization Management for Senior Po...  2017            13         13",
     "...                                        ...           ...        ...",
     "Criminal Identification                   2020          null       null",
-    "[40 rows x 4 columns]", ""}, "\n"), o)
+    "[40 rows x 4 columns: program string, year int, participants int, countries int]", ""},
+    "\n"), o)
   o = check([[-e 'local t = tally.read_csv("data/jica_training.csv") t:show()']], nil, nil, nil, 0)
   local n = select(2, o:gsub("\n", "\n"))
   assert(n == 2 + 40 + 1, n)
+end
+
+-- -i script: the script runs, then the session, with its globals; a failing
+-- script exits 1 without a session
+do
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write("x = 7\n")
+  f:close()
+  local o = check("-i " .. quote(path), "print(x * 6)\n", nil, nil, 0)
+  assert(o:find("> 42\n", 1, true), o)
+  f = assert(io.open(path, "w"))
+  f:write("error('early')\n")
+  f:close()
+  local o2, e = check("-i " .. quote(path), "print('not reached')\n", nil, "early", 1)
+  assert(not o2:find("not reached", 1, true), o2)
+  assert(e:find("stack traceback:", 1, true), e)
+  os.remove(path)
+end
+
+-- `tally file.csv` shows the first rows after the schema; help is a global
+do
+  local o = check("data/jdr_dispatches.csv", "", nil, nil, 0)
+  assert(o:find("1990-06-01  Iran", 1, true), o)
+  assert(o:find("[16 rows x 4 columns: date date, country string, disaster string, persons int]",
+                1, true), o)
+  check([[-e 'help(tally.read_json)']], nil, "tally.read_json(path)\n"
+        .. "  Reads a JSON array of flat objects into a table (types inferred).\n", nil, 0)
 end
 
 print("test_cli: ok")

@@ -33,7 +33,7 @@ do
     "                100.0",
     "               1e+300",
     "4.94065645841247e-324",   -- %.15g already reads back
-    "[11 rows x 1 columns]"}, "\n"))
+    "[11 rows x 1 column: x float]"}, "\n"))
   -- every value reads back as the same double
   for i = 1, 5 do
     local s = tostring(f[i]):match("x = (.*)}")
@@ -55,7 +55,7 @@ do
     "  1  true   a     -9223372036854775808",
     " 22  false  null                     0",
     "333  null   ccc    9223372036854775807",
-    "[3 rows x 4 columns]"}, "\n"))
+    "[3 rows x 4 columns: id int, ok bool, name string, n int]"}, "\n"))
   expect(tostring(t[2]), '{id = 22, ok = false, name = null, n = 0}')
   expect(tostring(t.ok), "column 'ok' (bool, 3 rows): true, false, null")
 end
@@ -73,7 +73,7 @@ do
   expect(l[4], string.rep("é", 37) .. "...  2")
   expect(l[5], "a\\tb\\nc" .. string.rep(" ", 33) .. "  3")
   expect(l[6], string.rep("x", 40) .. "  4")
-  expect(l[7], "[4 rows x 2 columns]")
+  expect(l[7], "[4 rows x 2 columns: s string, n int]")
   -- a column name that is not an identifier, and quotes in values
   local q = tally.from_columns{ {"No. of persons", {1}}, {"s", {'say "hi"\\'}} }
   expect(tostring(q[1]), '{["No. of persons"] = 1, s = "say \\"hi\\"\\\\"}')
@@ -89,7 +89,7 @@ do
   expect(l[12], " 10")
   expect(l[13], "...")
   expect(l[14], " 12")
-  expect(l[#l], "[21 rows x 1 columns]")
+  expect(l[#l], "[21 rows x 1 column: i int]")
   -- exactly 20 rows: all of them
   local t20 = t:head(20)
   l = lines(tostring(t20))
@@ -100,7 +100,7 @@ end
 -- empty tables
 do
   local e = tally.from_columns{ {"year", {}}, {"name", {}} }
-  expect(tostring(e), "year  name\n----  ----\n[0 rows x 2 columns]")
+  expect(tostring(e), "year  name\n----  ----\n[0 rows x 2 columns: year string, name string]")
   expect(tostring(tally.from_columns{}), "[0 rows x 0 columns]")
   expect(tostring(e.year), "column 'year' (string, 0 rows)")
 end
@@ -113,7 +113,7 @@ do
     "----------  -----------  ----------  -------",
     "1990-06-01  Iran         Earthquake        6",
     "1990-07-01  Philippines  Earthquake       11",
-    "[2 rows x 4 columns]"}, "\n"))
+    "[2 rows x 4 columns: date date, country string, disaster string, persons int]"}, "\n"))
   expect(tostring(d[2]),
          '{date = "1990-07-01", country = "Philippines", disaster = "Earthquake", persons = 11}')
 end

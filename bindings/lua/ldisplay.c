@@ -1,0 +1,343 @@
+/*
+** ldisplay.c -- what a table looks like: printing fitted to the terminal,
+** Markdown, JSON in and out, and charts (terminal bars, SVG plots).
+*/
+#define _POSIX_C_SOURCE 200809L
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "lauxlib.h"
+#include "lua.h"
+
+#include "ldisplay.h"
+#include "ltally.h"
+#include "tally.h"
+#include "tally_lua.h"
+
+#define DEFAULT_WIDTH 80
+
+/* ---------------------------------------------------------------------------
+** The terminal
+*/
+
+static int stdout_is_terminal(void) {
+  const char *term = getenv("TERM");
+  return isatty(STDOUT_FILENO) && !(term != NULL && strcmp(term, "dumb") == 0);
+}
+
+/* The terminal's width, or 0 (no limit) when the output is not one. */
+static int terminal_width(void) {
+  struct winsize ws;
+  const char *cols;
+  if (!stdout_is_terminal())
+    return 0;
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return ws.ws_col;
+  cols = getenv("COLUMNS");
+  if (cols != NULL && atoi(cols) > 0)
+    return atoi(cols);
+  return DEFAULT_WIDTH;
+}
+
+/* Escapes only for a terminal, and never under NO_COLOR (no-color.org). */
+static int terminal_colors(void) {
+  return stdout_is_terminal() && getenv("NO_COLOR") == NULL;
+}
+
+/* Pushes the core's text, through a box so that its buffer is freed even
+** when pushing the string fails. */
+static void push_core_text(lua_State *L, tl_status st, const tl_error *err, lt_box *box,
+                           char *out, size_t len) {
+  if (st != TL_OK)
+    lt_core_error(L, st, err);
+  box->p = out;
+  lua_pushlstring(L, out, len);
+  lt_box_free(box);
+  lua_remove(L, -2);
+}
+
+static void push_with(lua_State *L, tl_table *t, const tl_format_options *fo) {
+  lt_box *box = lt_newbox(L, tl_free);
+  char *out = NULL;
+  size_t len = 0;
+  tl_error err;
+  tl_status st;
+  err.message[0] = '\0';
+  st = tl_table_format(t, fo, &out, &len, &err);
+  push_core_text(L, st, &err, box, out, len);
+}
+
+void lt_push_formatted(lua_State *L, tl_table *t, int max_rows) {
+  tl_format_options fo;
+  tl_format_options_init(&fo);
+  fo.max_rows = max_rows;
+  fo.width = terminal_width();
+  fo.ansi = terminal_colors();
+  push_with(L, t, &fo);
+}
+
+/* ---------------------------------------------------------------------------
+** show and format
+*/
+
+static int opt_field(lua_State *L, int idx, const char *key, int type, const char *op) {
+  int t = lua_getfield(L, idx, key);
+  if (t != LUA_TNIL && t != type)
+    return luaL_error(L, "%s: option '%s' must be a %s, got %s", op, key,
+                      lua_typename(L, type), luaL_typename(L, -1));
+  return t != LUA_TNIL;
+}
+
+static const char *const format_keys[] = {"n", "all", "width", "color", "types", NULL};
+
+static void check_keys(lua_State *L, int idx, const char *const *keys, const char *op) {
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    int i;
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    for (i = 0; k != NULL && keys[i] != NULL; i++)
+      if (strcmp(k, keys[i]) == 0)
+        break;
+    if (k == NULL || keys[i] == NULL)
+      luaL_error(L, "%s: unknown option '%s'", op, k ? k : luaL_typename(L, -2));
+    lua_pop(L, 1);
+  }
+}
+
+/* Options of show and format at index 2: nothing (every row), a number of
+** rows, or { n =, all =, width =, color =, types = }. */
+static void format_options(lua_State *L, tl_table *t, tl_format_options *fo, const char *op) {
+  int64_t nrows = tl_table_nrows(t);
+  lua_Integer n = nrows > 0 ? (lua_Integer)nrows : 1;
+  tl_format_options_init(fo);
+  fo->width = terminal_width();
+  fo->ansi = terminal_colors();
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    n = luaL_checkinteger(L, 2);
+    if (n < 1)
+      luaL_argerror(L, 2, "the number of rows must be positive");
+  } else if (lua_istable(L, 2)) {
+    check_keys(L, 2, format_keys, op);
+    if (opt_field(L, 2, "n", LUA_TNUMBER, op)) {
+      n = luaL_checkinteger(L, -1);
+      if (n < 1)
+        luaL_error(L, "%s: option 'n' must be positive", op);
+    }
+    if (opt_field(L, 2, "all", LUA_TBOOLEAN, op) && lua_toboolean(L, -1)) {
+      n = nrows > 0 ? (lua_Integer)nrows : 1;
+      fo->width = 0;
+    }
+    if (opt_field(L, 2, "width", LUA_TNUMBER, op)) {
+      lua_Integer w = luaL_checkinteger(L, -1);
+      fo->width = w < 0 ? 0 : w > INT_MAX ? INT_MAX : (int)w;
+    }
+    if (opt_field(L, 2, "color", LUA_TBOOLEAN, op))
+      fo->ansi = lua_toboolean(L, -1);
+    if (opt_field(L, 2, "types", LUA_TBOOLEAN, op))
+      fo->types = lua_toboolean(L, -1);
+    lua_pop(L, 5);
+  } else if (!lua_isnoneornil(L, 2)) {
+    luaL_typeerror(L, 2, "number or table");
+  }
+  fo->max_rows = n > INT_MAX ? INT_MAX : (int)n;
+}
+
+/* t:show(n) or t:show{...}: prints the table. */
+int lt_t_show(lua_State *L) {
+  tl_table *t = tally_check_table(L, 1);
+  tl_format_options fo;
+  size_t len;
+  const char *s;
+  format_options(L, t, &fo, "show");
+  push_with(L, t, &fo);
+  s = lua_tolstring(L, -1, &len);
+  lua_writestring(s, len);
+  lua_writeline();
+  return 0;
+}
+
+/* t:format{...}: the text show would print. */
+int lt_t_format(lua_State *L) {
+  tl_table *t = tally_check_table(L, 1);
+  tl_format_options fo;
+  format_options(L, t, &fo, "format");
+  if (lua_isnoneornil(L, 2))
+    fo.max_rows = 0;                             /* the default, as tostring */
+  push_with(L, t, &fo);
+  return 1;
+}
+
+int lt_t_to_markdown(lua_State *L) {
+  tl_table *t = tally_check_table(L, 1);
+  lt_box *box = lt_newbox(L, tl_free);
+  char *out = NULL;
+  size_t len = 0;
+  tl_error err;
+  tl_status st;
+  err.message[0] = '\0';
+  st = tl_table_markdown(t, &out, &len, &err);
+  push_core_text(L, st, &err, box, out, len);
+  return 1;
+}
+
+/* ---------------------------------------------------------------------------
+** JSON
+*/
+
+static int write_json(lua_State *L, int ndjson) {
+  tl_table *t = tally_check_table(L, 1);
+  const char *path = luaL_checkstring(L, 2);
+  tl_error err;
+  tl_status st;
+  err.message[0] = '\0';
+  st = tl_write_json(t, path, ndjson, &err);
+  if (st != TL_OK)
+    return lt_core_error(L, st, &err);
+  return 0;
+}
+
+int lt_t_write_json(lua_State *L) { return write_json(L, 0); }
+int lt_t_write_ndjson(lua_State *L) { return write_json(L, 1); }
+
+static int read_json(lua_State *L, int ndjson) {
+  const char *path = luaL_checkstring(L, 1);
+  lt_table *ud = lt_new_table(L);
+  tl_error err;
+  tl_status st;
+  err.message[0] = '\0';
+  st = tl_read_json(path, ndjson, &ud->t, &err);
+  if (st != TL_OK)
+    return lt_core_error(L, st, &err);
+  return 1;
+}
+
+int lt_read_json(lua_State *L) { return read_json(L, 0); }
+int lt_read_ndjson(lua_State *L) { return read_json(L, 1); }
+
+/* ---------------------------------------------------------------------------
+** Charts
+*/
+
+static const char *const chart_keys[] = {"width", "print", "bins", NULL};
+
+/* Prints the chart text on the top of the stack, or returns it when the
+** options say print = false. */
+static int chart_result(lua_State *L, int opts) {
+  int print = 1;
+  if (opts && lua_getfield(L, opts, "print") != LUA_TNIL)
+    print = lua_toboolean(L, -1);
+  if (opts)
+    lua_pop(L, 1);
+  if (!print)
+    return 1;
+  {
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    lua_writestring(s, len);
+    return 0;
+  }
+}
+
+static int chart_width(lua_State *L, int opts, const char *op) {
+  int w = terminal_width();
+  if (opts) {
+    check_keys(L, opts, chart_keys, op);
+    if (opt_field(L, opts, "width", LUA_TNUMBER, op))
+      w = (int)luaL_checkinteger(L, -1);
+    lua_pop(L, 1);
+  }
+  return w > 0 ? w : DEFAULT_WIDTH;
+}
+
+/* t:bar(label_col, value_col [, { width =, print = }]) */
+int lt_t_bar(lua_State *L) {
+  tl_table *t = tally_check_table(L, 1);
+  const char *label = luaL_checkstring(L, 2), *value = luaL_checkstring(L, 3);
+  int opts = lua_istable(L, 4) ? 4 : 0, width = chart_width(L, opts, "bar");
+  lt_box *box = lt_newbox(L, tl_free);
+  char *out = NULL;
+  size_t len = 0;
+  tl_error err;
+  tl_status st;
+  err.message[0] = '\0';
+  st = tl_chart_bar(t, label, value, width, &out, &len, &err);
+  push_core_text(L, st, &err, box, out, len);
+  return chart_result(L, opts);
+}
+
+/* c:hist{ bins =, width =, print = } */
+int lt_c_hist(lua_State *L) {
+  lt_column *c = lt_check_column(L, 1);
+  int opts = lua_istable(L, 2) ? 2 : 0, width = chart_width(L, opts, "hist"), bins = 0;
+  lt_box *box;
+  char *out = NULL;
+  size_t len = 0;
+  tl_error err;
+  tl_status st;
+  if (opts && opt_field(L, opts, "bins", LUA_TNUMBER, "hist")) {
+    lua_Integer k = luaL_checkinteger(L, -1);
+    if (k < 1 || k > 1000)
+      return luaL_error(L, "hist: option 'bins' must be between 1 and 1000");
+    bins = (int)k;
+  }
+  box = lt_newbox(L, tl_free);
+  err.message[0] = '\0';
+  st = tl_chart_hist(c->c, bins, width, &out, &len, &err);
+  if (st != TL_OK && err.message[0] != '\0' && strncmp(err.message, "hist: ", 6) == 0)
+    return luaL_error(L, "hist: column '%s': %s", c->name, err.message + 6);
+  push_core_text(L, st, &err, box, out, len);
+  return chart_result(L, opts);
+}
+
+static const char *const plot_keys[] = {"x", "y", "by", "kind", "file", "title", "width",
+                                        "height", NULL};
+
+static const char *opt_string(lua_State *L, int idx, const char *key) {
+  const char *s = NULL;
+  if (opt_field(L, idx, key, LUA_TSTRING, "plot"))
+    s = lua_tostring(L, -1);                     /* anchored in the options table */
+  lua_pop(L, 1);
+  return s;
+}
+
+/* t:plot{ x =, y =, by =, kind = "line"|"bar"|"scatter", file = "a.svg",
+** title =, width =, height = }: writes the file and returns its name. */
+int lt_t_plot(lua_State *L) {
+  tl_table *t = tally_check_table(L, 1);
+  tl_plot_options o;
+  const char *file;
+  size_t flen;
+  tl_error err;
+  tl_status st;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  check_keys(L, 2, plot_keys, "plot");
+  memset(&o, 0, sizeof o);
+  o.x = opt_string(L, 2, "x");
+  o.y = opt_string(L, 2, "y");
+  o.by = opt_string(L, 2, "by");
+  o.kind = opt_string(L, 2, "kind");
+  o.title = opt_string(L, 2, "title");
+  file = opt_string(L, 2, "file");
+  if (opt_field(L, 2, "width", LUA_TNUMBER, "plot"))
+    o.width = (int)luaL_checkinteger(L, -1);
+  if (opt_field(L, 2, "height", LUA_TNUMBER, "plot"))
+    o.height = (int)luaL_checkinteger(L, -1);
+  lua_pop(L, 2);
+  if (o.x == NULL || o.y == NULL)
+    return luaL_error(L, "plot: options 'x' and 'y' are required");
+  if (file == NULL)
+    return luaL_error(L, "plot: option 'file' is required (an .svg file)");
+  flen = strlen(file);
+  if (flen < 4 || strcmp(file + flen - 4, ".svg") != 0)
+    return luaL_error(L, "plot: '%s': only SVG files (.svg) are written", file);
+  err.message[0] = '\0';
+  st = tl_plot_svg(t, &o, file, &err);
+  if (st != TL_OK)
+    return lt_core_error(L, st, &err);
+  lua_pushstring(L, file);
+  return 1;
+}

@@ -1,0 +1,187 @@
+/*
+** lsort.c -- the row-order verbs of tally.Table (sort, top, slice,
+** distinct, concat) and of tally.Column (value_counts, unique). Each is a
+** thin wrapper over one core call.
+*/
+#include <limits.h>
+
+#include "lauxlib.h"
+#include "lua.h"
+
+#include "ltally.h"
+#include "tally.h"
+#include "tally_lua.h"
+
+/* The strings from argument `first` on, or those of one array given there
+** instead, as an array in a userdata left on the stack; every string stays
+** anchored in the arguments or in the array. */
+static const char **name_args(lua_State *L, int first, const char *op, int *pn) {
+  int top = lua_gettop(L), n, i;
+  const char **v;
+  if (top == first && lua_type(L, first) == LUA_TTABLE) {
+    size_t len = lua_rawlen(L, first);
+    if (len > INT_MAX / sizeof *v)
+      luaL_error(L, "%s: too many names", op);
+    n = (int)len;
+    v = lua_newuserdatauv(L, sizeof *v * (size_t)(n > 0 ? n : 1), 0);
+    for (i = 0; i < n; i++) {
+      if (lua_rawgeti(L, first, i + 1) != LUA_TSTRING)
+        luaL_error(L, "%s: entry %d of the list must be a string, got %s", op, i + 1,
+                   luaL_typename(L, -1));
+      v[i] = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+  } else {
+    n = top >= first ? top - first + 1 : 0;
+    v = lua_newuserdatauv(L, sizeof *v * (size_t)(n > 0 ? n : 1), 0);
+    for (i = 0; i < n; i++) {
+      if (lua_type(L, first + i) != LUA_TSTRING)
+        luaL_error(L, "%s: argument %d must be a column name, got %s", op, first + i - 1,
+                   luaL_typename(L, first + i));
+      v[i] = lua_tostring(L, first + i);
+    }
+  }
+  *pn = n;
+  return v;
+}
+
+/* Argument idx as an integer, else an error that starts with the operation
+** (the default when absent, if `opt`). */
+static lua_Integer int_arg(lua_State *L, int idx, const char *op, const char *what, int opt,
+                           lua_Integer def) {
+  int isint;
+  lua_Integer v;
+  if (opt && lua_isnoneornil(L, idx))
+    return def;
+  v = lua_tointegerx(L, idx, &isint);
+  if (!isint)
+    luaL_error(L, "%s: %s must be an integer, got %s", op, what,
+               lua_type(L, idx) == LUA_TNUMBER ? "a float" : luaL_typename(L, idx));
+  return v;
+}
+
+static int check_result(lua_State *L, tl_status st, const tl_error *err) {
+  if (st != TL_OK)
+    return lt_core_error(L, st, err);
+  return 1;
+}
+
+/* t:sort("year", "-participants") or t:sort{ "year", "-participants" } */
+int lt_t_sort(lua_State *L) {
+  tl_table *t = tally_check_table(L, 1);
+  int n;
+  const char **keys = name_args(L, 2, "sort", &n);
+  lt_table *ud;
+  tl_error err;
+  if (n == 0)
+    return luaL_error(L, "sort: expected at least one key");
+  ud = lt_new_table(L);
+  err.message[0] = '\0';
+  return check_result(L, tl_table_sort(t, n, keys, &ud->t, &err), &err);
+}
+
+/* t:top(10, "-cost"): the first rows of t:sort("-cost"). */
+int lt_t_top(lua_State *L) {
+  tl_table *t = tally_check_table(L, 1);
+  lua_Integer count = int_arg(L, 2, "top", "the number of rows", 0, 0);
+  int n;
+  const char **keys;
+  lt_table *ud;
+  tl_error err;
+  if (count < 0)
+    return luaL_error(L, "top: the number of rows must not be negative, got %I", count);
+  keys = name_args(L, 3, "top", &n);
+  if (n == 0)
+    return luaL_error(L, "top: expected at least one key");
+  ud = lt_new_table(L);
+  err.message[0] = '\0';
+  return check_result(L, tl_table_top(t, (int64_t)count, n, keys, &ud->t, &err), &err);
+}
+
+/* t:distinct("country", ...): all columns when none is named. */
+int lt_t_distinct(lua_State *L) {
+  tl_table *t = tally_check_table(L, 1);
+  int n;
+  const char **cols = name_args(L, 2, "distinct", &n);
+  lt_table *ud = lt_new_table(L);
+  tl_error err;
+  err.message[0] = '\0';
+  return check_result(L, tl_table_distinct(t, n, cols, &ud->t, &err), &err);
+}
+
+/* t:concat(u, v, ...) or t:concat{ u, v, ... } */
+int lt_t_concat(lua_State *L) {
+  int top = lua_gettop(L), n, i, list = 0;
+  const tl_table **ts;
+  lt_table *ud;
+  tl_error err;
+  tally_check_table(L, 1);
+  if (top == 2 && lua_type(L, 2) == LUA_TTABLE) {
+    size_t len = lua_rawlen(L, 2);
+    if (len > (size_t)(INT_MAX / (int)sizeof *ts) - 1)
+      return luaL_error(L, "concat: too many tables");
+    n = (int)len + 1;
+    list = 1;
+  } else {
+    n = top;
+  }
+  ts = lua_newuserdatauv(L, sizeof *ts * (size_t)n, 0);
+  ts[0] = tally_check_table(L, 1);
+  for (i = 1; i < n; i++) {
+    lt_table *u;
+    if (list)
+      lua_rawgeti(L, 2, i);                      /* anchored in the list */
+    else
+      lua_pushvalue(L, i + 1);
+    u = luaL_testudata(L, -1, LT_TABLE);
+    if (u == NULL || u->t == NULL)
+      return luaL_error(L, "concat: %s %d must be a table, got %s", list ? "entry" : "argument",
+                        list ? i : i + 1, u ? "a closed table" : luaL_typename(L, -1));
+    ts[i] = u->t;
+    lua_pop(L, 1);
+  }
+  ud = lt_new_table(L);
+  err.message[0] = '\0';
+  return check_result(L, tl_table_concat(n, ts, &ud->t, &err), &err);
+}
+
+/* t:slice(i, j): rows i to j, 1-based and inclusive; negative indexes count
+** from the end; as string.sub. */
+int lt_t_slice(lua_State *L) {
+  tl_table *t = tally_check_table(L, 1);
+  lua_Integer len = (lua_Integer)tl_table_nrows(t);
+  lua_Integer i = int_arg(L, 2, "slice", "the first row", 0, 0);
+  lua_Integer j = int_arg(L, 3, "slice", "the last row", 1, -1);
+  lt_table *ud;
+  tl_error err;
+  if (i < 0)
+    i = i < -len ? 1 : len + i + 1;
+  else if (i == 0)
+    i = 1;
+  if (j < 0)
+    j = j < -len ? 0 : len + j + 1;
+  else if (j > len)
+    j = len;
+  ud = lt_new_table(L);
+  err.message[0] = '\0';
+  return check_result(L, tl_table_slice(t, (int64_t)i - 1, i > j ? 0 : (int64_t)(j - i + 1),
+                                        &ud->t, &err), &err);
+}
+
+/* c:value_counts(): a table (value, count), the most frequent first. */
+int lt_c_value_counts(lua_State *L) {
+  lt_column *c = lt_check_column(L, 1);
+  lt_table *ud = lt_new_table(L);
+  tl_error err;
+  err.message[0] = '\0';
+  return check_result(L, tl_column_value_counts(c->c, &ud->t, &err), &err);
+}
+
+/* c:unique(): the distinct values, in order of first appearance. */
+int lt_c_unique(lua_State *L) {
+  lt_column *c = lt_check_column(L, 1);
+  lt_column *ud = lt_new_column(L, c->name);
+  tl_error err;
+  err.message[0] = '\0';
+  return check_result(L, tl_column_unique(c->c, &ud->c, &err), &err);
+}

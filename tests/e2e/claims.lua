@@ -1,0 +1,2 @@
+-- The claims script on the seed data, end to end.
+dofile("scripts/claims.lua")

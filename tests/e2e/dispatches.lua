@@ -1,0 +1,2 @@
+-- The dispatches script on the seed data, end to end.
+dofile("scripts/dispatches.lua")

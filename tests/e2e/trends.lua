@@ -1,0 +1,2 @@
+-- The trends script on the seed data, end to end.
+dofile("scripts/trends.lua")
