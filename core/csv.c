@@ -8,6 +8,11 @@
 ** into chunks at record boundaries. Pass 2 converts chunk by chunk straight
 ** into the column buffers; chunks are independent, which is what lets them
 ** run in parallel and what the chunk-size test knob exercises.
+**
+** Under TL_CSV_SKIP pass 1 lists the bad records of each chunk, and pass 2
+** skips the same ones. Pass 1 also keeps, per column and per candidate
+** type, the first value that was not of that type, which is what t:schema()
+** gives as the reason for a type.
 */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -40,6 +45,7 @@ void tl_csv_options_init(tl_csv_options *o) {
   memset(o, 0, sizeof *o);
   o->header = 1;
   o->infer = 1;
+  o->max_rows = -1;
 }
 
 typedef struct field {
@@ -50,6 +56,8 @@ typedef struct field {
   int64_t line;      /* where the field starts */
 } field;
 
+enum { NCAN = 5 };
+
 typedef struct colinfo {
   unsigned can;      /* CAN_* types every value so far could be */
   int64_t values;    /* non-null values */
@@ -57,6 +65,8 @@ typedef struct colinfo {
   int64_t nbytes;    /* string payload */
   tl_type type;      /* forced or inferred */
   int forced;
+  field first;       /* the first value (p == NULL: none yet) */
+  field kill[NCAN];  /* per CAN_* bit: the first value that was not of that type */
 } colinfo;
 
 typedef struct failure {
@@ -80,7 +90,9 @@ typedef struct reader {
   field *f;
   int nf, capf;
   int ncol;              /* expected fields per record, 0 until known */
-  char **names;
+  char **names;          /* of every field of a record */
+  int nout;              /* columns read */
+  int *sel;              /* column k of the table is field sel[k] */
   unsigned char stop[256];
   int mapped;            /* the input is a file mapping of ours (see release) */
   tl_error *err;         /* errors other than failures of the input */
@@ -113,6 +125,17 @@ static tl_status fail_at(reader *r, tl_status code, int64_t line, int fieldno,
   return fail_in(r, code, line, fieldno, what, where, 0);
 }
 
+/* Up to 40 bytes of input from `where` to the end of the line (or of the
+** field) into ex, control bytes as '?'; returns the length. */
+static size_t excerpt(const reader *r, const char *where, int field_only, char ex[64]) {
+  size_t k = 0;
+  for (const char *s = where; s && s < r->end && k < 40 && !is_eol(*s) &&
+       !(field_only && *s == r->sep); s++)
+    ex[k++] = ((unsigned char)*s < 0x20) ? '?' : *s;
+  ex[k] = '\0';
+  return k;
+}
+
 /* Words r's failure into err: "read_csv: NAME:LINE:FIELD (column 'x'): WHAT:
 ** near "excerpt"", its line counted from `base`. The excerpt runs to the end
 ** of the line, or of the field when the failure is about one value. Other
@@ -127,11 +150,7 @@ static tl_status report(const reader *r, int64_t base, tl_error *err) {
   if (f->fieldno > 0 && r->names && f->fieldno <= r->ncol)
     snprintf(col, sizeof col, " (column '%s')", r->names[f->fieldno - 1]);
   char ex[64];
-  size_t k = 0;
-  for (const char *s = f->where; s && s < r->end && k < 40 && !is_eol(*s) &&
-       !(f->field_only && *s == r->sep); s++)
-    ex[k++] = ((unsigned char)*s < 0x20) ? '?' : *s;
-  ex[k] = '\0';
+  size_t k = excerpt(r, f->where, f->field_only, ex);
   long long line = (long long)(f->line + base);
   if (f->fieldno > 0)
     return tl_error_set(err, f->code, "read_csv: %s:%lld:%d%s: %s%s%s%s", r->name, line,
@@ -361,6 +380,7 @@ static int has_high_byte(const char *s, size_t n) {
 
 static void reader_free(reader *r) {
   tl_free(r->f);
+  tl_free(r->sel);
   if (r->names) {
     for (int j = 0; j < r->ncol; j++) tl_free(r->names[j]);
     tl_free(r->names);
@@ -455,9 +475,69 @@ static tl_status apply_forced_types(reader *r, colinfo *ci) {
     if (!tl_type_name(o->types[k]))
       return tl_error_set(r->err, TL_EINVAL, "read_csv: %s: types: bad type for column '%s'",
                           r->name, o->type_names[k]);
-    ci[j].forced = 1;
-    ci[j].type = o->types[k];
-    ci[j].can = can_of(o->types[k]);
+    int c;
+    for (c = 0; c < r->nout && r->sel[c] != j; c++) {}
+    if (c == r->nout) continue;   /* a column not read */
+    ci[c].forced = 1;
+    ci[c].type = o->types[k];
+    ci[c].can = can_of(o->types[k]);
+  }
+  return TL_OK;
+}
+
+/* The edit distance of a and b, case-insensitive, a transposition counting
+** one ('yaer' for 'year'), for "did you mean". */
+static int distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 64 || lb > 64) return 1000;
+  int d[65][65];
+  for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+  for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+  for (size_t i = 1; i <= la; i++)
+    for (size_t j = 1; j <= lb; j++) {
+      int ca = a[i - 1] | 0x20, cb = b[j - 1] | 0x20;
+      int v = d[i - 1][j - 1] + (ca != cb);
+      if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && ca == (b[j - 2] | 0x20) && (a[i - 2] | 0x20) == cb &&
+          d[i - 2][j - 2] + 1 < v)
+        v = d[i - 2][j - 2] + 1;
+      d[i][j] = v;
+    }
+  return d[la][lb];
+}
+
+/* r->sel from the columns option (every field when there is none). */
+static tl_status select_columns(reader *r) {
+  const tl_csv_options *o = r->o;
+  int n = o->columns ? o->ncolumns : r->ncol;
+  r->sel = tl_alloc(((size_t)n + 1) * sizeof *r->sel);
+  if (!r->sel) return tl_error_oom(r->err, "read_csv");
+  r->nout = n;
+  if (!o->columns) {
+    for (int j = 0; j < n; j++) r->sel[j] = j;
+    return TL_OK;
+  }
+  for (int k = 0; k < n; k++) {
+    const char *want = o->columns[k] ? o->columns[k] : "";
+    int j, best = -1, bestd = ((int)strlen(want) + 1) / 3 + 1;
+    for (j = 0; j < r->ncol && strcmp(r->names[j], want) != 0; j++) {
+      int d = distance(want, r->names[j]);
+      if (d < bestd) { bestd = d; best = j; }
+    }
+    if (j == r->ncol) {
+      if (best >= 0)
+        return tl_error_set(r->err, TL_EINVAL,
+                            "read_csv: %s: columns: unknown column '%s' (did you mean '%s'?)",
+                            r->name, want, r->names[best]);
+      return tl_error_set(r->err, TL_EINVAL, "read_csv: %s: columns: unknown column '%s'",
+                          r->name, want);
+    }
+    for (int c = 0; c < k; c++)
+      if (r->sel[c] == j)
+        return tl_error_set(r->err, TL_EINVAL, "read_csv: %s: columns: '%s' is listed twice",
+                            r->name, want);
+    r->sel[k] = j;
   }
   return TL_OK;
 }
@@ -545,6 +625,19 @@ static int dset_add(dset *d, const char *p, size_t n, uint64_t h, int32_t *idx) 
 ** end where the next begins, which the scan notices, and the input is read
 ** again as one chunk. So the cut never changes the result.
 */
+/* A record skipped under TL_CSV_SKIP: pass 1 lists them per chunk in
+** record order, and pass 2 skips the same records. */
+enum { BAD_FEW, BAD_MANY, BAD_UTF8, BAD_TYPE };
+
+typedef struct reject {
+  int64_t rec;         /* the record's index in its chunk, rejected ones counted */
+  int64_t line;        /* in the chunk */
+  int fieldno;
+  int cls;             /* BAD_* */
+  int field_only;      /* the excerpt is the field, not the rest of the line */
+  const char *where;
+} reject;
+
 typedef struct job {
   reader r;            /* its own tokenizer state, lines counted from 0 */
   const char *start, *stop;
@@ -557,6 +650,9 @@ typedef struct job {
   int32_t **lcodes;    /* per column: each row's index in ds, while ds lives */
   int32_t **remap;     /* per column: ds index -> dictionary code */
   int64_t lcap;        /* rows lcodes have room for */
+  reject *rej;
+  int64_t nrej, caprej;
+  int64_t line0;       /* the line the chunk starts at, once the chunks before are counted */
   tl_error err;
   tl_status st;
 } job;
@@ -568,6 +664,9 @@ typedef struct csvrun {
   colinfo *ci;         /* merged */
   dset *ds;            /* merged, per column */
   tl_column **cols;
+  int64_t done;        /* bytes of the pass done, for the progress callback */
+  int pass;
+  int busy;            /* a progress call is under way */
 } csvrun;
 
 /* The number of quote characters in [s, e). */
@@ -619,7 +718,7 @@ static tl_status cut(reader *r, const char *begin, size_t size, const char ***ou
 static int grow_codes(job *jb, int64_t rows) {
   int64_t cap = jb->lcap ? jb->lcap : 1024;
   while (cap < rows) cap *= 2;
-  for (int j = 0; j < jb->r.ncol; j++) {
+  for (int j = 0; j < jb->r.nout; j++) {
     if (jb->ds[j].dead) continue;
     int32_t *nc = tl_realloc(jb->lcodes[j], (size_t)cap * sizeof *nc);
     if (!nc) return -1;
@@ -631,49 +730,89 @@ static int grow_codes(job *jb, int64_t rows) {
   return 0;
 }
 
+/* A bad record: an error, or under TL_CSV_SKIP a reject noted for pass 2
+** to skip, and TL_OK. */
+static tl_status bad(job *jb, int64_t rec, int cls, tl_status code, int64_t line, int fieldno,
+                     const char *what, const char *where, int field_only) {
+  reader *r = &jb->r;
+  if (r->o->on_error != TL_CSV_SKIP) return fail_in(r, code, line, fieldno, what, where, field_only);
+  if (jb->nrej == jb->caprej) {
+    int64_t ncap = jb->caprej ? jb->caprej * 2 : 16;
+    reject *nr = tl_realloc(jb->rej, (size_t)ncap * sizeof *nr);
+    if (!nr) return tl_error_oom(r->err, "read_csv");
+    jb->rej = nr;
+    jb->caprej = ncap;
+  }
+  jb->rej[jb->nrej++] = (reject){ rec, line, fieldno, cls, field_only, where };
+  return TL_OK;
+}
+
+/* Checks a record whose field count is right: its values must be valid
+** UTF-8 and of their column's forced type. Returns TL_OK with *ok = 0
+** when the record was rejected. */
+static tl_status check_values(job *jb, int64_t rec, int *ok) {
+  reader *r = &jb->r;
+  const colinfo *ci = jb->ci;
+  *ok = 1;
+  for (int k = 0; k < r->nout; k++) {
+    int j = r->sel[k];
+    const field *fd = &r->f[j];
+    if (is_null_field(r, fd)) continue;
+    if (has_high_byte(fd->p, fd->n) && !tl_utf8_valid(fd->p, fd->n)) {
+      *ok = 0;
+      return bad(jb, rec, BAD_UTF8, TL_EPARSE, fd->line, j + 1, "invalid UTF-8", fd->p, 1);
+    }
+    if (ci[k].forced && ci[k].can &&   /* text with quotes in it is no number */
+        (fd->len != fd->n || !classify(fd->p, fd->n, ci[k].can))) {
+      char what[64];
+      snprintf(what, sizeof what, "value is not of the forced type %s", tl_type_name(ci[k].type));
+      *ok = 0;
+      return bad(jb, rec, BAD_TYPE, TL_ETYPE, fd->line, j + 1, what, fd->p, 1);
+    }
+  }
+  return TL_OK;
+}
+
 /* Pass 1 over one chunk: checks the field counts, narrows the types and
 ** counts rows, nulls and string bytes. */
 static tl_status scan(job *jb) {
   reader *r = &jb->r;
   colinfo *ci = jb->ci;
   tl_status st = TL_OK;
-  int64_t row = 0;
+  int64_t row = 0, rec = 0;
   r->p = jb->start;
   while (r->p < jb->stop) {
-    if ((row & 4095) == 0 && tl_interrupted()) { st = tl_error_interrupted(r->err, "read_csv"); break; }
+    if ((rec & 4095) == 0 && tl_interrupted()) { st = tl_error_interrupted(r->err, "read_csv"); break; }
     if ((st = read_record(r)) != TL_OK) break;
     if (r->nf == 0) break;
+    int64_t this = rec++;
     if (r->nf != r->ncol) {
       char what[96];
       snprintf(what, sizeof what, "too %s fields (expected %d, found %d)",
                r->nf < r->ncol ? "few" : "many", r->ncol, r->nf);
       int at = r->nf < r->ncol ? r->nf + 1 : r->ncol + 1;
-      st = fail_at(r, TL_EPARSE, r->f[(at - 1 < r->nf ? at : r->nf) - 1].line, at, what,
-                   r->rec_start);
-      break;
+      st = bad(jb, this, r->nf < r->ncol ? BAD_FEW : BAD_MANY, TL_EPARSE,
+               r->f[(at - 1 < r->nf ? at : r->nf) - 1].line, at, what, r->rec_start, 0);
+      if (st != TL_OK) break;
+      continue;
     }
-    for (int j = 0; j < r->ncol; j++) {
-      const field *fd = &r->f[j];
-      colinfo *c = &ci[j];
+    int ok;
+    if ((st = check_values(jb, this, &ok)) != TL_OK) break;
+    if (!ok) continue;
+    for (int k = 0; k < r->nout; k++) {
+      const field *fd = &r->f[r->sel[k]];
+      colinfo *c = &ci[k];
       if (is_null_field(r, fd)) { c->nulls++; continue; }
       c->values++;
-      if (has_high_byte(fd->p, fd->n) && !tl_utf8_valid(fd->p, fd->n)) {
-        st = fail_in(r, TL_EPARSE, fd->line, j + 1, "invalid UTF-8", fd->p, 1);
-        break;
-      }
-      if (c->can) {
-        unsigned k = fd->len != fd->n ? 0 : classify(fd->p, fd->n, c->can);
-        if (c->forced && !k) {   /* text with quotes in it is no number */
-          char what[64];
-          snprintf(what, sizeof what, "value is not of the forced type %s",
-                   tl_type_name(c->type));
-          st = fail_in(r, TL_ETYPE, fd->line, j + 1, what, fd->p, 1);
-          break;
-        }
-        c->can = k;
+      if (c->can && !c->forced) {
+        unsigned was = c->can;
+        c->can = fd->len != fd->n ? 0 : classify(fd->p, fd->n, was);
+        if (!c->first.p) c->first = *fd;
+        for (unsigned b = 0, lost = was & ~c->can; lost; b++, lost >>= 1)
+          if (lost & 1) c->kill[b] = *fd;
       }
       c->nbytes += (int64_t)fd->len;
-      dset *d = &jb->ds[j];
+      dset *d = &jb->ds[k];
       if (d->dead) continue;
       /* only values known to be text are collected: a value seen while the
       ** column could still be a number leaves the set incomplete */
@@ -688,8 +827,8 @@ static tl_status scan(job *jb) {
           st = tl_error_oom(r->err, "read_csv");
           break;
         }
-        if (d->dead) { tl_free(jb->lcodes[j]); jb->lcodes[j] = NULL; }
-        else jb->lcodes[j][row] = idx;   /* pass 2 maps it to the code, with no hashing */
+        if (d->dead) { tl_free(jb->lcodes[k]); jb->lcodes[k] = NULL; }
+        else jb->lcodes[k][row] = idx;   /* pass 2 maps it to the code, with no hashing */
       }
     }
     if (st != TL_OK) break;
@@ -714,11 +853,13 @@ static void bit_clear(void *bm, int64_t i) {
 static void convert(job *jb, const colinfo *ci, tl_column **cols) {
   reader *r = &jb->r;
   int64_t *pos = jb->bytes0;
+  int64_t rec = 0, nx = 0;
   r->p = jb->start;
-  for (int64_t row = jb->row0; row < jb->row0 + jb->rows; row++) {
-    if (read_record(r) != TL_OK) return;   /* cannot happen: pass 1 read the same */
-    for (int j = 0; j < r->ncol; j++) {
-      const field *fd = &r->f[j];
+  for (int64_t row = jb->row0; row < jb->row0 + jb->rows; rec++) {
+    if (read_record(r) != TL_OK || r->nf == 0) return;   /* cannot happen: pass 1 read the same */
+    if (nx < jb->nrej && jb->rej[nx].rec == rec) { nx++; continue; }
+    for (int j = 0; j < r->nout; j++) {
+      const field *fd = &r->f[r->sel[j]];
       tl_column *col = cols[j];
       if (is_null_field(r, fd)) {
         bit_clear(col->validity, row);
@@ -755,6 +896,7 @@ static void convert(job *jb, const colinfo *ci, tl_column **cols) {
           break;
       }
     }
+    row++;
   }
 }
 
@@ -769,11 +911,25 @@ static void release(const job *jb) {
   if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
+/* Adds a finished chunk to the bytes done and tells the progress callback,
+** unless a call is under way on another thread. */
+static void progress(csvrun *run, const job *jb) {
+  const tl_csv_options *o = run->main->o;
+  if (!o->progress) return;
+  int64_t done = __atomic_add_fetch(&run->done, (int64_t)(jb->stop - jb->start), __ATOMIC_RELAXED);
+  if (__atomic_exchange_n(&run->busy, 1, __ATOMIC_ACQUIRE)) return;
+  const reader *r = run->main;
+  o->progress(o->progress_ud, run->pass, done + (run->jobs[0].start - r->data),
+              (int64_t)(r->end - r->data));
+  __atomic_store_n(&run->busy, 0, __ATOMIC_RELEASE);
+}
+
 static void scan_task(void *ctx, int64_t k, int worker) {
   (void)worker;
   csvrun *run = ctx;
   run->jobs[k].st = scan(&run->jobs[k]);
   release(&run->jobs[k]);
+  progress(run, &run->jobs[k]);
 }
 
 static void convert_task(void *ctx, int64_t k, int worker) {
@@ -781,6 +937,7 @@ static void convert_task(void *ctx, int64_t k, int worker) {
   csvrun *run = ctx;
   convert(&run->jobs[k], run->ci, run->cols);
   release(&run->jobs[k]);
+  progress(run, &run->jobs[k]);
 }
 
 static void free_jobs(job *jobs, int n) {
@@ -788,7 +945,8 @@ static void free_jobs(job *jobs, int n) {
     tl_free(jobs[k].r.f);
     tl_free(jobs[k].ci);
     tl_free(jobs[k].bytes0);
-    for (int j = 0; jobs[k].ds && j < jobs[k].r.ncol; j++) {
+    tl_free(jobs[k].rej);
+    for (int j = 0; jobs[k].ds && j < jobs[k].r.nout; j++) {
       dset_kill(&jobs[k].ds[j]);
       if (jobs[k].lcodes) tl_free(jobs[k].lcodes[j]);
       if (jobs[k].remap) tl_free(jobs[k].remap[j]);
@@ -814,13 +972,13 @@ static tl_status make_jobs(reader *r, const colinfo *proto, const char *const *s
     jb->r.err = &jb->err;
     jb->start = starts[k];
     jb->stop = k + 1 < n ? starts[k + 1] : r->end;
-    jb->ci = tl_alloc(((size_t)r->ncol + 1) * sizeof *jb->ci);
-    jb->bytes0 = tl_calloc((size_t)r->ncol + 1, sizeof *jb->bytes0);
-    jb->ds = tl_calloc((size_t)r->ncol + 1, sizeof *jb->ds);
-    jb->lcodes = tl_calloc((size_t)r->ncol + 1, sizeof *jb->lcodes);
-    jb->remap = tl_calloc((size_t)r->ncol + 1, sizeof *jb->remap);
+    jb->ci = tl_alloc(((size_t)r->nout + 1) * sizeof *jb->ci);
+    jb->bytes0 = tl_calloc((size_t)r->nout + 1, sizeof *jb->bytes0);
+    jb->ds = tl_calloc((size_t)r->nout + 1, sizeof *jb->ds);
+    jb->lcodes = tl_calloc((size_t)r->nout + 1, sizeof *jb->lcodes);
+    jb->remap = tl_calloc((size_t)r->nout + 1, sizeof *jb->remap);
     if (!jb->ci || !jb->bytes0 || !jb->ds || !jb->lcodes || !jb->remap) { free_jobs(jobs, n); return tl_error_oom(r->err, "read_csv"); }
-    memcpy(jb->ci, proto, (size_t)r->ncol * sizeof *jb->ci);
+    memcpy(jb->ci, proto, (size_t)r->nout * sizeof *jb->ci);
   }
   *out = jobs;
   return TL_OK;
@@ -837,6 +995,8 @@ static tl_status scan_all(reader *r, const colinfo *proto, size_t size, csvrun *
   tl_free(starts);
   if (st != TL_OK) return st;
   run->njobs = n;
+  run->pass = 1;
+  run->done = 0;
   tl_parallel_for(n, scan_task, run);
   *fooled = 0;
   int64_t line = first_line;
@@ -844,6 +1004,7 @@ static tl_status scan_all(reader *r, const colinfo *proto, size_t size, csvrun *
     job *jb = &run->jobs[k];
     if (k > 0 && run->jobs[k - 1].end != jb->start) { *fooled = 1; return TL_OK; }
     if (jb->st != TL_OK) return report(&jb->r, line, err);
+    jb->line0 = line;
     line += jb->lines;
   }
   return TL_OK;
@@ -881,7 +1042,133 @@ static tl_status merge_dict(csvrun *run, int j, int64_t nrows, tl_column **dict)
   return TL_OK;
 }
 
-static tl_status parse(reader *r, tl_table **out) {
+struct tl_csv_info {
+  tl_table *rejects;
+  char **reasons;
+  int ncol;
+  int64_t records;
+};
+
+void tl_csv_info_free(tl_csv_info *info) {
+  if (!info) return;
+  tl_table_release(info->rejects);
+  for (int j = 0; info->reasons && j < info->ncol; j++) tl_free(info->reasons[j]);
+  tl_free(info->reasons);
+  tl_free(info);
+}
+
+const tl_table *tl_csv_info_rejects(const tl_csv_info *info) { return info->rejects; }
+
+const char *tl_csv_info_reason(const tl_csv_info *info, int j) {
+  return j >= 0 && j < info->ncol ? info->reasons[j] : NULL;
+}
+
+int64_t tl_csv_info_records(const tl_csv_info *info) { return info->records; }
+
+/* Why an inferred column is not of the type of its first value: the value
+** that took away the last of the types preferred to its own. Each bit's
+** first killer is known (merged in file order), so that value is the
+** latest of them. NULL when the first value decided. */
+static tl_status reason_of(const colinfo *c, int infer, char **out) {
+  *out = NULL;
+  if (c->forced || !infer) return TL_OK;
+  if (c->values == 0) {
+    *out = tl_strdup("no values to infer from: every field is null");
+    return *out ? TL_OK : TL_ENOMEM;
+  }
+  unsigned below = c->type == TL_STRING ? CAN_ALL : can_of(c->type) - 1, lost = 0;
+  const field *last = NULL;
+  for (int b = 0; b < NCAN; b++) {
+    const field *k = &c->kill[b];
+    if (!(below & (1u << b)) || !k->p) continue;
+    if (!last || k->p > last->p) { last = k; lost = 1u << b; }
+    else if (k->p == last->p) lost |= 1u << b;
+  }
+  if (!last || last->p == c->first.p) return TL_OK;
+  int64_t dummy;
+  const char *what = (lost & CAN_FLOAT) ? "is not a number"
+                     : (lost & CAN_INT) ? (tl_parse_int(last->p, last->n, &dummy) == -1
+                                               ? "does not fit in a 64-bit integer"
+                                               : "is not an integer")
+                     : (lost & CAN_DATE) ? "is not a date"
+                     : (lost & CAN_TS) ? "is not a timestamp" : "is not a boolean";
+  char val[64];
+  size_t n = 0;
+  for (size_t i = 0; i < last->n && n < 40; n++) {   /* the head, doubled quotes undone */
+    char ch = last->p[i];
+    i += (ch == '"' && last->len != last->n) ? 2 : 1;
+    val[n] = (unsigned char)ch < 0x20 ? '?' : ch;
+  }
+  val[n] = '\0';
+  char buf[256];
+  snprintf(buf, sizeof buf, "'%s%s' at line %lld %s", val, last->len > n ? "..." : "",
+           (long long)last->line, what);
+  *out = tl_strdup(buf);
+  return *out ? TL_OK : TL_ENOMEM;
+}
+
+static const char *const bad_class[] = { "too_few_fields", "too_many_fields", "invalid_utf8",
+                                         "forced_type" };
+
+/* The rejects of every chunk, in file order, as a table. */
+static tl_status make_rejects(const reader *r, const csvrun *run, tl_table **out) {
+  static const char *const names[] = { "line", "field", "column", "class", "excerpt" };
+  static const tl_type types[] = { TL_INT, TL_INT, TL_STRING, TL_STRING, TL_STRING };
+  tl_builder *b[5] = { NULL };
+  tl_column *c[5] = { NULL };
+  tl_status st = TL_OK;
+  tl_error *err = r->err;
+  int64_t n = 0;
+  for (int k = 0; k < run->njobs; k++) n += run->jobs[k].nrej;
+  for (int j = 0; j < 5 && st == TL_OK; j++) st = tl_builder_new(types[j], n, &b[j], err);
+  for (int k = 0; k < run->njobs && st == TL_OK; k++) {
+    const job *jb = &run->jobs[k];
+    for (int64_t i = 0; i < jb->nrej && st == TL_OK; i++) {
+      const reject *x = &jb->rej[i];
+      char ex[64];
+      size_t len = excerpt(r, x->where, x->field_only, ex);
+      const char *cls = bad_class[x->cls];
+      st = tl_builder_append_int(b[0], x->line + jb->line0, err);
+      if (st == TL_OK) st = tl_builder_append_int(b[1], x->fieldno, err);
+      if (st == TL_OK)
+        st = x->fieldno >= 1 && x->fieldno <= r->ncol
+                 ? tl_builder_append_string(b[2], r->names[x->fieldno - 1],
+                                            strlen(r->names[x->fieldno - 1]), err)
+                 : tl_builder_append_null(b[2], err);
+      if (st == TL_OK) st = tl_builder_append_string(b[3], cls, strlen(cls), err);
+      if (st == TL_OK) st = tl_builder_append_string(b[4], ex, len, err);
+    }
+  }
+  for (int j = 0; j < 5; j++) {
+    tl_builder *bj = b[j];
+    b[j] = NULL;
+    if (st == TL_OK) st = tl_builder_finish(bj, &c[j], err);   /* frees bj */
+    else tl_builder_free(bj);
+  }
+  if (st == TL_OK) st = tl_table_new(5, names, c, out, err);
+  for (int j = 0; j < 5; j++) tl_column_release(c[j]);
+  return st;
+}
+
+/* Ends the input after the first `max_rows` records, so that the cutting
+** and both passes never look past them. */
+static void limit_rows(reader *r, int64_t max_rows) {
+  const char *p = r->p;
+  int64_t line = r->line, n = 0;
+  while (n < max_rows) {
+    if (read_record(r) != TL_OK) {   /* the passes will report it */
+      memset(&r->fail, 0, sizeof r->fail);
+      break;
+    }
+    if (r->nf == 0) break;
+    n++;
+  }
+  if (n == max_rows) r->end = r->p;
+  r->p = p;
+  r->line = line;
+}
+
+static tl_status parse(reader *r, tl_table **out, tl_csv_info **info) {
   const tl_csv_options *o = r->o;
   tl_status st;
   /* a UTF-8 byte-order mark */
@@ -899,10 +1186,13 @@ static tl_status parse(reader *r, tl_table **out) {
   r->ncol = r->nf;
   TL_TRY(make_names(r, o->header));
   if (!o->header) { r->p = first; r->line = first_line; }
+  TL_TRY(select_columns(r));
+  if (o->max_rows >= 0) limit_rows(r, o->max_rows);
 
-  colinfo *proto = tl_calloc((size_t)r->ncol + 1, sizeof *proto);
+  int nout = r->nout;
+  colinfo *proto = tl_calloc((size_t)nout + 1, sizeof *proto);
   if (!proto) return tl_error_oom(r->err, "read_csv");
-  for (int j = 0; j < r->ncol; j++) proto[j].can = o->infer ? CAN_ALL : 0;
+  for (int j = 0; j < nout; j++) proto[j].can = o->infer ? CAN_ALL : 0;
   if ((st = apply_forced_types(r, proto)) != TL_OK) { tl_free(proto); return st; }
 
   size_t size = o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;
@@ -916,26 +1206,51 @@ static tl_status parse(reader *r, tl_table **out) {
   }
   /* merge what the chunks learnt, and place each chunk's rows and bytes */
   colinfo *ci = proto;
-  int64_t nrows = 0;
+  int64_t nrows = 0, nrej = 0;
   for (int k = 0; k < run.njobs && st == TL_OK; k++) {
     job *jb = &run.jobs[k];
     jb->row0 = nrows;
     nrows += jb->rows;
-    for (int j = 0; j < r->ncol; j++) {
+    nrej += jb->nrej;
+    for (int j = 0; j < nout; j++) {
+      const colinfo *cj = &jb->ci[j];
       jb->bytes0[j] = ci[j].nbytes;
-      ci[j].can &= jb->ci[j].can;
-      ci[j].values += jb->ci[j].values;
-      ci[j].nulls += jb->ci[j].nulls;
-      ci[j].nbytes += jb->ci[j].nbytes;
+      ci[j].can &= cj->can;
+      ci[j].values += cj->values;
+      ci[j].nulls += cj->nulls;
+      ci[j].nbytes += cj->nbytes;
+      if (!ci[j].first.p && cj->first.p) {
+        ci[j].first = cj->first;
+        ci[j].first.line += jb->line0;
+      }
+      for (int b = 0; b < NCAN; b++)
+        if (!ci[j].kill[b].p && cj->kill[b].p) {
+          ci[j].kill[b] = cj->kill[b];
+          ci[j].kill[b].line += jb->line0;
+        }
     }
   }
-  for (int j = 0; j < r->ncol; j++)
+  for (int j = 0; j < nout; j++)
     if (!ci[j].forced) ci[j].type = type_of(ci[j].can, ci[j].values);
 
-  tl_column **cols = st == TL_OK ? tl_calloc((size_t)r->ncol + 1, sizeof *cols) : NULL;
-  run.ds = st == TL_OK ? tl_calloc((size_t)r->ncol + 1, sizeof *run.ds) : NULL;
-  if (st == TL_OK && (!cols || !run.ds)) st = tl_error_oom(r->err, "read_csv");
-  for (int j = 0; j < r->ncol && st == TL_OK; j++) {
+  tl_csv_info *inf = NULL;
+  if (st == TL_OK && info) {
+    inf = tl_calloc(1, sizeof *inf);
+    if (inf) inf->reasons = tl_calloc((size_t)nout + 1, sizeof *inf->reasons);
+    if (!inf || !inf->reasons) st = tl_error_oom(r->err, "read_csv");
+    if (inf) { inf->ncol = nout; inf->records = nrows + nrej; }
+    for (int j = 0; j < nout && st == TL_OK; j++)
+      if (reason_of(&ci[j], o->infer, &inf->reasons[j]) != TL_OK) st = tl_error_oom(r->err, "read_csv");
+    if (st == TL_OK) st = make_rejects(r, &run, &inf->rejects);
+  }
+
+  tl_column **cols = st == TL_OK ? tl_calloc((size_t)nout + 1, sizeof *cols) : NULL;
+  char **names = st == TL_OK ? tl_calloc((size_t)nout + 1, sizeof *names) : NULL;
+  run.ds = st == TL_OK ? tl_calloc((size_t)nout + 1, sizeof *run.ds) : NULL;
+  if (st == TL_OK && (!cols || !names || !run.ds)) st = tl_error_oom(r->err, "read_csv");
+  for (int j = 0; j < nout && st == TL_OK; j++)
+    if (!(names[j] = tl_strdup(r->names[r->sel[j]]))) st = tl_error_oom(r->err, "read_csv");
+  for (int j = 0; j < nout && st == TL_OK; j++) {
     tl_column *dict = NULL;
     if (ci[j].type == TL_STRING) st = merge_dict(&run, j, nrows, &dict);
     if (st == TL_OK && dict)
@@ -946,28 +1261,37 @@ static tl_status parse(reader *r, tl_table **out) {
   }
   if (st == TL_OK) {
     run.cols = cols;
+    run.pass = 2;
+    run.done = 0;
     tl_parallel_for(run.njobs, convert_task, &run);
-    for (int j = 0; j < r->ncol; j++) tl_column_seal(cols[j]);
-    char **names = r->names;
-    r->names = NULL;
-    st = tl_table_adopt(r->ncol, names, cols, out, r->err);
+    for (int j = 0; j < nout; j++) tl_column_seal(cols[j]);
+    st = tl_table_adopt(nout, names, cols, out, r->err);
     cols = NULL;
+    names = NULL;
   }
   if (cols) {
-    for (int j = 0; j < r->ncol; j++) tl_column_release(cols[j]);
+    for (int j = 0; j < nout; j++) tl_column_release(cols[j]);
     tl_free(cols);
   }
+  if (names) {
+    for (int j = 0; j < nout; j++) tl_free(names[j]);
+    tl_free(names);
+  }
   free_jobs(run.jobs, run.njobs);
-  for (int j = 0; run.ds && j < r->ncol; j++) dset_kill(&run.ds[j]);
+  for (int j = 0; run.ds && j < nout; j++) dset_kill(&run.ds[j]);
   tl_free(run.ds);
   tl_free(proto);
+  if (st == TL_OK && info) *info = inf;
+  else tl_csv_info_free(inf);
   return st;
 }
 
 static tl_status read_buffer(const char *data, size_t len, const char *name, int mapped,
-                             const tl_csv_options *opts, tl_table **out, tl_error *err) {
+                             const tl_csv_options *opts, tl_table **out, tl_csv_info **info,
+                             tl_error *err) {
   tl_csv_options defaults;
   if (!opts) { tl_csv_options_init(&defaults); opts = &defaults; }
+  if (info) *info = NULL;
   reader r;
   memset(&r, 0, sizeof r);
   r.name = name ? name : "<string>";
@@ -977,18 +1301,30 @@ static tl_status read_buffer(const char *data, size_t len, const char *name, int
   r.line = 1;
   r.err = err;
   r.mapped = mapped;
-  tl_status st = parse(&r, out);
+  tl_status st = parse(&r, out, info);
   reader_free(&r);
   return st;
 }
 
+tl_status tl_read_csv_buffer_ex(const char *data, size_t len, const char *name,
+                                const tl_csv_options *opts, tl_table **out, tl_csv_info **info,
+                                tl_error *err) {
+  return read_buffer(data, len, name, 0, opts, out, info, err);
+}
+
 tl_status tl_read_csv_buffer(const char *data, size_t len, const char *name,
                              const tl_csv_options *opts, tl_table **out, tl_error *err) {
-  return read_buffer(data, len, name, 0, opts, out, err);
+  return read_buffer(data, len, name, 0, opts, out, NULL, err);
 }
 
 tl_status tl_read_csv(const char *path, const tl_csv_options *opts, tl_table **out,
                       tl_error *err) {
+  return tl_read_csv_ex(path, opts, out, NULL, err);
+}
+
+tl_status tl_read_csv_ex(const char *path, const tl_csv_options *opts, tl_table **out,
+                         tl_csv_info **info, tl_error *err) {
+  if (info) *info = NULL;
   int fd = open(path, O_RDONLY);
   if (fd < 0)
     return tl_error_set(err, TL_EIO, "read_csv: cannot open '%s': %s", path, strerror(errno));
@@ -1005,7 +1341,7 @@ tl_status tl_read_csv(const char *path, const tl_csv_options *opts, tl_table **o
     if (m == MAP_FAILED)
       return tl_error_set(err, TL_EIO, "read_csv: cannot map '%s': %s", path, strerror(errno));
     madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
-    st = read_buffer(m, (size_t)sb.st_size, path, 1, opts, out, err);
+    st = read_buffer(m, (size_t)sb.st_size, path, 1, opts, out, info, err);
     munmap(m, (size_t)sb.st_size);
     return st;
   }
@@ -1032,7 +1368,7 @@ tl_status tl_read_csv(const char *path, const tl_csv_options *opts, tl_table **o
     len += (size_t)k;
   }
   close(fd);
-  st = tl_read_csv_buffer(buf, len, path, opts, out, err);
+  st = read_buffer(buf, len, path, 0, opts, out, info, err);
   tl_free(buf);
   return st;
 }

@@ -18,6 +18,7 @@
 #include "expr.h"
 #include "pool.h"
 #include "table.h"
+#include "window.h"
 
 /* ---------------------------------------------------------------------------
 ** Functions
@@ -481,6 +482,8 @@ typedef struct binder {
   int in_agg;
   int nfns;
   const tl_aggregate *const *fns;
+  int nfuncs;
+  const tl_function *const *funcs;
   tl_error *err;
 } binder;
 
@@ -582,10 +585,26 @@ static tl_status bind_custom(binder *b, expr *e, const tl_aggregate *a) {
   return add_slot(b, e);
 }
 
+/* A host function: its arguments take any type; its result has the type
+** it declares. */
+static tl_status bind_host(binder *b, expr *e, const tl_function *f) {
+  for (int k = 0; k < e->nargs; k++) TL_TRY(bind(b, e->args[k]));
+  if (!f->type || !tl_type_name(f->type))
+    return berr(b, e, "function '%s' declares no result type%s", f->name, "");
+  e->fn = -1;
+  e->hostfn = f;
+  e->type = f->type;
+  return TL_OK;
+}
+
 static tl_status bind_call(binder *b, expr *e) {
+  if (tl_window_find(e->name) >= 0)   /* mutate computes them before binding */
+    return berr(b, e, "window function '%s' outside of mutate%s", e->name, "");
   const fninfo *f = find_function(e->name);
   for (int k = 0; !f && k < b->nfns; k++)
     if (strcmp(b->fns[k]->name, e->name) == 0) return bind_custom(b, e, b->fns[k]);
+  for (int k = 0; !f && k < b->nfuncs; k++)
+    if (strcmp(b->funcs[k]->name, e->name) == 0) return bind_host(b, e, b->funcs[k]);
   if (!f) return berr(b, e, "unknown function '%s'%s", e->name, "");
   char nb[16];
   if (e->nargs < f->minargs || e->nargs > f->maxargs) {
@@ -758,7 +777,16 @@ static tl_status alloc_scratch(expr *e, tl_error *err, const char *op) {
 tl_status tl_expr_bind_with(expr *e, const tl_table *t, const char *op, const char *src,
                             expr ***aggs, int *naggs, int nfns, const tl_aggregate *const *fns,
                             tl_error *err) {
-  binder b = { t, op, src, aggs, naggs, 0, nfns, fns, err };
+  tl_scope scope = { nfns, fns, 0, NULL };
+  return tl_expr_bind_scope(e, t, op, src, aggs, naggs, &scope, err);
+}
+
+tl_status tl_expr_bind_scope(expr *e, const tl_table *t, const char *op, const char *src,
+                             expr ***aggs, int *naggs, const tl_scope *scope, tl_error *err) {
+  static const tl_scope none = { 0, NULL, 0, NULL };
+  if (!scope) scope = &none;
+  binder b = { t, op, src, aggs, naggs, 0, scope->naggs, scope->aggs, scope->nfuncs,
+               scope->funcs, err };
   TL_TRY(bind(&b, e));
   return alloc_scratch(e, err, op);
 }
@@ -962,7 +990,7 @@ static tl_status eval_compare(expr *e, const vec *a, const vec *b, int n, evalct
 
 static tl_status overflow(evalctx *cx, const expr *e, int i) {
   return tl_error_set(cx->err, TL_ERANGE, "%s: integer overflow in '%s' at row %lld", cx->op,
-                      e->op == OP_ADD ? "+" : e->op == OP_SUB ? "-" : "*",
+                      e->op == OP_ADD ? "+" : e->op == OP_SUB ? "-" : e->op == OP_IDIV ? "//" : "*",
                       (long long)(cx->start + i + 1));
 }
 
@@ -985,7 +1013,8 @@ static tl_status eval_arith(expr *e, const vec *a, const vec *b, int n, evalctx 
             valid[i] = 0;
             r[i] = 0;
           } else if (y[i] == -1) {
-            r[i] = e->op == OP_MOD ? 0 : (int64_t)(0 - (uint64_t)x[i]);   /* INT64_MIN // -1 wraps, as in Lua */
+            if (e->op == OP_IDIV && x[i] == INT64_MIN) return overflow(cx, e, i);
+            r[i] = e->op == OP_MOD ? 0 : -x[i];
           } else {
             int64_t q = x[i] / y[i], m = x[i] % y[i];
             if (m != 0 && ((m ^ y[i]) < 0)) { q--; m += y[i]; }   /* floor, as Lua */
@@ -1078,9 +1107,102 @@ static int64_t days_of(const vec *v, int i) {
   return us >= 0 ? us / day : -((-us + day - 1) / day);
 }
 
+/* ---------------------------------------------------------------------------
+** Host functions: the slow path, a call to the host per vector.
+*/
+struct tl_fn_result {
+  expr *e;
+  size_t used;         /* bytes of e->sbuf holding string results */
+};
+
+tl_status tl_fn_result_set(tl_fn_result *res, int i, const tl_scalar *v, tl_error *err) {
+  expr *e = res->e;
+  vec *o = &e->out;
+  const char *name = e->hostfn->name;
+  if (i < 0 || i >= o->n)
+    return tl_error_set(err, TL_EINVAL, "%s: result row %d outside the vector", name, i + 1);
+  if (v->is_null) { o->valid[i] = 0; return TL_OK; }
+  if (v->type != e->type && !(e->type == TL_FLOAT && v->type == TL_INT))
+    return tl_error_set(err, TL_ETYPE, "%s: a %s result, not %s", name, tname(v->type),
+                        tl_type_name(e->type));
+  switch (e->type) {
+    case TL_INT: case TL_TIMESTAMP: o->i[i] = v->v.i; break;
+    case TL_FLOAT: o->f[i] = v->type == TL_INT ? (double)v->v.i : v->v.f; break;
+    case TL_DATE: o->d[i] = v->v.d; break;
+    case TL_BOOL: o->b[i] = v->v.b != 0; break;
+    case TL_STRING:
+      if (!sbuf_reserve(e, res->used, v->v.s.len)) return tl_error_oom(err, name);
+      if (v->v.s.len) memcpy(e->sbuf + res->used, v->v.s.ptr, v->v.s.len);
+      o->s[i] = (const char *)(uintptr_t)res->used;   /* an offset until the end */
+      o->sl[i] = (int64_t)v->v.s.len;
+      res->used += v->v.s.len;
+      break;
+  }
+  o->valid[i] = 1;
+  return TL_OK;
+}
+
+int tl_expr_has_host(const expr *e) {
+  if (e->hostfn) return 1;
+  for (int k = 0; k < e->nargs; k++)
+    if (tl_expr_has_host(e->args[k])) return 1;
+  return 0;
+}
+
+static tl_status eval_host(expr *e, evalctx *cx) {
+  int n = cx->n;
+  vec *o = &e->out;
+  const tl_function *f = e->hostfn;
+  if (n <= 0) return TL_OK;
+  for (int k = 0; k < e->nargs; k++) TL_TRY(eval(e->args[k], cx));
+  tl_vector args[64], *av = e->nargs <= 64 ? args : tl_alloc((size_t)e->nargs * sizeof *av);
+  /* the selection and a vector of zero bytes (a bare null's validity), kept
+  ** in cache_tab, which a call does not otherwise use */
+  int *sel = (int *)(void *)e->cache_tab;
+  if (!sel) sel = (int *)(void *)(e->cache_tab = tl_calloc(TL_VEC, sizeof *sel + 1));
+  const uint8_t *none = (const uint8_t *)(sel + TL_VEC);
+  if (!av || !sel) { if (av != args) tl_free(av); return tl_error_oom(cx->err, cx->op); }
+  int nsel = 0;
+  for (int i = 0; i < n; i++) {
+    int ok = 1;
+    for (int k = 0; k < e->nargs && ok && !f->nulls; k++) {
+      const vec *v = &e->args[k]->out;
+      ok = v->type && (!v->valid || v->valid[i]);
+    }
+    if (ok) sel[nsel++] = i;
+  }
+  for (int k = 0; k < e->nargs; k++) {
+    const vec *v = &e->args[k]->out;
+    av[k] = (tl_vector){ v->type, n, v->type ? v->valid : none, v->i, v->f, v->d, v->b,
+                         (const char *const *)v->s, v->sl };
+  }
+  memset(o->valid, 0, (size_t)n);
+  memset(o->i, 0, (size_t)n * 8);   /* null rows hold 0, as the kernels expect */
+  for (int i = 0; i < n && e->type == TL_STRING; i++) { o->s[i] = NULL; o->sl[i] = 0; }
+  tl_fn_result res = { e, 0 };
+  tl_fn_call call = { cx->start, n, nsel, sel, e->nargs, av };
+  tl_status st = TL_OK;
+  if (nsel) {
+    tl_error herr;
+    herr.message[0] = '\0';
+    st = f->call(f->ud, &call, &res, &herr);
+    if (st != TL_OK) {
+      if (!herr.message[0]) snprintf(herr.message, sizeof herr.message, "%s: %s", f->name,
+                                     tl_status_string(st));
+      tl_error_set(cx->err, st, "%s: %s", cx->op, herr.message);
+    }
+  }
+  if (av != args) tl_free(av);
+  if (st == TL_OK && e->type == TL_STRING)
+    for (int i = 0; i < n; i++)
+      if (o->valid[i]) o->s[i] = e->sbuf ? e->sbuf + (uintptr_t)o->s[i] : "";
+  return st;
+}
+
 static tl_status eval_call(expr *e, evalctx *cx) {
   int n = cx->n;
   vec *o = &e->out;
+  if (e->hostfn) return eval_host(e, cx);
   for (int k = 0; k < e->nargs; k++) TL_TRY(eval(e->args[k], cx));
   const vec *a = &e->args[0]->out;
   o->n = n;
@@ -1140,7 +1262,14 @@ static tl_status eval_call(expr *e, evalctx *cx) {
   uint8_t *valid = o->valid;
   switch (e->fn) {
     case F_ABS:
-      if (e->type == TL_INT) for (int i = 0; i < n; i++) o->i[i] = a->i[i] < 0 ? (int64_t)(0 - (uint64_t)a->i[i]) : a->i[i];
+      if (e->type == TL_INT) {
+        for (int i = 0; i < n; i++) {
+          if (a->i[i] == INT64_MIN && (!valid || valid[i]))
+            return tl_error_set(cx->err, TL_ERANGE, "%s: integer overflow in 'abs' at row %lld",
+                                cx->op, (long long)(cx->start + i + 1));
+          o->i[i] = a->i[i] < 0 ? (int64_t)(0 - (uint64_t)a->i[i]) : a->i[i];   /* no UB in null slots */
+        }
+      }
       else for (int i = 0; i < n; i++) o->f[i] = fabs(a->f[i]);
       break;
     case F_FLOOR: case F_CEIL: case F_ROUND:
@@ -1262,7 +1391,7 @@ static tl_status eval(expr *e, evalctx *cx) {
           if (a->i[i] == INT64_MIN && (!o->valid || o->valid[i]))
             return tl_error_set(cx->err, TL_ERANGE, "%s: integer overflow in '-' at row %lld",
                                 cx->op, (long long)(cx->start + i + 1));
-          o->i[i] = -a->i[i];
+          o->i[i] = (int64_t)(0 - (uint64_t)a->i[i]);   /* no UB in null slots */
         }
       } else {
         for (int i = 0; i < n; i++) o->f[i] = -a->f[i];
@@ -1337,6 +1466,7 @@ static expr *clone_bound(const expr *e) {
   c->col = e->col;
   c->fn = e->fn;
   c->custom = e->custom;
+  c->hostfn = e->hostfn;
   int ok = 1;
   if (e->litbuf) {
     ok = (c->litbuf = tl_strndup(e->litbuf, e->lit.v.s.len)) != NULL;
@@ -1443,7 +1573,7 @@ tl_status tl_expr_column(expr *e, tl_column *const *cols, tl_column *const *slot
   if (type == TL_STRING) st = tl_builder_new(TL_STRING, nrows, &b, err);
   else st = tl_column_alloc(type, nrows, 1, 0, &c, err);
   if (st != TL_OK) return st;
-  if (c && nrows >= 2 * COLUMN_TASK && tl_get_threads() > 1) {
+  if (c && nrows >= 2 * COLUMN_TASK && tl_get_threads() > 1 && !tl_expr_has_host(e)) {
     st = column_parallel(e, cols, slots, nrows, op, c, err);
   } else {
     for (int64_t start = 0; start < nrows && st == TL_OK; start += TL_VEC) {

@@ -56,6 +56,7 @@ struct expr {
   size_t sbuf_cap;
   int filled;          /* E_LIT: rows of `out` already holding the constant */
   const tl_aggregate *custom;    /* E_AGG of a host aggregate (fn AGG_CUSTOM) */
+  const tl_function *hostfn;     /* E_CALL of a host function */
   const tl_column *cache_dict;   /* a comparison of codes with a constant: */
   uint8_t *cache_tab;            /* its result for each code of cache_dict */
 };
@@ -76,6 +77,13 @@ tl_status tl_expr_bind(expr *e, const tl_table *t, const char *op, const char *s
 tl_status tl_expr_bind_with(expr *e, const tl_table *t, const char *op, const char *src,
                             expr ***aggs, int *naggs, int nfns, const tl_aggregate *const *fns,
                             tl_error *err);
+
+/* The same with a scope of host aggregates and functions (NULL: none). */
+tl_status tl_expr_bind_scope(expr *e, const tl_table *t, const char *op, const char *src,
+                             expr ***aggs, int *naggs, const tl_scope *scope, tl_error *err);
+/* 1 when the bound plan calls a host function: it must then be evaluated
+** on the calling thread only. */
+int tl_expr_has_host(const expr *e);
 
 /* Evaluates rows [start, start + n) (n <= TL_VEC) of the columns `cols`
 ** (for E_COL) and of `slots` (for E_AGG); the result is e->out. */

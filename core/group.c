@@ -304,12 +304,12 @@ static tl_status agg_sum(aggctx *a, int mean, tl_column **out) {
     TL_FOR_VALID(x, i, {
       int32_t g = GID(a, i);
       double s = fs[g], y = v[i], t = s + y;
-      comp[g] += fabs(s) >= fabs(y) ? (s - t) + y : (y - t) + s;   /* Neumaier */
+      if (isfinite(t)) comp[g] += fabs(s) >= fabs(y) ? (s - t) + y : (y - t) + s;   /* Neumaier */
       fs[g] = t;
       cnt[g]++;
     });
     for (int64_t g = 0; g < ng; g++) {
-      fs[g] += comp[g];
+      if (isfinite(fs[g])) fs[g] += comp[g];
       if (mean && cnt[g]) fs[g] /= (double)cnt[g];
     }
   } else if (st == TL_OK && x->type == TL_BOOL) {
@@ -480,7 +480,7 @@ static int quantile_hist(aggctx *a, double q, tl_column **out, tl_status *st) {
       int64_t lo = (int64_t)floor(hq);
       double x0 = hist_rank(h + g * range, range, min, lo);
       double x1 = lo + 1 < cnt[g] ? hist_rank(h + g * range, range, min, lo + 1) : x0;
-      res[g] = x0 + (hq - (double)lo) * (x1 - x0);
+      res[g] = hq == (double)lo ? x0 : x0 + (hq - (double)lo) * (x1 - x0);
     }
     *st = result_column(TL_FLOAT, ng, res, valid, out, a->err);
   }
@@ -528,7 +528,7 @@ static tl_status agg_quantile(aggctx *a, double q, tl_column **out) {
         x1 = v[lo + 1];
         for (int64_t k = lo + 2; k < n; k++) if (v[k] < x1) x1 = v[k];
       }
-      res[g] = x0 + (h - (double)lo) * (x1 - x0);
+      res[g] = h == (double)lo ? x0 : x0 + (h - (double)lo) * (x1 - x0);   /* inf - inf is no step */
     }
     st = result_column(TL_FLOAT, ng, res, valid, out, a->err);
   }
@@ -601,18 +601,22 @@ static tl_status agg_count_distinct(aggctx *a, tl_column **out) {
   return st;
 }
 
+/* Rows per batch handed to a host aggregate: several vectors, so that a
+** host that works a group at a time (step_batch) sees long runs of values. */
+#define AGG_BATCH ((int64_t)TL_VEC * 8)
+
 /* A host aggregate: the scan stays here; the host sees batches of rows. */
 static tl_status agg_custom(const tl_aggregate *a, tl_column *const *args, int nargs,
                             const tl_table *t, const int32_t *gid, int64_t ng, tl_column **out,
                             tl_error *err) {
   void *run = NULL;
-  int64_t *rows = tl_alloc(TL_VEC * sizeof *rows);
-  int32_t *groups = tl_alloc(TL_VEC * sizeof *groups);
+  int64_t *rows = tl_alloc(AGG_BATCH * sizeof *rows);
+  int32_t *groups = tl_alloc(AGG_BATCH * sizeof *groups);
   tl_status st = (rows && groups) ? TL_OK : tl_error_oom(err, "agg");
   if (st == TL_OK) st = a->begin(a->ud, ng, &run, err);
   int begun = st == TL_OK;
-  for (int64_t start = 0; start < t->nrows && st == TL_OK; start += TL_VEC) {
-    int64_t stop = t->nrows - start < TL_VEC ? t->nrows : start + TL_VEC, m = 0;
+  for (int64_t start = 0; start < t->nrows && st == TL_OK; start += AGG_BATCH) {
+    int64_t stop = t->nrows - start < AGG_BATCH ? t->nrows : start + AGG_BATCH, m = 0;
     if (tl_interrupted()) { st = tl_error_interrupted(err, a->name); break; }
     for (int64_t i = start; i < stop; i++) {
       int ok = 1;
@@ -698,8 +702,8 @@ static tl_status run_aggregate(expr *e, const char *src, const tl_table *t, cons
 /* Evaluates the definitions over groups given by gid (NULL: one group) and
 ** appends their columns to `base` (the keys). */
 static tl_status aggregate(const tl_table *t, const int32_t *gid, int64_t ng, tl_table *base,
-                           int n, const char *const *defs, int nfns,
-                           const tl_aggregate *const *fns, tl_table **out, tl_error *err) {
+                           int n, const char *const *defs, const tl_scope *scope,
+                           tl_table **out, tl_error *err) {
   tl_table *cur = tl_table_retain(base);
   tl_status st = TL_OK;
   for (int k = 0; k < n && st == TL_OK; k++) {
@@ -710,7 +714,7 @@ static tl_status aggregate(const tl_table *t, const int32_t *gid, int64_t ng, tl
     st = tl_expr_parse(defs[k], "agg", &name, &e, err);
     if (st == TL_OK && !name && !(name = tl_expr_default_name(defs[k])))
       st = tl_error_oom(err, "agg");
-    if (st == TL_OK) st = tl_expr_bind_with(e, t, "agg", defs[k], &aggs, &naggs, nfns, fns, err);
+    if (st == TL_OK) st = tl_expr_bind_scope(e, t, "agg", defs[k], &aggs, &naggs, scope, err);
     for (int s = 0; s < naggs && st == TL_OK; s++)
       if (aggs[s]->fn == AGG_CUSTOM && !aggs[s]->type && aggs[s] != e)
         st = tl_error_set(err, TL_ETYPE,
@@ -747,9 +751,15 @@ tl_status tl_grouping_agg(const tl_grouping *g, int n, const char *const *defs, 
 
 tl_status tl_grouping_agg_with(const tl_grouping *g, int n, const char *const *defs, int nfns,
                                const tl_aggregate *const *fns, tl_table **out, tl_error *err) {
+  tl_scope scope = { nfns, fns, 0, NULL };
+  return tl_grouping_agg_scope(g, n, defs, &scope, out, err);
+}
+
+tl_status tl_grouping_agg_scope(const tl_grouping *g, int n, const char *const *defs,
+                                const tl_scope *scope, tl_table **out, tl_error *err) {
   tl_table *keys;
   TL_TRY(tl_grouping_keys(g, &keys, err));
-  tl_status st = aggregate(g->t, g->gid, g->ngroups, keys, n, defs, nfns, fns, out, err);
+  tl_status st = aggregate(g->t, g->gid, g->ngroups, keys, n, defs, scope, out, err);
   tl_table_release(keys);
   return st;
 }
@@ -761,9 +771,15 @@ tl_status tl_table_agg(const tl_table *t, int n, const char *const *defs, tl_tab
 
 tl_status tl_table_agg_with(const tl_table *t, int n, const char *const *defs, int nfns,
                             const tl_aggregate *const *fns, tl_table **out, tl_error *err) {
+  tl_scope scope = { nfns, fns, 0, NULL };
+  return tl_table_agg_scope(t, n, defs, &scope, out, err);
+}
+
+tl_status tl_table_agg_scope(const tl_table *t, int n, const char *const *defs,
+                             const tl_scope *scope, tl_table **out, tl_error *err) {
   tl_table *empty;
   TL_TRY(tl_table_new(0, NULL, NULL, &empty, err));
-  tl_status st = aggregate(t, NULL, 1, empty, n, defs, nfns, fns, out, err);
+  tl_status st = aggregate(t, NULL, 1, empty, n, defs, scope, out, err);
   tl_table_release(empty);
   return st;
 }

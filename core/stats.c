@@ -23,10 +23,10 @@ static double float_sum(const tl_column *c) {
   double s = 0, comp = 0;
   TL_FOR_VALID(c, i, {
     double x = v[i], t = s + x;
-    comp += fabs(s) >= fabs(x) ? (s - t) + x : (x - t) + s;
+    if (isfinite(t)) comp += fabs(s) >= fabs(x) ? (s - t) + x : (x - t) + s;
     s = t;
   });
-  return s + comp;
+  return isfinite(s) ? s + comp : s;   /* an infinity or NaN needs no correction */
 }
 
 /* Exact sum of an int column: 128 bits cannot overflow below 2^64 rows. */

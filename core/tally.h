@@ -378,6 +378,140 @@ TL_NODISCARD tl_status tl_table_agg_with(const tl_table *t, int n, const char *c
                                          tl_table **out, tl_error *err);
 
 /* ---------------------------------------------------------------------------
+** Scalar functions defined by the host (the Lua binding's tally.func):
+** usable by name in any expression, next to the built-ins. This is the slow
+** path: the core evaluates the arguments a vector at a time and hands them
+** to the host, which makes one result per row. A plan that calls a host
+** function is evaluated on the calling thread only, never on the workers.
+*/
+
+/* The values of one argument for the rows of a vector. `valid` holds a byte
+** per row (1: valid), or is NULL when every row is; `type` 0 is a bare null
+** (every row null). The values sit in the array of the type: i (int,
+** timestamp), f (float), d (date), b (bool, a byte per row), s and sl
+** (string pointers and lengths, not NUL-terminated). Valid while the call
+** lasts. */
+typedef struct tl_vector {
+  tl_type type;
+  int n;
+  const uint8_t *valid;
+  const int64_t *i;
+  const double *f;
+  const int32_t *d;
+  const uint8_t *b;
+  const char *const *s;
+  const int64_t *sl;
+} tl_vector;
+
+/* One call: rows [start, start + n) of the evaluated table (0-based), of
+** which the host computes those listed in `sel` (indexes into the vector,
+** ascending); the others are null already. */
+typedef struct tl_fn_call {
+  int64_t start;
+  int n;
+  int nsel;
+  const int *sel;
+  int nargs;
+  const tl_vector *args;
+} tl_fn_call;
+
+/* Where the host puts its results (owned by the core). */
+typedef struct tl_fn_result tl_fn_result;
+
+/* Sets the result of row i of the vector (0 <= i < n): a value of the
+** function's type (an int for a float function is converted), or a null
+** (v->is_null). Strings are copied. TL_ETYPE for a value of another type,
+** TL_ENOMEM when the copy fails. */
+TL_NODISCARD tl_status tl_fn_result_set(tl_fn_result *res, int i, const tl_scalar *v,
+                                        tl_error *err);
+
+typedef struct tl_function {
+  const char *name;
+  tl_type type;               /* the type of the results (required) */
+  int nulls;                  /* 1: rows with a null argument are passed too;
+                              ** 0: their result is null without a call */
+  void *ud;
+  /* Computes the selected rows of one vector into `res`. On failure the
+  ** message in `err` should name the function and the row; the core puts
+  ** the operation in front. */
+  tl_status (*call)(void *ud, const tl_fn_call *call, tl_fn_result *res, tl_error *err);
+} tl_function;
+
+/* What the host brings into an expression: aggregates and functions.
+** Either list may be empty (n = 0, NULL). */
+typedef struct tl_scope {
+  int naggs;
+  const tl_aggregate *const *aggs;
+  int nfuncs;
+  const tl_function *const *funcs;
+} tl_scope;
+
+/* tl_table_filter, tl_table_mutate, tl_table_eval, tl_grouping_agg and
+** tl_table_agg with the host's aggregates and functions in scope (scope may
+** be NULL: the plain verbs). */
+TL_NODISCARD tl_status tl_table_filter_with(const tl_table *t, const char *expr,
+                                            const tl_scope *scope, tl_table **out,
+                                            tl_error *err);
+TL_NODISCARD tl_status tl_table_mutate_with(const tl_table *t, int n, const char *const *defs,
+                                            const tl_scope *scope, tl_table **out,
+                                            tl_error *err);
+TL_NODISCARD tl_status tl_table_eval_with(const tl_table *t, const char *expr, const char *op,
+                                          const tl_scope *scope, tl_column **out,
+                                          tl_error *err);
+TL_NODISCARD tl_status tl_grouping_agg_scope(const tl_grouping *g, int n,
+                                             const char *const *defs, const tl_scope *scope,
+                                             tl_table **out, tl_error *err);
+TL_NODISCARD tl_status tl_table_agg_scope(const tl_table *t, int n, const char *const *defs,
+                                          const tl_scope *scope, tl_table **out,
+                                          tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Window functions, in mutate: lag(x [, n [, default]]), lead(x [, n [,
+** default]]), cumsum(x), rank() and row_number(). Each is computed over the
+** rows in the order of the partition keys, then the order keys (a stable
+** sort, so that rows equal in both keep the table's order), and its value
+** lands in the row it belongs to: the result keeps the table's row order.
+** Without keys a window runs over the whole table in its order.
+**  - lag(x, n, d): x of the row n rows before in the partition (n: an
+**    integer literal >= 0, default 1), else d (evaluated at the row), else
+**    null. lead looks n rows ahead. The type is x's, or float when one of x
+**    and d is int and the other float.
+**  - cumsum(x): the sum of the non-null values of x in the partition up to
+**    and including the row (rows equal in the order are added one by one);
+**    a null row keeps the running sum; null before the first value. int and
+**    bool give int (an overflow is TL_ERANGE), float float.
+**  - rank(): 1 + the number of rows of the partition before the row's
+**    first peer (rows with equal order keys): SQL's RANK, ties share a rank
+**    and leave a gap after them. It needs order keys.
+**  - row_number(): 1, 2, ... in each partition.
+** Nulls in keys form a partition of their own and sort last; NaN equals NaN.
+*/
+typedef struct tl_window_options {
+  const char *const *order_by;       /* column names, "-name" for descending */
+  int norder;
+  const char *const *partition_by;   /* column names */
+  int npartition;
+} tl_window_options;
+
+void tl_window_options_init(tl_window_options *opts);
+
+/* tl_table_mutate_with, the window functions over the order of `win` (NULL:
+** the table's order, without partitions). An unknown key column is
+** TL_EINVAL also when no definition calls a window function. */
+TL_NODISCARD tl_status tl_table_mutate_ex(const tl_table *t, int n, const char *const *defs,
+                                          const tl_scope *scope, const tl_window_options *win,
+                                          tl_table **out, tl_error *err);
+
+/* One row per column of t: name, type (strings), count (non-null values),
+** nulls, distinct (distinct non-null values) as ints; mean, std (sample
+** standard deviation), min, 25%, 50%, 75% (linear interpolation, as the
+** quantile aggregate) and max as floats, for int and float columns only
+** (null for others, and when a column has no value); top, the most frequent
+** non-null value as text (the first to appear among equally frequent ones;
+** null when there is none). */
+TL_NODISCARD tl_status tl_table_describe(const tl_table *t, tl_table **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
 ** CSV
 */
 typedef struct tl_csv_options {
@@ -393,7 +527,23 @@ typedef struct tl_csv_options {
   const tl_type *types;
   int ntypes;
   size_t chunk_size;         /* read buffer size, a test knob; 0: default */
+  /* only these columns, by name, in this order; the others are neither
+  ** converted nor type-checked. NULL: every column */
+  const char *const *columns;
+  int ncolumns;
+  int64_t max_rows;          /* stop after this many data records; < 0 (default): all */
+  int on_error;              /* TL_CSV_FAIL (default) or TL_CSV_SKIP */
+  /* Told how far the load is: pass 1 (scan) then pass 2 (convert), `done`
+  ** bytes of `total`. Called from any thread, never two calls at once, so it
+  ** must not touch a Lua state. NULL: none. */
+  void (*progress)(void *ud, int pass, int64_t done, int64_t total);
+  void *progress_ud;
 } tl_csv_options;
+
+/* on_error: TL_CSV_FAIL stops at the first bad record; TL_CSV_SKIP skips a
+** record with too few or too many fields, invalid UTF-8 or a value not of
+** its forced type, and lists it in the rejects (tl_csv_info_rejects). */
+enum { TL_CSV_FAIL = 0, TL_CSV_SKIP = 1 };
 
 void tl_csv_options_init(tl_csv_options *opts);
 
@@ -405,6 +555,28 @@ TL_NODISCARD tl_status tl_read_csv(const char *path, const tl_csv_options *opts,
 TL_NODISCARD tl_status tl_read_csv_buffer(const char *data, size_t len, const char *name,
                                           const tl_csv_options *opts, tl_table **out,
                                           tl_error *err);
+
+/* What a load learnt besides the table. The _ex readers set *info (when
+** `info` is not NULL) to a new one on success, which the caller frees with
+** tl_csv_info_free, and to NULL on error. */
+typedef struct tl_csv_info tl_csv_info;
+
+TL_NODISCARD tl_status tl_read_csv_ex(const char *path, const tl_csv_options *opts,
+                                      tl_table **out, tl_csv_info **info, tl_error *err);
+TL_NODISCARD tl_status tl_read_csv_buffer_ex(const char *data, size_t len, const char *name,
+                                             const tl_csv_options *opts, tl_table **out,
+                                             tl_csv_info **info, tl_error *err);
+/* The skipped records, borrowed (tl_table_retain to keep it): one row each,
+** in file order, with columns line:int, field:int, column:string (null past
+** the last column), class:string (too_few_fields, too_many_fields,
+** invalid_utf8, forced_type) and excerpt:string. Empty unless TL_CSV_SKIP. */
+const tl_table *tl_csv_info_rejects(const tl_csv_info *info);
+/* Why column j of the table got its type when that was not the type of its
+** first value ("'A12' at line 17 is not a number"), or NULL. Borrowed. */
+const char *tl_csv_info_reason(const tl_csv_info *info, int j);
+/* Data records read: rows loaded + records rejected. */
+int64_t tl_csv_info_records(const tl_csv_info *info);
+void tl_csv_info_free(tl_csv_info *info);    /* NULL is allowed */
 
 /* Writes the table as CSV with a header: fields quoted when they need it,
 ** nulls as empty fields, dates and timestamps in ISO 8601. */

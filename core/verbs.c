@@ -11,6 +11,7 @@
 #include "pool.h"
 #include "table.h"
 #include "verbs.h"
+#include "window.h"
 
 /* 1 when row k of the gather is null: a negative index or a null value. */
 #define TAKE_NULL(c, rows, k) \
@@ -165,6 +166,11 @@ static void filter_task(void *ctx, int64_t k, int worker) {
 }
 
 tl_status tl_table_filter(const tl_table *t, const char *src, tl_table **out, tl_error *err) {
+  return tl_table_filter_with(t, src, NULL, out, err);
+}
+
+tl_status tl_table_filter_with(const tl_table *t, const char *src, const tl_scope *scope,
+                               tl_table **out, tl_error *err) {
   int nplans = tl_get_threads();
   int64_t ntasks = (t->nrows + FILTER_TASK - 1) / FILTER_TASK;
   if (nplans > ntasks) nplans = ntasks > 0 ? (int)ntasks : 1;
@@ -173,7 +179,8 @@ tl_status tl_table_filter(const tl_table *t, const char *src, tl_table **out, tl
   tl_status st = TL_OK;
   for (int w = 0; w < nplans && st == TL_OK; w++) {
     st = tl_expr_parse(src, "filter", NULL, &plans[w], err);
-    if (st == TL_OK) st = tl_expr_bind(plans[w], t, "filter", src, NULL, NULL, err);
+    if (st == TL_OK) st = tl_expr_bind_scope(plans[w], t, "filter", src, NULL, NULL, scope, err);
+    if (st == TL_OK && w == 0 && tl_expr_has_host(plans[0])) nplans = 1;   /* no host on workers */
     if (st == TL_OK && plans[w]->type && plans[w]->type != TL_BOOL)
       st = tl_error_set(err, TL_ETYPE, "filter: \"%s\": the condition is %s, not bool", src,
                         tl_type_name(plans[w]->type));
@@ -186,7 +193,10 @@ tl_status tl_table_filter(const tl_table *t, const char *src, tl_table **out, tl
     fj.errs = tl_alloc(((size_t)ntasks + 1) * sizeof *fj.errs);
     if (!fj.rows || !fj.count || !fj.st || !fj.errs) st = tl_error_oom(err, "filter");
   }
-  if (st == TL_OK) tl_parallel_for(ntasks, filter_task, &fj);
+  if (st == TL_OK && nplans == 1 && tl_expr_has_host(plans[0]))
+    for (int64_t k = 0; k < ntasks; k++) filter_task(&fj, k, 0);   /* on this thread */
+  else if (st == TL_OK)
+    tl_parallel_for(ntasks, filter_task, &fj);
   int64_t total = 0;
   for (int64_t k = 0; k < ntasks && st == TL_OK; k++) {   /* the first failure in row order */
     if ((st = fj.st[k]) != TL_OK && err) *err = fj.errs[k];
@@ -256,9 +266,14 @@ tl_status tl_table_set_column(const tl_table *t, const char *name, tl_column *c,
 
 tl_status tl_table_eval(const tl_table *t, const char *src, const char *op, tl_column **out,
                         tl_error *err) {
+  return tl_table_eval_with(t, src, op, NULL, out, err);
+}
+
+tl_status tl_table_eval_with(const tl_table *t, const char *src, const char *op,
+                             const tl_scope *scope, tl_column **out, tl_error *err) {
   expr *e;
   TL_TRY(tl_expr_parse(src, op, NULL, &e, err));
-  tl_status st = tl_expr_bind(e, t, op, src, NULL, NULL, err);
+  tl_status st = tl_expr_bind_scope(e, t, op, src, NULL, NULL, scope, err);
   if (st == TL_OK) st = tl_expr_column(e, t->cols, NULL, t->nrows, op, out, err);
   tl_expr_free(e);
   return st;
@@ -266,25 +281,48 @@ tl_status tl_table_eval(const tl_table *t, const char *src, const char *op, tl_c
 
 tl_status tl_table_mutate(const tl_table *t, int n, const char *const *defs, tl_table **out,
                           tl_error *err) {
+  return tl_table_mutate_with(t, n, defs, NULL, out, err);
+}
+
+tl_status tl_table_mutate_with(const tl_table *t, int n, const char *const *defs,
+                               const tl_scope *scope, tl_table **out, tl_error *err) {
+  return tl_table_mutate_ex(t, n, defs, scope, NULL, out, err);
+}
+
+/* One definition after another; the window calls of each are computed
+** first, as slots, over an order kept while its key columns do not change. */
+tl_status tl_table_mutate_ex(const tl_table *t, int n, const char *const *defs,
+                             const tl_scope *scope, const tl_window_options *win,
+                             tl_table **out, tl_error *err) {
   tl_table *cur = tl_table_retain((tl_table *)t);
-  for (int k = 0; k < n; k++) {
+  tl_window *w = NULL;
+  tl_status st = TL_OK;
+  for (int k = 0; k < n && st == TL_OK; k++) {
     char *name = NULL;
     expr *e;
-    tl_status st = tl_expr_parse(defs[k], "mutate", &name, &e, err);
-    if (st != TL_OK) { tl_table_release(cur); return st; }
+    if ((st = tl_expr_parse(defs[k], "mutate", &name, &e, err)) != TL_OK) break;
     if (!name && !(name = tl_expr_default_name(defs[k]))) st = tl_error_oom(err, "mutate");
-    tl_column *c = NULL;
-    if (st == TL_OK) st = tl_expr_bind(e, cur, "mutate", defs[k], NULL, NULL, err);
-    if (st == TL_OK) st = tl_expr_column(e, cur->cols, NULL, cur->nrows, "mutate", &c, err);
+    tl_column *c = NULL, **slots = NULL;
+    int nslots = 0;
+    if (st == TL_OK)
+      st = tl_window_prepare(e, cur, win, scope, defs[k], &w, &slots, &nslots, err);
+    if (st == TL_OK) st = tl_expr_bind_scope(e, cur, "mutate", defs[k], NULL, NULL, scope, err);
+    if (st == TL_OK) st = tl_expr_column(e, cur->cols, slots, cur->nrows, "mutate", &c, err);
     tl_table *next = NULL;
     if (st == TL_OK) st = tl_table_set_column(cur, name, c, &next, err);
+    for (int j = 0; j < nslots; j++) tl_column_release(slots[j]);
+    tl_free(slots);
     tl_column_release(c);
     tl_expr_free(e);
     tl_free(name);
-    tl_table_release(cur);
-    if (st != TL_OK) return st;
-    cur = next;
+    if (st == TL_OK) {
+      tl_table_release(cur);
+      cur = next;
+    }
   }
+  if (st == TL_OK && !w) st = tl_window_check(cur, win, err);   /* keys no call used */
+  tl_window_free(w);
+  if (st != TL_OK) { tl_table_release(cur); return st; }
   *out = cur;
   return TL_OK;
 }

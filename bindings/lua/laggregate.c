@@ -18,6 +18,7 @@ typedef struct lt_aggregate {
   tl_aggregate a;
   lua_State *L;              /* the state of the call that uses it */
   int numeric;               /* init is a number */
+  int batch;                 /* step_batch is given: called once per group and batch */
   lua_Number init;
   char name[64];
 } lt_aggregate;
@@ -36,6 +37,13 @@ typedef struct run {
   const tl_agg_batch *batch;    /* for the protected step */
   int64_t group, row;           /* where a step or final failed (1-based; 0: not known) */
   tl_column *result;
+  /* step_batch: the batch's rows sorted by group, with counts made in C */
+  int32_t *slot;                /* per group: its place among the batch's groups, or -1 */
+  int32_t *glist;               /* the batch's groups, in order of first appearance */
+  int64_t *gstart;              /* group j's rows: order[gstart[j] .. gstart[j + 1]) */
+  int64_t *order;               /* positions in the batch */
+  int64_t cap, nglist;
+  int arrays;                   /* registry ref of the value arrays, one per argument */
 } run;
 
 static const char *const builtins[] = {
@@ -59,9 +67,15 @@ static tl_status a_begin(void *ud, int64_t ngroups, void **out, tl_error *err) {
   r->ag = ag;
   r->ngroups = ngroups;
   r->states = LUA_NOREF;
+  r->arrays = LUA_NOREF;
+  if (ag->batch) {
+    r->slot = malloc((size_t)(ngroups > 0 ? ngroups : 1) * sizeof *r->slot);
+    if (!r->slot) { free(r); return TL_ENOMEM; }
+    for (int64_t g = 0; g < ngroups; g++) r->slot[g] = -1;
+  }
   if (ag->numeric) {
     r->nums = malloc((size_t)(ngroups > 0 ? ngroups : 1) * sizeof *r->nums);
-    if (!r->nums) { free(r); return TL_ENOMEM; }
+    if (!r->nums) { free(r->slot); free(r); return TL_ENOMEM; }
     for (int64_t g = 0; g < ngroups; g++) r->nums[g] = ag->init;
   }
   *out = r;
@@ -167,11 +181,134 @@ static tl_status lua_failure(lua_State *L, run *r, const char *what, tl_error *e
   return TL_EINVAL;
 }
 
+/* The protected part of a batched step: step_batch(state, values, n, ...)
+** once per group of the batch, with the group's values of each argument in
+** an array reused from call to call (entries past n are stale). */
+static int p_step_batch(lua_State *L) {
+  run *r = lua_touserdata(L, 1);
+  const tl_agg_batch *b = r->batch;
+  lt_aggregate *ag = r->ag;
+  push_self(L, ag);
+  int self = lua_gettop(L);
+  push_field(L, self, "step_batch");
+  int step = lua_gettop(L);
+  push_ref(L, &r->states, 0);
+  int states = lua_gettop(L);
+  luaL_checkstack(L, 2 * b->nargs + 8, "too many arguments");
+  if (r->arrays == LUA_NOREF) {
+    lua_createtable(L, b->nargs, 0);
+    for (int j = 0; j < b->nargs; j++) {
+      lua_createtable(L, (int)r->cap, 0);
+      lua_rawseti(L, -2, j + 1);
+    }
+    r->arrays = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->arrays);
+  int arrays = lua_gettop(L);
+  for (int j = 0; j < b->nargs; j++) lua_rawgeti(L, arrays, j + 1);
+  int first = arrays + 1;   /* the arrays sit at first .. first + nargs - 1 */
+  for (int64_t q = 0; q < r->nglist; q++) {
+    int32_t g = r->glist[q];
+    int64_t from = r->gstart[q], m = r->gstart[q + 1] - from;
+    r->group = g + 1;
+    for (int j = 0; j < b->nargs; j++) {
+      const tl_column *c = b->args[j];
+      const double *f = tl_column_floats(c);
+      const int64_t *iv = tl_column_ints(c);
+      const uint8_t *valid = tl_column_validity(c);
+      const int64_t *order = r->order + from;
+      int arr = first + j;
+      if (f && !valid) {   /* the common case, in one tight loop */
+        for (int64_t k = 0; k < m; k++) {
+          lua_pushnumber(L, f[b->rows[order[k]]]);
+          lua_rawseti(L, arr, k + 1);
+        }
+        continue;
+      }
+      for (int64_t k = 0; k < m; k++) {
+        int64_t row = b->rows[order[k]];
+        if (valid && !(valid[row >> 3] >> (row & 7) & 1)) lt_push_null(L);
+        else if (f) lua_pushnumber(L, f[row]);
+        else if (iv) lua_pushinteger(L, iv[row]);
+        else lt_push_value(L, c, row);
+        lua_rawseti(L, arr, k + 1);
+      }
+    }
+    lua_pushvalue(L, step);
+    push_state(L, r, self, states, g);
+    for (int j = 0; j < b->nargs; j++) {
+      lua_pushvalue(L, first + j);
+      if (j == 0) lua_pushinteger(L, m);
+    }
+    if (!b->nargs) { lua_pushnil(L); lua_pushinteger(L, m); }
+    lua_call(L, 1 + (b->nargs ? b->nargs + 1 : 2), 1);
+    if (ag->numeric) {
+      int isnum;
+      lua_Number v = lua_tonumberx(L, -1, &isnum);
+      if (!isnum)
+        return luaL_error(L, "step_batch must return the new state (a number), got %s",
+                          luaL_typename(L, -1));
+      r->nums[g] = v;
+      lua_pop(L, 1);
+    } else if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+    } else {
+      lua_rawseti(L, states, (lua_Integer)g + 1);
+    }
+  }
+  r->group = 0;
+  return 0;
+}
+
+/* Sorts the batch's rows by group (a counting sort over the groups present),
+** for p_step_batch. Plain C: nothing here can raise a Lua error. */
+static tl_status sort_batch(run *r, const tl_agg_batch *b) {
+  if (b->n > r->cap) {
+    int64_t cap = b->n;
+    int32_t *gl = realloc(r->glist, (size_t)cap * sizeof *gl);
+    if (gl) r->glist = gl;
+    int64_t *gs = realloc(r->gstart, (size_t)(cap + 1) * sizeof *gs);
+    if (gs) r->gstart = gs;
+    int64_t *od = realloc(r->order, (size_t)cap * sizeof *od);
+    if (od) r->order = od;
+    if (!gl || !gs || !od) return TL_ENOMEM;
+    r->cap = cap;
+  }
+  int64_t ng = 0;
+  for (int64_t k = 0; k < b->n; k++) {
+    int32_t g = b->groups[k];
+    if (r->slot[g] < 0) {
+      r->slot[g] = (int32_t)ng;
+      r->glist[ng] = g;
+      r->gstart[++ng] = 0;
+    }
+    r->gstart[r->slot[g] + 1]++;
+  }
+  r->gstart[0] = 0;
+  for (int64_t q = 0; q < ng; q++) r->gstart[q + 1] += r->gstart[q];
+  for (int64_t k = 0; k < b->n; k++) {   /* gstart[q] runs up to the end of group q */
+    int32_t q = r->slot[b->groups[k]];
+    r->order[r->gstart[q]++] = k;
+  }
+  for (int64_t q = ng; q > 0; q--) r->gstart[q] = r->gstart[q - 1];   /* back to the starts */
+  r->gstart[0] = 0;
+  for (int64_t q = 0; q < ng; q++) r->slot[r->glist[q]] = -1;
+  r->nglist = ng;
+  return TL_OK;
+}
+
 static tl_status a_step(void *ud, const tl_agg_batch *b, tl_error *err) {
   run *r = ud;
   lua_State *L = r->ag->L;
   if (!lua_checkstack(L, 8)) return TL_ENOMEM;
   r->batch = b;
+  if (r->ag->batch) {
+    if (sort_batch(r, b) != TL_OK) return TL_ENOMEM;
+    lua_pushcfunction(L, p_step_batch);
+    lua_pushlightuserdata(L, r);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) return lua_failure(L, r, "step_batch", err);
+    return TL_OK;
+  }
   lua_pushcfunction(L, p_step);
   lua_pushlightuserdata(L, r);
   if (lua_pcall(L, 1, 0, 0) != LUA_OK) return lua_failure(L, r, "step", err);
@@ -227,7 +364,12 @@ static void a_end(void *ud) {
   run *r = ud;
   lua_State *L = r->ag->L;
   luaL_unref(L, LUA_REGISTRYINDEX, r->states);
+  luaL_unref(L, LUA_REGISTRYINDEX, r->arrays);
   tl_column_release(r->result);
+  free(r->slot);
+  free(r->glist);
+  free(r->gstart);
+  free(r->order);
   free(r->nums);
   free(r);
 }
@@ -255,7 +397,10 @@ static int l_aggregate(lua_State *L) {
   for (int k = 0; builtins[k]; k++)
     if (strcmp(builtins[k], name) == 0)
       return luaL_error(L, "aggregate: '%s' is a built-in aggregate", name);
-  if (lua_getfield(L, 1, "step") != LUA_TFUNCTION)
+  int st = lua_getfield(L, 1, "step"), bt = lua_getfield(L, 1, "step_batch");
+  if (bt != LUA_TNIL && bt != LUA_TFUNCTION)
+    return luaL_error(L, "aggregate: 'step_batch' must be a function");
+  if (st != LUA_TFUNCTION && (st != LUA_TNIL || bt == LUA_TNIL))
     return luaL_error(L, "aggregate: 'step' must be a function");
   int it = lua_getfield(L, 1, "init");
   if (it != LUA_TNUMBER && it != LUA_TFUNCTION && it != LUA_TTABLE)
@@ -282,6 +427,7 @@ static int l_aggregate(lua_State *L) {
   memcpy(ag->name, name, len + 1);
   lua_getfield(L, 1, "init");
   ag->numeric = lua_type(L, -1) == LUA_TNUMBER;
+  ag->batch = bt == LUA_TFUNCTION;
   ag->init = lua_tonumber(L, -1);
   lua_pop(L, 1);
   ag->a.name = ag->name;
@@ -295,7 +441,8 @@ static int l_aggregate(lua_State *L) {
   /* the definition, copied so that later changes to the caller's table do
   ** not change a registered aggregate */
   lua_newtable(L);
-  static const char *const fields[] = { "name", "init", "step", "merge", "final", "nulls", "type", NULL };
+  static const char *const fields[] = { "name", "init", "step", "step_batch", "merge", "final",
+                                        "nulls", "type", NULL };
   for (int k = 0; fields[k]; k++) {
     lua_getfield(L, 1, fields[k]);
     lua_setfield(L, -2, fields[k]);
@@ -430,4 +577,5 @@ void lt_open_aggregate(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, l_aggregate);
   lua_setfield(L, -2, "aggregate");   /* into the module table at the top */
+  lt_open_func(L);
 }

@@ -102,6 +102,8 @@ static int t_schema(lua_State *L) {
     lua_setfield(L, -2, "type");
     lua_pushinteger(L, (lua_Integer)tl_column_null_count(c));
     lua_setfield(L, -2, "nulls");
+    if (lt_csv_reason(L, 1, j))                  /* why read_csv chose the type */
+      lua_setfield(L, -2, "reason");
     lua_rawseti(L, -2, j + 1);
   }
   return 1;
@@ -264,6 +266,7 @@ static const luaL_Reg table_methods[] = {
   {"concat", lt_t_concat},
   {"title", lt_table_title},
   {"meta", lt_table_meta},
+  {"rejects", lt_table_rejects},
   {"pivot_longer", lt_pivot_longer},
   {"pivot_wider", lt_pivot_wider},
   {"totable", t_totable},

@@ -107,6 +107,14 @@ void lt_open_aggregate(lua_State *L);
 const tl_aggregate **lt_aggregates(lua_State *L, int *n);
 void lt_definitions_to_strings(lua_State *L, int first);
 
+/* Scalar functions written in Lua (lfunc.c): tally.func goes into the module
+** table at the top; lt_functions pushes an array (a userdata) of every
+** registered one; lt_scope pushes both arrays and fills *scope with them
+** (valid while they stay on the stack). */
+void lt_open_func(lua_State *L);
+const tl_function **lt_functions(lua_State *L, int *n);
+void lt_scope(lua_State *L, tl_scope *scope);
+
 void lt_open_table(lua_State *L);
 void lt_open_column(lua_State *L);
 void lt_open_grouping(lua_State *L);
@@ -116,6 +124,14 @@ void lt_open_grouping(lua_State *L);
 ** table (LT_DOCMETA) keyed by the table userdata. Reshaping (lreshape.c):
 ** t:pivot_longer{...} and t:pivot_wider{...}. */
 #define LT_DOCMETA "tally.DocumentMeta"
+
+/* What read_csv learnt besides the table (tally_lua.c), in a weak-keyed
+** registry table (LT_CSVMETA) keyed by the table userdata: t:rejects(), and
+** lt_csv_reason, which pushes why column j (0-based) of the table at tidx
+** got its type and returns 1, or returns 0 with nothing pushed. */
+#define LT_CSVMETA "tally.CsvMeta"
+int lt_table_rejects(lua_State *L);
+int lt_csv_reason(lua_State *L, int tidx, int j);
 int lt_read_document(lua_State *L);
 int lt_table_title(lua_State *L);
 int lt_table_meta(lua_State *L);

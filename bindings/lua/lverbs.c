@@ -123,8 +123,10 @@ static int t_filter(lua_State *L) {
   switch (lua_type(L, 2)) {
     case LUA_TSTRING: {
       const char *expr = lua_tostring(L, 2);
+      tl_scope scope;
+      lt_scope(L, &scope);                       /* Lua functions in scope */
       ud = lt_new_table(L);
-      st = tl_table_filter(t, expr, &ud->t, &err);
+      st = tl_table_filter_with(t, expr, &scope, &ud->t, &err);
       break;
     }
     case LUA_TFUNCTION:
@@ -149,27 +151,94 @@ static int t_filter(lua_State *L) {
 ** mutate, select, drop, rename, agg
 */
 
-/* t:mutate("name = expr", ...[, options]): options are reserved for window
-** functions; an empty table is accepted. */
+/* The key names of option `field` of the options table at idx: a string or
+** an array of strings (anchored in the options table), as an array in a
+** userdata pushed on the stack; NULL (nothing pushed) when the option is
+** absent. */
+static const char **key_option(lua_State *L, int idx, const char *field, int *pn) {
+  const char **v;
+  int t = lua_getfield(L, idx, field), i, n;
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    *pn = 0;
+    return NULL;
+  }
+  if (t == LUA_TSTRING) {
+    v = lua_newuserdatauv(L, sizeof *v, 0);
+    v[0] = lua_tostring(L, -2);
+    lua_remove(L, -2);                           /* the string stays in the options */
+    *pn = 1;
+    return v;
+  }
+  if (t != LUA_TTABLE)
+    luaL_error(L, "mutate: %s must be a column name or a list of names, got %s", field,
+               luaL_typename(L, -1));
+  if (lua_rawlen(L, -1) > 1000)
+    luaL_error(L, "mutate: too many names in %s", field);
+  n = (int)lua_rawlen(L, -1);
+  v = lua_newuserdatauv(L, sizeof *v * (size_t)(n > 0 ? n : 1), 0);
+  for (i = 0; i < n; i++) {
+    if (lua_rawgeti(L, -2, i + 1) != LUA_TSTRING)
+      luaL_error(L, "mutate: entry %d of %s must be a string, got %s", i + 1, field,
+                 luaL_typename(L, -1));
+    v[i] = lua_tostring(L, -1);                  /* anchored in the list */
+    lua_pop(L, 1);
+  }
+  lua_remove(L, -2);                             /* the list stays in the options */
+  *pn = n;
+  return v;
+}
+
+/* t:mutate("name = expr", ...[, options]), the definitions also as one
+** list; options: { order_by = "year" | {"year", "-x"}, partition_by = ... }
+** for the window functions. A last table without array entries is the
+** options. */
 static int t_mutate(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
-  int top = lua_gettop(L), n;
+  int top = lua_gettop(L), n, first = 2;
   const char **defs;
   lt_table *ud;
   tl_error err;
   tl_status st;
-  if (top >= 2 && lua_type(L, top) == LUA_TTABLE) {
+  tl_window_options win;
+  tl_window_options_init(&win);
+  if (top >= 2 && lua_type(L, top) == LUA_TTABLE && lua_rawlen(L, top) == 0) {
+    lua_rotate(L, 2, 1);                         /* the options to 2, anchored there */
+    first = 3;
     lua_pushnil(L);
-    if (lua_next(L, top) != 0)
-      return luaL_error(L, "mutate: options are not supported yet");
-    lua_settop(L, --top);
+    while (lua_next(L, 2) != 0) {
+      const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+      if (k == NULL || (strcmp(k, "order_by") != 0 && strcmp(k, "partition_by") != 0))
+        return luaL_error(L, "mutate: unknown option '%s' (expected order_by, partition_by)",
+                          k ? k : luaL_tolstring(L, -2, NULL));
+      lua_pop(L, 1);
+    }
+    win.order_by = key_option(L, 2, "order_by", &win.norder);
+    win.partition_by = key_option(L, 2, "partition_by", &win.npartition);
+    lua_rotate(L, first, (win.order_by != NULL) + (win.partition_by != NULL));
+    first += (win.order_by != NULL) + (win.partition_by != NULL);
   }
-  defs = string_args(L, 2, "mutate", &n);
+  defs = string_args(L, first, "mutate", &n);
+  tl_scope scope;
+  lt_scope(L, &scope);
   ud = lt_new_table(L);
   err.message[0] = '\0';
-  st = tl_table_mutate(t, n, defs, &ud->t, &err);
+  st = tl_table_mutate_ex(t, n, defs, &scope, &win, &ud->t, &err);
   if (st != TL_OK)
     return verb_error(L, "mutate", st, &err);
+  return 1;
+}
+
+/* t:describe(): a table of per-column statistics. */
+static int t_describe(lua_State *L) {
+  tl_table *t = tally_check_table(L, 1);
+  lt_table *ud = lt_new_table(L);
+  tl_error err;
+  tl_status st;
+  err.message[0] = '\0';
+  st = tl_table_describe(t, &ud->t, &err);
+  if (st != TL_OK)
+    return lt_core_error(L, st, &err);
   return 1;
 }
 
@@ -195,14 +264,15 @@ static int t_drop(lua_State *L) { return names_verb(L, "drop", tl_table_drop); }
 /* t:agg(def, ...): the whole table as one group, Lua aggregates in scope. */
 static int t_agg(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
-  int n, nfns;
+  int n;
   lt_definitions_to_strings(L, 2);
   const char **defs = string_args(L, 2, "agg", &n);
-  const tl_aggregate **fns = lt_aggregates(L, &nfns);
+  tl_scope scope;
+  lt_scope(L, &scope);
   lt_table *ud = lt_new_table(L);
   tl_error err;
   err.message[0] = '\0';
-  tl_status st = tl_table_agg_with(t, n, defs, nfns, fns, &ud->t, &err);
+  tl_status st = tl_table_agg_scope(t, n, defs, &scope, &ud->t, &err);
   if (st != TL_OK)
     return verb_error(L, "agg", st, &err);
   return 1;
@@ -362,15 +432,16 @@ static int g_tostring(lua_State *L) {
 
 static int g_agg(lua_State *L) {
   tl_grouping *g = check_grouping(L, 1)->g;
-  int n, nfns;
+  int n;
   lt_definitions_to_strings(L, 2);
   const char **defs = string_args(L, 2, "agg", &n);
-  const tl_aggregate **fns = lt_aggregates(L, &nfns);
+  tl_scope scope;
+  lt_scope(L, &scope);
   lt_table *ud = lt_new_table(L);
   tl_error err;
   tl_status st;
   err.message[0] = '\0';
-  st = tl_grouping_agg_with(g, n, defs, nfns, fns, &ud->t, &err);
+  st = tl_grouping_agg_scope(g, n, defs, &scope, &ud->t, &err);
   if (st != TL_OK)
     return verb_error(L, "agg", st, &err);
   return 1;
@@ -651,6 +722,7 @@ void lt_open_grouping(lua_State *L) {
 const luaL_Reg lt_verb_methods[] = {
   {"filter", t_filter},
   {"mutate", t_mutate},
+  {"describe", t_describe},
   {"select", t_select},
   {"drop", t_drop},
   {"rename", t_rename},

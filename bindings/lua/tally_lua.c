@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lauxlib.h"
 #include "lua.h"
@@ -144,7 +145,8 @@ int lt_unknown_column(lua_State *L, const char *op, const tl_table *t, const cha
 */
 
 static const char *const csv_keys[] = {"sep", "header", "null", "types", "skip",
-                                       "comment", "infer", "chunk_size", NULL};
+                                       "comment", "infer", "chunk_size", "columns",
+                                       "max_rows", "on_error", "progress", NULL};
 
 static int opt_bool(lua_State *L, int idx, const char *key) {
   if (!lua_isboolean(L, idx))
@@ -257,24 +259,197 @@ static void csv_options(lua_State *L, tl_csv_options *o) {
     o->infer = opt_bool(L, base + 7, "infer");
   if (!lua_isnil(L, base + 8))
     o->chunk_size = (size_t)opt_int(L, base + 8, "chunk_size", 1);
+  if (!lua_isnil(L, base + 9)) {
+    int idx = base + 9, n;
+    const char **list;
+    if (!lua_istable(L, idx))
+      luaL_error(L, "read_csv: option 'columns' must be a list of column names");
+    n = (int)luaL_len(L, idx);
+    list = lua_newuserdatauv(L, sizeof *list * (size_t)(n > 0 ? n : 1), 0);
+    for (i = 0; i < n; i++) {
+      if (lua_rawgeti(L, idx, i + 1) != LUA_TSTRING)
+        luaL_error(L, "read_csv: option 'columns' must be a list of column names");
+      list[i] = lua_tostring(L, -1);             /* anchored in the list */
+      lua_pop(L, 1);
+    }
+    o->columns = list;
+    o->ncolumns = n;
+  }
+  if (!lua_isnil(L, base + 10))
+    o->max_rows = (int64_t)opt_int(L, base + 10, "max_rows", 0);
+  if (!lua_isnil(L, base + 11)) {
+    const char *e = lua_type(L, base + 11) == LUA_TSTRING ? lua_tostring(L, base + 11) : "";
+    if (strcmp(e, "skip") == 0)
+      o->on_error = TL_CSV_SKIP;
+    else if (strcmp(e, "error") == 0)
+      o->on_error = TL_CSV_FAIL;
+    else
+      luaL_error(L, "read_csv: option 'on_error' must be \"error\" or \"skip\"");
+  }
 }
 
-static int l_read_csv(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+/* The progress bar: drawn on stderr once a load has run for a second, at
+** most ten times a second, and erased at the end. The core calls it from
+** its worker threads, one call at a time; it touches no Lua state. */
+typedef struct bar {
+  double start, last;
+  int drawn;
+} bar;
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void draw_bar(void *ud, int pass, int64_t done, int64_t total) {
+  bar *b = ud;
+  double t = now(), el = t - b->start, f, mb = 1024.0 * 1024.0;
+  char cells[31];
+  int k, full;
+  if (el < 1.0 || t - b->last < 0.1 || total <= 0)
+    return;
+  b->last = t;
+  f = ((double)(pass - 1) + (double)done / (double)total) / 2.0;  /* two passes */
+  if (f > 1.0)
+    f = 1.0;
+  full = (int)(f * 30.0);
+  for (k = 0; k < 30; k++)
+    cells[k] = k < full ? '#' : '.';
+  cells[30] = '\0';
+  fprintf(stderr, "\rread_csv [%s] %3d%%  %.1f/%.1f MB  %.1f MB/s  %.0fs left\033[K",
+          cells, (int)(f * 100.0), f * (double)total / mb, (double)total / mb,
+          f * (double)total / mb / el, f > 0.0 ? el * (1.0 - f) / f : 0.0);
+  fflush(stderr);
+  b->drawn = 1;
+}
+
+/* Pushes the registry's table of what loads learnt (rejects, reasons),
+** keyed weakly by the table userdata, creating it on first use. */
+static void push_csvmeta(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LT_CSVMETA) == LUA_TTABLE)
+    return;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, LT_CSVMETA);
+}
+
+static void free_info(void *p) { tl_csv_info_free(p); }
+
+/* read_csv and read_csv_string: arg 1 the path or the text, arg 2 the
+** options. Leaves the table on the stack, its rejects and reasons recorded. */
+static int read_csv(lua_State *L, int from_text) {
+  size_t len = 0;
+  const char *src = from_text ? luaL_checklstring(L, 1, &len) : luaL_checkstring(L, 1);
   tl_csv_options o;
   tl_error err;
   lt_table *ud;
+  lt_box *box;
+  tl_csv_info *info = NULL;
   tl_status st;
+  bar b = {0.0, 0.0, 0};
+  int opt = 0, j, n, tidx;
   tl_csv_options_init(&o);
-  if (!lua_isnoneornil(L, 2))
+  if (!lua_isnoneornil(L, 2)) {
     csv_options(L, &o);
+    lua_getfield(L, 2, "progress");
+    opt = lua_isnil(L, -1) ? -1 : opt_bool(L, lua_gettop(L), "progress");
+    lua_pop(L, 1);
+  } else {
+    opt = -1;
+  }
+  if (opt == 1 || (opt == -1 && isatty(STDERR_FILENO))) {
+    b.start = now();
+    o.progress = draw_bar;
+    o.progress_ud = &b;
+  }
+  box = lt_newbox(L, free_info);                 /* owns the info once there is one */
   ud = lt_new_table(L);                          /* owns the result from the start */
+  tidx = lua_gettop(L);
   err.message[0] = '\0';
-  st = tl_read_csv(path, &o, &ud->t, &err);
+  if (from_text)
+    st = tl_read_csv_buffer_ex(src, len, "<string>", &o, &ud->t, &info, &err);
+  else
+    st = tl_read_csv_ex(src, &o, &ud->t, &info, &err);
+  box->p = info;
+  if (b.drawn) {
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+  }
   if (st != TL_OK)
     return lt_core_error(L, st, &err);
+  push_csvmeta(L);
+  lua_pushvalue(L, tidx);
+  lua_createtable(L, 0, 3);
+  tally_push_table(L, (tl_table *)tl_csv_info_rejects(info));  /* retains it */
+  lua_setfield(L, -2, "rejects");
+  lua_pushinteger(L, (lua_Integer)tl_csv_info_records(info));
+  lua_setfield(L, -2, "records");
+  n = tl_table_ncols(ud->t);
+  lua_createtable(L, n, 0);
+  for (j = 0; j < n; j++) {
+    const char *why = tl_csv_info_reason(info, j);
+    if (why == NULL)
+      continue;
+    lua_pushstring(L, why);
+    lua_rawseti(L, -2, j + 1);
+  }
+  lua_setfield(L, -2, "reasons");
+  lua_rawset(L, -3);                             /* meta[table] = { ... } */
+  lua_pop(L, 1);
+  n = (int)tl_table_nrows(tl_csv_info_rejects(info));
+  if (n > 0)
+    fprintf(stderr, "read_csv: %s: skipped %d of %lld records (see t:rejects())\n",
+            from_text ? "<string>" : src, n, (long long)tl_csv_info_records(info));
+  lt_box_free(box);
+  lua_pushvalue(L, tidx);
   return 1;
 }
+
+/* The csv metadata of the table at idx pushed, or 0 with nothing pushed. */
+static int push_table_csvmeta(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  push_csvmeta(L);
+  lua_pushvalue(L, idx);
+  if (lua_rawget(L, -2) != LUA_TTABLE) {
+    lua_pop(L, 2);
+    return 0;
+  }
+  lua_remove(L, -2);
+  return 1;
+}
+
+/* t:rejects(): the records read_csv skipped, as a table (line, field,
+** column, class, excerpt); nil for a table that read_csv did not return. */
+int lt_table_rejects(lua_State *L) {
+  tally_check_table(L, 1);
+  if (!push_table_csvmeta(L, 1))
+    return 0;
+  lua_getfield(L, -1, "rejects");
+  return 1;
+}
+
+int lt_csv_reason(lua_State *L, int tidx, int j) {
+  if (!push_table_csvmeta(L, tidx))
+    return 0;
+  lua_getfield(L, -1, "reasons");
+  lua_remove(L, -2);
+  if (lua_rawgeti(L, -1, j + 1) != LUA_TSTRING) {
+    lua_pop(L, 2);
+    return 0;
+  }
+  lua_remove(L, -2);
+  return 1;
+}
+
+static int l_read_csv(lua_State *L) { return read_csv(L, 0); }
+
+static int l_read_csv_string(lua_State *L) { return read_csv(L, 1); }
 
 /* ---------------------------------------------------------------------------
 ** from_columns
@@ -474,6 +649,7 @@ static int l_threads(lua_State *L) {
 static const luaL_Reg funcs[] = {
   {"threads", l_threads},
   {"read_csv", l_read_csv},
+  {"read_csv_string", l_read_csv_string},
   {"read_document", lt_read_document},
   {"from_columns", l_from_columns},
   {"load", lt_load},

@@ -138,10 +138,10 @@ do
   assert(q.i[1] == nil and q.i[2] == 1 and q.r[1] == nil and q.r[2] == 0)
   assert(q.q:nulls() == 3)
 
-  -- an empty options table is accepted; others are not yet
+  -- an empty options table is accepted; the window options are in test_window.lua
   assert(#t:mutate("x = 1", {}) == 40)
   assert(t:mutate()[1].year == 2016)
-  check_error("mutate: options are not supported yet", t.mutate, t, "x = 1", { order_by = "year" })
+  check_error("mutate: unknown option 'by'", t.mutate, t, "x = 1", { by = "year" })
 end
 check_error("mutate: unknown column 'participant' (did you mean 'participants'?)",
             t.mutate, t, "x = participant + 1")
