@@ -1,0 +1,14 @@
+#!/bin/sh
+# A full sort and a join of the benchmark table against DuckDB, in process.
+#   tests/bench/verbs.sh [CSV] [THREADS] [REPS]
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+csv=${1:-$here/data/trainings-10000000.csv}
+threads=${2:-2}
+reps=${3:-3}
+TALLY=${TALLY:-$repo/build/tally}
+NODE_PATH=${NODE_PATH:-${XDG_CACHE_HOME:-$HOME/.cache}/table-anchors/node_modules}
+export NODE_PATH
+echo "tally:";  "$TALLY" "$here/verbs.lua" "$csv" "$threads" "$reps"
+echo "duckdb:"; node "$here/verbs_duck.js" "$csv" "$threads" "$reps"
