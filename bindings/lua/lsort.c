@@ -12,38 +12,6 @@
 #include "tally.h"
 #include "tally_lua.h"
 
-/* The strings from argument `first` on, or those of one array given there
-** instead, as an array in a userdata left on the stack; every string stays
-** anchored in the arguments or in the array. */
-static const char **name_args(lua_State *L, int first, const char *op, int *pn) {
-  int top = lua_gettop(L), n, i;
-  const char **v;
-  if (top == first && lua_type(L, first) == LUA_TTABLE) {
-    size_t len = lua_rawlen(L, first);
-    if (len > INT_MAX / sizeof *v)
-      luaL_error(L, "%s: too many names", op);
-    n = (int)len;
-    v = lua_newuserdatauv(L, sizeof *v * (size_t)(n > 0 ? n : 1), 0);
-    for (i = 0; i < n; i++) {
-      if (lua_rawgeti(L, first, i + 1) != LUA_TSTRING)
-        luaL_error(L, "%s: entry %d of the list must be a string, got %s", op, i + 1,
-                   luaL_typename(L, -1));
-      v[i] = lua_tostring(L, -1);
-      lua_pop(L, 1);
-    }
-  } else {
-    n = top >= first ? top - first + 1 : 0;
-    v = lua_newuserdatauv(L, sizeof *v * (size_t)(n > 0 ? n : 1), 0);
-    for (i = 0; i < n; i++) {
-      if (lua_type(L, first + i) != LUA_TSTRING)
-        luaL_error(L, "%s: argument %d must be a column name, got %s", op, first + i - 1,
-                   luaL_typename(L, first + i));
-      v[i] = lua_tostring(L, first + i);
-    }
-  }
-  *pn = n;
-  return v;
-}
 
 /* Argument idx as an integer, else an error that starts with the operation
 ** (the default when absent, if `opt`). */
@@ -70,7 +38,7 @@ static int check_result(lua_State *L, tl_status st, const tl_error *err) {
 int lt_t_sort(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   int n;
-  const char **keys = name_args(L, 2, "sort", &n);
+  const char **keys = lt_string_args(L, 2, "sort", 1, &n);
   lt_table *ud;
   tl_error err;
   if (n == 0)
@@ -90,7 +58,7 @@ int lt_t_top(lua_State *L) {
   tl_error err;
   if (count < 0)
     return luaL_error(L, "top: the number of rows must not be negative, got %I", count);
-  keys = name_args(L, 3, "top", &n);
+  keys = lt_string_args(L, 3, "top", 1, &n);
   if (n == 0)
     return luaL_error(L, "top: expected at least one key");
   ud = lt_new_table(L);
@@ -102,7 +70,7 @@ int lt_t_top(lua_State *L) {
 int lt_t_distinct(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   int n;
-  const char **cols = name_args(L, 2, "distinct", &n);
+  const char **cols = lt_string_args(L, 2, "distinct", 1, &n);
   lt_table *ud = lt_new_table(L);
   tl_error err;
   err.message[0] = '\0';

@@ -115,6 +115,10 @@ void lt_open_func(lua_State *L);
 const tl_function **lt_functions(lua_State *L, int *n);
 void lt_scope(lua_State *L, tl_scope *scope);
 
+/* The names or definitions given from argument `first` on, or as one array
+** there (lverbs.c); the array is a userdata left on the stack. */
+const char **lt_string_args(lua_State *L, int first, const char *op, int names, int *pn);
+
 void lt_open_table(lua_State *L);
 void lt_open_column(lua_State *L);
 void lt_open_grouping(lua_State *L);

@@ -20,8 +20,10 @@
 
 /* The strings from argument `first` on, or the strings of one array table
 ** given there instead, as an array in a userdata left on the stack. Every
-** string stays anchored: in the arguments or in the array table. */
-static const char **string_args(lua_State *L, int first, const char *op, int *pn) {
+** string stays anchored: in the arguments or in the array table. With
+** `names`, arguments must be strings (column names); otherwise numbers are
+** converted in place, as luaL_checkstring does. */
+const char **lt_string_args(lua_State *L, int first, const char *op, int names, int *pn) {
   int top = lua_gettop(L), n, i;
   const char **v;
   if (top == first && lua_type(L, first) == LUA_TTABLE) {
@@ -40,8 +42,12 @@ static const char **string_args(lua_State *L, int first, const char *op, int *pn
   } else {
     n = top >= first ? top - first + 1 : 0;
     v = lua_newuserdatauv(L, sizeof *v * (size_t)(n > 0 ? n : 1), 0);
-    for (i = 0; i < n; i++)
-      v[i] = luaL_checkstring(L, first + i);     /* numbers converted in place */
+    for (i = 0; i < n; i++) {
+      if (names && lua_type(L, first + i) != LUA_TSTRING)
+        luaL_error(L, "%s: argument %d must be a column name, got %s", op, first + i - 1,
+                   luaL_typename(L, first + i));
+      v[i] = luaL_checkstring(L, first + i);
+    }
   }
   *pn = n;
   return v;
@@ -218,7 +224,7 @@ static int t_mutate(lua_State *L) {
     lua_rotate(L, first, (win.order_by != NULL) + (win.partition_by != NULL));
     first += (win.order_by != NULL) + (win.partition_by != NULL);
   }
-  defs = string_args(L, first, "mutate", &n);
+  defs = lt_string_args(L, first, "mutate", 0, &n);
   tl_scope scope;
   lt_scope(L, &scope);
   ud = lt_new_table(L);
@@ -248,7 +254,7 @@ typedef tl_status (*names_fn)(const tl_table *t, int n, const char *const *names
 static int names_verb(lua_State *L, const char *op, names_fn fn) {
   tl_table *t = tally_check_table(L, 1);
   int n;
-  const char **names = string_args(L, 2, op, &n);
+  const char **names = lt_string_args(L, 2, op, 0, &n);
   lt_table *ud = lt_new_table(L);
   tl_error err;
   tl_status st;
@@ -266,7 +272,7 @@ static int t_agg(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   int n;
   lt_definitions_to_strings(L, 2);
-  const char **defs = string_args(L, 2, "agg", &n);
+  const char **defs = lt_string_args(L, 2, "agg", 0, &n);
   tl_scope scope;
   lt_scope(L, &scope);
   lt_table *ud = lt_new_table(L);
@@ -360,7 +366,7 @@ int lt_load(lua_State *L) {
 static int t_group_by(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   int n, i;
-  const char **keys = string_args(L, 2, "group_by", &n);
+  const char **keys = lt_string_args(L, 2, "group_by", 0, &n);
   lt_grouping *ud;
   tl_error err;
   tl_status st;
@@ -434,7 +440,7 @@ static int g_agg(lua_State *L) {
   tl_grouping *g = check_grouping(L, 1)->g;
   int n;
   lt_definitions_to_strings(L, 2);
-  const char **defs = string_args(L, 2, "agg", &n);
+  const char **defs = lt_string_args(L, 2, "agg", 0, &n);
   tl_scope scope;
   lt_scope(L, &scope);
   lt_table *ud = lt_new_table(L);
