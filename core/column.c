@@ -38,14 +38,16 @@ static size_t values_size(tl_type type, int64_t length) {
   return (size_t)length * tl_type_width(type);
 }
 
-tl_status tl_column_alloc(tl_type type, int64_t length, int nullable, int64_t nbytes,
-                          tl_column **out, tl_error *err) {
+/* The buffers of a new column; the values are zeroed unless `fill` is 0
+** (the caller writes every value). */
+static tl_status column_alloc(tl_type type, int64_t length, int nullable, int64_t nbytes,
+                              int fill, tl_column **out, tl_error *err) {
   tl_column *c = tl_calloc(1, sizeof *c);
   if (!c) return tl_error_oom(err, "column");
   atomic_init(&c->refs, 1);
   c->type = type;
   c->length = length;
-  c->values = tl_calloc(1, values_size(type, length));
+  c->values = fill ? tl_calloc(1, values_size(type, length)) : tl_alloc(values_size(type, length));
   if (nullable) {
     c->validity = tl_alloc(TL_BITMAP_BYTES(length));
     if (c->validity) memset(c->validity, 0xff, TL_BITMAP_BYTES(length));
@@ -60,6 +62,16 @@ tl_status tl_column_alloc(tl_type type, int64_t length, int nullable, int64_t nb
   }
   *out = c;
   return TL_OK;
+}
+
+tl_status tl_column_alloc(tl_type type, int64_t length, int nullable, int64_t nbytes,
+                          tl_column **out, tl_error *err) {
+  return column_alloc(type, length, nullable, nbytes, 1, out, err);
+}
+
+tl_status tl_column_alloc_raw(tl_type type, int64_t length, int nullable, tl_column **out,
+                              tl_error *err) {
+  return column_alloc(type, length, nullable, 0, 0, out, err);
 }
 
 tl_status tl_column_alloc_dict(tl_column *dict, int64_t length, int nullable, tl_column **out,

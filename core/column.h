@@ -70,6 +70,11 @@ size_t tl_type_width(tl_type type);
 tl_status tl_column_alloc(tl_type type, int64_t length, int nullable, int64_t nbytes,
                           tl_column **out, tl_error *err);
 
+/* The same for a fixed-width type whose every value the caller writes: the
+** values are not zeroed (bool bitmaps are: bits are only ever set). */
+tl_status tl_column_alloc_raw(tl_type type, int64_t length, int nullable, tl_column **out,
+                              tl_error *err);
+
 /* A dictionary-encoded string column of `length` zeroed codes into `dict`
 ** (retained). */
 tl_status tl_column_alloc_dict(tl_column *dict, int64_t length, int nullable, tl_column **out,

@@ -678,6 +678,17 @@ static int64_t count_quotes(const char *s, const char *e) {
 
 /* Cut points: starts[0] = begin, then line starts outside quotes about
 ** `size` bytes apart. */
+/* Lets the kernel drop the pages of [a, b) of a file mapping from the
+** process: they stay in the page cache, so reading them again costs a minor
+** fault, and the peak memory of a load is the columns plus the chunks in
+** flight, not the file. */
+static void drop_pages(const reader *r, const char *a, const char *b) {
+  if (!r->mapped) return;
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t lo = ((uintptr_t)a + page - 1) & ~(page - 1), hi = (uintptr_t)b & ~(page - 1);
+  if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 static tl_status cut(reader *r, const char *begin, size_t size, const char ***out, int *n) {
   int cap = 16, k = 0;
   const char **starts = tl_alloc((size_t)cap * sizeof *starts);
@@ -701,6 +712,7 @@ static tl_status cut(reader *r, const char *begin, size_t size, const char ***ou
       if ((quotes & 1) == 0) { at = pos; break; }
     }
     if (!at || at >= end) break;
+    drop_pages(r, starts[k - 1], at);   /* counting quotes read them: let them go */
     if (k == cap) {
       const char **ns = tl_realloc(starts, (size_t)cap * 2 * sizeof *ns);
       if (!ns) { tl_free(starts); return tl_error_oom(r->err, "read_csv"); }
@@ -900,16 +912,7 @@ static void convert(job *jb, const colinfo *ci, tl_column **cols) {
   }
 }
 
-/* Lets the kernel drop the pages of a chunk from the process: they stay in
-** the page cache, so reading them again costs a minor fault, and the peak
-** memory of a load is the columns plus the chunks in flight, not the file. */
-static void release(const job *jb) {
-  if (!jb->r.mapped) return;
-  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-  uintptr_t a = ((uintptr_t)jb->start + page - 1) & ~(page - 1);
-  uintptr_t b = (uintptr_t)jb->stop & ~(page - 1);
-  if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
-}
+static void release(const job *jb) { drop_pages(&jb->r, jb->start, jb->stop); }
 
 /* Adds a finished chunk to the bytes done and tells the progress callback,
 ** unless a call is under way on another thread. */

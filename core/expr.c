@@ -1026,6 +1026,23 @@ static tl_status eval_arith(expr *e, const vec *a, const vec *b, int n, evalctx 
     }
   } else {
     double *r = o->f;
+    if (e->op == OP_ADD || e->op == OP_SUB || e->op == OP_MUL) {
+      /* one tight loop per pair of operand types: no test per value */
+      const double *fx = a->type == TL_FLOAT ? a->f : NULL, *fy = b->type == TL_FLOAT ? b->f : NULL;
+      const int64_t *ix = a->i, *iy = b->i;
+#define ARITH(X, Y) do { \
+        if (e->op == OP_ADD) for (int i = 0; i < n; i++) r[i] = (X) + (Y); \
+        else if (e->op == OP_SUB) for (int i = 0; i < n; i++) r[i] = (X) - (Y); \
+        else for (int i = 0; i < n; i++) r[i] = (X) * (Y); \
+      } while (0)
+      if (fx && fy) ARITH(fx[i], fy[i]);
+      else if (fx) ARITH(fx[i], (double)iy[i]);
+      else if (fy) ARITH((double)ix[i], fy[i]);
+      else ARITH((double)ix[i], (double)iy[i]);
+#undef ARITH
+      o->valid = valid;
+      return TL_OK;
+    }
     for (int i = 0; i < n; i++) {
       double x = num_at(a, i), y = num_at(b, i);
       switch (e->op) {
@@ -1571,7 +1588,8 @@ tl_status tl_expr_column(expr *e, tl_column *const *cols, tl_column *const *slot
   tl_column *c = NULL;
   tl_status st;
   if (type == TL_STRING) st = tl_builder_new(TL_STRING, nrows, &b, err);
-  else st = tl_column_alloc(type, nrows, 1, 0, &c, err);
+  else if (type == TL_BOOL) st = tl_column_alloc(type, nrows, 1, 0, &c, err);
+  else st = tl_column_alloc_raw(type, nrows, 1, &c, err);   /* store_vec writes every value */
   if (st != TL_OK) return st;
   if (c && nrows >= 2 * COLUMN_TASK && tl_get_threads() > 1 && !tl_expr_has_host(e)) {
     st = column_parallel(e, cols, slots, nrows, op, c, err);
