@@ -10,55 +10,16 @@
 
 #include "tally.h"
 #include "alloc.h"
+#include "textbuf.h"
 #include "error.h"
 
 #define BAR_LABEL_MAX 24      /* labels longer than this are cut */
 #define MAX_SERIES 64
 #define MAX_CATEGORIES 2000
 
-typedef struct ch_buf {
-  char *p;
-  size_t len, cap;
-  int failed;
-} ch_buf;
-
-static void ch_add(ch_buf *b, const char *s, size_t n) {
-  if (b->failed)
-    return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 1024;
-    char *p;
-    while (b->len + n + 1 > cap)
-      cap *= 2;
-    if ((p = tl_realloc(b->p, cap)) == NULL) {
-      b->failed = 1;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-static void ch_str(ch_buf *b, const char *s) { ch_add(b, s, strlen(s)); }
-
-static void ch_printf(ch_buf *b, const char *fmt, ...) TL_PRINTF(2, 3);
-static void ch_printf(ch_buf *b, const char *fmt, ...) {
-  char tmp[512];
-  int n;
-  va_list ap;
-  va_start(ap, fmt);
-  n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  if (n > 0)
-    ch_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-static tl_status ch_finish(ch_buf *b, const char *op, char **out, size_t *len, tl_error *err) {
+static tl_status ch_finish(tl_textbuf *b, const char *op, char **out, size_t *len, tl_error *err) {
   if (b->p == NULL)
-    ch_add(b, "", 0);
+    tl_textbuf_add(b, "", 0);
   if (b->failed) {
     tl_free(b->p);
     return tl_error_oom(err, op);
@@ -98,7 +59,7 @@ static const char *const eighths[8] = {
 #define FULL_BLOCK "\xe2\x96\x88"
 
 /* One line per entry: the label (cut and padded), a bar, the value text. */
-static void draw_bars(ch_buf *b, int n, char **labels, const double *values,
+static void draw_bars(tl_textbuf *b, int n, char **labels, const double *values,
                       char **texts, int width) {
   int i, lw = 0, vw = 0, barw;
   double max = 0;
@@ -122,25 +83,25 @@ static void draw_bars(ch_buf *b, int n, char **labels, const double *values,
     size_t len = strlen(s);
     int w = u8_width(s, len), k, units = 0;
     if (w > lw) {
-      ch_add(b, s, u8_prefix(s, len, lw - 3));
-      ch_add(b, "...", 3);
+      tl_textbuf_add(b, s, u8_prefix(s, len, lw - 3));
+      tl_textbuf_add(b, "...", 3);
       w = lw;
     } else {
-      ch_add(b, s, len);
+      tl_textbuf_add(b, s, len);
     }
     for (; w < lw; w++)
-      ch_add(b, " ", 1);
-    ch_add(b, " ", 1);
+      tl_textbuf_add(b, " ", 1);
+    tl_textbuf_add(b, " ", 1);
     if (max > 0 && values[i] > 0)
       units = (int)lround(values[i] / max * barw * 8);
     if (units == 0 && values[i] > 0)
       units = 1;                                 /* a positive value always shows */
     for (k = 0; k < units / 8; k++)
-      ch_add(b, FULL_BLOCK, 3);
-    ch_add(b, eighths[units % 8], strlen(eighths[units % 8]));
-    ch_add(b, " ", 1);
-    ch_add(b, texts[i], strlen(texts[i]));
-    ch_add(b, "\n", 1);
+      tl_textbuf_add(b, FULL_BLOCK, 3);
+    tl_textbuf_add(b, eighths[units % 8], strlen(eighths[units % 8]));
+    tl_textbuf_add(b, " ", 1);
+    tl_textbuf_add(b, texts[i], strlen(texts[i]));
+    tl_textbuf_add(b, "\n", 1);
   }
 }
 
@@ -179,7 +140,7 @@ tl_status tl_chart_bar(const tl_table *t, const char *label_col, const char *val
   const tl_column *lc, *vc;
   char **labels = NULL, **texts = NULL;
   double *values = NULL;
-  ch_buf b = {NULL, 0, 0, 0};
+  tl_textbuf b = {NULL, 0, 0, 0};
   tl_status st = TL_OK;
   if (jl < 0)
     return tl_error_set(err, TL_EINVAL, "bar: unknown column '%s'", label_col);
@@ -220,7 +181,7 @@ tl_status tl_chart_hist(const tl_column *c, int bins, int width, char **out, siz
   double lo = 0, hi = 0, step;
   double *counts;
   char **labels, **texts;
-  ch_buf b = {NULL, 0, 0, 0};
+  tl_textbuf b = {NULL, 0, 0, 0};
   tl_status st = TL_OK;
   int k;
   if (!is_number(tl_column_type(c)))
@@ -306,22 +267,22 @@ static void nice_axis(double lo, double hi, int want, plot_axis *a) {
     a->hi = a->lo + a->step;
 }
 
-static void xml_text(ch_buf *b, const char *s, size_t n) {
+static void xml_text(tl_textbuf *b, const char *s, size_t n) {
   size_t i;
   for (i = 0; i < n; i++) {
     switch (s[i]) {
-      case '&': ch_add(b, "&amp;", 5); break;
-      case '<': ch_add(b, "&lt;", 4); break;
-      case '>': ch_add(b, "&gt;", 4); break;
-      case '"': ch_add(b, "&quot;", 6); break;
+      case '&': tl_textbuf_add(b, "&amp;", 5); break;
+      case '<': tl_textbuf_add(b, "&lt;", 4); break;
+      case '>': tl_textbuf_add(b, "&gt;", 4); break;
+      case '"': tl_textbuf_add(b, "&quot;", 6); break;
       default:
         if ((unsigned char)s[i] >= 0x20 || s[i] == '\t')
-          ch_add(b, s + i, 1);
+          tl_textbuf_add(b, s + i, 1);
     }
   }
 }
 
-static void xml_str(ch_buf *b, const char *s) { xml_text(b, s, strlen(s)); }
+static void xml_str(tl_textbuf *b, const char *s) { xml_text(b, s, strlen(s)); }
 
 typedef struct plot_point {
   double x, y;
@@ -382,7 +343,7 @@ tl_status tl_plot_svg(const tl_table *t, const tl_plot_options *o, const char *p
   int by_year = 0;
   double left = 70, right = W - 160, top = o->title ? 50 : 24, bottom = H - 56;
   double ylo = 0, yhi = 0, band = 1;
-  ch_buf b = {NULL, 0, 0, 0};
+  tl_textbuf b = {NULL, 0, 0, 0};
   tl_status st = TL_OK;
   char tmp[128];
   FILE *f;
@@ -504,55 +465,55 @@ tl_status tl_plot_svg(const tl_table *t, const tl_plot_options *o, const char *p
 #define PX(x) (cat ? left + band * ((x) + 0.5) : left + ((x) - xa.lo) / (xa.hi - xa.lo) * (right - left))
 #define PY(y) (bottom - ((y) - ya.lo) / (ya.hi - ya.lo) * (bottom - top))
 
-  ch_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+  tl_textbuf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                 "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n",
             W, H, W, H);
-  ch_printf(&b, "<rect class=\"background\" width=\"%d\" height=\"%d\" fill=\"white\"/>\n",
+  tl_textbuf_printf(&b, "<rect class=\"background\" width=\"%d\" height=\"%d\" fill=\"white\"/>\n",
             W, H);
   if (o->title) {
-    ch_printf(&b, "<text class=\"title\" x=\"%.1f\" y=\"28\" text-anchor=\"middle\" "
+    tl_textbuf_printf(&b, "<text class=\"title\" x=\"%.1f\" y=\"28\" text-anchor=\"middle\" "
                   "font-size=\"16\" font-weight=\"bold\">", W / 2.0);
     xml_str(&b, o->title);
-    ch_str(&b, "</text>\n");
+    tl_textbuf_str(&b, "</text>\n");
   }
 
   /* the y axis: ticks, grid lines, labels */
-  ch_printf(&b, "<g class=\"axis y\">\n<line class=\"axis-line\" x1=\"%.1f\" y1=\"%.1f\" "
+  tl_textbuf_printf(&b, "<g class=\"axis y\">\n<line class=\"axis-line\" x1=\"%.1f\" y1=\"%.1f\" "
                 "x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", left, top, left, bottom);
   for (k = 0; k <= (int)floor((ya.hi - ya.lo) / ya.step + 0.5); k++) {
     double v = ya.lo + k * ya.step, y = PY(v);
     tick_label(tmp, sizeof tmp, v, 0);
-    ch_printf(&b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+    tl_textbuf_printf(&b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                   "stroke=\"#e0e0e0\"/>\n", left, y, right, y);
-    ch_printf(&b, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+    tl_textbuf_printf(&b, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                   "stroke=\"black\"/>\n", left - 5, y, left, y);
-    ch_printf(&b, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
+    tl_textbuf_printf(&b, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
               left - 8, y + 4);
     xml_str(&b, tmp);
-    ch_str(&b, "</text>\n");
+    tl_textbuf_str(&b, "</text>\n");
   }
-  ch_str(&b, "</g>\n");
+  tl_textbuf_str(&b, "</g>\n");
 
   /* the x axis */
-  ch_printf(&b, "<g class=\"axis x\">\n<line class=\"axis-line\" x1=\"%.1f\" y1=\"%.1f\" "
+  tl_textbuf_printf(&b, "<g class=\"axis x\">\n<line class=\"axis-line\" x1=\"%.1f\" y1=\"%.1f\" "
                 "x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", left, bottom, right, bottom);
   if (cat) {
     int every = ncat > 20 ? (ncat + 19) / 20 : 1;        /* labels that do not collide */
     for (k = 0; k < ncat; k += every) {
       double x = PX(k);
       size_t len = strlen(cats[k]);
-      ch_printf(&b, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+      tl_textbuf_printf(&b, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                     "stroke=\"black\"/>\n", x, bottom, x, bottom + 5);
-      ch_printf(&b, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" "
+      tl_textbuf_printf(&b, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" "
                     "text-anchor=\"middle\">", x, bottom + 18);
       if (u8_width(cats[k], len) > 16) {
         xml_text(&b, cats[k], u8_prefix(cats[k], len, 15));
-        ch_str(&b, "\xe2\x80\xa6");
+        tl_textbuf_str(&b, "\xe2\x80\xa6");
       } else {
         xml_text(&b, cats[k], len);
       }
-      ch_str(&b, "</text>\n");
+      tl_textbuf_str(&b, "</text>\n");
     }
   } else {
     int nticks = (int)floor(((by_year ? years.hi - years.lo : xa.hi - xa.lo) /
@@ -567,74 +528,74 @@ tl_status tl_plot_svg(const tl_table *t, const tl_plot_options *o, const char *p
         tick_label(tmp, sizeof tmp, v, dates);
       }
       x = PX(v);
-      ch_printf(&b, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+      tl_textbuf_printf(&b, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                     "stroke=\"black\"/>\n", x, bottom, x, bottom + 5);
-      ch_printf(&b, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" "
+      tl_textbuf_printf(&b, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" "
                     "text-anchor=\"middle\">", x, bottom + 18);
       xml_str(&b, tmp);
-      ch_str(&b, "</text>\n");
+      tl_textbuf_str(&b, "</text>\n");
     }
   }
-  ch_str(&b, "</g>\n");
-  ch_printf(&b, "<text class=\"axis-label x\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+  tl_textbuf_str(&b, "</g>\n");
+  tl_textbuf_printf(&b, "<text class=\"axis-label x\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
             (left + right) / 2, bottom + 40.0);
   xml_str(&b, o->x);
-  ch_printf(&b, "</text>\n<text class=\"axis-label y\" transform=\"translate(16 %.1f) "
+  tl_textbuf_printf(&b, "</text>\n<text class=\"axis-label y\" transform=\"translate(16 %.1f) "
                 "rotate(-90)\" text-anchor=\"middle\">", (top + bottom) / 2);
   xml_str(&b, o->y);
-  ch_str(&b, "</text>\n");
+  tl_textbuf_str(&b, "</text>\n");
 
   /* the marks, series by series */
   for (s = 0, i = 0; s < nser; s++) {
     const char *color = palette[s % 10];
     int64_t first = i;
-    ch_str(&b, "<g class=\"series\" data-name=\"");
+    tl_textbuf_str(&b, "<g class=\"series\" data-name=\"");
     xml_str(&b, series[s]);
-    ch_str(&b, "\">\n");
+    tl_textbuf_str(&b, "\">\n");
     while (i < np && pts[i].series == s)
       i++;
     if (!bars && !scatter && i - first > 1) {
       int64_t q;
-      ch_printf(&b, "<polyline class=\"line\" fill=\"none\" stroke=\"%s\" "
+      tl_textbuf_printf(&b, "<polyline class=\"line\" fill=\"none\" stroke=\"%s\" "
                     "stroke-width=\"2\" points=\"", color);
       for (q = first; q < i; q++)
-        ch_printf(&b, "%s%.1f,%.1f", q > first ? " " : "", PX(pts[q].x), PY(pts[q].y));
-      ch_str(&b, "\"/>\n");
+        tl_textbuf_printf(&b, "%s%.1f,%.1f", q > first ? " " : "", PX(pts[q].x), PY(pts[q].y));
+      tl_textbuf_str(&b, "\"/>\n");
     }
     for (; first < i; first++) {
       const plot_point *p = &pts[first];
       if (bars) {
         double w = band * 0.8 / nser, x = left + band * p->x + band * 0.1 + w * s;
         double y0 = PY(0 > ya.lo ? 0 : ya.lo), y1 = PY(p->y);
-        ch_printf(&b, "<rect class=\"mark\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+        tl_textbuf_printf(&b, "<rect class=\"mark\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
                       "height=\"%.1f\" fill=\"%s\"/>\n", x, y1 < y0 ? y1 : y0, w,
                   fabs(y0 - y1), color);
       } else {
-        ch_printf(&b, "<circle class=\"mark\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" "
+        tl_textbuf_printf(&b, "<circle class=\"mark\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" "
                       "fill=\"%s\"/>\n", PX(p->x), PY(p->y), scatter ? "3.5" : "2.5", color);
       }
     }
-    ch_str(&b, "</g>\n");
+    tl_textbuf_str(&b, "</g>\n");
   }
 
   /* the legend */
-  ch_str(&b, "<g class=\"legend\">\n");
+  tl_textbuf_str(&b, "<g class=\"legend\">\n");
   for (s = 0; s < nser; s++) {
     double y = top + 4 + s * 18;
     size_t len = strlen(series[s]);
-    ch_printf(&b, "<rect class=\"legend-swatch\" x=\"%.1f\" y=\"%.1f\" width=\"12\" "
+    tl_textbuf_printf(&b, "<rect class=\"legend-swatch\" x=\"%.1f\" y=\"%.1f\" width=\"12\" "
                   "height=\"12\" fill=\"%s\"/>\n", right + 16, y, palette[s % 10]);
-    ch_printf(&b, "<text class=\"legend-label\" x=\"%.1f\" y=\"%.1f\">", right + 34,
+    tl_textbuf_printf(&b, "<text class=\"legend-label\" x=\"%.1f\" y=\"%.1f\">", right + 34,
               y + 10);
     if (u8_width(series[s], len) > 20) {
       xml_text(&b, series[s], u8_prefix(series[s], len, 19));
-      ch_str(&b, "\xe2\x80\xa6");
+      tl_textbuf_str(&b, "\xe2\x80\xa6");
     } else {
       xml_text(&b, series[s], len);
     }
-    ch_str(&b, "</text>\n");
+    tl_textbuf_str(&b, "</text>\n");
   }
-  ch_str(&b, "</g>\n</svg>\n");
+  tl_textbuf_str(&b, "</g>\n</svg>\n");
 #undef PX
 #undef PY
 

@@ -9,6 +9,7 @@
 
 #include "tally.h"
 #include "alloc.h"
+#include "textbuf.h"
 
 #define FMT_CELL_WIDTH 40     /* longer cells are cut to 37 code points + "..." */
 #define FMT_CELL_BUF 200      /* room for FMT_CELL_WIDTH 4-byte code points */
@@ -139,51 +140,23 @@ size_t tl_scalar_format(const tl_scalar *v, char *buf, size_t size) {
 ** Tables
 */
 
-typedef struct fmt_buf {
-  char *p;
-  size_t len, cap;
-  int failed;
-} fmt_buf;
 
-static void buf_add(fmt_buf *b, const char *s, size_t n) {
-  if (b->failed)
-    return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    char *p;
-    while (b->len + n + 1 > cap)
-      cap *= 2;
-    p = tl_realloc(b->p, cap);
-    if (p == NULL) {
-      b->failed = 1;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-static void buf_str(fmt_buf *b, const char *s) { buf_add(b, s, strlen(s)); }
-
-static void buf_spaces(fmt_buf *b, int n) {
+static void buf_spaces(tl_textbuf *b, int n) {
   static const char sp[] = "                                ";
   while (n > 0) {
     int k = n < (int)sizeof sp - 1 ? n : (int)sizeof sp - 1;
-    buf_add(b, sp, (size_t)k);
+    tl_textbuf_add(b, sp, (size_t)k);
     n -= k;
   }
 }
 
 /* Ends the current line: drops trailing spaces, then adds a newline. */
-static void buf_endline(fmt_buf *b) {
+static void buf_endline(tl_textbuf *b) {
   if (b->failed)
     return;
   while (b->len > 0 && b->p[b->len - 1] == ' ')
     b->len--;
-  buf_add(b, "\n", 1);
+  tl_textbuf_add(b, "\n", 1);
 }
 
 /* How a cut cell ends: three dots in plain text, one ellipsis character on
@@ -287,17 +260,17 @@ static int is_right_aligned(tl_type t) { return t == TL_INT || t == TL_FLOAT; }
 #define ANSI_BOLD "\x1b[1m"
 #define ANSI_RESET "\x1b[0m"
 
-static void put_cell(fmt_buf *b, const char *s, size_t len, int w, int width, int right,
+static void put_cell(tl_textbuf *b, const char *s, size_t len, int w, int width, int right,
                      int first, const char *style) {
   if (!first)
-    buf_add(b, FMT_SEP, FMT_SEPLEN);
+    tl_textbuf_add(b, FMT_SEP, FMT_SEPLEN);
   if (right)
     buf_spaces(b, width - w);
   if (style != NULL)
-    buf_str(b, style);
-  buf_add(b, s, len);
+    tl_textbuf_str(b, style);
+  tl_textbuf_add(b, s, len);
   if (style != NULL)
-    buf_str(b, ANSI_RESET);
+    tl_textbuf_str(b, ANSI_RESET);
   if (!right)
     buf_spaces(b, width - w);
 }
@@ -336,13 +309,13 @@ static int shrink(int *widths, const int *natural, const int *fixed, int n, int 
 
 /* The footer: "[3 rows x 2 columns: year int, name string]", wrapped to
 ** the width when there is one; columns not shown are listed apart. */
-static void put_footer(fmt_buf *b, const tl_table *t, int shown, int width) {
+static void put_footer(tl_textbuf *b, const tl_table *t, int shown, int width) {
   int64_t nrows = tl_table_nrows(t);
   int ncols = tl_table_ncols(t), j, col;
   char line[96];
   col = snprintf(line, sizeof line, "[%lld row%s x %d column%s", (long long)nrows,
                  nrows == 1 ? "" : "s", ncols, ncols == 1 ? "" : "s");
-  buf_str(b, line);
+  tl_textbuf_str(b, line);
   for (j = 0; j < ncols; j++) {
     const char *name = tl_table_name(t, j);
     const char *tn = tl_type_name(tl_column_type(tl_table_column(t, j)));
@@ -350,19 +323,19 @@ static void put_footer(fmt_buf *b, const tl_table *t, int shown, int width) {
     size_t ll = strlen(lead);
     int w = (int)(strlen(name) + 1 + strlen(tn ? tn : "?"));
     if (width > 0 && col > 1 && col + (int)ll + w + 1 > width) {
-      buf_add(b, lead, ll - 1);                  /* the lead without its space */
-      buf_str(b, "\n ");
+      tl_textbuf_add(b, lead, ll - 1);                  /* the lead without its space */
+      tl_textbuf_str(b, "\n ");
       col = 1;
     } else {
-      buf_str(b, lead);
+      tl_textbuf_str(b, lead);
       col += (int)ll;
     }
-    buf_str(b, name);
-    buf_str(b, " ");
-    buf_str(b, tn ? tn : "?");
+    tl_textbuf_str(b, name);
+    tl_textbuf_str(b, " ");
+    tl_textbuf_str(b, tn ? tn : "?");
     col += w;
   }
-  buf_str(b, "]");
+  tl_textbuf_str(b, "]");
 }
 
 tl_status tl_table_format(const tl_table *t, const tl_format_options *opts, char **out,
@@ -375,7 +348,7 @@ tl_status tl_table_format(const tl_table *t, const tl_format_options *opts, char
   int ansi = opts ? opts->ansi : 0;
   const fmt_ellipsis *ell = ansi ? &ell_unicode : &ell_ascii;
   int *widths = NULL, *natural, *numeric, *fixed;
-  fmt_buf b = {NULL, 0, 0, 0};
+  tl_textbuf b = {NULL, 0, 0, 0};
   char cell[FMT_CELL_BUF];
   size_t clen;
   int isnull;
@@ -456,9 +429,9 @@ tl_status tl_table_format(const tl_table *t, const tl_format_options *opts, char
     }
     for (j = 0; j < shown; j++) {
       if (j > 0)
-        buf_add(&b, FMT_SEP, FMT_SEPLEN);
+        tl_textbuf_add(&b, FMT_SEP, FMT_SEPLEN);
       for (total = 0; total < widths[j]; total++)
-        buf_add(&b, "-", 1);
+        tl_textbuf_add(&b, "-", 1);
     }
     buf_endline(&b);
     for (r = 0; r <= head + tail; r++) {
@@ -482,10 +455,10 @@ tl_status tl_table_format(const tl_table *t, const tl_format_options *opts, char
   }
 
   if (ansi)
-    buf_str(&b, ANSI_DIM);
+    tl_textbuf_str(&b, ANSI_DIM);
   put_footer(&b, t, shown, width);
   if (ansi)
-    buf_str(&b, ANSI_RESET);
+    tl_textbuf_str(&b, ANSI_RESET);
   if (b.failed)
     goto nomem;
 
@@ -510,58 +483,58 @@ nomem:
 ** '|' escaped and line breaks shown as <br> so a cell stays in its row.
 */
 
-static void md_text(fmt_buf *b, const char *s, size_t len) {
+static void md_text(tl_textbuf *b, const char *s, size_t len) {
   size_t i;
   for (i = 0; i < len; i++) {
     char c = s[i];
     if (c == '|')
-      buf_str(b, "\\|");
+      tl_textbuf_str(b, "\\|");
     else if (c == '\n')
-      buf_str(b, "<br>");
+      tl_textbuf_str(b, "<br>");
     else if (c == '\r')
       continue;
     else
-      buf_add(b, &c, 1);
+      tl_textbuf_add(b, &c, 1);
   }
 }
 
 tl_status tl_table_markdown(const tl_table *t, char **out, size_t *len, tl_error *err) {
   int ncols = tl_table_ncols(t), j;
   int64_t i, nrows = tl_table_nrows(t);
-  fmt_buf b = {NULL, 0, 0, 0};
+  tl_textbuf b = {NULL, 0, 0, 0};
   char tmp[64];
-  buf_str(&b, "|");
+  tl_textbuf_str(&b, "|");
   for (j = 0; j < ncols; j++) {
     const char *name = tl_table_name(t, j);
-    buf_str(&b, " ");
+    tl_textbuf_str(&b, " ");
     md_text(&b, name, strlen(name));
-    buf_str(&b, " |");
+    tl_textbuf_str(&b, " |");
   }
-  buf_str(&b, "\n|");
+  tl_textbuf_str(&b, "\n|");
   for (j = 0; j < ncols; j++)
-    buf_str(&b, is_right_aligned(tl_column_type(tl_table_column(t, j))) ? " ---: |"
+    tl_textbuf_str(&b, is_right_aligned(tl_column_type(tl_table_column(t, j))) ? " ---: |"
                                                                           : " --- |");
-  buf_str(&b, "\n");
+  tl_textbuf_str(&b, "\n");
   for (i = 0; i < nrows && !b.failed; i++) {
-    buf_str(&b, "|");
+    tl_textbuf_str(&b, "|");
     for (j = 0; j < ncols; j++) {
       tl_scalar v;
       tl_column_get(tl_table_column(t, j), i, &v);
-      buf_str(&b, " ");
+      tl_textbuf_str(&b, " ");
       if (v.is_null) {
         /* empty */
       } else if (v.type == TL_STRING) {
         md_text(&b, v.v.s.ptr ? v.v.s.ptr : "", v.v.s.ptr ? v.v.s.len : 0);
       } else {
         size_t n = tl_scalar_format(&v, tmp, sizeof tmp);
-        buf_add(&b, tmp, n < sizeof tmp ? n : sizeof tmp - 1);
+        tl_textbuf_add(&b, tmp, n < sizeof tmp ? n : sizeof tmp - 1);
       }
-      buf_str(&b, " |");
+      tl_textbuf_str(&b, " |");
     }
-    buf_str(&b, "\n");
+    tl_textbuf_str(&b, "\n");
   }
   if (b.p == NULL)
-    buf_add(&b, "", 0);
+    tl_textbuf_add(&b, "", 0);
   if (b.failed) {
     tl_free(b.p);
     if (err) {

@@ -124,6 +124,24 @@ static void push_state(lua_State *L, run *r, int self, int states, int64_t g) {
   }
 }
 
+/* Takes the value `what` returned (at the top) as group g's new state: a
+** number for a number state; for other states nil keeps the old one. */
+static void keep_state(lua_State *L, run *r, int states, int32_t g, const char *what) {
+  if (r->ag->numeric) {
+    int isnum;
+    lua_Number v = lua_tonumberx(L, -1, &isnum);
+    if (!isnum)
+      luaL_error(L, "%s must return the new state (a number), got %s", what,
+                 luaL_typename(L, -1));
+    r->nums[g] = v;
+    lua_pop(L, 1);
+  } else if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+  } else {
+    lua_rawseti(L, states, (lua_Integer)g + 1);
+  }
+}
+
 /* The protected part of a step: every row of the batch. */
 static int p_step(lua_State *L) {
   run *r = lua_touserdata(L, 1);
@@ -145,19 +163,7 @@ static int p_step(lua_State *L) {
     push_state(L, r, self, states, g);
     for (int j = 0; j < b->nargs; j++) push_arg(L, b->args[j], row);
     lua_call(L, 1 + b->nargs, 1);
-    if (ag->numeric) {
-      int isnum;
-      lua_Number v = lua_tonumberx(L, -1, &isnum);
-      if (!isnum)
-        return luaL_error(L, "step must return the new state (a number), got %s",
-                          luaL_typename(L, -1));
-      r->nums[g] = v;
-      lua_pop(L, 1);
-    } else if (lua_isnil(L, -1)) {
-      lua_pop(L, 1);
-    } else {
-      lua_rawseti(L, states, (lua_Integer)g + 1);
-    }
+    keep_state(L, r, states, g, "step");
   }
   r->group = r->row = 0;
   return 0;
@@ -242,19 +248,7 @@ static int p_step_batch(lua_State *L) {
     }
     if (!b->nargs) { lua_pushnil(L); lua_pushinteger(L, m); }
     lua_call(L, 1 + (b->nargs ? b->nargs + 1 : 2), 1);
-    if (ag->numeric) {
-      int isnum;
-      lua_Number v = lua_tonumberx(L, -1, &isnum);
-      if (!isnum)
-        return luaL_error(L, "step_batch must return the new state (a number), got %s",
-                          luaL_typename(L, -1));
-      r->nums[g] = v;
-      lua_pop(L, 1);
-    } else if (lua_isnil(L, -1)) {
-      lua_pop(L, 1);
-    } else {
-      lua_rawseti(L, states, (lua_Integer)g + 1);
-    }
+    keep_state(L, r, states, g, "step_batch");
   }
   r->group = 0;
   return 0;
