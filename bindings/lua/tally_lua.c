@@ -646,12 +646,80 @@ static int l_threads(lua_State *L) {
   return 1;
 }
 
+/* tally.from_rows(rows [, names]): an array of rows keyed by name, turned
+** into columns; without `names`, the string keys of all rows in byte order.
+** A key missing from a row is a null. */
+static int l_from_rows(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_Integer n = (lua_Integer)luaL_len(L, 1);
+  if (lua_isnoneornil(L, 2)) {   /* the names: every string key, sorted */
+    lua_newtable(L);
+    int seen = lua_gettop(L);
+    lua_newtable(L);
+    int names = lua_gettop(L);
+    for (lua_Integer i = 1; i <= n; i++) {
+      if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
+        return luaL_error(L, "from_rows: row %I is a %s, not a table", i, luaL_typename(L, -1));
+      lua_pushnil(L);
+      while (lua_next(L, -2) != 0) {
+        lua_pop(L, 1);                       /* the value; the key stays for next */
+        if (lua_type(L, -1) != LUA_TSTRING) continue;
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, seen) == LUA_TNIL) {
+          lua_pushvalue(L, -2);
+          lua_pushboolean(L, 1);
+          lua_rawset(L, seen);
+          lua_pushvalue(L, -2);
+          lua_rawseti(L, names, (lua_Integer)lua_rawlen(L, names) + 1);
+        }
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+    }
+    lua_getglobal(L, "table");
+    lua_getfield(L, -1, "sort");
+    lua_pushvalue(L, names);
+    lua_call(L, 1, 0);
+    lua_pop(L, 1);
+    lua_replace(L, 2);
+    lua_settop(L, 2);
+  }
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_Integer ncol = (lua_Integer)luaL_len(L, 2);
+  lua_createtable(L, (int)ncol, 0);   /* { {name, values}, ... } for from_columns */
+  int spec = lua_gettop(L);
+  for (lua_Integer j = 1; j <= ncol; j++) {
+    if (lua_rawgeti(L, 2, j) != LUA_TSTRING)
+      return luaL_error(L, "from_rows: name %I is a %s, not a string", j, luaL_typename(L, -1));
+    int name = lua_gettop(L);
+    lua_createtable(L, 2, 0);
+    lua_pushvalue(L, name);
+    lua_rawseti(L, -2, 1);
+    lua_createtable(L, (int)n, 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+      if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
+        return luaL_error(L, "from_rows: row %I is a %s, not a table", i, luaL_typename(L, -1));
+      lua_pushvalue(L, name);
+      if (lua_rawget(L, -2) == LUA_TNIL) { lua_pop(L, 1); lt_push_null(L); }
+      lua_rawseti(L, -3, i);
+      lua_pop(L, 1);
+    }
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, spec, j);
+    lua_pop(L, 1);
+  }
+  lua_replace(L, 1);
+  lua_settop(L, 1);
+  return l_from_columns(L);
+}
+
 static const luaL_Reg funcs[] = {
   {"threads", l_threads},
   {"read_csv", l_read_csv},
   {"read_csv_string", l_read_csv_string},
   {"read_document", lt_read_document},
   {"from_columns", l_from_columns},
+  {"from_rows", l_from_rows},
   {"load", lt_load},
   {"clock", l_clock},
   {"read_json", lt_read_json},
