@@ -99,6 +99,38 @@ static int c_mean(lua_State *L) { return stat(L, "mean", tl_column_mean); }
 static int c_min(lua_State *L) { return stat(L, "min", tl_column_min); }
 static int c_max(lua_State *L) { return stat(L, "max", tl_column_max); }
 
+/* One aggregate of the core over the column alone ("median(`x`)"), for the
+** statistics that have no column function of their own. */
+static int column_agg(lua_State *L, const char *op, const char *def, int numeric) {
+  lt_column *c = lt_check_column(L, 1);
+  tl_type type = tl_column_type(c->c);
+  if (numeric && type != TL_INT && type != TL_FLOAT)
+    return luaL_error(L, "%s: column '%s' is %s, not a number", op, c->name, tl_type_name(type));
+  const char *name = "x";
+  tl_error err;
+  lt_table *in = lt_new_table(L), *out = lt_new_table(L);   /* owned before any error */
+  tl_status st = tl_table_new(1, &name, &c->c, &in->t, &err);
+  if (st == TL_OK) st = tl_table_agg(in->t, 1, &def, &out->t, &err);
+  if (st != TL_OK) return lt_core_error(L, st, &err);
+  lt_push_value(L, tl_table_column(out->t, 0), 0);
+  return 1;
+}
+
+static int c_median(lua_State *L) { return column_agg(L, "median", "median(`x`)", 1); }
+static int c_stddev(lua_State *L) { return column_agg(L, "stddev", "stddev(`x`)", 1); }
+static int c_var(lua_State *L) { return column_agg(L, "var", "var(`x`)", 1); }
+static int c_count_distinct(lua_State *L) {
+  return column_agg(L, "count_distinct", "count_distinct(`x`)", 0);
+}
+
+static int c_quantile(lua_State *L) {
+  lua_Number q = luaL_checknumber(L, 2);
+  luaL_argcheck(L, q >= 0 && q <= 1, 2, "a number between 0 and 1");
+  char def[64];
+  snprintf(def, sizeof def, "quantile(`x`, %.17g)", (double)q);
+  return column_agg(L, "quantile", def, 1);
+}
+
 /* An array as long as the column: nulls as tally.null. */
 static int c_totable(lua_State *L) {
   const tl_column *c = lt_check_column(L, 1)->c;
@@ -177,6 +209,11 @@ static const luaL_Reg column_methods[] = {
   {"mean", c_mean},
   {"min", c_min},
   {"max", c_max},
+  {"median", c_median},
+  {"quantile", c_quantile},
+  {"stddev", c_stddev},
+  {"var", c_var},
+  {"count_distinct", c_count_distinct},
   {"totable", c_totable},
   {"hist", lt_c_hist},
   {"value_counts", lt_c_value_counts},
