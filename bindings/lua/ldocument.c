@@ -16,19 +16,8 @@
 
 static void free_document(void *p) { tl_document_free(p); }
 
-/* Pushes the registry's metadata table, creating it on first use. */
-static void push_metatable(lua_State *L) {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, LT_DOCMETA) == LUA_TTABLE)
-    return;
-  lua_pop(L, 1);
-  lua_newtable(L);
-  lua_createtable(L, 0, 1);
-  lua_pushliteral(L, "k");
-  lua_setfield(L, -2, "__mode");
-  lua_setmetatable(L, -2);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, LUA_REGISTRYINDEX, LT_DOCMETA);
-}
+/* Pushes the registry's table of document metadata. */
+static void push_metatable(lua_State *L) { lt_push_weak_registry(L, LT_DOCMETA); }
 
 /* The metadata of table k: title, title_line, first_line, last_line,
 ** header_rows, units = { column = unit }. */

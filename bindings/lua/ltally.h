@@ -115,6 +115,10 @@ void lt_open_func(lua_State *L);
 const tl_function **lt_functions(lua_State *L, int *n);
 void lt_scope(lua_State *L, tl_scope *scope);
 
+/* Pushes the registry table under `key` whose keys are weak (metadata kept
+** beside table userdata: titles, rejects), creating it on first use. */
+void lt_push_weak_registry(lua_State *L, const char *key);
+
 /* The names or definitions given from argument `first` on, or as one array
 ** there (lverbs.c); the array is a userdata left on the stack. */
 const char **lt_string_args(lua_State *L, int first, const char *op, int names, int *pn);

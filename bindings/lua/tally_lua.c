@@ -324,10 +324,8 @@ static void draw_bar(void *ud, int pass, int64_t done, int64_t total) {
   b->drawn = 1;
 }
 
-/* Pushes the registry's table of what loads learnt (rejects, reasons),
-** keyed weakly by the table userdata, creating it on first use. */
-static void push_csvmeta(lua_State *L) {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, LT_CSVMETA) == LUA_TTABLE)
+void lt_push_weak_registry(lua_State *L, const char *key) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, key) == LUA_TTABLE)
     return;
   lua_pop(L, 1);
   lua_newtable(L);
@@ -336,8 +334,11 @@ static void push_csvmeta(lua_State *L) {
   lua_setfield(L, -2, "__mode");
   lua_setmetatable(L, -2);
   lua_pushvalue(L, -1);
-  lua_setfield(L, LUA_REGISTRYINDEX, LT_CSVMETA);
+  lua_setfield(L, LUA_REGISTRYINDEX, key);
 }
+
+/* Pushes the registry's table of what loads learnt (rejects, reasons). */
+static void push_csvmeta(lua_State *L) { lt_push_weak_registry(L, LT_CSVMETA); }
 
 static void free_info(void *p) { tl_csv_info_free(p); }
 
