@@ -13,6 +13,15 @@
 ** skips the same ones. Pass 1 also keeps, per column and per candidate
 ** type, the first value that was not of that type, which is what t:schema()
 ** gives as the reason for a type.
+**
+** Memory: a load holds little beyond its columns. A mapped file's pages
+** are dropped as each chunk is done with them; between the passes a chunk
+** keeps one byte a row (two past 256 distinct values) for each string
+** column that may become a dictionary; the columns are not zeroed when
+** allocated, so their pages come in as pass 2 fills them.
+**
+** A byte range of the input reads the header at the input's start, then
+** only the records whose first byte lies in the range (see "Ranges").
 */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -38,6 +47,7 @@
 
 #define DEFAULT_CHUNK ((size_t)1 << 22)
 #define MAX_COLUMNS 100000
+#define DEFAULT_MAX_FIELD ((size_t)64 << 20)
 
 enum { CAN_BOOL = 1, CAN_INT = 2, CAN_FLOAT = 4, CAN_DATE = 8, CAN_TS = 16, CAN_ALL = 31 };
 
@@ -46,6 +56,7 @@ void tl_csv_options_init(tl_csv_options *o) {
   o->header = 1;
   o->infer = 1;
   o->max_rows = -1;
+  o->range_quotes = -1;
 }
 
 typedef struct field {
@@ -73,6 +84,7 @@ typedef struct failure {
   int set;
   tl_status code;
   int64_t line;
+  int64_t rec;       /* the record's index, counted from where its reader started */
   int fieldno;
   char what[96];
   const char *where;
@@ -82,11 +94,17 @@ typedef struct failure {
 typedef struct reader {
   const char *name;
   const char *data, *end, *p;
+  const char *until;     /* records start before this: the end of a chunk or range */
   const tl_csv_options *o;
   char sep;
   int64_t line;          /* line of p */
   int64_t rec_line;      /* line where the current record starts */
+  int64_t nrec;          /* records read */
   const char *rec_start;
+  size_t max_field;      /* bytes a value may have */
+  size_t ncomment;       /* length of o->comment; 0: none */
+  field big;             /* the record's first value longer than that */
+  int bigno;             /* its field number; 0: none */
   field *f;
   int nf, capf;
   int ncol;              /* expected fields per record, 0 until known */
@@ -107,12 +125,13 @@ static int is_eol(char c) { return c == '\n' || c == '\r'; }
 
 /* A failure is recorded where it happens and worded later, once the line
 ** where its chunk starts is known. */
-static tl_status fail_in(reader *r, tl_status code, int64_t line, int fieldno,
+static tl_status fail_in(reader *r, tl_status code, int64_t line, int64_t rec, int fieldno,
                          const char *what, const char *where, int field_only) {
   failure *f = &r->fail;
   f->set = 1;
   f->code = code;
   f->line = line;
+  f->rec = rec;
   f->fieldno = fieldno;
   snprintf(f->what, sizeof f->what, "%s", what);
   f->where = where;
@@ -120,9 +139,10 @@ static tl_status fail_in(reader *r, tl_status code, int64_t line, int fieldno,
   return code;
 }
 
+/* A failure of the tokenizer, in the record being read. */
 static tl_status fail_at(reader *r, tl_status code, int64_t line, int fieldno,
                          const char *what, const char *where) {
-  return fail_in(r, code, line, fieldno, what, where, 0);
+  return fail_in(r, code, line, r->nrec, fieldno, what, where, 0);
 }
 
 /* Up to 40 bytes of input from `where` to the end of the line (or of the
@@ -136,27 +156,30 @@ static size_t excerpt(const reader *r, const char *where, int field_only, char e
   return k;
 }
 
-/* Words r's failure into err: "read_csv: NAME:LINE:FIELD (column 'x'): WHAT:
-** near "excerpt"", its line counted from `base`. The excerpt runs to the end
-** of the line, or of the field when the failure is about one value. Other
+/* Words r's failure into err: "read_csv: NAME:LINE:FIELD (column 'x',
+** record N): WHAT: near "excerpt"", its line counted from `line0` and its
+** record from `rec0` (the data records before r's start; < 0: r read the
+** header, which the message names instead). The excerpt runs to the end of
+** the line, or of the field when the failure is about one value. Other
 ** errors (out of memory) are already worded in r->err. */
-static tl_status report(const reader *r, int64_t base, tl_error *err) {
+static tl_status report(const reader *r, int64_t line0, int64_t rec0, tl_error *err) {
   const failure *f = &r->fail;
   if (!f->set) {
     if (err && r->err && r->err != err) *err = *r->err;
     return r->err ? r->err->code : TL_ENOMEM;
   }
-  char col[256] = "";
+  char place[320], col[256] = "", ex[64];
   if (f->fieldno > 0 && r->names && f->fieldno <= r->ncol)
-    snprintf(col, sizeof col, " (column '%s')", r->names[f->fieldno - 1]);
-  char ex[64];
+    snprintf(col, sizeof col, "column '%s', ", r->names[f->fieldno - 1]);
+  if (rec0 < 0) snprintf(place, sizeof place, "header");
+  else snprintf(place, sizeof place, "%srecord %lld", col, (long long)(rec0 + f->rec + 1));
   size_t k = excerpt(r, f->where, f->field_only, ex);
-  long long line = (long long)(f->line + base);
+  long long line = (long long)(f->line + line0);
   if (f->fieldno > 0)
-    return tl_error_set(err, f->code, "read_csv: %s:%lld:%d%s: %s%s%s%s", r->name, line,
-                        f->fieldno, col, f->what, k ? ": near \"" : "", ex, k ? "\"" : "");
-  return tl_error_set(err, f->code, "read_csv: %s:%lld: %s%s%s%s", r->name, line, f->what,
-                      k ? ": near \"" : "", ex, k ? "\"" : "");
+    return tl_error_set(err, f->code, "read_csv: %s:%lld:%d (%s): %s%s%s%s", r->name, line,
+                        f->fieldno, place, f->what, k ? ": near \"" : "", ex, k ? "\"" : "");
+  return tl_error_set(err, f->code, "read_csv: %s:%lld (%s): %s%s%s%s", r->name, line, place,
+                      f->what, k ? ": near \"" : "", ex, k ? "\"" : "");
 }
 
 /* ---------------------------------------------------------------------------
@@ -200,11 +223,10 @@ static const char *skip_line(reader *r, const char *p) {
   return p;
 }
 
-static int comment_at(const reader *r, const char *p) {
-  const char *c = r->o->comment;
-  if (!c || !*c) return 0;
-  size_t k = strlen(c);
-  return (size_t)(r->end - p) >= k && memcmp(p, c, k) == 0;
+static inline int comment_at(const reader *r, const char *p) {
+  size_t k = r->ncomment;
+  return k && (size_t)(r->end - p) >= k && *p == *r->o->comment &&
+         memcmp(p, r->o->comment, k) == 0;
 }
 
 /* The end of an unquoted field: the next separator or line end. Sixteen
@@ -227,13 +249,17 @@ static const char *field_end(const reader *r, const char *p, const char *end) {
 }
 
 /* Reads one record into r->f. Returns TL_OK with r->nf > 0, or with
-** r->nf == 0 at the end of the input. Comment lines are skipped, and so
-** are blank lines when records have more than one field. */
+** r->nf == 0 when no record starts before r->until; then r->p is the first
+** line start at or past it. Comment lines are skipped, and so are blank
+** lines when records have more than one field. A record may run past
+** r->until, never past r->end. The first value longer than r->max_field is
+** noted in r->big, for the caller to reject the record. */
 static tl_status read_record(reader *r) {
   const char *p = r->p, *end = r->end;
   r->nf = 0;
+  r->bigno = 0;
   for (;;) {
-    if (p >= end) { r->p = p; return TL_OK; }
+    if (p >= r->until) { r->p = p; return TL_OK; }
     if (comment_at(r, p) || (is_eol(*p) && r->ncol != 1)) { p = skip_line(r, p); continue; }
     break;
   }
@@ -269,6 +295,7 @@ static tl_status read_record(reader *r) {
       fd.n = fd.len = (size_t)(p - s);
       fd.quoted = 0;
     }
+    if (fd.len > r->max_field && !r->bigno) { r->big = fd; r->bigno = r->nf + 1; }
     TL_TRY(push_field(r, &fd));
     if (p >= end) break;
     if (*p == r->sep) { p++; continue; }
@@ -278,6 +305,7 @@ static tl_status read_record(reader *r) {
     break;
   }
   r->p = p;
+  r->nrec++;
   return TL_OK;
 }
 
@@ -623,11 +651,12 @@ static int dset_add(dset *d, const char *p, size_t n, uint64_t h, int32_t *idx) 
 ** is scanned and converted on its own, in parallel. A stray quote in an
 ** unquoted field or a comment can fool the parity: then a chunk does not
 ** end where the next begins, which the scan notices, and the input is read
-** again as one chunk. So the cut never changes the result.
+** again as one chunk. So the cut never changes the result. A record
+** belongs to the chunk its first byte lies in.
 */
 /* A record skipped under TL_CSV_SKIP: pass 1 lists them per chunk in
 ** record order, and pass 2 skips the same records. */
-enum { BAD_FEW, BAD_MANY, BAD_UTF8, BAD_TYPE };
+enum { BAD_FEW, BAD_MANY, BAD_UTF8, BAD_TYPE, BAD_BIG };
 
 typedef struct reject {
   int64_t rec;         /* the record's index in its chunk, rejected ones counted */
@@ -639,20 +668,21 @@ typedef struct reject {
 } reject;
 
 typedef struct job {
-  reader r;            /* its own tokenizer state, lines counted from 0 */
+  reader r;            /* its own tokenizer state, lines and records counted from 0 */
   const char *start, *stop;
   const char *end;     /* where the last record ended */
   colinfo *ci;         /* what pass 1 learnt of each column */
-  int64_t rows, lines;
+  int64_t rows, lines, recs;
   int64_t row0;        /* first row, once the chunks before are counted */
   int64_t *bytes0;     /* per column: where its strings start */
   dset *ds;            /* per column: its distinct values */
-  int32_t **lcodes;    /* per column: each row's index in ds, while ds lives */
+  uint8_t **lcodes;    /* per column: each row's index in ds, while ds lives */
+  uint8_t *lwide;      /* per column: lcodes holds uint16_t, not uint8_t */
   int32_t **remap;     /* per column: ds index -> dictionary code */
   int64_t lcap;        /* rows lcodes have room for */
   reject *rej;
   int64_t nrej, caprej;
-  int64_t line0;       /* the line the chunk starts at, once the chunks before are counted */
+  int64_t line0, rec0; /* lines and data records before the chunk, once counted */
   tl_error err;
   tl_status st;
 } job;
@@ -665,6 +695,7 @@ typedef struct csvrun {
   dset *ds;            /* merged, per column */
   tl_column **cols;
   int64_t done;        /* bytes of the pass done, for the progress callback */
+  int64_t before, total;   /* bytes before the first chunk, and in all, for it */
   int pass;
   int busy;            /* a progress call is under way */
 } csvrun;
@@ -676,8 +707,6 @@ static int64_t count_quotes(const char *s, const char *e) {
   return n;
 }
 
-/* Cut points: starts[0] = begin, then line starts outside quotes about
-** `size` bytes apart. */
 /* Lets the kernel drop the pages of [a, b) of a file mapping from the
 ** process: they stay in the page cache, so reading them again costs a minor
 ** fault, and the peak memory of a load is the columns plus the chunks in
@@ -689,14 +718,16 @@ static void drop_pages(const reader *r, const char *a, const char *b) {
   if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
+/* Cut points: starts[0] = begin, then line starts outside quotes about
+** `size` bytes apart, before r->until. */
 static tl_status cut(reader *r, const char *begin, size_t size, const char ***out, int *n) {
   int cap = 16, k = 0;
   const char **starts = tl_alloc((size_t)cap * sizeof *starts);
   if (!starts) return tl_error_oom(r->err, "read_csv");
   starts[k++] = begin;
-  const char *pos = begin, *end = r->end;
+  const char *pos = begin, *end = r->until;
   int64_t quotes = 0;
-  while ((size_t)(end - starts[k - 1]) > size) {
+  while (starts[k - 1] < end && (size_t)(end - starts[k - 1]) > size) {
     const char *target = starts[k - 1] + size;
     quotes += count_quotes(pos, target);
     pos = target;
@@ -732,14 +763,33 @@ static int grow_codes(job *jb, int64_t rows) {
   while (cap < rows) cap *= 2;
   for (int j = 0; j < jb->r.nout; j++) {
     if (jb->ds[j].dead) continue;
-    int32_t *nc = tl_realloc(jb->lcodes[j], (size_t)cap * sizeof *nc);
+    uint8_t *nc = tl_realloc(jb->lcodes[j], (size_t)cap << jb->lwide[j]);
     if (!nc) return -1;
-    if (!jb->lcodes[j]) memset(nc, 0, (size_t)cap * sizeof *nc);
-    else memset(nc + jb->lcap, 0, (size_t)(cap - jb->lcap) * sizeof *nc);
     jb->lcodes[j] = nc;
   }
   jb->lcap = cap;
   return 0;
+}
+
+/* Notes that row `row` of column k has index idx in the chunk's set: one
+** byte while the set has at most 256 values, then two (DICT_MAX is 65536),
+** so that the codes kept between the passes cost a byte a row. */
+static int set_code(job *jb, int k, int64_t row, int32_t idx) {
+  if (!jb->lwide[k] && idx > 255) {
+    uint16_t *w = tl_alloc((size_t)jb->lcap * sizeof *w);
+    if (!w) return -1;
+    for (int64_t i = 0; i < row; i++) w[i] = jb->lcodes[k][i];
+    tl_free(jb->lcodes[k]);
+    jb->lcodes[k] = (uint8_t *)w;
+    jb->lwide[k] = 1;
+  }
+  if (jb->lwide[k]) ((uint16_t *)(void *)jb->lcodes[k])[row] = (uint16_t)idx;
+  else jb->lcodes[k][row] = (uint8_t)idx;
+  return 0;
+}
+
+static int32_t get_code(const job *jb, int k, int64_t row) {
+  return jb->lwide[k] ? ((const uint16_t *)(const void *)jb->lcodes[k])[row] : jb->lcodes[k][row];
 }
 
 /* A bad record: an error, or under TL_CSV_SKIP a reject noted for pass 2
@@ -747,7 +797,8 @@ static int grow_codes(job *jb, int64_t rows) {
 static tl_status bad(job *jb, int64_t rec, int cls, tl_status code, int64_t line, int fieldno,
                      const char *what, const char *where, int field_only) {
   reader *r = &jb->r;
-  if (r->o->on_error != TL_CSV_SKIP) return fail_in(r, code, line, fieldno, what, where, field_only);
+  if (r->o->on_error != TL_CSV_SKIP)
+    return fail_in(r, code, line, rec, fieldno, what, where, field_only);
   if (jb->nrej == jb->caprej) {
     int64_t ncap = jb->caprej ? jb->caprej * 2 : 16;
     reject *nr = tl_realloc(jb->rej, (size_t)ncap * sizeof *nr);
@@ -759,9 +810,9 @@ static tl_status bad(job *jb, int64_t rec, int cls, tl_status code, int64_t line
   return TL_OK;
 }
 
-/* Checks a record whose field count is right: its values must be valid
-** UTF-8 and of their column's forced type. Returns TL_OK with *ok = 0
-** when the record was rejected. */
+/* Checks a record whose fields fit and whose field count is right: its
+** values must be valid UTF-8 and of their column's forced type. Returns
+** TL_OK with *ok = 0 when the record was rejected. */
 static tl_status check_values(job *jb, int64_t rec, int *ok) {
   reader *r = &jb->r;
   const colinfo *ci = jb->ci;
@@ -785,19 +836,32 @@ static tl_status check_values(job *jb, int64_t rec, int *ok) {
   return TL_OK;
 }
 
+/* The record just read has a value longer than max_field_size. */
+static tl_status too_big(job *jb, int64_t rec) {
+  reader *r = &jb->r;
+  char what[96];
+  snprintf(what, sizeof what, "field of %zu bytes exceeds max_field_size (%zu)", r->big.len,
+           r->max_field);
+  return bad(jb, rec, BAD_BIG, TL_ELIMIT, r->big.line, r->bigno, what, r->big.p, 1);
+}
+
 /* Pass 1 over one chunk: checks the field counts, narrows the types and
 ** counts rows, nulls and string bytes. */
 static tl_status scan(job *jb) {
   reader *r = &jb->r;
   colinfo *ci = jb->ci;
   tl_status st = TL_OK;
-  int64_t row = 0, rec = 0;
+  int64_t row = 0;
   r->p = jb->start;
-  while (r->p < jb->stop) {
-    if ((rec & 4095) == 0 && tl_interrupted()) { st = tl_error_interrupted(r->err, "read_csv"); break; }
+  for (;;) {
+    if ((r->nrec & 4095) == 0 && tl_interrupted()) { st = tl_error_interrupted(r->err, "read_csv"); break; }
     if ((st = read_record(r)) != TL_OK) break;
     if (r->nf == 0) break;
-    int64_t this = rec++;
+    int64_t this = r->nrec - 1;
+    if (r->bigno) {
+      if ((st = too_big(jb, this)) != TL_OK) break;
+      continue;
+    }
     if (r->nf != r->ncol) {
       char what[96];
       snprintf(what, sizeof what, "too %s fields (expected %d, found %d)",
@@ -828,19 +892,25 @@ static tl_status scan(job *jb) {
       if (d->dead) continue;
       /* only values known to be text are collected: a value seen while the
       ** column could still be a number leaves the set incomplete */
-      if (c->can || fd->len != fd->n) dset_kill(d);
-      else {
-        int32_t idx = 0;
-        if (row >= jb->lcap && grow_codes(jb, row + 1) != 0) {
-          st = tl_error_oom(r->err, "read_csv");
-          break;
-        }
-        if (dset_add(d, fd->p, fd->n, XXH3_64bits(fd->p, fd->n), &idx) != 0) {
-          st = tl_error_oom(r->err, "read_csv");
-          break;
-        }
-        if (d->dead) { tl_free(jb->lcodes[k]); jb->lcodes[k] = NULL; }
-        else jb->lcodes[k][row] = idx;   /* pass 2 maps it to the code, with no hashing */
+      if (c->can || fd->len != fd->n) {
+        dset_kill(d);
+        tl_free(jb->lcodes[k]);
+        jb->lcodes[k] = NULL;
+        continue;
+      }
+      int32_t idx = 0;
+      if (row >= jb->lcap && grow_codes(jb, row + 1) != 0) {
+        st = tl_error_oom(r->err, "read_csv");
+        break;
+      }
+      if (dset_add(d, fd->p, fd->n, XXH3_64bits(fd->p, fd->n), &idx) != 0) {
+        st = tl_error_oom(r->err, "read_csv");
+        break;
+      }
+      if (d->dead) { tl_free(jb->lcodes[k]); jb->lcodes[k] = NULL; }
+      else if (set_code(jb, k, row, idx) != 0) {   /* pass 2 maps it to the code, with no hashing */
+        st = tl_error_oom(r->err, "read_csv");
+        break;
       }
     }
     if (st != TL_OK) break;
@@ -848,6 +918,7 @@ static tl_status scan(job *jb) {
   }
   jb->rows = row;
   jb->lines = r->line;
+  jb->recs = r->nrec;
   jb->end = r->p;
   return st;
 }
@@ -861,12 +932,15 @@ static void bit_clear(void *bm, int64_t i) {
   __atomic_fetch_and((uint8_t *)bm + (i >> 3), (uint8_t)~(1u << (i & 7)), __ATOMIC_RELAXED);
 }
 
-/* Pass 2 over one chunk: values straight into the columns' buffers. */
+/* Pass 2 over one chunk: values straight into the columns' buffers, which
+** are not zeroed beforehand (so that their pages come in as they fill):
+** a null gets a zero value. */
 static void convert(job *jb, const colinfo *ci, tl_column **cols) {
   reader *r = &jb->r;
   int64_t *pos = jb->bytes0;
   int64_t rec = 0, nx = 0;
   r->p = jb->start;
+  r->line = r->nrec = 0;
   for (int64_t row = jb->row0; row < jb->row0 + jb->rows; rec++) {
     if (read_record(r) != TL_OK || r->nf == 0) return;   /* cannot happen: pass 1 read the same */
     if (nx < jb->nrej && jb->rej[nx].rec == rec) { nx++; continue; }
@@ -875,7 +949,15 @@ static void convert(job *jb, const colinfo *ci, tl_column **cols) {
       tl_column *col = cols[j];
       if (is_null_field(r, fd)) {
         bit_clear(col->validity, row);
-        if (ci[j].type == TL_STRING && !col->dict) ((int64_t *)col->values)[row + 1] = pos[j];
+        switch (ci[j].type) {
+          case TL_BOOL: break;
+          case TL_DATE: ((int32_t *)col->values)[row] = 0; break;
+          case TL_STRING:
+            if (col->dict) ((int32_t *)col->values)[row] = 0;
+            else ((int64_t *)col->values)[row + 1] = pos[j];
+            break;
+          default: ((int64_t *)col->values)[row] = 0; break;   /* int, float, timestamp */
+        }
         continue;
       }
       switch (ci[j].type) {
@@ -899,7 +981,7 @@ static void convert(job *jb, const colinfo *ci, tl_column **cols) {
           break;
         case TL_STRING:
           if (col->dict) {
-            ((int32_t *)col->values)[row] = jb->remap[j][jb->lcodes[j][row - jb->row0]];
+            ((int32_t *)col->values)[row] = jb->remap[j][get_code(jb, j, row - jb->row0)];
             break;
           }
           unescape(col->bytes + pos[j], fd);
@@ -912,7 +994,10 @@ static void convert(job *jb, const colinfo *ci, tl_column **cols) {
   }
 }
 
-static void release(const job *jb) { drop_pages(&jb->r, jb->start, jb->stop); }
+/* Drops the chunk's pages, its last record's included. */
+static void release(const job *jb) {
+  drop_pages(&jb->r, jb->start, jb->end > jb->stop ? jb->end : jb->stop);
+}
 
 /* Adds a finished chunk to the bytes done and tells the progress callback,
 ** unless a call is under way on another thread. */
@@ -921,9 +1006,7 @@ static void progress(csvrun *run, const job *jb) {
   if (!o->progress) return;
   int64_t done = __atomic_add_fetch(&run->done, (int64_t)(jb->stop - jb->start), __ATOMIC_RELAXED);
   if (__atomic_exchange_n(&run->busy, 1, __ATOMIC_ACQUIRE)) return;
-  const reader *r = run->main;
-  o->progress(o->progress_ud, run->pass, done + (run->jobs[0].start - r->data),
-              (int64_t)(r->end - r->data));
+  o->progress(o->progress_ud, run->pass, done + run->before, run->total);
   __atomic_store_n(&run->busy, 0, __ATOMIC_RELEASE);
 }
 
@@ -935,27 +1018,35 @@ static void scan_task(void *ctx, int64_t k, int worker) {
   progress(run, &run->jobs[k]);
 }
 
+/* Frees what pass 2 of a chunk needed once it is done. */
+static void free_codes(job *jb) {
+  for (int j = 0; jb->lcodes && j < jb->r.nout; j++) {
+    tl_free(jb->lcodes[j]);
+    jb->lcodes[j] = NULL;
+    if (jb->remap) { tl_free(jb->remap[j]); jb->remap[j] = NULL; }
+  }
+}
+
 static void convert_task(void *ctx, int64_t k, int worker) {
   (void)worker;
   csvrun *run = ctx;
   convert(&run->jobs[k], run->ci, run->cols);
+  free_codes(&run->jobs[k]);
   release(&run->jobs[k]);
   progress(run, &run->jobs[k]);
 }
 
 static void free_jobs(job *jobs, int n) {
   for (int k = 0; jobs && k < n; k++) {
+    free_codes(&jobs[k]);
     tl_free(jobs[k].r.f);
     tl_free(jobs[k].ci);
     tl_free(jobs[k].bytes0);
     tl_free(jobs[k].rej);
-    for (int j = 0; jobs[k].ds && j < jobs[k].r.nout; j++) {
-      dset_kill(&jobs[k].ds[j]);
-      if (jobs[k].lcodes) tl_free(jobs[k].lcodes[j]);
-      if (jobs[k].remap) tl_free(jobs[k].remap[j]);
-    }
+    for (int j = 0; jobs[k].ds && j < jobs[k].r.nout; j++) dset_kill(&jobs[k].ds[j]);
     tl_free(jobs[k].ds);
     tl_free(jobs[k].lcodes);
+    tl_free(jobs[k].lwide);
     tl_free(jobs[k].remap);
   }
   tl_free(jobs);
@@ -971,26 +1062,32 @@ static tl_status make_jobs(reader *r, const colinfo *proto, const char *const *s
     jb->r = *r;
     jb->r.f = NULL;
     jb->r.nf = jb->r.capf = 0;
-    jb->r.line = 0;
+    jb->r.line = jb->r.nrec = 0;
     jb->r.err = &jb->err;
     jb->start = starts[k];
-    jb->stop = k + 1 < n ? starts[k + 1] : r->end;
+    jb->stop = k + 1 < n ? starts[k + 1] : r->until;
+    jb->r.until = jb->stop;
     jb->ci = tl_alloc(((size_t)r->nout + 1) * sizeof *jb->ci);
     jb->bytes0 = tl_calloc((size_t)r->nout + 1, sizeof *jb->bytes0);
     jb->ds = tl_calloc((size_t)r->nout + 1, sizeof *jb->ds);
     jb->lcodes = tl_calloc((size_t)r->nout + 1, sizeof *jb->lcodes);
+    jb->lwide = tl_calloc((size_t)r->nout + 1, sizeof *jb->lwide);
     jb->remap = tl_calloc((size_t)r->nout + 1, sizeof *jb->remap);
-    if (!jb->ci || !jb->bytes0 || !jb->ds || !jb->lcodes || !jb->remap) { free_jobs(jobs, n); return tl_error_oom(r->err, "read_csv"); }
+    if (!jb->ci || !jb->bytes0 || !jb->ds || !jb->lcodes || !jb->lwide || !jb->remap) {
+      free_jobs(jobs, n);
+      return tl_error_oom(r->err, "read_csv");
+    }
     memcpy(jb->ci, proto, (size_t)r->nout * sizeof *jb->ci);
   }
   *out = jobs;
   return TL_OK;
 }
 
-/* Pass 1 over the records from r->p on, cut at about `size` bytes. Sets
-** *fooled when a chunk did not end where the next begins. */
+/* Pass 1 over the records from r->p on, cut at about `size` bytes; line0
+** is the line of r->p and rec0 the data records before it. Sets *fooled
+** when a chunk did not end where the next begins. */
 static tl_status scan_all(reader *r, const colinfo *proto, size_t size, csvrun *run,
-                          int *fooled, int64_t first_line, tl_error *err) {
+                          int *fooled, int64_t line0, int64_t rec0, tl_error *err) {
   const char **starts = NULL;
   int n = 0;
   TL_TRY(cut(r, r->p, size, &starts, &n));
@@ -1002,13 +1099,15 @@ static tl_status scan_all(reader *r, const colinfo *proto, size_t size, csvrun *
   run->done = 0;
   tl_parallel_for(n, scan_task, run);
   *fooled = 0;
-  int64_t line = first_line;
+  int64_t line = line0, rec = rec0;
   for (int k = 0; k < n; k++) {   /* in file order: the first failure wins */
     job *jb = &run->jobs[k];
     if (k > 0 && run->jobs[k - 1].end != jb->start) { *fooled = 1; return TL_OK; }
-    if (jb->st != TL_OK) return report(&jb->r, line, err);
+    if (jb->st != TL_OK) return report(&jb->r, line, rec, err);
     jb->line0 = line;
+    jb->rec0 = rec;
     line += jb->lines;
+    rec += jb->recs;
   }
   return TL_OK;
 }
@@ -1111,19 +1210,20 @@ static tl_status reason_of(const colinfo *c, int infer, char **out) {
 }
 
 static const char *const bad_class[] = { "too_few_fields", "too_many_fields", "invalid_utf8",
-                                         "forced_type" };
+                                         "forced_type", "field_too_large" };
 
 /* The rejects of every chunk, in file order, as a table. */
 static tl_status make_rejects(const reader *r, const csvrun *run, tl_table **out) {
-  static const char *const names[] = { "line", "field", "column", "class", "excerpt" };
-  static const tl_type types[] = { TL_INT, TL_INT, TL_STRING, TL_STRING, TL_STRING };
-  tl_builder *b[5] = { NULL };
-  tl_column *c[5] = { NULL };
+  enum { NC = 6 };
+  static const char *const names[NC] = { "line", "record", "field", "column", "class", "excerpt" };
+  static const tl_type types[NC] = { TL_INT, TL_INT, TL_INT, TL_STRING, TL_STRING, TL_STRING };
+  tl_builder *b[NC] = { NULL };
+  tl_column *c[NC] = { NULL };
   tl_status st = TL_OK;
   tl_error *err = r->err;
   int64_t n = 0;
   for (int k = 0; k < run->njobs; k++) n += run->jobs[k].nrej;
-  for (int j = 0; j < 5 && st == TL_OK; j++) st = tl_builder_new(types[j], n, &b[j], err);
+  for (int j = 0; j < NC && st == TL_OK; j++) st = tl_builder_new(types[j], n, &b[j], err);
   for (int k = 0; k < run->njobs && st == TL_OK; k++) {
     const job *jb = &run->jobs[k];
     for (int64_t i = 0; i < jb->nrej && st == TL_OK; i++) {
@@ -1132,24 +1232,25 @@ static tl_status make_rejects(const reader *r, const csvrun *run, tl_table **out
       size_t len = excerpt(r, x->where, x->field_only, ex);
       const char *cls = bad_class[x->cls];
       st = tl_builder_append_int(b[0], x->line + jb->line0, err);
-      if (st == TL_OK) st = tl_builder_append_int(b[1], x->fieldno, err);
+      if (st == TL_OK) st = tl_builder_append_int(b[1], x->rec + jb->rec0 + 1, err);
+      if (st == TL_OK) st = tl_builder_append_int(b[2], x->fieldno, err);
       if (st == TL_OK)
         st = x->fieldno >= 1 && x->fieldno <= r->ncol
-                 ? tl_builder_append_string(b[2], r->names[x->fieldno - 1],
+                 ? tl_builder_append_string(b[3], r->names[x->fieldno - 1],
                                             strlen(r->names[x->fieldno - 1]), err)
-                 : tl_builder_append_null(b[2], err);
-      if (st == TL_OK) st = tl_builder_append_string(b[3], cls, strlen(cls), err);
-      if (st == TL_OK) st = tl_builder_append_string(b[4], ex, len, err);
+                 : tl_builder_append_null(b[3], err);
+      if (st == TL_OK) st = tl_builder_append_string(b[4], cls, strlen(cls), err);
+      if (st == TL_OK) st = tl_builder_append_string(b[5], ex, len, err);
     }
   }
-  for (int j = 0; j < 5; j++) {
+  for (int j = 0; j < NC; j++) {
     tl_builder *bj = b[j];
     b[j] = NULL;
     if (st == TL_OK) st = tl_builder_finish(bj, &c[j], err);   /* frees bj */
     else tl_builder_free(bj);
   }
-  if (st == TL_OK) st = tl_table_new(5, names, c, out, err);
-  for (int j = 0; j < 5; j++) tl_column_release(c[j]);
+  if (st == TL_OK) st = tl_table_new(NC, names, c, out, err);
+  for (int j = 0; j < NC; j++) tl_column_release(c[j]);
   return st;
 }
 
@@ -1166,9 +1267,196 @@ static void limit_rows(reader *r, int64_t max_rows) {
     if (r->nf == 0) break;
     n++;
   }
-  if (n == max_rows) r->end = r->p;
+  if (n == max_rows) r->until = r->end = r->p;
   r->p = p;
   r->line = line;
+  r->nrec = 0;
+}
+
+/* ---------------------------------------------------------------------------
+** Ranges. A reader of bytes [range_start, range_stop) reads the header at
+** the input's start as usual. Its first record is the first that starts at
+** or after range_start, found from the first line start there that lies
+** outside quotes; it reads the records that start before range_stop, the
+** last of which may run past it. Outside quotes follows from the parity of
+** the quotes before range_start when the caller gives it (range_quotes),
+** or from walking the input from the header on as the tokenizer would.
+** Parity is exact when every '"' belongs to a quoted field. A stray one
+** (in an unquoted field, or a comment) misplaces the cuts after it, so a
+** reader given the parity checks the cut it ends at: its last record must
+** end where the parity says the next range starts. Its own start is checked
+** too when it walks the input to count records.
+*/
+
+/* The first '"', LF or CR in [p, end), or end. */
+static const char *quote_or_eol(const char *p, const char *end) {
+#ifdef __SSE2__
+  const __m128i vq = _mm_set1_epi8('"'), vlf = _mm_set1_epi8('\n'), vcr = _mm_set1_epi8('\r');
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, vq), _mm_cmpeq_epi8(v, vlf)),
+                               _mm_cmpeq_epi8(v, vcr));
+    int m = _mm_movemask_epi8(hit);
+    if (m) return p + __builtin_ctz((unsigned)m);
+    p += 16;
+  }
+#endif
+  while (p < end && *p != '"' && !is_eol(*p)) p++;
+  return p;
+}
+
+/* Line ends that begin in [s, e) of the input at `data`: a CRLF begins at
+** its CR, so that the counts of adjacent spans add up. */
+static int64_t line_ends(const char *data, const char *s, const char *e) {
+  int64_t n = 0;
+  for (const char *p = s; p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+    n += p == data || p[-1] != '\r';
+  for (const char *p = s; p < e && (p = memchr(p, '\r', (size_t)(e - p))) != NULL; p++) n++;
+  return n;
+}
+
+/* line_ends over a span of any size, dropping the pages as it goes. */
+static int64_t count_line_ends(const reader *r, const char *s, const char *e) {
+  int64_t n = 0;
+  while (s < e) {
+    const char *b = (size_t)(e - s) > DEFAULT_CHUNK ? s + DEFAULT_CHUNK : e;
+    n += line_ends(r->data, s, b);
+    drop_pages(r, s, b);
+    s = b;
+  }
+  return n;
+}
+
+/* The first line start at or after x (x after the header) that is outside
+** quotes, `odd` being the parity of the quotes before x; `limit` when none
+** is found before it. */
+static const char *find_start(const reader *r, const char *x, int odd, const char *limit) {
+  const char *end = r->end;
+  if (x >= end) return end;
+  if (!odd && is_eol(x[-1]) && !(x[-1] == '\r' && *x == '\n')) return x;
+  for (const char *p = x; (p = quote_or_eol(p, limit)) < limit; p++) {
+    if (*p == '"') odd ^= 1;
+    else if (!odd) {
+      if (*p == '\r' && p + 1 < end && p[1] == '\n') p++;
+      return p + 1;
+    }
+  }
+  return limit;
+}
+
+/* Walks the input from p, a line start outside quotes, as the tokenizer
+** reads it but without its fields: a quote opens a quoted field only where
+** a field starts. Stops at the first line start outside quotes at or after
+** `target` (or the end), adding to *lines the line ends on the way and to
+** *recs the records that start before it. Drops the pages it has read. */
+static const char *walk(const reader *r, const char *p, const char *target, int64_t *lines,
+                        int64_t *recs) {
+  const char *end = r->end, *dropped = p;
+  int64_t nl = 0, nr = 0;
+  while (p < target && p < end) {
+    if ((size_t)(p - dropped) > DEFAULT_CHUNK) { drop_pages(r, dropped, p); dropped = p; }
+    if (comment_at(r, p) || (is_eol(*p) && r->ncol != 1)) {   /* as skip_line */
+      while (p < end && !is_eol(*p)) p++;
+      if (p < end) {
+        if (*p == '\r' && p + 1 < end && p[1] == '\n') p++;
+        p++;
+        nl++;
+      }
+      continue;
+    }
+    nr++;
+    const char *rs = p;
+    for (;;) {
+      p = quote_or_eol(p, end);
+      if (p == end) goto out;
+      if (*p == '"') {
+        if (p != rs && p[-1] != r->sep) { p++; continue; }   /* text, not a quoted field */
+        const char *q = p + 1, *c;
+        while ((c = memchr(q, '"', (size_t)(end - q))) != NULL && c + 1 < end && c[1] == '"') {
+          nl += count_lines(q, c);
+          q = c + 2;
+        }
+        if (!c) { nl += count_lines(q, end); p = end; goto out; }   /* unterminated */
+        nl += count_lines(q, c);
+        p = c + 1;
+        continue;
+      }
+      if (*p == '\r' && p + 1 < end && p[1] == '\n') p++;
+      p++;
+      nl++;
+      break;
+    }
+  }
+out:
+  drop_pages(r, dropped, p);
+  *lines += nl;
+  *recs += nr;
+  return p;
+}
+
+static tl_status stray_quote(const reader *r, int64_t line, const char *at) {
+  return tl_error_set(r->err, TL_EPARSE,
+                      "read_csv: %s:%lld: the quote count at byte %lld does not match the "
+                      "records (a '\"' outside a quoted field?); range_quotes = -1 finds "
+                      "them exactly", r->name, (long long)line, (long long)(at - r->data));
+}
+
+/* Moves r from the first line start after the header to that of the range,
+** with r->line there and *rec0 the data records before it, and sets r->until. */
+static tl_status seek_range(reader *r, int64_t *rec0) {
+  const tl_csv_options *o = r->o;
+  int64_t len = (int64_t)(r->end - r->data);
+  if (o->range_start < 0 || o->range_stop < 0 || (o->range_stop && o->range_stop < o->range_start))
+    return tl_error_set(r->err, TL_EINVAL, "read_csv: %s: bad range [%lld, %lld)", r->name,
+                        (long long)o->range_start, (long long)o->range_stop);
+  const char *from = r->data + (o->range_start < len ? o->range_start : len);
+  const char *to = o->range_stop && o->range_stop < len ? r->data + o->range_stop : r->end;
+  const char *head = r->p;
+  *rec0 = 0;
+  if (from > head) {
+    int64_t lines = 0, recs = 0;
+    if (o->range_quotes < 0) {
+      r->p = walk(r, head, from, &lines, &recs);
+      r->line += lines;
+    } else {
+      int odd = (int)((o->range_quotes - count_quotes(r->data, head)) & 1);
+      const char *s = find_start(r, from, odd, r->end);
+      int walked = o->range_record <= 0;
+      if (walked && walk(r, head, from, &lines, &recs) != s)
+        return stray_quote(r, r->line + lines, from);
+      if (o->range_line > 0) r->line = o->range_line + line_ends(r->data, from, s);
+      else if (walked) r->line += lines;
+      else r->line = 1 + count_line_ends(r, r->data, s);
+      if (!walked) recs = o->range_record - 1;
+      r->p = s;
+    }
+    *rec0 = recs;
+  }
+  r->until = to > r->p ? to : r->p;
+  return TL_OK;
+}
+
+/* Under a given parity: the range's last record, read by the tokenizer,
+** must end where the parity says the next range starts. */
+static tl_status check_cut(reader *r, const csvrun *run, const char *to) {
+  const job *last = &run->jobs[run->njobs - 1];   /* chunks start at an even parity */
+  const char *e = last->end;
+  int odd = (int)(count_quotes(last->start, to) & 1);
+  const char *limit = e < r->end ? e + 1 : r->end;
+  if (find_start(r, to, odd, limit) != e) return stray_quote(r, last->line0 + last->lines, to);
+  return TL_OK;
+}
+
+/* A column of int32 codes into `dict`, its values not zeroed: pass 2
+** writes every row. */
+static tl_status alloc_dict(tl_column *dict, int64_t n, int nullable, tl_column **out,
+                            tl_error *err) {
+  tl_column *c;
+  TL_TRY(tl_column_alloc_raw(TL_DATE, n, nullable, &c, err));
+  c->type = TL_STRING;
+  c->dict = tl_column_retain(dict);
+  *out = c;
+  return TL_OK;
 }
 
 static tl_status parse(reader *r, tl_table **out, tl_csv_info **info) {
@@ -1181,15 +1469,29 @@ static tl_status parse(reader *r, tl_table **out, tl_csv_info **info) {
   if (r->sep == '"' || is_eol(r->sep))
     return tl_error_set(r->err, TL_EINVAL, "read_csv: %s: bad separator", r->name);
   r->stop[(unsigned char)r->sep] = r->stop['\n'] = r->stop['\r'] = 1;
+  r->max_field = o->max_field_size ? o->max_field_size : DEFAULT_MAX_FIELD;
+  r->until = r->end;
 
   /* the first record gives the width, and the names when there is a header */
   const char *first = r->p;
   int64_t first_line = r->line;
-  if (read_record(r) != TL_OK) return report(r, 0, r->err);
+  if (read_record(r) != TL_OK) return report(r, 0, o->header ? -1 : 0, r->err);
+  if (o->header && r->bigno) {
+    char what[96];
+    snprintf(what, sizeof what, "field of %zu bytes exceeds max_field_size (%zu)", r->big.len,
+             r->max_field);
+    fail_in(r, TL_ELIMIT, r->big.line, 0, r->bigno, what, r->big.p, 1);
+    return report(r, 0, -1, r->err);
+  }
   r->ncol = r->nf;
   TL_TRY(make_names(r, o->header));
   if (!o->header) { r->p = first; r->line = first_line; }
+  r->nrec = 0;
   TL_TRY(select_columns(r));
+  int ranged = o->range_start != 0 || o->range_stop != 0;
+  int64_t rec0 = 0;
+  if (ranged) TL_TRY(seek_range(r, &rec0));
+  const char *to = r->until;
   if (o->max_rows >= 0) limit_rows(r, o->max_rows);
 
   int nout = r->nout;
@@ -1199,14 +1501,18 @@ static tl_status parse(reader *r, tl_table **out, tl_csv_info **info) {
   if ((st = apply_forced_types(r, proto)) != TL_OK) { tl_free(proto); return st; }
 
   size_t size = o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;
-  csvrun run = { .main = r, .ci = proto };
+  const char *origin = ranged ? r->p : r->data;
+  csvrun run = { .main = r, .ci = proto, .before = r->p - origin, .total = r->until - origin };
   int fooled = 0;
-  st = scan_all(r, proto, size, &run, &fooled, r->line, r->err);
+  st = scan_all(r, proto, size, &run, &fooled, r->line, rec0, r->err);
   if (st == TL_OK && fooled) {   /* read it again as one chunk */
     free_jobs(run.jobs, run.njobs);
     run.jobs = NULL;
-    st = scan_all(r, proto, SIZE_MAX, &run, &fooled, r->line, r->err);
+    st = scan_all(r, proto, SIZE_MAX, &run, &fooled, r->line, rec0, r->err);
   }
+  if (st == TL_OK && ranged && o->range_quotes >= 0 && to < r->end && r->until == to &&
+      run.jobs[0].start < to)
+    st = check_cut(r, &run, to);
   /* merge what the chunks learnt, and place each chunk's rows and bytes */
   colinfo *ci = proto;
   int64_t nrows = 0, nrej = 0;
@@ -1255,13 +1561,21 @@ static tl_status parse(reader *r, tl_table **out, tl_csv_info **info) {
     if (!(names[j] = tl_strdup(r->names[r->sel[j]]))) st = tl_error_oom(r->err, "read_csv");
   for (int j = 0; j < nout && st == TL_OK; j++) {
     tl_column *dict = NULL;
+    int nullable = ci[j].nulls > 0;
     if (ci[j].type == TL_STRING) st = merge_dict(&run, j, nrows, &dict);
     if (st == TL_OK && dict)
-      st = tl_column_alloc_dict(dict, nrows, ci[j].nulls > 0, &cols[j], r->err);
-    else if (st == TL_OK)
-      st = tl_column_alloc(ci[j].type, nrows, ci[j].nulls > 0, ci[j].nbytes, &cols[j], r->err);
+      st = alloc_dict(dict, nrows, nullable, &cols[j], r->err);
+    else if (st == TL_OK && (ci[j].type == TL_STRING || ci[j].type == TL_BOOL))
+      st = tl_column_alloc(ci[j].type, nrows, nullable, ci[j].nbytes, &cols[j], r->err);
+    else if (st == TL_OK)   /* pass 2 writes every value */
+      st = tl_column_alloc_raw(ci[j].type, nrows, nullable, &cols[j], r->err);
     tl_column_release(dict);
+    for (int k = 0; k < run.njobs; k++) {   /* the chunks' sets are merged or of no use */
+      dset_kill(&run.jobs[k].ds[j]);
+      if (!dict) { tl_free(run.jobs[k].lcodes[j]); run.jobs[k].lcodes[j] = NULL; }
+    }
   }
+  if (st == TL_OK) drop_pages(r, run.jobs[0].start, r->end);   /* merging read values anywhere */
   if (st == TL_OK) {
     run.cols = cols;
     run.pass = 2;
@@ -1301,6 +1615,7 @@ static tl_status read_buffer(const char *data, size_t len, const char *name, int
   r.data = r.p = data;
   r.end = data + len;
   r.o = opts;
+  r.ncomment = opts->comment ? strlen(opts->comment) : 0;
   r.line = 1;
   r.err = err;
   r.mapped = mapped;
@@ -1374,6 +1689,86 @@ tl_status tl_read_csv_ex(const char *path, const tl_csv_options *opts, tl_table 
   st = read_buffer(buf, len, path, 0, opts, out, info, err);
   tl_free(buf);
   return st;
+}
+
+/* Adds to *q the quotes and to *l the line ends that begin in [s, e),
+** `prev` being the byte before s (0: none). With SSE2 each byte lane counts
+** its hits (at most 2 a round, so 127 rounds fit a byte) and the lanes are
+** summed at the end of each run of rounds. */
+static void scan_block(const char *s, const char *e, char prev, int64_t *q, int64_t *l) {
+  const char *s0 = s;
+  int64_t nq = 0, nl = 0;
+#ifdef __SSE2__
+  const __m128i vq = _mm_set1_epi8('"'), vlf = _mm_set1_epi8('\n'), vcr = _mm_set1_epi8('\r');
+  const __m128i zero = _mm_setzero_si128();
+  __m128i lastcr = _mm_insert_epi16(zero, prev == '\r' ? 0xff00 : 0, 7);   /* lane 15 */
+  while (e - s >= 16) {
+    __m128i aq = zero, al = zero;
+    for (int k = 0; k < 127 && e - s >= 16; k++, s += 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+      __m128i cr = _mm_cmpeq_epi8(v, vcr), lf = _mm_cmpeq_epi8(v, vlf);
+      __m128i after_cr = _mm_or_si128(_mm_slli_si128(cr, 1), _mm_srli_si128(lastcr, 15));
+      aq = _mm_sub_epi8(aq, _mm_cmpeq_epi8(v, vq));
+      al = _mm_sub_epi8(al, _mm_add_epi8(cr, _mm_andnot_si128(after_cr, lf)));
+      lastcr = cr;
+    }
+    __m128i sq = _mm_sad_epu8(aq, zero), sl = _mm_sad_epu8(al, zero);
+    nq += _mm_cvtsi128_si32(sq) + _mm_extract_epi16(sq, 4);
+    nl += _mm_cvtsi128_si32(sl) + _mm_extract_epi16(sl, 4);
+  }
+#endif
+  for (unsigned cr = s > s0 ? s[-1] == '\r' : prev == '\r'; s < e; s++) {
+    nq += *s == '"';
+    nl += *s == '\r' || (*s == '\n' && !cr);
+    cr = *s == '\r';
+  }
+  *q += nq;
+  *l += nl;
+}
+
+tl_status tl_csv_scan_range(const char *path, int64_t start, int64_t stop, int64_t *quotes,
+                            int64_t *lines, tl_error *err) {
+  int64_t q = 0, l = 0;
+  if (start < 0 || stop < start)
+    return tl_error_set(err, TL_EINVAL, "csv_scan_range: bad range [%lld, %lld)",
+                        (long long)start, (long long)stop);
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return tl_error_set(err, TL_EIO, "csv_scan_range: cannot open '%s': %s", path, strerror(errno));
+  struct stat sb;
+  int e = fstat(fd, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : S_ISREG(sb.st_mode) ? 0 : EINVAL;
+  if (e) {
+    close(fd);
+    return tl_error_set(err, TL_EIO, "csv_scan_range: cannot read '%s': %s", path, strerror(e));
+  }
+  if (stop > (int64_t)sb.st_size) stop = (int64_t)sb.st_size;
+  if (start > stop) start = stop;
+  size_t size = (size_t)1 << 20;
+  char *buf = tl_alloc(size);
+  if (!buf) { close(fd); return tl_error_oom(err, "csv_scan_range"); }
+  char prev = 0;
+  int64_t at = start > 0 ? start - 1 : 0;
+  while (at < stop) {
+    size_t want = (size_t)(stop - at) < size ? (size_t)(stop - at) : size;
+    ssize_t k = pread(fd, buf, want, (off_t)at);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      e = k < 0 ? errno : EIO;
+      tl_free(buf);
+      close(fd);
+      return tl_error_set(err, TL_EIO, "csv_scan_range: cannot read '%s': %s", path, strerror(e));
+    }
+    const char *s = buf;
+    if (at < start) { prev = *s++; at++; }   /* the byte before the range: only for a CRLF */
+    scan_block(s, buf + k, prev, &q, &l);
+    prev = buf[k - 1];
+    at += buf + k - s;
+  }
+  tl_free(buf);
+  close(fd);
+  if (quotes) *quotes = q;
+  if (lines) *lines = l;
+  return TL_OK;
 }
 
 /* ---------------------------------------------------------------------------

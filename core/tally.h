@@ -10,8 +10,8 @@
 **
 ** Errors: every fallible function returns a tl_status and, when the optional
 ** `err` is not NULL, fills it with a message naming the operation and the
-** place ("read_csv: trips.csv:1289:7 (column 'fare'): unterminated quoted
-** field"). On error, out-parameters are left untouched and nothing leaks. The
+** place ("read_csv: trips.csv:1289:7 (column 'fare', record 1288):
+** unterminated quoted field"). On error, out-parameters are left untouched and nothing leaks. The
 ** library never exits or aborts on bad input or on out-of-memory.
 **
 ** Tables are immutable: every verb returns a new table. Columns are shared
@@ -531,8 +531,40 @@ typedef struct tl_csv_options {
   ** converted nor type-checked. NULL: every column */
   const char *const *columns;
   int ncolumns;
-  int64_t max_rows;          /* stop after this many data records; < 0 (default): all */
+  int64_t max_rows;          /* stop after this many data records (of the range, with
+                             ** one); < 0 (default): all */
   int on_error;              /* TL_CSV_FAIL (default) or TL_CSV_SKIP */
+  /* the longest value, in bytes once quotes are undone; a record with a
+  ** longer one is an error (TL_ELIMIT) or, under TL_CSV_SKIP, a reject of
+  ** class field_too_large. 0 (default): 64 MiB */
+  size_t max_field_size;
+  /* Read only the records that start in bytes [range_start, range_stop) of
+  ** the input (range_stop 0: to the end; both 0, the default: all of it).
+  ** The header (when header = 1), skip and comment rules still apply at the
+  ** input's start: a range that starts later reads the header names from
+  ** the first record (without a header, the number of columns), so every
+  ** range gets the same names, but no data before range_start. A record
+  ** starts in the range when its first byte is there, so ranges that tile
+  ** the input read each record exactly once, the types inferred from each
+  ** range's own records (force them with `types` to agree).
+  **
+  ** range_quotes: the number of '"' bytes before range_start (its parity is
+  ** enough), which says whether range_start lies inside a quoted field;
+  ** -1 (default): unknown, and the reader walks the input from the header to
+  ** range_start as its tokenizer would, which is exact even for a '"' inside
+  ** an unquoted field. Parity is exact when every '"' belongs to a quoted
+  ** field; when one does not, the reader given the parity fails (TL_EPARSE)
+  ** rather than read a record twice or never.
+  ** range_line: the line number (1-based) at byte range_start, that is 1 +
+  ** the line ends before it (tl_csv_scan_range); range_record: the number
+  ** (1-based) of the first data record that starts at or after range_start.
+  ** Both are for messages and rejects; 0: count from the input's start
+  ** (range_record by a walk as above, about 2 GB/s; range_line by counting
+  ** line ends, faster). Both are ignored when range_quotes is -1, whose walk
+  ** counts them. */
+  int64_t range_start, range_stop;
+  int range_quotes;
+  int64_t range_line, range_record;
   /* Told how far the load is: pass 1 (scan) then pass 2 (convert), `done`
   ** bytes of `total`. Called from any thread, never two calls at once, so it
   ** must not touch a Lua state. NULL: none. */
@@ -541,14 +573,18 @@ typedef struct tl_csv_options {
 } tl_csv_options;
 
 /* on_error: TL_CSV_FAIL stops at the first bad record; TL_CSV_SKIP skips a
-** record with too few or too many fields, invalid UTF-8 or a value not of
-** its forced type, and lists it in the rejects (tl_csv_info_rejects). */
+** record with too few or too many fields, invalid UTF-8, a value not of its
+** forced type or a value longer than max_field_size, and lists it in the
+** rejects (tl_csv_info_rejects). A broken quote is an error either way. */
 enum { TL_CSV_FAIL = 0, TL_CSV_SKIP = 1 };
 
 void tl_csv_options_init(tl_csv_options *opts);
 
 /* Reads a CSV file into a table. The error message names the file, line,
-** column and what is wrong. */
+** field number, column name, record number (data records from 1; "header"
+** for the header) and what is wrong, with an excerpt of the input:
+** "read_csv: trips.csv:1289:7 (column 'fare', record 1288): unterminated
+** quoted field: near ..." */
 TL_NODISCARD tl_status tl_read_csv(const char *path, const tl_csv_options *opts,
                                    tl_table **out, tl_error *err);
 /* The same from memory; `name` is used in error messages. */
@@ -567,9 +603,10 @@ TL_NODISCARD tl_status tl_read_csv_buffer_ex(const char *data, size_t len, const
                                              const tl_csv_options *opts, tl_table **out,
                                              tl_csv_info **info, tl_error *err);
 /* The skipped records, borrowed (tl_table_retain to keep it): one row each,
-** in file order, with columns line:int, field:int, column:string (null past
-** the last column), class:string (too_few_fields, too_many_fields,
-** invalid_utf8, forced_type) and excerpt:string. Empty unless TL_CSV_SKIP. */
+** in file order, with columns line:int, record:int, field:int,
+** column:string (null past the last column), class:string (too_few_fields,
+** too_many_fields, invalid_utf8, forced_type, field_too_large) and
+** excerpt:string. Empty unless TL_CSV_SKIP. */
 const tl_table *tl_csv_info_rejects(const tl_csv_info *info);
 /* Why column j of the table got its type when that was not the type of its
 ** first value ("'A12' at line 17 is not a number"), or NULL. Borrowed. */
@@ -577,6 +614,15 @@ const char *tl_csv_info_reason(const tl_csv_info *info, int j);
 /* Data records read: rows loaded + records rejected. */
 int64_t tl_csv_info_records(const tl_csv_info *info);
 void tl_csv_info_free(tl_csv_info *info);    /* NULL is allowed */
+
+/* Counts what lies in bytes [start, stop) of a file (stop past its end: to
+** the end): the '"' bytes, and the line ends that begin there (LF, CRLF
+** counted once at its CR, lone CR), so that the counts of adjacent ranges
+** add up. For a caller that cuts a file into ranges: the quotes before a
+** cut are its range_quotes, 1 + the line ends before it its range_line.
+** quotes and lines may be NULL. */
+TL_NODISCARD tl_status tl_csv_scan_range(const char *path, int64_t start, int64_t stop,
+                                         int64_t *quotes, int64_t *lines, tl_error *err);
 
 /* Writes the table as CSV with a header: fields quoted when they need it,
 ** nulls as empty fields, dates and timestamps in ISO 8601. */

@@ -146,7 +146,9 @@ int lt_unknown_column(lua_State *L, const char *op, const tl_table *t, const cha
 
 static const char *const csv_keys[] = {"sep", "header", "null", "types", "skip",
                                        "comment", "infer", "chunk_size", "columns",
-                                       "max_rows", "on_error", "progress", NULL};
+                                       "max_rows", "on_error", "progress",
+                                       "max_field_size", "range_start", "range_stop",
+                                       "range_quotes", "range_line", "range_record", NULL};
 
 static int opt_bool(lua_State *L, int idx, const char *key) {
   if (!lua_isboolean(L, idx))
@@ -286,6 +288,20 @@ static void csv_options(lua_State *L, tl_csv_options *o) {
     else
       luaL_error(L, "read_csv: option 'on_error' must be \"error\" or \"skip\"");
   }
+  if (!lua_isnil(L, base + 13))                  /* bytes; the core's default when absent */
+    o->max_field_size = (size_t)opt_int(L, base + 13, "max_field_size", 1);
+  if (!lua_isnil(L, base + 14))                  /* a byte range: see tl_csv_options */
+    o->range_start = (int64_t)opt_int(L, base + 14, "range_start", 0);
+  if (!lua_isnil(L, base + 15))
+    o->range_stop = (int64_t)opt_int(L, base + 15, "range_stop", 0);
+  if (!lua_isnil(L, base + 16)) {
+    lua_Integer q = opt_int(L, base + 16, "range_quotes", -1);
+    o->range_quotes = q < 0 ? -1 : (int)(q & 1);   /* the parity is what counts */
+  }
+  if (!lua_isnil(L, base + 17))
+    o->range_line = (int64_t)opt_int(L, base + 17, "range_line", 0);
+  if (!lua_isnil(L, base + 18))
+    o->range_record = (int64_t)opt_int(L, base + 18, "range_record", 0);
 }
 
 /* The progress bar: drawn on stderr once a load has run for a second, at
@@ -425,8 +441,9 @@ static int push_table_csvmeta(lua_State *L, int idx) {
   return 1;
 }
 
-/* t:rejects(): the records read_csv skipped, as a table (line, field,
-** column, class, excerpt); nil for a table that read_csv did not return. */
+/* t:rejects(): the records read_csv skipped, as a table (line, record,
+** field, column, class, excerpt); nil for a table that read_csv did not
+** return. */
 int lt_table_rejects(lua_State *L) {
   tally_check_table(L, 1);
   if (!push_table_csvmeta(L, 1))

@@ -120,7 +120,7 @@ static void test_types(void) {
   o.type_names = names; o.types = types; o.ntypes = 1;
   EXPECT("a,b\n1,x\n2,y\n", &o, "a:float,b:string\n1.0,[x]\n2.0,[y]\n");
   EXPECT("a,b\n1,x\nz,y\n", &o,
-         "read_csv: t.csv:3:1 (column 'a'): value is not of the forced type float: near \"z\"");
+         "read_csv: t.csv:3:1 (column 'a', record 2): value is not of the forced type float: near \"z\"");
   names[0] = "q";
   EXPECT("a,b\n1,x\n", &o, "read_csv: t.csv: types: unknown column 'q'");
 }
@@ -184,19 +184,19 @@ static void test_options(void) {
 
 static void test_errors(void) {
   EXPECT("a,b\n1,2\n3\n", NULL,
-         "read_csv: t.csv:3:2 (column 'b'): too few fields (expected 2, found 1): near \"3\"");
+         "read_csv: t.csv:3:2 (column 'b', record 2): too few fields (expected 2, found 1): near \"3\"");
   EXPECT("a,b\n1,2\n3,4,5\n", NULL,
-         "read_csv: t.csv:3:3: too many fields (expected 2, found 3): near \"3,4,5\"");
+         "read_csv: t.csv:3:3 (record 2): too many fields (expected 2, found 3): near \"3,4,5\"");
   /* an unterminated quote is reported where its field starts */
   EXPECT("a,b\n1,2\n3,\"four\nfive\n", NULL,
-         "read_csv: t.csv:3:2 (column 'b'): unterminated quoted field: near \"\"four\"");
+         "read_csv: t.csv:3:2 (column 'b', record 2): unterminated quoted field: near \"\"four\"");
   EXPECT("a,b\n1,\"x\"y\n", NULL,
-         "read_csv: t.csv:2:2 (column 'b'): text after a closing quote: near \"\"x\"y\"");
+         "read_csv: t.csv:2:2 (column 'b', record 1): text after a closing quote: near \"\"x\"y\"");
   EXPECT("a,b\n1,\xff\xfe\n", NULL,
-         "read_csv: t.csv:2:2 (column 'b'): invalid UTF-8: near \"\xff\xfe\"");
+         "read_csv: t.csv:2:2 (column 'b', record 1): invalid UTF-8: near \"\xff\xfe\"");
   /* lines after a quoted newline are counted */
   EXPECT("a,b\n\"x\ny\",1\n2\n", NULL,
-         "read_csv: t.csv:4:2 (column 'b'): too few fields (expected 2, found 1): near \"2\"");
+         "read_csv: t.csv:4:2 (column 'b', record 2): too few fields (expected 2, found 1): near \"2\"");
 }
 
 static void test_columns(void) {
@@ -212,7 +212,7 @@ static void test_columns(void) {
   EXPECT("a,b,c\n1,x,2\n2,\xff,3\n", &o, "c:int,a:int\n2,1\n3,2\n");
   /* but every record still needs every field */
   EXPECT("a,b,c\n1,x,2\n2,y\n", &o,
-         "read_csv: t.csv:3:3 (column 'c'): too few fields (expected 3, found 2): near \"2,y\"");
+         "read_csv: t.csv:3:3 (column 'c', record 2): too few fields (expected 3, found 2): near \"2,y\"");
   o.ntypes = 0;
   cols[0] = "b";
   o.ncolumns = 1;
@@ -249,7 +249,7 @@ static void test_max_rows(void) {
   o.header = 1;
   o.max_rows = 2;
   EXPECT("a,b\n1,2\n3\n", &o,
-         "read_csv: t.csv:3:2 (column 'b'): too few fields (expected 2, found 1): near \"3\"");
+         "read_csv: t.csv:3:2 (column 'b', record 2): too few fields (expected 2, found 1): near \"3\"");
 }
 
 static void test_skip(void) {
@@ -260,45 +260,45 @@ static void test_skip(void) {
   EXPECT_INFO("a,b\n1,2\n3\n4,5,6\n\xff,7\n8,9\n", &o,
               "a:int,b:int\n1,2\n8,9\n"
               "rejects:\n"
-              "line:int,field:int,column:string,class:string,excerpt:string\n"
-              "3,2,[b],[too_few_fields],[3]\n"
-              "4,3,null,[too_many_fields],[4,5,6]\n"
-              "5,1,[a],[invalid_utf8],[\xff]\n"
+              "line:int,record:int,field:int,column:string,class:string,excerpt:string\n"
+              "3,2,2,[b],[too_few_fields],[3]\n"
+              "4,3,3,null,[too_many_fields],[4,5,6]\n"
+              "5,4,1,[a],[invalid_utf8],[\xff]\n"
               "records: 5\n");
   /* a skipped record does not count for the types */
   EXPECT_INFO("a,b\n1,2\nx\n3,4\n", &o,
               "a:int,b:int\n1,2\n3,4\nrejects:\n"
-              "line:int,field:int,column:string,class:string,excerpt:string\n"
-              "3,2,[b],[too_few_fields],[x]\nrecords: 3\n");
+              "line:int,record:int,field:int,column:string,class:string,excerpt:string\n"
+              "3,2,2,[b],[too_few_fields],[x]\nrecords: 3\n");
   const char *names[1] = { "n" };
   tl_type types[1] = { TL_INT };
   o.type_names = names; o.types = types; o.ntypes = 1;
   EXPECT_INFO("k,n\na,1\nb,two\nc,\"3\"\nd,4.5\n\"e\",5\n", &o,
               "k:string,n:int\n[a],1\n[c],3\n[e],5\nrejects:\n"
-              "line:int,field:int,column:string,class:string,excerpt:string\n"
-              "3,2,[n],[forced_type],[two]\n5,2,[n],[forced_type],[4.5]\nrecords: 5\n");
+              "line:int,record:int,field:int,column:string,class:string,excerpt:string\n"
+              "3,2,2,[n],[forced_type],[two]\n5,4,2,[n],[forced_type],[4.5]\nrecords: 5\n");
   /* dictionary strings keep their codes when records between are skipped */
   o.ntypes = 0;
   EXPECT_INFO("k,n\na,1\nb\na,3\nb,4\nc,5,6\na,7\n", &o,
               "k:string,n:int\n[a],1\n[a],3\n[b],4\n[a],7\nrejects:\n"
-              "line:int,field:int,column:string,class:string,excerpt:string\n"
-              "3,2,[n],[too_few_fields],[b]\n6,3,null,[too_many_fields],[c,5,6]\nrecords: 6\n");
+              "line:int,record:int,field:int,column:string,class:string,excerpt:string\n"
+              "3,2,2,[n],[too_few_fields],[b]\n6,5,3,null,[too_many_fields],[c,5,6]\nrecords: 6\n");
   /* every record bad: no rows, the header's columns */
   EXPECT_INFO("a,b\n1\n2\n", &o,
               "a:string,b:string\nrejects:\n"
-              "line:int,field:int,column:string,class:string,excerpt:string\n"
-              "2,2,[b],[too_few_fields],[1]\n3,2,[b],[too_few_fields],[2]\n"
+              "line:int,record:int,field:int,column:string,class:string,excerpt:string\n"
+              "2,1,2,[b],[too_few_fields],[1]\n3,2,2,[b],[too_few_fields],[2]\n"
               "a: no values to infer from: every field is null\n"
               "b: no values to infer from: every field is null\nrecords: 2\n");
   /* a broken quote is not a record to skip */
   EXPECT("a,b\n1,2\n3,\"x\n", &o,
-         "read_csv: t.csv:3:2 (column 'b'): unterminated quoted field: near \"\"x\"");
+         "read_csv: t.csv:3:2 (column 'b', record 2): unterminated quoted field: near \"\"x\"");
   /* with max_rows, the rejected records count among those read */
   o.max_rows = 2;
   EXPECT_INFO("a\n1\n2,3\n4\n", &o,
               "a:int\n1\nrejects:\n"
-              "line:int,field:int,column:string,class:string,excerpt:string\n"
-              "3,2,null,[too_many_fields],[2,3]\nrecords: 2\n");
+              "line:int,record:int,field:int,column:string,class:string,excerpt:string\n"
+              "3,2,2,null,[too_many_fields],[2,3]\nrecords: 2\n");
 }
 
 static void test_reasons(void) {
@@ -341,12 +341,12 @@ static void test_golden_errors(void) {
   tl_type types[2] = { TL_DATE, TL_TIMESTAMP };
   o.type_names = names; o.types = types; o.ntypes = 2;
   EXPECT("d,t\n2020-01-01,2020-01-01 10:00:00\n2020-02-30,x\n", &o,
-         "read_csv: t.csv:3:1 (column 'd'): value is not of the forced type date: near \"2020-02-30\"");
+         "read_csv: t.csv:3:1 (column 'd', record 2): value is not of the forced type date: near \"2020-02-30\"");
   EXPECT("d,t\n2020-01-01,\"2020-01-01 10:00:61\"\n", &o,
-         "read_csv: t.csv:2:2 (column 't'): value is not of the forced type timestamp: near \"2020-01-01 10:00:61\"\"");
+         "read_csv: t.csv:2:2 (column 't', record 1): value is not of the forced type timestamp: near \"2020-01-01 10:00:61\"\"");
   types[0] = TL_BOOL;
   EXPECT("d,t\nyes,\n", &o,
-         "read_csv: t.csv:2:1 (column 'd'): value is not of the forced type bool: near \"yes\"");
+         "read_csv: t.csv:2:1 (column 'd', record 1): value is not of the forced type bool: near \"yes\"");
   /* more fields than the limit */
   size_t n = 100001;
   char *wide = malloc(2 * n + 8);
@@ -356,11 +356,93 @@ static void test_golden_errors(void) {
   tl_table *t;
   tl_error err;
   CHECK(tl_read_csv_buffer(wide, strlen(wide), "w.csv", NULL, &t, &err) == TL_ELIMIT);
-  CHECK_STR(err.message, "read_csv: w.csv:1: more than 100000 fields in a record: near \"x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,\"");
+  CHECK_STR(err.message, "read_csv: w.csv:1 (header): more than 100000 fields in a record: near \"x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,\"");
   free(wide);
   EXPECT("a,b\n\"1\"2,3\n", NULL,
-         "read_csv: t.csv:2:1 (column 'a'): text after a closing quote: near \"\"1\"2,3\"");
-  EXPECT("a\n\"x\n", NULL, "read_csv: t.csv:2:1 (column 'a'): unterminated quoted field: near \"\"x\"");
+         "read_csv: t.csv:2:1 (column 'a', record 1): text after a closing quote: near \"\"1\"2,3\"");
+  EXPECT("a\n\"x\n", NULL, "read_csv: t.csv:2:1 (column 'a', record 1): unterminated quoted field: near \"\"x\"");
+}
+
+/* max_field_size at its boundary, plain and quoted (its length once doubled
+** quotes are undone), in every field of a record and in the header. */
+static void test_field_size(void) {
+  tl_csv_options o;
+  tl_csv_options_init(&o);
+  o.max_field_size = 4;
+  EXPECT("a,b\nxxxx,\"y\"\"yy\"\n\"p\nqr\",1234\n", &o,
+         "a:string,b:string\n[xxxx],[y\"yy]\n[p\nqr],[1234]\n");
+  EXPECT("a,b\nxxxx,1\nxxxxx,2\n", &o,
+         "read_csv: t.csv:3:1 (column 'a', record 2): field of 5 bytes exceeds max_field_size (4): "
+         "near \"xxxxx\"");
+  EXPECT("a,b\n1,\"y\"\"yyy\"\n", &o,
+         "read_csv: t.csv:2:2 (column 'b', record 1): field of 5 bytes exceeds max_field_size (4): "
+         "near \"y\"\"yyy\"\"");
+  /* the line is where the field starts; an unquoted field ends at CR too */
+  EXPECT("a,b\r\n1,2\r\n3,\"x\r\ny\r\n\"\r\n", &o,
+         "read_csv: t.csv:3:2 (column 'b', record 2): field of 6 bytes exceeds max_field_size (4): "
+         "near \"x\"");
+  EXPECT("a\r1\rxxxxx\r", &o,
+         "read_csv: t.csv:3:1 (column 'a', record 2): field of 5 bytes exceeds max_field_size (4): "
+         "near \"xxxxx\"");
+  /* every field counts, read or not, and it comes before the field count */
+  const char *cols[1] = { "a" };
+  o.columns = cols; o.ncolumns = 1;
+  EXPECT("a,b\n1,xxxxx,3\n", &o,
+         "read_csv: t.csv:2:2 (column 'b', record 1): field of 5 bytes exceeds max_field_size (4): "
+         "near \"xxxxx\"");
+  o.columns = NULL; o.ncolumns = 0;
+  EXPECT("abcde,b\n1,2\n", &o,
+         "read_csv: t.csv:1:1 (header): field of 5 bytes exceeds max_field_size (4): near \"abcde\"");
+  /* without a header the first record is data like the others */
+  o.header = 0;
+  o.on_error = TL_CSV_SKIP;
+  EXPECT_INFO("abcde,1\nx,2\n", &o,
+              "column1:string,column2:int\n[x],2\nrejects:\n"
+              "line:int,record:int,field:int,column:string,class:string,excerpt:string\n"
+              "1,1,1,[column1],[field_too_large],[abcde]\nrecords: 2\n");
+  o.header = 1;
+  EXPECT_INFO("k,v\na,1\nb,\"2\n\"\"2\"\"\"\nc,33333\nd,4\n", &o,
+              "k:string,v:int\n[a],1\n[d],4\nrejects:\n"
+              "line:int,record:int,field:int,column:string,class:string,excerpt:string\n"
+              "3,2,2,[v],[field_too_large],[2]\n5,3,2,[v],[field_too_large],[33333]\nrecords: 4\n");
+  /* the limit of the default, and a large one */
+  tl_csv_options_init(&o);
+  EXPECT("a\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", &o,
+         "a:string\n[xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx]\n");
+  o.max_field_size = SIZE_MAX;
+  EXPECT("a\nx\n", &o, "a:string\n[x]\n");
+}
+
+/* Record numbers differ from line numbers after quoted line ends, skipped
+** lines, comments and blank lines; without a header record 1 is line 1. */
+static void test_records(void) {
+  tl_csv_options o;
+  tl_csv_options_init(&o);
+  o.skip = 1;
+  o.comment = "#";
+  const char *in = "title\na,b\n#c\n\"1\n1\",2\n\n#d\n3\r\n\"4\r4\",\"\xff\"\n5,6\n";
+  EXPECT(in, &o, "read_csv: t.csv:8:2 (column 'b', record 2): too few fields (expected 2, found 1): "
+                 "near \"3\"");
+  o.on_error = TL_CSV_SKIP;
+  EXPECT_INFO(in, &o,
+              "a:string,b:int\n[1\n1],2\n[5],6\nrejects:\n"
+              "line:int,record:int,field:int,column:string,class:string,excerpt:string\n"
+              "8,2,2,[b],[too_few_fields],[3]\n10,3,2,[b],[invalid_utf8],[\xff\"]\nrecords: 4\n");
+  tl_csv_options_init(&o);
+  o.header = 0;
+  EXPECT("\"a\n\",1\nb\n", &o,
+         "read_csv: t.csv:3:2 (column 'column2', record 2): too few fields (expected 2, found 1): "
+         "near \"b\"");
+  EXPECT("\"a\n\",1\n\"b,2\n", &o,
+         "read_csv: t.csv:3:1 (column 'column1', record 2): unterminated quoted field: near \"\"b,2\"");
+  /* an error in the header names it */
+  tl_csv_options_init(&o);
+  EXPECT("a,\"b\"c\n1,2\n", &o, "read_csv: t.csv:1:2 (header): text after a closing quote: "
+                                  "near \"\"b\"c\"");
+  /* with max_rows: the records before the limit */
+  o.max_rows = 3;
+  EXPECT("a,b\n1,2\n\"3\n\",4\n5,6,7\n8,9\n", &o,
+         "read_csv: t.csv:5:3 (record 3): too many fields (expected 2, found 3): near \"5,6,7\"");
 }
 
 /* The progress callback: pass 1 then pass 2, never past the total. */
@@ -611,6 +693,8 @@ int main(void) {
   test_skip();
   test_reasons();
   test_golden_errors();
+  test_field_size();
+  test_records();
   test_progress();
   test_roundtrip();
   test_alloc_failures();

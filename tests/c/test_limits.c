@@ -54,7 +54,7 @@ static void columns(void) {
       CHECK(st == TL_OK && tl_table_ncols(t) == n && tl_table_nrows(t) == 1);
     } else {
       CHECK(st == TL_ELIMIT);
-      CHECK_STR(err.message, "read_csv: wide.csv:1: more than 100000 fields in a record: "
+      CHECK_STR(err.message, "read_csv: wide.csv:1 (header): more than 100000 fields in a record: "
                              "near \"c,c,c,c,c,c,c,c,c,c,c,c,c,c,c,c,c,c,c,c,\"");
     }
     tl_table_release(t);
@@ -89,8 +89,9 @@ static void repeated_names(void) {
 }
 
 static void field(void) {
-  /* no limit of its own: a 64 MiB field, plain and quoted with doubled
-  ** quotes, read in chunks far smaller than it */
+  /* a 64 MiB value (max_field_size's default), plain and quoted with
+  ** doubled quotes, read in chunks far smaller than it; a byte more is
+  ** TL_ELIMIT */
   size_t big = (size_t)64 << 20;
   char *csv = malloc(2 * big + 64);
   size_t n = 0;
@@ -118,6 +119,23 @@ static void field(void) {
     CHECK(lb == big / 2 && b[0] == '"' && b[lb - 1] == '"');
     CHECK(tl_table_nrows(t) == 2);
   }
+  tl_table_release(t);
+  t = NULL;
+  n = (size_t)sprintf(csv, "a\n");
+  memset(csv + n, 'x', big + 1);
+  n += big + 1;
+  csv[n++] = '\n';
+  st = tl_read_csv_buffer(csv, n, "big.csv", &o, &t, &err);
+  CHECK(st == TL_ELIMIT);
+  CHECK_STR(err.message, "read_csv: big.csv:2:1 (column 'a', record 1): field of 67108865 bytes "
+                         "exceeds max_field_size (67108864): near "
+                         "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"");
+  n = (size_t)sprintf(csv, "a\n\"");
+  for (size_t k = 0; k < big + 1; k++) { csv[n++] = '"'; csv[n++] = '"'; }
+  csv[n++] = '"';
+  st = tl_read_csv_buffer(csv, n, "big.csv", &o, &t, &err);
+  CHECK(st == TL_ELIMIT);
+  CHECK(strstr(err.message, "field of 67108865 bytes exceeds max_field_size (67108864)") != NULL);
   tl_table_release(t);
   free(csv);
 }

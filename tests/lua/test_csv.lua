@@ -1,5 +1,6 @@
 -- read_csv from Lua: read_csv_string, columns, max_rows, on_error = "skip"
--- with t:rejects(), the reasons in t:schema(), and a round trip.
+-- with t:rejects(), record numbers in messages, max_field_size, the reasons
+-- in t:schema(), and a round trip.
 -- Run from the repository root: tally tests/lua/test_csv.lua
 
 local tally = require "tally"
@@ -29,7 +30,7 @@ do
   assert(t.a:type() == "int" and t.b[2] == "y")
   local u = tally.read_csv_string("a;b\n1;2\n", { sep = ";", types = { b = "float" } })
   assert(u.b:type() == "float" and u.b[1] == 2.0)
-  check_error("read_csv: <string>:3:2 (column 'b'): too few fields (expected 2, found 1)",
+  check_error("read_csv: <string>:3:2 (column 'b', record 2): too few fields (expected 2, found 1)",
               tally.read_csv_string, "a,b\n1,2\n3\n")
   check_error("bad argument #1 to 'tally.read_csv_string' (string expected, got no value)",
               tally.read_csv_string)
@@ -65,11 +66,11 @@ do
   assert(rows(t) == "1|2\n8|9")
   local r = t:rejects()
   assert(#r == 2)
-  assert(table.concat(r:names(), ",") == "line,field,column,class,excerpt")
-  assert(r[1].line == 3 and r[1].field == 2 and r[1].column == "b"
+  assert(table.concat(r:names(), ",") == "line,record,field,column,class,excerpt")
+  assert(r[1].line == 3 and r[1].record == 2 and r[1].field == 2 and r[1].column == "b"
          and r[1].class == "too_few_fields" and r[1].excerpt == "3")
-  assert(r[2].line == 4 and r[2].column == nil and r[2].class == "too_many_fields"
-         and r[2].excerpt == "4,5,6")
+  assert(r[2].line == 4 and r[2].record == 3 and r[2].column == nil
+         and r[2].class == "too_many_fields" and r[2].excerpt == "4,5,6")
   assert(#t + #r == 4)                                   -- rows + rejects = records read
   local f = tally.read_csv_string("n\n1\ntwo\n3\n", { on_error = "skip", types = { n = "int" } })
   assert(#f == 2 and f:rejects()[1].class == "forced_type" and f:rejects()[1].excerpt == "two")
@@ -79,8 +80,72 @@ do
   assert(c:head(1):rejects() == nil)
   check_error("read_csv: option 'on_error' must be \"error\" or \"skip\"",
               tally.read_csv_string, "a\n1\n", { on_error = "ignore" })
-  check_error("read_csv: <string>:3:2 (column 'b'): too few fields",
+  check_error("read_csv: <string>:3:2 (column 'b', record 2): too few fields",
               tally.read_csv_string, "a,b\n1,2\n3\n", { on_error = "error" })
+end
+
+-- record numbers: records are not lines when a quoted field holds a line end,
+-- or with skip, comment lines and blank lines --------------------------------------
+do
+  local text = "title\n\na,b\n# note\n\"x\ny\",1\n\n2,\"p\nq\"\n3\n"
+  for _, chunk in ipairs({ 1, 2, 3, 7, 64, 4096, false }) do
+    local opts = { skip = 2, comment = "#", chunk_size = chunk or nil }
+    check_error("read_csv: <string>:10:2 (column 'b', record 3): too few fields",
+                tally.read_csv_string, text, opts)
+    opts.on_error = "skip"
+    local t = tally.read_csv_string(text, opts)
+    local r = t:rejects()[1]
+    assert(#t == 2 and r.line == 10 and r.record == 3, tostring(chunk))
+  end
+  check_error("read_csv: <string>:2:1 (column 'column1', record 2): unterminated quoted field",
+              tally.read_csv_string, "1\n\"2\n", { header = false })
+  check_error("read_csv: <string>:1:2 (header): unterminated quoted field",
+              tally.read_csv_string, "a,\"b\n1,2\n")
+end
+
+-- max_field_size ------------------------------------------------------------------------
+do
+  local t = tally.read_csv_string("a,b\nxxxx,\"y\"\"y\"\n", { max_field_size = 4 })
+  assert(#t == 1 and t.a[1] == "xxxx" and t.b[1] == 'y"y')
+  check_error("read_csv: <string>:2:1 (column 'a', record 1): field of 5 bytes exceeds "
+              .. "max_field_size (4): near \"xxxxx\"",
+              tally.read_csv_string, "a\nxxxxx\n", { max_field_size = 4 })
+  local s = tally.read_csv_string("a,b\n1,\"12\n45\"\n2,ok\n",
+                                  { max_field_size = 4, on_error = "skip" })
+  assert(#s == 1 and s.a[1] == 2)
+  local r = s:rejects()[1]
+  assert(r.class == "field_too_large" and r.line == 2 and r.record == 1 and r.field == 2
+         and r.column == "b")
+  check_error("read_csv: option 'max_field_size' must be an integer >= 1",
+              tally.read_csv_string, "a\n1\n", { max_field_size = 0 })
+end
+
+-- byte ranges: every record once, in order; the same names, lines and records --------
+do
+  local text = "a,b\n1,\"x\ny\"\n2,\"\"\"\"\r\n3,z\r4,w\n"
+  local whole = rows(tally.read_csv_string(text, { infer = false }))
+  local function quotes(s) return select(2, s:gsub('"', "")) end
+  local function line_ends(s) return select(2, s:gsub("\r\n", "\n"):gsub("[\r\n]", "")) end
+  for cut = 1, #text - 1 do
+    for _, parity in ipairs({ true, false }) do
+      local head = text:sub(1, cut)
+      local o1 = { infer = false, range_start = 0, range_stop = cut }
+      local o2 = { infer = false, range_start = cut }
+      if parity then
+        o2.range_quotes, o2.range_line = quotes(head), 1 + line_ends(head)
+      end
+      local t1, t2 = tally.read_csv_string(text, o1), tally.read_csv_string(text, o2)
+      assert(table.concat(t2:names(), ",") == "a,b")
+      local got = rows(t1) .. (#t1 > 0 and #t2 > 0 and "\n" or "") .. rows(t2)
+      assert(got == whole, string.format("cut %d: %q", cut, got))
+    end
+  end
+  check_error("read_csv: <string>:7:2 (column 'b', record 5): too few fields",
+              tally.read_csv_string, text .. "5\n", { range_start = 20, range_quotes = 6 })
+  check_error("read_csv: <string>: bad range [9, 3)",
+              tally.read_csv_string, text, { range_start = 9, range_stop = 3 })
+  check_error("read_csv: option 'range_quotes' must be an integer >= -1",
+              tally.read_csv_string, text, { range_quotes = -2 })
 end
 
 -- why a column got its type ---------------------------------------------------------
