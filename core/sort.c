@@ -496,6 +496,59 @@ tl_status tl_table_sort(const tl_table *t, int nkeys, const char *const *keys, t
 }
 
 /* ---------------------------------------------------------------------------
+** Where probe rows fall in a sorted table: the cuts of a distributed sort.
+*/
+
+/* The order of rows a and b under keys k[0..n), with no tie-break. */
+static int cmp_keys(const skey *k, int n, int64_t a, int64_t b) {
+  for (int j = 0; j < n; j++) {
+    int ca = kclass(&k[j], a), cb = kclass(&k[j], b);
+    if (ca != cb) return ca < cb ? -1 : 1;
+    if (ca == 0) {
+      int r = kcmp(&k[j], a, b);
+      if (r) return r;
+    }
+  }
+  return 0;
+}
+
+tl_status tl_table_sorted_counts(const tl_table *sorted, const tl_table *probes, int nkeys,
+                                 const char *const *keys, int64_t *counts, tl_error *err) {
+  if (nkeys < 1) return tl_error_set(err, TL_EINVAL, "sort: expected at least one key");
+  const char **names = tl_calloc((size_t)nkeys, sizeof *names);
+  if (!names) return tl_error_oom(err, "sort");
+  for (int j = 0; j < nkeys; j++)   /* the columns themselves, without the '-' */
+    names[j] = keys[j][0] == '-' && tl_table_find(sorted, keys[j]) < 0 ? keys[j] + 1 : keys[j];
+  tl_table *a = NULL, *b = NULL, *both = NULL;
+  tl_status st = tl_table_select(sorted, nkeys, names, &a, err);
+  if (st == TL_OK) st = tl_table_select(probes, nkeys, names, &b, err);
+  if (st == TL_OK) {   /* one table, so that one set of keys compares across both */
+    const tl_table *two[2] = { a, b };
+    st = tl_table_concat(2, two, &both, err);
+  }
+  skey *k = NULL;
+  if (st == TL_OK) st = make_keys(both, nkeys, keys, "sort", &k, err);
+  if (st == TL_OK) {
+    int64_t n = sorted->nrows;
+    for (int64_t q = 0; q < probes->nrows; q++) {
+      int64_t lo = 0, hi = n;
+      while (lo < hi) {   /* the first row after probe q */
+        int64_t mid = lo + (hi - lo) / 2;
+        if (cmp_keys(k, nkeys, mid, n + q) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      counts[q] = lo;
+    }
+    free_keys(k, nkeys);
+  }
+  tl_table_release(a);
+  tl_table_release(b);
+  tl_table_release(both);
+  tl_free(names);
+  return st;
+}
+
+/* ---------------------------------------------------------------------------
 ** Top: per chunk of rows, a max-heap of the best n rows seen (the worst of
 ** them at the root), so that most rows cost one comparison with the root.
 */

@@ -172,24 +172,28 @@ static int write_file(int fd, const uint8_t *header, uint64_t hsize, const wbuf 
   return 0;
 }
 
-tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err) {
+/* The header and the places of the buffers of t, as `op` ("save",
+** "encode") lays them out: *hp (hsize bytes) and *bp (ncol * NBUF) are
+** tl_alloc'ed, *endp is the size of the whole. */
+static tl_status layout(const tl_table *t, const char *op, uint8_t **hp, uint64_t *hsizep,
+                        wbuf **bp, uint64_t *endp, tl_error *err) {
   uint64_t ncol = (uint64_t)t->ncol, nrows = (uint64_t)t->nrows;
   uint64_t hsize = FIXED_SIZE + ENTRY_SIZE * ncol;
   for (int j = 0; j < t->ncol; j++) {
     size_t len = strlen(t->names[j]);
     if (len > UINT32_MAX)
-      return tl_error_set(err, TL_ELIMIT, "save: column %d has a name over 4 GB", j + 1);
+      return tl_error_set(err, TL_ELIMIT, "%s: column %d has a name over 4 GB", op, j + 1);
     if (!utf8_valid((const uint8_t *)t->names[j], len))
-      return tl_error_set(err, TL_EINVAL, "save: column %d has a name that is not valid UTF-8",
-                          j + 1);
+      return tl_error_set(err, TL_EINVAL, "%s: column %d has a name that is not valid UTF-8",
+                          op, j + 1);
     hsize += len;
   }
-  if (hsize > SIZE_MAX) return tl_error_oom(err, "save");
+  if (hsize > SIZE_MAX) return tl_error_oom(err, op);
 
   /* Place the buffers. */
   wbuf *bufs = tl_calloc((size_t)ncol * NBUF + 1, sizeof *bufs);
   uint8_t *h = tl_calloc(1, (size_t)hsize);
-  if (!bufs || !h) { tl_free(bufs); tl_free(h); return tl_error_oom(err, "save"); }
+  if (!bufs || !h) { tl_free(bufs); tl_free(h); return tl_error_oom(err, op); }
   uint64_t end = hsize;
   for (int j = 0; j < t->ncol; j++) {
     const tl_column *c = t->cols[j];
@@ -245,6 +249,20 @@ tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err) {
   }
   put64(h + 48, header_checksum(h, hsize));
 
+  *hp = h;
+  *hsizep = hsize;
+  *bp = bufs;
+  *endp = end;
+  return TL_OK;
+}
+
+tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err) {
+  uint8_t *h;
+  wbuf *bufs;
+  uint64_t hsize, end, ncol = (uint64_t)t->ncol;
+  TL_TRY(layout(t, "save", &h, &hsize, &bufs, &end, err));
+  (void)end;
+
   /* Write beside the target, then rename over it: a crash leaves either the
   ** old file or the new one under `path`, never half of one. */
   size_t plen = strlen(path);
@@ -281,12 +299,14 @@ typedef struct mapping {
   atomic_long refs;
   void *base;
   size_t size;
+  int owned;           /* base is tl_alloc'ed memory (a decoded buffer), not a mapping */
 } mapping;
 
 static void mapping_release(void *ctx) {
   mapping *m = ctx;
   if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1) return;
-  if (m->size) munmap(m->base, m->size);
+  if (m->owned) tl_free(m->base);
+  else if (m->size) munmap(m->base, m->size);
   tl_free(m);
 }
 
@@ -299,6 +319,7 @@ typedef struct entry {
 } entry;
 
 typedef struct loader {
+  const char *op;      /* "load", "decode" */
   const char *path;
   tl_error *err;
   const uint8_t *p;    /* the file */
@@ -316,7 +337,7 @@ static tl_status bad(loader *L, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  return tl_error_set(L->err, TL_EPARSE, "load: %s: %s", L->path, msg);
+  return tl_error_set(L->err, TL_EPARSE, "%s: %s: %s", L->op, L->path, msg);
 }
 
 /* The fixed header: magic, version, byte order, size, checksum. */
@@ -378,14 +399,14 @@ static tl_status check_names(loader *L) {
       return bad(L, "corrupted header (the name of column %lu is not valid UTF-8)",
                  (unsigned long)j + 1);
     L->names[j] = tl_strndup((const char *)s, (size_t)len);
-    if (!L->names[j]) return tl_error_oom(L->err, "load");
+    if (!L->names[j]) return tl_error_oom(L->err, L->op);
   }
   if (pos != L->hsize)
     return bad(L, "corrupted header (%llu stray bytes after the names)",
                (unsigned long long)(L->hsize - pos));
   if (L->ncol < 2) return TL_OK;
   char **sorted = tl_alloc(L->ncol * sizeof *sorted);
-  if (!sorted) return tl_error_oom(L->err, "load");
+  if (!sorted) return tl_error_oom(L->err, L->op);
   memcpy(sorted, L->names, L->ncol * sizeof *sorted);
   qsort(sorted, L->ncol, sizeof *sorted, cmp_names);
   tl_status st = TL_OK;
@@ -570,12 +591,12 @@ static tl_status load_mapped(loader *L, mapping *m, tl_table **out) {
   if (st != TL_OK) return st;
   L->names = tl_calloc((size_t)L->ncol + 1, sizeof *L->names);
   L->ents = tl_calloc((size_t)L->ncol + 1, sizeof *L->ents);
-  if (!L->names || !L->ents) return tl_error_oom(L->err, "load");
+  if (!L->names || !L->ents) return tl_error_oom(L->err, L->op);
   TL_TRY(check_names(L));
   TL_TRY(check_directory(L));
   TL_TRY(check_data(L));
   tl_column **cols = tl_calloc((size_t)L->ncol + 1, sizeof *cols);
-  if (!cols) return tl_error_oom(L->err, "load");
+  if (!cols) return tl_error_oom(L->err, L->op);
   for (uint32_t j = 0; j < L->ncol; j++) {
     const entry *en = &L->ents[j];
     tl_column *c = tl_calloc(1, sizeof *c);
@@ -585,7 +606,7 @@ static tl_status load_mapped(loader *L, mapping *m, tl_table **out) {
       tl_free(d);
       for (uint32_t k = 0; k < j; k++) tl_column_release(cols[k]);
       tl_free(cols);
-      return tl_error_oom(L->err, "load");
+      return tl_error_oom(L->err, L->op);
     }
     uint8_t *buf[NBUF];
     for (int k = 0; k < NBUF; k++)   /* the mapping is read-only; columns never write */
@@ -641,6 +662,7 @@ tl_status tl_table_load(const char *path, tl_table **out, tl_error *err) {
   atomic_init(&m->refs, 1);
   m->size = (size_t)sb.st_size;
   m->base = NULL;
+  m->owned = 0;
   if (m->size > 0) {
     /* Shared, so that every process loading the file uses the same pages of
     ** the page cache. Saving renames a new file in place, so the mapped one
@@ -657,6 +679,7 @@ tl_status tl_table_load(const char *path, tl_table **out, tl_error *err) {
   static const uint8_t nothing[1];
   loader L;
   memset(&L, 0, sizeof L);
+  L.op = "load";
   L.path = path;
   L.err = err;
   L.p = m->base ? m->base : nothing;
@@ -667,5 +690,63 @@ tl_status tl_table_load(const char *path, tl_table **out, tl_error *err) {
   tl_free(L.names);
   tl_free(L.ents);
   mapping_release(m);   /* the columns hold their own references */
+  return st;
+}
+
+/* ---------------------------------------------------------------------------
+** Encoding: the file's bytes in memory, for moving a table between
+** processes.
+*/
+
+tl_status tl_table_encode(const tl_table *t, void **buf, size_t *len, tl_error *err) {
+  uint8_t *h;
+  wbuf *bufs;
+  uint64_t hsize, end, ncol = (uint64_t)t->ncol;
+  TL_TRY(layout(t, "encode", &h, &hsize, &bufs, &end, err));
+  uint8_t *out = end <= SIZE_MAX ? tl_alloc((size_t)end + 1) : NULL;
+  if (!out) {
+    tl_free(h);
+    tl_free(bufs);
+    return tl_error_oom(err, "encode");
+  }
+  memcpy(out, h, (size_t)hsize);
+  uint64_t pos = hsize;
+  for (size_t k = 0; k < (size_t)ncol * NBUF; k++) {
+    if (bufs[k].len == 0) continue;
+    memset(out + pos, 0, (size_t)(bufs[k].off - pos));
+    memcpy(out + bufs[k].off, bufs[k].ptr, (size_t)bufs[k].len);
+    pos = bufs[k].off + bufs[k].len;
+  }
+  tl_free(h);
+  tl_free(bufs);
+  *buf = out;
+  *len = (size_t)end;
+  return TL_OK;
+}
+
+tl_status tl_table_decode(const void *buf, size_t len, const char *name, tl_table **out,
+                          tl_error *err) {
+  mapping *m = tl_alloc(sizeof *m);
+  uint8_t *copy = len <= SIZE_MAX - ALIGN ? tl_alloc(len + ALIGN) : NULL;
+  if (!m || !copy) { tl_free(m); tl_free(copy); return tl_error_oom(err, "decode"); }
+  uint8_t *p = (uint8_t *)align_up((uint64_t)(uintptr_t)copy);   /* buffers sit at multiples of 64 */
+  if (len) memcpy(p, buf, len);
+  atomic_init(&m->refs, 1);
+  m->base = copy;
+  m->size = len;
+  m->owned = 1;
+  loader L;
+  memset(&L, 0, sizeof L);
+  L.op = "decode";
+  L.path = name ? name : "buffer";
+  L.err = err;
+  L.p = p;
+  L.size = len;
+  tl_status st = load_mapped(&L, m, out);
+  if (L.names)
+    for (uint32_t j = 0; j < L.ncol; j++) tl_free(L.names[j]);
+  tl_free(L.names);
+  tl_free(L.ents);
+  mapping_release(m);
   return st;
 }

@@ -270,6 +270,13 @@ TL_NODISCARD tl_status tl_table_sort(const tl_table *t, int nkeys, const char *c
 ** fewer), in that order, without sorting the whole table. */
 TL_NODISCARD tl_status tl_table_top(const tl_table *t, int64_t n, int nkeys,
                                     const char *const *keys, tl_table **out, tl_error *err);
+/* For a table sorted by `keys` and rows `probes` holding the key columns:
+** counts[q] is the number of rows of `sorted` that do not come after probe
+** row q in the keys' order (rows equal to it included). Splits a sorted
+** table at given keys, as a distributed sort does. */
+TL_NODISCARD tl_status tl_table_sorted_counts(const tl_table *sorted, const tl_table *probes,
+                                              int nkeys, const char *const *keys,
+                                              int64_t *counts, tl_error *err);
 /* One row per distinct combination of the columns `cols` (all columns when
 ** n == 0), in order of first appearance; nulls equal nulls, NaN equals NaN. */
 TL_NODISCARD tl_status tl_table_distinct(const tl_table *t, int n, const char *const *cols,
@@ -739,6 +746,16 @@ TL_NODISCARD tl_status tl_table_save(const tl_table *t, const char *path, tl_err
 ** memory. The file must not be truncated in place while it is loaded (saving
 ** over it is safe: that replaces the file, and the mapping keeps the old). */
 TL_NODISCARD tl_status tl_table_load(const char *path, tl_table **out, tl_error *err);
+
+/* The bytes of the table file in memory (*buf tl_alloc'ed, freed by the
+** caller with tl_free), and back: tl_table_decode copies the bytes, checks
+** them as tl_table_load checks a file (`name` stands for the file in its
+** messages) and builds a table over the copy. For moving tables between
+** processes of the same machine architecture. */
+TL_NODISCARD tl_status tl_table_encode(const tl_table *t, void **buf, size_t *len,
+                                       tl_error *err);
+TL_NODISCARD tl_status tl_table_decode(const void *buf, size_t len, const char *name,
+                                       tl_table **out, tl_error *err);
 
 /* ---------------------------------------------------------------------------
 ** Embedding: the host's memory as columns, and Arrow interchange.

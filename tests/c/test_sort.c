@@ -609,7 +609,57 @@ static void test_random(void) {
   tl_set_threads(threads);
 }
 
+/* sorted_counts: for each probe, the rows of a sorted table not after it,
+** checked against a linear count; ties, nulls, NaN, descending keys, and
+** probes from another table (a dictionary of its own). */
+static void test_sorted_counts(void) {
+  tl_table *t = load("k,s,x\n3,b,1\n1,a,2\n,c,3\n3,a,4\n2,,5\n3,b,6\nNaN,a,7\n");
+  tl_table *p = load("k,s\n3,b\n0,z\n3,\n,a\nNaN,a\n2,c\n");
+  tl_error err;
+  static const char *const keys[][2] = { { "k", "s" }, { "-k", "s" }, { "s", "-k" } };
+  for (int c = 0; t && p && c < 3; c++) {
+    tl_table *sorted = NULL;
+    CHECK(tl_table_sort(t, 2, keys[c], &sorted, &err) == TL_OK);
+    int64_t counts[6];
+    CHECK(tl_table_sorted_counts(sorted, p, 2, keys[c], counts, &err) == TL_OK);
+    /* the reference: sort the table with the probe appended last; the rows
+    ** before the probe, the probe being last among its equals, are those
+    ** not after it */
+    for (int q = 0; q < 6; q++) {
+      tl_table *one = NULL, *sel = NULL, *both = NULL, *re = NULL;
+      CHECK(tl_table_slice(p, q, 1, &one, &err) == TL_OK);
+      CHECK(tl_table_select(t, 2, (const char *const[]){ "k", "s" }, &sel, &err) == TL_OK);
+      const tl_table *two[2] = { sel, one };
+      CHECK(tl_table_concat(2, two, &both, &err) == TL_OK);
+      CHECK(tl_table_sort(both, 2, keys[c], &re, &err) == TL_OK);
+      /* the appended row is the last row of `both`; find where it went */
+      int64_t pos = -1, n = tl_table_nrows(both);
+      for (int64_t i = 0; re && i < n; i++) {
+        int same = 1;
+        for (int j = 0; j < 2 && same; j++) {
+          tl_scalar a, b;
+          tl_column_get(tl_table_column(re, j), i, &a);
+          tl_column_get(tl_table_column(one, j), 0, &b);
+          char x[64], y[64];
+          tl_scalar_format(&a, x, sizeof x);
+          tl_scalar_format(&b, y, sizeof y);
+          same = strcmp(x, y) == 0 && a.is_null == b.is_null;
+        }
+        if (same) pos = i;   /* the last equal row: the probe (stable, appended last) */
+      }
+      CHECK(pos == counts[q]);
+      tl_table_release(one); tl_table_release(sel); tl_table_release(both); tl_table_release(re);
+    }
+    tl_table_release(sorted);
+  }
+  int64_t none[1];
+  CHECK(t && tl_table_sorted_counts(t, p, 1, (const char *const[]){ "nope" }, none, &err) == TL_EINVAL);
+  tl_table_release(t);
+  tl_table_release(p);
+}
+
 int main(void) {
+  test_sorted_counts();
   test_ints();
   test_floats();
   test_strings();
