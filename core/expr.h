@@ -59,6 +59,9 @@ struct expr {
   const tl_function *hostfn;     /* E_CALL of a host function */
   const tl_column *cache_dict;   /* a comparison of codes with a constant: */
   uint8_t *cache_tab;            /* its result for each code of cache_dict */
+  int *selbuf;         /* rows handed to the operands (and, or, if, coalesce, host) */
+  void *target;        /* the root's values go here (a column's rows), or NULL */
+  int dict_codes;      /* E_COL: a dictionary column compared with a constant */
 };
 
 /* Parses `src`. `op` names the operation for messages ("filter"). When
@@ -68,9 +71,10 @@ tl_status tl_expr_parse(const char *src, const char *op, char **name, expr **out
                         tl_error *err);
 void tl_expr_free(expr *e);
 
-/* Resolves columns against `t` and checks types. Aggregate calls are an
-** error unless `aggs` is not NULL: then each gets a slot, its node is
-** stored in aggs[slot] and *naggs is counted up. */
+/* Resolves columns against `t`, checks types and folds constants (a
+** constant that fails when computed stays, to fail at its row in the
+** scan). Aggregate calls are an error unless `aggs` is not NULL: then each
+** gets a slot, its node is stored in aggs[slot] and *naggs is counted up. */
 tl_status tl_expr_bind(expr *e, const tl_table *t, const char *op, const char *src,
                        expr ***aggs, int *naggs, tl_error *err);
 /* The same with host aggregates in scope. */
@@ -90,9 +94,29 @@ int tl_expr_has_host(const expr *e);
 tl_status tl_expr_eval(expr *e, tl_column *const *cols, tl_column *const *slots,
                        int64_t start, int n, const char *op, tl_error *err);
 
+/* The rows among [start, start + n) where the bool expression e is true,
+** as indexes from start (ascending) in sel[0..*nsel); sel has room for n.
+** The second operand of `and` runs only on the rows where the first is
+** true, that of `or` where it is not. */
+tl_status tl_expr_select(expr *e, tl_column *const *cols, tl_column *const *slots,
+                         int64_t start, int n, int *sel, int *nsel, const char *op,
+                         tl_error *err);
+
 /* Evaluates e over all `nrows` rows into a new column. */
 tl_status tl_expr_column(expr *e, tl_column *const *cols, tl_column *const *slots,
                          int64_t nrows, const char *op, tl_column **out, tl_error *err);
+
+/* Settings for tests and benchmarks; each returns the one it replaces.
+** They change how plans run, never the values they compute, and apply to
+** plans bound (folding) or run (the others) after the call.
+**   vector size: rows per vector, 1 to TL_VEC (0 or out of range: TL_VEC);
+**   folding: constants computed once at binding (default 1);
+**   short circuit: and, or, if and coalesce skip the rows already decided
+**   (default 1); without it those rows run too, and can fail. */
+int tl_expr_set_vector_size(int n);
+int tl_expr_vector_size(void);
+int tl_expr_set_folding(int on);
+int tl_expr_set_short_circuit(int on);
 
 /* A default output name for an expression: "sum(participants)" gives
 ** "sum_participants". tl_alloc'd. */

@@ -37,7 +37,8 @@ tl_status tl_column_take(const tl_column *c, const int64_t *rows, int64_t n, tl_
       if (rows[k] >= 0) nbytes += so[rows[k] + 1] - so[rows[k]];
   tl_column *r;
   if (c->dict) TL_TRY(tl_column_alloc_dict(c->dict, n, nullable, &r, err));   /* shared */
-  else TL_TRY(tl_column_alloc(c->type, n, nullable, nbytes, &r, err));
+  else if (so || c->type == TL_BOOL) TL_TRY(tl_column_alloc(c->type, n, nullable, nbytes, &r, err));
+  else TL_TRY(tl_column_alloc_raw(c->type, n, nullable, &r, err));   /* GATHER writes every value */
   if (nullable)
     for (int64_t k = 0; k < n; k++)
       if (TAKE_NULL(c, rows, k)) TL_BIT_CLEAR(r->validity, k);
@@ -109,8 +110,8 @@ tl_status tl_table_take(const tl_table *t, const int64_t *rows, int64_t n, tl_ta
   return st;
 }
 
-/* Appends the rows of a vector where the condition holds to *rows. */
-static tl_status collect(const vec *v, int64_t start, int n, int64_t **rows, int64_t *count,
+/* Appends rows start + sel[0..n) to *rows. */
+static tl_status collect(const int *sel, int n, int64_t start, int64_t **rows, int64_t *count,
                          int64_t *cap, tl_error *err) {
   if (*count + n > *cap) {
     int64_t ncap = *cap ? *cap : 4096;
@@ -120,14 +121,9 @@ static tl_status collect(const vec *v, int64_t start, int n, int64_t **rows, int
     *rows = nr;
     *cap = ncap;
   }
-  int64_t *r = *rows + *count, k = 0;
-  if (!v->type) return TL_OK;
-  if (v->valid) {
-    for (int i = 0; i < n; i++) { r[k] = start + i; k += v->b[i] & v->valid[i]; }
-  } else {
-    for (int i = 0; i < n; i++) { r[k] = start + i; k += v->b[i]; }   /* branch-free */
-  }
-  *count += k;
+  int64_t *r = *rows + *count;
+  for (int k = 0; k < n; k++) r[k] = start + sel[k];
+  *count += n;
   return TL_OK;
 }
 
@@ -155,12 +151,13 @@ static void filter_task(void *ctx, int64_t k, int worker) {
   expr *e = fj->plans[worker];
   int64_t start = k * FILTER_TASK, stop = start + FILTER_TASK < t->nrows ? start + FILTER_TASK : t->nrows;
   int64_t cap = 0;
+  int vs = tl_expr_vector_size(), sel[TL_VEC], m = 0;
   tl_status st = TL_OK;
   if (tl_interrupted()) st = tl_error_interrupted(&fj->errs[k], "filter");
-  for (int64_t s = start; s < stop && st == TL_OK; s += TL_VEC) {
-    int n = (int)(stop - s < TL_VEC ? stop - s : TL_VEC);
-    st = tl_expr_eval(e, t->cols, NULL, s, n, "filter", &fj->errs[k]);
-    if (st == TL_OK) st = collect(&e->out, s, n, &fj->rows[k], &fj->count[k], &cap, &fj->errs[k]);
+  for (int64_t s = start; s < stop && st == TL_OK; s += vs) {
+    int n = (int)(stop - s < vs ? stop - s : vs);
+    st = tl_expr_select(e, t->cols, NULL, s, n, sel, &m, "filter", &fj->errs[k]);
+    if (st == TL_OK && m) st = collect(sel, m, s, &fj->rows[k], &fj->count[k], &cap, &fj->errs[k]);
   }
   fj->st[k] = st;
 }
