@@ -323,7 +323,10 @@ TL_NODISCARD tl_status tl_table_join(const tl_table *left, const tl_table *right
 /* ---------------------------------------------------------------------------
 ** Grouping and aggregation. Groups come in order of first appearance; null
 ** keys form a group of their own. Aggregates skip nulls: count() counts
-** rows, count(x) non-null values; an aggregate of no values is null.
+** rows, count(x) non-null values; an aggregate of no values is null. The
+** built-in aggregates run on the worker threads over ranges of a fixed
+** number of rows, whose partial states merge in row order: no result
+** depends on the number of threads.
 */
 typedef struct tl_grouping tl_grouping;
 
@@ -358,6 +361,15 @@ typedef struct tl_agg_batch {
   tl_column *const *args;     /* the argument columns (whole length) */
 } tl_agg_batch;
 
+/* What names the groups of a run, for messages (owned by the core, valid
+** from begin to end). tl_agg_key_text writes group g's key as text into
+** buf (NUL-terminated, cut to size) and returns its full length, as
+** snprintf does: "program = 'Disaster relief', year = 2016" (strings,
+** dates and timestamps quoted, nulls as null); "" when the groups have no
+** keys (the whole table as one group). */
+typedef struct tl_agg_keys tl_agg_keys;
+size_t tl_agg_key_text(const tl_agg_keys *keys, int64_t g, char *buf, size_t size);
+
 typedef struct tl_aggregate {
   const char *name;
   int nulls;                  /* 1: rows with null arguments are passed too */
@@ -373,6 +385,17 @@ typedef struct tl_aggregate {
   tl_status (*finish)(void *run, int64_t ngroups, tl_column **out, tl_error *err);
   /* Ends the use, also after an error; must not fail. */
   void (*end)(void *run);
+  /* Optional, for partial states; all three or none. save: group g's state as bytes
+  ** (owned by the host, valid until the next call on this run or end). load: sets
+  ** group g's state from saved bytes. merge: folds saved bytes into group g's state.
+  ** Without them the aggregate cannot be merged: a partial that uses it is TL_EINVAL
+  ** "<op>: aggregate '<name>' has no merge, so it cannot be combined across ...". */
+  tl_status (*save)(void *run, int64_t g, const void **bytes, size_t *len, tl_error *err);
+  tl_status (*load)(void *run, int64_t g, const void *bytes, size_t len, tl_error *err);
+  tl_status (*merge)(void *run, int64_t g, const void *bytes, size_t len, tl_error *err);
+  /* Optional: called right after begin with what names the run's groups
+  ** (tl_agg_key_text), so that messages can name a group by its key. */
+  void (*keys)(void *run, const tl_agg_keys *keys);
 } tl_aggregate;
 
 /* tl_grouping_agg and tl_table_agg with host aggregates in scope. */
@@ -471,6 +494,46 @@ TL_NODISCARD tl_status tl_grouping_agg_scope(const tl_grouping *g, int n,
 TL_NODISCARD tl_status tl_table_agg_scope(const tl_table *t, int n, const char *const *defs,
                                           const tl_scope *scope, tl_table **out,
                                           tl_error *err);
+
+/* Partial aggregation: the states of the aggregates of some rows, which
+** merge with the states of other rows (of other threads, other processes)
+** into the result over all of them. A partial owns what it holds (it may
+** keep columns of the table it was made from alive); the host aggregates
+** and functions of `scope` must outlive it. Float sums merge with error
+** compensation and variances by Chan's formula: such a result may differ
+** from one scan over all the rows in the last bits. */
+typedef struct tl_partial tl_partial;
+/* The partial states of `defs` over the groups of g / over the whole table as one group. */
+TL_NODISCARD tl_status tl_grouping_partial(const tl_grouping *g, int n, const char *const *defs,
+                                           const tl_scope *scope, tl_partial **out,
+                                           tl_error *err);
+TL_NODISCARD tl_status tl_table_partial(const tl_table *t, int n, const char *const *defs,
+                                        const tl_scope *scope, tl_partial **out,
+                                        tl_error *err);
+void tl_partial_free(tl_partial *p);                 /* NULL is allowed */
+int64_t tl_partial_groups(const tl_partial *p);
+/* Bytes that tl_partial_decode reads back in another process of the same build
+** (fixed little-endian layout, a magic + version header, lengths checked: a damaged
+** buffer is an error, never a crash). *buf is tl_alloc'ed; the caller tl_free's it. */
+TL_NODISCARD tl_status tl_partial_encode(const tl_partial *p, void **buf, size_t *len,
+                                         tl_error *err);
+/* scope must hold the same host aggregates as when the partial was made. A buffer
+** that is not a partial, of another format version, or damaged (a checksum covers
+** every byte) is TL_EPARSE ("partial: damaged buffer (checksum)"). */
+TL_NODISCARD tl_status tl_partial_decode(const void *buf, size_t len, const tl_scope *scope,
+                                         tl_partial **out, tl_error *err);
+/* Folds `from` into `into` (same definitions, else TL_EINVAL). Groups are matched by
+** their key values (nulls equal nulls, as in group_by); groups of `from` that `into`
+** lacks are appended in their order, so merging partials of consecutive row ranges in
+** order keeps groups in order of first appearance, and first()/last() stay right.
+** After TL_EINVAL (partials that do not match) `into` is unchanged; after any other
+** error (TL_ENOMEM, a host aggregate's failure) it can only be freed. */
+TL_NODISCARD tl_status tl_partial_merge(tl_partial *into, const tl_partial *from,
+                                        tl_error *err);
+/* The result: exactly the table tl_grouping_agg_scope / tl_table_agg_scope would give
+** for the rows all the merged partials covered (keys first, then one column per def).
+** Not to be called on one partial from two threads at once. */
+TL_NODISCARD tl_status tl_partial_finish(const tl_partial *p, tl_table **out, tl_error *err);
 
 /* ---------------------------------------------------------------------------
 ** Window functions, in mutate: lag(x [, n [, default]]), lead(x [, n [,

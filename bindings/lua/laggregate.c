@@ -6,12 +6,15 @@
 ** path: the states are numbers in a C array and `step` returns the new one.
 ** Every call into Lua made while the core is working runs under lua_pcall,
 ** so that a Lua error becomes a core error and never unwinds through C code
-** that holds memory.
+** that holds memory. An aggregate with a `merge` also saves its states as
+** bytes and loads them back, for partial states that merge across threads
+** and processes.
 */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ltally.h"
+#include "tally_lua.h"
 
 /* The user value of a tally.Aggregate is its definition table. */
 typedef struct lt_aggregate {
@@ -44,6 +47,13 @@ typedef struct run {
   int64_t *order;               /* positions in the batch */
   int64_t cap, nglist;
   int arrays;                   /* registry ref of the value arrays, one per argument */
+  const tl_agg_keys *keys;      /* what names the groups in messages */
+  /* save, load, merge: the group, the bytes read, the bytes written */
+  int64_t io_group;
+  const unsigned char *in;
+  size_t inlen, inat;
+  unsigned char *out;
+  size_t outlen, outcap;
 } run;
 
 static const char *const builtins[] = {
@@ -170,20 +180,27 @@ static int p_step(lua_State *L) {
 }
 
 /* Turns the Lua error at the top into a core error naming the aggregate and
-** the place. */
+** the place: the group by its key ("group program = 'A'"), the row. */
 static tl_status lua_failure(lua_State *L, run *r, const char *what, tl_error *err) {
   const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
   const char *name = r->ag->name;
-  if (r->group && r->row)
-    snprintf(err->message, sizeof err->message, "%s: %s: group %lld, row %lld: %s", name, what,
-             (long long)r->group, (long long)r->row, msg);
-  else if (r->group)
-    snprintf(err->message, sizeof err->message, "%s: %s: group %lld: %s", name, what,
-             (long long)r->group, msg);
-  else
-    snprintf(err->message, sizeof err->message, "%s: %s: %s", name, what, msg);
+  char where[512] = "";
+  size_t k = 0;
+  if (r->group && tl_agg_key_text(r->keys, r->group - 1, NULL, 0) > 0) {
+    k = (size_t)snprintf(where, sizeof where, "group ");
+    tl_agg_key_text(r->keys, r->group - 1, where + k, sizeof where - k);
+    k = strlen(where);
+  }
+  if (r->row && k < sizeof where)
+    snprintf(where + k, sizeof where - k, "%srow %lld", k ? ", " : "", (long long)r->row);
+  if (err) {
+    if (where[0])
+      snprintf(err->message, sizeof err->message, "%s: %s: %s: %s", name, what, where, msg);
+    else
+      snprintf(err->message, sizeof err->message, "%s: %s: %s", name, what, msg);
+    err->code = TL_EINVAL;
+  }
   lua_pop(L, 1);
-  err->code = TL_EINVAL;
   return TL_EINVAL;
 }
 
@@ -365,7 +382,249 @@ static void a_end(void *ud) {
   free(r->gstart);
   free(r->order);
   free(r->nums);
+  free(r->out);
   free(r);
+}
+
+static void a_keys(void *ud, const tl_agg_keys *keys) {
+  run *r = ud;
+  r->keys = keys;
+}
+
+/* ---------------------------------------------------------------------------
+** Saved states: a value as bytes. A tag byte, then for an integer or a float
+** its 8 bytes (little-endian), for a string its length (8 bytes) and bytes,
+** for a table its pairs (key, value) up to an end tag. Keys are strings or
+** numbers; values numbers, strings, booleans or such tables (no cycles).
+*/
+enum { S_NIL, S_FALSE, S_TRUE, S_INT, S_FLOAT, S_STRING, S_TABLE, S_END };
+
+#define MAX_DEPTH 100   /* nesting of tables in a saved state */
+
+static void out_bytes(lua_State *L, run *r, const void *p, size_t n) {
+  if (n > r->outcap - r->outlen) {
+    size_t cap = r->outcap ? r->outcap : 64;
+    while (cap - r->outlen < n) cap *= 2;
+    unsigned char *nb = realloc(r->out, cap);
+    if (!nb) luaL_error(L, "not enough memory");
+    r->out = nb;
+    r->outcap = cap;
+  }
+  memcpy(r->out + r->outlen, p, n);
+  r->outlen += n;
+}
+
+static void out_u64(lua_State *L, run *r, int tag, uint64_t v) {
+  unsigned char b[9];
+  b[0] = (unsigned char)tag;
+  for (int k = 0; k < 8; k++) b[k + 1] = (unsigned char)(v >> (8 * k));
+  out_bytes(L, r, b, 9);
+}
+
+/* Writes the value at idx; `seen` (a stack index) holds the tables being
+** written, so that a cycle is an error rather than endless output. */
+static void save_value(lua_State *L, run *r, int idx, int seen, int depth, int key) {
+  unsigned char tag;
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+      if (key) break;
+      tag = S_NIL;
+      out_bytes(L, r, &tag, 1);
+      return;
+    case LUA_TBOOLEAN:
+      if (key) break;
+      tag = lua_toboolean(L, idx) ? S_TRUE : S_FALSE;
+      out_bytes(L, r, &tag, 1);
+      return;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx)) {
+        out_u64(L, r, S_INT, (uint64_t)lua_tointeger(L, idx));
+      } else {
+        double d = (double)lua_tonumber(L, idx);
+        uint64_t v;
+        memcpy(&v, &d, 8);
+        out_u64(L, r, S_FLOAT, v);
+      }
+      return;
+    case LUA_TSTRING: {
+      size_t n;
+      const char *s = lua_tolstring(L, idx, &n);
+      out_u64(L, r, S_STRING, n);
+      out_bytes(L, r, s, n);
+      return;
+    }
+    case LUA_TTABLE:
+      if (key) break;
+      if (depth >= MAX_DEPTH) luaL_error(L, "the state nests tables deeper than %d", MAX_DEPTH);
+      idx = lua_absindex(L, idx);
+      lua_pushvalue(L, idx);
+      if (lua_rawget(L, seen) != LUA_TNIL) luaL_error(L, "the state holds a cycle of tables");
+      lua_pop(L, 1);
+      lua_pushvalue(L, idx);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, seen);
+      luaL_checkstack(L, 4, "state too deep");
+      tag = S_TABLE;
+      out_bytes(L, r, &tag, 1);
+      lua_pushnil(L);
+      while (lua_next(L, idx) != 0) {
+        save_value(L, r, -2, seen, depth + 1, 1);
+        save_value(L, r, -1, seen, depth + 1, 0);
+        lua_pop(L, 1);
+      }
+      tag = S_END;
+      out_bytes(L, r, &tag, 1);
+      lua_pushvalue(L, idx);
+      lua_pushnil(L);
+      lua_rawset(L, seen);   /* a table met twice, but not inside itself, is saved twice */
+      return;
+    default:
+      break;
+  }
+  luaL_error(L, "the state holds a %s%s, which cannot be saved (only numbers, strings, "
+                "booleans and tables of them, with string or number keys)",
+             luaL_typename(L, idx), key ? " as a key" : "");
+}
+
+static uint64_t in_u64(lua_State *L, run *r) {
+  if (r->inlen - r->inat < 8) luaL_error(L, "damaged saved state");
+  uint64_t v = 0;
+  for (int k = 0; k < 8; k++) v |= (uint64_t)r->in[r->inat + k] << (8 * k);
+  r->inat += 8;
+  return v;
+}
+
+/* Pushes the value at the reading position; 0 (nothing pushed) at an end tag. */
+static int load_value(lua_State *L, run *r, int depth) {
+  if (r->inat >= r->inlen) luaL_error(L, "damaged saved state");
+  luaL_checkstack(L, 4, "state too deep");
+  switch (r->in[r->inat++]) {
+    case S_NIL: lua_pushnil(L); return 1;
+    case S_FALSE: lua_pushboolean(L, 0); return 1;
+    case S_TRUE: lua_pushboolean(L, 1); return 1;
+    case S_INT: lua_pushinteger(L, (lua_Integer)in_u64(L, r)); return 1;
+    case S_FLOAT: {
+      uint64_t v = in_u64(L, r);
+      double d;
+      memcpy(&d, &v, 8);
+      lua_pushnumber(L, (lua_Number)d);
+      return 1;
+    }
+    case S_STRING: {
+      uint64_t n = in_u64(L, r);
+      if (n > r->inlen - r->inat) luaL_error(L, "damaged saved state");
+      lua_pushlstring(L, (const char *)r->in + r->inat, (size_t)n);
+      r->inat += (size_t)n;
+      return 1;
+    }
+    case S_TABLE:
+      if (depth >= MAX_DEPTH) luaL_error(L, "damaged saved state");
+      lua_newtable(L);
+      while (load_value(L, r, depth + 1)) {
+        int kt = lua_type(L, -1);
+        if ((kt != LUA_TSTRING && kt != LUA_TNUMBER) || !load_value(L, r, depth + 1))
+          luaL_error(L, "damaged saved state");
+        lua_rawset(L, -3);
+      }
+      return 1;
+    case S_END:
+      if (depth == 0) luaL_error(L, "damaged saved state");
+      return 0;
+    default:
+      return luaL_error(L, "damaged saved state");
+  }
+}
+
+/* Pushes the value of the bytes r->in, all of them. */
+static void load_all(lua_State *L, run *r) {
+  r->inat = 0;
+  if (!load_value(L, r, 0) || r->inat != r->inlen) luaL_error(L, "damaged saved state");
+}
+
+static int p_save(lua_State *L) {
+  run *r = lua_touserdata(L, 1);
+  lt_aggregate *ag = r->ag;
+  r->outlen = 0;
+  if (ag->numeric) {
+    double d = (double)r->nums[r->io_group];
+    uint64_t v;
+    memcpy(&v, &d, 8);
+    out_u64(L, r, S_FLOAT, v);
+    return 0;
+  }
+  push_self(L, ag);
+  int self = lua_gettop(L);
+  push_ref(L, &r->states, 0);
+  int states = lua_gettop(L);
+  lua_newtable(L);
+  int seen = lua_gettop(L);
+  push_state(L, r, self, states, r->io_group);
+  save_value(L, r, -1, seen, 0, 0);
+  return 0;
+}
+
+static int p_load(lua_State *L) {
+  run *r = lua_touserdata(L, 1);
+  push_ref(L, &r->states, 0);
+  int states = lua_gettop(L);
+  load_all(L, r);
+  if (r->ag->numeric) {
+    if (!lua_isnumber(L, -1)) luaL_error(L, "damaged saved state");
+    r->nums[r->io_group] = lua_tonumber(L, -1);
+    return 0;
+  }
+  lua_rawseti(L, states, (lua_Integer)r->io_group + 1);
+  return 0;
+}
+
+/* merge(a, b): a the group's state, b the saved one; returns the state. */
+static int p_merge(lua_State *L) {
+  run *r = lua_touserdata(L, 1);
+  lt_aggregate *ag = r->ag;
+  push_self(L, ag);
+  int self = lua_gettop(L);
+  push_ref(L, &r->states, 0);
+  int states = lua_gettop(L);
+  push_field(L, self, "merge");
+  push_state(L, r, self, states, r->io_group);
+  load_all(L, r);
+  lua_call(L, 2, 1);
+  keep_state(L, r, states, (int32_t)r->io_group, "merge");
+  return 0;
+}
+
+/* Runs one of p_save, p_load, p_merge for group g. */
+static tl_status io_call(run *r, lua_CFunction f, const char *what, int64_t g, const void *bytes,
+                         size_t len, tl_error *err) {
+  lua_State *L = r->ag->L;
+  if (!lua_checkstack(L, 8)) return TL_ENOMEM;
+  r->io_group = g;
+  r->in = bytes;
+  r->inlen = len;
+  r->group = g + 1;
+  r->row = 0;
+  lua_pushcfunction(L, f);
+  lua_pushlightuserdata(L, r);
+  tl_status st = lua_pcall(L, 1, 0, 0) == LUA_OK ? TL_OK : lua_failure(L, r, what, err);
+  r->group = 0;
+  return st;
+}
+
+static tl_status a_save(void *ud, int64_t g, const void **bytes, size_t *len, tl_error *err) {
+  run *r = ud;
+  tl_status st = io_call(r, p_save, "save", g, NULL, 0, err);
+  if (st != TL_OK) return st;
+  *bytes = r->out;
+  *len = r->outlen;
+  return TL_OK;
+}
+
+static tl_status a_load(void *ud, int64_t g, const void *bytes, size_t len, tl_error *err) {
+  return io_call(ud, p_load, "load", g, bytes, len, err);
+}
+
+static tl_status a_merge(void *ud, int64_t g, const void *bytes, size_t len, tl_error *err) {
+  return io_call(ud, p_merge, "merge", g, bytes, len, err);
 }
 
 /* ---------------------------------------------------------------------------
@@ -432,6 +691,12 @@ static int l_aggregate(lua_State *L) {
   ag->a.step = a_step;
   ag->a.finish = a_finish;
   ag->a.end = a_end;
+  ag->a.keys = a_keys;
+  if (mt == LUA_TFUNCTION) {   /* with a merge, states can be saved and merged */
+    ag->a.save = a_save;
+    ag->a.load = a_load;
+    ag->a.merge = a_merge;
+  }
   /* the definition, copied so that later changes to the caller's table do
   ** not change a registered aggregate */
   lua_newtable(L);
@@ -534,6 +799,79 @@ const tl_aggregate **lt_aggregates(lua_State *L, int *n) {
   return v;
 }
 
+static void free_partial(void *p) { tl_partial_free(p); }
+static void free_grouping(void *p) { tl_grouping_free(p); }
+
+/* tally._partial_agg(parts, keys, def, ...): the rows of the tables `parts`
+** (an array, one after another) aggregated by the columns `keys` (an array;
+** nil: the whole as one group) through partial states, as the processes of
+** an MPI job combine them: a partial per part, each encoded to bytes and
+** decoded again, merged in order, then finished. For tests. */
+static int l_partial_agg(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  int nkeys = 0;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    nkeys = (int)luaL_len(L, 2);
+  }
+  lt_definitions_to_strings(L, 3);
+  int n;
+  const char **defs = lt_string_args(L, 3, "agg", 0, &n);
+  const char **keys = lua_newuserdatauv(L, sizeof *keys * (size_t)(nkeys + 1), 0);
+  for (int k = 0; k < nkeys; k++) {   /* the strings stay in the table at 2 */
+    if (lua_geti(L, 2, k + 1) != LUA_TSTRING)
+      return luaL_error(L, "agg: key %d must be a column name", k + 1);
+    keys[k] = lua_tostring(L, -1);
+    lua_pop(L, 1);
+  }
+  tl_scope scope;
+  lt_scope(L, &scope);
+  lt_box *acc = lt_newbox(L, free_partial);
+  lt_box *part = lt_newbox(L, free_partial);
+  lt_box *grouping = lt_newbox(L, free_grouping);
+  lt_box *bytes = lt_newbox(L, tl_free);
+  lua_Integer nparts = luaL_len(L, 1);
+  tl_error err;
+  err.message[0] = '\0';
+  for (lua_Integer i = 1; i <= nparts; i++) {
+    lua_geti(L, 1, i);
+    tl_table *t = tally_check_table(L, -1);
+    tl_partial *p = NULL, *q = NULL;
+    tl_status st;
+    if (nkeys) {
+      tl_grouping *g = NULL;
+      st = tl_table_group_by(t, nkeys, keys, &g, &err);
+      grouping->p = g;
+      if (st == TL_OK) st = tl_grouping_partial(g, n, defs, &scope, &p, &err);
+      lt_box_free(grouping);
+    } else {
+      st = tl_table_partial(t, n, defs, &scope, &p, &err);
+    }
+    part->p = p;
+    void *buf = NULL;
+    size_t len = 0;
+    if (st == TL_OK) st = tl_partial_encode(p, &buf, &len, &err);
+    bytes->p = buf;
+    lt_box_free(part);
+    if (st == TL_OK) st = tl_partial_decode(buf, len, &scope, &q, &err);
+    lt_box_free(bytes);
+    if (st == TL_OK && acc->p) {
+      part->p = q;
+      st = tl_partial_merge(acc->p, q, &err);
+      lt_box_free(part);
+    } else if (st == TL_OK) {
+      acc->p = q;
+    }
+    if (st != TL_OK) return lt_core_error(L, st, &err);
+    lua_pop(L, 1);
+  }
+  if (!acc->p) return luaL_error(L, "agg: no parts");
+  lt_table *ud = lt_new_table(L);
+  tl_status st = tl_partial_finish(acc->p, &ud->t, &err);
+  if (st != TL_OK) return lt_core_error(L, st, &err);
+  return 1;
+}
+
 /* Lua strings stand for themselves; aggregate calls (geomean("cost")) and
 ** anything else with __tostring become their text, in place. */
 void lt_definitions_to_strings(lua_State *L, int first) {
@@ -571,5 +909,7 @@ void lt_open_aggregate(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, l_aggregate);
   lua_setfield(L, -2, "aggregate");   /* into the module table at the top */
+  lua_pushcfunction(L, l_partial_agg);
+  lua_setfield(L, -2, "_partial_agg");
   lt_open_func(L);
 }

@@ -83,9 +83,22 @@ local wmean = tally.aggregate{
 local w = t:agg("w = wmean(participants, countries)", "w2 = wmean(participants * 2, countries)")
 assert(close(w[1].w2, 2 * w[1].w))
 
--- errors name the aggregate, the group and the row
-check_error('agg: "g = geomean(program)": geomean: step: group 1, row 1:',
+-- errors name the aggregate, the group by its key and the row (1-based)
+check_error('agg: "g = geomean(program)": geomean: step: row 1:',
             function() return t:agg("g = geomean(program)") end)
+check_error("agg: \"g = geomean(program)\": geomean: step: group year = 2016, row 1:",
+            function() return t:group_by("year"):agg("g = geomean(program)") end)
+check_error("geomean: step: group program = 'Organization Management for Senior Police " ..
+            "Officers', year = 2016, row 1:",
+            function() return t:group_by("program", "year"):agg("g = geomean(program)") end)
+local picky = tally.aggregate{ name = "picky", init = 0,
+                               step = function(s, x) assert(x < 20, "too many"); return s + x end }
+local big_row
+for i, r in t:rows() do
+  if r.participants and r.participants >= 20 then big_row = i; break end
+end
+check_error(string.format("picky: step: group program = '%s', row %d: ", t[big_row].program, big_row),
+            function() return t:group_by("program"):agg("picky(participants)") end)
 check_error("bad argument #1 to 'log' (number expected, got string)",
             function() return t:agg("g = geomean(program)") end)
 check_error("aggregate 'geomean' has no declared result type, so it can only stand alone",
@@ -95,7 +108,7 @@ check_error("step must return the new state (a number), got nil",
               tally.aggregate{ name = "bad", init = 0, step = function() end }
               return t:agg("bad(year)")
             end)
-check_error("failing_final: final: group 1: tests/lua/test_aggregate.lua", function()
+check_error("failing_final: final: group year = 2016: tests/lua/test_aggregate.lua", function()
   tally.aggregate{ name = "failing_final", init = 0, step = function(s) return s end,
                    final = function(s) error("boom") end }
   return t:group_by("year"):agg("failing_final(year)")

@@ -216,7 +216,7 @@ local none = tally.aggregate{ name = "none_b", init = 0, step_batch = function(s
 assert(bt2:agg("n = none_b()")[1].n == 50000)        -- no argument: every row counts
 
 -- errors inside step_batch name the aggregate and the group
-check_error("agg: \"bad_b(participants)\": bad_b: step_batch: group 2: ", function()
+check_error("agg: \"bad_b(participants)\": bad_b: step_batch: group program = 'Community Policing': ", function()
   local calls = 0
   tally.aggregate{ name = "bad_b", init = 0,
                    step_batch = function(s, v, n)
