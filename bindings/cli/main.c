@@ -18,6 +18,9 @@
 #include "tally.h"
 #include "tally_lua.h"
 #include "sandbox.h"
+#ifdef TALLY_HAVE_MPI
+#include "lmpi.h"
+#endif
 
 #ifdef TALLY_HAVE_LIBEDIT
 #include <editline/readline.h>
@@ -35,6 +38,9 @@
 static lua_State *globalL = NULL;
 static const char *progname = "tally";
 static int sandboxed = 0;                      /* --sandbox: see sandbox.c */
+#ifdef TALLY_HAVE_MPI
+static int own_error = 0;                      /* the last error was this rank's alone */
+#endif
 
 /* ---------------------------------------------------------------------------
 ** Interrupts: the handler only sets a hook; the hook raises the error at
@@ -119,6 +125,18 @@ static int report(lua_State *L, int status) {
     const char *msg = lua_tostring(L, -1);
     if (msg == NULL)
       msg = "(error object is not a string)";
+#ifdef TALLY_HAVE_MPI
+    if (lt_mpi_size() > 1) {                     /* one job, many ranks */
+      own_error = !lt_mpi_agreed(L, msg);
+      if (own_error)
+        fprintf(stderr, "%s [rank %d of %d]: %s\n", progname, lt_mpi_rank(), lt_mpi_size(), msg);
+      else if (lt_mpi_rank() == 0)               /* every rank has it: say it once */
+        l_message(progname, msg);
+      fflush(stderr);
+      lua_pop(L, 1);
+      return status;
+    }
+#endif
     l_message(progname, msg);
     lua_pop(L, 1);
   }
@@ -828,6 +846,11 @@ static void open_tally(lua_State *L) {
   lua_pushcfunction(L, luaopen_tally);
   lua_setfield(L, -2, "tally");
   lua_pop(L, 1);
+#ifdef TALLY_HAVE_MPI
+  lua_getglobal(L, "tally");                     /* tally.mpi */
+  lt_open_mpi(L);
+  lua_pop(L, 1);
+#endif
   lua_getglobal(L, "tally");                     /* help(x) at the prompt */
   lua_getfield(L, -1, "help");
   lua_setglobal(L, "help");
@@ -903,6 +926,10 @@ int main(int argc, char **argv) {
   }
   if (sandboxed)
     cli_sandbox_watchdog(progname, &limits);
+#ifdef TALLY_HAVE_MPI
+  if (!sandboxed)
+    lt_mpi_startup(&argc, &argv);
+#endif
   lua_gc(L, LUA_GCSTOP);                         /* no collections while starting */
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);
@@ -910,6 +937,9 @@ int main(int argc, char **argv) {
   status = lua_pcall(L, 2, 1, 0);
   code = status == LUA_OK ? (int)lua_tointeger(L, -1) : EXIT_ERROR;
   report(L, status);
+#ifdef TALLY_HAVE_MPI
+  lt_mpi_shutdown(L, code != 0 && own_error);
+#endif
   tally_sandbox_close(L);                        /* lua_close for a plain state */
   return code;
 }
