@@ -14,32 +14,43 @@
 #define TL_BIT_CLEAR(bm, i) ((bm)[(i) >> 3] &= (uint8_t)~(1u << ((i) & 7)))
 #define TL_BITMAP_BYTES(n) ((size_t)(((n) + 7) / 8))
 
-/* Runs the statements for every valid row `i` of column c, in order, reading the
-** validity bitmap 64 rows at a time: full words take a plain loop. */
-#define TL_FOR_VALID(c, i, ...) do { \
-    const uint8_t *vb_ = (c)->validity; \
-    int64_t n_ = (c)->length; \
+/* The validity bits of rows [w, min(w + 64, end)) of bitmap vb, w a
+** multiple of 64, as one word (bit k: row w + k). */
+static inline uint64_t tl_bitmap_word(const uint8_t *vb, int64_t w, int64_t end) {
+  int64_t e = w + 64 < end ? w + 64 : end;
+  uint64_t m = 0;
+  for (int64_t b = 0; b < (e - w + 7) / 8; b++) m |= (uint64_t)vb[w / 8 + b] << (8 * b);
+  if (e - w < 64) m &= ((uint64_t)1 << (e - w)) - 1;
+  return m;
+}
+
+/* Runs the statements for every valid row `i` in [a, b) of bitmap vb (NULL:
+** every row), in order, reading the bitmap 64 rows at a time: full words
+** take a plain loop. */
+#define TL_FOR_VALID_RANGE(vb, a, b, i, ...) do { \
+    const uint8_t *vb_ = (vb); \
+    int64_t a_ = (a), b_ = (b); \
     if (!vb_) { \
-      for (int64_t i = 0; i < n_; i++) { __VA_ARGS__; } \
+      for (int64_t i = a_; i < b_; i++) { __VA_ARGS__; } \
     } else { \
-      for (int64_t w_ = 0; w_ < n_; w_ += 64) { \
-        int64_t e_ = w_ + 64 < n_ ? w_ + 64 : n_; \
-        uint64_t m_ = 0; \
-        for (int64_t b_ = 0; b_ < (e_ - w_ + 7) / 8; b_++) \
-          m_ |= (uint64_t)vb_[w_ / 8 + b_] << (8 * b_); \
-        if (e_ - w_ == 64 && m_ == ~(uint64_t)0) { \
-          for (int64_t i = w_; i < e_; i++) { __VA_ARGS__; } \
+      for (int64_t w_ = a_ & ~(int64_t)63; w_ < b_; w_ += 64) { \
+        uint64_t m_ = tl_bitmap_word(vb_, w_, b_); \
+        if (w_ < a_) m_ &= ~(uint64_t)0 << (a_ - w_); \
+        if (m_ == ~(uint64_t)0) { \
+          for (int64_t i = w_; i < w_ + 64; i++) { __VA_ARGS__; } \
         } else { \
           while (m_) { \
             int64_t i = w_ + __builtin_ctzll(m_); \
             m_ &= m_ - 1; \
-            if (i >= e_) break; \
             __VA_ARGS__; \
           } \
         } \
       } \
     } \
   } while (0)
+
+/* The same over every row of column c. */
+#define TL_FOR_VALID(c, i, ...) TL_FOR_VALID_RANGE((c)->validity, 0, (c)->length, i, __VA_ARGS__)
 
 /* 128-bit integers for exact sums (gcc and clang). */
 __extension__ typedef __int128 tl_i128;

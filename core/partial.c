@@ -383,39 +383,6 @@ static int codes_to_set(agst *s) {
 ** Scans: rows [a, b) of the argument x into states of groups ids[i - a].
 */
 
-/* The validity bits of rows [w, min(w + 64, end)), w a multiple of 64. */
-static inline uint64_t vword(const uint8_t *vb, int64_t w, int64_t end) {
-  int64_t e = w + 64 < end ? w + 64 : end;
-  uint64_t m = 0;
-  for (int64_t b = 0; b < (e - w + 7) / 8; b++) m |= (uint64_t)vb[w / 8 + b] << (8 * b);
-  if (e - w < 64) m &= ((uint64_t)1 << (e - w)) - 1;
-  return m;
-}
-
-/* Runs the statements for every valid row i in [a, b) of bitmap vb (NULL:
-** every row), in order, a word of the bitmap at a time. */
-#define FOR_VALID(vb, a, b, i, ...) do { \
-    const uint8_t *vb_ = (vb); \
-    int64_t a_ = (a), b_ = (b); \
-    if (!vb_) { \
-      for (int64_t i = a_; i < b_; i++) { __VA_ARGS__; } \
-    } else { \
-      for (int64_t w_ = a_ & ~(int64_t)63; w_ < b_; w_ += 64) { \
-        uint64_t m_ = vword(vb_, w_, b_); \
-        if (w_ < a_) m_ &= ~(uint64_t)0 << (a_ - w_); \
-        if (m_ == ~(uint64_t)0) { \
-          for (int64_t i = w_; i < w_ + 64; i++) { __VA_ARGS__; } \
-        } else { \
-          while (m_) { \
-            int64_t i = w_ + __builtin_ctzll(m_); \
-            m_ &= m_ - 1; \
-            __VA_ARGS__; \
-          } \
-        } \
-      } \
-    } \
-  } while (0)
-
 static double xnum(const tl_column *c, int64_t i) {
   switch (c->type) {
     case TL_FLOAT: return ((const double *)c->values)[i];
@@ -437,7 +404,7 @@ static void scan_sum(agst *s, const tl_column *x, int64_t a, int64_t b, const in
   if (x->type == TL_FLOAT) {
     const double *v = x->values;
     double *fs = s->f1, *comp = s->f2;
-    FOR_VALID(x->validity, a, b, i, {
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, {
       int32_t g = ids[i - a];
       double u = fs[g], y = v[i], t = u + y;
       if (isfinite(t)) comp[g] += sum_error(u, y, t);   /* Neumaier */
@@ -446,18 +413,18 @@ static void scan_sum(agst *s, const tl_column *x, int64_t a, int64_t b, const in
     });
   } else if (x->type == TL_BOOL) {
     const uint8_t *v = x->values;
-    FOR_VALID(x->validity, a, b, i, { int32_t g = ids[i - a]; s->is[g] += TL_BIT_GET(v, i); cnt[g]++; });
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, { int32_t g = ids[i - a]; s->is[g] += TL_BIT_GET(v, i); cnt[g]++; });
   } else {
     const int64_t *v = x->values;
     tl_i128 *is = s->is;
-    FOR_VALID(x->validity, a, b, i, { int32_t g = ids[i - a]; is[g] += v[i]; cnt[g]++; });
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, { int32_t g = ids[i - a]; is[g] += v[i]; cnt[g]++; });
   }
 }
 
 /* Welford's method. */
 static void scan_var(agst *s, const tl_column *x, int64_t a, int64_t b, const int32_t *ids) {
   double *mean = s->f1, *m2 = s->f2;
-  FOR_VALID(x->validity, a, b, i, {
+  TL_FOR_VALID_RANGE(x->validity, a, b, i, {
     int32_t g = ids[i - a];
     double v = xnum(x, i), d = v - mean[g];
     s->cnt[g]++;
@@ -473,13 +440,13 @@ static int scan_pick(agst *s, const tl_column *x, int64_t a, int64_t b, const in
   if (!best) return 0;
   for (int64_t g = 0; g < ng; g++) best[g] = -1;
   if (fn == AGG_FIRST) {
-    FOR_VALID(x->validity, a, b, i, { int32_t g = ids[i - a]; if (best[g] < 0) best[g] = i; });
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, { int32_t g = ids[i - a]; if (best[g] < 0) best[g] = i; });
   } else if (fn == AGG_LAST) {
-    FOR_VALID(x->validity, a, b, i, { best[ids[i - a]] = i; });
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, { best[ids[i - a]] = i; });
   } else if (x->type == TL_INT || x->type == TL_TIMESTAMP) {
     const int64_t *v = x->values;
     int mx = fn == AGG_MAX;
-    FOR_VALID(x->validity, a, b, i, {
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, {
       int32_t g = ids[i - a];
       int64_t k = best[g];
       if (k < 0 || (mx ? v[i] > v[k] : v[i] < v[k])) best[g] = i;
@@ -487,7 +454,7 @@ static int scan_pick(agst *s, const tl_column *x, int64_t a, int64_t b, const in
   } else if (x->type == TL_FLOAT) {   /* NaN loses to every number */
     const double *v = x->values;
     int mx = fn == AGG_MAX;
-    FOR_VALID(x->validity, a, b, i, {
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, {
       int32_t g = ids[i - a];
       int64_t k = best[g];
       if (k < 0) { best[g] = i; } else {
@@ -496,7 +463,7 @@ static int scan_pick(agst *s, const tl_column *x, int64_t a, int64_t b, const in
       }
     });
   } else {
-    FOR_VALID(x->validity, a, b, i, {
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, {
       int32_t g = ids[i - a];
       int64_t k = best[g];
       if (k < 0) { best[g] = i; } else {
@@ -531,16 +498,16 @@ static int scan_quant(agst *s, const tl_column *x, int64_t a, int64_t b, const i
   if (s->mode == Q_HIST) {
     const int64_t *v = x->values;
     int64_t *h = s->h, r = s->hrange, lo = s->hmin;
-    FOR_VALID(x->validity, a, b, i, { int32_t g = ids[i - a]; h[g * r + (v[i] - lo)]++; s->cnt[g]++; });
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, { int32_t g = ids[i - a]; h[g * r + (v[i] - lo)]++; s->cnt[g]++; });
     return 1;
   }
   /* Q_FLAT: count, then place (a counting sort by group) */
   int64_t ng = s->ng, *fs = s->fstart;
   if (x->type == TL_FLOAT) {
     const double *v = x->values;
-    FOR_VALID(x->validity, a, b, i, { if (v[i] == v[i]) s->cnt[ids[i - a]]++; });
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, { if (v[i] == v[i]) s->cnt[ids[i - a]]++; });
   } else {
-    FOR_VALID(x->validity, a, b, i, { s->cnt[ids[i - a]]++; });
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, { s->cnt[ids[i - a]]++; });
   }
   fs[0] = 0;
   for (int64_t g = 0; g < ng; g++) fs[g + 1] = fs[g] + s->cnt[g];
@@ -551,9 +518,9 @@ static int scan_quant(agst *s, const tl_column *x, int64_t a, int64_t b, const i
   double *out = s->flat;
   if (x->type == TL_FLOAT) {
     const double *v = x->values;
-    FOR_VALID(x->validity, a, b, i, { double y = v[i]; if (y == y) out[pos[ids[i - a]]++] = y; });
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, { double y = v[i]; if (y == y) out[pos[ids[i - a]]++] = y; });
   } else {
-    FOR_VALID(x->validity, a, b, i, { out[pos[ids[i - a]]++] = xnum(x, i); });
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, { out[pos[ids[i - a]]++] = xnum(x, i); });
   }
   tl_free(pos);
   return 1;
@@ -564,7 +531,7 @@ static int scan_distinct(agst *s, const tl_column *x, int64_t a, int64_t b, cons
     const int32_t *codes = x->values;
     uint64_t *bits = s->bits;
     int64_t stride = s->stride;
-    FOR_VALID(x->validity, a, b, i, {
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, {
       int32_t g = ids[i - a];
       int32_t c = codes[i];
       uint64_t *w = bits + g * stride + (c >> 6), m = (uint64_t)1 << (c & 63);
@@ -573,7 +540,7 @@ static int scan_distinct(agst *s, const tl_column *x, int64_t a, int64_t b, cons
     return 1;
   }
   int ok = 1;
-  FOR_VALID(x->validity, a, b, i, {
+  TL_FOR_VALID_RANGE(x->validity, a, b, i, {
     if (ok) {
       dent e;
       dent_of(x, i, ids[i - a], &e);
@@ -588,7 +555,7 @@ static int st_scan(agst *s, const tl_column *x, int64_t a, int64_t b, const int3
   switch (s->fn) {
     case AGG_COUNT:
       if (!x || !x->validity) for (int64_t i = a; i < b; i++) s->cnt[ids[i - a]]++;
-      else FOR_VALID(x->validity, a, b, i, { s->cnt[ids[i - a]]++; });
+      else TL_FOR_VALID_RANGE(x->validity, a, b, i, { s->cnt[ids[i - a]]++; });
       return 1;
     case AGG_SUM: case AGG_MEAN: scan_sum(s, x, a, b, ids); return 1;
     case AGG_VAR: case AGG_STDDEV: scan_var(s, x, a, b, ids); return 1;
@@ -1391,7 +1358,7 @@ static void minmax_task(void *ctx, int64_t k, int worker) {
   int64_t a = k * j->chunk, b = a + j->chunk < j->x->length ? a + j->chunk : j->x->length;
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   (void)worker;
-  FOR_VALID(j->x->validity, a, b, i, { if (v[i] < lo) lo = v[i]; if (v[i] > hi) hi = v[i]; });
+  TL_FOR_VALID_RANGE(j->x->validity, a, b, i, { if (v[i] < lo) lo = v[i]; if (v[i] > hi) hi = v[i]; });
   j->lo[k] = lo;
   j->hi[k] = hi;
 }

@@ -80,8 +80,8 @@ static inline int kcmp(const skey *k, int64_t a, int64_t b) {
   return k->desc ? -r : r;
 }
 
-/* The order of rows a and b under keys k[0..n), ties broken by row. */
-static inline int cmp_rows(const skey *k, int n, int64_t a, int64_t b) {
+/* The order of rows a and b under keys k[0..n), with no tie-break. */
+static inline int cmp_keys(const skey *k, int n, int64_t a, int64_t b) {
   for (int j = 0; j < n; j++) {
     int ca = kclass(&k[j], a), cb = kclass(&k[j], b);
     if (ca != cb) return ca < cb ? -1 : 1;
@@ -90,7 +90,13 @@ static inline int cmp_rows(const skey *k, int n, int64_t a, int64_t b) {
       if (r) return r;
     }
   }
-  return CMP3(a, b);
+  return 0;
+}
+
+/* The order of rows a and b under keys k[0..n), ties broken by row. */
+static inline int cmp_rows(const skey *k, int n, int64_t a, int64_t b) {
+  int r = cmp_keys(k, n, a, b);
+  return r ? r : CMP3(a, b);
 }
 
 /* A 64-bit image of a value (class 0) whose unsigned order is the key's. */
@@ -498,19 +504,6 @@ tl_status tl_table_sort(const tl_table *t, int nkeys, const char *const *keys, t
 /* ---------------------------------------------------------------------------
 ** Where probe rows fall in a sorted table: the cuts of a distributed sort.
 */
-
-/* The order of rows a and b under keys k[0..n), with no tie-break. */
-static int cmp_keys(const skey *k, int n, int64_t a, int64_t b) {
-  for (int j = 0; j < n; j++) {
-    int ca = kclass(&k[j], a), cb = kclass(&k[j], b);
-    if (ca != cb) return ca < cb ? -1 : 1;
-    if (ca == 0) {
-      int r = kcmp(&k[j], a, b);
-      if (r) return r;
-    }
-  }
-  return 0;
-}
 
 tl_status tl_table_sorted_counts(const tl_table *sorted, const tl_table *probes, int nkeys,
                                  const char *const *keys, int64_t *counts, tl_error *err) {

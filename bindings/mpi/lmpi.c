@@ -151,20 +151,26 @@ static void shares_free(void *p) {
   free(s);
 }
 
+/* Pushes the box of a new shares for every rank; NULL when out of memory
+** (the box then holds what there is). */
+static shares *new_shares(lua_State *L, int tl_owned) {
+  lt_box *box = lt_newbox(L, shares_free);
+  shares *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  box->p = s;
+  s->n = size;
+  s->tl_owned = tl_owned;
+  s->buf = calloc((size_t)size, sizeof *s->buf);
+  s->at = calloc((size_t)size, sizeof *s->at);
+  s->len = calloc((size_t)size, sizeof *s->len);
+  return s->buf && s->at && s->len ? s : NULL;
+}
+
 /* Every rank's bytes to every rank, in rank order (a broadcast from each in
 ** turn, in pieces of at most PIECE bytes). Pushes the box that owns them. */
 static shares *exchange(lua_State *L, const void *mine, size_t len) {
-  lt_box *box = lt_newbox(L, shares_free);
-  shares *s = calloc(1, sizeof *s);
+  shares *s = new_shares(L, 0);
   int ok = s != NULL;
-  if (s) {
-    box->p = s;
-    s->n = size;
-    s->buf = calloc((size_t)size, sizeof *s->buf);
-    s->at = calloc((size_t)size, sizeof *s->at);
-    s->len = calloc((size_t)size, sizeof *s->len);
-    ok = s->buf && s->at && s->len;
-  }
   unsigned long long *lens = calloc((size_t)size, sizeof *lens);
   unsigned long long l = len;
   ok = ok && lens;
@@ -208,6 +214,28 @@ static void tables_free(void *p) {
   free(ts);
 }
 
+/* Decodes every rank's share of s into a table; pushes the box that owns
+** them. Every rank agrees on failure. */
+static tables *decode_all(lua_State *L, const shares *s, const char *op) {
+  tl_error err;
+  err.message[0] = '\0';
+  lt_box *tb = lt_newbox(L, tables_free);
+  tables *ts = calloc(1, sizeof *ts);
+  if (ts) {
+    tb->p = ts;
+    ts->t = calloc((size_t)size, sizeof *ts->t);
+  }
+  tl_status st = ts && ts->t ? TL_OK : oom(&err, op);
+  for (int r = 0; r < size && st == TL_OK; r++) {
+    char name[32];
+    snprintf(name, sizeof name, "rank %d", r);
+    st = tl_table_decode(s->at[r], s->len[r], name, &ts->t[r], &err);
+    if (st == TL_OK) ts->n = r + 1;
+  }
+  agree_status(L, st, &err);
+  return ts;
+}
+
 /* Every rank's table t, in rank order, on every rank; pushes the box that
 ** owns them. */
 static tables *all_tables(lua_State *L, const tl_table *t, const char *op) {
@@ -220,20 +248,7 @@ static tables *all_tables(lua_State *L, const tl_table *t, const char *op) {
   bb->p = buf;
   agree_status(L, st, &err);
   shares *s = exchange(L, buf, len);
-  lt_box *tb = lt_newbox(L, tables_free);
-  tables *ts = calloc(1, sizeof *ts);
-  if (ts) {
-    tb->p = ts;
-    ts->t = calloc((size_t)size, sizeof *ts->t);
-  }
-  st = ts && ts->t ? TL_OK : oom(&err, op);
-  for (int r = 0; r < size && st == TL_OK; r++) {
-    char name[32];
-    snprintf(name, sizeof name, "rank %d", r);
-    st = tl_table_decode(s->at[r], s->len[r], name, &ts->t[r], &err);
-    if (st == TL_OK) ts->n = r + 1;
-  }
-  agree_status(L, st, &err);
+  tables *ts = decode_all(L, s, op);
   lua_replace(L, -3);   /* keep the tables' box only */
   lua_pop(L, 1);
   return ts;
@@ -414,18 +429,10 @@ static const char **key_columns(lua_State *L, const tl_table *t, const char **ke
 /* Every rank's byte strings for every rank: rank r's out[q] goes to rank q.
 ** Pushes the box of what came in (shares, in rank order). */
 static shares *all_to_all(lua_State *L, const shares *out) {
-  lt_box *cb = lt_newbox(L, free), *box = lt_newbox(L, shares_free);
-  shares *in = calloc(1, sizeof *in);
+  lt_box *cb = lt_newbox(L, free);
   int *cnt = cb->p = calloc((size_t)size * 4, sizeof *cnt);
+  shares *in = new_shares(L, 0);
   int ok = in && cnt;
-  if (in) {
-    box->p = in;
-    in->n = size;
-    in->buf = calloc((size_t)size, sizeof *in->buf);
-    in->at = calloc((size_t)size, sizeof *in->at);
-    in->len = calloc((size_t)size, sizeof *in->len);
-    ok = ok && in->buf && in->at && in->len;
-  }
   int *scnt = cnt, *sdis = cnt + size, *rcnt = cnt + 2 * size, *rdis = cnt + 3 * size;
   long long sent = 0;
   for (int q = 0; q < size && ok; q++) {
@@ -498,17 +505,8 @@ static int dt_sort(lua_State *L) {
   for (int q = 1; q <= size; q++) cut[q] = n;
   if (st == TL_OK && nspl) st = tl_table_sorted_counts(ls, spl->t, nk, keys, cut + 1, &err);
   agree_status(L, st, &err);
-  lt_box *ob = lt_newbox(L, shares_free);
-  shares *out = calloc(1, sizeof *out);
-  if (out) {
-    ob->p = out;
-    out->n = size;
-    out->tl_owned = 1;
-    out->buf = calloc((size_t)size, sizeof *out->buf);
-    out->at = calloc((size_t)size, sizeof *out->at);
-    out->len = calloc((size_t)size, sizeof *out->len);
-  }
-  st = out && out->buf && out->at && out->len ? TL_OK : oom(&err, "sort");
+  shares *out = new_shares(L, 1);
+  st = out ? TL_OK : oom(&err, "sort");
   for (int q = 0; q < size && st == TL_OK; q++) {
     tl_table *slice = NULL;
     void *buf = NULL;
@@ -522,21 +520,9 @@ static int dt_sort(lua_State *L) {
   shares *in = all_to_all(L, out);
 
   /* What came in, in rank order, sorted. */
-  lt_box *tb = lt_newbox(L, tables_free);
-  tables *got = calloc(1, sizeof *got);
-  if (got) {
-    tb->p = got;
-    got->t = calloc((size_t)size, sizeof *got->t);
-  }
-  st = got && got->t ? TL_OK : oom(&err, "sort");
-  for (int r = 0; r < size && st == TL_OK; r++) {
-    char name[32];
-    snprintf(name, sizeof name, "rank %d", r);
-    st = tl_table_decode(in->at[r], in->len[r], name, &got->t[r], &err);
-    if (st == TL_OK) got->n = r + 1;
-  }
+  tables *got = decode_all(L, in, "sort");
   lt_table *mine = lt_new_table(L), *res = lt_new_table(L);
-  if (st == TL_OK) st = tl_table_concat(got->n, (const tl_table *const *)got->t, &mine->t, &err);
+  st = tl_table_concat(got->n, (const tl_table *const *)got->t, &mine->t, &err);
   if (st == TL_OK) st = tl_table_sort(mine->t, nk, keys, &res->t, &err);
   agree_status(L, st, &err);
   push_dtable(L, -1);
