@@ -164,6 +164,28 @@ static int p_step(lua_State *L) {
   push_ref(L, &r->states, 0);
   int states = lua_gettop(L);
   luaL_checkstack(L, b->nargs + 8, "too many arguments");
+  const double *f = b->nargs == 1 ? tl_column_floats(b->args[0]) : NULL;
+  if (ag->numeric && f && !tl_column_validity(b->args[0])) {
+    /* the fast path: a number state and one float argument without nulls */
+    lua_Number *nums = r->nums;
+    for (int64_t k = 0; k < b->n; k++) {
+      int64_t row = b->rows[k];
+      int32_t g = b->groups[k];
+      int isnum;
+      r->group = g + 1;
+      r->row = row + 1;
+      lua_pushvalue(L, step);
+      lua_pushnumber(L, nums[g]);
+      lua_pushnumber(L, f[row]);
+      lua_call(L, 2, 1);
+      lua_Number v = lua_tonumberx(L, -1, &isnum);
+      if (!isnum) keep_state(L, r, states, g, "step");   /* raises the error */
+      nums[g] = v;
+      lua_pop(L, 1);
+    }
+    r->group = r->row = 0;
+    return 0;
+  }
   for (int64_t k = 0; k < b->n; k++) {
     int64_t row = b->rows[k];
     int32_t g = b->groups[k];

@@ -24,12 +24,18 @@ local geomean = tally.aggregate{
   final = function(st) if st.n > 0 then return math.exp(st.s / st.n) end end,
 }
 
+-- Runs fn on every rank; rank 0 tells the time and the bytes it exchanged.
 local function timed(label, fn)
   mpi.barrier()
-  local t0 = tally.clock()
+  local t0, s0 = tally.clock(), mpi.stats()
   local r = fn()
   mpi.barrier()
-  if mpi.rank == 0 then io.stderr:write(string.format("%-5s %.3f s\n", label, tally.clock() - t0)) end
+  local s1 = mpi.stats()
+  if mpi.rank == 0 then
+    io.stderr:write(string.format("%-5s %.3f s, %d bytes sent, %d received\n", label,
+                                  tally.clock() - t0, s1.bytes_sent - s0.bytes_sent,
+                                  s1.bytes_received - s0.bytes_received))
+  end
   return r
 end
 

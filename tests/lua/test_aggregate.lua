@@ -108,6 +108,16 @@ check_error("step must return the new state (a number), got nil",
               tally.aggregate{ name = "bad", init = 0, step = function() end }
               return t:agg("bad(year)")
             end)
+-- a number state over a float column without nulls (the step loop's fast path)
+local ft = tally.from_columns{ { "k", { "a", "b", "a", "a", "b" } }, { "x", { 1.5, 2.0, 2.5, 4.0, 8.0 } } }
+tally.aggregate{ name = "fsum", init = 0, type = "float", step = function(s, x) return s + x end }
+local fr = ft:group_by("k"):agg("s = fsum(x)")
+assert(fr.s[1] == 8.0 and fr.s[2] == 10.0, "fsum by group")
+check_error("fbad: step: group k = 'a', row 1: step must return the new state (a number), got string",
+            function()
+              tally.aggregate{ name = "fbad", init = 0, step = function() return "x" end }
+              return ft:group_by("k"):agg("fbad(x)")
+            end)
 check_error("failing_final: final: group year = 2016: tests/lua/test_aggregate.lua", function()
   tally.aggregate{ name = "failing_final", init = 0, step = function(s) return s end,
                    final = function(s) error("boom") end }
