@@ -421,7 +421,7 @@ if has duckdb; then
 fi
 has lua && versions="$versions, $("$LUA" -v 2>&1 | awk '{ print $1, $2 }')"
 versions=${versions#, }
-size_mb=$(du -m "$csv" | cut -f1)
+size_mb=$(du -mL "$csv" | cut -f1)
 threads_used="tally on $threads thread(s)"
 if cat "$log"/tally.*.notes 2> /dev/null | grep -q '^@warn tally.threads is missing'; then
   threads_used="tally on its default threads (it has no tally.threads yet)"
