@@ -873,8 +873,17 @@ static int l_read_csv(lua_State *L) {
   lua_settop(L, 2);
   int opts = 0;
   if (!lua_isnil(L, 2)) {
+    static const char *const mine[] = {
+      "range_start", "range_stop", "range_quotes", "range_line", "range_record", NULL
+    };
     luaL_checktype(L, 2, LUA_TTABLE);
     opts = 2;
+    for (int k = 0; mine[k]; k++) {   /* the ranks' cuts are this function's to set */
+      if (lua_getfield(L, opts, mine[k]) != LUA_TNIL)
+        return luaL_error(L, "tally.mpi.read_csv: option '%s' is set by tally.mpi itself",
+                          mine[k]);
+      lua_pop(L, 1);
+    }
   }
   int nfiles = path_list(L), paths = lua_gettop(L);
   int64_t *sizes = lua_newuserdatauv(L, (size_t)nfiles * sizeof *sizes, 0);

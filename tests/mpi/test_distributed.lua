@@ -186,6 +186,8 @@ end
 local _, single = pcall(tally.read_csv, dir .. "/bad.csv")
 local msg = check_error(function() return mpi.read_csv(dir .. "/bad.csv") end, single, "bad record")
 check_error(function() return mpi.read_csv(dir .. "/missing.csv") end, "missing.csv", "missing file")
+check_error(function() return mpi.read_csv(big, { range_start = 10 }) end,
+            "option 'range_start' is set by tally.mpi itself", "a range of the caller's")
 check_error(function() return d:filter("yaer > 1") end, "unknown column 'yaer'", "bad filter")
 if size > 1 then
   check_error(function()
