@@ -441,26 +441,27 @@ tl_status tl_grouping_agg_with(const tl_grouping *g, int n, const char *const *d
   return tl_grouping_agg_scope(g, n, defs, &scope, out, err);
 }
 
-tl_status tl_grouping_agg_scope(const tl_grouping *g, int n, const char *const *defs,
-                                const tl_scope *scope, tl_table **out, tl_error *err) {
+/* run() over the groups of g: a finished table (out) or a partial. */
+static tl_status run_grouping(const tl_grouping *g, int n, const char *const *defs,
+                              const tl_scope *scope, tl_table **out, tl_partial **partial,
+                              tl_error *err) {
   tl_table *keys;
   tl_rowgroups rg;
   TL_TRY(tl_grouping_keys(g, &keys, err));
   rowgroups_of(g, &rg);
-  tl_status st = run(&rg, keys, n, defs, scope, out, NULL, err);
+  tl_status st = run(&rg, keys, n, defs, scope, out, partial, err);
   tl_table_release(keys);
   return st;
 }
 
+tl_status tl_grouping_agg_scope(const tl_grouping *g, int n, const char *const *defs,
+                                const tl_scope *scope, tl_table **out, tl_error *err) {
+  return run_grouping(g, n, defs, scope, out, NULL, err);
+}
+
 tl_status tl_grouping_partial(const tl_grouping *g, int n, const char *const *defs,
                               const tl_scope *scope, tl_partial **out, tl_error *err) {
-  tl_table *keys;
-  tl_rowgroups rg;
-  TL_TRY(tl_grouping_keys(g, &keys, err));
-  rowgroups_of(g, &rg);
-  tl_status st = run(&rg, keys, n, defs, scope, NULL, out, err);
-  tl_table_release(keys);
-  return st;
+  return run_grouping(g, n, defs, scope, NULL, out, err);
 }
 
 tl_status tl_table_agg(const tl_table *t, int n, const char *const *defs, tl_table **out,

@@ -938,7 +938,7 @@ int main(int argc, char **argv) {
   code = status == LUA_OK ? (int)lua_tointeger(L, -1) : EXIT_ERROR;
   report(L, status);
 #ifdef TALLY_HAVE_MPI
-  lt_mpi_shutdown(L, code != 0 && own_error);
+  lt_mpi_shutdown(code != 0 && own_error);
 #endif
   tally_sandbox_close(L);                        /* lua_close for a plain state */
   return code;

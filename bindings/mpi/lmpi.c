@@ -81,8 +81,7 @@ int lt_mpi_agreed(lua_State *L, const char *msg) {
   return agreed;
 }
 
-void lt_mpi_shutdown(lua_State *L, int failed) {
-  (void)L;
+void lt_mpi_shutdown(int failed) {
   if (comm == MPI_COMM_NULL) return;
   if (failed && size > 1) MPI_Abort(comm, 1);   /* the others may be waiting for us */
   MPI_Comm_free(&comm);

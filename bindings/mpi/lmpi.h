@@ -26,6 +26,6 @@ int lt_mpi_agreed(lua_State *L, const char *msg);
 /* Ends MPI at exit. `failed`: this rank stops on an error of its own, which
 ** the other ranks do not know of; the job is then aborted so that no rank
 ** waits for it forever. */
-void lt_mpi_shutdown(lua_State *L, int failed);
+void lt_mpi_shutdown(int failed);
 
 #endif

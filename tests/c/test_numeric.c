@@ -7,15 +7,8 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "tables.h"
 #include "tally.h"
-
-static tl_table *load(const char *csv) {
-  tl_table *t = NULL;
-  tl_error err;
-  if (tl_read_csv_buffer(csv, strlen(csv), "t", NULL, &t, &err) != TL_OK)
-    fprintf(stderr, "load: %s\n", err.message);
-  return t;
-}
 
 /* One value of an expression over a one-row table, or the error. */
 static const char *eval1(const tl_table *t, const char *src) {

@@ -18,18 +18,11 @@
 #include <xxhash.h>
 
 #include "check.h"
+#include "tables.h"
 
 #define TL_TRY_TEST(e) do { tl_status s_ = (e); if (s_ != TL_OK) return s_; } while (0)
 #include "partial.h"
 #include "tally.h"
-
-static tl_table *load(const char *csv) {
-  tl_table *t = NULL;
-  tl_error err;
-  if (tl_read_csv_buffer(csv, strlen(csv), "t", NULL, &t, &err) != TL_OK)
-    fprintf(stderr, "load: %s\n", err.message);
-  return t;
-}
 
 /* A table as "a,b;1,2;..." (floats in their shortest exact form). */
 static char *show(const tl_table *t) {

@@ -8,15 +8,8 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "tables.h"
 #include "tally.h"
-
-static tl_table *load(const char *csv) {
-  tl_table *t = NULL;
-  tl_error err;
-  if (tl_read_csv_buffer(csv, strlen(csv), "t", NULL, &t, &err) != TL_OK)
-    fprintf(stderr, "load: %s\n", err.message);
-  return t;
-}
 
 /* A table as "a,b;1,2;..." for comparison. */
 static const char *show(const tl_table *t) {

@@ -7,15 +7,8 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "tables.h"
 #include "tally.h"
-
-static tl_table *load(const char *csv) {
-  tl_table *t = NULL;
-  tl_error err;
-  if (tl_read_csv_buffer(csv, strlen(csv), "t", NULL, &t, &err) != TL_OK)
-    fprintf(stderr, "load: %s\n", err.message);
-  return t;
-}
 
 /* Column `name` of t as "v1,v2,..." (null for nulls). */
 static const char *column_text(const tl_table *t, const char *name) {
