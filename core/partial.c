@@ -1516,11 +1516,178 @@ static tl_status host_save(const tl_aggregate *a, void *run, int64_t g, uint8_t 
   return TL_OK;
 }
 
+/* The end of a host slot's scan: its results (direct) or its saved states. */
+static tl_status host_done(agst *s, const tl_aggregate *a, void *run, int64_t ng, int direct,
+                           tl_error *err) {
+  if (direct) {
+    TL_TRY(a->finish(run, ng, &s->done, err));
+    return check_result(a, ng, &s->done, err);
+  }
+  if (!st_grow(s, ng)) return tl_error_oom(err, "agg");
+  for (int64_t g = 0; g < ng; g++) TL_TRY(host_save(a, run, g, s->hb, s->hl, err));
+  return TL_OK;
+}
+
+/* Hands rows [from, to) to run in batches, with the groups they belong to;
+** marks the groups seen in mark[] and lists them in list[] (both optional). */
+static tl_status host_scan(const tl_aggregate *a, void *run, const expr *e, tl_column *const *args,
+                           const tl_rowgroups *rg, int64_t from, int64_t to, int64_t *rows,
+                           int32_t *groups, uint8_t *mark, int32_t *list, int64_t *nlist,
+                           tl_error *err) {
+  for (int64_t start = from; start < to; start += AGG_BATCH) {
+    int64_t stop = to - start < AGG_BATCH ? to : start + AGG_BATCH, m = 0;
+    if (tl_interrupted()) return tl_error_interrupted(err, a->name);
+    int checked = 0;
+    for (int k = 0; k < e->nargs && !a->nulls; k++) checked |= args[k]->validity != NULL;
+    if (!checked && !rg->gid && !rg->codes) {   /* every row, one group */
+      for (int64_t i = start; i < stop; i++) { rows[m] = i; groups[m++] = 0; }
+      if (mark && m && !mark[0]) { mark[0] = 1; list[(*nlist)++] = 0; }
+    }
+    for (int64_t i = start; i < stop && (checked || rg->gid || rg->codes); i++) {
+      int ok = 1;
+      for (int k = 0; k < e->nargs && ok && !a->nulls; k++)
+        ok = !args[k]->validity || TL_BIT_GET(args[k]->validity, i);
+      if (!ok) continue;
+      int32_t g = row_group(rg, i);
+      if (mark && !mark[g]) { mark[g] = 1; list[(*nlist)++] = g; }
+      rows[m] = i;
+      groups[m++] = g;
+    }
+    if (m) {
+      tl_agg_batch b = { m, rows, groups, e->nargs, args };
+      TL_TRY(a->step(run, &b, err));
+    }
+  }
+  return TL_OK;
+}
+
+/* The states one range of rows left: the groups it saw and their saved bytes. */
+typedef struct hpart {
+  int64_t n;
+  int32_t *g;
+  uint8_t **b;
+  size_t *l;
+} hpart;
+
+typedef struct hjob {
+  const tl_aggregate *a;
+  const expr *e;
+  tl_column *const *args;
+  const tl_rowgroups *rg;
+  int64_t R, nranges;
+  int forked;                /* runs begin on the workers (begin_on) */
+  hpart *parts;
+  atomic_int failed;
+} hjob;
+
+static void hpart_clear(hpart *h) {
+  for (int64_t i = 0; h->b && i < h->n; i++) tl_free(h->b[i]);
+  tl_free(h->g); tl_free(h->b); tl_free(h->l);
+  memset(h, 0, sizeof *h);
+}
+
+/* Range r of the job in a run of its own, whose states it saves into
+** parts[r]. `worker` is the pool's worker, or -1 on the calling thread. */
+static tl_status host_range(hjob *j, int64_t r, int worker, tl_error *err) {
+  const tl_aggregate *a = j->a;
+  int64_t ng = j->rg->ng, from = r * j->R;
+  int64_t to = j->rg->t->nrows - from < j->R ? j->rg->t->nrows : from + j->R;
+  hpart *h = &j->parts[r];
+  int64_t *rows = tl_alloc(AGG_BATCH * sizeof *rows);
+  int32_t *groups = tl_alloc(AGG_BATCH * sizeof *groups);
+  uint8_t *mark = tl_calloc((size_t)ng + 1, 1);
+  h->g = tl_alloc(((size_t)ng + 1) * sizeof *h->g);
+  void *run = NULL;
+  tl_status st = (rows && groups && mark && h->g) ? TL_OK : tl_error_oom(err, "agg");
+  if (st == TL_OK)
+    st = worker >= 0 ? a->begin_on(a->ud, worker, ng, &run, err) : a->begin(a->ud, ng, &run, err);
+  int begun = st == TL_OK;
+  if (begun && a->keys) a->keys(run, &j->rg->keys);
+  if (st == TL_OK)
+    st = host_scan(a, run, j->e, j->args, j->rg, from, to, rows, groups, mark, h->g, &h->n, err);
+  if (st == TL_OK) {
+    h->b = tl_calloc((size_t)h->n + 1, sizeof *h->b);
+    h->l = tl_calloc((size_t)h->n + 1, sizeof *h->l);
+    if (!h->b || !h->l) st = tl_error_oom(err, "agg");
+  }
+  for (int64_t i = 0; i < h->n && st == TL_OK; i++) {
+    const void *bytes = NULL;
+    size_t len = 0;
+    st = a->save(run, h->g[i], &bytes, &len, err);
+    if (st == TL_OK && !(h->b[i] = tl_alloc(len ? len : 1))) st = tl_error_oom(err, a->name);
+    if (st == TL_OK) { if (len) memcpy(h->b[i], bytes, len); h->l[i] = len; }
+  }
+  if (begun) a->end(run);
+  tl_free(rows);
+  tl_free(groups);
+  tl_free(mark);
+  return st;
+}
+
+static void host_task(void *ctx, int64_t r, int worker) {
+  hjob *j = ctx;
+  tl_error err;
+  if (atomic_load(&j->failed)) return;
+  if (host_range(j, r, worker, &err) != TL_OK) atomic_store(&j->failed, 1);
+}
+
+/* The ranged scan of a host aggregate that merges: each range of R rows in
+** a run of its own (on the worker threads when the host can fork), its
+** states folded into one run in row order, so that no result depends on
+** the thread count. Should a range fail on a worker, every range runs
+** again on the calling thread: that run gives the error, with its place. */
+static tl_status host_ranges(agst *s, const expr *e, tl_column *const *args,
+                             const tl_rowgroups *rg, int direct, int64_t R, tl_error *err) {
+  const tl_aggregate *a = e->custom;
+  int64_t ng = rg->ng;
+  hjob j = { .a = a, .e = e, .args = args, .rg = rg, .R = R };
+  j.nranges = (rg->t->nrows + R - 1) / R;
+  j.parts = tl_calloc((size_t)j.nranges, sizeof *j.parts);
+  if (!j.parts) return tl_error_oom(err, "agg");
+  tl_status st = TL_OK;
+  int threads = tl_get_threads();
+  if (threads > 1 && a->fork && a->begin_on && a->join && a->fork(a->ud, threads)) {
+    j.forked = 1;
+    atomic_init(&j.failed, 0);
+    tl_parallel_for(j.nranges, host_task, &j);
+    a->join(a->ud);
+    if (atomic_load(&j.failed))
+      for (int64_t r = 0; r < j.nranges; r++) hpart_clear(&j.parts[r]);
+    else
+      j.forked = 2;   /* done */
+  }
+  for (int64_t r = 0; j.forked != 2 && r < j.nranges && st == TL_OK; r++)
+    st = host_range(&j, r, -1, err);
+  /* the fold, in row order */
+  void *run = NULL;
+  uint8_t *loaded = st == TL_OK ? tl_calloc((size_t)ng + 1, 1) : NULL;
+  if (st == TL_OK && !loaded) st = tl_error_oom(err, "agg");
+  if (st == TL_OK) st = a->begin(a->ud, ng, &run, err);
+  int begun = st == TL_OK;
+  if (begun && a->keys) a->keys(run, &rg->keys);
+  for (int64_t r = 0; r < j.nranges && st == TL_OK; r++) {
+    const hpart *h = &j.parts[r];
+    for (int64_t i = 0; i < h->n && st == TL_OK; i++) {
+      int32_t g = h->g[i];
+      st = loaded[g] ? a->merge(run, g, h->b[i], h->l[i], err) : a->load(run, g, h->b[i], h->l[i], err);
+      loaded[g] = 1;
+    }
+  }
+  if (st == TL_OK) st = host_done(s, a, run, ng, direct, err);
+  if (begun) a->end(run);
+  for (int64_t r = 0; r < j.nranges; r++) hpart_clear(&j.parts[r]);
+  tl_free(j.parts);
+  tl_free(loaded);
+  return st;
+}
+
 static tl_status host_make(agst *s, const expr *e, tl_column *const *args, const tl_rowgroups *rg,
                            int direct, tl_error *err) {
   const tl_aggregate *a = e->custom;
   const tl_table *t = rg->t;
-  int64_t ng = rg->ng;
+  int64_t ng = rg->ng, R = tl_group_range_rows();
+  if (has_merge(a) && t->nrows > R && ng * 2 <= R)
+    return host_ranges(s, e, args, rg, direct, R, err);
   void *run = NULL;
   int64_t *rows = tl_alloc(AGG_BATCH * sizeof *rows);
   int32_t *groups = tl_alloc(AGG_BATCH * sizeof *groups);
@@ -1528,29 +1695,8 @@ static tl_status host_make(agst *s, const expr *e, tl_column *const *args, const
   if (st == TL_OK) st = a->begin(a->ud, ng, &run, err);
   int begun = st == TL_OK;
   if (begun && a->keys) a->keys(run, &rg->keys);
-  for (int64_t start = 0; start < t->nrows && st == TL_OK; start += AGG_BATCH) {
-    int64_t stop = t->nrows - start < AGG_BATCH ? t->nrows : start + AGG_BATCH, m = 0;
-    if (tl_interrupted()) { st = tl_error_interrupted(err, a->name); break; }
-    for (int64_t i = start; i < stop; i++) {
-      int ok = 1;
-      for (int k = 0; k < e->nargs && ok && !a->nulls; k++)
-        ok = !args[k]->validity || TL_BIT_GET(args[k]->validity, i);
-      if (!ok) continue;
-      rows[m] = i;
-      groups[m++] = row_group(rg, i);
-    }
-    if (m) {
-      tl_agg_batch b = { m, rows, groups, e->nargs, args };
-      st = a->step(run, &b, err);
-    }
-  }
-  if (st == TL_OK && direct) {
-    st = a->finish(run, ng, &s->done, err);
-    if (st == TL_OK) st = check_result(a, ng, &s->done, err);
-  } else if (st == TL_OK) {
-    if (!st_grow(s, ng)) st = tl_error_oom(err, "agg");
-    for (int64_t g = 0; g < ng && st == TL_OK; g++) st = host_save(a, run, g, s->hb, s->hl, err);
-  }
+  if (st == TL_OK) st = host_scan(a, run, e, args, rg, 0, t->nrows, rows, groups, NULL, NULL, NULL, err);
+  if (st == TL_OK) st = host_done(s, a, run, ng, direct, err);
   if (begun) a->end(run);
   tl_free(rows);
   tl_free(groups);

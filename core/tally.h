@@ -396,6 +396,19 @@ typedef struct tl_aggregate {
   /* Optional: called right after begin with what names the run's groups
   ** (tl_agg_key_text), so that messages can name a group by its key. */
   void (*keys)(void *run, const tl_agg_keys *keys);
+  /* Optional, all three or none, for running on the worker threads (with save,
+  ** load and merge). When a scan has several ranges of rows (tl_group_set_range_rows)
+  ** each range runs in a run of its own and their saved states are merged in row
+  ** order, whatever the thread count. fork, on the calling thread, readies
+  ** `nworkers` workers and returns 0 when this use must stay on the calling
+  ** thread. begin_on begins a run of worker w (0 <= w < nworkers); that run's
+  ** keys, step, save and end are called on that worker's thread, and runs of
+  ** different workers at the same time. join, on the calling thread, ends the
+  ** workers. Should any run on a worker fail, every range runs again on the
+  ** calling thread through begin, and that run's error is the one returned. */
+  int (*fork)(void *ud, int nworkers);
+  tl_status (*begin_on)(void *ud, int worker, int64_t ngroups, void **run, tl_error *err);
+  void (*join)(void *ud);
 } tl_aggregate;
 
 /* tl_grouping_agg and tl_table_agg with host aggregates in scope. */

@@ -20,6 +20,8 @@
 typedef struct lt_aggregate {
   tl_aggregate a;
   lua_State *L;              /* the state of the call that uses it */
+  lt_workers *workers;       /* while its ranges run on the worker threads */
+  int serial;                /* parallel = false: never on the workers */
   int numeric;               /* init is a number */
   int batch;                 /* step_batch is given: called once per group and batch */
   lua_Number init;
@@ -34,6 +36,7 @@ typedef struct lt_aggregate {
 ** values in a Lua table indexed by group (1-based). */
 typedef struct run {
   lt_aggregate *ag;
+  lua_State *L;                 /* the state it runs in: the caller's or a worker's */
   int64_t ngroups;
   lua_Number *nums;             /* numeric states */
   int states;                   /* registry ref of the table of other states */
@@ -46,6 +49,7 @@ typedef struct run {
   int64_t *gstart;              /* group j's rows: order[gstart[j] .. gstart[j + 1]) */
   int64_t *order;               /* positions in the batch */
   int64_t cap, nglist;
+  int direct;                   /* one group: no order, the batch's rows as they are */
   int arrays;                   /* registry ref of the value arrays, one per argument */
   const tl_agg_keys *keys;      /* what names the groups in messages */
   /* save, load, merge: the group, the bytes read, the bytes written */
@@ -69,12 +73,11 @@ static int push_field(lua_State *L, int aidx, const char *k) {
   return t;
 }
 
-static tl_status a_begin(void *ud, int64_t ngroups, void **out, tl_error *err) {
-  lt_aggregate *ag = ud;
+static tl_status begin_in(lt_aggregate *ag, lua_State *L, int64_t ngroups, void **out) {
   run *r = calloc(1, sizeof *r);
-  (void)err;
   if (!r) return TL_ENOMEM;
   r->ag = ag;
+  r->L = L;
   r->ngroups = ngroups;
   r->states = LUA_NOREF;
   r->arrays = LUA_NOREF;
@@ -90,6 +93,12 @@ static tl_status a_begin(void *ud, int64_t ngroups, void **out, tl_error *err) {
   }
   *out = r;
   return TL_OK;
+}
+
+static tl_status a_begin(void *ud, int64_t ngroups, void **out, tl_error *err) {
+  lt_aggregate *ag = ud;
+  (void)err;
+  return begin_in(ag, ag->L, ngroups, out);
 }
 
 /* Finds the tally.Aggregate userdata of `ag` and pushes it (it sits in the
@@ -261,9 +270,16 @@ static int p_step_batch(lua_State *L) {
       const double *f = tl_column_floats(c);
       const int64_t *iv = tl_column_ints(c);
       const uint8_t *valid = tl_column_validity(c);
-      const int64_t *order = r->order + from;
+      const int64_t *order = r->order + from, *rows = b->rows + from;
       int arr = first + j;
-      if (f && !valid) {   /* the common case, in one tight loop */
+      if (f && !valid && r->direct) {   /* the common cases, in tight loops */
+        for (int64_t k = 0; k < m; k++) {
+          lua_pushnumber(L, f[rows[k]]);
+          lua_rawseti(L, arr, k + 1);
+        }
+        continue;
+      }
+      if (f && !valid) {
         for (int64_t k = 0; k < m; k++) {
           lua_pushnumber(L, f[b->rows[order[k]]]);
           lua_rawseti(L, arr, k + 1);
@@ -271,7 +287,7 @@ static int p_step_batch(lua_State *L) {
         continue;
       }
       for (int64_t k = 0; k < m; k++) {
-        int64_t row = b->rows[order[k]];
+        int64_t row = r->direct ? rows[k] : b->rows[order[k]];
         if (valid && !(valid[row >> 3] >> (row & 7) & 1)) lt_push_null(L);
         else if (f) lua_pushnumber(L, f[row]);
         else if (iv) lua_pushinteger(L, iv[row]);
@@ -307,6 +323,14 @@ static tl_status sort_batch(run *r, const tl_agg_batch *b) {
     if (!gl || !gs || !od) return TL_ENOMEM;
     r->cap = cap;
   }
+  r->direct = r->ngroups == 1;   /* one group: the batch's own order */
+  if (r->direct) {
+    r->glist[0] = 0;
+    r->gstart[0] = 0;
+    r->gstart[1] = b->n;
+    r->nglist = 1;
+    return TL_OK;
+  }
   int64_t ng = 0;
   for (int64_t k = 0; k < b->n; k++) {
     int32_t g = b->groups[k];
@@ -332,7 +356,7 @@ static tl_status sort_batch(run *r, const tl_agg_batch *b) {
 
 static tl_status a_step(void *ud, const tl_agg_batch *b, tl_error *err) {
   run *r = ud;
-  lua_State *L = r->ag->L;
+  lua_State *L = r->L;
   if (!lua_checkstack(L, 8)) return TL_ENOMEM;
   r->batch = b;
   if (r->ag->batch) {
@@ -370,6 +394,10 @@ static int p_finish(lua_State *L) {
       lua_Number v = lua_tonumber(L, -1);
       lua_pop(L, 1);
       lua_pushnumber(L, v);
+    } else if (ag->a.type == TL_INT && lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) {
+      int exact;   /* and 3.0 is 3 in an int column (a number state is a float) */
+      lua_Integer v = lua_tointegerx(L, -1, &exact);
+      if (exact) { lua_pop(L, 1); lua_pushinteger(L, v); }
     }
     lua_rawseti(L, out, g + 1);
   }
@@ -381,7 +409,7 @@ static int p_finish(lua_State *L) {
 
 static tl_status a_finish(void *ud, int64_t ngroups, tl_column **out, tl_error *err) {
   run *r = ud;
-  lua_State *L = r->ag->L;
+  lua_State *L = r->L;
   (void)ngroups;
   if (!lua_checkstack(L, 8)) return TL_ENOMEM;
   r->row = 0;
@@ -395,7 +423,7 @@ static tl_status a_finish(void *ud, int64_t ngroups, tl_column **out, tl_error *
 
 static void a_end(void *ud) {
   run *r = ud;
-  lua_State *L = r->ag->L;
+  lua_State *L = r->L;
   luaL_unref(L, LUA_REGISTRYINDEX, r->states);
   luaL_unref(L, LUA_REGISTRYINDEX, r->arrays);
   tl_column_release(r->result);
@@ -618,7 +646,7 @@ static int p_merge(lua_State *L) {
 /* Runs one of p_save, p_load, p_merge for group g. */
 static tl_status io_call(run *r, lua_CFunction f, const char *what, int64_t g, const void *bytes,
                          size_t len, tl_error *err) {
-  lua_State *L = r->ag->L;
+  lua_State *L = r->L;
   if (!lua_checkstack(L, 8)) return TL_ENOMEM;
   r->io_group = g;
   r->in = bytes;
@@ -647,6 +675,78 @@ static tl_status a_load(void *ud, int64_t g, const void *bytes, size_t len, tl_e
 
 static tl_status a_merge(void *ud, int64_t g, const void *bytes, size_t len, tl_error *err) {
   return io_call(ud, p_merge, "merge", g, bytes, len, err);
+}
+
+/* ---------------------------------------------------------------------------
+** Worker threads: an aggregate with a merge runs its ranges of rows in Lua
+** states of the workers (lworker.c), which get copies of init, step and
+** step_batch, registered there under the aggregate's name. The states of
+** the ranges come back as saved bytes; merge and final run in the caller's
+** state. Anything that cannot be copied keeps the aggregate on the calling
+** thread.
+*/
+
+/* In worker state W: registers the copies of init, step and step_batch (at
+** 2, 3 and 4) as aggregate `ag` (at 1). */
+static int p_install(lua_State *W) {
+  lt_aggregate *ag = lua_touserdata(W, 1);
+  lua_getfield(W, LUA_REGISTRYINDEX, REGISTRY_KEY);
+  lua_newuserdatauv(W, 0, 1);
+  lua_createtable(W, 0, 3);
+  lua_pushvalue(W, 2);
+  lua_setfield(W, -2, "init");
+  lua_pushvalue(W, 3);
+  lua_setfield(W, -2, "step");
+  lua_pushvalue(W, 4);
+  lua_setfield(W, -2, "step_batch");
+  lua_setiuservalue(W, -2, 1);
+  lua_setfield(W, -2, ag->name);
+  return 0;
+}
+
+static int a_fork(void *ud, int nworkers) {
+  static const char *const copied[] = { "init", "step", "step_batch" };
+  lt_aggregate *ag = ud;
+  lua_State *M = ag->L;
+  if (ag->serial || ag->workers || !lua_checkstack(M, 8)) return 0;
+  int sandboxed = lua_getfield(M, LUA_REGISTRYINDEX, LT_SANDBOXED) != LUA_TNIL;
+  lua_pop(M, 1);
+  if (sandboxed) return 0;
+  lt_workers *w = lt_workers_open(M, nworkers);
+  if (!w) return 0;
+  int top = lua_gettop(M), ok = 1;
+  push_self(M, ag);
+  lua_getiuservalue(M, -1, 1);
+  int def = lua_gettop(M);
+  for (int i = 0; ok && i < nworkers; i++) {
+    lua_State *W = lt_workers_state(w, i);
+    if (!lua_checkstack(W, 8)) { ok = 0; break; }
+    lua_pushcfunction(W, p_install);
+    lua_pushlightuserdata(W, ag);
+    for (int k = 0; ok && k < 3; k++) {
+      lua_getfield(M, def, copied[k]);
+      ok = lt_workers_copy(w, i, -1);
+      lua_pop(M, 1);
+    }
+    if (ok) ok = lua_pcall(W, 4, 0, 0) == LUA_OK;
+    lua_settop(W, 0);
+  }
+  lua_settop(M, top);
+  if (!ok) { lt_workers_close(w); return 0; }
+  ag->workers = w;
+  return 1;
+}
+
+static tl_status a_begin_on(void *ud, int worker, int64_t ngroups, void **out, tl_error *err) {
+  lt_aggregate *ag = ud;
+  (void)err;
+  return begin_in(ag, lt_workers_state(ag->workers, worker), ngroups, out);
+}
+
+static void a_join(void *ud) {
+  lt_aggregate *ag = ud;
+  lt_workers_close(ag->workers);
+  ag->workers = NULL;
 }
 
 /* ---------------------------------------------------------------------------
@@ -695,6 +795,10 @@ static int l_aggregate(lua_State *L) {
   }
   lua_getfield(L, 1, "nulls");
   int nulls = lua_toboolean(L, -1);
+  int pt = lua_getfield(L, 1, "parallel");
+  if (pt != LUA_TNIL && pt != LUA_TBOOLEAN)
+    return luaL_error(L, "aggregate: 'parallel' must be a boolean");
+  int serial = pt == LUA_TBOOLEAN && !lua_toboolean(L, -1);
   lua_settop(L, 1);
 
   lt_aggregate *ag = lua_newuserdatauv(L, sizeof *ag, 1);
@@ -703,6 +807,7 @@ static int l_aggregate(lua_State *L) {
   lua_getfield(L, 1, "init");
   ag->numeric = lua_type(L, -1) == LUA_TNUMBER;
   ag->batch = bt == LUA_TFUNCTION;
+  ag->serial = serial;
   ag->init = lua_tonumber(L, -1);
   lua_pop(L, 1);
   ag->a.name = ag->name;
@@ -718,12 +823,15 @@ static int l_aggregate(lua_State *L) {
     ag->a.save = a_save;
     ag->a.load = a_load;
     ag->a.merge = a_merge;
+    ag->a.fork = a_fork;
+    ag->a.begin_on = a_begin_on;
+    ag->a.join = a_join;
   }
   /* the definition, copied so that later changes to the caller's table do
   ** not change a registered aggregate */
   lua_newtable(L);
   static const char *const fields[] = { "name", "init", "step", "step_batch", "merge", "final",
-                                        "nulls", "type", NULL };
+                                        "nulls", "type", "parallel", NULL };
   for (int k = 0; fields[k]; k++) {
     lua_getfield(L, 1, fields[k]);
     lua_setfield(L, -2, fields[k]);

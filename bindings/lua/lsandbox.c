@@ -13,6 +13,7 @@
 #include "lua.h"
 #include "lualib.h"
 
+#include "ltally.h"
 #include "tally.h"
 #include "tally_lua.h"
 #include "tally_sandbox.h"
@@ -281,6 +282,8 @@ static int open_all(lua_State *L) {
   static const char *const safe[] = { "aggregate", "clock", "from_columns", "from_rows", "help",
                                       "threads", NULL };
   luaL_requiref(L, "tally", luaopen_tally, 1);
+  lua_pushboolean(L, 1);   /* no worker states: they would have none of the limits */
+  lua_setfield(L, LUA_REGISTRYINDEX, LT_SANDBOXED);
   lua_pushnil(L);
   while (lua_next(L, -2)) {
     int t = lua_type(L, -1), k = 0;

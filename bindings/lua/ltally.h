@@ -15,6 +15,7 @@
 #define LT_GROUPING "tally.Grouping"
 #define LT_NULLTYPE "tally.Null"
 #define LT_NULLVALUE "tally.null"   /* registry key of the null sentinel */
+#define LT_SANDBOXED "tally.sandboxed"   /* registry key, true in a sandbox's state */
 
 typedef struct lt_table {
   tl_table *t;                      /* NULL once closed */
@@ -145,5 +146,18 @@ int lt_table_title(lua_State *L);
 int lt_table_meta(lua_State *L);
 int lt_pivot_longer(lua_State *L);
 int lt_pivot_wider(lua_State *L);
+
+/* Lua states for the worker threads (lworker.c). lt_workers_open makes n
+** states, with the standard libraries and tally, whose globals fall back to
+** those of main state M (copied on first use); it runs on M's thread, whose
+** owner must then leave M alone until lt_workers_close. lt_workers_copy
+** pushes onto worker i's stack a copy of the value at idx of M and returns
+** 1, or returns 0 with nothing pushed (a userdata, a coroutine, a table with
+** a metatable or a C function with upvalues cannot be copied). */
+typedef struct lt_workers lt_workers;
+lt_workers *lt_workers_open(lua_State *M, int n);
+lua_State *lt_workers_state(const lt_workers *w, int i);
+int lt_workers_copy(lt_workers *w, int i, int idx);
+void lt_workers_close(lt_workers *w);
 
 #endif

@@ -3,10 +3,12 @@
 --   tally tests/bench/lua_agg.lua [TABLE.tally | CSV] [REPS]
 --
 -- The geometric mean of `cost` three ways: tally.aggregate with a number state (step
--- returns the new state), the same with step_batch (a zero-copy view of each vector),
--- and a plain Lua loop over a Lua array holding the same values (the array is built
--- first, untimed). Reports rows per second and each aggregate's time over the loop's,
--- medians of REPS runs (default 5). Without an argument: 10 M generated rows.
+-- returns the new state), the same with step_batch (each group's values of a batch in
+-- a Lua array), and a plain Lua loop over a Lua array holding the same values (the
+-- array is built first, untimed). The aggregates run on one thread and on all of
+-- tally.threads(): with a merge, their ranges of rows run in Lua states of the worker
+-- threads. Reports rows per second and each aggregate's time over the loop's, medians
+-- of REPS runs (default 5). Without an argument: 10 M generated rows.
 local path, reps = arg[1], tonumber(arg[2]) or 5
 
 local t
@@ -63,12 +65,19 @@ local function time(fn)
   return median(ts)
 end
 
+local threads = tally.threads()
 local tl = time(loop)
-local tn = time(function() return t:agg("g = geo_number(cost)") end)
-local tb = time(function() return t:agg("g = geo_batch(cost)") end)
 local a, b = t:agg("g = geo_number(cost)").g:totable()[1], loop()
 assert(math.abs(a - b) <= 1e-9 * math.abs(b), "the aggregate and the loop disagree")
 print(string.format("rows %d, medians of %d", n, reps))
-print(string.format("Lua loop over an array   %.3f s  %6.1f M rows/s", tl, n / tl / 1e6))
-print(string.format("aggregate, number state  %.3f s  %6.1f M rows/s  %.2fx the loop", tn, n / tn / 1e6, tn / tl))
-print(string.format("aggregate, step_batch    %.3f s  %6.1f M rows/s  %.2fx the loop", tb, n / tb / 1e6, tb / tl))
+print(string.format("Lua loop over an array              %.3f s  %6.1f M rows/s", tl, n / tl / 1e6))
+for _, th in ipairs(threads > 1 and { 1, threads } or { 1 }) do
+  tally.threads(th)
+  local tn = time(function() return t:agg("g = geo_number(cost)") end)
+  local tb = time(function() return t:agg("g = geo_batch(cost)") end)
+  print(string.format("aggregate, number state, %d thread%s %.3f s  %6.1f M rows/s  %.2fx the loop",
+                      th, th > 1 and "s" or " ", tn, n / tn / 1e6, tn / tl))
+  print(string.format("aggregate, step_batch,   %d thread%s %.3f s  %6.1f M rows/s  %.2fx the loop",
+                      th, th > 1 and "s" or " ", tb, n / tb / 1e6, tb / tl))
+end
+tally.threads(threads)

@@ -13,6 +13,7 @@
 ** relative tolerance of 1e-12, everything else exactly.
 */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <xxhash.h>
@@ -637,7 +638,7 @@ typedef struct sq_run {
   int *calls;
 } sq_run;
 
-static int sq_calls[4];   /* begin, save, load, merge */
+static atomic_int sq_calls[4];   /* begin, save, load, merge (saves run on workers) */
 
 static tl_status sq_begin(void *ud, int64_t ng, void **run, tl_error *err) {
   (void)ud; (void)err;
@@ -713,8 +714,9 @@ static tl_status sq_merge(void *run, int64_t g, const void *bytes, size_t len, t
 static void sq_keys(void *run, const tl_agg_keys *keys) { ((sq_run *)run)->keys = keys; }
 
 static void test_host(void) {
-  tl_aggregate sq = { "sq", 0, TL_FLOAT, NULL, sq_begin, sq_step, sq_finish, sq_end,
-                      sq_save, sq_load, sq_merge, sq_keys };
+  tl_aggregate sq = { .name = "sq", .type = TL_FLOAT, .begin = sq_begin, .step = sq_step,
+                      .finish = sq_finish, .end = sq_end, .save = sq_save, .load = sq_load,
+                      .merge = sq_merge, .keys = sq_keys };
   tl_aggregate nomerge = sq;
   nomerge.name = "sq2";
   nomerge.save = NULL;
@@ -795,6 +797,137 @@ static void test_host(void) {
 }
 
 /* ---------------------------------------------------------------------------
+** Host aggregates on the worker threads: sq again, with fork, begin_on and
+** join. Its runs on the workers may be told to fail, which must make every
+** range run again on the calling thread.
+*/
+static atomic_int fk_forks, fk_joins, fk_begins, fk_bad_worker, fk_workers;
+static int fk_fork_ok, fk_fail;
+
+static int fk_fork(void *ud, int n) {
+  (void)ud;
+  fk_forks++;
+  fk_workers = n;
+  return fk_fork_ok;
+}
+
+static tl_status fk_begin_on(void *ud, int w, int64_t ng, void **run, tl_error *err) {
+  fk_begins++;
+  if (w < 0 || w >= fk_workers) fk_bad_worker = 1;
+  if (fk_fail) {
+    snprintf(err->message, sizeof err->message, "fk: a worker failed");
+    return err->code = TL_EINVAL;
+  }
+  return sq_begin(ud, ng, run, err);
+}
+
+static void fk_join(void *ud) { (void)ud; fk_joins++; }
+
+static void fk_reset(int fork_ok, int fail) {
+  fk_forks = fk_joins = fk_begins = fk_bad_worker = 0;
+  fk_fork_ok = fork_ok;
+  fk_fail = fail;
+  for (int i = 0; i < 4; i++) sq_calls[i] = 0;
+}
+
+/* The grouped results of `def` over t as text; the error's message on failure. */
+static char *fk_agg(const tl_table *t, const char *def, const tl_scope *scope, tl_error *err) {
+  const char *k = "k";
+  tl_grouping *g;
+  tl_table *out = NULL;
+  if (tl_table_group_by(t, 1, &k, &g, err) != TL_OK) return NULL;
+  tl_status st = tl_grouping_agg_scope(g, 1, &def, scope, &out, err);
+  tl_grouping_free(g);
+  if (st != TL_OK) return NULL;
+  char *s = show(out);
+  tl_table_release(out);
+  return s;
+}
+
+static char *fk_csv(int negative_row) {
+  size_t cap = 64 * 1024, len = 0;
+  char *csv = malloc(cap);
+  len += (size_t)snprintf(csv + len, cap - len, "k,f\n");
+  for (int i = 1; i <= 1000; i++) {
+    if (i % 9 == 0) len += (size_t)snprintf(csv + len, cap - len, "k%d,\n", i % 5);
+    else len += (size_t)snprintf(csv + len, cap - len, "k%d,%s%.3f\n", i % 5,
+                                 i == negative_row ? "-" : "", (i * 37 % 101) / 7.0);
+  }
+  return csv;
+}
+
+static void test_host_fork(void) {
+  tl_aggregate fk = { .name = "fk", .type = TL_FLOAT, .begin = sq_begin, .step = sq_step,
+                      .finish = sq_finish, .end = sq_end, .save = sq_save, .load = sq_load,
+                      .merge = sq_merge, .keys = sq_keys, .fork = fk_fork,
+                      .begin_on = fk_begin_on, .join = fk_join };
+  tl_aggregate plain = fk;
+  plain.name = "plain";
+  plain.fork = NULL;
+  plain.begin_on = NULL;
+  plain.join = NULL;
+  const tl_aggregate *fns[] = { &fk, &plain };
+  tl_scope scope = { 2, fns, 0, NULL };
+  /* 1000 rows, 5 keys, inexact floats and nulls; a copy with a negative value at row 700 */
+  char *csv = fk_csv(0), *neg = fk_csv(700);
+  tl_table *t = load(csv), *tn = load(neg);
+  tl_error err;
+  tl_group_set_range_rows(16);   /* 63 ranges */
+  tl_set_threads(1);
+  fk_reset(1, 0);
+  char *ref = fk_agg(t, "a = plain(f)", &scope, &err);
+  char *one = fk_agg(t, "a = fk(f)", &scope, &err);
+  CHECK(ref && one);
+  CHECK_STR(one, ref);
+  CHECK(fk_forks == 0 && fk_begins == 0);   /* one thread: no fork */
+  char *want_err = NULL;
+  CHECK(fk_agg(tn, "a = fk(f)", &scope, &err) == NULL);
+  want_err = strdup(err.message);
+  CHECK_STR(want_err, "agg: \"a = fk(f)\": sq: negative value in group k = 'k0', row 700");
+  tl_set_threads(2);
+  /* on the workers: a run a range, folded in row order */
+  fk_reset(1, 0);
+  char *two = fk_agg(t, "a = fk(f)", &scope, &err);
+  CHECK_STR(two, ref);
+  CHECK(fk_forks == 1 && fk_joins == 1 && fk_workers == 2);
+  CHECK(fk_begins == 63 && !fk_bad_worker);
+  CHECK(sq_calls[0] == 64);   /* the 63 through begin_on, and the fold's */
+  /* a host that declines to fork runs the ranges on the calling thread */
+  fk_reset(0, 0);
+  char *declined = fk_agg(t, "a = fk(f)", &scope, &err);
+  CHECK_STR(declined, ref);
+  CHECK(fk_forks == 1 && fk_joins == 0 && fk_begins == 0 && sq_calls[0] == 64);
+  /* workers that fail: everything again on the calling thread */
+  fk_reset(1, 1);
+  char *again = fk_agg(t, "a = fk(f)", &scope, &err);
+  CHECK_STR(again, ref);
+  CHECK(fk_forks == 1 && fk_joins == 1 && fk_begins >= 1 && sq_calls[0] == 64);
+  /* an error in a range on a worker: the calling thread's run names its place */
+  fk_reset(1, 0);
+  CHECK(fk_agg(tn, "a = fk(f)", &scope, &err) == NULL);
+  CHECK_STR(err.message, want_err);
+  CHECK(fk_joins == 1);
+  /* a partial of the whole table as one group, on the workers and merged */
+  fk_reset(1, 0);
+  const char *whole = "a = fk(f)", *wplain = "a = plain(f)";
+  tl_table *w1, *w2;
+  CHECK(tl_table_agg_scope(t, 1, &whole, &scope, &w1, NULL) == TL_OK);
+  CHECK(fk_begins == 63);
+  CHECK(tl_table_agg_scope(t, 1, &wplain, &scope, &w2, NULL) == TL_OK);
+  char *s1 = show(w1), *s2 = show(w2);
+  CHECK_STR(s1, s2);
+  free(s1); free(s2);
+  tl_table_release(w1);
+  tl_table_release(w2);
+  free(ref); free(one); free(two); free(declined); free(again); free(want_err);
+  free(csv); free(neg);
+  tl_table_release(t);
+  tl_table_release(tn);
+  tl_group_set_range_rows(0);
+  tl_set_threads(1);
+}
+
+/* ---------------------------------------------------------------------------
 ** Allocation failures: the Nth allocation fails, for N = 1, 2, ... until the
 ** whole sequence succeeds; every failure is clean (ASan sees the leaks).
 */
@@ -869,6 +1002,7 @@ int main(void) {
   test_mismatch();
   test_encoding();
   test_host();
+  test_host_fork();
   test_alloc_failures();
   return check_done("partial");
 }

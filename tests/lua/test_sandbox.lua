@@ -47,6 +47,19 @@ local function allowed(code, want, opts)
   count = count + 1
 end
 
+-- Lua aggregates stay in the sandbox's state: no worker states (which would
+-- have every library and none of the limits), even with a merge and threads
+allowed([[
+tally.threads(2)
+local calls = 0
+tally.aggregate{ name = "c", init = 0, merge = function(a, b) return a + b end,
+                 step = function(s, x) calls = calls + 1; return s + x end }
+local v = {}
+for i = 1, 200000 do v[i] = i end
+local r = tally.from_columns{ { "x", v } }:agg("s = c(x)")
+print(calls, math.tointeger(r.s[1]))
+]], "200000\t20000100000\n")
+
 -- libraries that are gone
 blocked("io.open('/etc/passwd')", "global 'io'")
 blocked("io.popen('id')", "global 'io'")
