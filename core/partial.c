@@ -1458,8 +1458,9 @@ static tl_status scan_all(tl_partial *p, const tl_rowgroups *rg, tl_column **x, 
 }
 
 /* ---------------------------------------------------------------------------
-** Host aggregates: their scan runs on the calling thread; their states are
-** the bytes `save` gives.
+** Host aggregates: their states are the bytes `save` gives. One that merges
+** runs over ranges of rows, on the workers when it can fork (host_ranges);
+** any other in one run on the calling thread.
 */
 
 /* Rows per batch handed to a host aggregate: several vectors, so that a
@@ -1686,8 +1687,8 @@ static tl_status host_make(agst *s, const expr *e, tl_column *const *args, const
   const tl_aggregate *a = e->custom;
   const tl_table *t = rg->t;
   int64_t ng = rg->ng, R = tl_group_range_rows();
-  if (has_merge(a) && t->nrows > R && ng * 2 <= R)
-    return host_ranges(s, e, args, rg, direct, R, err);
+  while (R < 64 * ng) R *= 2;   /* a range's states, saved and merged, few next to its rows */
+  if (has_merge(a) && t->nrows > R) return host_ranges(s, e, args, rg, direct, R, err);
   void *run = NULL;
   int64_t *rows = tl_alloc(AGG_BATCH * sizeof *rows);
   int32_t *groups = tl_alloc(AGG_BATCH * sizeof *groups);

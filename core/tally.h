@@ -397,9 +397,9 @@ typedef struct tl_aggregate {
   ** (tl_agg_key_text), so that messages can name a group by its key. */
   void (*keys)(void *run, const tl_agg_keys *keys);
   /* Optional, all three or none, for running on the worker threads (with save,
-  ** load and merge). When a scan has several ranges of rows (tl_group_set_range_rows)
-  ** each range runs in a run of its own and their saved states are merged in row
-  ** order, whatever the thread count. fork, on the calling thread, readies
+  ** load and merge). When a scan has several ranges of rows (tl_group_set_range_rows,
+  ** doubled until a range has 64 rows a group) each range runs in a run of its own,
+  ** and their saved states are merged in row order, whatever the thread count. fork, on the calling thread, readies
   ** `nworkers` workers and returns 0 when this use must stay on the calling
   ** thread. begin_on begins a run of worker w (0 <= w < nworkers); that run's
   ** keys, step, save and end are called on that worker's thread, and runs of

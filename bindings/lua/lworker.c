@@ -10,7 +10,9 @@
 ** their upvalues copied, shared upvalues joined). The main state's globals
 ** table, its tally null and its loaded modules stand for the worker's own.
 ** A worker's globals fall back to the main state's: a name missing from the
-** worker is looked up there on first use, under a lock, and copied.
+** worker is looked up there on first use, under a lock, and copied (a name
+** the main state lacks is an error when its globals have a metatable, whose
+** __index only the main state could call).
 **
 ** Nothing here allocates in the main state: while the workers run, its
 ** owner waits in C, and the workers only read it, one at a time.
@@ -241,8 +243,10 @@ static int fetch_global(lua_State *W) {
     }
     lua_pop(M, 1);
   }
+  int guarded = !found && lua_getmetatable(M, top + 1);   /* its __index is not ours to call */
   lua_settop(M, top);
   pthread_mutex_unlock(&w->mu);
+  if (guarded) return luaL_error(W, "global '%s' is not set, and the globals have a metatable", k);
   if (!found) {
     lua_pushvalue(W, 2);
     lua_pushboolean(W, 1);

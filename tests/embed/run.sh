@@ -47,6 +47,14 @@ require)
     local t = tally.from_columns{ {"x", {1, 2, 3}}, {"s", {"a", nil, "c"}} }
     local u = tally.from_arrow(t:to_arrow())
     assert(#u == 3 and u:col("x"):sum() == 6 and u:col("s"):nulls() == 1)
+    -- a Lua aggregate on the worker threads: its steps run in states of their own
+    local n, calls, v = 200000, 0, {}
+    for i = 1, n do v[i] = i end
+    tally.threads(2)
+    tally.aggregate{ name = "total", init = 0, merge = function(a, b) return a + b end,
+                     step = function(s, x) calls = calls + 1; return s + x end }
+    local r = tally.from_columns{ {"x", v} }:agg("s = total(x)")
+    assert(calls == 0 and r.s[1] == n * (n + 1) / 2, "workers: " .. calls)
     print(tally.version, package.searchpath("tally", package.cpath))')
   [ "$out" = "0.1.0	$libdir/lua/5.4/tally.so" ] || fail "got '$out'"
   ;;

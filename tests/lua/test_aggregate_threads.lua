@@ -76,6 +76,11 @@ OFFSET = 3                              -- globals read by a step: copied on use
 function shifted(v) return v + OFFSET end
 local cycle = { name = "cycle" }
 cycle.self = cycle                      -- a table that holds itself
+local function tri(m)                   -- a function that calls itself
+  if m <= 0 then return 0 end
+  return m + tri(m - 1)
+end
+local base = { start = 0 }              -- one upvalue of both init and step
 
 local defs = {}
 defs.lg = { init = 0, type = "float",
@@ -88,9 +93,10 @@ defs.lgb = { init = 0, type = "float",
              end,
              merge = function(a, b) return a + b end }
 defs.wt = { type = "float",
-            init = function() return { s = 0, n = 0 } end,
+            init = function() return { s = base.start, n = 0 } end,
             step = function(st, v, key)
               st.s = st.s + weight(key) * shifted(v) + (cycle.self.self.name == "cycle" and 0 or 1)
+                     + tri(3) - 6 + base.start
               st.n = st.n + 1
             end,
             merge = function(a, b) a.s = a.s + b.s; a.n = a.n + b.n; return a end,
@@ -131,12 +137,19 @@ local queries = {
   "sum_i = %s_sum_i(i)", "undef = %s_undef(i)", "ud = %s_ud(i)", "udg = %s_udg(i)",
 }
 
+-- Which steps ran in this state: a step records its name in `here`, an upvalue,
+-- so a step that ran on a worker wrote to the worker's copy and left no trace.
+local here = {}
 local function register(prefix, parallel)
   for _, name in ipairs(order) do
     local def = {}
     for f, v in pairs(defs[name]) do def[f] = v end
     def.name = prefix .. "_" .. name
     def.parallel = parallel
+    for _, f in ipairs{ "step", "step_batch" } do
+      local inner = def[f]
+      if inner then def[f] = function(...) here[name] = true; return inner(...) end end
+    end
     tally.aggregate(def)
   end
 end
@@ -163,7 +176,12 @@ for _, grouped in ipairs{ false, true } do
   tally.threads(1)
   local ref, r = run("one", grouped)
   tally.threads(2)
+  here = {}
   local par = run("par", grouped)
+  local stayed = {}
+  for name in pairs(here) do stayed[#stayed + 1] = name end
+  table.sort(stayed)
+  check(table.concat(stayed, " ") == "ud udg", "ran in the caller's state: " .. table.concat(stayed, " "))
   local par_one = run("one", grouped)
   tally.threads(1)
   local one = run("par", grouped)
@@ -239,6 +257,17 @@ tally.aggregate{ name = "badmerge", init = 0, step = function(st, v) return st +
                  merge = function() error("no merging") end }
 check_error("badmerge: merge:", function() return t:agg("b = badmerge(i)") end)
 check_error("no merging", function() return t:agg("b = badmerge(i)") end)
+
+-- ---------------------------------------------------------------------------
+-- globals with a metatable (a strict mode): a name the caller lacks is asked of
+-- the caller's __index, on the calling thread
+
+tally.aggregate{ name = "strict", init = 0, merge = function(a, b) return a + b end,
+                 step = function(st, v) return st + v * (UNSET_SCALE or 1) end }
+setmetatable(_G, { __index = function(_, name) error("strict: no global " .. name, 2) end })
+check_error("strict: no global UNSET_SCALE", function() return t:agg("s = strict(n)") end)
+setmetatable(_G, nil)
+check(t:agg("s = strict(n)").s[1] == N * (N + 1) // 2)
 
 -- ---------------------------------------------------------------------------
 -- the option
