@@ -1437,6 +1437,46 @@ int tl_expr_has_host(const expr *e) {
   return 0;
 }
 
+/* The distinct host functions of e, up to `max` (more: returns max + 1). */
+static int host_list(const expr *e, const tl_function **fs, int n, int max) {
+  if (e->hostfn) {
+    int k = 0;
+    while (k < n && fs[k] != e->hostfn) k++;
+    if (k == n) {
+      if (n == max) return max + 1;
+      fs[n++] = e->hostfn;
+    }
+  }
+  for (int k = 0; k < e->nargs && n <= max; k++) n = host_list(e->args[k], fs, n, max);
+  return n;
+}
+
+#define MAX_FORKED 32
+
+int tl_expr_fork_hosts(expr *e, int nworkers) {
+  const tl_function *fs[MAX_FORKED];
+  int n = host_list(e, fs, 0, MAX_FORKED);
+  if (n > MAX_FORKED || nworkers < 2) return 0;
+  for (int k = 0; k < n; k++) {
+    if (!fs[k]->fork || !fs[k]->call_on || !fs[k]->join || !fs[k]->fork(fs[k]->ud, nworkers)) {
+      while (k-- > 0) fs[k]->join(fs[k]->ud);
+      return 0;
+    }
+  }
+  return n > 0;
+}
+
+void tl_expr_join_hosts(expr *e) {
+  const tl_function *fs[MAX_FORKED];
+  int n = host_list(e, fs, 0, MAX_FORKED);
+  for (int k = 0; k < n && n <= MAX_FORKED; k++) fs[k]->join(fs[k]->ud);
+}
+
+void tl_expr_host_worker(expr *e, int w) {
+  if (e->hostfn) e->hostworker = w + 1;
+  for (int k = 0; k < e->nargs; k++) tl_expr_host_worker(e->args[k], w);
+}
+
 static tl_status eval_host(expr *e, evalctx *cx) {
   int n = cx->n;
   vec *o = &e->out;
@@ -1470,7 +1510,8 @@ static tl_status eval_host(expr *e, evalctx *cx) {
   if (nsel) {
     tl_error herr;
     herr.message[0] = '\0';
-    st = f->call(f->ud, &call, &res, &herr);
+    st = e->hostworker ? f->call_on(f->ud, e->hostworker - 1, &call, &res, &herr)
+                       : f->call(f->ud, &call, &res, &herr);
     if (st != TL_OK) {
       if (!herr.message[0]) snprintf(herr.message, sizeof herr.message, "%s: %s", f->name,
                                      tl_status_string(st));
@@ -2081,14 +2122,18 @@ static void column_task(void *ctx, int64_t k, int worker) {
 }
 
 /* Fixed-width results, by tasks over every worker (or this thread alone);
-** the first failure in row order is the one reported. */
+** the first failure in row order is the one reported. Host functions run
+** on the workers when they fork (`may_fork`); should a task fail there,
+** every task runs again on this thread, whose failure is the one reported. */
 static tl_status column_fixed(expr *e, tl_column *const *cols, tl_column *const *slots,
                               int64_t nrows, const char *op, tl_column *c, int strict,
-                              tl_error *err) {
+                              int may_fork, tl_error *err) {
   int64_t ntasks = (nrows + COLUMN_TASK - 1) / COLUMN_TASK;
-  int nplans = tl_get_threads();
+  int nplans = tl_get_threads(), forked = 0;
   if (nplans > ntasks) nplans = (int)ntasks;
-  if (nrows < 2 * COLUMN_TASK || tl_expr_has_host(e)) nplans = 1;
+  if (nrows < 2 * COLUMN_TASK) nplans = 1;
+  else if (nplans > 1 && tl_expr_has_host(e) && !(may_fork && (forked = tl_expr_fork_hosts(e, nplans))))
+    nplans = 1;
   column_job cj = { NULL, cols, slots, nrows, op, c, strict, NULL, NULL, NULL };
   cj.plans = tl_calloc((size_t)nplans + 1, sizeof *cj.plans);
   cj.st = tl_calloc((size_t)ntasks + 1, sizeof *cj.st);
@@ -2099,18 +2144,25 @@ static tl_status column_fixed(expr *e, tl_column *const *cols, tl_column *const 
   for (int w = 1; w < nplans && st == TL_OK; w++)
     if (!(cj.plans[w] = clone_bound(e)) || alloc_scratch(cj.plans[w], err, op) != TL_OK)
       st = tl_error_oom(err, op);
+  for (int w = 0; forked && w < nplans && st == TL_OK; w++) tl_expr_host_worker(cj.plans[w], w);
   if (st == TL_OK && nplans > 1) {
     tl_parallel_for(ntasks, column_task, &cj);
   } else if (st == TL_OK) {
     for (int64_t k = 0; k < ntasks; k++)
       if ((column_task(&cj, k, 0), cj.st[k]) != TL_OK) { ntasks = k + 1; break; }
   }
+  int again = 0;
+  if (forked) {
+    tl_expr_join_hosts(e);
+    tl_expr_host_worker(e, -1);
+    for (int64_t k = 0; k < ntasks && st == TL_OK && !again; k++) again = cj.st[k] != TL_OK;
+  }
   int64_t valid = 0;
-  for (int64_t k = 0; k < ntasks && st == TL_OK; k++) {
+  for (int64_t k = 0; k < ntasks && st == TL_OK && !again; k++) {
     if ((st = cj.st[k]) != TL_OK && err) *err = cj.errs[k];
     valid += cj.valid[k];
   }
-  if (st == TL_OK) {   /* as tl_column_seal, with the count the tasks made */
+  if (st == TL_OK && !again) {   /* as tl_column_seal, with the count the tasks made */
     c->null_count = nrows - valid;
     if (!c->null_count && c->validity) { tl_free(c->validity); c->validity = NULL; }
   }
@@ -2119,6 +2171,7 @@ static tl_status column_fixed(expr *e, tl_column *const *cols, tl_column *const 
   tl_free(cj.st);
   tl_free(cj.errs);
   tl_free(cj.valid);
+  if (again) return column_fixed(e, cols, slots, nrows, op, c, strict, 0, err);
   return st;
 }
 
@@ -2135,7 +2188,7 @@ tl_status tl_expr_column(expr *e, tl_column *const *cols, tl_column *const *slot
     st = tl_column_alloc_raw(type, nrows, !sp || reads_nulls(e, cols, slots), &c, err);
   if (st != TL_OK) return st;
   if (c) {
-    st = column_fixed(e, cols, slots, nrows, op, c, sp, err);
+    st = column_fixed(e, cols, slots, nrows, op, c, sp, 1, err);
   } else {
     int vs = tl_expr_vector_size();
     for (int64_t start = 0; start < nrows && st == TL_OK; start += vs) {

@@ -57,6 +57,7 @@ struct expr {
   int filled;          /* E_LIT: rows of `out` already holding the constant */
   const tl_aggregate *custom;    /* E_AGG of a host aggregate (fn AGG_CUSTOM) */
   const tl_function *hostfn;     /* E_CALL of a host function */
+  int hostworker;      /* with hostfn: 0 calls on the calling thread, w + 1 on worker w */
   const tl_column *cache_dict;   /* a comparison of codes with a constant: */
   uint8_t *cache_tab;            /* its result for each code of cache_dict */
   int *selbuf;         /* rows handed to the operands (and, or, if, coalesce, host) */
@@ -86,8 +87,16 @@ tl_status tl_expr_bind_with(expr *e, const tl_table *t, const char *op, const ch
 tl_status tl_expr_bind_scope(expr *e, const tl_table *t, const char *op, const char *src,
                              expr ***aggs, int *naggs, const tl_scope *scope, tl_error *err);
 /* 1 when the bound plan calls a host function: it must then be evaluated
-** on the calling thread only. */
+** on the calling thread only, unless its functions fork. */
 int tl_expr_has_host(const expr *e);
+/* Host functions on the workers: tl_expr_fork_hosts forks each host
+** function of e for `nworkers` workers and returns 1, or returns 0 with
+** none forked when one of them cannot (no fork, or fork declines);
+** tl_expr_join_hosts joins them. tl_expr_host_worker makes the host calls
+** of plan e those of worker w (-1: the calling thread's, through call). */
+int tl_expr_fork_hosts(expr *e, int nworkers);
+void tl_expr_join_hosts(expr *e);
+void tl_expr_host_worker(expr *e, int w);
 
 /* Evaluates rows [start, start + n) (n <= TL_VEC) of the columns `cols`
 ** (for E_COL) and of `slots` (for E_AGG); the result is e->out. */

@@ -478,6 +478,17 @@ typedef struct tl_function {
   ** message in `err` should name the function and the row; the core puts
   ** the operation in front. */
   tl_status (*call)(void *ud, const tl_fn_call *call, tl_fn_result *res, tl_error *err);
+  /* Optional, all three or none, for calls on the worker threads (as for
+  ** tl_aggregate): fork, on the calling thread before a scan of many rows,
+  ** readies `nworkers` workers and returns 0 when the calls must stay on the
+  ** calling thread; call_on is `call` made on worker w's thread (calls of
+  ** different workers run at the same time); join, on the calling thread,
+  ** ends the workers. Should any call on a worker fail, the scan runs again
+  ** on the calling thread through `call`, and that run's error is returned. */
+  int (*fork)(void *ud, int nworkers);
+  tl_status (*call_on)(void *ud, int worker, const tl_fn_call *call, tl_fn_result *res,
+                       tl_error *err);
+  void (*join)(void *ud);
 } tl_function;
 
 /* What the host brings into an expression: aggregates and functions.

@@ -174,13 +174,17 @@ tl_status tl_table_filter_with(const tl_table *t, const char *src, const tl_scop
   expr **plans = tl_calloc((size_t)nplans, sizeof *plans);
   if (!plans) return tl_error_oom(err, "filter");
   tl_status st = TL_OK;
+  int forked = 0;
   for (int w = 0; w < nplans && st == TL_OK; w++) {
     st = tl_expr_parse(src, "filter", NULL, &plans[w], err);
     if (st == TL_OK) st = tl_expr_bind_scope(plans[w], t, "filter", src, NULL, NULL, scope, err);
-    if (st == TL_OK && w == 0 && tl_expr_has_host(plans[0])) nplans = 1;   /* no host on workers */
     if (st == TL_OK && plans[w]->type && plans[w]->type != TL_BOOL)
       st = tl_error_set(err, TL_ETYPE, "filter: \"%s\": the condition is %s, not bool", src,
                         tl_type_name(plans[w]->type));
+    if (st == TL_OK && w == 0 && nplans > 1 && tl_expr_has_host(plans[0]) &&
+        !(forked = tl_expr_fork_hosts(plans[0], nplans)))
+      nplans = 1;   /* host functions that stay on this thread */
+    if (st == TL_OK && forked) tl_expr_host_worker(plans[w], w);
   }
   filter_job fj = { t, plans, NULL, NULL, NULL, NULL };
   if (st == TL_OK) {
@@ -194,6 +198,18 @@ tl_status tl_table_filter_with(const tl_table *t, const char *src, const tl_scop
     for (int64_t k = 0; k < ntasks; k++) filter_task(&fj, k, 0);   /* on this thread */
   else if (st == TL_OK)
     tl_parallel_for(ntasks, filter_task, &fj);
+  if (forked) {   /* should a task fail on a worker, all run again on this thread */
+    tl_expr_join_hosts(plans[0]);
+    tl_expr_host_worker(plans[0], -1);
+    int again = 0;
+    for (int64_t k = 0; k < ntasks && st == TL_OK && !again; k++) again = fj.st[k] != TL_OK;
+    for (int64_t k = 0; k < ntasks && again; k++) {
+      tl_free(fj.rows[k]);
+      fj.rows[k] = NULL;
+      fj.count[k] = 0;
+      filter_task(&fj, k, 0);
+    }
+  }
   int64_t total = 0;
   for (int64_t k = 0; k < ntasks && st == TL_OK; k++) {   /* the first failure in row order */
     if ((st = fj.st[k]) != TL_OK && err) *err = fj.errs[k];

@@ -709,32 +709,14 @@ static int a_fork(void *ud, int nworkers) {
   lt_aggregate *ag = ud;
   lua_State *M = ag->L;
   if (ag->serial || ag->workers || !lua_checkstack(M, 8)) return 0;
-  int sandboxed = lua_getfield(M, LUA_REGISTRYINDEX, LT_SANDBOXED) != LUA_TNIL;
-  lua_pop(M, 1);
-  if (sandboxed) return 0;
-  lt_workers *w = lt_workers_open(M, nworkers);
-  if (!w) return 0;
-  int top = lua_gettop(M), ok = 1;
+  int top = lua_gettop(M);
   push_self(M, ag);
   lua_getiuservalue(M, -1, 1);
   int def = lua_gettop(M);
-  for (int i = 0; ok && i < nworkers; i++) {
-    lua_State *W = lt_workers_state(w, i);
-    if (!lua_checkstack(W, 8)) { ok = 0; break; }
-    lua_pushcfunction(W, p_install);
-    lua_pushlightuserdata(W, ag);
-    for (int k = 0; ok && k < 3; k++) {
-      lua_getfield(M, def, copied[k]);
-      ok = lt_workers_copy(w, i, -1);
-      lua_pop(M, 1);
-    }
-    if (ok) ok = lua_pcall(W, 4, 0, 0) == LUA_OK;
-    lua_settop(W, 0);
-  }
+  for (int k = 0; k < 3; k++) lua_getfield(M, def, copied[k]);
+  ag->workers = lt_workers_fork(M, nworkers, 3, p_install, ag);
   lua_settop(M, top);
-  if (!ok) { lt_workers_close(w); return 0; }
-  ag->workers = w;
-  return 1;
+  return ag->workers != NULL;
 }
 
 static tl_status a_begin_on(void *ud, int worker, int64_t ngroups, void **out, tl_error *err) {

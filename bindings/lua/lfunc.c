@@ -5,8 +5,9 @@
 ** The core evaluates a function's arguments a vector at a time and hands
 ** them over; this file calls the Lua function once per row, under
 ** lua_pcall, and gives the core each result converted to the declared
-** type. It is the slow path, and plans that use it run on the calling
-** thread only.
+** type. It is the slow path. Over many rows the calls run on the worker
+** threads, in Lua states of their own (lworker.c) that hold a copy of the
+** function; one that cannot be copied keeps them on the calling thread.
 */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 typedef struct lt_function {
   tl_function f;
   lua_State *L;              /* the state of the call that uses it */
+  lt_workers *workers;       /* while its calls run on the worker threads */
+  int serial;                /* parallel = false: never on the workers */
   char name[64];
 } lt_function;
 
@@ -176,9 +179,9 @@ static int p_call(lua_State *L) {
   return 0;
 }
 
-static tl_status f_call(void *ud, const tl_fn_call *call, tl_fn_result *res, tl_error *err) {
-  lt_function *fn = ud;
-  lua_State *L = fn->L;
+/* One vector's calls in state L: the caller's, or a worker's. */
+static tl_status call_in(lt_function *fn, lua_State *L, const tl_fn_call *call,
+                         tl_fn_result *res, tl_error *err) {
   fcall fc;
   memset(&fc, 0, sizeof fc);
   fc.fn = fn;
@@ -200,7 +203,47 @@ static tl_status f_call(void *ud, const tl_fn_call *call, tl_fn_result *res, tl_
   return st;
 }
 
-/* tally.func{ name =, fn =, type =, nulls = } */
+static tl_status f_call(void *ud, const tl_fn_call *call, tl_fn_result *res, tl_error *err) {
+  lt_function *fn = ud;
+  return call_in(fn, fn->L, call, res, err);
+}
+
+/* In worker state W: registers the copy of the function (at 2) as `fn` (at 1). */
+static int p_install(lua_State *W) {
+  lt_function *fn = lua_touserdata(W, 1);
+  lua_getfield(W, LUA_REGISTRYINDEX, REGISTRY_KEY);
+  lua_newuserdatauv(W, 0, 1);
+  lua_pushvalue(W, 2);
+  lua_setiuservalue(W, -2, 1);
+  lua_setfield(W, -2, fn->name);
+  return 0;
+}
+
+static int f_fork(void *ud, int nworkers) {
+  lt_function *fn = ud;
+  lua_State *M = fn->L;
+  if (fn->serial || fn->workers || !lua_checkstack(M, 4)) return 0;
+  lua_getfield(M, LUA_REGISTRYINDEX, REGISTRY_KEY);
+  lua_getfield(M, -1, fn->name);
+  lua_getiuservalue(M, -1, 1);
+  fn->workers = lt_workers_fork(M, nworkers, 1, p_install, fn);
+  lua_pop(M, 3);
+  return fn->workers != NULL;
+}
+
+static tl_status f_call_on(void *ud, int worker, const tl_fn_call *call, tl_fn_result *res,
+                           tl_error *err) {
+  lt_function *fn = ud;
+  return call_in(fn, lt_workers_state(fn->workers, worker), call, res, err);
+}
+
+static void f_join(void *ud) {
+  lt_function *fn = ud;
+  lt_workers_close(fn->workers);
+  fn->workers = NULL;
+}
+
+/* tally.func{ name =, fn =, type =, nulls =, parallel = } */
 static int l_func(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_getfield(L, 1, "name");
@@ -229,6 +272,9 @@ static int l_func(lua_State *L) {
                          "date, timestamp)");
   lua_getfield(L, 1, "nulls");
   int nulls = lua_toboolean(L, -1);
+  int pt = lua_getfield(L, 1, "parallel");
+  if (pt != LUA_TNIL && pt != LUA_TBOOLEAN) return luaL_error(L, "func: 'parallel' must be a boolean");
+  int serial = pt == LUA_TBOOLEAN && !lua_toboolean(L, -1);
   /* an aggregate of the same name would hide the function */
   lua_getfield(L, LUA_REGISTRYINDEX, "tally.aggregates");
   if (lua_istable(L, -1) && lua_getfield(L, -1, name) != LUA_TNIL)
@@ -242,6 +288,10 @@ static int l_func(lua_State *L) {
   fn->f.nulls = nulls;
   fn->f.ud = fn;
   fn->f.call = f_call;
+  fn->f.fork = f_fork;
+  fn->f.call_on = f_call_on;
+  fn->f.join = f_join;
+  fn->serial = serial;
   lua_getfield(L, 1, "fn");
   lua_setiuservalue(L, -2, 1);
   luaL_setmetatable(L, LT_FUNCTION);

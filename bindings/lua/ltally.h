@@ -150,14 +150,18 @@ int lt_pivot_wider(lua_State *L);
 /* Lua states for the worker threads (lworker.c). lt_workers_open makes n
 ** states, with the standard libraries and tally, whose globals fall back to
 ** those of main state M (copied on first use); it runs on M's thread, whose
-** owner must then leave M alone until lt_workers_close. lt_workers_copy
-** pushes onto worker i's stack a copy of the value at idx of M and returns
-** 1, or returns 0 with nothing pushed (a userdata, a coroutine, a table with
-** a metatable or a C function with upvalues cannot be copied). */
+** owner must then leave M alone until lt_workers_close. Values copy into
+** them: numbers, strings, booleans, light userdata, tables without
+** metatables, C functions without upvalues and Lua functions with their
+** upvalues (a userdata, a coroutine, a table with a metatable or a C
+** function with upvalues cannot be copied). lt_workers_fork opens n workers
+** for M and in each calls install(ud, copies of the `nvalues` values at M's
+** top) under protection; NULL when M is a sandbox's state (the workers would
+** have none of its limits), a value cannot be copied, or memory runs out. */
 typedef struct lt_workers lt_workers;
 lt_workers *lt_workers_open(lua_State *M, int n);
 lua_State *lt_workers_state(const lt_workers *w, int i);
-int lt_workers_copy(lt_workers *w, int i, int idx);
 void lt_workers_close(lt_workers *w);
+lt_workers *lt_workers_fork(lua_State *M, int n, int nvalues, lua_CFunction install, void *ud);
 
 #endif

@@ -209,8 +209,6 @@ static int copy_to(lt_workers *w, lua_State *W, int idx) {
   return 1;
 }
 
-int lt_workers_copy(lt_workers *w, int i, int idx) { return copy_to(w, w->L[i], idx); }
-
 lua_State *lt_workers_state(const lt_workers *w, int i) { return w->L[i]; }
 
 /* The __index of a worker's globals: a name the worker lacks, from the main
@@ -338,6 +336,27 @@ lt_workers *lt_workers_open(lua_State *M, int n) {
   if (!ok) {
     lt_workers_close(w);
     return NULL;
+  }
+  return w;
+}
+
+lt_workers *lt_workers_fork(lua_State *M, int n, int nvalues, lua_CFunction install, void *ud) {
+  int sandboxed = lua_getfield(M, LUA_REGISTRYINDEX, LT_SANDBOXED) != LUA_TNIL;
+  lua_pop(M, 1);
+  if (sandboxed) return NULL;   /* workers would have none of its limits */
+  int first = lua_gettop(M) - nvalues + 1;
+  lt_workers *w = lt_workers_open(M, n);
+  for (int i = 0; w && i < n; i++) {
+    lua_State *W = w->L[i];
+    int ok = lua_checkstack(W, nvalues + 4);
+    if (ok) {
+      lua_pushcfunction(W, install);
+      lua_pushlightuserdata(W, ud);
+    }
+    for (int k = 0; ok && k < nvalues; k++) ok = copy_to(w, W, first + k);
+    if (ok) ok = lua_pcall(W, nvalues + 1, 0, 0) == LUA_OK;
+    lua_settop(W, 0);
+    if (!ok) { lt_workers_close(w); w = NULL; }
   }
   return w;
 }

@@ -191,7 +191,7 @@ static void test_short_circuit(void) {
   tl_column_release(cols[0]);
   tl_column_release(cols[1]);
   counter cnt = { 0, INT64_MIN };
-  tl_function fn = { "counted", TL_BOOL, 0, &cnt, counted };
+  tl_function fn = { .name = "counted", .type = TL_BOOL, .ud = &cnt, .call = counted };
   const tl_function *fns[1] = { &fn };
   tl_scope scope = { 0, NULL, 1, fns };
 

@@ -88,10 +88,10 @@ int main(void) {
   tl_error err;
   tl_table *t = load("name,x\nab,1\ncd,\nef,3\ngh,4\n");
   stats s = { pthread_self(), 0, 0, 0 };
-  tl_function ftwice = { "twice", TL_INT, 0, &s, twice };
-  tl_function fnz = { "twice_nz", TL_INT, 1, &s, twice };
-  tl_function ftag = { "tag", TL_STRING, 0, NULL, tag };
-  tl_function fwrong = { "wrong", TL_INT, 0, NULL, wrong };
+  tl_function ftwice = { .name = "twice", .type = TL_INT, .ud = &s, .call = twice };
+  tl_function fnz = { .name = "twice_nz", .type = TL_INT, .nulls = 1, .ud = &s, .call = twice };
+  tl_function ftag = { .name = "tag", .type = TL_STRING, .call = tag };
+  tl_function fwrong = { .name = "wrong", .type = TL_INT, .call = wrong };
   const tl_function *funcs[] = { &ftwice, &fnz, &ftag, &fwrong };
   tl_scope scope = { 0, NULL, 4, funcs };
   tl_column *c = NULL;

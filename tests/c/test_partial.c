@@ -713,12 +713,15 @@ static tl_status sq_merge(void *run, int64_t g, const void *bytes, size_t len, t
 
 static void sq_keys(void *run, const tl_agg_keys *keys) { ((sq_run *)run)->keys = keys; }
 
+/* The sum of squares as aggregate `name`. */
+static tl_aggregate sq_aggregate(const char *name) {
+  return (tl_aggregate){ .name = name, .type = TL_FLOAT, .begin = sq_begin, .step = sq_step,
+                         .finish = sq_finish, .end = sq_end, .save = sq_save, .load = sq_load,
+                         .merge = sq_merge, .keys = sq_keys };
+}
+
 static void test_host(void) {
-  tl_aggregate sq = { .name = "sq", .type = TL_FLOAT, .begin = sq_begin, .step = sq_step,
-                      .finish = sq_finish, .end = sq_end, .save = sq_save, .load = sq_load,
-                      .merge = sq_merge, .keys = sq_keys };
-  tl_aggregate nomerge = sq;
-  nomerge.name = "sq2";
+  tl_aggregate sq = sq_aggregate("sq"), nomerge = sq_aggregate("sq2");
   nomerge.save = NULL;
   nomerge.load = NULL;
   nomerge.merge = NULL;
@@ -857,15 +860,10 @@ static char *fk_csv(int negative_row) {
 }
 
 static void test_host_fork(void) {
-  tl_aggregate fk = { .name = "fk", .type = TL_FLOAT, .begin = sq_begin, .step = sq_step,
-                      .finish = sq_finish, .end = sq_end, .save = sq_save, .load = sq_load,
-                      .merge = sq_merge, .keys = sq_keys, .fork = fk_fork,
-                      .begin_on = fk_begin_on, .join = fk_join };
-  tl_aggregate plain = fk;
-  plain.name = "plain";
-  plain.fork = NULL;
-  plain.begin_on = NULL;
-  plain.join = NULL;
+  tl_aggregate fk = sq_aggregate("fk"), plain = sq_aggregate("plain");
+  fk.fork = fk_fork;
+  fk.begin_on = fk_begin_on;
+  fk.join = fk_join;
   const tl_aggregate *fns[] = { &fk, &plain };
   tl_scope scope = { 2, fns, 0, NULL };
   /* 10 000 rows, 5 keys, inexact floats and nulls; a copy with a negative value at row 700 */
