@@ -1,9 +1,12 @@
 /*
 ** test_hostfn.c -- scalar functions defined by the host (tl_function): in
 ** filter, mutate, eval and agg, with nulls, string results, errors, and on
-** the calling thread only however many threads there are.
+** the calling thread only however many threads there are, unless the host
+** forks: then on the workers, and again on the calling thread after a
+** failure there.
 */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -68,6 +71,117 @@ static tl_status wrong(void *ud, const tl_fn_call *c, tl_fn_result *res, tl_erro
   tl_scalar v = { TL_FLOAT, 0, { 0 } };
   v.v.f = 1.5;
   return tl_fn_result_set(res, c->sel[0], &v, err);
+}
+
+/* dbl(x): 2 * x, through call on the calling thread and call_on on the
+** workers; fails at row fk.fail_at (1-based), or on every worker call. */
+static struct {
+  atomic_int forks, joins, calls, calls_on, bad_worker, nworkers;
+  int ok, fail_on_worker;
+  int64_t fail_at;
+} fk;
+
+static tl_status dbl(const tl_fn_call *c, tl_fn_result *res, tl_error *err) {
+  for (int k = 0; k < c->nsel; k++) {
+    int i = c->sel[k];
+    if (c->start + i + 1 == fk.fail_at) {
+      snprintf(err->message, sizeof err->message, "dbl: row %lld: refused",
+               (long long)(c->start + i + 1));
+      return err->code = TL_EINVAL;
+    }
+    tl_scalar v = { TL_INT, 0, { 0 } };
+    v.v.i = 2 * c->args[0].i[i];
+    if (tl_fn_result_set(res, i, &v, err) != TL_OK) return err->code;
+  }
+  return TL_OK;
+}
+
+static tl_status dbl_call(void *ud, const tl_fn_call *c, tl_fn_result *res, tl_error *err) {
+  (void)ud;
+  fk.calls++;
+  return dbl(c, res, err);
+}
+
+static int dbl_fork(void *ud, int n) {
+  (void)ud;
+  fk.forks++;
+  fk.nworkers = n;
+  return fk.ok;
+}
+
+static tl_status dbl_call_on(void *ud, int w, const tl_fn_call *c, tl_fn_result *res,
+                             tl_error *err) {
+  (void)ud;
+  fk.calls_on++;
+  if (w < 0 || w >= fk.nworkers) fk.bad_worker = 1;
+  if (fk.fail_on_worker) {
+    snprintf(err->message, sizeof err->message, "dbl: a worker failed");
+    return err->code = TL_EINVAL;
+  }
+  return dbl(c, res, err);
+}
+
+static void dbl_join(void *ud) {
+  (void)ud;
+  fk.joins++;
+}
+
+static void fk_reset(int ok, int fail_on_worker, int64_t fail_at) {
+  fk.forks = fk.joins = fk.calls = fk.calls_on = fk.bad_worker = 0;
+  fk.ok = ok;
+  fk.fail_on_worker = fail_on_worker;
+  fk.fail_at = fail_at;
+}
+
+/* A forking host function over 300 000 rows on 2 threads. */
+static void test_fork(void) {
+  tl_function f = { .name = "dbl", .type = TL_INT, .call = dbl_call, .fork = dbl_fork,
+                    .call_on = dbl_call_on, .join = dbl_join };
+  const tl_function *funcs[] = { &f };
+  tl_scope scope = { 0, NULL, 1, funcs };
+  tl_error err;
+  int64_t n = 300000;
+  int64_t *vals = malloc((size_t)n * sizeof *vals);
+  for (int64_t i = 0; i < n; i++) vals[i] = i;
+  tl_column *xc = NULL;
+  tl_table *t = NULL, *r = NULL;
+  tl_column *c = NULL;
+  CHECK(tl_column_wrap(TL_INT, n, vals, NULL, NULL, NULL, &xc, &err) == TL_OK);
+  const char *names[] = { "x" };
+  CHECK(tl_table_new(1, names, &xc, &t, &err) == TL_OK);
+  tl_set_threads(2);
+  for (int mode = 0; mode < 3; mode++) {   /* on the workers; declined; failing on them */
+    fk_reset(mode != 1, mode == 2, 0);
+    CHECK(tl_table_eval_with(t, "dbl(x) + x", "mutate", &scope, &c, &err) == TL_OK);
+    CHECK(c && tl_column_ints(c)[n - 1] == 3 * (n - 1) && tl_column_ints(c)[12345] == 3 * 12345);
+    tl_column_release(c);
+    CHECK(tl_table_filter_with(t, "dbl(x) % 3 == 0", &scope, &r, &err) == TL_OK);
+    CHECK(r && tl_table_nrows(r) == n / 3);
+    tl_table_release(r);
+    CHECK(fk.forks == 2 && fk.joins == (mode == 1 ? 0 : 2) && !fk.bad_worker);
+    if (mode == 0) CHECK(fk.calls == 0 && fk.calls_on > 0);
+    if (mode == 1) CHECK(fk.calls_on == 0 && fk.calls > 0);
+    if (mode == 2) CHECK(fk.calls_on > 0 && fk.calls > 0);
+  }
+  /* a row that fails: the calling thread's run names it, as on one thread */
+  fk_reset(1, 0, 200001);
+  CHECK(tl_table_eval_with(t, "dbl(x)", "mutate", &scope, &c, &err) == TL_EINVAL);
+  CHECK_STR(err.message, "mutate: dbl: row 200001: refused");
+  CHECK(tl_table_filter_with(t, "dbl(x) > 0", &scope, &r, &err) == TL_EINVAL);
+  CHECK_STR(err.message, "filter: dbl: row 200001: refused");
+  CHECK(fk.forks == 2 && fk.joins == 2 && fk.calls > 0);
+  /* few rows: no fork */
+  fk_reset(1, 0, 0);
+  tl_table *small = NULL;
+  CHECK(tl_table_slice(t, 0, 1000, &small, &err) == TL_OK);
+  CHECK(tl_table_eval_with(small, "dbl(x)", "mutate", &scope, &c, &err) == TL_OK);
+  tl_column_release(c);
+  CHECK(fk.forks == 0 && fk.calls > 0);
+  tl_table_release(small);
+  tl_table_release(t);
+  tl_column_release(xc);
+  free(vals);
+  tl_set_threads(0);
 }
 
 static const char *column_text(const tl_column *c) {
@@ -167,5 +281,6 @@ int main(void) {
   tl_column_release(xc);
   free(vals);
   tl_set_threads(0);
+  test_fork();
   return check_done("test_hostfn");
 }
