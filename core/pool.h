@@ -16,7 +16,4 @@ typedef void (*tl_task_fn)(void *ctx, int64_t task, int worker);
 ** them) and returns when all are done. Results never depend on the count. */
 void tl_parallel_for(int64_t ntasks, tl_task_fn fn, void *ctx);
 
-/* 1 when tl_interrupt asked the scans to stop. */
-int tl_interrupted(void);
-
 #endif

@@ -85,6 +85,8 @@ int tl_get_threads(void);
 ** stands until tl_clear_interrupt. */
 void tl_interrupt(void);
 void tl_clear_interrupt(void);
+/* 1 while an interrupt stands: for hosts whose own long work should stop too. */
+int tl_interrupted(void);
 
 /* ---------------------------------------------------------------------------
 ** Types. A column has one type and may hold nulls. The memory layout is that

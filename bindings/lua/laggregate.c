@@ -37,6 +37,7 @@ typedef struct lt_aggregate {
 typedef struct run {
   lt_aggregate *ag;
   lua_State *L;                 /* the state it runs in: the caller's or a worker's */
+  int worker;                   /* L is a worker's: the steps look for interrupts */
   int64_t ngroups;
   lua_Number *nums;             /* numeric states */
   int states;                   /* registry ref of the table of other states */
@@ -78,6 +79,7 @@ static tl_status begin_in(lt_aggregate *ag, lua_State *L, int64_t ngroups, void 
   if (!r) return TL_ENOMEM;
   r->ag = ag;
   r->L = L;
+  r->worker = L != ag->L;
   r->ngroups = ngroups;
   r->states = LUA_NOREF;
   r->arrays = LUA_NOREF;
@@ -181,6 +183,7 @@ static int p_step(lua_State *L) {
       int64_t row = b->rows[k];
       int32_t g = b->groups[k];
       int isnum;
+      if (r->worker && tl_interrupted()) luaL_error(L, "interrupted");
       r->group = g + 1;
       r->row = row + 1;
       lua_pushvalue(L, step);
@@ -198,6 +201,7 @@ static int p_step(lua_State *L) {
   for (int64_t k = 0; k < b->n; k++) {
     int64_t row = b->rows[k];
     int32_t g = b->groups[k];
+    if (r->worker && tl_interrupted()) luaL_error(L, "interrupted");
     r->group = g + 1;
     r->row = row + 1;
     lua_pushvalue(L, step);
@@ -263,6 +267,7 @@ static int p_step_batch(lua_State *L) {
   int first = arrays + 1;   /* the arrays sit at first .. first + nargs - 1 */
   for (int64_t q = 0; q < r->nglist; q++) {
     int32_t g = r->glist[q];
+    if (r->worker && tl_interrupted()) luaL_error(L, "interrupted");
     int64_t from = r->gstart[q], m = r->gstart[q + 1] - from;
     r->group = g + 1;
     for (int j = 0; j < b->nargs; j++) {

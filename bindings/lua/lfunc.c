@@ -41,6 +41,7 @@ typedef struct fcall {
   const tl_fn_call *call;
   tl_fn_result *res;
   int64_t row;               /* the row being computed (1-based) */
+  int worker;                /* in a worker's state: look for interrupts */
   tl_error core;             /* a failure of tl_fn_result_set */
 } fcall;
 
@@ -167,6 +168,7 @@ static int p_call(lua_State *L) {
   for (int k = 0; k < c->nsel; k++) {
     int i = c->sel[k];
     tl_scalar v;
+    if (fc->worker && tl_interrupted()) luaL_error(L, "interrupted");
     fc->row = c->start + i + 1;
     lua_pushvalue(L, fidx);
     for (int j = 0; j < c->nargs; j++) push_arg(L, &c->args[j], i);
@@ -185,6 +187,7 @@ static tl_status call_in(lt_function *fn, lua_State *L, const tl_fn_call *call,
   fcall fc;
   memset(&fc, 0, sizeof fc);
   fc.fn = fn;
+  fc.worker = L != fn->L;
   fc.call = call;
   fc.res = res;
   if (!lua_checkstack(L, 8)) return TL_ENOMEM;
