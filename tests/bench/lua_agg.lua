@@ -11,20 +11,8 @@
 -- of REPS runs (default 5). Without an argument: 10 M generated rows.
 local path, reps = arg[1], tonumber(arg[2]) or 5
 
-local t
-if path and path:match("%.tally$") then
-  t = tally.load(path):select("cost")
-elseif path then
-  t = tally.read_csv(path, { columns = { "cost" } })
-else
-  local n, v, seed = 10000000, {}, 42
-  for i = 1, n do
-    seed = (seed * 1103515245 + 12345) % 2147483648
-    v[i] = 1 + seed % 100000 / 10
-  end
-  t = tally.from_columns{ { "cost", v } }
-end
-t = t:filter("cost > 0")   -- the loop gets the values the aggregate's step gets
+local common = dofile((arg[0]:match("^(.*)/") or ".") .. "/lua_common.lua")
+local t = common.costs(path)
 local n = #t
 
 local geo = tally.aggregate{
@@ -49,35 +37,17 @@ local function loop()
   return s
 end
 
-local function median(xs)
-  table.sort(xs)
-  return xs[(#xs + 1) // 2]
-end
-
-local function time(fn)
-  local ts = {}
-  for r = 1, reps do
-    collectgarbage()
-    local t0 = tally.clock()
-    fn()
-    ts[r] = tally.clock() - t0
-  end
-  return median(ts)
-end
-
 local threads = tally.threads()
-local tl = time(loop)
+local tl = common.time(loop, reps)
 local a, b = t:agg("g = geo_number(cost)").g:totable()[1], loop()
 assert(math.abs(a - b) <= 1e-9 * math.abs(b), "the aggregate and the loop disagree")
 print(string.format("rows %d, medians of %d", n, reps))
-print(string.format("Lua loop over an array              %.3f s  %6.1f M rows/s", tl, n / tl / 1e6))
-for _, th in ipairs(threads > 1 and { 1, threads } or { 1 }) do
+print(string.format("Lua loop over an array            %.3f s  %6.1f M rows/s", tl, n / tl / 1e6))
+for _, th in ipairs(common.thread_counts()) do
   tally.threads(th)
-  local tn = time(function() return t:agg("g = geo_number(cost)") end)
-  local tb = time(function() return t:agg("g = geo_batch(cost)") end)
-  print(string.format("aggregate, number state, %d thread%s %.3f s  %6.1f M rows/s  %.2fx the loop",
-                      th, th > 1 and "s" or " ", tn, n / tn / 1e6, tn / tl))
-  print(string.format("aggregate, step_batch,   %d thread%s %.3f s  %6.1f M rows/s  %.2fx the loop",
-                      th, th > 1 and "s" or " ", tb, n / tb / 1e6, tb / tl))
+  local tn = common.time(function() return t:agg("g = geo_number(cost)") end, reps)
+  local tb = common.time(function() return t:agg("g = geo_batch(cost)") end, reps)
+  print(common.line("aggregate, number state", th, tn, n, tl))
+  print(common.line("aggregate, step_batch", th, tb, n, tl))
 end
 tally.threads(threads)

@@ -10,20 +10,8 @@
 -- (default 5). Without an argument: 10 M generated rows.
 local path, reps = arg[1], tonumber(arg[2]) or 5
 
-local t
-if path and path:match("%.tally$") then
-  t = tally.load(path):select("cost")
-elseif path then
-  t = tally.read_csv(path, { columns = { "cost" } })
-else
-  local n, v, seed = 10000000, {}, 42
-  for i = 1, n do
-    seed = (seed * 1103515245 + 12345) % 2147483648
-    v[i] = 1 + seed % 100000 / 10
-  end
-  t = tally.from_columns{ { "cost", v } }
-end
-t = t:filter("cost > 0")
+local common = dofile((arg[0]:match("^(.*)/") or ".") .. "/lua_common.lua")
+local t = common.costs(path)
 local n = #t
 
 local log = math.log
@@ -37,33 +25,15 @@ local function loop()
   return out
 end
 
-local function median(xs)
-  table.sort(xs)
-  return xs[(#xs + 1) // 2]
-end
-
-local function time(fn)
-  local ts = {}
-  for r = 1, reps do
-    collectgarbage()
-    local t0 = tally.clock()
-    fn()
-    ts[r] = tally.clock() - t0
-  end
-  return median(ts)
-end
-
 local threads = tally.threads()
-local tl = time(loop)
+local tl = common.time(loop, reps)
 print(string.format("rows %d, medians of %d", n, reps))
-print(string.format("Lua loop into an array    %.3f s  %6.1f M rows/s", tl, n / tl / 1e6))
-for _, th in ipairs(threads > 1 and { 1, threads } or { 1 }) do
+print(string.format("Lua loop into an array            %.3f s  %6.1f M rows/s", tl, n / tl / 1e6))
+for _, th in ipairs(common.thread_counts()) do
   tally.threads(th)
-  local tm = time(function() return t:mutate("y = lg(cost)") end)
-  local tf = time(function() return t:filter("big(cost)") end)
-  print(string.format("mutate, %d thread%s         %.3f s  %6.1f M rows/s  %.2fx the loop",
-                      th, th > 1 and "s" or " ", tm, n / tm / 1e6, tm / tl))
-  print(string.format("filter, %d thread%s         %.3f s  %6.1f M rows/s  %.2fx the loop",
-                      th, th > 1 and "s" or " ", tf, n / tf / 1e6, tf / tl))
+  local tm = common.time(function() return t:mutate("y = lg(cost)") end, reps)
+  local tf = common.time(function() return t:filter("big(cost)") end, reps)
+  print(common.line("mutate", th, tm, n, tl))
+  print(common.line("filter", th, tf, n, tl))
 end
 tally.threads(threads)

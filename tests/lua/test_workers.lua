@@ -1,10 +1,10 @@
--- Lua aggregates on the worker threads: an aggregate with a merge runs its
--- ranges of rows (65 536 rows each) in Lua states of the workers, which get
--- copies of init, step and step_batch with their upvalues, and of the globals
--- they read. Every query here runs with 1 and 2 threads and with
--- `parallel = false`; the results must be identical, and must match sums made
--- by a plain Lua loop. Run from the repository root:
---   tally tests/lua/test_aggregate_threads.lua
+-- Lua on the worker threads. An aggregate with a merge runs its ranges of rows
+-- (65 536 rows each) in Lua states of the workers, which get copies of init, step
+-- and step_batch with their upvalues, and of the globals they read; a function
+-- written in Lua (tally.func) is called there the same way by mutate, filter and
+-- the arguments of aggregates. Every query runs with 1 and 2 threads and with
+-- `parallel = false`; the results must be identical, and must match what plain
+-- Lua computes. Run from the repository root: tally tests/lua/test_workers.lua
 
 local tally = require "tally"
 
@@ -63,6 +63,10 @@ for r = 1, N do
   end
 end
 
+-- ===========================================================================
+-- Aggregates
+
+do
 -- ---------------------------------------------------------------------------
 -- the aggregates, each as a definition so that it can be registered again
 -- with parallel = false
@@ -275,4 +279,109 @@ check(t:agg("s = strict(n)").s[1] == N * (N + 1) // 2)
 check_error("aggregate: 'parallel' must be a boolean", tally.aggregate,
             { name = "p", init = 0, step = function(st) return st end, parallel = "yes" })
 
-print(string.format("aggregate threads: %d checks passed", checks))
+end
+
+-- ===========================================================================
+-- Functions
+
+do
+-- Which functions ran in this state: each records its name in `here`, an upvalue,
+-- so a call made on a worker wrote to the worker's copy and left no trace.
+local here = {}
+local scale = { factor = 3 }               -- a table upvalue
+local floor = math.floor                   -- a C function upvalue
+LIMIT = 50                                 -- a global, copied on use
+local defs = {
+  sq = { type = "float", fn = function(x) return x * x * scale.factor end },
+  big = { type = "bool", fn = function(x) return x > LIMIT end },
+  day = { type = "int", fn = function(d) return tonumber(d:sub(9, 10)) end },
+  nul = { type = "int", nulls = true, fn = function(x) return x == nil and 1 or 0 end },
+  tag = { type = "string", fn = function(s) return s:upper() end },
+  half = { type = "int", fn = function(i) return floor(i / 2) end },
+  ud = { type = "int", fn = function(i) return i + #t * 0 end },   -- a userdata upvalue
+}
+local names = { "sq", "big", "day", "nul", "tag", "half", "ud" }
+for _, prefix in ipairs{ "fp", "fo" } do
+  for _, name in ipairs(names) do
+    local def, inner = {}, defs[name].fn
+    for k, v in pairs(defs[name]) do def[k] = v end
+    def.name = prefix .. "_" .. name
+    if prefix == "fo" then def.parallel = false end
+    def.fn = function(...) here[name] = true; return inner(...) end
+    tally.func(def)
+  end
+end
+
+local function run(prefix)
+  local m = t:mutate(("a = %s_sq(x)"):format(prefix), ("b = %s_day(d)"):format(prefix),
+                     ("c = %s_nul(x)"):format(prefix), ("e = %s_tag(s)"):format(prefix),
+                     ("h = %s_half(i)"):format(prefix), ("u = %s_ud(i)"):format(prefix))
+  local fl = t:filter(("%s_big(x) and i > 0"):format(prefix))
+  local ag = t:agg(("s = sum(%s_sq(x))"):format(prefix), ("k = count_distinct(%s_tag(s))"):format(prefix))
+  local out = {}
+  for _, c in ipairs{ "a", "b", "c", "e", "h", "u" } do
+    local col = m[c]
+    local sum = 0
+    for j = 1, #m, 997 do
+      local v = col[j]
+      out[#out + 1] = v == nil and "null" or tostring(v)
+    end
+    if col:type() ~= "string" then sum = col:sum() end
+    out[#out + 1] = string.format("%.17g", sum)
+  end
+  out[#out + 1] = tostring(#fl) .. ":" .. table.concat(fl.n:totable(), ",", 1, 50)
+  out[#out + 1] = string.format("%.17g|%d", ag.s[1], ag.k[1])
+  return table.concat(out, " ")
+end
+
+tally.threads(1)
+local ref = run("fo")
+tally.threads(2)
+here = {}
+local par = run("fp")
+local stayed = {}
+for name in pairs(here) do stayed[#stayed + 1] = name end
+table.sort(stayed)
+-- tag returns strings, whose results are appended in order on this thread; ud
+-- holds a tally table, which cannot be copied
+check(table.concat(stayed, " ") == "tag ud", "ran in the caller's state: " .. table.concat(stayed, " "))
+check(par == ref, "2 threads differ from 1")
+local one2 = run("fo")
+check(one2 == ref, "parallel = false differs")
+tally.threads(1)
+check(run("fp") == ref, "1 thread differs")
+tally.threads(2)
+
+-- the calls against plain Lua
+local m = t:mutate("a = fp_sq(x)", "h = fp_half(i)")
+local xs, is = t.x:totable(), t.i:totable()
+for j = 1, N, 101 do
+  check(m.a[j] == (xs[j] ~= tally.null and xs[j] * xs[j] * 3 or nil), "sq at row " .. j)
+  check(m.h[j] == math.floor(is[j] / 2), "half at row " .. j)
+end
+
+-- errors: the same message, with the row, on any thread count
+local at = 150001
+tally.func{ name = "badf", type = "int", fn = function(v) if v == at then error("the bad row") end return v end }
+local msgs = {}
+for _, th in ipairs{ 1, 2 } do
+  tally.threads(th)
+  msgs[th] = check_error("mutate: function 'badf': row " .. at .. ":",
+                         function() return t:mutate("b = badf(n)") end)
+  check_error("filter: function 'badf': row " .. at .. ":", function() return t:filter("badf(n) > 0") end)
+end
+check(msgs[1] == msgs[2], "messages differ:\n" .. msgs[1] .. "\n" .. msgs[2])
+tally.func{ name = "badtype", type = "int", fn = function(v) return v == at and 0.5 or v end }
+check_error("function 'badtype': row " .. at .. ": returned number 0.5, which is not an int",
+            function() return t:mutate("b = badtype(n)") end)
+
+-- a global that cannot be copied (UD_GLOBAL, a userdata): the calls run again on this thread
+tally.func{ name = "udgf", type = "int", fn = function(v) return v + #UD_GLOBAL * 0 end }
+check(t:mutate("b = udgf(n)").b:sum() == N * (N + 1) // 2)
+
+check_error("func: 'parallel' must be a boolean", tally.func,
+            { name = "p", type = "int", fn = function(x) return x end, parallel = 1 })
+
+end
+
+print(string.format("workers: %d checks passed", checks))
