@@ -1646,7 +1646,8 @@ static tl_status host_ranges(agst *s, const expr *e, tl_column *const *args,
   j.parts = tl_calloc((size_t)j.nranges, sizeof *j.parts);
   if (!j.parts) return tl_error_oom(err, "agg");
   tl_status st = TL_OK;
-  int threads = tl_get_threads();
+  int threads = tl_get_threads();   /* as many as tl_parallel_for will use */
+  if (threads > j.nranges) threads = (int)j.nranges;
   if (threads > 1 && a->fork && a->begin_on && a->join && a->fork(a->ud, threads)) {
     j.forked = 1;
     atomic_init(&j.failed, 0);

@@ -890,6 +890,16 @@ static void test_host_fork(void) {
   CHECK(fk_forks == 1 && fk_joins == 1 && fk_workers == 2);
   CHECK(fk_begins == 20 && !fk_bad_worker);
   CHECK(sq_calls[0] == 21);   /* the 20 through begin_on, and the fold's */
+  /* no more workers than ranges: 1 500 rows are 3 ranges */
+  tl_table *few = NULL;
+  CHECK(tl_table_slice(t, 0, 1500, &few, NULL) == TL_OK);
+  tl_set_threads(8);
+  fk_reset(1, 0);
+  char *fs = fk_agg(few, "a = fk(f)", &scope, &err);
+  CHECK(fs && fk_forks == 1 && fk_workers == 3 && fk_begins == 3 && !fk_bad_worker);
+  free(fs);
+  tl_table_release(few);
+  tl_set_threads(2);
   /* a host that declines to fork runs the ranges on the calling thread */
   fk_reset(0, 0);
   char *declined = fk_agg(t, "a = fk(f)", &scope, &err);
