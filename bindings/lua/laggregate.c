@@ -122,14 +122,25 @@ static void push_ref(lua_State *L, int *ref, int n) {
   }
 }
 
-/* Pushes the value of argument j at `row`: numbers straight from their
-** arrays, the rest through the binding's conversion (null as nil). */
-static void push_arg(lua_State *L, const tl_column *c, int64_t row) {
-  const double *f = tl_column_floats(c);
-  const int64_t *i = tl_column_ints(c);
-  if (f && !tl_column_is_null(c, row)) lua_pushnumber(L, f[row]);
-  else if (i && !tl_column_is_null(c, row)) lua_pushinteger(L, i[row]);
-  else lt_push_value(L, c, row);
+/* An argument column as the steps read it, looked up once a batch. */
+typedef struct argview {
+  const tl_column *c;
+  const double *f;
+  const int64_t *i;
+  const uint8_t *valid;
+} argview;
+
+static argview view_of(const tl_column *c) {
+  return (argview){ c, tl_column_floats(c), tl_column_ints(c), tl_column_validity(c) };
+}
+
+/* Pushes an argument's value at `row`: numbers straight from their arrays,
+** the rest through the binding's conversion (null as nil). */
+static void push_arg(lua_State *L, const argview *a, int64_t row) {
+  if (a->valid && !(a->valid[row >> 3] >> (row & 7) & 1)) lt_push_value(L, a->c, row);
+  else if (a->f) lua_pushnumber(L, a->f[row]);
+  else if (a->i) lua_pushinteger(L, a->i[row]);
+  else lt_push_value(L, a->c, row);
 }
 
 /* The state of group g (0-based) pushed, made from init when missing. */
@@ -198,6 +209,8 @@ static int p_step(lua_State *L) {
     r->group = r->row = 0;
     return 0;
   }
+  argview *av = lua_newuserdatauv(L, sizeof *av * (size_t)(b->nargs + 1), 0);
+  for (int j = 0; j < b->nargs; j++) av[j] = view_of(b->args[j]);
   for (int64_t k = 0; k < b->n; k++) {
     int64_t row = b->rows[k];
     int32_t g = b->groups[k];
@@ -206,7 +219,7 @@ static int p_step(lua_State *L) {
     r->row = row + 1;
     lua_pushvalue(L, step);
     push_state(L, r, self, states, g);
-    for (int j = 0; j < b->nargs; j++) push_arg(L, b->args[j], row);
+    for (int j = 0; j < b->nargs; j++) push_arg(L, &av[j], row);
     lua_call(L, 1 + b->nargs, 1);
     keep_state(L, r, states, g, "step");
   }
