@@ -187,6 +187,10 @@ do
   assert(s:find("Column: a column", 1, true) and s:find("c:hist", 1, true), s)
   s = run([[help("sum")]])
   assert(s:find("c:sum()", 1, true), s)
+  s = run("help(tally.func)")
+  assert(s:find("tally.func{ name, fn, type, nulls, parallel }", 1, true), s)
+  s = run("help(tally.aggregate)")
+  assert(s:find("merge, final, type, nulls, parallel }", 1, true), s)
 end
 
 os.remove(tmp)
