@@ -182,13 +182,29 @@ static inline int beats(const tl_column *c, int sign, int64_t i, int64_t b) {
   }
 }
 
+/* The first row of [a, b) (a < b) holding the least (sign < 0) or the
+** greatest value of v: the extreme in a loop without branches, then its
+** first row, found again in the range the loop just brought into cache. */
+#define EXTREME_FIRST(T, v, a, b, sign, out) do { \
+    T m_ = (v)[a]; \
+    if ((sign) < 0) for (int64_t i_ = (a) + 1; i_ < (b); i_++) m_ = (v)[i_] < m_ ? (v)[i_] : m_; \
+    else for (int64_t i_ = (a) + 1; i_ < (b); i_++) m_ = (v)[i_] > m_ ? (v)[i_] : m_; \
+    int64_t k_ = (a); \
+    while ((v)[k_] != m_) k_++; \
+    (out) = k_; \
+  } while (0)
+
 static void extreme_range(void *ctx, int64_t r, int worker) {
   const reduce *R = ctx;
   const tl_column *c = R->c;
   int64_t a = r * R->rows, b = a + R->rows < c->length ? a + R->rows : c->length;
   int64_t best = -1, nan = -1;
   (void)worker;
-  if (c->type == TL_FLOAT) {
+  if (!c->validity && a < b && (c->type == TL_INT || c->type == TL_TIMESTAMP)) {
+    EXTREME_FIRST(int64_t, (const int64_t *)c->values, a, b, R->sign, best);
+  } else if (!c->validity && a < b && c->type == TL_DATE) {
+    EXTREME_FIRST(int32_t, (const int32_t *)c->values, a, b, R->sign, best);
+  } else if (c->type == TL_FLOAT) {
     const double *v = c->values;
     TL_FOR_VALID_RANGE(c->validity, a, b, i, {
       if (v[i] != v[i]) { if (nan < 0) nan = i; }
