@@ -1543,16 +1543,17 @@ static tl_status host_scan(const tl_aggregate *a, void *run, const expr *e, tl_c
     if (!checked && !rg->gid && !rg->codes) {   /* every row, one group */
       for (int64_t i = start; i < stop; i++) { rows[m] = i; groups[m++] = 0; }
       if (mark && m && !mark[0]) { mark[0] = 1; list[(*nlist)++] = 0; }
-    }
-    for (int64_t i = start; i < stop && (checked || rg->gid || rg->codes); i++) {
-      int ok = 1;
-      for (int k = 0; k < e->nargs && ok && !a->nulls; k++)
-        ok = !args[k]->validity || TL_BIT_GET(args[k]->validity, i);
-      if (!ok) continue;
-      int32_t g = row_group(rg, i);
-      if (mark && !mark[g]) { mark[g] = 1; list[(*nlist)++] = g; }
-      rows[m] = i;
-      groups[m++] = g;
+    } else {
+      for (int64_t i = start; i < stop; i++) {
+        int ok = 1;
+        for (int k = 0; k < e->nargs && ok && !a->nulls; k++)
+          ok = !args[k]->validity || TL_BIT_GET(args[k]->validity, i);
+        if (!ok) continue;
+        int32_t g = row_group(rg, i);
+        if (mark && !mark[g]) { mark[g] = 1; list[(*nlist)++] = g; }
+        rows[m] = i;
+        groups[m++] = g;
+      }
     }
     if (m) {
       tl_agg_batch b = { m, rows, groups, e->nargs, args };
@@ -1576,7 +1577,6 @@ typedef struct hjob {
   tl_column *const *args;
   const tl_rowgroups *rg;
   int64_t R, nranges;
-  int forked;                /* runs begin on the workers (begin_on) */
   hpart *parts;
   atomic_int failed;
 } hjob;
@@ -1648,17 +1648,15 @@ static tl_status host_ranges(agst *s, const expr *e, tl_column *const *args,
   tl_status st = TL_OK;
   int threads = tl_get_threads();   /* as many as tl_parallel_for will use */
   if (threads > j.nranges) threads = (int)j.nranges;
+  int done = 0;   /* on the workers, without a failure */
   if (threads > 1 && a->fork && a->begin_on && a->join && a->fork(a->ud, threads)) {
-    j.forked = 1;
     atomic_init(&j.failed, 0);
     tl_parallel_for(j.nranges, host_task, &j);
     a->join(a->ud);
-    if (atomic_load(&j.failed))
-      for (int64_t r = 0; r < j.nranges; r++) hpart_clear(&j.parts[r]);
-    else
-      j.forked = 2;   /* done */
+    done = !atomic_load(&j.failed);
+    for (int64_t r = 0; !done && r < j.nranges; r++) hpart_clear(&j.parts[r]);
   }
-  for (int64_t r = 0; j.forked != 2 && r < j.nranges && st == TL_OK; r++)
+  for (int64_t r = 0; !done && r < j.nranges && st == TL_OK; r++)
     st = host_range(&j, r, -1, err);
   /* the fold, in row order */
   void *run = NULL;

@@ -795,10 +795,7 @@ static int l_aggregate(lua_State *L) {
   }
   lua_getfield(L, 1, "nulls");
   int nulls = lua_toboolean(L, -1);
-  int pt = lua_getfield(L, 1, "parallel");
-  if (pt != LUA_TNIL && pt != LUA_TBOOLEAN)
-    return luaL_error(L, "aggregate: 'parallel' must be a boolean");
-  int serial = pt == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+  int serial = lt_serial_option(L, 1, "aggregate");
   lua_settop(L, 1);
 
   lt_aggregate *ag = lua_newuserdatauv(L, sizeof *ag, 1);

@@ -275,9 +275,7 @@ static int l_func(lua_State *L) {
                          "date, timestamp)");
   lua_getfield(L, 1, "nulls");
   int nulls = lua_toboolean(L, -1);
-  int pt = lua_getfield(L, 1, "parallel");
-  if (pt != LUA_TNIL && pt != LUA_TBOOLEAN) return luaL_error(L, "func: 'parallel' must be a boolean");
-  int serial = pt == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+  int serial = lt_serial_option(L, 1, "func");
   /* an aggregate of the same name would hide the function */
   lua_getfield(L, LUA_REGISTRYINDEX, "tally.aggregates");
   if (lua_istable(L, -1) && lua_getfield(L, -1, name) != LUA_TNIL)

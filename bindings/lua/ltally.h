@@ -162,6 +162,9 @@ typedef struct lt_workers lt_workers;
 lt_workers *lt_workers_open(lua_State *M, int n);
 lua_State *lt_workers_state(const lt_workers *w, int i);
 void lt_workers_close(lt_workers *w);
+/* The `parallel` field of the definition table at idx: 1 when it is false
+** (stay on the calling thread); an error naming `op` when not a boolean. */
+int lt_serial_option(lua_State *L, int idx, const char *op);
 lt_workers *lt_workers_fork(lua_State *M, int n, int nvalues, lua_CFunction install, void *ud);
 
 #endif

@@ -340,6 +340,14 @@ lt_workers *lt_workers_open(lua_State *M, int n) {
   return w;
 }
 
+int lt_serial_option(lua_State *L, int idx, const char *op) {
+  int t = lua_getfield(L, idx, "parallel");
+  if (t != LUA_TNIL && t != LUA_TBOOLEAN) luaL_error(L, "%s: 'parallel' must be a boolean", op);
+  int serial = t == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return serial;
+}
+
 lt_workers *lt_workers_fork(lua_State *M, int n, int nvalues, lua_CFunction install, void *ud) {
   int sandboxed = lua_getfield(M, LUA_REGISTRYINDEX, LT_SANDBOXED) != LUA_TNIL;
   lua_pop(M, 1);
