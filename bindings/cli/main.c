@@ -15,7 +15,7 @@
 #include "lua.h"
 #include "lualib.h"
 
-#include "tally.h"
+#include "tally/tally.h"
 #include "tally_lua.h"
 #include "sandbox.h"
 #ifdef TALLY_HAVE_MPI

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "sandbox.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 /* "1G", "512M", "64k", "1GiB", "1000000": a size in bytes; 0 on error. */
 static size_t parse_size(const char *s) {

@@ -9,7 +9,7 @@
 #include "lua.h"
 
 #include "ltally.h"
-#include "tally.h"
+#include "tally/tally.h"
 #include "tally_lua.h"
 
 #define LT_ARROW "tally.ArrowPair"

@@ -12,7 +12,7 @@
 #include "lua.h"
 
 #include "ltally.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 /* The operands of one operation: up to two columns. */
 typedef struct operands {

@@ -10,7 +10,7 @@
 
 #include "ldisplay.h"
 #include "ltally.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 #define TOSTRING_VALUES 10   /* values shown by tostring(c) */
 #define TOSTRING_BYTES 40    /* of each string value */

@@ -6,7 +6,7 @@
 #define LDISPLAY_H
 
 #include "lua.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 /* The table as text for the standard output: fitted to the terminal's
 ** width and dimmed nulls when it is a terminal, plain ASCII otherwise. */

@@ -10,7 +10,7 @@
 #include "lua.h"
 
 #include "ltally.h"
-#include "tally.h"
+#include "tally/tally.h"
 #include "tally_lua.h"
 
 /* Rejects keys of the options table at idx that are not in `keys`. */

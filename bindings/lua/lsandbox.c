@@ -14,7 +14,7 @@
 #include "lualib.h"
 
 #include "ltally.h"
-#include "tally.h"
+#include "tally/tally.h"
 #include "tally_lua.h"
 #include "tally_sandbox.h"
 

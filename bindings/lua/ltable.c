@@ -9,7 +9,7 @@
 
 #include "ldisplay.h"
 #include "ltally.h"
-#include "tally.h"
+#include "tally/tally.h"
 #include "tally_lua.h"
 
 #define DEFAULT_HEAD 10

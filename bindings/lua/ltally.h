@@ -6,7 +6,7 @@
 
 #include "lauxlib.h"
 #include "lua.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 #define LT_TABLE "tally.Table"
 #define LT_ROW "tally.Row"

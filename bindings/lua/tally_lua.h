@@ -9,7 +9,7 @@
 #define TALLY_LUA_H
 
 #include "lua.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 /* Linking: a C host that embeds Lua links libtally-lua, libtally and its own
 ** Lua (`pkg-config --cflags --libs tally-lua`, or tally::tally_lua with

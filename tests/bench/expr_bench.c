@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tally.h"
+#include "tally/tally.h"
 
 #define NROWS 10000000
 #define MAXRUNS 101

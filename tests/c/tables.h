@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tally.h"
+#include "tally/tally.h"
 
 /* A table from CSV text (NULL on an error, which is printed). */
 static inline tl_table *load(const char *csv) {

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 /* ---------------------------------------------------------------------------
 ** The failing allocator. Worker threads allocate too: counters are atomic.

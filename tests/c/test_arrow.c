@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 static tl_column *build(tl_type type, int n, int nulls_every) {
   tl_builder *b;

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 /* The table as text: "name:type,..." then one line a row. */
 static void render(const tl_table *t, char *out, size_t size) {

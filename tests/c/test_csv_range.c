@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 typedef struct buf {
   char *s;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 static char shown[8192];
 

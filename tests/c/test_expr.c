@@ -6,7 +6,7 @@
 
 #include "check.h"
 #include "tables.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 static void test_operators(void) {
   tl_table *t = load("a,b,s,d\n7,2,Asia,2016-01-02\n-7,0,Europe,2019-12-31\n,3,,\n");

@@ -11,8 +11,8 @@
 
 #include "check.h"
 #include "tables.h"
-#include "expr.h"
-#include "tally.h"
+#include "expr/expr.h"
+#include "tally/tally.h"
 
 /* The bound plan of src over t (NULL on an error, which is printed). */
 static expr *plan(const tl_table *t, const char *src) {

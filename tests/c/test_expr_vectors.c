@@ -11,8 +11,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "expr.h"
-#include "tally.h"
+#include "expr/expr.h"
+#include "tally/tally.h"
 
 /* ---------------------------------------------------------------------------
 ** Text of results

@@ -7,7 +7,7 @@
 
 #include "check.h"
 #include "tables.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 /* A table as "a,b;1,2;..." for comparison. */
 static const char *show(const tl_table *t) {

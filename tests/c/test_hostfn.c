@@ -12,7 +12,7 @@
 
 #include "check.h"
 #include "tables.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 /* What the test functions record about their calls. */
 typedef struct stats {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next_rand(void) {   /* xorshift64 */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 /* n copies of `unit`, then `tail`; the caller frees it. */
 static char *repeat(const char *head, const char *unit, size_t n, const char *tail) {

@@ -8,7 +8,7 @@
 
 #include "check.h"
 #include "tables.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 /* One value of an expression over a one-row table, or the error. */
 static const char *eval1(const tl_table *t, const char *src) {

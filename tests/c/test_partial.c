@@ -22,8 +22,8 @@
 #include "tables.h"
 
 #define TL_TRY_TEST(e) do { tl_status s_ = (e); if (s_ != TL_OK) return s_; } while (0)
-#include "partial.h"
-#include "tally.h"
+#include "agg/partial.h"
+#include "tally/tally.h"
 
 /* A table as "a,b;1,2;..." (floats in their shortest exact form). */
 static char *show(const tl_table *t) {

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "partial.h"
-#include "tally.h"
+#include "agg/partial.h"
+#include "tally/tally.h"
 
 enum { N = 100003 };   /* not a multiple of any range size used */
 

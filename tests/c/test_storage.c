@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 static tl_column *ints(const int64_t *v, const int *null, int n) {
   tl_builder *b;

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 static char path[64];   /* a scratch file under /tmp */
 static char other[80];  /* a second one, for damaged copies */

@@ -8,7 +8,7 @@
 
 #include "check.h"
 #include "tables.h"
-#include "tally.h"
+#include "tally/tally.h"
 
 /* Column `name` of t as "v1,v2,..." (null for nulls). */
 static const char *column_text(const tl_table *t, const char *name) {

@@ -4,7 +4,7 @@
 */
 #include <stdio.h>
 
-#include "tally.h"
+#include "tally/tally.h"
 
 static int released;
 static void on_release(void *ctx) { (void)ctx; released++; }

@@ -16,7 +16,7 @@
 #include "lauxlib.h"
 #include "lua.h"
 #include "lualib.h"
-#include "tally.h"
+#include "tally/tally.h"
 #include "tally_lua.h"
 
 /* The host's data: what it measured, in its own buffers. */

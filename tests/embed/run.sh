@@ -31,7 +31,7 @@ install)
   cmake --install "$TALLY_BUILD_DIR" --prefix "$prefix" >/dev/null
   for f in "$TALLY_LIBDIR/libtally.so" "$TALLY_LIBDIR/libtally.so.0" \
            "$TALLY_LIBDIR/libtally.a" "$TALLY_LIBDIR/libtally-lua.so.0" \
-           include/tally.h include/tally_lua.h \
+           include/tally/tally.h include/tally_lua.h include/tally_sandbox.h \
            "$TALLY_LIBDIR/pkgconfig/tally.pc" "$TALLY_LIBDIR/pkgconfig/tally-lua.pc" \
            "$TALLY_LIBDIR/cmake/tally/tallyConfig.cmake" \
            "$TALLY_LIBDIR/lua/5.4/tally.so" bin/tally; do
@@ -56,7 +56,7 @@ require)
     local r = tally.from_columns{ {"x", v} }:agg("s = total(x)")
     assert(calls == 0 and r.s[1] == n * (n + 1) / 2, "workers: " .. calls)
     print(tally.version, package.searchpath("tally", package.cpath))')
-  [ "$out" = "0.1.0	$libdir/lua/5.4/tally.so" ] || fail "got '$out'"
+  [ "$out" = "0.2.0	$libdir/lua/5.4/tally.so" ] || fail "got '$out'"
   ;;
 
 host)
@@ -86,14 +86,14 @@ luarocks)
   rm -rf "$work" && mkdir -p "$work/src"
   # a copy of what the rock builds from: luarocks builds inside the source tree
   (cd "$TALLY_SOURCE_DIR" && cp -R CMakeLists.txt LICENSE core bindings \
-    tally-0.1.0-1.rockspec "$work/src/")
+    tally-0.2.0-1.rockspec "$work/src/")
   (cd "$work/src" && luarocks --lua-version 5.4 --tree "$work/tree" make \
-    tally-0.1.0-1.rockspec) > "$work/luarocks.log" 2>&1 ||
+    tally-0.2.0-1.rockspec) > "$work/luarocks.log" 2>&1 ||
     { cat "$work/luarocks.log" >&2; fail "luarocks make failed"; }
   out=$(LUA_CPATH="$work/tree/lib/lua/5.4/?.so" LUA_PATH="" lua5.4 -e '
     local tally = require "tally"
     print(tally.version, #tally.from_columns{ {"x", {1, 2}} })')
-  [ "$out" = "0.1.0	2" ] || fail "got '$out'"
+  [ "$out" = "0.2.0	2" ] || fail "got '$out'"
   ;;
 
 *)

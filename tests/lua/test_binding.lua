@@ -19,7 +19,7 @@ local function tmpname()
 end
 
 -- module -------------------------------------------------------------------
-assert(tally.version == "0.1.0")
+assert(tally.version == "0.2.0")
 assert(type(tally.null) == "userdata")
 assert(tostring(tally.null) == "null")
 assert(math.type(tally.clock()) == "float")

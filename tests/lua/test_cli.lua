@@ -41,9 +41,9 @@ end
 
 -- version and help
 local out = check("-v", nil, nil, nil, 0)
-assert(out:match("^tally 0%.1%.0 %(Lua 5%.4%.%d+%)\n$"), out)
+assert(out:match("^tally 0%.2%.0 %(Lua 5%.4%.%d+%)\n$"), out)
 out = check("--version", nil, nil, nil, 0)
-assert(out:match("^tally 0%.1%.0 "))
+assert(out:match("^tally 0%.2%.0 "))
 out = check("-h", nil, nil, nil, 0)
 assert(out:find("usage: tally [options] [script [args]]", 1, true))
 assert(out:find("-e stat", 1, true))
@@ -51,7 +51,7 @@ check("--help", nil, nil, nil, 0)
 
 -- -e, several in order; tally is a global and require "tally" gives it back
 check([[-e 'print(1 + 1)' -e 'print(tally.version, require("tally") == tally)']], nil,
-      "2\n0.1.0\ttrue\n", nil, 0)
+      "2\n0.2.0\ttrue\n", nil, 0)
 check([[-e 'local t = tally.read_csv("data/jica_training.csv") print(#t, t.participants:sum())']],
       nil, "40\t446\n", nil, 0)
 -- -l mod and -l g=mod

@@ -1,0 +1,33 @@
+/*
+** table.h -- the table's storage (internal to the core).
+*/
+#ifndef TL_TABLE_H
+#define TL_TABLE_H
+
+#include <stdatomic.h>
+
+#include "tally/tally.h"
+
+struct tl_table {
+  atomic_long refs;
+  int ncol;
+  int64_t nrows;
+  char **names;
+  tl_column **cols;
+};
+
+/* Takes ownership of `names` (tl_alloc'd strings in a tl_alloc'd array) and of
+** one reference of each column: on error they are released too. */
+tl_status tl_table_adopt(int ncol, char **names, tl_column **cols, tl_table **out,
+                         tl_error *err);
+
+/* Rows `rows[0..n)` (0-based, in range) of c, gathered into a new column;
+** a negative index gives a null. */
+tl_status tl_column_take(const tl_column *c, const int64_t *rows, int64_t n, tl_column **out,
+                         tl_error *err);
+/* The index of column `name`, or an "unknown column" error for `op` that
+** suggests the closest name. */
+tl_status tl_table_lookup(const tl_table *t, const char *name, const char *op, int *j,
+                          tl_error *err);
+
+#endif

@@ -1,0 +1,1096 @@
+/*
+** tally.h -- the C API of libtally, a columnar in-memory analysis engine.
+**
+** Ownership, once for the whole API: handles (tl_table, tl_column) are
+** reference-counted. A function that returns a handle through an out-parameter
+** gives the caller one reference, which the caller drops with tl_*_release.
+** A function that takes a handle borrows it: it retains what it keeps. A
+** pointer into a column's memory (tl_column_ints, tl_column_string_at, ...) is
+** valid while the caller holds a reference to that column.
+**
+** Errors: every fallible function returns a tl_status and, when the optional
+** `err` is not NULL, fills it with a message naming the operation and the
+** place ("read_csv: trips.csv:1289:7 (column 'fare', record 1288):
+** unterminated quoted field"). On error, out-parameters are left untouched and nothing leaks. The
+** library never exits or aborts on bad input or on out-of-memory.
+**
+** Tables are immutable: every verb returns a new table. Columns are shared
+** between tables that contain them unchanged.
+*/
+#ifndef TALLY_H
+#define TALLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TALLY_VERSION_MAJOR 0
+#define TALLY_VERSION_MINOR 2
+#define TALLY_VERSION_PATCH 0
+#define TALLY_VERSION "0.2.0"
+
+#if defined(__GNUC__)
+#define TL_NODISCARD __attribute__((warn_unused_result))
+#else
+#define TL_NODISCARD
+#endif
+
+/* ---------------------------------------------------------------------------
+** Status codes and errors
+*/
+typedef enum tl_status {
+  TL_OK = 0,
+  TL_ENOMEM,     /* an allocation failed */
+  TL_EINVAL,     /* a bad argument: unknown column, bad index, bad option */
+  TL_EIO,        /* a file could not be opened, read or written */
+  TL_EPARSE,     /* input that does not parse (CSV, expression, ...) */
+  TL_ETYPE,      /* a value or column of the wrong type */
+  TL_ERANGE,     /* a number out of range: integer overflow, index */
+  TL_ELIMIT,     /* a documented limit was exceeded */
+  TL_EINTR       /* interrupted (tl_interrupt) */
+} tl_status;
+
+#define TL_ERROR_SIZE 1024
+
+typedef struct tl_error {
+  tl_status code;
+  char message[TL_ERROR_SIZE];
+} tl_error;
+
+/* A short English name of a status code ("out of memory", ...). */
+const char *tl_status_string(tl_status code);
+
+/* ---------------------------------------------------------------------------
+** Memory: every allocation of the library goes through one function with the
+** contract of lua_Alloc (nsize == 0 frees; returns NULL on failure). The
+** default uses realloc/free. Set it before any other call.
+*/
+typedef void *(*tl_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
+void tl_set_allocator(tl_alloc_fn fn, void *ud);
+void tl_get_allocator(tl_alloc_fn *fn, void **ud);
+
+/* ---------------------------------------------------------------------------
+** Threads: the kernels split their work over this many threads. The default
+** is the environment's TALLY_THREADS, else the number of cores; n <= 0 goes
+** back to the default. Results never depend on the number of threads.
+*/
+void tl_set_threads(int n);
+int tl_get_threads(void);
+
+/* Asks the running scans to stop: they check between vectors and return
+** TL_EINTR ("interrupted"). Safe to call from a signal handler. The request
+** stands until tl_clear_interrupt. */
+void tl_interrupt(void);
+void tl_clear_interrupt(void);
+/* 1 while an interrupt stands: for hosts whose own long work should stop too. */
+int tl_interrupted(void);
+
+/* ---------------------------------------------------------------------------
+** Types. A column has one type and may hold nulls. The memory layout is that
+** of Apache Arrow: a validity bitmap (bit set = valid, LSB first; absent
+** when the column has no nulls); bool values bit-packed; int and timestamp as
+** int64; float as double; date as int32 days since 1970-01-01; string as
+** int64 offsets (length + 1 of them) into one UTF-8 byte buffer.
+*/
+typedef enum tl_type {
+  TL_BOOL = 1,
+  TL_INT,        /* int64 */
+  TL_FLOAT,      /* double */
+  TL_STRING,     /* UTF-8 */
+  TL_DATE,       /* int32 days since 1970-01-01 */
+  TL_TIMESTAMP   /* int64 microseconds since 1970-01-01T00:00:00 */
+} tl_type;
+
+/* "bool", "int", "float", "string", "date", "timestamp"; NULL for others. */
+const char *tl_type_name(tl_type type);
+/* The type named `name`, or 0 when there is none. */
+tl_type tl_type_from_name(const char *name);
+
+/* One value of any type, as returned by scalar aggregates. A string value
+** points into the column it came from (or into the scalar's owner). */
+typedef struct tl_scalar {
+  tl_type type;
+  int is_null;
+  union {
+    int b;
+    int64_t i;        /* TL_INT, TL_TIMESTAMP */
+    double f;
+    int32_t d;        /* TL_DATE */
+    struct { const char *ptr; size_t len; } s;
+  } v;
+} tl_scalar;
+
+/* ---------------------------------------------------------------------------
+** Columns
+*/
+typedef struct tl_column tl_column;
+
+tl_column *tl_column_retain(tl_column *c);
+void tl_column_release(tl_column *c);        /* NULL is allowed */
+
+tl_type tl_column_type(const tl_column *c);
+int64_t tl_column_length(const tl_column *c);
+int64_t tl_column_null_count(const tl_column *c);
+
+/* Row indexes are 0-based in the C API. */
+int tl_column_is_null(const tl_column *c, int64_t i);
+const uint8_t *tl_column_validity(const tl_column *c);   /* NULL: no nulls */
+
+/* Raw value arrays: NULL when the column is of another type. Slots of null
+** rows hold 0 (numbers) or an empty string. */
+const int64_t *tl_column_ints(const tl_column *c);        /* TL_INT */
+const double *tl_column_floats(const tl_column *c);       /* TL_FLOAT */
+const int32_t *tl_column_dates(const tl_column *c);       /* TL_DATE */
+const int64_t *tl_column_timestamps(const tl_column *c);  /* TL_TIMESTAMP */
+const uint8_t *tl_column_bools(const tl_column *c);       /* TL_BOOL bitmap */
+/* Plain string columns: offsets and bytes. NULL for a dictionary-encoded
+** column, whose rows are int32 codes into a dictionary of distinct values
+** (a plain string column without nulls). tl_column_string_at reads both. */
+const int64_t *tl_column_string_offsets(const tl_column *c);
+const char *tl_column_string_bytes(const tl_column *c);
+const tl_column *tl_column_dictionary(const tl_column *c);   /* NULL: not encoded */
+const int32_t *tl_column_codes(const tl_column *c);          /* NULL: not encoded */
+
+/* Single values (no bounds checks beyond an assert: check i < length). */
+int tl_column_bool_at(const tl_column *c, int64_t i);
+const char *tl_column_string_at(const tl_column *c, int64_t i, size_t *len);
+/* Any value as a scalar; strings point into the column. */
+void tl_column_get(const tl_column *c, int64_t i, tl_scalar *out);
+
+/* Column statistics; nulls are skipped. A sum of ints is an int and an
+** overflow of int64 is TL_ERANGE; of floats a float (compensated); of bools
+** the count of true values. mean is a float; min and max have the column's
+** type; each is null when there is no value. Booleans have no mean. */
+TL_NODISCARD tl_status tl_column_sum(const tl_column *c, tl_scalar *out, tl_error *err);
+TL_NODISCARD tl_status tl_column_mean(const tl_column *c, tl_scalar *out, tl_error *err);
+TL_NODISCARD tl_status tl_column_min(const tl_column *c, tl_scalar *out, tl_error *err);
+TL_NODISCARD tl_status tl_column_max(const tl_column *c, tl_scalar *out, tl_error *err);
+int64_t tl_column_count(const tl_column *c);             /* non-null values */
+
+/* ---------------------------------------------------------------------------
+** Building columns value by value. A builder owns what it holds until
+** tl_builder_finish hands it over to a new column (the builder is freed by
+** finish, also on error) or tl_builder_free drops it.
+*/
+typedef struct tl_builder tl_builder;
+
+TL_NODISCARD tl_status tl_builder_new(tl_type type, int64_t capacity,
+                                      tl_builder **out, tl_error *err);
+TL_NODISCARD tl_status tl_builder_append_null(tl_builder *b, tl_error *err);
+TL_NODISCARD tl_status tl_builder_append_bool(tl_builder *b, int v, tl_error *err);
+TL_NODISCARD tl_status tl_builder_append_int(tl_builder *b, int64_t v, tl_error *err);
+TL_NODISCARD tl_status tl_builder_append_float(tl_builder *b, double v, tl_error *err);
+TL_NODISCARD tl_status tl_builder_append_date(tl_builder *b, int32_t days, tl_error *err);
+TL_NODISCARD tl_status tl_builder_append_timestamp(tl_builder *b, int64_t us, tl_error *err);
+TL_NODISCARD tl_status tl_builder_append_string(tl_builder *b, const char *s, size_t len,
+                                                tl_error *err);
+/* Appends a scalar; its type must be the builder's (int into float is allowed). */
+TL_NODISCARD tl_status tl_builder_append_scalar(tl_builder *b, const tl_scalar *v,
+                                                tl_error *err);
+int64_t tl_builder_length(const tl_builder *b);
+tl_type tl_builder_type(const tl_builder *b);
+TL_NODISCARD tl_status tl_builder_finish(tl_builder *b, tl_column **out, tl_error *err);
+void tl_builder_free(tl_builder *b);                    /* NULL is allowed */
+
+/* ---------------------------------------------------------------------------
+** Tables
+*/
+typedef struct tl_table tl_table;
+
+/* A table of `ncol` named columns of equal length. Columns are retained, not
+** consumed; names are copied. Duplicate or empty names are TL_EINVAL. */
+TL_NODISCARD tl_status tl_table_new(int ncol, const char *const *names,
+                                    tl_column *const *cols, tl_table **out,
+                                    tl_error *err);
+tl_table *tl_table_retain(tl_table *t);
+void tl_table_release(tl_table *t);          /* NULL is allowed */
+
+int64_t tl_table_nrows(const tl_table *t);
+int tl_table_ncols(const tl_table *t);
+/* Column j (0-based), borrowed: NULL when out of range. */
+tl_column *tl_table_column(const tl_table *t, int j);
+const char *tl_table_name(const tl_table *t, int j);
+/* The index of the column named `name`, or -1. */
+int tl_table_find(const tl_table *t, const char *name);
+/* The existing column name closest to `name` (edit distance), or NULL when
+** none is close; for "did you mean" messages. */
+const char *tl_table_suggest(const tl_table *t, const char *name);
+
+/* Rows [offset, offset + n) as a new table (clamped to the table). */
+TL_NODISCARD tl_status tl_table_slice(const tl_table *t, int64_t offset, int64_t n,
+                                      tl_table **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Verbs. Each returns a new table; unchanged columns are shared, not copied.
+** Expressions are strings in the language of DESIGN.md ("year >= 2018 and
+** region == 'Asia'"); a definition is "name = expression", or an expression
+** alone, named after its text ("sum(x)" gives "sum_x").
+*/
+
+/* Rows where the boolean expression is true (null counts as false). */
+TL_NODISCARD tl_status tl_table_filter(const tl_table *t, const char *expr, tl_table **out,
+                                       tl_error *err);
+/* Rows where the bool column `mask` (of the table's length) is true. */
+TL_NODISCARD tl_status tl_table_filter_mask(const tl_table *t, const tl_column *mask,
+                                            tl_table **out, tl_error *err);
+/* The rows at the given 0-based indexes, in that order (repeats allowed). */
+TL_NODISCARD tl_status tl_table_take(const tl_table *t, const int64_t *rows, int64_t n,
+                                     tl_table **out, tl_error *err);
+/* Adds or replaces columns, one definition after another (a later one sees
+** the earlier ones). */
+TL_NODISCARD tl_status tl_table_mutate(const tl_table *t, int n, const char *const *defs,
+                                       tl_table **out, tl_error *err);
+/* Evaluates one expression over the table into a new column. `op` names the
+** operation in error messages. */
+TL_NODISCARD tl_status tl_table_eval(const tl_table *t, const char *expr, const char *op,
+                                     tl_column **out, tl_error *err);
+/* The table with column `name` set to `c` (replaced in place, else appended). */
+TL_NODISCARD tl_status tl_table_set_column(const tl_table *t, const char *name,
+                                           tl_column *c, tl_table **out, tl_error *err);
+TL_NODISCARD tl_status tl_table_select(const tl_table *t, int n, const char *const *names,
+                                       tl_table **out, tl_error *err);
+TL_NODISCARD tl_status tl_table_drop(const tl_table *t, int n, const char *const *names,
+                                     tl_table **out, tl_error *err);
+TL_NODISCARD tl_status tl_table_rename(const tl_table *t, int n, const char *const *from,
+                                       const char *const *to, tl_table **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Sorting and selecting rows. A sort key is a column name, or "-name" for
+** descending order. Sorting is stable; nulls come last in either direction,
+** and a float NaN after every number (before nulls), also in either
+** direction; -0.0 equals 0.0; strings compare by their bytes (UTF-8 code
+** point order).
+*/
+
+/* The rows in the order of the keys (nkeys >= 1). */
+TL_NODISCARD tl_status tl_table_sort(const tl_table *t, int nkeys, const char *const *keys,
+                                     tl_table **out, tl_error *err);
+/* The first n rows of tl_table_sort's order (all rows when the table has
+** fewer), in that order, without sorting the whole table. */
+TL_NODISCARD tl_status tl_table_top(const tl_table *t, int64_t n, int nkeys,
+                                    const char *const *keys, tl_table **out, tl_error *err);
+/* For a table sorted by `keys` and rows `probes` holding the key columns:
+** counts[q] is the number of rows of `sorted` that do not come after probe
+** row q in the keys' order (rows equal to it included). Splits a sorted
+** table at given keys, as a distributed sort does. */
+TL_NODISCARD tl_status tl_table_sorted_counts(const tl_table *sorted, const tl_table *probes,
+                                              int nkeys, const char *const *keys,
+                                              int64_t *counts, tl_error *err);
+/* One row per distinct combination of the columns `cols` (all columns when
+** n == 0), in order of first appearance; nulls equal nulls, NaN equals NaN. */
+TL_NODISCARD tl_status tl_table_distinct(const tl_table *t, int n, const char *const *cols,
+                                         tl_table **out, tl_error *err);
+/* The rows of every table, one after another. Columns are matched by name,
+** in order of first appearance; a column missing from a table is null in
+** its rows. An int column meeting a float column gives a float column; any
+** other difference of types is TL_ETYPE. */
+TL_NODISCARD tl_status tl_table_concat(int n, const tl_table *const *tables, tl_table **out,
+                                       tl_error *err);
+/* A table (value, count) of the distinct values of c with the number of
+** rows holding each, by count descending, then in order of first
+** appearance. A null value is counted too. */
+TL_NODISCARD tl_status tl_column_value_counts(const tl_column *c, tl_table **out,
+                                              tl_error *err);
+/* The distinct values of c in order of first appearance (a null once). */
+TL_NODISCARD tl_status tl_column_unique(const tl_column *c, tl_column **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Joins: a hash join built on the smaller side. Rows come in the order of the
+** left table (each left row's matches in the order of the right one); right
+** rows without a match (right and full joins) follow. Null keys never match.
+** Keys of the same name on both sides make one column; other names present on
+** both sides get the suffixes.
+*/
+typedef enum tl_join_kind {
+  TL_JOIN_INNER = 1, TL_JOIN_LEFT, TL_JOIN_RIGHT, TL_JOIN_FULL, TL_JOIN_SEMI, TL_JOIN_ANTI
+} tl_join_kind;
+
+typedef struct tl_join_options {
+  int nkeys;
+  const char *const *left_keys;
+  const char *const *right_keys;   /* NULL: the same names as left_keys */
+  tl_join_kind how;                /* default TL_JOIN_INNER */
+  const char *suffix_left;         /* default "" */
+  const char *suffix_right;        /* default "_right" */
+} tl_join_options;
+
+void tl_join_options_init(tl_join_options *opts);
+TL_NODISCARD tl_status tl_table_join(const tl_table *left, const tl_table *right,
+                                     const tl_join_options *opts, tl_table **out,
+                                     tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Grouping and aggregation. Groups come in order of first appearance; null
+** keys form a group of their own. Aggregates skip nulls: count() counts
+** rows, count(x) non-null values; an aggregate of no values is null. The
+** built-in aggregates run on the worker threads over ranges of a fixed
+** number of rows, whose partial states merge in row order: no result
+** depends on the number of threads.
+*/
+typedef struct tl_grouping tl_grouping;
+
+TL_NODISCARD tl_status tl_table_group_by(const tl_table *t, int nkeys,
+                                         const char *const *keys, tl_grouping **out,
+                                         tl_error *err);
+void tl_grouping_free(tl_grouping *g);           /* NULL is allowed */
+int64_t tl_grouping_count(const tl_grouping *g);
+/* One row per group: the key columns. */
+TL_NODISCARD tl_status tl_grouping_keys(const tl_grouping *g, tl_table **out, tl_error *err);
+/* One row per group: the key columns, then one column per definition
+** ("total = sum(participants)", "rate = sum(a) / sum(b)"). */
+TL_NODISCARD tl_status tl_grouping_agg(const tl_grouping *g, int n, const char *const *defs,
+                                       tl_table **out, tl_error *err);
+/* The rows of group k (0-based) as a table. */
+TL_NODISCARD tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_table **out,
+                                         tl_error *err);
+/* The whole table as one group: a one-row table of the definitions. */
+TL_NODISCARD tl_status tl_table_agg(const tl_table *t, int n, const char *const *defs,
+                                    tl_table **out, tl_error *err);
+
+/* Aggregates defined by the host (the Lua binding's tally.aggregate): usable
+** by name in definitions, next to the built-ins. The core runs the scan: it
+** hands the host batches of rows with their groups, skipping rows where an
+** argument is null unless `nulls` is set, and asks for one result per group
+** at the end. */
+typedef struct tl_agg_batch {
+  int64_t n;                  /* rows in this batch */
+  const int64_t *rows;        /* their 0-based indexes in the argument columns */
+  const int32_t *groups;      /* their 0-based groups */
+  int nargs;
+  tl_column *const *args;     /* the argument columns (whole length) */
+} tl_agg_batch;
+
+/* What names the groups of a run, for messages (owned by the core, valid
+** from begin to end). tl_agg_key_text writes group g's key as text into
+** buf (NUL-terminated, cut to size) and returns its full length, as
+** snprintf does: "program = 'Disaster relief', year = 2016" (strings,
+** dates and timestamps quoted, nulls as null); "" when the groups have no
+** keys (the whole table as one group). */
+typedef struct tl_agg_keys tl_agg_keys;
+size_t tl_agg_key_text(const tl_agg_keys *keys, int64_t g, char *buf, size_t size);
+
+typedef struct tl_aggregate {
+  const char *name;
+  int nulls;                  /* 1: rows with null arguments are passed too */
+  tl_type type;               /* the type of the results, or 0 when not known
+                              ** before they are made (then the aggregate can
+                              ** only stand alone in a definition) */
+  void *ud;
+  /* Starts one use of the aggregate over `ngroups` groups; returns the
+  ** state of that use in *run. */
+  tl_status (*begin)(void *ud, int64_t ngroups, void **run, tl_error *err);
+  tl_status (*step)(void *run, const tl_agg_batch *batch, tl_error *err);
+  /* The results, a column of ngroups rows. */
+  tl_status (*finish)(void *run, int64_t ngroups, tl_column **out, tl_error *err);
+  /* Ends the use, also after an error; must not fail. */
+  void (*end)(void *run);
+  /* Optional, for partial states; all three or none. save: group g's state as bytes
+  ** (owned by the host, valid until the next call on this run or end). load: sets
+  ** group g's state from saved bytes. merge: folds saved bytes into group g's state.
+  ** Without them the aggregate cannot be merged: a partial that uses it is TL_EINVAL
+  ** "<op>: aggregate '<name>' has no merge, so it cannot be combined across ...". */
+  tl_status (*save)(void *run, int64_t g, const void **bytes, size_t *len, tl_error *err);
+  tl_status (*load)(void *run, int64_t g, const void *bytes, size_t len, tl_error *err);
+  tl_status (*merge)(void *run, int64_t g, const void *bytes, size_t len, tl_error *err);
+  /* Optional: called right after begin with what names the run's groups
+  ** (tl_agg_key_text), so that messages can name a group by its key. */
+  void (*keys)(void *run, const tl_agg_keys *keys);
+  /* Optional, all three or none, for running on the worker threads (with save,
+  ** load and merge). When a scan has several ranges of rows (tl_group_set_range_rows,
+  ** doubled until a range has 64 rows a group) each range runs in a run of its own,
+  ** and their saved states are merged in row order, whatever the thread count. fork, on the calling thread, readies
+  ** `nworkers` workers and returns 0 when this use must stay on the calling
+  ** thread. begin_on begins a run of worker w (0 <= w < nworkers); that run's
+  ** keys, step, save and end are called on that worker's thread, and runs of
+  ** different workers at the same time. join, on the calling thread, ends the
+  ** workers. Should any run on a worker fail, every range runs again on the
+  ** calling thread through begin, and that run's error is the one returned. */
+  int (*fork)(void *ud, int nworkers);
+  tl_status (*begin_on)(void *ud, int worker, int64_t ngroups, void **run, tl_error *err);
+  void (*join)(void *ud);
+} tl_aggregate;
+
+/* tl_grouping_agg and tl_table_agg with host aggregates in scope. */
+TL_NODISCARD tl_status tl_grouping_agg_with(const tl_grouping *g, int n,
+                                            const char *const *defs, int nfns,
+                                            const tl_aggregate *const *fns, tl_table **out,
+                                            tl_error *err);
+TL_NODISCARD tl_status tl_table_agg_with(const tl_table *t, int n, const char *const *defs,
+                                         int nfns, const tl_aggregate *const *fns,
+                                         tl_table **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Scalar functions defined by the host (the Lua binding's tally.func):
+** usable by name in any expression, next to the built-ins. This is the slow
+** path: the core evaluates the arguments a vector at a time and hands them
+** to the host, which makes one result per row. A plan that calls a host
+** function is evaluated on the calling thread only, never on the workers.
+*/
+
+/* The values of one argument for the rows of a vector. `valid` holds a byte
+** per row (1: valid), or is NULL when every row is; `type` 0 is a bare null
+** (every row null). The values sit in the array of the type: i (int,
+** timestamp), f (float), d (date), b (bool, a byte per row), s and sl
+** (string pointers and lengths, not NUL-terminated). Valid while the call
+** lasts. */
+typedef struct tl_vector {
+  tl_type type;
+  int n;
+  const uint8_t *valid;
+  const int64_t *i;
+  const double *f;
+  const int32_t *d;
+  const uint8_t *b;
+  const char *const *s;
+  const int64_t *sl;
+} tl_vector;
+
+/* One call: rows [start, start + n) of the evaluated table (0-based), of
+** which the host computes those listed in `sel` (indexes into the vector,
+** ascending); the others are null already. */
+typedef struct tl_fn_call {
+  int64_t start;
+  int n;
+  int nsel;
+  const int *sel;
+  int nargs;
+  const tl_vector *args;
+} tl_fn_call;
+
+/* Where the host puts its results (owned by the core). */
+typedef struct tl_fn_result tl_fn_result;
+
+/* Sets the result of row i of the vector (0 <= i < n): a value of the
+** function's type (an int for a float function is converted), or a null
+** (v->is_null). Strings are copied. TL_ETYPE for a value of another type,
+** TL_ENOMEM when the copy fails. */
+TL_NODISCARD tl_status tl_fn_result_set(tl_fn_result *res, int i, const tl_scalar *v,
+                                        tl_error *err);
+
+typedef struct tl_function {
+  const char *name;
+  tl_type type;               /* the type of the results (required) */
+  int nulls;                  /* 1: rows with a null argument are passed too;
+                              ** 0: their result is null without a call */
+  void *ud;
+  /* Computes the selected rows of one vector into `res`. On failure the
+  ** message in `err` should name the function and the row; the core puts
+  ** the operation in front. */
+  tl_status (*call)(void *ud, const tl_fn_call *call, tl_fn_result *res, tl_error *err);
+  /* Optional, all three or none, for calls on the worker threads (as for
+  ** tl_aggregate): fork, on the calling thread before a scan of many rows,
+  ** readies `nworkers` workers and returns 0 when the calls must stay on the
+  ** calling thread; call_on is `call` made on worker w's thread (calls of
+  ** different workers run at the same time); join, on the calling thread,
+  ** ends the workers. Should any call on a worker fail, the scan runs again
+  ** on the calling thread through `call`, and that run's error is returned. */
+  int (*fork)(void *ud, int nworkers);
+  tl_status (*call_on)(void *ud, int worker, const tl_fn_call *call, tl_fn_result *res,
+                       tl_error *err);
+  void (*join)(void *ud);
+} tl_function;
+
+/* What the host brings into an expression: aggregates and functions.
+** Either list may be empty (n = 0, NULL). */
+typedef struct tl_scope {
+  int naggs;
+  const tl_aggregate *const *aggs;
+  int nfuncs;
+  const tl_function *const *funcs;
+} tl_scope;
+
+/* tl_table_filter, tl_table_mutate, tl_table_eval, tl_grouping_agg and
+** tl_table_agg with the host's aggregates and functions in scope (scope may
+** be NULL: the plain verbs). */
+TL_NODISCARD tl_status tl_table_filter_with(const tl_table *t, const char *expr,
+                                            const tl_scope *scope, tl_table **out,
+                                            tl_error *err);
+TL_NODISCARD tl_status tl_table_mutate_with(const tl_table *t, int n, const char *const *defs,
+                                            const tl_scope *scope, tl_table **out,
+                                            tl_error *err);
+TL_NODISCARD tl_status tl_table_eval_with(const tl_table *t, const char *expr, const char *op,
+                                          const tl_scope *scope, tl_column **out,
+                                          tl_error *err);
+TL_NODISCARD tl_status tl_grouping_agg_scope(const tl_grouping *g, int n,
+                                             const char *const *defs, const tl_scope *scope,
+                                             tl_table **out, tl_error *err);
+TL_NODISCARD tl_status tl_table_agg_scope(const tl_table *t, int n, const char *const *defs,
+                                          const tl_scope *scope, tl_table **out,
+                                          tl_error *err);
+
+/* Partial aggregation: the states of the aggregates of some rows, which
+** merge with the states of other rows (of other threads, other processes)
+** into the result over all of them. A partial owns what it holds (it may
+** keep columns of the table it was made from alive); the host aggregates
+** and functions of `scope` must outlive it. Float sums merge with error
+** compensation and variances by Chan's formula: such a result may differ
+** from one scan over all the rows in the last bits. */
+typedef struct tl_partial tl_partial;
+/* The partial states of `defs` over the groups of g / over the whole table as one group. */
+TL_NODISCARD tl_status tl_grouping_partial(const tl_grouping *g, int n, const char *const *defs,
+                                           const tl_scope *scope, tl_partial **out,
+                                           tl_error *err);
+TL_NODISCARD tl_status tl_table_partial(const tl_table *t, int n, const char *const *defs,
+                                        const tl_scope *scope, tl_partial **out,
+                                        tl_error *err);
+void tl_partial_free(tl_partial *p);                 /* NULL is allowed */
+int64_t tl_partial_groups(const tl_partial *p);
+/* Bytes that tl_partial_decode reads back in another process of the same build
+** (fixed little-endian layout, a magic + version header, lengths checked: a damaged
+** buffer is an error, never a crash). *buf is tl_alloc'ed; the caller tl_free's it. */
+TL_NODISCARD tl_status tl_partial_encode(const tl_partial *p, void **buf, size_t *len,
+                                         tl_error *err);
+/* scope must hold the same host aggregates as when the partial was made. A buffer
+** that is not a partial, of another format version, or damaged (a checksum covers
+** every byte) is TL_EPARSE ("partial: damaged buffer (checksum)"). */
+TL_NODISCARD tl_status tl_partial_decode(const void *buf, size_t len, const tl_scope *scope,
+                                         tl_partial **out, tl_error *err);
+/* Folds `from` into `into` (same definitions, else TL_EINVAL). Groups are matched by
+** their key values (nulls equal nulls, as in group_by); groups of `from` that `into`
+** lacks are appended in their order, so merging partials of consecutive row ranges in
+** order keeps groups in order of first appearance, and first()/last() stay right.
+** After TL_EINVAL (partials that do not match) `into` is unchanged; after any other
+** error (TL_ENOMEM, a host aggregate's failure) it can only be freed. */
+TL_NODISCARD tl_status tl_partial_merge(tl_partial *into, const tl_partial *from,
+                                        tl_error *err);
+/* The result: exactly the table tl_grouping_agg_scope / tl_table_agg_scope would give
+** for the rows all the merged partials covered (keys first, then one column per def).
+** Not to be called on one partial from two threads at once. */
+TL_NODISCARD tl_status tl_partial_finish(const tl_partial *p, tl_table **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Window functions, in mutate: lag(x [, n [, default]]), lead(x [, n [,
+** default]]), cumsum(x), rank() and row_number(). Each is computed over the
+** rows in the order of the partition keys, then the order keys (a stable
+** sort, so that rows equal in both keep the table's order), and its value
+** lands in the row it belongs to: the result keeps the table's row order.
+** Without keys a window runs over the whole table in its order.
+**  - lag(x, n, d): x of the row n rows before in the partition (n: an
+**    integer literal >= 0, default 1), else d (evaluated at the row), else
+**    null. lead looks n rows ahead. The type is x's, or float when one of x
+**    and d is int and the other float.
+**  - cumsum(x): the sum of the non-null values of x in the partition up to
+**    and including the row (rows equal in the order are added one by one);
+**    a null row keeps the running sum; null before the first value. int and
+**    bool give int (an overflow is TL_ERANGE), float float.
+**  - rank(): 1 + the number of rows of the partition before the row's
+**    first peer (rows with equal order keys): SQL's RANK, ties share a rank
+**    and leave a gap after them. It needs order keys.
+**  - row_number(): 1, 2, ... in each partition.
+** Nulls in keys form a partition of their own and sort last; NaN equals NaN.
+*/
+typedef struct tl_window_options {
+  const char *const *order_by;       /* column names, "-name" for descending */
+  int norder;
+  const char *const *partition_by;   /* column names */
+  int npartition;
+} tl_window_options;
+
+void tl_window_options_init(tl_window_options *opts);
+
+/* tl_table_mutate_with, the window functions over the order of `win` (NULL:
+** the table's order, without partitions). An unknown key column is
+** TL_EINVAL also when no definition calls a window function. */
+TL_NODISCARD tl_status tl_table_mutate_ex(const tl_table *t, int n, const char *const *defs,
+                                          const tl_scope *scope, const tl_window_options *win,
+                                          tl_table **out, tl_error *err);
+
+/* One row per column of t: name, type (strings), count (non-null values),
+** nulls, distinct (distinct non-null values) as ints; mean, std (sample
+** standard deviation), min, 25%, 50%, 75% (linear interpolation, as the
+** quantile aggregate) and max as floats, for int and float columns only
+** (null for others, and when a column has no value); top, the most frequent
+** non-null value as text (the first to appear among equally frequent ones;
+** null when there is none). */
+TL_NODISCARD tl_status tl_table_describe(const tl_table *t, tl_table **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** CSV
+*/
+typedef struct tl_csv_options {
+  char sep;                  /* field separator; 0: detect among , ; \t | */
+  int header;                /* 1 (default): the first record names the columns */
+  const char *const *nulls;  /* null markers; NULL: the empty field only */
+  int nnulls;
+  int skip;                  /* leading lines to skip */
+  const char *comment;       /* lines starting with this are ignored; NULL: none */
+  int infer;                 /* 1 (default): infer types; 0: every column a string */
+  /* per-column type overrides, by name */
+  const char *const *type_names;
+  const tl_type *types;
+  int ntypes;
+  size_t chunk_size;         /* read buffer size, a test knob; 0: default */
+  /* only these columns, by name, in this order; the others are neither
+  ** converted nor type-checked. NULL: every column */
+  const char *const *columns;
+  int ncolumns;
+  int64_t max_rows;          /* stop after this many data records (of the range, with
+                             ** one); < 0 (default): all */
+  int on_error;              /* TL_CSV_FAIL (default) or TL_CSV_SKIP */
+  /* the longest value, in bytes once quotes are undone; a record with a
+  ** longer one is an error (TL_ELIMIT) or, under TL_CSV_SKIP, a reject of
+  ** class field_too_large. 0 (default): 64 MiB */
+  size_t max_field_size;
+  /* Read only the records that start in bytes [range_start, range_stop) of
+  ** the input (range_stop 0: to the end; both 0, the default: all of it).
+  ** The header (when header = 1), skip and comment rules still apply at the
+  ** input's start: a range that starts later reads the header names from
+  ** the first record (without a header, the number of columns), so every
+  ** range gets the same names, but no data before range_start. A record
+  ** starts in the range when its first byte is there, so ranges that tile
+  ** the input read each record exactly once, the types inferred from each
+  ** range's own records (force them with `types` to agree).
+  **
+  ** range_quotes: the number of '"' bytes before range_start (its parity is
+  ** enough), which says whether range_start lies inside a quoted field;
+  ** -1 (default): unknown, and the reader walks the input from the header to
+  ** range_start as its tokenizer would, which is exact even for a '"' inside
+  ** an unquoted field. Parity is exact when every '"' belongs to a quoted
+  ** field; when one does not, the reader given the parity fails (TL_EPARSE)
+  ** rather than read a record twice or never.
+  ** range_line: the line number (1-based) at byte range_start, that is 1 +
+  ** the line ends before it (tl_csv_scan_range); range_record: the number
+  ** (1-based) of the first data record that starts at or after range_start.
+  ** Both are for messages and rejects; 0: count from the input's start
+  ** (range_record by a walk as above, about 2 GB/s; range_line by counting
+  ** line ends, faster). Both are ignored when range_quotes is -1, whose walk
+  ** counts them. */
+  int64_t range_start, range_stop;
+  int range_quotes;
+  int64_t range_line, range_record;
+  /* Told how far the load is: pass 1 (scan) then pass 2 (convert), `done`
+  ** bytes of `total`. Called from any thread, never two calls at once, so it
+  ** must not touch a Lua state. NULL: none. */
+  void (*progress)(void *ud, int pass, int64_t done, int64_t total);
+  void *progress_ud;
+} tl_csv_options;
+
+/* on_error: TL_CSV_FAIL stops at the first bad record; TL_CSV_SKIP skips a
+** record with too few or too many fields, invalid UTF-8, a value not of its
+** forced type or a value longer than max_field_size, and lists it in the
+** rejects (tl_csv_info_rejects). A broken quote is an error either way. */
+enum { TL_CSV_FAIL = 0, TL_CSV_SKIP = 1 };
+
+void tl_csv_options_init(tl_csv_options *opts);
+
+/* Reads a CSV file into a table. The error message names the file, line,
+** field number, column name, record number (data records from 1; "header"
+** for the header) and what is wrong, with an excerpt of the input:
+** "read_csv: trips.csv:1289:7 (column 'fare', record 1288): unterminated
+** quoted field: near ..." */
+TL_NODISCARD tl_status tl_read_csv(const char *path, const tl_csv_options *opts,
+                                   tl_table **out, tl_error *err);
+/* The same from memory; `name` is used in error messages. */
+TL_NODISCARD tl_status tl_read_csv_buffer(const char *data, size_t len, const char *name,
+                                          const tl_csv_options *opts, tl_table **out,
+                                          tl_error *err);
+
+/* What a load learnt besides the table. The _ex readers set *info (when
+** `info` is not NULL) to a new one on success, which the caller frees with
+** tl_csv_info_free, and to NULL on error. */
+typedef struct tl_csv_info tl_csv_info;
+
+TL_NODISCARD tl_status tl_read_csv_ex(const char *path, const tl_csv_options *opts,
+                                      tl_table **out, tl_csv_info **info, tl_error *err);
+TL_NODISCARD tl_status tl_read_csv_buffer_ex(const char *data, size_t len, const char *name,
+                                             const tl_csv_options *opts, tl_table **out,
+                                             tl_csv_info **info, tl_error *err);
+/* The skipped records, borrowed (tl_table_retain to keep it): one row each,
+** in file order, with columns line:int, record:int, field:int,
+** column:string (null past the last column), class:string (too_few_fields,
+** too_many_fields, invalid_utf8, forced_type, field_too_large) and
+** excerpt:string. Empty unless TL_CSV_SKIP. */
+const tl_table *tl_csv_info_rejects(const tl_csv_info *info);
+/* Why column j of the table got its type when that was not the type of its
+** first value ("'A12' at line 17 is not a number"), or NULL. Borrowed. */
+const char *tl_csv_info_reason(const tl_csv_info *info, int j);
+/* Data records read: rows loaded + records rejected. */
+int64_t tl_csv_info_records(const tl_csv_info *info);
+void tl_csv_info_free(tl_csv_info *info);    /* NULL is allowed */
+
+/* Counts what lies in bytes [start, stop) of a file (stop past its end: to
+** the end): the '"' bytes, and the line ends that begin there (LF, CRLF
+** counted once at its CR, lone CR), so that the counts of adjacent ranges
+** add up. For a caller that cuts a file into ranges: the quotes before a
+** cut are its range_quotes, 1 + the line ends before it its range_line.
+** quotes and lines may be NULL. */
+TL_NODISCARD tl_status tl_csv_scan_range(const char *path, int64_t start, int64_t stop,
+                                         int64_t *quotes, int64_t *lines, tl_error *err);
+
+/* Writes the table as CSV with a header: fields quoted when they need it,
+** nulls as empty fields, dates and timestamps in ISO 8601. */
+TL_NODISCARD tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Formatting
+*/
+
+/* Writes a value as text into buf (always NUL-terminated, truncated to
+** size); returns the full length. Floats use the shortest form that reads
+** back as the same double; dates and timestamps ISO 8601; null as "null". */
+size_t tl_scalar_format(const tl_scalar *v, char *buf, size_t size);
+
+/* Date helpers: days since 1970-01-01 from a civil date and back. */
+int32_t tl_days_from_civil(int y, int m, int d);
+void tl_civil_from_days(int32_t days, int *y, int *m, int *d);
+
+typedef struct tl_format_options {
+  int max_rows;     /* rows shown before eliding the middle; 0: default (20) */
+  int width;        /* total width to fit in; 0: unlimited */
+  int types;        /* 1: show a line of column types under the header */
+  int ansi;         /* 1: for a terminal: nulls dimmed, cuts marked with an ellipsis */
+} tl_format_options;
+
+/* All options at their defaults (zero). */
+void tl_format_options_init(tl_format_options *opts);
+
+/* Renders the table as aligned text (header, rule, rows, head and tail of a
+** long table, a footer with the size and the types). With a width, columns
+** are narrowed (long cells cut with "...") and, when even that is not
+** enough, the last ones left out and named in the footer. *out is allocated
+** with the library's allocator; free it with tl_free. */
+TL_NODISCARD tl_status tl_table_format(const tl_table *t, const tl_format_options *opts,
+                                       char **out, size_t *len, tl_error *err);
+
+/* Renders every row as a Markdown pipe table (numbers aligned right, nulls
+** empty). *out as for tl_table_format. */
+TL_NODISCARD tl_status tl_table_markdown(const tl_table *t, char **out, size_t *len,
+                                         tl_error *err);
+
+/* Frees memory returned by the library (tl_table_format, ...). */
+void tl_free(void *p);
+
+/* ---------------------------------------------------------------------------
+** JSON (json.c) and charts (chart.c)
+*/
+
+/* Writes the table as a JSON array of objects (ndjson = 0), or one object a
+** line (ndjson = 1). Keys in column order; nulls, NaN and infinities as
+** null; dates and timestamps as ISO 8601 strings. */
+TL_NODISCARD tl_status tl_write_json(const tl_table *t, const char *path, int ndjson,
+                                     tl_error *err);
+/* Reads an array of flat objects (ndjson = 0), or one object a line, blank
+** lines skipped (ndjson = 1). Columns in order of first appearance; a
+** missing key or null is a null; types inferred (bool, int, float when ints
+** and floats mix, string, date or timestamp when every string is one).
+** Errors name the file and the line and column (syntax), the NDJSON line
+** or the record (types, nested values). */
+TL_NODISCARD tl_status tl_read_json(const char *path, int ndjson, tl_table **out,
+                                    tl_error *err);
+
+/* A horizontal bar chart for the terminal: one line per row, the label, a
+** bar of Unicode blocks (in eighths) scaled to the largest value, and the
+** value; in `width` columns (0: 80). Negative and null values draw no bar. */
+TL_NODISCARD tl_status tl_chart_bar(const tl_table *t, const char *label_col,
+                                    const char *value_col, int width, char **out,
+                                    size_t *len, tl_error *err);
+/* A histogram of a numeric column in `bins` equal bins (0: 10) between its
+** minimum and maximum, drawn as tl_chart_bar draws. Nulls are skipped. */
+TL_NODISCARD tl_status tl_chart_hist(const tl_column *c, int bins, int width, char **out,
+                                     size_t *len, tl_error *err);
+
+typedef struct tl_plot_options {
+  const char *x;          /* column of the x axis (numbers, dates or strings) */
+  const char *y;          /* column of the values (numbers) */
+  const char *by;         /* NULL, or a column splitting the rows into series */
+  const char *kind;       /* "line" (default), "bar" or "scatter" */
+  const char *title;      /* NULL: none */
+  int width, height;      /* pixels; 0: 640 x 400 */
+} tl_plot_options;
+
+/* Writes an SVG chart: axes with ticks and labels, one mark per row (a
+** point, a bar, or a vertex of the series' line), a legend with one entry
+** per series, the title. */
+TL_NODISCARD tl_status tl_plot_svg(const tl_table *t, const tl_plot_options *opts,
+                                   const char *path, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Saving and loading: a binary file that holds the columns' buffers exactly
+** as they sit in memory, so that loading maps the file instead of parsing it.
+*/
+
+/* Writes the table to `path`: first to `path`.tmp, then renamed over `path`,
+** so a crash never leaves half a file under the real name. A dictionary-
+** encoded string column is saved encoded: its codes and its dictionary. The
+** file format has a version (this library writes and reads version 2). */
+TL_NODISCARD tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err);
+
+/* Maps the file read-only and shared (processes loading the same file share
+** its pages) and builds a table whose columns point into the mapping, with
+** no copy; the file is unmapped when the last of its columns is released.
+** Everything the columns rely on is checked first: the header and its
+** checksum, every buffer's length, alignment and place in the file, types,
+** names (non-empty, UTF-8, unique), null counts against the validity bitmaps,
+** string offsets (ordered, inside the text) and, for a dictionary-encoded
+** column, its dictionary's offsets likewise and every code inside the
+** dictionary (a pass over 4 bytes a row). A dictionary-encoded column loads
+** encoded, its dictionary mapped too. Values and text are not checked: a
+** damaged number loads as another number, and a damaged dictionary may hold
+** the same string twice. A file of another format version, or that fails a
+** check, is TL_EPARSE, with a message naming the file and what is wrong; one
+** that cannot be opened or mapped is TL_EIO. The buffers are read-only
+** memory. The file must not be truncated in place while it is loaded (saving
+** over it is safe: that replaces the file, and the mapping keeps the old). */
+TL_NODISCARD tl_status tl_table_load(const char *path, tl_table **out, tl_error *err);
+
+/* The bytes of the table file in memory (*buf tl_alloc'ed, freed by the
+** caller with tl_free), and back: tl_table_decode copies the bytes, checks
+** them as tl_table_load checks a file (`name` stands for the file in its
+** messages) and builds a table over the copy. For moving tables between
+** processes of the same machine architecture. */
+TL_NODISCARD tl_status tl_table_encode(const tl_table *t, void **buf, size_t *len,
+                                       tl_error *err);
+TL_NODISCARD tl_status tl_table_decode(const void *buf, size_t len, const char *name,
+                                       tl_table **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Embedding: the host's memory as columns, and Arrow interchange.
+*/
+
+/* The version of the library at run time ("0.2.0"), to compare with the
+** TALLY_VERSION a host was compiled against. */
+const char *tl_version(void);
+
+/* Called exactly once, with its `ctx`, when the last reference to a column
+** made from foreign memory goes (from whichever thread drops it). */
+typedef void (*tl_release_fn)(void *ctx);
+
+/* A column over the host's own buffers, without a copy: `data` holds n
+** values in the layout of tl_type (bool: a bitmap, LSB first; int and
+** timestamp: int64; float: double; date: int32), `validity` a bitmap with a
+** bit set for each valid row, or NULL when no row is null. The buffers must
+** stay unchanged until `release(ctx)` is called, which happens exactly once,
+** when the last reference to the column goes; `release` may be NULL when the
+** host keeps the buffers alive longer than every column made from them.
+** The null count is taken from the bitmap (a pass over n/8 bytes). A
+** string type is TL_ETYPE (use tl_column_wrap_strings); n < 0, or `data`
+** NULL with n > 0, is TL_EINVAL. On error `release` is not called: the
+** buffers stay the host's. */
+TL_NODISCARD tl_status tl_column_wrap(tl_type type, int64_t n, const void *data,
+                                      const uint8_t *validity, tl_release_fn release,
+                                      void *ctx, tl_column **out, tl_error *err);
+
+/* A string column over the host's buffers: n + 1 int64 `offsets` into the
+** UTF-8 `bytes`; row i is bytes[offsets[i] .. offsets[i + 1]). The offsets
+** are checked (not negative, never decreasing): a pass over them; the text
+** is not checked for UTF-8. Otherwise as tl_column_wrap. */
+TL_NODISCARD tl_status tl_column_wrap_strings(int64_t n, const int64_t *offsets,
+                                              const char *bytes, const uint8_t *validity,
+                                              tl_release_fn release, void *ctx,
+                                              tl_column **out, tl_error *err);
+
+/* A dictionary-encoded string column over the host's buffers: n int32
+** `codes` into `dict`, a plain string column of distinct values without
+** nulls (retained by the new column). Each code of a valid row must lie in
+** the dictionary, and a null row's code must be 0; the dictionary's values
+** must be distinct (checked with a hash of them). Otherwise as
+** tl_column_wrap; a bad code or dictionary is TL_EINVAL. */
+TL_NODISCARD tl_status tl_column_wrap_dictionary(int64_t n, const int32_t *codes,
+                                                 const tl_column *dict,
+                                                 const uint8_t *validity,
+                                                 tl_release_fn release, void *ctx,
+                                                 tl_column **out, tl_error *err);
+
+/* The Arrow C Data Interface, as its specification defines the ABI (the
+** guard lets the definitions of another header or library coexist). */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+
+struct ArrowSchema {
+  /* Array type description */
+  const char *format;
+  const char *name;
+  const char *metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema **children;
+  struct ArrowSchema *dictionary;
+
+  /* Release callback */
+  void (*release)(struct ArrowSchema *);
+  /* Opaque producer-specific data */
+  void *private_data;
+};
+
+struct ArrowArray {
+  /* Array data description */
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void **buffers;
+  struct ArrowArray **children;
+  struct ArrowArray *dictionary;
+
+  /* Release callback */
+  void (*release)(struct ArrowArray *);
+  /* Opaque producer-specific data */
+  void *private_data;
+};
+
+#endif /* ARROW_C_DATA_INTERFACE */
+
+/* Exports the table as an Arrow struct array ("+s"), one child per column
+** named after it, every child nullable: bool "b", int "l", float "g",
+** string "U" (large UTF-8: int64 offsets), a dictionary-encoded string
+** column as "i" (int32 indices) with a "U" dictionary, date "tdD",
+** timestamp "tsu:" (no time zone). No value is copied: the arrays point at
+** the columns' buffers, which they keep alive (each child array holds a
+** reference to its column) until their release callbacks run. The caller
+** owns the filled structs and must call schema->release and array->release
+** (or hand them to a consumer that will), from any thread; a child moved
+** out by a consumer is released on its own. On error (TL_ENOMEM) the structs
+** are left untouched. */
+TL_NODISCARD tl_status tl_table_export_arrow(const tl_table *t, struct ArrowSchema *schema,
+                                             struct ArrowArray *array, tl_error *err);
+
+/* Imports an Arrow struct array ("+s", no null rows) as a table, one column
+** per child. On success both structs are moved: their release members are
+** set to NULL, the schema is released at once, and the array's release is
+** called exactly once, when the last column that points into it goes.
+** Columns of the formats tl_table_export_arrow writes are wrapped without a
+** copy when their offset is 0 and their buffers aligned; other columns are
+** copied, as are columns with an offset, and these formats are converted:
+** int8/16/32 and uint8/16/32 to int, float32 to float, "u" (UTF-8 with
+** int32 offsets) to string, timestamps in s/ms/ns (any time zone, read as
+** UTC) to microseconds, and dictionaries with other index types, nulls or
+** repeated values to plain strings. A struct array with null rows, another
+** format, or inconsistent buffers (offsets out of order, an index outside
+** its dictionary) is TL_ETYPE or TL_EINVAL, with a message naming the
+** column; on error both structs are left untouched, still the caller's. */
+TL_NODISCARD tl_status tl_table_import_arrow(struct ArrowSchema *schema,
+                                             struct ArrowArray *array, tl_table **out,
+                                             tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Documents: the tables found in a plain-text report, with their titles,
+** line ranges and the units their cells carried.
+**
+** A table is a block of consecutive lines that contain the separator (a
+** tab unless opts->sep says otherwise); blank lines and lines without the
+** separator end it. Inside a block:
+**  - a first line with a single non-blank cell ("Title\t\t\t") is the
+**    table's title; else the title is the nearest non-blank line above the
+**    block, when it belongs to no other table and has a single non-blank
+**    cell; else the table has none. A single-cell line followed by a header
+**    line, after rows of data, ends one table and titles the next.
+**  - the first row is a header row; so are the rows after it that hold no
+**    number or date while a later row does, and a row with a blank first
+**    cell that fills a cell the header row above leaves blank. A blank cell
+**    of a header level (all but the last) is covered by the cell to its
+**    left, up to where a level above starts a new one; a column's levels
+**    are joined with a space ("2016 No. of participants"), and the first
+**    column keeps its own header ("Program"). A column without a header is
+**    "column_N"; a repeated name gets "_2", "_3", ...
+**  - cells are trimmed of white space; blank cells are null; blank cells
+**    at the end of a line are ignored, and short rows padded with nulls.
+**    Thousands separators ("1,234"), a unit word after a number ("6
+**    persons", "11persons", "12%": the number, and the unit goes into the
+**    column's metadata), footnote marks after a value ("12*", "12 (a)",
+**    "7†", "3[1]") and month-year dates ("June 1990", "Feb. 2018": the 1st
+**    of the month) are read; else the inference of read_csv applies (bool,
+**    int, float, date, timestamp, string). A column whose cells do not
+**    agree, or whose units differ (other than "person"/"persons"), is a
+**    string column of the trimmed text.
+** A block of a single line is not a table. Lines end with "\n" or "\r\n";
+** the last may lack it. Cells must be UTF-8.
+*/
+typedef struct tl_document_options {
+  char sep;                  /* cell separator; 0 or '\t': tab */
+} tl_document_options;
+
+void tl_document_options_init(tl_document_options *opts);
+
+/* The tables of a document, owned by it: free it with tl_document_free
+** (tables retained by the caller stay valid). */
+typedef struct tl_document tl_document;
+
+/* Reads the file at `path` ("read_document: cannot open 'x.txt': No such
+** file or directory"). */
+TL_NODISCARD tl_status tl_read_document(const char *path, const tl_document_options *opts,
+                                        tl_document **out, tl_error *err);
+/* The same from memory; `name` (default "<text>") is used in messages. */
+TL_NODISCARD tl_status tl_read_document_buffer(const char *text, size_t len, const char *name,
+                                               const tl_document_options *opts,
+                                               tl_document **out, tl_error *err);
+void tl_document_free(tl_document *d);           /* NULL is allowed */
+
+/* The number of tables, and table k (0-based), borrowed from the document. */
+int tl_document_count(const tl_document *d);
+tl_table *tl_document_table(const tl_document *d, int k);
+/* Table k's title, or NULL. */
+const char *tl_document_title(const tl_document *d, int k);
+/* 1-based line numbers of table k: its title (0 when it has none), its
+** first header row and its last row. */
+void tl_document_lines(const tl_document *d, int k, int64_t *title_line, int64_t *first,
+                       int64_t *last);
+/* The number of header rows of table k. */
+int tl_document_header_rows(const tl_document *d, int k);
+/* The unit of column j of table k ("persons"), or NULL. */
+const char *tl_document_unit(const tl_document *d, int k, int j);
+
+/* ---------------------------------------------------------------------------
+** Reshaping: wide to long and back.
+*/
+typedef struct tl_pivot_longer_options {
+  const char *const *cols;   /* the columns to gather (at least one) */
+  int ncols;
+  const char *const *names_to;   /* the columns that receive their names; */
+  int nnames;                    /* NULL/0: one column "name" */
+  const char *values_to;     /* the column of their values; NULL: "value" */
+  /* With several names_to, a column's name is split into that many parts:
+  ** by `names` when given (ncols * nnames strings, column by column: how
+  ** the Lua binding passes the captures of names_pattern), else at the
+  ** first nnames - 1 occurrences of `names_sep` ("2016 No. of
+  ** participants" at " " gives "2016" and "No. of participants"). */
+  const char *names_sep;
+  const char *const *names;
+  int names_infer;           /* 1 (default): a names_to column whose parts are
+                             ** all integers (or numbers) is int (float) */
+  int drop_nulls;            /* 1: rows whose value is null are left out */
+} tl_pivot_longer_options;
+
+void tl_pivot_longer_options_init(tl_pivot_longer_options *opts);
+
+/* One row per row of t and gathered column, row by row: the other columns
+** (in their order), the names_to columns, then values_to. The values are
+** of the gathered columns' type: int and float give float; a column of
+** nulls only takes any type; other mixes are TL_ETYPE. */
+TL_NODISCARD tl_status tl_table_pivot_longer(const tl_table *t,
+                                             const tl_pivot_longer_options *opts,
+                                             tl_table **out, tl_error *err);
+
+typedef struct tl_pivot_wider_options {
+  const char *const *names_from;  /* the columns whose values name the new */
+  int nnames_from;                /* columns, joined by names_sep ("_") */
+  const char *values_from;        /* the column of their values */
+  const char *const *id_cols;     /* the columns that identify a row; */
+  int nid_cols;                   /* NULL/0: all the others */
+  const char *names_sep;
+  const tl_scalar *fill;          /* for missing combinations; NULL: null */
+} tl_pivot_wider_options;
+
+void tl_pivot_wider_options_init(tl_pivot_wider_options *opts);
+
+/* One row per distinct id (in order of first appearance): the id columns,
+** then one column per distinct name (in order of first appearance; a null
+** name is "null"). A null value stays null; only a combination absent from
+** t takes `fill`, which must be of the values' type (an int fill of a float
+** column is allowed; a float fill of an int column makes it float). Two
+** rows with the same id and name are TL_EINVAL, naming both. */
+TL_NODISCARD tl_status tl_table_pivot_wider(const tl_table *t,
+                                            const tl_pivot_wider_options *opts,
+                                            tl_table **out, tl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
