@@ -61,11 +61,6 @@ typedef struct run {
   size_t outlen, outcap;
 } run;
 
-static const char *const builtins[] = {
-  "count", "sum", "mean", "avg", "min", "max", "median", "quantile", "stddev", "var",
-  "count_distinct", "first", "last", NULL
-};
-
 /* Pushes field `k` of the aggregate's definition table. */
 static int push_field(lua_State *L, int aidx, const char *k) {
   lua_getiuservalue(L, aidx, 1);
@@ -769,9 +764,7 @@ static int l_aggregate(lua_State *L) {
           (i > 0 && c >= '0' && c <= '9')))
       return luaL_error(L, "aggregate: name '%s' is not an identifier", name);
   }
-  for (int k = 0; builtins[k]; k++)
-    if (strcmp(builtins[k], name) == 0)
-      return luaL_error(L, "aggregate: '%s' is a built-in aggregate", name);
+  lt_check_name_free(L, "aggregate", name);
   int st = lua_getfield(L, 1, "step"), bt = lua_getfield(L, 1, "step_batch");
   if (bt != LUA_TNIL && bt != LUA_TFUNCTION)
     return luaL_error(L, "aggregate: 'step_batch' must be a function");

@@ -26,14 +26,13 @@ typedef struct lt_function {
 #define LT_FUNCTION "tally.Function"
 #define REGISTRY_KEY "tally.functions"   /* name -> tally.Function */
 
-/* The names an expression resolves before any host function. */
-static const char *const reserved[] = {
-  "abs", "ln", "log", "exp", "sqrt", "floor", "ceil", "round", "lower", "upper", "len",
-  "trim", "substr", "contains", "starts_with", "ends_with", "year", "month", "day",
-  "is_null", "coalesce", "if", "count", "sum", "mean", "avg", "min", "max", "median",
-  "quantile", "stddev", "var", "count_distinct", "first", "last", "true", "false", "nil",
-  "null", "and", "or", "not", NULL
-};
+void lt_check_name_free(lua_State *L, const char *op, const char *name) {
+  static const char *const kinds[] = { "", "scalar function", "aggregate", "window function" };
+  const tl_function_info *f = tl_builtin_function(name);
+  if (f) luaL_error(L, "%s: '%s' is a built-in %s", op, name, kinds[f->kind]);
+  if (tl_expr_keyword(name))
+    luaL_error(L, "%s: '%s' is a built-in name (a word of the expression language)", op, name);
+}
 
 /* One vector's call into Lua. */
 typedef struct fcall {
@@ -262,9 +261,7 @@ static int l_func(lua_State *L) {
           (i > 0 && c >= '0' && c <= '9')))
       return luaL_error(L, "func: name '%s' is not an identifier", name);
   }
-  for (int k = 0; reserved[k]; k++)
-    if (strcmp(reserved[k], name) == 0)
-      return luaL_error(L, "func: '%s' is a built-in name", name);
+  lt_check_name_free(L, "func", name);
   if (lua_getfield(L, 1, "fn") != LUA_TFUNCTION)
     return luaL_error(L, "func: 'fn' must be a function");
   lua_getfield(L, 1, "type");

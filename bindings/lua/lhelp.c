@@ -112,6 +112,11 @@ static const struct {
 
 static void put(const char *s) { lua_writestring(s, strlen(s)); }
 
+static void write_top(lua_State *L) {
+  lua_writestring(lua_tostring(L, -1), lua_rawlen(L, -1));
+  lua_pop(L, 1);
+}
+
 static const help_entry *find_entry(const char *name) {
   int i;
   for (i = 0; entries[i].name != NULL; i++)
@@ -128,6 +133,45 @@ static void print_entry(lua_State *L, const char *name) {
     lua_pushfstring(L, "%s\n", name);
   lua_writestring(lua_tostring(L, -1), lua_rawlen(L, -1));
   lua_pop(L, 1);
+}
+
+/* The expression language's built-in `name`, from the core's registry;
+** 0 when there is none. */
+static int print_builtin(lua_State *L, const char *name) {
+  static const char *const kinds[] = { "", "a scalar function", "an aggregate",
+                                       "a window function" };
+  const tl_function_info *f = tl_builtin_function(name);
+  if (f == NULL) return 0;
+  lua_pushfstring(L, "%s  (in expressions: %s)\n  %s\n", f->signature, kinds[f->kind],
+                  f->help);
+  write_top(L);
+  return 1;
+}
+
+/* The built-ins of one kind, as a wrapped list. */
+static void list_builtins(lua_State *L, tl_function_kind kind, const char *title) {
+  luaL_Buffer b;
+  int col = 2;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, title);
+  luaL_addstring(&b, "  ");
+  for (int i = 0; tl_builtin_function_at(i) != NULL; i++) {
+    const tl_function_info *f = tl_builtin_function_at(i);
+    size_t len = strlen(f->name);
+    if (f->kind != kind) continue;
+    if (col > 2 && col + len + 2 > 78) {
+      luaL_addstring(&b, "\n  ");
+      col = 2;
+    } else if (col > 2) {
+      luaL_addstring(&b, "  ");
+      col += 2;
+    }
+    luaL_addstring(&b, f->name);
+    col += (int)len;
+  }
+  luaL_addstring(&b, "\n");
+  luaL_pushresult(&b);
+  write_top(L);
 }
 
 /* Pushes the method table of a metatable (its __index, or the upvalue of
@@ -202,11 +246,6 @@ static void push_names(lua_State *L, const char *sep) {
   lua_settop(L, t);
 }
 
-static void write_top(lua_State *L) {
-  lua_writestring(lua_tostring(L, -1), lua_rawlen(L, -1));
-  lua_pop(L, 1);
-}
-
 static void list_all(lua_State *L) {
   int k;
   put("tally: help(x) describes a function or object; help(\"Table:filter\") "
@@ -232,6 +271,10 @@ static void list_all(lua_State *L) {
       lua_pop(L, 1);
     }
   }
+  put("\nIn expressions (help(\"name\") for one):\n");
+  list_builtins(L, TL_FN_SCALAR, "scalar functions:\n");
+  list_builtins(L, TL_FN_AGGREGATE, "aggregates, in agg:\n");
+  list_builtins(L, TL_FN_WINDOW, "window functions, in mutate:\n");
   lua_writeline();
 }
 
@@ -286,20 +329,30 @@ int lt_help(lua_State *L) {
   }
   if (lua_type(L, 1) == LUA_TSTRING) {
     const char *name = lua_tostring(L, 1);
+    int found = 0;
     if (find_entry(name) != NULL) {
       print_entry(L, name);
       return 0;
     }
     for (k = 0; kinds[k].prefix != NULL; k++) {      /* "filter": any type's method */
       lua_pushfstring(L, "%s:%s", kinds[k].prefix, name);
-      if (find_entry(lua_tostring(L, -1)) != NULL)
+      if (find_entry(lua_tostring(L, -1)) != NULL) {
         print_entry(L, lua_tostring(L, -1));
+        found = 1;
+      }
       lua_pop(L, 1);
     }
     lua_pushfstring(L, "tally.%s", name);
-    if (find_entry(lua_tostring(L, -1)) != NULL)
+    if (find_entry(lua_tostring(L, -1)) != NULL) {
       print_entry(L, lua_tostring(L, -1));
+      found = 1;
+    }
     lua_pop(L, 1);
+    found |= print_builtin(L, name);                  /* "sum": the aggregate too */
+    if (!found) {
+      lua_pushfstring(L, "no help for '%s'; help() lists what there is\n", name);
+      write_top(L);
+    }
     return 0;
   }
   if (lua_isfunction(L, 1)) {

@@ -165,6 +165,9 @@ void lt_workers_close(lt_workers *w);
 /* The `parallel` field of the definition table at idx: 1 when it is false
 ** (stay on the calling thread); an error naming `op` when not a boolean. */
 int lt_serial_option(lua_State *L, int idx, const char *op);
+/* Raises "op: 'name' is ..." when an expression would read `name` as a
+** built-in function or a word of the language, not as the host's. */
+void lt_check_name_free(lua_State *L, const char *op, const char *name);
 lt_workers *lt_workers_fork(lua_State *M, int n, int nvalues, lua_CFunction install, void *ud);
 
 #endif

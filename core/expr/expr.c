@@ -19,45 +19,7 @@
 #include "expr.h"
 #include "base/pool.h"
 #include "base/table.h"
-#include "ops/window.h"
-
-/* ---------------------------------------------------------------------------
-** Functions
-*/
-enum {
-  F_ABS, F_LN, F_LOG, F_EXP, F_SQRT, F_FLOOR, F_CEIL, F_ROUND, F_LOWER, F_UPPER, F_LEN,
-  F_TRIM, F_SUBSTR, F_CONTAINS, F_STARTS, F_ENDS, F_YEAR, F_MONTH, F_DAY, F_ISNULL,
-  F_COALESCE, F_IF
-};
-
-typedef struct fninfo {
-  const char *name;
-  int id, agg, minargs, maxargs;
-} fninfo;
-
-static const fninfo functions[] = {
-  { "abs", F_ABS, 0, 1, 1 }, { "ln", F_LN, 0, 1, 1 }, { "log", F_LOG, 0, 1, 2 },
-  { "exp", F_EXP, 0, 1, 1 }, { "sqrt", F_SQRT, 0, 1, 1 }, { "floor", F_FLOOR, 0, 1, 1 },
-  { "ceil", F_CEIL, 0, 1, 1 }, { "round", F_ROUND, 0, 1, 2 }, { "lower", F_LOWER, 0, 1, 1 },
-  { "upper", F_UPPER, 0, 1, 1 }, { "len", F_LEN, 0, 1, 1 }, { "trim", F_TRIM, 0, 1, 1 },
-  { "substr", F_SUBSTR, 0, 2, 3 }, { "contains", F_CONTAINS, 0, 2, 2 },
-  { "starts_with", F_STARTS, 0, 2, 2 }, { "ends_with", F_ENDS, 0, 2, 2 },
-  { "year", F_YEAR, 0, 1, 1 }, { "month", F_MONTH, 0, 1, 1 }, { "day", F_DAY, 0, 1, 1 },
-  { "is_null", F_ISNULL, 0, 1, 1 }, { "coalesce", F_COALESCE, 0, 1, 64 },
-  { "if", F_IF, 0, 3, 3 },
-  { "count", AGG_COUNT, 1, 0, 1 }, { "sum", AGG_SUM, 1, 1, 1 }, { "mean", AGG_MEAN, 1, 1, 1 },
-  { "avg", AGG_MEAN, 1, 1, 1 }, { "min", AGG_MIN, 1, 1, 1 }, { "max", AGG_MAX, 1, 1, 1 },
-  { "median", AGG_MEDIAN, 1, 1, 1 }, { "quantile", AGG_QUANTILE, 1, 2, 2 },
-  { "stddev", AGG_STDDEV, 1, 1, 1 }, { "var", AGG_VAR, 1, 1, 1 },
-  { "count_distinct", AGG_COUNT_DISTINCT, 1, 1, 1 }, { "first", AGG_FIRST, 1, 1, 1 },
-  { "last", AGG_LAST, 1, 1, 1 },
-};
-
-static const fninfo *find_function(const char *name) {
-  for (size_t k = 0; k < sizeof functions / sizeof *functions; k++)
-    if (strcmp(functions[k].name, name) == 0) return &functions[k];
-  return NULL;
-}
+#include "registry.h"
 
 /* ---------------------------------------------------------------------------
 ** Lexer and parser
@@ -600,21 +562,22 @@ static tl_status bind_host(binder *b, expr *e, const tl_function *f) {
 }
 
 static tl_status bind_call(binder *b, expr *e) {
-  if (tl_window_find(e->name) >= 0)   /* mutate computes them before binding */
+  const tl_builtin *bi = tl_builtin_lookup(e->name);
+  if (bi && bi->info.kind == TL_FN_WINDOW)   /* mutate computes them before binding */
     return berr(b, e, "window function '%s' outside of mutate%s", e->name, "");
-  const fninfo *f = find_function(e->name);
+  const tl_function_info *f = bi ? &bi->info : NULL;
   for (int k = 0; !f && k < b->nfns; k++)
     if (strcmp(b->fns[k]->name, e->name) == 0) return bind_custom(b, e, b->fns[k]);
   for (int k = 0; !f && k < b->nfuncs; k++)
     if (strcmp(b->funcs[k]->name, e->name) == 0) return bind_host(b, e, b->funcs[k]);
   if (!f) return berr(b, e, "unknown function '%s'%s", e->name, "");
   char nb[16];
-  if (e->nargs < f->minargs || e->nargs > f->maxargs) {
+  if (e->nargs < f->min_args || e->nargs > f->max_args) {
     snprintf(nb, sizeof nb, "%d", e->nargs);
     return berr(b, e, "wrong number of arguments to '%s' (%s given)", f->name, nb);
   }
-  e->fn = f->id;
-  if (f->agg) {
+  e->fn = bi->id;
+  if (f->kind == TL_FN_AGGREGATE) {
     if (!b->aggs)
       return berr(b, e, "aggregate '%s' outside of agg (use it in g:agg or t:agg)%s", f->name, "");
     if (b->in_agg) return berr(b, e, "aggregate '%s' inside another aggregate%s", f->name, "");
@@ -622,7 +585,7 @@ static tl_status bind_call(binder *b, expr *e) {
     for (int k = 0; k < e->nargs; k++) TL_TRY(bind(b, e->args[k]));
     b->in_agg = 0;
     tl_type at = e->nargs ? e->args[0]->type : TL_INT;
-    switch (f->id) {
+    switch (bi->id) {
       case AGG_COUNT: case AGG_COUNT_DISTINCT: e->type = TL_INT; break;
       case AGG_SUM:
         if (at != TL_INT && at != TL_FLOAT && at != TL_BOOL)
@@ -631,7 +594,7 @@ static tl_status bind_call(binder *b, expr *e) {
         break;
       case AGG_MEAN: case AGG_STDDEV: case AGG_VAR: case AGG_MEDIAN: case AGG_QUANTILE:
         if (!is_num(at)) return berr(b, e, "%s of %s values", f->name, tname(at));
-        if (f->id == AGG_QUANTILE) {
+        if (bi->id == AGG_QUANTILE) {
           expr *q = e->args[1];
           if (q->kind != E_LIT || !is_num(q->type))
             return berr(b, q, "quantile needs a number between 0 and 1%s%s", "", "");
@@ -649,7 +612,7 @@ static tl_status bind_call(binder *b, expr *e) {
   }
   for (int k = 0; k < e->nargs; k++) TL_TRY(bind(b, e->args[k]));
   tl_type a0 = e->args[0]->type;
-  switch (f->id) {
+  switch (bi->id) {
     case F_ABS:
       if (a0 && !is_num(a0)) return berr(b, e, "abs of %s%s", tname(a0), "");
       e->type = a0 ? a0 : TL_INT;
@@ -658,8 +621,8 @@ static tl_status bind_call(binder *b, expr *e) {
       if (a0 && !is_num(a0)) return berr(b, e, "%s of %s", f->name, tname(a0));
       if (e->nargs > 1 && e->args[1]->type != TL_INT)
         return berr(b, e, "round's digits must be an integer%s%s", "", "");
-      e->type = (f->id == F_ROUND && e->nargs > 1) ? TL_FLOAT : (a0 == TL_FLOAT ? TL_FLOAT : TL_INT);
-      if (f->id != F_ROUND || e->nargs == 1) e->type = a0 == TL_FLOAT ? TL_FLOAT : TL_INT;
+      e->type = (bi->id == F_ROUND && e->nargs > 1) ? TL_FLOAT : (a0 == TL_FLOAT ? TL_FLOAT : TL_INT);
+      if (bi->id != F_ROUND || e->nargs == 1) e->type = a0 == TL_FLOAT ? TL_FLOAT : TL_INT;
       break;
     case F_LN: case F_LOG: case F_EXP: case F_SQRT:
       for (int k = 0; k < e->nargs; k++)
@@ -669,7 +632,7 @@ static tl_status bind_call(binder *b, expr *e) {
       break;
     case F_LOWER: case F_UPPER: case F_TRIM: case F_LEN:
       if (a0 && a0 != TL_STRING) return berr(b, e, "%s of %s (a string is needed)", f->name, tname(a0));
-      e->type = f->id == F_LEN ? TL_INT : TL_STRING;
+      e->type = bi->id == F_LEN ? TL_INT : TL_STRING;
       break;
     case F_SUBSTR:
       if (a0 && a0 != TL_STRING) return berr(b, e, "substr of %s%s", tname(a0), "");

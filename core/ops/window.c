@@ -18,19 +18,13 @@
 #include "base/column.h"
 #include "base/error.h"
 #include "base/table.h"
+#include "expr/registry.h"
 #include "window.h"
 
-enum { W_LAG, W_LEAD, W_CUMSUM, W_RANK, W_ROW_NUMBER };
-
-static const struct { const char *name; int minargs, maxargs; } windows[] = {
-  { "lag", 1, 3 }, { "lead", 1, 3 }, { "cumsum", 1, 1 }, { "rank", 0, 0 },
-  { "row_number", 0, 0 },
-};
-
-int tl_window_find(const char *name) {
-  for (int k = 0; k < (int)(sizeof windows / sizeof *windows); k++)
-    if (strcmp(windows[k].name, name) == 0) return k;
-  return -1;
+/* The window function named `name`, or NULL. */
+static const tl_builtin *window_fn(const char *name) {
+  const tl_builtin *b = tl_builtin_lookup(name);
+  return b && b->info.kind == TL_FN_WINDOW ? b : NULL;
 }
 
 void tl_window_options_init(tl_window_options *opts) { memset(opts, 0, sizeof *opts); }
@@ -299,10 +293,11 @@ static tl_status arg_column(wctx *cx, expr *a, tl_column **out) {
 }
 
 /* Checks a call's arguments before anything is computed. */
-static tl_status check_call(wctx *cx, expr *e, int id, int64_t *k) {
-  const char *name = windows[id].name;
+static tl_status check_call(wctx *cx, expr *e, const tl_builtin *fn, int64_t *k) {
+  const char *name = fn->info.name;
+  int id = fn->id;
   char nb[16];
-  if (e->nargs < windows[id].minargs || e->nargs > windows[id].maxargs) {
+  if (e->nargs < fn->info.min_args || e->nargs > fn->info.max_args) {
     snprintf(nb, sizeof nb, "%d", e->nargs);
     return werr(cx->err, TL_ETYPE, cx->src, e, "wrong number of arguments to '%s' (%s given)",
                 name, nb);
@@ -322,10 +317,11 @@ static tl_status check_call(wctx *cx, expr *e, int id, int64_t *k) {
 }
 
 /* Computes the window call e, whose id is `id`, into a slot. */
-static tl_status compute(wctx *cx, expr *e, int id) {
+static tl_status compute(wctx *cx, expr *e, const tl_builtin *fn) {
   int64_t k = 1;
-  TL_TRY(check_call(cx, e, id, &k));
-  const char *name = windows[id].name;
+  TL_TRY(check_call(cx, e, fn, &k));
+  const char *name = fn->info.name;
+  int id = fn->id;
   tl_column *x = NULL, *d = NULL, *res = NULL;
   tl_status st = TL_OK;
   if (e->nargs >= 1) st = arg_column(cx, e->args[0], &x);
@@ -373,8 +369,8 @@ static tl_status compute(wctx *cx, expr *e, int id) {
 
 static tl_status walk(wctx *cx, expr *e) {
   for (int a = 0; a < e->nargs; a++) TL_TRY(walk(cx, e->args[a]));
-  int id = e->kind == E_CALL ? tl_window_find(e->name) : -1;
-  return id < 0 ? TL_OK : compute(cx, e, id);
+  const tl_builtin *fn = e->kind == E_CALL ? window_fn(e->name) : NULL;
+  return fn ? compute(cx, e, fn) : TL_OK;
 }
 
 tl_status tl_window_prepare(expr *e, const tl_table *t, const tl_window_options *opts,

@@ -7,10 +7,6 @@
 #include "expr/expr.h"
 #include "tally/tally.h"
 
-/* The id of the window function `name` (lag, lead, cumsum, rank,
-** row_number), or -1. */
-int tl_window_find(const char *name);
-
 /* The row order of one mutate, computed at its first window call and kept
 ** while its key columns stay the same. */
 typedef struct tl_window tl_window;

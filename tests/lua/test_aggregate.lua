@@ -125,6 +125,13 @@ check_error("failing_final: final: group year = 2016: tests/lua/test_aggregate.l
 end)
 check_error("aggregate: 'sum' is a built-in aggregate",
             function() return tally.aggregate{ name = "sum", init = 0, step = print } end)
+-- scalar and window functions too: the binder would find the built-in first
+check_error("aggregate: 'abs' is a built-in scalar function",
+            function() return tally.aggregate{ name = "abs", init = 0, step = print } end)
+check_error("aggregate: 'lead' is a built-in window function",
+            function() return tally.aggregate{ name = "lead", init = 0, step = print } end)
+check_error("aggregate: 'or' is a built-in name (a word of the expression language)",
+            function() return tally.aggregate{ name = "or", init = 0, step = print } end)
 check_error("aggregate: 'step' must be a function",
             function() return tally.aggregate{ name = "x", init = 0 } end)
 check_error("aggregate: name 'a b' is not an identifier",

@@ -124,10 +124,18 @@ check_error("func: 'type' must name the result type",
             function() return tally.func{ name = "u", fn = print, type = "number" } end)
 check_error("func: 'fn' must be a function",
             function() return tally.func{ name = "u", type = "int" } end)
-check_error("func: 'abs' is a built-in name",
+check_error("func: 'abs' is a built-in scalar function",
             function() return tally.func{ name = "abs", type = "int", fn = print } end)
-check_error("func: 'sum' is a built-in name",
+check_error("func: 'sum' is a built-in aggregate",
             function() return tally.func{ name = "sum", type = "int", fn = print } end)
+-- every built-in the core lists is refused, window functions too (a `lag`
+-- of the host's would be shadowed by the built-in one)
+check_error("func: 'lag' is a built-in window function",
+            function() return tally.func{ name = "lag", type = "int", fn = print } end)
+check_error("func: 'row_number' is a built-in window function",
+            function() return tally.func{ name = "row_number", type = "int", fn = print } end)
+check_error("func: 'not' is a built-in name (a word of the expression language)",
+            function() return tally.func{ name = "not", type = "bool", fn = print } end)
 check_error("func: name '1x' is not an identifier",
             function() return tally.func{ name = "1x", type = "int", fn = print } end)
 check_error("unknown function 'nosuch'", function() return t:mutate("x = nosuch(year)") end)

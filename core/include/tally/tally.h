@@ -423,6 +423,32 @@ TL_NODISCARD tl_status tl_table_agg_with(const tl_table *t, int n, const char *c
                                          tl_table **out, tl_error *err);
 
 /* ---------------------------------------------------------------------------
+** The built-in functions of the expression language, as one table: what a
+** host shows in its help, and the names its own functions may not take.
+*/
+typedef enum tl_function_kind {
+  TL_FN_SCALAR = 1,      /* a value a row: abs, lower, year, if, ... */
+  TL_FN_AGGREGATE,       /* a value a group, in agg: sum, mean, quantile, ... */
+  TL_FN_WINDOW           /* a value a row over an order, in mutate: lag, rank, ... */
+} tl_function_kind;
+
+typedef struct tl_function_info {
+  const char *name;
+  tl_function_kind kind;
+  int min_args, max_args;
+  const char *signature;    /* "round(x [, digits])" */
+  const char *help;         /* one line */
+} tl_function_info;
+
+/* The built-in function called `name`, or NULL. The entries are static. */
+const tl_function_info *tl_builtin_function(const char *name);
+/* The i-th built-in function (from 0), NULL past the last: for listing. */
+const tl_function_info *tl_builtin_function_at(int i);
+/* 1 when `name` is a word of the expression language itself (true, false,
+** nil, null, and, or, not), 0 otherwise. */
+int tl_expr_keyword(const char *name);
+
+/* ---------------------------------------------------------------------------
 ** Scalar functions defined by the host (the Lua binding's tally.func):
 ** usable by name in any expression, next to the built-ins. This is the slow
 ** path: the core evaluates the arguments a vector at a time and hands them

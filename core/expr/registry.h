@@ -1,0 +1,29 @@
+/*
+** registry.h -- the built-in functions of the expression language (internal
+** to the core). The public view of each entry is its tl_function_info; the
+** parts of the core that implement a function find it by its id.
+*/
+#ifndef TL_REGISTRY_H
+#define TL_REGISTRY_H
+
+#include "tally/tally.h"
+
+/* Scalar functions. */
+enum {
+  F_ABS, F_LN, F_LOG, F_EXP, F_SQRT, F_FLOOR, F_CEIL, F_ROUND, F_LOWER, F_UPPER, F_LEN,
+  F_TRIM, F_SUBSTR, F_CONTAINS, F_STARTS, F_ENDS, F_YEAR, F_MONTH, F_DAY, F_ISNULL,
+  F_COALESCE, F_IF
+};
+
+/* Window functions (mutate). */
+enum { W_LAG, W_LEAD, W_CUMSUM, W_RANK, W_ROW_NUMBER };
+
+typedef struct tl_builtin {
+  tl_function_info info;   /* first: the public view points here */
+  int id;                  /* F_*, AGG_* (expr.h) or W_*, by info.kind */
+} tl_builtin;
+
+/* The built-in called `name`, or NULL. */
+const tl_builtin *tl_builtin_lookup(const char *name);
+
+#endif
