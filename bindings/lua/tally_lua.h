@@ -23,16 +23,16 @@ extern "C" {
 #endif
 
 /* Opens the module and leaves its table on the stack. */
-int luaopen_tally(lua_State *L);
+TL_API int luaopen_tally(lua_State *L);
 
 /* Pushes t as a tally.Table userdata; the userdata retains t, so the caller
 ** keeps its own reference. */
-void tally_push_table(lua_State *L, tl_table *t);
+TL_API void tally_push_table(lua_State *L, tl_table *t);
 
 /* The table at index idx; raises a Lua error when the value is not a
 ** tally.Table or the table has been closed. The pointer is borrowed: it is
 ** valid while the userdata is alive. */
-tl_table *tally_check_table(lua_State *L, int idx);
+TL_API tl_table *tally_check_table(lua_State *L, int idx);
 
 /* Arrow interchange, as tally.Table:to_arrow and tally.from_arrow (here for
 ** a host that registers them elsewhere). Struct addresses cross Lua as light
@@ -50,8 +50,8 @@ tl_table *tally_check_table(lua_State *L, int idx);
 ** tally.Table; on success it moves both structs (their release members set
 ** to NULL, the buffers shared, not copied), on error it raises a Lua error
 ** and leaves them untouched. */
-int tally_lua_to_arrow(lua_State *L);
-int tally_lua_from_arrow(lua_State *L);
+TL_API int tally_lua_to_arrow(lua_State *L);
+TL_API int tally_lua_from_arrow(lua_State *L);
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,7 @@
 #include <stddef.h>
 
 #include "lua.h"
+#include "tally/tally.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,21 +51,21 @@ typedef struct tally_limits {
 /* A new sandboxed state with `tally` loaded (as a global and for require),
 ** the limits counting from now. NULL when out of memory, or when another
 ** sandbox is open. Close it with tally_sandbox_close, not lua_close. */
-lua_State *tally_sandbox_new(const tally_limits *limits);
+TL_API lua_State *tally_sandbox_new(const tally_limits *limits);
 
 /* Closes the state and gives the core its previous allocator back. */
-void tally_sandbox_close(lua_State *L);
+TL_API void tally_sandbox_close(lua_State *L);
 
 /* Restarts the clock and the instruction count (before each script a host
 ** runs in a long-lived sandbox). A limit that was reached stays reached. */
-void tally_sandbox_reset(lua_State *L);
+TL_API void tally_sandbox_reset(lua_State *L);
 
 /* After a call into the state failed: when a limit stopped it, replaces
 ** the error message on the top of the stack with the message naming the
 ** limit ("memory limit of 1 GiB exceeded (--memory raises it)") and
 ** returns the limit's name ("memory", "time", "instructions"); otherwise
 ** leaves the stack alone and returns NULL. Any state may be passed. */
-const char *tally_sandbox_explain(lua_State *L);
+TL_API const char *tally_sandbox_explain(lua_State *L);
 
 #ifdef __cplusplus
 }

@@ -38,6 +38,14 @@ extern "C" {
 #define TL_NODISCARD
 #endif
 
+/* What this header declares is what libtally exports; the library is built
+** with hidden visibility, so nothing else is. */
+#if defined(__GNUC__)
+#define TL_API __attribute__((visibility("default")))
+#else
+#define TL_API
+#endif
+
 /* ---------------------------------------------------------------------------
 ** Status codes and errors
 */
@@ -61,7 +69,7 @@ typedef struct tl_error {
 } tl_error;
 
 /* A short English name of a status code ("out of memory", ...). */
-const char *tl_status_string(tl_status code);
+TL_API const char *tl_status_string(tl_status code);
 
 /* ---------------------------------------------------------------------------
 ** Memory: every allocation of the library goes through one function with the
@@ -69,24 +77,24 @@ const char *tl_status_string(tl_status code);
 ** default uses realloc/free. Set it before any other call.
 */
 typedef void *(*tl_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
-void tl_set_allocator(tl_alloc_fn fn, void *ud);
-void tl_get_allocator(tl_alloc_fn *fn, void **ud);
+TL_API void tl_set_allocator(tl_alloc_fn fn, void *ud);
+TL_API void tl_get_allocator(tl_alloc_fn *fn, void **ud);
 
 /* ---------------------------------------------------------------------------
 ** Threads: the kernels split their work over this many threads. The default
 ** is the environment's TALLY_THREADS, else the number of cores; n <= 0 goes
 ** back to the default. Results never depend on the number of threads.
 */
-void tl_set_threads(int n);
-int tl_get_threads(void);
+TL_API void tl_set_threads(int n);
+TL_API int tl_get_threads(void);
 
 /* Asks the running scans to stop: they check between vectors and return
 ** TL_EINTR ("interrupted"). Safe to call from a signal handler. The request
 ** stands until tl_clear_interrupt. */
-void tl_interrupt(void);
-void tl_clear_interrupt(void);
+TL_API void tl_interrupt(void);
+TL_API void tl_clear_interrupt(void);
 /* 1 while an interrupt stands: for hosts whose own long work should stop too. */
-int tl_interrupted(void);
+TL_API int tl_interrupted(void);
 
 /* ---------------------------------------------------------------------------
 ** Types. A column has one type and may hold nulls. The memory layout is that
@@ -105,9 +113,9 @@ typedef enum tl_type {
 } tl_type;
 
 /* "bool", "int", "float", "string", "date", "timestamp"; NULL for others. */
-const char *tl_type_name(tl_type type);
+TL_API const char *tl_type_name(tl_type type);
 /* The type named `name`, or 0 when there is none. */
-tl_type tl_type_from_name(const char *name);
+TL_API tl_type tl_type_from_name(const char *name);
 
 /* One value of any type, as returned by scalar aggregates. A string value
 ** points into the column it came from (or into the scalar's owner). */
@@ -128,47 +136,47 @@ typedef struct tl_scalar {
 */
 typedef struct tl_column tl_column;
 
-tl_column *tl_column_retain(tl_column *c);
-void tl_column_release(tl_column *c);        /* NULL is allowed */
+TL_API tl_column *tl_column_retain(tl_column *c);
+TL_API void tl_column_release(tl_column *c);        /* NULL is allowed */
 
-tl_type tl_column_type(const tl_column *c);
-int64_t tl_column_length(const tl_column *c);
-int64_t tl_column_null_count(const tl_column *c);
+TL_API tl_type tl_column_type(const tl_column *c);
+TL_API int64_t tl_column_length(const tl_column *c);
+TL_API int64_t tl_column_null_count(const tl_column *c);
 
 /* Row indexes are 0-based in the C API. */
-int tl_column_is_null(const tl_column *c, int64_t i);
-const uint8_t *tl_column_validity(const tl_column *c);   /* NULL: no nulls */
+TL_API int tl_column_is_null(const tl_column *c, int64_t i);
+TL_API const uint8_t *tl_column_validity(const tl_column *c);   /* NULL: no nulls */
 
 /* Raw value arrays: NULL when the column is of another type. Slots of null
 ** rows hold 0 (numbers) or an empty string. */
-const int64_t *tl_column_ints(const tl_column *c);        /* TL_INT */
-const double *tl_column_floats(const tl_column *c);       /* TL_FLOAT */
-const int32_t *tl_column_dates(const tl_column *c);       /* TL_DATE */
-const int64_t *tl_column_timestamps(const tl_column *c);  /* TL_TIMESTAMP */
-const uint8_t *tl_column_bools(const tl_column *c);       /* TL_BOOL bitmap */
+TL_API const int64_t *tl_column_ints(const tl_column *c);        /* TL_INT */
+TL_API const double *tl_column_floats(const tl_column *c);       /* TL_FLOAT */
+TL_API const int32_t *tl_column_dates(const tl_column *c);       /* TL_DATE */
+TL_API const int64_t *tl_column_timestamps(const tl_column *c);  /* TL_TIMESTAMP */
+TL_API const uint8_t *tl_column_bools(const tl_column *c);       /* TL_BOOL bitmap */
 /* Plain string columns: offsets and bytes. NULL for a dictionary-encoded
 ** column, whose rows are int32 codes into a dictionary of distinct values
 ** (a plain string column without nulls). tl_column_string_at reads both. */
-const int64_t *tl_column_string_offsets(const tl_column *c);
-const char *tl_column_string_bytes(const tl_column *c);
-const tl_column *tl_column_dictionary(const tl_column *c);   /* NULL: not encoded */
-const int32_t *tl_column_codes(const tl_column *c);          /* NULL: not encoded */
+TL_API const int64_t *tl_column_string_offsets(const tl_column *c);
+TL_API const char *tl_column_string_bytes(const tl_column *c);
+TL_API const tl_column *tl_column_dictionary(const tl_column *c);   /* NULL: not encoded */
+TL_API const int32_t *tl_column_codes(const tl_column *c);          /* NULL: not encoded */
 
 /* Single values (no bounds checks beyond an assert: check i < length). */
-int tl_column_bool_at(const tl_column *c, int64_t i);
-const char *tl_column_string_at(const tl_column *c, int64_t i, size_t *len);
+TL_API int tl_column_bool_at(const tl_column *c, int64_t i);
+TL_API const char *tl_column_string_at(const tl_column *c, int64_t i, size_t *len);
 /* Any value as a scalar; strings point into the column. */
-void tl_column_get(const tl_column *c, int64_t i, tl_scalar *out);
+TL_API void tl_column_get(const tl_column *c, int64_t i, tl_scalar *out);
 
 /* Column statistics; nulls are skipped. A sum of ints is an int and an
 ** overflow of int64 is TL_ERANGE; of floats a float (compensated); of bools
 ** the count of true values. mean is a float; min and max have the column's
 ** type; each is null when there is no value. Booleans have no mean. */
-TL_NODISCARD tl_status tl_column_sum(const tl_column *c, tl_scalar *out, tl_error *err);
-TL_NODISCARD tl_status tl_column_mean(const tl_column *c, tl_scalar *out, tl_error *err);
-TL_NODISCARD tl_status tl_column_min(const tl_column *c, tl_scalar *out, tl_error *err);
-TL_NODISCARD tl_status tl_column_max(const tl_column *c, tl_scalar *out, tl_error *err);
-int64_t tl_column_count(const tl_column *c);             /* non-null values */
+TL_API TL_NODISCARD tl_status tl_column_sum(const tl_column *c, tl_scalar *out, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_column_mean(const tl_column *c, tl_scalar *out, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_column_min(const tl_column *c, tl_scalar *out, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_column_max(const tl_column *c, tl_scalar *out, tl_error *err);
+TL_API int64_t tl_column_count(const tl_column *c);             /* non-null values */
 
 /* ---------------------------------------------------------------------------
 ** Building columns value by value. A builder owns what it holds until
@@ -177,23 +185,23 @@ int64_t tl_column_count(const tl_column *c);             /* non-null values */
 */
 typedef struct tl_builder tl_builder;
 
-TL_NODISCARD tl_status tl_builder_new(tl_type type, int64_t capacity,
+TL_API TL_NODISCARD tl_status tl_builder_new(tl_type type, int64_t capacity,
                                       tl_builder **out, tl_error *err);
-TL_NODISCARD tl_status tl_builder_append_null(tl_builder *b, tl_error *err);
-TL_NODISCARD tl_status tl_builder_append_bool(tl_builder *b, int v, tl_error *err);
-TL_NODISCARD tl_status tl_builder_append_int(tl_builder *b, int64_t v, tl_error *err);
-TL_NODISCARD tl_status tl_builder_append_float(tl_builder *b, double v, tl_error *err);
-TL_NODISCARD tl_status tl_builder_append_date(tl_builder *b, int32_t days, tl_error *err);
-TL_NODISCARD tl_status tl_builder_append_timestamp(tl_builder *b, int64_t us, tl_error *err);
-TL_NODISCARD tl_status tl_builder_append_string(tl_builder *b, const char *s, size_t len,
+TL_API TL_NODISCARD tl_status tl_builder_append_null(tl_builder *b, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_builder_append_bool(tl_builder *b, int v, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_builder_append_int(tl_builder *b, int64_t v, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_builder_append_float(tl_builder *b, double v, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_builder_append_date(tl_builder *b, int32_t days, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_builder_append_timestamp(tl_builder *b, int64_t us, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_builder_append_string(tl_builder *b, const char *s, size_t len,
                                                 tl_error *err);
 /* Appends a scalar; its type must be the builder's (int into float is allowed). */
-TL_NODISCARD tl_status tl_builder_append_scalar(tl_builder *b, const tl_scalar *v,
+TL_API TL_NODISCARD tl_status tl_builder_append_scalar(tl_builder *b, const tl_scalar *v,
                                                 tl_error *err);
-int64_t tl_builder_length(const tl_builder *b);
-tl_type tl_builder_type(const tl_builder *b);
-TL_NODISCARD tl_status tl_builder_finish(tl_builder *b, tl_column **out, tl_error *err);
-void tl_builder_free(tl_builder *b);                    /* NULL is allowed */
+TL_API int64_t tl_builder_length(const tl_builder *b);
+TL_API tl_type tl_builder_type(const tl_builder *b);
+TL_API TL_NODISCARD tl_status tl_builder_finish(tl_builder *b, tl_column **out, tl_error *err);
+TL_API void tl_builder_free(tl_builder *b);                    /* NULL is allowed */
 
 /* ---------------------------------------------------------------------------
 ** Tables
@@ -202,25 +210,25 @@ typedef struct tl_table tl_table;
 
 /* A table of `ncol` named columns of equal length. Columns are retained, not
 ** consumed; names are copied. Duplicate or empty names are TL_EINVAL. */
-TL_NODISCARD tl_status tl_table_new(int ncol, const char *const *names,
+TL_API TL_NODISCARD tl_status tl_table_new(int ncol, const char *const *names,
                                     tl_column *const *cols, tl_table **out,
                                     tl_error *err);
-tl_table *tl_table_retain(tl_table *t);
-void tl_table_release(tl_table *t);          /* NULL is allowed */
+TL_API tl_table *tl_table_retain(tl_table *t);
+TL_API void tl_table_release(tl_table *t);          /* NULL is allowed */
 
-int64_t tl_table_nrows(const tl_table *t);
-int tl_table_ncols(const tl_table *t);
+TL_API int64_t tl_table_nrows(const tl_table *t);
+TL_API int tl_table_ncols(const tl_table *t);
 /* Column j (0-based), borrowed: NULL when out of range. */
-tl_column *tl_table_column(const tl_table *t, int j);
-const char *tl_table_name(const tl_table *t, int j);
+TL_API tl_column *tl_table_column(const tl_table *t, int j);
+TL_API const char *tl_table_name(const tl_table *t, int j);
 /* The index of the column named `name`, or -1. */
-int tl_table_find(const tl_table *t, const char *name);
+TL_API int tl_table_find(const tl_table *t, const char *name);
 /* The existing column name closest to `name` (edit distance), or NULL when
 ** none is close; for "did you mean" messages. */
-const char *tl_table_suggest(const tl_table *t, const char *name);
+TL_API const char *tl_table_suggest(const tl_table *t, const char *name);
 
 /* Rows [offset, offset + n) as a new table (clamped to the table). */
-TL_NODISCARD tl_status tl_table_slice(const tl_table *t, int64_t offset, int64_t n,
+TL_API TL_NODISCARD tl_status tl_table_slice(const tl_table *t, int64_t offset, int64_t n,
                                       tl_table **out, tl_error *err);
 
 /* ---------------------------------------------------------------------------
@@ -231,30 +239,30 @@ TL_NODISCARD tl_status tl_table_slice(const tl_table *t, int64_t offset, int64_t
 */
 
 /* Rows where the boolean expression is true (null counts as false). */
-TL_NODISCARD tl_status tl_table_filter(const tl_table *t, const char *expr, tl_table **out,
+TL_API TL_NODISCARD tl_status tl_table_filter(const tl_table *t, const char *expr, tl_table **out,
                                        tl_error *err);
 /* Rows where the bool column `mask` (of the table's length) is true. */
-TL_NODISCARD tl_status tl_table_filter_mask(const tl_table *t, const tl_column *mask,
+TL_API TL_NODISCARD tl_status tl_table_filter_mask(const tl_table *t, const tl_column *mask,
                                             tl_table **out, tl_error *err);
 /* The rows at the given 0-based indexes, in that order (repeats allowed). */
-TL_NODISCARD tl_status tl_table_take(const tl_table *t, const int64_t *rows, int64_t n,
+TL_API TL_NODISCARD tl_status tl_table_take(const tl_table *t, const int64_t *rows, int64_t n,
                                      tl_table **out, tl_error *err);
 /* Adds or replaces columns, one definition after another (a later one sees
 ** the earlier ones). */
-TL_NODISCARD tl_status tl_table_mutate(const tl_table *t, int n, const char *const *defs,
+TL_API TL_NODISCARD tl_status tl_table_mutate(const tl_table *t, int n, const char *const *defs,
                                        tl_table **out, tl_error *err);
 /* Evaluates one expression over the table into a new column. `op` names the
 ** operation in error messages. */
-TL_NODISCARD tl_status tl_table_eval(const tl_table *t, const char *expr, const char *op,
+TL_API TL_NODISCARD tl_status tl_table_eval(const tl_table *t, const char *expr, const char *op,
                                      tl_column **out, tl_error *err);
 /* The table with column `name` set to `c` (replaced in place, else appended). */
-TL_NODISCARD tl_status tl_table_set_column(const tl_table *t, const char *name,
+TL_API TL_NODISCARD tl_status tl_table_set_column(const tl_table *t, const char *name,
                                            tl_column *c, tl_table **out, tl_error *err);
-TL_NODISCARD tl_status tl_table_select(const tl_table *t, int n, const char *const *names,
+TL_API TL_NODISCARD tl_status tl_table_select(const tl_table *t, int n, const char *const *names,
                                        tl_table **out, tl_error *err);
-TL_NODISCARD tl_status tl_table_drop(const tl_table *t, int n, const char *const *names,
+TL_API TL_NODISCARD tl_status tl_table_drop(const tl_table *t, int n, const char *const *names,
                                      tl_table **out, tl_error *err);
-TL_NODISCARD tl_status tl_table_rename(const tl_table *t, int n, const char *const *from,
+TL_API TL_NODISCARD tl_status tl_table_rename(const tl_table *t, int n, const char *const *from,
                                        const char *const *to, tl_table **out, tl_error *err);
 
 /* ---------------------------------------------------------------------------
@@ -266,36 +274,36 @@ TL_NODISCARD tl_status tl_table_rename(const tl_table *t, int n, const char *con
 */
 
 /* The rows in the order of the keys (nkeys >= 1). */
-TL_NODISCARD tl_status tl_table_sort(const tl_table *t, int nkeys, const char *const *keys,
+TL_API TL_NODISCARD tl_status tl_table_sort(const tl_table *t, int nkeys, const char *const *keys,
                                      tl_table **out, tl_error *err);
 /* The first n rows of tl_table_sort's order (all rows when the table has
 ** fewer), in that order, without sorting the whole table. */
-TL_NODISCARD tl_status tl_table_top(const tl_table *t, int64_t n, int nkeys,
+TL_API TL_NODISCARD tl_status tl_table_top(const tl_table *t, int64_t n, int nkeys,
                                     const char *const *keys, tl_table **out, tl_error *err);
 /* For a table sorted by `keys` and rows `probes` holding the key columns:
 ** counts[q] is the number of rows of `sorted` that do not come after probe
 ** row q in the keys' order (rows equal to it included). Splits a sorted
 ** table at given keys, as a distributed sort does. */
-TL_NODISCARD tl_status tl_table_sorted_counts(const tl_table *sorted, const tl_table *probes,
+TL_API TL_NODISCARD tl_status tl_table_sorted_counts(const tl_table *sorted, const tl_table *probes,
                                               int nkeys, const char *const *keys,
                                               int64_t *counts, tl_error *err);
 /* One row per distinct combination of the columns `cols` (all columns when
 ** n == 0), in order of first appearance; nulls equal nulls, NaN equals NaN. */
-TL_NODISCARD tl_status tl_table_distinct(const tl_table *t, int n, const char *const *cols,
+TL_API TL_NODISCARD tl_status tl_table_distinct(const tl_table *t, int n, const char *const *cols,
                                          tl_table **out, tl_error *err);
 /* The rows of every table, one after another. Columns are matched by name,
 ** in order of first appearance; a column missing from a table is null in
 ** its rows. An int column meeting a float column gives a float column; any
 ** other difference of types is TL_ETYPE. */
-TL_NODISCARD tl_status tl_table_concat(int n, const tl_table *const *tables, tl_table **out,
+TL_API TL_NODISCARD tl_status tl_table_concat(int n, const tl_table *const *tables, tl_table **out,
                                        tl_error *err);
 /* A table (value, count) of the distinct values of c with the number of
 ** rows holding each, by count descending, then in order of first
 ** appearance. A null value is counted too. */
-TL_NODISCARD tl_status tl_column_value_counts(const tl_column *c, tl_table **out,
+TL_API TL_NODISCARD tl_status tl_column_value_counts(const tl_column *c, tl_table **out,
                                               tl_error *err);
 /* The distinct values of c in order of first appearance (a null once). */
-TL_NODISCARD tl_status tl_column_unique(const tl_column *c, tl_column **out, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_column_unique(const tl_column *c, tl_column **out, tl_error *err);
 
 /* ---------------------------------------------------------------------------
 ** Joins: a hash join built on the smaller side. Rows come in the order of the
@@ -317,8 +325,8 @@ typedef struct tl_join_options {
   const char *suffix_right;        /* default "_right" */
 } tl_join_options;
 
-void tl_join_options_init(tl_join_options *opts);
-TL_NODISCARD tl_status tl_table_join(const tl_table *left, const tl_table *right,
+TL_API void tl_join_options_init(tl_join_options *opts);
+TL_API TL_NODISCARD tl_status tl_table_join(const tl_table *left, const tl_table *right,
                                      const tl_join_options *opts, tl_table **out,
                                      tl_error *err);
 
@@ -332,22 +340,22 @@ TL_NODISCARD tl_status tl_table_join(const tl_table *left, const tl_table *right
 */
 typedef struct tl_grouping tl_grouping;
 
-TL_NODISCARD tl_status tl_table_group_by(const tl_table *t, int nkeys,
+TL_API TL_NODISCARD tl_status tl_table_group_by(const tl_table *t, int nkeys,
                                          const char *const *keys, tl_grouping **out,
                                          tl_error *err);
-void tl_grouping_free(tl_grouping *g);           /* NULL is allowed */
-int64_t tl_grouping_count(const tl_grouping *g);
+TL_API void tl_grouping_free(tl_grouping *g);           /* NULL is allowed */
+TL_API int64_t tl_grouping_count(const tl_grouping *g);
 /* One row per group: the key columns. */
-TL_NODISCARD tl_status tl_grouping_keys(const tl_grouping *g, tl_table **out, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_grouping_keys(const tl_grouping *g, tl_table **out, tl_error *err);
 /* One row per group: the key columns, then one column per definition
 ** ("total = sum(participants)", "rate = sum(a) / sum(b)"). */
-TL_NODISCARD tl_status tl_grouping_agg(const tl_grouping *g, int n, const char *const *defs,
+TL_API TL_NODISCARD tl_status tl_grouping_agg(const tl_grouping *g, int n, const char *const *defs,
                                        tl_table **out, tl_error *err);
 /* The rows of group k (0-based) as a table. */
-TL_NODISCARD tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_table **out,
+TL_API TL_NODISCARD tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_table **out,
                                          tl_error *err);
 /* The whole table as one group: a one-row table of the definitions. */
-TL_NODISCARD tl_status tl_table_agg(const tl_table *t, int n, const char *const *defs,
+TL_API TL_NODISCARD tl_status tl_table_agg(const tl_table *t, int n, const char *const *defs,
                                     tl_table **out, tl_error *err);
 
 /* Aggregates defined by the host (the Lua binding's tally.aggregate): usable
@@ -370,7 +378,7 @@ typedef struct tl_agg_batch {
 ** dates and timestamps quoted, nulls as null); "" when the groups have no
 ** keys (the whole table as one group). */
 typedef struct tl_agg_keys tl_agg_keys;
-size_t tl_agg_key_text(const tl_agg_keys *keys, int64_t g, char *buf, size_t size);
+TL_API size_t tl_agg_key_text(const tl_agg_keys *keys, int64_t g, char *buf, size_t size);
 
 typedef struct tl_aggregate {
   const char *name;
@@ -414,11 +422,11 @@ typedef struct tl_aggregate {
 } tl_aggregate;
 
 /* tl_grouping_agg and tl_table_agg with host aggregates in scope. */
-TL_NODISCARD tl_status tl_grouping_agg_with(const tl_grouping *g, int n,
+TL_API TL_NODISCARD tl_status tl_grouping_agg_with(const tl_grouping *g, int n,
                                             const char *const *defs, int nfns,
                                             const tl_aggregate *const *fns, tl_table **out,
                                             tl_error *err);
-TL_NODISCARD tl_status tl_table_agg_with(const tl_table *t, int n, const char *const *defs,
+TL_API TL_NODISCARD tl_status tl_table_agg_with(const tl_table *t, int n, const char *const *defs,
                                          int nfns, const tl_aggregate *const *fns,
                                          tl_table **out, tl_error *err);
 
@@ -441,12 +449,12 @@ typedef struct tl_function_info {
 } tl_function_info;
 
 /* The built-in function called `name`, or NULL. The entries are static. */
-const tl_function_info *tl_builtin_function(const char *name);
+TL_API const tl_function_info *tl_builtin_function(const char *name);
 /* The i-th built-in function (from 0), NULL past the last: for listing. */
-const tl_function_info *tl_builtin_function_at(int i);
+TL_API const tl_function_info *tl_builtin_function_at(int i);
 /* 1 when `name` is a word of the expression language itself (true, false,
 ** nil, null, and, or, not), 0 otherwise. */
-int tl_expr_keyword(const char *name);
+TL_API int tl_expr_keyword(const char *name);
 
 /* ---------------------------------------------------------------------------
 ** Scalar functions defined by the host (the Lua binding's tally.func):
@@ -493,7 +501,7 @@ typedef struct tl_fn_result tl_fn_result;
 ** function's type (an int for a float function is converted), or a null
 ** (v->is_null). Strings are copied. TL_ETYPE for a value of another type,
 ** TL_ENOMEM when the copy fails. */
-TL_NODISCARD tl_status tl_fn_result_set(tl_fn_result *res, int i, const tl_scalar *v,
+TL_API TL_NODISCARD tl_status tl_fn_result_set(tl_fn_result *res, int i, const tl_scalar *v,
                                         tl_error *err);
 
 typedef struct tl_function {
@@ -531,19 +539,19 @@ typedef struct tl_scope {
 /* tl_table_filter, tl_table_mutate, tl_table_eval, tl_grouping_agg and
 ** tl_table_agg with the host's aggregates and functions in scope (scope may
 ** be NULL: the plain verbs). */
-TL_NODISCARD tl_status tl_table_filter_with(const tl_table *t, const char *expr,
+TL_API TL_NODISCARD tl_status tl_table_filter_with(const tl_table *t, const char *expr,
                                             const tl_scope *scope, tl_table **out,
                                             tl_error *err);
-TL_NODISCARD tl_status tl_table_mutate_with(const tl_table *t, int n, const char *const *defs,
+TL_API TL_NODISCARD tl_status tl_table_mutate_with(const tl_table *t, int n, const char *const *defs,
                                             const tl_scope *scope, tl_table **out,
                                             tl_error *err);
-TL_NODISCARD tl_status tl_table_eval_with(const tl_table *t, const char *expr, const char *op,
+TL_API TL_NODISCARD tl_status tl_table_eval_with(const tl_table *t, const char *expr, const char *op,
                                           const tl_scope *scope, tl_column **out,
                                           tl_error *err);
-TL_NODISCARD tl_status tl_grouping_agg_scope(const tl_grouping *g, int n,
+TL_API TL_NODISCARD tl_status tl_grouping_agg_scope(const tl_grouping *g, int n,
                                              const char *const *defs, const tl_scope *scope,
                                              tl_table **out, tl_error *err);
-TL_NODISCARD tl_status tl_table_agg_scope(const tl_table *t, int n, const char *const *defs,
+TL_API TL_NODISCARD tl_status tl_table_agg_scope(const tl_table *t, int n, const char *const *defs,
                                           const tl_scope *scope, tl_table **out,
                                           tl_error *err);
 
@@ -556,23 +564,23 @@ TL_NODISCARD tl_status tl_table_agg_scope(const tl_table *t, int n, const char *
 ** from one scan over all the rows in the last bits. */
 typedef struct tl_partial tl_partial;
 /* The partial states of `defs` over the groups of g / over the whole table as one group. */
-TL_NODISCARD tl_status tl_grouping_partial(const tl_grouping *g, int n, const char *const *defs,
+TL_API TL_NODISCARD tl_status tl_grouping_partial(const tl_grouping *g, int n, const char *const *defs,
                                            const tl_scope *scope, tl_partial **out,
                                            tl_error *err);
-TL_NODISCARD tl_status tl_table_partial(const tl_table *t, int n, const char *const *defs,
+TL_API TL_NODISCARD tl_status tl_table_partial(const tl_table *t, int n, const char *const *defs,
                                         const tl_scope *scope, tl_partial **out,
                                         tl_error *err);
-void tl_partial_free(tl_partial *p);                 /* NULL is allowed */
-int64_t tl_partial_groups(const tl_partial *p);
+TL_API void tl_partial_free(tl_partial *p);                 /* NULL is allowed */
+TL_API int64_t tl_partial_groups(const tl_partial *p);
 /* Bytes that tl_partial_decode reads back in another process of the same build
 ** (fixed little-endian layout, a magic + version header, lengths checked: a damaged
 ** buffer is an error, never a crash). *buf is tl_alloc'ed; the caller tl_free's it. */
-TL_NODISCARD tl_status tl_partial_encode(const tl_partial *p, void **buf, size_t *len,
+TL_API TL_NODISCARD tl_status tl_partial_encode(const tl_partial *p, void **buf, size_t *len,
                                          tl_error *err);
 /* scope must hold the same host aggregates as when the partial was made. A buffer
 ** that is not a partial, of another format version, or damaged (a checksum covers
 ** every byte) is TL_EPARSE ("partial: damaged buffer (checksum)"). */
-TL_NODISCARD tl_status tl_partial_decode(const void *buf, size_t len, const tl_scope *scope,
+TL_API TL_NODISCARD tl_status tl_partial_decode(const void *buf, size_t len, const tl_scope *scope,
                                          tl_partial **out, tl_error *err);
 /* Folds `from` into `into` (same definitions, else TL_EINVAL). Groups are matched by
 ** their key values (nulls equal nulls, as in group_by); groups of `from` that `into`
@@ -580,12 +588,12 @@ TL_NODISCARD tl_status tl_partial_decode(const void *buf, size_t len, const tl_s
 ** order keeps groups in order of first appearance, and first()/last() stay right.
 ** After TL_EINVAL (partials that do not match) `into` is unchanged; after any other
 ** error (TL_ENOMEM, a host aggregate's failure) it can only be freed. */
-TL_NODISCARD tl_status tl_partial_merge(tl_partial *into, const tl_partial *from,
+TL_API TL_NODISCARD tl_status tl_partial_merge(tl_partial *into, const tl_partial *from,
                                         tl_error *err);
 /* The result: exactly the table tl_grouping_agg_scope / tl_table_agg_scope would give
 ** for the rows all the merged partials covered (keys first, then one column per def).
 ** Not to be called on one partial from two threads at once. */
-TL_NODISCARD tl_status tl_partial_finish(const tl_partial *p, tl_table **out, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_partial_finish(const tl_partial *p, tl_table **out, tl_error *err);
 
 /* ---------------------------------------------------------------------------
 ** Window functions, in mutate: lag(x [, n [, default]]), lead(x [, n [,
@@ -615,12 +623,12 @@ typedef struct tl_window_options {
   int npartition;
 } tl_window_options;
 
-void tl_window_options_init(tl_window_options *opts);
+TL_API void tl_window_options_init(tl_window_options *opts);
 
 /* tl_table_mutate_with, the window functions over the order of `win` (NULL:
 ** the table's order, without partitions). An unknown key column is
 ** TL_EINVAL also when no definition calls a window function. */
-TL_NODISCARD tl_status tl_table_mutate_ex(const tl_table *t, int n, const char *const *defs,
+TL_API TL_NODISCARD tl_status tl_table_mutate_ex(const tl_table *t, int n, const char *const *defs,
                                           const tl_scope *scope, const tl_window_options *win,
                                           tl_table **out, tl_error *err);
 
@@ -631,7 +639,7 @@ TL_NODISCARD tl_status tl_table_mutate_ex(const tl_table *t, int n, const char *
 ** (null for others, and when a column has no value); top, the most frequent
 ** non-null value as text (the first to appear among equally frequent ones;
 ** null when there is none). */
-TL_NODISCARD tl_status tl_table_describe(const tl_table *t, tl_table **out, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_table_describe(const tl_table *t, tl_table **out, tl_error *err);
 
 /* ---------------------------------------------------------------------------
 ** CSV
@@ -700,17 +708,17 @@ typedef struct tl_csv_options {
 ** rejects (tl_csv_info_rejects). A broken quote is an error either way. */
 enum { TL_CSV_FAIL = 0, TL_CSV_SKIP = 1 };
 
-void tl_csv_options_init(tl_csv_options *opts);
+TL_API void tl_csv_options_init(tl_csv_options *opts);
 
 /* Reads a CSV file into a table. The error message names the file, line,
 ** field number, column name, record number (data records from 1; "header"
 ** for the header) and what is wrong, with an excerpt of the input:
 ** "read_csv: trips.csv:1289:7 (column 'fare', record 1288): unterminated
 ** quoted field: near ..." */
-TL_NODISCARD tl_status tl_read_csv(const char *path, const tl_csv_options *opts,
+TL_API TL_NODISCARD tl_status tl_read_csv(const char *path, const tl_csv_options *opts,
                                    tl_table **out, tl_error *err);
 /* The same from memory; `name` is used in error messages. */
-TL_NODISCARD tl_status tl_read_csv_buffer(const char *data, size_t len, const char *name,
+TL_API TL_NODISCARD tl_status tl_read_csv_buffer(const char *data, size_t len, const char *name,
                                           const tl_csv_options *opts, tl_table **out,
                                           tl_error *err);
 
@@ -719,9 +727,9 @@ TL_NODISCARD tl_status tl_read_csv_buffer(const char *data, size_t len, const ch
 ** tl_csv_info_free, and to NULL on error. */
 typedef struct tl_csv_info tl_csv_info;
 
-TL_NODISCARD tl_status tl_read_csv_ex(const char *path, const tl_csv_options *opts,
+TL_API TL_NODISCARD tl_status tl_read_csv_ex(const char *path, const tl_csv_options *opts,
                                       tl_table **out, tl_csv_info **info, tl_error *err);
-TL_NODISCARD tl_status tl_read_csv_buffer_ex(const char *data, size_t len, const char *name,
+TL_API TL_NODISCARD tl_status tl_read_csv_buffer_ex(const char *data, size_t len, const char *name,
                                              const tl_csv_options *opts, tl_table **out,
                                              tl_csv_info **info, tl_error *err);
 /* The skipped records, borrowed (tl_table_retain to keep it): one row each,
@@ -729,13 +737,13 @@ TL_NODISCARD tl_status tl_read_csv_buffer_ex(const char *data, size_t len, const
 ** column:string (null past the last column), class:string (too_few_fields,
 ** too_many_fields, invalid_utf8, forced_type, field_too_large) and
 ** excerpt:string. Empty unless TL_CSV_SKIP. */
-const tl_table *tl_csv_info_rejects(const tl_csv_info *info);
+TL_API const tl_table *tl_csv_info_rejects(const tl_csv_info *info);
 /* Why column j of the table got its type when that was not the type of its
 ** first value ("'A12' at line 17 is not a number"), or NULL. Borrowed. */
-const char *tl_csv_info_reason(const tl_csv_info *info, int j);
+TL_API const char *tl_csv_info_reason(const tl_csv_info *info, int j);
 /* Data records read: rows loaded + records rejected. */
-int64_t tl_csv_info_records(const tl_csv_info *info);
-void tl_csv_info_free(tl_csv_info *info);    /* NULL is allowed */
+TL_API int64_t tl_csv_info_records(const tl_csv_info *info);
+TL_API void tl_csv_info_free(tl_csv_info *info);    /* NULL is allowed */
 
 /* Counts what lies in bytes [start, stop) of a file (stop past its end: to
 ** the end): the '"' bytes, and the line ends that begin there (LF, CRLF
@@ -743,12 +751,12 @@ void tl_csv_info_free(tl_csv_info *info);    /* NULL is allowed */
 ** add up. For a caller that cuts a file into ranges: the quotes before a
 ** cut are its range_quotes, 1 + the line ends before it its range_line.
 ** quotes and lines may be NULL. */
-TL_NODISCARD tl_status tl_csv_scan_range(const char *path, int64_t start, int64_t stop,
+TL_API TL_NODISCARD tl_status tl_csv_scan_range(const char *path, int64_t start, int64_t stop,
                                          int64_t *quotes, int64_t *lines, tl_error *err);
 
 /* Writes the table as CSV with a header: fields quoted when they need it,
 ** nulls as empty fields, dates and timestamps in ISO 8601. */
-TL_NODISCARD tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err);
 
 /* ---------------------------------------------------------------------------
 ** Formatting
@@ -757,11 +765,11 @@ TL_NODISCARD tl_status tl_write_csv(const tl_table *t, const char *path, tl_erro
 /* Writes a value as text into buf (always NUL-terminated, truncated to
 ** size); returns the full length. Floats use the shortest form that reads
 ** back as the same double; dates and timestamps ISO 8601; null as "null". */
-size_t tl_scalar_format(const tl_scalar *v, char *buf, size_t size);
+TL_API size_t tl_scalar_format(const tl_scalar *v, char *buf, size_t size);
 
 /* Date helpers: days since 1970-01-01 from a civil date and back. */
-int32_t tl_days_from_civil(int y, int m, int d);
-void tl_civil_from_days(int32_t days, int *y, int *m, int *d);
+TL_API int32_t tl_days_from_civil(int y, int m, int d);
+TL_API void tl_civil_from_days(int32_t days, int *y, int *m, int *d);
 
 typedef struct tl_format_options {
   int max_rows;     /* rows shown before eliding the middle; 0: default (20) */
@@ -771,23 +779,23 @@ typedef struct tl_format_options {
 } tl_format_options;
 
 /* All options at their defaults (zero). */
-void tl_format_options_init(tl_format_options *opts);
+TL_API void tl_format_options_init(tl_format_options *opts);
 
 /* Renders the table as aligned text (header, rule, rows, head and tail of a
 ** long table, a footer with the size and the types). With a width, columns
 ** are narrowed (long cells cut with "...") and, when even that is not
 ** enough, the last ones left out and named in the footer. *out is allocated
 ** with the library's allocator; free it with tl_free. */
-TL_NODISCARD tl_status tl_table_format(const tl_table *t, const tl_format_options *opts,
+TL_API TL_NODISCARD tl_status tl_table_format(const tl_table *t, const tl_format_options *opts,
                                        char **out, size_t *len, tl_error *err);
 
 /* Renders every row as a Markdown pipe table (numbers aligned right, nulls
 ** empty). *out as for tl_table_format. */
-TL_NODISCARD tl_status tl_table_markdown(const tl_table *t, char **out, size_t *len,
+TL_API TL_NODISCARD tl_status tl_table_markdown(const tl_table *t, char **out, size_t *len,
                                          tl_error *err);
 
 /* Frees memory returned by the library (tl_table_format, ...). */
-void tl_free(void *p);
+TL_API void tl_free(void *p);
 
 /* ---------------------------------------------------------------------------
 ** JSON (json.c) and charts (chart.c)
@@ -796,7 +804,7 @@ void tl_free(void *p);
 /* Writes the table as a JSON array of objects (ndjson = 0), or one object a
 ** line (ndjson = 1). Keys in column order; nulls, NaN and infinities as
 ** null; dates and timestamps as ISO 8601 strings. */
-TL_NODISCARD tl_status tl_write_json(const tl_table *t, const char *path, int ndjson,
+TL_API TL_NODISCARD tl_status tl_write_json(const tl_table *t, const char *path, int ndjson,
                                      tl_error *err);
 /* Reads an array of flat objects (ndjson = 0), or one object a line, blank
 ** lines skipped (ndjson = 1). Columns in order of first appearance; a
@@ -804,18 +812,18 @@ TL_NODISCARD tl_status tl_write_json(const tl_table *t, const char *path, int nd
 ** and floats mix, string, date or timestamp when every string is one).
 ** Errors name the file and the line and column (syntax), the NDJSON line
 ** or the record (types, nested values). */
-TL_NODISCARD tl_status tl_read_json(const char *path, int ndjson, tl_table **out,
+TL_API TL_NODISCARD tl_status tl_read_json(const char *path, int ndjson, tl_table **out,
                                     tl_error *err);
 
 /* A horizontal bar chart for the terminal: one line per row, the label, a
 ** bar of Unicode blocks (in eighths) scaled to the largest value, and the
 ** value; in `width` columns (0: 80). Negative and null values draw no bar. */
-TL_NODISCARD tl_status tl_chart_bar(const tl_table *t, const char *label_col,
+TL_API TL_NODISCARD tl_status tl_chart_bar(const tl_table *t, const char *label_col,
                                     const char *value_col, int width, char **out,
                                     size_t *len, tl_error *err);
 /* A histogram of a numeric column in `bins` equal bins (0: 10) between its
 ** minimum and maximum, drawn as tl_chart_bar draws. Nulls are skipped. */
-TL_NODISCARD tl_status tl_chart_hist(const tl_column *c, int bins, int width, char **out,
+TL_API TL_NODISCARD tl_status tl_chart_hist(const tl_column *c, int bins, int width, char **out,
                                      size_t *len, tl_error *err);
 
 typedef struct tl_plot_options {
@@ -830,7 +838,7 @@ typedef struct tl_plot_options {
 /* Writes an SVG chart: axes with ticks and labels, one mark per row (a
 ** point, a bar, or a vertex of the series' line), a legend with one entry
 ** per series, the title. */
-TL_NODISCARD tl_status tl_plot_svg(const tl_table *t, const tl_plot_options *opts,
+TL_API TL_NODISCARD tl_status tl_plot_svg(const tl_table *t, const tl_plot_options *opts,
                                    const char *path, tl_error *err);
 
 /* ---------------------------------------------------------------------------
@@ -842,7 +850,7 @@ TL_NODISCARD tl_status tl_plot_svg(const tl_table *t, const tl_plot_options *opt
 ** so a crash never leaves half a file under the real name. A dictionary-
 ** encoded string column is saved encoded: its codes and its dictionary. The
 ** file format has a version (this library writes and reads version 2). */
-TL_NODISCARD tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err);
 
 /* Maps the file read-only and shared (processes loading the same file share
 ** its pages) and builds a table whose columns point into the mapping, with
@@ -860,16 +868,16 @@ TL_NODISCARD tl_status tl_table_save(const tl_table *t, const char *path, tl_err
 ** that cannot be opened or mapped is TL_EIO. The buffers are read-only
 ** memory. The file must not be truncated in place while it is loaded (saving
 ** over it is safe: that replaces the file, and the mapping keeps the old). */
-TL_NODISCARD tl_status tl_table_load(const char *path, tl_table **out, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_table_load(const char *path, tl_table **out, tl_error *err);
 
 /* The bytes of the table file in memory (*buf tl_alloc'ed, freed by the
 ** caller with tl_free), and back: tl_table_decode copies the bytes, checks
 ** them as tl_table_load checks a file (`name` stands for the file in its
 ** messages) and builds a table over the copy. For moving tables between
 ** processes of the same machine architecture. */
-TL_NODISCARD tl_status tl_table_encode(const tl_table *t, void **buf, size_t *len,
+TL_API TL_NODISCARD tl_status tl_table_encode(const tl_table *t, void **buf, size_t *len,
                                        tl_error *err);
-TL_NODISCARD tl_status tl_table_decode(const void *buf, size_t len, const char *name,
+TL_API TL_NODISCARD tl_status tl_table_decode(const void *buf, size_t len, const char *name,
                                        tl_table **out, tl_error *err);
 
 /* ---------------------------------------------------------------------------
@@ -878,7 +886,7 @@ TL_NODISCARD tl_status tl_table_decode(const void *buf, size_t len, const char *
 
 /* The version of the library at run time ("0.2.0"), to compare with the
 ** TALLY_VERSION a host was compiled against. */
-const char *tl_version(void);
+TL_API const char *tl_version(void);
 
 /* Called exactly once, with its `ctx`, when the last reference to a column
 ** made from foreign memory goes (from whichever thread drops it). */
@@ -895,7 +903,7 @@ typedef void (*tl_release_fn)(void *ctx);
 ** string type is TL_ETYPE (use tl_column_wrap_strings); n < 0, or `data`
 ** NULL with n > 0, is TL_EINVAL. On error `release` is not called: the
 ** buffers stay the host's. */
-TL_NODISCARD tl_status tl_column_wrap(tl_type type, int64_t n, const void *data,
+TL_API TL_NODISCARD tl_status tl_column_wrap(tl_type type, int64_t n, const void *data,
                                       const uint8_t *validity, tl_release_fn release,
                                       void *ctx, tl_column **out, tl_error *err);
 
@@ -903,7 +911,7 @@ TL_NODISCARD tl_status tl_column_wrap(tl_type type, int64_t n, const void *data,
 ** UTF-8 `bytes`; row i is bytes[offsets[i] .. offsets[i + 1]). The offsets
 ** are checked (not negative, never decreasing): a pass over them; the text
 ** is not checked for UTF-8. Otherwise as tl_column_wrap. */
-TL_NODISCARD tl_status tl_column_wrap_strings(int64_t n, const int64_t *offsets,
+TL_API TL_NODISCARD tl_status tl_column_wrap_strings(int64_t n, const int64_t *offsets,
                                               const char *bytes, const uint8_t *validity,
                                               tl_release_fn release, void *ctx,
                                               tl_column **out, tl_error *err);
@@ -914,7 +922,7 @@ TL_NODISCARD tl_status tl_column_wrap_strings(int64_t n, const int64_t *offsets,
 ** the dictionary, and a null row's code must be 0; the dictionary's values
 ** must be distinct (checked with a hash of them). Otherwise as
 ** tl_column_wrap; a bad code or dictionary is TL_EINVAL. */
-TL_NODISCARD tl_status tl_column_wrap_dictionary(int64_t n, const int32_t *codes,
+TL_API TL_NODISCARD tl_status tl_column_wrap_dictionary(int64_t n, const int32_t *codes,
                                                  const tl_column *dict,
                                                  const uint8_t *validity,
                                                  tl_release_fn release, void *ctx,
@@ -975,7 +983,7 @@ struct ArrowArray {
 ** (or hand them to a consumer that will), from any thread; a child moved
 ** out by a consumer is released on its own. On error (TL_ENOMEM) the structs
 ** are left untouched. */
-TL_NODISCARD tl_status tl_table_export_arrow(const tl_table *t, struct ArrowSchema *schema,
+TL_API TL_NODISCARD tl_status tl_table_export_arrow(const tl_table *t, struct ArrowSchema *schema,
                                              struct ArrowArray *array, tl_error *err);
 
 /* Imports an Arrow struct array ("+s", no null rows) as a table, one column
@@ -992,7 +1000,7 @@ TL_NODISCARD tl_status tl_table_export_arrow(const tl_table *t, struct ArrowSche
 ** format, or inconsistent buffers (offsets out of order, an index outside
 ** its dictionary) is TL_ETYPE or TL_EINVAL, with a message naming the
 ** column; on error both structs are left untouched, still the caller's. */
-TL_NODISCARD tl_status tl_table_import_arrow(struct ArrowSchema *schema,
+TL_API TL_NODISCARD tl_status tl_table_import_arrow(struct ArrowSchema *schema,
                                              struct ArrowArray *array, tl_table **out,
                                              tl_error *err);
 
@@ -1033,7 +1041,7 @@ typedef struct tl_document_options {
   char sep;                  /* cell separator; 0 or '\t': tab */
 } tl_document_options;
 
-void tl_document_options_init(tl_document_options *opts);
+TL_API void tl_document_options_init(tl_document_options *opts);
 
 /* The tables of a document, owned by it: free it with tl_document_free
 ** (tables retained by the caller stay valid). */
@@ -1041,27 +1049,27 @@ typedef struct tl_document tl_document;
 
 /* Reads the file at `path` ("read_document: cannot open 'x.txt': No such
 ** file or directory"). */
-TL_NODISCARD tl_status tl_read_document(const char *path, const tl_document_options *opts,
+TL_API TL_NODISCARD tl_status tl_read_document(const char *path, const tl_document_options *opts,
                                         tl_document **out, tl_error *err);
 /* The same from memory; `name` (default "<text>") is used in messages. */
-TL_NODISCARD tl_status tl_read_document_buffer(const char *text, size_t len, const char *name,
+TL_API TL_NODISCARD tl_status tl_read_document_buffer(const char *text, size_t len, const char *name,
                                                const tl_document_options *opts,
                                                tl_document **out, tl_error *err);
-void tl_document_free(tl_document *d);           /* NULL is allowed */
+TL_API void tl_document_free(tl_document *d);           /* NULL is allowed */
 
 /* The number of tables, and table k (0-based), borrowed from the document. */
-int tl_document_count(const tl_document *d);
-tl_table *tl_document_table(const tl_document *d, int k);
+TL_API int tl_document_count(const tl_document *d);
+TL_API tl_table *tl_document_table(const tl_document *d, int k);
 /* Table k's title, or NULL. */
-const char *tl_document_title(const tl_document *d, int k);
+TL_API const char *tl_document_title(const tl_document *d, int k);
 /* 1-based line numbers of table k: its title (0 when it has none), its
 ** first header row and its last row. */
-void tl_document_lines(const tl_document *d, int k, int64_t *title_line, int64_t *first,
+TL_API void tl_document_lines(const tl_document *d, int k, int64_t *title_line, int64_t *first,
                        int64_t *last);
 /* The number of header rows of table k. */
-int tl_document_header_rows(const tl_document *d, int k);
+TL_API int tl_document_header_rows(const tl_document *d, int k);
 /* The unit of column j of table k ("persons"), or NULL. */
-const char *tl_document_unit(const tl_document *d, int k, int j);
+TL_API const char *tl_document_unit(const tl_document *d, int k, int j);
 
 /* ---------------------------------------------------------------------------
 ** Reshaping: wide to long and back.
@@ -1084,13 +1092,13 @@ typedef struct tl_pivot_longer_options {
   int drop_nulls;            /* 1: rows whose value is null are left out */
 } tl_pivot_longer_options;
 
-void tl_pivot_longer_options_init(tl_pivot_longer_options *opts);
+TL_API void tl_pivot_longer_options_init(tl_pivot_longer_options *opts);
 
 /* One row per row of t and gathered column, row by row: the other columns
 ** (in their order), the names_to columns, then values_to. The values are
 ** of the gathered columns' type: int and float give float; a column of
 ** nulls only takes any type; other mixes are TL_ETYPE. */
-TL_NODISCARD tl_status tl_table_pivot_longer(const tl_table *t,
+TL_API TL_NODISCARD tl_status tl_table_pivot_longer(const tl_table *t,
                                              const tl_pivot_longer_options *opts,
                                              tl_table **out, tl_error *err);
 
@@ -1104,7 +1112,7 @@ typedef struct tl_pivot_wider_options {
   const tl_scalar *fill;          /* for missing combinations; NULL: null */
 } tl_pivot_wider_options;
 
-void tl_pivot_wider_options_init(tl_pivot_wider_options *opts);
+TL_API void tl_pivot_wider_options_init(tl_pivot_wider_options *opts);
 
 /* One row per distinct id (in order of first appearance): the id columns,
 ** then one column per distinct name (in order of first appearance; a null
@@ -1112,7 +1120,7 @@ void tl_pivot_wider_options_init(tl_pivot_wider_options *opts);
 ** t takes `fill`, which must be of the values' type (an int fill of a float
 ** column is allowed; a float fill of an int column makes it float). Two
 ** rows with the same id and name are TL_EINVAL, naming both. */
-TL_NODISCARD tl_status tl_table_pivot_wider(const tl_table *t,
+TL_API TL_NODISCARD tl_status tl_table_pivot_wider(const tl_table *t,
                                             const tl_pivot_wider_options *opts,
                                             tl_table **out, tl_error *err);
 
