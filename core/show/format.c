@@ -9,6 +9,7 @@
 
 #include "tally/tally.h"
 #include "base/alloc.h"
+#include "base/error.h"
 #include "base/textbuf.h"
 
 #define FMT_CELL_WIDTH 40     /* longer cells are cut to 37 code points + "..." */
@@ -215,144 +216,150 @@ static void put_footer(tl_textbuf *b, const tl_table *t, int shown, int width) {
   tl_textbuf_str(b, "]");
 }
 
-tl_status tl_table_format(const tl_table *t, const tl_format_options *opts, char **out,
-                          size_t *len, tl_error *err) {
-  int ncols = tl_table_ncols(t), shown, j, total;
-  int64_t nrows = tl_table_nrows(t), head, tail, r;
-  int max_rows = opts && opts->max_rows > 0 ? opts->max_rows : FMT_MAX_ROWS;
-  int width = opts && opts->width > 0 ? opts->width : 0;
-  int types = opts ? opts->types : 0, elided;
-  int ansi = opts ? opts->ansi : 0;
-  const fmt_ellipsis *ell = ansi ? &ell_unicode : &ell_ascii;
-  int *widths = NULL, *natural, *numeric, *fixed;
-  tl_textbuf b = {NULL, 0, 0, 0};
+/* One rendering of a table: the rows shown, and each column's width. */
+typedef struct fmt_ctx {
+  const tl_table *t;
+  int ncols, shown;          /* columns in the table, columns that fit */
+  int64_t nrows, head, tail; /* rows shown: the first head and the last tail */
+  int elided;                /* rows hidden between head and tail */
+  int width, types, ansi;
+  const fmt_ellipsis *ell;
+  int *widths, *natural, *numeric, *fixed;   /* a column each, one allocation */
+  tl_textbuf b;
+} fmt_ctx;
+
+static int64_t shown_row(const fmt_ctx *f, int64_t r) {
+  return r < f->head ? r : f->nrows - f->tail + (r - f->head);
+}
+
+/* Each column's natural width: its name, its type and the cells shown. */
+static void measure(fmt_ctx *f) {
   char cell[FMT_CELL_BUF];
   size_t clen;
   int isnull;
-
-  if (nrows > max_rows) {
-    head = (max_rows + 1) / 2;
-    tail = max_rows / 2;
-    elided = 1;
-  } else {
-    head = nrows;
-    tail = 0;
-    elided = 0;
-  }
-
-  if (ncols > 0) {
-    widths = tl_alloc(sizeof(int) * 4 * (size_t)ncols);
-    if (widths == NULL)
-      goto nomem;
-  }
-  natural = widths ? widths + ncols : NULL;      /* no columns: no arrays */
-  numeric = widths ? widths + 2 * ncols : NULL;
-  fixed = widths ? widths + 3 * ncols : NULL;
-  for (j = 0; j < ncols; j++) {
-    const tl_column *c = tl_table_column(t, j);
-    const char *name = tl_table_name(t, j);
-    int w = fit_cell(name, strlen(name), FMT_CELL_WIDTH, ell, cell, &clen), cw;
-    if (types) {
+  for (int j = 0; j < f->ncols; j++) {
+    const tl_column *c = tl_table_column(f->t, j);
+    const char *name = tl_table_name(f->t, j);
+    int w = fit_cell(name, strlen(name), FMT_CELL_WIDTH, f->ell, cell, &clen), cw;
+    if (f->types) {
       const char *tn = tl_type_name(tl_column_type(c));
       cw = (int)strlen(tn ? tn : "?");
-      if (cw > w)
-        w = cw;
+      if (cw > w) w = cw;
     }
-    if (elided && w < ell->width)
-      w = ell->width;
-    for (r = 0; r < head + tail; r++) {
-      int64_t row = r < head ? r : nrows - tail + (r - head);
-      cw = render_cell(c, row, FMT_CELL_WIDTH, ell, cell, &clen, &isnull);
-      if (cw > w)
-        w = cw;
+    if (f->elided && w < f->ell->width) w = f->ell->width;
+    for (int64_t r = 0; r < f->head + f->tail; r++) {
+      cw = render_cell(c, shown_row(f, r), FMT_CELL_WIDTH, f->ell, cell, &clen, &isnull);
+      if (cw > w) w = cw;
     }
-    widths[j] = natural[j] = w;
-    numeric[j] = is_right_aligned(tl_column_type(c));
-    fixed[j] = tl_column_type(c) != TL_STRING;   /* cut text before numbers and dates */
+    f->widths[j] = f->natural[j] = w;
+    f->numeric[j] = is_right_aligned(tl_column_type(c));
+    f->fixed[j] = tl_column_type(c) != TL_STRING;   /* cut text before numbers and dates */
   }
+}
 
-  /* the columns that fit in the width at their narrowest (at least one),
-  ** then narrowed until they fit */
-  shown = ncols;
-  if (width > 0) {
-    total = 0;
-    for (j = 0; j < ncols; j++) {
-      int lo = natural[j] < FMT_MIN_WIDTH ? natural[j] : FMT_MIN_WIDTH;
-      total += lo + (j > 0 ? FMT_SEPLEN : 0);
-      if (total > width && j > 0) {
-        shown = j;
-        break;
-      }
-    }
-    shrink(widths, natural, fixed, shown, width, FMT_MIN_WIDTH);
-  }
-
-  if (shown > 0) {
-    for (j = 0; j < shown; j++) {
-      const char *name = tl_table_name(t, j);
-      int w = fit_cell(name, strlen(name), widths[j], ell, cell, &clen);
-      put_cell(&b, cell, clen, w, widths[j], numeric[j], j == 0, ansi ? ANSI_BOLD : NULL);
-    }
-    buf_endline(&b);
-    if (types) {
-      for (j = 0; j < shown; j++) {
-        const char *tn = tl_type_name(tl_column_type(tl_table_column(t, j)));
-        int w;
-        tn = tn ? tn : "?";
-        w = fit_cell(tn, strlen(tn), widths[j], ell, cell, &clen);
-        put_cell(&b, cell, clen, w, widths[j], numeric[j], j == 0, ansi ? ANSI_DIM : NULL);
-      }
-      buf_endline(&b);
-    }
-    for (j = 0; j < shown; j++) {
-      if (j > 0)
-        tl_textbuf_add(&b, FMT_SEP, FMT_SEPLEN);
-      for (total = 0; total < widths[j]; total++)
-        tl_textbuf_add(&b, "-", 1);
-    }
-    buf_endline(&b);
-    for (r = 0; r <= head + tail; r++) {
-      int64_t row = r < head ? r : nrows - tail + (r - head);
-      if (elided && r == head) {                 /* the mark between head and tail */
-        for (j = 0; j < shown; j++)
-          put_cell(&b, ell->s, ell->len, ell->width, widths[j], numeric[j], j == 0,
-                   ansi ? ANSI_DIM : NULL);
-        buf_endline(&b);
-      }
-      if (r == head + tail)
-        break;
-      for (j = 0; j < shown; j++) {
-        const tl_column *c = tl_table_column(t, j);
-        int w = render_cell(c, row, widths[j], ell, cell, &clen, &isnull);
-        put_cell(&b, cell, clen, w, widths[j], numeric[j], j == 0,
-                 ansi && isnull ? ANSI_DIM : NULL);
-      }
-      buf_endline(&b);
+/* The columns that fit in the width at their narrowest (at least one),
+** then narrowed until they fit. */
+static void fit(fmt_ctx *f) {
+  f->shown = f->ncols;
+  if (f->width <= 0) return;
+  int total = 0;
+  for (int j = 0; j < f->ncols; j++) {
+    int lo = f->natural[j] < FMT_MIN_WIDTH ? f->natural[j] : FMT_MIN_WIDTH;
+    total += lo + (j > 0 ? FMT_SEPLEN : 0);
+    if (total > f->width && j > 0) {
+      f->shown = j;
+      break;
     }
   }
+  shrink(f->widths, f->natural, f->fixed, f->shown, f->width, FMT_MIN_WIDTH);
+}
 
-  if (ansi)
-    tl_textbuf_str(&b, ANSI_DIM);
-  put_footer(&b, t, shown, width);
-  if (ansi)
-    tl_textbuf_str(&b, ANSI_RESET);
-  if (b.failed)
-    goto nomem;
+/* The names, the types when asked for, and the rule under them. */
+static void put_header(fmt_ctx *f) {
+  char cell[FMT_CELL_BUF];
+  size_t clen;
+  for (int j = 0; j < f->shown; j++) {
+    const char *name = tl_table_name(f->t, j);
+    int w = fit_cell(name, strlen(name), f->widths[j], f->ell, cell, &clen);
+    put_cell(&f->b, cell, clen, w, f->widths[j], f->numeric[j], j == 0,
+             f->ansi ? ANSI_BOLD : NULL);
+  }
+  buf_endline(&f->b);
+  if (f->types) {
+    for (int j = 0; j < f->shown; j++) {
+      const char *tn = tl_type_name(tl_column_type(tl_table_column(f->t, j)));
+      tn = tn ? tn : "?";
+      int w = fit_cell(tn, strlen(tn), f->widths[j], f->ell, cell, &clen);
+      put_cell(&f->b, cell, clen, w, f->widths[j], f->numeric[j], j == 0,
+               f->ansi ? ANSI_DIM : NULL);
+    }
+    buf_endline(&f->b);
+  }
+  for (int j = 0; j < f->shown; j++) {
+    if (j > 0) tl_textbuf_add(&f->b, FMT_SEP, FMT_SEPLEN);
+    for (int k = 0; k < f->widths[j]; k++) tl_textbuf_add(&f->b, "-", 1);
+  }
+  buf_endline(&f->b);
+}
 
-  tl_free(widths);
-  *out = b.p;
-  if (len)
-    *len = b.len;
+/* The head rows, the mark of the elided ones, the tail rows. */
+static void put_rows(fmt_ctx *f) {
+  char cell[FMT_CELL_BUF];
+  size_t clen;
+  int isnull;
+  for (int64_t r = 0; r <= f->head + f->tail; r++) {
+    if (f->elided && r == f->head) {
+      for (int j = 0; j < f->shown; j++)
+        put_cell(&f->b, f->ell->s, f->ell->len, f->ell->width, f->widths[j], f->numeric[j],
+                 j == 0, f->ansi ? ANSI_DIM : NULL);
+      buf_endline(&f->b);
+    }
+    if (r == f->head + f->tail) break;
+    for (int j = 0; j < f->shown; j++) {
+      const tl_column *c = tl_table_column(f->t, j);
+      int w = render_cell(c, shown_row(f, r), f->widths[j], f->ell, cell, &clen, &isnull);
+      put_cell(&f->b, cell, clen, w, f->widths[j], f->numeric[j], j == 0,
+               f->ansi && isnull ? ANSI_DIM : NULL);
+    }
+    buf_endline(&f->b);
+  }
+}
+
+tl_status tl_table_format(const tl_table *t, const tl_format_options *opts, char **out,
+                          size_t *len, tl_error *err) {
+  int max_rows = opts && opts->max_rows > 0 ? opts->max_rows : FMT_MAX_ROWS;
+  fmt_ctx f = { .t = t, .ncols = tl_table_ncols(t), .nrows = tl_table_nrows(t) };
+  f.width = opts && opts->width > 0 ? opts->width : 0;
+  f.types = opts ? opts->types : 0;
+  f.ansi = opts ? opts->ansi : 0;
+  f.ell = f.ansi ? &ell_unicode : &ell_ascii;
+  f.elided = f.nrows > max_rows;
+  f.head = f.elided ? (max_rows + 1) / 2 : f.nrows;
+  f.tail = f.elided ? max_rows / 2 : 0;
+  if (f.ncols > 0) {
+    f.widths = tl_alloc(sizeof(int) * 4 * (size_t)f.ncols);
+    if (f.widths == NULL) return tl_error_oom(err, "format");
+    f.natural = f.widths + f.ncols;
+    f.numeric = f.widths + 2 * f.ncols;
+    f.fixed = f.widths + 3 * f.ncols;
+  }
+  measure(&f);
+  fit(&f);
+  if (f.shown > 0) {
+    put_header(&f);
+    put_rows(&f);
+  }
+  if (f.ansi) tl_textbuf_str(&f.b, ANSI_DIM);
+  put_footer(&f.b, t, f.shown, f.width);
+  if (f.ansi) tl_textbuf_str(&f.b, ANSI_RESET);
+  tl_free(f.widths);
+  if (f.b.failed) {
+    tl_free(f.b.p);
+    return tl_error_oom(err, "format");
+  }
+  *out = f.b.p;
+  if (len) *len = f.b.len;
   return TL_OK;
-
-nomem:
-  tl_free(widths);
-  tl_free(b.p);
-  if (err) {
-    err->code = TL_ENOMEM;
-    snprintf(err->message, sizeof err->message, "format: out of memory");
-  }
-  return TL_ENOMEM;
 }
 
 /* ---------------------------------------------------------------------------
@@ -414,11 +421,7 @@ tl_status tl_table_markdown(const tl_table *t, char **out, size_t *len, tl_error
     tl_textbuf_add(&b, "", 0);
   if (b.failed) {
     tl_free(b.p);
-    if (err) {
-      err->code = TL_ENOMEM;
-      snprintf(err->message, sizeof err->message, "to_markdown: out of memory");
-    }
-    return TL_ENOMEM;
+    return tl_error_oom(err, "to_markdown");
   }
   *out = b.p;
   if (len)
