@@ -284,169 +284,205 @@ static void add_value(char *buf, size_t size, size_t *o, const tl_column *c, int
   if (*o >= size) *o = size - 1;
 }
 
+/* One pivot_wider: the roles of the input's columns, its two groupings
+** (rows by id columns, rows by names_from), and the output being built. */
+typedef struct wider {
+  const tl_table *t;
+  const tl_pivot_wider_options *o;
+  tl_error *err;
+  int nf, ni, no, vj;          /* names_from columns, id columns, output columns */
+  int *fidx, *iidx;            /* column indexes of names_from, of the ids */
+  char *role;                  /* a column each: 0 id, 1 names_from, 2 values_from */
+  const tl_column *vc;         /* values_from */
+  tl_type vt;                  /* the type of the new columns */
+  const tl_scalar *fill;
+  int32_t *gid, *nid;          /* a row each: its id group, its name group */
+  int64_t *gfirst, *nfirst, *cellrow, ng, nn;
+  tl_grouping *gg, *gn;
+  char **labels;               /* a name group each: the new column's name */
+  const char **onames;
+  tl_column **ocols;
+  tl_builder *b;
+} wider;
+
+static const char *const WIDER = "pivot_wider";
+
+/* Which column plays which part; the id columns default to the others. */
+static tl_status wider_roles(wider *w) {
+  const tl_pivot_wider_options *o = w->o;
+  tl_status st = TL_OK;
+  for (int k = 0; k < w->nf && st == TL_OK; k++) {
+    st = tl_table_lookup(w->t, o->names_from[k], WIDER, &w->fidx[k], w->err);
+    if (st == TL_OK) w->role[w->fidx[k]] = 1;
+  }
+  if (st == TL_OK) st = tl_table_lookup(w->t, o->values_from, WIDER, &w->vj, w->err);
+  if (st != TL_OK) return st;
+  if (w->role[w->vj])
+    return tl_error_set(w->err, TL_EINVAL, "pivot_wider: column '%s' is both in names_from "
+                        "and values_from", o->values_from);
+  w->role[w->vj] = 2;
+  if (o->nid_cols == 0) {
+    for (int j = 0; j < tl_table_ncols(w->t); j++)
+      if (!w->role[j]) w->iidx[w->ni++] = j;
+    return TL_OK;
+  }
+  for (int k = 0; k < o->nid_cols && st == TL_OK; k++) {
+    int j;
+    st = tl_table_lookup(w->t, o->id_cols[k], WIDER, &j, w->err);
+    if (st == TL_OK && w->role[j])
+      st = tl_error_set(w->err, TL_EINVAL, "pivot_wider: column '%s' cannot be an id column "
+                        "and in names_from or values_from", o->id_cols[k]);
+    if (st == TL_OK) w->iidx[w->ni++] = j;
+  }
+  return st;
+}
+
+/* The type of the values, widened to hold the fill. */
+static tl_status wider_type(wider *w) {
+  w->vc = tl_table_column(w->t, w->vj);
+  w->vt = tl_column_type(w->vc);
+  w->fill = w->o->fill && !w->o->fill->is_null ? w->o->fill : NULL;
+  if (!w->fill || w->fill->type == w->vt) return TL_OK;
+  if (w->vt == TL_INT && w->fill->type == TL_FLOAT) w->vt = TL_FLOAT;
+  else if (!(w->vt == TL_FLOAT && w->fill->type == TL_INT))
+    return tl_error_set(w->err, TL_ETYPE, "pivot_wider: fill is a %s value, but column '%s' "
+                        "is of type %s", tl_type_name(w->fill->type), w->o->values_from,
+                        tl_type_name(w->vt));
+  return TL_OK;
+}
+
+/* The new columns' names: the names_from values of each name group. */
+static tl_status wider_labels(wider *w) {
+  const char *sep = w->o->names_sep ? w->o->names_sep : "_";
+  for (int64_t m = 0; m < w->nn; m++) {
+    char buf[1024];
+    size_t len = 0;
+    for (int k = 0; k < w->nf; k++) {
+      if (k) len += (size_t)snprintf(buf + len, sizeof buf - len, "%s", sep);
+      if (len >= sizeof buf) len = sizeof buf - 1;
+      add_value(buf, sizeof buf, &len, tl_table_column(w->t, w->fidx[k]), w->nfirst[m], 0);
+    }
+    w->labels[m] = tl_strndup(buf, len);
+    if (!w->labels[m]) return tl_error_oom(w->err, WIDER);
+  }
+  return TL_OK;
+}
+
+/* Which row fills each cell; two rows for one cell are an error. */
+static tl_status wider_cells(wider *w) {
+  for (int64_t c = 0; c < w->ng * w->nn; c++) w->cellrow[c] = -1;
+  for (int64_t i = 0; i < tl_table_nrows(w->t); i++) {
+    int64_t c = (int64_t)w->gid[i] * w->nn + w->nid[i];
+    if (w->cellrow[c] < 0) {
+      w->cellrow[c] = i;
+      continue;
+    }
+    char id[512];
+    size_t len = 0;
+    for (int k = 0; k < w->ni; k++) {
+      if (len < sizeof id)
+        len += (size_t)snprintf(id + len, sizeof id - len, "%s%s = ", k ? ", " : "",
+                                tl_table_name(w->t, w->iidx[k]));
+      if (len >= sizeof id) len = sizeof id - 1;
+      add_value(id, sizeof id, &len, tl_table_column(w->t, w->iidx[k]), i, 1);
+    }
+    id[len] = '\0';
+    return tl_error_set(w->err, TL_EINVAL, "pivot_wider: rows %lld and %lld have the same id "
+                        "(%s) and name '%s'", (long long)w->cellrow[c] + 1, (long long)i + 1,
+                        id, w->labels[w->nid[i]]);
+  }
+  return TL_OK;
+}
+
+/* The id columns (a row per id group), then a column per name group. */
+static tl_status wider_build(wider *w, tl_table **out) {
+  tl_status st = TL_OK;
+  for (int k = 0; k < w->ni && st == TL_OK; k++) {
+    w->onames[w->no] = tl_table_name(w->t, w->iidx[k]);
+    st = tl_column_take(tl_table_column(w->t, w->iidx[k]), w->gfirst, w->ng,
+                        &w->ocols[w->no], w->err);
+    w->no++;
+  }
+  for (int64_t m = 0; m < w->nn && st == TL_OK; m++) {
+    st = tl_builder_new(w->vt, w->ng, &w->b, w->err);
+    for (int64_t g = 0; g < w->ng && st == TL_OK; g++) {
+      int64_t r = w->cellrow[g * w->nn + m];
+      tl_scalar v;
+      if (r < 0) {
+        st = w->fill ? tl_builder_append_scalar(w->b, w->fill, w->err)
+                     : tl_builder_append_null(w->b, w->err);
+        continue;
+      }
+      tl_column_get(w->vc, r, &v);
+      if (!v.is_null && v.type == TL_INT && w->vt == TL_FLOAT) {
+        v.v.f = (double)v.v.i;
+        v.type = TL_FLOAT;
+      }
+      st = tl_builder_append_scalar(w->b, &v, w->err);
+    }
+    if (st == TL_OK) { st = tl_builder_finish(w->b, &w->ocols[w->no], w->err); w->b = NULL; }
+    w->onames[w->no++] = w->labels[m];
+  }
+  if (st == TL_OK)
+    st = reprefix(tl_table_new(w->no, w->onames, w->ocols, out, w->err), WIDER, w->err);
+  return st;
+}
+
+static void wider_free(wider *w) {
+  tl_builder_free(w->b);
+  for (int j = 0; w->ocols && j < w->no; j++) tl_column_release(w->ocols[j]);
+  tl_free(w->ocols);
+  tl_free(w->onames);
+  for (int64_t m = 0; w->labels && m < w->nn; m++) tl_free(w->labels[m]);
+  tl_free(w->labels);
+  tl_free(w->cellrow);
+  tl_grouping_free(w->gg);
+  tl_grouping_free(w->gn);
+  tl_free(w->gfirst);
+  tl_free(w->nfirst);
+  tl_free(w->nid);
+  tl_free(w->gid);
+  tl_free(w->role);
+  tl_free(w->iidx);
+  tl_free(w->fidx);
+}
+
+/* Phases over one context; each allocates what the next needs. */
+static tl_status wider_run(wider *w, tl_table **out) {
+  int ncol = tl_table_ncols(w->t);
+  int64_t nrows = tl_table_nrows(w->t);
+  w->fidx = tl_calloc((size_t)w->nf, sizeof *w->fidx);
+  w->iidx = tl_calloc((size_t)ncol + 1, sizeof *w->iidx);
+  w->role = tl_calloc((size_t)ncol + 1, 1);
+  w->gid = tl_calloc((size_t)nrows + 1, sizeof *w->gid);
+  w->nid = tl_calloc((size_t)nrows + 1, sizeof *w->nid);
+  if (!w->fidx || !w->iidx || !w->role || !w->gid || !w->nid) return tl_error_oom(w->err, WIDER);
+  TL_TRY(wider_roles(w));
+  TL_TRY(wider_type(w));
+  TL_TRY(group_rows(w->t, w->iidx, w->ni, w->gid, &w->gfirst, &w->ng, &w->gg, w->err));
+  TL_TRY(group_rows(w->t, w->fidx, w->nf, w->nid, &w->nfirst, &w->nn, &w->gn, w->err));
+  if (w->ng > 0 && w->nn > INT64_MAX / 8 / w->ng)
+    return tl_error_set(w->err, TL_ELIMIT, "pivot_wider: too many cells");
+  if (w->nn > 0x7fffff00 - w->ni)
+    return tl_error_set(w->err, TL_ELIMIT, "pivot_wider: too many columns");
+  w->labels = tl_calloc((size_t)w->nn + 1, sizeof *w->labels);
+  w->cellrow = tl_alloc(((size_t)(w->ng * w->nn) + 1) * sizeof *w->cellrow);
+  w->onames = tl_calloc((size_t)(w->ni + w->nn) + 1, sizeof *w->onames);
+  w->ocols = tl_calloc((size_t)(w->ni + w->nn) + 1, sizeof *w->ocols);
+  if (!w->labels || !w->cellrow || !w->onames || !w->ocols) return tl_error_oom(w->err, WIDER);
+  TL_TRY(wider_labels(w));
+  TL_TRY(wider_cells(w));
+  return wider_build(w, out);
+}
+
 tl_status tl_table_pivot_wider(const tl_table *t, const tl_pivot_wider_options *o,
                                tl_table **out, tl_error *err) {
-  const char *const op = "pivot_wider";
   if (!o || o->nnames_from < 1 || !o->names_from)
     return tl_error_set(err, TL_EINVAL, "pivot_wider: names_from is missing");
   if (!o->values_from)
     return tl_error_set(err, TL_EINVAL, "pivot_wider: values_from is missing");
-  int ncol = tl_table_ncols(t), nf = o->nnames_from, vj;
-  int64_t nrows = tl_table_nrows(t);
-  const char *sep = o->names_sep ? o->names_sep : "_";
-  int *fidx = tl_calloc((size_t)nf, sizeof *fidx);
-  int *iidx = tl_calloc((size_t)ncol + 1, sizeof *iidx);
-  char *role = tl_calloc((size_t)ncol + 1, 1);
-  int32_t *gid = tl_calloc((size_t)nrows + 1, sizeof *gid);
-  int32_t *nid = tl_calloc((size_t)nrows + 1, sizeof *nid);
-  int64_t *gfirst = NULL, *nfirst = NULL, *cellrow = NULL, ng = 0, nn = 0;
-  tl_grouping *gg = NULL, *gn = NULL;
-  char **labels = NULL;
-  const char **onames = NULL;
-  tl_column **ocols = NULL;
-  tl_builder *b = NULL;
-  int ni = 0, no = 0;
-  tl_status st = (!fidx || !iidx || !role || !gid || !nid) ? tl_error_oom(err, op) : TL_OK;
-  for (int k = 0; k < nf && st == TL_OK; k++) {
-    st = tl_table_lookup(t, o->names_from[k], op, &fidx[k], err);
-    if (st == TL_OK) role[fidx[k]] = 1;
-  }
-  if (st == TL_OK) st = tl_table_lookup(t, o->values_from, op, &vj, err);
-  if (st != TL_OK) goto done;
-  if (role[vj]) {
-    st = tl_error_set(err, TL_EINVAL, "pivot_wider: column '%s' is both in names_from and "
-                      "values_from", o->values_from);
-    goto done;
-  }
-  role[vj] = 2;
-  if (o->nid_cols > 0) {
-    for (int k = 0; k < o->nid_cols && st == TL_OK; k++) {
-      int j;
-      st = tl_table_lookup(t, o->id_cols[k], op, &j, err);
-      if (st == TL_OK && role[j])
-        st = tl_error_set(err, TL_EINVAL, "pivot_wider: column '%s' cannot be an id column "
-                          "and in names_from or values_from", o->id_cols[k]);
-      if (st == TL_OK) iidx[ni++] = j;
-    }
-  } else {
-    for (int j = 0; j < ncol; j++)
-      if (!role[j]) iidx[ni++] = j;
-  }
-  if (st != TL_OK) goto done;
-
-  /* the type of the values, with the fill */
-  const tl_column *vc = tl_table_column(t, vj);
-  tl_type vt = tl_column_type(vc);
-  const tl_scalar *fill = o->fill && !o->fill->is_null ? o->fill : NULL;
-  if (fill && fill->type != vt) {
-    if (vt == TL_INT && fill->type == TL_FLOAT) vt = TL_FLOAT;
-    else if (!(vt == TL_FLOAT && fill->type == TL_INT)) {
-      st = tl_error_set(err, TL_ETYPE, "pivot_wider: fill is a %s value, but column '%s' "
-                        "is of type %s", tl_type_name(fill->type), o->values_from,
-                        tl_type_name(vt));
-      goto done;
-    }
-  }
-
-  st = group_rows(t, iidx, ni, gid, &gfirst, &ng, &gg, err);
-  if (st == TL_OK) st = group_rows(t, fidx, nf, nid, &nfirst, &nn, &gn, err);
-  if (st != TL_OK) goto done;
-  if (ng > 0 && nn > INT64_MAX / 8 / ng) {
-    st = tl_error_set(err, TL_ELIMIT, "pivot_wider: too many cells");
-    goto done;
-  }
-  if (nn > 0x7fffff00 - ni) {
-    st = tl_error_set(err, TL_ELIMIT, "pivot_wider: too many columns");
-    goto done;
-  }
-
-  /* the new columns' names */
-  labels = tl_calloc((size_t)nn + 1, sizeof *labels);
-  cellrow = tl_alloc(((size_t)(ng * nn) + 1) * sizeof *cellrow);
-  onames = tl_calloc((size_t)(ni + nn) + 1, sizeof *onames);
-  ocols = tl_calloc((size_t)(ni + nn) + 1, sizeof *ocols);
-  if (!labels || !cellrow || !onames || !ocols) { st = tl_error_oom(err, op); goto done; }
-  for (int64_t m = 0; m < nn && st == TL_OK; m++) {
-    char buf[1024];
-    size_t len = 0;
-    for (int k = 0; k < nf; k++) {
-      if (k) len += (size_t)snprintf(buf + len, sizeof buf - len, "%s", sep);
-      if (len >= sizeof buf) len = sizeof buf - 1;
-      add_value(buf, sizeof buf, &len, tl_table_column(t, fidx[k]), nfirst[m], 0);
-    }
-    labels[m] = tl_strndup(buf, len);
-    if (!labels[m]) st = tl_error_oom(err, op);
-  }
-  if (st != TL_OK) goto done;
-
-  /* which row fills each cell */
-  for (int64_t c = 0; c < ng * nn; c++) cellrow[c] = -1;
-  for (int64_t i = 0; i < nrows; i++) {
-    int64_t c = (int64_t)gid[i] * nn + nid[i];
-    if (cellrow[c] >= 0) {
-      char id[512];
-      size_t len = 0;
-      for (int k = 0; k < ni; k++) {
-        if (len < sizeof id)
-          len += (size_t)snprintf(id + len, sizeof id - len, "%s%s = ", k ? ", " : "",
-                                  tl_table_name(t, iidx[k]));
-        if (len >= sizeof id) len = sizeof id - 1;
-        add_value(id, sizeof id, &len, tl_table_column(t, iidx[k]), i, 1);
-      }
-      id[len] = '\0';
-      st = tl_error_set(err, TL_EINVAL, "pivot_wider: rows %lld and %lld have the same id "
-                        "(%s) and name '%s'", (long long)cellrow[c] + 1, (long long)i + 1,
-                        id, labels[nid[i]]);
-      goto done;
-    }
-    cellrow[c] = i;
-  }
-
-  for (int k = 0; k < ni && st == TL_OK; k++) {
-    onames[no] = tl_table_name(t, iidx[k]);
-    st = tl_column_take(tl_table_column(t, iidx[k]), gfirst, ng, &ocols[no], err);
-    no++;
-  }
-  for (int64_t m = 0; m < nn && st == TL_OK; m++) {
-    st = tl_builder_new(vt, ng, &b, err);
-    for (int64_t g = 0; g < ng && st == TL_OK; g++) {
-      int64_t r = cellrow[g * nn + m];
-      tl_scalar v;
-      if (r < 0) {
-        if (fill) { st = tl_builder_append_scalar(b, fill, err); continue; }
-        st = tl_builder_append_null(b, err);
-        continue;
-      }
-      tl_column_get(vc, r, &v);
-      if (!v.is_null && v.type == TL_INT && vt == TL_FLOAT) {
-        v.v.f = (double)v.v.i;
-        v.type = TL_FLOAT;
-      }
-      st = tl_builder_append_scalar(b, &v, err);
-    }
-    if (st == TL_OK) { st = tl_builder_finish(b, &ocols[no], err); b = NULL; }
-    onames[no++] = labels[m];
-  }
-  if (st == TL_OK) st = reprefix(tl_table_new(no, onames, ocols, out, err), op, err);
-
-done:
-  tl_builder_free(b);
-  if (ocols)
-    for (int j = 0; j < no; j++) tl_column_release(ocols[j]);
-  tl_free(ocols);
-  tl_free(onames);
-  if (labels)
-    for (int64_t m = 0; m < nn; m++) tl_free(labels[m]);
-  tl_free(labels);
-  tl_free(cellrow);
-  tl_grouping_free(gg);
-  tl_grouping_free(gn);
-  tl_free(gfirst);
-  tl_free(nfirst);
-  tl_free(nid);
-  tl_free(gid);
-  tl_free(role);
-  tl_free(iidx);
-  tl_free(fidx);
+  wider w = { .t = t, .o = o, .err = err, .nf = o->nnames_from };
+  tl_status st = wider_run(&w, out);
+  wider_free(&w);
   return st;
 }
