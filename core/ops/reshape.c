@@ -60,6 +60,65 @@ static tl_status append_part(tl_builder *b, const part *q, tl_error *err) {
   }
 }
 
+/* The type of the values: the gathered columns' type (ints with floats
+** make floats); columns of nulls only take any type. */
+static tl_status gathered_type(const tl_table *t, const tl_pivot_longer_options *o,
+                               const int *gather, tl_type *out, tl_error *err) {
+  tl_type vt = 0;
+  int vfrom = -1;
+  for (int k = 0; k < o->ncols; k++) {
+    const tl_column *c = tl_table_column(t, gather[k]);
+    tl_type ct = tl_column_type(c);
+    if (tl_column_null_count(c) == tl_column_length(c) && tl_table_nrows(t) > 0) continue;
+    if (vt == 0 || vt == ct) { vt = ct; vfrom = k; }
+    else if ((vt == TL_INT || vt == TL_FLOAT) && (ct == TL_INT || ct == TL_FLOAT)) vt = TL_FLOAT;
+    else
+      return tl_error_set(err, TL_ETYPE, "pivot_longer: cannot gather column '%s' (%s) with "
+                          "column '%s' (%s)", o->cols[k], tl_type_name(ct), o->cols[vfrom],
+                          tl_type_name(vt));
+  }
+  *out = vt ? vt : tl_column_type(tl_table_column(t, gather[0]));
+  return TL_OK;
+}
+
+/* Each gathered column's name as nn parts: given (names), whole, or split
+** at names_sep. */
+static tl_status split_names(const tl_pivot_longer_options *o, int nn, part *parts,
+                             tl_error *err) {
+  for (int k = 0; k < o->ncols; k++) {
+    part *pk = &parts[k * nn];
+    if (o->names) {
+      for (int p = 0; p < nn; p++) {
+        const char *s = o->names[k * nn + p];
+        pk[p].p = s ? s : "";
+        pk[p].n = s ? strlen(s) : 0;
+      }
+      continue;
+    }
+    if (nn == 1) {
+      pk[0].p = o->cols[k];
+      pk[0].n = strlen(o->cols[k]);
+      continue;
+    }
+    const char *s = o->cols[k], *sep = o->names_sep;
+    size_t sl = strlen(sep);
+    int p = 0;
+    for (; p < nn - 1; p++) {
+      const char *e = sl ? strstr(s, sep) : NULL;
+      if (!e) break;
+      pk[p].p = s;
+      pk[p].n = (size_t)(e - s);
+      s = e + sl;
+    }
+    if (p < nn - 1)
+      return tl_error_set(err, TL_EINVAL, "pivot_longer: column '%s' does not split into %d "
+                          "parts at '%s'", o->cols[k], nn, sep);
+    pk[p].p = s;
+    pk[p].n = strlen(s);
+  }
+  return TL_OK;
+}
+
 tl_status tl_table_pivot_longer(const tl_table *t, const tl_pivot_longer_options *o,
                                 tl_table **out, tl_error *err) {
   static const char *const default_name = "name";
@@ -100,55 +159,11 @@ tl_status tl_table_pivot_longer(const tl_table *t, const tl_pivot_longer_options
   }
   if (st != TL_OK) goto done;
 
-  /* the type of the values */
   tl_type vt = 0;
-  int vfrom = -1;
-  for (int k = 0; k < ng && st == TL_OK; k++) {
-    const tl_column *c = tl_table_column(t, gather[k]);
-    tl_type ct = tl_column_type(c);
-    if (tl_column_null_count(c) == tl_column_length(c) && nrows > 0) continue;
-    if (vt == 0 || vt == ct) { vt = ct; vfrom = k; }
-    else if ((vt == TL_INT || vt == TL_FLOAT) && (ct == TL_INT || ct == TL_FLOAT)) vt = TL_FLOAT;
-    else
-      st = tl_error_set(err, TL_ETYPE, "pivot_longer: cannot gather column '%s' (%s) with "
-                        "column '%s' (%s)", o->cols[k], tl_type_name(ct), o->cols[vfrom],
-                        tl_type_name(vt));
-  }
+  st = gathered_type(t, o, gather, &vt, err);
   if (st != TL_OK) goto done;
-  if (vt == 0) vt = tl_column_type(tl_table_column(t, gather[0]));
 
-  /* the names, split into parts */
-  for (int k = 0; k < ng && st == TL_OK; k++) {
-    part *pk = &parts[k * nn];
-    if (o->names) {
-      for (int p = 0; p < nn; p++) {
-        const char *s = o->names[k * nn + p];
-        pk[p].p = s ? s : "";
-        pk[p].n = s ? strlen(s) : 0;
-      }
-    } else if (nn == 1) {
-      pk[0].p = o->cols[k];
-      pk[0].n = strlen(o->cols[k]);
-    } else {
-      const char *s = o->cols[k], *sep = o->names_sep;
-      size_t sl = strlen(sep);
-      int p = 0;
-      for (; p < nn - 1; p++) {
-        const char *e = sl ? strstr(s, sep) : NULL;
-        if (!e) break;
-        pk[p].p = s;
-        pk[p].n = (size_t)(e - s);
-        s = e + sl;
-      }
-      if (p < nn - 1) {
-        st = tl_error_set(err, TL_EINVAL, "pivot_longer: column '%s' does not split into %d "
-                          "parts at '%s'", o->cols[k], nn, sep);
-        break;
-      }
-      pk[p].p = s;
-      pk[p].n = strlen(s);
-    }
-  }
+  st = split_names(o, nn, parts, err);
   if (st != TL_OK) goto done;
 
   /* the rows: row by row, column by column */
