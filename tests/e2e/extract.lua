@@ -1,7 +1,6 @@
--- The extract script on the seed report (beside the repository, in
--- ../shared/seeds): the CSV files it writes must equal those in data/,
--- byte for byte.
-local seed = "../shared/seeds/police-international-cooperation.txt"
+-- The extract script on the seed report (a copy in tests/data): the CSV
+-- files it writes must equal those in data/, byte for byte.
+local seed = "tests/data/police-international-cooperation.txt"
 local out = os.tmpname()
 os.remove(out)
 assert(os.execute("mkdir -p '" .. out .. "'"))
