@@ -11,6 +11,12 @@
 ** A tl_partial is the states of a list of definitions, the key of each
 ** group, and what is needed to bind the definitions again after decoding:
 ** their text and the types of the columns they read.
+**
+** core/agg: aggregation. partial.c holds the states of the aggregates,
+** the scan that fills them over ranges of rows on every thread, their merge
+** and their codec (for MPI); stats.c the statistics of one column, built on
+** the same scan. It stands on expr and base; the verbs that group (ops) call
+** it.
 */
 #include <math.h>
 #include <pthread.h>

@@ -1,5 +1,12 @@
 /*
 ** table.c -- immutable tables of named, shared columns.
+**
+** core/base: what every other part of the core stands on. Allocation (one
+** pluggable allocator), errors (tl_error and the status codes), the thread
+** pool and the interrupt flag, columns in the Arrow layout (column.c, and
+** wrap.c for a host's arrays), tables and the selection of their rows
+** (table.c, rows.c), text buffers, and values as text and back (scalar.c,
+** parse.c). It calls nothing in the other folders.
 */
 #include <string.h>
 

@@ -3,6 +3,11 @@
 ** parser with Lua's precedences, a binder that resolves columns and checks
 ** types before any row is read and folds constants, and an evaluator that
 ** works a vector of TL_VEC rows at a time over a selection of its rows.
+**
+** core/expr: the expression language. This file parses, binds and
+** evaluates; registry.c is the one table of built-in functions that the
+** binder, the window pass of mutate and the bindings' help all read. It
+** stands on base only.
 */
 #define _GNU_SOURCE   /* memmem */
 #include <ctype.h>

@@ -22,6 +22,11 @@
 **
 ** A byte range of the input reads the header at the input's start, then
 ** only the records whose first byte lies in the range (see "Ranges").
+**
+** core/io: files in and out: CSV (this file), JSON, the Arrow C Data
+** Interface, tally's own table file (store.c) and tables found in text
+** reports (document.c). Readers parse values with base's parsers; the
+** folder stands on base.
 */
 #define _DEFAULT_SOURCE
 #include <errno.h>

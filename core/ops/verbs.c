@@ -1,6 +1,10 @@
 /*
-** verbs.c -- filter, take, mutate, select, drop, rename: the verbs that keep
+** verbs.c -- filter, mutate, select, drop, rename: the verbs that keep
 ** or add columns and rows. Columns that do not change are shared.
+**
+** core/ops: the verbs over tables: filter and mutate (verbs.c), sort, top
+** and distinct (sort.c), join, pivots (reshape.c), window functions,
+** group_by and describe. They stand on agg, expr and base.
 */
 #include <string.h>
 

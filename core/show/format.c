@@ -1,6 +1,10 @@
 /*
 ** format.c -- tables as text: the aligned rendering that print(t) shows,
 ** fitted to a width, and Markdown.
+**
+** core/show: tables and columns for people to read: aligned text
+** (format.c) and charts (chart.c: SVG, and bars and histograms as text).
+** They stand on base.
 */
 #include <math.h>
 #include <stdio.h>
