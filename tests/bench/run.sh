@@ -44,7 +44,7 @@ for a in "$@"; do
   case $a in *[!A-Za-z0-9_.,/=+-]* | '') command_line="$command_line \"$a\"" ;; *) command_line="$command_line $a" ;; esac
 done
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 die() { echo "run.sh: $*" >&2; exit 2; }
 warn() { echo "run.sh: $*" >&2; }
 is_count() { case $1 in '' | *[!0-9]* | 0*) return 1 ;; esac; return 0; }
