@@ -1462,9 +1462,12 @@ static tl_status alloc_dict(tl_column *dict, int64_t n, int nullable, tl_column 
 static tl_status parse(reader *r, tl_table **out, tl_csv_info **info) {
   const tl_csv_options *o = r->o;
   tl_status st;
+  if (o->skip < 0 || o->nnulls < 0 || o->ntypes < 0 || o->ncolumns < 0)
+    return tl_error_set(r->err, TL_EINVAL, "read_csv: %s: a negative count in the options",
+                        r->name);
   /* a UTF-8 byte-order mark */
   if (r->end - r->p >= 3 && memcmp(r->p, "\xEF\xBB\xBF", 3) == 0) r->p += 3;
-  for (int k = 0; k < o->skip; k++) r->p = skip_line(r, r->p);
+  for (int k = 0; k < o->skip && r->p < r->end; k++) r->p = skip_line(r, r->p);
   r->sep = o->sep ? o->sep : detect_sep(r);
   if (r->sep == '"' || is_eol(r->sep))
     return tl_error_set(r->err, TL_EINVAL, "read_csv: %s: bad separator", r->name);

@@ -939,7 +939,7 @@ static int l_partial_agg(lua_State *L) {
   int nkeys = 0;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
-    nkeys = (int)luaL_len(L, 2);
+    nkeys = (int)lt_array_len(L, 2, "agg", "the keys", LT_OTHER_KEYS, LT_MAX_INT / 8);
   }
   lt_definitions_to_strings(L, 3);
   int n;
@@ -957,7 +957,7 @@ static int l_partial_agg(lua_State *L) {
   lt_box *part = lt_newbox(L, free_partial);
   lt_box *grouping = lt_newbox(L, free_grouping);
   lt_box *bytes = lt_newbox(L, tl_free);
-  lua_Integer nparts = luaL_len(L, 1);
+  lua_Integer nparts = lt_array_len(L, 1, "agg", "the parts", LT_OTHER_KEYS, LUA_MAXINTEGER);
   tl_error err;
   err.message[0] = '\0';
   for (lua_Integer i = 1; i <= nparts; i++) {

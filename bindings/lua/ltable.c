@@ -167,13 +167,12 @@ static int t_write_csv(lua_State *L) {
 
 static int slice(lua_State *L, int tail) {
   tl_table *t = tally_check_table(L, 1);
-  lua_Integer n = luaL_optinteger(L, 2, DEFAULT_HEAD);
+  lua_Integer n = lt_opt_int(L, 2, tail ? "tail" : "head", "the number of rows", 0,
+                             LUA_MAXINTEGER, DEFAULT_HEAD);
   int64_t nrows = tl_table_nrows(t), off = 0;
   lt_table *ud;
   tl_error err;
   tl_status st;
-  if (n < 0)
-    return luaL_argerror(L, 2, "the number of rows must not be negative");
   if (n > (lua_Integer)nrows)
     n = (lua_Integer)nrows;
   if (tail)

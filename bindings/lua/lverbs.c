@@ -27,10 +27,7 @@ const char **lt_string_args(lua_State *L, int first, const char *op, int names, 
   int top = lua_gettop(L), n, i;
   const char **v;
   if (top == first && lua_type(L, first) == LUA_TTABLE) {
-    size_t len = lua_rawlen(L, first);
-    if (len > INT_MAX / sizeof *v)
-      luaL_error(L, "%s: too many names", op);
-    n = (int)len;
+    n = (int)lt_array_len(L, first, op, "the list of names", LT_OTHER_KEYS, LT_MAX_INT / 8);
     v = lua_newuserdatauv(L, sizeof *v * (size_t)(n > 0 ? n : 1), 0);
     for (i = 0; i < n; i++) {
       if (lua_rawgeti(L, first, i + 1) != LUA_TSTRING)
@@ -179,9 +176,9 @@ static const char **key_option(lua_State *L, int idx, const char *field, int *pn
   if (t != LUA_TTABLE)
     luaL_error(L, "mutate: %s must be a column name or a list of names, got %s", field,
                luaL_typename(L, -1));
-  if (lua_rawlen(L, -1) > 1000)
-    luaL_error(L, "mutate: too many names in %s", field);
-  n = (int)lua_rawlen(L, -1);
+  lua_pushfstring(L, "option '%s'", field);
+  n = (int)lt_array_len(L, -2, "mutate", lua_tostring(L, -1), LT_OTHER_KEYS, 1000);
+  lua_pop(L, 1);
   v = lua_newuserdatauv(L, sizeof *v * (size_t)(n > 0 ? n : 1), 0);
   for (i = 0; i < n; i++) {
     if (lua_rawgeti(L, -2, i + 1) != LUA_TSTRING)

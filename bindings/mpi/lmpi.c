@@ -671,7 +671,8 @@ static int path_list(lua_State *L) {
     return 1;
   }
   luaL_argexpected(L, lua_type(L, 1) == LUA_TTABLE, 1, "a path or a list of paths");
-  int n = (int)luaL_len(L, 1);
+  int n = (int)lt_array_len(L, 1, "tally.mpi.read_csv", "the list of paths", LT_OTHER_KEYS,
+                            LT_MAX_INT);
   if (n == 0) luaL_argerror(L, 1, "no files");
   lua_createtable(L, n, 0);
   for (int k = 1; k <= n; k++) {
