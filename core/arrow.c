@@ -128,6 +128,7 @@ static tl_status xs_column(const tl_column *c, const char *name, struct ArrowSch
 
 tl_status tl_table_export_arrow(const tl_table *t, struct ArrowSchema *schema,
                                 struct ArrowArray *array, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "export_arrow", err));
   struct ArrowSchema s;
   struct ArrowArray a;
   int n = t->ncol;
