@@ -1796,6 +1796,7 @@ static void put_text(FILE *f, const char *s, size_t n) {
 }
 
 tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "write_csv", err));
   FILE *f = fopen(path, "wb");
   if (!f)
     return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));

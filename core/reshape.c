@@ -62,6 +62,7 @@ static tl_status append_part(tl_builder *b, const part *q, tl_error *err) {
 
 tl_status tl_table_pivot_longer(const tl_table *t, const tl_pivot_longer_options *o,
                                 tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "pivot_longer", err));
   static const char *const default_name = "name";
   const char *const op = "pivot_longer";
   if (!o || o->ncols < 1 || !o->cols)
@@ -286,6 +287,7 @@ static void add_value(char *buf, size_t size, size_t *o, const tl_column *c, int
 
 tl_status tl_table_pivot_wider(const tl_table *t, const tl_pivot_wider_options *o,
                                tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "pivot_wider", err));
   const char *const op = "pivot_wider";
   if (!o || o->nnames_from < 1 || !o->names_from)
     return tl_error_set(err, TL_EINVAL, "pivot_wider: names_from is missing");

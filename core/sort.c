@@ -489,6 +489,7 @@ static tl_status apply_perm(const tl_table *t, const int64_t *perm, int64_t n, t
 
 tl_status tl_table_sort(const tl_table *t, int nkeys, const char *const *keys, tl_table **out,
                         tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "sort", err));
   skey *k;
   TL_TRY(make_keys(t, nkeys, keys, "sort", &k, err));
   int64_t n = t->nrows;
@@ -507,6 +508,8 @@ tl_status tl_table_sort(const tl_table *t, int nkeys, const char *const *keys, t
 
 tl_status tl_table_sorted_counts(const tl_table *sorted, const tl_table *probes, int nkeys,
                                  const char *const *keys, int64_t *counts, tl_error *err) {
+  TL_TRY(tl_table_check_files(sorted, "sorted_counts", err));
+  TL_TRY(tl_table_check_files(probes, "sorted_counts", err));
   if (nkeys < 1) return tl_error_set(err, TL_EINVAL, "sort: expected at least one key");
   const char **names = tl_calloc((size_t)nkeys, sizeof *names);
   if (!names) return tl_error_oom(err, "sort");
@@ -736,6 +739,7 @@ static tl_status top_perm(const tl_table *t, const skey *k, int nk, int64_t n, i
 
 tl_status tl_table_top(const tl_table *t, int64_t n, int nkeys, const char *const *keys,
                        tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "top", err));
   if (n < 0)
     return tl_error_set(err, TL_EINVAL, "top: the number of rows must not be negative, got %lld",
                         (long long)n);
@@ -763,6 +767,7 @@ tl_status tl_table_top(const tl_table *t, int64_t n, int nkeys, const char *cons
 
 tl_status tl_table_distinct(const tl_table *t, int n, const char *const *cols, tl_table **out,
                             tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "distinct", err));
   if (n < 0) return tl_error_set(err, TL_EINVAL, "distinct: negative column count");
   if (n == 0) {
     if (t->ncol == 0) { *out = tl_table_retain((tl_table *)t); return TL_OK; }
@@ -795,6 +800,7 @@ static tl_status group_values(const tl_column *c, tl_grouping **g, tl_error *err
 }
 
 tl_status tl_column_value_counts(const tl_column *c, tl_table **out, tl_error *err) {
+  TL_TRY(tl_column_check_file(c, "value_counts", err));
   tl_grouping *g;
   TL_TRY(group_values(c, &g, err));
   const char *def = "count = count()", *key = "-count";
@@ -808,6 +814,7 @@ tl_status tl_column_value_counts(const tl_column *c, tl_table **out, tl_error *e
 }
 
 tl_status tl_column_unique(const tl_column *c, tl_column **out, tl_error *err) {
+  TL_TRY(tl_column_check_file(c, "unique", err));
   tl_grouping *g;
   TL_TRY(group_values(c, &g, err));
   tl_table *keys;
@@ -903,6 +910,7 @@ static tl_status concat_column(int n, const tl_table *const *tables, const char 
 tl_status tl_table_concat(int n, const tl_table *const *tables, tl_table **out, tl_error *err) {
   if (n < 0) return tl_error_set(err, TL_EINVAL, "concat: negative table count");
   if (n == 1) { *out = tl_table_retain((tl_table *)tables[0]); return TL_OK; }
+  for (int i = 0; i < n; i++) TL_TRY(tl_table_check_files(tables[i], "concat", err));
   int cap = 0;
   int64_t total = 0;
   for (int i = 0; i < n; i++) {

@@ -28,6 +28,7 @@
 ** index gives a null (outer joins use that). */
 tl_status tl_column_take(const tl_column *c, const int64_t *rows, int64_t n, tl_column **out,
                          tl_error *err) {
+  TL_TRY(tl_column_check_file(c, "take", err));
   int nullable = 0;
   for (int64_t k = 0; k < n && !nullable; k++) nullable = TAKE_NULL(c, rows, k);
   int64_t nbytes = 0;
@@ -87,6 +88,7 @@ static void take_task(void *ctx, int64_t j, int worker) {
 
 tl_status tl_table_take(const tl_table *t, const int64_t *rows, int64_t n, tl_table **out,
                         tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "take", err));
   for (int64_t k = 0; k < n; k++)
     if (rows[k] < 0 || rows[k] >= t->nrows)
       return tl_error_set(err, TL_ERANGE, "take: row %lld out of range (the table has %lld rows)",
@@ -168,6 +170,7 @@ tl_status tl_table_filter(const tl_table *t, const char *src, tl_table **out, tl
 
 tl_status tl_table_filter_with(const tl_table *t, const char *src, const tl_scope *scope,
                                tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "filter", err));
   int nplans = tl_get_threads();
   int64_t ntasks = (t->nrows + FILTER_TASK - 1) / FILTER_TASK;
   if (nplans > ntasks) nplans = ntasks > 0 ? (int)ntasks : 1;
@@ -239,6 +242,7 @@ tl_status tl_table_filter_with(const tl_table *t, const char *src, const tl_scop
 
 tl_status tl_table_filter_mask(const tl_table *t, const tl_column *mask, tl_table **out,
                                tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "filter", err));
   if (mask->type != TL_BOOL)
     return tl_error_set(err, TL_ETYPE, "filter: the mask must be a bool column, not %s",
                         tl_type_name(mask->type));
@@ -284,6 +288,7 @@ tl_status tl_table_eval(const tl_table *t, const char *src, const char *op, tl_c
 
 tl_status tl_table_eval_with(const tl_table *t, const char *src, const char *op,
                              const tl_scope *scope, tl_column **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, op ? op : "eval", err));
   expr *e;
   TL_TRY(tl_expr_parse(src, op, NULL, &e, err));
   tl_status st = tl_expr_bind_scope(e, t, op, src, NULL, NULL, scope, err);
@@ -307,6 +312,7 @@ tl_status tl_table_mutate_with(const tl_table *t, int n, const char *const *defs
 tl_status tl_table_mutate_ex(const tl_table *t, int n, const char *const *defs,
                              const tl_scope *scope, const tl_window_options *win,
                              tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "mutate", err));
   tl_table *cur = tl_table_retain((tl_table *)t);
   tl_window *w = NULL;
   tl_status st = TL_OK;

@@ -56,6 +56,12 @@ int lt_isnull(lua_State *L, int idx);
 void lt_push_scalar(lua_State *L, const tl_scalar *v);
 void lt_push_value(lua_State *L, const tl_column *c, int64_t i);
 
+/* Raise an error naming `op` and the file when the file a column (or a
+** table's columns) maps changed since it was loaded: before reading values
+** with lt_push_value, once per call. */
+void lt_check_file(lua_State *L, const tl_column *c, const char *op);
+void lt_check_files(lua_State *L, const tl_table *t, const char *op);
+
 /* Literal text for __tostring: strings, dates and timestamps quoted. */
 void lt_add_quoted(luaL_Buffer *b, const char *s, size_t len);
 void lt_add_scalar(luaL_Buffer *b, const tl_scalar *v);

@@ -84,6 +84,20 @@ void lt_push_scalar(lua_State *L, const tl_scalar *v) {
   }
 }
 
+void lt_check_file(lua_State *L, const tl_column *c, const char *op) {
+  tl_error err;
+  err.message[0] = '\0';
+  tl_status st = tl_column_check_file(c, op, &err);
+  if (st != TL_OK) lt_core_error(L, st, &err);
+}
+
+void lt_check_files(lua_State *L, const tl_table *t, const char *op) {
+  tl_error err;
+  err.message[0] = '\0';
+  tl_status st = tl_table_check_files(t, op, &err);
+  if (st != TL_OK) lt_core_error(L, st, &err);
+}
+
 void lt_push_value(lua_State *L, const tl_column *c, int64_t i) {
   tl_scalar v;
   tl_column_get(c, i, &v);
