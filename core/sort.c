@@ -154,6 +154,7 @@ static int64_t part_start(const psort *p, int64_t c) { return p->n * c / p->part
 static void psort_chunk(void *ctx, int64_t c, int worker) {
   const psort *p = ctx;
   (void)worker;
+  if (tl_interrupted()) return;   /* the rows stay a permutation; the callers fail */
   int64_t lo = part_start(p, c), hi = part_start(p, c + 1);
   msort(p->k, p->nk, p->a + lo, p->tmp + lo, hi - lo);
 }
@@ -166,6 +167,7 @@ static void psort_merge(void *ctx, int64_t task, int worker) {
   int64_t mid = part_start(p, c + p->width < p->parts ? c + p->width : p->parts);
   int64_t hi = part_start(p, c + 2 * p->width < p->parts ? c + 2 * p->width : p->parts);
   int64_t *a = p->a, *t = p->tmp;
+  if (tl_interrupted()) return;
   if (mid == hi || mid == lo || cmp_rows(p->k, p->nk, a[mid - 1], a[mid]) < 0) return;
   memcpy(t + lo, a + lo, (size_t)(hi - lo) * sizeof *a);
   int64_t i = lo, j = mid, o = lo;
@@ -175,7 +177,8 @@ static void psort_merge(void *ctx, int64_t task, int worker) {
 }
 
 /* Sorts a[0..n) by the keys: chunks sorted on the worker threads, then
-** merged pairwise, each round of merges in parallel too. */
+** merged pairwise, each round of merges in parallel too. Under an interrupt
+** a[] may stay unsorted: every caller looks for one after. */
 static void sort_rows(const skey *k, int nk, int64_t *a, int64_t *tmp, int64_t n) {
   int threads = tl_get_threads();
   if (threads <= 1 || n < PAR_MIN) { msort(k, nk, a, tmp, n); return; }
@@ -209,6 +212,10 @@ static tl_status dict_ranks(const tl_column *d, int32_t **out, const char *op, t
   skey s = { K_STR, 0, NULL, NULL, d->values, d->bytes, NULL };
   for (int64_t i = 0; i < n; i++) idx[i] = i;
   sort_rows(&s, 1, idx, tmp, n);
+  if (tl_interrupted()) {
+    tl_free(rank); tl_free(idx); tl_free(tmp);
+    return tl_error_interrupted(err, op);
+  }
   for (int64_t r = 0; r < n; r++)
     rank[idx[r]] = r > 0 && kcmp(&s, idx[r - 1], idx[r]) == 0 ? rank[idx[r - 1]] : (int32_t)r;
   tl_free(idx);
@@ -416,7 +423,7 @@ static void sort_runs(void *ctx, int64_t task, int worker) {
   const runs *r = ctx;
   (void)worker;
   int64_t lo = r->nruns * task / r->ntasks, hi = r->nruns * (task + 1) / r->ntasks;
-  for (int64_t q = lo; q < hi; q++) {
+  for (int64_t q = lo; q < hi && !tl_interrupted(); q++) {
     int64_t s = r->rs[q], e = r->rs[q + 1];
     msort(r->k, r->nk, r->perm + s, r->tmp + s, e - s);
   }
@@ -463,9 +470,9 @@ static tl_status sort_perm(const tl_table *t, const skey *k, int nk, int64_t *pe
     uint64_t *K = NULL;
     int64_t m = 0;
     TL_TRY(radix_sort(&k[0], n, perm, nk > 1 ? &K : NULL, &m, op, err));
-    if (nk == 1) return TL_OK;
-    tl_status st = refine(t, k, nk, perm, K, m, op, err);
+    tl_status st = nk == 1 ? TL_OK : refine(t, k, nk, perm, K, m, op, err);
     tl_free(K);
+    if (st == TL_OK && tl_interrupted()) st = tl_error_interrupted(err, op);
     return st;
   }
   int64_t *tmp = tl_alloc(((size_t)n + 1) * sizeof *tmp);
@@ -473,7 +480,7 @@ static tl_status sort_perm(const tl_table *t, const skey *k, int nk, int64_t *pe
   for (int64_t i = 0; i < n; i++) perm[i] = i;
   sort_rows(k, nk, perm, tmp, n);
   tl_free(tmp);
-  return TL_OK;
+  return tl_interrupted() ? tl_error_interrupted(err, op) : TL_OK;
 }
 
 /* The table through the permutation; itself when that is the identity. */
@@ -734,7 +741,7 @@ static tl_status top_perm(const tl_table *t, const skey *k, int nk, int64_t n, i
   tl_free(p.size);
   tl_free(tmp);
   *count = m;
-  return TL_OK;
+  return tl_interrupted() ? tl_error_interrupted(err, "top") : TL_OK;
 }
 
 tl_status tl_table_top(const tl_table *t, int64_t n, int nkeys, const char *const *keys,

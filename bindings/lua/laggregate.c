@@ -232,6 +232,7 @@ static int p_step(lua_State *L) {
 static tl_status lua_failure(lua_State *L, run *r, const char *what, tl_error *err) {
   const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
   const char *name = r->ag->name;
+  tl_status st = tl_interrupted() ? TL_EINTR : TL_EINVAL;   /* the hook's "interrupted!" */
   char where[512] = "";
   size_t k = 0;
   if (r->group && tl_agg_key_text(r->keys, r->group - 1, NULL, 0) > 0) {
@@ -246,10 +247,10 @@ static tl_status lua_failure(lua_State *L, run *r, const char *what, tl_error *e
       snprintf(err->message, sizeof err->message, "%s: %s: %s: %s", name, what, where, msg);
     else
       snprintf(err->message, sizeof err->message, "%s: %s: %s", name, what, msg);
-    err->code = TL_EINVAL;
+    err->code = st;
   }
   lua_pop(L, 1);
-  return TL_EINVAL;
+  return st;
 }
 
 /* The protected part of a batched step: step_batch(state, values, n, ...)
