@@ -537,6 +537,45 @@ static void test_linear_work(void) {
   CHECK_STR(msg, "read_document: adv.txt:1: the name of column 2 is longer than 4096 bytes");
 }
 
+/* The limits of read_document at their boundaries (docs/limits.md). */
+static void test_limits(void) {
+  text t = { NULL, 0, 0 };
+  char msg[1024];
+  tl_document *d;
+  /* header rows: 16, the 17th is data */
+  for (int k = 0; k < 17; k++) put(&t, "h%d\th%d\n", k, k);
+  put(&t, "1\t2\n");
+  d = read_text(t.p);
+  CHECK(d && tl_document_header_rows(d, 0) == 16);
+  CHECK(d && tl_table_nrows(tl_document_table(d, 0)) == 2);
+  tl_document_free(d);
+  CHECK(bounded("17 header rows", &t, NULL, 0) == 1);
+  /* a name of 4096 bytes, then of 4097 */
+  for (int n = 4096; n <= 4097; n++) {
+    for (int k = 0; k < n; k++) put(&t, "n");
+    put(&t, "\tb\n1\t2\n");
+    CHECK(bounded("long name", &t, msg, sizeof msg) == (n == 4096 ? 1 : -1));
+    CHECK_STR(msg, n == 4096 ? "(no error)"
+                             : "read_document: adv.txt:1: the name of column 1 is longer than "
+                               "4096 bytes");
+  }
+  /* past 4194304 cells, 4096 columns over 1025 rows: 16 times the cells
+  ** the rows have is 4096 + 1024 * 252 short, 4096 + 1024 * 253 not */
+  for (int c = 252; c <= 253; c++) {
+    for (int k = 0; k < 4096; k++) put(&t, "a\t");
+    put(&t, "\n");
+    for (int r = 0; r < 1024; r++) {
+      for (int k = 0; k < c; k++) put(&t, "b\t");
+      put(&t, "\n");
+    }
+    CHECK(bounded("padding", &t, msg, sizeof msg) == (c == 253 ? 1 : -1));
+    CHECK_STR(msg, c == 253 ? "(no error)"
+                            : "read_document: adv.txt:1-1025: a table of 4096 columns and 1025 "
+                              "rows from rows of 262144 cells in all: more than 16 times as many, "
+                              "padded with nulls");
+  }
+}
+
 int main(void) {
   test_cells();
   test_text_cells();
@@ -549,5 +588,6 @@ int main(void) {
   test_widen();
   test_alloc_failures();
   test_linear_work();
+  test_limits();
   return check_done("test_document");
 }
