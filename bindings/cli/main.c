@@ -969,7 +969,13 @@ int main(int argc, char **argv) {
   code = status == LUA_OK ? (int)lua_tointeger(L, -1) : EXIT_ERROR;
   report(L, status);
 #ifdef TALLY_HAVE_MPI
-  lt_mpi_shutdown(code != 0 && own_error);
+  int mpi_rank = lt_mpi_rank();
+  const char *disagree = lt_mpi_shutdown(code != 0 && own_error);
+  if (disagree && code == 0) {                   /* the ranks parted: fail on each */
+    if (mpi_rank == 0)                           /* and say it once */
+      l_message(progname, disagree);
+    code = EXIT_ERROR;
+  }
 #endif
   tally_sandbox_close(L);                        /* lua_close for a plain state */
   return code;
