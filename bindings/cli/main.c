@@ -61,12 +61,16 @@ static void set_sigint(void (*handler)(int)) {
   sigaction(SIGINT, &sa, NULL);
 }
 
+/* In a sandbox the limits live in the hook: the interrupt goes through
+** that hook rather than replacing it, so that a script catching
+** "interrupted!" stays under its limits. */
 static void laction(int sig) {
   int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
   (void)sig;
   set_sigint(SIG_DFL);                           /* a second Ctrl-C kills */
   tl_interrupt();                                /* a scan in C stops between vectors */
-  lua_sethook(globalL, lstop, flag, 1);
+  if (!tally_sandbox_interrupt(globalL))
+    lua_sethook(globalL, lstop, flag, 1);
 }
 
 /* ---------------------------------------------------------------------------
@@ -109,6 +113,33 @@ static void print_help(void) {
 static void print_version(void) {
   printf("tally %s (%s)\n", TALLY_VERSION, LUA_RELEASE);
   fflush(stdout);
+}
+
+/* How chunks load: in the sandbox as text only, since a crafted binary
+** chunk reads and writes any memory; outside it bytecode is trusted code,
+** as in lua(1). */
+static const char *chunk_mode(void) {
+  return sandboxed ? "t" : NULL;
+}
+
+/* Lua's message for a refused binary chunk names no chunk: add where. */
+static int name_refusal(lua_State *L, int status, const char *where) {
+  static const char refused[] = "attempt to load a binary chunk";
+  const char *msg = status == LUA_ERRSYNTAX ? lua_tostring(L, -1) : NULL;
+  if (msg && strncmp(msg, refused, sizeof refused - 1) == 0) {
+    lua_pushfstring(L, "%s: %s", where, msg);
+    lua_remove(L, -2);
+  }
+  return status;
+}
+
+static int loadbuffer(lua_State *L, const char *s, size_t n, const char *name) {
+  int status = luaL_loadbufferx(L, s, n, name, chunk_mode());
+  return name_refusal(L, status, name[0] == '=' || name[0] == '@' ? name + 1 : name);
+}
+
+static int loadfile(lua_State *L, const char *path) {
+  return name_refusal(L, luaL_loadfilex(L, path, chunk_mode()), path ? path : "stdin");
 }
 
 static void l_message(const char *pname, const char *msg) {
@@ -179,7 +210,7 @@ static int dochunk(lua_State *L, int status) {
 }
 
 static int dostring(lua_State *L, const char *s, const char *name) {
-  return dochunk(L, luaL_loadbuffer(L, s, strlen(s), name));
+  return dochunk(L, loadbuffer(L, s, strlen(s), name));
 }
 
 /* -l mod or -l g=mod: g = require(mod) */
@@ -256,7 +287,7 @@ static int load_csv(lua_State *L, const char *path) {
     return report(L, status);
   lua_pushvalue(L, -1);
   lua_setglobal(L, "t");
-  status = luaL_loadbuffer(L, show, sizeof show - 1, "=schema");
+  status = loadbuffer(L, show, sizeof show - 1, "=schema");
   if (status == LUA_OK) {
     lua_insert(L, -2);
     lua_pushstring(L, path);
@@ -270,7 +301,7 @@ static int handle_script(lua_State *L, char **argv) {
   const char *fname = argv[0];
   if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0)
     fname = NULL;                                /* stdin */
-  status = luaL_loadfile(L, fname);
+  status = loadfile(L, fname);
   if (status == LUA_OK) {
     int n = pushargs(L);
     status = docall(L, n, LUA_MULTRET);
@@ -380,7 +411,7 @@ static int handle_init(lua_State *L) {
   if (init == NULL)
     return LUA_OK;
   if (init[0] == '@')
-    return dochunk(L, luaL_loadfile(L, init + 1));
+    return dochunk(L, loadfile(L, init + 1));
   return dostring(L, init, "=TALLY_INIT");
 }
 
@@ -751,7 +782,7 @@ static int pushline(lua_State *L, int firstline) {
 static int addreturn(lua_State *L) {
   const char *line = lua_tostring(L, -1);
   const char *retline = lua_pushfstring(L, "return %s;", line);
-  int status = luaL_loadbuffer(L, retline, strlen(retline), "=stdin");
+  int status = loadbuffer(L, retline, strlen(retline), "=stdin");
   if (status == LUA_OK) {
     lua_remove(L, -2);                           /* the modified line */
     history_add(line);
@@ -779,7 +810,7 @@ static int multiline(lua_State *L) {
   for (;;) {
     size_t len;
     const char *line = lua_tolstring(L, 1, &len);
-    int status = luaL_loadbuffer(L, line, len, "=stdin");
+    int status = loadbuffer(L, line, len, "=stdin");
     if (!incomplete(L, status) || !pushline(L, 0)) {
       history_add(line);
       return status;
@@ -902,7 +933,7 @@ static int pmain(lua_State *L) {
     if (isatty(0)) {
       print_version();
       doREPL(L);
-    } else if (dochunk(L, luaL_loadfile(L, NULL)) != LUA_OK) {
+    } else if (dochunk(L, loadfile(L, NULL)) != LUA_OK) {
       goto failed;
     }
   }
@@ -938,7 +969,13 @@ int main(int argc, char **argv) {
   code = status == LUA_OK ? (int)lua_tointeger(L, -1) : EXIT_ERROR;
   report(L, status);
 #ifdef TALLY_HAVE_MPI
-  lt_mpi_shutdown(code != 0 && own_error);
+  int mpi_rank = lt_mpi_rank();
+  const char *disagree = lt_mpi_shutdown(code != 0 && own_error);
+  if (disagree && code == 0) {                   /* the ranks parted: fail on each */
+    if (mpi_rank == 0)                           /* and say it once */
+      l_message(progname, disagree);
+    code = EXIT_ERROR;
+  }
 #endif
   tally_sandbox_close(L);                        /* lua_close for a plain state */
   return code;

@@ -227,6 +227,7 @@ static int p_step(lua_State *L) {
 static tl_status lua_failure(lua_State *L, run *r, const char *what, tl_error *err) {
   const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
   const char *name = r->ag->name;
+  tl_status st = tl_interrupted() ? TL_EINTR : TL_EINVAL;   /* the hook's "interrupted!" */
   char where[512] = "";
   size_t k = 0;
   if (r->group && tl_agg_key_text(r->keys, r->group - 1, NULL, 0) > 0) {
@@ -241,10 +242,10 @@ static tl_status lua_failure(lua_State *L, run *r, const char *what, tl_error *e
       snprintf(err->message, sizeof err->message, "%s: %s: %s: %s", name, what, where, msg);
     else
       snprintf(err->message, sizeof err->message, "%s: %s: %s", name, what, msg);
-    err->code = TL_EINVAL;
+    err->code = st;
   }
   lua_pop(L, 1);
-  return TL_EINVAL;
+  return st;
 }
 
 /* The protected part of a batched step: step_batch(state, values, n, ...)
@@ -932,7 +933,7 @@ static int l_partial_agg(lua_State *L) {
   int nkeys = 0;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
-    nkeys = (int)luaL_len(L, 2);
+    nkeys = (int)lt_array_len(L, 2, "agg", "the keys", LT_OTHER_KEYS, LT_MAX_INT / 8);
   }
   lt_definitions_to_strings(L, 3);
   int n;
@@ -950,7 +951,7 @@ static int l_partial_agg(lua_State *L) {
   lt_box *part = lt_newbox(L, free_partial);
   lt_box *grouping = lt_newbox(L, free_grouping);
   lt_box *bytes = lt_newbox(L, tl_free);
-  lua_Integer nparts = luaL_len(L, 1);
+  lua_Integer nparts = lt_array_len(L, 1, "agg", "the parts", LT_OTHER_KEYS, LUA_MAXINTEGER);
   tl_error err;
   err.message[0] = '\0';
   for (lua_Integer i = 1; i <= nparts; i++) {

@@ -255,7 +255,7 @@ static int c_isin(lua_State *L) {
   o.cols[0] = c->c;
   o.labels[0] = c->name;
   o.result = c->name;
-  n = (lua_Integer)lua_rawlen(L, 2);
+  n = lt_array_len(L, 2, "isin", "the list of values", LT_OTHER_KEYS, LUA_MAXINTEGER);
   luaL_buffinit(L, &b);
   if (n == 0)
     luaL_addstring(&b, "false");

@@ -135,6 +135,7 @@ static int c_quantile(lua_State *L) {
 static int c_totable(lua_State *L) {
   const tl_column *c = lt_check_column(L, 1)->c;
   int64_t i, n = tl_column_length(c);
+  lt_check_file(L, c, "totable");
   lua_createtable(L, n > 0x7fffffff ? 0x7fffffff : (int)n, 0);
   for (i = 0; i < n; i++) {
     if (tl_column_is_null(c, i))
@@ -163,8 +164,10 @@ static int c_index(lua_State *L) {
     return luaL_error(L, "column: the column is closed");
   if (!isint || i < 1 || i > (lua_Integer)tl_column_length(ud->c))
     lua_pushnil(L);
-  else
+  else {
+    lt_check_file(L, ud->c, "column");
     lt_push_value(L, ud->c, (int64_t)i - 1);
+  }
   return 1;
 }
 

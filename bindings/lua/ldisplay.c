@@ -19,6 +19,7 @@
 #include "tally_lua.h"
 
 #define DEFAULT_WIDTH 80
+#define MAX_WIDTH 100000   /* of a chart, in characters, or of a plot, in pixels */
 
 /* ---------------------------------------------------------------------------
 ** The terminal
@@ -117,23 +118,18 @@ static void format_options(lua_State *L, tl_table *t, tl_format_options *fo, con
   fo->width = terminal_width();
   fo->ansi = terminal_colors();
   if (lua_type(L, 2) == LUA_TNUMBER) {
-    n = luaL_checkinteger(L, 2);
-    if (n < 1)
-      luaL_argerror(L, 2, "the number of rows must be positive");
+    n = lt_check_int(L, 2, op, "the number of rows", 1, LUA_MAXINTEGER);
   } else if (lua_istable(L, 2)) {
     check_keys(L, 2, format_keys, op);
     if (opt_field(L, 2, "n", LUA_TNUMBER, op)) {
-      n = luaL_checkinteger(L, -1);
-      if (n < 1)
-        luaL_error(L, "%s: option 'n' must be positive", op);
+      n = lt_check_int(L, -1, op, "option 'n'", 1, LUA_MAXINTEGER);
     }
     if (opt_field(L, 2, "all", LUA_TBOOLEAN, op) && lua_toboolean(L, -1)) {
       n = nrows > 0 ? (lua_Integer)nrows : 1;
       fo->width = 0;
     }
     if (opt_field(L, 2, "width", LUA_TNUMBER, op)) {
-      lua_Integer w = luaL_checkinteger(L, -1);
-      fo->width = w < 0 ? 0 : w > INT_MAX ? INT_MAX : (int)w;
+      fo->width = (int)lt_check_int(L, -1, op, "option 'width'", 0, LT_MAX_INT);
     }
     if (opt_field(L, 2, "color", LUA_TBOOLEAN, op))
       fo->ansi = lua_toboolean(L, -1);
@@ -247,7 +243,7 @@ static int chart_width(lua_State *L, int opts, const char *op) {
   if (opts) {
     check_keys(L, opts, chart_keys, op);
     if (opt_field(L, opts, "width", LUA_TNUMBER, op))
-      w = (int)luaL_checkinteger(L, -1);
+      w = (int)lt_check_int(L, -1, op, "option 'width'", 0, MAX_WIDTH);
     lua_pop(L, 1);
   }
   return w > 0 ? w : DEFAULT_WIDTH;
@@ -279,10 +275,7 @@ int lt_c_hist(lua_State *L) {
   tl_error err;
   tl_status st;
   if (opts && opt_field(L, opts, "bins", LUA_TNUMBER, "hist")) {
-    lua_Integer k = luaL_checkinteger(L, -1);
-    if (k < 1 || k > 1000)
-      return luaL_error(L, "hist: option 'bins' must be between 1 and 1000");
-    bins = (int)k;
+    bins = (int)lt_check_int(L, -1, "hist", "option 'bins'", 1, 1000);
   }
   box = lt_newbox(L, tl_free);
   err.message[0] = '\0';
@@ -323,9 +316,9 @@ int lt_t_plot(lua_State *L) {
   o.title = opt_string(L, 2, "title");
   file = opt_string(L, 2, "file");
   if (opt_field(L, 2, "width", LUA_TNUMBER, "plot"))
-    o.width = (int)luaL_checkinteger(L, -1);
+    o.width = (int)lt_check_int(L, -1, "plot", "option 'width'", 0, MAX_WIDTH);
   if (opt_field(L, 2, "height", LUA_TNUMBER, "plot"))
-    o.height = (int)luaL_checkinteger(L, -1);
+    o.height = (int)lt_check_int(L, -1, "plot", "option 'height'", 0, MAX_WIDTH);
   lua_pop(L, 2);
   if (o.x == NULL || o.y == NULL)
     return luaL_error(L, "plot: options 'x' and 'y' are required");

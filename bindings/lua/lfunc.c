@@ -197,7 +197,7 @@ static tl_status call_in(lt_function *fn, lua_State *L, const tl_fn_call *call,
   lua_remove(L, -2);
   if (lua_pcall(L, 2, 0, 0) == LUA_OK) return TL_OK;
   const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
-  tl_status st = fc.core.code == TL_ENOMEM ? TL_ENOMEM : TL_EINVAL;
+  tl_status st = fc.core.code == TL_ENOMEM ? TL_ENOMEM : tl_interrupted() ? TL_EINTR : TL_EINVAL;
   snprintf(err->message, sizeof err->message, "function '%s': row %lld: %s", fn->name,
            (long long)fc.row, msg);
   err->code = st;

@@ -23,11 +23,19 @@ static int read_on(lua_State *L, int opts, const char ***left, const char ***rig
   if (t != LUA_TTABLE)
     return luaL_error(L, "join: 'on' must be a column name, a list of names or "
                          "{ left = ..., right = ... }");
-  if (lua_getfield(L, on, "left") != LUA_TNIL) {   /* { left = "a", right = "b" } */
-    lua_getfield(L, on, "right");
+  lua_pushliteral(L, "left");                      /* raw, as the list is read */
+  if (lua_rawget(L, on) != LUA_TNIL) {             /* { left = "a", right = "b" } */
+    lua_pushliteral(L, "right");
+    lua_rawget(L, on);
     int ls = lua_gettop(L) - 1;
-    lua_Integer nl = lua_type(L, ls) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, ls) : 1;
-    lua_Integer nr = lua_type(L, ls + 1) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, ls + 1) : 1;
+    lua_Integer nl = lua_type(L, ls) == LUA_TTABLE
+                         ? lt_array_len(L, ls, "join", "option 'on' (left)", LT_OTHER_KEYS,
+                                        LT_MAX_INT / 16)
+                         : 1;
+    lua_Integer nr = lua_type(L, ls + 1) == LUA_TTABLE
+                         ? lt_array_len(L, ls + 1, "join", "option 'on' (right)",
+                                        LT_OTHER_KEYS, LT_MAX_INT / 16)
+                         : 1;
     if (nl != nr || nl < 1)
       return luaL_error(L, "join: 'on' needs as many right keys as left keys");
     n = (int)nl;
@@ -48,7 +56,7 @@ static int read_on(lua_State *L, int opts, const char ***left, const char ***rig
     return n;
   }
   lua_pop(L, 1);
-  n = (int)lua_rawlen(L, on);
+  n = (int)lt_array_len(L, on, "join", "option 'on'", LT_OTHER_KEYS, LT_MAX_INT / 8);
   if (n < 1) return luaL_error(L, "join: 'on' is an empty list");
   const char **v = lua_newuserdatauv(L, (size_t)n * sizeof *v, 0);
   for (int k = 0; k < n; k++) {

@@ -46,12 +46,9 @@ static const char **names_option(lua_State *L, int idx, const char *op, const ch
   } else if (t != LUA_TTABLE) {
     luaL_error(L, "%s: option '%s' must be a string or a list of strings", op, key);
   }
-  {
-    size_t len = lua_rawlen(L, -1);
-    if (len > INT_MAX / sizeof *v)
-      luaL_error(L, "%s: option '%s' has too many names", op, key);
-    *n = (int)len;
-  }
+  lua_pushfstring(L, "option '%s'", key);
+  *n = (int)lt_array_len(L, -2, op, lua_tostring(L, -1), LT_OTHER_KEYS, LT_MAX_INT / 8);
+  lua_pop(L, 1);
   v = lua_newuserdatauv(L, sizeof *v * (size_t)(*n > 0 ? *n : 1), 0);
   for (i = 0; i < *n; i++) {
     if (lua_rawgeti(L, -2, i + 1) != LUA_TSTRING)

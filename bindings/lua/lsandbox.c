@@ -3,7 +3,9 @@
 ** subset of the libraries, and memory, time and instruction limits (see
 ** tally_sandbox.h).
 */
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,19 +22,40 @@
 
 #define HOOK_STEP 1000               /* instructions between checks */
 #define RESERVE ((size_t)1 << 20)    /* headroom to raise the limit's error */
+#define BLOCKS_MIN 64                /* first size of the set of core blocks */
 
 enum { HIT_NONE, HIT_MEMORY, HIT_TIME, HIT_INSTRUCTIONS };
 
+/* The core's blocks that this sandbox allocated, each with the bytes it
+** was counted for. The core's allocator is process-wide, so blocks made
+** before the sandbox opened (a table the host built and handed in with
+** tally_push_table) are freed through the sandbox too: those are not in
+** the set and subtract nothing. An open-addressing set of pointers,
+** linear probing, at most half full; the core allocates on worker
+** threads, hence the mutex. */
+typedef struct block {
+  void *p;
+  size_t size;
+} block;
+
+typedef struct blocks {
+  pthread_mutex_t mu;
+  block *slot;
+  size_t cap, n;            /* cap: 0 or a power of 2 */
+} blocks;
+
 typedef struct sandbox {
   tally_limits lim;
-  atomic_llong used;        /* bytes held by Lua and by the core */
+  atomic_llong used;        /* bytes held by Lua and by the core for this sandbox */
   atomic_int hit;           /* HIT_*: the limit reached, if any */
-  long long count;          /* instructions, in steps of `step` */
+  atomic_int interrupted;   /* tally_sandbox_interrupt: raise "interrupted!" */
+  long long count;          /* instructions, counted at each hook */
   int step;
   double deadline;
   lua_State *main;
   tl_alloc_fn core_fn;      /* the core's allocator before the sandbox */
   void *core_ud;
+  blocks blocks;
   char message[128];
 } sandbox;
 
@@ -49,40 +72,132 @@ static double now(void) {
 static int fits(sandbox *s, size_t more) {
   if (s->lim.memory == 0) return 1;
   size_t limit = s->lim.memory + (atomic_load(&s->hit) ? RESERVE : 0);
-  long long used = atomic_load(&s->used);
-  return used < 0 || (size_t)used + more <= limit;
+  size_t used = (size_t)atomic_load(&s->used);
+  return more <= limit && used <= limit - more;
 }
 
+static void count_up(sandbox *s, size_t n) {
+  atomic_fetch_add(&s->used, (long long)n);
+}
+
+/* Subtracts bytes the sandbox counted; never below zero. */
+static void count_down(sandbox *s, size_t n) {
+  long long cur = atomic_load(&s->used), next;
+  do {
+    next = cur > (long long)n ? cur - (long long)n : 0;
+  } while (!atomic_compare_exchange_weak(&s->used, &cur, next));
+}
+
+static void note_memory_hit(sandbox *s) {
+  int none = HIT_NONE;
+  atomic_compare_exchange_strong(&s->hit, &none, HIT_MEMORY);
+}
+
+/* Every block of the state comes from here (lua_newstate), so the old
+** size Lua passes is always one this function counted. */
 static void *lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   sandbox *s = ud;
   if (!ptr) osize = 0;
   if (nsize == 0) {
     free(ptr);
-    atomic_fetch_sub(&s->used, (long long)osize);
+    count_down(s, osize);
     return NULL;
   }
   if (nsize > osize && !fits(s, nsize - osize)) {
-    int none = HIT_NONE;
-    atomic_compare_exchange_strong(&s->hit, &none, HIT_MEMORY);
+    note_memory_hit(s);
     return NULL;
   }
   void *p = realloc(ptr, nsize);
-  if (p) atomic_fetch_add(&s->used, (long long)nsize - (long long)osize);
+  if (p && nsize >= osize) count_up(s, nsize - osize);
+  else if (p) count_down(s, osize - nsize);
   return p;
 }
 
-/* The core's allocator while the sandbox is open (worker threads too). */
+static size_t block_hash(const void *p, size_t cap) {
+  uint64_t x = (uint64_t)(uintptr_t)p;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return (size_t)x & (cap - 1);
+}
+
+/* Room for one more block; the set's own memory counts against the limit. */
+static int block_room(sandbox *s) {
+  blocks *b = &s->blocks;
+  if (b->n + 1 <= b->cap / 2) return 1;
+  size_t cap = b->cap ? b->cap * 2 : BLOCKS_MIN;
+  if (!fits(s, (cap - b->cap) * sizeof(block))) return 0;
+  block *slot = calloc(cap, sizeof *slot);
+  if (!slot) return 0;
+  for (size_t i = 0; i < b->cap; i++) {
+    if (!b->slot[i].p) continue;
+    size_t j = block_hash(b->slot[i].p, cap);
+    while (slot[j].p) j = (j + 1) & (cap - 1);
+    slot[j] = b->slot[i];
+  }
+  free(b->slot);
+  count_up(s, (cap - b->cap) * sizeof(block));
+  b->slot = slot;
+  b->cap = cap;
+  return 1;
+}
+
+/* Adds a block; block_room made room for it. */
+static void block_put(blocks *b, void *p, size_t size) {
+  size_t j = block_hash(p, b->cap);
+  while (b->slot[j].p) j = (j + 1) & (b->cap - 1);
+  b->slot[j].p = p;
+  b->slot[j].size = size;
+  b->n++;
+}
+
+/* Removes block p from the set and gives the bytes it was counted for;
+** 0 when the sandbox did not allocate it. */
+static int block_take(blocks *b, void *p, size_t *size) {
+  if (b->cap == 0) return 0;
+  size_t mask = b->cap - 1, i = block_hash(p, b->cap);
+  while (b->slot[i].p != p) {
+    if (!b->slot[i].p) return 0;
+    i = (i + 1) & mask;
+  }
+  *size = b->slot[i].size;
+  b->n--;
+  for (size_t j = i;;) {   /* shift back the entries that probed past i */
+    j = (j + 1) & mask;
+    if (!b->slot[j].p) break;
+    size_t k = block_hash(b->slot[j].p, b->cap);
+    if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
+    b->slot[i] = b->slot[j];
+    i = j;
+  }
+  b->slot[i].p = NULL;
+  return 1;
+}
+
+/* The core's allocator while the sandbox is open (worker threads too). A
+** block is counted for its whole size when the sandbox allocates it, and
+** uncounted by that size when freed; a block from before (freed, or grown
+** by a realloc into a block of the sandbox's) subtracts nothing. */
 static void *core_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   sandbox *s = ud;
+  size_t counted = 0;
+  void *p = NULL;
   if (!ptr) osize = 0;
-  if (nsize > osize && !fits(s, nsize - osize)) {
-    int none = HIT_NONE;
-    atomic_compare_exchange_strong(&s->hit, &none, HIT_MEMORY);
-    return NULL;
+  pthread_mutex_lock(&s->blocks.mu);
+  int ours = ptr && block_take(&s->blocks, ptr, &counted);
+  if (nsize == 0) {
+    s->core_fn(s->core_ud, ptr, osize, 0);
+    count_down(s, counted);
+  } else if (!block_room(s) || (nsize > counted && !fits(s, nsize - counted))) {
+    note_memory_hit(s);
+  } else if ((p = s->core_fn(s->core_ud, ptr, osize, nsize)) != NULL) {
+    block_put(&s->blocks, p, nsize);
+    if (nsize >= counted) count_up(s, nsize - counted);
+    else count_down(s, counted - nsize);
+    ours = 0;
   }
-  void *p = s->core_fn(s->core_ud, ptr, osize, nsize);
-  if (nsize == 0) atomic_fetch_sub(&s->used, (long long)osize);
-  else if (p) atomic_fetch_add(&s->used, (long long)nsize - (long long)osize);
+  if (ours && nsize > 0) block_put(&s->blocks, ptr, counted);   /* failed: unchanged */
+  pthread_mutex_unlock(&s->blocks.mu);
   return p;
 }
 
@@ -124,12 +239,14 @@ static const char *limit_message(sandbox *s) {
 
 /* Runs every `step` instructions in every coroutine (new ones inherit it).
 ** Once a limit is reached it runs at every instruction of the thread that
-** notices and of the main thread, so that the error escapes any pcall. */
+** notices and of the main thread, so that the error escapes any pcall. An
+** interrupt (tally_sandbox_interrupt) arrives through this same hook, so
+** a script that catches "interrupted!" still runs under every limit. */
 static void hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   sandbox *s = get_sandbox(L);
   if (!s) return;
-  s->count += s->step;
+  s->count += lua_gethookcount(L);
   if (atomic_load(&s->hit) == HIT_NONE) {
     if (s->lim.instructions && s->count > s->lim.instructions)
       atomic_store(&s->hit, HIT_INSTRUCTIONS);
@@ -141,6 +258,22 @@ static void hook(lua_State *L, lua_Debug *ar) {
     if (s->main && s->main != L) lua_sethook(s->main, hook, LUA_MASKCOUNT, 1);
     luaL_error(L, "%s", limit_message(s));
   }
+  if (lua_gethookcount(L) != s->step)   /* armed by an interrupt */
+    lua_sethook(L, hook, LUA_MASKCOUNT, s->step);
+  if (atomic_exchange(&s->interrupted, 0))
+    luaL_error(L, "interrupted!");
+}
+
+int tally_sandbox_interrupt(lua_State *L) {
+  sandbox *s = get_sandbox(L);
+  if (!s) return 0;
+  atomic_store(&s->interrupted, 1);
+  lua_sethook(L, hook, LUA_MASKCOUNT, 1);   /* at the next instruction */
+  return 1;
+}
+
+int tally_sandbox_load(lua_State *L, const char *chunk, size_t len, const char *name) {
+  return luaL_loadbufferx(L, chunk, len, name, "t");
 }
 
 /* ---------------------------------------------------------------------------
@@ -342,10 +475,21 @@ lua_State *tally_sandbox_new(const tally_limits *limits) {
   if (limits) s->lim = *limits;
   atomic_init(&s->used, 0);
   atomic_init(&s->hit, HIT_NONE);
+  atomic_init(&s->interrupted, 0);
+  if (pthread_mutex_init(&s->blocks.mu, NULL) != 0) {
+    free(s);
+    atomic_store(&open_sandboxes, 0);
+    return NULL;
+  }
   s->step = HOOK_STEP;
   if (s->lim.instructions > 0 && s->lim.instructions < HOOK_STEP) s->step = (int)s->lim.instructions;
   lua_State *L = lua_newstate(lua_alloc, s);
-  if (!L) { free(s); atomic_store(&open_sandboxes, 0); return NULL; }
+  if (!L) {
+    pthread_mutex_destroy(&s->blocks.mu);
+    free(s);
+    atomic_store(&open_sandboxes, 0);
+    return NULL;
+  }
   s->main = L;
   tl_get_allocator(&s->core_fn, &s->core_ud);
   tl_set_allocator(core_alloc, s);
@@ -363,6 +507,7 @@ void tally_sandbox_reset(lua_State *L) {
   if (!s) return;
   s->count = 0;
   s->deadline = now() + s->lim.seconds;
+  atomic_store(&s->interrupted, 0);
   if (atomic_load(&s->hit) == HIT_NONE &&
       (s->lim.seconds > 0 || s->lim.instructions > 0 || s->lim.memory > 0))
     lua_sethook(L, hook, LUA_MASKCOUNT, s->step);
@@ -372,7 +517,9 @@ void tally_sandbox_close(lua_State *L) {
   sandbox *s = get_sandbox(L);
   if (!s) { lua_close(L); return; }
   lua_close(L);
-  tl_set_allocator(s->core_fn, s->core_ud);
+  tl_set_allocator(s->core_fn, s->core_ud);   /* blocks still alive go to it directly */
+  pthread_mutex_destroy(&s->blocks.mu);
+  free(s->blocks.slot);
   free(s);
   atomic_store(&open_sandboxes, 0);
 }

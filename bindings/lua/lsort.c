@@ -51,13 +51,11 @@ int lt_t_sort(lua_State *L) {
 /* t:top(10, "-cost"): the first rows of t:sort("-cost"). */
 int lt_t_top(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
-  lua_Integer count = int_arg(L, 2, "top", "the number of rows", 0, 0);
+  lua_Integer count = lt_check_int(L, 2, "top", "the number of rows", 0, LUA_MAXINTEGER);
   int n;
   const char **keys;
   lt_table *ud;
   tl_error err;
-  if (count < 0)
-    return luaL_error(L, "top: the number of rows must not be negative, got %I", count);
   keys = lt_string_args(L, 3, "top", 1, &n);
   if (n == 0)
     return luaL_error(L, "top: expected at least one key");
@@ -85,10 +83,8 @@ int lt_t_concat(lua_State *L) {
   tl_error err;
   tally_check_table(L, 1);
   if (top == 2 && lua_type(L, 2) == LUA_TTABLE) {
-    size_t len = lua_rawlen(L, 2);
-    if (len > (size_t)(INT_MAX / (int)sizeof *ts) - 1)
-      return luaL_error(L, "concat: too many tables");
-    n = (int)len + 1;
+    n = (int)lt_array_len(L, 2, "concat", "the list of tables", LT_OTHER_KEYS,
+                          LT_MAX_INT / 8 - 1) + 1;
     list = 1;
   } else {
     n = top;

@@ -167,13 +167,12 @@ static int t_write_csv(lua_State *L) {
 
 static int slice(lua_State *L, int tail) {
   tl_table *t = tally_check_table(L, 1);
-  lua_Integer n = luaL_optinteger(L, 2, DEFAULT_HEAD);
+  lua_Integer n = lt_opt_int(L, 2, tail ? "tail" : "head", "the number of rows", 0,
+                             LUA_MAXINTEGER, DEFAULT_HEAD);
   int64_t nrows = tl_table_nrows(t), off = 0;
   lt_table *ud;
   tl_error err;
   tl_status st;
-  if (n < 0)
-    return luaL_argerror(L, 2, "the number of rows must not be negative");
   if (n > (lua_Integer)nrows)
     n = (lua_Integer)nrows;
   if (tail)
@@ -195,6 +194,7 @@ static int t_totable(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   int64_t i, nrows = tl_table_nrows(t);
   int j, ncol = tl_table_ncols(t);
+  lt_check_files(L, t, "totable");
   lua_createtable(L, nrows > INT_MAX ? INT_MAX : (int)nrows, 0);
   for (i = 0; i < nrows; i++) {
     lua_createtable(L, 0, ncol);
@@ -312,6 +312,7 @@ static int r_index(lua_State *L) {
     j = tl_table_find(t, name);
     if (j < 0)
       return lt_unknown_column(L, "row", t, name);
+    lt_check_file(L, tl_table_column(t, j), "row");
     lt_push_value(L, tl_table_column(t, j), r->i);
   } else {
     int isint;
@@ -319,8 +320,10 @@ static int r_index(lua_State *L) {
     t = row_table(L, 1, &r);
     if (!isint || j < 1 || j > tl_table_ncols(t))
       lua_pushnil(L);                            /* past the end, as an array */
-    else
+    else {
+      lt_check_file(L, tl_table_column(t, (int)j - 1), "row");
       lt_push_value(L, tl_table_column(t, (int)j - 1), r->i);
+    }
   }
   return 1;
 }
@@ -336,6 +339,7 @@ static int r_totable(lua_State *L) {
   lt_row *r;
   tl_table *t = row_table(L, 1, &r);
   int j, n = tl_table_ncols(t);
+  lt_check_files(L, t, "row");
   lua_createtable(L, 0, n);
   for (j = 0; j < n; j++) {
     const tl_column *c = tl_table_column(t, j);

@@ -56,6 +56,12 @@ int lt_isnull(lua_State *L, int idx);
 void lt_push_scalar(lua_State *L, const tl_scalar *v);
 void lt_push_value(lua_State *L, const tl_column *c, int64_t i);
 
+/* Raise an error naming `op` and the file when the file a column (or a
+** table's columns) maps changed since it was loaded: before reading values
+** with lt_push_value, once per call. */
+void lt_check_file(lua_State *L, const tl_column *c, const char *op);
+void lt_check_files(lua_State *L, const tl_table *t, const char *op);
+
 /* Literal text for __tostring: strings, dates and timestamps quoted. */
 void lt_add_quoted(luaL_Buffer *b, const char *s, size_t len);
 void lt_add_scalar(luaL_Buffer *b, const tl_scalar *v);
@@ -80,6 +86,24 @@ void lt_push_row(lua_State *L, int tidx, int64_t i);
 ** nulls) and pushes it as a tally.Column named `name`; errors start with
 ** `op` and name the column and the row. */
 void lt_array_column(lua_State *L, int idx, lua_Integer n, const char *name, const char *op);
+
+/* Sizes and integers from Lua (lcheck.c), read without metamethods.
+** lt_array_len: the length of the array at idx, its largest positive
+** integer key (so {1, nil, 3} has 3); an error "<op>: <what> ..." when idx
+** is not a table, has another key (unless flags has LT_OTHER_KEYS: a list
+** with named options beside it), is sparse (largest key more than twice
+** the entries plus 16) or is longer than max. lt_check_int: the number at
+** idx as an integer in [min, max]; floats only when exact, never
+** truncated; an error "<op>: <what> must be an integer in [min, max], got
+** x". lt_opt_int: the same, def when idx is none or nil. */
+#define LT_OTHER_KEYS 1
+#define LT_MAX_INT ((lua_Integer)0x7fffffff)   /* for the core's int counts */
+lua_Integer lt_array_len(lua_State *L, int idx, const char *op, const char *what, int flags,
+                         lua_Integer max);
+lua_Integer lt_check_int(lua_State *L, int idx, const char *op, const char *what,
+                         lua_Integer min, lua_Integer max);
+lua_Integer lt_opt_int(lua_State *L, int idx, const char *op, const char *what,
+                       lua_Integer min, lua_Integer max, lua_Integer def);
 
 /* The verbs of tally.Table (lverbs.c), and the operators of tally.Column
 ** (lcolops.c): methods and metamethods. */

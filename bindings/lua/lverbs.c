@@ -27,10 +27,7 @@ const char **lt_string_args(lua_State *L, int first, const char *op, int names, 
   int top = lua_gettop(L), n, i;
   const char **v;
   if (top == first && lua_type(L, first) == LUA_TTABLE) {
-    size_t len = lua_rawlen(L, first);
-    if (len > INT_MAX / sizeof *v)
-      luaL_error(L, "%s: too many names", op);
-    n = (int)len;
+    n = (int)lt_array_len(L, first, op, "the list of names", LT_OTHER_KEYS, LT_MAX_INT / 8);
     v = lua_newuserdatauv(L, sizeof *v * (size_t)(n > 0 ? n : 1), 0);
     for (i = 0; i < n; i++) {
       if (lua_rawgeti(L, first, i + 1) != LUA_TSTRING)
@@ -179,9 +176,9 @@ static const char **key_option(lua_State *L, int idx, const char *field, int *pn
   if (t != LUA_TTABLE)
     luaL_error(L, "mutate: %s must be a column name or a list of names, got %s", field,
                luaL_typename(L, -1));
-  if (lua_rawlen(L, -1) > 1000)
-    luaL_error(L, "mutate: too many names in %s", field);
-  n = (int)lua_rawlen(L, -1);
+  lua_pushfstring(L, "option '%s'", field);
+  n = (int)lt_array_len(L, -2, "mutate", lua_tostring(L, -1), LT_OTHER_KEYS, 1000);
+  lua_pop(L, 1);
   v = lua_newuserdatauv(L, sizeof *v * (size_t)(n > 0 ? n : 1), 0);
   for (i = 0; i < n; i++) {
     if (lua_rawgeti(L, -2, i + 1) != LUA_TSTRING)
@@ -347,13 +344,39 @@ static int t_save(lua_State *L) {
   return 0;
 }
 
+/* The options of tally.load: `map` (default true; false copies the file
+** into memory). */
+static int load_flags(lua_State *L, int idx) {
+  int flags = 0;
+  if (lua_isnoneornil(L, idx)) return 0;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    if (!key || strcmp(key, "map") != 0)
+      luaL_error(L, "load: unknown option '%s' (did you mean 'map'?)",
+                 key ? key : luaL_typename(L, -2));
+    if (!lua_isboolean(L, -1))
+      luaL_error(L, "load: option 'map' must be a boolean, got %s", luaL_typename(L, -1));
+    if (!lua_toboolean(L, -1)) flags |= TL_LOAD_COPY;
+    lua_pop(L, 1);
+  }
+  return flags;
+}
+
+/* tally.load(path [, { map = false }]): the sandbox never maps, so that
+** the file's bytes count against its memory limit and a file changed
+** under it cannot fault. */
 int lt_load(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  int flags = load_flags(L, 2);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LT_SANDBOXED) != LUA_TNIL) flags |= TL_LOAD_COPY;
+  lua_pop(L, 1);
   lt_table *ud = lt_new_table(L);
   tl_error err;
   tl_status st;
   err.message[0] = '\0';
-  st = tl_table_load(path, &ud->t, &err);
+  st = tl_table_load_ex(path, flags, &ud->t, &err);
   if (st != TL_OK)
     return lt_core_error(L, st, &err);
   return 1;

@@ -29,6 +29,7 @@
 #define SEEN_KEY "tally.worker.seen"   /* main object -> its copy */
 #define UPVALS_KEY "tally.worker.upvalues"   /* upvalue id -> {closure, n} */
 #define ABSENT_KEY "tally.worker.absent"   /* global names the main state lacks */
+#define HOOK_COUNT 1000             /* instructions between looks at the interrupt */
 
 struct lt_workers {
   lua_State *M;                      /* the main state */
@@ -314,6 +315,14 @@ static int p_open(lua_State *W) {
   return 0;
 }
 
+/* A worker's count hook: an interrupt (tl_interrupt, which Ctrl-C calls)
+** stops the Lua code of a worker as the main state's hook stops the
+** caller's, even code that never returns to C. */
+static void w_hook(lua_State *W, lua_Debug *ar) {
+  (void)ar;
+  if (tl_interrupted()) luaL_error(W, "interrupted!");
+}
+
 lt_workers *lt_workers_open(lua_State *M, int n) {
   if (n < 1 || !lua_checkstack(M, 2 * MAX_DEPTH + 16)) return NULL;
   lt_workers *w = calloc(1, sizeof *w);
@@ -329,6 +338,7 @@ lt_workers *lt_workers_open(lua_State *M, int n) {
   for (; ok && w->n < n; w->n++) {
     lua_State *W = luaL_newstate();
     if (!(w->L[w->n] = W)) { ok = 0; break; }
+    lua_sethook(W, w_hook, LUA_MASKCOUNT, HOOK_COUNT);
     lua_pushcfunction(W, p_open);
     lua_pushlightuserdata(W, w);
     ok = lua_pcall(W, 1, 0, 0) == LUA_OK;

@@ -84,6 +84,20 @@ void lt_push_scalar(lua_State *L, const tl_scalar *v) {
   }
 }
 
+void lt_check_file(lua_State *L, const tl_column *c, const char *op) {
+  tl_error err;
+  err.message[0] = '\0';
+  tl_status st = tl_column_check_file(c, op, &err);
+  if (st != TL_OK) lt_core_error(L, st, &err);
+}
+
+void lt_check_files(lua_State *L, const tl_table *t, const char *op) {
+  tl_error err;
+  err.message[0] = '\0';
+  tl_status st = tl_table_check_files(t, op, &err);
+  if (st != TL_OK) lt_core_error(L, st, &err);
+}
+
 void lt_push_value(lua_State *L, const tl_column *c, int64_t i) {
   tl_scalar v;
   tl_column_get(c, i, &v);
@@ -157,12 +171,31 @@ static int opt_bool(lua_State *L, int idx, const char *key) {
   return lua_toboolean(L, idx);
 }
 
-static lua_Integer opt_int(lua_State *L, int idx, const char *key, lua_Integer min) {
-  int isint;
-  lua_Integer v = lua_tointegerx(L, idx, &isint);
-  if (!isint || v < min)
-    luaL_error(L, "read_csv: option '%s' must be an integer >= %d", key, (int)min);
-  return v;
+static lua_Integer opt_int(lua_State *L, int idx, const char *key, lua_Integer min,
+                           lua_Integer max) {
+  char what[48];
+  snprintf(what, sizeof what, "option '%s'", key);
+  return lt_check_int(L, idx, "read_csv", what, min, max);
+}
+
+/* The strings of the list option at idx (raw, bounded), as an array in a
+** userdata left on the stack; *pn their number. */
+static const char **opt_strings(lua_State *L, int idx, const char *key, const char *what,
+                                int *pn) {
+  char name[48];
+  int n, i;
+  const char **list;
+  snprintf(name, sizeof name, "option '%s'", key);
+  n = (int)lt_array_len(L, idx, "read_csv", name, LT_OTHER_KEYS, LT_MAX_INT);
+  list = lua_newuserdatauv(L, sizeof *list * (size_t)(n > 0 ? n : 1), 0);
+  for (i = 0; i < n; i++) {
+    if (lua_rawgeti(L, idx, i + 1) != LUA_TSTRING)
+      luaL_error(L, "read_csv: option '%s' must be %s", key, what);
+    list[i] = lua_tostring(L, -1);               /* anchored in the list */
+    lua_pop(L, 1);
+  }
+  *pn = n;
+  return list;
 }
 
 /* Fills o from the options table at index 2. Every array handed to the core
@@ -204,14 +237,7 @@ static void csv_options(lua_State *L, tl_csv_options *o) {
       list[0] = lua_tostring(L, idx);
       n = 1;
     } else if (lua_type(L, idx) == LUA_TTABLE) {
-      n = (int)luaL_len(L, idx);
-      list = lua_newuserdatauv(L, sizeof *list * (size_t)(n > 0 ? n : 1), 0);
-      for (i = 0; i < n; i++) {
-        if (lua_rawgeti(L, idx, i + 1) != LUA_TSTRING)
-          luaL_error(L, "read_csv: option 'null' must be a string or a list of strings");
-        list[i] = lua_tostring(L, -1);           /* anchored in the list */
-        lua_pop(L, 1);
-      }
+      list = opt_strings(L, idx, "null", "a string or a list of strings", &n);
     } else {
       luaL_error(L, "read_csv: option 'null' must be a string or a list of strings");
       return;
@@ -251,7 +277,7 @@ static void csv_options(lua_State *L, tl_csv_options *o) {
     o->ntypes = n;
   }
   if (!lua_isnil(L, base + 5))
-    o->skip = (int)opt_int(L, base + 5, "skip", 0);
+    o->skip = (int)opt_int(L, base + 5, "skip", 0, LT_MAX_INT);
   if (!lua_isnil(L, base + 6)) {
     if (lua_type(L, base + 6) != LUA_TSTRING)
       luaL_error(L, "read_csv: option 'comment' must be a string");
@@ -260,25 +286,18 @@ static void csv_options(lua_State *L, tl_csv_options *o) {
   if (!lua_isnil(L, base + 7))
     o->infer = opt_bool(L, base + 7, "infer");
   if (!lua_isnil(L, base + 8))
-    o->chunk_size = (size_t)opt_int(L, base + 8, "chunk_size", 1);
+    o->chunk_size = (size_t)opt_int(L, base + 8, "chunk_size", 1, LT_MAX_INT);
   if (!lua_isnil(L, base + 9)) {
     int idx = base + 9, n;
     const char **list;
     if (!lua_istable(L, idx))
       luaL_error(L, "read_csv: option 'columns' must be a list of column names");
-    n = (int)luaL_len(L, idx);
-    list = lua_newuserdatauv(L, sizeof *list * (size_t)(n > 0 ? n : 1), 0);
-    for (i = 0; i < n; i++) {
-      if (lua_rawgeti(L, idx, i + 1) != LUA_TSTRING)
-        luaL_error(L, "read_csv: option 'columns' must be a list of column names");
-      list[i] = lua_tostring(L, -1);             /* anchored in the list */
-      lua_pop(L, 1);
-    }
+    list = opt_strings(L, idx, "columns", "a list of column names", &n);
     o->columns = list;
     o->ncolumns = n;
   }
   if (!lua_isnil(L, base + 10))
-    o->max_rows = (int64_t)opt_int(L, base + 10, "max_rows", 0);
+    o->max_rows = (int64_t)opt_int(L, base + 10, "max_rows", 0, LUA_MAXINTEGER);
   if (!lua_isnil(L, base + 11)) {
     const char *e = lua_type(L, base + 11) == LUA_TSTRING ? lua_tostring(L, base + 11) : "";
     if (strcmp(e, "skip") == 0)
@@ -289,19 +308,19 @@ static void csv_options(lua_State *L, tl_csv_options *o) {
       luaL_error(L, "read_csv: option 'on_error' must be \"error\" or \"skip\"");
   }
   if (!lua_isnil(L, base + 13))                  /* bytes; the core's default when absent */
-    o->max_field_size = (size_t)opt_int(L, base + 13, "max_field_size", 1);
+    o->max_field_size = (size_t)opt_int(L, base + 13, "max_field_size", 1, LUA_MAXINTEGER);
   if (!lua_isnil(L, base + 14))                  /* a byte range: see tl_csv_options */
-    o->range_start = (int64_t)opt_int(L, base + 14, "range_start", 0);
+    o->range_start = (int64_t)opt_int(L, base + 14, "range_start", 0, LUA_MAXINTEGER);
   if (!lua_isnil(L, base + 15))
-    o->range_stop = (int64_t)opt_int(L, base + 15, "range_stop", 0);
+    o->range_stop = (int64_t)opt_int(L, base + 15, "range_stop", 0, LUA_MAXINTEGER);
   if (!lua_isnil(L, base + 16)) {
-    lua_Integer q = opt_int(L, base + 16, "range_quotes", -1);
+    lua_Integer q = opt_int(L, base + 16, "range_quotes", -1, LUA_MAXINTEGER);
     o->range_quotes = q < 0 ? -1 : (int)(q & 1);   /* the parity is what counts */
   }
   if (!lua_isnil(L, base + 17))
-    o->range_line = (int64_t)opt_int(L, base + 17, "range_line", 0);
+    o->range_line = (int64_t)opt_int(L, base + 17, "range_line", 0, LUA_MAXINTEGER);
   if (!lua_isnil(L, base + 18))
-    o->range_record = (int64_t)opt_int(L, base + 18, "range_record", 0);
+    o->range_record = (int64_t)opt_int(L, base + 18, "range_record", 0, LUA_MAXINTEGER);
 }
 
 /* The progress bar: drawn on stderr once a load has run for a second, at
@@ -478,17 +497,10 @@ static void free_builder(void *p) { tl_builder_free(p); }
 /* The number of rows of a Lua array: its largest integer key, so that nil
 ** holes (nulls) do not shorten it. */
 static lua_Integer array_length(lua_State *L, int idx, const char *name) {
-  lua_Integer n = 0;
-  lua_pushnil(L);
-  while (lua_next(L, idx) != 0) {
-    int isint;
-    lua_Integer k = lua_type(L, -2) == LUA_TNUMBER ? lua_tointegerx(L, -2, &isint) : 0;
-    if (lua_type(L, -2) != LUA_TNUMBER || !isint || k < 1)
-      luaL_error(L, "from_columns: column '%s': the values must be an array", name);
-    if (k > n)
-      n = k;
-    lua_pop(L, 1);
-  }
+  lua_Integer n;
+  lua_pushfstring(L, "column '%s'", name);
+  n = lt_array_len(L, idx, "from_columns", lua_tostring(L, -1), 0, LUA_MAXINTEGER);
+  lua_pop(L, 1);
   return n;
 }
 
@@ -586,7 +598,8 @@ static int l_from_columns(lua_State *L) {
   tl_error err;
   tl_status st;
   luaL_checktype(L, 1, LUA_TTABLE);
-  ncol = (int)luaL_len(L, 1);
+  ncol = (int)lt_array_len(L, 1, "from_columns", "the list of columns", LT_OTHER_KEYS,
+                           LT_MAX_INT);
   names = lua_newuserdatauv(L, sizeof *names * (size_t)(ncol > 0 ? ncol : 1), 0);
   cptrs = lua_newuserdatauv(L, sizeof *cptrs * (size_t)(ncol > 0 ? ncol : 1), 0);
   lua_createtable(L, ncol, 0);                   /* the columns, kept alive here */
@@ -654,11 +667,11 @@ static int l_clock(lua_State *L) {
 }
 
 /* tally.threads([n]): the number of worker threads, set when n is given
-** (n <= 0: back to the default, TALLY_THREADS or the number of cores). */
+** (0: back to the default, TALLY_THREADS or the number of cores; at most
+** 1024). */
 static int l_threads(lua_State *L) {
   if (!lua_isnoneornil(L, 1)) {
-    lua_Integer n = luaL_checkinteger(L, 1);
-    tl_set_threads(n > 1024 ? 1024 : (int)n);
+    tl_set_threads((int)lt_check_int(L, 1, "threads", "the number of threads", 0, 1024));
   }
   lua_pushinteger(L, tl_get_threads());
   return 1;
@@ -669,7 +682,7 @@ static int l_threads(lua_State *L) {
 ** A key missing from a row is a null. */
 static int l_from_rows(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
-  lua_Integer n = (lua_Integer)luaL_len(L, 1);
+  lua_Integer n = lt_array_len(L, 1, "from_rows", "the rows", LT_OTHER_KEYS, LUA_MAXINTEGER);
   if (lua_isnoneornil(L, 2)) {   /* the names: every string key, sorted */
     lua_newtable(L);
     int seen = lua_gettop(L);
@@ -703,7 +716,7 @@ static int l_from_rows(lua_State *L) {
     lua_settop(L, 2);
   }
   luaL_checktype(L, 2, LUA_TTABLE);
-  lua_Integer ncol = (lua_Integer)luaL_len(L, 2);
+  lua_Integer ncol = lt_array_len(L, 2, "from_rows", "the names", LT_OTHER_KEYS, LT_MAX_INT);
   lua_createtable(L, (int)ncol, 0);   /* { {name, values}, ... } for from_columns */
   int spec = lua_gettop(L);
   for (lua_Integer j = 1; j <= ncol; j++) {

@@ -35,21 +35,26 @@ TL_API void tally_push_table(lua_State *L, tl_table *t);
 TL_API tl_table *tally_check_table(lua_State *L, int idx);
 
 /* Arrow interchange, as tally.Table:to_arrow and tally.from_arrow (here for
-** a host that registers them elsewhere). Struct addresses cross Lua as light
-** userdata; see tl_table_export_arrow and tl_table_import_arrow for what is
-** shared and who releases what.
+** a host that registers them elsewhere); see tl_table_export_arrow and
+** tl_table_import_arrow for what is shared and who releases what. A script
+** never holds an address that can dangle:
 **
-** t:to_arrow(schema, array) exports t into the host's two structs (light
-** userdata) and returns them; the host then owns their contents and must
-** release them (or hand them to a consumer that will).
-** t:to_arrow() returns the addresses of two structs allocated for the call,
-** owned by the Lua state: tally.from_arrow takes them, and those never taken
-** are released when the state closes. A host consumer that moves them out
-** in C should pass its own structs instead.
-** tally.from_arrow(schema, array) imports the struct array into a new
-** tally.Table; on success it moves both structs (their release members set
+** t:to_arrow() returns a tally.Arrow, a userdata that owns the exported
+** ArrowSchema and ArrowArray; its finalizer (__gc and __close) releases
+** them unless they were consumed. tally.from_arrow(x) imports it into a new
+** tally.Table and empties it (importing it again is an error that says it
+** was consumed). x:release_to_host() moves the pair into two structs
+** allocated with malloc and returns their addresses as two integers: the
+** receiver owns them, calls their release callbacks (or moves them out)
+** and frees each with free(). In C, tally_take_arrow moves the pair of the tally.Arrow at idx
+** into the host's own structs (a Lua error if it is not one or is already
+** consumed); the host then owns them.
+** tally.from_arrow(schema, array), with two light userdata, imports a C
+** host's own structs: on success it moves both (their release members set
 ** to NULL, the buffers shared, not copied), on error it raises a Lua error
 ** and leaves them untouched. */
+TL_API int tally_take_arrow(lua_State *L, int idx, struct ArrowSchema *schema,
+                            struct ArrowArray *array);
 TL_API int tally_lua_to_arrow(lua_State *L);
 TL_API int tally_lua_from_arrow(lua_State *L);
 

@@ -13,15 +13,26 @@
 ** the methods that write (write_csv, write_json, write_ndjson, save, plot,
 ** to_arrow); the host hands tables in with tally_push_table.
 **
+** Chunks are text only. Binary chunks (precompiled with luac or
+** string.dump) are not checked by Lua's loader, and a crafted one reads
+** and writes any memory: the host loads the untrusted code with
+** tally_sandbox_load, or with luaL_loadbufferx / luaL_loadfilex and mode
+** "t", never with luaL_loadstring, luaL_loadbuffer or luaL_loadfile
+** (their mode, "bt", accepts binary chunks).
+**
 ** Limits stop the script with an error that names the limit:
-**   memory        bytes held by Lua's allocations and the core's together
+**   memory        bytes held by Lua's allocations and the core's together,
+**                 counting only what was allocated since tally_sandbox_new
+**                 (a table the host built before and pushed in is not counted)
 **   seconds       wall-clock time since tally_sandbox_new (or _reset)
 **   instructions  Lua VM instructions
 ** A limit once reached stays reached: the error is raised again at every
 ** step of the VM, so a pcall cannot swallow it. Time and instructions are
 ** checked between VM instructions, not inside a C function (a long scan of
 ** the core, or a pattern match): a host that must bound those too watches
-** the clock from another thread, as the tally CLI does.
+** the clock from another thread, as the tally CLI does. An interrupt
+** (tally_sandbox_interrupt, for Ctrl-C) goes through the same hook: a
+** script that catches it with pcall runs on under every limit.
 **
 ** The core's allocator is process-wide: tally_sandbox_new routes it through
 ** the sandbox's counter and tally_sandbox_close puts the previous one back,
@@ -59,6 +70,16 @@ TL_API void tally_sandbox_close(lua_State *L);
 /* Restarts the clock and the instruction count (before each script a host
 ** runs in a long-lived sandbox). A limit that was reached stays reached. */
 TL_API void tally_sandbox_reset(lua_State *L);
+
+/* Loads a chunk as lua_load does, text only: a binary chunk is an error
+** ("attempt to load a binary chunk (mode is 't')"). */
+TL_API int tally_sandbox_load(lua_State *L, const char *chunk, size_t len, const char *name);
+
+/* Asks the running script to stop: the sandbox's hook raises
+** "interrupted!" at the next instruction, and keeps every limit. Safe in a
+** signal handler (the tally CLI calls it for SIGINT). Returns 0, and does
+** nothing, when L is not a sandbox's state. */
+TL_API int tally_sandbox_interrupt(lua_State *L);
 
 /* After a call into the state failed: when a limit stopped it, replaces
 ** the error message on the top of the stack with the message naming the

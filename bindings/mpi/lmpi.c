@@ -12,7 +12,11 @@
 ** gather) travel as the table file's bytes (tl_table_encode).
 **
 ** Every operation here is collective: each rank calls it, in the same
-** order. A failure on one rank is agreed on before anything else moves:
+** order. Each begins with an agreement on which operation it is (its code
+** and its number on this rank), the end of the script included, so that
+** ranks that call different ones fail together with a message naming
+** what each called, rather than wait forever in collectives that never
+** match. A failure on one rank is agreed on before anything else moves:
 ** every rank raises the failing rank's message, so none waits forever for
 ** a rank that has stopped.
 */
@@ -38,6 +42,22 @@ static int started;            /* MPI_Init was called here */
 static int rank, size = 1;
 static uint64_t bytes_sent, bytes_received, exchanges;
 
+/* The collective operations, in the order of their codes. */
+enum {
+  OP_READ_CSV, OP_DISTRIBUTE, OP_WRAP, OP_BARRIER, OP_FILTER, OP_MUTATE, OP_SELECT, OP_DROP,
+  OP_RENAME, OP_GATHER, OP_TOP, OP_DISTINCT, OP_HEAD, OP_COUNT_DISTINCT, OP_SORT, OP_AGG,
+  OP_GROUP_BY, OP_GROUPED_AGG, OP_GROUPED_COUNT, OP_GROUPED_LEN, OP_END, OP_COUNT
+};
+static const char *const op_names[OP_COUNT] = {
+  "read_csv", "distribute", "wrap", "barrier", "filter", "mutate", "select", "drop",
+  "rename", "gather", "top", "distinct", "head", "count_distinct", "sort", "agg",
+  "group_by", "grouping:agg", "grouping:count", "#grouping", "the end of the script"
+};
+static long long ops_begun;    /* collective operations begun on this rank */
+static char *diverged;         /* the ranks disagreed on one: the message, kept */
+static char diverged_msg[1024];
+static long long *ops_seen;    /* every rank's (code, number), when they disagree */
+
 static void start(void) {
   int flag;
   if (comm != MPI_COMM_NULL) return;
@@ -50,6 +70,11 @@ static void start(void) {
   MPI_Comm_dup(MPI_COMM_WORLD, &comm);   /* our messages never meet the host's */
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
+  ops_seen = malloc(2 * (size_t)size * sizeof *ops_seen);
+  if (!ops_seen) {
+    fprintf(stderr, "tally.mpi: out of memory at start\n");
+    MPI_Abort(comm, 1);
+  }
 }
 
 void lt_mpi_startup(int *argc, char ***argv) {
@@ -81,18 +106,70 @@ int lt_mpi_agreed(lua_State *L, const char *msg) {
   return agreed;
 }
 
-void lt_mpi_shutdown(int failed) {
-  if (comm == MPI_COMM_NULL) return;
+/* ---------------------------------------------------------------------------
+** Agreeing on the operation, on failure, and moving bytes
+*/
+
+/* Appends to the message what ranks r0..r1 called. */
+static size_t say_called(size_t o, int r0, int r1, const long long *what) {
+  size_t cap = sizeof diverged_msg - 8;   /* room for "..." */
+  long long op = what[0];
+  const char *name = op >= 0 && op < OP_COUNT ? op_names[op] : "an unknown operation";
+  int k = r0 == r1 ? snprintf(diverged_msg + o, cap - o, "%srank %d called %s (#%lld)",
+                              r0 ? ", " : "", r0, name, what[1])
+                   : snprintf(diverged_msg + o, cap - o, "%sranks %d-%d called %s (#%lld)",
+                              r0 ? ", " : "", r0, r1, name, what[1]);
+  if (k < 0 || (size_t)k >= cap - o) {
+    memcpy(diverged_msg + o, "...", 4);
+    return cap;
+  }
+  return o + (size_t)k;
+}
+
+/* Every rank calls this first in a collective operation, with its code:
+** NULL when every rank called the same one, as its same number; else the
+** message naming what each called (the same on every rank). Once the
+** ranks have disagreed they stay so: no collective can match any more. */
+static const char *sync_op(int op) {
+  if (diverged) return diverged;
+  long long seq = ++ops_begun;
+  long long mine[4] = { op, -op, seq, -seq }, least[4];
+  MPI_Allreduce(mine, least, 4, MPI_LONG_LONG, MPI_MIN, comm);
+  if (least[0] == -least[1] && least[2] == -least[3]) return NULL;
+  long long pair[2] = { op, seq };
+  MPI_Allgather(pair, 2, MPI_LONG_LONG, ops_seen, 2, MPI_LONG_LONG, comm);
+  size_t o = (size_t)snprintf(diverged_msg, sizeof diverged_msg, "tally.mpi: ranks disagree: ");
+  for (int r0 = 0, r1; r0 < size && o < sizeof diverged_msg - 8; r0 = r1 + 1) {
+    for (r1 = r0; r1 + 1 < size && ops_seen[2 * (r1 + 1)] == ops_seen[2 * r0] &&
+                  ops_seen[2 * (r1 + 1) + 1] == ops_seen[2 * r0 + 1]; r1++) {}
+    o = say_called(o, r0, r1, ops_seen + 2 * r0);
+  }
+  diverged = diverged_msg;
+  return diverged;
+}
+
+/* The start of collective operation `op`: raises the ranks' disagreement
+** (an error every rank raises, so that only one need print it). */
+static void begin(lua_State *L, int op) {
+  start();
+  const char *msg = sync_op(op);
+  if (!msg) return;
+  lua_pushstring(L, msg);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, AGREED_KEY);
+  lua_error(L);
+}
+
+const char *lt_mpi_shutdown(int failed) {
+  if (comm == MPI_COMM_NULL) return NULL;
   if (failed && size > 1) MPI_Abort(comm, 1);   /* the others may be waiting for us */
+  const char *why = sync_op(OP_END);   /* a rank still in an operation is told */
   MPI_Comm_free(&comm);
   int done;
   MPI_Finalized(&done);
   if (started && !done) MPI_Finalize();
+  return why;
 }
-
-/* ---------------------------------------------------------------------------
-** Agreeing on failure, and moving bytes
-*/
 
 /* Every rank calls this with its outcome: msg NULL when it went well. When
 ** any rank failed, every rank raises the message of the lowest one that
@@ -269,14 +346,18 @@ static void push_gathered(lua_State *L, const tl_table *t, const char *op) {
 */
 
 typedef struct dtable {
-  int64_t nrows;   /* rows on every rank together; -1 until asked */
+  int64_t nrows;   /* rows on every rank together */
 } dtable;
 
+/* Pushes a distributed table of the local table at `local`. Collective:
+** the ranks count their rows together here, once, so that #t is each
+** rank's own answer afterwards. */
 static void push_dtable(lua_State *L, int local) {
   local = lua_absindex(L, local);
-  tally_check_table(L, local);
+  long long mine = (long long)tl_table_nrows(tally_check_table(L, local)), all = 0;
+  MPI_Allreduce(&mine, &all, 1, MPI_LONG_LONG, MPI_SUM, comm);
   dtable *d = lua_newuserdatauv(L, sizeof *d, 1);
-  d->nrows = -1;
+  d->nrows = (int64_t)all;
   luaL_setmetatable(L, LT_DTABLE);
   lua_pushvalue(L, local);
   lua_setiuservalue(L, -2, 1);
@@ -308,7 +389,8 @@ static void local_call(lua_State *L, int obj, const char *name, int first, int l
 }
 
 /* filter, mutate, select, ...: the local share, as a distributed table. */
-static int dt_local_verb(lua_State *L, const char *name) {
+static int dt_local_verb(lua_State *L, int op, const char *name) {
+  begin(L, op);
   int top = lua_gettop(L);
   push_local(L, 1);
   local_call(L, -1, name, 2, top);
@@ -316,11 +398,11 @@ static int dt_local_verb(lua_State *L, const char *name) {
   return 1;
 }
 
-static int dt_filter(lua_State *L) { return dt_local_verb(L, "filter"); }
-static int dt_mutate(lua_State *L) { return dt_local_verb(L, "mutate"); }
-static int dt_select(lua_State *L) { return dt_local_verb(L, "select"); }
-static int dt_drop(lua_State *L) { return dt_local_verb(L, "drop"); }
-static int dt_rename(lua_State *L) { return dt_local_verb(L, "rename"); }
+static int dt_filter(lua_State *L) { return dt_local_verb(L, OP_FILTER, "filter"); }
+static int dt_mutate(lua_State *L) { return dt_local_verb(L, OP_MUTATE, "mutate"); }
+static int dt_select(lua_State *L) { return dt_local_verb(L, OP_SELECT, "select"); }
+static int dt_drop(lua_State *L) { return dt_local_verb(L, OP_DROP, "drop"); }
+static int dt_rename(lua_State *L) { return dt_local_verb(L, OP_RENAME, "rename"); }
 
 /* Methods that only read the columns' names and types, the same on every
 ** rank: no communication. */
@@ -344,38 +426,25 @@ static int dt_local(lua_State *L) {
   return 1;
 }
 
-static int64_t global_rows(lua_State *L, int idx) {
-  dtable *d = check_dtable(L, idx);
-  if (d->nrows < 0) {
-    long long mine = (long long)tl_table_nrows(push_local(L, idx)), all = 0;
-    lua_pop(L, 1);
-    MPI_Allreduce(&mine, &all, 1, MPI_LONG_LONG, MPI_SUM, comm);
-    d->nrows = (int64_t)all;
-  }
-  return d->nrows;
-}
-
+/* #t: the rows on every rank together, counted when t was made: no rank
+** waits for the others here. */
 static int dt_len(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)global_rows(L, 1));
+  lua_pushinteger(L, (lua_Integer)check_dtable(L, 1)->nrows);
   return 1;
 }
 
 
 static int dt_tostring(lua_State *L) {
   tl_table *t = push_local(L, 1);
-  int64_t n = check_dtable(L, 1)->nrows;   /* counting them would take every rank */
-  if (n >= 0)
-    lua_pushfstring(L, "DistributedTable: %I rows x %d columns over %d rank%s (%I here)",
-                    (lua_Integer)n, tl_table_ncols(t), size, size == 1 ? "" : "s",
-                    (lua_Integer)tl_table_nrows(t));
-  else
-    lua_pushfstring(L, "DistributedTable: %d columns over %d rank%s (%I rows here)",
-                    tl_table_ncols(t), size, size == 1 ? "" : "s", (lua_Integer)tl_table_nrows(t));
+  lua_pushfstring(L, "DistributedTable: %I rows x %d columns over %d rank%s (%I here)",
+                  (lua_Integer)check_dtable(L, 1)->nrows, tl_table_ncols(t), size,
+                  size == 1 ? "" : "s", (lua_Integer)tl_table_nrows(t));
   return 1;
 }
 
 /* t:gather(): every row, in rank order, on every rank. */
 static int dt_gather(lua_State *L) {
+  begin(L, OP_GATHER);
   tl_table *t = push_local(L, 1);
   push_gathered(L, t, "gather");
   return 1;
@@ -392,9 +461,18 @@ static int dt_twice(lua_State *L, const char *name) {
   return 1;
 }
 
-static int dt_top(lua_State *L) { return dt_twice(L, "top"); }
-static int dt_distinct(lua_State *L) { return dt_twice(L, "distinct"); }
+static int dt_top(lua_State *L) {
+  begin(L, OP_TOP);
+  return dt_twice(L, "top");
+}
+
+static int dt_distinct(lua_State *L) {
+  begin(L, OP_DISTINCT);
+  return dt_twice(L, "distinct");
+}
+
 static int dt_head(lua_State *L) {
+  begin(L, OP_HEAD);
   if (lua_isnoneornil(L, 2)) {   /* the same default on both steps */
     lua_settop(L, 1);
     lua_pushinteger(L, 10);
@@ -405,6 +483,7 @@ static int dt_head(lua_State *L) {
 /* t:count_distinct(col): the number of distinct values (nulls not counted)
 ** of a column on every rank together. */
 static int dt_count_distinct(lua_State *L) {
+  begin(L, OP_COUNT_DISTINCT);
   luaL_checkstring(L, 2);
   lua_settop(L, 2);
   dt_twice(L, "distinct");
@@ -472,6 +551,7 @@ static shares *all_to_all(lua_State *L, const shares *out) {
 ** rows' global order as one process's stable sort does). Rank r then holds
 ** the r-th slice of the order. */
 static int dt_sort(lua_State *L) {
+  begin(L, OP_SORT);
   int top = lua_gettop(L), nk;
   const char **keys = lt_string_args(L, 2, "sort", 0, &nk);
   push_local(L, 1);
@@ -572,6 +652,7 @@ static const char **definitions(lua_State *L, int first, tl_scope *scope, int *n
 }
 
 static int dt_agg(lua_State *L) {
+  begin(L, OP_AGG);
   int n;
   tl_scope scope;
   lua_settop(L, lua_gettop(L) < 1 ? 1 : lua_gettop(L));
@@ -592,6 +673,7 @@ static int dt_agg(lua_State *L) {
 /* The distributed grouping: user value 1 the local tally.Grouping, 2 the
 ** distributed table. */
 static int dt_group_by(lua_State *L) {
+  begin(L, OP_GROUP_BY);
   int top = lua_gettop(L);
   push_local(L, 1);
   local_call(L, -1, "group_by", 2, top);
@@ -613,7 +695,7 @@ static tl_grouping *local_grouping(lua_State *L, int idx) {
   return g->g;
 }
 
-static int dg_agg(lua_State *L) {
+static int grouped_agg(lua_State *L) {
   int n;
   tl_scope scope;
   tl_grouping *g = local_grouping(L, 1);
@@ -629,16 +711,24 @@ static int dg_agg(lua_State *L) {
   return 1;
 }
 
-static int dg_count(lua_State *L) {
-  lua_settop(L, 1);
-  lua_pushliteral(L, "n = count()");
-  return dg_agg(L);
+static int dg_agg(lua_State *L) {
+  begin(L, OP_GROUPED_AGG);
+  return grouped_agg(L);
 }
 
-/* #g: the number of groups on every rank together. */
-static int dg_len(lua_State *L) {
+static int dg_count(lua_State *L) {
+  begin(L, OP_GROUPED_COUNT);
   lua_settop(L, 1);
-  dg_agg(L);
+  lua_pushliteral(L, "n = count()");
+  return grouped_agg(L);
+}
+
+/* #g: the number of groups on every rank together (collective: the groups
+** are merged across the ranks to count them). */
+static int dg_len(lua_State *L) {
+  begin(L, OP_GROUPED_LEN);
+  lua_settop(L, 1);
+  grouped_agg(L);
   lua_pushinteger(L, (lua_Integer)tl_table_nrows(tally_check_table(L, -1)));
   return 1;
 }
@@ -671,7 +761,8 @@ static int path_list(lua_State *L) {
     return 1;
   }
   luaL_argexpected(L, lua_type(L, 1) == LUA_TTABLE, 1, "a path or a list of paths");
-  int n = (int)luaL_len(L, 1);
+  int n = (int)lt_array_len(L, 1, "tally.mpi.read_csv", "the list of paths", LT_OTHER_KEYS,
+                            LT_MAX_INT);
   if (n == 0) luaL_argerror(L, 1, "no files");
   lua_createtable(L, n, 0);
   for (int k = 1; k <= n; k++) {
@@ -868,7 +959,7 @@ static void agree_columns(lua_State *L, int tab) {
 ** from the ranks before it the quote parity and line number where its span
 ** begins, so that every record is read by exactly one rank. */
 static int l_read_csv(lua_State *L) {
-  start();
+  begin(L, OP_READ_CSV);
   lua_settop(L, 2);
   int opts = 0;
   if (!lua_isnil(L, 2)) {
@@ -973,7 +1064,7 @@ static int l_read_csv(lua_State *L) {
 /* tally.mpi.distribute(t): a table every rank holds (the same on each),
 ** split into shares, rank r keeping the r-th slice of its rows. */
 static int l_distribute(lua_State *L) {
-  start();
+  begin(L, OP_DISTRIBUTE);
   tl_table *t = tally_check_table(L, 1);
   int64_t n = tl_table_nrows(t);
   int64_t from = n / size * rank + (rank < n % size ? rank : n % size);
@@ -987,17 +1078,17 @@ static int l_distribute(lua_State *L) {
 }
 
 /* tally.mpi.wrap(t): each rank's own rows (e.g. its own file) as the
-** shares of one distributed table; their columns must agree. */
+** shares of one distributed table; their columns must agree. Collective,
+** as every function that makes a distributed table. */
 static int l_wrap(lua_State *L) {
-  start();
+  begin(L, OP_WRAP);
   tally_check_table(L, 1);
   push_dtable(L, 1);
   return 1;
 }
 
 static int l_barrier(lua_State *L) {
-  (void)L;
-  start();
+  begin(L, OP_BARRIER);
   MPI_Barrier(comm);
   return 0;
 }

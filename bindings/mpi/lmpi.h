@@ -25,7 +25,10 @@ int lt_mpi_agreed(lua_State *L, const char *msg);
 
 /* Ends MPI at exit. `failed`: this rank stops on an error of its own, which
 ** the other ranks do not know of; the job is then aborted so that no rank
-** waits for it forever. */
-void lt_mpi_shutdown(int failed);
+** waits for it forever. Otherwise the end of the script is one more
+** collective operation: returns NULL when every rank reached it, else the
+** message naming what each rank called instead (the ranks then all fail,
+** those in an operation with that message as their error). */
+const char *lt_mpi_shutdown(int failed);
 
 #endif

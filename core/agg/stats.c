@@ -108,6 +108,7 @@ static tl_i128 int_sum(const tl_column *c, int *ok) {
 }
 
 tl_status tl_column_sum(const tl_column *c, tl_scalar *out, tl_error *err) {
+  TL_TRY(tl_column_check_file(c, "sum", err));
   int64_t n = tl_column_count(c);
   switch (c->type) {
     case TL_INT: {
@@ -144,6 +145,7 @@ tl_status tl_column_sum(const tl_column *c, tl_scalar *out, tl_error *err) {
 }
 
 tl_status tl_column_mean(const tl_column *c, tl_scalar *out, tl_error *err) {
+  TL_TRY(tl_column_check_file(c, "mean", err));
   int64_t n = tl_column_count(c);
   double m;
   int ok = 1;
@@ -247,9 +249,11 @@ static tl_status pick(const tl_column *c, int sign, tl_scalar *out, tl_error *er
 }
 
 tl_status tl_column_min(const tl_column *c, tl_scalar *out, tl_error *err) {
+  TL_TRY(tl_column_check_file(c, "min", err));
   return pick(c, -1, out, err);
 }
 
 tl_status tl_column_max(const tl_column *c, tl_scalar *out, tl_error *err) {
+  TL_TRY(tl_column_check_file(c, "max", err));
   return pick(c, 1, out, err);
 }

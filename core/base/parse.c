@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,10 +59,15 @@ static const double pow10tab[] = {
   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
 };
 
-/* strtod in the "C" locale, whatever the process's locale is. */
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_init(void) { c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); }
+
+/* strtod in the "C" locale, whatever the process's locale is. The locale is
+** made once, whichever reader thread asks first. */
 static double c_strtod(const char *s) {
-  static locale_t c_locale;
-  if (!c_locale) c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+  pthread_once(&c_locale_once, c_locale_init);
   if (c_locale) return strtod_l(s, NULL, c_locale);
   return strtod(s, NULL);
 }

@@ -26,6 +26,7 @@
 ** index gives a null (outer joins use that). */
 tl_status tl_column_take(const tl_column *c, const int64_t *rows, int64_t n, tl_column **out,
                          tl_error *err) {
+  TL_TRY(tl_column_check_file(c, "take", err));
   int nullable = 0;
   for (int64_t k = 0; k < n && !nullable; k++) nullable = TAKE_NULL(c, rows, k);
   int64_t nbytes = 0;
@@ -85,6 +86,7 @@ static void take_task(void *ctx, int64_t j, int worker) {
 
 tl_status tl_table_take(const tl_table *t, const int64_t *rows, int64_t n, tl_table **out,
                         tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "take", err));
   for (int64_t k = 0; k < n; k++)
     if (rows[k] < 0 || rows[k] >= t->nrows)
       return tl_error_set(err, TL_ERANGE, "take: row %lld out of range (the table has %lld rows)",
@@ -220,6 +222,7 @@ static tl_status concat_column(int n, const tl_table *const *tables, const char 
 
 tl_status tl_table_concat(int n, const tl_table *const *tables, tl_table **out, tl_error *err) {
   if (n < 0) return tl_error_set(err, TL_EINVAL, "concat: negative table count");
+  for (int i = 0; i < n; i++) TL_TRY(tl_table_check_files(tables[i], "concat", err));
   if (n == 1) { *out = tl_table_retain((tl_table *)tables[0]); return TL_OK; }
   int cap = 0;
   int64_t total = 0;

@@ -6,7 +6,9 @@
 ** points at the producer's buffers and holds a reference to the moved
 ** ArrowArray, released when its last column goes.
 */
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -126,6 +128,7 @@ static tl_status xs_column(const tl_column *c, const char *name, struct ArrowSch
 
 tl_status tl_table_export_arrow(const tl_table *t, struct ArrowSchema *schema,
                                 struct ArrowArray *array, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "export_arrow", err));
   struct ArrowSchema s;
   struct ArrowArray a;
   int n = t->ncol;
@@ -246,6 +249,7 @@ typedef struct im {
   const char *name;
   const struct ArrowSchema *s;
   const struct ArrowArray *a;
+  int64_t skip;         /* the struct's offset: its row 0 is row `skip` of the child */
   int64_t off;          /* the index of its row 0 in its buffers */
   int64_t n;
   int kind;             /* of the values, or of the indices when encoded */
@@ -253,10 +257,15 @@ typedef struct im {
   holder *h;
 } im;
 
-static tl_status im_error(const im *c, tl_error *err, tl_status code, const char *what,
-                          const char *detail) {
-  return tl_error_set(err, code, "import_arrow: column '%s': %s%s", c->name, what,
-                      detail ? detail : "");
+static tl_status im_error(const im *c, tl_error *err, tl_status code, const char *fmt, ...)
+  TL_PRINTF(4, 5);
+static tl_status im_error(const im *c, tl_error *err, tl_status code, const char *fmt, ...) {
+  char what[TL_ERROR_SIZE];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  return tl_error_set(err, code, "import_arrow: column '%s': %s", c->name, what);
 }
 
 static int is_null(const struct ArrowArray *a, int64_t j) {
@@ -277,7 +286,7 @@ static tl_status im_append(const im *c, tl_builder *b, int k, const struct Arrow
     case K_DATE: return tl_builder_append_date(b, ((const int32_t *)p)[j], err);
     case K_TS_S: case K_TS_MS:
       if (__builtin_mul_overflow(((const int64_t *)p)[j], k == K_TS_S ? 1000000 : 1000, &v))
-        return im_error(c, err, TL_ERANGE, "a timestamp out of range", NULL);
+        return im_error(c, err, TL_ERANGE, "a timestamp out of range");
       return tl_builder_append_timestamp(b, v, err);
     case K_TS_US: return tl_builder_append_timestamp(b, ((const int64_t *)p)[j], err);
     case K_TS_NS:
@@ -287,7 +296,8 @@ static tl_status im_append(const im *c, tl_builder *b, int k, const struct Arrow
       int64_t lo = read_int(k == K_STR64 ? K_I64 : K_I32, p, j);
       int64_t hi = read_int(k == K_STR64 ? K_I64 : K_I32, p, j + 1);
       if (lo < 0 || hi < lo)
-        return im_error(c, err, TL_EINVAL, "string offsets out of order", NULL);
+        return im_error(c, err, TL_EINVAL, "string offsets out of order at row %lld (%lld, "
+                        "then %lld)", (long long)(j - c->off + 1), (long long)lo, (long long)hi);
       return tl_builder_append_string(b, (const char *)a->buffers[2] + lo, (size_t)(hi - lo),
                                       err);
     }
@@ -310,7 +320,7 @@ static tl_status im_copy(const im *c, tl_column **out, tl_error *err) {
     } else {
       int64_t k = read_int(c->kind, c->a->buffers[1], j);
       if (k < 0 || k >= d->length)
-        st = im_error(c, err, TL_EINVAL, "an index outside the dictionary", NULL);
+        st = im_error(c, err, TL_EINVAL, "an index outside the dictionary");
       else
         st = im_append(c, b, c->dkind, d, d->offset + k, err);
     }
@@ -338,7 +348,7 @@ static tl_status im_wrap(const im *c, int k, const struct ArrowArray *a, int64_t
     st = tl_column_wrap(kind_type(k), n, bufs[1], validity, holder_drop, c->h, out, &e);
   if (st != TL_OK) {
     const char *m = strchr(e.message, ':');
-    return im_error(c, err, st, "", m ? m + 2 : e.message);
+    return im_error(c, err, st, "%s", m ? m + 2 : e.message);
   }
   atomic_fetch_add_explicit(&c->h->refs, 1, memory_order_relaxed);
   return TL_OK;
@@ -372,15 +382,33 @@ static tl_status im_wrap_dict(const im *c, tl_column **out, tl_error *err) {
   return st;
 }
 
-static tl_status im_check_buffers(const im *c, const struct ArrowArray *a, int k,
-                                  int64_t end, tl_error *err) {
-  int64_t want = k == K_STR64 || k == K_STR32 ? 3 : 2;
+/* Array a of column c (`part` is "" for its own array, "its dictionary: "
+** for its dictionary), read as kind k: every size checked before a value
+** is read, with arithmetic that cannot overflow. A buffer's own size is not
+** in the interface: the last string offset stands for the text's. */
+static tl_status im_check_array(const im *c, const struct ArrowArray *a, int k,
+                                const char *part, tl_error *err) {
+  int64_t want = k == K_STR64 || k == K_STR32 ? 3 : 2, end;
+  if (a->length < 0 || a->offset < 0)
+    return im_error(c, err, TL_EINVAL, "%sa negative %s (%lld)", part,
+                    a->length < 0 ? "length" : "offset",
+                    (long long)(a->length < 0 ? a->length : a->offset));
+  if (__builtin_add_overflow(a->offset, a->length, &end))
+    return im_error(c, err, TL_EINVAL, "%soffset %lld + length %lld overflows", part,
+                    (long long)a->offset, (long long)a->length);
+  if (a->null_count < -1 || a->null_count > a->length)
+    return im_error(c, err, TL_EINVAL, "%sa null count of %lld in %lld rows", part,
+                    (long long)a->null_count, (long long)a->length);
+  if (a->n_children != 0)
+    return im_error(c, err, TL_EINVAL, "%s%lld children, where its format has none", part,
+                    (long long)a->n_children);
   if (a->n_buffers != want || !a->buffers)
-    return im_error(c, err, TL_EINVAL, "wrong number of buffers for its format", NULL);
+    return im_error(c, err, TL_EINVAL, "%s%lld buffers, where its format needs %lld", part,
+                    a->buffers ? (long long)a->n_buffers : 0LL, (long long)want);
   if (a->null_count != 0 && a->null_count != -1 && !a->buffers[0])
-    return im_error(c, err, TL_EINVAL, "nulls without a validity bitmap", NULL);
+    return im_error(c, err, TL_EINVAL, "%snulls without a validity bitmap", part);
   if (end > 0 && (!a->buffers[1] || (want == 3 && !a->buffers[2])))
-    return im_error(c, err, TL_EINVAL, "a missing data buffer", NULL);
+    return im_error(c, err, TL_EINVAL, "%sa missing data buffer", part);
   return TL_OK;
 }
 
@@ -398,11 +426,14 @@ static tl_status im_column(im *c, tl_column **out, tl_error *err) {
                           "format '%s'", c->name,
                           s->dictionary->format ? s->dictionary->format : "(null)");
     if (!a->dictionary)
-      return im_error(c, err, TL_EINVAL, "a dictionary type without a dictionary", NULL);
-    TL_TRY(im_check_buffers(c, a->dictionary, c->dkind,
-                            a->dictionary->offset + a->dictionary->length, err));
+      return im_error(c, err, TL_EINVAL, "a dictionary type without a dictionary");
+    TL_TRY(im_check_array(c, a->dictionary, c->dkind, "its dictionary: ", err));
   }
-  TL_TRY(im_check_buffers(c, a, s->dictionary ? K_I32 : c->kind, c->off + c->n, err));
+  TL_TRY(im_check_array(c, a, s->dictionary ? K_I32 : c->kind, "", err));
+  if (a->length - c->skip < c->n)                /* no overflow: both checked >= 0 */
+    return im_error(c, err, TL_EINVAL, "%lld rows, shorter than the table's %lld + offset %lld",
+                    (long long)a->length, (long long)c->n, (long long)c->skip);
+  c->off = a->offset + c->skip;                  /* <= a->offset + a->length: no overflow */
   *out = NULL;
   if (c->off == 0 && !s->dictionary) TL_TRY(im_wrap(c, c->kind, a, c->n, out, err));
   if (c->off == 0 && s->dictionary) TL_TRY(im_wrap_dict(c, out, err));
@@ -410,25 +441,44 @@ static tl_status im_column(im *c, tl_column **out, tl_error *err) {
   return im_copy(c, out, err);
 }
 
+/* The struct array around the columns: its sizes and that it has no null
+** rows. */
+static tl_status im_check_top(const struct ArrowSchema *schema, const struct ArrowArray *array,
+                              tl_error *err) {
+  int64_t end;
+  if (!schema->format || strcmp(schema->format, "+s") != 0)
+    return tl_error_set(err, TL_ETYPE, "import_arrow: expected a struct array (format "
+                        "'+s'), got '%s'", schema->format ? schema->format : "(null)");
+  if (schema->n_children != array->n_children || array->n_children < 0 ||
+      array->n_children > 1000000 || (array->n_children > 0 &&
+                                      (!schema->children || !array->children)))
+    return tl_error_set(err, TL_EINVAL, "import_arrow: the schema and the array disagree "
+                        "(%lld and %lld children)", (long long)schema->n_children,
+                        (long long)array->n_children);
+  if (array->length < 0 || array->offset < 0 ||
+      __builtin_add_overflow(array->offset, array->length, &end))
+    return tl_error_set(err, TL_EINVAL, "import_arrow: the struct array has offset %lld and "
+                        "length %lld", (long long)array->offset, (long long)array->length);
+  if (array->null_count < -1 || array->null_count > array->length ||
+      array->n_buffers < 0 || array->n_buffers > 1 || (array->n_buffers == 1 && !array->buffers))
+    return tl_error_set(err, TL_EINVAL, "import_arrow: the struct array has %lld buffers and "
+                        "a null count of %lld", (long long)array->n_buffers,
+                        (long long)array->null_count);
+  if (array->null_count != 0 && array->n_buffers == 1 && array->buffers[0]) {
+    for (int64_t i = 0; i < array->length; i++)
+      if (!TL_BIT_GET((const uint8_t *)array->buffers[0], array->offset + i))
+        return tl_error_set(err, TL_EINVAL, "import_arrow: the struct array has null rows "
+                            "(row %lld)", (long long)i + 1);
+  }
+  return TL_OK;
+}
+
 tl_status tl_table_import_arrow(struct ArrowSchema *schema, struct ArrowArray *array,
                                 tl_table **out, tl_error *err) {
   if (!schema || !array || !schema->release || !array->release)
     return tl_error_set(err, TL_EINVAL, "import_arrow: %s", !schema || !array
                         ? "no schema or array" : "the schema or array is released");
-  if (!schema->format || strcmp(schema->format, "+s") != 0)
-    return tl_error_set(err, TL_ETYPE, "import_arrow: expected a struct array (format "
-                        "'+s'), got '%s'", schema->format ? schema->format : "(null)");
-  if (schema->n_children != array->n_children || array->n_children < 0 ||
-      array->n_children > 1000000 || array->length < 0 || array->offset < 0 ||
-      (array->n_children > 0 && (!schema->children || !array->children)))
-    return tl_error_set(err, TL_EINVAL, "import_arrow: the schema and the array disagree");
-  if (array->null_count != 0 && array->n_buffers >= 1 && array->buffers &&
-      array->buffers[0]) {
-    for (int64_t i = 0; i < array->length; i++)
-      if (!TL_BIT_GET((const uint8_t *)array->buffers[0], array->offset + i))
-        return tl_error_set(err, TL_EINVAL, "import_arrow: the struct array has null rows "
-                            "(row %lld)", (long long)i);
-  }
+  TL_TRY(im_check_top(schema, array, err));
   int n = (int)array->n_children;
   size_t m = (size_t)(n > 0 ? n : 1);
   holder *h = tl_calloc(1, sizeof *h);
@@ -453,12 +503,12 @@ tl_status tl_table_import_arrow(struct ArrowSchema *schema, struct ArrowArray *a
     c.a = ca;
     c.h = h;
     c.n = array->length;
-    if (!cs || !ca || ca->offset < 0 || ca->length < array->offset + array->length) {
-      st = tl_error_set(err, TL_EINVAL, "import_arrow: column %d ('%s') is shorter than the "
-                        "table", j + 1, c.name);
+    if (!cs || !ca) {
+      st = tl_error_set(err, TL_EINVAL, "import_arrow: column %d ('%s') has no %s", j + 1,
+                        c.name, cs ? "array" : "schema");
       break;
     }
-    c.off = ca->offset + array->offset;
+    c.skip = array->offset;
     st = im_column(&c, &cols[j], err);
   }
   tl_table *t = NULL;

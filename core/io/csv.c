@@ -1467,9 +1467,12 @@ static tl_status alloc_dict(tl_column *dict, int64_t n, int nullable, tl_column 
 static tl_status parse(reader *r, tl_table **out, tl_csv_info **info) {
   const tl_csv_options *o = r->o;
   tl_status st;
+  if (o->skip < 0 || o->nnulls < 0 || o->ntypes < 0 || o->ncolumns < 0)
+    return tl_error_set(r->err, TL_EINVAL, "read_csv: %s: a negative count in the options",
+                        r->name);
   /* a UTF-8 byte-order mark */
   if (r->end - r->p >= 3 && memcmp(r->p, "\xEF\xBB\xBF", 3) == 0) r->p += 3;
-  for (int k = 0; k < o->skip; k++) r->p = skip_line(r, r->p);
+  for (int k = 0; k < o->skip && r->p < r->end; k++) r->p = skip_line(r, r->p);
   r->sep = o->sep ? o->sep : detect_sep(r);
   if (r->sep == '"' || is_eol(r->sep))
     return tl_error_set(r->err, TL_EINVAL, "read_csv: %s: bad separator", r->name);
@@ -1798,6 +1801,7 @@ static void put_text(FILE *f, const char *s, size_t n) {
 }
 
 tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "write_csv", err));
   FILE *f = fopen(path, "wb");
   if (!f)
     return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));

@@ -10,9 +10,23 @@
 #include "base/alloc.h"
 #include "base/parse.h"
 #include "base/error.h"
+#include "document.h"
 #include "tally/tally.h"
 
 #define OP "read_document"
+
+/* A header has at most MAX_HEADER_ROWS rows (the rows after them are data),
+** and a column name, its levels joined, at most MAX_NAME bytes: a name is
+** made of cells copied to the right over a span, so without these a small
+** document could ask for names of quadratic size. */
+#define MAX_HEADER_ROWS 16
+#define MAX_NAME 4096
+/* A table is as wide as its longest row, the shorter ones padded with
+** nulls: one long row over many short ones would make a table far larger
+** than the document. Past MAX_PAD_CELLS cells, a table holds at most
+** PAD_FACTOR times the cells its rows have. */
+#define MAX_PAD_CELLS ((uint64_t)1 << 22)
+#define PAD_FACTOR 16
 
 typedef struct span { const char *p; size_t n; } span;
 
@@ -62,6 +76,9 @@ typedef struct reader {
   int64_t nlines;
   tl_document *doc;
   tl_error *err;
+  uint64_t steps;            /* rows, cells and bytes looked at: linear in the input */
+  int64_t seen;              /* lines before this one are looked at for titles, */
+  int64_t last_text;         /* and the last of them that is not blank (-1: none) */
 } reader;
 
 void tl_document_options_init(tl_document_options *o) {
@@ -232,22 +249,37 @@ static int drop_footnote(span *s) {
   return 1;
 }
 
-static void classify(span s, cellval *v) {
+/* Only a span ending in a digit, a letter, '.' or '%' can be a value (a
+** bool, a number, a date or a number with its unit). drop_footnote takes
+** only from a span that ends in none of them, so of the spans it leaves
+** at most the last is worth a look: "1 aaa" followed by a thousand '*'
+** is looked at twice, not a thousand times. */
+static int may_be_value(span t) {
+  int c = (unsigned char)t.p[t.n - 1];
+  return is_digit(c) || is_alpha(c) || c == '.' || c == '%';
+}
+
+static void classify(reader *r, span s, cellval *v) {
   memset(v, 0, sizeof *v);
   if (s.n == 0) { v->kind = K_NULL; return; }
+  r->steps += s.n;
   if (value(s.p, s.n, v)) return;
   span t = s;
-  while (drop_footnote(&t))
+  while (drop_footnote(&t)) {
+    r->steps++;
+    if (!may_be_value(t)) continue;
+    r->steps += t.n;
     if (value(t.p, t.n, v)) return;
+  }
   memset(v, 0, sizeof *v);
   v->kind = K_TEXT;
 }
 
 /* Data-like: a cell holds a number or a date. */
-static int data_like(const row *r) {
+static int data_like(reader *rd, const row *r) {
   for (int j = 0; j < r->ncells; j++) {
     cellval v;
-    classify(r->cells[j], &v);
+    classify(rd, r->cells[j], &v);
     if (v.kind == K_INT || v.kind == K_FLOAT || v.kind == K_DATE || v.kind == K_TS) return 1;
   }
   return 0;
@@ -348,24 +380,33 @@ static tl_status header_names(reader *r, const row *h, int nh, int ncol, char **
   size_t cap = 16;
   while (cap < 2 * (size_t)ncol) cap *= 2;
   int *tab = tl_calloc(cap, sizeof *tab), *next = tl_calloc((size_t)ncol + 1, sizeof *next);
-  if (!cur || !tab || !next) {
-    tl_free(cur); tl_free(tab); tl_free(next);
+  /* above[j]: a level above the current one names column j (a boundary) */
+  char *above = tl_calloc((size_t)ncol, 1);
+  if (!cur || !tab || !next || !above) {
+    tl_free(cur); tl_free(tab); tl_free(next); tl_free(above);
     return tl_error_oom(r->err, OP);
   }
-  for (int l = 0; l < nh; l++)
+  r->steps += (uint64_t)nh * (uint64_t)ncol;
+  for (int l = 0; l < nh; l++) {
     for (int j = 0; j < ncol; j++) {
       span c = cell(&h[l], j);
-      if (c.n == 0 && j > 0 && l < nh - 1) {
-        int boundary = 0;
-        for (int u = 0; u < l; u++) boundary |= cell(&h[u], j).n > 0;
-        if (!boundary) c = cur[l * ncol + j - 1];
-      }
+      if (c.n == 0 && j > 0 && l < nh - 1 && !above[j]) c = cur[l * ncol + j - 1];
       cur[l * ncol + j] = c;
     }
+    for (int j = 0; j < ncol; j++) above[j] |= cell(&h[l], j).n > 0;
+  }
+  tl_free(above);
   tl_status st = TL_OK;
   for (int j = 0; j < ncol && st == TL_OK; j++) {
-    size_t len = 0;
-    for (int l = 0; l < nh; l++) len += cur[l * ncol + j].n + 1;
+    size_t len = 0;   /* of the name: the levels, a space between two */
+    for (int l = 0; l < nh; l++)
+      if (cur[l * ncol + j].n) len += cur[l * ncol + j].n + (len > 0);
+    if (len > MAX_NAME) {
+      st = tl_error_set(r->err, TL_ELIMIT,
+                        OP ": %s:%lld: the name of column %d is longer than %d bytes",
+                        r->name, (long long)h[0].lineno, j + 1, MAX_NAME);
+      break;
+    }
     char *nm = tl_alloc(len + 32);
     if (!nm) { st = tl_error_oom(r->err, OP); break; }
     size_t o = 0;
@@ -420,7 +461,7 @@ static tl_status build_column(reader *r, const row *d, int64_t nd, int j, tl_col
   int units_agree = 1;
   cellval v;
   for (int64_t i = 0; i < nd; i++) {
-    classify(cell(&d[i], j), &v);
+    classify(r, cell(&d[i], j), &v);
     seen[v.kind] = 1;
     if (!merge_unit(&u, v.unit)) units_agree = 0;
   }
@@ -441,7 +482,7 @@ static tl_status build_column(reader *r, const row *d, int64_t nd, int j, tl_col
   tl_status st = TL_OK;
   for (int64_t i = 0; i < nd && st == TL_OK; i++) {
     span c = cell(&d[i], j);
-    classify(c, &v);
+    classify(r, c, &v);
     if (v.kind == K_NULL) { st = tl_builder_append_null(b, r->err); continue; }
     switch (type) {
       case TL_BOOL: st = tl_builder_append_bool(b, v.b, r->err); break;
@@ -470,9 +511,19 @@ static tl_status build_column(reader *r, const row *d, int64_t nd, int j, tl_col
 
 static tl_status make_table(reader *r, const row *rows, int nh, int64_t nd, entry *e) {
   int ncol = 0;
-  for (int64_t i = 0; i < nh + nd; i++)
+  uint64_t have = 0;
+  for (int64_t i = 0; i < nh + nd; i++) {
     if (rows[i].ncells > ncol) ncol = rows[i].ncells;
+    have += (uint64_t)rows[i].ncells;
+  }
   if (ncol == 0) ncol = 1;
+  uint64_t cells = (uint64_t)ncol * (uint64_t)(nh + nd);
+  if (cells > MAX_PAD_CELLS && cells / PAD_FACTOR > have)
+    return tl_error_set(r->err, TL_ELIMIT,
+                        OP ": %s:%lld-%lld: a table of %d columns and %lld rows from rows of "
+                        "%llu cells in all: more than %d times as many, padded with nulls",
+                        r->name, (long long)rows[0].lineno, (long long)rows[nh + nd - 1].lineno,
+                        ncol, (long long)(nh + nd), (unsigned long long)have, PAD_FACTOR);
   char **names = tl_calloc((size_t)ncol, sizeof *names);
   tl_column **cols = tl_calloc((size_t)ncol, sizeof *cols);
   e->units = tl_calloc((size_t)ncol, sizeof *e->units);
@@ -495,16 +546,20 @@ static tl_status make_table(reader *r, const row *rows, int nh, int64_t nd, entr
 ** cell is blank and it names a column the level above leaves blank. */
 static int sub_level(const row *rows, int64_t h, int ncol) {
   if (cell(&rows[h], 0).n) return 0;
+  if (rows[h].ncells < ncol) ncol = rows[h].ncells;   /* cells past its own are blank */
   for (int j = 1; j < ncol; j++)
     if (cell(&rows[h - 1], j).n == 0 && cell(&rows[h], j).n) return 1;
   return 0;
 }
 
 /* The nearest non-blank line above line index `at`, when it is a title: not
-** part of a table, with a single non-blank cell. */
+** part of a table, with a single non-blank cell. `at` grows from call to
+** call, so the lines are looked at once each, however many blank ones
+** (blocks of blank cells among them) there are. */
 static tl_status title_above(reader *r, int64_t at, entry *e) {
-  int64_t i = at - 1;
-  while (i >= 0 && is_blank(r->lines[i].p, r->lines[i].n)) i--;
+  for (; r->seen < at; r->seen++, r->steps++)
+    if (!is_blank(r->lines[r->seen].p, r->lines[r->seen].n)) r->last_text = r->seen;
+  int64_t i = r->last_text;
   if (i < 0 || r->lines[i].used) return TL_OK;
   row tr;
   TL_TRY(split_row(r, &r->lines[i], i + 1, &tr));
@@ -518,14 +573,22 @@ static tl_status title_above(reader *r, int64_t at, entry *e) {
   return TL_OK;
 }
 
-/* The tables of the block of lines [b0, b1). */
+/* The tables of the block of lines [b0, b1). Each row is classified once
+** (dl: data-like), and each is looked at a bounded number of times. */
 static tl_status read_block(reader *r, int64_t b0, int64_t b1) {
   int64_t n = b1 - b0, i = 0;
   row *rows = tl_calloc((size_t)n, sizeof *rows);
-  if (!rows) return tl_error_oom(r->err, OP);
+  char *dl = tl_calloc((size_t)n, 1);
+  if (!rows || !dl) {
+    tl_free(rows);
+    tl_free(dl);
+    return tl_error_oom(r->err, OP);
+  }
   tl_status st = TL_OK;
-  for (int64_t k = 0; k < n && st == TL_OK; k++)
+  for (int64_t k = 0; k < n && st == TL_OK; k++) {
     st = split_row(r, &r->lines[b0 + k], b0 + k + 1, &rows[k]);
+    if (st == TL_OK) dl[k] = (char)data_like(r, &rows[k]);
+  }
   int first = 1;
   while (st == TL_OK && i < n) {
     entry e;
@@ -544,20 +607,25 @@ static tl_status read_block(reader *r, int64_t b0, int64_t b1) {
     int64_t start = i, end = i + 1;
     /* the table ends before a single-cell line followed by a header line */
     int data = 0;
-    for (; end < n; end++) {
+    for (; end < n; end++, r->steps++) {
       if (rows[end].nonblank == 1 && data && end + 1 < n && rows[end + 1].nonblank > 1 &&
-          !data_like(&rows[end + 1]))
+          !dl[end + 1])
         break;
-      data |= data_like(&rows[end]);
+      data |= dl[end];
     }
+    /* the header goes on while a data-like row is still to come (below
+    ** `last`, the last data-like row of the table) or the row is a lower
+    ** level of it */
     int ncol = 0;
-    for (int64_t k = start; k < end; k++)
+    int64_t last = start;
+    for (int64_t k = start; k < end; k++, r->steps++) {
       if (rows[k].ncells > ncol) ncol = rows[k].ncells;
+      if (dl[k]) last = k;
+    }
     int64_t h = start + 1;
-    while (h < end) {
-      int later = 0;
-      if (!data_like(&rows[h]))
-        for (int64_t k = h + 1; k < end && !later; k++) later = data_like(&rows[k]);
+    while (h < end && h - start < MAX_HEADER_ROWS) {
+      r->steps += (uint64_t)rows[h].ncells + 1;  /* sub_level reads the row's cells */
+      int later = !dl[h] && last > h;
       if (!later && !sub_level(rows, h, ncol)) break;
       h++;
     }
@@ -576,6 +644,7 @@ static tl_status read_block(reader *r, int64_t b0, int64_t b1) {
     if (e.title_line >= b0 + 1 && e.title_line <= b1) r->lines[e.title_line - 1].used = 1;
   }
   free_rows(rows, n);
+  tl_free(dl);
   return st;
 }
 
@@ -593,11 +662,18 @@ void tl_document_free(tl_document *d) {
 tl_status tl_read_document_buffer(const char *text, size_t len, const char *name,
                                   const tl_document_options *opts, tl_document **out,
                                   tl_error *err) {
+  return tl_read_document_steps(text, len, name, opts, out, NULL, err);
+}
+
+tl_status tl_read_document_steps(const char *text, size_t len, const char *name,
+                                 const tl_document_options *opts, tl_document **out,
+                                 uint64_t *steps, tl_error *err) {
   reader r;
   memset(&r, 0, sizeof r);
   r.name = name ? name : "<text>";
   r.sep = opts && opts->sep ? opts->sep : '\t';
   r.err = err;
+  r.last_text = -1;
   if (r.sep == '\n' || r.sep == '\r' || r.sep == ' ')
     return tl_error_set(err, TL_EINVAL, OP ": %s: the separator cannot be a space or a line break",
                         r.name);
@@ -632,6 +708,7 @@ tl_status tl_read_document_buffer(const char *text, size_t len, const char *name
     i = j;
   }
   tl_free(r.lines);
+  if (steps) *steps = r.steps + (uint64_t)r.nlines;
   if (st != TL_OK) { tl_document_free(r.doc); return st; }
   *out = r.doc;
   return TL_OK;

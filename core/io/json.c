@@ -67,6 +67,7 @@ static void put_json_value(FILE *f, const tl_column *c, int64_t i) {
 }
 
 tl_status tl_write_json(const tl_table *t, const char *path, int ndjson, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, ndjson ? "write_ndjson" : "write_json", err));
   const char *op = ndjson ? "write_ndjson" : "write_json";
   int64_t i, nrows = tl_table_nrows(t);
   int j, ncols = tl_table_ncols(t), bad, e;

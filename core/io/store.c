@@ -257,6 +257,7 @@ static tl_status layout(const tl_table *t, const char *op, uint8_t **hp, uint64_
 }
 
 tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "save", err));
   uint8_t *h;
   wbuf *bufs;
   uint64_t hsize, end, ncol = (uint64_t)t->ncol;
@@ -294,12 +295,18 @@ tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err) {
 */
 
 /* One read-only mapping shared by the columns pointing into it: each column
-** holds a reference and the last one to go unmaps the file. */
+** holds a reference and the last one to go unmaps the file. A mapped file
+** keeps its descriptor open, so that each operation can check with one
+** fstat that the file it maps (this inode, whatever the path names now) has
+** kept the size and modification time it had when loaded. */
 typedef struct mapping {
   atomic_long refs;
   void *base;
   size_t size;
-  int owned;           /* base is tl_alloc'ed memory (a decoded buffer), not a mapping */
+  int owned;           /* base is tl_alloc'ed memory (a copy), not a mapping */
+  int fd;              /* the mapped file, or -1 */
+  struct timespec mtime;
+  char *path;
 } mapping;
 
 static void mapping_release(void *ctx) {
@@ -307,7 +314,45 @@ static void mapping_release(void *ctx) {
   if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1) return;
   if (m->owned) tl_free(m->base);
   else if (m->size) munmap(m->base, m->size);
+  if (m->fd >= 0) close(m->fd);
+  tl_free(m->path);
   tl_free(m);
+}
+
+/* Whether the file of mapping m is as it was loaded; an error naming it and
+** the operation otherwise. */
+static tl_status mapping_check(const mapping *m, const char *op, tl_error *err) {
+  struct stat sb;
+  if (m->fd < 0) return TL_OK;
+  if (fstat(m->fd, &sb) != 0)
+    return tl_error_set(err, TL_EIO, "%s: cannot check table file '%s': %s", op, m->path,
+                        strerror(errno));
+  if ((uint64_t)sb.st_size != (uint64_t)m->size)
+    return tl_error_set(err, TL_EIO, "%s: table file '%s' changed since it was loaded (%llu "
+                        "bytes, now %llu): load it again", op, m->path,
+                        (unsigned long long)m->size, (unsigned long long)sb.st_size);
+  if (sb.st_mtim.tv_sec != m->mtime.tv_sec || sb.st_mtim.tv_nsec != m->mtime.tv_nsec)
+    return tl_error_set(err, TL_EIO, "%s: table file '%s' changed since it was loaded (it "
+                        "was written to): load it again", op, m->path);
+  return TL_OK;
+}
+
+tl_status tl_column_check_file(const tl_column *c, const char *op, tl_error *err) {
+  if (c->release == mapping_release) TL_TRY(mapping_check(c->release_ctx, op, err));
+  if (c->dict && c->dict->release == mapping_release)
+    TL_TRY(mapping_check(c->dict->release_ctx, op, err));
+  return TL_OK;
+}
+
+tl_status tl_table_check_files(const tl_table *t, const char *op, tl_error *err) {
+  const void *done = NULL;   /* the mapping checked last: a table's columns share one */
+  for (int j = 0; j < t->ncol; j++) {
+    const tl_column *c = t->cols[j];
+    if (c->release != mapping_release || c->release_ctx == done) continue;
+    TL_TRY(tl_column_check_file(c, op, err));
+    done = c->release_ctx;
+  }
+  return TL_OK;
 }
 
 typedef struct entry {
@@ -642,7 +687,31 @@ static tl_status load_mapped(loader *L, mapping *m, tl_table **out) {
   return tl_table_adopt((int)L->ncol, names, cols, out, L->err);
 }
 
-tl_status tl_table_load(const char *path, tl_table **out, tl_error *err) {
+/* The file's bytes, read into memory aligned as a mapping is. */
+static tl_status read_copy(int fd, const char *path, mapping *m, tl_error *err) {
+  uint8_t *copy = m->size <= SIZE_MAX - ALIGN ? tl_alloc(m->size + ALIGN) : NULL;
+  if (!copy) return tl_error_oom(err, "load");
+  uint8_t *p = (uint8_t *)align_up((uint64_t)(uintptr_t)copy);
+  size_t got = 0;
+  while (got < m->size) {
+    ssize_t k = read(fd, p + got, m->size - got);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      int e = k == 0 ? EIO : errno;   /* shorter than fstat said: it changed */
+      tl_free(copy);
+      return tl_error_set(err, TL_EIO, "load: cannot read '%s': %s", path, strerror(e));
+    }
+    got += (size_t)k;
+  }
+  m->base = copy;
+  m->owned = 1;
+  return TL_OK;
+}
+
+/* Maps the file (or copies it, with `copy`) into *mp, keeping the
+** descriptor of a mapping. */
+static tl_status open_file(const char *path, int copy, mapping **mp, const uint8_t **pp,
+                           tl_error *err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return tl_error_set(err, TL_EIO, "load: cannot open '%s': %s", path, strerror(errno));
@@ -657,32 +726,55 @@ tl_status tl_table_load(const char *path, tl_table **out, tl_error *err) {
     close(fd);
     return tl_error_set(err, TL_EIO, "load: cannot read '%s': %s", path, strerror(e));
   }
-  mapping *m = tl_alloc(sizeof *m);
-  if (!m) { close(fd); return tl_error_oom(err, "load"); }
+  mapping *m = tl_calloc(1, sizeof *m);
+  if (!m || !(m->path = tl_strdup(path))) {
+    tl_free(m);
+    close(fd);
+    return tl_error_oom(err, "load");
+  }
   atomic_init(&m->refs, 1);
   m->size = (size_t)sb.st_size;
-  m->base = NULL;
-  m->owned = 0;
-  if (m->size > 0) {
+  m->fd = -1;
+  m->mtime = sb.st_mtim;
+  tl_status st = TL_OK;
+  if (copy && m->size > 0) {
+    st = read_copy(fd, path, m, err);
+  } else if (m->size > 0) {
     /* Shared, so that every process loading the file uses the same pages of
     ** the page cache. Saving renames a new file in place, so the mapped one
-    ** never changes under us; truncating it by other means would. */
+    ** never changes under us; a truncation in place is caught by
+    ** mapping_check before each operation. */
     m->base = mmap(NULL, m->size, PROT_READ, MAP_SHARED, fd, 0);
     if (m->base == MAP_FAILED) {
-      e = errno;
-      close(fd);
-      tl_free(m);
-      return tl_error_set(err, TL_EIO, "load: cannot map '%s': %s", path, strerror(e));
+      m->base = NULL;
+      st = tl_error_set(err, TL_EIO, "load: cannot map '%s': %s", path, strerror(errno));
+    } else {
+      m->fd = fd;
+      fd = -1;
     }
   }
-  close(fd);
+  if (fd >= 0) close(fd);
+  if (st != TL_OK) {
+    m->size = 0;
+    mapping_release(m);
+    return st;
+  }
   static const uint8_t nothing[1];
+  *pp = m->base ? (const uint8_t *)align_up((uint64_t)(uintptr_t)m->base) : nothing;
+  *mp = m;
+  return TL_OK;
+}
+
+tl_status tl_table_load_ex(const char *path, int flags, tl_table **out, tl_error *err) {
+  mapping *m = NULL;
+  const uint8_t *p = NULL;
+  TL_TRY(open_file(path, (flags & TL_LOAD_COPY) != 0, &m, &p, err));
   loader L;
   memset(&L, 0, sizeof L);
   L.op = "load";
   L.path = path;
   L.err = err;
-  L.p = m->base ? m->base : nothing;
+  L.p = p;
   L.size = m->size;
   tl_status st = load_mapped(&L, m, out);
   if (L.names)
@@ -693,12 +785,17 @@ tl_status tl_table_load(const char *path, tl_table **out, tl_error *err) {
   return st;
 }
 
+tl_status tl_table_load(const char *path, tl_table **out, tl_error *err) {
+  return tl_table_load_ex(path, 0, out, err);
+}
+
 /* ---------------------------------------------------------------------------
 ** Encoding: the file's bytes in memory, for moving a table between
 ** processes.
 */
 
 tl_status tl_table_encode(const tl_table *t, void **buf, size_t *len, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "encode", err));
   uint8_t *h;
   wbuf *bufs;
   uint64_t hsize, end, ncol = (uint64_t)t->ncol;
@@ -735,6 +832,8 @@ tl_status tl_table_decode(const void *buf, size_t len, const char *name, tl_tabl
   m->base = copy;
   m->size = len;
   m->owned = 1;
+  m->fd = -1;
+  m->path = NULL;
   loader L;
   memset(&L, 0, sizeof L);
   L.op = "decode";

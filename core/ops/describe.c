@@ -88,6 +88,7 @@ static tl_status describe_column(const tl_table *t, int j, tl_builder **bs, tl_e
 }
 
 tl_status tl_table_describe(const tl_table *t, tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "describe", err));
   static const tl_type types[D_NCOLS] = {
     TL_STRING, TL_STRING, TL_INT, TL_INT, TL_INT, TL_FLOAT, TL_FLOAT, TL_FLOAT, TL_FLOAT,
     TL_FLOAT, TL_FLOAT, TL_FLOAT, TL_STRING

@@ -332,6 +332,7 @@ static tl_status assign_groups(tl_grouping *g, tl_error *err) {
 
 tl_status tl_table_group_by(const tl_table *t, int nkeys, const char *const *keys,
                             tl_grouping **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "group_by", err));
   tl_grouping *g = tl_calloc(1, sizeof *g);
   if (!g) return tl_error_oom(err, "group_by");
   g->t = tl_table_retain((tl_table *)t);
@@ -354,6 +355,7 @@ tl_status tl_table_group_by(const tl_table *t, int nkeys, const char *const *key
 }
 
 tl_status tl_grouping_keys(const tl_grouping *g, tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(g->t, "group_by", err));
   const char **names = tl_calloc((size_t)g->nkeys + 1, sizeof *names);
   if (!names) return tl_error_oom(err, "group_by");
   for (int k = 0; k < g->nkeys; k++) names[k] = g->t->names[g->keys[k]];
@@ -367,6 +369,7 @@ tl_status tl_grouping_keys(const tl_grouping *g, tl_table **out, tl_error *err) 
 }
 
 tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(g->t, "group", err));
   if (k < 0 || k >= g->ngroups)
     return tl_error_set(err, TL_ERANGE, "group: group %lld out of range (there are %lld)",
                         (long long)k + 1, (long long)g->ngroups);
@@ -455,11 +458,13 @@ static tl_status run_grouping(const tl_grouping *g, int n, const char *const *de
 
 tl_status tl_grouping_agg_scope(const tl_grouping *g, int n, const char *const *defs,
                                 const tl_scope *scope, tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(g->t, "agg", err));
   return run_grouping(g, n, defs, scope, out, NULL, err);
 }
 
 tl_status tl_grouping_partial(const tl_grouping *g, int n, const char *const *defs,
                               const tl_scope *scope, tl_partial **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(g->t, "agg", err));
   return run_grouping(g, n, defs, scope, NULL, out, err);
 }
 
@@ -476,6 +481,7 @@ tl_status tl_table_agg_with(const tl_table *t, int n, const char *const *defs, i
 
 tl_status tl_table_agg_scope(const tl_table *t, int n, const char *const *defs,
                              const tl_scope *scope, tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "agg", err));
   tl_rowgroups rg;
   rowgroups_table(t, &rg);
   return run(&rg, NULL, n, defs, scope, out, NULL, err);
@@ -483,6 +489,7 @@ tl_status tl_table_agg_scope(const tl_table *t, int n, const char *const *defs,
 
 tl_status tl_table_partial(const tl_table *t, int n, const char *const *defs,
                            const tl_scope *scope, tl_partial **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "agg", err));
   tl_rowgroups rg;
   rowgroups_table(t, &rg);
   return run(&rg, NULL, n, defs, scope, NULL, out, err);

@@ -224,6 +224,8 @@ static char *suffixed(const char *name, const char *suffix) {
 
 tl_status tl_table_join(const tl_table *lt, const tl_table *rt, const tl_join_options *o,
                         tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(lt, "join", err));
+  TL_TRY(tl_table_check_files(rt, "join", err));
   tl_join_options defaults;
   if (!o) { tl_join_options_init(&defaults); o = &defaults; }
   int nkeys = o->nkeys;

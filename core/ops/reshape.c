@@ -121,6 +121,7 @@ static tl_status split_names(const tl_pivot_longer_options *o, int nn, part *par
 
 tl_status tl_table_pivot_longer(const tl_table *t, const tl_pivot_longer_options *o,
                                 tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "pivot_longer", err));
   static const char *const default_name = "name";
   const char *const op = "pivot_longer";
   if (!o || o->ncols < 1 || !o->cols)
@@ -496,6 +497,7 @@ tl_status tl_table_pivot_wider(const tl_table *t, const tl_pivot_wider_options *
     return tl_error_set(err, TL_EINVAL, "pivot_wider: names_from is missing");
   if (!o->values_from)
     return tl_error_set(err, TL_EINVAL, "pivot_wider: values_from is missing");
+  TL_TRY(tl_table_check_files(t, "pivot_wider", err));
   wider w = { .t = t, .o = o, .err = err, .nf = o->nnames_from };
   tl_status st = wider_run(&w, out);
   wider_free(&w);

@@ -153,6 +153,7 @@ static int64_t part_start(const psort *p, int64_t c) { return p->n * c / p->part
 static void psort_chunk(void *ctx, int64_t c, int worker) {
   const psort *p = ctx;
   (void)worker;
+  if (tl_interrupted()) return;   /* the rows stay a permutation; the callers fail */
   int64_t lo = part_start(p, c), hi = part_start(p, c + 1);
   msort(p->k, p->nk, p->a + lo, p->tmp + lo, hi - lo);
 }
@@ -165,6 +166,7 @@ static void psort_merge(void *ctx, int64_t task, int worker) {
   int64_t mid = part_start(p, c + p->width < p->parts ? c + p->width : p->parts);
   int64_t hi = part_start(p, c + 2 * p->width < p->parts ? c + 2 * p->width : p->parts);
   int64_t *a = p->a, *t = p->tmp;
+  if (tl_interrupted()) return;
   if (mid == hi || mid == lo || cmp_rows(p->k, p->nk, a[mid - 1], a[mid]) < 0) return;
   memcpy(t + lo, a + lo, (size_t)(hi - lo) * sizeof *a);
   int64_t i = lo, j = mid, o = lo;
@@ -174,7 +176,8 @@ static void psort_merge(void *ctx, int64_t task, int worker) {
 }
 
 /* Sorts a[0..n) by the keys: chunks sorted on the worker threads, then
-** merged pairwise, each round of merges in parallel too. */
+** merged pairwise, each round of merges in parallel too. Under an interrupt
+** a[] may stay unsorted: every caller looks for one after. */
 static void sort_rows(const skey *k, int nk, int64_t *a, int64_t *tmp, int64_t n) {
   int threads = tl_get_threads();
   if (threads <= 1 || n < PAR_MIN) { msort(k, nk, a, tmp, n); return; }
@@ -208,6 +211,10 @@ static tl_status dict_ranks(const tl_column *d, int32_t **out, const char *op, t
   skey s = { K_STR, 0, NULL, NULL, d->values, d->bytes, NULL };
   for (int64_t i = 0; i < n; i++) idx[i] = i;
   sort_rows(&s, 1, idx, tmp, n);
+  if (tl_interrupted()) {
+    tl_free(rank); tl_free(idx); tl_free(tmp);
+    return tl_error_interrupted(err, op);
+  }
   for (int64_t r = 0; r < n; r++)
     rank[idx[r]] = r > 0 && kcmp(&s, idx[r - 1], idx[r]) == 0 ? rank[idx[r - 1]] : (int32_t)r;
   tl_free(idx);
@@ -415,7 +422,7 @@ static void sort_runs(void *ctx, int64_t task, int worker) {
   const runs *r = ctx;
   (void)worker;
   int64_t lo = r->nruns * task / r->ntasks, hi = r->nruns * (task + 1) / r->ntasks;
-  for (int64_t q = lo; q < hi; q++) {
+  for (int64_t q = lo; q < hi && !tl_interrupted(); q++) {
     int64_t s = r->rs[q], e = r->rs[q + 1];
     msort(r->k, r->nk, r->perm + s, r->tmp + s, e - s);
   }
@@ -462,9 +469,9 @@ static tl_status sort_perm(const tl_table *t, const skey *k, int nk, int64_t *pe
     uint64_t *K = NULL;
     int64_t m = 0;
     TL_TRY(radix_sort(&k[0], n, perm, nk > 1 ? &K : NULL, &m, op, err));
-    if (nk == 1) return TL_OK;
-    tl_status st = refine(t, k, nk, perm, K, m, op, err);
+    tl_status st = nk == 1 ? TL_OK : refine(t, k, nk, perm, K, m, op, err);
     tl_free(K);
+    if (st == TL_OK && tl_interrupted()) st = tl_error_interrupted(err, op);
     return st;
   }
   int64_t *tmp = tl_alloc(((size_t)n + 1) * sizeof *tmp);
@@ -472,7 +479,7 @@ static tl_status sort_perm(const tl_table *t, const skey *k, int nk, int64_t *pe
   for (int64_t i = 0; i < n; i++) perm[i] = i;
   sort_rows(k, nk, perm, tmp, n);
   tl_free(tmp);
-  return TL_OK;
+  return tl_interrupted() ? tl_error_interrupted(err, op) : TL_OK;
 }
 
 /* The table through the permutation; itself when that is the identity. */
@@ -488,6 +495,7 @@ static tl_status apply_perm(const tl_table *t, const int64_t *perm, int64_t n, t
 
 tl_status tl_table_sort(const tl_table *t, int nkeys, const char *const *keys, tl_table **out,
                         tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "sort", err));
   skey *k;
   TL_TRY(make_keys(t, nkeys, keys, "sort", &k, err));
   int64_t n = t->nrows;
@@ -506,6 +514,8 @@ tl_status tl_table_sort(const tl_table *t, int nkeys, const char *const *keys, t
 
 tl_status tl_table_sorted_counts(const tl_table *sorted, const tl_table *probes, int nkeys,
                                  const char *const *keys, int64_t *counts, tl_error *err) {
+  TL_TRY(tl_table_check_files(sorted, "sorted_counts", err));
+  TL_TRY(tl_table_check_files(probes, "sorted_counts", err));
   if (nkeys < 1) return tl_error_set(err, TL_EINVAL, "sort: expected at least one key");
   const char **names = tl_calloc((size_t)nkeys, sizeof *names);
   if (!names) return tl_error_oom(err, "sort");
@@ -730,11 +740,12 @@ static tl_status top_perm(const tl_table *t, const skey *k, int nk, int64_t n, i
   tl_free(p.size);
   tl_free(tmp);
   *count = m;
-  return TL_OK;
+  return tl_interrupted() ? tl_error_interrupted(err, "top") : TL_OK;
 }
 
 tl_status tl_table_top(const tl_table *t, int64_t n, int nkeys, const char *const *keys,
                        tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "top", err));
   if (n < 0)
     return tl_error_set(err, TL_EINVAL, "top: the number of rows must not be negative, got %lld",
                         (long long)n);
@@ -762,6 +773,7 @@ tl_status tl_table_top(const tl_table *t, int64_t n, int nkeys, const char *cons
 
 tl_status tl_table_distinct(const tl_table *t, int n, const char *const *cols, tl_table **out,
                             tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "distinct", err));
   if (n < 0) return tl_error_set(err, TL_EINVAL, "distinct: negative column count");
   if (n == 0) {
     if (t->ncol == 0) { *out = tl_table_retain((tl_table *)t); return TL_OK; }
@@ -794,6 +806,7 @@ static tl_status group_values(const tl_column *c, tl_grouping **g, tl_error *err
 }
 
 tl_status tl_column_value_counts(const tl_column *c, tl_table **out, tl_error *err) {
+  TL_TRY(tl_column_check_file(c, "value_counts", err));
   tl_grouping *g;
   TL_TRY(group_values(c, &g, err));
   const char *def = "count = count()", *key = "-count";
@@ -807,6 +820,7 @@ tl_status tl_column_value_counts(const tl_column *c, tl_table **out, tl_error *e
 }
 
 tl_status tl_column_unique(const tl_column *c, tl_column **out, tl_error *err) {
+  TL_TRY(tl_column_check_file(c, "unique", err));
   tl_grouping *g;
   TL_TRY(group_values(c, &g, err));
   tl_table *keys;

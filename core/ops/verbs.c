@@ -74,6 +74,7 @@ tl_status tl_table_filter(const tl_table *t, const char *src, tl_table **out, tl
 
 tl_status tl_table_filter_with(const tl_table *t, const char *src, const tl_scope *scope,
                                tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "filter", err));
   int nplans = tl_get_threads();
   int64_t ntasks = (t->nrows + FILTER_TASK - 1) / FILTER_TASK;
   if (nplans > ntasks) nplans = ntasks > 0 ? (int)ntasks : 1;
@@ -145,6 +146,7 @@ tl_status tl_table_filter_with(const tl_table *t, const char *src, const tl_scop
 
 tl_status tl_table_filter_mask(const tl_table *t, const tl_column *mask, tl_table **out,
                                tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "filter", err));
   if (mask->type != TL_BOOL)
     return tl_error_set(err, TL_ETYPE, "filter: the mask must be a bool column, not %s",
                         tl_type_name(mask->type));
@@ -170,6 +172,7 @@ tl_status tl_table_eval(const tl_table *t, const char *src, const char *op, tl_c
 
 tl_status tl_table_eval_with(const tl_table *t, const char *src, const char *op,
                              const tl_scope *scope, tl_column **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, op ? op : "eval", err));
   expr *e;
   TL_TRY(tl_expr_parse(src, op, NULL, &e, err));
   tl_status st = tl_expr_bind_scope(e, t, op, src, NULL, NULL, scope, err);
@@ -193,6 +196,7 @@ tl_status tl_table_mutate_with(const tl_table *t, int n, const char *const *defs
 tl_status tl_table_mutate_ex(const tl_table *t, int n, const char *const *defs,
                              const tl_scope *scope, const tl_window_options *win,
                              tl_table **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "mutate", err));
   tl_table *cur = tl_table_retain((tl_table *)t);
   tl_window *w = NULL;
   tl_status st = TL_OK;

@@ -135,6 +135,7 @@ static char *scalar_text(const tl_column *c, int64_t i) {
 
 tl_status tl_chart_bar(const tl_table *t, const char *label_col, const char *value_col,
                        int width, char **out, size_t *len, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "bar", err));
   int jl = tl_table_find(t, label_col), jv = tl_table_find(t, value_col);
   int64_t i, n = tl_table_nrows(t);
   const tl_column *lc, *vc;
@@ -177,6 +178,7 @@ tl_status tl_chart_bar(const tl_table *t, const char *label_col, const char *val
 
 tl_status tl_chart_hist(const tl_column *c, int bins, int width, char **out, size_t *len,
                         tl_error *err) {
+  TL_TRY(tl_column_check_file(c, "hist", err));
   int64_t i, n = tl_column_length(c), seen = 0;
   double lo = 0, hi = 0, step;
   double *counts;
@@ -331,6 +333,7 @@ static void tick_label(char *buf, size_t size, double v, int dates) {
 
 tl_status tl_plot_svg(const tl_table *t, const tl_plot_options *o, const char *path,
                       tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "plot", err));
   const char *kind = o->kind ? o->kind : "line";
   int W = o->width > 0 ? o->width : 640, H = o->height > 0 ? o->height : 400;
   int jx, jy, jb = -1, bars, scatter, cat, dates, nser = 0, ncat = 0, s, k;

@@ -331,6 +331,7 @@ static void put_rows(fmt_ctx *f) {
 
 tl_status tl_table_format(const tl_table *t, const tl_format_options *opts, char **out,
                           size_t *len, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "print", err));
   int max_rows = opts && opts->max_rows > 0 ? opts->max_rows : FMT_MAX_ROWS;
   fmt_ctx f = { .t = t, .ncols = tl_table_ncols(t), .nrows = tl_table_nrows(t) };
   f.width = opts && opts->width > 0 ? opts->width : 0;
@@ -387,6 +388,7 @@ static void md_text(tl_textbuf *b, const char *s, size_t len) {
 }
 
 tl_status tl_table_markdown(const tl_table *t, char **out, size_t *len, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "markdown", err));
   int ncols = tl_table_ncols(t), j;
   int64_t i, nrows = tl_table_nrows(t);
   tl_textbuf b = {NULL, 0, 0, 0};

@@ -42,7 +42,8 @@ function Q.q1(t)
 end
 
 function Q.q2(t)
-  return table.pack(t.participants:sum(), t.cost:mean(), t.year:min(), t.year:max())
+  return t:agg("sum_p = sum(participants)", "avg_cost = mean(cost)",
+               "min_y = min(year)", "max_y = max(year)")
 end
 
 function Q.q3(t)

@@ -1,26 +1,29 @@
 #!/usr/bin/env bash
-# Benchmark tally against DuckDB (1 and 2 threads) and plain Lua 5.4 on the synthetic
-# trainings table, and print one table of medians, ratios and peak memory.
+# Benchmark tally against DuckDB (1 and 2 threads), Polars, plain Lua 5.4 and LuaJIT on
+# the synthetic trainings table, check that they all give the same answers, and print
+# one table of medians, ranges, ratios and peak memory.
 #
 #   tests/bench/run.sh [--quick] [--rows N] [--runs R] [--reps N] [--queries "q1 q3"]
-#                      [--tools "tally duckdb lua"]
+#                      [--tools "tally duckdb polars lua luajit"] [--threads N]
 #
 #   --quick     1 000 000 rows (default: 10 000 000)
 #   --rows N    N rows
 #   --runs R    whole-process runs of every command (default 3); the table shows medians
 #   --reps N    repetitions of each query inside one in-memory run (default 5)
 #   --queries   subset of q1 q2 q3 q4 q5 q5lua q6 q7 (default: all)
-#   --tools     subset of tally duckdb lua (default: all)
-#   --threads N tally's worker threads (default 2, as the DuckDB column it is judged by)
+#   --tools     subset of tally duckdb polars lua luajit (default: all)
+#   --threads N tally's and Polars' worker threads (default 2, as the DuckDB column
+#               tally is judged by)
 #
 # Writes tests/bench/results/latest.{tsv,md}; per-run outputs and logs go to
 # tests/bench/logs/, the generated CSV to tests/bench/data/ (reused when it has the
-# right number of rows). See tests/bench/README.md for what each figure means.
+# right number of rows). Exits with status 1 when the tools' answers differ.
+# See tests/bench/README.md for what each figure means.
 #
 # Environment (optional): SHARED (the anchors: default <repo>/../shared/bench), TALLY
-# (default <repo>/build/tally), NODE, NPM, LUA (lua5.4), PYTHON (python3), GNU_TIME
-# (/usr/bin/time), ANCHOR_CACHE (npm cache for @duckdb/node-api, shared with
-# run_anchors.sh), TIMEOUT (seconds per process, default 1800).
+# (default <repo>/build/tally), NODE, NPM, LUA (lua5.4), LUAJIT (luajit), PYTHON
+# (python3), GNU_TIME (/usr/bin/time), ANCHOR_CACHE (npm cache for @duckdb/node-api and
+# nodejs-polars, shared with run_anchors.sh), TIMEOUT (seconds per process, default 1800).
 # Query and tool lists are validated words, split on purpose where they are expanded.
 # shellcheck disable=SC2086
 set -eu
@@ -29,19 +32,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 SHARED=${SHARED:-$repo/../shared/bench}
 TALLY=${TALLY:-$repo/build/tally}
-NODE=${NODE:-node} NPM=${NPM:-npm} LUA=${LUA:-lua5.4} PYTHON=${PYTHON:-python3}
+NODE=${NODE:-node} NPM=${NPM:-npm} LUA=${LUA:-lua5.4} LUAJIT=${LUAJIT:-luajit} PYTHON=${PYTHON:-python3}
 GNU_TIME=${GNU_TIME:-/usr/bin/time} TIMEOUT=${TIMEOUT:-1800}
 ANCHOR_CACHE=${ANCHOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/table-anchors}
 
 rows=10000000 runs=3 reps=5 threads=2
 queries="q1 q2 q3 q4 q5 q5lua q6 q7"
-tools="tally duckdb lua"
+tools="tally duckdb polars lua luajit"
 command_line=tests/bench/run.sh
 for a in "$@"; do
   case $a in *[!A-Za-z0-9_.,/=+-]* | '') command_line="$command_line \"$a\"" ;; *) command_line="$command_line $a" ;; esac
 done
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 die() { echo "run.sh: $*" >&2; exit 2; }
 warn() { echo "run.sh: $*" >&2; }
 is_count() { case $1 in '' | *[!0-9]* | 0*) return 1 ;; esac; return 0; }
@@ -68,7 +71,9 @@ for q in $queries; do
   case $q in q1 | q2 | q3 | q4 | q5 | q5lua | q6 | q7) ;; *) die "unknown query '$q'" ;; esac
 done
 for t in $tools; do
-  case $t in tally | duckdb | lua) ;; *) die "unknown tool '$t' (tally duckdb lua)" ;; esac
+  case $t in tally | duckdb | polars | lua | luajit) ;;
+    *) die "unknown tool '$t' (tally duckdb polars lua luajit)" ;;
+  esac
 done
 has() { case " $tools " in *" $1 "*) return 0 ;; esac; return 1; }
 skipped=
@@ -89,8 +94,9 @@ anchor_queries=${anchor_queries# }
 [ -f "$SHARED/gen_trainings.py" ] || die "no $SHARED/gen_trainings.py (set SHARED=<dir of gen_trainings.py>)"
 anchors=$SHARED/anchors
 
+can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
 if ! "$GNU_TIME" -f '%e %M' -o /dev/null true 2>/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  if can_apt; then
     warn "GNU time missing: apt-get install -y time"
     apt-get install -y time >&2 || die "could not install GNU time"
   else
@@ -107,23 +113,64 @@ if has lua && ! command -v "$LUA" >/dev/null 2>&1; then
   warn "$LUA not found; Lua anchors skipped"
   drop lua "$LUA not found"
 fi
+if has luajit && ! command -v "$LUAJIT" >/dev/null 2>&1; then
+  if [ "$LUAJIT" = luajit ] && can_apt; then
+    warn "LuaJIT missing: apt-get install -y luajit"
+    apt-get install -y luajit >&2 || true
+  fi
+  if ! command -v "$LUAJIT" >/dev/null 2>&1; then
+    warn "$LUAJIT not found; LuaJIT anchors skipped"
+    drop luajit "$LUAJIT not found"
+  fi
+fi
+command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON is needed (the data generator and the result checks)"
+
+# Node packages go into ANCHOR_CACHE (outside the repository), installed by npm on the
+# first run.
 export NODE_PATH="$ANCHOR_CACHE/node_modules"
-duck_loads() { "$NODE" -e "require('@duckdb/node-api')" >/dev/null 2>&1; }
+loads() { "$NODE" -e "require('$1')" >/dev/null 2>&1; }
+npm_install() { # npm_install PACKAGE...
+  mkdir -p "$ANCHOR_CACHE"
+  timeout 600 "$NPM" install --silent --no-audit --no-fund --prefix "$ANCHOR_CACHE" "$@" >&2
+}
+has_node=yes
+command -v "$NODE" >/dev/null 2>&1 || has_node=
 if has duckdb; then
-  if ! command -v "$NODE" >/dev/null 2>&1; then
+  if [ -z "$has_node" ]; then
     warn "node not found; DuckDB skipped"
     drop duckdb "node not found"
-  elif ! duck_loads; then
+  elif ! loads @duckdb/node-api; then
     warn "installing @duckdb/node-api into $ANCHOR_CACHE"
-    mkdir -p "$ANCHOR_CACHE"
-    if ! timeout 600 "$NPM" install --silent --no-audit --no-fund --prefix "$ANCHOR_CACHE" @duckdb/node-api >&2 ||
-      ! duck_loads; then
+    if ! npm_install @duckdb/node-api || ! loads @duckdb/node-api; then
       warn "npm could not install @duckdb/node-api (registry not reachable?); continuing without DuckDB"
       drop duckdb "npm could not install @duckdb/node-api"
     fi
   fi
 fi
+if has polars; then
+  if [ -z "$has_node" ]; then
+    warn "node not found; Polars skipped"
+    drop polars "node not found"
+  elif ! loads nodejs-polars; then
+    # npm leaves out the native optional package when node is older than the one it asks
+    # for, so it is installed by name, at the version of nodejs-polars
+    native=nodejs-polars-$("$NODE" -p 'process.platform + "-" + process.arch')-gnu
+    warn "installing nodejs-polars and $native into $ANCHOR_CACHE"
+    npm_install nodejs-polars || true
+    v=$("$NODE" -p "require('nodejs-polars/package.json').version" 2>/dev/null || true)
+    if [ -n "$v" ] && ! loads nodejs-polars; then npm_install "$native@$v" || true; fi
+    if ! loads nodejs-polars; then
+      warn "npm could not install nodejs-polars with $native; continuing without Polars"
+      drop polars "npm could not install nodejs-polars with $native"
+    fi
+  fi
+fi
 duck_threads="2 1"
+# Polars: as many threads as tally; its results printed whole, as Markdown tables, so
+# that check.py can read them
+export POLARS_MAX_THREADS=$threads POLARS_FMT_MAX_ROWS=-1 POLARS_FMT_MAX_COLS=-1 \
+  POLARS_FMT_STR_LEN=10000 POLARS_TABLE_WIDTH=65535 POLARS_FMT_TABLE_FORMATTING=ASCII_MARKDOWN \
+  POLARS_FMT_TABLE_HIDE_COLUMN_DATA_TYPES=1
 set -- $tools
 tools=$*
 
@@ -216,7 +263,9 @@ while [ "$r" -le "$runs" ]; do
         proc_run "duckdb-t$th" "$a" "$NODE" "$anchors/duck.js" proc "$csv" "$th" "$a"
       done
     fi
+    has polars && proc_run polars "$a" "$NODE" "$anchors/polars.js" proc "$csv" "$a"
     has lua && proc_run lua "$a" "$LUA" "$anchors/lua_anchor.lua" stream "$a" "$csv"
+    has luajit && proc_run luajit "$a" "$LUAJIT" "$anchors/lua_anchor.lua" stream "$a" "$csv"
   done
   has tally && mem_run tally "$TALLY" tests/bench/queries.lua mem "$csv" "$reps" $queries
   if has duckdb; then
@@ -224,29 +273,37 @@ while [ "$r" -le "$runs" ]; do
       mem_run "duckdb-t$th" "$NODE" "$anchors/duck.js" mem "$csv" "$th" "$reps" $anchor_queries
     done
   fi
+  has polars && mem_run polars "$NODE" "$anchors/polars.js" mem "$csv" "$reps" $anchor_queries
   has lua && mem_run lua "$LUA" "$anchors/lua_anchor.lua" mem "$csv" "$reps" $anchor_queries
+  has luajit && mem_run luajit "$LUAJIT" "$anchors/lua_anchor.lua" mem "$csv" "$reps" $anchor_queries
   r=$((r + 1))
 done
 
 # ---------------------------------------------------------------------------------------
-# summary: LOG/raw.tsv holds tool, label, kind, value (median seconds or a status), peak MB
+# summary: LOG/raw.tsv holds tool, label, kind, value (median seconds or a status), peak MB,
+# and the range of the seconds (lowest, highest)
 
 med() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+lo_hi() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s\t%s\n", lo, hi }'; }
 raw=$log/raw.tsv
 : > "$raw"
-all_tools="tally duckdb-t2 duckdb-t1 lua"
-for tool in $all_tools; do
-  case $tool in duckdb-*) has duckdb || continue ;; *) has "$tool" || continue ;; esac
+all_tools="tally duckdb-t2 duckdb-t1 polars lua luajit"
+measured() { case $1 in duckdb-*) has duckdb ;; *) has "$1" ;; esac; }
+columns=
+for tool in $all_tools; do measured "$tool" && columns="$columns $tool"; done
+columns=${columns# }
+for tool in $columns; do
   [ "$tool" = tally ] && qs=$queries || qs=$anchor_queries
   for q in $qs; do
     tag="$tool.proc.$q"
     [ -f "$log/$tag.runs" ] || continue
     st=$(awk '$3 != "ok" { s = $3 } END { print s }' "$log/$tag.runs")
     if [ -n "$st" ]; then
-      printf '%s\t%s\tproc\t%s\t\n' "$tool" "$q" "$st" >> "$raw"
+      printf '%s\t%s\tproc\t%s\t\t\t\n' "$tool" "$q" "$st" >> "$raw"
     else
-      printf '%s\t%s\tproc\t%s\t%s\n' "$tool" "$q" "$(awk '{ print $1 }' "$log/$tag.runs" | med)" \
-        "$(awk '{ printf "%.0f\n", $2 / 1024 }' "$log/$tag.runs" | med)" >> "$raw"
+      printf '%s\t%s\tproc\t%s\t%s\t%s\n' "$tool" "$q" "$(awk '{ print $1 }' "$log/$tag.runs" | med)" \
+        "$(awk '{ printf "%.0f\n", $2 / 1024 }' "$log/$tag.runs" | med)" \
+        "$(awk '{ print $1 }' "$log/$tag.runs" | lo_hi)" >> "$raw"
     fi
   done
   tag="$tool.mem"
@@ -256,112 +313,90 @@ for tool in $all_tools; do
   [ "$tool" = tally ] && labels="$labels save load_saved"
   for label in $labels; do
     v=$(awk -v l="$label" '$2 == l { print $3 }' "$log/$tag.inproc" 2> /dev/null | med)
+    range=$(printf '\t')
     if [ -z "$v" ]; then
       v=$(awk -v l="$label" '$2 == l { sub(/^@/, "", $1); print $1; exit }' "$log/$tag.notes" 2> /dev/null)
       case $v in unsupported) ;; *) v=FAIL ;; esac
+    else # over every repetition of every run: the min= and max= each tool prints
+      range=$(awk -v l="$label" '$2 == l { lo = hi = $3
+                for (i = 4; i <= NF; i++) {
+                  if ($i ~ /^min=/) lo = substr($i, 5)
+                  if ($i ~ /^max=/) hi = substr($i, 5)
+                }
+                print lo; print hi }' "$log/$tag.inproc" | lo_hi)
     fi
     [ "$label" = load ] && mb=$peak || mb=
-    printf '%s\t%s\tinproc\t%s\t%s\n' "$tool" "$label" "$v" "$mb" >> "$raw"
+    printf '%s\t%s\tinproc\t%s\t%s\t%s\n' "$tool" "$label" "$v" "$mb" "$range" >> "$raw"
   done
 done
 
 # ---------------------------------------------------------------------------------------
-# result checks: tally's output against DuckDB's (2 threads), else against Lua's, with
-# numbers normalised to 6 significant digits
+# result checks: every tool's answer to each query against the first tool's (tally's
+# when it has one), numbers within a float tolerance (check.py says how)
 
 checks=$log/checks.tsv
-: > "$checks"
-normalise() {
-  awk 'BEGIN { FS = OFS = "\t" }
-       { for (i = 1; i <= NF; i++)
-           if ($i ~ /^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$/) $i = sprintf("%.6g", $i + 0)
-         print }'
-}
-json_rows() { # one DuckDB JSON result per line -> tab-separated rows, null as empty
-  "$NODE" -e '
-    const lines = require("fs").readFileSync(0, "utf8").split("\n").filter((l) => l.trim() !== "");
-    for (const l of lines)
-      for (const row of JSON.parse(l))
-        console.log(row.map((v) => (v === null ? "" : String(v))).join("\t"));'
-}
-# reference KIND QUERY: the anchor's result for QUERY as normalised rows on stdout
-reference() {
-  local kind=$1 a i
-  a=$(anchor_of "$2")
-  if [ "$kind" = proc ]; then
-    if has duckdb && [ -s "$log/duckdb-t2.proc.$a.out" ] && ! given_up "duckdb-t2.proc.$a"; then
-      json_rows < "$log/duckdb-t2.proc.$a.out" | normalise && return 0
-    fi
-    if has lua && [ "$a" != q7 ] && [ -s "$log/lua.proc.$a.out" ] && ! given_up "lua.proc.$a"; then
-      normalise < "$log/lua.proc.$a.out" && return 0
-    fi
-  elif has duckdb && [ -s "$log/duckdb-t2.mem.out" ]; then
-    i=$(echo "$anchor_queries" | tr ' ' '\n' | grep -nx "$a" | cut -d: -f1)
-    if [ "$(grep -c . "$log/duckdb-t2.mem.out")" -ge "$i" ]; then
-      sed -n "${i}p" "$log/duckdb-t2.mem.out" | json_rows | normalise && return 0
-    fi
-  fi
-  return 1
-}
-if has tally; then
-  [ -f "$log/tally.mem.out" ] &&
-    awk -v dir="$log" '/^== / { f = dir "/tally.mem." $2 ".res"; printf "" > f; next } f { print > f }' "$log/tally.mem.out"
-  for q in $queries; do
-    for kind in proc inproc; do
-      if [ "$kind" = proc ]; then mine=$log/tally.proc.$q.out; else mine=$log/tally.mem.$q.res; fi
-      v=$(awk -v q="$q" -v k="$kind" '$1 == "tally" && $2 == q && $3 == k { print $4 }' "$raw")
-      case $v in '' | unsupported | FAIL | timeout) continue ;; esac
-      [ -f "$mine" ] || continue
-      reference "$kind" "$q" > "$log/check.$kind.$q.ref" 2> /dev/null || continue
-      normalise < "$mine" > "$log/check.$kind.$q.tally"
-      if diff "$log/check.$kind.$q.ref" "$log/check.$kind.$q.tally" > "$log/check.$kind.$q.diff"; then
-        printf '%s\t%s\tok\n' "$q" "$kind" >> "$checks"
-        rm -f "$log/check.$kind.$q.diff"
-      else
-        printf '%s\t%s\tMISMATCH\n' "$q" "$kind" >> "$checks"
-        warn "$q ($kind): tally's result differs from the anchor's; see $log/check.$kind.$q.diff"
-      fi
-    done
+rm -f "$checks"
+check_rc=0
+"$PYTHON" "$here/check.py" "$log" "$queries" "$columns" || check_rc=$?
+if [ ! -f "$checks" ] || { [ "$check_rc" != 0 ] && [ "$check_rc" != 3 ]; }; then
+  warn "check.py failed (status $check_rc): the results were not compared"
+  : > "$checks"
+fi
+mismatches=$(awk -F'\t' '$3 == "MISMATCH" { printf "%s%s (%s): %s", n++ ? "; " : "", $1, $2, $4 }' "$checks")
+if [ -n "$mismatches" ]; then
+  awk -F'\t' '$3 == "MISMATCH" { print $1, $2 }' "$checks" | while read -r q kind; do
+    warn "MISMATCH in $q ($kind): the tools' answers differ; see $log/check.$kind.$q.*.diff"
   done
 fi
 
 # ---------------------------------------------------------------------------------------
-# the table
+# the table: per query and kind, every tool's median seconds and range, tally's seconds
+# over the fastest peer's (named), over DuckDB's (2 threads) and Lua's, peak MB, check
 
 table=$results/latest.tsv
-awk -v queries="$queries" -v FS='\t' -v OFS='\t' '
+awk -v queries="$queries" -v tools="$columns" -v FS='\t' -v OFS='\t' '
   function num(v) { return v ~ /^[0-9]*[.]?[0-9]+([eE][-+]?[0-9]+)?$/ }
   function fmt(v) { return num(v) ? sprintf("%.4g", v) : v }
-  function cell(tool, label, kind) {
+  function key(tool, label, kind) {
     if (tool != "tally" && label == "q5lua") label = "q5"
-    k = tool SUBSEP label SUBSEP kind
-    return (k in V) ? V[k] : "-"
+    return tool SUBSEP label SUBSEP kind
   }
+  function get(A, tool, label, kind,    k) { k = key(tool, label, kind); return (k in A && A[k] != "") ? A[k] : "-" }
   function ratio(a, b) { return (num(a) && num(b) && b > 0) ? sprintf("%.2f", a / b) : "-" }
-  function row(label, kind,    t, d2, d1, l, c) {
-    t = cell("tally", label, kind); d2 = cell("duckdb-t2", label, kind)
-    d1 = cell("duckdb-t1", label, kind); l = cell("lua", label, kind)
-    c = ((label SUBSEP kind) in C) ? C[label, kind] : "-"
-    print label, kind, fmt(t), fmt(d2), fmt(d1), fmt(l), ratio(t, d2), ratio(t, l),
-      mb("tally", label, kind), mb("duckdb-t2", label, kind), mb("duckdb-t1", label, kind),
-      mb("lua", label, kind), c
+  function name(tool) { gsub("-", "_", tool); return tool }
+  function row(label, kind,    i, line, t, best, bv, v, lo, hi) {
+    t = get(V, "tally", label, kind); best = "-"; bv = ""
+    line = label OFS kind
+    for (i = 1; i <= nt; i++) {
+      v = get(V, T[i], label, kind); line = line OFS fmt(v)
+      if (T[i] != "tally" && num(v) && (bv == "" || v + 0 < bv + 0)) { bv = v; best = T[i] }
+    }
+    line = line OFS ratio(t, bv) OFS best OFS ratio(t, get(V, "duckdb-t2", label, kind)) OFS ratio(t, get(V, "lua", label, kind))
+    for (i = 1; i <= nt; i++) {
+      lo = get(L, T[i], label, kind); hi = get(H, T[i], label, kind)
+      line = line OFS (num(lo) && num(hi) ? fmt(lo) ".." fmt(hi) : "-")
+    }
+    for (i = 1; i <= nt; i++) line = line OFS get(M, T[i], label, kind)
+    line = line OFS ratio(get(M, "tally", label, kind), get(M, "duckdb-t2", label, kind))
+    print line OFS (((label SUBSEP kind) in C) ? C[label, kind] : "-")
   }
-  function mb(tool, label, kind,   k) {
-    if (tool != "tally" && label == "q5lua") label = "q5"
-    k = tool SUBSEP label SUBSEP kind
-    return (k in M && M[k] != "") ? M[k] : "-"
-  }
-  FILENAME == ARGV[1] { V[$1, $2, $3] = $4; M[$1, $2, $3] = $5; next }
+  FILENAME == ARGV[1] { k = $1 SUBSEP $2 SUBSEP $3; V[k] = $4; M[k] = $5; L[k] = $6; H[k] = $7; next }
   { C[$1, $2] = $3 }
   END {
-    print "query", "kind", "tally_s", "duckdb_t2_s", "duckdb_t1_s", "lua_s", "tally/duckdb_t2",
-      "tally/lua", "tally_MB", "duckdb_t2_MB", "duckdb_t1_MB", "lua_MB", "check"
+    nt = split(tools, T, " ")
+    h = "query" OFS "kind"
+    for (i = 1; i <= nt; i++) h = h OFS name(T[i]) "_s"
+    h = h OFS "tally/fastest" OFS "fastest_peer" OFS "tally/duckdb_t2" OFS "tally/lua"
+    for (i = 1; i <= nt; i++) h = h OFS name(T[i]) "_range"
+    for (i = 1; i <= nt; i++) h = h OFS name(T[i]) "_MB"
+    print h OFS "tally_MB/duckdb_t2_MB" OFS "check"
     n = split(queries, Q, " ")
     for (i = 1; i <= n; i++) row(Q[i], "proc")
     row("load", "inproc")
     for (i = 1; i <= n; i++) row(Q[i], "inproc")
     row("save", "inproc"); row("load_saved", "inproc")
   }' "$raw" "$checks" > "$table"
+
 
 # the targets (README.md), judged from the table: met, missed, or n/a when a figure is missing
 targets=$log/targets.txt
@@ -416,17 +451,62 @@ versions=
 if has tally; then
   versions="tally $(timeout 10 "$TALLY" -e 'io.write(tostring(tally.version))' 2> /dev/null || echo '?')"
 fi
-if has duckdb; then
-  versions="$versions, @duckdb/node-api $("$NODE" -p "require('@duckdb/node-api/package.json').version" 2> /dev/null || echo '?'), node $("$NODE" --version)"
-fi
+node_version() { "$NODE" -p "require('$1/package.json').version" 2> /dev/null || echo '?'; }
+has duckdb && versions="$versions, @duckdb/node-api $(node_version @duckdb/node-api)"
+has polars && versions="$versions, nodejs-polars $(node_version nodejs-polars)"
+{ has duckdb || has polars; } && versions="$versions, node $("$NODE" --version)"
 has lua && versions="$versions, $("$LUA" -v 2>&1 | awk '{ print $1, $2 }')"
+has luajit && versions="$versions, $("$LUAJIT" -v 2>&1 | awk '{ print $1, $2 }')"
 versions=${versions#, }
 size_mb=$(du -mL "$csv" | cut -f1)
-threads_used="tally on $threads thread(s)"
+threads_used="tally and Polars on $threads thread(s)"
 if cat "$log"/tally.*.notes 2> /dev/null | grep -q '^@warn tally.threads is missing'; then
-  threads_used="tally on its default threads (it has no tally.threads yet)"
+  threads_used="tally on its default threads (it has no tally.threads yet), Polars on $threads"
 fi
 when=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+# pick MD|TSV COLUMN...: the named columns of the table (names as in its header; a
+# column "T_s" is shown as "median (range)" of tool T), as Markdown or tab-separated rows;
+# rows whose picked cells are all "-" past the first two are left out
+pick() {
+  local how=$1
+  shift
+  awk -v how="$how" -v want="$*" -F'\t' '
+    NR == 1 {
+      for (i = 1; i <= NF; i++) H[$i] = i
+      n = split(want, W, " ")
+      for (i = 1; i <= n; i++) if (!(W[i] in H)) W[i] = ""
+      line = ""; sep = ""
+      for (i = 1; i <= n; i++) {
+        if (W[i] == "") continue
+        h = W[i]; sub(/_s$/, "", h)
+        line = line (line == "" ? "" : "\t") h; sep = sep (i <= 2 || W[i] ~ /^(check|fastest_peer)$/ ? "---|" : "--:|")
+      }
+      out(line); if (how == "MD") print "|" sep; next
+    }
+    {
+      line = ""; any = 0
+      for (i = 1; i <= n; i++) {
+        if (W[i] == "") continue
+        v = $H[W[i]]
+        r = W[i]; sub(/_s$/, "_range", r)
+        if (W[i] ~ /_s$/ && (r in H) && $H[r] != "-" && how == "MD") v = v " (" $H[r] ")"
+        if (i > 2 && v != "-") any = 1
+        line = line (line == "" ? "" : "\t") v
+      }
+      if (any) out(line)
+    }
+    function out(l) { if (how == "MD") { gsub("\t", " | ", l); print "| " l " |" } else print l }
+  ' "$table"
+}
+time_cols="query kind"
+mem_cols="query kind"
+for tool in $columns; do
+  time_cols="$time_cols $(echo "$tool" | tr - _)_s"
+  mem_cols="$mem_cols $(echo "$tool" | tr - _)_MB"
+done
+time_cols="$time_cols tally/fastest fastest_peer check"
+mem_cols="$mem_cols tally_MB/duckdb_t2_MB"
 
 {
   echo "# tally benchmark"
@@ -441,46 +521,52 @@ when=$(date -u '+%Y-%m-%d %H:%M UTC')
   echo "- load average before the run: $load_before"
   echo "- runs: $runs whole-process run(s) per command (median), $reps repetition(s) per in-memory query; $threads_used"
   echo
-  echo "Seconds are medians. proc: one whole process (start, read the CSV, run the query);"
-  echo "inproc: the query alone on a table already in memory (lua: CPU seconds). Ratios below"
-  echo "1.0 mean tally is faster. MB: median peak resident memory of the process (for inproc,"
-  echo "on the load row: the in-memory process, which ran every query). check: tally's result"
-  if has duckdb; then
-    echo "against DuckDB's (2 threads) to 6 significant digits. For q5lua the anchors' columns"
-  else
-    echo "against plain Lua's (whole-process, q1-q6) to 6 significant digits. For q5lua the anchors' columns"
-  fi
-  echo "repeat their q5. See tests/bench/README.md."
+  echo "Seconds are medians, with the lowest and highest in parentheses (proc: over the runs;"
+  echo "inproc: over every repetition of every run). proc: one whole process (start, read the"
+  echo "CSV, run the query); inproc: the query alone on a table already in memory (lua and"
+  echo "luajit: CPU seconds). tally/fastest is tally's seconds over the fastest other tool's"
+  echo "(fastest_peer); below 1.0 tally is faster. MB: median peak resident memory of the"
+  echo "process (for inproc, on the load row: the in-memory process, which ran every query)."
+  echo "check: every tool's result against the first one's (tally's), numbers within a float"
+  echo "tolerance. For q5lua the other tools' columns repeat their q5. See tests/bench/README.md."
   echo
   echo "## Timings"
   echo
-  awk -F'\t' 'NR == 1 { h = "|"; s = "|"; for (i = 1; i <= NF; i++) { h = h " " $i " |"; s = s (i <= 2 || i == NF ? "---|" : "--:|") }
-                        print h; print s; next }
-              { l = "|"; for (i = 1; i <= NF; i++) l = l " " $i " |"; print l }' "$table"
+  pick MD $time_cols
+  echo
+  echo "## Peak memory (MB)"
+  echo
+  pick MD $mem_cols
   echo
   echo "## Targets"
   echo
   sed 's/^\([^ ]*\) *\(.*\)$/- **\1** \2/' "$targets"
-  if [ -s "$checks" ] && grep -q MISMATCH "$checks"; then
+  if [ -n "$mismatches" ]; then
     echo
-    echo "Results that differ from DuckDB's:$(awk -F'\t' '$3 == "MISMATCH" { printf " %s (%s)", $1, $2 }' "$checks")"
+    echo "**MISMATCH**: the tools' answers differ: $mismatches."
   fi
 } > "$results/latest.md"
 
 echo
-column -t -s "$(printf '\t')" "$table" 2> /dev/null || cat "$table"
+pick TSV $time_cols | column -t -s "$(printf '\t')" 2> /dev/null || pick TSV $time_cols
+echo
+pick TSV $mem_cols | column -t -s "$(printf '\t')" 2> /dev/null || pick TSV $mem_cols
 echo
 cat "$targets"
 echo
 echo "machine: $(nproc) CPUs ($cpu), $memory; $rows rows; $versions"
 echo "written: ${table#"$repo"/}, ${results#"$repo"/}/latest.md; logs in ${log#"$repo"/}/"
-if grep -q MISMATCH "$checks"; then
-  echo "MISMATCH: tally's result differs from the anchor's for:" \
-    "$(awk -F'\t' '$3 == "MISMATCH" { printf "%s%s(%s)", NR > 1 ? " " : "", $1, $2 }' "$checks")"
-fi
 if has tally; then
   u=$(awk -F'\t' '$1 == "tally" && $4 == "unsupported" && !seen[$2]++ { printf " %s", $2 }' "$raw")
   [ -z "$u" ] || echo "unsupported in tally:$u (reasons: ${log#"$repo"/}/tally.*.notes)"
   u=$(awk -F'\t' '$1 == "tally" && ($4 == "FAIL" || $4 == "timeout") && !seen[$2]++ { printf " %s", $2 }' "$raw")
   [ -z "$u" ] || echo "failed in tally:$u (see ${log#"$repo"/}/tally.*.err)"
+fi
+u=$(awk -F'\t' '$1 != "tally" && ($4 == "FAIL" || $4 == "timeout") { printf " %s(%s %s)", $1, $2, $3 }' "$raw")
+[ -z "$u" ] || echo "failed in the other tools:$u (see ${log#"$repo"/}/*.err)"
+if [ -n "$mismatches" ]; then
+  echo
+  echo "MISMATCH: the tools' answers differ: $mismatches"
+  echo "(the differing rows are in ${log#"$repo"/}/check.*.diff)"
+  exit 1
 fi

@@ -4,12 +4,14 @@
 ** quirk of real reports. Tables are compared as text: a line "name:type"
 ** per column, then one line per row with the values joined by '|'.
 */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "io/document.h"
 #include "tally/tally.h"
 
 static char shown[8192];
@@ -434,6 +436,146 @@ static void test_alloc_failures(void) {
   CHECK(clean);
 }
 
+
+/* ---------------------------------------------------------------------------
+** The work is linear in the input, whatever its shape: each document below
+** was quadratic once. No clock: tl_read_document_steps counts the rows,
+** cells and bytes looked at, which must stay under a small multiple of the
+** bytes read. */
+
+typedef struct text { char *p; size_t n, cap; } text;
+
+static void put(text *t, const char *fmt, ...) {
+  va_list ap;
+  for (;;) {
+    va_start(ap, fmt);
+    int k = vsnprintf(t->p ? t->p + t->n : NULL, t->p ? t->cap - t->n : 0, fmt, ap);
+    va_end(ap);
+    if (t->p && (size_t)k < t->cap - t->n) { t->n += (size_t)k; return; }
+    t->cap = t->cap * 2 + (size_t)k + 64;
+    t->p = realloc(t->p, t->cap);
+    if (!t->p) abort();
+  }
+}
+
+#define STEPS_PER_BYTE 16
+
+/* Reads t; returns the number of tables, or -1 on an error (into msg). */
+static int bounded(const char *what, text *t, char *msg, size_t cap) {
+  tl_document *d = NULL;
+  tl_error err;
+  uint64_t steps = 0;
+  err.message[0] = '\0';
+  tl_status st = tl_read_document_steps(t->p, t->n, "adv.txt", NULL, &d, &steps, &err);
+  if (steps > STEPS_PER_BYTE * (uint64_t)t->n) {
+    fprintf(stderr, "%s: %llu steps for %zu bytes\n", what, (unsigned long long)steps, t->n);
+    CHECK(0);
+  }
+  int n = st == TL_OK ? tl_document_count(d) : -1;
+  if (msg) snprintf(msg, cap, "%s", st == TL_OK ? "(no error)" : err.message);
+  tl_document_free(d);
+  free(t->p);
+  memset(t, 0, sizeof *t);
+  return n;
+}
+
+static void test_linear_work(void) {
+  text t = { NULL, 0, 0 };
+  char msg[1024];
+  tl_document *d;
+  /* 20 000 header-like lines above one data line: the header search
+  ** looked ahead for a data row from each of them */
+  for (int k = 0; k < 20000; k++) put(&t, "h%d\th%d\n", k, k);
+  put(&t, "1\t2\n");
+  d = read_text(t.p);
+  CHECK(d && tl_document_header_rows(d, 0) == 16);   /* the most a header has */
+  CHECK(d && tl_table_nrows(tl_document_table(d, 0)) == 20001 - 16);
+  tl_document_free(d);
+  CHECK(bounded("header-like lines, data last", &t, NULL, 0) == 1);
+  for (int k = 0; k < 20000; k++) put(&t, "h%d\th%d\n", k, k);
+  CHECK(bounded("header-like lines", &t, NULL, 0) == 1);
+  /* a header of many levels over many columns: the levels above each cell
+  ** were looked at again for each */
+  put(&t, "x\ty\n");
+  for (int k = 0; k < 2000; k++) put(&t, "a\t\n");
+  for (int k = 0; k < 2000; k++) put(&t, "%d\t", k);
+  put(&t, "\n");
+  CHECK(bounded("header levels", &t, NULL, 0) == 1);
+  /* lower levels of a header, short rows under a long one: each was
+  ** compared with the row above over the width of the longest */
+  put(&t, "c0");
+  for (int k = 0; k < 2000; k++) put(&t, "\t");
+  put(&t, "z\n");
+  for (int k = 0; k < 5000; k++) put(&t, "\tx\n\t\ty\n");
+  CHECK(bounded("sub-levels", &t, NULL, 0) == -1);   /* and too ragged a table */
+  /* a cell with thousands of footnote marks: each mark dropped was
+  ** followed by a look at the whole rest of the cell */
+  put(&t, "a\tb\n1\t1 ");
+  for (int k = 0; k < 20000; k++) put(&t, "a");
+  for (int k = 0; k < 20000; k++) put(&t, k % 2 ? "*" : "(a)");
+  put(&t, "\n");
+  CHECK(bounded("footnote marks", &t, NULL, 0) == 1);
+  /* blocks of blank cells, one per line: the title of each was looked for
+  ** in every line above it */
+  for (int k = 0; k < 20000; k++) put(&t, "\t\n\n");
+  CHECK(bounded("blank blocks", &t, NULL, 0) == 0);
+  /* one long row over many short ones: the padding is a limit */
+  for (int k = 0; k < 5000; k++) put(&t, "%d\t", k);
+  put(&t, "\n");
+  for (int k = 0; k < 5000; k++) put(&t, "a\t\n");
+  CHECK(bounded("ragged rows", &t, msg, sizeof msg) == -1);
+  CHECK_STR(msg, "read_document: adv.txt:1-5001: a table of 5000 columns and 5001 rows from "
+                 "rows of 10000 cells in all: more than 16 times as many, padded with nulls");
+  /* a long cell copied over a span of many columns */
+  put(&t, "T\t");
+  for (int k = 0; k < 5000; k++) put(&t, "x");
+  for (int k = 0; k < 100; k++) put(&t, "\t");
+  put(&t, "\n\t");
+  for (int k = 0; k < 100; k++) put(&t, "b%d\t", k);
+  put(&t, "\n1\t2\n");
+  CHECK(bounded("spanned long cell", &t, msg, sizeof msg) == -1);
+  CHECK_STR(msg, "read_document: adv.txt:1: the name of column 2 is longer than 4096 bytes");
+}
+
+/* The limits of read_document at their boundaries (docs/limits.md). */
+static void test_limits(void) {
+  text t = { NULL, 0, 0 };
+  char msg[1024];
+  tl_document *d;
+  /* header rows: 16, the 17th is data */
+  for (int k = 0; k < 17; k++) put(&t, "h%d\th%d\n", k, k);
+  put(&t, "1\t2\n");
+  d = read_text(t.p);
+  CHECK(d && tl_document_header_rows(d, 0) == 16);
+  CHECK(d && tl_table_nrows(tl_document_table(d, 0)) == 2);
+  tl_document_free(d);
+  CHECK(bounded("17 header rows", &t, NULL, 0) == 1);
+  /* a name of 4096 bytes, then of 4097 */
+  for (int n = 4096; n <= 4097; n++) {
+    for (int k = 0; k < n; k++) put(&t, "n");
+    put(&t, "\tb\n1\t2\n");
+    CHECK(bounded("long name", &t, msg, sizeof msg) == (n == 4096 ? 1 : -1));
+    CHECK_STR(msg, n == 4096 ? "(no error)"
+                             : "read_document: adv.txt:1: the name of column 1 is longer than "
+                               "4096 bytes");
+  }
+  /* past 4194304 cells, 4096 columns over 1025 rows: 16 times the cells
+  ** the rows have is 4096 + 1024 * 252 short, 4096 + 1024 * 253 not */
+  for (int c = 252; c <= 253; c++) {
+    for (int k = 0; k < 4096; k++) put(&t, "a\t");
+    put(&t, "\n");
+    for (int r = 0; r < 1024; r++) {
+      for (int k = 0; k < c; k++) put(&t, "b\t");
+      put(&t, "\n");
+    }
+    CHECK(bounded("padding", &t, msg, sizeof msg) == (c == 253 ? 1 : -1));
+    CHECK_STR(msg, c == 253 ? "(no error)"
+                            : "read_document: adv.txt:1-1025: a table of 4096 columns and 1025 "
+                              "rows from rows of 262144 cells in all: more than 16 times as many, "
+                              "padded with nulls");
+  }
+}
+
 int main(void) {
   test_cells();
   test_text_cells();
@@ -445,5 +587,7 @@ int main(void) {
   test_pivot();
   test_widen();
   test_alloc_failures();
+  test_linear_work();
+  test_limits();
   return check_done("test_document");
 }

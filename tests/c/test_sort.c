@@ -651,7 +651,29 @@ static void test_sorted_counts(void) {
   tl_table_release(p);
 }
 
+/* An interrupt stops sort and top (the merges of a chunked sort are skipped,
+** and the half-sorted rows never come out), and stands until cleared. */
+static void test_interrupt(void) {
+  tl_table *t = load("k,s\n3,b\n1,a\n2,c\n");
+  tl_table *r = NULL;
+  tl_error err;
+  static const char *const keys[][2] = { { "k" }, { "s" }, { "k", "s" } };
+  tl_interrupt();
+  for (int c = 0; t && c < 3; c++) {
+    CHECK(tl_table_sort(t, c == 2 ? 2 : 1, keys[c], &r, &err) == TL_EINTR);
+    CHECK_STR(err.message, "sort: interrupted");
+  }
+  CHECK(t && tl_table_top(t, 1, 1, keys[1], &r, &err) == TL_EINTR);
+  CHECK_STR(err.message, "top: interrupted");
+  tl_clear_interrupt();
+  CHECK(t && tl_table_sort(t, 2, keys[2], &r, &err) == TL_OK);
+  CHECK(r && strcmp(show(r), "k,s;1,a;2,c;3,b") == 0);
+  tl_table_release(r);
+  tl_table_release(t);
+}
+
 int main(void) {
+  test_interrupt();
   test_sorted_counts();
   test_ints();
   test_floats();

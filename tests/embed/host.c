@@ -47,6 +47,37 @@ static int take_result(lua_State *L) {
   return 0;
 }
 
+/* host_take(x): the pair of the tally.Arrow x moved into the host's own
+** structs (x is empty after); the host reads and releases it. */
+static int host_take(lua_State *L) {
+  struct ArrowSchema s;
+  struct ArrowArray a;
+  tally_take_arrow(L, 1, &s, &a);
+  lua_pushinteger(L, (lua_Integer)a.length);
+  s.release(&s);
+  a.release(&a);
+  return 1;
+}
+
+/* host_adopt(schema, array): the two addresses x:release_to_host() gave,
+** owned by the host from then on: it releases and frees them. */
+static int host_adopt(lua_State *L) {
+  struct ArrowSchema *s = (struct ArrowSchema *)(intptr_t)luaL_checkinteger(L, 1);
+  struct ArrowArray *a = (struct ArrowArray *)(intptr_t)luaL_checkinteger(L, 2);
+  lua_pushinteger(L, (lua_Integer)a->n_children);
+  s->release(s);
+  a->release(a);
+  free(s);
+  free(a);
+  return 1;
+}
+
+static const char handoff[] =
+  "local x, y = data:to_arrow(), data:to_arrow()\n"
+  "local rows, cols = host_take(x), host_adopt(y:release_to_host())\n"
+  "assert(not pcall(tally.from_arrow, x) and not pcall(y.release_to_host, y))\n"
+  "return rows, cols";
+
 /* Reads the exported struct array as a consumer: formats, then row by row. */
 static void print_arrow(const struct ArrowSchema *s, const struct ArrowArray *a) {
   printf("arrow %s, %" PRId64 " rows:", s->format, a->length);
@@ -109,6 +140,16 @@ int main(int argc, char **argv) {
   tally_push_table(L, data);
   lua_setglobal(L, "data");
   tl_table_release(data);                        /* Lua holds it now */
+  lua_register(L, "host_take", host_take);
+  lua_register(L, "host_adopt", host_adopt);
+  if (luaL_dostring(L, handoff) != LUA_OK) {
+    fprintf(stderr, "host: handoff: %s\n", lua_tostring(L, -1));
+    lua_close(L);
+    return 1;
+  }
+  printf("arrow handed to the host: %d rows, %d columns\n", (int)lua_tointeger(L, -2),
+         (int)lua_tointeger(L, -1));
+  lua_pop(L, 2);
 
   if (luaL_loadfile(L, argv[1]) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
     fprintf(stderr, "host: %s\n", lua_tostring(L, -1));

@@ -3,6 +3,7 @@
 #   install   install the build into $TALLY_PREFIX and check what is there
 #   require   `require "tally"` from stock lua5.4, with LUA_CPATH on the prefix
 #   host      build tests/embed/host.c with pkg-config, run it on host.lua
+#   sandbox   build tests/embed/sandbox.c with pkg-config, run it
 #   cmake     build tests/embed as a CMake project with find_package(tally)
 #   luarocks  `luarocks make` of the rockspec into a local tree, then require
 # ctest sets TALLY_SOURCE_DIR, TALLY_BUILD_DIR, TALLY_PREFIX, TALLY_LIBDIR,
@@ -69,6 +70,16 @@ host)
     > "$work/out.txt"
   diff -u "$TALLY_SOURCE_DIR/tests/embed/host.expected" "$work/out.txt" ||
     fail "output differs"
+  ;;
+
+sandbox)
+  rm -rf "$work" && mkdir -p "$work"
+  export PKG_CONFIG_PATH="$libdir/pkgconfig"
+  # shellcheck disable=SC2046
+  "$TALLY_CC" $cflags -o "$work/sandbox" "$TALLY_SOURCE_DIR/tests/embed/sandbox.c" \
+    $(pkg-config --cflags --libs tally-lua) -Wl,-rpath,"$libdir"
+  ASAN_OPTIONS=detect_leaks=1 "$work/sandbox" > "$work/out.txt" || fail "failed"
+  [ "$(cat "$work/out.txt")" = "sandbox: ok" ] || fail "got '$(cat "$work/out.txt")'"
   ;;
 
 cmake)

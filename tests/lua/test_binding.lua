@@ -188,9 +188,9 @@ check_error("read_csv: option 'types': unknown type 'integer' for column 'person
             tally.read_csv, "data/jdr_dispatches.csv", { types = { persons = "integer" } })
 check_error("read_csv: option 'null' must be a string or a list of strings",
             tally.read_csv, "data/jdr_dispatches.csv", { null = { 1 } })
-check_error("read_csv: option 'skip' must be an integer >= 0",
+check_error("read_csv: option 'skip' must be an integer in [0, 2147483647], got -1",
             tally.read_csv, "data/jdr_dispatches.csv", { skip = -1 })
-check_error("read_csv: option 'chunk_size' must be an integer >= 1",
+check_error("read_csv: option 'chunk_size' must be an integer in [1, 2147483647], got 0",
             tally.read_csv, "data/jdr_dispatches.csv", { chunk_size = 0 })
 
 -- from_columns ----------------------------------------------------------------------
@@ -265,10 +265,10 @@ check_error("from_columns: entry 2 must be {name, values}",
             tally.from_columns, { {"a", {1}}, {1, {1}} })
 check_error("from_columns: column 'a': expected an array or a column, got number",
             tally.from_columns, { {"a", 5} })
-check_error("from_columns: column 'a': the values must be an array",
+check_error("from_columns: column 'a' must be an array, not a table with key 'x'",
             tally.from_columns, { {"a", {x = 1}} })
 check_error("from_columns: column 'b' has 40 rows, expected 41",
-            tally.from_columns, { {"a", {[41] = 1}}, {"b", t.year} })
+            tally.from_columns, { {"a", {[41] = 1, table.unpack(t.year)}}, {"b", t.year} })
 check_error("bad argument #1 to 'tally.from_columns' (table expected, got string)",
             tally.from_columns, "x")
 check_error("from_columns: ", tally.from_columns, { {"a", {1}}, {"a", {2}} })
@@ -296,13 +296,13 @@ check_error("bad argument #1 to 'totable' (tally.Table expected, got string)",
             function() return t.totable("t") end)
 check_error("bad argument #1 to 'write_csv' (string expected, got no value)",
             function() return t:write_csv() end)
-check_error("bad argument #1 to 'show' (the number of rows must be positive)",
+check_error("show: the number of rows must be an integer in [1, 9223372036854775807], got 0",
             function() return t:show(0) end)
 check_error("bad argument #1 to 'show' (number or table expected, got string)",
             function() return t:show("all") end)
-check_error("bad argument #1 to 'head' (the number of rows must not be negative)",
+check_error("head: the number of rows must be an integer in [0, 9223372036854775807], got -1",
             function() return t:head(-1) end)
-check_error("bad argument #1 to 'tail' (number expected, got string)",
+check_error("tail: the number of rows must be an integer in [0, 9223372036854775807], got string",
             function() return t:tail("x") end)
 check_error("bad argument #1 to 'sum' (tally.Column expected, got tally.Table)",
             function() return p.sum(t) end)

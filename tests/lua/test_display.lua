@@ -45,7 +45,7 @@ do
   -- plain: no escapes at all
   assert(not t:format{ color = false }:find("\27", 1, true))
   check_error("format: unknown option 'colour'", function() return t:format{ colour = true } end)
-  check_error("show: option 'n' must be positive", function() t:show{ n = 0 } end)
+  check_error("show: option 'n' must be an integer in [1, 9223372036854775807], got 0", function() t:show{ n = 0 } end)
 end
 
 -- Markdown

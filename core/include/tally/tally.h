@@ -866,9 +866,29 @@ TL_API TL_NODISCARD tl_status tl_table_save(const tl_table *t, const char *path,
 ** the same string twice. A file of another format version, or that fails a
 ** check, is TL_EPARSE, with a message naming the file and what is wrong; one
 ** that cannot be opened or mapped is TL_EIO. The buffers are read-only
-** memory. The file must not be truncated in place while it is loaded (saving
-** over it is safe: that replaces the file, and the mapping keeps the old). */
+** memory. The file stays open while a column maps it. Saving over it is
+** safe (that replaces the file, and the mapping keeps the old); a change in
+** place (truncated, written to) is caught before the next operation on the
+** table, which is TL_EIO naming the file; a change during an operation is
+** undefined (the process may get SIGBUS), as for any mapped file. */
 TL_API TL_NODISCARD tl_status tl_table_load(const char *path, tl_table **out, tl_error *err);
+
+/* tl_table_load with flags: TL_LOAD_COPY reads the file into memory instead
+** of mapping it (counted by the allocator; later changes to the file do
+** not matter). */
+#define TL_LOAD_COPY 1
+TL_API TL_NODISCARD tl_status tl_table_load_ex(const char *path, int flags, tl_table **out,
+                                        tl_error *err);
+
+/* Whether the files the columns of t (or column c) map are unchanged since
+** they were loaded: one fstat per file. TL_OK for columns that map no file;
+** TL_EIO, with `op` and the file's name in the message, for a file whose
+** size or modification time changed. Every operation of the library that
+** reads a table's values calls it first; a host that reads the buffers
+** itself (tl_column_ints, ...) calls it before it does. */
+TL_API TL_NODISCARD tl_status tl_table_check_files(const tl_table *t, const char *op, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_column_check_file(const tl_column *c, const char *op,
+                                            tl_error *err);
 
 /* The bytes of the table file in memory (*buf tl_alloc'ed, freed by the
 ** caller with tl_free), and back: tl_table_decode copies the bytes, checks
