@@ -121,4 +121,40 @@ tally.aggregate{ name = "obj_bad", init = function() return {} end,
 check_error("obj_bad: step: row 1: (error object whose __tostring failed)", t.agg, t,
             "obj_bad(a)")
 
+-- hist bins the finite values; -inf, inf and nan get a line each
+local h = tally.from_columns{ { "x", { 1, 2, 1 / 0, -1 / 0, 0 / 0, 3, 1 / 0 } } }.x:hist{
+  bins = 2, print = false }
+assert(not h:find("nan,", 1, true) and not h:find("inf,", 1, true), h)
+assert(h:find("[1, 2)", 1, true) and h:find("[2, 3]", 1, true), h)
+assert(h:find("\n%-inf +[^\n]* 1\n") and h:find("\ninf +[^\n]* 2\n") and h:find("\nnan +[^\n]* 1\n"), h)
+h = tally.from_columns{ { "x", { -1e308, 1e308 } } }.x:hist{ bins = 2, print = false }
+assert(not h:find("nan") and not h:find("inf"), h)           -- max - min overflows
+-- bar scales to the finite values: an infinite one does not flatten the others
+local b = tally.from_columns{ { "l", { "a", "b", "c" } }, { "v", { 1, 1 / 0, 2 } } }:bar(
+  "l", "v", { print = false, width = 40 })
+local full = "\xe2\x96\x88"
+local la = b:match("a ([^\n]*)"); local lc = b:match("c ([^\n]*)")
+assert(select(2, lc:gsub(full, "")) > select(2, la:gsub(full, "")), b)
+assert(not b:match("b [^\n]*" .. full), b)
+
+-- JSON and CSV are written as valid UTF-8, or not at all
+local bad = tally.from_columns{ { "k\xff", { "a" } } }
+check_error("write_json: the name of column 1 is not valid UTF-8", bad.write_json, bad,
+            os.tmpname())
+check_error("write_csv: the name of column 1 is not valid UTF-8", bad.write_csv, bad,
+            os.tmpname())
+bad = tally.from_columns{ { "k", { "a", "b\xc3(" } } }
+check_error("write_ndjson: column 1 ('k') row 2: invalid UTF-8", bad.write_ndjson, bad,
+            os.tmpname())
+check_error("write_json: column 1 ('k') row 2: invalid UTF-8", bad.write_json, bad,
+            os.tmpname())
+-- and what they write reads back, NUL bytes in values included
+local nul = tally.from_columns{ { "k", { "a", "b\0c" } } }
+local path = os.tmpname()
+nul:write_json(path)
+assert(tally.read_json(path)[2].k == "b\0c")
+nul:write_ndjson(path)
+assert(tally.read_ndjson(path)[2].k == "b\0c")
+os.remove(path)
+
 print("test_wrong_answers: ok")
