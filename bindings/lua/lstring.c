@@ -26,7 +26,7 @@ const char *lt_cstring(lua_State *L, int idx, const char *fmt, ...) {
 }
 
 const char *lt_echo(lua_State *L, const char *s, size_t len) {
-  size_t n = len;
+  size_t n;
   if (len <= LT_ECHO_MAX)
     return lua_pushlstring(L, s, len);
   n = LT_ECHO_MAX;
@@ -45,9 +45,11 @@ static int p_tostring(lua_State *L) {
   return 1;
 }
 
+/* Callers may run outside any protected call (a core callback), so every
+** step that can raise (a conversion, __tostring) runs under lua_pcall. */
 const char *lt_error_text(lua_State *L) {
   int t = lua_type(L, -1);
-  if (t == LUA_TSTRING || t == LUA_TNUMBER)
+  if (t == LUA_TSTRING)
     return lua_tostring(L, -1);
   lua_pushcfunction(L, p_tostring);
   lua_rotate(L, -2, 1);                          /* p_tostring, the error object */
