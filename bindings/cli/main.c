@@ -149,11 +149,38 @@ static void l_message(const char *pname, const char *msg) {
   fflush(stderr);
 }
 
+static int p_tostring(lua_State *L) {
+  luaL_tolstring(L, 1, NULL);
+  return 1;
+}
+
+/* The error object at idx as text, as luaL_tolstring makes it (__tostring,
+** __name), under protection; pushes the text and returns it, or NULL (with
+** nothing pushed) when the object has neither metafield or its __tostring
+** fails. */
+static const char *object_text(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  if (luaL_getmetafield(L, idx, "__tostring") == LUA_TNIL) {
+    if (luaL_getmetafield(L, idx, "__name") == LUA_TNIL)
+      return NULL;
+  }
+  lua_pop(L, 1);
+  lua_pushcfunction(L, p_tostring);
+  lua_pushvalue(L, idx);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_type(L, -1) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  return lua_tostring(L, -1);
+}
+
 /* Prints the error object on the top of the stack, if status is an error. */
 static int report(lua_State *L, int status) {
   if (status != LUA_OK) {
     tally_sandbox_explain(L);                    /* names a limit that stopped it */
     const char *msg = lua_tostring(L, -1);
+    if (msg == NULL && (msg = object_text(L, -1)) != NULL)
+      lua_replace(L, -2);                        /* the text in the object's place */
     if (msg == NULL)
       msg = "(error object is not a string)";
 #ifdef TALLY_HAVE_MPI
@@ -174,12 +201,12 @@ static int report(lua_State *L, int status) {
   return status;
 }
 
-/* Message handler: adds a traceback; other error objects go through their
-** __tostring when they have one. */
+/* Message handler: adds a traceback; other error objects become their
+** text as luaL_tolstring makes it (__tostring, __name), without one. */
 static int msghandler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+    if (object_text(L, 1) != NULL)
       return 1;
     msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }

@@ -43,6 +43,7 @@ typedef struct run {
   int states;                   /* registry ref of the table of other states */
   const tl_agg_batch *batch;    /* for the protected step */
   int64_t group, row;           /* where a step or final failed (1-based; 0: not known) */
+  const char *phase;            /* "init" while init runs: the label of its errors */
   tl_column *result;
   /* step_batch: the batch's rows sorted by group, with counts made in C */
   int32_t *slot;                /* per group: its place among the batch's groups, or -1 */
@@ -145,7 +146,9 @@ static void push_state(lua_State *L, run *r, int self, int states, int64_t g) {
   lua_pop(L, 1);
   push_field(L, self, "init");
   if (!r->ag->numeric) {
+    r->phase = "init";                           /* an error in it is init's */
     lua_call(L, 0, 1);
+    r->phase = NULL;
     lua_pushvalue(L, -1);
     lua_rawseti(L, states, g + 1);
   }
@@ -225,8 +228,10 @@ static int p_step(lua_State *L) {
 /* Turns the Lua error at the top into a core error naming the aggregate and
 ** the place: the group by its key ("group program = 'A'"), the row. */
 static tl_status lua_failure(lua_State *L, run *r, const char *what, tl_error *err) {
-  const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
+  const char *msg = lt_error_text(L);
   const char *name = r->ag->name;
+  if (r->phase != NULL) what = r->phase;         /* init, called from another phase */
+  r->phase = NULL;
   tl_status st = tl_interrupted() ? TL_EINTR : TL_EINVAL;   /* the hook's "interrupted!" */
   char where[512] = "";
   size_t k = 0;
@@ -753,17 +758,17 @@ static void a_join(void *ud) {
 static int l_aggregate(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_getfield(L, 1, "name");
-  const char *name = lua_tostring(L, -1);
-  if (lua_type(L, -1) != LUA_TSTRING || !*name)
+  if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
     return luaL_error(L, "aggregate: 'name' must be a non-empty string");
+  const char *name = lt_cstring(L, -1, "aggregate: 'name'");
   size_t len = strlen(name);
   if (len >= sizeof ((lt_aggregate *)0)->name)
-    return luaL_error(L, "aggregate: name '%s' is too long", name);
+    return luaL_error(L, "aggregate: name '%s' is too long", lt_echoz(L, name));
   for (size_t i = 0; i < len; i++) {
     char c = name[i];
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
           (i > 0 && c >= '0' && c <= '9')))
-      return luaL_error(L, "aggregate: name '%s' is not an identifier", name);
+      return luaL_error(L, "aggregate: name '%s' is not an identifier", lt_echoz(L, name));
   }
   lt_check_name_free(L, "aggregate", name);
   int st = lua_getfield(L, 1, "step"), bt = lua_getfield(L, 1, "step_batch");
@@ -782,7 +787,8 @@ static int l_aggregate(lua_State *L) {
   if (mt != LUA_TNIL && mt != LUA_TFUNCTION) return luaL_error(L, "aggregate: 'merge' must be a function");
   tl_type type = 0;
   if (lua_getfield(L, 1, "type") != LUA_TNIL) {
-    const char *tn = lua_tostring(L, -1);
+    const char *tn =
+        lua_type(L, -1) == LUA_TSTRING ? lt_cstring(L, -1, "aggregate: 'type'") : NULL;
     if (!tn || !(type = tl_type_from_name(tn)))
       return luaL_error(L, "aggregate: 'type' must be a type name (bool, int, float, string, "
                            "date, timestamp)");
@@ -854,6 +860,7 @@ static int ag_call(lua_State *L) {
     const char *s = luaL_checklstring(L, i, &len);
     if (i > 2) luaL_addstring(&b, ", ");
     if (memchr(s, '`', len)) return luaL_argerror(L, i, "a column name with a backquote");
+    lt_cstring(L, i, "%s: argument %d", ag->name, i - 1);
     luaL_addchar(&b, '`');
     luaL_addlstring(&b, s, len);
     luaL_addchar(&b, '`');
@@ -880,7 +887,7 @@ static void check_call(lua_State *L, int idx) {
 
 static int call_as(lua_State *L) {
   check_call(L, 1);
-  const char *name = luaL_checkstring(L, 2);
+  const char *name = (luaL_checkstring(L, 2), lt_cstring(L, 2, "as: name"));
   lua_getfield(L, 1, "def");
   if (strchr(name, '`')) return luaL_argerror(L, 2, "a name with a backquote");
   lua_pushfstring(L, "`%s` = %s", name, lua_tostring(L, -1));
@@ -942,7 +949,7 @@ static int l_partial_agg(lua_State *L) {
   for (int k = 0; k < nkeys; k++) {   /* the strings stay in the table at 2 */
     if (lua_geti(L, 2, k + 1) != LUA_TSTRING)
       return luaL_error(L, "agg: key %d must be a column name", k + 1);
-    keys[k] = lua_tostring(L, -1);
+    keys[k] = lt_cstring(L, -1, "agg: key %d", k + 1);
     lua_pop(L, 1);
   }
   tl_scope scope;

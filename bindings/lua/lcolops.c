@@ -136,7 +136,7 @@ static int eval_error(lua_State *L, const operands *o, const char *expr, tl_stat
 /* Evaluates the expression at the top of the stack over the operands and
 ** replaces it with the result, a new tally.Column. */
 static int eval(lua_State *L, operands *o) {
-  const char *expr = lua_tostring(L, -1);
+  const char *expr = lt_cstring(L, -1, "%s: a string operand", o->op);   /* only they hold text */
   lt_table *tmp;
   lt_column *res;
   tl_error err;

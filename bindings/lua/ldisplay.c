@@ -99,12 +99,12 @@ static void check_keys(lua_State *L, int idx, const char *const *keys, const cha
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
     int i;
-    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    const char *k = lt_option_key(L, op);
     for (i = 0; k != NULL && keys[i] != NULL; i++)
       if (strcmp(k, keys[i]) == 0)
         break;
     if (k == NULL || keys[i] == NULL)
-      luaL_error(L, "%s: unknown option '%s'", op, k ? k : luaL_typename(L, -2));
+      luaL_error(L, "%s: unknown option '%s'", op, k ? lt_echoz(L, k) : luaL_typename(L, -2));
     lua_pop(L, 1);
   }
 }
@@ -187,6 +187,7 @@ int lt_t_to_markdown(lua_State *L) {
 static int write_json(lua_State *L, int ndjson) {
   tl_table *t = tally_check_table(L, 1);
   const char *path = luaL_checkstring(L, 2);
+  lt_cstring(L, 2, "%s: path", ndjson ? "write_ndjson" : "write_json");
   tl_error err;
   tl_status st;
   err.message[0] = '\0';
@@ -201,6 +202,7 @@ int lt_t_write_ndjson(lua_State *L) { return write_json(L, 1); }
 
 static int read_json(lua_State *L, int ndjson) {
   const char *path = luaL_checkstring(L, 1);
+  lt_cstring(L, 1, "%s: path", ndjson ? "read_ndjson" : "read_json");
   lt_table *ud = lt_new_table(L);
   tl_error err;
   tl_status st;
@@ -252,7 +254,8 @@ static int chart_width(lua_State *L, int opts, const char *op) {
 /* t:bar(label_col, value_col [, { width =, print = }]) */
 int lt_t_bar(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
-  const char *label = luaL_checkstring(L, 2), *value = luaL_checkstring(L, 3);
+  const char *label = (luaL_checkstring(L, 2), lt_cstring(L, 2, "bar: label column"));
+  const char *value = (luaL_checkstring(L, 3), lt_cstring(L, 3, "bar: value column"));
   int opts = lua_istable(L, 4) ? 4 : 0, width = chart_width(L, opts, "bar");
   lt_box *box = lt_newbox(L, tl_free);
   char *out = NULL;
@@ -281,7 +284,7 @@ int lt_c_hist(lua_State *L) {
   err.message[0] = '\0';
   st = tl_chart_hist(c->c, bins, width, &out, &len, &err);
   if (st != TL_OK && err.message[0] != '\0' && strncmp(err.message, "hist: ", 6) == 0)
-    return luaL_error(L, "hist: column '%s': %s", c->name, err.message + 6);
+    return luaL_error(L, "hist: column '%s': %s", lt_echoz(L, c->name), err.message + 6);
   push_core_text(L, st, &err, box, out, len);
   return chart_result(L, opts);
 }
@@ -292,7 +295,7 @@ static const char *const plot_keys[] = {"x", "y", "by", "kind", "file", "title",
 static const char *opt_string(lua_State *L, int idx, const char *key) {
   const char *s = NULL;
   if (opt_field(L, idx, key, LUA_TSTRING, "plot"))
-    s = lua_tostring(L, -1);                     /* anchored in the options table */
+    s = lt_cstring(L, -1, "plot: option '%s'", key);   /* anchored in the options table */
   lua_pop(L, 1);
   return s;
 }

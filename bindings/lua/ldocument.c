@@ -64,10 +64,10 @@ int lt_read_document(lua_State *L) {
   if (lua_type(L, 1) == LUA_TTABLE) {
     lua_pushnil(L);
     while (lua_next(L, 1) != 0) {
-      const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+      const char *key = lt_option_key(L, "read_document");
       if (key == NULL || (strcmp(key, "text") != 0 && strcmp(key, "name") != 0))
         return luaL_error(L, "read_document: unknown field '%s' (expected text, name)",
-                          key ? key : luaL_typename(L, -2));
+                          key ? lt_echoz(L, key) : luaL_typename(L, -2));
       lua_pop(L, 1);
     }
     if (lua_getfield(L, 1, "text") != LUA_TSTRING)
@@ -76,11 +76,11 @@ int lt_read_document(lua_State *L) {
     if (lua_getfield(L, 1, "name") != LUA_TNIL) {
       if (lua_type(L, -1) != LUA_TSTRING)
         return luaL_error(L, "read_document: field 'name' must be a string");
-      name = lua_tostring(L, -1);
+      name = lt_cstring(L, -1, "read_document: field 'name'");
     }
     lua_pop(L, 2);
   } else if (lua_type(L, 1) == LUA_TSTRING) {
-    path = lua_tostring(L, 1);
+    path = lt_cstring(L, 1, "read_document: path");
   } else {
     return luaL_typeerror(L, 1, "string (a path) or table { text = ... }");
   }
@@ -88,10 +88,10 @@ int lt_read_document(lua_State *L) {
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_pushnil(L);
     while (lua_next(L, 2) != 0) {
-      const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+      const char *key = lt_option_key(L, "read_document");
       if (key == NULL || strcmp(key, "sep") != 0)
         return luaL_error(L, "read_document: unknown option '%s'",
-                          key ? key : luaL_typename(L, -2));
+                          key ? lt_echoz(L, key) : luaL_typename(L, -2));
       lua_pop(L, 1);
     }
     if (lua_getfield(L, 2, "sep") != LUA_TNIL) {

@@ -196,7 +196,7 @@ static tl_status call_in(lt_function *fn, lua_State *L, const tl_fn_call *call,
   lua_getfield(L, -1, fn->name);                 /* the function, alive while registered */
   lua_remove(L, -2);
   if (lua_pcall(L, 2, 0, 0) == LUA_OK) return TL_OK;
-  const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
+  const char *msg = lt_error_text(L);
   tl_status st = fc.core.code == TL_ENOMEM ? TL_ENOMEM : tl_interrupted() ? TL_EINTR : TL_EINVAL;
   snprintf(err->message, sizeof err->message, "function '%s': row %lld: %s", fn->name,
            (long long)fc.row, msg);
@@ -249,23 +249,23 @@ static void f_join(void *ud) {
 static int l_func(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_getfield(L, 1, "name");
-  const char *name = lua_tostring(L, -1);
-  if (lua_type(L, -1) != LUA_TSTRING || !*name)
+  if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
     return luaL_error(L, "func: 'name' must be a non-empty string");
+  const char *name = lt_cstring(L, -1, "func: 'name'");
   size_t len = strlen(name);
   if (len >= sizeof ((lt_function *)0)->name)
-    return luaL_error(L, "func: name '%s' is too long", name);
+    return luaL_error(L, "func: name '%s' is too long", lt_echoz(L, name));
   for (size_t i = 0; i < len; i++) {
     char c = name[i];
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
           (i > 0 && c >= '0' && c <= '9')))
-      return luaL_error(L, "func: name '%s' is not an identifier", name);
+      return luaL_error(L, "func: name '%s' is not an identifier", lt_echoz(L, name));
   }
   lt_check_name_free(L, "func", name);
   if (lua_getfield(L, 1, "fn") != LUA_TFUNCTION)
     return luaL_error(L, "func: 'fn' must be a function");
   lua_getfield(L, 1, "type");
-  const char *tn = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+  const char *tn = lua_type(L, -1) == LUA_TSTRING ? lt_cstring(L, -1, "func: 'type'") : NULL;
   tl_type type = tn ? tl_type_from_name(tn) : 0;
   if (!type)
     return luaL_error(L, "func: 'type' must name the result type (bool, int, float, string, "

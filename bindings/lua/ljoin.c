@@ -15,7 +15,7 @@ static int read_on(lua_State *L, int opts, const char ***left, const char ***rig
   int on = lua_gettop(L);
   if (t == LUA_TSTRING) {
     const char **v = lua_newuserdatauv(L, 2 * sizeof *v, 0);
-    v[0] = v[1] = lua_tostring(L, on);
+    v[0] = v[1] = lt_cstring(L, on, "join: 'on'");
     *left = v;
     *right = v + 1;
     return 1;
@@ -47,7 +47,8 @@ static int read_on(lua_State *L, int opts, const char ***left, const char ***rig
         else lua_pushvalue(L, idx);
         if (lua_type(L, -1) != LUA_TSTRING)
           return luaL_error(L, "join: key names must be strings");
-        v[side * n + k] = lua_tostring(L, -1);
+        v[side * n + k] = lt_cstring(L, -1, "join: 'on' %s key %d", side ? "right" : "left",
+                                     k + 1);
         lua_pop(L, 1);   /* the name stays anchored in the options or on the stack */
       }
     }
@@ -62,7 +63,7 @@ static int read_on(lua_State *L, int opts, const char ***left, const char ***rig
   for (int k = 0; k < n; k++) {
     if (lua_rawgeti(L, on, k + 1) != LUA_TSTRING)
       return luaL_error(L, "join: entry %d of 'on' must be a column name", k + 1);
-    v[k] = lua_tostring(L, -1);
+    v[k] = lt_cstring(L, -1, "join: entry %d of 'on'", k + 1);
     lua_pop(L, 1);   /* the string stays in the 'on' table */
   }
   *left = *right = v;
@@ -81,7 +82,7 @@ int lt_t_join(lua_State *L) {
   o.left_keys = lk;
   o.right_keys = rk;
   if (lua_getfield(L, 3, "how") != LUA_TNIL) {
-    const char *how = lua_tostring(L, -1);
+    const char *how = lua_type(L, -1) == LUA_TSTRING ? lt_cstring(L, -1, "join: 'how'") : NULL;
     int k = 0;
     while (how && kinds[k] && strcmp(kinds[k], how) != 0) k++;
     if (!how || !kinds[k])
@@ -94,8 +95,8 @@ int lt_t_join(lua_State *L) {
     lua_rawgeti(L, -2, 2);
     if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
       return luaL_error(L, "join: 'suffix' must be a pair of strings");
-    o.suffix_left = lua_tostring(L, -2);
-    o.suffix_right = lua_tostring(L, -1);
+    o.suffix_left = lt_cstring(L, -2, "join: 'suffix' entry 1");
+    o.suffix_right = lt_cstring(L, -1, "join: 'suffix' entry 2");
   }
   lt_table *ud = lt_new_table(L);
   tl_error err;

@@ -17,13 +17,13 @@
 static void check_keys(lua_State *L, int idx, const char *op, const char *const *keys) {
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
-    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    const char *key = lt_option_key(L, op);
     int i;
     for (i = 0; key != NULL && keys[i] != NULL; i++)
       if (strcmp(key, keys[i]) == 0)
         break;
     if (key == NULL || keys[i] == NULL)
-      luaL_error(L, "%s: unknown option '%s'", op, key ? key : luaL_typename(L, -2));
+      luaL_error(L, "%s: unknown option '%s'", op, key ? lt_echoz(L, key) : luaL_typename(L, -2));
     lua_pop(L, 1);
   }
 }
@@ -53,7 +53,7 @@ static const char **names_option(lua_State *L, int idx, const char *op, const ch
   for (i = 0; i < *n; i++) {
     if (lua_rawgeti(L, -2, i + 1) != LUA_TSTRING)
       luaL_error(L, "%s: option '%s': entry %d must be a string", op, key, i + 1);
-    v[i] = lua_tostring(L, -1);                  /* anchored in the array */
+    v[i] = lt_cstring(L, -1, "%s: option '%s' entry %d", op, key, i + 1);   /* anchored */
     lua_pop(L, 1);
   }
   return v;
@@ -65,7 +65,7 @@ static const char *string_option(lua_State *L, int idx, const char *op, const ch
     return NULL;
   if (t != LUA_TSTRING)
     luaL_error(L, "%s: option '%s' must be a string", op, key);
-  return lua_tostring(L, -1);                    /* left on the stack */
+  return lt_cstring(L, -1, "%s: option '%s'", op, key);   /* left on the stack */
 }
 
 static int bool_option(lua_State *L, int idx, const char *op, const char *key, int dflt) {
@@ -149,14 +149,14 @@ int lt_pivot_longer(lua_State *L) {
       lua_pushstring(L, cols[k]);
       lua_pushstring(L, pattern);
       if (lua_pcall(L, 2, nn, 0) != LUA_OK)
-        return luaL_error(L, "pivot_longer: names_pattern: %s", lua_tostring(L, -1));
+        return luaL_error(L, "pivot_longer: names_pattern: %s", lt_error_text(L));
       for (got = 0; got < nn && lua_type(L, -nn + got) == LUA_TSTRING; got++)
         ;
       if (got < nn)
         return luaL_error(L, "pivot_longer: column '%s' does not match names_pattern '%s' "
                           "with %d capture%s", cols[k], pattern, nn, nn == 1 ? "" : "s");
       for (p = nn - 1; p >= 0; p--) {
-        names[k * nn + p] = lua_tostring(L, -1);
+        names[k * nn + p] = lt_cstring(L, -1, "pivot_longer: a names_pattern capture");
         lua_rawseti(L, parts, k * nn + p + 1);   /* anchored in the parts table */
       }
     }

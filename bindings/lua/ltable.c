@@ -118,7 +118,7 @@ static int t_col(lua_State *L) {
       return luaL_error(L, "col: column index %I out of range (%d columns)", (lua_Integer)j, n);
     push_column_at(L, t, (int)j - 1);
   } else if (lua_type(L, 2) == LUA_TSTRING) {
-    const char *name = lua_tostring(L, 2);
+    const char *name = lt_cstring(L, 2, "col: column name");
     int j = tl_table_find(t, name);
     if (j < 0)
       return lt_unknown_column(L, "col", t, name);
@@ -158,6 +158,7 @@ static int t_write_csv(lua_State *L) {
   const char *path = luaL_checkstring(L, 2);
   tl_error err;
   tl_status st;
+  lt_cstring(L, 2, "write_csv: path");
   err.message[0] = '\0';
   st = tl_write_csv(t, path, &err);
   if (st != TL_OK)
@@ -220,9 +221,9 @@ static int t_index(lua_State *L) {
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
       return 1;
-    name = lua_tostring(L, 2);
+    name = lt_cstring(L, 2, "table: column name");
     if (ud->t == NULL)
-      return luaL_error(L, "table: the table is closed (reading '%s')", name);
+      return luaL_error(L, "table: the table is closed (reading '%s')", lt_echoz(L, name));
     j = tl_table_find(ud->t, name);
     if (j < 0)
       return lt_unknown_column(L, "table", ud->t, name);
@@ -308,7 +309,7 @@ static int r_index(lua_State *L) {
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
       return 1;
     t = row_table(L, 1, &r);
-    name = lua_tostring(L, 2);
+    name = lt_cstring(L, 2, "row: column name");
     j = tl_table_find(t, name);
     if (j < 0)
       return lt_unknown_column(L, "row", t, name);

@@ -70,6 +70,29 @@ void lt_add_scalar(luaL_Buffer *b, const tl_scalar *v);
 ** one. */
 int lt_core_error(lua_State *L, tl_status st, const tl_error *err);
 
+/* The string at idx (converted in place from a number) as a C string for
+** the core; an error "<what> contains a NUL byte at byte N" when one sits
+** inside, since the core would see only the part before it. `fmt` and its
+** arguments (as lua_pushfstring's) say what the string is: "filter:
+** expression", "select: argument 2". */
+const char *lt_cstring(lua_State *L, int idx, const char *fmt, ...);
+
+/* User strings echoed into messages are capped at LT_ECHO_MAX bytes (at a
+** UTF-8 boundary) and end with "..." when cut: lt_echo pushes the capped
+** copy and returns it. */
+#define LT_ECHO_MAX 80
+const char *lt_echo(lua_State *L, const char *s, size_t len);
+const char *lt_echoz(lua_State *L, const char *s);
+
+/* The key at -2 (in a lua_next loop over an options table) as a C string,
+** checked as lt_cstring does; NULL when it is not a string. */
+const char *lt_option_key(lua_State *L, const char *op);
+
+/* Replaces the error object at the top with its text, as luaL_tolstring
+** gives it (its __tostring included), under protection: when __tostring
+** fails the top becomes nil and a fixed text is returned. */
+const char *lt_error_text(lua_State *L);
+
 /* "<op>: unknown column 'x' (did you mean 'y'?)" */
 int lt_unknown_column(lua_State *L, const char *op, const tl_table *t, const char *name);
 

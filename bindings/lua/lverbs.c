@@ -33,7 +33,7 @@ const char **lt_string_args(lua_State *L, int first, const char *op, int names, 
       if (lua_rawgeti(L, first, i + 1) != LUA_TSTRING)
         luaL_error(L, "%s: entry %d of the list must be a string, got %s", op, i + 1,
                    luaL_typename(L, -1));
-      v[i] = lua_tostring(L, -1);
+      v[i] = lt_cstring(L, -1, "%s: entry %d of the list", op, i + 1);
       lua_pop(L, 1);
     }
   } else {
@@ -43,7 +43,8 @@ const char **lt_string_args(lua_State *L, int first, const char *op, int names, 
       if (names && lua_type(L, first + i) != LUA_TSTRING)
         luaL_error(L, "%s: argument %d must be a column name, got %s", op, first + i - 1,
                    luaL_typename(L, first + i));
-      v[i] = luaL_checkstring(L, first + i);
+      luaL_checkstring(L, first + i);
+      v[i] = lt_cstring(L, first + i, "%s: argument %d", op, first + i - 1);
     }
   }
   *pn = n;
@@ -59,13 +60,6 @@ static int verb_error(lua_State *L, const char *op, tl_status st, const tl_error
 }
 
 static void free_builder(void *p) { tl_builder_free(p); }
-
-/* The error object at the top as text, for prefixing with a place. */
-static const char *error_text(lua_State *L) {
-  if (lua_type(L, -1) == LUA_TSTRING)
-    return lua_tostring(L, -1);
-  return luaL_tolstring(L, -1, NULL);
-}
 
 /* ---------------------------------------------------------------------------
 ** filter
@@ -97,7 +91,7 @@ static int filter_function(lua_State *L) {
     lua_pushvalue(L, 2);
     lt_push_row(L, tidx, i);
     if (lua_pcall(L, 1, 1, 0) != LUA_OK)
-      return luaL_error(L, "filter: row %I: %s", (lua_Integer)i + 1, error_text(L));
+      return luaL_error(L, "filter: row %I: %s", (lua_Integer)i + 1, lt_error_text(L));
     st = tl_builder_append_bool(box->p, lua_toboolean(L, -1), &err);
     lua_pop(L, 1);
     if (st != TL_OK)
@@ -125,7 +119,7 @@ static int t_filter(lua_State *L) {
   err.message[0] = '\0';
   switch (lua_type(L, 2)) {
     case LUA_TSTRING: {
-      const char *expr = lua_tostring(L, 2);
+      const char *expr = lt_cstring(L, 2, "filter: expression");
       tl_scope scope;
       lt_scope(L, &scope);                       /* Lua functions in scope */
       ud = lt_new_table(L);
@@ -168,7 +162,7 @@ static const char **key_option(lua_State *L, int idx, const char *field, int *pn
   }
   if (t == LUA_TSTRING) {
     v = lua_newuserdatauv(L, sizeof *v, 0);
-    v[0] = lua_tostring(L, -2);
+    v[0] = lt_cstring(L, -2, "mutate: option '%s'", field);
     lua_remove(L, -2);                           /* the string stays in the options */
     *pn = 1;
     return v;
@@ -184,7 +178,7 @@ static const char **key_option(lua_State *L, int idx, const char *field, int *pn
     if (lua_rawgeti(L, -2, i + 1) != LUA_TSTRING)
       luaL_error(L, "mutate: entry %d of %s must be a string, got %s", i + 1, field,
                  luaL_typename(L, -1));
-    v[i] = lua_tostring(L, -1);                  /* anchored in the list */
+    v[i] = lt_cstring(L, -1, "mutate: entry %d of %s", i + 1, field);   /* anchored */
     lua_pop(L, 1);
   }
   lua_remove(L, -2);                             /* the list stays in the options */
@@ -210,10 +204,10 @@ static int t_mutate(lua_State *L) {
     first = 3;
     lua_pushnil(L);
     while (lua_next(L, 2) != 0) {
-      const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+      const char *k = lt_option_key(L, "mutate");
       if (k == NULL || (strcmp(k, "order_by") != 0 && strcmp(k, "partition_by") != 0))
         return luaL_error(L, "mutate: unknown option '%s' (expected order_by, partition_by)",
-                          k ? k : luaL_tolstring(L, -2, NULL));
+                          k ? lt_echoz(L, k) : luaL_tolstring(L, -2, NULL));
       lua_pop(L, 1);
     }
     win.order_by = key_option(L, 2, "order_by", &win.norder);
@@ -300,6 +294,8 @@ static int t_rename(lua_State *L) {
   while (lua_next(L, 2) != 0) {
     if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
       return luaL_error(L, "rename: expected a table { old = \"new\", ... } of strings");
+    lt_cstring(L, -2, "rename: a name to rename");
+    lt_cstring(L, -1, "rename: a new name");
     if (n == INT_MAX / (int)sizeof *from)
       return luaL_error(L, "rename: too many names");
     n++;
@@ -337,6 +333,7 @@ static int t_save(lua_State *L) {
   const char *path = luaL_checkstring(L, 2);
   tl_error err;
   tl_status st;
+  lt_cstring(L, 2, "save: path");
   err.message[0] = '\0';
   st = tl_table_save(t, path, &err);
   if (st != TL_OK)
@@ -369,6 +366,7 @@ static int load_flags(lua_State *L, int idx) {
 ** under it cannot fault. */
 int lt_load(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  lt_cstring(L, 1, "load: path");
   int flags = load_flags(L, 2);
   if (lua_getfield(L, LUA_REGISTRYINDEX, LT_SANDBOXED) != LUA_TNIL) flags |= TL_LOAD_COPY;
   lua_pop(L, 1);
@@ -600,7 +598,7 @@ static void result_fields(lua_State *L, const tl_table *keys, int64_t k) {
   lua_pushnil(L);
   while (lua_next(L, res) != 0) {
     lua_pop(L, 1);
-    names[i++] = lua_tostring(L, -1);            /* anchored as keys of the result */
+    names[i++] = lt_cstring(L, -1, "apply: a field name");   /* anchored as keys */
   }
   qsort(names, (size_t)n, sizeof *names, cmp_names);
   lua_createtable(L, n, 0);
@@ -643,7 +641,7 @@ static int g_apply(lua_State *L) {
     push_group(L, ud->g, k);
     push_key(L, keys, k);
     if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
-      const char *msg = error_text(L);
+      const char *msg = lt_error_text(L);
       return luaL_error(L, "apply: %s: %s", group_text(L, keys, k), msg);
     }
     if (lua_isnil(L, -1)) {

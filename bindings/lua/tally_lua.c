@@ -149,6 +149,7 @@ int lt_core_error(lua_State *L, tl_status st, const tl_error *err) {
 
 int lt_unknown_column(lua_State *L, const char *op, const tl_table *t, const char *name) {
   const char *near = tl_table_suggest(t, name);
+  name = lt_echoz(L, name);
   if (near != NULL)
     return luaL_error(L, "%s: unknown column '%s' (did you mean '%s'?)", op, name, near);
   return luaL_error(L, "%s: unknown column '%s'", op, name);
@@ -164,55 +165,55 @@ static const char *const csv_keys[] = {"sep", "header", "null", "types", "skip",
                                        "max_field_size", "range_start", "range_stop",
                                        "range_quotes", "range_line", "range_record", NULL};
 
-static int opt_bool(lua_State *L, int idx, const char *key) {
+static int opt_bool(lua_State *L, int idx, const char *op, const char *key) {
   if (!lua_isboolean(L, idx))
-    luaL_error(L, "read_csv: option '%s' must be a boolean, got %s", key,
+    luaL_error(L, "%s: option '%s' must be a boolean, got %s", op, key,
                luaL_typename(L, idx));
   return lua_toboolean(L, idx);
 }
 
-static lua_Integer opt_int(lua_State *L, int idx, const char *key, lua_Integer min,
-                           lua_Integer max) {
+static lua_Integer opt_int(lua_State *L, int idx, const char *op, const char *key,
+                           lua_Integer min, lua_Integer max) {
   char what[48];
   snprintf(what, sizeof what, "option '%s'", key);
-  return lt_check_int(L, idx, "read_csv", what, min, max);
+  return lt_check_int(L, idx, op, what, min, max);
 }
 
-/* The strings of the list option at idx (raw, bounded), as an array in a
-** userdata left on the stack; *pn their number. */
-static const char **opt_strings(lua_State *L, int idx, const char *key, const char *what,
-                                int *pn) {
+/* The strings of the list option at idx (raw, bounded, no NUL inside), as
+** an array in a userdata left on the stack; *pn their number. */
+static const char **opt_strings(lua_State *L, int idx, const char *op, const char *key,
+                                const char *what, int *pn) {
   char name[48];
   int n, i;
   const char **list;
   snprintf(name, sizeof name, "option '%s'", key);
-  n = (int)lt_array_len(L, idx, "read_csv", name, LT_OTHER_KEYS, LT_MAX_INT);
+  n = (int)lt_array_len(L, idx, op, name, LT_OTHER_KEYS, LT_MAX_INT);
   list = lua_newuserdatauv(L, sizeof *list * (size_t)(n > 0 ? n : 1), 0);
   for (i = 0; i < n; i++) {
     if (lua_rawgeti(L, idx, i + 1) != LUA_TSTRING)
-      luaL_error(L, "read_csv: option '%s' must be %s", key, what);
-    list[i] = lua_tostring(L, -1);               /* anchored in the list */
+      luaL_error(L, "%s: option '%s' must be %s", op, key, what);
+    list[i] = lt_cstring(L, -1, "%s: option '%s' entry %d", op, key, i + 1);   /* anchored */
     lua_pop(L, 1);
   }
   *pn = n;
   return list;
 }
 
-/* Fills o from the options table at index 2. Every array handed to the core
-** lives in a userdata and every string stays referenced from the stack, so
-** an error raised half-way leaks nothing. */
-static void csv_options(lua_State *L, tl_csv_options *o) {
+/* Fills o from the options table at index 2; errors start with `op`. Every
+** array handed to the core lives in a userdata and every string stays
+** referenced from the stack, so an error raised half-way leaks nothing. */
+static void csv_options(lua_State *L, const char *op, tl_csv_options *o) {
   int base, i;
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_pushnil(L);
   while (lua_next(L, 2) != 0) {                  /* reject misspelt options */
-    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    const char *key = lt_option_key(L, op);
     for (i = 0; key != NULL && csv_keys[i] != NULL; i++)
       if (strcmp(key, csv_keys[i]) == 0)
         break;
     if (key == NULL || csv_keys[i] == NULL)
-      luaL_error(L, "read_csv: unknown option '%s'",
-                 key ? key : luaL_typename(L, -2));
+      luaL_error(L, "%s: unknown option '%s'", op,
+                 key ? lt_echoz(L, key) : luaL_typename(L, -2));
     lua_pop(L, 1);
   }
   base = lua_gettop(L);
@@ -224,22 +225,22 @@ static void csv_options(lua_State *L, tl_csv_options *o) {
     const char *s = lua_type(L, base + 1) == LUA_TSTRING ? lua_tolstring(L, base + 1, &len)
                                                          : NULL;
     if (s == NULL || len != 1)
-      luaL_error(L, "read_csv: option 'sep' must be a one-character string");
+      luaL_error(L, "%s: option 'sep' must be a one-character string", op);
     o->sep = s[0];
   }
   if (!lua_isnil(L, base + 2))
-    o->header = opt_bool(L, base + 2, "header");
+    o->header = opt_bool(L, base + 2, op, "header");
   if (!lua_isnil(L, base + 3)) {
     int idx = base + 3, n;
     const char **list;
     if (lua_type(L, idx) == LUA_TSTRING) {
       list = lua_newuserdatauv(L, sizeof *list, 0);
-      list[0] = lua_tostring(L, idx);
+      list[0] = lt_cstring(L, idx, "%s: option 'null'", op);
       n = 1;
     } else if (lua_type(L, idx) == LUA_TTABLE) {
-      list = opt_strings(L, idx, "null", "a string or a list of strings", &n);
+      list = opt_strings(L, idx, op, "null", "a string or a list of strings", &n);
     } else {
-      luaL_error(L, "read_csv: option 'null' must be a string or a list of strings");
+      luaL_error(L, "%s: option 'null' must be a string or a list of strings", op);
       return;
     }
     o->nulls = list;
@@ -250,7 +251,7 @@ static void csv_options(lua_State *L, tl_csv_options *o) {
     const char **names;
     tl_type *types;
     if (!lua_istable(L, idx))
-      luaL_error(L, "read_csv: option 'types' must be a table {column = type}");
+      luaL_error(L, "%s: option 'types' must be a table {column = type}", op);
     lua_pushnil(L);
     while (lua_next(L, idx) != 0) {
       n++;
@@ -263,13 +264,15 @@ static void csv_options(lua_State *L, tl_csv_options *o) {
     while (lua_next(L, idx) != 0) {
       const char *tn;
       if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-        luaL_error(L, "read_csv: option 'types' must map column names to type names");
-      tn = lua_tostring(L, -1);
+        luaL_error(L, "%s: option 'types' must map column names to type names", op);
+      tn = lt_cstring(L, -1, "%s: option 'types'", op);
       types[n] = tl_type_from_name(tn);
-      if (types[n] == 0)
-        luaL_error(L, "read_csv: option 'types': unknown type '%s' for column '%s'", tn,
-                   lua_tostring(L, -2));
-      names[n++] = lua_tostring(L, -2);          /* anchored as a key of the table */
+      if (types[n] == 0) {
+        const char *col = lt_echoz(L, lua_tostring(L, -2));
+        luaL_error(L, "%s: option 'types': unknown type '%s' for column '%s'", op,
+                   lt_echoz(L, tn), col);
+      }
+      names[n++] = lt_cstring(L, -2, "%s: option 'types' key", op);   /* anchored as a key */
       lua_pop(L, 1);
     }
     o->type_names = names;
@@ -277,50 +280,51 @@ static void csv_options(lua_State *L, tl_csv_options *o) {
     o->ntypes = n;
   }
   if (!lua_isnil(L, base + 5))
-    o->skip = (int)opt_int(L, base + 5, "skip", 0, LT_MAX_INT);
+    o->skip = (int)opt_int(L, base + 5, op, "skip", 0, LT_MAX_INT);
   if (!lua_isnil(L, base + 6)) {
     if (lua_type(L, base + 6) != LUA_TSTRING)
-      luaL_error(L, "read_csv: option 'comment' must be a string");
-    o->comment = lua_tostring(L, base + 6);
+      luaL_error(L, "%s: option 'comment' must be a string", op);
+    o->comment = lt_cstring(L, base + 6, "%s: option 'comment'", op);
   }
   if (!lua_isnil(L, base + 7))
-    o->infer = opt_bool(L, base + 7, "infer");
+    o->infer = opt_bool(L, base + 7, op, "infer");
   if (!lua_isnil(L, base + 8))
-    o->chunk_size = (size_t)opt_int(L, base + 8, "chunk_size", 1, LT_MAX_INT);
+    o->chunk_size = (size_t)opt_int(L, base + 8, op, "chunk_size", 1, LT_MAX_INT);
   if (!lua_isnil(L, base + 9)) {
     int idx = base + 9, n;
     const char **list;
     if (!lua_istable(L, idx))
-      luaL_error(L, "read_csv: option 'columns' must be a list of column names");
-    list = opt_strings(L, idx, "columns", "a list of column names", &n);
+      luaL_error(L, "%s: option 'columns' must be a list of column names", op);
+    list = opt_strings(L, idx, op, "columns", "a list of column names", &n);
     o->columns = list;
     o->ncolumns = n;
   }
   if (!lua_isnil(L, base + 10))
-    o->max_rows = (int64_t)opt_int(L, base + 10, "max_rows", 0, LUA_MAXINTEGER);
+    o->max_rows = (int64_t)opt_int(L, base + 10, op, "max_rows", 0, LUA_MAXINTEGER);
   if (!lua_isnil(L, base + 11)) {
-    const char *e = lua_type(L, base + 11) == LUA_TSTRING ? lua_tostring(L, base + 11) : "";
+    const char *e = lua_type(L, base + 11) == LUA_TSTRING
+                        ? lt_cstring(L, base + 11, "%s: option 'on_error'", op) : "";
     if (strcmp(e, "skip") == 0)
       o->on_error = TL_CSV_SKIP;
     else if (strcmp(e, "error") == 0)
       o->on_error = TL_CSV_FAIL;
     else
-      luaL_error(L, "read_csv: option 'on_error' must be \"error\" or \"skip\"");
+      luaL_error(L, "%s: option 'on_error' must be \"error\" or \"skip\"", op);
   }
   if (!lua_isnil(L, base + 13))                  /* bytes; the core's default when absent */
-    o->max_field_size = (size_t)opt_int(L, base + 13, "max_field_size", 1, LUA_MAXINTEGER);
+    o->max_field_size = (size_t)opt_int(L, base + 13, op, "max_field_size", 1, LUA_MAXINTEGER);
   if (!lua_isnil(L, base + 14))                  /* a byte range: see tl_csv_options */
-    o->range_start = (int64_t)opt_int(L, base + 14, "range_start", 0, LUA_MAXINTEGER);
+    o->range_start = (int64_t)opt_int(L, base + 14, op, "range_start", 0, LUA_MAXINTEGER);
   if (!lua_isnil(L, base + 15))
-    o->range_stop = (int64_t)opt_int(L, base + 15, "range_stop", 0, LUA_MAXINTEGER);
+    o->range_stop = (int64_t)opt_int(L, base + 15, op, "range_stop", 0, LUA_MAXINTEGER);
   if (!lua_isnil(L, base + 16)) {
-    lua_Integer q = opt_int(L, base + 16, "range_quotes", -1, LUA_MAXINTEGER);
+    lua_Integer q = opt_int(L, base + 16, op, "range_quotes", -1, LUA_MAXINTEGER);
     o->range_quotes = q < 0 ? -1 : (int)(q & 1);   /* the parity is what counts */
   }
   if (!lua_isnil(L, base + 17))
-    o->range_line = (int64_t)opt_int(L, base + 17, "range_line", 0, LUA_MAXINTEGER);
+    o->range_line = (int64_t)opt_int(L, base + 17, op, "range_line", 0, LUA_MAXINTEGER);
   if (!lua_isnil(L, base + 18))
-    o->range_record = (int64_t)opt_int(L, base + 18, "range_record", 0, LUA_MAXINTEGER);
+    o->range_record = (int64_t)opt_int(L, base + 18, op, "range_record", 0, LUA_MAXINTEGER);
 }
 
 /* The progress bar: drawn on stderr once a load has run for a second, at
@@ -380,8 +384,11 @@ static void free_info(void *p) { tl_csv_info_free(p); }
 /* read_csv and read_csv_string: arg 1 the path or the text, arg 2 the
 ** options. Leaves the table on the stack, its rejects and reasons recorded. */
 static int read_csv(lua_State *L, int from_text) {
+  const char *op = from_text ? "read_csv_string" : "read_csv";
   size_t len = 0;
   const char *src = from_text ? luaL_checklstring(L, 1, &len) : luaL_checkstring(L, 1);
+  if (!from_text)
+    lt_cstring(L, 1, "%s: path", op);
   tl_csv_options o;
   tl_error err;
   lt_table *ud;
@@ -392,9 +399,9 @@ static int read_csv(lua_State *L, int from_text) {
   int opt = 0, j, n, tidx;
   tl_csv_options_init(&o);
   if (!lua_isnoneornil(L, 2)) {
-    csv_options(L, &o);
+    csv_options(L, op, &o);
     lua_getfield(L, 2, "progress");
-    opt = lua_isnil(L, -1) ? -1 : opt_bool(L, lua_gettop(L), "progress");
+    opt = lua_isnil(L, -1) ? -1 : opt_bool(L, lua_gettop(L), op, "progress");
     lua_pop(L, 1);
   } else {
     opt = -1;
@@ -496,11 +503,12 @@ static void free_builder(void *p) { tl_builder_free(p); }
 
 /* The number of rows of a Lua array: its largest integer key, so that nil
 ** holes (nulls) do not shorten it. */
-static lua_Integer array_length(lua_State *L, int idx, const char *name) {
+static lua_Integer array_length(lua_State *L, int idx, const char *name, const char *op) {
   lua_Integer n;
-  lua_pushfstring(L, "column '%s'", name);
-  n = lt_array_len(L, idx, "from_columns", lua_tostring(L, -1), 0, LUA_MAXINTEGER);
-  lua_pop(L, 1);
+  idx = lua_absindex(L, idx);
+  lua_pushfstring(L, "column '%s'", lt_echoz(L, name));   /* over the echo */
+  n = lt_array_len(L, idx, op, lua_tostring(L, -1), 0, LUA_MAXINTEGER);
+  lua_pop(L, 2);
   return n;
 }
 
@@ -524,9 +532,11 @@ static tl_type array_type(lua_State *L, int idx, lua_Integer n, const char *name
       case LUA_TNUMBER: vt = lua_isinteger(L, -1) ? TL_INT : TL_FLOAT; break;
       case LUA_TBOOLEAN: vt = TL_BOOL; break;
       case LUA_TSTRING: vt = TL_STRING; break;
-      default:
+      default: {
+        const char *tn = luaL_typename(L, -1);   /* before the echo is pushed */
         return (tl_type)luaL_error(L, "%s: column '%s' row %I: unsupported value (%s)", op,
-                                   name, (lua_Integer)i, luaL_typename(L, -1));
+                                   lt_echoz(L, name), (lua_Integer)i, tn);
+      }
     }
     if (type == 0 || type == vt || (type == TL_FLOAT && vt == TL_INT)) {
       if (type == 0)
@@ -534,9 +544,9 @@ static tl_type array_type(lua_State *L, int idx, lua_Integer n, const char *name
     } else if (type == TL_INT && vt == TL_FLOAT) {
       type = TL_FLOAT;
     } else {
+      const char *tn = luaL_typename(L, -1);     /* before the echo is pushed */
       return (tl_type)luaL_error(L, "%s: column '%s' row %I: expected %s, got %s", op,
-                                 name, (lua_Integer)i, kind_name(type),
-                                 luaL_typename(L, -1));
+                                 lt_echoz(L, name), (lua_Integer)i, kind_name(type), tn);
     }
     lua_pop(L, 1);
   }
@@ -589,7 +599,8 @@ void lt_array_column(lua_State *L, int idx, lua_Integer n, const char *name, con
   lua_remove(L, -2);                             /* the box, now empty */
 }
 
-static int l_from_columns(lua_State *L) {
+/* A table from the array of {name, values} at 1; errors start with `op`. */
+static int build_columns(lua_State *L, const char *op) {
   int ncol, j, cols;
   lua_Integer n = 0;
   const char **names;
@@ -609,22 +620,23 @@ static int l_from_columns(lua_State *L) {
   for (j = 1; j <= ncol; j++) {
     int vt;
     if (lua_rawgeti(L, 1, j) != LUA_TTABLE || lua_rawgeti(L, -1, 1) != LUA_TSTRING)
-      luaL_error(L, "from_columns: entry %d must be {name, values}", j);
-    names[j - 1] = lua_tostring(L, -1);          /* anchored in the entry */
+      luaL_error(L, "%s: entry %d must be {name, values}", op, j);
+    names[j - 1] = lt_cstring(L, -1, "%s: the name of entry %d", op, j);   /* anchored */
     vt = lua_rawgeti(L, -2, 2);
     if (vt == LUA_TTABLE) {
-      lua_Integer k = array_length(L, lua_gettop(L), names[j - 1]);
+      lua_Integer k = array_length(L, lua_gettop(L), names[j - 1], op);
       if (k > n)
         n = k;
     } else if (luaL_testudata(L, -1, LT_COLUMN)) {
       lt_column *c = luaL_testudata(L, -1, LT_COLUMN);
       if (c->c == NULL)
-        luaL_error(L, "from_columns: column '%s' is closed", names[j - 1]);
+        luaL_error(L, "%s: column '%s' is closed", op, lt_echoz(L, names[j - 1]));
       if ((lua_Integer)tl_column_length(c->c) > n)
         n = (lua_Integer)tl_column_length(c->c);
     } else {
-      luaL_error(L, "from_columns: column '%s': expected an array or a column, got %s",
-                 names[j - 1], luaL_typename(L, -1));
+      const char *tn = luaL_typename(L, -1);     /* before the echo is pushed */
+      luaL_error(L, "%s: column '%s': expected an array or a column, got %s", op,
+                 lt_echoz(L, names[j - 1]), tn);
     }
     lua_pop(L, 3);
   }
@@ -632,11 +644,11 @@ static int l_from_columns(lua_State *L) {
     lua_rawgeti(L, 1, j);
     lua_rawgeti(L, -1, 2);
     if (lua_istable(L, -1)) {
-      lt_array_column(L, lua_gettop(L), n, names[j - 1], "from_columns");
+      lt_array_column(L, lua_gettop(L), n, names[j - 1], op);
     } else {
       lt_column *c = lt_check_column(L, -1);
       if ((lua_Integer)tl_column_length(c->c) != n)
-        luaL_error(L, "from_columns: column '%s' has %I rows, expected %I", names[j - 1],
+        luaL_error(L, "%s: column '%s' has %I rows, expected %I", op, lt_echoz(L, names[j - 1]),
                    (lua_Integer)tl_column_length(c->c), (lua_Integer)n);
       lua_pushvalue(L, -1);
     }
@@ -648,12 +660,14 @@ static int l_from_columns(lua_State *L) {
   err.message[0] = '\0';
   st = tl_table_new(ncol, names, cptrs, &ud->t, &err);
   if (st != TL_OK) {
-    if (err.message[0] != '\0' && strncmp(err.message, "from_columns", 12) != 0)
-      return luaL_error(L, "from_columns: %s", err.message);
+    if (err.message[0] != '\0' && strncmp(err.message, op, strlen(op)) != 0)
+      return luaL_error(L, "%s: %s", op, err.message);
     return lt_core_error(L, st, &err);
   }
   return 1;
 }
+
+static int l_from_columns(lua_State *L) { return build_columns(L, "from_columns"); }
 
 /* ---------------------------------------------------------------------------
 ** Utilities and the module
@@ -741,7 +755,7 @@ static int l_from_rows(lua_State *L) {
   }
   lua_replace(L, 1);
   lua_settop(L, 1);
-  return l_from_columns(L);
+  return build_columns(L, "from_rows");
 }
 
 static const luaL_Reg funcs[] = {

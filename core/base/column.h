@@ -71,6 +71,9 @@ struct tl_column {
   /* Who frees the buffers: NULL means each is a tl_alloc block. */
   void (*release)(void *ctx);
   void *release_ctx;
+  /* Whether the memory release_ctx stands for is still as it was (a mapped
+  ** file not changed since); NULL when nothing can change under it. */
+  tl_status (*check)(const void *ctx, const char *op, tl_error *err);
 };
 
 /* Bytes per value for fixed-width types (0 for bool and string). */

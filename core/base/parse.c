@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "error.h"
 #include "parse.h"
 
 static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
@@ -201,4 +202,45 @@ int tl_utf8_valid(const char *str, size_t n) {
     i += k + 1;
   }
   return 1;
+}
+
+/* The length of s cut to at most 64 bytes at a UTF-8 boundary, for echoes. */
+static int echo_len(const char *s) {
+  size_t n = strlen(s);
+  if (n <= 64)
+    return (int)n;
+  n = 64;
+  while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+    n--;
+  return (int)n;
+}
+
+tl_status tl_table_check_utf8(const tl_table *t, const char *op, tl_error *err) {
+  int j, ncols = tl_table_ncols(t);
+  int64_t i, nrows = tl_table_nrows(t);
+  for (j = 0; j < ncols; j++) {
+    const char *name = tl_table_name(t, j);
+    if (!tl_utf8_valid(name, strlen(name)))
+      return tl_error_set(err, TL_EINVAL, "%s: the name of column %d is not valid UTF-8",
+                          op, j + 1);
+  }
+  for (j = 0; j < ncols; j++) {
+    const tl_column *c = tl_table_column(t, j);
+    const char *name = tl_table_name(t, j);
+    if (tl_column_type(c) != TL_STRING)
+      continue;
+    for (i = 0; i < nrows; i++) {
+      size_t n;
+      const char *s;
+      if (tl_column_is_null(c, i))
+        continue;
+      s = tl_column_string_at(c, i, &n);
+      if (s != NULL && !tl_utf8_valid(s, n))
+        return tl_error_set(err, TL_EINVAL, "%s: column %d ('%.*s%s') row %lld: invalid UTF-8",
+                            op, j + 1, echo_len(name), name,
+                            strlen(name) > (size_t)echo_len(name) ? "..." : "",
+                            (long long)i + 1);
+    }
+  }
+  return TL_OK;
 }

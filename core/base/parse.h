@@ -21,5 +21,9 @@ int tl_parse_date(const char *s, size_t n, int32_t *out);
 int tl_parse_timestamp(const char *s, size_t n, int64_t *out);
 /* 1 when the span is valid UTF-8. */
 int tl_utf8_valid(const char *s, size_t n);
+/* TL_OK when every column name and string value of t is valid UTF-8, as
+** the writers' output must be for the readers to take it back; otherwise
+** an error "<op>: column N ('name') row R: invalid UTF-8". */
+TL_NODISCARD tl_status tl_table_check_utf8(const tl_table *t, const char *op, tl_error *err);
 
 #endif

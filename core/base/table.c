@@ -171,3 +171,22 @@ tl_status tl_table_slice(const tl_table *t, int64_t offset, int64_t n, tl_table 
   tl_free(rows);
   return st;
 }
+
+/* A column's memory may stand on something that can change under it (a
+** mapped file); its creator then gave a check, run once per operation. */
+tl_status tl_column_check_file(const tl_column *c, const char *op, tl_error *err) {
+  if (c->check) TL_TRY(c->check(c->release_ctx, op, err));
+  if (c->dict && c->dict->check) TL_TRY(c->dict->check(c->dict->release_ctx, op, err));
+  return TL_OK;
+}
+
+tl_status tl_table_check_files(const tl_table *t, const char *op, tl_error *err) {
+  const void *done = NULL;   /* the owner checked last: a table's columns share one */
+  for (int j = 0; j < t->ncol; j++) {
+    const tl_column *c = t->cols[j];
+    if ((!c->check || c->release_ctx == done) && !(c->dict && c->dict->check)) continue;
+    TL_TRY(tl_column_check_file(c, op, err));
+    done = c->release_ctx;
+  }
+  return TL_OK;
+}

@@ -1802,6 +1802,9 @@ static void put_text(FILE *f, const char *s, size_t n) {
 
 tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err) {
   TL_TRY(tl_table_check_files(t, "write_csv", err));
+  tl_status st = tl_table_check_utf8(t, "write_csv", err);   /* read_csv wants UTF-8 */
+  if (st != TL_OK)
+    return st;
   FILE *f = fopen(path, "wb");
   if (!f)
     return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));

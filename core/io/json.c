@@ -71,7 +71,11 @@ tl_status tl_write_json(const tl_table *t, const char *path, int ndjson, tl_erro
   const char *op = ndjson ? "write_ndjson" : "write_json";
   int64_t i, nrows = tl_table_nrows(t);
   int j, ncols = tl_table_ncols(t), bad, e;
-  FILE *f = fopen(path, "wb");
+  FILE *f;
+  tl_status st = tl_table_check_utf8(t, op, err);   /* before the file is touched */
+  if (st != TL_OK)
+    return st;
+  f = fopen(path, "wb");
   if (f == NULL)
     return tl_error_set(err, TL_EIO, "%s: cannot open '%s': %s", op, path, strerror(errno));
   if (!ndjson)
@@ -161,7 +165,7 @@ static tl_status load_array(json_reader *r, tl_error *err) {
   if (f == NULL)
     return tl_error_set(err, TL_EIO, "%s: cannot open '%s': %s", r->op, r->path,
                         strerror(errno));
-  r->records = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+  r->records = json_loadf(f, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
   fclose(f);
   if (r->records == NULL)
     return tl_error_set(err, TL_EPARSE, "%s: %s:%d:%d: %s", r->op, r->path, je.line,
@@ -200,7 +204,7 @@ static tl_status load_lines(json_reader *r, tl_error *err) {
       ;
     if (i == (size_t)n)
       continue;
-    v = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    v = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     if (v == NULL) {
       st = tl_error_set(err, TL_EPARSE, "%s: %s:%lld:%d: %s", r->op, r->path, lineno,
                         je.column, je.text);

@@ -321,7 +321,8 @@ static void mapping_release(void *ctx) {
 
 /* Whether the file of mapping m is as it was loaded; an error naming it and
 ** the operation otherwise. */
-static tl_status mapping_check(const mapping *m, const char *op, tl_error *err) {
+static tl_status mapping_check(const void *ctx, const char *op, tl_error *err) {
+  const mapping *m = ctx;
   struct stat sb;
   if (m->fd < 0) return TL_OK;
   if (fstat(m->fd, &sb) != 0)
@@ -334,24 +335,6 @@ static tl_status mapping_check(const mapping *m, const char *op, tl_error *err) 
   if (sb.st_mtim.tv_sec != m->mtime.tv_sec || sb.st_mtim.tv_nsec != m->mtime.tv_nsec)
     return tl_error_set(err, TL_EIO, "%s: table file '%s' changed since it was loaded (it "
                         "was written to): load it again", op, m->path);
-  return TL_OK;
-}
-
-tl_status tl_column_check_file(const tl_column *c, const char *op, tl_error *err) {
-  if (c->release == mapping_release) TL_TRY(mapping_check(c->release_ctx, op, err));
-  if (c->dict && c->dict->release == mapping_release)
-    TL_TRY(mapping_check(c->dict->release_ctx, op, err));
-  return TL_OK;
-}
-
-tl_status tl_table_check_files(const tl_table *t, const char *op, tl_error *err) {
-  const void *done = NULL;   /* the mapping checked last: a table's columns share one */
-  for (int j = 0; j < t->ncol; j++) {
-    const tl_column *c = t->cols[j];
-    if (c->release != mapping_release || c->release_ctx == done) continue;
-    TL_TRY(tl_column_check_file(c, op, err));
-    done = c->release_ctx;
-  }
   return TL_OK;
 }
 
@@ -671,6 +654,7 @@ static tl_status load_mapped(loader *L, mapping *m, tl_table **out) {
       d->nbytes = (int64_t)en->len[B_DICT_BYTES];
       d->release = mapping_release;
       d->release_ctx = m;
+      d->check = mapping_check;
       atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
       c->dict = d;   /* the column's reference */
     } else if (en->type == TL_STRING) {
@@ -679,6 +663,7 @@ static tl_status load_mapped(loader *L, mapping *m, tl_table **out) {
     }
     c->release = mapping_release;
     c->release_ctx = m;
+    c->check = mapping_check;
     atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
     cols[j] = c;
   }

@@ -70,8 +70,8 @@ static void draw_bars(tl_textbuf *b, int n, char **labels, const double *values,
     w = (int)strlen(texts[i]);
     if (w > vw)
       vw = w;
-    if (values[i] > max)
-      max = values[i];
+    if (values[i] > max && isfinite(values[i]))
+      max = values[i];                           /* bars scale to the finite values */
   }
   if (lw > BAR_LABEL_MAX)
     lw = BAR_LABEL_MAX;
@@ -92,9 +92,9 @@ static void draw_bars(tl_textbuf *b, int n, char **labels, const double *values,
     for (; w < lw; w++)
       tl_textbuf_add(b, " ", 1);
     tl_textbuf_add(b, " ", 1);
-    if (max > 0 && values[i] > 0)
+    if (max > 0 && values[i] > 0 && isfinite(values[i]))
       units = (int)lround(values[i] / max * barw * 8);
-    if (units == 0 && values[i] > 0)
+    if (units == 0 && values[i] > 0 && isfinite(values[i]))
       units = 1;                                 /* a positive value always shows */
     for (k = 0; k < units / 8; k++)
       tl_textbuf_add(b, FULL_BLOCK, 3);
@@ -176,16 +176,31 @@ tl_status tl_chart_bar(const tl_table *t, const char *label_col, const char *val
   return st;
 }
 
+/* The bin of finite x among `bins` from lo by step; the last bin is closed. */
+static int hist_bin(double x, double lo, double step, int bins) {
+  double k = (x - lo) / step;
+  return k >= bins ? bins - 1 : k < 0 ? 0 : (int)k;
+}
+
+/* Edge k of `bins` between lo and hi, without overflow when hi - lo would. */
+static double hist_edge(double lo, double hi, int k, int bins) {
+  double f = (double)k / bins;
+  return hi > lo ? (k == bins ? hi : lo * (1 - f) + hi * f) : lo + k;
+}
+
+/* Bins over the finite values; -inf, inf and nan, which no bin holds, get a
+** line each after the bins when the column has any. */
 tl_status tl_chart_hist(const tl_column *c, int bins, int width, char **out, size_t *len,
                         tl_error *err) {
   TL_TRY(tl_column_check_file(c, "hist", err));
-  int64_t i, n = tl_column_length(c), seen = 0;
+  static const char *const odd_names[3] = {"-inf", "inf", "nan"};
+  int64_t i, n = tl_column_length(c), seen = 0, odd[3] = {0, 0, 0};
   double lo = 0, hi = 0, step;
   double *counts;
   char **labels, **texts;
   tl_textbuf b = {NULL, 0, 0, 0};
   tl_status st = TL_OK;
-  int k;
+  int k, nlines, kinds[3], nkinds = 0;
   if (!is_number(tl_column_type(c)))
     return tl_error_set(err, TL_ETYPE, "hist: the column is %s, not a number",
                         tl_type_name(tl_column_type(c)));
@@ -195,32 +210,44 @@ tl_status tl_chart_hist(const tl_column *c, int bins, int width, char **out, siz
     return tl_error_set(err, TL_ELIMIT, "hist: at most 1000 bins");
   for (i = 0; i < n; i++) {
     double x;
-    if (tl_column_is_null(c, i) || isnan(x = number_at(c, i)))
+    if (tl_column_is_null(c, i))
       continue;
+    if (!isfinite(x = number_at(c, i))) {
+      odd[isnan(x) ? 2 : x > 0 ? 1 : 0]++;
+      continue;
+    }
     if (seen == 0 || x < lo)
       lo = x;
     if (seen == 0 || x > hi)
       hi = x;
     seen++;
   }
-  step = hi > lo ? (hi - lo) / bins : 1;
-  counts = tl_calloc((size_t)bins, sizeof *counts);
-  labels = tl_calloc((size_t)bins, sizeof *labels);
-  texts = tl_calloc((size_t)bins, sizeof *texts);
+  step = hi > lo ? hi / bins - lo / bins : 1;    /* hi - lo may overflow */
+  for (k = 0; k < 3; k++)
+    if (odd[k] > 0)
+      kinds[nkinds++] = k;                       /* the kinds present, in order */
+  nlines = bins + nkinds;
+  counts = tl_calloc((size_t)nlines, sizeof *counts);
+  labels = tl_calloc((size_t)nlines, sizeof *labels);
+  texts = tl_calloc((size_t)nlines, sizeof *texts);
   if (counts == NULL || labels == NULL || texts == NULL)
     st = tl_error_oom(err, "hist");
   for (i = 0; st == TL_OK && i < n; i++) {
     double x;
-    int bin;
-    if (tl_column_is_null(c, i) || isnan(x = number_at(c, i)))
+    if (tl_column_is_null(c, i) || !isfinite(x = number_at(c, i)))
       continue;
-    bin = (int)((x - lo) / step);
-    counts[bin >= bins ? bins - 1 : bin < 0 ? 0 : bin] += 1;   /* the last bin is closed */
+    counts[hist_bin(x, lo, step, bins)] += 1;
   }
-  for (k = 0; st == TL_OK && k < bins; k++) {
+  for (k = 0; st == TL_OK && k < nlines; k++) {
     char tmp[96];
-    snprintf(tmp, sizeof tmp, "%c%.4g, %.4g%c", '[', lo + step * k, lo + step * (k + 1),
-             k == bins - 1 ? ']' : ')');
+    if (k < bins) {
+      snprintf(tmp, sizeof tmp, "%c%.4g, %.4g%c", '[', hist_edge(lo, hi, k, bins),
+               hist_edge(lo, hi, k + 1, bins), k == bins - 1 ? ']' : ')');
+    } else {
+      int o = kinds[k - bins];
+      snprintf(tmp, sizeof tmp, "%s", odd_names[o]);
+      counts[k] = (double)odd[o];
+    }
     labels[k] = tl_strdup(tmp);
     snprintf(tmp, sizeof tmp, "%.0f", counts[k]);
     texts[k] = tl_strdup(tmp);
@@ -228,11 +255,11 @@ tl_status tl_chart_hist(const tl_column *c, int bins, int width, char **out, siz
       st = tl_error_oom(err, "hist");
   }
   if (st == TL_OK) {
-    draw_bars(&b, bins, labels, counts, texts, width);
+    draw_bars(&b, nlines, labels, counts, texts, width);
     st = ch_finish(&b, "hist", out, len, err);
   }
-  free_strings(labels, bins);
-  free_strings(texts, bins);
+  free_strings(labels, nlines);
+  free_strings(texts, nlines);
   tl_free(counts);
   return st;
 }

@@ -188,4 +188,11 @@ do
         .. "  Reads a JSON array of flat objects into a table (types inferred).\n", nil, 0)
 end
 
+-- error objects become text as luaL_tolstring makes them: __tostring, __name
+check([[-e 'error(setmetatable({}, { __tostring = function() return "custom" end }))']], nil,
+      "", "tally: custom\n", 1)
+check([[-e 'error(setmetatable({}, { __name = "MyError" }))']], nil, "", "tally: MyError: 0x", 1)
+check([[-e 'error(setmetatable({}, { __tostring = function() error("x") end }))']], nil, "",
+      "tally: (error object is a table value)", 1)
+
 print("test_cli: ok")

@@ -44,7 +44,7 @@ do
   assert(rows(t) == "2.5|1\n3.0|2")
   check_error("read_csv: <string>: columns: unknown column 'yaer' (did you mean 'year'?)",
               tally.read_csv_string, "year,n\n1,2\n", { columns = { "yaer" } })
-  check_error("read_csv: option 'columns' must be a list of column names",
+  check_error("read_csv_string: option 'columns' must be a list of column names",
               tally.read_csv_string, "a\n1\n", { columns = "a" })
   local d = tally.read_csv("data/jdr_dispatches.csv")
   local s = tally.read_csv("data/jdr_dispatches.csv", { columns = { d:names()[2] } })
@@ -56,7 +56,7 @@ do
   local t = tally.read_csv_string("a\n1\n2\nx\n", { max_rows = 2 })
   assert(#t == 2 and t.a:type() == "int")
   assert(#tally.read_csv_string("a\n1\n", { max_rows = 0 }) == 0)
-  check_error("read_csv: option 'max_rows' must be an integer in [0, 9223372036854775807], got -1",
+  check_error("read_csv_string: option 'max_rows' must be an integer in [0, 9223372036854775807], got -1",
               tally.read_csv_string, "a\n1\n", { max_rows = -1 })
 end
 
@@ -78,7 +78,7 @@ do
   local c = tally.read_csv_string("a\n1\n")
   assert(#c:rejects() == 0)
   assert(c:head(1):rejects() == nil)
-  check_error("read_csv: option 'on_error' must be \"error\" or \"skip\"",
+  check_error("read_csv_string: option 'on_error' must be \"error\" or \"skip\"",
               tally.read_csv_string, "a\n1\n", { on_error = "ignore" })
   check_error("read_csv: <string>:3:2 (column 'b', record 2): too few fields",
               tally.read_csv_string, "a,b\n1,2\n3\n", { on_error = "error" })
@@ -116,7 +116,7 @@ do
   local r = s:rejects()[1]
   assert(r.class == "field_too_large" and r.line == 2 and r.record == 1 and r.field == 2
          and r.column == "b")
-  check_error("read_csv: option 'max_field_size' must be an integer in [1, 9223372036854775807]",
+  check_error("read_csv_string: option 'max_field_size' must be an integer in [1, 9223372036854775807]",
               tally.read_csv_string, "a\n1\n", { max_field_size = 0 })
 end
 
@@ -144,7 +144,7 @@ do
               tally.read_csv_string, text .. "5\n", { range_start = 20, range_quotes = 6 })
   check_error("read_csv: <string>: bad range [9, 3)",
               tally.read_csv_string, text, { range_start = 9, range_stop = 3 })
-  check_error("read_csv: option 'range_quotes' must be an integer in [-1, 9223372036854775807]",
+  check_error("read_csv_string: option 'range_quotes' must be an integer in [-1, 9223372036854775807]",
               tally.read_csv_string, text, { range_quotes = -2 })
 end
 
@@ -162,7 +162,7 @@ end
 do
   local t = tally.read_csv_string("a\n1\n", { progress = true })
   assert(#t == 1)
-  check_error("read_csv: option 'progress' must be a boolean, got string",
+  check_error("read_csv_string: option 'progress' must be a boolean, got string",
               tally.read_csv_string, "a\n1\n", { progress = "yes" })
 end
 

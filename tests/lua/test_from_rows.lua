@@ -35,6 +35,6 @@ for i = 1, 3 do assert(v[i].year == t[i].year and v[i].n == t[i].n) end
 check_error("from_rows: row 2 is a number, not a table", tally.from_rows, { {}, 5 })
 check_error("from_rows: name 1 is a number, not a string", tally.from_rows, { { a = 1 } }, { 1 })
 check_error("bad argument #1 to 'from_rows'", function() return tally.from_rows("x") end)
-check_error("from_columns: column 'a'", tally.from_rows, { { a = 1 }, { a = "x" } })
+check_error("from_rows: column 'a' row 2: expected a number, got string", tally.from_rows, { { a = 1 }, { a = "x" } })
 
 print("test_from_rows: ok")

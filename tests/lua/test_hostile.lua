@@ -39,10 +39,10 @@ do
   assert(#t == 3 and t:ncol() == 1 and t.b[1] == 2)
   t = read{ columns = lying(2 ^ 31, { "c", "a" }) }
   assert(t:ncol() == 2 and t:names()[1] == "c")
-  check_error("read_csv: option 'columns' is a sparse array (largest index 2147483648, 2 entries)",
+  check_error("read_csv_string: option 'columns' is a sparse array (largest index 2147483648, 2 entries)",
               read, { columns = { "a", [2 ^ 31] = "b" } })
-  check_error("read_csv: option 'columns' is a sparse array", read, { columns = holes("a") })
-  check_error("read_csv: option 'columns' must be a list of column names",
+  check_error("read_csv_string: option 'columns' is a sparse array", read, { columns = holes("a") })
+  check_error("read_csv_string: option 'columns' must be a list of column names",
               read, { columns = { "a", nil, "b" } })
 end
 
@@ -50,8 +50,8 @@ end
 do
   local t = read{ null = lying(2 ^ 40, { "5" }) }
   assert(t.b[2] == nil and t.b[1] == 2)
-  check_error("read_csv: option 'null' is a sparse array", read, { null = holes("x") })
-  check_error("read_csv: option 'null' is a sparse array (largest index 100, 2 entries)",
+  check_error("read_csv_string: option 'null' is a sparse array", read, { null = holes("x") })
+  check_error("read_csv_string: option 'null' is a sparse array (largest index 100, 2 entries)",
               read, { null = { "NA", [100] = "x" } })
 end
 
@@ -63,31 +63,31 @@ do
 end
 
 -- read_csv: integer options ---------------------------------------------------
-check_error("read_csv: option 'skip' must be an integer in [0, 2147483647], got 4294967298",
+check_error("read_csv_string: option 'skip' must be an integer in [0, 2147483647], got 4294967298",
             read, { skip = 2 ^ 32 + 2 })
-check_error("read_csv: option 'skip' must be an integer in [0, 2147483647], got 4294967298",
+check_error("read_csv_string: option 'skip' must be an integer in [0, 2147483647], got 4294967298",
             read, { skip = (1 << 32) + 2 })
-check_error("read_csv: option 'skip' must be an integer in [0, 2147483647], got 2.5",
+check_error("read_csv_string: option 'skip' must be an integer in [0, 2147483647], got 2.5",
             read, { skip = 2.5 })
-check_error("read_csv: option 'skip' must be an integer in [0, 2147483647], got nan",
+check_error("read_csv_string: option 'skip' must be an integer in [0, 2147483647], got nan",
             read, { skip = 0 / 0 })
-check_error("read_csv: option 'skip' must be an integer in [0, 2147483647], got string",
+check_error("read_csv_string: option 'skip' must be an integer in [0, 2147483647], got string",
             read, { skip = "1" })
 assert(#read{ skip = 2 ^ 31 - 1 } == 0)            -- the end of the text, at once
 assert(#read{ skip = -0.0 } == 3)
 assert(#read{ skip = 1.0, header = false } == 3)
-check_error("read_csv: option 'max_rows' must be an integer in [0, 9223372036854775807], got inf",
+check_error("read_csv_string: option 'max_rows' must be an integer in [0, 9223372036854775807], got inf",
             read, { max_rows = math.huge })
-check_error("read_csv: option 'max_rows' must be an integer in [0, 9223372036854775807], got 9.2233720368548e+18",
+check_error("read_csv_string: option 'max_rows' must be an integer in [0, 9223372036854775807], got 9.2233720368548e+18",
             read, { max_rows = 2 ^ 63 })
 assert(#read{ max_rows = math.maxinteger } == 3)
-check_error("read_csv: option 'max_field_size' must be an integer in [1, ",
+check_error("read_csv_string: option 'max_field_size' must be an integer in [1, ",
             read, { max_field_size = 0 })
-check_error("read_csv: option 'max_field_size' must be an integer in [1, ",
+check_error("read_csv_string: option 'max_field_size' must be an integer in [1, ",
             read, { max_field_size = -2 ^ 63 })
-check_error("read_csv: option 'chunk_size' must be an integer in [1, ", read, { chunk_size = 2 ^ 53 })
-check_error("read_csv: option 'range_start' must be an integer in [0, ", read, { range_start = -1 })
-check_error("read_csv: option 'range_quotes' must be an integer in [-1, ",
+check_error("read_csv_string: option 'chunk_size' must be an integer in [1, ", read, { chunk_size = 2 ^ 53 })
+check_error("read_csv_string: option 'range_start' must be an integer in [0, ", read, { range_start = -1 })
+check_error("read_csv_string: option 'range_quotes' must be an integer in [-1, ",
             read, { range_quotes = -2 })
 
 -- from_columns --------------------------------------------------------------

@@ -817,12 +817,16 @@ TL_API TL_NODISCARD tl_status tl_read_json(const char *path, int ndjson, tl_tabl
 
 /* A horizontal bar chart for the terminal: one line per row, the label, a
 ** bar of Unicode blocks (in eighths) scaled to the largest value, and the
-** value; in `width` columns (0: 80). Negative and null values draw no bar. */
+** value; in `width` columns (0: 80). Negative, null and non-finite values
+** draw no bar (their text says inf or nan), and the scale is the largest
+** finite value. */
 TL_API TL_NODISCARD tl_status tl_chart_bar(const tl_table *t, const char *label_col,
                                     const char *value_col, int width, char **out,
                                     size_t *len, tl_error *err);
 /* A histogram of a numeric column in `bins` equal bins (0: 10) between its
-** minimum and maximum, drawn as tl_chart_bar draws. Nulls are skipped. */
+** finite minimum and maximum, drawn as tl_chart_bar draws. Nulls are
+** skipped; -inf, inf and nan, which no bin holds, are counted on a line
+** each after the bins (only when present). */
 TL_API TL_NODISCARD tl_status tl_chart_hist(const tl_column *c, int bins, int width, char **out,
                                      size_t *len, tl_error *err);
 

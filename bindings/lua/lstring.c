@@ -1,0 +1,68 @@
+/*
+** lstring.c -- strings crossing between Lua and the core: Lua strings made
+** into C strings (which a NUL byte would silently cut short), user strings
+** echoed into messages (capped), and error objects made into text.
+*/
+#include <stdarg.h>
+#include <string.h>
+
+#include "lauxlib.h"
+#include "lua.h"
+
+#include "ltally.h"
+
+const char *lt_cstring(lua_State *L, int idx, const char *fmt, ...) {
+  size_t len;
+  const char *s = lua_tolstring(L, idx, &len);
+  if (s != NULL && strlen(s) != len) {
+    va_list ap;
+    va_start(ap, fmt);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    luaL_error(L, "%s contains a NUL byte at byte %I", lua_tostring(L, -1),
+               (lua_Integer)strlen(s) + 1);
+  }
+  return s;
+}
+
+const char *lt_echo(lua_State *L, const char *s, size_t len) {
+  size_t n;
+  if (len <= LT_ECHO_MAX)
+    return lua_pushlstring(L, s, len);
+  n = LT_ECHO_MAX;
+  while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+    n--;                                         /* never cut a UTF-8 sequence */
+  lua_pushlstring(L, s, n);
+  lua_pushliteral(L, "...");
+  lua_concat(L, 2);
+  return lua_tostring(L, -1);
+}
+
+const char *lt_echoz(lua_State *L, const char *s) { return lt_echo(L, s, strlen(s)); }
+
+static int p_tostring(lua_State *L) {
+  luaL_tolstring(L, 1, NULL);
+  return 1;
+}
+
+/* Callers may run outside any protected call (a core callback), so every
+** step that can raise (a conversion, __tostring) runs under lua_pcall. */
+const char *lt_error_text(lua_State *L) {
+  int t = lua_type(L, -1);
+  if (t == LUA_TSTRING)
+    return lua_tostring(L, -1);
+  lua_pushcfunction(L, p_tostring);
+  lua_rotate(L, -2, 1);                          /* p_tostring, the error object */
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_type(L, -1) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_pushnil(L);                              /* allocates nothing, as the text below */
+    return "(error object whose __tostring failed)";
+  }
+  return lua_tostring(L, -1);
+}
+
+const char *lt_option_key(lua_State *L, const char *op) {
+  if (lua_type(L, -2) != LUA_TSTRING)
+    return NULL;
+  return lt_cstring(L, -2, "%s: an option name", op);
+}
