@@ -35,9 +35,15 @@ end
 
 local count = 0
 
--- The script must fail with `want` in its error, and exit 1.
+-- The script must fail with `want` in its error, and exit 1. A memory test
+-- gets time enough to reach its limit on a slow build (sanitizers, a loaded
+-- machine) before the default 10 s time limit would stop it first.
 local function blocked(code, want, opts, how)
-  local out, err, status = run(opts or "--sandbox", code, how)
+  opts = opts or "--sandbox"
+  if opts:find("--memory", 1, true) and not opts:find("--time", 1, true) then
+    opts = opts .. " --time 300"
+  end
+  local out, err, status = run(opts, code, how)
   assert(status == 1, string.format("%s\nexit %s, want 1\n%s%s", code, status, out, err))
   assert(err:find(want, 1, true), string.format("%s\nstderr %q\nwant %q", code, err, want))
   count = count + 1
