@@ -36,10 +36,6 @@ typedef struct parser {
   int chain;           /* right operands being parsed, one inside another */
 } parser;
 
-#define MAX_DEPTH 200
-#define MAX_HEIGHT 1000    /* of a tree: binding and evaluation recurse over it */
-#define MAX_SOURCE ((size_t)1 << 24)   /* bytes of an expression: positions are ints */
-
 /* A parse error at column pos of the source: the message names the operation. */
 tl_status tl_expr_perr(parser *ps, int pos, const char *fmt, const char *a);
 /* Reads the next token into ps. */
@@ -47,6 +43,7 @@ tl_status tl_expr_lex(parser *ps);
 
 /* A type's name in messages (bind.c, call.c); 0 is a bare null. */
 static inline const char *tname(tl_type t) { return t ? tl_type_name(t) : "null"; }
+/* An int or a float (bind.c, eval.c). */
 static inline int is_num(tl_type t) { return t == TL_INT || t == TL_FLOAT; }
 
 /* ---------------------------------------------------------------------------

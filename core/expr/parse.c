@@ -9,6 +9,10 @@
 
 #include "expr_int.h"
 
+#define MAX_DEPTH 200
+#define MAX_HEIGHT 1000    /* of a tree: binding and evaluation recurse over it */
+#define MAX_SOURCE ((size_t)1 << 24)   /* bytes of an expression: positions are ints */
+
 static int is_op(const parser *ps, const char *op) {
   return ps->tok == T_OP && strcmp(ps->opname, op) == 0;
 }
