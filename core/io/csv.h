@@ -137,7 +137,6 @@ typedef struct csvrun {
   int busy;            /* a progress call is under way */
 } csvrun;
 
-
 static inline int is_eol(char c) { return c == '\n' || c == '\r'; }
 
 /* Line ends in [s, e): LF, CRLF and a lone CR each count once. */
@@ -167,30 +166,30 @@ static inline int64_t count_quotes(const char *s, const char *e) {
 tl_status csv_fail_in(reader *r, tl_status code, int64_t line, int64_t rec, int fieldno,
                       const char *what, const char *where, int field_only);
 size_t csv_excerpt(const reader *r, const char *where, int field_only, char ex[64]);
-tl_status csv_report(const reader *r, int64_t line0, int64_t rec0, tl_error *err);
+TL_NODISCARD tl_status csv_report(const reader *r, int64_t line0, int64_t rec0, tl_error *err);
 
-/* csv_read.c: the tokenizer */
-tl_status csv_read_record(reader *r);
+/* csv_read.c: the tokenizer and values */
+TL_NODISCARD tl_status csv_read_record(reader *r);
 const char *csv_skip_line(reader *r, const char *p);
 void csv_unescape(char *dst, const field *fd);
 unsigned csv_can_of(tl_type t);
 void csv_drop_pages(const reader *r, const char *a, const char *b);
 
 /* csv_read.c: the passes */
-tl_status csv_scan_all(reader *r, const colinfo *proto, size_t size, csvrun *run, int *fooled,
-                       int64_t line0, int64_t rec0, tl_error *err);
+TL_NODISCARD tl_status csv_scan_all(reader *r, const colinfo *proto, size_t size,
+                                    csvrun *run, int *fooled, int64_t line0, int64_t rec0, tl_error *err);
 void csv_free_jobs(job *jobs, int n);
 void csv_merge_scans(csvrun *run, int64_t *nrows, int64_t *nrej);
-tl_status csv_make_columns(csvrun *run, int64_t nrows, tl_column **cols);
+TL_NODISCARD tl_status csv_make_columns(csvrun *run, int64_t nrows, tl_column **cols);
 void csv_convert_all(csvrun *run, tl_column **cols);
 void csv_free_run(csvrun *run);
 
 /* csv_range.c */
-tl_status csv_seek_range(reader *r, int64_t *rec0);
-tl_status csv_check_cut(reader *r, const csvrun *run, const char *to);
+TL_NODISCARD tl_status csv_seek_range(reader *r, int64_t *rec0);
+TL_NODISCARD tl_status csv_check_cut(reader *r, const csvrun *run, const char *to);
 
 /* csv_reject.c */
-tl_status csv_make_info(const reader *r, const csvrun *run, int64_t records,
-                        tl_csv_info **out);
+TL_NODISCARD tl_status csv_make_info(const reader *r, const csvrun *run, int64_t records,
+                                     tl_csv_info **out);
 
 #endif
