@@ -358,298 +358,383 @@ static void tick_label(char *buf, size_t size, double v, int dates) {
   }
 }
 
-tl_status tl_plot_svg(const tl_table *t, const tl_plot_options *o, const char *path,
-                      tl_error *err) {
-  TL_TRY(tl_table_check_files(t, "plot", err));
-  const char *kind = o->kind ? o->kind : "line";
-  int W = o->width > 0 ? o->width : 640, H = o->height > 0 ? o->height : 400;
-  int jx, jy, jb = -1, bars, scatter, cat, dates, nser = 0, ncat = 0, s, k;
-  int64_t i, n = tl_table_nrows(t), np = 0;
-  const tl_column *xc, *yc, *bc = NULL;
-  tl_type xt;
-  char **series = NULL, **cats = NULL;
-  plot_point *pts = NULL;
-  plot_axis xa = {0, 1, 1}, ya, years = {0, 1, 1};
-  int by_year = 0;
-  double left = 70, right = W - 160, top = o->title ? 50 : 24, bottom = H - 56;
-  double ylo = 0, yhi = 0, band = 1;
-  tl_textbuf b = {NULL, 0, 0, 0};
-  tl_status st = TL_OK;
-  char tmp[128];
-  FILE *f;
+/* A plot being drawn: what its phases share. Points are in data units
+** (x: the category's index, or days for dates and timestamps). */
+typedef struct plot {
+  const tl_plot_options *o;
+  const tl_column *xc, *yc, *bc;
+  int bars, scatter, cat, dates;
+  int W, H;
+  char **series, **cats;       /* the series' names, the categories' texts */
+  int nser, ncat;
+  plot_point *pts;
+  int64_t np;
+  plot_axis xa, ya, years;
+  int by_year;                 /* x ticks on whole years (years holds them) */
+  double left, right, top, bottom;
+  double ylo, yhi, band;
+  tl_textbuf b;
+  tl_error *err;
+} plot;
 
-  bars = strcmp(kind, "bar") == 0;
-  scatter = strcmp(kind, "scatter") == 0;
-  if (!bars && !scatter && strcmp(kind, "line") != 0)
-    return tl_error_set(err, TL_EINVAL, "plot: kind must be 'line', 'bar' or 'scatter', "
+static double px(const plot *pl, double x) {
+  if (pl->cat)
+    return pl->left + pl->band * (x + 0.5);
+  return pl->left + (x - pl->xa.lo) / (pl->xa.hi - pl->xa.lo) * (pl->right - pl->left);
+}
+
+static double py(const plot *pl, double y) {
+  return pl->bottom - (y - pl->ya.lo) / (pl->ya.hi - pl->ya.lo) * (pl->bottom - pl->top);
+}
+
+/* The options against the table: the kind, the columns and their types. */
+static tl_status plot_check(plot *pl, const tl_table *t) {
+  const tl_plot_options *o = pl->o;
+  const char *kind = o->kind ? o->kind : "line";
+  int jx, jy, jb = -1;
+  tl_type xt;
+  pl->bars = strcmp(kind, "bar") == 0;
+  pl->scatter = strcmp(kind, "scatter") == 0;
+  if (!pl->bars && !pl->scatter && strcmp(kind, "line") != 0)
+    return tl_error_set(pl->err, TL_EINVAL, "plot: kind must be 'line', 'bar' or 'scatter', "
                         "not '%s'", kind);
   if (o->x == NULL || o->y == NULL)
-    return tl_error_set(err, TL_EINVAL, "plot: x and y are required");
+    return tl_error_set(pl->err, TL_EINVAL, "plot: x and y are required");
   if ((jx = tl_table_find(t, o->x)) < 0)
-    return tl_error_set(err, TL_EINVAL, "plot: unknown column '%s'", o->x);
+    return tl_error_set(pl->err, TL_EINVAL, "plot: unknown column '%s'", o->x);
   if ((jy = tl_table_find(t, o->y)) < 0)
-    return tl_error_set(err, TL_EINVAL, "plot: unknown column '%s'", o->y);
+    return tl_error_set(pl->err, TL_EINVAL, "plot: unknown column '%s'", o->y);
   if (o->by != NULL && (jb = tl_table_find(t, o->by)) < 0)
-    return tl_error_set(err, TL_EINVAL, "plot: unknown column '%s'", o->by);
-  xc = tl_table_column(t, jx);
-  yc = tl_table_column(t, jy);
-  bc = jb >= 0 ? tl_table_column(t, jb) : NULL;
-  if (!is_number(tl_column_type(yc)))
-    return tl_error_set(err, TL_ETYPE, "plot: column '%s' is %s, not a number", o->y,
-                        tl_type_name(tl_column_type(yc)));
-  xt = tl_column_type(xc);
-  cat = bars || !(is_number(xt) || xt == TL_DATE || xt == TL_TIMESTAMP);
-  dates = !cat && (xt == TL_DATE || xt == TL_TIMESTAMP);
+    return tl_error_set(pl->err, TL_EINVAL, "plot: unknown column '%s'", o->by);
+  pl->xc = tl_table_column(t, jx);
+  pl->yc = tl_table_column(t, jy);
+  pl->bc = jb >= 0 ? tl_table_column(t, jb) : NULL;
+  if (!is_number(tl_column_type(pl->yc)))
+    return tl_error_set(pl->err, TL_ETYPE, "plot: column '%s' is %s, not a number", o->y,
+                        tl_type_name(tl_column_type(pl->yc)));
+  xt = tl_column_type(pl->xc);
+  pl->cat = pl->bars || !(is_number(xt) || xt == TL_DATE || xt == TL_TIMESTAMP);
+  pl->dates = !pl->cat && (xt == TL_DATE || xt == TL_TIMESTAMP);
+  return TL_OK;
+}
 
-  series = tl_calloc(MAX_SERIES, sizeof *series);
-  cats = tl_calloc(MAX_CATEGORIES, sizeof *cats);
-  pts = tl_calloc((size_t)(n ? n : 1), sizeof *pts);
-  if (series == NULL || cats == NULL || pts == NULL) {
-    st = tl_error_oom(err, "plot");
-    goto done;
-  }
-  if (bc == NULL && (series[nser++] = tl_strdup(o->y)) == NULL) {
-    st = tl_error_oom(err, "plot");
-    goto done;
-  }
-  for (i = 0; i < n; i++) {
-    plot_point *p = &pts[np];
-    tl_scalar v;
-    if (tl_column_is_null(xc, i) || tl_column_is_null(yc, i))
-      continue;                                  /* nothing to draw */
-    p->row = i;
-    p->y = number_at(yc, i);
-    if (!isfinite(p->y))
-      continue;
-    p->series = 0;
-    if (bc != NULL) {
-      char *name = scalar_text(bc, i);
-      if (name == NULL) {
-        st = tl_error_oom(err, "plot");
-        goto done;
-      }
-      if ((p->series = intern(series, &nser, MAX_SERIES, name)) < 0) {
-        st = tl_error_set(err, TL_ELIMIT, "plot: column '%s' has more than %d values",
+/* The point of row i into p, its series and category interned; *keep = 0
+** when the row draws nothing (a null or a value that is not finite). */
+static tl_status plot_point_at(plot *pl, int64_t i, plot_point *p, int *keep) {
+  const tl_plot_options *o = pl->o;
+  tl_scalar v;
+  int k;
+  *keep = 0;
+  if (tl_column_is_null(pl->xc, i) || tl_column_is_null(pl->yc, i))
+    return TL_OK;                                /* nothing to draw */
+  p->row = i;
+  p->y = number_at(pl->yc, i);
+  if (!isfinite(p->y))
+    return TL_OK;
+  p->series = 0;
+  if (pl->bc != NULL) {
+    char *name = scalar_text(pl->bc, i);
+    if (name == NULL)
+      return tl_error_oom(pl->err, "plot");
+    if ((p->series = intern(pl->series, &pl->nser, MAX_SERIES, name)) < 0)
+      return tl_error_set(pl->err, TL_ELIMIT, "plot: column '%s' has more than %d values",
                           o->by, MAX_SERIES);
-        goto done;
-      }
-    }
-    if (cat) {
-      char *name = scalar_text(xc, i);
-      if (name == NULL) {
-        st = tl_error_oom(err, "plot");
-        goto done;
-      }
-      if ((k = intern(cats, &ncat, MAX_CATEGORIES, name)) < 0) {
-        st = tl_error_set(err, TL_ELIMIT, "plot: column '%s' has more than %d values",
+  }
+  if (pl->cat) {
+    char *name = scalar_text(pl->xc, i);
+    if (name == NULL)
+      return tl_error_oom(pl->err, "plot");
+    if ((k = intern(pl->cats, &pl->ncat, MAX_CATEGORIES, name)) < 0)
+      return tl_error_set(pl->err, TL_ELIMIT, "plot: column '%s' has more than %d values",
                           o->x, MAX_CATEGORIES);
-        goto done;
-      }
-      p->x = k;
-    } else {
-      tl_column_get(xc, i, &v);
-      p->x = v.type == TL_DATE ? v.v.d
-           : v.type == TL_TIMESTAMP ? (double)v.v.i / 86400e6
-           : number_at(xc, i);
-      if (!isfinite(p->x))
-        continue;
-    }
-    if (np == 0 || p->y < ylo)
-      ylo = p->y;
-    if (np == 0 || p->y > yhi)
-      yhi = p->y;
-    np++;
+    p->x = k;
+  } else {
+    tl_column_get(pl->xc, i, &v);
+    p->x = v.type == TL_DATE ? v.v.d
+         : v.type == TL_TIMESTAMP ? (double)v.v.i / 86400e6
+         : number_at(pl->xc, i);
+    if (!isfinite(p->x))
+      return TL_OK;
   }
-  if (bars) {                                    /* bars grow from zero */
-    if (ylo > 0)
-      ylo = 0;
-    if (yhi < 0)
-      yhi = 0;
+  *keep = 1;
+  return TL_OK;
+}
+
+/* The points of every row that draws, and the range of their y. */
+static tl_status plot_collect(plot *pl, int64_t n) {
+  pl->series = tl_calloc(MAX_SERIES, sizeof *pl->series);
+  pl->cats = tl_calloc(MAX_CATEGORIES, sizeof *pl->cats);
+  pl->pts = tl_calloc((size_t)(n ? n : 1), sizeof *pl->pts);
+  if (pl->series == NULL || pl->cats == NULL || pl->pts == NULL)
+    return tl_error_oom(pl->err, "plot");
+  if (pl->bc == NULL && (pl->series[pl->nser++] = tl_strdup(pl->o->y)) == NULL)
+    return tl_error_oom(pl->err, "plot");
+  for (int64_t i = 0; i < n; i++) {
+    plot_point *p = &pl->pts[pl->np];
+    int keep;
+    TL_TRY(plot_point_at(pl, i, p, &keep));
+    if (!keep)
+      continue;
+    if (pl->np == 0 || p->y < pl->ylo)
+      pl->ylo = p->y;
+    if (pl->np == 0 || p->y > pl->yhi)
+      pl->yhi = p->y;
+    pl->np++;
   }
-  nice_axis(ylo, yhi, 5, &ya);
-  if (cat) {
-    band = (right - left) / (ncat > 0 ? ncat : 1);
+  return TL_OK;
+}
+
+/* The axes' ranges and ticks, and the points in drawing order. */
+static void plot_scales(plot *pl) {
+  if (pl->bars) {                                /* bars grow from zero */
+    if (pl->ylo > 0)
+      pl->ylo = 0;
+    if (pl->yhi < 0)
+      pl->yhi = 0;
+  }
+  nice_axis(pl->ylo, pl->yhi, 5, &pl->ya);
+  if (pl->cat) {
+    pl->band = (pl->right - pl->left) / (pl->ncat > 0 ? pl->ncat : 1);
   } else {
     double xlo = 0, xhi = 0;
-    for (i = 0; i < np; i++) {
-      if (i == 0 || pts[i].x < xlo)
-        xlo = pts[i].x;
-      if (i == 0 || pts[i].x > xhi)
-        xhi = pts[i].x;
+    for (int64_t i = 0; i < pl->np; i++) {
+      if (i == 0 || pl->pts[i].x < xlo)
+        xlo = pl->pts[i].x;
+      if (i == 0 || pl->pts[i].x > xhi)
+        xhi = pl->pts[i].x;
     }
-    nice_axis(xlo, xhi, 6, &xa);
-    if (dates && xhi - xlo > 730) {              /* ticks on whole years */
+    nice_axis(xlo, xhi, 6, &pl->xa);
+    if (pl->dates && xhi - xlo > 730) {          /* ticks on whole years */
       int y0, y1, m, d;
       tl_civil_from_days((int32_t)floor(xlo), &y0, &m, &d);
       tl_civil_from_days((int32_t)ceil(xhi), &y1, &m, &d);
-      nice_axis(y0, y1 + 1, 6, &years);
-      if (years.step < 1)
-        years.step = 1;
-      xa.lo = tl_days_from_civil((int)years.lo, 1, 1);
-      xa.hi = tl_days_from_civil((int)years.hi, 1, 1);
-      by_year = 1;
+      nice_axis(y0, y1 + 1, 6, &pl->years);
+      if (pl->years.step < 1)
+        pl->years.step = 1;
+      pl->xa.lo = tl_days_from_civil((int)pl->years.lo, 1, 1);
+      pl->xa.hi = tl_days_from_civil((int)pl->years.hi, 1, 1);
+      pl->by_year = 1;
     }
   }
-  qsort(pts, (size_t)np, sizeof *pts, cmp_point);
+  qsort(pl->pts, (size_t)pl->np, sizeof *pl->pts, cmp_point);
+}
 
-#define PX(x) (cat ? left + band * ((x) + 0.5) : left + ((x) - xa.lo) / (xa.hi - xa.lo) * (right - left))
-#define PY(y) (bottom - ((y) - ya.lo) / (ya.hi - ya.lo) * (bottom - top))
-
-  tl_textbuf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+/* The document's head, its background and the title. */
+static void plot_head(plot *pl) {
+  tl_textbuf *b = &pl->b;
+  tl_textbuf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                 "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n",
-            W, H, W, H);
-  tl_textbuf_printf(&b, "<rect class=\"background\" width=\"%d\" height=\"%d\" fill=\"white\"/>\n",
-            W, H);
-  if (o->title) {
-    tl_textbuf_printf(&b, "<text class=\"title\" x=\"%.1f\" y=\"28\" text-anchor=\"middle\" "
-                  "font-size=\"16\" font-weight=\"bold\">", W / 2.0);
-    xml_str(&b, o->title);
-    tl_textbuf_str(&b, "</text>\n");
+            pl->W, pl->H, pl->W, pl->H);
+  tl_textbuf_printf(b, "<rect class=\"background\" width=\"%d\" height=\"%d\" fill=\"white\"/>\n",
+            pl->W, pl->H);
+  if (pl->o->title) {
+    tl_textbuf_printf(b, "<text class=\"title\" x=\"%.1f\" y=\"28\" text-anchor=\"middle\" "
+                  "font-size=\"16\" font-weight=\"bold\">", pl->W / 2.0);
+    xml_str(b, pl->o->title);
+    tl_textbuf_str(b, "</text>\n");
   }
+}
 
-  /* the y axis: ticks, grid lines, labels */
-  tl_textbuf_printf(&b, "<g class=\"axis y\">\n<line class=\"axis-line\" x1=\"%.1f\" y1=\"%.1f\" "
-                "x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", left, top, left, bottom);
-  for (k = 0; k <= (int)floor((ya.hi - ya.lo) / ya.step + 0.5); k++) {
-    double v = ya.lo + k * ya.step, y = PY(v);
+/* The y axis: ticks, grid lines, labels. */
+static void plot_y_axis(plot *pl) {
+  tl_textbuf *b = &pl->b;
+  const plot_axis *ya = &pl->ya;
+  char tmp[128];
+  tl_textbuf_printf(b, "<g class=\"axis y\">\n<line class=\"axis-line\" x1=\"%.1f\" y1=\"%.1f\" "
+                "x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", pl->left, pl->top, pl->left,
+                pl->bottom);
+  for (int k = 0; k <= (int)floor((ya->hi - ya->lo) / ya->step + 0.5); k++) {
+    double v = ya->lo + k * ya->step, y = py(pl, v);
     tick_label(tmp, sizeof tmp, v, 0);
-    tl_textbuf_printf(&b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                  "stroke=\"#e0e0e0\"/>\n", left, y, right, y);
-    tl_textbuf_printf(&b, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                  "stroke=\"black\"/>\n", left - 5, y, left, y);
-    tl_textbuf_printf(&b, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
-              left - 8, y + 4);
-    xml_str(&b, tmp);
-    tl_textbuf_str(&b, "</text>\n");
+    tl_textbuf_printf(b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                  "stroke=\"#e0e0e0\"/>\n", pl->left, y, pl->right, y);
+    tl_textbuf_printf(b, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                  "stroke=\"black\"/>\n", pl->left - 5, y, pl->left, y);
+    tl_textbuf_printf(b, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
+              pl->left - 8, y + 4);
+    xml_str(b, tmp);
+    tl_textbuf_str(b, "</text>\n");
   }
-  tl_textbuf_str(&b, "</g>\n");
+  tl_textbuf_str(b, "</g>\n");
+}
 
-  /* the x axis */
-  tl_textbuf_printf(&b, "<g class=\"axis x\">\n<line class=\"axis-line\" x1=\"%.1f\" y1=\"%.1f\" "
-                "x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", left, bottom, right, bottom);
-  if (cat) {
-    int every = ncat > 20 ? (ncat + 19) / 20 : 1;        /* labels that do not collide */
-    for (k = 0; k < ncat; k += every) {
-      double x = PX(k);
-      size_t len = strlen(cats[k]);
-      tl_textbuf_printf(&b, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                    "stroke=\"black\"/>\n", x, bottom, x, bottom + 5);
-      tl_textbuf_printf(&b, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" "
-                    "text-anchor=\"middle\">", x, bottom + 18);
-      if (u8_width(cats[k], len) > 16) {
-        xml_text(&b, cats[k], u8_prefix(cats[k], len, 15));
-        tl_textbuf_str(&b, "\xe2\x80\xa6");
+/* One tick of the x axis at x, its label opened for the caller to fill. */
+static void x_tick(plot *pl, double x) {
+  tl_textbuf_printf(&pl->b, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "stroke=\"black\"/>\n", x, pl->bottom, x, pl->bottom + 5);
+  tl_textbuf_printf(&pl->b, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" "
+                "text-anchor=\"middle\">", x, pl->bottom + 18);
+}
+
+/* The x axis: a tick per category (thinned to about 20), per year, or per
+** step of the scale; then the axes' names. */
+static void plot_x_axis(plot *pl) {
+  tl_textbuf *b = &pl->b;
+  char tmp[128];
+  tl_textbuf_printf(b, "<g class=\"axis x\">\n<line class=\"axis-line\" x1=\"%.1f\" y1=\"%.1f\" "
+                "x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", pl->left, pl->bottom, pl->right,
+                pl->bottom);
+  if (pl->cat) {
+    int every = pl->ncat > 20 ? (pl->ncat + 19) / 20 : 1;   /* labels that do not collide */
+    for (int k = 0; k < pl->ncat; k += every) {
+      const char *c = pl->cats[k];
+      size_t len = strlen(c);
+      x_tick(pl, px(pl, k));
+      if (u8_width(c, len) > 16) {
+        xml_text(b, c, u8_prefix(c, len, 15));
+        tl_textbuf_str(b, "\xe2\x80\xa6");
       } else {
-        xml_text(&b, cats[k], len);
+        xml_text(b, c, len);
       }
-      tl_textbuf_str(&b, "</text>\n");
+      tl_textbuf_str(b, "</text>\n");
     }
   } else {
-    int nticks = (int)floor(((by_year ? years.hi - years.lo : xa.hi - xa.lo) /
-                             (by_year ? years.step : xa.step)) + 0.5);
-    for (k = 0; k <= nticks; k++) {
-      double v = xa.lo + k * xa.step, x;
+    const plot_axis *xa = &pl->xa, *years = &pl->years;
+    int by_year = pl->by_year;
+    int nticks = (int)floor(((by_year ? years->hi - years->lo : xa->hi - xa->lo) /
+                             (by_year ? years->step : xa->step)) + 0.5);
+    for (int k = 0; k <= nticks; k++) {
+      double v = xa->lo + k * xa->step;
       if (by_year) {
-        int year = (int)(years.lo + k * years.step);
+        int year = (int)(years->lo + k * years->step);
         v = tl_days_from_civil(year, 1, 1);
         snprintf(tmp, sizeof tmp, "%d", year);
       } else {
-        tick_label(tmp, sizeof tmp, v, dates);
+        tick_label(tmp, sizeof tmp, v, pl->dates);
       }
-      x = PX(v);
-      tl_textbuf_printf(&b, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                    "stroke=\"black\"/>\n", x, bottom, x, bottom + 5);
-      tl_textbuf_printf(&b, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" "
-                    "text-anchor=\"middle\">", x, bottom + 18);
-      xml_str(&b, tmp);
-      tl_textbuf_str(&b, "</text>\n");
+      x_tick(pl, px(pl, v));
+      xml_str(b, tmp);
+      tl_textbuf_str(b, "</text>\n");
     }
   }
-  tl_textbuf_str(&b, "</g>\n");
-  tl_textbuf_printf(&b, "<text class=\"axis-label x\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
-            (left + right) / 2, bottom + 40.0);
-  xml_str(&b, o->x);
-  tl_textbuf_printf(&b, "</text>\n<text class=\"axis-label y\" transform=\"translate(16 %.1f) "
-                "rotate(-90)\" text-anchor=\"middle\">", (top + bottom) / 2);
-  xml_str(&b, o->y);
-  tl_textbuf_str(&b, "</text>\n");
+  tl_textbuf_str(b, "</g>\n");
+  tl_textbuf_printf(b, "<text class=\"axis-label x\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+            (pl->left + pl->right) / 2, pl->bottom + 40.0);
+  xml_str(b, pl->o->x);
+  tl_textbuf_printf(b, "</text>\n<text class=\"axis-label y\" transform=\"translate(16 %.1f) "
+                "rotate(-90)\" text-anchor=\"middle\">", (pl->top + pl->bottom) / 2);
+  xml_str(b, pl->o->y);
+  tl_textbuf_str(b, "</text>\n");
+}
 
-  /* the marks, series by series */
-  for (s = 0, i = 0; s < nser; s++) {
-    const char *color = palette[s % 10];
-    int64_t first = i;
-    tl_textbuf_str(&b, "<g class=\"series\" data-name=\"");
-    xml_str(&b, series[s]);
-    tl_textbuf_str(&b, "\">\n");
-    while (i < np && pts[i].series == s)
-      i++;
-    if (!bars && !scatter && i - first > 1) {
-      int64_t q;
-      tl_textbuf_printf(&b, "<polyline class=\"line\" fill=\"none\" stroke=\"%s\" "
-                    "stroke-width=\"2\" points=\"", color);
-      for (q = first; q < i; q++)
-        tl_textbuf_printf(&b, "%s%.1f,%.1f", q > first ? " " : "", PX(pts[q].x), PY(pts[q].y));
-      tl_textbuf_str(&b, "\"/>\n");
-    }
-    for (; first < i; first++) {
-      const plot_point *p = &pts[first];
-      if (bars) {
-        double w = band * 0.8 / nser, x = left + band * p->x + band * 0.1 + w * s;
-        double y0 = PY(0 > ya.lo ? 0 : ya.lo), y1 = PY(p->y);
-        tl_textbuf_printf(&b, "<rect class=\"mark\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                      "height=\"%.1f\" fill=\"%s\"/>\n", x, y1 < y0 ? y1 : y0, w,
-                  fabs(y0 - y1), color);
-      } else {
-        tl_textbuf_printf(&b, "<circle class=\"mark\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" "
-                      "fill=\"%s\"/>\n", PX(p->x), PY(p->y), scatter ? "3.5" : "2.5", color);
-      }
-    }
-    tl_textbuf_str(&b, "</g>\n");
+/* The marks of series s, points [first, end): a line through them, then a
+** bar or a dot each. */
+static void plot_marks(plot *pl, int s, int64_t first, int64_t end) {
+  tl_textbuf *b = &pl->b;
+  const char *color = palette[s % 10];
+  if (!pl->bars && !pl->scatter && end - first > 1) {
+    tl_textbuf_printf(b, "<polyline class=\"line\" fill=\"none\" stroke=\"%s\" "
+                  "stroke-width=\"2\" points=\"", color);
+    for (int64_t q = first; q < end; q++)
+      tl_textbuf_printf(b, "%s%.1f,%.1f", q > first ? " " : "", px(pl, pl->pts[q].x),
+                        py(pl, pl->pts[q].y));
+    tl_textbuf_str(b, "\"/>\n");
   }
-
-  /* the legend */
-  tl_textbuf_str(&b, "<g class=\"legend\">\n");
-  for (s = 0; s < nser; s++) {
-    double y = top + 4 + s * 18;
-    size_t len = strlen(series[s]);
-    tl_textbuf_printf(&b, "<rect class=\"legend-swatch\" x=\"%.1f\" y=\"%.1f\" width=\"12\" "
-                  "height=\"12\" fill=\"%s\"/>\n", right + 16, y, palette[s % 10]);
-    tl_textbuf_printf(&b, "<text class=\"legend-label\" x=\"%.1f\" y=\"%.1f\">", right + 34,
-              y + 10);
-    if (u8_width(series[s], len) > 20) {
-      xml_text(&b, series[s], u8_prefix(series[s], len, 19));
-      tl_textbuf_str(&b, "\xe2\x80\xa6");
+  for (; first < end; first++) {
+    const plot_point *p = &pl->pts[first];
+    if (pl->bars) {
+      double band = pl->band;
+      double w = band * 0.8 / pl->nser, x = pl->left + band * p->x + band * 0.1 + w * s;
+      double y0 = py(pl, 0 > pl->ya.lo ? 0 : pl->ya.lo), y1 = py(pl, p->y);
+      tl_textbuf_printf(b, "<rect class=\"mark\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                    "height=\"%.1f\" fill=\"%s\"/>\n", x, y1 < y0 ? y1 : y0, w,
+                fabs(y0 - y1), color);
     } else {
-      xml_text(&b, series[s], len);
+      tl_textbuf_printf(b, "<circle class=\"mark\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" "
+                    "fill=\"%s\"/>\n", px(pl, p->x), py(pl, p->y),
+                    pl->scatter ? "3.5" : "2.5", color);
     }
-    tl_textbuf_str(&b, "</text>\n");
   }
-  tl_textbuf_str(&b, "</g>\n</svg>\n");
-#undef PX
-#undef PY
+}
 
-  if (b.failed) {
-    st = tl_error_oom(err, "plot");
-    goto done;
+/* The marks, series by series (the points are sorted by series). */
+static void plot_series(plot *pl) {
+  tl_textbuf *b = &pl->b;
+  int64_t i = 0;
+  for (int s = 0; s < pl->nser; s++) {
+    int64_t first = i;
+    tl_textbuf_str(b, "<g class=\"series\" data-name=\"");
+    xml_str(b, pl->series[s]);
+    tl_textbuf_str(b, "\">\n");
+    while (i < pl->np && pl->pts[i].series == s)
+      i++;
+    plot_marks(pl, s, first, i);
+    tl_textbuf_str(b, "</g>\n");
   }
+}
+
+/* The legend, and the document's end. */
+static void plot_legend(plot *pl) {
+  tl_textbuf *b = &pl->b;
+  tl_textbuf_str(b, "<g class=\"legend\">\n");
+  for (int s = 0; s < pl->nser; s++) {
+    const char *name = pl->series[s];
+    double y = pl->top + 4 + s * 18;
+    size_t len = strlen(name);
+    tl_textbuf_printf(b, "<rect class=\"legend-swatch\" x=\"%.1f\" y=\"%.1f\" width=\"12\" "
+                  "height=\"12\" fill=\"%s\"/>\n", pl->right + 16, y, palette[s % 10]);
+    tl_textbuf_printf(b, "<text class=\"legend-label\" x=\"%.1f\" y=\"%.1f\">", pl->right + 34,
+              y + 10);
+    if (u8_width(name, len) > 20) {
+      xml_text(b, name, u8_prefix(name, len, 19));
+      tl_textbuf_str(b, "\xe2\x80\xa6");
+    } else {
+      xml_text(b, name, len);
+    }
+    tl_textbuf_str(b, "</text>\n");
+  }
+  tl_textbuf_str(b, "</g>\n</svg>\n");
+}
+
+/* The document into the file at path. */
+static tl_status plot_write(plot *pl, const char *path) {
+  FILE *f;
+  if (pl->b.failed)
+    return tl_error_oom(pl->err, "plot");
   f = fopen(path, "wb");
-  if (f == NULL) {
-    st = tl_error_set(err, TL_EIO, "plot: cannot open '%s'", path);
-    goto done;
-  }
-  if (fwrite(b.p, 1, b.len, f) != b.len) {
+  if (f == NULL)
+    return tl_error_set(pl->err, TL_EIO, "plot: cannot open '%s'", path);
+  if (fwrite(pl->b.p, 1, pl->b.len, f) != pl->b.len) {
     fclose(f);
-    st = tl_error_set(err, TL_EIO, "plot: cannot write '%s'", path);
-    goto done;
+    return tl_error_set(pl->err, TL_EIO, "plot: cannot write '%s'", path);
   }
   if (fclose(f) != 0)
-    st = tl_error_set(err, TL_EIO, "plot: cannot write '%s'", path);
+    return tl_error_set(pl->err, TL_EIO, "plot: cannot write '%s'", path);
+  return TL_OK;
+}
 
-done:
-  free_strings(series, nser);
-  free_strings(cats, ncat);
-  tl_free(pts);
-  tl_free(b.p);
+tl_status tl_plot_svg(const tl_table *t, const tl_plot_options *o, const char *path,
+                      tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "plot", err));
+  plot pl;
+  memset(&pl, 0, sizeof pl);
+  pl.o = o;
+  pl.err = err;
+  pl.W = o->width > 0 ? o->width : 640;
+  pl.H = o->height > 0 ? o->height : 400;
+  pl.xa = (plot_axis){0, 1, 1};
+  pl.years = (plot_axis){0, 1, 1};
+  pl.left = 70;
+  pl.right = pl.W - 160;
+  pl.top = o->title ? 50 : 24;
+  pl.bottom = pl.H - 56;
+  pl.band = 1;
+  tl_status st = plot_check(&pl, t);
+  if (st == TL_OK)
+    st = plot_collect(&pl, tl_table_nrows(t));
+  if (st == TL_OK) {
+    plot_scales(&pl);
+    plot_head(&pl);
+    plot_y_axis(&pl);
+    plot_x_axis(&pl);
+    plot_series(&pl);
+    plot_legend(&pl);
+    st = plot_write(&pl, path);
+  }
+  free_strings(pl.series, pl.nser);
+  free_strings(pl.cats, pl.ncat);
+  tl_free(pl.pts);
+  tl_free(pl.b.p);
   return st;
 }

@@ -1,0 +1,195 @@
+/*
+** csv.h -- what the parts of the CSV reader share (internal).
+**
+** csv.c drives a load (options, header, the phases, the entry points),
+** csv_read.c holds the tokenizer and the two passes, csv_range.c the byte
+** ranges, csv_reject.c the rejects and the reasons for the types, and
+** csv_write.c the writer.
+*/
+#ifndef TALLY_IO_CSV_H
+#define TALLY_IO_CSV_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "base/column.h"
+#include "base/error.h"
+#include "tally/tally.h"
+
+#define DEFAULT_CHUNK ((size_t)1 << 22)
+#define MAX_COLUMNS 100000
+#define DEFAULT_MAX_FIELD ((size_t)64 << 20)
+
+enum { CAN_BOOL = 1, CAN_INT = 2, CAN_FLOAT = 4, CAN_DATE = 8, CAN_TS = 16, CAN_ALL = 31 };
+
+typedef struct field {
+  const char *p;     /* raw text, without the enclosing quotes */
+  size_t n;          /* raw length */
+  size_t len;        /* length once doubled quotes are undone */
+  int quoted;
+  int64_t line;      /* where the field starts */
+} field;
+
+enum { NCAN = 5 };
+
+typedef struct colinfo {
+  unsigned can;      /* CAN_* types every value so far could be */
+  int64_t values;    /* non-null values */
+  int64_t nulls;
+  int64_t nbytes;    /* string payload */
+  tl_type type;      /* forced or inferred */
+  int forced;
+  field first;       /* the first value (p == NULL: none yet) */
+  field kill[NCAN];  /* per CAN_* bit: the first value that was not of that type */
+} colinfo;
+
+typedef struct failure {
+  int set;
+  tl_status code;
+  int64_t line;
+  int64_t rec;       /* the record's index, counted from where its reader started */
+  int fieldno;
+  char what[96];
+  const char *where;
+  int field_only;
+} failure;
+
+typedef struct reader {
+  const char *name;
+  const char *data, *end, *p;
+  const char *until;     /* records start before this: the end of a chunk or range */
+  const tl_csv_options *o;
+  char sep;
+  int64_t line;          /* line of p */
+  int64_t rec_line;      /* line where the current record starts */
+  int64_t nrec;          /* records read */
+  const char *rec_start;
+  size_t max_field;      /* bytes a value may have */
+  size_t ncomment;       /* length of o->comment; 0: none */
+  field big;             /* the record's first value longer than that */
+  int bigno;             /* its field number; 0: none */
+  field *f;
+  int nf, capf;
+  int ncol;              /* expected fields per record, 0 until known */
+  char **names;          /* of every field of a record */
+  int nout;              /* columns read */
+  int *sel;              /* column k of the table is field sel[k] */
+  unsigned char stop[256];
+  int mapped;            /* the input is a file mapping of ours (see release) */
+  tl_error *err;         /* errors other than failures of the input */
+  failure fail;
+} reader;
+
+typedef struct dset dset;
+
+/* ---------------------------------------------------------------------------
+** Chunks. The records after the header are cut into chunks at line ends
+** outside quotes, found by the parity of the quotes before them; each chunk
+** is scanned and converted on its own, in parallel. A stray quote in an
+** unquoted field or a comment can fool the parity: then a chunk does not
+** end where the next begins, which the scan notices, and the input is read
+** again as one chunk. So the cut never changes the result. A record
+** belongs to the chunk its first byte lies in.
+*/
+/* A record skipped under TL_CSV_SKIP: pass 1 lists them per chunk in
+** record order, and pass 2 skips the same records. */
+enum { BAD_FEW, BAD_MANY, BAD_UTF8, BAD_TYPE, BAD_BIG };
+
+typedef struct reject {
+  int64_t rec;         /* the record's index in its chunk, rejected ones counted */
+  int64_t line;        /* in the chunk */
+  int fieldno;
+  int cls;             /* BAD_* */
+  int field_only;      /* the excerpt is the field, not the rest of the line */
+  const char *where;
+} reject;
+
+typedef struct job {
+  reader r;            /* its own tokenizer state, lines and records counted from 0 */
+  const char *start, *stop;
+  const char *end;     /* where the last record ended */
+  colinfo *ci;         /* what pass 1 learnt of each column */
+  int64_t rows, lines, recs;
+  int64_t row0;        /* first row, once the chunks before are counted */
+  int64_t *bytes0;     /* per column: where its strings start */
+  dset *ds;            /* per column: its distinct values */
+  uint8_t **lcodes;    /* per column: each row's index in ds, while ds lives */
+  uint8_t *lwide;      /* per column: lcodes holds uint16_t, not uint8_t */
+  int32_t **remap;     /* per column: ds index -> dictionary code */
+  int64_t lcap;        /* rows lcodes have room for */
+  reject *rej;
+  int64_t nrej, caprej;
+  int64_t line0, rec0; /* lines and data records before the chunk, once counted */
+  tl_error err;
+  tl_status st;
+} job;
+
+typedef struct csvrun {
+  reader *main;
+  job *jobs;
+  int njobs;
+  colinfo *ci;         /* merged */
+  dset *ds;            /* merged, per column */
+  tl_column **cols;
+  int64_t done;        /* bytes of the pass done, for the progress callback */
+  int64_t before, total;   /* bytes before the first chunk, and in all, for it */
+  int pass;
+  int busy;            /* a progress call is under way */
+} csvrun;
+
+static inline int is_eol(char c) { return c == '\n' || c == '\r'; }
+
+/* Line ends in [s, e): LF, CRLF and a lone CR each count once. */
+static inline int64_t count_lines(const char *s, const char *e) {
+  int64_t n = 0;
+  for (; s < e; s++) {
+    if (*s == '\n') n++;
+    else if (*s == '\r' && (s + 1 == e || s[1] != '\n')) n++;
+  }
+  return n;
+}
+
+static inline int comment_at(const reader *r, const char *p) {
+  size_t k = r->ncomment;
+  return k && (size_t)(r->end - p) >= k && *p == *r->o->comment &&
+         memcmp(p, r->o->comment, k) == 0;
+}
+
+/* The number of quote characters in [s, e). */
+static inline int64_t count_quotes(const char *s, const char *e) {
+  int64_t n = 0;
+  while (s < e && (s = memchr(s, '"', (size_t)(e - s))) != NULL) { n++; s++; }
+  return n;
+}
+
+/* csv.c: failures and their messages */
+tl_status csv_fail_in(reader *r, tl_status code, int64_t line, int64_t rec, int fieldno,
+                      const char *what, const char *where, int field_only);
+size_t csv_excerpt(const reader *r, const char *where, int field_only, char ex[64]);
+TL_NODISCARD tl_status csv_report(const reader *r, int64_t line0, int64_t rec0, tl_error *err);
+
+/* csv_read.c: the tokenizer and values */
+TL_NODISCARD tl_status csv_read_record(reader *r);
+const char *csv_skip_line(reader *r, const char *p);
+void csv_unescape(char *dst, const field *fd);
+unsigned csv_can_of(tl_type t);
+void csv_drop_pages(const reader *r, const char *a, const char *b);
+
+/* csv_read.c: the passes */
+TL_NODISCARD tl_status csv_scan_all(reader *r, const colinfo *proto, size_t size,
+                                    csvrun *run, int *fooled, int64_t line0, int64_t rec0, tl_error *err);
+void csv_free_jobs(job *jobs, int n);
+void csv_merge_scans(csvrun *run, int64_t *nrows, int64_t *nrej);
+TL_NODISCARD tl_status csv_make_columns(csvrun *run, int64_t nrows, tl_column **cols);
+void csv_convert_all(csvrun *run, tl_column **cols);
+void csv_free_run(csvrun *run);
+
+/* csv_range.c */
+TL_NODISCARD tl_status csv_seek_range(reader *r, int64_t *rec0);
+TL_NODISCARD tl_status csv_check_cut(reader *r, const csvrun *run, const char *to);
+
+/* csv_reject.c */
+TL_NODISCARD tl_status csv_make_info(const reader *r, const csvrun *run, int64_t records,
+                                     tl_csv_info **out);
+
+#endif

@@ -1,0 +1,838 @@
+/*
+** csv_read.c -- the CSV tokenizer, type inference and the two passes.
+**
+** Pass 1 (scan) reads each chunk's records, checks them and narrows each
+** column's type; the chunks' findings are merged in file order; pass 2
+** (convert) reads the same records again into the columns. csv.c drives
+** them; see its opening comment for the design.
+*/
+#define _DEFAULT_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "base/alloc.h"
+#include "base/column.h"
+#include "base/parse.h"
+#include "base/error.h"
+#include "base/pool.h"
+#include "csv.h"
+
+/* ---------------------------------------------------------------------------
+** Tokenizer
+*/
+
+/* A failure of the tokenizer, in the record being read. */
+static tl_status fail_at(reader *r, tl_status code, int64_t line, int fieldno,
+                         const char *what, const char *where) {
+  return csv_fail_in(r, code, line, r->nrec, fieldno, what, where, 0);
+}
+
+static tl_status push_field(reader *r, const field *fd) {
+  if (r->nf == r->capf) {
+    int ncap = r->capf ? r->capf * 2 : 64;
+    if (ncap > MAX_COLUMNS) ncap = MAX_COLUMNS;
+    if (r->nf >= ncap)
+      return fail_at(r, TL_ELIMIT, r->rec_line, 0, "more than 100000 fields in a record",
+                     r->rec_start);
+    field *nfp = tl_realloc(r->f, (size_t)ncap * sizeof *nfp);
+    if (!nfp) return tl_error_oom(r->err, "read_csv");
+    r->f = nfp;
+    r->capf = ncap;
+  }
+  r->f[r->nf++] = *fd;
+  return TL_OK;
+}
+
+/* Skips the line at p (to just after its end). */
+const char *csv_skip_line(reader *r, const char *p) {
+  while (p < r->end && !is_eol(*p)) p++;
+  if (p < r->end) {
+    if (*p == '\r' && p + 1 < r->end && p[1] == '\n') p++;
+    p++;
+    r->line++;
+  }
+  return p;
+}
+
+/* The end of an unquoted field: the next separator or line end. Sixteen
+** bytes at a time where SSE2 is there (every x86-64), a byte at a time
+** elsewhere and for the tail. */
+static const char *field_end(const reader *r, const char *p, const char *end) {
+#ifdef __SSE2__
+  const __m128i vsep = _mm_set1_epi8(r->sep), vlf = _mm_set1_epi8('\n'), vcr = _mm_set1_epi8('\r');
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, vsep), _mm_cmpeq_epi8(v, vlf)),
+                               _mm_cmpeq_epi8(v, vcr));
+    int m = _mm_movemask_epi8(hit);
+    if (m) return p + __builtin_ctz((unsigned)m);
+    p += 16;
+  }
+#endif
+  while (p < end && !r->stop[(unsigned char)*p]) p++;
+  return p;
+}
+
+/* Reads one record into r->f. Returns TL_OK with r->nf > 0, or with
+** r->nf == 0 when no record starts before r->until; then r->p is the first
+** line start at or past it. Comment lines are skipped, and so are blank
+** lines when records have more than one field. A record may run past
+** r->until, never past r->end. The first value longer than r->max_field is
+** noted in r->big, for the caller to reject the record. */
+tl_status csv_read_record(reader *r) {
+  const char *p = r->p, *end = r->end;
+  r->nf = 0;
+  r->bigno = 0;
+  for (;;) {
+    if (p >= r->until) { r->p = p; return TL_OK; }
+    if (comment_at(r, p) || (is_eol(*p) && r->ncol != 1)) { p = csv_skip_line(r, p); continue; }
+    break;
+  }
+  r->rec_line = r->line;
+  r->rec_start = p;
+  for (;;) {
+    field fd;
+    fd.line = r->line;
+    if (p < end && *p == '"') {
+      const char *q = p + 1;
+      size_t doubled = 0;
+      for (;;) {
+        const char *c = memchr(q, '"', (size_t)(end - q));
+        if (!c) {
+          r->p = p;
+          return fail_at(r, TL_EPARSE, fd.line, r->nf + 1, "unterminated quoted field", p);
+        }
+        r->line += count_lines(q, c);
+        if (c + 1 < end && c[1] == '"') { doubled++; q = c + 2; continue; }
+        fd.p = p + 1;
+        fd.n = (size_t)(c - p - 1);
+        fd.len = fd.n - doubled;
+        fd.quoted = 1;
+        p = c + 1;
+        break;
+      }
+      if (p < end && *p != r->sep && !is_eol(*p))
+        return fail_at(r, TL_EPARSE, r->line, r->nf + 1, "text after a closing quote", fd.p - 1);
+    } else {
+      const char *s = p;
+      p = field_end(r, p, end);
+      fd.p = s;
+      fd.n = fd.len = (size_t)(p - s);
+      fd.quoted = 0;
+    }
+    if (fd.len > r->max_field && !r->bigno) { r->big = fd; r->bigno = r->nf + 1; }
+    TL_TRY(push_field(r, &fd));
+    if (p >= end) break;
+    if (*p == r->sep) { p++; continue; }
+    if (*p == '\r' && p + 1 < end && p[1] == '\n') p++;
+    p++;
+    r->line++;
+    break;
+  }
+  r->p = p;
+  r->nrec++;
+  return TL_OK;
+}
+
+/* Copies a field's text with doubled quotes undone; dst has fd->len bytes. */
+void csv_unescape(char *dst, const field *fd) {
+  if (fd->len == fd->n) { memcpy(dst, fd->p, fd->n); return; }
+  const char *s = fd->p, *e = fd->p + fd->n;
+  while (s < e) {
+    *dst++ = *s;
+    s += (*s == '"') ? 2 : 1;
+  }
+}
+
+/* ---------------------------------------------------------------------------
+** Values
+*/
+
+static int null_marker(const reader *r, const field *fd) {
+  for (int k = 0; k < r->o->nnulls; k++) {
+    const char *m = r->o->nulls[k];
+    if (m && strlen(m) == fd->n && memcmp(m, fd->p, fd->n) == 0) return 1;
+  }
+  return 0;
+}
+
+/* A quoted field is never null: "" is an empty string. */
+static inline int is_null_field(const reader *r, const field *fd) {
+  if (fd->quoted) return 0;
+  if (!r->o->nulls) return fd->n == 0;
+  return null_marker(r, fd);
+}
+
+/* 1 when an integer numeral that does not fit int64 is exactly a double. */
+static int big_int_exact(const char *s, size_t n, double d) {
+  char buf[400];
+  if (*s == '-' || *s == '+') { s++; n--; }
+  int k = snprintf(buf, sizeof buf, "%.0f", fabs(d));
+  return k > 0 && (size_t)k == n && memcmp(buf, s, n) == 0;
+}
+
+/* The CAN_* types the text could be, among those in `can`. */
+static unsigned classify(const char *s, size_t n, unsigned can) {
+  unsigned r = 0;
+  int b;
+  int64_t i;
+  double d;
+  int32_t day;
+  if ((can & CAN_BOOL) && tl_parse_bool(s, n, &b)) return CAN_BOOL;
+  if (can & (CAN_INT | CAN_FLOAT)) {
+    int k = tl_parse_int(s, n, &i);
+    if (k == 1) r |= CAN_INT | CAN_FLOAT;
+    else if (k == -1) {
+      if (tl_parse_float(s, n, &d) && big_int_exact(s, n, d)) r |= CAN_FLOAT;
+    } else if ((can & CAN_FLOAT) && tl_parse_float(s, n, &d)) r |= CAN_FLOAT;
+  }
+  if ((can & (CAN_DATE | CAN_TS)) && n >= 10 && s[4] == '-') {
+    if (tl_parse_date(s, n, &day)) r |= CAN_DATE | CAN_TS;
+    else if (tl_parse_timestamp(s, n, &i)) r |= CAN_TS;
+  }
+  return r & can;
+}
+
+unsigned csv_can_of(tl_type t) {
+  switch (t) {
+    case TL_BOOL: return CAN_BOOL;
+    case TL_INT: return CAN_INT;
+    case TL_FLOAT: return CAN_FLOAT;
+    case TL_DATE: return CAN_DATE;
+    case TL_TIMESTAMP: return CAN_TS;
+    default: return 0;
+  }
+}
+
+static tl_type type_of(unsigned can, int64_t values) {
+  if (values == 0) return TL_STRING;
+  if (can & CAN_BOOL) return TL_BOOL;
+  if (can & CAN_INT) return TL_INT;
+  if (can & CAN_FLOAT) return TL_FLOAT;
+  if (can & CAN_DATE) return TL_DATE;
+  if (can & CAN_TS) return TL_TIMESTAMP;
+  return TL_STRING;
+}
+
+/* 1 when a byte of the span is not ASCII: eight bytes at a time. */
+static int has_high_byte(const char *s, size_t n) {
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    acc |= w;
+  }
+  for (; i < n; i++) acc |= (unsigned char)s[i];
+  return (acc & 0x8080808080808080ull) != 0;
+}
+
+/* ---------------------------------------------------------------------------
+** Dictionaries. A string column with few distinct values is stored as int32
+** codes into a dictionary of them. Pass 1 collects each chunk's distinct
+** values (pointers into the input); the chunks' sets are merged in order,
+** so codes follow first appearance; pass 2 looks each value up.
+*/
+#define DICT_MAX 65536
+
+typedef struct dentry {
+  const char *p;
+  uint32_t len;
+  uint64_t h;
+} dentry;
+
+typedef struct dset {
+  uint32_t *slots;     /* entry index + 1; 0 = empty */
+  uint32_t cap;        /* a power of two */
+  uint32_t n, ecap;
+  dentry *e;
+  int dead;            /* not a dictionary column (or not known to be one) */
+} dset;
+
+static void dset_kill(dset *d) {
+  tl_free(d->slots);
+  tl_free(d->e);
+  memset(d, 0, sizeof *d);
+  d->dead = 1;
+}
+
+static int64_t dset_find(const dset *d, const char *p, size_t n, uint64_t h) {
+  uint32_t mask = d->cap - 1, k = (uint32_t)h & mask;
+  for (;;) {
+    uint32_t s = d->slots[k];
+    if (!s) return -1;
+    const dentry *e = &d->e[s - 1];
+    if (e->h == h && e->len == n && memcmp(e->p, p, n) == 0) return s - 1;
+    k = (k + 1) & mask;
+  }
+}
+
+/* Adds a value unless present and sets *idx to its index; kills the set
+** past DICT_MAX values. Returns 0, or -1 when out of memory. */
+static int dset_add(dset *d, const char *p, size_t n, uint64_t h, int32_t *idx) {
+  if (d->dead) return 0;
+  int64_t at = d->cap ? dset_find(d, p, n, h) : -1;
+  if (at >= 0) { *idx = (int32_t)at; return 0; }
+  if (d->n >= DICT_MAX || n > UINT32_MAX) { dset_kill(d); return 0; }
+  if ((d->n + 1) * 2 > d->cap) {
+    uint32_t ncap = d->cap ? d->cap * 2 : 64;
+    uint32_t *ns = tl_calloc(ncap, sizeof *ns);
+    if (!ns) return -1;
+    for (uint32_t i = 0; i < d->n; i++) {
+      uint32_t k = (uint32_t)d->e[i].h & (ncap - 1);
+      while (ns[k]) k = (k + 1) & (ncap - 1);
+      ns[k] = i + 1;
+    }
+    tl_free(d->slots);
+    d->slots = ns;
+    d->cap = ncap;
+  }
+  if (d->n == d->ecap) {
+    uint32_t ncap = d->ecap ? d->ecap * 2 : 32;
+    dentry *ne = tl_realloc(d->e, ncap * sizeof *ne);
+    if (!ne) return -1;
+    d->e = ne;
+    d->ecap = ncap;
+  }
+  d->e[d->n] = (dentry){ p, (uint32_t)n, h };
+  uint32_t k = (uint32_t)h & (d->cap - 1);
+  while (d->slots[k]) k = (k + 1) & (d->cap - 1);
+  *idx = (int32_t)d->n;
+  d->slots[k] = ++d->n;
+  return 0;
+}
+
+/* Lets the kernel drop the pages of [a, b) of a file mapping from the
+** process: they stay in the page cache, so reading them again costs a minor
+** fault, and the peak memory of a load is the columns plus the chunks in
+** flight, not the file. */
+void csv_drop_pages(const reader *r, const char *a, const char *b) {
+  if (!r->mapped) return;
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t lo = ((uintptr_t)a + page - 1) & ~(page - 1), hi = (uintptr_t)b & ~(page - 1);
+  if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+/* Cut points: starts[0] = begin, then line starts outside quotes about
+** `size` bytes apart, before r->until. */
+static tl_status cut(reader *r, const char *begin, size_t size, const char ***out, int *n) {
+  int cap = 16, k = 0;
+  const char **starts = tl_alloc((size_t)cap * sizeof *starts);
+  if (!starts) return tl_error_oom(r->err, "read_csv");
+  starts[k++] = begin;
+  const char *pos = begin, *end = r->until;
+  int64_t quotes = 0;
+  while (starts[k - 1] < end && (size_t)(end - starts[k - 1]) > size) {
+    const char *target = starts[k - 1] + size;
+    quotes += count_quotes(pos, target);
+    pos = target;
+    const char *at = NULL;
+    while (pos < end) {   /* the next line end with an even number of quotes before it */
+      const char *nl = pos;
+      while (nl < end && !is_eol(*nl)) nl++;
+      quotes += count_quotes(pos, nl);
+      pos = nl;
+      if (nl == end) break;
+      pos = nl + 1;
+      if (*nl == '\r' && pos < end && *pos == '\n') pos++;
+      if ((quotes & 1) == 0) { at = pos; break; }
+    }
+    if (!at || at >= end) break;
+    csv_drop_pages(r, starts[k - 1], at);   /* counting quotes read them: let them go */
+    if (k == cap) {
+      const char **ns = tl_realloc(starts, (size_t)cap * 2 * sizeof *ns);
+      if (!ns) { tl_free(starts); return tl_error_oom(r->err, "read_csv"); }
+      starts = ns;
+      cap *= 2;
+    }
+    starts[k++] = at;
+  }
+  *out = starts;
+  *n = k;
+  return TL_OK;
+}
+
+/* Makes room for `rows` local codes in each column still collecting values. */
+static int grow_codes(job *jb, int64_t rows) {
+  int64_t cap = jb->lcap ? jb->lcap : 1024;
+  while (cap < rows) cap *= 2;
+  for (int j = 0; j < jb->r.nout; j++) {
+    if (jb->ds[j].dead) continue;
+    uint8_t *nc = tl_realloc(jb->lcodes[j], (size_t)cap << jb->lwide[j]);
+    if (!nc) return -1;
+    jb->lcodes[j] = nc;
+  }
+  jb->lcap = cap;
+  return 0;
+}
+
+/* Notes that row `row` of column k has index idx in the chunk's set: one
+** byte while the set has at most 256 values, then two (DICT_MAX is 65536),
+** so that the codes kept between the passes cost a byte a row. */
+static int set_code(job *jb, int k, int64_t row, int32_t idx) {
+  if (!jb->lwide[k] && idx > 255) {
+    uint16_t *w = tl_alloc((size_t)jb->lcap * sizeof *w);
+    if (!w) return -1;
+    for (int64_t i = 0; i < row; i++) w[i] = jb->lcodes[k][i];
+    tl_free(jb->lcodes[k]);
+    jb->lcodes[k] = (uint8_t *)w;
+    jb->lwide[k] = 1;
+  }
+  if (jb->lwide[k]) ((uint16_t *)(void *)jb->lcodes[k])[row] = (uint16_t)idx;
+  else jb->lcodes[k][row] = (uint8_t)idx;
+  return 0;
+}
+
+static int32_t get_code(const job *jb, int k, int64_t row) {
+  return jb->lwide[k] ? ((const uint16_t *)(const void *)jb->lcodes[k])[row] : jb->lcodes[k][row];
+}
+
+/* A bad record: an error, or under TL_CSV_SKIP a reject noted for pass 2
+** to skip, and TL_OK. */
+static tl_status bad(job *jb, int64_t rec, int cls, tl_status code, int64_t line, int fieldno,
+                     const char *what, const char *where, int field_only) {
+  reader *r = &jb->r;
+  if (r->o->on_error != TL_CSV_SKIP)
+    return csv_fail_in(r, code, line, rec, fieldno, what, where, field_only);
+  if (jb->nrej == jb->caprej) {
+    int64_t ncap = jb->caprej ? jb->caprej * 2 : 16;
+    reject *nr = tl_realloc(jb->rej, (size_t)ncap * sizeof *nr);
+    if (!nr) return tl_error_oom(r->err, "read_csv");
+    jb->rej = nr;
+    jb->caprej = ncap;
+  }
+  jb->rej[jb->nrej++] = (reject){ rec, line, fieldno, cls, field_only, where };
+  return TL_OK;
+}
+
+/* Checks a record whose fields fit and whose field count is right: its
+** values must be valid UTF-8 and of their column's forced type. Returns
+** TL_OK with *ok = 0 when the record was rejected. */
+static tl_status check_values(job *jb, int64_t rec, int *ok) {
+  reader *r = &jb->r;
+  const colinfo *ci = jb->ci;
+  *ok = 1;
+  for (int k = 0; k < r->nout; k++) {
+    int j = r->sel[k];
+    const field *fd = &r->f[j];
+    if (is_null_field(r, fd)) continue;
+    if (has_high_byte(fd->p, fd->n) && !tl_utf8_valid(fd->p, fd->n)) {
+      *ok = 0;
+      return bad(jb, rec, BAD_UTF8, TL_EPARSE, fd->line, j + 1, "invalid UTF-8", fd->p, 1);
+    }
+    if (ci[k].forced && ci[k].can &&   /* text with quotes in it is no number */
+        (fd->len != fd->n || !classify(fd->p, fd->n, ci[k].can))) {
+      char what[64];
+      snprintf(what, sizeof what, "value is not of the forced type %s", tl_type_name(ci[k].type));
+      *ok = 0;
+      return bad(jb, rec, BAD_TYPE, TL_ETYPE, fd->line, j + 1, what, fd->p, 1);
+    }
+  }
+  return TL_OK;
+}
+
+/* The record just read has a value longer than max_field_size. */
+static tl_status too_big(job *jb, int64_t rec) {
+  reader *r = &jb->r;
+  char what[96];
+  snprintf(what, sizeof what, "field of %zu bytes exceeds max_field_size (%zu)", r->big.len,
+           r->max_field);
+  return bad(jb, rec, BAD_BIG, TL_ELIMIT, r->big.line, r->bigno, what, r->big.p, 1);
+}
+
+/* Pass 1 over one chunk: checks the field counts, narrows the types and
+** counts rows, nulls and string bytes. */
+static tl_status scan(job *jb) {
+  reader *r = &jb->r;
+  colinfo *ci = jb->ci;
+  tl_status st = TL_OK;
+  int64_t row = 0;
+  r->p = jb->start;
+  for (;;) {
+    if ((r->nrec & 4095) == 0 && tl_interrupted()) { st = tl_error_interrupted(r->err, "read_csv"); break; }
+    if ((st = csv_read_record(r)) != TL_OK) break;
+    if (r->nf == 0) break;
+    int64_t this = r->nrec - 1;
+    if (r->bigno) {
+      if ((st = too_big(jb, this)) != TL_OK) break;
+      continue;
+    }
+    if (r->nf != r->ncol) {
+      char what[96];
+      snprintf(what, sizeof what, "too %s fields (expected %d, found %d)",
+               r->nf < r->ncol ? "few" : "many", r->ncol, r->nf);
+      int at = r->nf < r->ncol ? r->nf + 1 : r->ncol + 1;
+      st = bad(jb, this, r->nf < r->ncol ? BAD_FEW : BAD_MANY, TL_EPARSE,
+               r->f[(at - 1 < r->nf ? at : r->nf) - 1].line, at, what, r->rec_start, 0);
+      if (st != TL_OK) break;
+      continue;
+    }
+    int ok;
+    if ((st = check_values(jb, this, &ok)) != TL_OK) break;
+    if (!ok) continue;
+    for (int k = 0; k < r->nout; k++) {
+      const field *fd = &r->f[r->sel[k]];
+      colinfo *c = &ci[k];
+      if (is_null_field(r, fd)) { c->nulls++; continue; }
+      c->values++;
+      if (c->can && !c->forced) {
+        unsigned was = c->can;
+        c->can = fd->len != fd->n ? 0 : classify(fd->p, fd->n, was);
+        if (!c->first.p) c->first = *fd;
+        for (unsigned b = 0, lost = was & ~c->can; lost; b++, lost >>= 1)
+          if (lost & 1) c->kill[b] = *fd;
+      }
+      c->nbytes += (int64_t)fd->len;
+      dset *d = &jb->ds[k];
+      if (d->dead) continue;
+      /* only values known to be text are collected: a value seen while the
+      ** column could still be a number leaves the set incomplete */
+      if (c->can || fd->len != fd->n) {
+        dset_kill(d);
+        tl_free(jb->lcodes[k]);
+        jb->lcodes[k] = NULL;
+        continue;
+      }
+      int32_t idx = 0;
+      if (row >= jb->lcap && grow_codes(jb, row + 1) != 0) {
+        st = tl_error_oom(r->err, "read_csv");
+        break;
+      }
+      if (dset_add(d, fd->p, fd->n, XXH3_64bits(fd->p, fd->n), &idx) != 0) {
+        st = tl_error_oom(r->err, "read_csv");
+        break;
+      }
+      if (d->dead) { tl_free(jb->lcodes[k]); jb->lcodes[k] = NULL; }
+      else if (set_code(jb, k, row, idx) != 0) {   /* pass 2 maps it to the code, with no hashing */
+        st = tl_error_oom(r->err, "read_csv");
+        break;
+      }
+    }
+    if (st != TL_OK) break;
+    row++;
+  }
+  jb->rows = row;
+  jb->lines = r->line;
+  jb->recs = r->nrec;
+  jb->end = r->p;
+  return st;
+}
+
+/* Bits of rows at the edges of two chunks share a byte: set them atomically. */
+static void bit_set(void *bm, int64_t i) {
+  __atomic_fetch_or((uint8_t *)bm + (i >> 3), (uint8_t)(1u << (i & 7)), __ATOMIC_RELAXED);
+}
+
+static void bit_clear(void *bm, int64_t i) {
+  __atomic_fetch_and((uint8_t *)bm + (i >> 3), (uint8_t)~(1u << (i & 7)), __ATOMIC_RELAXED);
+}
+
+/* Pass 2 over one chunk: values straight into the columns' buffers, which
+** are not zeroed beforehand (so that their pages come in as they fill):
+** a null gets a zero value. */
+static void convert(job *jb, const colinfo *ci, tl_column **cols) {
+  reader *r = &jb->r;
+  int64_t *pos = jb->bytes0;
+  int64_t rec = 0, nx = 0;
+  r->p = jb->start;
+  r->line = r->nrec = 0;
+  for (int64_t row = jb->row0; row < jb->row0 + jb->rows; rec++) {
+    if (csv_read_record(r) != TL_OK || r->nf == 0) return;   /* cannot happen: pass 1 read the same */
+    if (nx < jb->nrej && jb->rej[nx].rec == rec) { nx++; continue; }
+    for (int j = 0; j < r->nout; j++) {
+      const field *fd = &r->f[r->sel[j]];
+      tl_column *col = cols[j];
+      if (is_null_field(r, fd)) {
+        bit_clear(col->validity, row);
+        switch (ci[j].type) {
+          case TL_BOOL: break;
+          case TL_DATE: ((int32_t *)col->values)[row] = 0; break;
+          case TL_STRING:
+            if (col->dict) ((int32_t *)col->values)[row] = 0;
+            else ((int64_t *)col->values)[row + 1] = pos[j];
+            break;
+          default: ((int64_t *)col->values)[row] = 0; break;   /* int, float, timestamp */
+        }
+        continue;
+      }
+      switch (ci[j].type) {
+        case TL_BOOL: {
+          int b = 0;
+          tl_parse_bool(fd->p, fd->n, &b);
+          if (b) bit_set(col->values, row);
+          break;
+        }
+        case TL_INT:
+          tl_parse_int(fd->p, fd->n, &((int64_t *)col->values)[row]);
+          break;
+        case TL_FLOAT:
+          tl_parse_float(fd->p, fd->n, &((double *)col->values)[row]);
+          break;
+        case TL_DATE:
+          tl_parse_date(fd->p, fd->n, &((int32_t *)col->values)[row]);
+          break;
+        case TL_TIMESTAMP:
+          tl_parse_timestamp(fd->p, fd->n, &((int64_t *)col->values)[row]);
+          break;
+        case TL_STRING:
+          if (col->dict) {
+            ((int32_t *)col->values)[row] = jb->remap[j][get_code(jb, j, row - jb->row0)];
+            break;
+          }
+          csv_unescape(col->bytes + pos[j], fd);
+          pos[j] += (int64_t)fd->len;
+          ((int64_t *)col->values)[row + 1] = pos[j];
+          break;
+      }
+    }
+    row++;
+  }
+}
+
+/* Drops the chunk's pages, its last record's included. */
+static void release(const job *jb) {
+  csv_drop_pages(&jb->r, jb->start, jb->end > jb->stop ? jb->end : jb->stop);
+}
+
+/* Adds a finished chunk to the bytes done and tells the progress callback,
+** unless a call is under way on another thread. */
+static void progress(csvrun *run, const job *jb) {
+  const tl_csv_options *o = run->main->o;
+  if (!o->progress) return;
+  int64_t done = __atomic_add_fetch(&run->done, (int64_t)(jb->stop - jb->start), __ATOMIC_RELAXED);
+  if (__atomic_exchange_n(&run->busy, 1, __ATOMIC_ACQUIRE)) return;
+  o->progress(o->progress_ud, run->pass, done + run->before, run->total);
+  __atomic_store_n(&run->busy, 0, __ATOMIC_RELEASE);
+}
+
+static void scan_task(void *ctx, int64_t k, int worker) {
+  (void)worker;
+  csvrun *run = ctx;
+  run->jobs[k].st = scan(&run->jobs[k]);
+  release(&run->jobs[k]);
+  progress(run, &run->jobs[k]);
+}
+
+/* Frees what pass 2 of a chunk needed once it is done. */
+static void free_codes(job *jb) {
+  for (int j = 0; jb->lcodes && j < jb->r.nout; j++) {
+    tl_free(jb->lcodes[j]);
+    jb->lcodes[j] = NULL;
+    if (jb->remap) { tl_free(jb->remap[j]); jb->remap[j] = NULL; }
+  }
+}
+
+static void convert_task(void *ctx, int64_t k, int worker) {
+  (void)worker;
+  csvrun *run = ctx;
+  convert(&run->jobs[k], run->ci, run->cols);
+  free_codes(&run->jobs[k]);
+  release(&run->jobs[k]);
+  progress(run, &run->jobs[k]);
+}
+
+void csv_free_jobs(job *jobs, int n) {
+  for (int k = 0; jobs && k < n; k++) {
+    free_codes(&jobs[k]);
+    tl_free(jobs[k].r.f);
+    tl_free(jobs[k].ci);
+    tl_free(jobs[k].bytes0);
+    tl_free(jobs[k].rej);
+    for (int j = 0; jobs[k].ds && j < jobs[k].r.nout; j++) dset_kill(&jobs[k].ds[j]);
+    tl_free(jobs[k].ds);
+    tl_free(jobs[k].lcodes);
+    tl_free(jobs[k].lwide);
+    tl_free(jobs[k].remap);
+  }
+  tl_free(jobs);
+}
+
+/* Sets up one job per cut, each with a copy of the reader's settings. */
+static tl_status make_jobs(reader *r, const colinfo *proto, const char *const *starts, int n,
+                           job **out) {
+  job *jobs = tl_calloc((size_t)n, sizeof *jobs);
+  if (!jobs) return tl_error_oom(r->err, "read_csv");
+  for (int k = 0; k < n; k++) {
+    job *jb = &jobs[k];
+    jb->r = *r;
+    jb->r.f = NULL;
+    jb->r.nf = jb->r.capf = 0;
+    jb->r.line = jb->r.nrec = 0;
+    jb->r.err = &jb->err;
+    jb->start = starts[k];
+    jb->stop = k + 1 < n ? starts[k + 1] : r->until;
+    jb->r.until = jb->stop;
+    jb->ci = tl_alloc(((size_t)r->nout + 1) * sizeof *jb->ci);
+    jb->bytes0 = tl_calloc((size_t)r->nout + 1, sizeof *jb->bytes0);
+    jb->ds = tl_calloc((size_t)r->nout + 1, sizeof *jb->ds);
+    jb->lcodes = tl_calloc((size_t)r->nout + 1, sizeof *jb->lcodes);
+    jb->lwide = tl_calloc((size_t)r->nout + 1, sizeof *jb->lwide);
+    jb->remap = tl_calloc((size_t)r->nout + 1, sizeof *jb->remap);
+    if (!jb->ci || !jb->bytes0 || !jb->ds || !jb->lcodes || !jb->lwide || !jb->remap) {
+      csv_free_jobs(jobs, n);
+      return tl_error_oom(r->err, "read_csv");
+    }
+    memcpy(jb->ci, proto, (size_t)r->nout * sizeof *jb->ci);
+  }
+  *out = jobs;
+  return TL_OK;
+}
+
+/* Pass 1 over the records from r->p on, cut at about `size` bytes; line0
+** is the line of r->p and rec0 the data records before it. Sets *fooled
+** when a chunk did not end where the next begins. */
+tl_status csv_scan_all(reader *r, const colinfo *proto, size_t size, csvrun *run,
+                       int *fooled, int64_t line0, int64_t rec0, tl_error *err) {
+  const char **starts = NULL;
+  int n = 0;
+  TL_TRY(cut(r, r->p, size, &starts, &n));
+  tl_status st = make_jobs(r, proto, starts, n, &run->jobs);
+  tl_free(starts);
+  if (st != TL_OK) return st;
+  run->njobs = n;
+  run->pass = 1;
+  run->done = 0;
+  tl_parallel_for(n, scan_task, run);
+  *fooled = 0;
+  int64_t line = line0, rec = rec0;
+  for (int k = 0; k < n; k++) {   /* in file order: the first failure wins */
+    job *jb = &run->jobs[k];
+    if (k > 0 && run->jobs[k - 1].end != jb->start) { *fooled = 1; return TL_OK; }
+    if (jb->st != TL_OK) return csv_report(&jb->r, line, rec, err);
+    jb->line0 = line;
+    jb->rec0 = rec;
+    line += jb->lines;
+    rec += jb->recs;
+  }
+  return TL_OK;
+}
+
+/* Merges the chunks' distinct values of string column j into run->ds[j] and
+** makes the dictionary column, when every chunk knew all its values and
+** there are few enough of them to pay: *dict stays NULL otherwise. */
+static tl_status merge_dict(csvrun *run, int j, int64_t nrows, tl_column **dict) {
+  dset *d = &run->ds[j];
+  for (int k = 0; k < run->njobs; k++)
+    if (run->jobs[k].ds[j].dead) return TL_OK;
+  for (int k = 0; k < run->njobs && !d->dead; k++) {
+    job *jb = &run->jobs[k];
+    const dset *cd = &jb->ds[j];
+    int32_t *remap = tl_alloc(((size_t)cd->n + 1) * sizeof *remap);
+    if (!remap) return tl_error_oom(run->main->err, "read_csv");
+    jb->remap[j] = remap;
+    for (uint32_t i = 0; i < cd->n && !d->dead; i++)
+      if (dset_add(d, cd->e[i].p, cd->e[i].len, cd->e[i].h, &remap[i]) != 0)
+        return tl_error_oom(run->main->err, "read_csv");
+  }
+  if (d->dead || d->n == 0 || (int64_t)d->n * 2 > nrows) { dset_kill(d); return TL_OK; }
+  int64_t nbytes = 0;
+  for (uint32_t i = 0; i < d->n; i++) nbytes += d->e[i].len;
+  tl_column *c;
+  TL_TRY(tl_column_alloc(TL_STRING, d->n, 0, nbytes, &c, run->main->err));
+  int64_t *off = c->values, pos = 0;
+  for (uint32_t i = 0; i < d->n; i++) {
+    memcpy(c->bytes + pos, d->e[i].p, d->e[i].len);
+    pos += d->e[i].len;
+    off[i + 1] = pos;
+  }
+  *dict = c;
+  return TL_OK;
+}
+
+/* A column of int32 codes into `dict`, its values not zeroed: pass 2
+** writes every row. */
+static tl_status alloc_dict(tl_column *dict, int64_t n, int nullable, tl_column **out,
+                            tl_error *err) {
+  tl_column *c;
+  TL_TRY(tl_column_alloc_raw(TL_DATE, n, nullable, &c, err));
+  c->type = TL_STRING;
+  c->dict = tl_column_retain(dict);
+  *out = c;
+  return TL_OK;
+}
+
+
+/* Merges what pass 1 learnt of each chunk into run->ci in file order,
+** places each chunk's rows and bytes, and settles the inferred types. */
+void csv_merge_scans(csvrun *run, int64_t *nrows_out, int64_t *nrej_out) {
+  colinfo *ci = run->ci;
+  int nout = run->main->nout;
+  int64_t nrows = 0, nrej = 0;
+  for (int k = 0; k < run->njobs; k++) {
+    job *jb = &run->jobs[k];
+    jb->row0 = nrows;
+    nrows += jb->rows;
+    nrej += jb->nrej;
+    for (int j = 0; j < nout; j++) {
+      const colinfo *cj = &jb->ci[j];
+      jb->bytes0[j] = ci[j].nbytes;
+      ci[j].can &= cj->can;
+      ci[j].values += cj->values;
+      ci[j].nulls += cj->nulls;
+      ci[j].nbytes += cj->nbytes;
+      if (!ci[j].first.p && cj->first.p) {
+        ci[j].first = cj->first;
+        ci[j].first.line += jb->line0;
+      }
+      for (int b = 0; b < NCAN; b++)
+        if (!ci[j].kill[b].p && cj->kill[b].p) {
+          ci[j].kill[b] = cj->kill[b];
+          ci[j].kill[b].line += jb->line0;
+        }
+    }
+  }
+  for (int j = 0; j < nout; j++)
+    if (!ci[j].forced) ci[j].type = type_of(ci[j].can, ci[j].values);
+  *nrows_out = nrows;
+  *nrej_out = nrej;
+}
+
+/* Allocates cols[j] for every column, a dictionary column where the
+** chunks' distinct values allow. */
+tl_status csv_make_columns(csvrun *run, int64_t nrows, tl_column **cols) {
+  const colinfo *ci = run->ci;
+  reader *r = run->main;
+  tl_status st = TL_OK;
+  run->ds = tl_calloc((size_t)r->nout + 1, sizeof *run->ds);
+  if (!run->ds) return tl_error_oom(r->err, "read_csv");
+  for (int j = 0; j < r->nout && st == TL_OK; j++) {
+    tl_column *dict = NULL;
+    int nullable = ci[j].nulls > 0;
+    if (ci[j].type == TL_STRING) st = merge_dict(run, j, nrows, &dict);
+    if (st == TL_OK && dict)
+      st = alloc_dict(dict, nrows, nullable, &cols[j], r->err);
+    else if (st == TL_OK && (ci[j].type == TL_STRING || ci[j].type == TL_BOOL))
+      st = tl_column_alloc(ci[j].type, nrows, nullable, ci[j].nbytes, &cols[j], r->err);
+    else if (st == TL_OK)   /* pass 2 writes every value */
+      st = tl_column_alloc_raw(ci[j].type, nrows, nullable, &cols[j], r->err);
+    tl_column_release(dict);
+    for (int k = 0; k < run->njobs; k++) {   /* the chunks' sets are merged or of no use */
+      dset_kill(&run->jobs[k].ds[j]);
+      if (!dict) { tl_free(run->jobs[k].lcodes[j]); run->jobs[k].lcodes[j] = NULL; }
+    }
+  }
+  return st;
+}
+
+/* Pass 2: every chunk into cols. */
+void csv_convert_all(csvrun *run, tl_column **cols) {
+  csv_drop_pages(run->main, run->jobs[0].start, run->main->end);   /* merging read values anywhere */
+  run->cols = cols;
+  run->pass = 2;
+  run->done = 0;
+  tl_parallel_for(run->njobs, convert_task, run);
+}
+
+void csv_free_run(csvrun *run) {
+  csv_free_jobs(run->jobs, run->njobs);
+  for (int j = 0; run->ds && j < run->main->nout; j++) dset_kill(&run->ds[j]);
+  tl_free(run->ds);
+}
