@@ -8,23 +8,18 @@
 #include "codec.h"
 #include "kind.h"
 
+/* The kinds by aggregate id (expr/expr.h's AGG_*, named by the registry). */
+static const tl_agg_kind *const kinds[] = {
+  [AGG_COUNT] = &tl_agg_count, [AGG_SUM] = &tl_agg_sum, [AGG_MEAN] = &tl_agg_mean,
+  [AGG_MIN] = &tl_agg_min, [AGG_MAX] = &tl_agg_max, [AGG_MEDIAN] = &tl_agg_median,
+  [AGG_QUANTILE] = &tl_agg_quantile, [AGG_STDDEV] = &tl_agg_stddev, [AGG_VAR] = &tl_agg_var,
+  [AGG_COUNT_DISTINCT] = &tl_agg_count_distinct, [AGG_FIRST] = &tl_agg_first,
+  [AGG_LAST] = &tl_agg_last, [AGG_CUSTOM] = &tl_agg_host,
+};
+
 const tl_agg_kind *tl_agg_kind_of(int fn) {
-  switch (fn) {
-    case AGG_COUNT: return &tl_agg_count;
-    case AGG_SUM: return &tl_agg_sum;
-    case AGG_MEAN: return &tl_agg_mean;
-    case AGG_MIN: return &tl_agg_min;
-    case AGG_MAX: return &tl_agg_max;
-    case AGG_MEDIAN: return &tl_agg_median;
-    case AGG_QUANTILE: return &tl_agg_quantile;
-    case AGG_STDDEV: return &tl_agg_stddev;
-    case AGG_VAR: return &tl_agg_var;
-    case AGG_COUNT_DISTINCT: return &tl_agg_count_distinct;
-    case AGG_FIRST: return &tl_agg_first;
-    case AGG_LAST: return &tl_agg_last;
-    case AGG_CUSTOM: return &tl_agg_host;
-    default: return NULL;
-  }
+  if (fn < 0 || (size_t)fn >= sizeof kinds / sizeof *kinds) return NULL;
+  return kinds[fn];
 }
 
 /* Room for groups up to n (n >= s->ng), new groups empty. 0: out of memory. */
