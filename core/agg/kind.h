@@ -139,7 +139,7 @@ const tl_agg_kind *tl_agg_kind_of(int fn);
 
 #define MAP(g) (map ? map[g] : (g))
 
-/* state.c */
+/* state.c: states of any kind */
 agst *tl_agg_state_new(const agst *like, int mode, int64_t ng);
 void tl_agg_state_free(agst *s);
 int tl_agg_state_grow(agst *s, int64_t n);
@@ -147,12 +147,20 @@ int tl_agg_state_keep(agst *s, const tl_column *c);
 int tl_agg_state_keep_all(agst *s, const agst *from);
 tl_status tl_agg_make_column(tl_type type, int64_t ng, const int64_t *iv, const double *dv,
                              const uint8_t *valid, tl_column **out, tl_error *err);
-void tl_agg_group_suffix(const tl_agg_keys *keys, int64_t g, char *buf, size_t size);
 /* The layout byte of a kind with one layout, then room for ng groups. */
 int tl_agg_load_start(rbuf *r, agst *s, int64_t ng, const tl_column *blob);
 /* Reads ng counts into s->cnt. */
 void tl_agg_load_counts(rbuf *r, agst *s, int64_t ng);
 void tl_agg_save_counts(wbuf *w, const agst *s);
+
+/* Row i of a number column (int, float or bool) as a double. */
+static inline double tl_agg_num(const tl_column *c, int64_t i) {
+  switch (c->type) {
+    case TL_FLOAT: return ((const double *)c->values)[i];
+    case TL_BOOL: return TL_BIT_GET((const uint8_t *)c->values, i);
+    default: return (double)((const int64_t *)c->values)[i];
+  }
+}
 
 static inline uint64_t tl_mix64(uint64_t x) {
   x ^= x >> 33; x *= 0xff51afd7ed558ccdULL;
@@ -195,11 +203,18 @@ struct tl_partial {
   int direct;              /* made for one result: not to merge or encode */
 };
 
+/* The definition of slot s, for messages. */
 const char *tl_partial_src(const tl_partial *p, int s);
+/* " in group k = 'a'" for group g, or "" when the groups have no keys. */
+void tl_agg_group_suffix(const tl_agg_keys *keys, int64_t g, char *buf, size_t size);
+/* Parses and binds the definitions against t's columns; an empty state
+** per slot. */
 tl_status tl_partial_bind(tl_partial *p, int n, const char *const *defs, const tl_table *t,
                           const tl_scope *scope, tl_error *err);
+/* A table of no rows with these columns. */
 tl_status tl_partial_schema(const char **names, const tl_type *types, int n, tl_table **out,
                             tl_error *err);
+/* The groups named by the key columns of `keys` (NULL: none). */
 void tl_agg_keys_of(const tl_table *keys, tl_agg_keys *out);
 
 #endif

@@ -14,20 +14,12 @@ static int var_init(agst *s, int64_t o, int64_t n) {
   return 1;
 }
 
-static double xnum(const tl_column *c, int64_t i) {
-  switch (c->type) {
-    case TL_FLOAT: return ((const double *)c->values)[i];
-    case TL_BOOL: return TL_BIT_GET((const uint8_t *)c->values, i);
-    default: return (double)((const int64_t *)c->values)[i];
-  }
-}
-
 /* Welford's method. */
 static int var_update(agst *s, const tl_column *x, int64_t a, int64_t b, const int32_t *ids) {
   double *mean = s->f1, *m2 = s->f2;
   TL_FOR_VALID_RANGE(x->validity, a, b, i, {
     int32_t g = ids[i - a];
-    double v = xnum(x, i), d = v - mean[g];
+    double v = tl_agg_num(x, i), d = v - mean[g];
     s->cnt[g]++;
     mean[g] += d / (double)s->cnt[g];
     m2[g] += d * (v - mean[g]);

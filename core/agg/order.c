@@ -22,14 +22,6 @@ static int quant_init(agst *s, int64_t o, int64_t n) {
   return 1;
 }
 
-static double xnum(const tl_column *c, int64_t i) {
-  switch (c->type) {
-    case TL_FLOAT: return ((const double *)c->values)[i];
-    case TL_BOOL: return TL_BIT_GET((const uint8_t *)c->values, i);
-    default: return (double)((const int64_t *)c->values)[i];
-  }
-}
-
 /* Quantiles: counts of a histogram, or every non-NaN value, flat by group. */
 static int quant_update(agst *s, const tl_column *x, int64_t a, int64_t b, const int32_t *ids) {
   if (s->mode == Q_HIST) {
@@ -57,7 +49,7 @@ static int quant_update(agst *s, const tl_column *x, int64_t a, int64_t b, const
     const double *v = x->values;
     TL_FOR_VALID_RANGE(x->validity, a, b, i, { double y = v[i]; if (y == y) out[pos[ids[i - a]]++] = y; });
   } else {
-    TL_FOR_VALID_RANGE(x->validity, a, b, i, { out[pos[ids[i - a]]++] = xnum(x, i); });
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, { out[pos[ids[i - a]]++] = tl_agg_num(x, i); });
   }
   tl_free(pos);
   return 1;
