@@ -18,6 +18,7 @@
 #include "base/column.h"
 #include "base/error.h"
 #include "base/table.h"
+#include "agg/sum.h"
 #include "expr/registry.h"
 #include "window.h"
 
@@ -246,7 +247,7 @@ static tl_status cumsum(const tl_window *w, const tl_column *x, tl_column **out,
   tl_column *c;
   TL_TRY(tl_column_alloc(isf ? TL_FLOAT : TL_INT, n, 1, 0, &c, err));
   int64_t si = 0;
-  double sf = 0, comp = 0;   /* Neumaier's compensated sum */
+  double sf = 0, comp = 0;   /* a compensated sum (agg/sum.h) */
   int any = 0;
   for (int64_t p = 0; p < n; p++) {
     int64_t row = w->perm[p];
@@ -254,9 +255,7 @@ static tl_status cumsum(const tl_window *w, const tl_column *x, tl_column **out,
     if (!tl_column_is_null(x, row)) {
       any = 1;
       if (isf) {
-        double v = tl_column_floats(x)[row], s = sf + v;
-        comp += fabs(sf) >= fabs(v) ? (sf - s) + v : (v - s) + sf;
-        sf = s;
+        tl_sum_add(&sf, &comp, tl_column_floats(x)[row]);
       } else {
         int64_t v = x->type == TL_BOOL ? tl_column_bool_at(x, row) : tl_column_ints(x)[row];
         if (__builtin_add_overflow(si, v, &si)) {
@@ -267,7 +266,7 @@ static tl_status cumsum(const tl_window *w, const tl_column *x, tl_column **out,
       }
     }
     if (!any) TL_BIT_CLEAR(c->validity, row);
-    else if (isf) ((double *)c->values)[row] = isfinite(sf) ? sf + comp : sf;
+    else if (isf) ((double *)c->values)[row] = tl_sum_value(sf, comp);
     else ((int64_t *)c->values)[row] = si;
   }
   tl_column_seal(c);

@@ -1,0 +1,206 @@
+/*
+** scan.c -- the scan that fills the states of the built-in aggregates:
+** ranges of rows on the worker threads, each into states of its own,
+** merged into the partial's states in range order under a lock. The ranges
+** never depend on the number of threads, so neither do the results.
+*/
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "base/pool.h"
+#include "base/table.h"
+#include "kind.h"
+
+#define MAX_WORKERS 256
+
+typedef struct rpart {
+  int64_t nl;
+  int64_t *map;            /* local group -> group; NULL: the same */
+  agst **st;
+} rpart;
+
+typedef struct wscratch {
+  int32_t *ids, *lids;     /* a range's groups, and its local groups */
+  int32_t *slot;           /* group -> local group, -1 when not in the range */
+  int64_t *list;           /* the range's groups in order of first appearance */
+} wscratch;
+
+typedef struct scanjob {
+  const tl_rowgroups *rg;
+  int64_t n, R, nranges;
+  int local;               /* ranges number their groups from 0 */
+  int nslots;
+  agst **glob;             /* the states scanned (NULL: a host slot) */
+  tl_column **x;
+  int64_t hbudget;         /* counts a range's histogram may have */
+  pthread_mutex_t mu;
+  int64_t next;            /* the next range to merge */
+  rpart **done;            /* ranges done, waiting for their turn */
+  atomic_int failed;
+  tl_status st;
+  tl_error err;
+  wscratch *ws[MAX_WORKERS];
+} scanjob;
+
+static void rpart_free(rpart *rp, int nslots) {
+  if (!rp) return;
+  for (int s = 0; rp->st && s < nslots; s++) tl_agg_state_free(rp->st[s]);
+  tl_free(rp->st);
+  tl_free(rp->map);
+  tl_free(rp);
+}
+
+/* Records the first failure (the lock held). */
+static void job_fail(scanjob *j, tl_status st, const tl_error *e) {
+  if (atomic_load(&j->failed)) return;
+  j->st = st;
+  if (e) j->err = *e;
+  else if (st == TL_EINTR) tl_error_interrupted(&j->err, "agg");
+  else tl_error_oom(&j->err, "agg");
+  atomic_store(&j->failed, 1);
+}
+
+static void job_fail_locked(scanjob *j, tl_status st) {
+  pthread_mutex_lock(&j->mu);
+  job_fail(j, st, NULL);
+  pthread_mutex_unlock(&j->mu);
+}
+
+static wscratch *scratch(scanjob *j, int worker) {
+  if (j->ws[worker]) return j->ws[worker];
+  int64_t m = j->R < j->n ? j->R : j->n, ng = j->rg->ng;
+  wscratch *w = tl_calloc(1, sizeof *w);
+  if (!w) return NULL;
+  w->ids = tl_calloc((size_t)m + 1, sizeof *w->ids);   /* zeros: group 0 without keys */
+  if (j->local) {
+    w->lids = tl_alloc(((size_t)m + 1) * sizeof *w->lids);
+    w->slot = tl_alloc(((size_t)ng + 1) * sizeof *w->slot);
+    w->list = tl_alloc(((size_t)(m < ng ? m : ng) + 1) * sizeof *w->list);
+    if (w->slot) for (int64_t g = 0; g < ng; g++) w->slot[g] = -1;
+  }
+  if (!w->ids || (j->local && (!w->lids || !w->slot || !w->list))) {
+    tl_free(w->ids); tl_free(w->lids); tl_free(w->slot); tl_free(w->list); tl_free(w);
+    return NULL;
+  }
+  j->ws[worker] = w;
+  return w;
+}
+
+/* Merges the ranges that are next in order (the lock held). */
+static void drain(scanjob *j) {
+  while (j->next < j->nranges && j->done[j->next] && !atomic_load(&j->failed)) {
+    rpart *rp = j->done[j->next];
+    tl_error e;
+    tl_agg_fold f = { rp->map, 0, NULL, "agg", NULL };
+    for (int s = 0; s < j->nslots; s++) {
+      if (!j->glob[s]) continue;
+      tl_status st = j->glob[s]->kind->merge(j->glob[s], rp->st[s], &f, &e);
+      if (st != TL_OK) { job_fail(j, st, &e); break; }
+    }
+    rpart_free(rp, j->nslots);
+    j->done[j->next++] = NULL;
+  }
+}
+
+static void scan_range(void *ctx, int64_t r, int worker) {
+  scanjob *j = ctx;
+  const tl_rowgroups *rg = j->rg;
+  if (atomic_load(&j->failed)) return;
+  if (tl_interrupted()) { job_fail_locked(j, TL_EINTR); return; }
+  wscratch *w = scratch(j, worker);
+  rpart *rp = tl_calloc(1, sizeof *rp);
+  if (!w || !rp) { tl_free(rp); job_fail_locked(j, TL_ENOMEM); return; }
+  int64_t a = r * j->R, b = a + j->R < j->n ? a + j->R : j->n, m = b - a;
+  const int32_t *ids = w->ids;
+  if (rg->gid) {
+    ids = rg->gid + a;
+  } else if (rg->codes) {
+    const int32_t *codes = rg->codes->values, *cmap = rg->cmap;
+    const uint8_t *vb = rg->codes->validity;
+    int32_t nullg = cmap[rg->codes->dict->length];
+    for (int64_t i = a; i < b; i++)
+      w->ids[i - a] = vb && !TL_BIT_GET(vb, i) ? nullg : cmap[codes[i]];
+  }
+  rp->nl = rg->ng;
+  if (j->local) {   /* the range's groups, numbered in order of first appearance */
+    int64_t nl = 0;
+    for (int64_t i = 0; i < m; i++) {
+      int32_t g = ids[i], l = w->slot[g];
+      if (l < 0) { l = w->slot[g] = (int32_t)nl; w->list[nl++] = g; }
+      w->lids[i] = l;
+    }
+    for (int64_t k = 0; k < nl; k++) w->slot[w->list[k]] = -1;
+    rp->nl = nl;
+    rp->map = tl_alloc(((size_t)nl + 1) * sizeof *rp->map);
+    if (rp->map) memcpy(rp->map, w->list, (size_t)nl * sizeof *rp->map);
+    ids = w->lids;
+  }
+  rp->st = tl_calloc((size_t)j->nslots + 1, sizeof *rp->st);
+  int ok = rp->st && (!j->local || rp->map);
+  for (int s = 0; s < j->nslots && ok; s++) {
+    const agst *gs = j->glob[s];
+    if (!gs) continue;
+    int mode = gs->kind->range_mode ? gs->kind->range_mode(gs, rp->nl, j->hbudget) : gs->mode;
+    ok = (rp->st[s] = tl_agg_state_new(gs, mode, rp->nl)) &&
+         gs->kind->update(rp->st[s], j->x[s], a, b, ids);
+  }
+  pthread_mutex_lock(&j->mu);
+  if (!ok) {
+    job_fail(j, TL_ENOMEM, NULL);
+    rpart_free(rp, j->nslots);
+  } else {
+    j->done[r] = rp;
+    drain(j);
+  }
+  pthread_mutex_unlock(&j->mu);
+}
+
+/* Scans the rows for every slot whose kind scans (x[s] its argument, NULL
+** for count()); the others are left alone. */
+tl_status tl_agg_scan(agst **states, int nslots, const tl_rowgroups *rg, tl_column **x,
+                      tl_error *err) {
+  scanjob *j = tl_calloc(1, sizeof *j);
+  if (!j) return tl_error_oom(err, "agg");
+  j->rg = rg;
+  j->n = rg->t->nrows;
+  j->R = tl_group_range_rows();
+  j->nranges = (j->n + j->R - 1) / j->R;
+  j->local = rg->ng * 2 > j->R;
+  j->nslots = nslots;
+  j->x = x;
+  j->hbudget = 2 * j->R > 4096 ? 2 * j->R : 4096;
+  j->glob = tl_calloc((size_t)nslots + 1, sizeof *j->glob);
+  tl_status st = j->glob ? TL_OK : tl_error_oom(err, "agg");
+  tl_agg_plan plan = { rg->ng, j->R, j->local };
+  int nscanned = 0;
+  for (int s = 0; s < nslots && st == TL_OK; s++) {
+    if (!states[s]->kind->update) continue;
+    j->glob[s] = states[s];
+    nscanned++;
+    if (x[s] && states[s]->kind->layout) st = states[s]->kind->layout(states[s], x[s], &plan, err);
+    if (st == TL_OK && !tl_agg_state_grow(states[s], rg->ng)) st = tl_error_oom(err, "agg");
+  }
+  if (st == TL_OK && j->nranges > 0 && nscanned > 0) {
+    j->done = tl_calloc((size_t)j->nranges, sizeof *j->done);
+    if (!j->done || pthread_mutex_init(&j->mu, NULL) != 0) {
+      st = tl_error_oom(err, "agg");
+    } else {
+      tl_parallel_for(j->nranges, scan_range, j);
+      pthread_mutex_destroy(&j->mu);
+      if (atomic_load(&j->failed)) {
+        st = j->st;
+        if (err) *err = j->err;
+      }
+      for (int64_t r = 0; r < j->nranges; r++) rpart_free(j->done[r], j->nslots);
+    }
+  }
+  for (int w = 0; w < MAX_WORKERS; w++) {
+    if (!j->ws[w]) continue;
+    tl_free(j->ws[w]->ids); tl_free(j->ws[w]->lids); tl_free(j->ws[w]->slot);
+    tl_free(j->ws[w]->list); tl_free(j->ws[w]);
+  }
+  tl_free(j->done);
+  tl_free(j->glob);
+  tl_free(j);
+  return st;
+}
