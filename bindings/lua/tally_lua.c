@@ -87,15 +87,13 @@ void lt_push_scalar(lua_State *L, const tl_scalar *v) {
 void lt_check_file(lua_State *L, const tl_column *c, const char *op) {
   tl_error err;
   err.message[0] = '\0';
-  tl_status st = tl_column_check_file(c, op, &err);
-  if (st != TL_OK) lt_core_error(L, st, &err);
+  lt_call(L, tl_column_check_file(c, op, &err), &err);
 }
 
 void lt_check_files(lua_State *L, const tl_table *t, const char *op) {
   tl_error err;
   err.message[0] = '\0';
-  tl_status st = tl_table_check_files(t, op, &err);
-  if (st != TL_OK) lt_core_error(L, st, &err);
+  lt_call(L, tl_table_check_files(t, op, &err), &err);
 }
 
 void lt_push_value(lua_State *L, const tl_column *c, int64_t i) {
@@ -145,6 +143,11 @@ int lt_core_error(lua_State *L, tl_status st, const tl_error *err) {
   if (err != NULL && err->message[0] != '\0')
     return luaL_error(L, "%s", err->message);
   return luaL_error(L, "tally: %s", tl_status_string(st));
+}
+
+void lt_call(lua_State *L, tl_status st, const tl_error *err) {
+  if (st != TL_OK)
+    lt_core_error(L, st, err);
 }
 
 int lt_unknown_column(lua_State *L, const char *op, const tl_table *t, const char *name) {
@@ -424,8 +427,7 @@ static int read_csv(lua_State *L, int from_text) {
     fputs("\r\033[K", stderr);
     fflush(stderr);
   }
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, st, &err);
   push_csvmeta(L);
   lua_pushvalue(L, tidx);
   lua_createtable(L, 0, 3);
@@ -594,8 +596,7 @@ void lt_array_column(lua_State *L, int idx, lua_Integer n, const char *name, con
     box->p = NULL;                               /* finish frees it, also on error */
     st = tl_builder_finish(b, &ud->c, &err);
   }
-  if (st != TL_OK)
-    lt_core_error(L, st, &err);
+  lt_call(L, st, &err);
   lua_remove(L, -2);                             /* the box, now empty */
 }
 
@@ -659,11 +660,9 @@ static int build_columns(lua_State *L, const char *op) {
   ud = lt_new_table(L);
   err.message[0] = '\0';
   st = tl_table_new(ncol, names, cptrs, &ud->t, &err);
-  if (st != TL_OK) {
-    if (err.message[0] != '\0' && strncmp(err.message, op, strlen(op)) != 0)
-      return luaL_error(L, "%s: %s", op, err.message);
-    return lt_core_error(L, st, &err);
-  }
+  if (st != TL_OK && err.message[0] != '\0' && strcmp(tl_error_op(&err), op) != 0)
+    return luaL_error(L, "%s: %s", op, err.message);   /* "from_columns: table: ..." */
+  lt_call(L, st, &err);
   return 1;
 }
 

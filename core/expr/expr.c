@@ -54,10 +54,7 @@ typedef struct parser {
 static tl_status perr(parser *ps, int pos, const char *fmt, const char *a) {
   char what[256];
   snprintf(what, sizeof what, fmt, a);
-  /* a long source is cut, so that what is wrong still fits the message */
-  int n = (int)strnlen(ps->src, 600);
-  return tl_error_set(ps->err, TL_EPARSE, "%s: \"%.*s%s\": %s at column %d", ps->op, n,
-                      ps->src, ps->src[n] ? "..." : "", what, pos);
+  return tl_error_expr(ps->err, TL_EPARSE, ps->op, ps->src, pos, what);
 }
 
 static int is_name_start(int c) { return isalpha(c) || c == '_'; }
@@ -460,10 +457,7 @@ static tl_status berr(binder *b, const expr *e, const char *fmt, const char *a1,
                       const char *a2) {
   char what[512];
   snprintf(what, sizeof what, fmt, a1, a2);
-  const char *src = b->src ? b->src : "";
-  int n = (int)strnlen(src, 600);   /* cut, as in perr */
-  return tl_error_set(b->err, TL_ETYPE, "%s: \"%.*s%s\": %s at column %d", b->op, n, src,
-                      src[n] ? "..." : "", what, e->pos);
+  return tl_error_expr(b->err, TL_ETYPE, b->op, b->src ? b->src : "", e->pos, what);
 }
 
 static const char *tname(tl_type t) { return t ? tl_type_name(t) : "null"; }
@@ -1481,8 +1475,7 @@ static tl_status eval_host(expr *e, evalctx *cx) {
     st = e->hostworker ? f->call_on(f->ud, e->hostworker - 1, &call, &res, &herr)
                        : f->call(f->ud, &call, &res, &herr);
     if (st != TL_OK) {
-      if (!herr.message[0]) snprintf(herr.message, sizeof herr.message, "%s: %s", f->name,
-                                     tl_status_string(st));
+      if (!herr.message[0]) tl_error_set(&herr, st, "%s: %s", f->name, tl_status_string(st));
       tl_error_set(cx->err, st, "%s: %s", cx->op, herr.message);
     }
   }
