@@ -119,10 +119,9 @@ int tally_lua_to_arrow(lua_State *L) {
   lua_setmetatable(L, -2);
   err.message[0] = '\0';
   st = tl_table_export_arrow(t, &p->schema, &p->array, &err);
-  if (st != TL_OK) {
+  if (st != TL_OK)
     p->gone = "its export failed";
-    return lt_core_error(L, st, &err);
-  }
+  lt_call(L, st, &err);
   return 1;
 }
 
