@@ -242,13 +242,10 @@ static tl_status lua_failure(lua_State *L, run *r, const char *what, tl_error *e
   }
   if (r->row && k < sizeof where)
     snprintf(where + k, sizeof where - k, "%srow %lld", k ? ", " : "", (long long)r->row);
-  if (err) {
-    if (where[0])
-      snprintf(err->message, sizeof err->message, "%s: %s: %s: %s", name, what, where, msg);
-    else
-      snprintf(err->message, sizeof err->message, "%s: %s: %s", name, what, msg);
-    err->code = st;
-  }
+  if (where[0])
+    tl_error_set(err, st, "%s: %s: %s: %s", name, what, where, msg);
+  else
+    tl_error_set(err, st, "%s: %s: %s", name, what, msg);
   lua_pop(L, 1);
   return st;
 }
@@ -990,13 +987,12 @@ static int l_partial_agg(lua_State *L) {
     } else if (st == TL_OK) {
       acc->p = q;
     }
-    if (st != TL_OK) return lt_core_error(L, st, &err);
+    lt_call(L, st, &err);
     lua_pop(L, 1);
   }
   if (!acc->p) return luaL_error(L, "agg: no parts");
   lt_table *ud = lt_new_table(L);
-  tl_status st = tl_partial_finish(acc->p, &ud->t, &err);
-  if (st != TL_OK) return lt_core_error(L, st, &err);
+  lt_call(L, tl_partial_finish(acc->p, &ud->t, &err), &err);
   return 1;
 }
 

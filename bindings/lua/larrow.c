@@ -119,10 +119,9 @@ int tally_lua_to_arrow(lua_State *L) {
   lua_setmetatable(L, -2);
   err.message[0] = '\0';
   st = tl_table_export_arrow(t, &p->schema, &p->array, &err);
-  if (st != TL_OK) {
+  if (st != TL_OK)
     p->gone = "its export failed";
-    return lt_core_error(L, st, &err);
-  }
+  lt_call(L, st, &err);
   return 1;
 }
 
@@ -151,7 +150,6 @@ int tally_lua_from_arrow(lua_State *L) {
   struct ArrowArray *a;
   lt_arrow *p = NULL;
   tl_error err;
-  tl_status st;
   if (lua_type(L, 1) == LUA_TLIGHTUSERDATA) {
     s = check_light(L, 1, "ArrowSchema address (light userdata)");
     a = check_light(L, 2, "ArrowArray address (light userdata)");
@@ -164,9 +162,7 @@ int tally_lua_from_arrow(lua_State *L) {
   }
   lt_table *ud = lt_new_table(L);
   err.message[0] = '\0';
-  st = tl_table_import_arrow(s, a, &ud->t, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_import_arrow(s, a, &ud->t, &err), &err);
   if (p) p->gone = "imported by from_arrow";   /* the import moved both structs */
   return 1;
 }

@@ -114,19 +114,12 @@ static void add_operand(lua_State *L, luaL_Buffer *b, int idx, operands *o) {
 ** 1\": arithmetic on string and int at column 5"), which the caller never
 ** wrote; say which columns instead: "add: column 'program': arithmetic on
 ** string and int". Other messages are raised as they are. */
-static int eval_error(lua_State *L, const operands *o, const char *expr, tl_status st,
-                      const tl_error *err) {
-  const char *msg = err->message, *rest, *at;
-  size_t oplen = strlen(o->op), exlen = strlen(expr);
-  if (strncmp(msg, o->op, oplen) != 0 || strncmp(msg + oplen, ": \"", 3) != 0 ||
-      strncmp(msg + oplen + 3, expr, exlen) != 0 || strncmp(msg + oplen + 3 + exlen, "\": ", 3) != 0)
+static int eval_error(lua_State *L, const operands *o, tl_status st, const tl_error *err) {
+  size_t len;
+  const char *reason = tl_error_reason(err, &len);
+  if (err->message[0] == '\0' || err->position == 0 || strcmp(tl_error_op(err), o->op) != 0)
     return lt_core_error(L, st, err);
-  rest = msg + oplen + 3 + exlen + 3;
-  at = strstr(rest, " at column ");
-  if (at != NULL && at[11] != '\0' && strspn(at + 11, "0123456789") == strlen(at + 11))
-    lua_pushlstring(L, rest, (size_t)(at - rest));
-  else
-    lua_pushstring(L, rest);
+  lua_pushlstring(L, reason, len);
   if (o->n == 2)
     return luaL_error(L, "%s: columns '%s' and '%s': %s", o->op, o->labels[0], o->labels[1],
                       lua_tostring(L, -1));
@@ -149,13 +142,11 @@ static int eval(lua_State *L, operands *o) {
                       (lua_Integer)tl_column_length(o->cols[1]));
   tmp = lt_new_table(L);
   err.message[0] = '\0';
-  st = tl_table_new(o->n, o->names, o->cols, &tmp->t, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_new(o->n, o->names, o->cols, &tmp->t, &err), &err);
   res = lt_new_column(L, o->result);
   st = tl_table_eval(tmp->t, expr, o->op, &res->c, &err);
   if (st != TL_OK)
-    return eval_error(L, o, expr, st, &err);
+    return eval_error(L, o, st, &err);
   return 1;
 }
 

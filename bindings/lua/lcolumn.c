@@ -81,13 +81,12 @@ static int stat(lua_State *L, const char *op, stat_fn fn) {
   st = fn(ud->c, &v, &err);
   if (st != TL_OK) {
     const char *detail = err.message;
-    size_t oplen = strlen(op);
     if (st == TL_ERANGE)
       detail = "integer overflow";
     else if (detail[0] == '\0')
       detail = tl_status_string(st);
-    else if (strncmp(detail, op, oplen) == 0 && detail[oplen] == ':')
-      detail += oplen + (detail[oplen + 1] == ' ' ? 2 : 1);
+    else if (strcmp(tl_error_op(&err), op) == 0)
+      detail = tl_error_detail(&err);
     return luaL_error(L, "%s: column '%s': %s", op, ud->name, detail);
   }
   lt_push_scalar(L, &v);
@@ -109,9 +108,8 @@ static int column_agg(lua_State *L, const char *op, const char *def, int numeric
   const char *name = "x";
   tl_error err;
   lt_table *in = lt_new_table(L), *out = lt_new_table(L);   /* owned before any error */
-  tl_status st = tl_table_new(1, &name, &c->c, &in->t, &err);
-  if (st == TL_OK) st = tl_table_agg(in->t, 1, &def, &out->t, &err);
-  if (st != TL_OK) return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_new(1, &name, &c->c, &in->t, &err), &err);
+  lt_call(L, tl_table_agg(in->t, 1, &def, &out->t, &err), &err);
   lt_push_value(L, tl_table_column(out->t, 0), 0);
   return 1;
 }

@@ -53,8 +53,7 @@ static int terminal_colors(void) {
 ** when pushing the string fails. */
 static void push_core_text(lua_State *L, tl_status st, const tl_error *err, lt_box *box,
                            char *out, size_t len) {
-  if (st != TL_OK)
-    lt_core_error(L, st, err);
+  lt_call(L, st, err);
   box->p = out;
   lua_pushlstring(L, out, len);
   lt_box_free(box);
@@ -189,11 +188,8 @@ static int write_json(lua_State *L, int ndjson) {
   const char *path = luaL_checkstring(L, 2);
   lt_cstring(L, 2, "%s: path", ndjson ? "write_ndjson" : "write_json");
   tl_error err;
-  tl_status st;
   err.message[0] = '\0';
-  st = tl_write_json(t, path, ndjson, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_write_json(t, path, ndjson, &err), &err);
   return 0;
 }
 
@@ -205,11 +201,8 @@ static int read_json(lua_State *L, int ndjson) {
   lt_cstring(L, 1, "%s: path", ndjson ? "read_ndjson" : "read_json");
   lt_table *ud = lt_new_table(L);
   tl_error err;
-  tl_status st;
   err.message[0] = '\0';
-  st = tl_read_json(path, ndjson, &ud->t, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_read_json(path, ndjson, &ud->t, &err), &err);
   return 1;
 }
 
@@ -283,8 +276,8 @@ int lt_c_hist(lua_State *L) {
   box = lt_newbox(L, tl_free);
   err.message[0] = '\0';
   st = tl_chart_hist(c->c, bins, width, &out, &len, &err);
-  if (st != TL_OK && err.message[0] != '\0' && strncmp(err.message, "hist: ", 6) == 0)
-    return luaL_error(L, "hist: column '%s': %s", lt_echoz(L, c->name), err.message + 6);
+  if (st != TL_OK && strcmp(tl_error_op(&err), "hist") == 0)
+    return luaL_error(L, "hist: column '%s': %s", lt_echoz(L, c->name), tl_error_detail(&err));
   push_core_text(L, st, &err, box, out, len);
   return chart_result(L, opts);
 }
@@ -308,7 +301,6 @@ int lt_t_plot(lua_State *L) {
   const char *file;
   size_t flen;
   tl_error err;
-  tl_status st;
   luaL_checktype(L, 2, LUA_TTABLE);
   check_keys(L, 2, plot_keys, "plot");
   memset(&o, 0, sizeof o);
@@ -331,9 +323,7 @@ int lt_t_plot(lua_State *L) {
   if (flen < 4 || strcmp(file + flen - 4, ".svg") != 0)
     return luaL_error(L, "plot: '%s': only SVG files (.svg) are written", file);
   err.message[0] = '\0';
-  st = tl_plot_svg(t, &o, file, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_plot_svg(t, &o, file, &err), &err);
   lua_pushstring(L, file);
   return 1;
 }

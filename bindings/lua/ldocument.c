@@ -58,7 +58,6 @@ int lt_read_document(lua_State *L) {
   tl_document *d = NULL;
   lt_box *box;
   tl_error err;
-  tl_status st;
   int k, n, meta;
   tl_document_options_init(&o);
   if (lua_type(L, 1) == LUA_TTABLE) {
@@ -106,10 +105,8 @@ int lt_read_document(lua_State *L) {
   lua_settop(L, 2);
   box = lt_newbox(L, free_document);             /* 3: owns the document */
   err.message[0] = '\0';
-  st = path ? tl_read_document(path, &o, &d, &err)
-            : tl_read_document_buffer(text, len, name, &o, &d, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, path ? tl_read_document(path, &o, &d, &err)
+            : tl_read_document_buffer(text, len, name, &o, &d, &err), &err);
   box->p = d;
   push_metatable(L);                             /* 4 */
   meta = lua_gettop(L);

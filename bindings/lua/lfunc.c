@@ -198,9 +198,7 @@ static tl_status call_in(lt_function *fn, lua_State *L, const tl_fn_call *call,
   if (lua_pcall(L, 2, 0, 0) == LUA_OK) return TL_OK;
   const char *msg = lt_error_text(L);
   tl_status st = fc.core.code == TL_ENOMEM ? TL_ENOMEM : tl_interrupted() ? TL_EINTR : TL_EINVAL;
-  snprintf(err->message, sizeof err->message, "function '%s': row %lld: %s", fn->name,
-           (long long)fc.row, msg);
-  err->code = st;
+  tl_error_set(err, st, "function '%s': row %lld: %s", fn->name, (long long)fc.row, msg);
   lua_pop(L, 1);
   return st;
 }
@@ -379,11 +377,9 @@ static int fn_call(lua_State *L) {
   lt_table *tmp = lt_new_table(L);
   tl_error err;
   err.message[0] = '\0';
-  tl_status st = tl_table_new(ncols, names, cols, &tmp->t, &err);
-  if (st != TL_OK) return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_new(ncols, names, cols, &tmp->t, &err), &err);
   lt_column *res = lt_new_column(L, result);
-  st = tl_table_eval_with(tmp->t, expr, "call", &scope, &res->c, &err);
-  if (st != TL_OK) return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_eval_with(tmp->t, expr, "call", &scope, &res->c, &err), &err);
   return 1;
 }
 

@@ -101,7 +101,6 @@ int lt_t_join(lua_State *L) {
   lt_table *ud = lt_new_table(L);
   tl_error err;
   err.message[0] = '\0';
-  tl_status st = tl_table_join(left, right, &o, &ud->t, &err);
-  if (st != TL_OK) return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_join(left, right, &o, &ud->t, &err), &err);
   return 1;
 }

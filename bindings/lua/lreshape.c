@@ -94,7 +94,6 @@ int lt_pivot_longer(lua_State *L) {
   int ncols, nids, k, p;
   lt_table *ud;
   tl_error err;
-  tl_status st;
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   check_keys(L, 2, "pivot_longer", longer_keys);
@@ -164,9 +163,7 @@ int lt_pivot_longer(lua_State *L) {
   }
   ud = lt_new_table(L);
   err.message[0] = '\0';
-  st = tl_table_pivot_longer(t, &o, &ud->t, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_pivot_longer(t, &o, &ud->t, &err), &err);
   return 1;
 }
 
@@ -181,7 +178,6 @@ int lt_pivot_wider(lua_State *L) {
   tl_scalar fill;
   lt_table *ud;
   tl_error err;
-  tl_status st;
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   check_keys(L, 2, "pivot_wider", wider_keys);
@@ -227,8 +223,6 @@ int lt_pivot_wider(lua_State *L) {
   }
   ud = lt_new_table(L);
   err.message[0] = '\0';
-  st = tl_table_pivot_wider(t, &o, &ud->t, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_pivot_wider(t, &o, &ud->t, &err), &err);
   return 1;
 }

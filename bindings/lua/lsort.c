@@ -28,12 +28,6 @@ static lua_Integer int_arg(lua_State *L, int idx, const char *op, const char *wh
   return v;
 }
 
-static int check_result(lua_State *L, tl_status st, const tl_error *err) {
-  if (st != TL_OK)
-    return lt_core_error(L, st, err);
-  return 1;
-}
-
 /* t:sort("year", "-participants") or t:sort{ "year", "-participants" } */
 int lt_t_sort(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
@@ -45,7 +39,8 @@ int lt_t_sort(lua_State *L) {
     return luaL_error(L, "sort: expected at least one key");
   ud = lt_new_table(L);
   err.message[0] = '\0';
-  return check_result(L, tl_table_sort(t, n, keys, &ud->t, &err), &err);
+  lt_call(L, tl_table_sort(t, n, keys, &ud->t, &err), &err);
+  return 1;
 }
 
 /* t:top(10, "-cost"): the first rows of t:sort("-cost"). */
@@ -61,7 +56,8 @@ int lt_t_top(lua_State *L) {
     return luaL_error(L, "top: expected at least one key");
   ud = lt_new_table(L);
   err.message[0] = '\0';
-  return check_result(L, tl_table_top(t, (int64_t)count, n, keys, &ud->t, &err), &err);
+  lt_call(L, tl_table_top(t, (int64_t)count, n, keys, &ud->t, &err), &err);
+  return 1;
 }
 
 /* t:distinct("country", ...): all columns when none is named. */
@@ -72,7 +68,8 @@ int lt_t_distinct(lua_State *L) {
   lt_table *ud = lt_new_table(L);
   tl_error err;
   err.message[0] = '\0';
-  return check_result(L, tl_table_distinct(t, n, cols, &ud->t, &err), &err);
+  lt_call(L, tl_table_distinct(t, n, cols, &ud->t, &err), &err);
+  return 1;
 }
 
 /* t:concat(u, v, ...) or t:concat{ u, v, ... } */
@@ -106,7 +103,8 @@ int lt_t_concat(lua_State *L) {
   }
   ud = lt_new_table(L);
   err.message[0] = '\0';
-  return check_result(L, tl_table_concat(n, ts, &ud->t, &err), &err);
+  lt_call(L, tl_table_concat(n, ts, &ud->t, &err), &err);
+  return 1;
 }
 
 /* t:slice(i, j): rows i to j, 1-based and inclusive; negative indexes count
@@ -128,8 +126,9 @@ int lt_t_slice(lua_State *L) {
     j = len;
   ud = lt_new_table(L);
   err.message[0] = '\0';
-  return check_result(L, tl_table_slice(t, (int64_t)i - 1, i > j ? 0 : (int64_t)(j - i + 1),
+  lt_call(L, tl_table_slice(t, (int64_t)i - 1, i > j ? 0 : (int64_t)(j - i + 1),
                                         &ud->t, &err), &err);
+  return 1;
 }
 
 /* c:value_counts(): a table (value, count), the most frequent first. */
@@ -138,7 +137,8 @@ int lt_c_value_counts(lua_State *L) {
   lt_table *ud = lt_new_table(L);
   tl_error err;
   err.message[0] = '\0';
-  return check_result(L, tl_column_value_counts(c->c, &ud->t, &err), &err);
+  lt_call(L, tl_column_value_counts(c->c, &ud->t, &err), &err);
+  return 1;
 }
 
 /* c:unique(): the distinct values, in order of first appearance. */
@@ -147,5 +147,6 @@ int lt_c_unique(lua_State *L) {
   lt_column *ud = lt_new_column(L, c->name);
   tl_error err;
   err.message[0] = '\0';
-  return check_result(L, tl_column_unique(c->c, &ud->c, &err), &err);
+  lt_call(L, tl_column_unique(c->c, &ud->c, &err), &err);
+  return 1;
 }

@@ -157,12 +157,9 @@ static int t_write_csv(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   const char *path = luaL_checkstring(L, 2);
   tl_error err;
-  tl_status st;
   lt_cstring(L, 2, "write_csv: path");
   err.message[0] = '\0';
-  st = tl_write_csv(t, path, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_write_csv(t, path, &err), &err);
   return 0;
 }
 
@@ -173,16 +170,13 @@ static int slice(lua_State *L, int tail) {
   int64_t nrows = tl_table_nrows(t), off = 0;
   lt_table *ud;
   tl_error err;
-  tl_status st;
   if (n > (lua_Integer)nrows)
     n = (lua_Integer)nrows;
   if (tail)
     off = nrows - (int64_t)n;
   ud = lt_new_table(L);
   err.message[0] = '\0';
-  st = tl_table_slice(t, off, (int64_t)n, &ud->t, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_slice(t, off, (int64_t)n, &ud->t, &err), &err);
   return 1;
 }
 

@@ -66,9 +66,16 @@ void lt_check_files(lua_State *L, const tl_table *t, const char *op);
 void lt_add_quoted(luaL_Buffer *b, const char *s, size_t len);
 void lt_add_scalar(luaL_Buffer *b, const tl_scalar *v);
 
-/* Raises the core's error as a Lua error; `op` prefixes messages that lack
-** one. */
+/* Raises the core's error as a Lua error: its message, or "tally: <status>"
+** when the core left it empty. */
 int lt_core_error(lua_State *L, tl_status st, const tl_error *err);
+
+/* The one way the binding calls the core: `st` is the status of a core call
+** made in the argument list, raised as lt_core_error when it is not TL_OK:
+**   lt_call(L, tl_table_slice(t, 0, n, &ud->t, &err), &err);
+** Whatever the call allocated must already be owned by a userdata (an
+** lt_box, the lt_table about to hold the result), since this may raise. */
+void lt_call(lua_State *L, tl_status st, const tl_error *err);
 
 /* The string at idx (converted in place from a number) as a C string for
 ** the core; an error "<what> contains a NUL byte at byte N" when one sits

@@ -51,12 +51,12 @@ const char **lt_string_args(lua_State *L, int first, const char *op, int names, 
   return v;
 }
 
-/* The core's error, with a message that starts with "table:" (from
-** tl_table_new) re-prefixed with the operation. */
-static int verb_error(lua_State *L, const char *op, tl_status st, const tl_error *err) {
-  if (strncmp(err->message, "table:", 6) == 0)
-    return luaL_error(L, "%s:%s", op, err->message + 6);
-  return lt_core_error(L, st, err);
+/* lt_call for a verb: an error of tl_table_new ("table: duplicate column
+** name 'x'") is the verb's. */
+static void verb_call(lua_State *L, const char *op, tl_status st, tl_error *err) {
+  if (st != TL_OK && strcmp(tl_error_op(err), "table") == 0)
+    tl_error_rename(err, op);
+  lt_call(L, st, err);
 }
 
 static void free_builder(void *p) { tl_builder_free(p); }
@@ -83,9 +83,7 @@ static int filter_function(lua_State *L) {
   t = tally_check_table(L, tidx);
   box = lt_newbox(L, free_builder);
   err.message[0] = '\0';
-  st = tl_builder_new(TL_BOOL, n, &b, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_builder_new(TL_BOOL, n, &b, &err), &err);
   box->p = b;
   for (i = 0; i < n; i++) {
     lua_pushvalue(L, 2);
@@ -94,19 +92,14 @@ static int filter_function(lua_State *L) {
       return luaL_error(L, "filter: row %I: %s", (lua_Integer)i + 1, lt_error_text(L));
     st = tl_builder_append_bool(box->p, lua_toboolean(L, -1), &err);
     lua_pop(L, 1);
-    if (st != TL_OK)
-      return lt_core_error(L, st, &err);
+    lt_call(L, st, &err);
   }
   mask = lt_new_column(L, "filter");             /* owns the mask once built */
   b = box->p;
   box->p = NULL;                                 /* finish frees it, also on error */
-  st = tl_builder_finish(b, &mask->c, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_builder_finish(b, &mask->c, &err), &err);
   ud = lt_new_table(L);
-  st = tl_table_filter_mask(t, mask->c, &ud->t, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_filter_mask(t, mask->c, &ud->t, &err), &err);
   return 1;
 }
 
@@ -139,8 +132,7 @@ static int t_filter(lua_State *L) {
       break;
     }
   }
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, st, &err);
   return 1;
 }
 
@@ -196,7 +188,6 @@ static int t_mutate(lua_State *L) {
   const char **defs;
   lt_table *ud;
   tl_error err;
-  tl_status st;
   tl_window_options win;
   tl_window_options_init(&win);
   if (top >= 2 && lua_type(L, top) == LUA_TTABLE && lua_rawlen(L, top) == 0) {
@@ -220,9 +211,7 @@ static int t_mutate(lua_State *L) {
   lt_scope(L, &scope);
   ud = lt_new_table(L);
   err.message[0] = '\0';
-  st = tl_table_mutate_ex(t, n, defs, &scope, &win, &ud->t, &err);
-  if (st != TL_OK)
-    return verb_error(L, "mutate", st, &err);
+  verb_call(L, "mutate", tl_table_mutate_ex(t, n, defs, &scope, &win, &ud->t, &err), &err);
   return 1;
 }
 
@@ -231,11 +220,8 @@ static int t_describe(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   lt_table *ud = lt_new_table(L);
   tl_error err;
-  tl_status st;
   err.message[0] = '\0';
-  st = tl_table_describe(t, &ud->t, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_describe(t, &ud->t, &err), &err);
   return 1;
 }
 
@@ -248,11 +234,8 @@ static int names_verb(lua_State *L, const char *op, names_fn fn) {
   const char **names = lt_string_args(L, 2, op, 0, &n);
   lt_table *ud = lt_new_table(L);
   tl_error err;
-  tl_status st;
   err.message[0] = '\0';
-  st = fn(t, n, names, &ud->t, &err);
-  if (st != TL_OK)
-    return verb_error(L, op, st, &err);
+  verb_call(L, op, fn(t, n, names, &ud->t, &err), &err);
   return 1;
 }
 
@@ -269,9 +252,7 @@ static int t_agg(lua_State *L) {
   lt_table *ud = lt_new_table(L);
   tl_error err;
   err.message[0] = '\0';
-  tl_status st = tl_table_agg_scope(t, n, defs, &scope, &ud->t, &err);
-  if (st != TL_OK)
-    return verb_error(L, "agg", st, &err);
+  verb_call(L, "agg", tl_table_agg_scope(t, n, defs, &scope, &ud->t, &err), &err);
   return 1;
 }
 
@@ -287,7 +268,6 @@ static int t_rename(lua_State *L) {
   const char **from, **to;
   lt_table *ud;
   tl_error err;
-  tl_status st;
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   lua_pushnil(L);
@@ -318,9 +298,7 @@ static int t_rename(lua_State *L) {
   }
   ud = lt_new_table(L);
   err.message[0] = '\0';
-  st = tl_table_rename(t, n, from, to, &ud->t, &err);
-  if (st != TL_OK)
-    return verb_error(L, "rename", st, &err);
+  verb_call(L, "rename", tl_table_rename(t, n, from, to, &ud->t, &err), &err);
   return 1;
 }
 
@@ -332,12 +310,9 @@ static int t_save(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   const char *path = luaL_checkstring(L, 2);
   tl_error err;
-  tl_status st;
   lt_cstring(L, 2, "save: path");
   err.message[0] = '\0';
-  st = tl_table_save(t, path, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_save(t, path, &err), &err);
   return 0;
 }
 
@@ -372,11 +347,8 @@ int lt_load(lua_State *L) {
   lua_pop(L, 1);
   lt_table *ud = lt_new_table(L);
   tl_error err;
-  tl_status st;
   err.message[0] = '\0';
-  st = tl_table_load_ex(path, flags, &ud->t, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_load_ex(path, flags, &ud->t, &err), &err);
   return 1;
 }
 
@@ -390,7 +362,6 @@ static int t_group_by(lua_State *L) {
   const char **keys = lt_string_args(L, 2, "group_by", 0, &n);
   lt_grouping *ud;
   tl_error err;
-  tl_status st;
   if (n == 0)
     return luaL_error(L, "group_by: expected at least one key column");
   ud = lua_newuserdatauv(L, sizeof *ud, 2);
@@ -405,9 +376,7 @@ static int t_group_by(lua_State *L) {
   }
   lua_setiuservalue(L, -2, 2);
   err.message[0] = '\0';
-  st = tl_table_group_by(t, n, keys, &ud->g, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_group_by(t, n, keys, &ud->g, &err), &err);
   return 1;
 }
 
@@ -466,11 +435,8 @@ static int g_agg(lua_State *L) {
   lt_scope(L, &scope);
   lt_table *ud = lt_new_table(L);
   tl_error err;
-  tl_status st;
   err.message[0] = '\0';
-  st = tl_grouping_agg_scope(g, n, defs, &scope, &ud->t, &err);
-  if (st != TL_OK)
-    return verb_error(L, "agg", st, &err);
+  verb_call(L, "agg", tl_grouping_agg_scope(g, n, defs, &scope, &ud->t, &err), &err);
   return 1;
 }
 
@@ -479,11 +445,8 @@ static int g_count(lua_State *L) {
   const char *def = "n = count()";
   lt_table *ud = lt_new_table(L);
   tl_error err;
-  tl_status st;
   err.message[0] = '\0';
-  st = tl_grouping_agg(g, 1, &def, &ud->t, &err);
-  if (st != TL_OK)
-    return verb_error(L, "count", st, &err);
+  verb_call(L, "count", tl_grouping_agg(g, 1, &def, &ud->t, &err), &err);
   return 1;
 }
 
@@ -491,11 +454,8 @@ static int g_count(lua_State *L) {
 static tl_table *push_keys(lua_State *L, tl_grouping *g) {
   lt_table *ud = lt_new_table(L);
   tl_error err;
-  tl_status st;
   err.message[0] = '\0';
-  st = tl_grouping_keys(g, &ud->t, &err);
-  if (st != TL_OK)
-    lt_core_error(L, st, &err);
+  lt_call(L, tl_grouping_keys(g, &ud->t, &err), &err);
   return ud->t;
 }
 
@@ -522,11 +482,8 @@ static void push_key(lua_State *L, const tl_table *keys, int64_t k) {
 static void push_group(lua_State *L, tl_grouping *g, int64_t k) {
   lt_table *ud = lt_new_table(L);
   tl_error err;
-  tl_status st;
   err.message[0] = '\0';
-  st = tl_grouping_group(g, k, &ud->t, &err);
-  if (st != TL_OK)
-    lt_core_error(L, st, &err);
+  lt_call(L, tl_grouping_group(g, k, &ud->t, &err), &err);
 }
 
 static int groups_next(lua_State *L) {
@@ -626,7 +583,6 @@ static int g_apply(lua_State *L) {
   const char **names;
   tl_column **cols;
   tl_error err;
-  tl_status st;
   luaL_checktype(L, 2, LUA_TFUNCTION);
   lua_settop(L, 2);
   ngroups = tl_grouping_count(ud->g);
@@ -689,9 +645,7 @@ static int g_apply(lua_State *L) {
   cols = lua_newuserdatauv(L, sizeof *cols * (size_t)(nkeys + nfields + 1), 0);
   sel = lt_new_table(L);                         /* the keys of the groups kept */
   err.message[0] = '\0';
-  st = tl_table_take(keys, rows, m, &sel->t, &err);
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, tl_table_take(keys, rows, m, &sel->t, &err), &err);
   for (j = 0; j < nkeys; j++) {
     names[j] = tl_table_name(sel->t, j);
     cols[j] = tl_table_column(sel->t, j);
@@ -714,9 +668,7 @@ static int g_apply(lua_State *L) {
     lua_pop(L, 1);
   }
   out = lt_new_table(L);
-  st = tl_table_new(nkeys + nfields, names, cols, &out->t, &err);
-  if (st != TL_OK)
-    return verb_error(L, "apply", st, &err);
+  verb_call(L, "apply", tl_table_new(nkeys + nfields, names, cols, &out->t, &err), &err);
   return 1;
 }
 

@@ -87,15 +87,13 @@ void lt_push_scalar(lua_State *L, const tl_scalar *v) {
 void lt_check_file(lua_State *L, const tl_column *c, const char *op) {
   tl_error err;
   err.message[0] = '\0';
-  tl_status st = tl_column_check_file(c, op, &err);
-  if (st != TL_OK) lt_core_error(L, st, &err);
+  lt_call(L, tl_column_check_file(c, op, &err), &err);
 }
 
 void lt_check_files(lua_State *L, const tl_table *t, const char *op) {
   tl_error err;
   err.message[0] = '\0';
-  tl_status st = tl_table_check_files(t, op, &err);
-  if (st != TL_OK) lt_core_error(L, st, &err);
+  lt_call(L, tl_table_check_files(t, op, &err), &err);
 }
 
 void lt_push_value(lua_State *L, const tl_column *c, int64_t i) {
@@ -147,6 +145,11 @@ int lt_core_error(lua_State *L, tl_status st, const tl_error *err) {
   return luaL_error(L, "tally: %s", tl_status_string(st));
 }
 
+void lt_call(lua_State *L, tl_status st, const tl_error *err) {
+  if (st != TL_OK)
+    lt_core_error(L, st, err);
+}
+
 int lt_unknown_column(lua_State *L, const char *op, const tl_table *t, const char *name) {
   const char *near = tl_table_suggest(t, name);
   name = lt_echoz(L, name);
@@ -158,12 +161,6 @@ int lt_unknown_column(lua_State *L, const char *op, const tl_table *t, const cha
 /* ---------------------------------------------------------------------------
 ** read_csv
 */
-
-static const char *const csv_keys[] = {"sep", "header", "null", "types", "skip",
-                                       "comment", "infer", "chunk_size", "columns",
-                                       "max_rows", "on_error", "progress",
-                                       "max_field_size", "range_start", "range_stop",
-                                       "range_quotes", "range_line", "range_record", NULL};
 
 static int opt_bool(lua_State *L, int idx, const char *op, const char *key) {
   if (!lua_isboolean(L, idx))
@@ -199,132 +196,180 @@ static const char **opt_strings(lua_State *L, int idx, const char *op, const cha
   return list;
 }
 
-/* Fills o from the options table at index 2; errors start with `op`. Every
-** array handed to the core lives in a userdata and every string stays
-** referenced from the stack, so an error raised half-way leaks nothing. */
+/* Each option of read_csv is read by one setter from the value at idx,
+** which stays on the stack until the load ends: strings handed to the core
+** stay referenced from it, and arrays live in userdata pushed above it, so
+** an error raised half-way leaks nothing. */
+typedef void (*csv_setter)(lua_State *L, int idx, const char *op, tl_csv_options *o);
+
+static void set_sep(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  size_t len;
+  const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
+  if (s == NULL || len != 1)
+    luaL_error(L, "%s: option 'sep' must be a one-character string", op);
+  o->sep = s[0];
+}
+
+static void set_header(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  o->header = opt_bool(L, idx, op, "header");
+}
+
+static void set_null(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  int n;
+  const char **list;
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    list = lua_newuserdatauv(L, sizeof *list, 0);
+    list[0] = lt_cstring(L, idx, "%s: option 'null'", op);
+    n = 1;
+  } else if (lua_type(L, idx) == LUA_TTABLE) {
+    list = opt_strings(L, idx, op, "null", "a string or a list of strings", &n);
+  } else {
+    luaL_error(L, "%s: option 'null' must be a string or a list of strings", op);
+    return;
+  }
+  o->nulls = list;
+  o->nnulls = n;
+}
+
+static void set_types(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  int n = 0;
+  const char **names;
+  tl_type *types;
+  if (!lua_istable(L, idx))
+    luaL_error(L, "%s: option 'types' must be a table {column = type}", op);
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    n++;
+    lua_pop(L, 1);
+  }
+  names = lua_newuserdatauv(L, sizeof *names * (size_t)(n > 0 ? n : 1), 0);
+  types = lua_newuserdatauv(L, sizeof *types * (size_t)(n > 0 ? n : 1), 0);
+  n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    const char *tn;
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "%s: option 'types' must map column names to type names", op);
+    tn = lt_cstring(L, -1, "%s: option 'types'", op);
+    types[n] = tl_type_from_name(tn);
+    if (types[n] == 0) {
+      const char *col = lt_echoz(L, lua_tostring(L, -2));
+      luaL_error(L, "%s: option 'types': unknown type '%s' for column '%s'", op,
+                 lt_echoz(L, tn), col);
+    }
+    names[n++] = lt_cstring(L, -2, "%s: option 'types' key", op);   /* anchored as a key */
+    lua_pop(L, 1);
+  }
+  o->type_names = names;
+  o->types = types;
+  o->ntypes = n;
+}
+
+static void set_skip(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  o->skip = (int)opt_int(L, idx, op, "skip", 0, LT_MAX_INT);
+}
+
+static void set_comment(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  if (lua_type(L, idx) != LUA_TSTRING)
+    luaL_error(L, "%s: option 'comment' must be a string", op);
+  o->comment = lt_cstring(L, idx, "%s: option 'comment'", op);
+}
+
+static void set_infer(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  o->infer = opt_bool(L, idx, op, "infer");
+}
+
+static void set_chunk_size(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  o->chunk_size = (size_t)opt_int(L, idx, op, "chunk_size", 1, LT_MAX_INT);
+}
+
+static void set_columns(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  int n;
+  if (!lua_istable(L, idx))
+    luaL_error(L, "%s: option 'columns' must be a list of column names", op);
+  o->columns = opt_strings(L, idx, op, "columns", "a list of column names", &n);
+  o->ncolumns = n;
+}
+
+static void set_max_rows(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  o->max_rows = (int64_t)opt_int(L, idx, op, "max_rows", 0, LUA_MAXINTEGER);
+}
+
+static void set_on_error(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  const char *e = lua_type(L, idx) == LUA_TSTRING
+                      ? lt_cstring(L, idx, "%s: option 'on_error'", op) : "";
+  if (strcmp(e, "skip") == 0)
+    o->on_error = TL_CSV_SKIP;
+  else if (strcmp(e, "error") == 0)
+    o->on_error = TL_CSV_FAIL;
+  else
+    luaL_error(L, "%s: option 'on_error' must be \"error\" or \"skip\"", op);
+}
+
+static void set_max_field_size(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  o->max_field_size = (size_t)opt_int(L, idx, op, "max_field_size", 1, LUA_MAXINTEGER);
+}
+
+/* The byte range of a part of the file (see tl_csv_options). */
+static void set_range_start(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  o->range_start = (int64_t)opt_int(L, idx, op, "range_start", 0, LUA_MAXINTEGER);
+}
+
+static void set_range_stop(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  o->range_stop = (int64_t)opt_int(L, idx, op, "range_stop", 0, LUA_MAXINTEGER);
+}
+
+static void set_range_quotes(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  lua_Integer q = opt_int(L, idx, op, "range_quotes", -1, LUA_MAXINTEGER);
+  o->range_quotes = q < 0 ? -1 : (int)(q & 1);   /* the parity is what counts */
+}
+
+static void set_range_line(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  o->range_line = (int64_t)opt_int(L, idx, op, "range_line", 0, LUA_MAXINTEGER);
+}
+
+static void set_range_record(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  o->range_record = (int64_t)opt_int(L, idx, op, "range_record", 0, LUA_MAXINTEGER);
+}
+
+/* The options in the order they are read; progress is read_csv's own. */
+static const struct {
+  const char *key;
+  csv_setter set;
+} csv_opts[] = {
+  {"sep", set_sep}, {"header", set_header}, {"null", set_null}, {"types", set_types},
+  {"skip", set_skip}, {"comment", set_comment}, {"infer", set_infer},
+  {"chunk_size", set_chunk_size}, {"columns", set_columns}, {"max_rows", set_max_rows},
+  {"on_error", set_on_error}, {"progress", NULL}, {"max_field_size", set_max_field_size},
+  {"range_start", set_range_start}, {"range_stop", set_range_stop},
+  {"range_quotes", set_range_quotes}, {"range_line", set_range_line},
+  {"range_record", set_range_record}, {NULL, NULL}
+};
+
+/* Fills o from the options table at index 2, option by option through
+** csv_opts, after rejecting unknown keys; errors start with `op`. The values
+** read stay on the stack (see csv_setter). */
 static void csv_options(lua_State *L, const char *op, tl_csv_options *o) {
-  int base, i;
+  int i;
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_pushnil(L);
   while (lua_next(L, 2) != 0) {                  /* reject misspelt options */
     const char *key = lt_option_key(L, op);
-    for (i = 0; key != NULL && csv_keys[i] != NULL; i++)
-      if (strcmp(key, csv_keys[i]) == 0)
+    for (i = 0; key != NULL && csv_opts[i].key != NULL; i++)
+      if (strcmp(key, csv_opts[i].key) == 0)
         break;
-    if (key == NULL || csv_keys[i] == NULL)
+    if (key == NULL || csv_opts[i].key == NULL)
       luaL_error(L, "%s: unknown option '%s'", op,
                  key ? lt_echoz(L, key) : luaL_typename(L, -2));
     lua_pop(L, 1);
   }
-  base = lua_gettop(L);
-  for (i = 0; csv_keys[i] != NULL; i++)
-    lua_getfield(L, 2, csv_keys[i]);             /* option i at base + 1 + i */
-
-  if (!lua_isnil(L, base + 1)) {
-    size_t len;
-    const char *s = lua_type(L, base + 1) == LUA_TSTRING ? lua_tolstring(L, base + 1, &len)
-                                                         : NULL;
-    if (s == NULL || len != 1)
-      luaL_error(L, "%s: option 'sep' must be a one-character string", op);
-    o->sep = s[0];
-  }
-  if (!lua_isnil(L, base + 2))
-    o->header = opt_bool(L, base + 2, op, "header");
-  if (!lua_isnil(L, base + 3)) {
-    int idx = base + 3, n;
-    const char **list;
-    if (lua_type(L, idx) == LUA_TSTRING) {
-      list = lua_newuserdatauv(L, sizeof *list, 0);
-      list[0] = lt_cstring(L, idx, "%s: option 'null'", op);
-      n = 1;
-    } else if (lua_type(L, idx) == LUA_TTABLE) {
-      list = opt_strings(L, idx, op, "null", "a string or a list of strings", &n);
-    } else {
-      luaL_error(L, "%s: option 'null' must be a string or a list of strings", op);
-      return;
-    }
-    o->nulls = list;
-    o->nnulls = n;
-  }
-  if (!lua_isnil(L, base + 4)) {
-    int idx = base + 4, n = 0;
-    const char **names;
-    tl_type *types;
-    if (!lua_istable(L, idx))
-      luaL_error(L, "%s: option 'types' must be a table {column = type}", op);
-    lua_pushnil(L);
-    while (lua_next(L, idx) != 0) {
-      n++;
+  luaL_checkstack(L, 2 * (int)(sizeof csv_opts / sizeof csv_opts[0]), op);
+  for (i = 0; csv_opts[i].key != NULL; i++) {
+    if (lua_getfield(L, 2, csv_opts[i].key) == LUA_TNIL)
       lua_pop(L, 1);
-    }
-    names = lua_newuserdatauv(L, sizeof *names * (size_t)(n > 0 ? n : 1), 0);
-    types = lua_newuserdatauv(L, sizeof *types * (size_t)(n > 0 ? n : 1), 0);
-    n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, idx) != 0) {
-      const char *tn;
-      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-        luaL_error(L, "%s: option 'types' must map column names to type names", op);
-      tn = lt_cstring(L, -1, "%s: option 'types'", op);
-      types[n] = tl_type_from_name(tn);
-      if (types[n] == 0) {
-        const char *col = lt_echoz(L, lua_tostring(L, -2));
-        luaL_error(L, "%s: option 'types': unknown type '%s' for column '%s'", op,
-                   lt_echoz(L, tn), col);
-      }
-      names[n++] = lt_cstring(L, -2, "%s: option 'types' key", op);   /* anchored as a key */
-      lua_pop(L, 1);
-    }
-    o->type_names = names;
-    o->types = types;
-    o->ntypes = n;
+    else if (csv_opts[i].set != NULL)
+      csv_opts[i].set(L, lua_gettop(L), op, o);
   }
-  if (!lua_isnil(L, base + 5))
-    o->skip = (int)opt_int(L, base + 5, op, "skip", 0, LT_MAX_INT);
-  if (!lua_isnil(L, base + 6)) {
-    if (lua_type(L, base + 6) != LUA_TSTRING)
-      luaL_error(L, "%s: option 'comment' must be a string", op);
-    o->comment = lt_cstring(L, base + 6, "%s: option 'comment'", op);
-  }
-  if (!lua_isnil(L, base + 7))
-    o->infer = opt_bool(L, base + 7, op, "infer");
-  if (!lua_isnil(L, base + 8))
-    o->chunk_size = (size_t)opt_int(L, base + 8, op, "chunk_size", 1, LT_MAX_INT);
-  if (!lua_isnil(L, base + 9)) {
-    int idx = base + 9, n;
-    const char **list;
-    if (!lua_istable(L, idx))
-      luaL_error(L, "%s: option 'columns' must be a list of column names", op);
-    list = opt_strings(L, idx, op, "columns", "a list of column names", &n);
-    o->columns = list;
-    o->ncolumns = n;
-  }
-  if (!lua_isnil(L, base + 10))
-    o->max_rows = (int64_t)opt_int(L, base + 10, op, "max_rows", 0, LUA_MAXINTEGER);
-  if (!lua_isnil(L, base + 11)) {
-    const char *e = lua_type(L, base + 11) == LUA_TSTRING
-                        ? lt_cstring(L, base + 11, "%s: option 'on_error'", op) : "";
-    if (strcmp(e, "skip") == 0)
-      o->on_error = TL_CSV_SKIP;
-    else if (strcmp(e, "error") == 0)
-      o->on_error = TL_CSV_FAIL;
-    else
-      luaL_error(L, "%s: option 'on_error' must be \"error\" or \"skip\"", op);
-  }
-  if (!lua_isnil(L, base + 13))                  /* bytes; the core's default when absent */
-    o->max_field_size = (size_t)opt_int(L, base + 13, op, "max_field_size", 1, LUA_MAXINTEGER);
-  if (!lua_isnil(L, base + 14))                  /* a byte range: see tl_csv_options */
-    o->range_start = (int64_t)opt_int(L, base + 14, op, "range_start", 0, LUA_MAXINTEGER);
-  if (!lua_isnil(L, base + 15))
-    o->range_stop = (int64_t)opt_int(L, base + 15, op, "range_stop", 0, LUA_MAXINTEGER);
-  if (!lua_isnil(L, base + 16)) {
-    lua_Integer q = opt_int(L, base + 16, op, "range_quotes", -1, LUA_MAXINTEGER);
-    o->range_quotes = q < 0 ? -1 : (int)(q & 1);   /* the parity is what counts */
-  }
-  if (!lua_isnil(L, base + 17))
-    o->range_line = (int64_t)opt_int(L, base + 17, op, "range_line", 0, LUA_MAXINTEGER);
-  if (!lua_isnil(L, base + 18))
-    o->range_record = (int64_t)opt_int(L, base + 18, op, "range_record", 0, LUA_MAXINTEGER);
 }
 
 /* The progress bar: drawn on stderr once a load has run for a second, at
@@ -424,8 +469,7 @@ static int read_csv(lua_State *L, int from_text) {
     fputs("\r\033[K", stderr);
     fflush(stderr);
   }
-  if (st != TL_OK)
-    return lt_core_error(L, st, &err);
+  lt_call(L, st, &err);
   push_csvmeta(L);
   lua_pushvalue(L, tidx);
   lua_createtable(L, 0, 3);
@@ -594,8 +638,7 @@ void lt_array_column(lua_State *L, int idx, lua_Integer n, const char *name, con
     box->p = NULL;                               /* finish frees it, also on error */
     st = tl_builder_finish(b, &ud->c, &err);
   }
-  if (st != TL_OK)
-    lt_core_error(L, st, &err);
+  lt_call(L, st, &err);
   lua_remove(L, -2);                             /* the box, now empty */
 }
 
@@ -659,11 +702,9 @@ static int build_columns(lua_State *L, const char *op) {
   ud = lt_new_table(L);
   err.message[0] = '\0';
   st = tl_table_new(ncol, names, cptrs, &ud->t, &err);
-  if (st != TL_OK) {
-    if (err.message[0] != '\0' && strncmp(err.message, op, strlen(op)) != 0)
-      return luaL_error(L, "%s: %s", op, err.message);
-    return lt_core_error(L, st, &err);
-  }
+  if (st != TL_OK && err.message[0] != '\0' && strcmp(tl_error_op(&err), op) != 0)
+    return luaL_error(L, "%s: %s", op, err.message);   /* "from_columns: table: ..." */
+  lt_call(L, st, &err);
   return 1;
 }
 

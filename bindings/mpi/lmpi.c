@@ -195,9 +195,7 @@ static void agree(lua_State *L, const char *msg) {
 }
 
 static tl_status oom(tl_error *err, const char *op) {
-  err->code = TL_ENOMEM;
-  snprintf(err->message, sizeof err->message, "%s: out of memory", op);
-  return TL_ENOMEM;
+  return tl_error_set(err, TL_ENOMEM, "%s: out of memory", op);
 }
 
 /* agree() on a core status. */

@@ -1,5 +1,6 @@
 /*
-** error.h -- filling tl_error and propagating status codes.
+** error.h -- filling tl_error and propagating status codes. tl_error_set,
+** tl_error_op, tl_error_detail and tl_error_rename are public (tally.h).
 */
 #ifndef TL_ERROR_H
 #define TL_ERROR_H
@@ -12,9 +13,11 @@
 #define TL_PRINTF(f, a)
 #endif
 
-/* Sets err (when not NULL) and returns code, so callers can
-** `return tl_error_set(err, TL_EINVAL, "...")`. */
-tl_status tl_error_set(tl_error *err, tl_status code, const char *fmt, ...) TL_PRINTF(3, 4);
+/* An error in an expression: "<op>: \"<src>\": <what> at column <pos>",
+** with the source cut to its first 600 bytes so that what is wrong fits. */
+tl_status tl_error_expr(tl_error *err, tl_status code, const char *op, const char *src,
+                        int pos, const char *what);
+
 /* "<op>: out of memory" */
 tl_status tl_error_oom(tl_error *err, const char *op);
 

@@ -30,10 +30,7 @@ static tl_status berr(binder *b, const expr *e, const char *fmt, const char *a1,
                       const char *a2) {
   char what[512];
   snprintf(what, sizeof what, fmt, a1, a2);
-  const char *src = b->src ? b->src : "";
-  int n = (int)strnlen(src, 600);   /* cut, as in perr */
-  return tl_error_set(b->err, TL_ETYPE, "%s: \"%.*s%s\": %s at column %d", b->op, n, src,
-                      src[n] ? "..." : "", what, e->pos);
+  return tl_error_expr(b->err, TL_ETYPE, b->op, b->src ? b->src : "", e->pos, what);
 }
 
 static int is_time(tl_type t) { return t == TL_DATE || t == TL_TIMESTAMP; }

@@ -183,8 +183,7 @@ static tl_status eval_host(expr *e, evalctx *cx) {
     st = e->hostworker ? f->call_on(f->ud, e->hostworker - 1, &call, &res, &herr)
                        : f->call(f->ud, &call, &res, &herr);
     if (st != TL_OK) {
-      if (!herr.message[0]) snprintf(herr.message, sizeof herr.message, "%s: %s", f->name,
-                                     tl_status_string(st));
+      if (!herr.message[0]) tl_error_set(&herr, st, "%s: %s", f->name, tl_status_string(st));
       tl_error_set(cx->err, st, "%s: %s", cx->op, herr.message);
     }
   }

@@ -12,10 +12,7 @@
 tl_status tl_expr_perr(parser *ps, int pos, const char *fmt, const char *a) {
   char what[256];
   snprintf(what, sizeof what, fmt, a);
-  /* a long source is cut, so that what is wrong still fits the message */
-  int n = (int)strnlen(ps->src, 600);
-  return tl_error_set(ps->err, TL_EPARSE, "%s: \"%.*s%s\": %s at column %d", ps->op, n,
-                      ps->src, ps->src[n] ? "..." : "", what, pos);
+  return tl_error_expr(ps->err, TL_EPARSE, ps->op, ps->src, pos, what);
 }
 
 static int is_name_start(int c) { return isalpha(c) || c == '_'; }

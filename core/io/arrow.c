@@ -346,10 +346,8 @@ static tl_status im_wrap(const im *c, int k, const struct ArrowArray *a, int64_t
     st = tl_column_wrap_strings(n, bufs[1], bufs[2], validity, holder_drop, c->h, out, &e);
   else
     st = tl_column_wrap(kind_type(k), n, bufs[1], validity, holder_drop, c->h, out, &e);
-  if (st != TL_OK) {
-    const char *m = strchr(e.message, ':');
-    return im_error(c, err, st, "%s", m ? m + 2 : e.message);
-  }
+  if (st != TL_OK)
+    return im_error(c, err, st, "%s", tl_error_detail(&e));
   atomic_fetch_add_explicit(&c->h->refs, 1, memory_order_relaxed);
   return TL_OK;
 }

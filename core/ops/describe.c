@@ -105,10 +105,7 @@ tl_status tl_table_describe(const tl_table *t, tl_table **out, tl_error *err) {
   }
   if (st == TL_OK) st = tl_table_new(D_NCOLS, dnames, cols, out, err);
   for (int k = 0; k < D_NCOLS; k++) tl_column_release(cols[k]);
-  if (st != TL_OK && err && strncmp(err->message, "agg:", 4) == 0) {
-    char msg[TL_ERROR_SIZE];   /* the aggregates' errors are describe's */
-    memcpy(msg, err->message, sizeof msg);
-    tl_error_set(err, st, "describe:%s", msg + 4);
-  }
+  if (st != TL_OK && strcmp(tl_error_op(err), "agg") == 0)
+    tl_error_rename(err, "describe");   /* the aggregates' errors are describe's */
   return st;
 }

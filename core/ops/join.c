@@ -8,6 +8,7 @@
 ** match.
 */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -313,10 +314,10 @@ tl_status tl_table_join(const tl_table *lt, const tl_table *rt, const tl_join_op
   }
   if (st == TL_OK) {
     st = tl_table_new(ncol, (const char *const *)names, cols, out, err);
-    if (st == TL_EINVAL && err && strncmp(err->message, "table:", 6) == 0) {
+    if (st == TL_EINVAL && err) {   /* the suffixes made two names equal */
       char msg[TL_ERROR_SIZE];
-      memcpy(msg, err->message, sizeof msg);
-      tl_error_set(err, st, "join:%s (choose other suffixes)", msg + 6);
+      snprintf(msg, sizeof msg, "%s", tl_error_detail(err));
+      tl_error_set(err, st, "join: %s (choose other suffixes)", msg);
     }
   }
 done:

@@ -19,14 +19,10 @@ void tl_pivot_longer_options_init(tl_pivot_longer_options *o) {
 
 void tl_pivot_wider_options_init(tl_pivot_wider_options *o) { memset(o, 0, sizeof *o); }
 
-/* The table's error re-prefixed with the operation ("table: duplicate
-** column name 'x'" from tl_table_new). */
+/* tl_table_new's error attributed to the operation ("pivot_wider:
+** duplicate column name 'x'" rather than "table: ..."). */
 static tl_status reprefix(tl_status st, const char *op, tl_error *err) {
-  if (st != TL_OK && err && strncmp(err->message, "table:", 6) == 0) {
-    char msg[TL_ERROR_SIZE];
-    snprintf(msg, sizeof msg, "%s", err->message + 6);
-    tl_error_set(err, st, "%s:%s", op, msg);
-  }
+  if (st != TL_OK) tl_error_rename(err, op);
   return st;
 }
 

@@ -272,11 +272,9 @@ tl_status tl_table_rename(const tl_table *t, int n, const char *const *from,
     int j;
     if ((st = tl_table_lookup(t, from[k], "rename", &j, err)) == TL_OK) names[j] = to[k];
   }
-  if (st == TL_OK) st = tl_table_new(t->ncol, names, t->cols, out, err);
-  if (st == TL_EINVAL && err && strncmp(err->message, "table:", 6) == 0) {
-    char msg[TL_ERROR_SIZE];
-    memcpy(msg, err->message, sizeof msg);
-    tl_error_set(err, TL_EINVAL, "rename:%s", msg + 6);
+  if (st == TL_OK) {
+    st = tl_table_new(t->ncol, names, t->cols, out, err);
+    if (st == TL_EINVAL) tl_error_rename(err, "rename");   /* a duplicate name */
   }
   tl_free(names);
   return st;

@@ -56,9 +56,7 @@ static tl_status werr(tl_error *err, tl_status code, const char *src, const expr
                       const char *fmt, const char *a1, const char *a2) {
   char what[512];
   snprintf(what, sizeof what, fmt, a1, a2);
-  int n = (int)strnlen(src, 600);
-  return tl_error_set(err, code, "mutate: \"%.*s%s\": %s at column %d", n, src,
-                      src[n] ? "..." : "", what, e->pos);
+  return tl_error_expr(err, code, "mutate", src, e->pos, what);
 }
 
 /* Key k of opts (partition keys first): its column in t and direction. */

@@ -135,5 +135,10 @@ check_error("pivot_wider: fill is a string value, but column 'n' is of type int"
                                                 fill = "none" } end)
 check_error("pivot_wider: option 'values_from' is missing",
             function() return long:pivot_wider{ names_from = "measure" } end)
+local clash = tally.from_columns{ { "k", { 1, 2 } }, { "name", { "a", "k" } }, { "v", { 1, 2 } } }
+check_error("pivot_wider: duplicate column name 'k'",   -- tl_table_new's error, renamed
+            function() return clash:pivot_wider{ names_from = "name", values_from = "v" } end)
+check_error("pivot_longer: duplicate column name 'k'",
+            function() return clash:pivot_longer{ cols = { "v" }, names_to = "k" } end)
 
 print("test_document: ok")

@@ -62,14 +62,53 @@ typedef enum tl_status {
 } tl_status;
 
 #define TL_ERROR_SIZE 1024
+#define TL_ERROR_OP_SIZE 32
 
+/* An error: the whole message ("rename: duplicate column name 'x'"), the
+** operation it names first ("rename", "" when it names none) and, for an
+** error in an expression ("mutate: \"`a` + 1\": arithmetic on string and
+** int at column 5"), the column of the source it points at and where the
+** message says what is wrong ("arithmetic on string and int"). Whatever
+** fills a tl_error sets every field together; a caller that empties only
+** `message` before a call reads the rest through tl_error_op,
+** tl_error_detail and tl_error_reason, which answer for an empty error. */
 typedef struct tl_error {
   tl_status code;
   char message[TL_ERROR_SIZE];
+  char op[TL_ERROR_OP_SIZE];
+  int position;              /* 1-based column in an expression; 0 when none */
+  int reason_at, reason_len; /* the span of message that tl_error_reason gives */
 } tl_error;
 
 /* A short English name of a status code ("out of memory", ...). */
 TL_API const char *tl_status_string(tl_status code);
+
+/* Fills err (when not NULL) with a printf-style message and returns code, so
+** that `return tl_error_set(err, TL_EINVAL, "...")` reports and fails in one
+** line. The message starts with the operation's name and ": " ("join: unknown
+** column 'x'"); that leading name becomes err->op. */
+TL_API tl_status tl_error_set(tl_error *err, tl_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* The operation an error names, "" when err is NULL, empty or names none. */
+TL_API const char *tl_error_op(const tl_error *err);
+
+/* The message after the operation's name and ": " ("duplicate column name
+** 'x'"): the whole message when it names no operation. */
+TL_API const char *tl_error_detail(const tl_error *err);
+
+/* What is wrong, without the operation and the place: the expression and
+** " at column N" are left out of an expression's error. Not terminated
+** within the message: use *len bytes. */
+TL_API const char *tl_error_reason(const tl_error *err, size_t *len);
+
+/* Attributes err to another operation: "table: duplicate column name 'x'"
+** becomes "rename: duplicate column name 'x'" and err->op "rename". The code
+** is kept; an empty error stays empty. */
+TL_API void tl_error_rename(tl_error *err, const char *op);
 
 /* ---------------------------------------------------------------------------
 ** Memory: every allocation of the library goes through one function with the
