@@ -14,7 +14,7 @@
 static MPI_Comm comm_of(void *ud) { return *(MPI_Comm *)ud; }
 
 static void m_allreduce(void *ud, int64_t *v, int n, int op) {
-  long long in[16], out[16];
+  long long in[16] = { 0 }, out[16] = { 0 };
   for (int k = 0; k < n && k < 16; k++) in[k] = (long long)v[k];
   MPI_Op mop = op == TL_DIST_MIN ? MPI_MIN : op == TL_DIST_MAX ? MPI_MAX : MPI_SUM;
   MPI_Allreduce(in, out, n < 16 ? n : 16, MPI_LONG_LONG, mop, comm_of(ud));
