@@ -41,6 +41,13 @@ static char *show(const tl_table *t) {
   return out;
 }
 
+/* The first line of show(): the names and types only. */
+static char *schema(const tl_table *t) {
+  char *s = show(t), *nl = strchr(s, '\n');
+  if (nl) *nl = '\0';
+  return s;
+}
+
 static char dir[64];
 static char big[96], parts[3][96], bad[96];
 
@@ -108,6 +115,7 @@ static void read_rank(tl_dist *d, void *arg) {
   tl_status st = tl_dist_begin(d, OP_READ, &err);
   if (st == TL_OK) st = tl_dist_read_csv(d, 1, one, NULL, &t, &err);
   res->sum[r] = t ? tl_dist_sum(d, tl_table_nrows(t)) : -1;
+  res->got[r][2] = schema(t);   /* every share of the types one read infers */
   if (st == TL_OK) st = tl_dist_gather(d, t, &all, &err);
   tl_table_release(t);
   res->got[r][0] = show_or_error(st, all, &err);
@@ -129,7 +137,7 @@ static void test_read(int n) {
   memset(&res, 0, sizeof res);
   CHECK(tl_dist_threads_run(n, read_rank, &res, op_names, 4) == 0);
   CHECK(tl_read_csv(big, NULL, &t, &err) == TL_OK);
-  char *want = show(t);
+  char *want = show(t), *want_schema = schema(t);
   tl_table_release(t);
   tl_table *ps[3] = { NULL, NULL, NULL }, *cat = NULL;
   for (int p = 0; p < 3; p++) CHECK(tl_read_csv(parts[p], NULL, &ps[p], &err) == TL_OK);
@@ -141,6 +149,8 @@ static void test_read(int n) {
   for (int r = 0; r < n; r++) {
     CHECK_STR(res.got[r][0], want);
     CHECK_STR(res.got[r][1], want3);
+    CHECK_STR(res.got[r][2], want_schema);
+    free(res.got[r][2]);
     CHECK(res.sum[r] == 400);
     CHECK(strstr(res.msg[r], err.message) != NULL);   /* names the record as one read does */
     CHECK(strcmp(res.msg[r], res.msg[0]) == 0);
@@ -150,6 +160,7 @@ static void test_read(int n) {
   if (strstr(res.msg[0], err.message) == NULL) fprintf(stderr, "  %s\n  %s\n", res.msg[0], err.message);
   free(want);
   free(want3);
+  free(want_schema);
 }
 
 /* ---------------------------------------------------------------------------
