@@ -1,46 +1,43 @@
 /*
-** lmpi.c -- tally.mpi: one script, many processes.
+** lmpi.c -- tally.mpi: one script, many processes; the Lua binding of the
+** distributed algorithms of bindings/dist over MPI.
 **
 ** `mpirun -n N tally script.lua` runs the script on every rank. A
 ** distributed table is each rank's share of the rows (a tally.Table) plus
-** what the ranks know together. Verbs that keep rows where they are
-** (filter, mutate, select, ...) run on the local share; aggregations make
-** partial states on each share (tl_grouping_partial), move them between
-** ranks as bytes, and merge them in rank order with the core's own merge,
-** so every rank holds the same result, equal to a single process's over
-** the rows in rank order. Rows that must meet (top, sort, distinct,
-** gather) travel as the table file's bytes (tl_table_encode).
+** the number of rows on every rank together. Verbs that keep rows where
+** they are (filter, mutate, select, ...) run the local share's own method;
+** everything that moves data is a tl_dist_* call (dist.h): reading a CSV
+** by byte ranges, aggregation by merging partial states in rank order,
+** top/distinct/head by gather and recompute, the sample sort.
 **
 ** Every operation here is collective: each rank calls it, in the same
-** order. Each begins with an agreement on which operation it is (its code
-** and its number on this rank), the end of the script included, so that
-** ranks that call different ones fail together with a message naming
-** what each called, rather than wait forever in collectives that never
-** match. A failure on one rank is agreed on before anything else moves:
-** every rank raises the failing rank's message, so none waits forever for
-** a rank that has stopped.
+** order. Each begins with tl_dist_begin (its code and its number on this
+** rank, the end of the script included), so that ranks that call
+** different ones fail together with a message naming what each called. A
+** failure on one rank is agreed on before anything else moves: every rank
+** raises the failing rank's message, and remembers it (AGREED_KEY) so that
+** only rank 0 prints it.
 */
-#include <errno.h>
-#include <limits.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "lauxlib.h"
+#include "dist.h"
 #include "lmpi.h"
-#include "ltally.h"
+#include "ltally.h"          /* lt_scope only: the host's aggregates and functions */
 #include "tally_lua.h"
+#include "transport_mpi.h"
 
 #define LT_DTABLE "tally.DistributedTable"
 #define LT_DGROUPING "tally.DistributedGrouping"
 #define AGREED_KEY "tally.mpi.agreed"   /* registry: the last agreed error */
-#define PIECE ((size_t)1 << 30)         /* bytes per broadcast: counts are int */
 
 static MPI_Comm comm = MPI_COMM_NULL;
 static int started;            /* MPI_Init was called here */
-static int rank, size = 1;
-static uint64_t bytes_sent, bytes_received, exchanges;
+static tl_dist_transport tr;
+static tl_dist dist;
 
 /* The collective operations, in the order of their codes. */
 enum {
@@ -53,10 +50,6 @@ static const char *const op_names[OP_COUNT] = {
   "rename", "gather", "top", "distinct", "head", "count_distinct", "sort", "agg",
   "group_by", "grouping:agg", "grouping:count", "#grouping", "the end of the script"
 };
-static long long ops_begun;    /* collective operations begun on this rank */
-static char *diverged;         /* the ranks disagreed on one: the message, kept */
-static char diverged_msg[1024];
-static long long *ops_seen;    /* every rank's (code, number), when they disagree */
 
 static void start(void) {
   int flag;
@@ -68,13 +61,8 @@ static void start(void) {
     started = 1;
   }
   MPI_Comm_dup(MPI_COMM_WORLD, &comm);   /* our messages never meet the host's */
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  ops_seen = malloc(2 * (size_t)size * sizeof *ops_seen);
-  if (!ops_seen) {
-    fprintf(stderr, "tally.mpi: out of memory at start\n");
-    MPI_Abort(comm, 1);
-  }
+  tl_dist_transport_mpi(&tr, &comm);
+  tl_dist_init(&dist, &tr, op_names, OP_COUNT);
 }
 
 void lt_mpi_startup(int *argc, char ***argv) {
@@ -92,8 +80,8 @@ void lt_mpi_startup(int *argc, char ***argv) {
   }
 }
 
-int lt_mpi_rank(void) { return comm == MPI_COMM_NULL ? 0 : rank; }
-int lt_mpi_size(void) { return comm == MPI_COMM_NULL ? 1 : size; }
+int lt_mpi_rank(void) { return comm == MPI_COMM_NULL ? 0 : dist.rank; }
+int lt_mpi_size(void) { return comm == MPI_COMM_NULL ? 1 : dist.size; }
 
 int lt_mpi_agreed(lua_State *L, const char *msg) {
   int agreed = 0;
@@ -106,237 +94,107 @@ int lt_mpi_agreed(lua_State *L, const char *msg) {
   return agreed;
 }
 
-/* ---------------------------------------------------------------------------
-** Agreeing on the operation, on failure, and moving bytes
-*/
-
-/* Appends to the message what ranks r0..r1 called. */
-static size_t say_called(size_t o, int r0, int r1, const long long *what) {
-  size_t cap = sizeof diverged_msg - 8;   /* room for "..." */
-  long long op = what[0];
-  const char *name = op >= 0 && op < OP_COUNT ? op_names[op] : "an unknown operation";
-  int k = r0 == r1 ? snprintf(diverged_msg + o, cap - o, "%srank %d called %s (#%lld)",
-                              r0 ? ", " : "", r0, name, what[1])
-                   : snprintf(diverged_msg + o, cap - o, "%sranks %d-%d called %s (#%lld)",
-                              r0 ? ", " : "", r0, r1, name, what[1]);
-  if (k < 0 || (size_t)k >= cap - o) {
-    memcpy(diverged_msg + o, "...", 4);
-    return cap;
-  }
-  return o + (size_t)k;
-}
-
-/* Every rank calls this first in a collective operation, with its code:
-** NULL when every rank called the same one, as its same number; else the
-** message naming what each called (the same on every rank). Once the
-** ranks have disagreed they stay so: no collective can match any more. */
-static const char *sync_op(int op) {
-  if (diverged) return diverged;
-  long long seq = ++ops_begun;
-  long long mine[4] = { op, -op, seq, -seq }, least[4];
-  MPI_Allreduce(mine, least, 4, MPI_LONG_LONG, MPI_MIN, comm);
-  if (least[0] == -least[1] && least[2] == -least[3]) return NULL;
-  long long pair[2] = { op, seq };
-  MPI_Allgather(pair, 2, MPI_LONG_LONG, ops_seen, 2, MPI_LONG_LONG, comm);
-  size_t o = (size_t)snprintf(diverged_msg, sizeof diverged_msg, "tally.mpi: ranks disagree: ");
-  for (int r0 = 0, r1; r0 < size && o < sizeof diverged_msg - 8; r0 = r1 + 1) {
-    for (r1 = r0; r1 + 1 < size && ops_seen[2 * (r1 + 1)] == ops_seen[2 * r0] &&
-                  ops_seen[2 * (r1 + 1) + 1] == ops_seen[2 * r0 + 1]; r1++) {}
-    o = say_called(o, r0, r1, ops_seen + 2 * r0);
-  }
-  diverged = diverged_msg;
-  return diverged;
-}
-
-/* The start of collective operation `op`: raises the ranks' disagreement
-** (an error every rank raises, so that only one need print it). */
-static void begin(lua_State *L, int op) {
-  start();
-  const char *msg = sync_op(op);
-  if (!msg) return;
-  lua_pushstring(L, msg);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, LUA_REGISTRYINDEX, AGREED_KEY);
-  lua_error(L);
-}
-
 const char *lt_mpi_shutdown(int failed) {
+  static tl_error why;
   if (comm == MPI_COMM_NULL) return NULL;
-  if (failed && size > 1) MPI_Abort(comm, 1);   /* the others may be waiting for us */
-  const char *why = sync_op(OP_END);   /* a rank still in an operation is told */
+  if (failed && dist.size > 1) MPI_Abort(comm, 1);   /* the others may be waiting for us */
+  /* a rank still in an operation is told */
+  tl_status st = tl_dist_begin(&dist, OP_END, &why);
   MPI_Comm_free(&comm);
   int done;
   MPI_Finalized(&done);
   if (started && !done) MPI_Finalize();
-  return why;
-}
-
-/* Every rank calls this with its outcome: msg NULL when it went well. When
-** any rank failed, every rank raises the message of the lowest one that
-** did, named. */
-static void agree(lua_State *L, const char *msg) {
-  int mine = msg ? rank : size, first;
-  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
-  if (first == size) return;
-  int len = msg && rank == first ? (int)strnlen(msg, 4096) : 0;
-  MPI_Bcast(&len, 1, MPI_INT, first, comm);
-  luaL_Buffer b;
-  char *p = luaL_buffinitsize(L, &b, (size_t)len);
-  if (rank == first) memcpy(p, msg, (size_t)len);
-  MPI_Bcast(p, len, MPI_CHAR, first, comm);
-  luaL_addsize(&b, (size_t)len);
-  if (size > 1) lua_pushfstring(L, " (rank %d of %d)", first, size);
-  else lua_pushliteral(L, "");
-  luaL_addvalue(&b);
-  luaL_pushresult(&b);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, LUA_REGISTRYINDEX, AGREED_KEY);
-  lua_error(L);
-}
-
-static tl_status oom(tl_error *err, const char *op) {
-  return tl_error_set(err, TL_ENOMEM, "%s: out of memory", op);
-}
-
-/* agree() on a core status. */
-static void agree_status(lua_State *L, tl_status st, const tl_error *err) {
-  agree(L, st == TL_OK ? NULL : err->message[0] ? err->message : tl_status_string(st));
-}
-
-/* What every rank sent in one exchange: shares[r] of lens[r] bytes. */
-typedef struct shares {
-  int n;
-  int tl_owned;        /* buf[] came from tl_alloc (tl_table_encode), not malloc */
-  char **buf;          /* the other ranks' bytes, owned; NULL at this rank */
-  const char **at;     /* every rank's bytes, this rank's borrowed */
-  size_t *len;
-} shares;
-
-static void shares_free(void *p) {
-  shares *s = p;
-  if (!s) return;
-  for (int r = 0; s->buf && r < s->n; r++) {
-    if (s->tl_owned) tl_free(s->buf[r]);
-    else free(s->buf[r]);
-  }
-  free(s->buf);
-  free(s->at);
-  free(s->len);
-  free(s);
-}
-
-/* Pushes the box of a new shares for every rank; NULL when out of memory
-** (the box then holds what there is). */
-static shares *new_shares(lua_State *L, int tl_owned) {
-  lt_box *box = lt_newbox(L, shares_free);
-  shares *s = calloc(1, sizeof *s);
-  if (!s) return NULL;
-  box->p = s;
-  s->n = size;
-  s->tl_owned = tl_owned;
-  s->buf = calloc((size_t)size, sizeof *s->buf);
-  s->at = calloc((size_t)size, sizeof *s->at);
-  s->len = calloc((size_t)size, sizeof *s->len);
-  return s->buf && s->at && s->len ? s : NULL;
-}
-
-/* Every rank's bytes to every rank, in rank order (a broadcast from each in
-** turn, in pieces of at most PIECE bytes). Pushes the box that owns them. */
-static shares *exchange(lua_State *L, const void *mine, size_t len) {
-  shares *s = new_shares(L, 0);
-  int ok = s != NULL;
-  unsigned long long *lens = calloc((size_t)size, sizeof *lens);
-  unsigned long long l = len;
-  ok = ok && lens;
-  agree(L, ok ? NULL : "tally.mpi: out of memory");
-  MPI_Allgather(&l, 1, MPI_UNSIGNED_LONG_LONG, lens, 1, MPI_UNSIGNED_LONG_LONG, comm);
-  for (int r = 0; r < size && ok; r++) {
-    s->len[r] = (size_t)lens[r];
-    s->buf[r] = r == rank ? NULL : malloc(lens[r] ? (size_t)lens[r] : 1);
-    s->at[r] = r == rank ? mine : s->buf[r];
-    ok = r == rank || s->buf[r];
-  }
-  free(lens);
-  agree(L, ok ? NULL : "tally.mpi: out of memory for the other ranks' data");
-  for (int r = 0; r < size; r++) {
-    char *p = r == rank ? (char *)mine : s->buf[r];
-    for (size_t at = 0; at < s->len[r]; at += PIECE) {
-      size_t n = s->len[r] - at < PIECE ? s->len[r] - at : PIECE;
-      MPI_Bcast(p + at, (int)n, MPI_BYTE, r, comm);
-    }
-    if (r == rank) bytes_sent += s->len[r];
-    else bytes_received += s->len[r];
-  }
-  exchanges++;
-  return s;
+  return st == TL_OK ? NULL : why.message;
 }
 
 /* ---------------------------------------------------------------------------
-** Tables across ranks
+** Raising what the ranks agreed on
 */
 
-typedef struct tables {
-  int n;
-  tl_table **t;
-} tables;
-
-static void tables_free(void *p) {
-  tables *ts = p;
-  if (!ts) return;
-  for (int k = 0; k < ts->n; k++) tl_table_release(ts->t[k]);
-  free(ts->t);
-  free(ts);
+/* Raises err, an error every rank raises together. */
+static int raise_agreed(lua_State *L, const tl_error *err) {
+  lua_pushstring(L, err->message[0] ? err->message : tl_status_string(err->code));
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, AGREED_KEY);
+  return lua_error(L);
 }
 
-/* Decodes every rank's share of s into a table; pushes the box that owns
-** them. Every rank agrees on failure. */
-static tables *decode_all(lua_State *L, const shares *s, const char *op) {
+/* The start of collective operation `op`. */
+static void begin(lua_State *L, int op) {
   tl_error err;
+  start();
+  if (tl_dist_begin(&dist, op, &err) != TL_OK) raise_agreed(L, &err);
+}
+
+/* Every rank's outcome of a core call: raises the first failure on every rank. */
+static void check(lua_State *L, tl_status st, tl_error *err) {
+  if (tl_dist_agree(&dist, st, err) != TL_OK) raise_agreed(L, err);
+}
+
+/* Every rank's outcome as a message (NULL: it went well). */
+static void agree(lua_State *L, const char *msg) {
+  tl_error err;
+  err.code = msg ? TL_EINVAL : TL_OK;
   err.message[0] = '\0';
-  lt_box *tb = lt_newbox(L, tables_free);
-  tables *ts = calloc(1, sizeof *ts);
-  if (ts) {
-    tb->p = ts;
-    ts->t = calloc((size_t)size, sizeof *ts->t);
+  if (msg) {
+    size_t n = strlen(msg) < sizeof err.message - 1 ? strlen(msg) : sizeof err.message - 1;
+    memcpy(err.message, msg, n);
+    err.message[n] = '\0';
   }
-  tl_status st = ts && ts->t ? TL_OK : oom(&err, op);
-  for (int r = 0; r < size && st == TL_OK; r++) {
-    char name[32];
-    snprintf(name, sizeof name, "rank %d", r);
-    st = tl_table_decode(s->at[r], s->len[r], name, &ts->t[r], &err);
-    if (st == TL_OK) ts->n = r + 1;
+  check(L, err.code, &err);
+}
+
+/* What a userdata of this file holds, and how to free it. */
+typedef struct box {
+  void *p;
+  void (*free)(void *p);
+} box;
+
+/* Pushes t as a tally.Table, which takes the caller's reference. */
+static void push_table(lua_State *L, tl_table *t) {
+  tally_push_table(L, t);
+  tl_table_release(t);
+}
+
+/* Argument strings from `first` on (or the strings of one list given
+** there), in a userdata left on the stack; NULL and *msg set (pushed) when
+** one is not a string or number. */
+static const char **string_args(lua_State *L, int first, const char *op, int *pn,
+                                const char **msg) {
+  int top = lua_gettop(L), list = top == first && lua_type(L, first) == LUA_TTABLE;
+  int n = list ? (int)lua_rawlen(L, first) : top >= first ? top - first + 1 : 0;
+  const char **v = lua_newuserdatauv(L, sizeof *v * (size_t)(n > 0 ? n : 1), list);
+  *msg = NULL;
+  if (list) {   /* the list keeps its strings alive */
+    lua_pushvalue(L, first);
+    lua_setiuservalue(L, -2, 1);
   }
-  agree_status(L, st, &err);
-  return ts;
+  for (int i = 0; i < n && !*msg; i++) {
+    int t = list ? lua_rawgeti(L, first, i + 1) : lua_type(L, first + i);
+    if (t == LUA_TSTRING || (!list && t == LUA_TNUMBER)) {
+      v[i] = lua_tostring(L, list ? -1 : first + i);   /* numbers converted in place */
+    } else if (list) {
+      *msg = lua_pushfstring(L, "%s: entry %d of the list must be a string, got %s", op, i + 1,
+                             lua_typename(L, t));
+      lua_insert(L, -2);
+    } else {
+      *msg = lua_pushfstring(L, "%s: argument %d must be a string, got %s", op, first + i - 1,
+                             lua_typename(L, t));
+    }
+    if (list) lua_pop(L, 1);
+  }
+  *pn = n;
+  return *msg ? NULL : v;
 }
 
-/* Every rank's table t, in rank order, on every rank; pushes the box that
-** owns them. */
-static tables *all_tables(lua_State *L, const tl_table *t, const char *op) {
-  tl_error err;
-  void *buf = NULL;
-  size_t len = 0;
-  err.message[0] = '\0';
-  lt_box *bb = lt_newbox(L, tl_free);
-  tl_status st = tl_table_encode(t, &buf, &len, &err);
-  bb->p = buf;
-  agree_status(L, st, &err);
-  shares *s = exchange(L, buf, len);
-  tables *ts = decode_all(L, s, op);
-  lua_replace(L, -3);   /* keep the tables' box only */
-  lua_pop(L, 1);
-  return ts;
-}
-
-/* Pushes every rank's t, concatenated in rank order, as a tally.Table. */
-static void push_gathered(lua_State *L, const tl_table *t, const char *op) {
-  tables *ts = all_tables(L, t, op);
-  lt_table *ud = lt_new_table(L);
-  tl_error err;
-  err.message[0] = '\0';
-  tl_status st = tl_table_concat(ts->n, (const tl_table *const *)ts->t, &ud->t, &err);
-  agree_status(L, st, &err);
-  lua_remove(L, -2);
+/* string_args whose failure every rank agrees on, and at least `min` of them. */
+static const char **agreed_args(lua_State *L, int first, const char *op, int min,
+                                const char *none, int *pn) {
+  const char *msg;
+  const char **v = string_args(L, first, op, pn, &msg);
+  if (!msg && *pn < min) msg = lua_pushfstring(L, "%s: %s", op, none);
+  agree(L, msg);
+  return v;
 }
 
 /* ---------------------------------------------------------------------------
@@ -352,10 +210,9 @@ typedef struct dtable {
 ** rank's own answer afterwards. */
 static void push_dtable(lua_State *L, int local) {
   local = lua_absindex(L, local);
-  long long mine = (long long)tl_table_nrows(tally_check_table(L, local)), all = 0;
-  MPI_Allreduce(&mine, &all, 1, MPI_LONG_LONG, MPI_SUM, comm);
+  int64_t all = tl_dist_sum(&dist, tl_table_nrows(tally_check_table(L, local)));
   dtable *d = lua_newuserdatauv(L, sizeof *d, 1);
-  d->nrows = (int64_t)all;
+  d->nrows = all;
   luaL_setmetatable(L, LT_DTABLE);
   lua_pushvalue(L, local);
   lua_setiuservalue(L, -2, 1);
@@ -431,51 +288,79 @@ static int dt_len(lua_State *L) {
   return 1;
 }
 
-
 static int dt_tostring(lua_State *L) {
   tl_table *t = push_local(L, 1);
   lua_pushfstring(L, "DistributedTable: %I rows x %d columns over %d rank%s (%I here)",
-                  (lua_Integer)check_dtable(L, 1)->nrows, tl_table_ncols(t), size,
-                  size == 1 ? "" : "s", (lua_Integer)tl_table_nrows(t));
+                  (lua_Integer)check_dtable(L, 1)->nrows, tl_table_ncols(t), dist.size,
+                  dist.size == 1 ? "" : "s", (lua_Integer)tl_table_nrows(t));
   return 1;
 }
 
 /* t:gather(): every row, in rank order, on every rank. */
 static int dt_gather(lua_State *L) {
   begin(L, OP_GATHER);
-  tl_table *t = push_local(L, 1);
-  push_gathered(L, t, "gather");
+  tl_table *t = push_local(L, 1), *out = NULL;
+  tl_error err;
+  err.message[0] = '\0';
+  check(L, tl_dist_gather(&dist, t, &out, &err), &err);
+  push_table(L, out);
   return 1;
 }
 
-/* A method whose local result is gathered and then given to the same
-** method again: top, distinct, head. */
-static int dt_twice(lua_State *L, const char *name) {
-  int top = lua_gettop(L);
-  push_local(L, 1);
-  local_call(L, -1, name, 2, top);
-  push_gathered(L, tally_check_table(L, -1), name);
-  local_call(L, -1, name, 2, top);
-  return 1;
+/* A row count argument at idx (an integer >= 0; def when absent): every
+** rank agrees on a bad one. */
+static int64_t count_arg(lua_State *L, int idx, const char *op, lua_Integer def) {
+  int ok = 0;
+  lua_Integer n = lua_isnoneornil(L, idx) && def >= 0 ? (ok = 1, def)
+                                                       : lua_tointegerx(L, idx, &ok);
+  const char *msg = NULL;
+  if (!ok || n < 0)
+    msg = lua_pushfstring(L, "%s: the number of rows must be an integer >= 0, got %s", op,
+                          luaL_typename(L, idx));
+  agree(L, msg);
+  return (int64_t)n;
 }
 
 static int dt_top(lua_State *L) {
   begin(L, OP_TOP);
-  return dt_twice(L, "top");
+  int nk;
+  int64_t n = count_arg(L, 2, "top", -1);
+  const char **keys = agreed_args(L, 3, "top", 1, "expected at least one key", &nk);
+  tl_table *t = push_local(L, 1), *out = NULL;
+  tl_error err;
+  err.message[0] = '\0';
+  check(L, tl_dist_top(&dist, t, n, nk, keys, &out, &err), &err);
+  push_table(L, out);
+  return 1;
+}
+
+/* distinct(cols...) of every rank's rows, on every rank. */
+static tl_table *distinct_of(lua_State *L) {
+  int nc;
+  const char **cols = agreed_args(L, 2, "distinct", 0, NULL, &nc);
+  tl_table *t = push_local(L, 1), *out = NULL;
+  tl_error err;
+  err.message[0] = '\0';
+  check(L, tl_dist_distinct(&dist, t, nc, cols, &out, &err), &err);
+  push_table(L, out);
+  return out;
 }
 
 static int dt_distinct(lua_State *L) {
   begin(L, OP_DISTINCT);
-  return dt_twice(L, "distinct");
+  distinct_of(L);
+  return 1;
 }
 
 static int dt_head(lua_State *L) {
   begin(L, OP_HEAD);
-  if (lua_isnoneornil(L, 2)) {   /* the same default on both steps */
-    lua_settop(L, 1);
-    lua_pushinteger(L, 10);
-  }
-  return dt_twice(L, "head");
+  int64_t n = count_arg(L, 2, "head", 10);
+  tl_table *t = push_local(L, 1), *out = NULL;
+  tl_error err;
+  err.message[0] = '\0';
+  check(L, tl_dist_head(&dist, t, n, &out, &err), &err);
+  push_table(L, out);
+  return 1;
 }
 
 /* t:count_distinct(col): the number of distinct values (nulls not counted)
@@ -484,167 +369,43 @@ static int dt_count_distinct(lua_State *L) {
   begin(L, OP_COUNT_DISTINCT);
   luaL_checkstring(L, 2);
   lua_settop(L, 2);
-  dt_twice(L, "distinct");
-  tl_table *d = tally_check_table(L, -1);
+  tl_table *d = distinct_of(L);
   const tl_column *c = tl_table_column(d, 0);
   lua_pushinteger(L, (lua_Integer)(tl_table_nrows(d) - tl_column_null_count(c)));
   return 1;
 }
 
-/* Rows each rank offers as samples of its sorted share. */
-#define SAMPLES 64
-
-/* The names of the key columns (without a '-' for descending order). */
-static const char **key_columns(lua_State *L, const tl_table *t, const char **keys, int nk) {
-  const char **names = lua_newuserdatauv(L, (size_t)nk * sizeof *names, 0);
-  for (int j = 0; j < nk; j++)
-    names[j] = keys[j][0] == '-' && tl_table_find(t, keys[j]) < 0 ? keys[j] + 1 : keys[j];
-  return names;
-}
-
-/* Every rank's byte strings for every rank: rank r's out[q] goes to rank q.
-** Pushes the box of what came in (shares, in rank order). */
-static shares *all_to_all(lua_State *L, const shares *out) {
-  lt_box *cb = lt_newbox(L, free);
-  int *cnt = cb->p = calloc((size_t)size * 4, sizeof *cnt);
-  shares *in = new_shares(L, 0);
-  int ok = in && cnt;
-  int *scnt = cnt, *sdis = cnt + size, *rcnt = cnt + 2 * size, *rdis = cnt + 3 * size;
-  long long sent = 0;
-  for (int q = 0; q < size && ok; q++) {
-    if (out->len[q] > INT_MAX - (size_t)sent) ok = -1;
-    else { scnt[q] = (int)out->len[q]; sdis[q] = (int)sent; sent += scnt[q]; }
-  }
-  agree(L, ok == 1 ? NULL : ok ? "sort: more than 2 GB to send from one rank" : "sort: out of memory");
-  MPI_Alltoall(scnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm);
-  long long got = 0;
-  for (int r = 0; r < size && ok == 1; r++) {
-    if ((long long)rcnt[r] > INT_MAX - got) ok = -1;
-    else { rdis[r] = (int)got; got += rcnt[r]; }
-  }
-  char *sbuf = ok == 1 ? malloc((size_t)sent + 1) : NULL;
-  char *rbuf = ok == 1 ? malloc((size_t)got + 1) : NULL;
-  if (ok == 1 && (!sbuf || !rbuf)) ok = 0;
-  if (ok != 1) { free(sbuf); free(rbuf); }
-  agree(L, ok == 1 ? NULL : ok ? "sort: more than 2 GB to receive on one rank" : "sort: out of memory");
-  for (int q = 0; q < size; q++) memcpy(sbuf + sdis[q], out->at[q], (size_t)scnt[q]);
-  MPI_Alltoallv(sbuf, scnt, sdis, MPI_BYTE, rbuf, rcnt, rdis, MPI_BYTE, comm);
-  free(sbuf);
-  in->buf[0] = rbuf;   /* owns the whole; the others point into it */
-  for (int r = 0; r < size; r++) {
-    in->at[r] = rbuf + rdis[r];
-    in->len[r] = (size_t)rcnt[r];
-    if (r != rank) bytes_received += (uint64_t)rcnt[r];
-  }
-  bytes_sent += (uint64_t)(sent - scnt[rank]);
-  exchanges++;
-  lua_remove(L, -2);   /* the counts' box */
-  return in;
-}
-
-/* t:sort(...): a sample sort. Each rank sorts its share; the ranks pool
-** samples of their keys and choose size - 1 splitters; each rank's sorted
-** rows are cut at the splitters and sent to the rank of their slice, which
-** sorts what it gets (stable, the senders in rank order, so ties keep the
-** rows' global order as one process's stable sort does). Rank r then holds
-** the r-th slice of the order. */
+/* t:sort(...): a sample sort (tl_dist_sort); rank r holds the r-th slice of
+** the order. */
 static int dt_sort(lua_State *L) {
   begin(L, OP_SORT);
-  int top = lua_gettop(L), nk;
-  const char **keys = lt_string_args(L, 2, "sort", 0, &nk);
-  push_local(L, 1);
-  local_call(L, -1, "sort", 2, top);
-  tl_table *ls = tally_check_table(L, -1);
-  const char **names = key_columns(L, ls, keys, nk);
+  int nk;
+  const char **keys = agreed_args(L, 2, "sort", 1, "expected at least one key", &nk);
+  tl_table *t = push_local(L, 1), *out = NULL;
   tl_error err;
   err.message[0] = '\0';
-
-  /* Samples: evenly spaced rows of the key columns. */
-  int64_t n = tl_table_nrows(ls), m = n < SAMPLES ? n : SAMPLES;
-  int64_t rows[SAMPLES];
-  for (int64_t i = 0; i < m; i++) rows[i] = (2 * i + 1) * n / (2 * m);
-  lt_table *kt = lt_new_table(L), *st_ = lt_new_table(L);
-  tl_status st = tl_table_select(ls, nk, names, &kt->t, &err);
-  if (st == TL_OK) st = tl_table_take(kt->t, rows, m, &st_->t, &err);
-  agree_status(L, st, &err);
-  tables *ts = all_tables(L, st_->t, "sort");
-  lt_table *pool = lt_new_table(L), *spl = lt_new_table(L), *pooled = lt_new_table(L);
-  st = tl_table_concat(ts->n, (const tl_table *const *)ts->t, &pooled->t, &err);
-  if (st == TL_OK) st = tl_table_sort(pooled->t, nk, keys, &pool->t, &err);
-  int64_t np = st == TL_OK ? tl_table_nrows(pool->t) : 0, nspl = np ? size - 1 : 0;
-  int64_t *at = lua_newuserdatauv(L, (size_t)(size + 1) * sizeof *at, 0);
-  for (int64_t q = 0; q < nspl; q++) at[q] = (q + 1) * np / size;
-  if (st == TL_OK) st = tl_table_take(pool->t, at, nspl, &spl->t, &err);
-
-  /* The cuts of this rank's sorted rows, and the slices to send. */
-  int64_t *cut = lua_newuserdatauv(L, (size_t)(size + 1) * sizeof *cut, 0);
-  cut[0] = 0;
-  for (int q = 1; q <= size; q++) cut[q] = n;
-  if (st == TL_OK && nspl) st = tl_table_sorted_counts(ls, spl->t, nk, keys, cut + 1, &err);
-  agree_status(L, st, &err);
-  shares *out = new_shares(L, 1);
-  st = out ? TL_OK : oom(&err, "sort");
-  for (int q = 0; q < size && st == TL_OK; q++) {
-    tl_table *slice = NULL;
-    void *buf = NULL;
-    st = tl_table_slice(ls, cut[q], cut[q + 1] - cut[q], &slice, &err);
-    if (st == TL_OK) st = tl_table_encode(slice, &buf, &out->len[q], &err);
-    tl_table_release(slice);
-    out->buf[q] = buf;
-    out->at[q] = buf;
-  }
-  agree_status(L, st, &err);
-  shares *in = all_to_all(L, out);
-
-  /* What came in, in rank order, sorted. */
-  tables *got = decode_all(L, in, "sort");
-  lt_table *mine = lt_new_table(L), *res = lt_new_table(L);
-  st = tl_table_concat(got->n, (const tl_table *const *)got->t, &mine->t, &err);
-  if (st == TL_OK) st = tl_table_sort(mine->t, nk, keys, &res->t, &err);
-  agree_status(L, st, &err);
+  check(L, tl_dist_sort(&dist, t, nk, keys, &out, &err), &err);
+  push_table(L, out);
   push_dtable(L, -1);
   return 1;
 }
 
 /* ---------------------------------------------------------------------------
-** Aggregation: partial states, exchanged and merged in rank order.
+** Aggregation: tl_dist_agg and tl_dist_grouped_agg.
 */
 
-static void partial_free(void *p) { tl_partial_free(p); }
-
-/* Every rank's partial p, merged in rank order; pushes the result table. */
-static void push_merged(lua_State *L, tl_partial *p, const tl_scope *scope) {
-  tl_error err;
-  void *buf = NULL;
-  size_t len = 0;
-  err.message[0] = '\0';
-  lt_box *bb = lt_newbox(L, tl_free);
-  tl_status st = tl_partial_encode(p, &buf, &len, &err);
-  bb->p = buf;
-  agree_status(L, st, &err);
-  shares *s = exchange(L, buf, len);
-  lt_box *acc = lt_newbox(L, partial_free), *next = lt_newbox(L, partial_free);
-  tl_partial *q = NULL;
-  st = tl_partial_decode(s->at[0], s->len[0], scope, &q, &err);
-  acc->p = q;
-  for (int r = 1; r < size && st == TL_OK; r++) {
-    q = NULL;
-    st = tl_partial_decode(s->at[r], s->len[r], scope, &q, &err);
-    next->p = q;
-    if (st == TL_OK) st = tl_partial_merge(acc->p, q, &err);
-    tl_partial_free(q);
-    next->p = NULL;
-  }
-  lt_table *ud = lt_new_table(L);
-  if (st == TL_OK) st = tl_partial_finish(acc->p, &ud->t, &err);
-  agree_status(L, st, &err);
-}
-
-/* The definitions from argument `first` on, and the scope they are made
-** in: pushes what keeps them alive. */
+/* The definitions from argument `first` on (aggregate calls such as
+** geomean("cost") become their text, in place), and the scope of the
+** host's aggregates and functions. */
 static const char **definitions(lua_State *L, int first, tl_scope *scope, int *n) {
-  lt_definitions_to_strings(L, first);
-  const char **defs = lt_string_args(L, first, "agg", 0, n);
+  for (int i = first; i <= lua_gettop(L); i++) {
+    if (lua_type(L, i) == LUA_TSTRING || lua_type(L, i) == LUA_TNUMBER) continue;
+    if (luaL_getmetafield(L, i, "__tostring") == LUA_TNIL) continue;
+    lua_pop(L, 1);
+    luaL_tolstring(L, i, NULL);
+    lua_replace(L, i);
+  }
+  const char **defs = agreed_args(L, first, "agg", 0, NULL, n);
   lt_scope(L, scope);
   return defs;
 }
@@ -654,43 +415,57 @@ static int dt_agg(lua_State *L) {
   int n;
   tl_scope scope;
   lua_settop(L, lua_gettop(L) < 1 ? 1 : lua_gettop(L));
-  tl_table *t = push_local(L, 1);
+  tl_table *t = push_local(L, 1), *out = NULL;
   lua_pop(L, 1);   /* the distributed table holds it */
   const char **defs = definitions(L, 2, &scope, &n);
-  lt_box *pb = lt_newbox(L, partial_free);
-  tl_partial *p = NULL;
   tl_error err;
   err.message[0] = '\0';
-  tl_status st = tl_table_partial(t, n, defs, &scope, &p, &err);
-  pb->p = p;
-  agree_status(L, st, &err);
-  push_merged(L, p, &scope);
+  check(L, tl_dist_agg(&dist, t, n, defs, &scope, &out, &err), &err);
+  push_table(L, out);
   return 1;
 }
 
-/* The distributed grouping: user value 1 the local tally.Grouping, 2 the
-** distributed table. */
+/* The distributed grouping: a box of the local tl_grouping, user value 1
+** the distributed table, 2 the key names. */
+static void grouping_free(void *p) { tl_grouping_free(p); }
+
 static int dt_group_by(lua_State *L) {
   begin(L, OP_GROUP_BY);
-  int top = lua_gettop(L);
-  push_local(L, 1);
-  local_call(L, -1, "group_by", 2, top);
-  lua_newuserdatauv(L, 0, 2);
+  int nk;
+  const char **keys = agreed_args(L, 2, "group_by", 1, "expected at least one key column", &nk);
+  tl_table *t = push_local(L, 1);
+  tl_grouping *g = NULL;
+  tl_error err;
+  err.message[0] = '\0';
+  tl_status st = tl_table_group_by(t, nk, keys, &g, &err);
+  tl_grouping_free(st == TL_OK ? NULL : g);
+  check(L, st, &err);
+  box *b = lua_newuserdatauv(L, sizeof *b, 2);
+  b->p = g;
+  b->free = grouping_free;
   luaL_setmetatable(L, LT_DGROUPING);
-  lua_insert(L, -2);
-  lua_setiuservalue(L, -2, 1);
   lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  lua_createtable(L, nk, 0);
+  for (int i = 0; i < nk; i++) {
+    lua_pushstring(L, keys[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
   lua_setiuservalue(L, -2, 2);
   return 1;
 }
 
+static int dg_gc(lua_State *L) {
+  box *b = luaL_checkudata(L, 1, LT_DGROUPING);
+  if (b->p) tl_grouping_free(b->p);
+  b->p = NULL;
+  return 0;
+}
+
 static tl_grouping *local_grouping(lua_State *L, int idx) {
-  luaL_checkudata(L, idx, LT_DGROUPING);
-  lua_getiuservalue(L, idx, 1);
-  lt_grouping *g = luaL_checkudata(L, -1, LT_GROUPING);
-  lua_pop(L, 1);   /* the distributed grouping holds it */
-  if (!g->g) luaL_argerror(L, idx, "grouping is closed");
-  return g->g;
+  box *b = luaL_checkudata(L, idx, LT_DGROUPING);
+  if (!b->p) luaL_argerror(L, idx, "grouping is closed");
+  return b->p;
 }
 
 static int grouped_agg(lua_State *L) {
@@ -698,14 +473,11 @@ static int grouped_agg(lua_State *L) {
   tl_scope scope;
   tl_grouping *g = local_grouping(L, 1);
   const char **defs = definitions(L, 2, &scope, &n);
-  lt_box *pb = lt_newbox(L, partial_free);
-  tl_partial *p = NULL;
+  tl_table *out = NULL;
   tl_error err;
   err.message[0] = '\0';
-  tl_status st = tl_grouping_partial(g, n, defs, &scope, &p, &err);
-  pb->p = p;
-  agree_status(L, st, &err);
-  push_merged(L, p, &scope);
+  check(L, tl_dist_grouped_agg(&dist, g, n, defs, &scope, &out, &err), &err);
+  push_table(L, out);
   return 1;
 }
 
@@ -731,331 +503,190 @@ static int dg_len(lua_State *L) {
   return 1;
 }
 
+/* DistributedGrouping: 8 groups by program (here) over 3 ranks */
 static int dg_tostring(lua_State *L) {
-  luaL_checkudata(L, 1, LT_DGROUPING);
-  lua_getiuservalue(L, 1, 1);
-  lua_pushfstring(L, "Distributed%s over %d rank%s", luaL_tolstring(L, -1, NULL), size,
-                  size == 1 ? "" : "s");
+  tl_grouping *g = local_grouping(L, 1);
+  lua_settop(L, 1);
+  lua_getiuservalue(L, 1, 2);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  lua_pushfstring(L, "DistributedGrouping: %I group%s by ", (lua_Integer)tl_grouping_count(g),
+                  tl_grouping_count(g) == 1 ? "" : "s");
+  luaL_addvalue(&b);
+  for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, 2); i++) {
+    if (i > 1) luaL_addstring(&b, ", ");
+    lua_rawgeti(L, 2, i);
+    luaL_addvalue(&b);
+  }
+  lua_pushfstring(L, " over %d rank%s", dist.size, dist.size == 1 ? "" : "s");
+  luaL_addvalue(&b);
+  luaL_pushresult(&b);
   return 1;
 }
 
 /* ---------------------------------------------------------------------------
-** tally.mpi.read_csv: each rank reads its share of the bytes of the files.
+** tally.mpi.read_csv: tl_dist_read_csv, with the options of tally.read_csv.
 */
 
-/* Where a rank's span of the files ends, for the rank after it. */
-typedef struct cut {
-  long long file;       /* the last file the span touches; -1: none */
-  long long quotes, lines;   /* in the span's part of that file */
-} cut;
+static const char *const csv_keys[] = {
+  "sep", "header", "null", "types", "skip", "comment", "infer", "chunk_size", "columns",
+  "max_rows", "on_error", "progress", "max_field_size", NULL
+};
+static const char *const range_keys[] = {
+  "range_start", "range_stop", "range_quotes", "range_line", "range_record", NULL
+};
 
-/* Pushes the file list (argument 1: a path or a list of paths) as a Lua
-** array and returns its length. */
-static int path_list(lua_State *L) {
-  if (lua_type(L, 1) == LUA_TSTRING) {
+/* The options' values, anchored: user value 1 the options table (its
+** strings), 2.. the arrays handed to the core. */
+typedef struct csvopts {
+  tl_csv_options o;
+} csvopts;
+
+static int opt_int(lua_State *L, int idx, const char *key, lua_Integer min, lua_Integer *v) {
+  int ok;
+  *v = lua_tointegerx(L, idx, &ok);
+  if (!ok || *v < min)
+    return luaL_error(L, "read_csv: option '%s' must be an integer >= %I", key, min);
+  return 0;
+}
+
+static int opt_bool(lua_State *L, int idx, const char *key) {
+  if (!lua_isboolean(L, idx))
+    return luaL_error(L, "read_csv: option '%s' must be a boolean, got %s", key,
+                      luaL_typename(L, idx));
+  return lua_toboolean(L, idx);
+}
+
+/* The strings of the list at idx in a new array anchored as user value uv
+** of the options at 1. */
+static const char **opt_list(lua_State *L, int idx, const char *key, int uv, int *pn) {
+  if (lua_type(L, idx) == LUA_TSTRING) {   /* one string stands for a list of one */
     lua_createtable(L, 1, 0);
-    lua_pushvalue(L, 1);
+    lua_pushvalue(L, idx);
     lua_rawseti(L, -2, 1);
-    return 1;
+    lua_replace(L, idx);
   }
-  luaL_argexpected(L, lua_type(L, 1) == LUA_TTABLE, 1, "a path or a list of paths");
-  int n = (int)lt_array_len(L, 1, "tally.mpi.read_csv", "the list of paths", LT_OTHER_KEYS,
-                            LT_MAX_INT);
-  if (n == 0) luaL_argerror(L, 1, "no files");
-  lua_createtable(L, n, 0);
-  for (int k = 1; k <= n; k++) {
-    if (lua_geti(L, 1, k) != LUA_TSTRING)
-      luaL_error(L, "tally.mpi.read_csv: path %d is not a string", k);
-    lua_rawseti(L, -2, k);
-  }
-  return n;
-}
-
-/* Calls tally.read_csv(path, opts + range) protected: pushes the table or
-** returns the error message (pushed). The quote parity and line number at
-** the cut come from the ranks before; records are numbered from the cut
-** (range_record 1), which spares a walk over the bytes before it. On an
-** error the range is read again the exact way (range_quotes -1: the reader
-** walks from the file's start), so the message names the record as a
-** single read would, and a '"' outside quotes that fooled the parity is
-** read right. */
-static const char *read_range(lua_State *L, int paths, int k, int opts, int64_t from,
-                              int64_t to, long long quotes, long long line, int types) {
-  const char *msg = NULL;
-  for (int exact = 0; exact < 2; exact++) {
-    if (msg) lua_pop(L, 1);
-    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    lua_getfield(L, -1, "tally");
-    lua_getfield(L, -1, "read_csv");
-    lua_replace(L, -3);
+  if (!lua_istable(L, idx)) luaL_error(L, "read_csv: option '%s' must be a list of strings", key);
+  int n = (int)lua_rawlen(L, idx);
+  const char **v = lua_newuserdatauv(L, sizeof *v * (size_t)(n + 1), 1);
+  lua_pushvalue(L, idx);   /* the array keeps the list, and so its strings */
+  lua_setiuservalue(L, -2, 1);
+  lua_setiuservalue(L, 1, uv);
+  for (int i = 0; i < n; i++) {
+    if (lua_rawgeti(L, idx, i + 1) != LUA_TSTRING)
+      luaL_error(L, "read_csv: option '%s' must be a list of strings", key);
+    v[i] = lua_tostring(L, -1);
     lua_pop(L, 1);
-    lua_geti(L, paths, k);
-    lua_createtable(L, 0, 12);   /* a copy of the options, with the range */
-    if (opts) {
-      lua_pushnil(L);
-      while (lua_next(L, opts)) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_settable(L, -4);
-      }
-    }
-    if (types) {   /* the types the ranks agreed on */
-      lua_pushvalue(L, types);
-      lua_setfield(L, -2, "types");
-    }
-    if (from > 0 || to > 0) {
-      lua_pushinteger(L, (lua_Integer)from);
-      lua_setfield(L, -2, "range_start");
-      lua_pushinteger(L, (lua_Integer)to);
-      lua_setfield(L, -2, "range_stop");
-    }
-    if (from > 0 && !exact) {
-      lua_pushinteger(L, (lua_Integer)(quotes & 1));
-      lua_setfield(L, -2, "range_quotes");
-      lua_pushinteger(L, (lua_Integer)line);
-      lua_setfield(L, -2, "range_line");
-      lua_pushinteger(L, 1);
-      lua_setfield(L, -2, "range_record");
-    }
-    if (lua_pcall(L, 2, 1, 0) == LUA_OK) return NULL;
-    msg = luaL_tolstring(L, -1, NULL);
-    lua_remove(L, -2);
-    if (from == 0) break;   /* read from the start: already exact */
   }
-  return msg;
+  *pn = n;
+  return v;
 }
 
-/* A column type the ranks agree on, from each rank's (type, 1 when it saw a
-** value): the narrowest that holds every rank's values, as one reader of
-** the whole would have inferred. */
-static int agreed_type(const int *types, const int *seen, int n) {
-  int t = 0, mixed = 0;
-  for (int r = 0; r < n; r++) {
-    if (!seen[r]) continue;
-    if (!t) { t = types[r]; continue; }
-    if (types[r] == t) continue;
-    if ((t == TL_INT || t == TL_FLOAT) && (types[r] == TL_INT || types[r] == TL_FLOAT)) t = TL_FLOAT;
-    else if ((t == TL_DATE || t == TL_TIMESTAMP) && (types[r] == TL_DATE || types[r] == TL_TIMESTAMP))
-      t = TL_TIMESTAMP;
-    else mixed = 1;
+static void opt_types(lua_State *L, int idx, tl_csv_options *o) {
+  int n = 0;
+  if (!lua_istable(L, idx)) luaL_error(L, "read_csv: option 'types' must be a table {column = type}");
+  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) n++;
+  const char **names = lua_newuserdatauv(L, sizeof *names * (size_t)(n + 1), 0);
+  lua_setiuservalue(L, 1, 4);
+  tl_type *types = lua_newuserdatauv(L, sizeof *types * (size_t)(n + 1), 0);
+  lua_setiuservalue(L, 1, 5);
+  n = 0;
+  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "read_csv: option 'types' must map column names to type names");
+    types[n] = tl_type_from_name(lua_tostring(L, -1));
+    if (types[n] == 0)
+      luaL_error(L, "read_csv: option 'types': unknown type '%s' for column '%s'",
+                 lua_tostring(L, -1), lua_tostring(L, -2));
+    names[n++] = lua_tostring(L, -2);   /* anchored as a key of the options' table */
   }
-  if (mixed) return TL_STRING;
-  return t ? t : types[0];
+  o->type_names = names;
+  o->types = types;
+  o->ntypes = n;
 }
 
-/* This rank's part [from, to) of file f (0-based), or 0 when it has none. */
-static int part(const int64_t *sizes, int f, int64_t lo, int64_t hi, int64_t *from, int64_t *to) {
-  int64_t at = 0;
-  for (int k = 0; k < f; k++) at += sizes[k];
-  *from = lo > at ? lo - at : 0;
-  *to = hi < at + sizes[f] ? hi - at : sizes[f];
-  return *from < *to;
+/* Fills the options userdata at 1 from the table at 2 (run protected). */
+static int parse_csv_options(lua_State *L) {
+  csvopts *co = lua_touserdata(L, 1);
+  tl_csv_options *o = &co->o;
+  for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1)) {   /* reject misspelt options */
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    int known = 0;
+    for (int i = 0; key && range_keys[i]; i++)   /* the ranks' cuts are this function's */
+      if (strcmp(key, range_keys[i]) == 0)
+        luaL_error(L, "tally.mpi.read_csv: option '%s' is set by tally.mpi itself", key);
+    for (int i = 0; key && csv_keys[i]; i++) known |= strcmp(key, csv_keys[i]) == 0;
+    if (!known) luaL_error(L, "read_csv: unknown option '%s'", key ? key : luaL_typename(L, -2));
+  }
+  int base = lua_gettop(L);
+  for (int i = 0; csv_keys[i]; i++) lua_getfield(L, 2, csv_keys[i]);   /* option i at base+1+i */
+  lua_Integer v;
+  size_t len;
+  if (!lua_isnil(L, base + 1)) {
+    const char *s = lua_type(L, base + 1) == LUA_TSTRING ? lua_tolstring(L, base + 1, &len) : NULL;
+    if (!s || len != 1) luaL_error(L, "read_csv: option 'sep' must be a one-character string");
+    o->sep = s[0];
+  }
+  if (!lua_isnil(L, base + 2)) o->header = opt_bool(L, base + 2, "header");
+  if (!lua_isnil(L, base + 3)) o->nulls = opt_list(L, base + 3, "null", 2, &o->nnulls);
+  if (!lua_isnil(L, base + 4)) opt_types(L, base + 4, o);
+  if (!lua_isnil(L, base + 5)) opt_int(L, base + 5, "skip", 0, &v), o->skip = (int)v;
+  if (!lua_isnil(L, base + 6)) {
+    if (lua_type(L, base + 6) != LUA_TSTRING) luaL_error(L, "read_csv: option 'comment' must be a string");
+    o->comment = lua_tostring(L, base + 6);
+  }
+  if (!lua_isnil(L, base + 7)) o->infer = opt_bool(L, base + 7, "infer");
+  if (!lua_isnil(L, base + 8)) opt_int(L, base + 8, "chunk_size", 1, &v), o->chunk_size = (size_t)v;
+  if (!lua_isnil(L, base + 9)) o->columns = opt_list(L, base + 9, "columns", 3, &o->ncolumns);
+  if (!lua_isnil(L, base + 10)) opt_int(L, base + 10, "max_rows", 0, &v), o->max_rows = v;
+  if (!lua_isnil(L, base + 11)) {
+    const char *e = lua_type(L, base + 11) == LUA_TSTRING ? lua_tostring(L, base + 11) : "";
+    if (strcmp(e, "skip") == 0) o->on_error = TL_CSV_SKIP;
+    else if (strcmp(e, "error") == 0) o->on_error = TL_CSV_FAIL;
+    else luaL_error(L, "read_csv: option 'on_error' must be \"error\" or \"skip\"");
+  }
+  if (!lua_isnil(L, base + 12)) opt_bool(L, base + 12, "progress");   /* no bar on ranks */
+  if (!lua_isnil(L, base + 13))
+    opt_int(L, base + 13, "max_field_size", 1, &v), o->max_field_size = (size_t)v;
+  return 0;
 }
 
-/* Reads this rank's parts of the files and concatenates them; pushes the
-** table, or returns the error message (pushed). A rank with no part reads
-** the first file's header only. `types`: a stack index of forced types, or
-** 0. */
-static const char *read_share(lua_State *L, int paths, int nfiles, int opts, const int64_t *sizes,
-                              int64_t lo, int64_t hi, const cut *cuts, int types) {
-  int base = lua_gettop(L), nread = 0;
+/* Pushes the options (argument 2) read into a csvopts; every rank agrees
+** on a bad one. */
+static const tl_csv_options *csv_options(lua_State *L) {
+  csvopts *co = lua_newuserdatauv(L, sizeof *co, 5);
+  tl_csv_options_init(&co->o);
+  lua_pushvalue(L, 2);
+  lua_setiuservalue(L, -2, 1);   /* its strings stay alive */
   const char *msg = NULL;
-  for (int f = 0; f < nfiles && !msg; f++) {
-    int64_t from, to;
-    if (!part(sizes, f, lo, hi, &from, &to)) continue;
-    long long quotes = 0, lines = 0;
-    for (int r = 0; r < rank; r++)   /* what the ranks before saw of this file */
-      if (cuts[r].file == f) { quotes += cuts[r].quotes; lines += cuts[r].lines; }
-    msg = read_range(L, paths, f + 1, opts, from, to == sizes[f] ? 0 : to, quotes,
-                     from ? lines + 1 : 0, types);
-    nread++;
+  if (!lua_isnil(L, 2)) {
+    lua_pushcfunction(L, parse_csv_options);
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, 2);
+    if (lua_type(L, 2) != LUA_TTABLE)
+      msg = lua_pushfstring(L, "tally.mpi.read_csv: the options must be a table, got %s",
+                            luaL_typename(L, 2));
+    else if (lua_pcall(L, 2, 0, 0) != LUA_OK)
+      msg = luaL_tolstring(L, -1, NULL);
   }
-  if (!msg && nread == 0) {
-    msg = read_range(L, paths, 1, opts, sizes[0], 0, 0, 0, types);
-    nread = 1;
-  }
-  if (!msg && nread > 1) {
-    tl_table **ts = lua_newuserdatauv(L, (size_t)nread * sizeof *ts, 0);
-    for (int k = 0; k < nread; k++) ts[k] = tally_check_table(L, base + 1 + k);
-    lt_table *ud = lt_new_table(L);
-    tl_error err;
-    err.message[0] = '\0';
-    if (tl_table_concat(nread, (const tl_table *const *)ts, &ud->t, &err) != TL_OK)
-      msg = lua_pushstring(L, err.message);
-  }
-  if (msg) return msg;
-  if (nread > 1) lua_replace(L, base + 1);   /* the concatenation */
-  lua_settop(L, base + 1);
-  return NULL;
+  agree(L, msg);
+  return &co->o;
 }
 
-/* A hash of a table's column names, to check that the ranks agree. */
-static unsigned long long names_hash(const tl_table *t) {
-  unsigned long long h = 0xcbf29ce484222325ull;
-  for (int j = 0; j < tl_table_ncols(t); j++) {
-    for (const char *p = tl_table_name(t, j); ; p++) {
-      h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-      if (!*p) break;
-    }
-  }
-  return h;
-}
-
-/* The ranks' shares must have the same columns. A share without rows that
-** lacks them (its range held no record, and without a header there is
-** nothing else to name the columns) takes them from the lowest rank with
-** rows: its table at `tab` is replaced by an empty one of that schema. */
-static void agree_columns(lua_State *L, int tab) {
-  tl_table *t = tally_check_table(L, tab);
-  unsigned long long mine[2] = { names_hash(t), (unsigned long long)tl_table_nrows(t) };
-  unsigned long long *all = lua_newuserdatauv(L, 2 * (size_t)size * sizeof *all, 0);
-  MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG_LONG, all, 2, MPI_UNSIGNED_LONG_LONG, comm);
-  int model = -1, differ = 0;
-  for (int r = 0; r < size; r++) {
-    if (!all[2 * r + 1]) continue;
-    if (model < 0) model = r;
-    else differ |= all[2 * r] != all[2 * model];
-  }
-  agree(L, differ ? "tally.mpi.read_csv: the ranks' shares do not have the same columns "
-                    "(the files' headers differ)" : NULL);
-  if (model < 0) return;   /* no rows anywhere: every rank read the same header */
-  int need = 0, needed = 0;   /* does any rank lack the columns? */
-  need = mine[0] != all[2 * model];
-  MPI_Allreduce(&need, &needed, 1, MPI_INT, MPI_MAX, comm);
-  if (!needed) return;
-  lt_box *bb = lt_newbox(L, tl_free), *rb = lt_newbox(L, free);
-  tl_error err;
-  err.message[0] = '\0';
-  size_t len = 0;
-  tl_status st = TL_OK;
-  if (rank == model) {
-    void *buf = NULL;
-    tl_table *empty = NULL;
-    st = tl_table_slice(t, 0, 0, &empty, &err);
-    if (st == TL_OK) st = tl_table_encode(empty, &buf, &len, &err);
-    tl_table_release(empty);
-    bb->p = buf;
-  }
-  agree_status(L, st, &err);
-  unsigned long long n = len;
-  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, model, comm);
-  void *p = rank == model ? bb->p : (rb->p = malloc((size_t)n + 1));
-  if (!p) st = oom(&err, "read_csv");
-  agree_status(L, st, &err);
-  MPI_Bcast(p, (int)n, MPI_BYTE, model, comm);
-  if (need) {
-    lt_table *ud = lt_new_table(L);
-    st = tl_table_decode(p, (size_t)n, "read_csv", &ud->t, &err);
-    if (st == TL_OK) lua_replace(L, tab);
-  }
-  agree_status(L, st, &err);
-}
-
-/* tally.mpi.read_csv(path | {paths...}, opts): the files, taken as one
-** stream of bytes, cut into as many spans as there are ranks; a rank reads
-** the records that start in its span (tl_csv_options' ranges), knowing
-** from the ranks before it the quote parity and line number where its span
-** begins, so that every record is read by exactly one rank. */
+/* tally.mpi.read_csv(path | {paths...}, opts): tl_dist_read_csv. */
 static int l_read_csv(lua_State *L) {
   begin(L, OP_READ_CSV);
   lua_settop(L, 2);
-  int opts = 0;
-  if (!lua_isnil(L, 2)) {
-    static const char *const mine[] = {
-      "range_start", "range_stop", "range_quotes", "range_line", "range_record", NULL
-    };
-    luaL_checktype(L, 2, LUA_TTABLE);
-    opts = 2;
-    for (int k = 0; mine[k]; k++) {   /* the ranks' cuts are this function's to set */
-      if (lua_getfield(L, opts, mine[k]) != LUA_TNIL)
-        return luaL_error(L, "tally.mpi.read_csv: option '%s' is set by tally.mpi itself",
-                          mine[k]);
-      lua_pop(L, 1);
-    }
-  }
-  int nfiles = path_list(L), paths = lua_gettop(L);
-  int64_t *sizes = lua_newuserdatauv(L, (size_t)nfiles * sizeof *sizes, 0);
-  cut *cuts = lua_newuserdatauv(L, (size_t)size * sizeof *cuts, 0);
-  const char *msg = NULL;
-  int64_t total = 0;
-  for (int f = 0; f < nfiles && !msg; f++) {
-    lua_geti(L, paths, f + 1);
-    const char *path = lua_tostring(L, -1);
-    struct stat sb;
-    int e = stat(path, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
-    if (e)
-      msg = lua_pushfstring(L, "read_csv: cannot open '%s': %s", path, strerror(e));
-    else
-      sizes[f] = (int64_t)sb.st_size, total += sizes[f];
-  }
-  agree(L, msg);
-  lua_settop(L, paths + 2);
-
-  /* This rank's bytes of the concatenation, and what it sees there. */
-  int64_t lo = total / size * rank + (rank < total % size ? rank : total % size);
-  int64_t hi = lo + total / size + (rank < total % size);
-  cut mine = { -1, 0, 0 };
+  const tl_csv_options *o = csv_options(L);
+  int nfiles;
+  lua_pushvalue(L, 1);   /* a path, or a list of paths, alone at the top */
+  const char **paths = agreed_args(L, lua_gettop(L), "tally.mpi.read_csv", 1, "no files", &nfiles);
+  tl_table *out = NULL;
   tl_error err;
   err.message[0] = '\0';
-  tl_status st = TL_OK;
-  for (int f = 0; f < nfiles && st == TL_OK; f++) {
-    int64_t from, to, q = 0, n = 0;
-    if (!part(sizes, f, lo, hi, &from, &to)) continue;
-    lua_geti(L, paths, f + 1);
-    st = tl_csv_scan_range(lua_tostring(L, -1), from, to, &q, &n, &err);
-    lua_pop(L, 1);
-    mine.file = f;
-    mine.quotes = q;
-    mine.lines = n;
-  }
-  agree_status(L, st, &err);
-  MPI_Allgather(&mine, 3, MPI_LONG_LONG, cuts, 3, MPI_LONG_LONG, comm);
-
-  agree(L, read_share(L, paths, nfiles, opts, sizes, lo, hi, cuts, 0));
-  int tab = lua_gettop(L);
-  agree_columns(L, tab);
-  lua_settop(L, tab);
-  tl_table *t = tally_check_table(L, tab);
-
-  /* Agree on the column types; a rank that inferred another type reads its
-  ** share again with the agreed ones forced. */
-  int ncol = tl_table_ncols(t);
-  int *mytypes = lua_newuserdatauv(L, (size_t)(2 * ncol + 1) * sizeof *mytypes, 0);
-  int *alltypes = lua_newuserdatauv(L, (size_t)(2 * ncol * size + 1) * sizeof *alltypes, 0);
-  for (int j = 0; j < ncol; j++) {
-    const tl_column *c = tl_table_column(t, j);
-    mytypes[2 * j] = (int)tl_column_type(c);
-    mytypes[2 * j + 1] = tl_column_null_count(c) < tl_column_length(c);
-  }
-  MPI_Allgather(mytypes, 2 * ncol, MPI_INT, alltypes, 2 * ncol, MPI_INT, comm);
-  int *ty = lua_newuserdatauv(L, (size_t)(2 * size + 1) * sizeof *ty, 0);
-  int differ = 0;
-  lua_newtable(L);
-  int forced = lua_gettop(L);
-  for (int j = 0; j < ncol; j++) {
-    for (int r = 0; r < size; r++) {
-      ty[r] = alltypes[r * 2 * ncol + 2 * j];
-      ty[size + r] = alltypes[r * 2 * ncol + 2 * j + 1];
-    }
-    int want = agreed_type(ty, ty + size, size);
-    lua_pushstring(L, tl_type_name((tl_type)want));
-    lua_setfield(L, forced, tl_table_name(t, j));
-    differ |= want != mytypes[2 * j];
-  }
-  if (opts && lua_getfield(L, opts, "types") == LUA_TTABLE) {   /* the caller's own win */
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      lua_pushvalue(L, -2);
-      lua_insert(L, -2);
-      lua_settable(L, forced);
-    }
-  }
-  lua_settop(L, forced);
-  msg = differ ? read_share(L, paths, nfiles, opts, sizes, lo, hi, cuts, forced) : NULL;
-  agree(L, msg);
-  if (differ) lua_replace(L, tab);
-  lua_settop(L, tab);
-  push_dtable(L, tab);
+  check(L, tl_dist_read_csv(&dist, nfiles, paths, o, &out, &err), &err);
+  push_table(L, out);
+  push_dtable(L, -1);
   return 1;
 }
 
@@ -1063,14 +694,11 @@ static int l_read_csv(lua_State *L) {
 ** split into shares, rank r keeping the r-th slice of its rows. */
 static int l_distribute(lua_State *L) {
   begin(L, OP_DISTRIBUTE);
-  tl_table *t = tally_check_table(L, 1);
-  int64_t n = tl_table_nrows(t);
-  int64_t from = n / size * rank + (rank < n % size ? rank : n % size);
-  lt_table *ud = lt_new_table(L);
+  tl_table *t = tally_check_table(L, 1), *out = NULL;
   tl_error err;
   err.message[0] = '\0';
-  tl_status st = tl_table_slice(t, from, n / size + (rank < n % size), &ud->t, &err);
-  agree_status(L, st, &err);
+  check(L, tl_dist_distribute(&dist, t, &out, &err), &err);
+  push_table(L, out);
   push_dtable(L, -1);
   return 1;
 }
@@ -1094,11 +722,11 @@ static int l_barrier(lua_State *L) {
 /* tally.mpi.stats(): what this rank has exchanged so far. */
 static int l_stats(lua_State *L) {
   lua_createtable(L, 0, 3);
-  lua_pushinteger(L, (lua_Integer)exchanges);
+  lua_pushinteger(L, (lua_Integer)dist.exchanges);
   lua_setfield(L, -2, "exchanges");
-  lua_pushinteger(L, (lua_Integer)bytes_sent);
+  lua_pushinteger(L, (lua_Integer)dist.bytes_sent);
   lua_setfield(L, -2, "bytes_sent");
-  lua_pushinteger(L, (lua_Integer)bytes_received);
+  lua_pushinteger(L, (lua_Integer)dist.bytes_received);
   lua_setfield(L, -2, "bytes_received");
   return 1;
 }
@@ -1108,10 +736,20 @@ static int mpi_index(lua_State *L) {
   const char *k = luaL_checkstring(L, 2);
   if (strcmp(k, "rank") == 0 || strcmp(k, "size") == 0) {
     start();
-    lua_pushinteger(L, k[0] == 'r' ? rank : size);
+    lua_pushinteger(L, k[0] == 'r' ? dist.rank : dist.size);
     return 1;
   }
   return 0;
+}
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *meta,
+                      const luaL_Reg *methods) {
+  luaL_newmetatable(L, name);
+  luaL_setfuncs(L, meta, 0);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
 }
 
 void lt_open_mpi(lua_State *L) {
@@ -1130,22 +768,14 @@ void lt_open_mpi(lua_State *L) {
     {"agg", dg_agg}, {"count", dg_count}, {NULL, NULL}
   };
   static const luaL_Reg dg_meta[] = {
-    {"__len", dg_len}, {"__tostring", dg_tostring}, {NULL, NULL}
+    {"__len", dg_len}, {"__tostring", dg_tostring}, {"__gc", dg_gc}, {NULL, NULL}
   };
   static const luaL_Reg funcs[] = {
     {"read_csv", l_read_csv}, {"distribute", l_distribute}, {"wrap", l_wrap},
     {"barrier", l_barrier}, {"stats", l_stats}, {NULL, NULL}
   };
-  luaL_newmetatable(L, LT_DTABLE);
-  luaL_setfuncs(L, dt_meta, 0);
-  luaL_newlib(L, dt_methods);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
-  luaL_newmetatable(L, LT_DGROUPING);
-  luaL_setfuncs(L, dg_meta, 0);
-  luaL_newlib(L, dg_methods);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  new_class(L, LT_DTABLE, dt_meta, dt_methods);
+  new_class(L, LT_DGROUPING, dg_meta, dg_methods);
   luaL_newlib(L, funcs);
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, mpi_index);
