@@ -109,7 +109,7 @@ static char *show_or_error(tl_status st, tl_table *t, const tl_error *err) {
 static void read_rank(tl_dist *d, void *arg) {
   results *res = arg;
   int r = d->rank;
-  tl_error err = { TL_OK, "" };
+  tl_error err = { 0 };
   tl_table *t = NULL, *all = NULL;
   const char *one[] = { big }, *three[] = { parts[0], parts[1], parts[2] }, *wrong[] = { bad };
   tl_status st = tl_dist_begin(d, OP_READ, &err);
@@ -133,7 +133,7 @@ static void read_rank(tl_dist *d, void *arg) {
 static void test_read(int n) {
   results res;
   tl_table *t = NULL;
-  tl_error err = { TL_OK, "" };
+  tl_error err = { 0 };
   memset(&res, 0, sizeof res);
   CHECK(tl_dist_threads_run(n, read_rank, &res, op_names, 4) == 0);
   CHECK(tl_read_csv(big, NULL, &t, &err) == TL_OK);
@@ -177,7 +177,7 @@ static const char *const keys[] = { "prog", "-year" };
 static void algo_rank(tl_dist *d, void *arg) {
   results *res = arg;
   int r = d->rank;
-  tl_error err = { TL_OK, "" };
+  tl_error err = { 0 };
   tl_table *whole = NULL, *t = NULL, *out = NULL, *all = NULL;
   tl_grouping *g = NULL;
   tl_status st = tl_read_csv(big, NULL, &whole, &err);
@@ -213,7 +213,7 @@ static void algo_rank(tl_dist *d, void *arg) {
 
 static void test_algorithms(int n) {
   results res;
-  tl_error err = { TL_OK, "" };
+  tl_error err = { 0 };
   tl_table *t = NULL, *o[6] = { NULL };
   tl_grouping *g = NULL;
   const char *by[] = { "prog", "n" };
@@ -247,7 +247,7 @@ static void test_algorithms(int n) {
 static void diverge_rank(tl_dist *d, void *arg) {
   results *res = arg;
   int r = d->rank;
-  tl_error err = { TL_OK, "" };
+  tl_error err = { 0 };
   tl_status st = tl_dist_begin(d, OP_READ, &err);
   if (st == TL_OK) st = tl_dist_begin(d, r == 0 ? OP_AGG : OP_GATHER, &err);
   snprintf(res->msg[r], sizeof res->msg[r], "%s", st == TL_OK ? "(agreed)" : err.message);
@@ -273,7 +273,7 @@ static void test_diverge(int n) {
 /* One rank's failure reaches every rank, named. */
 static void fail_rank(tl_dist *d, void *arg) {
   results *res = arg;
-  tl_error e = { TL_OK, "" };
+  tl_error e = { 0 };
   if (d->rank == d->size - 1) snprintf(e.message, sizeof e.message, "filter: unknown column 'nope'");
   tl_status st = tl_dist_agree(d, d->rank == d->size - 1 ? TL_EINVAL : TL_OK, &e);
   res->got[d->rank][0] = strdup(st == TL_EINVAL ? e.message : "(no failure)");
