@@ -5,6 +5,7 @@
 ** and a block freed while another env is current goes back to, and is
 ** uncounted from, the env that allocated it.
 */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,8 +31,31 @@ static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 static tl_env default_env = { .fn = default_alloc, .is_default = 1 };
 
 /* The thread's env; NULL stands for the default. Worker threads of the
-** pool take the env of the thread that starts them (pool.c). */
+** pool take the env of the thread that starts them (pool.c). A thread holds
+** a reference to its env, dropped when it leaves it or ends (the key's
+** destructor), so an env freed by its owner outlives the threads still in
+** it. */
 static _Thread_local tl_env *current;
+static pthread_key_t current_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static int key_ok;
+
+static void env_destroy(tl_env *e) {
+  void (*done)(void *) = e->done;
+  void *ud = e->ud;
+  e->fn(ud, e, e->self, 0);
+  if (done) done(ud);
+}
+
+/* Drops one reference of a non-default env: its handle, a block or a
+** thread in it. */
+static void env_unref(tl_env *e) {
+  if (!e->is_default && atomic_fetch_sub(&e->refs, 1) == 1) env_destroy(e);
+}
+
+static void thread_ends(void *e) { env_unref(e); }
+
+static void make_key(void) { key_ok = pthread_key_create(&current_key, thread_ends) == 0; }
 
 tl_env *tl_env_default(void) { return &default_env; }
 
@@ -39,17 +63,15 @@ tl_env *tl_env_current(void) { return current ? current : &default_env; }
 
 tl_env *tl_env_use(tl_env *env) {
   tl_env *prev = tl_env_current();
-  current = env == &default_env ? NULL : env;
+  if (env == &default_env) env = NULL;
+  if (env == current) return prev;   /* the common case: no atomics */
+  pthread_once(&key_once, make_key);
+  if (env) atomic_fetch_add(&env->refs, 1);
+  if (key_ok) pthread_setspecific(current_key, env);
+  tl_env *old = current;
+  current = env;
+  if (old) env_unref(old);
   return prev;
-}
-
-static void env_destroy(tl_env *e) {
-  e->fn(e->ud, e, e->self, 0);
-}
-
-/* Drops one reference of a non-default env: the handle or a block. */
-static void env_unref(tl_env *e) {
-  if (!e->is_default && atomic_fetch_sub(&e->refs, 1) == 1) env_destroy(e);
 }
 
 tl_status tl_env_new(const tl_env_options *opt, tl_env **out, tl_error *err) {
@@ -63,6 +85,7 @@ tl_status tl_env_new(const tl_env_options *opt, tl_env **out, tl_error *err) {
   e->self = sizeof *e + dirlen;
   e->fn = o.alloc;
   e->ud = o.alloc_ud;
+  e->done = o.alloc_done;
   e->limit = o.memory_limit;
   atomic_init(&e->used, 0);
   atomic_init(&e->refs, 1);

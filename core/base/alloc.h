@@ -16,6 +16,7 @@
 struct tl_env {
   tl_alloc_fn fn;
   void *ud;
+  void (*done)(void *ud);
   size_t limit;               /* bytes; 0: none */
   atomic_size_t used;         /* bytes of live blocks, headers included */
   atomic_long refs;           /* the handle and each live block */

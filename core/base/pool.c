@@ -76,6 +76,7 @@ static void *work(void *arg) {
     if (k >= r->ntasks) break;
     r->fn(r->ctx, k, w->id);
   }
+  if (w->id != 0) tl_env_use(NULL);
   return NULL;
 }
 

@@ -82,8 +82,8 @@ TL_API const char *tl_status_string(tl_status code);
 ** there, whichever env is current then. Ownership: tl_env_new gives the
 ** caller the env, which it ends with tl_env_free; the env's memory is
 ** released once its last block is gone too, so tables made under an env may
-** outlive the handle (freeing an env that a thread still uses, or the
-** default env, is not allowed; the default env lives as long as the process).
+** outlive the handle, as do the threads still in it (the default env lives
+** as long as the process and is not freed).
 */
 typedef struct tl_env tl_env;
 
@@ -96,6 +96,8 @@ typedef void *(*tl_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
 typedef struct tl_env_options {
   tl_alloc_fn alloc;         /* NULL: realloc and free */
   void *alloc_ud;
+  void (*alloc_done)(void *alloc_ud);   /* optional: called once the env is
+                             ** gone (freed, and its last block too) */
   size_t memory_limit;       /* bytes of the core's live blocks (with their
                              ** headers); an allocation past it fails, as
                              ** out of memory (TL_ENOMEM); 0: no limit */
@@ -107,7 +109,9 @@ TL_API TL_NODISCARD tl_status tl_env_new(const tl_env_options *opt, tl_env **out
 TL_API void tl_env_free(tl_env *env);
 TL_API tl_env *tl_env_default(void);
 /* Makes env (NULL: the default) the calling thread's current env and
-** returns the previous one (never NULL). Cheap: a thread-local store. */
+** returns the previous one (never NULL). Cheap when env is already
+** current: a thread-local compare. A thread in an env keeps it alive
+** (after tl_env_free) until it leaves it or ends. */
 TL_API tl_env *tl_env_use(tl_env *env);
 TL_API tl_env *tl_env_current(void);
 /* Bytes of the env's live blocks (NULL: the current env). */
