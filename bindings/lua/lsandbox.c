@@ -380,8 +380,11 @@ lua_State *tally_sandbox_new(const tally_limits *limits) {
     return NULL;
   }
   s->main = L;
+  tl_env *prev = tl_env_current();
   lua_pushcfunction(L, open_all);
-  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+  int status = lua_pcall(L, 0, 0, 0);
+  tl_env_use(prev);   /* opening entered the sandbox's env: the host leaves it */
+  if (status != LUA_OK) {
     tally_sandbox_close(L);
     return NULL;
   }

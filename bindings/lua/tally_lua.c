@@ -89,15 +89,17 @@ tl_env *tally_lua_env(lua_State *L) {
 }
 
 /* The state's env: lent, or made now, with the allocator and the thread
-** count of the env current when the module opens. */
+** count of the default env. */
 static tl_env *open_env(lua_State *L) {
   tl_env *env = tally_lua_env(L);
   if (env) return env;
   env_box *b = new_env_box(L);   /* first: a Lua error here leaks nothing */
   tl_env_options o = { 0 };
   tl_error err;
+  tl_env *prev = tl_env_use(NULL);   /* the default's, not another state's */
   tl_get_allocator(&o.alloc, &o.alloc_ud);
   o.threads = tl_get_threads();
+  tl_env_use(prev);
   if (tl_env_new(&o, &env, &err) != TL_OK) luaL_error(L, "tally: %s", err.message);
   b->env = env;
   b->owned = 1;

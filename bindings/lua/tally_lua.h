@@ -23,8 +23,8 @@ extern "C" {
 #endif
 
 /* Opens the module and leaves its table on the stack. The state gets an
-** env of its own (tl_env, with the allocator and thread count of the env
-** current at the opening), freed with the state; each call into the module
+** env of its own (tl_env, with the allocator and thread count the default
+** env has at the opening), freed with the state; each call into the module
 ** makes it the calling thread's current env, and the thread stays in it
 ** after the call (a host running its own work under another env calls
 ** tl_env_use again). Two states in one process share no allocator, limit,
