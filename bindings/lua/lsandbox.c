@@ -3,7 +3,6 @@
 ** subset of the libraries, and memory, time and instruction limits (see
 ** tally_sandbox.h).
 */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,27 +21,8 @@
 
 #define HOOK_STEP 1000               /* instructions between checks */
 #define RESERVE ((size_t)1 << 20)    /* headroom to raise the limit's error */
-#define BLOCKS_MIN 64                /* first size of the set of core blocks */
 
 enum { HIT_NONE, HIT_MEMORY, HIT_TIME, HIT_INSTRUCTIONS };
-
-/* The core's blocks that this sandbox allocated, each with the bytes it
-** was counted for. The core's allocator is process-wide, so blocks made
-** before the sandbox opened (a table the host built and handed in with
-** tally_push_table) are freed through the sandbox too: those are not in
-** the set and subtract nothing. An open-addressing set of pointers,
-** linear probing, at most half full; the core allocates on worker
-** threads, hence the mutex. */
-typedef struct block {
-  void *p;
-  size_t size;
-} block;
-
-typedef struct blocks {
-  pthread_mutex_t mu;
-  block *slot;
-  size_t cap, n;            /* cap: 0 or a power of 2 */
-} blocks;
 
 typedef struct sandbox {
   tally_limits lim;
@@ -53,13 +33,9 @@ typedef struct sandbox {
   int step;
   double deadline;
   lua_State *main;
-  tl_alloc_fn core_fn;      /* the core's allocator before the sandbox */
-  void *core_ud;
-  blocks blocks;
+  tl_env *env;              /* the core's work of the state runs under it */
   char message[128];
 } sandbox;
-
-static atomic_int open_sandboxes;
 
 static double now(void) {
   struct timespec ts;
@@ -93,9 +69,12 @@ static void note_memory_hit(sandbox *s) {
   atomic_compare_exchange_strong(&s->hit, &none, HIT_MEMORY);
 }
 
-/* Every block of the state comes from here (lua_newstate), so the old
-** size Lua passes is always one this function counted. */
-static void *lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+/* Every block of the state and of its env comes from here (lua_newstate,
+** tl_env_new), so the old size is always one this function counted: the
+** env's blocks carry their env, and a block the host made under another
+** env (a table handed in with tally_push_table) is freed through that env,
+** subtracting nothing here. Called from the core's worker threads too. */
+static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   sandbox *s = ud;
   if (!ptr) osize = 0;
   if (nsize == 0) {
@@ -113,97 +92,12 @@ static void *lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   return p;
 }
 
-static size_t block_hash(const void *p, size_t cap) {
-  uint64_t x = (uint64_t)(uintptr_t)p;
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return (size_t)x & (cap - 1);
-}
-
-/* Room for one more block; the set's own memory counts against the limit. */
-static int block_room(sandbox *s) {
-  blocks *b = &s->blocks;
-  if (b->n + 1 <= b->cap / 2) return 1;
-  size_t cap = b->cap ? b->cap * 2 : BLOCKS_MIN;
-  if (!fits(s, (cap - b->cap) * sizeof(block))) return 0;
-  block *slot = calloc(cap, sizeof *slot);
-  if (!slot) return 0;
-  for (size_t i = 0; i < b->cap; i++) {
-    if (!b->slot[i].p) continue;
-    size_t j = block_hash(b->slot[i].p, cap);
-    while (slot[j].p) j = (j + 1) & (cap - 1);
-    slot[j] = b->slot[i];
-  }
-  free(b->slot);
-  count_up(s, (cap - b->cap) * sizeof(block));
-  b->slot = slot;
-  b->cap = cap;
-  return 1;
-}
-
-/* Adds a block; block_room made room for it. */
-static void block_put(blocks *b, void *p, size_t size) {
-  size_t j = block_hash(p, b->cap);
-  while (b->slot[j].p) j = (j + 1) & (b->cap - 1);
-  b->slot[j].p = p;
-  b->slot[j].size = size;
-  b->n++;
-}
-
-/* Removes block p from the set and gives the bytes it was counted for;
-** 0 when the sandbox did not allocate it. */
-static int block_take(blocks *b, void *p, size_t *size) {
-  if (b->cap == 0) return 0;
-  size_t mask = b->cap - 1, i = block_hash(p, b->cap);
-  while (b->slot[i].p != p) {
-    if (!b->slot[i].p) return 0;
-    i = (i + 1) & mask;
-  }
-  *size = b->slot[i].size;
-  b->n--;
-  for (size_t j = i;;) {   /* shift back the entries that probed past i */
-    j = (j + 1) & mask;
-    if (!b->slot[j].p) break;
-    size_t k = block_hash(b->slot[j].p, b->cap);
-    if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
-    b->slot[i] = b->slot[j];
-    i = j;
-  }
-  b->slot[i].p = NULL;
-  return 1;
-}
-
-/* The core's allocator while the sandbox is open (worker threads too). A
-** block is counted for its whole size when the sandbox allocates it, and
-** uncounted by that size when freed; a block from before (freed, or grown
-** by a realloc into a block of the sandbox's) subtracts nothing. */
-static void *core_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  sandbox *s = ud;
-  size_t counted = 0;
-  void *p = NULL;
-  if (!ptr) osize = 0;
-  pthread_mutex_lock(&s->blocks.mu);
-  int ours = ptr && block_take(&s->blocks, ptr, &counted);
-  if (nsize == 0) {
-    s->core_fn(s->core_ud, ptr, osize, 0);
-    count_down(s, counted);
-  } else if (!block_room(s) || (nsize > counted && !fits(s, nsize - counted))) {
-    note_memory_hit(s);
-  } else if ((p = s->core_fn(s->core_ud, ptr, osize, nsize)) != NULL) {
-    block_put(&s->blocks, p, nsize);
-    if (nsize >= counted) count_up(s, nsize - counted);
-    else count_down(s, counted - nsize);
-    ours = 0;
-  }
-  if (ours && nsize > 0) block_put(&s->blocks, ptr, counted);   /* failed: unchanged */
-  pthread_mutex_unlock(&s->blocks.mu);
-  return p;
-}
+/* The env is gone (the state closed, the last of its tables freed). */
+static void sb_done(void *ud) { free(ud); }
 
 static sandbox *get_sandbox(lua_State *L) {
   void *ud;
-  return lua_getallocf(L, &ud) == lua_alloc ? ud : NULL;
+  return lua_getallocf(L, &ud) == sb_alloc ? ud : NULL;
 }
 
 static void size_text(char *buf, size_t n, size_t v) {
@@ -414,6 +308,7 @@ static int open_all(lua_State *L) {
   ** other (read_csv, load, read_json, from_arrow, ...) refuses */
   static const char *const safe[] = { "aggregate", "clock", "from_columns", "from_rows", "help",
                                       "threads", NULL };
+  lt_lend_env(L, get_sandbox(L)->env);
   luaL_requiref(L, "tally", luaopen_tally, 1);
   lua_pushboolean(L, 1);   /* no worker states: they would have none of the limits */
   lua_setfield(L, LUA_REGISTRYINDEX, LT_SANDBOXED);
@@ -468,33 +363,28 @@ static int open_all(lua_State *L) {
 */
 
 lua_State *tally_sandbox_new(const tally_limits *limits) {
-  int none = 0;
-  if (!atomic_compare_exchange_strong(&open_sandboxes, &none, 1)) return NULL;
   sandbox *s = calloc(1, sizeof *s);
-  if (!s) { atomic_store(&open_sandboxes, 0); return NULL; }
+  if (!s) return NULL;
   if (limits) s->lim = *limits;
   atomic_init(&s->used, 0);
   atomic_init(&s->hit, HIT_NONE);
   atomic_init(&s->interrupted, 0);
-  if (pthread_mutex_init(&s->blocks.mu, NULL) != 0) {
-    free(s);
-    atomic_store(&open_sandboxes, 0);
-    return NULL;
-  }
   s->step = HOOK_STEP;
   if (s->lim.instructions > 0 && s->lim.instructions < HOOK_STEP) s->step = (int)s->lim.instructions;
-  lua_State *L = lua_newstate(lua_alloc, s);
+  tl_env_options o = { .alloc = sb_alloc, .alloc_ud = s, .alloc_done = sb_done,
+                       .threads = tl_get_threads() };
+  if (tl_env_new(&o, &s->env, NULL) != TL_OK) { free(s); return NULL; }
+  lua_State *L = lua_newstate(sb_alloc, s);
   if (!L) {
-    pthread_mutex_destroy(&s->blocks.mu);
-    free(s);
-    atomic_store(&open_sandboxes, 0);
+    tl_env_free(s->env);   /* and s with it */
     return NULL;
   }
   s->main = L;
-  tl_get_allocator(&s->core_fn, &s->core_ud);
-  tl_set_allocator(core_alloc, s);
+  tl_env *prev = tl_env_current();
   lua_pushcfunction(L, open_all);
-  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+  int status = lua_pcall(L, 0, 0, 0);
+  tl_env_use(prev);   /* opening entered the sandbox's env: the host leaves it */
+  if (status != LUA_OK) {
     tally_sandbox_close(L);
     return NULL;
   }
@@ -513,15 +403,15 @@ void tally_sandbox_reset(lua_State *L) {
     lua_sethook(L, hook, LUA_MASKCOUNT, s->step);
 }
 
+/* The sandbox lives on after the state while tables it made are alive
+** (a host may keep one): it goes with its env. */
 void tally_sandbox_close(lua_State *L) {
   sandbox *s = get_sandbox(L);
   if (!s) { lua_close(L); return; }
+  tl_env *env = s->env;
   lua_close(L);
-  tl_set_allocator(s->core_fn, s->core_ud);   /* blocks still alive go to it directly */
-  pthread_mutex_destroy(&s->blocks.mu);
-  free(s->blocks.slot);
-  free(s);
-  atomic_store(&open_sandboxes, 0);
+  if (tl_env_current() == env) tl_env_use(NULL);
+  tl_env_free(env);
 }
 
 const char *tally_sandbox_explain(lua_State *L) {

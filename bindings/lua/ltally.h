@@ -16,6 +16,14 @@
 #define LT_NULLTYPE "tally.Null"
 #define LT_NULLVALUE "tally.null"   /* registry key of the null sentinel */
 #define LT_SANDBOXED "tally.sandboxed"   /* registry key, true in a sandbox's state */
+#define LT_ENV "tally.env"               /* registry key, the state's tl_env (tally_lua.c) */
+
+/* Before luaopen_tally: the state's calls run under env, which it does not
+** own (a worker state under its parent's, a sandbox under its own). */
+void lt_lend_env(lua_State *L, tl_env *env);
+/* Pushes onto W the copy of the module's function at idx of M (a wrapper
+** that enters W's env); 0, nothing pushed, when it is not one. */
+int lt_copy_entered(lua_State *M, int idx, lua_State *W);
 
 typedef struct lt_table {
   tl_table *t;                      /* NULL once closed */

@@ -12,7 +12,8 @@
 ** A worker's globals fall back to the main state's: a name missing from the
 ** worker is looked up there on first use, under a lock, and copied (a name
 ** the main state lacks is an error when its globals have a metatable, whose
-** __index only the main state could call).
+** __index only the main state could call). A worker state runs the core
+** under the main state's env (tl_env), as do the threads that run it.
 **
 ** Nothing here allocates in the main state: while the workers run, its
 ** owner waits in C, and the workers only read it, one at a time.
@@ -36,6 +37,7 @@ struct lt_workers {
   int n;
   lua_State **L;
   pthread_mutex_t mu;
+  tl_env *env;                       /* the main state's, lent to the workers */
 };
 
 typedef struct copyjob {
@@ -120,6 +122,7 @@ static int copy_upvalues(copyjob *j, int idx, int f, int depth) {
 static int copy_function(copyjob *j, int idx, int depth) {
   lua_State *M = j->w->M, *W = j->W;
   if (lua_iscfunction(M, idx)) {
+    if (lt_copy_entered(M, idx, W)) return 1;   /* the module's, under W's env */
     if (lua_getupvalue(M, idx, 1)) { lua_pop(M, 1); return 0; }
     lua_pushcfunction(W, lua_tocfunction(M, idx));
     return 1;
@@ -274,6 +277,7 @@ static int p_open(lua_State *W) {
   lt_workers *w = lua_touserdata(W, 1);
   lua_State *M = w->M;
   luaL_openlibs(W);
+  lt_lend_env(W, w->env);
   luaL_requiref(W, "tally", luaopen_tally, 1);
   lua_pop(W, 1);
   lua_newtable(W);
@@ -328,6 +332,7 @@ lt_workers *lt_workers_open(lua_State *M, int n) {
   lt_workers *w = calloc(1, sizeof *w);
   if (!w) return NULL;
   w->M = M;
+  w->env = tl_env_current();         /* the caller is in a call of M's */
   w->L = calloc((size_t)n, sizeof *w->L);
   if (!w->L || pthread_mutex_init(&w->mu, NULL) != 0) {
     free(w->L);

@@ -42,6 +42,171 @@ lt_box *lt_newbox(lua_State *L, void (*freefn)(void *p)) {
 }
 
 /* ---------------------------------------------------------------------------
+** Envs. Each state runs the core under an env of its own (tl_env), kept in
+** its registry; a worker state or a sandbox lends theirs before opening
+** the module. Every C function the module registers is wrapped so that a
+** call enters the state's env on the calling thread: a thread-local store,
+** the same frame (error messages name the function as before). The thread
+** stays in that env after the call, so a host's clearing of an interrupt
+** after a call (the CLI's) reaches the state's env.
+*/
+
+typedef struct env_box {
+  tl_env *env;
+  int owned;
+} env_box;
+
+static int env_gc(lua_State *L) {
+  env_box *b = lua_touserdata(L, 1);
+  if (!b->owned) return 0;   /* lent: a worker state closes inside its parent's call */
+  if (tl_env_current() == b->env) tl_env_use(NULL);   /* the closing thread leaves it */
+  tl_env_free(b->env);
+  b->env = NULL;
+  return 0;
+}
+
+/* A new, empty box under the registry key LT_ENV. */
+static env_box *new_env_box(lua_State *L) {
+  env_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->env = NULL;
+  b->owned = 0;
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, env_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, LT_ENV);
+  return b;
+}
+
+void lt_lend_env(lua_State *L, tl_env *env) { new_env_box(L)->env = env; }
+
+tl_env *tally_lua_env(lua_State *L) {
+  tl_env *env = NULL;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LT_ENV) == LUA_TUSERDATA)
+    env = ((env_box *)lua_touserdata(L, -1))->env;
+  lua_pop(L, 1);
+  return env;
+}
+
+/* The state's env: lent, or made now, with the allocator and the thread
+** count of the default env. */
+static tl_env *open_env(lua_State *L) {
+  tl_env *env = tally_lua_env(L);
+  if (env) return env;
+  env_box *b = new_env_box(L);   /* first: a Lua error here leaks nothing */
+  tl_env_options o = { 0 };
+  tl_error err;
+  tl_env *prev = tl_env_use(NULL);   /* the default's, not another state's */
+  tl_get_allocator(&o.alloc, &o.alloc_ud);
+  o.threads = tl_get_threads();
+  tl_env_use(prev);
+  if (tl_env_new(&o, &env, &err) != TL_OK) luaL_error(L, "tally: %s", err.message);
+  b->env = env;
+  b->owned = 1;
+  return env;
+}
+
+/* The wrappers, one per number n of the wrapped function's own upvalues:
+** upvalue n + 1 is the env, n + 2 the function. */
+#define ENTER(n) \
+  static int enter##n(lua_State *L) { \
+    tl_env_use(lua_touserdata(L, lua_upvalueindex(n + 1))); \
+    return lua_tocfunction(L, lua_upvalueindex(n + 2))(L); \
+  }
+ENTER(0)
+ENTER(1)
+ENTER(2)
+ENTER(3)
+static const lua_CFunction enters[] = { enter0, enter1, enter2, enter3 };
+
+static int is_enter(lua_CFunction f) {
+  for (int n = 0; n < 4; n++)
+    if (f == enters[n]) return 1;
+  return 0;
+}
+
+static void wrap_table(lua_State *L, int t, tl_env *env, int seen);
+
+/* Replaces the C function at the top of the stack with its wrapper (one
+** per function, so that __gc == __close still holds); the tables among
+** its upvalues (methods behind an __index) are walked too. */
+static void wrap_top(lua_State *L, tl_env *env, int seen) {
+  int f = lua_gettop(L), n = 0;
+  lua_CFunction cf = lua_tocfunction(L, f);
+  if (!cf || is_enter(cf)) return;
+  lua_pushvalue(L, f);
+  if (lua_rawget(L, seen) == LUA_TFUNCTION) { lua_replace(L, f); return; }
+  lua_pop(L, 1);
+  while (lua_getupvalue(L, f, n + 1)) {
+    if (lua_type(L, -1) == LUA_TTABLE) wrap_table(L, lua_gettop(L), env, seen);
+    n++;
+  }
+  if (n > 3) { lua_settop(L, f); return; }   /* left as it is (none such today) */
+  lua_pushlightuserdata(L, env);
+  lua_pushcfunction(L, cf);
+  lua_pushcclosure(L, enters[n], n + 2);
+  lua_pushvalue(L, f);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, seen);
+  lua_replace(L, f);
+}
+
+/* Wraps the C functions in table t (once per table). */
+static void wrap_table(lua_State *L, int t, tl_env *env, int seen) {
+  luaL_checkstack(L, 8, "tally");
+  lua_pushvalue(L, t);
+  if (lua_rawget(L, seen) != LUA_TNIL) { lua_pop(L, 1); return; }
+  lua_pop(L, 1);
+  lua_pushvalue(L, t);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, seen);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    if (lua_iscfunction(L, -1)) {
+      wrap_top(L, env, seen);
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, t);   /* an existing key: lua_next goes on */
+    } else {
+      if (lua_type(L, -1) == LUA_TTABLE) wrap_table(L, lua_gettop(L), env, seen);
+      lua_pop(L, 1);
+    }
+  }
+}
+
+/* The module table at idx and the metatables of the module's types. */
+static void wrap_module(lua_State *L, int idx, tl_env *env) {
+  idx = lua_absindex(L, idx);
+  lua_newtable(L);
+  int seen = lua_gettop(L);
+  wrap_table(L, idx, env, seen);
+  lua_pushnil(L);
+  while (lua_next(L, LUA_REGISTRYINDEX)) {
+    int meta = 0;   /* a table of luaL_newmetatable: its __name is its key */
+    if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TTABLE &&
+        strncmp(lua_tostring(L, -2), "tally.", 6) == 0) {
+      meta = lua_getfield(L, -1, "__name") == LUA_TSTRING &&
+             strcmp(lua_tostring(L, -1), lua_tostring(L, -3)) == 0;
+      lua_pop(L, 1);
+    }
+    if (meta) wrap_table(L, lua_gettop(L), env, seen);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+int lt_copy_entered(lua_State *M, int idx, lua_State *W) {
+  if (lua_tocfunction(M, idx) != enter0) return 0;
+  lua_getupvalue(M, idx, 2);
+  lua_CFunction cf = lua_tocfunction(M, -1);
+  lua_pop(M, 1);
+  lua_pushlightuserdata(W, tally_lua_env(W));
+  lua_pushcfunction(W, cf);
+  lua_pushcclosure(W, enter0, 2);
+  return 1;
+}
+
+/* ---------------------------------------------------------------------------
 ** Null and values
 */
 
@@ -816,6 +981,8 @@ static const luaL_Reg funcs[] = {
 };
 
 int luaopen_tally(lua_State *L) {
+  tl_env *env = open_env(L);
+  tl_env_use(env);
   if (luaL_newmetatable(L, LT_BOX)) {
     lua_pushcfunction(L, box_gc);
     lua_setfield(L, -2, "__gc");
@@ -847,5 +1014,6 @@ int luaopen_tally(lua_State *L) {
   lua_setfield(L, -2, "version");
   lt_open_aggregate(L);
   lua_remove(L, -2);                             /* the sentinel */
+  wrap_module(L, -1, env);
   return 1;
 }

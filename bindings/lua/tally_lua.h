@@ -22,8 +22,18 @@
 extern "C" {
 #endif
 
-/* Opens the module and leaves its table on the stack. */
+/* Opens the module and leaves its table on the stack. The state gets an
+** env of its own (tl_env, with the allocator and thread count the default
+** env has at the opening), freed with the state; each call into the module
+** makes it the calling thread's current env, and the thread stays in it
+** after the call (a host running its own work under another env calls
+** tl_env_use again). Two states in one process share no allocator, limit,
+** thread count or interrupt flag. */
 TL_API int luaopen_tally(lua_State *L);
+
+/* The state's env (NULL before the module is opened); a host interrupts
+** the state's scans from another thread with tl_env_interrupt on it. */
+TL_API tl_env *tally_lua_env(lua_State *L);
 
 /* Pushes t as a tally.Table userdata; the userdata retains t, so the caller
 ** keeps its own reference. */

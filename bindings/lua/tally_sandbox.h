@@ -34,9 +34,11 @@
 ** (tally_sandbox_interrupt, for Ctrl-C) goes through the same hook: a
 ** script that catches it with pcall runs on under every limit.
 **
-** The core's allocator is process-wide: tally_sandbox_new routes it through
-** the sandbox's counter and tally_sandbox_close puts the previous one back,
-** so one sandbox at a time may run per process.
+** The core's work of the state runs under an env of its own (tl_env),
+** whose allocator counts against the sandbox's memory limit; other states
+** and sandboxes of the process, on other threads or on the same one, keep
+** their own allocators, limits, thread counts and interrupts. A table the
+** script made and the host kept stays valid after tally_sandbox_close.
 */
 #ifndef TALLY_SANDBOX_H
 #define TALLY_SANDBOX_H

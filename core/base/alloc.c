@@ -1,17 +1,26 @@
 /*
-** alloc.c -- routes every allocation through the pluggable tl_alloc_fn.
-** Each block carries its size in a header, so the host's function sees the
-** old size on realloc and free, as lua_Alloc does, and can count memory.
+** alloc.c -- routes every allocation through the allocator of an env.
+** Each block carries its size and the env that made it in a header, so the
+** env's function sees the old size on realloc and free, as lua_Alloc does,
+** and a block freed while another env is current goes back to, and is
+** uncounted from, the env that allocated it.
 */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "error.h"
 
 typedef union header {
-  size_t size;
+  struct {
+    size_t size;
+    tl_env *env;
+  } h;
   max_align_t align;   /* keeps the payload aligned for any type */
 } header;
+
+_Static_assert(sizeof(header) == sizeof(max_align_t), "the header grew");
 
 static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   (void)ud; (void)osize;
@@ -19,27 +28,127 @@ static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   return realloc(ptr, nsize);
 }
 
-static tl_alloc_fn alloc_fn = default_alloc;
-static void *alloc_ud = NULL;
+static tl_env default_env = { .fn = default_alloc, .is_default = 1 };
+
+/* The thread's env; NULL stands for the default. Worker threads of the
+** pool take the env of the thread that starts them (pool.c). A thread holds
+** a reference to its env, dropped when it leaves it or ends (the key's
+** destructor), so an env freed by its owner outlives the threads still in
+** it. */
+static _Thread_local tl_env *current;
+static pthread_key_t current_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static int key_ok;
+
+static void env_destroy(tl_env *e) {
+  void (*done)(void *) = e->done;
+  void *ud = e->ud;
+  e->fn(ud, e, e->self, 0);
+  if (done) done(ud);
+}
+
+/* Drops one reference of a non-default env: its handle, a block or a
+** thread in it. */
+static void env_unref(tl_env *e) {
+  if (!e->is_default && atomic_fetch_sub(&e->refs, 1) == 1) env_destroy(e);
+}
+
+static void thread_ends(void *e) { env_unref(e); }
+
+static void make_key(void) { key_ok = pthread_key_create(&current_key, thread_ends) == 0; }
+
+tl_env *tl_env_default(void) { return &default_env; }
+
+tl_env *tl_env_current(void) { return current ? current : &default_env; }
+
+tl_env *tl_env_use(tl_env *env) {
+  tl_env *prev = tl_env_current();
+  if (env == &default_env) env = NULL;
+  if (env == current) return prev;   /* the common case: no atomics */
+  pthread_once(&key_once, make_key);
+  if (env) atomic_fetch_add(&env->refs, 1);
+  if (key_ok) pthread_setspecific(current_key, env);
+  tl_env *old = current;
+  current = env;
+  if (old) env_unref(old);
+  return prev;
+}
+
+tl_status tl_env_new(const tl_env_options *opt, tl_env **out, tl_error *err) {
+  tl_env_options o = { 0 };
+  if (opt) o = *opt;
+  if (!o.alloc) { o.alloc = default_alloc; o.alloc_ud = NULL; }
+  size_t dirlen = o.tmpdir ? strlen(o.tmpdir) + 1 : 0;
+  tl_env *e = o.alloc(o.alloc_ud, NULL, 0, sizeof *e + dirlen);
+  if (!e) return tl_error_oom(err, "env_new");
+  memset(e, 0, sizeof *e);
+  e->self = sizeof *e + dirlen;
+  e->fn = o.alloc;
+  e->ud = o.alloc_ud;
+  e->done = o.alloc_done;
+  e->limit = o.memory_limit;
+  atomic_init(&e->used, 0);
+  atomic_init(&e->refs, 1);
+  atomic_init(&e->threads, 0);
+  atomic_init(&e->interrupted, 0);
+  if (o.tmpdir) e->tmpdir = memcpy((char *)(e + 1), o.tmpdir, dirlen);
+  *out = e;
+  if (o.threads > 0) tl_env_set_threads(e, o.threads);
+  return TL_OK;
+}
+
+void tl_env_free(tl_env *env) {
+  if (env) env_unref(env);
+}
+
+size_t tl_env_memory(const tl_env *env) {
+  return atomic_load(&(env ? env : tl_env_current())->used);
+}
+
+const char *tl_env_tmpdir(const tl_env *env) {
+  if (!env) env = tl_env_current();
+  if (env->tmpdir) return env->tmpdir;
+  const char *d = getenv("TMPDIR");
+  return d && *d ? d : "/tmp";
+}
 
 void tl_set_allocator(tl_alloc_fn fn, void *ud) {
-  alloc_fn = fn ? fn : default_alloc;
-  alloc_ud = fn ? ud : NULL;
+  tl_env *e = tl_env_current();
+  e->fn = fn ? fn : default_alloc;
+  e->ud = fn ? ud : NULL;
 }
 
 void tl_get_allocator(tl_alloc_fn *fn, void **ud) {
-  if (fn) *fn = alloc_fn;
-  if (ud) *ud = alloc_ud;
+  tl_env *e = tl_env_current();
+  if (fn) *fn = e->fn;
+  if (ud) *ud = e->ud;
+}
+
+/* Counts `more` bytes to e; 0 (nothing counted) past its limit. */
+static int charge(tl_env *e, size_t more) {
+  size_t was = atomic_fetch_add(&e->used, more);
+  if (e->limit == 0 || (was <= e->limit && more <= e->limit - was)) return 1;
+  atomic_fetch_sub(&e->used, more);
+  return 0;
 }
 
 void *tl_realloc(void *p, size_t n) {
   header *h = p ? (header *)p - 1 : NULL;
-  size_t osize = h ? h->size + sizeof(header) : 0;
+  tl_env *e = h ? h->h.env : tl_env_current();
+  size_t osize = h ? h->h.size + sizeof(header) : 0;
   if (n > SIZE_MAX - sizeof(header)) return NULL;
   if (n == 0) n = 1;   /* a zero-size block is still a distinct pointer */
-  header *nh = alloc_fn(alloc_ud, h, osize, n + sizeof(header));
-  if (!nh) return NULL;
-  nh->size = n;
+  size_t nsize = n + sizeof(header);
+  if (nsize > osize && !charge(e, nsize - osize)) return NULL;
+  header *nh = e->fn(e->ud, h, osize, nsize);
+  if (!nh) {
+    if (nsize > osize) atomic_fetch_sub(&e->used, nsize - osize);
+    return NULL;
+  }
+  if (nsize < osize) atomic_fetch_sub(&e->used, osize - nsize);
+  if (!h && !e->is_default) atomic_fetch_add(&e->refs, 1);
+  nh->h.size = n;
+  nh->h.env = e;
   return nh + 1;
 }
 
@@ -55,7 +164,11 @@ void *tl_calloc(size_t n, size_t size) {
 void tl_free(void *p) {
   if (!p) return;
   header *h = (header *)p - 1;
-  alloc_fn(alloc_ud, h, h->size + sizeof(header), 0);
+  tl_env *e = h->h.env;
+  size_t size = h->h.size + sizeof(header);
+  e->fn(e->ud, h, size, 0);
+  atomic_fetch_sub(&e->used, size);
+  env_unref(e);
 }
 
 char *tl_strndup(const char *s, size_t n) {

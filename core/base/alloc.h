@@ -1,18 +1,38 @@
 /*
-** alloc.h -- the one allocator every part of the core goes through.
+** alloc.h -- the one allocator every part of the core goes through, and
+** the environments (tl_env) whose allocator, memory limit, threads and
+** interrupt flag the core's work runs under.
 */
 #ifndef TL_ALLOC_H
 #define TL_ALLOC_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "tally/tally.h"
 
-/* malloc-like; NULL on failure (never aborts). */
+/* An env. The default one (static) is never freed; another lives until it
+** has been freed with tl_env_free and its last block is gone. */
+struct tl_env {
+  tl_alloc_fn fn;
+  void *ud;
+  void (*done)(void *ud);
+  size_t limit;               /* bytes; 0: none */
+  atomic_size_t used;         /* bytes of live blocks, headers included */
+  atomic_long refs;           /* the handle and each live block */
+  atomic_int threads;         /* 0: not chosen yet */
+  volatile atomic_int interrupted;
+  int is_default;
+  size_t self;                /* bytes of this struct's own block */
+  const char *tmpdir;         /* NULL in the default env until asked */
+};
+
+/* malloc-like, under the current env; NULL on failure (never aborts). */
 void *tl_alloc(size_t n);
 /* Zeroed; checks n * size for overflow. */
 void *tl_calloc(size_t n, size_t size);
-/* realloc-like; on failure p is untouched and NULL returned. */
+/* realloc-like; on failure p is untouched and NULL returned. The block
+** stays with the env that allocated it, whichever env is current. */
 void *tl_realloc(void *p, size_t n);
 /* tl_free(void *p) is public, in tally.h. */
 char *tl_strdup(const char *s);

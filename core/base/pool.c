@@ -2,24 +2,31 @@
 ** pool.c -- worker threads for the kernels that split their work into
 ** independent tasks (CSV chunks first). Threads are started per call: a
 ** call is a scan over millions of rows, so their start-up cost is noise,
-** and nothing lingers between calls.
+** and nothing lingers between calls. Each worker runs under the env of
+** the thread that started it, so its allocations, its thread count and
+** its interrupt flag are the caller's.
 */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "pool.h"
 
 #define MAX_THREADS 256
 
-static atomic_int threads_setting;   /* 0: not chosen yet */
-static volatile atomic_int interrupted;
+/* A signal handler reads only the thread's env pointer (a thread-local the
+** thread has touched at its first allocation) and stores to an atomic. */
+void tl_env_interrupt(tl_env *env) { atomic_store(&env->interrupted, 1); }
+void tl_env_clear_interrupt(tl_env *env) { atomic_store(&env->interrupted, 0); }
+int tl_env_interrupted(const tl_env *env) {
+  return atomic_load_explicit(&env->interrupted, memory_order_relaxed);
+}
 
-void tl_interrupt(void) { atomic_store(&interrupted, 1); }
-void tl_clear_interrupt(void) { atomic_store(&interrupted, 0); }
-
-int tl_interrupted(void) { return atomic_load_explicit(&interrupted, memory_order_relaxed); }
+void tl_interrupt(void) { tl_env_interrupt(tl_env_current()); }
+void tl_clear_interrupt(void) { tl_env_clear_interrupt(tl_env_current()); }
+int tl_interrupted(void) { return tl_env_interrupted(tl_env_current()); }
 
 static int default_threads(void) {
   const char *env = getenv("TALLY_THREADS");
@@ -31,24 +38,28 @@ static int default_threads(void) {
   return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
 }
 
-int tl_get_threads(void) {
-  int n = atomic_load(&threads_setting);
+int tl_env_get_threads(tl_env *env) {
+  int n = atomic_load(&env->threads);
   if (n == 0) {
     n = default_threads();
-    atomic_store(&threads_setting, n);
+    atomic_store(&env->threads, n);
   }
   return n;
 }
 
-void tl_set_threads(int n) {
-  atomic_store(&threads_setting, n <= 0 ? default_threads() : n > MAX_THREADS ? MAX_THREADS : n);
+void tl_env_set_threads(tl_env *env, int n) {
+  atomic_store(&env->threads, n <= 0 ? default_threads() : n > MAX_THREADS ? MAX_THREADS : n);
 }
+
+int tl_get_threads(void) { return tl_env_get_threads(tl_env_current()); }
+void tl_set_threads(int n) { tl_env_set_threads(tl_env_current(), n); }
 
 typedef struct run {
   tl_task_fn fn;
   void *ctx;
   int64_t ntasks;
   atomic_llong next;
+  tl_env *env;
 } run;
 
 typedef struct worker {
@@ -59,17 +70,19 @@ typedef struct worker {
 static void *work(void *arg) {
   worker *w = arg;
   run *r = w->r;
+  if (w->id != 0) tl_env_use(r->env);
   for (;;) {
     int64_t k = atomic_fetch_add(&r->next, 1);
     if (k >= r->ntasks) break;
     r->fn(r->ctx, k, w->id);
   }
+  if (w->id != 0) tl_env_use(NULL);
   return NULL;
 }
 
 void tl_parallel_for(int64_t ntasks, tl_task_fn fn, void *ctx) {
-  run r = { fn, ctx, ntasks, 0 };
-  int n = tl_get_threads();
+  run r = { fn, ctx, ntasks, 0, tl_env_current() };
+  int n = tl_env_get_threads(r.env);
   if (n > ntasks) n = (int)ntasks;
   pthread_t tid[MAX_THREADS];
   worker ws[MAX_THREADS];

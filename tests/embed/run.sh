@@ -76,7 +76,7 @@ sandbox)
   rm -rf "$work" && mkdir -p "$work"
   export PKG_CONFIG_PATH="$libdir/pkgconfig"
   # shellcheck disable=SC2046
-  "$TALLY_CC" $cflags -o "$work/sandbox" "$TALLY_SOURCE_DIR/tests/embed/sandbox.c" \
+  "$TALLY_CC" $cflags -pthread -o "$work/sandbox" "$TALLY_SOURCE_DIR/tests/embed/sandbox.c" \
     $(pkg-config --cflags --libs tally-lua) -Wl,-rpath,"$libdir"
   ASAN_OPTIONS=detect_leaks=1 "$work/sandbox" > "$work/out.txt" || fail "failed"
   [ "$(cat "$work/out.txt")" = "sandbox: ok" ] || fail "got '$(cat "$work/out.txt")'"

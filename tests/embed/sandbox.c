@@ -6,6 +6,7 @@
 **
 **   cc sandbox.c $(pkg-config --cflags --libs tally-lua) -o sandbox
 */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +129,73 @@ static void test_chunks_and_interrupt(void) {
   lua_close(P);
 }
 
+/* Both states on their own threads at once: each makes computed columns of
+** the host's 4 Mi-row table, 32 MiB each, and keeps them. The sandbox must
+** fail at its limit; the plain state must keep 8 (256 MiB). */
+typedef struct side {
+  lua_State *L;
+  const char *code;
+  int status;
+  char msg[256];
+  pthread_barrier_t *start;
+} side;
+
+static void *run_side(void *arg) {
+  side *sd = arg;
+  pthread_barrier_wait(sd->start);
+  int status = tally_sandbox_load(sd->L, sd->code, strlen(sd->code), "=side");
+  if (status == LUA_OK) status = lua_pcall(sd->L, 0, 0, 0);
+  if (status != LUA_OK) {
+    tally_sandbox_explain(sd->L);
+    snprintf(sd->msg, sizeof sd->msg, "%s", lua_tostring(sd->L, -1));
+    lua_pop(sd->L, 1);
+  }
+  sd->status = status;
+  return NULL;
+}
+
+static void test_side_by_side(void) {
+  static const char *code =
+      "keep = {} for k = 1, 8 do keep[k] = t:mutate('w' .. k .. ' = v * ' .. k) end\n"
+      "assert(keep[8].w8[3] == 16)";
+  tl_table *before = table_before();
+  tally_limits lim = { 64 * MIB, 0, 0 };
+  lua_State *S = tally_sandbox_new(&lim), *S2 = tally_sandbox_new(&lim);
+  check(S != NULL && S2 != NULL, "two sandboxes at once", NULL);
+  lua_State *P = luaL_newstate();
+  luaL_openlibs(P);
+  luaL_requiref(P, "tally", luaopen_tally, 1);
+  lua_pop(P, 1);
+  if (!S || !S2) goto done;
+  check(tally_lua_env(S) != tally_lua_env(P), "one env a state", NULL);
+  tally_push_table(S, before);
+  lua_setglobal(S, "t");
+  tally_push_table(P, before);
+  lua_setglobal(P, "t");
+  pthread_barrier_t start;
+  pthread_barrier_init(&start, NULL, 2);
+  side ss = { S, code, 0, "", &start }, sp = { P, code, 0, "", &start };
+  pthread_t ts, tp;
+  pthread_create(&ts, NULL, run_side, &ss);
+  pthread_create(&tp, NULL, run_side, &sp);
+  pthread_join(ts, NULL);
+  pthread_join(tp, NULL);
+  pthread_barrier_destroy(&start);
+  check(ss.status != LUA_OK && strstr(ss.msg, "memory limit of 64 MiB exceeded"),
+        "the sandbox past its limit", ss.status == LUA_OK ? "no error" : ss.msg);
+  check(sp.status == LUA_OK, "the plain state beside it", sp.msg);
+  check(tl_env_memory(tally_lua_env(P)) > 8 * 32 * MIB, "the plain state's env counts its columns",
+        NULL);
+  run(S2, "assert(tally.from_columns{ {'x', {1, 2, 3}} }:col('x'):sum() == 6)", NULL);
+done:
+  tl_table_release(before);
+  if (S) tally_sandbox_close(S);
+  if (S2) tally_sandbox_close(S2);
+  lua_close(P);
+}
+
 int main(void) {
+  test_side_by_side();
   test_memory();
   test_chunks_and_interrupt();
   if (failures) return 1;

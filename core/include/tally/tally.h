@@ -111,28 +111,76 @@ TL_API const char *tl_error_reason(const tl_error *err, size_t *len);
 TL_API void tl_error_rename(tl_error *err, const char *op);
 
 /* ---------------------------------------------------------------------------
-** Memory: every allocation of the library goes through one function with the
-** contract of lua_Alloc (nsize == 0 frees; returns NULL on failure). The
-** default uses realloc/free. Set it before any other call.
+** Environments. A tl_env holds what the core's work runs under: the
+** allocator, a memory limit, the number of threads, the interrupt flag and
+** a temporary directory. Each thread has a current env (tl_env_use), the
+** process's default env until it chooses another; the worker threads of a
+** call run under the env of the thread that made it. Every block the core
+** allocates belongs to the env that was current when it was made: its
+** reallocation and its free go to that env's allocator and are counted
+** there, whichever env is current then. Ownership: tl_env_new gives the
+** caller the env, which it ends with tl_env_free; the env's memory is
+** released once its last block is gone too, so tables made under an env may
+** outlive the handle, as do the threads still in it (the default env lives
+** as long as the process and is not freed).
 */
+typedef struct tl_env tl_env;
+
+/* The allocator, with the contract of lua_Alloc (nsize == 0 frees; returns
+** NULL on failure). It must be thread-safe: the kernels allocate on the
+** worker threads. */
 typedef void *(*tl_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
+
+/* Zeroed fields take the defaults. */
+typedef struct tl_env_options {
+  tl_alloc_fn alloc;         /* NULL: realloc and free */
+  void *alloc_ud;
+  void (*alloc_done)(void *alloc_ud);   /* optional: called once the env is
+                             ** gone (freed, and its last block too) */
+  size_t memory_limit;       /* bytes of the core's live blocks (with their
+                             ** headers); an allocation past it fails, as
+                             ** out of memory (TL_ENOMEM); 0: no limit */
+  int threads;               /* <= 0: TALLY_THREADS, else the number of cores */
+  const char *tmpdir;        /* NULL: $TMPDIR, else /tmp; copied */
+} tl_env_options;
+
+TL_API TL_NODISCARD tl_status tl_env_new(const tl_env_options *opt, tl_env **out, tl_error *err);
+TL_API void tl_env_free(tl_env *env);
+TL_API tl_env *tl_env_default(void);
+/* Makes env (NULL: the default) the calling thread's current env and
+** returns the previous one (never NULL). Cheap when env is already
+** current: a thread-local compare. A thread in an env keeps it alive
+** (after tl_env_free) until it leaves it or ends. */
+TL_API tl_env *tl_env_use(tl_env *env);
+TL_API tl_env *tl_env_current(void);
+/* Bytes of the env's live blocks (NULL: the current env). */
+TL_API size_t tl_env_memory(const tl_env *env);
+/* The env's temporary directory (NULL: the current env). */
+TL_API const char *tl_env_tmpdir(const tl_env *env);
+/* The kernels split their work over this many threads; n <= 0 goes back to
+** the default. Results never depend on the number of threads. */
+TL_API void tl_env_set_threads(tl_env *env, int n);
+TL_API int tl_env_get_threads(tl_env *env);
+/* Asks the env's running scans to stop: they check between vectors and
+** return TL_EINTR ("interrupted"); scans under other envs go on. Safe to
+** call from a signal handler. The request stands until the clear. */
+TL_API void tl_env_interrupt(tl_env *env);
+TL_API void tl_env_clear_interrupt(tl_env *env);
+TL_API int tl_env_interrupted(const tl_env *env);
+
+/* The functions of version 0.1, kept: each acts on the calling thread's
+** current env (the default env for a host that never chooses one). The
+** allocator should be set before the env allocates; blocks made before
+** are freed through the new function. tl_interrupt is signal-safe and
+** interrupts the env of the thread the signal lands on; tl_interrupted
+** is 1 while an interrupt stands, for hosts whose own work should stop
+** too. */
 TL_API void tl_set_allocator(tl_alloc_fn fn, void *ud);
 TL_API void tl_get_allocator(tl_alloc_fn *fn, void **ud);
-
-/* ---------------------------------------------------------------------------
-** Threads: the kernels split their work over this many threads. The default
-** is the environment's TALLY_THREADS, else the number of cores; n <= 0 goes
-** back to the default. Results never depend on the number of threads.
-*/
 TL_API void tl_set_threads(int n);
 TL_API int tl_get_threads(void);
-
-/* Asks the running scans to stop: they check between vectors and return
-** TL_EINTR ("interrupted"). Safe to call from a signal handler. The request
-** stands until tl_clear_interrupt. */
 TL_API void tl_interrupt(void);
 TL_API void tl_clear_interrupt(void);
-/* 1 while an interrupt stands: for hosts whose own long work should stop too. */
 TL_API int tl_interrupted(void);
 
 /* ---------------------------------------------------------------------------
