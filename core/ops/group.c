@@ -390,7 +390,9 @@ tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_table **out, tl_
     m->order = order;
     m->start = start;
   }
-  return tl_table_take(g->t, g->order + g->start[k], g->start[k + 1] - g->start[k], out, err);
+  tl_status st = tl_table_take(g->t, g->order + g->start[k], g->start[k + 1] - g->start[k], out,
+                               err);
+  return st == TL_EINTR ? tl_error_interrupted(err, "group") : st;   /* take's, as ours */
 }
 
 

@@ -280,6 +280,7 @@ tl_status tl_table_join(const tl_table *lt, const tl_table *rt, const tl_join_op
       if (any == (o->how == TL_JOIN_SEMI)) rows[n++] = i;
     }
     if (st == TL_OK) st = tl_table_take(lt, rows, n, out, err);
+    if (st == TL_EINTR) tl_error_interrupted(err, "join");   /* take's, as ours */
     tl_free(rows);
     goto done;
   }

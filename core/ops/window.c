@@ -229,6 +229,7 @@ static tl_status shift(const tl_window *w, int id, int64_t k, const tl_column *x
     if (st == TL_OK) st = tl_table_concat(2, two, &both, err);
     tl_table_release(tx);
     tl_table_release(td);
+    if (st == TL_EINTR) tl_error_interrupted(err, "mutate");   /* concat's, as ours */
     if (st != TL_OK) return st;
     x = both->cols[0];
   }

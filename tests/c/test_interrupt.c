@@ -5,6 +5,7 @@
 ** checks for leaks); once cleared, the same call succeeds with the right
 ** result.
 */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,9 +263,176 @@ static void test_io(const tl_table *t) {
   free(text);
 }
 
+/* ---------------------------------------------------------------------------
+** An interrupt in the middle: an allocator that counts allocations and calls
+** tl_interrupt() at the Nth, so that an operation is stopped after some of
+** its phases have run (and the next check finds it). It counts live bytes,
+** so that whatever the operation had built must be given back.
+*/
+static atomic_llong calls, arm_at, live;
+
+static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  if (nsize == 0) {
+    if (ptr) atomic_fetch_sub(&live, (long long)osize);
+    free(ptr);
+    return NULL;
+  }
+  long long k = atomic_fetch_add(&calls, 1) + 1;
+  if (k == atomic_load(&arm_at)) tl_interrupt();
+  void *p = realloc(ptr, nsize);
+  if (p) atomic_fetch_add(&live, (long long)nsize - (long long)(ptr ? osize : 0));
+  return p;
+}
+
+typedef tl_status (*scenario)(const tl_table *t, tl_error *err);
+
+/* Releases the result of a successful call: done(st, &out). */
+static tl_status done(tl_status st, tl_table **out) {
+  if (st == TL_OK) tl_table_release(*out);
+  return st;
+}
+
+static tl_status sc_take(const tl_table *t, tl_error *err) {
+  int64_t *rows = malloc(N * sizeof *rows);
+  for (int64_t i = 0; i < N; i++) rows[i] = (i * 7) % N;
+  tl_table *out;
+  tl_status st = tl_table_take(t, rows, N, &out, err);
+  free(rows);
+  return done(st, &out);
+}
+
+static tl_status sc_concat(const tl_table *t, tl_error *err) {
+  const tl_table *two[2] = { t, t };
+  tl_table *out;
+  tl_status st = tl_table_concat(2, two, &out, err);
+  return done(st, &out);
+}
+
+static tl_status join_how(const tl_table *t, tl_join_kind how, tl_error *err) {
+  const char *ids[1] = { "id" };
+  tl_join_options jo;
+  tl_join_options_init(&jo);
+  jo.nkeys = 1;
+  jo.left_keys = ids;
+  jo.how = how;
+  tl_table *out;
+  tl_status st = tl_table_join(t, t, &jo, &out, err);
+  return done(st, &out);
+}
+static tl_status sc_join(const tl_table *t, tl_error *err) { return join_how(t, TL_JOIN_INNER, err); }
+static tl_status sc_full(const tl_table *t, tl_error *err) { return join_how(t, TL_JOIN_FULL, err); }
+static tl_status sc_anti(const tl_table *t, tl_error *err) { return join_how(t, TL_JOIN_ANTI, err); }
+
+static tl_status sc_wider(const tl_table *t, tl_error *err) {
+  tl_pivot_wider_options wo;
+  tl_pivot_wider_options_init(&wo);
+  const char *from[1] = { "nm" }, *wid[1] = { "id" };
+  wo.names_from = from;
+  wo.nnames_from = 1;
+  wo.values_from = "x";
+  wo.id_cols = wid;
+  wo.nid_cols = 1;
+  tl_table *out;
+  tl_status st = tl_table_pivot_wider(t, &wo, &out, err);
+  return done(st, &out);
+}
+
+static tl_status sc_longer(const tl_table *t, tl_error *err) {
+  tl_pivot_longer_options lo;
+  tl_pivot_longer_options_init(&lo);
+  const char *gather[2] = { "id", "x" };
+  lo.cols = gather;
+  lo.ncols = 2;
+  tl_table *out;
+  tl_status st = tl_table_pivot_longer(t, &lo, &out, err);
+  return done(st, &out);
+}
+
+static tl_status sc_window(const tl_table *t, tl_error *err) {
+  tl_window_options win;
+  tl_window_options_init(&win);
+  const char *part[1] = { "nm" }, *order[1] = { "-x" };
+  win.partition_by = part;
+  win.npartition = 1;
+  win.order_by = order;
+  win.norder = 1;
+  const char *defs[4] = { "p = lag(x, 1, 0)", "c = cumsum(x)", "r = rank()", "q = lead(s)" };
+  tl_table *out;
+  tl_status st = tl_table_mutate_ex(t, 4, defs, NULL, &win, &out, err);
+  return done(st, &out);
+}
+
+static tl_status sc_json(const tl_table *t, tl_error *err) {
+  char p[128];
+  snprintf(p, sizeof p, "%s", tmp("m.json"));
+  tl_status st = tl_write_json(t, p, 0, err);
+  if (st != TL_OK) { CHECK(access(p, F_OK) != 0); return st; }
+  tl_table *out;
+  st = tl_read_json(p, 0, &out, err);
+  unlink(p);
+  return done(st, &out);
+}
+
+static tl_status sc_store(const tl_table *t, tl_error *err) {
+  char p[128];
+  snprintf(p, sizeof p, "%s", tmp("m.tly"));
+  tl_status st = tl_table_save(t, p, err);
+  if (st != TL_OK) { CHECK(access(p, F_OK) != 0); return st; }
+  tl_table *out;
+  st = tl_table_load_ex(p, TL_LOAD_COPY, &out, err);
+  unlink(p);
+  return done(st, &out);
+}
+
+/* Runs sc once to count its allocations, then again with the interrupt
+** armed at spread-out allocations: each run succeeds or fails with
+** "<op>: interrupted" (or op2's, for a scenario of two calls), and gives
+** back every byte. */
+static void midway(const char *op, const char *op2, scenario sc, const tl_table *t) {
+  tl_error err;
+  long long base = atomic_load(&live);
+  atomic_store(&arm_at, 0);
+  atomic_store(&calls, 0);
+  CHECK(sc(t, &err) == TL_OK);
+  long long n = atomic_load(&calls), stopped = 0;
+  for (long long k = 1; k <= n; k += n / 8 + 1) {
+    atomic_store(&calls, 0);
+    atomic_store(&arm_at, k);
+    tl_status st = sc(t, &err);
+    atomic_store(&arm_at, 0);
+    tl_clear_interrupt();
+    char want2[64];
+    snprintf(want2, sizeof want2, "%s: interrupted", op);
+    if (st == TL_EINTR && op2 && strncmp(err.message, op, strlen(op)) != 0)
+      snprintf(want2, sizeof want2, "%s: interrupted", op2);
+    CHECK(st == TL_OK || st == TL_EINTR);
+    if (st == TL_EINTR) { CHECK_STR(err.message, want2); stopped++; }
+    if (atomic_load(&live) != base)
+      fprintf(stderr, "%s at %lld of %lld: %lld bytes kept (%s)\n", op, k, n, atomic_load(&live) - base, st == TL_OK ? "ok" : err.message);
+    CHECK(atomic_load(&live) == base);
+  }
+  if (!stopped) fprintf(stderr, "midway: %s never stopped\n", op);
+  CHECK(stopped > 0);
+}
+
+static void test_midway(const tl_table *t) {
+  midway("take", NULL, sc_take, t);
+  midway("concat", NULL, sc_concat, t);
+  midway("join", NULL, sc_join, t);
+  midway("join", NULL, sc_full, t);
+  midway("join", NULL, sc_anti, t);
+  midway("pivot_wider", NULL, sc_wider, t);
+  midway("pivot_longer", NULL, sc_longer, t);
+  midway("mutate", NULL, sc_window, t);
+  midway("write_json", "read_json", sc_json, t);
+  midway("save", "load", sc_store, t);
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/tally_intr_XXXXXX");
   if (!mkdtemp(tmpdir)) return 1;
+  tl_set_allocator(counting_alloc, NULL);   /* before any other call */
   tl_set_threads(2);
   tl_table *t = big();
   CHECK(t != NULL);
@@ -272,6 +440,7 @@ int main(void) {
     test_rows(t);
     test_ops(t);
     test_io(t);
+    test_midway(t);
     tl_table_release(t);
   }
   rmdir(tmpdir);
