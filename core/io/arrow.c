@@ -515,7 +515,8 @@ tl_status tl_table_import_arrow(struct ArrowSchema *schema, struct ArrowArray *a
       break;
     }
     c.skip = array->offset;
-    st = tl_interrupted() ? tl_error_interrupted(err, "import_arrow") : im_column(&c, &cols[j], err);
+    st = tl_interrupted() ? tl_error_interrupted(err, "import_arrow")
+                          : im_column(&c, &cols[j], err);
   }
   tl_table *t = NULL;
   if (st == TL_OK) st = tl_table_new(n, names, cols, &t, err);

@@ -382,7 +382,11 @@ tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_table **out, tl_
     int64_t *order = tl_alloc(((size_t)n + 1) * sizeof *order);
     if (!start || !order) { tl_free(start); tl_free(order); return tl_error_oom(err, "group"); }
     for (int64_t i = 0; i < n; i++) start[g->gid[i] + 1]++;
-    if (tl_interrupted()) { tl_free(start); tl_free(order); return tl_error_interrupted(err, "group"); }
+    if (tl_interrupted()) {
+      tl_free(start);
+      tl_free(order);
+      return tl_error_interrupted(err, "group");
+    }
     for (int64_t q = 0; q < g->ngroups; q++) start[q + 1] += start[q];
     for (int64_t i = 0; i < n; i++) order[start[g->gid[i]]++] = i;
     for (int64_t q = g->ngroups; q > 0; q--) start[q] = start[q - 1];   /* back to the starts */

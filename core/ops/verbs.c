@@ -158,7 +158,10 @@ tl_status tl_table_filter_mask(const tl_table *t, const tl_column *mask, tl_tabl
   if (!rows) return tl_error_oom(err, "filter");
   const uint8_t *bits = mask->values;
   for (int64_t i = 0; i < t->nrows; i++) {
-    if ((i & 0xffff) == 0 && tl_interrupted()) { tl_free(rows); return tl_error_interrupted(err, "filter"); }
+    if ((i & 0xffff) == 0 && tl_interrupted()) {
+      tl_free(rows);
+      return tl_error_interrupted(err, "filter");
+    }
     rows[count] = i;
     count += TL_BIT_GET(bits, i) & (!mask->validity || TL_BIT_GET(mask->validity, i));
   }

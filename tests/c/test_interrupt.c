@@ -194,9 +194,11 @@ static void test_io(const tl_table *t) {
     CHECK_STR(err.message, nd ? "write_ndjson: interrupted" : "write_json: interrupted");
     CHECK(access(p, F_OK) != 0);
     CHECK(tl_write_json(t, p, nd, &err) == TL_OK);
-    INTERRUPTED(nd ? "read_ndjson" : "read_json", tl_read_json(p, nd, &out, &err));
-    CHECK(out && tl_table_nrows(out) == N && int_at(out, "x", N - 1) == N - 1);
-    tl_table_release(out);
+    if (nd) {   /* an array is read by test_midway */
+      INTERRUPTED("read_ndjson", tl_read_json(p, nd, &out, &err));
+      CHECK(out && tl_table_nrows(out) == N && int_at(out, "x", N - 1) == N - 1);
+      tl_table_release(out);
+    }
     unlink(p);
   }
 
@@ -266,7 +268,8 @@ static void test_io(const tl_table *t) {
 /* ---------------------------------------------------------------------------
 ** An interrupt in the middle: an allocator that counts allocations and calls
 ** tl_interrupt() at the Nth, so that an operation is stopped after some of
-** its phases have run (and the next check finds it). It counts live bytes,
+** its phases have run (and the next check finds it): at the first
+** allocation, a third of the way and two thirds of the way. It counts live bytes,
 ** so that whatever the operation had built must be given back.
 */
 static atomic_llong calls, arm_at, live;
@@ -320,8 +323,12 @@ static tl_status join_how(const tl_table *t, tl_join_kind how, tl_error *err) {
   tl_status st = tl_table_join(t, t, &jo, &out, err);
   return done(st, &out);
 }
-static tl_status sc_join(const tl_table *t, tl_error *err) { return join_how(t, TL_JOIN_INNER, err); }
-static tl_status sc_anti(const tl_table *t, tl_error *err) { return join_how(t, TL_JOIN_ANTI, err); }
+static tl_status sc_join(const tl_table *t, tl_error *err) {
+  return join_how(t, TL_JOIN_INNER, err);
+}
+static tl_status sc_anti(const tl_table *t, tl_error *err) {
+  return join_how(t, TL_JOIN_ANTI, err);
+}
 
 static tl_status sc_wider(const tl_table *t, tl_error *err) {
   tl_pivot_wider_options wo;
@@ -395,7 +402,7 @@ static void midway(const char *op, const char *op2, scenario sc, const tl_table 
   atomic_store(&calls, 0);
   CHECK(sc(t, &err) == TL_OK);
   long long n = atomic_load(&calls), stopped = 0;
-  for (long long k = 1; k <= n; k += n / 4 + 1) {
+  for (long long k = 1; k <= n; k += n / 3 + 1) {
     atomic_store(&calls, 0);
     atomic_store(&arm_at, k);
     tl_status st = sc(t, &err);
@@ -408,7 +415,8 @@ static void midway(const char *op, const char *op2, scenario sc, const tl_table 
     CHECK(st == TL_OK || st == TL_EINTR);
     if (st == TL_EINTR) { CHECK_STR(err.message, want2); stopped++; }
     if (atomic_load(&live) != base)
-      fprintf(stderr, "%s at %lld of %lld: %lld bytes kept (%s)\n", op, k, n, atomic_load(&live) - base, st == TL_OK ? "ok" : err.message);
+      fprintf(stderr, "%s at %lld of %lld: %lld bytes kept (%s)\n", op, k, n,
+              atomic_load(&live) - base, st == TL_OK ? "ok" : err.message);
     CHECK(atomic_load(&live) == base);
   }
   if (!stopped) fprintf(stderr, "midway: %s never stopped\n", op);
