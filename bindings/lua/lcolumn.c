@@ -129,6 +129,13 @@ static int c_quantile(lua_State *L) {
   return column_agg(L, "quantile", def, 1);
 }
 
+
+/* Raises "<op>: interrupted" before row i of a long loop once an interrupt
+** stands (Ctrl-C): a loop in C never reaches the Lua hook. Read every 64K rows. */
+static void stop_if_interrupted(lua_State *L, lua_Integer i, const char *op) {
+  if ((i & 0xffff) == 0 && tl_interrupted()) luaL_error(L, "%s: interrupted", op);
+}
+
 /* An array as long as the column: nulls as tally.null. */
 static int c_totable(lua_State *L) {
   const tl_column *c = lt_check_column(L, 1)->c;
@@ -136,6 +143,7 @@ static int c_totable(lua_State *L) {
   lt_check_file(L, c, "totable");
   lua_createtable(L, n > 0x7fffffff ? 0x7fffffff : (int)n, 0);
   for (i = 0; i < n; i++) {
+    stop_if_interrupted(L, (lua_Integer)i, "totable");
     if (tl_column_is_null(c, i))
       lt_push_null(L);
     else

@@ -183,6 +183,13 @@ static int slice(lua_State *L, int tail) {
 static int t_head(lua_State *L) { return slice(L, 0); }
 static int t_tail(lua_State *L) { return slice(L, 1); }
 
+
+/* Raises "<op>: interrupted" before row i of a long loop once an interrupt
+** stands (Ctrl-C): a loop in C never reaches the Lua hook. Read every 64K rows. */
+static void stop_if_interrupted(lua_State *L, lua_Integer i, const char *op) {
+  if ((i & 0xffff) == 0 && tl_interrupted()) luaL_error(L, "%s: interrupted", op);
+}
+
 /* An array of rows keyed by name; nulls as tally.null so every row has
 ** every key. */
 static int t_totable(lua_State *L) {
@@ -192,6 +199,7 @@ static int t_totable(lua_State *L) {
   lt_check_files(L, t, "totable");
   lua_createtable(L, nrows > INT_MAX ? INT_MAX : (int)nrows, 0);
   for (i = 0; i < nrows; i++) {
+    stop_if_interrupted(L, (lua_Integer)i, "totable");
     lua_createtable(L, 0, ncol);
     for (j = 0; j < ncol; j++) {
       const tl_column *c = tl_table_column(t, j);

@@ -721,6 +721,13 @@ static lua_Integer array_length(lua_State *L, int idx, const char *name, const c
   return n;
 }
 
+
+/* Raises "<op>: interrupted" before row i of a long loop once an interrupt
+** stands (Ctrl-C): a loop in C never reaches the Lua hook. Read every 64K rows. */
+static void stop_if_interrupted(lua_State *L, lua_Integer i, const char *op) {
+  if ((i & 0xffff) == 0 && tl_interrupted()) luaL_error(L, "%s: interrupted", op);
+}
+
 static const char *kind_name(tl_type t) {
   return t == TL_FLOAT || t == TL_INT ? "a number" : t == TL_BOOL ? "a boolean" : "a string";
 }
@@ -732,6 +739,7 @@ static tl_type array_type(lua_State *L, int idx, lua_Integer n, const char *name
   tl_type type = 0, vt;
   lua_Integer i;
   for (i = 1; i <= n; i++) {
+    stop_if_interrupted(L, i, op);
     int lt = lua_rawgeti(L, idx, i);
     if (lt == LUA_TNIL || lt_isnull(L, -1)) {
       lua_pop(L, 1);
@@ -778,6 +786,7 @@ void lt_array_column(lua_State *L, int idx, lua_Integer n, const char *name, con
   st = tl_builder_new(type, (int64_t)n, &nb, &err);
   box->p = nb;
   for (i = 1; st == TL_OK && i <= n; i++) {
+    stop_if_interrupted(L, i, op);               /* the box frees the builder */
     tl_builder *b = box->p;
     int lt = lua_rawgeti(L, idx, i);
     if (lt == LUA_TNIL || lt_isnull(L, -1)) {
@@ -909,6 +918,7 @@ static int l_from_rows(lua_State *L) {
     lua_newtable(L);
     int names = lua_gettop(L);
     for (lua_Integer i = 1; i <= n; i++) {
+      stop_if_interrupted(L, i, "from_rows");
       if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
         return luaL_error(L, "from_rows: row %I is a %s, not a table", i, luaL_typename(L, -1));
       lua_pushnil(L);
@@ -948,6 +958,7 @@ static int l_from_rows(lua_State *L) {
     lua_rawseti(L, -2, 1);
     lua_createtable(L, (int)n, 0);
     for (lua_Integer i = 1; i <= n; i++) {
+      stop_if_interrupted(L, i, "from_rows");
       if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
         return luaL_error(L, "from_rows: row %I is a %s, not a table", i, luaL_typename(L, -1));
       lua_pushvalue(L, name);

@@ -81,16 +81,19 @@ typedef struct take_job {
 static void take_task(void *ctx, int64_t j, int worker) {
   take_job *tj = ctx;
   (void)worker;
+  if (tl_interrupted()) { tj->st[j] = tl_error_interrupted(&tj->errs[j], "take"); return; }
   tj->st[j] = tl_column_take(tj->t->cols[j], tj->rows, tj->n, &tj->cols[j], &tj->errs[j]);
 }
 
 tl_status tl_table_take(const tl_table *t, const int64_t *rows, int64_t n, tl_table **out,
                         tl_error *err) {
   TL_TRY(tl_table_check_files(t, "take", err));
-  for (int64_t k = 0; k < n; k++)
+  for (int64_t k = 0; k < n; k++) {
+    if ((k & 0xffff) == 0 && tl_interrupted()) return tl_error_interrupted(err, "take");
     if (rows[k] < 0 || rows[k] >= t->nrows)
       return tl_error_set(err, TL_ERANGE, "take: row %lld out of range (the table has %lld rows)",
                           (long long)rows[k] + 1, (long long)t->nrows);
+  }
   tl_column **cols = tl_calloc((size_t)t->ncol + 1, sizeof *cols);
   tl_status *sts = tl_calloc((size_t)t->ncol + 1, sizeof *sts);
   tl_error *errs = tl_alloc(((size_t)t->ncol + 1) * sizeof *errs);
@@ -178,6 +181,11 @@ static tl_status concat_column(int n, const tl_table *const *tables, const char 
   if (st != TL_OK) { tl_free(src); return st; }
   int64_t at = 0, pos = 0;
   for (int i = 0; i < n; i++) {
+    if (tl_interrupted()) {   /* between tables: r is dropped whole */
+      tl_free(src);
+      tl_column_release(r);
+      return tl_error_interrupted(err, "concat");
+    }
     const tl_column *c = src[i];
     int64_t len = tables[i]->nrows;
     if (!c) {
@@ -258,7 +266,8 @@ tl_status tl_table_concat(int n, const tl_table *const *tables, tl_table **out, 
       }
     }
   for (int q = 0; q < m && st == TL_OK; q++)
-    st = concat_column(n, tables, names[q], types[q], total, &cols[q], err);
+    st = tl_interrupted() ? tl_error_interrupted(err, "concat")
+                          : concat_column(n, tables, names[q], types[q], total, &cols[q], err);
   if (st == TL_OK) st = tl_table_new(m, names, cols, out, err);
   for (int q = 0; q < m && cols; q++) tl_column_release(cols[q]);
   tl_free(names);

@@ -313,7 +313,9 @@ static tl_status im_copy(const im *c, tl_column **out, tl_error *err) {
   const struct ArrowArray *d = c->a->dictionary;
   for (int64_t i = 0; st == TL_OK && i < c->n; i++) {
     int64_t j = c->off + i;
-    if (!d) {
+    if ((i & 0xffff) == 0 && tl_interrupted()) {
+      st = tl_error_interrupted(err, "import_arrow");
+    } else if (!d) {
       st = im_append(c, b, c->kind, c->a, j, err);
     } else if (is_null(c->a, j)) {
       st = tl_builder_append_null(b, err);
@@ -367,6 +369,10 @@ static tl_status im_wrap_dict(const im *c, tl_column **out, tl_error *err) {
   if (!dict) return TL_OK;
   int valid = tl_dict_is_valid(dict);
   for (int64_t i = 0; valid == 1 && i < c->n; i++) {
+    if ((i & 0xffff) == 0 && tl_interrupted()) {
+      tl_column_release(dict);
+      return tl_error_interrupted(err, "import_arrow");
+    }
     int null = validity && !TL_BIT_GET(validity, i);
     if (null ? codes[i] != 0 : (codes[i] < 0 || codes[i] >= dict->length)) valid = 0;
   }
@@ -507,7 +513,8 @@ tl_status tl_table_import_arrow(struct ArrowSchema *schema, struct ArrowArray *a
       break;
     }
     c.skip = array->offset;
-    st = im_column(&c, &cols[j], err);
+    st = tl_interrupted() ? tl_error_interrupted(err, "import_arrow")
+                          : im_column(&c, &cols[j], err);
   }
   tl_table *t = NULL;
   if (st == TL_OK) st = tl_table_new(n, names, cols, &t, err);

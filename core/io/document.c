@@ -461,6 +461,7 @@ static tl_status build_column(reader *r, const row *d, int64_t nd, int j, tl_col
   int units_agree = 1;
   cellval v;
   for (int64_t i = 0; i < nd; i++) {
+    if ((i & 0xffff) == 0 && tl_interrupted()) return tl_error_interrupted(r->err, OP);
     classify(r, cell(&d[i], j), &v);
     seen[v.kind] = 1;
     if (!merge_unit(&u, v.unit)) units_agree = 0;
@@ -481,6 +482,7 @@ static tl_status build_column(reader *r, const row *d, int64_t nd, int j, tl_col
   TL_TRY(tl_builder_new(type, nd, &b, r->err));
   tl_status st = TL_OK;
   for (int64_t i = 0; i < nd && st == TL_OK; i++) {
+    if ((i & 0xffff) == 0 && tl_interrupted()) { st = tl_error_interrupted(r->err, OP); break; }
     span c = cell(&d[i], j);
     classify(r, c, &v);
     if (v.kind == K_NULL) { st = tl_builder_append_null(b, r->err); continue; }
@@ -586,6 +588,7 @@ static tl_status read_block(reader *r, int64_t b0, int64_t b1) {
   }
   tl_status st = TL_OK;
   for (int64_t k = 0; k < n && st == TL_OK; k++) {
+    if ((k & 0xffff) == 0 && tl_interrupted()) { st = tl_error_interrupted(r->err, OP); break; }
     st = split_row(r, &r->lines[b0 + k], b0 + k + 1, &rows[k]);
     if (st == TL_OK) dl[k] = (char)data_like(r, &rows[k]);
   }
@@ -701,6 +704,7 @@ tl_status tl_read_document_steps(const char *text, size_t len, const char *name,
   }
   tl_status st = TL_OK;
   for (int64_t i = 0; i < r.nlines && st == TL_OK;) {
+    if ((i & 0xffff) == 0 && tl_interrupted()) { st = tl_error_interrupted(err, OP); break; }
     if (!r.lines[i].has_sep) { i++; continue; }
     int64_t j = i;
     while (j < r.nlines && r.lines[j].has_sep) j++;

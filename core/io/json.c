@@ -75,12 +75,19 @@ tl_status tl_write_json(const tl_table *t, const char *path, int ndjson, tl_erro
   tl_status st = tl_table_check_utf8(t, op, err);   /* before the file is touched */
   if (st != TL_OK)
     return st;
+  if (tl_interrupted())
+    return tl_error_interrupted(err, op);
   f = fopen(path, "wb");
   if (f == NULL)
     return tl_error_set(err, TL_EIO, "%s: cannot open '%s': %s", op, path, strerror(errno));
   if (!ndjson)
     fputs(nrows > 0 ? "[\n" : "[", f);
   for (i = 0; i < nrows; i++) {
+    if ((i & 0xffff) == 0 && i > 0 && tl_interrupted()) {   /* no half file stays behind */
+      fclose(f);
+      remove(path);
+      return tl_error_interrupted(err, op);
+    }
     putc('{', f);
     for (j = 0; j < ncols; j++) {
       const char *name = tl_table_name(t, j);
@@ -199,6 +206,10 @@ static tl_status load_lines(json_reader *r, tl_error *err) {
     json_error_t je;
     json_t *v;
     size_t i;
+    if ((lineno & 0xffff) == 0 && tl_interrupted()) {
+      st = tl_error_interrupted(err, r->op);
+      break;
+    }
     lineno++;
     for (i = 0; i < (size_t)n && strchr(" \t\r\n", line[i]) != NULL; i++)
       ;
@@ -235,6 +246,8 @@ static tl_status infer(const json_reader *r, const char *name, tl_type *out, tl_
   for (k = 0; k < n; k++) {
     json_t *v = json_object_get(json_array_get(r->records, k), name);
     tl_type vt;
+    if ((k & 0xffff) == 0 && tl_interrupted())
+      return tl_error_interrupted(err, r->op);
     if (v == NULL || json_is_null(v))
       continue;
     vt = type_of(v);
@@ -275,6 +288,10 @@ static tl_status build(const json_reader *r, const char *name, tl_type type,
   tl_status st = tl_builder_new(type, (int64_t)n, &b, err);
   for (k = 0; st == TL_OK && k < n; k++) {
     json_t *v = json_object_get(json_array_get(r->records, k), name);
+    if ((k & 0xffff) == 0 && tl_interrupted()) {
+      st = tl_error_interrupted(err, r->op);
+      break;
+    }
     if (v == NULL || json_is_null(v)) {
       st = tl_builder_append_null(b, err);
       continue;
@@ -317,12 +334,19 @@ tl_status tl_read_json(const char *path, int ndjson, tl_table **out, tl_error *e
   r.path = path;
   r.op = ndjson ? "read_ndjson" : "read_json";
   r.ndjson = ndjson;
-  st = ndjson ? load_lines(&r, err) : load_array(&r, err);
+  st = tl_interrupted() ? tl_error_interrupted(err, r.op)
+                        : ndjson ? load_lines(&r, err) : load_array(&r, err);
+  if (st == TL_OK && tl_interrupted())                    /* Jansson's parse runs whole */
+    st = tl_error_interrupted(err, r.op);
   if (st == TL_OK && (fields = json_array()) == NULL)
     st = tl_error_oom(err, r.op);
   for (k = 0; st == TL_OK && k < json_array_size(r.records); k++) {
     const char *key;
     json_t *v;
+    if ((k & 0xffff) == 0 && tl_interrupted()) {
+      st = tl_error_interrupted(err, r.op);
+      break;
+    }
     json_object_foreach(json_array_get(r.records, k), key, v) {   /* insertion order */
       size_t i;
       for (i = 0; i < json_array_size(fields); i++)

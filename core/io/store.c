@@ -139,10 +139,17 @@ typedef struct wbuf {
   uint64_t off, len;
 } wbuf;
 
+/* Large buffers go in pieces of CHUNK bytes, with a look at the interrupt
+** between pieces. */
+#define CHUNK ((size_t)1 << 26)
+#define WRITE_INTERRUPTED (-1)   /* write_file's result for an interrupt */
+
+/* 0, -1 with errno set, or WRITE_INTERRUPTED - 1 on an interrupt. */
 static int write_all(int fd, const void *p, uint64_t n) {
   const char *s = p;
   while (n > 0) {
-    size_t chunk = n > ((size_t)1 << 30) ? (size_t)1 << 30 : (size_t)n;
+    if (tl_interrupted()) return WRITE_INTERRUPTED - 1;
+    size_t chunk = n > CHUNK ? CHUNK : (size_t)n;
     ssize_t k = write(fd, s, chunk);
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) { if (k == 0) errno = EIO; return -1; }
@@ -156,16 +163,21 @@ static tl_status save_error(tl_error *err, const char *path, int e) {
   return tl_error_set(err, TL_EIO, "save: cannot write '%s': %s", path, strerror(e));
 }
 
-/* Writes header and buffers to an open descriptor; 0 or an errno value. */
+/* Writes header and buffers to an open descriptor; 0, an errno value, or
+** WRITE_INTERRUPTED. */
 static int write_file(int fd, const uint8_t *header, uint64_t hsize, const wbuf *bufs,
                       size_t nbufs) {
   static const uint8_t zeros[ALIGN];
-  if (write_all(fd, header, hsize) != 0) return errno;
+  int r;
+#define WRITE(p, n) \
+  if ((r = write_all(fd, p, n)) != 0) return r == WRITE_INTERRUPTED - 1 ? WRITE_INTERRUPTED : errno
+  WRITE(header, hsize);
   uint64_t pos = hsize;
   for (size_t k = 0; k < nbufs; k++) {
     if (bufs[k].len == 0) continue;
-    if (write_all(fd, zeros, bufs[k].off - pos) != 0) return errno;
-    if (write_all(fd, bufs[k].ptr, bufs[k].len) != 0) return errno;
+    WRITE(zeros, bufs[k].off - pos);
+    WRITE(bufs[k].ptr, bufs[k].len);
+#undef WRITE
     pos = bufs[k].off + bufs[k].len;
   }
   if (fsync(fd) != 0) return errno;
@@ -272,8 +284,10 @@ tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err) {
   memcpy(tmp, path, plen);
   memcpy(tmp + plen, ".tmp", 5);
   tl_status st = TL_OK;
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) {
+  int fd = tl_interrupted() ? -2 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd == -2) {
+    st = tl_error_interrupted(err, "save");
+  } else if (fd < 0) {
     st = tl_error_set(err, TL_EIO, "save: cannot open '%s': %s", tmp, strerror(errno));
   } else {
     int e = write_file(fd, h, hsize, bufs, (size_t)ncol * NBUF);
@@ -281,7 +295,7 @@ tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err) {
     if (e == 0 && rename(tmp, path) != 0) e = errno;
     if (e != 0) {
       unlink(tmp);
-      st = save_error(err, path, e);
+      st = e == WRITE_INTERRUPTED ? tl_error_interrupted(err, "save") : save_error(err, path, e);
     }
   }
   tl_free(tmp);
@@ -590,6 +604,7 @@ static tl_status check_data(loader *L) {
   for (uint32_t j = 0; j < L->ncol; j++) {
     const entry *en = &L->ents[j];
     const char *name = L->names[j];
+    if (tl_interrupted()) return tl_error_interrupted(L->err, L->op);   /* a pass a column */
     if (en->nulls) {
       int64_t nulls = n - count_valid(L->p + en->off[B_VALIDITY], n);
       if (nulls != en->nulls)
@@ -679,7 +694,11 @@ static tl_status read_copy(int fd, const char *path, mapping *m, tl_error *err) 
   uint8_t *p = (uint8_t *)align_up((uint64_t)(uintptr_t)copy);
   size_t got = 0;
   while (got < m->size) {
-    ssize_t k = read(fd, p + got, m->size - got);
+    if (tl_interrupted()) {
+      tl_free(copy);
+      return tl_error_interrupted(err, "load");
+    }
+    ssize_t k = read(fd, p + got, m->size - got > CHUNK ? CHUNK : m->size - got);
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) {
       int e = k == 0 ? EIO : errno;   /* shorter than fstat said: it changed */
@@ -753,6 +772,7 @@ static tl_status open_file(const char *path, int copy, mapping **mp, const uint8
 tl_status tl_table_load_ex(const char *path, int flags, tl_table **out, tl_error *err) {
   mapping *m = NULL;
   const uint8_t *p = NULL;
+  if (tl_interrupted()) return tl_error_interrupted(err, "load");
   TL_TRY(open_file(path, (flags & TL_LOAD_COPY) != 0, &m, &p, err));
   loader L;
   memset(&L, 0, sizeof L);

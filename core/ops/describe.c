@@ -98,7 +98,9 @@ tl_status tl_table_describe(const tl_table *t, tl_table **out, tl_error *err) {
   tl_status st = TL_OK;
   for (int k = 0; k < D_NCOLS && st == TL_OK; k++)
     st = tl_builder_new(types[k], t->ncol, &bs[k], err);
-  for (int j = 0; j < t->ncol && st == TL_OK; j++) st = describe_column(t, j, bs, err);
+  for (int j = 0; j < t->ncol && st == TL_OK; j++)
+    st = tl_interrupted() ? tl_error_interrupted(err, "describe") : describe_column(t, j, bs, err);
+  if (st == TL_EINTR) tl_error_interrupted(err, "describe");   /* an aggregate's, as ours */
   for (int k = 0; k < D_NCOLS; k++) {
     if (st == TL_OK) st = tl_builder_finish(bs[k], &cols[k], err);
     else tl_builder_free(bs[k]);   /* finish frees it, also on error */

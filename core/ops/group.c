@@ -370,6 +370,7 @@ tl_status tl_grouping_keys(const tl_grouping *g, tl_table **out, tl_error *err) 
 
 tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_table **out, tl_error *err) {
   TL_TRY(tl_table_check_files(g->t, "group", err));
+  if (tl_interrupted()) return tl_error_interrupted(err, "group");
   if (k < 0 || k >= g->ngroups)
     return tl_error_set(err, TL_ERANGE, "group: group %lld out of range (there are %lld)",
                         (long long)k + 1, (long long)g->ngroups);
@@ -381,6 +382,11 @@ tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_table **out, tl_
     int64_t *order = tl_alloc(((size_t)n + 1) * sizeof *order);
     if (!start || !order) { tl_free(start); tl_free(order); return tl_error_oom(err, "group"); }
     for (int64_t i = 0; i < n; i++) start[g->gid[i] + 1]++;
+    if (tl_interrupted()) {
+      tl_free(start);
+      tl_free(order);
+      return tl_error_interrupted(err, "group");
+    }
     for (int64_t q = 0; q < g->ngroups; q++) start[q + 1] += start[q];
     for (int64_t i = 0; i < n; i++) order[start[g->gid[i]]++] = i;
     for (int64_t q = g->ngroups; q > 0; q--) start[q] = start[q - 1];   /* back to the starts */
@@ -388,7 +394,9 @@ tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_table **out, tl_
     m->order = order;
     m->start = start;
   }
-  return tl_table_take(g->t, g->order + g->start[k], g->start[k + 1] - g->start[k], out, err);
+  tl_status st = tl_table_take(g->t, g->order + g->start[k], g->start[k + 1] - g->start[k], out,
+                               err);
+  return st == TL_EINTR ? tl_error_interrupted(err, "group") : st;   /* take's, as ours */
 }
 
 

@@ -17,6 +17,9 @@
 #include "base/error.h"
 #include "base/table.h"
 
+/* Whether to stop before row i: the interrupt is read once every 64K rows. */
+#define STOP(i) (((i) & 0xffff) == 0 && tl_interrupted())
+
 void tl_join_options_init(tl_join_options *o) {
   memset(o, 0, sizeof *o);
   o->how = TL_JOIN_INNER;
@@ -77,6 +80,7 @@ static tl_status hash_side(side *s, int nkeys, tl_error *err) {
   s->hash = tl_alloc(((size_t)n + 1) * sizeof *s->hash);
   if (!s->hash) return tl_error_oom(err, "join");
   for (int64_t i = 0; i < n; i++) {
+    if (STOP(i)) return tl_error_interrupted(err, "join");   /* the caller frees s->hash */
     uint64_t h = 0x2545f4914f6cdd1dULL;
     for (int k = 0; k < nkeys && h; k++) {
       const tl_column *c = s->keys[k];
@@ -130,6 +134,7 @@ static tl_status match(const side *L, const side *R, int nkeys, pairs *out, tl_e
       head[b] = i;
     }
     for (int64_t j = 0; j < P->t->nrows && st == TL_OK; j++) {
+      if (STOP(j)) { st = tl_error_interrupted(err, "join"); break; }
       uint64_t h = P->hash[j];
       if (!h) continue;
       for (int64_t i = head[h & (uint64_t)(cap - 1)]; i >= 0; i = next[i]) {
@@ -178,6 +183,7 @@ static tl_status outer_rows(const pairs *m, int64_t nl, int64_t nr, int left, in
   if (right && !seen) return tl_error_oom(err, "join");
   int64_t k = 0;
   for (int64_t i = 0; i < nl; i++) {
+    if (STOP(i)) { tl_free(seen); return tl_error_interrupted(err, "join"); }
     int any = 0;
     for (; k < m->n && m->l[k] == i; k++) {
       any = 1;
@@ -205,6 +211,7 @@ static tl_status merged_key(const tl_column *lc, const tl_column *rc, const pair
     tl_builder *b;
     st = tl_builder_new(lc->type, p->n, &b, err);
     for (int64_t k = 0; k < p->n && st == TL_OK; k++) {
+      if (STOP(k)) { st = tl_error_interrupted(err, "join"); break; }
       tl_scalar v;
       if (p->l[k] >= 0) tl_column_get(lc, p->l[k], &v);
       else tl_column_get(rc, p->r[k], &v);
@@ -268,11 +275,13 @@ tl_status tl_table_join(const tl_table *lt, const tl_table *rt, const tl_join_op
     int64_t *rows = tl_alloc(((size_t)lt->nrows + 1) * sizeof *rows), n = 0, k = 0;
     if (!rows) st = tl_error_oom(err, "join");
     for (int64_t i = 0; i < lt->nrows && st == TL_OK; i++) {
+      if (STOP(i)) { st = tl_error_interrupted(err, "join"); break; }
       int any = 0;
       for (; k < m.n && m.l[k] == i; k++) any = 1;
       if (any == (o->how == TL_JOIN_SEMI)) rows[n++] = i;
     }
     if (st == TL_OK) st = tl_table_take(lt, rows, n, out, err);
+    if (st == TL_EINTR) tl_error_interrupted(err, "join");   /* take's, as ours */
     tl_free(rows);
     goto done;
   }
@@ -289,6 +298,7 @@ tl_status tl_table_join(const tl_table *lt, const tl_table *rt, const tl_join_op
     if (!cols || !names) st = tl_error_oom(err, "join");
   }
   for (int j = 0; j < lt->ncol && st == TL_OK; j++) {
+    if (tl_interrupted()) { st = tl_error_interrupted(err, "join"); break; }
     int shared = -1;
     for (int k = 0; k < nkeys; k++)
       if (lk[k] == j && strcmp(lt->names[j], rt->names[rk[k]]) == 0) shared = k;
@@ -301,6 +311,7 @@ tl_status tl_table_join(const tl_table *lt, const tl_table *rt, const tl_join_op
     ncol++;
   }
   for (int j = 0; j < rt->ncol && st == TL_OK; j++) {
+    if (tl_interrupted()) { st = tl_error_interrupted(err, "join"); break; }
     int skip = 0;
     for (int k = 0; k < nkeys; k++)
       if (rk[k] == j && strcmp(lt->names[lk[k]], rt->names[j]) == 0) skip = 1;

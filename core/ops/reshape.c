@@ -26,6 +26,9 @@ static tl_status reprefix(tl_status st, const char *op, tl_error *err) {
   return st;
 }
 
+/* Whether to stop before row i: the interrupt is read once every 64K rows. */
+#define STOP(i) (((i) & 0xffff) == 0 && tl_interrupted())
+
 /* ---------------------------------------------------------------------------
 ** pivot_longer
 */
@@ -165,15 +168,18 @@ tl_status tl_table_pivot_longer(const tl_table *t, const tl_pivot_longer_options
 
   /* the rows: row by row, column by column */
   int64_t m = 0;
-  for (int64_t i = 0; i < nrows; i++)
-    for (int k = 0; k < ng; k++) {
+  for (int64_t i = 0; i < nrows && st == TL_OK; i++) {
+    if (STOP(i)) st = tl_error_interrupted(err, op);
+    for (int k = 0; k < ng && st == TL_OK; k++) {
       if (o->drop_nulls && tl_column_is_null(tl_table_column(t, gather[k]), i)) continue;
       rows[m] = i;
       which[m++] = k;
     }
+  }
 
   for (int j = 0; j < ncol && st == TL_OK; j++) {
     if (is_g[j]) continue;
+    if (tl_interrupted()) { st = tl_error_interrupted(err, op); break; }
     onames[no] = tl_table_name(t, j);
     st = tl_column_take(tl_table_column(t, j), rows, m, &ocols[no], err);
     no++;
@@ -181,13 +187,14 @@ tl_status tl_table_pivot_longer(const tl_table *t, const tl_pivot_longer_options
   for (int p = 0; p < nn && st == TL_OK; p++) {
     st = tl_builder_new(part_type(parts + p, ng, nn, o->names_infer), m, &b, err);
     for (int64_t r = 0; r < m && st == TL_OK; r++)
-      st = append_part(b, &parts[which[r] * nn + p], err);
+      st = STOP(r) ? tl_error_interrupted(err, op) : append_part(b, &parts[which[r] * nn + p], err);
     if (st == TL_OK) { st = tl_builder_finish(b, &ocols[no], err); b = NULL; }
     onames[no++] = names_to[p];
   }
   if (st != TL_OK) goto done;
   st = tl_builder_new(vt, m, &b, err);
   for (int64_t r = 0; r < m && st == TL_OK; r++) {
+    if (STOP(r)) { st = tl_error_interrupted(err, op); break; }
     tl_scalar v;
     tl_column_get(tl_table_column(t, gather[which[r]]), rows[r], &v);
     if (!v.is_null && v.type != vt && !(v.type == TL_INT && vt == TL_FLOAT)) v.is_null = 1;
@@ -238,7 +245,8 @@ static tl_status group_rows(const tl_table *t, const int *idx, int n, int32_t *g
   tl_table *keyed = NULL;
   tl_status st = (!names || !np || !cols) ? tl_error_oom(err, "pivot_wider") : TL_OK;
   if (st == TL_OK) st = tl_builder_new(TL_INT, nrows, &b, err);
-  for (int64_t i = 0; i < nrows && st == TL_OK; i++) st = tl_builder_append_int(b, i, err);
+  for (int64_t i = 0; i < nrows && st == TL_OK; i++)
+    st = STOP(i) ? tl_error_interrupted(err, "pivot_wider") : tl_builder_append_int(b, i, err);
   if (st == TL_OK) { st = tl_builder_finish(b, &rowcol, err); b = NULL; }
   if (st == TL_OK) {
     for (int k = 0; k <= n; k++) {
@@ -255,6 +263,7 @@ static tl_status group_rows(const tl_table *t, const int *idx, int n, int32_t *g
     if (!*first) st = tl_error_oom(err, "pivot_wider");
   }
   for (int64_t k = 0; st == TL_OK && k < *ngroups; k++) {
+    if (STOP(k)) { st = tl_error_interrupted(err, "pivot_wider"); break; }
     tl_table *sub;
     st = tl_grouping_group(*pg, k, &sub, err);
     if (st != TL_OK) break;
@@ -267,6 +276,7 @@ static tl_status group_rows(const tl_table *t, const int *idx, int n, int32_t *g
     }
     tl_table_release(sub);
   }
+  if (st == TL_EINTR) tl_error_interrupted(err, "pivot_wider");   /* group_by's, as ours */
   if (st != TL_OK) {
     tl_grouping_free(*pg);
     *pg = NULL;
@@ -384,6 +394,7 @@ static tl_status wider_labels(wider *w) {
 static tl_status wider_cells(wider *w) {
   for (int64_t c = 0; c < w->ng * w->nn; c++) w->cellrow[c] = -1;
   for (int64_t i = 0; i < tl_table_nrows(w->t); i++) {
+    if (STOP(i)) return tl_error_interrupted(w->err, WIDER);
     int64_t c = (int64_t)w->gid[i] * w->nn + w->nid[i];
     if (w->cellrow[c] < 0) {
       w->cellrow[c] = i;
@@ -410,6 +421,7 @@ static tl_status wider_cells(wider *w) {
 static tl_status wider_build(wider *w, tl_table **out) {
   tl_status st = TL_OK;
   for (int k = 0; k < w->ni && st == TL_OK; k++) {
+    if (tl_interrupted()) return tl_error_interrupted(w->err, WIDER);
     w->onames[w->no] = tl_table_name(w->t, w->iidx[k]);
     st = tl_column_take(tl_table_column(w->t, w->iidx[k]), w->gfirst, w->ng,
                         &w->ocols[w->no], w->err);
@@ -418,6 +430,7 @@ static tl_status wider_build(wider *w, tl_table **out) {
   for (int64_t m = 0; m < w->nn && st == TL_OK; m++) {
     st = tl_builder_new(w->vt, w->ng, &w->b, w->err);
     for (int64_t g = 0; g < w->ng && st == TL_OK; g++) {
+      if (STOP(g)) { st = tl_error_interrupted(w->err, WIDER); break; }
       int64_t r = w->cellrow[g * w->nn + m];
       tl_scalar v;
       if (r < 0) {

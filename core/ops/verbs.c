@@ -36,7 +36,8 @@ static tl_status collect(const int *sel, int n, int64_t start, int64_t **rows, i
 static tl_status filter_rows(const tl_table *t, int64_t *rows, int64_t count, tl_table **out,
                              tl_error *err) {
   if (count == t->nrows) { *out = tl_table_retain((tl_table *)t); return TL_OK; }
-  return tl_table_take(t, rows, count, out, err);
+  tl_status st = tl_table_take(t, rows, count, out, err);
+  return st == TL_EINTR ? tl_error_interrupted(err, "filter") : st;   /* take's, as ours */
 }
 
 /* A parallel filter: a plan per worker; each task evaluates a range of rows
@@ -157,6 +158,10 @@ tl_status tl_table_filter_mask(const tl_table *t, const tl_column *mask, tl_tabl
   if (!rows) return tl_error_oom(err, "filter");
   const uint8_t *bits = mask->values;
   for (int64_t i = 0; i < t->nrows; i++) {
+    if ((i & 0xffff) == 0 && tl_interrupted()) {
+      tl_free(rows);
+      return tl_error_interrupted(err, "filter");
+    }
     rows[count] = i;
     count += TL_BIT_GET(bits, i) & (!mask->validity || TL_BIT_GET(mask->validity, i));
   }

@@ -97,6 +97,9 @@ static int same(const tl_column *c, int64_t i, int64_t j) {
   return tl_column_compare_values(c, i, c, j) == 0;
 }
 
+/* Whether to stop before position p: the interrupt is read once every 64K rows. */
+#define STOP(p) (((p) & 0xffff) == 0 && tl_interrupted())
+
 /* The order of t under opts: a stable sort of a table of the keys and the
 ** row indexes, whose sorted row indexes are the permutation. */
 static tl_status make_order(const tl_table *t, const tl_window_options *opts, tl_window **out,
@@ -149,11 +152,13 @@ static tl_status make_order(const tl_table *t, const tl_window_options *opts, tl
       st = tl_table_new(nk + 1, cnames, cols, &kt, err);
     }
     if (st == TL_OK) st = tl_table_sort(kt, nk, skeys, &sorted, err);
+    if (st == TL_EINTR) tl_error_interrupted(err, "mutate");   /* the sort's, as ours */
     if (st == TL_OK) memcpy(w->perm, tl_column_ints(sorted->cols[nk]), (size_t)n * sizeof *w->perm);
   }
   /* partitions and peers: runs of equal keys along the order */
   int np = opts ? opts->npartition : 0;
   for (int64_t p = 0, f = 0; p < n && st == TL_OK; p++) {
+    if (STOP(p)) { st = tl_error_interrupted(err, "mutate"); break; }
     int newpart = p == 0, newpeer = p == 0;
     for (int k = 0; k < nk && !newpeer; k++) {
       const tl_column *c = sorted->cols[k];
@@ -198,8 +203,10 @@ static tl_status positions(const tl_window *w, int id, tl_column **out, tl_error
   tl_column *c;
   TL_TRY(tl_column_alloc(TL_INT, w->n, 0, 0, &c, err));
   int64_t *v = c->values;
-  for (int64_t p = 0; p < w->n; p++)
+  for (int64_t p = 0; p < w->n; p++) {
+    if (STOP(p)) { tl_column_release(c); return tl_error_interrupted(err, "mutate"); }
     v[w->perm[p]] = (id == W_RANK ? w->peer[p] : p) - w->first[p] + 1;
+  }
   tl_column_seal(c);
   *out = c;
   return TL_OK;
@@ -221,12 +228,18 @@ static tl_status shift(const tl_window *w, int id, int64_t k, const tl_column *x
     if (st == TL_OK) st = tl_table_concat(2, two, &both, err);
     tl_table_release(tx);
     tl_table_release(td);
+    if (st == TL_EINTR) tl_error_interrupted(err, "mutate");   /* concat's, as ours */
     if (st != TL_OK) return st;
     x = both->cols[0];
   }
   int64_t *idx = tl_alloc(((size_t)n + 1) * sizeof *idx);
   if (!idx) { tl_table_release(both); return tl_error_oom(err, "mutate"); }
   for (int64_t p = 0; p < n; p++) {
+    if (STOP(p)) {
+      tl_free(idx);
+      tl_table_release(both);
+      return tl_error_interrupted(err, "mutate");
+    }
     int64_t row = w->perm[p];
     int in = id == W_LAG ? p - w->first[p] >= k : w->end[p] - p > k;   /* no overflow */
     idx[row] = in ? w->perm[id == W_LAG ? p - k : p + k] : d ? n + row : -1;
@@ -248,6 +261,7 @@ static tl_status cumsum(const tl_window *w, const tl_column *x, tl_column **out,
   double sf = 0, comp = 0;   /* a compensated sum (agg/sum.h) */
   int any = 0;
   for (int64_t p = 0; p < n; p++) {
+    if (STOP(p)) { tl_column_release(c); return tl_error_interrupted(err, "mutate"); }
     int64_t row = w->perm[p];
     if (w->first[p] == p) { si = 0; sf = comp = 0; any = 0; }
     if (!tl_column_is_null(x, row)) {

@@ -83,4 +83,28 @@ tally.aggregate{ name = "g", init = 0, merge = function(a, b) return a + b end,
                  step = function(s, x) forever() end }
 w:mutate("k = x % 7"):group_by("k"):agg("s = g(x)")]])
 
+-- Loops in C over Lua arrays and over the rows of a table see a standing
+-- interrupt too (the Lua hook does not run inside them): once the script
+-- has caught "interrupted!", the interrupt still stands, and each of these
+-- stops with "<op>: interrupted" instead of running to the end.
+local code, err = interrupt([[
+local ok, e = pcall(forever)
+assert(not ok and e:find("interrupted", 1, true), e)
+local rows = {}
+for i = 1, 200000 do rows[i] = { x = i } end
+local function stops(op, f, ...)
+  local ok, e = pcall(f, ...)
+  if ok or not tostring(e):find(op .. ": interrupted", 1, true) then
+    io.stderr:write("not reached: ", op, " gave ", tostring(e), "\n")
+    os.exit(0)
+  end
+end
+stops("from_rows", tally.from_rows, rows)
+stops("totable", w.totable, w)
+stops("totable", w.x.totable, w.x)
+tally.from_columns{ {"x", v} }]])
+assert(code == 1, string.format("from_columns: exit %s, want 1\n%s", code, err))
+assert(err:find("from_columns: interrupted", 1, true), string.format("stderr %q", err))
+assert(not err:find("not reached", 1, true), err)
+
 print("test_interrupt: ok")
