@@ -14,6 +14,6 @@ cc=${CC:-cc}
 out=$build/tests/bench/expr_bench
 mkdir -p "$(dirname "$out")"
 # -O2, as the library's Release and RelWithDebInfo builds
-"$cc" -O2 -g -std=gnu11 -I "$repo/core" "$here/expr_bench.c" "$build/libtally.a" \
+"$cc" -O2 -g -std=gnu11 -I "$repo/core/include" -I "$repo/core" "$here/expr_bench.c" "$build/libtally.a" \
   $(pkg-config --libs libxxhash jansson) -lm -lpthread -o "$out"
 exec "$out" "$@"
