@@ -1,5 +1,5 @@
--- tally.read_parquet against files DuckDB wrote (tests/data/parquet/make.js
--- made them, with the CSV of the same query beside each): the same names,
+-- tally.read_parquet against files DuckDB and Polars wrote (make.js and
+-- make_polars.js in tests/data/parquet made them, with the CSV of the same data): the same names,
 -- types, values and nulls as read_csv of the CSV; then options, what is not
 -- supported yet, and damaged files.
 
@@ -47,6 +47,13 @@ local g = tally.read_parquet(dir .. "groups.parquet")
 same(g, tally.read_csv(dir .. "groups.csv", { types = { id = "int", k = "int", g = "string" } }),
      "groups")
 assert(g.g:nulls() == 500 and g.id:sum() == 4999 * 5000 // 2)
+
+-- another writer: Polars (tests/data/parquet/make_polars.js), every codec
+local pexp = tally.read_csv(dir .. "polars.csv",
+                           { types = { i = "int", f = "float", s = "string", b = "bool" } })
+for _, codec in ipairs{ "uncompressed", "snappy", "zstd", "gzip" } do
+  same(tally.read_parquet(dir .. "polars_" .. codec .. ".parquet"), pexp, "polars " .. codec)
+end
 
 -- columns: only those, in that order
 local sub = tally.read_parquet(dir .. "types_zstd.parquet", { columns = { "s", "i32", "dt" } })
