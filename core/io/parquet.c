@@ -765,6 +765,13 @@ static tl_status select_fields(const char *name, const pq_meta *m,
   }
   for (int k = 0; k < n; k++) {
     const pq_field *f = &m->fields[sel[k]];
+    if (!f->name[0])
+      return tl_error_set(err, TL_EPARSE, "%s: %s: footer: column %d has an empty name", OP,
+                          name, sel[k] + 1);
+    for (int q = 0; q < k; q++)
+      if (strcmp(m->fields[sel[q]].name, f->name) == 0)
+        return tl_error_set(err, TL_EPARSE, "%s: %s: footer: two columns are named '%s'", OP,
+                            name, f->name);
     if (f->nested)
       return tl_error_set(err, TL_ETYPE, "%s: %s: column '%s' is nested (a list, struct or "
                           "map), which is not supported yet; the option columns can leave "
