@@ -24,6 +24,8 @@ static const help_entry entries[] = {
    "Reads a JSON array of flat objects into a table (types inferred)."},
   {"tally.read_ndjson", "tally.read_ndjson(path)",
    "Reads one JSON object a line into a table (types inferred)."},
+  {"tally.read_parquet", "tally.read_parquet(path [, {columns}])",
+   "Reads a Parquet file of flat columns into a table (only `columns` when given)."},
   {"tally.read_document", "tally.read_document(path)",
    "Reads the tables found in a text report; an array of tables."},
   {"tally.from_columns", "tally.from_columns{ {name, values}, ... }",

@@ -986,6 +986,7 @@ static const luaL_Reg funcs[] = {
   {"clock", l_clock},
   {"read_json", lt_read_json},
   {"read_ndjson", lt_read_ndjson},
+  {"read_parquet", lt_read_parquet},
   {"help", lt_help},
   {"from_arrow", tally_lua_from_arrow},
   {NULL, NULL}

@@ -846,6 +846,36 @@ TL_API TL_NODISCARD tl_status tl_csv_scan_range(const char *path, int64_t start,
 TL_API TL_NODISCARD tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err);
 
 /* ---------------------------------------------------------------------------
+** Parquet
+*/
+typedef struct tl_parquet_options {
+  /* only these columns, by name, in this order; the others' bytes are not
+  ** read. NULL: every column */
+  const char *const *columns;
+  int ncolumns;
+} tl_parquet_options;
+
+TL_API void tl_parquet_options_init(tl_parquet_options *opts);
+
+/* Reads a Parquet file of flat columns into a table: BOOLEAN to bool; INT32
+** and INT64 (every width and sign) to int, an unsigned value past int64
+** being an error; FLOAT and DOUBLE to float; DECIMAL stored as INT32 or
+** INT64 to float; BYTE_ARRAY (STRING, ENUM, JSON) to string; DATE to date;
+** TIMESTAMP (millis, micros, nanos) to timestamp in microseconds. Data
+** pages v1 and v2, PLAIN and dictionary encodings, the codecs UNCOMPRESSED,
+** SNAPPY, GZIP and ZSTD. Anything else, and any damage, is an error naming
+** the file, the part (footer, row group, column, page) and the problem:
+** "read_parquet: f.parquet: row group 0, column 'x': encoding
+** DELTA_BYTE_ARRAY is not supported yet". `opts` may be NULL. */
+TL_API TL_NODISCARD tl_status tl_read_parquet(const char *path, const tl_parquet_options *opts,
+                                              tl_table **out, tl_error *err);
+/* The same from memory; `name` is used in error messages. */
+TL_API TL_NODISCARD tl_status tl_read_parquet_buffer(const void *data, size_t len,
+                                                     const char *name,
+                                                     const tl_parquet_options *opts,
+                                                     tl_table **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
 ** Formatting
 */
 
