@@ -34,6 +34,7 @@ tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err) {
   tl_status st = tl_table_check_utf8(t, "write_csv", err);   /* read_csv wants UTF-8 */
   if (st != TL_OK)
     return st;
+  if (tl_interrupted()) return tl_error_interrupted(err, "write_csv");
   FILE *f = fopen(path, "wb");
   if (!f)
     return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));
@@ -46,6 +47,11 @@ tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err) {
   putc('\n', f);
   char num[128];
   for (int64_t i = 0; i < t->nrows; i++) {
+    if ((i & 0xffff) == 0 && tl_interrupted()) {   /* no half of a file is left */
+      fclose(f);
+      remove(path);
+      return tl_error_interrupted(err, "write_csv");
+    }
     for (int j = 0; j < t->ncol; j++) {
       const tl_column *c = t->cols[j];
       if (j) putc(',', f);

@@ -208,6 +208,7 @@ tl_status tl_chart_hist(const tl_column *c, int bins, int width, char **out, siz
     bins = 10;
   if (bins > 1000)
     return tl_error_set(err, TL_ELIMIT, "hist: at most 1000 bins");
+  if (tl_interrupted()) return tl_error_interrupted(err, "hist");
   for (i = 0; i < n; i++) {
     double x;
     if (tl_column_is_null(c, i))
@@ -472,6 +473,7 @@ static tl_status plot_collect(plot *pl, int64_t n) {
   for (int64_t i = 0; i < n; i++) {
     plot_point *p = &pl->pts[pl->np];
     int keep;
+    if ((i & 0xffff) == 0 && tl_interrupted()) return tl_error_interrupted(pl->err, "plot");
     TL_TRY(plot_point_at(pl, i, p, &keep));
     if (!keep)
       continue;

@@ -203,6 +203,16 @@ static void test_io(const tl_table *t) {
   }
 
   char p[128];
+  snprintf(p, sizeof p, "%s", tmp("t.csv"));
+  tl_interrupt();
+  st = tl_write_csv(t, p, &err);
+  tl_clear_interrupt();
+  CHECK(st == TL_EINTR);
+  CHECK_STR(err.message, "write_csv: interrupted");
+  CHECK(access(p, F_OK) != 0);
+  CHECK(tl_write_csv(t, p, &err) == TL_OK);
+  unlink(p);
+
   snprintf(p, sizeof p, "%s", tmp("t.tly"));
   tl_interrupt();
   st = tl_table_save(t, p, &err);
