@@ -8,17 +8,10 @@
 */
 #include <stdarg.h>
 
-#include "lauxlib.h"
-#include "lua.h"
-#include "lualib.h"
-
-#include "fuzz.h"
-#include "tally_lua.h"
+#include "fuzz_lua.h"
 
 #define NVARS 6
 #define MAX_STATEMENTS 48
-#define MEMORY_CAP ((size_t)256 << 20)
-#define INSTRUCTION_CAP 2000000
 
 static const char *const methods[] = {
   /* Table */
@@ -149,25 +142,6 @@ static void generate(buf *b, input *in) {
   put(b, "collectgarbage()\n");
 }
 
-typedef struct cap {
-  size_t used;
-} cap;
-
-static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  cap *c = ud;
-  if (!ptr) osize = 0;
-  if (nsize == 0) { c->used -= osize; free(ptr); return NULL; }
-  if (nsize > osize && c->used + (nsize - osize) > MEMORY_CAP) return NULL;
-  void *p = realloc(ptr, nsize);
-  if (p) c->used = c->used - osize + nsize;
-  return p;
-}
-
-static void stop_hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
-  luaL_error(L, "instruction cap");
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static int quiet;
   if (!quiet++ && !getenv("TALLY_FUZZ_SHOW") && !freopen("/dev/null", "w", stdout)) abort();
@@ -177,26 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   b.s[0] = '\0';
   generate(&b, &in);
   if (getenv("TALLY_FUZZ_SHOW")) fputs(b.s, stderr);
-  cap c = { 0 };
-  lua_State *L = lua_newstate(capped_alloc, &c);
-  if (L) {
-    luaL_requiref(L, "_G", luaopen_base, 1);
-    luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
-    luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
-    luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
-    luaL_requiref(L, LUA_LOADLIBNAME, luaopen_package, 1);
-    luaL_requiref(L, "tally", luaopen_tally, 1);
-    lua_settop(L, 0);
-    lua_sethook(L, stop_hook, LUA_MASKCOUNT, INSTRUCTION_CAP);
-    if (luaL_loadbuffer(L, b.s, b.n, "=fuzz") == LUA_OK) {
-      lua_pcall(L, 0, 0, 0);
-    } else {
-      fprintf(stderr, "fuzz_lua: generated code does not compile: %s\n%s\n",
-              lua_tostring(L, -1), b.s);
-      abort();
-    }
-    lua_close(L);
-  }
+  fuzz_run_lua(b.s, b.n, "=fuzz");
   free(b.s);
   tl_set_threads(0);
   return 0;
