@@ -61,32 +61,6 @@ static const char *const strings[] = {
 };
 #define NSTRINGS (sizeof strings / sizeof *strings)
 
-typedef struct input {
-  const uint8_t *p, *end;
-} input;
-
-static unsigned next(input *in) { return in->p < in->end ? *in->p++ : 0; }
-
-typedef struct buf {
-  char *s;
-  size_t n, cap;
-} buf;
-
-static void put(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(buf *b, const char *fmt, ...) {
-  va_list ap;
-  for (;;) {
-    va_start(ap, fmt);
-    int k = vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
-    va_end(ap);
-    if (k < 0) return;
-    if ((size_t)k < b->cap - b->n) { b->n += (size_t)k; return; }
-    b->cap = (b->cap + (size_t)k) * 2;
-    b->s = realloc(b->s, b->cap);
-    if (!b->s) abort();
-  }
-}
-
 static void value(buf *b, input *in, int depth);
 
 /* An options table: integer options and list options, some hostile. */

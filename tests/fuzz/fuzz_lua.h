@@ -8,12 +8,42 @@
 #ifndef TALLY_FUZZ_LUA_H
 #define TALLY_FUZZ_LUA_H
 
+#include <stdarg.h>
+
 #include "lauxlib.h"
 #include "lua.h"
 #include "lualib.h"
 
 #include "fuzz.h"
 #include "tally_lua.h"
+
+/* The fuzzer's bytes, read one at a time (0 past the end). */
+typedef struct input {
+  const uint8_t *p, *end;
+} input;
+
+static unsigned next(input *in) { return in->p < in->end ? *in->p++ : 0; }
+
+/* The program being written. */
+typedef struct buf {
+  char *s;
+  size_t n, cap;
+} buf;
+
+static void put(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(buf *b, const char *fmt, ...) {
+  va_list ap;
+  for (;;) {
+    va_start(ap, fmt);
+    int k = vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+    va_end(ap);
+    if (k < 0) return;
+    if ((size_t)k < b->cap - b->n) { b->n += (size_t)k; return; }
+    b->cap = (b->cap + (size_t)k) * 2;
+    b->s = realloc(b->s, b->cap);
+    if (!b->s) abort();
+  }
+}
 
 #define FUZZ_MEMORY_CAP ((size_t)256 << 20)
 #define FUZZ_INSTRUCTION_CAP 2000000
