@@ -13,45 +13,6 @@
 
 static const char *const parquet_keys[] = { "columns", NULL };
 
-/* Edit distance of a and b, capped: enough to tell a typo from a stranger. */
-static size_t distance(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b), row[33];
-  if (la > 32 || lb > 32) return 99;
-  for (size_t j = 0; j <= lb; j++) row[j] = j;
-  for (size_t i = 1; i <= la; i++) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= lb; j++) {
-      size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best) best = up + 1;
-      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
-    }
-  }
-  return row[lb];
-}
-
-static void check_keys(lua_State *L, const char *op) {
-  lua_pushnil(L);
-  while (lua_next(L, 2) != 0) {
-    const char *key = lt_option_key(L, op);
-    int i = 0;
-    while (key && parquet_keys[i] && strcmp(key, parquet_keys[i]) != 0) i++;
-    if (!key || !parquet_keys[i]) {
-      const char *near = NULL;
-      for (int k = 0; key && parquet_keys[k]; k++)
-        if (distance(key, parquet_keys[k]) <= 3) near = parquet_keys[k];
-      if (near)
-        luaL_error(L, "%s: unknown option '%s' (did you mean '%s'?)", op, lt_echoz(L, key),
-                   near);
-      luaL_error(L, "%s: unknown option '%s' (the option is: columns)", op,
-                 key ? lt_echoz(L, key) : luaL_typename(L, -2));
-    }
-    lua_pop(L, 1);
-  }
-}
-
 /* The names of option `columns` at idx, in a userdata left on the stack
 ** (the strings stay referenced by the options table). */
 static const char **column_list(lua_State *L, int idx, const char *op, int *pn) {
@@ -79,7 +40,7 @@ int lt_read_parquet(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) {
     if (!lua_istable(L, 2))
       return luaL_error(L, "%s: options must be a table, got %s", op, luaL_typename(L, 2));
-    check_keys(L, op);
+    lt_check_options(L, 2, op, parquet_keys);
     if (lua_getfield(L, 2, "columns") != LUA_TNIL) {
       if (!lua_istable(L, -1))
         return luaL_error(L, "%s: option 'columns' must be a list of column names", op);

@@ -66,3 +66,33 @@ const char *lt_option_key(lua_State *L, const char *op) {
     return NULL;
   return lt_cstring(L, -2, "%s: an option name", op);
 }
+
+void lt_check_options(lua_State *L, int idx, const char *op, const char *const *keys) {
+  int n = 0;
+  idx = lua_absindex(L, idx);
+  luaL_checkstack(L, 4, op);
+  while (keys[n]) n++;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    const char *key = lt_option_key(L, op);
+    int i = 0;
+    while (key && i < n && strcmp(key, keys[i]) != 0) i++;
+    if (!key)
+      luaL_error(L, "%s: an option name must be a string, not a %s", op, luaL_typename(L, -2));
+    if (i == n) {
+      const char *near = tl_suggest(key, keys, n);
+      if (near)
+        luaL_error(L, "%s: unknown option '%s' (did you mean '%s'?)", op, lt_echoz(L, key), near);
+      luaL_Buffer b;
+      luaL_buffinit(L, &b);
+      for (i = 0; i < n; i++) {
+        if (i) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, keys[i]);
+      }
+      luaL_pushresult(&b);
+      luaL_error(L, "%s: unknown option '%s' (the options are: %s)", op, lt_echoz(L, key),
+                 lua_tostring(L, -1));
+    }
+    lua_pop(L, 1);
+  }
+}

@@ -103,6 +103,12 @@ const char *lt_echoz(lua_State *L, const char *s);
 ** checked as lt_cstring does; NULL when it is not a string. */
 const char *lt_option_key(lua_State *L, const char *op);
 
+/* Rejects every key of the options table at idx that is not in `keys` (a
+** NULL-terminated list): "<op>: unknown option 'x' (did you mean 'y'?)", or
+** the list of the options when none is close. Every function that takes an
+** options table checks it with this, before reading any option. */
+void lt_check_options(lua_State *L, int idx, const char *op, const char *const *keys);
+
 /* Replaces the error object at the top with its text, as luaL_tolstring
 ** gives it (its __tostring included), under protection: when __tostring
 ** fails the top becomes nil and a fixed text is returned. */

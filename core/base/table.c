@@ -146,15 +146,20 @@ static int distance(const char *a, const char *b, int cap) {
   return d[la][lb];
 }
 
-const char *tl_table_suggest(const tl_table *t, const char *name) {
+const char *tl_suggest(const char *name, const char *const *names, int n) {
   const char *best = NULL;
   int best_d = 0;
   int cap = ((int)strlen(name) + 1) / 3;   /* 'yaer' -> 'year'; no guesses for one letter */
-  for (int j = 0; j < t->ncol; j++) {
-    int dj = distance(name, t->names[j], cap);
-    if (dj <= cap && (!best || dj < best_d)) { best = t->names[j]; best_d = dj; }
+  for (int j = 0; j < n; j++) {
+    if (!names[j]) continue;
+    int dj = distance(name, names[j], cap);
+    if (dj <= cap && (!best || dj < best_d)) { best = names[j]; best_d = dj; }
   }
   return best;
+}
+
+const char *tl_table_suggest(const tl_table *t, const char *name) {
+  return tl_suggest(name, (const char *const *)t->names, t->ncol);
 }
 
 tl_status tl_table_slice(const tl_table *t, int64_t offset, int64_t n, tl_table **out,

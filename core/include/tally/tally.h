@@ -313,6 +313,10 @@ TL_API int tl_table_find(const tl_table *t, const char *name);
 /* The existing column name closest to `name` (edit distance), or NULL when
 ** none is close; for "did you mean" messages. */
 TL_API const char *tl_table_suggest(const tl_table *t, const char *name);
+/* The name of names[0..n) closest to `name` by edit distance (case aside,
+** transpositions counted once), or NULL when none is close enough to be
+** a likely misspelling; NULL entries are passed over. */
+TL_API const char *tl_suggest(const char *name, const char *const *names, int n);
 
 /* Rows [offset, offset + n) as a new table (clamped to the table). */
 TL_API TL_NODISCARD tl_status tl_table_slice(const tl_table *t, int64_t offset, int64_t n,
