@@ -68,3 +68,31 @@ for _, r in dispatches:rows() do
 end
 print(string.format("largest dispatch: %d persons to %s (%s, %s)",
   largest.persons, largest.country, largest.disaster, largest.date))
+
+-- The same results as a page to open in a browser: report.html in the
+-- current folder, or the path given after the data folder.
+local html = arg and arg[2] or "report.html"
+local r = tally.report("Police international cooperation")
+r:text("JICA training programs 2016-2020 and the Japan Disaster Relief team's "
+  .. "dispatches since 1990, from the government report.")
+r:heading("JICA training programs, 2016-2020")
+local by_year = training:group_by("year"):agg("courses = count(participants)",
+  "participants = sum(participants)")
+r:table(by_year)
+r:chart(by_year, { x = "year", y = "participants", kind = "bar",
+  title = "Participants per year" })
+local by_program = training:group_by("program"):agg("participants = sum(participants)")
+r:table(by_program)
+r:chart(by_program, { x = "program", y = "participants", kind = "bar",
+  title = "Participants per program, 2016-2020" })
+r:chart(training, { x = "year", y = "participants", by = "program", kind = "bar", stack = true,
+  title = "Participants per year and program", height = 460 })
+r:heading("Japan Disaster Relief team dispatches")
+local by_kind = dispatches:group_by("disaster"):agg("dispatches = count()",
+  "persons = sum(persons)")
+r:table(by_kind)
+r:chart(by_kind, { x = "disaster", y = "persons", kind = "bar", title = "Persons per disaster" })
+r:chart(dispatches, { x = "date", y = "persons", by = "disaster", kind = "scatter",
+  title = "Each dispatch", subtitle = "persons dispatched, by date" })
+r:table(dispatches, { caption = "Every dispatch", max_rows = 20 })
+r:write(html)

@@ -264,6 +264,10 @@ int lt_t_bar(lua_State *L) {
 /* c:hist{ bins =, width =, print = } */
 int lt_c_hist(lua_State *L) {
   lt_column *c = lt_check_column(L, 1);
+  if (lua_istable(L, 2) && lua_getfield(L, 2, "file") != LUA_TNIL) {
+    lua_pop(L, 1);
+    return lt_c_hist_file(L);              /* a chart file: lplot.c */
+  }
   int opts = lua_istable(L, 2) ? 2 : 0, width = chart_width(L, opts, "hist"), bins = 0;
   lt_box *box;
   char *out = NULL;
@@ -282,48 +286,3 @@ int lt_c_hist(lua_State *L) {
   return chart_result(L, opts);
 }
 
-static const char *const plot_keys[] = {"x", "y", "by", "kind", "file", "title", "width",
-                                        "height", NULL};
-
-static const char *opt_string(lua_State *L, int idx, const char *key) {
-  const char *s = NULL;
-  if (opt_field(L, idx, key, LUA_TSTRING, "plot"))
-    s = lt_cstring(L, -1, "plot: option '%s'", key);   /* anchored in the options table */
-  lua_pop(L, 1);
-  return s;
-}
-
-/* t:plot{ x =, y =, by =, kind = "line"|"bar"|"scatter", file = "a.svg",
-** title =, width =, height = }: writes the file and returns its name. */
-int lt_t_plot(lua_State *L) {
-  tl_table *t = tally_check_table(L, 1);
-  tl_plot_options o;
-  const char *file;
-  size_t flen;
-  tl_error err;
-  luaL_checktype(L, 2, LUA_TTABLE);
-  check_keys(L, 2, plot_keys, "plot");
-  memset(&o, 0, sizeof o);
-  o.x = opt_string(L, 2, "x");
-  o.y = opt_string(L, 2, "y");
-  o.by = opt_string(L, 2, "by");
-  o.kind = opt_string(L, 2, "kind");
-  o.title = opt_string(L, 2, "title");
-  file = opt_string(L, 2, "file");
-  if (opt_field(L, 2, "width", LUA_TNUMBER, "plot"))
-    o.width = (int)lt_check_int(L, -1, "plot", "option 'width'", 0, MAX_WIDTH);
-  if (opt_field(L, 2, "height", LUA_TNUMBER, "plot"))
-    o.height = (int)lt_check_int(L, -1, "plot", "option 'height'", 0, MAX_WIDTH);
-  lua_pop(L, 2);
-  if (o.x == NULL || o.y == NULL)
-    return luaL_error(L, "plot: options 'x' and 'y' are required");
-  if (file == NULL)
-    return luaL_error(L, "plot: option 'file' is required (an .svg file)");
-  flen = strlen(file);
-  if (flen < 4 || strcmp(file + flen - 4, ".svg") != 0)
-    return luaL_error(L, "plot: '%s': only SVG files (.svg) are written", file);
-  err.message[0] = '\0';
-  lt_call(L, tl_plot_svg(t, &o, file, &err), &err);
-  lua_pushstring(L, file);
-  return 1;
-}

@@ -19,9 +19,14 @@ int lt_t_to_markdown(lua_State *L);
 int lt_t_write_json(lua_State *L);
 int lt_t_write_ndjson(lua_State *L);
 int lt_t_bar(lua_State *L);
-int lt_t_plot(lua_State *L);
 /* tally.Column methods */
 int lt_c_hist(lua_State *L);
+/* charts as files and reports (lplot.c) */
+int lt_t_plot(lua_State *L);
+int lt_t_write_html(lua_State *L);
+int lt_c_hist_file(lua_State *L);
+int lt_report(lua_State *L);
+void lt_open_report(lua_State *L);
 /* module functions */
 int lt_read_json(lua_State *L);
 int lt_read_ndjson(lua_State *L);

@@ -258,6 +258,7 @@ static const luaL_Reg table_methods[] = {
   {"write_ndjson", lt_t_write_ndjson},
   {"bar", lt_t_bar},
   {"plot", lt_t_plot},
+  {"write_html", lt_t_write_html},
   {"write_csv", t_write_csv},
   {"head", t_head},
   {"tail", t_tail},

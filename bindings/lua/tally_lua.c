@@ -987,6 +987,7 @@ static const luaL_Reg funcs[] = {
   {"read_json", lt_read_json},
   {"read_ndjson", lt_read_ndjson},
   {"read_parquet", lt_read_parquet},
+  {"report", lt_report},
   {"help", lt_help},
   {"from_arrow", tally_lua_from_arrow},
   {NULL, NULL}
@@ -1018,6 +1019,7 @@ int luaopen_tally(lua_State *L) {
   lt_open_table(L);
   lt_open_column(L);
   lt_open_grouping(L);
+  lt_open_report(L);
 
   luaL_newlib(L, funcs);
   lua_pushvalue(L, -2);

@@ -135,38 +135,7 @@ do
   check_error("hist: column 'k'", function() b.k:hist() end)
 end
 
--- SVG plots: axes, ticks, labels, legend, title, one mark per value
-do
-  local svg = tmp .. ".svg"
-  local j = tally.read_csv("data/jica_training.csv")
-  local n = #j:filter("not is_null(participants)")
-  local function count(s, pat) return select(2, s:gsub(pat, "")) end
-  for _, kind in ipairs{ "line", "bar", "scatter" } do
-    j:plot{ x = "year", y = "participants", by = "program", kind = kind, file = svg,
-            title = "Participants & years" }
-    local s = slurp(svg)
-    assert(s:find("^<%?xml"), kind)
-    expect(count(s, 'class="mark"'), n)
-    expect(count(s, 'class="axis x"'), 1)
-    expect(count(s, 'class="axis y"'), 1)
-    assert(count(s, 'class="tick"') >= 4, kind)
-    expect(count(s, 'class="legend%-swatch"'), 8)
-    assert(s:find('<text class="title"[^>]*>Participants &amp; years</text>'), kind)
-    assert(s:find('>participants</text>', 1, true) and s:find('>year</text>', 1, true))
-    if kind == "line" then expect(count(s, "<polyline"), 8) end
-  end
-  -- dates on the x axis, one series
-  tally.read_csv("data/jdr_dispatches.csv"):plot{ x = "date", y = "persons", file = svg }
-  local s = slurp(svg)
-  expect(count(s, 'class="mark"'), 16)
-  assert(s:find('>1990<', 1, true) and s:find('>2020<', 1, true), "year ticks")
-  check_error("plot: kind must be 'line', 'bar' or 'scatter', not 'pie'",
-              function() j:plot{ x = "year", y = "participants", kind = "pie", file = svg } end)
-  check_error("plot: column 'program' is string, not a number",
-              function() j:plot{ x = "year", y = "program", file = svg } end)
-  check_error("plot: 'a.png': only SVG files (.svg) are written", function() j:plot{ x = "year", y = "year", file = "a.png" } end)
-  os.remove(svg)
-end
+-- Charts as files: tests/lua/test_plot.lua
 
 -- help, through the executable running this script
 do

@@ -170,7 +170,7 @@ check_error("hist: option 'bins' must be an integer in [1, 1000], got 4294967301
             function() return t.v:hist{ bins = 2 ^ 32 + 5, print = false } end)
 check_error("bar: option 'width' must be an integer in [0, ",
             t.bar, t, "k", "v", { width = -2 ^ 32 + 40, print = false })
-check_error("plot: option 'width' must be an integer in [0, ",
+check_error("plot: option 'width' must be an integer in [120, ",
             t.plot, t, { x = "k", y = "v", width = 2 ^ 32 + 600 })
 check_error("threads: the number of threads must be an integer in [0, 1024], got -4294967294",
             tally.threads, -2 ^ 32 + 2)

@@ -952,19 +952,61 @@ TL_API TL_NODISCARD tl_status tl_chart_hist(const tl_column *c, int bins, int wi
                                      size_t *len, tl_error *err);
 
 typedef struct tl_plot_options {
-  const char *x;          /* column of the x axis (numbers, dates or strings) */
-  const char *y;          /* column of the values (numbers) */
-  const char *by;         /* NULL, or a column splitting the rows into series */
-  const char *kind;       /* "line" (default), "bar" or "scatter" */
-  const char *title;      /* NULL: none */
+  const char *x;          /* the column across (numbers, dates, timestamps or categories);
+                             for "hist", the column counted; for "box", optional */
+  const char *y;          /* the column of the values (numbers); none for "hist" */
+  const char *by;         /* NULL, or a column splitting the rows into series (a legend) */
+  const char *facet;      /* NULL, or a column: one panel per value, scales shared */
+  const char *kind;       /* "line" (default), "scatter", "bar", "area", "hist", "box" */
+  const char *title, *subtitle;
+  const char *xlabel, *ylabel;   /* NULL: the columns' names */
+  const char *orient;     /* bars and boxes: "vertical" or "horizontal"; NULL: bars lie
+                             down when their labels are long */
+  int stack;              /* bars and areas with `by`: stacked (1) or side by side (0) */
+  int bins;               /* "hist": the number of bins; 0: Sturges' rule, 5 to 50 */
   int width, height;      /* pixels; 0: 640 x 400 */
 } tl_plot_options;
 
-/* Writes an SVG chart: axes with ticks and labels, one mark per row (a
-** point, a bar, or a vertex of the series' line), a legend with one entry
-** per series, the title. */
+/* Writes a chart to `path`: SVG when it ends in .svg, PNG (through cairo)
+** when it ends in .png; the same layout either way. Axes with ticks at
+** round numbers or calendar dates, labels that never overlap, a legend
+** only with `by`. Errors name the option or column at fault. */
+TL_API TL_NODISCARD tl_status tl_plot_write(const tl_table *t, const tl_plot_options *opts,
+                                     const char *path, tl_error *err);
+/* The same chart as SVG text, for documents that embed it; *out is the
+** caller's (tl_free). */
+TL_API TL_NODISCARD tl_status tl_plot_svg_text(const tl_table *t, const tl_plot_options *opts,
+                                        char **out, size_t *len, tl_error *err);
+/* tl_plot_write to an .svg file. */
 TL_API TL_NODISCARD tl_status tl_plot_svg(const tl_table *t, const tl_plot_options *opts,
                                    const char *path, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Reports: an HTML page of headings, text, tables and charts, in one
+** self-contained file (its style inside, charts as inline SVG, no scripts).
+*/
+typedef struct tl_report tl_report;
+
+typedef struct tl_report_table_options {
+  int max_rows;           /* rows shown before the table is cut (0: 40) */
+  int digits;             /* significant digits of floats (0: 6) */
+  const char *caption;    /* NULL: none */
+} tl_report_table_options;
+
+TL_API TL_NODISCARD tl_status tl_report_new(const char *title, tl_report **out, tl_error *err);
+TL_API void tl_report_free(tl_report *r);          /* NULL is allowed */
+/* A heading of level 1 to 4 (h2 to h5: the title is the page's h1). */
+TL_API TL_NODISCARD tl_status tl_report_heading(tl_report *r, const char *text, int level,
+                                         tl_error *err);
+/* Text, as paragraphs split at blank lines. */
+TL_API TL_NODISCARD tl_status tl_report_text(tl_report *r, const char *text, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_report_table(tl_report *r, const tl_table *t,
+                                       const tl_report_table_options *opts, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_report_chart(tl_report *r, const tl_table *t,
+                                       const tl_plot_options *opts, tl_error *err);
+/* The page into `path` (through path.tmp, renamed when whole). */
+TL_API TL_NODISCARD tl_status tl_report_write(const tl_report *r, const char *path,
+                                       tl_error *err);
 
 /* ---------------------------------------------------------------------------
 ** Saving and loading: a binary file that holds the columns' buffers exactly
