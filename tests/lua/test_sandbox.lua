@@ -114,6 +114,11 @@ blocked("tally.from_arrow(1, 2)", "from_arrow: not allowed in the sandbox")
 blocked("tally.from_columns{ {'a', {1}} }:save('/tmp/x.tally')", "save: not allowed in the sandbox")
 blocked("tally.from_columns{ {'a', {1}} }:plot{ x = 'a', y = 'a', file = '/tmp/x.svg' }",
         "plot: not allowed in the sandbox")
+blocked("tally.from_columns{ {'a', {1}} }:write_html('/tmp/x.html')",
+        "write_html: not allowed in the sandbox")
+blocked("tally.from_columns{ {'a', {1}} }.a:hist{ file = '/tmp/x.svg' }",
+        "hist: not allowed in the sandbox")
+blocked("tally.report('x'):write('/tmp/x.html')", "report: not allowed in the sandbox")
 -- what stays
 allowed([[print(type(os.time()), type(os.clock()), os.date('!%Y', 0))
 local t = tally.from_columns{ {'g', {'x', 'y', 'x'}}, {'v', {1, 2, 3}} }
