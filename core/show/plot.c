@@ -215,6 +215,10 @@ static tl_status hist_bins(plot *p) {
     k = k < 0 ? 0 : k >= bins ? bins - 1 : k;
     counts[(size_t)p->pts[i].panel * (size_t)bins + (size_t)k] += 1;
   }
+  plot_point *pts = tl_alloc((size_t)bins * (size_t)p->npanel * sizeof *pts);
+  if (!pts) { tl_free(counts); return tl_error_oom(p->err, "plot"); }
+  tl_free(p->pts);
+  p->pts = pts;
   p->np = 0;
   for (int f = 0; f < p->npanel; f++)
     for (int k = 0; k < bins; k++)
@@ -328,12 +332,23 @@ static tl_status plot_build(const tl_table *t, const tl_plot_options *o, plot *p
   sc_init(&p->sc, p->W, p->H);
   TL_TRY(plot_prepare(p, t));
   TL_TRY(plot_scales(p));
-  plot_layout(p);
+  TL_TRY(plot_layout(p));
   plot_axes(p);
   plot_marks(p);
   plot_legend(p);
   if (p->sc.failed) return tl_error_oom(err, "plot");
   return TL_OK;
+}
+
+tl_status plot_scene(const tl_table *t, const tl_plot_options *o, sc_scene *out, tl_error *err) {
+  plot p;
+  tl_status st = plot_build(t, o, &p, err);
+  if (st == TL_OK) {
+    *out = p.sc;
+    memset(&p.sc, 0, sizeof p.sc);
+  }
+  plot_free(&p);
+  return st;
 }
 
 static int ends_with(const char *s, const char *suffix) {

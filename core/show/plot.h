@@ -60,7 +60,7 @@ typedef struct plot {
   int W, H;
   double top, left, right, bottom;   /* the region of all panels */
   int cols, rows;                    /* the panels' grid */
-  double pw, ph, gap, gap_top;       /* a panel's plot area, the gaps */
+  double pw, ph, gap, gap_y, gap_top;   /* a panel's plot area, the gaps */
   double xlabel_angle;               /* the x tick labels' rotation */
   int xlabel_every;                  /* one x tick label in so many */
   sc_scene sc;
@@ -70,9 +70,12 @@ typedef struct plot {
 unsigned plot_color(int series);
 
 tl_status plot_prepare(plot *p, const tl_table *t);   /* plot.c */
+/* The whole chart as a scene, the caller's to sc_free: for tests of the
+** layout. */
+tl_status plot_scene(const tl_table *t, const tl_plot_options *o, sc_scene *out, tl_error *err);
 void plot_free(plot *p);
 tl_status plot_scales(plot *p);                        /* plot_axes.c */
-void plot_layout(plot *p);
+tl_status plot_layout(plot *p);
 void plot_panel_area(const plot *p, int panel, sc_box *area);
 /* The pixel along the position axis (x data: across for vertical charts,
 ** down for horizontal bars) and along the value axis (y data). */

@@ -249,7 +249,7 @@ static double legend_width(const plot *p) {
   return w > p->W * 0.4 ? p->W * 0.4 : w;
 }
 
-void plot_layout(plot *p) {
+tl_status plot_layout(plot *p) {
   const tl_plot_options *o = p->o;
   plot_scale *across = p->horizontal ? &p->ys : &p->xs;   /* labels under the panels */
   plot_scale *down = p->horizontal ? &p->xs : &p->ys;     /* labels left of them */
@@ -267,23 +267,33 @@ void plot_layout(plot *p) {
   double slot = across->nticks > 0 ? p->pw / across->nticks : p->pw;
   double ww = widest(across);
   p->xlabel_angle = ww > slot * 0.9 ? 45 : 0;
-  if (p->xlabel_angle && ww * 0.72 + TICK_SIZE > p->H * 0.3) {   /* turned labels: at most
-                                                                     a third of the height */
-    ww = (p->H * 0.3 - TICK_SIZE) / 0.72;
+  double room = p->H * 0.3 / (p->npanel % p->cols ? p->rows : 1);
+  if (p->xlabel_angle && ww * 0.72 + TICK_SIZE > room) {   /* turned labels: at most about
+                                                               a third of the height */
+    ww = (room - TICK_SIZE) / 0.72;
+    if (ww < 24) ww = 24;
     cut_labels(across, ww);
     ww = widest(across);
   }
   double under = p->xlabel_angle ? ww * 0.72 + TICK_SIZE : TICK_SIZE + 6;
   p->bottom = p->H - 10 - 18 - under - 8;
-  p->ph = (p->bottom - p->top - (p->gap + p->gap_top) * (p->rows - 1) - p->gap_top) / p->rows;
-  if (p->pw < 20) p->pw = 20;
-  if (p->ph < 20) p->ph = 20;
+  /* a panel above an empty slot of the last row labels its own x axis */
+  p->gap_y = p->gap + (p->npanel % p->cols ? under + 4 : 0);
+  p->ph = (p->bottom - p->top - (p->gap_y + p->gap_top) * (p->rows - 1) - p->gap_top) / p->rows;
+  if (p->pw < 40 || p->ph < 30) {
+    if (p->npanel > 1)
+      return tl_error_set(p->err, TL_EINVAL, "plot: %d x %d pixels are too few for %d panels "
+                          "of %d rows; make the chart larger", p->W, p->H, p->npanel, p->rows);
+    return tl_error_set(p->err, TL_EINVAL, "plot: %d x %d pixels leave no room for the plot "
+                        "beside its labels; make the chart larger", p->W, p->H);
+  }
+  return TL_OK;
 }
 
 void plot_panel_area(const plot *p, int panel, sc_box *a) {
   int c = panel % p->cols, r = panel / p->cols;
   a->x = p->left + c * (p->pw + p->gap);
-  a->y = p->top + p->gap_top + r * (p->ph + p->gap + p->gap_top);
+  a->y = p->top + p->gap_top + r * (p->ph + p->gap_y + p->gap_top);
   a->w = p->pw;
   a->h = p->ph;
 }
@@ -308,8 +318,8 @@ static void tick_label(plot *p, sc_box *last, int *have, double x, double y, con
   sc_item *it = sc_text(&p->sc, SC_TICK_LABEL, x, y, s, strlen(s), TICK_SIZE, anchor, angle);
   if (!it) return;
   int clash = *have && sc_overlap(*last, it->box, -1);
-  for (size_t k = 0; k + 1 < p->sc.n && !clash; k++)   /* a neighbouring panel's labels */
-    clash = p->sc.items[k].role == SC_TICK_LABEL && sc_overlap(p->sc.items[k].box, it->box, -1);
+  for (size_t k = 0; k + 1 < p->sc.n && !clash; k++)   /* any text drawn before */
+    clash = p->sc.items[k].kind == SC_TEXT && sc_overlap(p->sc.items[k].box, it->box, -1);
   if (clash) {                                     /* too close: this one goes */
     sc_item gone = *it;
     p->sc.n--;
@@ -371,14 +381,34 @@ void plot_axes(plot *p) {
                          SC_START, 0);
     if (t) t->color = 0x555555;
   }
+  /* the texts that stay first: the panels' names and the axes' names; the
+     tick labels then give way to them */
+  sc_box *areas = tl_alloc((size_t)p->npanel * sizeof *areas);
+  if (!areas) { p->sc.failed = 1; return; }
+  tl_free(p->sc.areas);
+  p->sc.areas = areas;
+  p->sc.nareas = p->npanel;
   for (int f = 0; f < p->npanel; f++) {
-    sc_box a;
-    plot_panel_area(p, f, &a);
-    sc_box *areas = tl_realloc(p->sc.areas, (size_t)(f + 1) * sizeof *areas);
-    if (!areas) { p->sc.failed = 1; return; }
-    p->sc.areas = areas;
-    areas[f] = a;
-    p->sc.nareas = f + 1;
+    plot_panel_area(p, f, &areas[f]);
+    p->sc.panel = f;
+    if (p->fc) {
+      const char *name = p->panels[f];
+      size_t len = strlen(name);
+      int n = sc_u8_len(name, len);
+      while (n > 1 && sc_text_width(name, sc_u8_prefix(name, len, n), 12) > areas[f].w) n--;
+      sc_text(&p->sc, SC_FACET_LABEL, areas[f].x + areas[f].w / 2, areas[f].y - 5, name,
+              sc_u8_prefix(name, len, n), 12, SC_MIDDLE, 0);
+    }
+  }
+  p->sc.panel = 0;
+  const char *xl = o->xlabel ? o->xlabel : p->kind == PK_HIST ? o->x : o->x ? o->x : "";
+  const char *yl = o->ylabel ? o->ylabel : p->kind == PK_HIST ? "count" : o->y;
+  if (p->horizontal) { const char *t = xl; xl = yl; yl = t; }
+  double mid_x = (p->left + p->right) / 2, mid_y = (p->top + p->bottom) / 2;
+  if (*xl) sc_text(&p->sc, SC_AXIS_LABEL, mid_x, p->H - 12, xl, strlen(xl), 12, SC_MIDDLE, 0);
+  if (*yl) sc_text(&p->sc, SC_AXIS_LABEL, 22, mid_y, yl, strlen(yl), 12, SC_MIDDLE, 90);
+  for (int f = 0; f < p->npanel; f++) {
+    sc_box a = areas[f];
     p->sc.panel = f;
     sc_rect(&p->sc, SC_PLOT_AREA, a.x, a.y, a.w, a.h, 0xffffff);
     int bottom_row = f + p->cols >= p->npanel, first_col = f % p->cols == 0;
@@ -393,15 +423,6 @@ void plot_axes(plot *p) {
       axis_down(p, &a, &p->ys, first_col, 1, value_across);
       axis_across(p, &a, &p->xs, bottom_row, pos_across);
     }
-    if (p->fc)
-      sc_text(&p->sc, SC_FACET_LABEL, a.x + a.w / 2, a.y - 5, p->panels[f],
-              strlen(p->panels[f]), 12, SC_MIDDLE, 0);
   }
   p->sc.panel = 0;
-  const char *xl = o->xlabel ? o->xlabel : p->kind == PK_HIST ? o->x : o->x ? o->x : "";
-  const char *yl = o->ylabel ? o->ylabel : p->kind == PK_HIST ? "count" : o->y;
-  if (p->horizontal) { const char *t = xl; xl = yl; yl = t; }
-  double mid_x = (p->left + p->right) / 2, mid_y = (p->top + p->bottom) / 2;
-  if (*xl) sc_text(&p->sc, SC_AXIS_LABEL, mid_x, p->H - 12, xl, strlen(xl), 12, SC_MIDDLE, 0);
-  if (*yl) sc_text(&p->sc, SC_AXIS_LABEL, 22, mid_y, yl, strlen(yl), 12, SC_MIDDLE, 90);
 }
