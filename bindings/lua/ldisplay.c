@@ -31,7 +31,7 @@ static int stdout_is_terminal(void) {
 }
 
 /* The terminal's width, or 0 (no limit) when the output is not one. */
-static int terminal_width(void) {
+int lt_terminal_width(void) {
   struct winsize ws;
   const char *cols;
   if (!stdout_is_terminal())
@@ -75,7 +75,7 @@ void lt_push_formatted(lua_State *L, tl_table *t, int max_rows) {
   tl_format_options fo;
   tl_format_options_init(&fo);
   fo.max_rows = max_rows;
-  fo.width = terminal_width();
+  fo.width = lt_terminal_width();
   fo.ansi = terminal_colors();
   push_with(L, t, &fo);
 }
@@ -114,7 +114,7 @@ static void format_options(lua_State *L, tl_table *t, tl_format_options *fo, con
   int64_t nrows = tl_table_nrows(t);
   lua_Integer n = nrows > 0 ? (lua_Integer)nrows : 1;
   tl_format_options_init(fo);
-  fo->width = terminal_width();
+  fo->width = lt_terminal_width();
   fo->ansi = terminal_colors();
   if (lua_type(L, 2) == LUA_TNUMBER) {
     n = lt_check_int(L, 2, op, "the number of rows", 1, LUA_MAXINTEGER);
@@ -234,7 +234,7 @@ static int chart_result(lua_State *L, int opts) {
 }
 
 static int chart_width(lua_State *L, int opts, const char *op) {
-  int w = terminal_width();
+  int w = lt_terminal_width();
   if (opts) {
     check_keys(L, opts, chart_keys, op);
     if (opt_field(L, opts, "width", LUA_TNUMBER, op))

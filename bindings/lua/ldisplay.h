@@ -21,6 +21,8 @@ int lt_t_write_ndjson(lua_State *L);
 int lt_t_bar(lua_State *L);
 /* tally.Column methods */
 int lt_c_hist(lua_State *L);
+/* The terminal's width in columns; 0 when stdout is not a terminal. */
+int lt_terminal_width(void);
 /* charts as files and reports (lplot.c) */
 int lt_t_plot(lua_State *L);
 int lt_t_write_html(lua_State *L);

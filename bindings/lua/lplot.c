@@ -5,7 +5,9 @@
 ** methods. Every option is checked by name; the drawing is the core's.
 */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lauxlib.h"
 #include "lua.h"
@@ -20,7 +22,7 @@
 
 static const char *const plot_keys[] = {
   "x", "y", "by", "facet", "kind", "file", "title", "subtitle", "xlabel", "ylabel",
-  "orient", "stack", "bins", "width", "height", NULL};
+  "orient", "stack", "bins", "width", "height", "print", NULL};
 
 /* Writing files is refused in a sandbox, as the other writers are. */
 static void refuse_in_sandbox(lua_State *L, const char *op) {
@@ -79,14 +81,91 @@ static const char *plot_options(lua_State *L, int idx, const char *op, tl_plot_o
   return opt_string(L, idx, "file", op);
 }
 
+/* Whether the terminal on stdout shows images by kitty's graphics protocol
+** (kitty, WezTerm, ghostty, Konsole); TALLY_IMAGES=kitty or none decides. */
+static int kitty_images(void) {
+  const char *force = getenv("TALLY_IMAGES"), *term = getenv("TERM");
+  const char *prog = getenv("TERM_PROGRAM");
+  if (force) return strcmp(force, "kitty") == 0;
+  if (!isatty(STDOUT_FILENO)) return 0;
+  return getenv("KITTY_WINDOW_ID") || (term && strcmp(term, "xterm-kitty") == 0) ||
+         (prog && (strcmp(prog, "WezTerm") == 0 || strcmp(prog, "ghostty") == 0)) ||
+         getenv("KONSOLE_VERSION");
+}
+
+/* PNG bytes as an image on a kitty-protocol terminal: base64 in chunks of
+** 4096 characters, each in an APC escape. */
+static void put_kitty(lua_State *L, const unsigned char *png, size_t n) {
+  static const char digits[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  char chunk[4096];
+  size_t used = 0, i = 0;
+  int first = 1;
+  while (i < n || used > 0) {
+    while (i < n && used + 4 <= sizeof chunk) {
+      unsigned v = (unsigned)png[i] << 16;
+      if (i + 1 < n) v |= (unsigned)png[i + 1] << 8;
+      if (i + 2 < n) v |= png[i + 2];
+      chunk[used++] = digits[(v >> 18) & 63];
+      chunk[used++] = digits[(v >> 12) & 63];
+      chunk[used++] = i + 1 < n ? digits[(v >> 6) & 63] : '=';
+      chunk[used++] = i + 2 < n ? digits[v & 63] : '=';
+      i += 3;
+    }
+    luaL_addstring(&b, first ? "\033_Gf=100,a=T," : "\033_G");
+    luaL_addstring(&b, i < n ? "m=1;" : "m=0;");
+    luaL_addlstring(&b, chunk, used);
+    luaL_addstring(&b, "\033\\");
+    used = 0;
+    first = 0;
+  }
+  luaL_addstring(&b, "\n");
+  luaL_pushresult(&b);
+  size_t len;
+  const char *s = lua_tolstring(L, -1, &len);
+  lua_writestring(s, len);
+  lua_pop(L, 1);
+}
+
+/* A chart without a file: an image where the terminal shows them, else the
+** chart in characters; print = false returns the text instead. */
+static int plot_here(lua_State *L, tl_table *t, const tl_plot_options *o) {
+  int print = 1;
+  if (lua_getfield(L, 2, "print") != LUA_TNIL) print = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  tl_error err;
+  err.message[0] = '\0';
+  lt_box *box = lt_newbox(L, tl_free);
+  if (print && kitty_images()) {
+    unsigned char *png = NULL;
+    size_t n = 0;
+    lt_call(L, tl_plot_png(t, o, &png, &n, &err), &err);
+    box->p = png;
+    put_kitty(L, png, n);
+    return 0;
+  }
+  char *text = NULL;
+  size_t n = 0;
+  int width = lt_terminal_width();
+  lt_call(L, tl_plot_text(t, o, width > 0 ? width : 80, &text, &n, &err), &err);
+  box->p = text;
+  if (!print) {
+    lua_pushlstring(L, text, n);
+    return 1;
+  }
+  lua_writestring(text, n);
+  return 0;
+}
+
 /* t:plot{ x =, y =, kind =, file = "a.svg" | "a.png", ... }: writes the
-** file and returns its name. */
+** file and returns its name; without a file, shows the chart. */
 int lt_t_plot(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   tl_plot_options o;
   const char *file = plot_options(L, 2, "plot", &o);
-  if (file == NULL)
-    return luaL_error(L, "plot: option 'file' is required (a .svg or .png file)");
+  if (file == NULL) return plot_here(L, t, &o);
   refuse_in_sandbox(L, "plot");
   tl_error err;
   err.message[0] = '\0';

@@ -82,22 +82,48 @@ static void draw(cairo_t *cr, const sc_item *it) {
   }
 }
 
-tl_status sc_write_png(const sc_scene *s, const char *path, tl_error *err) {
-  if (s->failed) return tl_error_oom(err, "plot");
+/* The scene drawn on a new image, or NULL with *err set. */
+static cairo_surface_t *render(const sc_scene *s, tl_error *err) {
+  if (s->failed) { tl_error_oom(err, "plot"); return NULL; }
   cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, s->width, s->height);
   if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
     cairo_surface_destroy(surf);
-    return tl_error_set(err, TL_ENOMEM, "plot: cannot make a %d x %d image", s->width,
-                        s->height);
+    tl_error_set(err, TL_ENOMEM, "plot: cannot make a %d x %d image", s->width, s->height);
+    return NULL;
   }
   cairo_t *cr = cairo_create(surf);
   for (size_t i = 0; i < s->n; i++) draw(cr, &s->items[i]);
   cairo_status_t cst = cairo_status(cr);
   cairo_destroy(cr);
-  if (cst == CAIRO_STATUS_SUCCESS) cst = cairo_surface_write_to_png(surf, path);
+  if (cst != CAIRO_STATUS_SUCCESS) {
+    cairo_surface_destroy(surf);
+    tl_error_set(err, TL_ENOMEM, "plot: drawing failed: %s", cairo_status_to_string(cst));
+    return NULL;
+  }
+  return surf;
+}
+
+tl_status sc_write_png(const sc_scene *s, const char *path, tl_error *err) {
+  cairo_surface_t *surf = render(s, err);
+  if (!surf) return err ? err->code : TL_ENOMEM;
+  cairo_status_t cst = cairo_surface_write_to_png(surf, path);
+  cairo_surface_destroy(surf);
+  if (cst != CAIRO_STATUS_SUCCESS) {
+    remove(path);
+    return tl_error_set(err, TL_EIO, "plot: cannot write '%s': %s", path,
+                        cairo_status_to_string(cst));
+  }
+  return TL_OK;
+}
+
+tl_status sc_draw_png(const sc_scene *s, cairo_write_func_t write, void *closure,
+                      tl_error *err) {
+  cairo_surface_t *surf = render(s, err);
+  if (!surf) return err ? err->code : TL_ENOMEM;
+  cairo_status_t cst = cairo_surface_write_to_png_stream(surf, write, closure);
   cairo_surface_destroy(surf);
   if (cst != CAIRO_STATUS_SUCCESS)
-    return tl_error_set(err, TL_EIO, "plot: cannot write '%s': %s", path,
+    return tl_error_set(err, TL_ENOMEM, "plot: cannot encode the PNG: %s",
                         cairo_status_to_string(cst));
   return TL_OK;
 }

@@ -8,6 +8,7 @@
 #ifndef TALLY_SHOW_SCENE_H
 #define TALLY_SHOW_SCENE_H
 
+#include <cairo.h>
 #include <stddef.h>
 
 #include "tally/tally.h"
@@ -90,5 +91,8 @@ int sc_overlap(sc_box a, sc_box b, double slack);
 tl_status sc_write_svg(const sc_scene *s, const char *title, char **out, size_t *len,
                        tl_error *err);
 tl_status sc_write_png(const sc_scene *s, const char *path, tl_error *err);
+/* The PNG bytes through cairo's write function. */
+tl_status sc_draw_png(const sc_scene *s, cairo_write_func_t write, void *closure,
+                      tl_error *err);
 
 #endif

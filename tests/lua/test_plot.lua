@@ -204,6 +204,33 @@ do
   os.remove(png)
 end
 
+-- without a file: the chart in characters, or an image for kitty's protocol
+do
+  local text = weather:plot{ x = "date", y = "temp_max", title = "Seattle", print = false }
+  local lines = {}
+  for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  assert(lines[1] == "Seattle", lines[1])
+  assert(#lines == 1 + 16 + 2, "a title, 16 rows of grid, the axis and its range")
+  assert(lines[2]:find("^%s+40 \u{2502}"), lines[2])
+  assert(lines[17]:find("^%s+%-10 \u{2502}"), lines[17])
+  assert(lines[#lines]:find("^%s+2012%s+2015$"), lines[#lines])
+  local per = weather:group_by("weather"):agg("n = count()")
+  local bars = per:plot{ x = "weather", y = "n", kind = "bar", print = false }
+  assert(bars == per:bar("weather", "n", { print = false, width = 80 }) or
+         bars:find("rain%s+\u{2588}+.* 641"), bars)
+  local with_by = training:plot{ x = "year", y = "participants", by = "program", kind = "scatter",
+                                 print = false }
+  assert(with_by:find("Criminal Identification", 1, true), "a key of the series")
+  local exe = assert(arg[-1], "run this script with the tally executable")
+  local p = assert(io.popen("TALLY_IMAGES=kitty " .. exe ..
+    [[ -e 'tally.read_csv("data/jica_training.csv"):plot{ x = "year", y = "participants" }']]))
+  local s = p:read("a")
+  p:close()
+  assert(s:sub(1, 14) == "\27_Gf=100,a=T,m", "kitty's graphics protocol")
+  local b64 = s:match("m=%d;([%w+/=]+)\27\\")
+  assert(b64 and b64:sub(1, 8) == "iVBORw0K", "a PNG inside")
+end
+
 -- every option checked; errors name what is wrong
 do
   check_error("plot: unknown option 'titel' (did you mean 'title'?)",
@@ -216,8 +243,6 @@ do
               training.plot, training, { x = "year", y = "program", file = svg })
   check_error("plot: 'a.jpg': the file must end in .svg or .png",
               training.plot, training, { x = "year", y = "participants", file = "a.jpg" })
-  check_error("plot: option 'file' is required",
-              training.plot, training, { x = "year", y = "participants" })
   check_error("plot: a histogram counts x; it takes no y",
               training.plot, training, { x = "year", y = "participants", kind = "hist", file = svg })
   check_error("plot: option 'bins' is for kind = 'hist'",

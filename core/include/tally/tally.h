@@ -977,6 +977,15 @@ TL_API TL_NODISCARD tl_status tl_plot_write(const tl_table *t, const tl_plot_opt
 ** caller's (tl_free). */
 TL_API TL_NODISCARD tl_status tl_plot_svg_text(const tl_table *t, const tl_plot_options *opts,
                                         char **out, size_t *len, tl_error *err);
+/* The same chart as PNG bytes (for a terminal that shows images, or a host
+** that serves them); *out is the caller's (tl_free). */
+TL_API TL_NODISCARD tl_status tl_plot_png(const tl_table *t, const tl_plot_options *opts,
+                                   unsigned char **out, size_t *len, tl_error *err);
+/* The chart in characters, `width` columns wide, for terminals without
+** images: bars and histograms as tl_chart_bar and tl_chart_hist draw them,
+** other kinds as marks on a grid with the axes' ranges. */
+TL_API TL_NODISCARD tl_status tl_plot_text(const tl_table *t, const tl_plot_options *opts,
+                                    int width, char **out, size_t *len, tl_error *err);
 /* tl_plot_write to an .svg file. */
 TL_API TL_NODISCARD tl_status tl_plot_svg(const tl_table *t, const tl_plot_options *opts,
                                    const char *path, tl_error *err);
