@@ -16,7 +16,12 @@ enum {
 };
 
 /* Window functions (mutate). */
-enum { W_LAG, W_LEAD, W_CUMSUM, W_RANK, W_ROW_NUMBER };
+enum {
+  W_LAG, W_LEAD, W_CUMSUM, W_RANK, W_ROW_NUMBER,
+  W_DENSE_RANK, W_PERCENT_RANK, W_NTILE, W_CUME_DIST, W_FIRST_VALUE, W_LAST_VALUE,
+  W_CUMMAX, W_CUMMIN, W_CUMPROD, W_CUMCOUNT,
+  W_ROLLING_SUM, W_ROLLING_MEAN, W_ROLLING_MIN, W_ROLLING_MAX, W_ROLLING_STD
+};
 
 typedef struct tl_builtin {
   tl_function_info info;   /* first: the public view points here */

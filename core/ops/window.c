@@ -30,14 +30,6 @@ static const tl_builtin *window_fn(const char *name) {
 
 void tl_window_options_init(tl_window_options *opts) { memset(opts, 0, sizeof *opts); }
 
-struct tl_window {
-  int64_t n;
-  int nkeys, norder;
-  tl_column **keys;      /* retained: the order stays valid while they do */
-  int64_t *perm;         /* position in the order -> row */
-  int64_t *first, *end;  /* position -> its partition's [first, end) */
-  int64_t *peer;         /* position -> its first peer; NULL without order keys */
-};
 
 void tl_window_free(tl_window *w) {
   if (!w) return;
@@ -303,6 +295,17 @@ static tl_status arg_column(wctx *cx, expr *a, tl_column **out) {
   return tl_expr_column(a, cx->t->cols, *cx->slots, cx->t->nrows, "mutate", out, cx->err);
 }
 
+static int is_rolling(int id) {
+  return id == W_ROLLING_SUM || id == W_ROLLING_MEAN || id == W_ROLLING_MIN ||
+         id == W_ROLLING_MAX || id == W_ROLLING_STD;
+}
+
+/* Whether id takes a number column (and which types). */
+static int numeric_only(int id) {
+  return id == W_CUMSUM || id == W_CUMPROD || id == W_ROLLING_SUM || id == W_ROLLING_MEAN ||
+         id == W_ROLLING_STD;
+}
+
 /* Checks a call's arguments before anything is computed. */
 static tl_status check_call(wctx *cx, expr *e, const tl_builtin *fn, int64_t *k) {
   const char *name = fn->info.name;
@@ -314,16 +317,19 @@ static tl_status check_call(wctx *cx, expr *e, const tl_builtin *fn, int64_t *k)
                 name, nb);
   }
   *k = 1;
-  if (e->nargs >= 2) {
-    const expr *a = e->args[1];
-    if (a->kind != E_LIT || a->lit.is_null || a->lit.type != TL_INT || a->lit.v.i < 0)
-      return werr(cx->err, TL_ETYPE, cx->src, a,
-                  "%s's offset must be an integer literal >= 0%s", name, "");
+  int karg = id == W_NTILE ? 0 : 1;              /* the argument that is a count */
+  int lo = id == W_LAG || id == W_LEAD ? 0 : 1;
+  if (e->nargs > karg && (id == W_LAG || id == W_LEAD || id == W_NTILE || is_rolling(id))) {
+    const expr *a = e->args[karg];
+    if (a->kind != E_LIT || a->lit.is_null || a->lit.type != TL_INT || a->lit.v.i < lo)
+      return werr(cx->err, TL_ETYPE, cx->src, a, lo ? "%s's %s must be an integer literal >= 1"
+                  : "%s's %s must be an integer literal >= 0", name,
+                  id == W_NTILE ? "number of tiles" : is_rolling(id) ? "window" : "offset");
     *k = a->lit.v.i;
   }
-  if (id == W_RANK && (!cx->opts || cx->opts->norder == 0))
-    return werr(cx->err, TL_EINVAL, cx->src, e,
-                "rank() needs the order_by option%s%s", "", "");
+  if ((id == W_RANK || id == W_DENSE_RANK || id == W_PERCENT_RANK || id == W_CUME_DIST) &&
+      (!cx->opts || cx->opts->norder == 0))
+    return werr(cx->err, TL_EINVAL, cx->src, e, "%s() needs the order_by option%s", name, "");
   return TL_OK;
 }
 
@@ -335,13 +341,16 @@ static tl_status compute(wctx *cx, expr *e, const tl_builtin *fn) {
   int id = fn->id;
   tl_column *x = NULL, *d = NULL, *res = NULL;
   tl_status st = TL_OK;
-  if (e->nargs >= 1) st = arg_column(cx, e->args[0], &x);
+  if (e->nargs >= 1 && id != W_NTILE) st = arg_column(cx, e->args[0], &x);
   if (st == TL_OK && e->nargs == 3) st = arg_column(cx, e->args[2], &d);
-  tl_type xt = e->nargs ? e->args[0]->type : 0, dt = d ? e->args[2]->type : 0;
-  if (st == TL_OK && e->nargs && !xt)
+  tl_type xt = x ? e->args[0]->type : 0, dt = d ? e->args[2]->type : 0;
+  if (st == TL_OK && x && !xt)
     st = werr(cx->err, TL_ETYPE, cx->src, e, "%s of a bare null%s", name, "");
-  if (st == TL_OK && id == W_CUMSUM && xt != TL_INT && xt != TL_FLOAT && xt != TL_BOOL)
-    st = werr(cx->err, TL_ETYPE, cx->src, e, "cumsum of %s values%s", tl_type_name(xt), "");
+  if (st == TL_OK && numeric_only(id) && xt != TL_INT && xt != TL_FLOAT && xt != TL_BOOL)
+    st = werr(cx->err, TL_ETYPE, cx->src, e, "%s of %s values", name, tl_type_name(xt));
+  if (st == TL_OK && (id == W_CUMMAX || id == W_CUMMIN || id == W_ROLLING_MIN ||
+                      id == W_ROLLING_MAX) && (xt == TL_STRING))
+    st = werr(cx->err, TL_ETYPE, cx->src, e, "%s of %s values", name, tl_type_name(xt));
   if (st == TL_OK && dt && dt != xt &&
       !((xt == TL_INT || xt == TL_FLOAT) && (dt == TL_INT || dt == TL_FLOAT)))
     st = werr(cx->err, TL_ETYPE, cx->src, e->args[2], "%s's default is %s", name,
@@ -355,7 +364,17 @@ static tl_status compute(wctx *cx, expr *e, const tl_builtin *fn) {
     switch (id) {
       case W_LAG: case W_LEAD: st = shift(*cx->w, id, k, x, dt ? d : NULL, &res, cx->err); break;
       case W_CUMSUM: st = cumsum(*cx->w, x, &res, cx->err); break;
-      default: st = positions(*cx->w, id, &res, cx->err); break;
+      case W_RANK: case W_ROW_NUMBER: st = positions(*cx->w, id, &res, cx->err); break;
+      case W_DENSE_RANK: case W_PERCENT_RANK: case W_CUME_DIST: case W_NTILE:
+        st = tl_window_ranks(*cx->w, id, k, &res, cx->err);
+        break;
+      case W_FIRST_VALUE: case W_LAST_VALUE:
+        st = tl_window_ends(*cx->w, id, x, &res, cx->err);
+        break;
+      case W_CUMMAX: case W_CUMMIN: case W_CUMPROD: case W_CUMCOUNT:
+        st = tl_window_running(*cx->w, id, x, &res, cx->err);
+        break;
+      default: st = tl_window_rolling(*cx->w, id, x, k, &res, cx->err); break;
     }
   }
   tl_column_release(x);

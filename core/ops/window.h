@@ -10,6 +10,26 @@
 /* The row order of one mutate, computed at its first window call and kept
 ** while its key columns stay the same. */
 typedef struct tl_window tl_window;
+struct tl_window {   /* window.c makes it */
+  int64_t n;
+  int nkeys, norder;
+  tl_column **keys;      /* retained: the order stays valid while they do */
+  int64_t *perm;         /* position in the order -> row */
+  int64_t *first, *end;  /* position -> its partition's [first, end) */
+  int64_t *peer;         /* position -> its first peer; NULL without order keys */
+};
+
+/* window_fns.c: the functions past lag, lead, cumsum, rank and row_number,
+** over the window's order w (ids W_* of expr/registry.h); k is ntile's
+** count or the rolling frame's rows; x is null for cumcount(). */
+tl_status tl_window_ranks(const tl_window *w, int id, int64_t k, tl_column **out,
+                          tl_error *err);
+tl_status tl_window_ends(const tl_window *w, int id, const tl_column *x, tl_column **out,
+                         tl_error *err);
+tl_status tl_window_running(const tl_window *w, int id, const tl_column *x, tl_column **out,
+                            tl_error *err);
+tl_status tl_window_rolling(const tl_window *w, int id, const tl_column *x, int64_t k,
+                            tl_column **out, tl_error *err);
 
 /* Computes every window call of the parsed expression e as a column over
 ** the rows of t, in the order given by opts (NULL: the table's order), and
