@@ -259,6 +259,8 @@ static const luaL_Reg table_methods[] = {
   {"bar", lt_t_bar},
   {"plot", lt_t_plot},
   {"write_csv", t_write_csv},
+  {"write_parquet", lt_t_write_parquet},
+  {"write", lt_t_write},
   {"head", t_head},
   {"tail", t_tail},
   {"slice", lt_t_slice},
