@@ -55,8 +55,9 @@ static int unknown(lua_State *L, const char *op, const char *path, int writing) 
     luaL_addstring(&b, formats[k].ext);
   }
   luaL_pushresult(&b);
-  return luaL_error(L, "%s: %s: unknown file extension (known: %s)", op,
-                    lt_echoz(L, path), lua_tostring(L, -2));
+  const char *known = lua_tostring(L, -1);
+  const char *shown = lt_echoz(L, path);
+  return luaL_error(L, "%s: %s: unknown file extension (known: %s)", op, shown, known);
 }
 
 /* tally.read(path [, opts]) */
