@@ -43,7 +43,7 @@ static int buf_reserve(buf *b, size_t n) {
 }
 
 static void put(buf *b, const void *p, size_t n) {   /* room reserved by the caller */
-  memcpy(b->p + b->len, p, n);
+  if (n) memcpy(b->p + b->len, p, n);
   b->len += n;
 }
 
@@ -202,52 +202,74 @@ static tl_status dict_remap(enc *e, int64_t nvalid) {
   return TL_OK;
 }
 
-static uint64_t str_hash(const tl_column *c, int64_t i) {
-  size_t n;
-  const char *s = tl_column_string_at(c, i, &n);
-  return XXH3_64bits(s, n);
+/* The open-addressing table of dict_build: a slot is 0 when empty, else
+** (entry + 1) << 32 | the string's 32-bit hash. */
+typedef struct dset {
+  uint64_t *slots;
+  size_t size;                      /* a power of 2 */
+} dset;
+
+/* Doubles the table, placing each slot by its hash. */
+static int dset_grow(dset *d) {
+  size_t size = d->size * 2;
+  uint64_t *slots = tl_calloc(size, sizeof *slots);
+  if (!slots) return 0;
+  for (size_t k = 0; k < d->size; k++) {
+    uint64_t v = d->slots[k];
+    if (!v) continue;
+    size_t s = (size_t)(uint32_t)v & (size - 1);
+    while (slots[s]) s = (s + 1) & (size - 1);
+    slots[s] = v;
+  }
+  tl_free(d->slots);
+  d->slots = slots;
+  d->size = size;
+  return 1;
 }
 
 /* A plain string column: its distinct values, when there are at most half
-** as many as valid rows (else the chunk is written PLAIN and *used is 0). */
+** as many as valid rows (else the chunk is written PLAIN and *used is 0).
+** The table starts small and doubles as entries come. */
 static tl_status dict_build(enc *e, int64_t nvalid, int *used) {
   const tl_column *col = e->c->col;
+  const int64_t *off = col->values;
+  const char *bytes = col->bytes ? col->bytes : "";
   int64_t limit = nvalid / 2;
   *used = 0;
   if (limit < 1) return TL_OK;
-  size_t size = 16;
-  while (size < (size_t)limit * 2) size *= 2;
-  uint64_t *slots = tl_calloc(size, sizeof *slots);   /* id + 1 << 32 | hash low bits */
+  dset d = { tl_calloc(1024, sizeof(uint64_t)), 1024 };
   e->entries = tl_alloc(sizeof *e->entries * (size_t)limit);
   e->codes = tl_alloc(sizeof *e->codes * (size_t)nvalid);
-  if (!slots || !e->entries || !e->codes) { tl_free(slots); return oom(e); }
+  if (!d.slots || !e->entries || !e->codes) { tl_free(d.slots); return oom(e); }
   int64_t n = 0, k = 0;
   int over = 0;
   TL_FOR_VALID_RANGE(col->validity, e->c->row0, e->c->row0 + e->c->nrows, i, {
     if (over) break;
-    uint64_t h = str_hash(col, i);
-    size_t s = (size_t)h & (size - 1);
-    size_t ln;
-    const char *str = tl_column_string_at(col, i, &ln);
+    const char *str = bytes + off[i];
+    size_t ln = (size_t)(off[i + 1] - off[i]);
+    uint32_t h = (uint32_t)XXH3_64bits(str, ln);
+    size_t s = h & (d.size - 1);
     for (;;) {
-      uint64_t v = slots[s];
+      uint64_t v = d.slots[s];
       if (v == 0) {
         if (n == limit) { over = 1; break; }
-        slots[s] = (uint64_t)(n + 1) << 32 | (h & 0xffffffffu);
+        d.slots[s] = (uint64_t)(n + 1) << 32 | h;
         e->entries[n] = i;
         e->codes[k++] = (uint32_t)n++;
+        if ((size_t)n * 2 > d.size && !dset_grow(&d)) { tl_free(d.slots); return oom(e); }
         break;
       }
-      if ((v & 0xffffffffu) == (h & 0xffffffffu)) {
-        int64_t id = (int64_t)(v >> 32) - 1;
-        size_t lo;
-        const char *o = tl_column_string_at(col, e->entries[id], &lo);
-        if (lo == ln && memcmp(o, str, ln) == 0) { e->codes[k++] = (uint32_t)id; break; }
+      if ((uint32_t)v == h) {
+        int64_t r = e->entries[(v >> 32) - 1];
+        if ((size_t)(off[r + 1] - off[r]) == ln && memcmp(bytes + off[r], str, ln) == 0) {
+          e->codes[k++] = (uint32_t)((v >> 32) - 1);
+          break;
+        }
       }
-      s = (s + 1) & (size - 1);
+      s = (s + 1) & (d.size - 1);
     }
   });
-  tl_free(slots);
+  tl_free(d.slots);
   if (over) return TL_OK;
   e->src = col;
   e->nentries = n;
@@ -348,10 +370,11 @@ static int plain_values(buf *out, const tl_column *col, int64_t a, int64_t b) {
     const int64_t *off = col->values;
     size_t total = (size_t)(off[b] - off[a]) + (size_t)n * 4;
     if (!buf_reserve(out, total)) return 0;
+    const char *bytes = col->bytes ? col->bytes : "";
     TL_FOR_VALID_RANGE(vb, a, b, i, {
       size_t l = (size_t)(off[i + 1] - off[i]);
       put_le32(out, (uint32_t)l);
-      put(out, col->bytes + off[i], l);
+      put(out, bytes + off[i], l);
     });
   } else {
     size_t w = col->type == TL_DATE ? 4 : 8;

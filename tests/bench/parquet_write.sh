@@ -1,7 +1,7 @@
 #!/bin/sh
 # Writing the benchmark table as zstd Parquet: tally's t:write_parquet against
 # DuckDB's COPY ... TO (FORMAT parquet), each timed in process after loading
-# the CSV (median of REPS), with the file's size.
+# the CSV (median of REPS; wall-clock and CPU seconds), with the file's size.
 #   tests/bench/parquet_write.sh [CSV] [THREADS] [REPS]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
