@@ -547,7 +547,8 @@ static tl_status data_pages(enc *e) {
       e->body.p[e->body.len++] = (uint8_t)e->bw;
       if (!rle_hybrid(&e->body, e->codes + k, nvalid, e->bw)) return oom(e);
       k += nvalid;
-    } else if (!plain_values(&e->body, col, a, b)) {
+    } else if (!col->dict && !plain_values(&e->body, col, a, b)) {   /* (a dictionary
+                                      ** column without entries here is all null) */
       return oom(e);
     }
     TL_TRY(add_page(e, PQ_DATA_PAGE, b - a, e->src ? PQ_RLE_DICTIONARY : PQ_PLAIN));
@@ -571,7 +572,8 @@ void pqw_chunk_encode(pqw_chunk *c) {
     int used = 1;
     if (col->dict) c->st = dict_remap(&e, nvalid);
     else c->st = dict_build(&e, nvalid, &used);
-    if (c->st == TL_OK && !used) {
+    if (c->st == TL_OK && (!used || e.nentries == 0)) {   /* no dictionary; all null: no values */
+      e.src = NULL;
       tl_free(e.entries); tl_free(e.codes);
       e.entries = NULL; e.codes = NULL;
     }

@@ -105,6 +105,11 @@ for _, name in ipairs{ "types_zstd", "groups", "polars_snappy" } do
   end
 end
 
+-- row groups of one row: the chunks of a null (in the dictionary column
+-- `low` too, whose chunk then has no dictionary entry) hold no value
+t:head(20):write_parquet(p, { row_group_size = 1 })
+same(tally.read_parquet(p), t:head(20), "row groups of one row")
+
 -- empty, one row, all nulls
 t:head(0):write_parquet(p)
 local e = tally.read_parquet(p)
