@@ -105,7 +105,8 @@ static void print_help(void) {
          "  --        stop handling options\n"
          "  -         execute stdin and stop handling options\n"
          "\n"
-         "A script named *.csv is loaded as the table 't' before the session starts.\n"
+         "A data file (.csv, .tsv, .json, .ndjson, .parquet, ...) given as the script is\n"
+         "loaded with tally.read as the table 't' before the session starts.\n"
          "With no arguments, tally starts a session when stdin is a terminal and\n"
          "runs stdin otherwise.\n", progname);
 }
@@ -288,9 +289,9 @@ static int pushargs(lua_State *L) {
   return n;
 }
 
+/* A data file tally.read opens (by its extension: .csv, .parquet, ...). */
 static int ends_with_csv(const char *s) {
-  size_t n = strlen(s);
-  return n > 4 && (strcmp(s + n - 4, ".csv") == 0 || strcmp(s + n - 4, ".CSV") == 0);
+  return tally_lua_file_format(s) != NULL;
 }
 
 /* `tally data.csv`: the table as global t, its schema shown. */
@@ -306,7 +307,7 @@ static int load_csv(lua_State *L, const char *path) {
     "t:show(10)\n";
   int status;
   lua_getglobal(L, "tally");
-  lua_getfield(L, -1, "read_csv");
+  lua_getfield(L, -1, "read");
   lua_remove(L, -2);
   lua_pushstring(L, path);
   status = docall(L, 1, 1);

@@ -260,6 +260,8 @@ static const luaL_Reg table_methods[] = {
   {"plot", lt_t_plot},
   {"write_html", lt_t_write_html},
   {"write_csv", t_write_csv},
+  {"write_parquet", lt_t_write_parquet},
+  {"write", lt_t_write},
   {"head", t_head},
   {"tail", t_tail},
   {"slice", lt_t_slice},

@@ -988,6 +988,7 @@ static const luaL_Reg funcs[] = {
   {"read_ndjson", lt_read_ndjson},
   {"read_parquet", lt_read_parquet},
   {"report", lt_report},
+  {"read", lt_read},
   {"help", lt_help},
   {"from_arrow", tally_lua_from_arrow},
   {NULL, NULL}

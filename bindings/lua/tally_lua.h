@@ -44,6 +44,11 @@ TL_API void tally_push_table(lua_State *L, tl_table *t);
 ** valid while the userdata is alive. */
 TL_API tl_table *tally_check_table(lua_State *L, int idx);
 
+/* The format tally.read and t:write pick for a path, from its extension
+** ("csv", "tsv", "json", "ndjson", "jsonl", "parquet", "arrow", ...), or
+** NULL when the extension is none of theirs. */
+TL_API const char *tally_lua_file_format(const char *path);
+
 /* Arrow interchange, as tally.Table:to_arrow and tally.from_arrow (here for
 ** a host that registers them elsewhere); see tl_table_export_arrow and
 ** tl_table_import_arrow for what is shared and who releases what. A script

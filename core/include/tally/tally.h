@@ -879,6 +879,30 @@ TL_API TL_NODISCARD tl_status tl_read_parquet_buffer(const void *data, size_t le
                                                      const tl_parquet_options *opts,
                                                      tl_table **out, tl_error *err);
 
+/* Options of tl_write_parquet; tl_parquet_write_options_init sets the
+** defaults (zeros). */
+typedef struct tl_parquet_write_options {
+  /* "zstd" (NULL: the default), "snappy", "gzip", "lz4" (LZ4_RAW), "none" */
+  const char *compression;
+  /* rows per row group; 0: the default, 1048576 */
+  int64_t row_group_size;
+} tl_parquet_write_options;
+
+TL_API void tl_parquet_write_options_init(tl_parquet_write_options *opts);
+
+/* Writes the table as a Parquet file (data pages v1, every column
+** OPTIONAL): bool as BOOLEAN, int as INT64, float as DOUBLE, string as
+** BYTE_ARRAY (STRING), date as INT32 (DATE), timestamp as INT64
+** (TIMESTAMP, micros, not adjusted to UTC). String columns are
+** dictionary-encoded (RLE_DICTIONARY) when they are dictionary columns or
+** when at most half of a chunk's values are distinct, PLAIN otherwise; every
+** column chunk carries min, max and null count. Column chunks are encoded
+** in parallel. The file is written as `path`.tmp and renamed to `path`, so
+** a failure (or an interrupt) leaves no partial file. `opts` may be NULL. */
+TL_API TL_NODISCARD tl_status tl_write_parquet(const tl_table *t, const char *path,
+                                               const tl_parquet_write_options *opts,
+                                               tl_error *err);
+
 /* ---------------------------------------------------------------------------
 ** Formatting
 */
