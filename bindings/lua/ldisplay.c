@@ -75,6 +75,7 @@ void lt_push_formatted(lua_State *L, tl_table *t, int max_rows) {
   tl_format_options fo;
   tl_format_options_init(&fo);
   fo.max_rows = max_rows;
+  fo.digits = lt_option_digits(L);
   fo.width = terminal_width();
   fo.ansi = terminal_colors();
   push_with(L, t, &fo);
@@ -114,6 +115,7 @@ static void format_options(lua_State *L, tl_table *t, tl_format_options *fo, con
   int64_t nrows = tl_table_nrows(t);
   lua_Integer n = nrows > 0 ? (lua_Integer)nrows : 1;
   tl_format_options_init(fo);
+  fo->digits = lt_option_digits(L);
   fo->width = terminal_width();
   fo->ansi = terminal_colors();
   if (lua_type(L, 2) == LUA_TNUMBER) {
@@ -256,7 +258,7 @@ int lt_t_bar(lua_State *L) {
   tl_error err;
   tl_status st;
   err.message[0] = '\0';
-  st = tl_chart_bar(t, label, value, width, &out, &len, &err);
+  st = tl_chart_bar(t, label, value, width, lt_option_digits(L), &out, &len, &err);
   push_core_text(L, st, &err, box, out, len);
   return chart_result(L, opts);
 }

@@ -1025,6 +1025,7 @@ int luaopen_tally(lua_State *L) {
   lua_pushliteral(L, TALLY_VERSION);
   lua_setfield(L, -2, "version");
   lt_open_aggregate(L);
+  lt_open_options(L);
   lua_remove(L, -2);                             /* the sentinel */
   wrap_module(L, -1, env);
   return 1;

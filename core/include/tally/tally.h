@@ -887,6 +887,11 @@ TL_API TL_NODISCARD tl_status tl_read_parquet_buffer(const void *data, size_t le
 ** size); returns the full length. Floats use the shortest form that reads
 ** back as the same double; dates and timestamps ISO 8601; null as "null". */
 TL_API size_t tl_scalar_format(const tl_scalar *v, char *buf, size_t size);
+/* As tl_scalar_format, but a float shows `digits` significant digits (at
+** most 17), for people to read: an integral part longer than that stays
+** whole, and only an integral value ends in ".0". digits <= 0: as
+** tl_scalar_format (every digit). */
+TL_API size_t tl_scalar_format_digits(const tl_scalar *v, int digits, char *buf, size_t size);
 
 /* Date helpers: days since 1970-01-01 from a civil date and back. */
 TL_API int32_t tl_days_from_civil(int y, int m, int d);
@@ -897,6 +902,7 @@ typedef struct tl_format_options {
   int width;        /* total width to fit in; 0: unlimited */
   int types;        /* 1: show a line of column types under the header */
   int ansi;         /* 1: for a terminal: nulls dimmed, cuts marked with an ellipsis */
+  int digits;       /* significant digits of floats (tl_scalar_format_digits); 0: all */
 } tl_format_options;
 
 /* All options at their defaults (zero). */
@@ -938,12 +944,13 @@ TL_API TL_NODISCARD tl_status tl_read_json(const char *path, int ndjson, tl_tabl
 
 /* A horizontal bar chart for the terminal: one line per row, the label, a
 ** bar of Unicode blocks (in eighths) scaled to the largest value, and the
-** value; in `width` columns (0: 80). Negative, null and non-finite values
+** value (floats at `digits` significant digits, as tl_scalar_format_digits;
+** 0: every digit); in `width` columns (0: 80). Negative, null and non-finite values
 ** draw no bar (their text says inf or nan), and the scale is the largest
 ** finite value. */
 TL_API TL_NODISCARD tl_status tl_chart_bar(const tl_table *t, const char *label_col,
-                                    const char *value_col, int width, char **out,
-                                    size_t *len, tl_error *err);
+                                    const char *value_col, int width, int digits,
+                                    char **out, size_t *len, tl_error *err);
 /* A histogram of a numeric column in `bins` equal bins (0: 10) between its
 ** finite minimum and maximum, drawn as tl_chart_bar draws. Nulls are
 ** skipped; -inf, inf and nan, which no bin holds, are counted on a line
