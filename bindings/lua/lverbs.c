@@ -182,6 +182,9 @@ static const char **key_option(lua_State *L, int idx, const char *field, int *pn
 ** list; options: { order_by = "year" | {"year", "-x"}, partition_by = ... }
 ** for the window functions. A last table without array entries is the
 ** options. */
+static const char *const mutate_keys[] = {"order_by", "partition_by", NULL};
+
+/* t:mutate("name = expr", ... [, { order_by =, partition_by = }]) */
 static int t_mutate(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   int top = lua_gettop(L), n, first = 2;
@@ -193,14 +196,7 @@ static int t_mutate(lua_State *L) {
   if (top >= 2 && lua_type(L, top) == LUA_TTABLE && lua_rawlen(L, top) == 0) {
     lua_rotate(L, 2, 1);                         /* the options to 2, anchored there */
     first = 3;
-    lua_pushnil(L);
-    while (lua_next(L, 2) != 0) {
-      const char *k = lt_option_key(L, "mutate");
-      if (k == NULL || (strcmp(k, "order_by") != 0 && strcmp(k, "partition_by") != 0))
-        return luaL_error(L, "mutate: unknown option '%s' (expected order_by, partition_by)",
-                          k ? lt_echoz(L, k) : luaL_tolstring(L, -2, NULL));
-      lua_pop(L, 1);
-    }
+    lt_check_options(L, 2, "mutate", mutate_keys);
     win.order_by = key_option(L, 2, "order_by", &win.norder);
     win.partition_by = key_option(L, 2, "partition_by", &win.npartition);
     lua_rotate(L, first, (win.order_by != NULL) + (win.partition_by != NULL));
@@ -306,15 +302,23 @@ static int t_rename(lua_State *L) {
 ** save and load
 */
 
+static const char *const save_keys[] = {NULL};
+
 static int t_save(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   const char *path = luaL_checkstring(L, 2);
   tl_error err;
   lt_cstring(L, 2, "save: path");
+  if (!lua_isnoneornil(L, 3)) {                  /* none yet: any option is an error */
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lt_check_options(L, 3, "save", save_keys);
+  }
   err.message[0] = '\0';
   lt_call(L, tl_table_save(t, path, &err), &err);
   return 0;
 }
+
+static const char *const load_keys[] = {"map", NULL};
 
 /* The options of tally.load: `map` (default true; false copies the file
 ** into memory). */
@@ -322,17 +326,13 @@ static int load_flags(lua_State *L, int idx) {
   int flags = 0;
   if (lua_isnoneornil(L, idx)) return 0;
   luaL_checktype(L, idx, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-    if (!key || strcmp(key, "map") != 0)
-      luaL_error(L, "load: unknown option '%s' (did you mean 'map'?)",
-                 key ? key : luaL_typename(L, -2));
+  lt_check_options(L, idx, "load", load_keys);
+  if (lua_getfield(L, idx, "map") != LUA_TNIL) {
     if (!lua_isboolean(L, -1))
       luaL_error(L, "load: option 'map' must be a boolean, got %s", luaL_typename(L, -1));
     if (!lua_toboolean(L, -1)) flags |= TL_LOAD_COPY;
-    lua_pop(L, 1);
   }
+  lua_pop(L, 1);
   return flags;
 }
 

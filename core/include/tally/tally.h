@@ -849,6 +849,22 @@ TL_API TL_NODISCARD tl_status tl_csv_scan_range(const char *path, int64_t start,
 ** nulls as empty fields, dates and timestamps in ISO 8601. */
 TL_API TL_NODISCARD tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err);
 
+typedef struct tl_csv_write_options {
+  char sep;                 /* field separator; default ',' */
+  char quote;               /* quote character (doubled inside a field); default '"' */
+  int header;               /* 1 (default): a first line of column names */
+  const char *null;         /* text of a null; NULL: an empty field (a string equal to
+                            ** it, or empty, is quoted so that it reads back) */
+  const char *dateformat;   /* strftime format of dates; NULL: ISO 8601 (2024-01-31) */
+} tl_csv_write_options;
+
+/* Defaults: ',', '"', a header, nulls empty, ISO dates. */
+TL_API void tl_csv_write_options_init(tl_csv_write_options *o);
+/* tl_write_csv with options (NULL: the defaults); an error TL_EINVAL when
+** the separator is a line end or the quote, or the null text holds either. */
+TL_API TL_NODISCARD tl_status tl_write_csv_opts(const tl_table *t, const char *path,
+                                         const tl_csv_write_options *opts, tl_error *err);
+
 /* ---------------------------------------------------------------------------
 ** Parquet
 */
