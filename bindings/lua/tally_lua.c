@@ -990,6 +990,26 @@ static const luaL_Reg funcs[] = {
   {NULL, NULL}
 };
 
+/* Puts the method table of each type into package.loaded under the type's
+** name ("tally.Table"), where Lua looks for the name of a function called
+** from C (pcall(t.join, ...)): its argument errors then name it
+** ("bad argument #3 to 'tally.Table.join'"), never '?'. */
+static void name_methods(lua_State *L) {
+  static const char *const types[] = {LT_TABLE, LT_COLUMN, LT_GROUPING, LT_ROW, NULL};
+  int top = lua_gettop(L), loaded;
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  loaded = lua_gettop(L);
+  for (int k = 0; types[k] != NULL; k++) {
+    if (luaL_getmetatable(L, types[k]) == LUA_TTABLE &&
+        lua_getfield(L, -1, "__index") == LUA_TFUNCTION)
+      lua_getupvalue(L, -1, 1);                  /* the methods behind an __index function */
+    if (lua_istable(L, -1))
+      lua_setfield(L, loaded, types[k]);
+    lua_settop(L, loaded);
+  }
+  lua_settop(L, top);
+}
+
 int luaopen_tally(lua_State *L) {
   tl_env *env = open_env(L);
   tl_env_use(env);
@@ -1026,5 +1046,6 @@ int luaopen_tally(lua_State *L) {
   lt_open_options(L);
   lua_remove(L, -2);                             /* the sentinel */
   wrap_module(L, -1, env);
+  name_methods(L);
   return 1;
 }

@@ -133,6 +133,22 @@ local ok, err = pcall(t.write_json, t, tmp .. ".json", { pretty = true })
 assert(not ok and err:find("write_json: unknown option 'pretty' (write_json takes no options)",
                            1, true), err)
 
+-- Argument errors name the function, even when it is called from C (here
+-- through pcall, where Lua sees no name at the call): never '?'.
+for _, name in ipairs(all) do
+  local tname, m = name:match("^(%u%w*):(.*)$")
+  if tname then
+    local ok, err = pcall(methods_of(tname)[m], 12345)
+    assert(not ok, name .. " accepted a number as self")
+    assert(not tostring(err):find("to '?'", 1, true), name .. ": " .. tostring(err))
+    assert(tostring(err):find(m, 1, true), name .. ": " .. tostring(err))
+  end
+end
+local ok2, err2 = pcall(t.join, t, t, 3)
+assert(not ok2 and err2:find("bad argument #3 to 'tally.Table.join'", 1, true), err2)
+ok2, err2 = pcall(tally.read_csv, "data/jica_training.csv", 3)
+assert(not ok2 and err2:find("bad argument #2 to 'tally.read_csv'", 1, true), err2)
+
 os.remove(tmp)
 os.remove(tmp .. ".csv")
 os.remove(tmp .. ".json")
