@@ -133,6 +133,39 @@ local ok, err = pcall(t.write_json, t, tmp .. ".json", { pretty = true })
 assert(not ok and err:find("write_json: unknown option 'pretty' (write_json takes no options)",
                            1, true), err)
 
+-- write_csv's options: sep, header, null, quote, dateformat
+do
+  local w = tally.read_csv_string('a,d,n\nx;y,2024-01-31,1.5\nNA,,\n"",2024-02-29,2\n',
+                                  { null = { "" }, types = { d = "date" } })
+  local path = tmp .. ".csv"
+  local function written(opts)
+    w:write_csv(path, opts)
+    local f = assert(io.open(path, "rb"))
+    local s = f:read("a")
+    f:close()
+    return s
+  end
+  assert(written() == 'a,d,n\nx;y,2024-01-31,1.5\nNA,,\n"",2024-02-29,2.0\n', written())
+  local s = written{ sep = ";", null = "NA", quote = "'", header = false,
+                     dateformat = "%d/%m/%Y %a" }
+  assert(s == "'x;y';31/01/2024 Wed;1.5\n'NA';NA;NA\n'';29/02/2024 Thu;2.0\n", s)
+  -- what it wrote reads back (read_csv knows the '"' quote only)
+  written{ sep = ";", null = "NA", header = false }
+  local back = tally.read_csv(path, { sep = ";", header = false, null = { "NA" } })
+  assert(#back == 3 and back[1][1] == "x;y" and back[2][1] == "NA" and back[2][2] == nil, s)
+  for _, case in ipairs{
+    { { sep = ";;" }, "write_csv: option 'sep' must be a one-character string" },
+    { { sep = "\n" }, "write_csv: the separator must be one character, not a line end" },
+    { { quote = "," }, "write_csv: the separator must be one character, not a line end or the quote" },
+    { { null = "a,b" }, "write_csv: the null text cannot hold the separator" },
+    { { header = 1 }, "write_csv: option 'header' must be a boolean, got number" },
+    { { dateformat = 5 }, "write_csv: option 'dateformat' must be a string, got number" },
+  } do
+    local ok, err = pcall(w.write_csv, w, path, case[1])
+    assert(not ok and err:find(case[2], 1, true), tostring(err))
+  end
+end
+
 -- Argument errors name the function, even when it is called from C (here
 -- through pcall, where Lua sees no name at the call): never '?'.
 for _, name in ipairs(all) do
