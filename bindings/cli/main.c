@@ -5,6 +5,7 @@
 */
 #define _POSIX_C_SOURCE 200809L
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,8 @@
 static lua_State *globalL = NULL;
 static const char *progname = "tally";
 static int sandboxed = 0;                      /* --sandbox: see sandbox.c */
+static int traceback_flag = 0;                 /* --traceback: at the prompt too */
+static volatile sig_atomic_t prompt_interrupted = 0;   /* Ctrl-C while reading a line */
 #ifdef TALLY_HAVE_MPI
 static int own_error = 0;                      /* the last error was this rank's alone */
 #endif
@@ -53,12 +56,23 @@ static void lstop(lua_State *L, lua_Debug *ar) {
   luaL_error(L, "interrupted!");
 }
 
-static void set_sigint(void (*handler)(int)) {
+/* Installs handler for SIGINT (without SA_RESTART, so that a read waiting
+** at the prompt returns EINTR); *old gets the previous action when given. */
+static void set_sigint_old(void (*handler)(int), struct sigaction *old) {
   struct sigaction sa;
   sa.sa_handler = handler;
   sa.sa_flags = 0;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGINT, &sa, old);
+}
+
+static void set_sigint(void (*handler)(int)) { set_sigint_old(handler, NULL); }
+
+/* At the prompt Ctrl-C only marks the line as dropped: the read that waits
+** for a key returns EINTR and the REPL starts a fresh line. */
+static void prompt_action(int sig) {
+  (void)sig;
+  prompt_interrupted = 1;
 }
 
 /* In a sandbox the limits live in the hook: the interrupt goes through
@@ -97,6 +111,7 @@ static void print_help(void) {
          "  -v        show version information (also --version)\n"
          "  -E        ignore the TALLY_INIT environment variable\n"
          "  -W        turn warnings on\n"
+         "  --traceback       errors typed at the prompt show their traceback\n"
          "  --sandbox         run untrusted code: no files, os, debug or C modules\n"
          "  --memory SIZE     sandbox memory limit (default 1G)\n"
          "  --time SECONDS    sandbox wall-clock limit (default 10)\n"
@@ -202,8 +217,26 @@ static int report(lua_State *L, int status) {
   return status;
 }
 
-/* Message handler: adds a traceback; other error objects become their
-** text as luaL_tolstring makes it (__tostring, __name), without one. */
+static int at_prompt = 0;                      /* a statement typed at the prompt runs */
+
+/* Whether an error typed at the prompt shows its traceback: --traceback,
+** or tally.options{ traceback = true } (kept by the binding). */
+static int want_traceback(lua_State *L) {
+  int on = traceback_flag;
+  if (!on) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, TALLY_OPTIONS_KEY) == LUA_TTABLE) {
+      lua_getfield(L, -1, "traceback");
+      on = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  return on;
+}
+
+/* Message handler: adds a traceback (at the prompt only when asked for);
+** other error objects become their text as luaL_tolstring makes it
+** (__tostring, __name), without one. */
 static int msghandler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
@@ -211,6 +244,8 @@ static int msghandler(lua_State *L) {
       return 1;
     msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
+  if (at_prompt && !want_traceback(L))
+    return 1;                                    /* the message alone */
   luaL_traceback(L, L, msg, 1);
   return 1;
 }
@@ -219,13 +254,14 @@ static int msghandler(lua_State *L) {
 ** and Ctrl-C armed. */
 static int docall(lua_State *L, int narg, int nres) {
   int status, base = lua_gettop(L) - narg;
+  struct sigaction old;
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
   globalL = L;
   tl_clear_interrupt();
-  set_sigint(laction);
+  set_sigint_old(laction, &old);
   status = lua_pcall(L, narg, nres, base);
-  set_sigint(SIG_DFL);
+  sigaction(SIGINT, &old, NULL);                 /* the prompt's handler in the REPL */
   tl_clear_interrupt();
   lua_remove(L, base);
   return status;
@@ -357,6 +393,10 @@ static int collectargs(char **argv, int *first) {
       return args;
     if (strcmp(argv[i], "--version") == 0) {
       args |= has_v;
+      continue;
+    }
+    if (strcmp(argv[i], "--traceback") == 0) {
+      traceback_flag = 1;                        /* errors at the prompt too */
       continue;
     }
     if (strcmp(argv[i], "--help") == 0) {
@@ -692,6 +732,35 @@ static char **complete(const char *text, int start, int end) {
   return rl_completion_matches(text, complete_next);
 }
 
+/* Reads a key for libedit: one character, a UTF-8 sequence decoded to its
+** code point. A Ctrl-C ends the line with a newline; the caller drops that
+** line (prompt_interrupted says so). */
+static int getc_interruptible(FILE *f) {
+  unsigned char c;
+  int cp, more, i;
+  for (;;) {
+    ssize_t n = read(fileno(f), &c, 1);
+    if (n == 1)
+      break;
+    if (n < 0 && errno == EINTR) {
+      if (prompt_interrupted)
+        return '\n';
+      continue;
+    }
+    return EOF;
+  }
+  if (c < 0x80 || c >= 0xf8 || (c & 0xc0) == 0x80)
+    return c;
+  more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+  cp = c & (0x3f >> more);
+  for (i = 0; i < more; i++) {
+    if (read(fileno(f), &c, 1) != 1 || (c & 0xc0) != 0x80)
+      return '?';
+    cp = (cp << 6) | (c & 0x3f);
+  }
+  return cp;
+}
+
 static void history_open(lua_State *L) {
   const char *path = getenv("TALLY_HISTORY");
   const char *home = getenv("HOME");
@@ -699,6 +768,8 @@ static void history_open(lua_State *L) {
   if (!use_editline)
     return;
   replL = L;
+  rl_catch_signals = 0;                          /* Ctrl-C is the REPL's (prompt_action) */
+  rl_getc_function = getc_interruptible;
   rl_readline_name = "tally";
   rl_basic_word_break_characters = " \t\n\"\\'`><=;+-*/%^~#&|{}()[],";
   rl_attempted_completion_function = complete;
@@ -736,9 +807,13 @@ static void history_close(void) {}
 static void history_add(const char *line) { (void)line; }
 #endif
 
-/* Reads a line without its newline into a new Lua string; 0 at the end. */
+#define LINE_DROPPED (-2)     /* readline_push: Ctrl-C dropped the line */
+
+/* Reads a line without its newline into a new Lua string and returns 1; 0
+** at the end; LINE_DROPPED (nothing pushed) when Ctrl-C dropped the line. */
 static int readline_push(lua_State *L, const char *prompt) {
   size_t l;
+  prompt_interrupted = 0;
 #ifdef TALLY_HAVE_LIBEDIT
   if (use_editline) {
     char **box = lua_newuserdatauv(L, sizeof *box, 0);
@@ -749,6 +824,10 @@ static int readline_push(lua_State *L, const char *prompt) {
     }
     lua_setmetatable(L, -2);
     *box = readline(prompt);
+    if (prompt_interrupted) {                    /* the line so far is dropped */
+      lua_pop(L, 1);                             /* the box frees it */
+      return LINE_DROPPED;
+    }
     if (*box == NULL) {
       lua_pop(L, 1);
       return 0;
@@ -765,8 +844,14 @@ static int readline_push(lua_State *L, const char *prompt) {
     luaL_Buffer b;
     fputs(prompt, stdout);
     fflush(stdout);
-    if (fgets(buf, sizeof buf, stdin) == NULL)
+    if (fgets(buf, sizeof buf, stdin) == NULL) {
+      if (prompt_interrupted) {
+        clearerr(stdin);
+        fputs("\n", stdout);
+        return LINE_DROPPED;
+      }
       return 0;
+    }
     luaL_buffinit(L, &b);
     for (;;) {                                   /* lines longer than the buffer */
       l = strlen(buf);
@@ -794,11 +879,13 @@ static const char *get_prompt(lua_State *L, int firstline) {
   return p;
 }
 
-/* Pushes the next line; "=expr" on a first line means "return expr". */
+/* Pushes the next line; "=expr" on a first line means "return expr".
+** Returns as readline_push. */
 static int pushline(lua_State *L, int firstline) {
   const char *prompt = get_prompt(L, firstline);
-  if (!readline_push(L, prompt))
-    return 0;
+  int got = readline_push(L, prompt);
+  if (got != 1)
+    return got;
   if (firstline && lua_tostring(L, -1)[0] == '=') {
     lua_pushfstring(L, "return %s", lua_tostring(L, -1) + 1);
     lua_remove(L, -2);
@@ -834,29 +921,39 @@ static int incomplete(lua_State *L, int status) {
   return 0;
 }
 
+/* Reads continuation lines until the statement compiles or fails; a
+** Ctrl-C drops the whole statement (LINE_DROPPED, nothing pushed). */
 static int multiline(lua_State *L) {
   for (;;) {
     size_t len;
     const char *line = lua_tolstring(L, 1, &len);
-    int status = loadbuffer(L, line, len, "=stdin");
-    if (!incomplete(L, status) || !pushline(L, 0)) {
+    int status = loadbuffer(L, line, len, "=stdin"), got;
+    if (!incomplete(L, status) || (got = pushline(L, 0)) == 0) {
       history_add(line);
       return status;
     }
+    if (got == LINE_DROPPED)
+      return LINE_DROPPED;
     lua_pushliteral(L, "\n");
     lua_insert(L, -2);
     lua_concat(L, 3);
   }
 }
 
-/* Reads and compiles one statement; -1 at the end of input. */
+/* Reads and compiles one statement; -1 at the end of input, LINE_DROPPED
+** (an empty stack) when Ctrl-C dropped it. */
 static int loadline(lua_State *L) {
   int status;
   lua_settop(L, 0);
-  if (!pushline(L, 1))
-    return -1;
+  status = pushline(L, 1);
+  if (status != 1)
+    return status == 0 ? -1 : LINE_DROPPED;
   if ((status = addreturn(L)) != LUA_OK)
     status = multiline(L);
+  if (status == LINE_DROPPED) {
+    lua_settop(L, 0);
+    return status;
+  }
   lua_remove(L, 1);
   return status;
 }
@@ -879,14 +976,21 @@ static void doREPL(lua_State *L) {
   const char *oldprogname = progname;
   progname = NULL;                               /* errors print bare, as in lua(1) */
   history_open(L);
+  set_sigint(prompt_action);                     /* Ctrl-C drops the line, never exits */
   while ((status = loadline(L)) != -1) {
-    if (status == LUA_OK)
+    if (status == LINE_DROPPED)
+      continue;
+    if (status == LUA_OK) {
+      at_prompt = 1;
       status = docall(L, 0, LUA_MULTRET);
+      at_prompt = 0;
+    }
     if (status == LUA_OK)
       l_print(L);
     else
       report(L, status);
   }
+  set_sigint(SIG_DFL);
   history_close();
   lua_settop(L, 0);
   fputs("\n", stdout);

@@ -751,9 +751,13 @@ static void a_join(void *ud) {
 ** Lua side
 */
 
+static const char *const aggregate_keys[] = {"name", "init", "step", "step_batch", "merge",
+                                             "final", "type", "nulls", "parallel", NULL};
+
 /* tally.aggregate{ name =, init =, step =, merge =, final =, nulls =, type = } */
 static int l_aggregate(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
+  lt_check_options(L, 1, "aggregate", aggregate_keys);
   lua_getfield(L, 1, "name");
   if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
     return luaL_error(L, "aggregate: 'name' must be a non-empty string");

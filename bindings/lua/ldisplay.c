@@ -75,6 +75,7 @@ void lt_push_formatted(lua_State *L, tl_table *t, int max_rows) {
   tl_format_options fo;
   tl_format_options_init(&fo);
   fo.max_rows = max_rows;
+  fo.digits = lt_option_digits(L);
   fo.width = lt_terminal_width();
   fo.ansi = terminal_colors();
   push_with(L, t, &fo);
@@ -94,32 +95,19 @@ static int opt_field(lua_State *L, int idx, const char *key, int type, const cha
 
 static const char *const format_keys[] = {"n", "all", "width", "color", "types", NULL};
 
-static void check_keys(lua_State *L, int idx, const char *const *keys, const char *op) {
-  lua_pushnil(L);
-  while (lua_next(L, idx) != 0) {
-    int i;
-    const char *k = lt_option_key(L, op);
-    for (i = 0; k != NULL && keys[i] != NULL; i++)
-      if (strcmp(k, keys[i]) == 0)
-        break;
-    if (k == NULL || keys[i] == NULL)
-      luaL_error(L, "%s: unknown option '%s'", op, k ? lt_echoz(L, k) : luaL_typename(L, -2));
-    lua_pop(L, 1);
-  }
-}
-
 /* Options of show and format at index 2: nothing (every row), a number of
 ** rows, or { n =, all =, width =, color =, types = }. */
 static void format_options(lua_State *L, tl_table *t, tl_format_options *fo, const char *op) {
   int64_t nrows = tl_table_nrows(t);
   lua_Integer n = nrows > 0 ? (lua_Integer)nrows : 1;
   tl_format_options_init(fo);
+  fo->digits = lt_option_digits(L);
   fo->width = lt_terminal_width();
   fo->ansi = terminal_colors();
   if (lua_type(L, 2) == LUA_TNUMBER) {
     n = lt_check_int(L, 2, op, "the number of rows", 1, LUA_MAXINTEGER);
   } else if (lua_istable(L, 2)) {
-    check_keys(L, 2, format_keys, op);
+    lt_check_options(L, 2, op, format_keys);
     if (opt_field(L, 2, "n", LUA_TNUMBER, op)) {
       n = lt_check_int(L, -1, op, "option 'n'", 1, LUA_MAXINTEGER);
     }
@@ -183,9 +171,20 @@ int lt_t_to_markdown(lua_State *L) {
 ** JSON
 */
 
+static const char *const no_keys[] = {NULL};
+
+/* An options table at idx of a function that has none yet: nothing, or a
+** table without keys, so that a misspelt or unsupported option is an error. */
+static void no_options(lua_State *L, int idx, const char *op) {
+  if (lua_isnoneornil(L, idx)) return;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lt_check_options(L, idx, op, no_keys);
+}
+
 static int write_json(lua_State *L, int ndjson) {
   tl_table *t = tally_check_table(L, 1);
   const char *path = luaL_checkstring(L, 2);
+  no_options(L, 3, ndjson ? "write_ndjson" : "write_json");
   lt_cstring(L, 2, "%s: path", ndjson ? "write_ndjson" : "write_json");
   tl_error err;
   err.message[0] = '\0';
@@ -199,6 +198,7 @@ int lt_t_write_ndjson(lua_State *L) { return write_json(L, 1); }
 static int read_json(lua_State *L, int ndjson) {
   const char *path = luaL_checkstring(L, 1);
   lt_cstring(L, 1, "%s: path", ndjson ? "read_ndjson" : "read_json");
+  no_options(L, 2, ndjson ? "read_ndjson" : "read_json");
   lt_table *ud = lt_new_table(L);
   tl_error err;
   err.message[0] = '\0';
@@ -213,7 +213,8 @@ int lt_read_ndjson(lua_State *L) { return read_json(L, 1); }
 ** Charts
 */
 
-static const char *const chart_keys[] = {"width", "print", "bins", NULL};
+static const char *const bar_keys[] = {"width", "print", NULL};
+static const char *const hist_keys[] = {"bins", "width", "print", NULL};
 
 /* Prints the chart text on the top of the stack, or returns it when the
 ** options say print = false. */
@@ -233,10 +234,18 @@ static int chart_result(lua_State *L, int opts) {
   }
 }
 
+/* The index of a chart's options table at idx (0 when there is none); any
+** other value there is an error. */
+static int chart_opts(lua_State *L, int idx) {
+  if (lua_isnoneornil(L, idx)) return 0;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  return idx;
+}
+
 static int chart_width(lua_State *L, int opts, const char *op) {
   int w = lt_terminal_width();
   if (opts) {
-    check_keys(L, opts, chart_keys, op);
+    lt_check_options(L, opts, op, op[0] == 'b' ? bar_keys : hist_keys);
     if (opt_field(L, opts, "width", LUA_TNUMBER, op))
       w = (int)lt_check_int(L, -1, op, "option 'width'", 0, MAX_WIDTH);
     lua_pop(L, 1);
@@ -249,14 +258,14 @@ int lt_t_bar(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   const char *label = (luaL_checkstring(L, 2), lt_cstring(L, 2, "bar: label column"));
   const char *value = (luaL_checkstring(L, 3), lt_cstring(L, 3, "bar: value column"));
-  int opts = lua_istable(L, 4) ? 4 : 0, width = chart_width(L, opts, "bar");
+  int opts = chart_opts(L, 4), width = chart_width(L, opts, "bar");
   lt_box *box = lt_newbox(L, tl_free);
   char *out = NULL;
   size_t len = 0;
   tl_error err;
   tl_status st;
   err.message[0] = '\0';
-  st = tl_chart_bar(t, label, value, width, &out, &len, &err);
+  st = tl_chart_bar(t, label, value, width, lt_option_digits(L), &out, &len, &err);
   push_core_text(L, st, &err, box, out, len);
   return chart_result(L, opts);
 }
@@ -264,11 +273,12 @@ int lt_t_bar(lua_State *L) {
 /* c:hist{ bins =, width =, print = } */
 int lt_c_hist(lua_State *L) {
   lt_column *c = lt_check_column(L, 1);
-  if (lua_istable(L, 2) && lua_getfield(L, 2, "file") != LUA_TNIL) {
+  if (lua_istable(L, 2)) {
+    int to_file = lua_getfield(L, 2, "file") != LUA_TNIL;
     lua_pop(L, 1);
-    return lt_c_hist_file(L);              /* a chart file: lplot.c */
+    if (to_file) return lt_c_hist_file(L);   /* a chart file: lplot.c */
   }
-  int opts = lua_istable(L, 2) ? 2 : 0, width = chart_width(L, opts, "hist"), bins = 0;
+  int opts = chart_opts(L, 2), width = chart_width(L, opts, "hist"), bins = 0;
   lt_box *box;
   char *out = NULL;
   size_t len = 0;

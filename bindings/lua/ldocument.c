@@ -50,6 +50,9 @@ static void push_meta(lua_State *L, const tl_document *d, int k) {
   lua_setfield(L, -2, "units");
 }
 
+static const char *const source_keys[] = {"text", "name", NULL};
+static const char *const document_keys[] = {"sep", NULL};
+
 /* tally.read_document(path | { text = "...", name = "..." } [, { sep = "\t" }]) */
 int lt_read_document(lua_State *L) {
   tl_document_options o;
@@ -61,14 +64,7 @@ int lt_read_document(lua_State *L) {
   int k, n, meta;
   tl_document_options_init(&o);
   if (lua_type(L, 1) == LUA_TTABLE) {
-    lua_pushnil(L);
-    while (lua_next(L, 1) != 0) {
-      const char *key = lt_option_key(L, "read_document");
-      if (key == NULL || (strcmp(key, "text") != 0 && strcmp(key, "name") != 0))
-        return luaL_error(L, "read_document: unknown field '%s' (expected text, name)",
-                          key ? lt_echoz(L, key) : luaL_typename(L, -2));
-      lua_pop(L, 1);
-    }
+    lt_check_options(L, 1, "read_document", source_keys);
     if (lua_getfield(L, 1, "text") != LUA_TSTRING)
       return luaL_error(L, "read_document: field 'text' must be a string");
     text = lua_tolstring(L, -1, &len);           /* anchored in the argument */
@@ -85,14 +81,7 @@ int lt_read_document(lua_State *L) {
   }
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, 2) != 0) {
-      const char *key = lt_option_key(L, "read_document");
-      if (key == NULL || strcmp(key, "sep") != 0)
-        return luaL_error(L, "read_document: unknown option '%s'",
-                          key ? lt_echoz(L, key) : luaL_typename(L, -2));
-      lua_pop(L, 1);
-    }
+    lt_check_options(L, 2, "read_document", document_keys);
     if (lua_getfield(L, 2, "sep") != LUA_TNIL) {
       size_t sl;
       const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &sl) : NULL;

@@ -243,9 +243,12 @@ static void f_join(void *ud) {
   fn->workers = NULL;
 }
 
+static const char *const func_keys[] = {"name", "fn", "type", "nulls", "parallel", NULL};
+
 /* tally.func{ name =, fn =, type =, nulls =, parallel = } */
 static int l_func(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
+  lt_check_options(L, 1, "func", func_keys);
   lua_getfield(L, 1, "name");
   if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
     return luaL_error(L, "func: 'name' must be a non-empty string");

@@ -20,6 +20,13 @@ static const help_entry entries[] = {
   {"tally.read_csv", "tally.read_csv(path [, {sep, header, null, types, infer, columns, skip, "
    "comment, max_rows, on_error, max_field_size, range_start, range_stop}])",
    "Reads a CSV file into a table, inferring column types from every value."},
+  {"tally.read_csv_string", "tally.read_csv_string(text [, options])",
+   "Reads CSV text (a Lua string) into a table; the options of tally.read_csv."},
+  {"tally.from_arrow", "tally.from_arrow(x) | tally.from_arrow(schema, array)",
+   "A table from an Arrow export (t:to_arrow(), or a host's C data interface structs)."},
+  {"tally.options", "tally.options([{digits, traceback}])",
+   "Sets and returns the settings: digits = significant digits of floats in tables and "
+   "charts (6; 0: all), traceback = tracebacks of errors typed at the prompt."},
   {"tally.read_json", "tally.read_json(path)",
    "Reads a JSON array of flat objects into a table (types inferred)."},
   {"tally.read_ndjson", "tally.read_ndjson(path)",
@@ -55,11 +62,24 @@ static const help_entry entries[] = {
   {"Table:col", "t:col(name | index)", "A column, by name or 1-based index (also t.name)."},
   {"Table:rows", "for i, r in t:rows() do ... end", "Iterates over row views (r.year, r[2])."},
   {"Table:show", "t:show([n | {n, all, width, color, types}])",
-   "Prints the table: n rows (head and tail), fitted to the terminal."},
+   "Prints the table: n rows (head and tail), fitted to the terminal (middle columns "
+   "hidden when too wide); all = true prints every row and column."},
   {"Table:format", "t:format([n | {n, all, width, color, types}])",
    "The text t:show prints, as a string."},
   {"Table:to_markdown", "t:to_markdown()", "Every row as a Markdown pipe table (a string)."},
-  {"Table:write_csv", "t:write_csv(path)", "Writes the table as CSV with a header."},
+  {"Table:write_csv", "t:write_csv(path [, {sep, header, null, quote, dateformat}])",
+   "Writes the table as CSV (a header line unless header = false; dates as dateformat, "
+   "strftime)."},
+  {"Table:title", "t:title()", "The title of a table found by tally.read_document."},
+  {"Table:meta", "t:meta()", "The metadata (units, notes) of a table from tally.read_document."},
+  {"Table:rejects", "t:rejects()",
+   "The records read_csv skipped (on_error = \"skip\"): line and reason."},
+  {"Table:to_arrow", "t:to_arrow()", "The table as an Arrow C data interface export."},
+  {"Table:pivot_longer",
+   "t:pivot_longer{ cols, id_cols, names_to = \"name\", values_to = \"value\" }",
+   "Wide to long: one row per (row, column of cols), as SQL UNPIVOT."},
+  {"Table:pivot_wider", "t:pivot_wider{ names_from, values_from, id_cols, fill }",
+   "Long to wide: one column per value of names_from, as SQL PIVOT."},
   {"Table:write_json", "t:write_json(path)", "Writes the table as a JSON array of objects."},
   {"Table:write_ndjson", "t:write_ndjson(path)", "Writes one JSON object a line."},
   {"Table:save", "t:save(path)", "Saves the table in tally's binary format (see tally.load)."},
@@ -75,7 +95,8 @@ static const help_entry entries[] = {
   {"Table:totable", "t:totable()", "An array of records; nulls as tally.null."},
   {"Table:filter", "t:filter(expr | mask | function(r))",
    "The rows where the condition holds: \"year >= 2018 and region == 'Asia'\"."},
-  {"Table:mutate", "t:mutate(\"name = expr\", ...)", "Adds or replaces computed columns."},
+  {"Table:mutate", "t:mutate(\"name = expr\", ... [, {order_by, partition_by}])",
+   "Adds or replaces computed columns (window functions over order_by/partition_by)."},
   {"Table:select", "t:select(name, ...)", "The named columns, in that order."},
   {"Table:drop", "t:drop(name, ...)", "The table without the named columns."},
   {"Table:rename", "t:rename{ old = \"new\" }", "The table with columns renamed."},
@@ -83,7 +104,8 @@ static const help_entry entries[] = {
   {"Table:top", "t:top(n, key, ...)", "The first n rows of the sort order."},
   {"Table:distinct", "t:distinct([name, ...])", "One row per distinct combination."},
   {"Table:concat", "t:concat(u, ...)", "The rows of several tables, columns matched by name."},
-  {"Table:join", "t:join(u, { on, how })", "Joins two tables (inner, left, right, full, ...)."},
+  {"Table:join", "t:join(u, { on, how, suffix })",
+   "Joins two tables (how: inner, left, right, full, semi, anti)."},
   {"Table:group_by", "t:group_by(key, ...)", "A grouping of the rows by the keys."},
   {"Table:agg", "t:agg(\"name = aggregate(expr)\", ...)", "One row of aggregates of the table."},
   {"Table:describe", "t:describe()", "A table of per-column statistics."},
@@ -103,6 +125,17 @@ static const help_entry entries[] = {
   {"Column:min", "c:min()", "The smallest value."},
   {"Column:max", "c:max()", "The largest value."},
   {"Column:totable", "c:totable()", "The values as an array; nulls as tally.null."},
+  {"Column:median", "c:median()", "The median (nulls skipped)."},
+  {"Column:quantile", "c:quantile(q)", "The q-quantile, 0 <= q <= 1 (linear interpolation)."},
+  {"Column:stddev", "c:stddev()", "The sample standard deviation (n - 1)."},
+  {"Column:var", "c:var()", "The sample variance (n - 1)."},
+  {"Column:count_distinct", "c:count_distinct()", "The number of distinct non-null values."},
+  {"Column:eq", "c:eq(v)", "A boolean column: value == v (null where the value is null)."},
+  {"Column:ne", "c:ne(v)", "A boolean column: value ~= v."},
+  {"Column:lt", "c:lt(v)", "A boolean column: value < v."},
+  {"Column:le", "c:le(v)", "A boolean column: value <= v."},
+  {"Column:gt", "c:gt(v)", "A boolean column: value > v."},
+  {"Column:ge", "c:ge(v)", "A boolean column: value >= v."},
   {"Column:unique", "c:unique()", "The distinct values, in order of first appearance."},
   {"Column:value_counts", "c:value_counts()", "A table of each value and its count."},
   {"Column:hist", "c:hist{ bins = n, width, print } or c:hist{ file = \"h.png\", bins, title }",
@@ -116,19 +149,24 @@ static const help_entry entries[] = {
   {"Grouping:groups", "for key, sub in g:groups() do ... end",
    "Iterates over the groups as tables."},
   {"Grouping:apply", "g:apply(function(sub, key) ... end)",
-   "Calls the function on each group; one row per group of what it returns."},
+   "One row per group of what the function returns: { name = v, ... } (columns sorted by "
+   "name) or { {\"name\", v}, ... } (in that order); nil skips the group."},
+  {"Row:totable", "r:totable()", "The row as a table {name = value}; nulls as tally.null."},
   {NULL, NULL, NULL}
 };
 
 static const struct {
   const char *prefix;         /* of the entries */
   const char *tname;          /* metatable */
+  const char *var;            /* how the methods are listed: "t:filter" */
   const char *what;
 } kinds[] = {
-  {"Table", LT_TABLE, "a table: named columns of equal length (#t rows; t.name, t[i])"},
-  {"Column", LT_COLUMN, "a column: typed values (#c, c[i]; operators make new columns)"},
-  {"Grouping", LT_GROUPING, "a grouping of a table's rows (#g groups)"},
-  {NULL, NULL, NULL}
+  {"Table", LT_TABLE, "t:", "a table: named columns of equal length (#t rows; t.name, t[i])"},
+  {"Column", LT_COLUMN, "c:", "a column: typed values (#c, c[i]; operators make new columns)"},
+  {"Grouping", LT_GROUPING, "g:", "a grouping of a table's rows (#g groups)"},
+  {"Row", LT_ROW, "r:", "a row view of a table (r.name, r[j])"},
+  {"Scan", "tally.Scan", "s:", "a lazy scan of a file"},
+  {NULL, NULL, NULL, NULL}
 };
 
 static void put(const char *s) { lua_writestring(s, strlen(s)); }
@@ -282,15 +320,14 @@ static void list_all(lua_State *L) {
     lua_pop(L, 1);
   }
   for (k = 0; kinds[k].prefix != NULL; k++) {
+    if (!push_methods(L, kinds[k].tname)) {      /* a type not there (yet) */
+      lua_pop(L, 1);
+      continue;
+    }
     lua_pushfstring(L, "\n%s methods (%s):\n", kinds[k].prefix, kinds[k].what);
     write_top(L);
-    if (push_methods(L, kinds[k].tname)) {
-      push_names(L, kinds[k].prefix[0] == 'T' ? "t:" : kinds[k].prefix[0] == 'C' ? "c:"
-                                                                                   : "g:");
-      write_top(L);
-    } else {
-      lua_pop(L, 1);
-    }
+    push_names(L, kinds[k].var);
+    write_top(L);
   }
   put("\nIn expressions (help(\"name\") for one):\n");
   list_builtins(L, TL_FN_SCALAR, "scalar functions:\n");
@@ -341,6 +378,26 @@ static int name_function(lua_State *L, int idx) {
   return 0;
 }
 
+/* The nearest known topic to `name` (an entry, with or without its
+** "Table:" or "tally." part, or an expression function), through the
+** core's tl_suggest; NULL when none is close. The array lives in a
+** userdata left on the stack. */
+static const char *near_topic(lua_State *L, const char *name) {
+  int n = 0, nb = 0, i;
+  const char **names;
+  while (entries[n].name != NULL) n++;
+  while (tl_builtin_function_at(nb) != NULL) nb++;
+  names = lua_newuserdatauv(L, sizeof *names * (size_t)(2 * n + nb + 1), 0);
+  for (i = 0; i < n; i++) {
+    const char *e = entries[i].name, *sep = strpbrk(e, ":.");
+    names[2 * i] = e;
+    names[2 * i + 1] = sep ? sep + 1 : e;
+  }
+  for (i = 0; i < nb; i++)
+    names[2 * n + i] = tl_builtin_function_at(i)->name;
+  return tl_suggest(name, names, 2 * n + nb);
+}
+
 /* help(x) */
 int lt_help(lua_State *L) {
   int k;
@@ -371,7 +428,13 @@ int lt_help(lua_State *L) {
     lua_pop(L, 1);
     found |= print_builtin(L, name);                  /* "sum": the aggregate too */
     if (!found) {
-      lua_pushfstring(L, "no help for '%s'; help() lists what there is\n", name);
+      const char *near = near_topic(L, name);
+      if (near != NULL)
+        lua_pushfstring(L, "no help for '%s' (did you mean '%s'?); help() lists what there "
+                        "is\n", lt_echoz(L, name), near);
+      else
+        lua_pushfstring(L, "no help for '%s'; help() lists what there is\n",
+                        lt_echoz(L, name));
       write_top(L);
     }
     return 0;
@@ -396,8 +459,7 @@ int lt_help(lua_State *L) {
       lua_pop(L, 1);
       put("methods:\n");
       if (push_methods(L, kinds[k].tname)) {
-        push_names(L, kinds[k].prefix[0] == 'T' ? "t:" : kinds[k].prefix[0] == 'C' ? "c:"
-                                                                                     : "g:");
+        push_names(L, kinds[k].var);
         write_top(L);
       } else {
         lua_pop(L, 1);

@@ -70,11 +70,14 @@ static int read_on(lua_State *L, int opts, const char ***left, const char ***rig
   return n;
 }
 
+static const char *const join_keys[] = {"on", "how", "suffix", NULL};
+
 int lt_t_join(lua_State *L) {
   tl_table *left = tally_check_table(L, 1);
   tl_table *right = tally_check_table(L, 2);
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
+  lt_check_options(L, 3, "join", join_keys);
   tl_join_options o;
   tl_join_options_init(&o);
   const char **lk = NULL, **rk = NULL;

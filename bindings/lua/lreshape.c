@@ -13,20 +13,6 @@
 #include "tally/tally.h"
 #include "tally_lua.h"
 
-/* Rejects keys of the options table at idx that are not in `keys`. */
-static void check_keys(lua_State *L, int idx, const char *op, const char *const *keys) {
-  lua_pushnil(L);
-  while (lua_next(L, idx) != 0) {
-    const char *key = lt_option_key(L, op);
-    int i;
-    for (i = 0; key != NULL && keys[i] != NULL; i++)
-      if (strcmp(key, keys[i]) == 0)
-        break;
-    if (key == NULL || keys[i] == NULL)
-      luaL_error(L, "%s: unknown option '%s'", op, key ? lt_echoz(L, key) : luaL_typename(L, -2));
-    lua_pop(L, 1);
-  }
-}
 
 /* Option `key` of the table at idx as an array of strings (a string alone
 ** is an array of one), in a userdata left on the stack above a table that
@@ -96,7 +82,7 @@ int lt_pivot_longer(lua_State *L) {
   tl_error err;
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
-  check_keys(L, 2, "pivot_longer", longer_keys);
+  lt_check_options(L, 2, "pivot_longer", longer_keys);
   tl_pivot_longer_options_init(&o);
   cols = names_option(L, 2, "pivot_longer", "cols", &ncols);
   ids = names_option(L, 2, "pivot_longer", "id_cols", &nids);
@@ -180,7 +166,7 @@ int lt_pivot_wider(lua_State *L) {
   tl_error err;
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
-  check_keys(L, 2, "pivot_wider", wider_keys);
+  lt_check_options(L, 2, "pivot_wider", wider_keys);
   tl_pivot_wider_options_init(&o);
   o.names_from = names_option(L, 2, "pivot_wider", "names_from", &o.nnames_from);
   if (o.names_from == NULL)

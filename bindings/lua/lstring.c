@@ -79,6 +79,8 @@ void lt_check_options(lua_State *L, int idx, const char *op, const char *const *
     while (key && i < n && strcmp(key, keys[i]) != 0) i++;
     if (!key)
       luaL_error(L, "%s: an option name must be a string, not a %s", op, luaL_typename(L, -2));
+    if (i == n && n == 0)
+      luaL_error(L, "%s: unknown option '%s' (%s takes no options)", op, lt_echoz(L, key), op);
     if (i == n) {
       const char *near = tl_suggest(key, keys, n);
       if (near)

@@ -153,13 +153,58 @@ static int t_tostring(lua_State *L) {
   return 1;
 }
 
+static const char *const write_csv_keys[] = {"sep", "header", "null", "quote", "dateformat",
+                                              NULL};
+
+/* One character of write_csv's options table at 3, or def. */
+static char csv_char(lua_State *L, const char *key, char def) {
+  size_t len;
+  const char *s;
+  if (lua_getfield(L, 3, key) == LUA_TNIL) {
+    lua_pop(L, 1);
+    return def;
+  }
+  s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+  if (s == NULL || len != 1)
+    luaL_error(L, "write_csv: option '%s' must be a one-character string", key);
+  lua_pop(L, 1);
+  return s[0];
+}
+
+/* A string option of write_csv (left on the stack, which anchors it), or NULL. */
+static const char *csv_string(lua_State *L, const char *key) {
+  if (lua_getfield(L, 3, key) == LUA_TNIL)
+    return NULL;
+  if (lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "write_csv: option '%s' must be a string, got %s", key, luaL_typename(L, -1));
+  return lt_cstring(L, -1, "write_csv: option '%s'", key);
+}
+
+/* t:write_csv(path [, { sep, header, null, quote, dateformat }]) */
 static int t_write_csv(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   const char *path = luaL_checkstring(L, 2);
+  tl_csv_write_options o;
   tl_error err;
   lt_cstring(L, 2, "write_csv: path");
+  tl_csv_write_options_init(&o);
+  lua_settop(L, 3);
+  if (!lua_isnil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lt_check_options(L, 3, "write_csv", write_csv_keys);
+    o.sep = csv_char(L, "sep", o.sep);
+    o.quote = csv_char(L, "quote", o.quote);
+    if (lua_getfield(L, 3, "header") != LUA_TNIL) {
+      if (!lua_isboolean(L, -1))
+        luaL_error(L, "write_csv: option 'header' must be a boolean, got %s",
+                   luaL_typename(L, -1));
+      o.header = lua_toboolean(L, -1);
+    }
+    o.null = csv_string(L, "null");
+    o.dateformat = csv_string(L, "dateformat");
+  }
   err.message[0] = '\0';
-  lt_call(L, tl_write_csv(t, path, &err), &err);
+  lt_call(L, tl_write_csv_opts(t, path, &o, &err), &err);
   return 0;
 }
 

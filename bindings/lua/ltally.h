@@ -192,6 +192,12 @@ void lt_push_weak_registry(lua_State *L, const char *key);
 ** there (lverbs.c); the array is a userdata left on the stack. */
 const char **lt_string_args(lua_State *L, int first, const char *op, int names, int *pn);
 
+/* tally.options (loptions.c): lt_open_options puts it into the module table
+** at the top; lt_option_digits is the display precision of floats (the
+** significant digits; 0: every digit). */
+void lt_open_options(lua_State *L);
+int lt_option_digits(lua_State *L);
+
 void lt_open_table(lua_State *L);
 void lt_open_column(lua_State *L);
 void lt_open_grouping(lua_State *L);

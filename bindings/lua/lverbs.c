@@ -182,6 +182,9 @@ static const char **key_option(lua_State *L, int idx, const char *field, int *pn
 ** list; options: { order_by = "year" | {"year", "-x"}, partition_by = ... }
 ** for the window functions. A last table without array entries is the
 ** options. */
+static const char *const mutate_keys[] = {"order_by", "partition_by", NULL};
+
+/* t:mutate("name = expr", ... [, { order_by =, partition_by = }]) */
 static int t_mutate(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   int top = lua_gettop(L), n, first = 2;
@@ -193,14 +196,7 @@ static int t_mutate(lua_State *L) {
   if (top >= 2 && lua_type(L, top) == LUA_TTABLE && lua_rawlen(L, top) == 0) {
     lua_rotate(L, 2, 1);                         /* the options to 2, anchored there */
     first = 3;
-    lua_pushnil(L);
-    while (lua_next(L, 2) != 0) {
-      const char *k = lt_option_key(L, "mutate");
-      if (k == NULL || (strcmp(k, "order_by") != 0 && strcmp(k, "partition_by") != 0))
-        return luaL_error(L, "mutate: unknown option '%s' (expected order_by, partition_by)",
-                          k ? lt_echoz(L, k) : luaL_tolstring(L, -2, NULL));
-      lua_pop(L, 1);
-    }
+    lt_check_options(L, 2, "mutate", mutate_keys);
     win.order_by = key_option(L, 2, "order_by", &win.norder);
     win.partition_by = key_option(L, 2, "partition_by", &win.npartition);
     lua_rotate(L, first, (win.order_by != NULL) + (win.partition_by != NULL));
@@ -306,15 +302,23 @@ static int t_rename(lua_State *L) {
 ** save and load
 */
 
+static const char *const save_keys[] = {NULL};
+
 static int t_save(lua_State *L) {
   tl_table *t = tally_check_table(L, 1);
   const char *path = luaL_checkstring(L, 2);
   tl_error err;
   lt_cstring(L, 2, "save: path");
+  if (!lua_isnoneornil(L, 3)) {                  /* none yet: any option is an error */
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lt_check_options(L, 3, "save", save_keys);
+  }
   err.message[0] = '\0';
   lt_call(L, tl_table_save(t, path, &err), &err);
   return 0;
 }
+
+static const char *const load_keys[] = {"map", NULL};
 
 /* The options of tally.load: `map` (default true; false copies the file
 ** into memory). */
@@ -322,17 +326,13 @@ static int load_flags(lua_State *L, int idx) {
   int flags = 0;
   if (lua_isnoneornil(L, idx)) return 0;
   luaL_checktype(L, idx, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-    if (!key || strcmp(key, "map") != 0)
-      luaL_error(L, "load: unknown option '%s' (did you mean 'map'?)",
-                 key ? key : luaL_typename(L, -2));
+  lt_check_options(L, idx, "load", load_keys);
+  if (lua_getfield(L, idx, "map") != LUA_TNIL) {
     if (!lua_isboolean(L, -1))
       luaL_error(L, "load: option 'map' must be a boolean, got %s", luaL_typename(L, -1));
     if (!lua_toboolean(L, -1)) flags |= TL_LOAD_COPY;
-    lua_pop(L, 1);
   }
+  lua_pop(L, 1);
   return flags;
 }
 
@@ -533,11 +533,62 @@ static const char *group_text(lua_State *L, const tl_table *keys, int64_t k) {
   return lua_tostring(L, -1);
 }
 
-/* The field names of the result at the top, sorted, as an array (pushed)
-** and a set name -> true (pushed above it). */
-static void result_fields(lua_State *L, const tl_table *keys, int64_t k) {
+/* A result in the ordered form { {"best", v}, {"n", n} } becomes the table
+** { best = v, n = n } in its place at the top; with `order` (a stack slot)
+** the names in their order replace that slot, for the first result. Other
+** results are left alone. */
+static void ordered_result(lua_State *L, const tl_table *keys, int64_t k, int order) {
+  int res = lua_gettop(L);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, res), i, count = 0;
+  if (n == 0) return;
+  lua_pushnil(L);
+  while (lua_next(L, res) != 0) {
+    lua_pop(L, 1);
+    count++;
+  }
+  if (count != n)
+    luaL_error(L, "apply: %s: the result mixes pairs {name, value} and fields name = value",
+               group_text(L, keys, k));
+  lua_createtable(L, 0, n > INT_MAX ? INT_MAX : (int)n);
+  lua_createtable(L, n > INT_MAX ? INT_MAX : (int)n, 0);
+  for (i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, res, i) != LUA_TTABLE || lua_rawgeti(L, -1, 1) != LUA_TSTRING)
+      luaL_error(L, "apply: %s: entry %I of the result must be a pair {name, value}",
+                 group_text(L, keys, k), i);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, res + 1) != LUA_TNIL)
+      luaL_error(L, "apply: %s: field '%s' is given twice", group_text(L, keys, k),
+                 lua_tostring(L, -2));
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, res + 2, i);                  /* the order */
+    lua_rawgeti(L, -2, 2);
+    lua_rawset(L, res + 1);                      /* map[name] = value */
+    lua_pop(L, 1);
+  }
+  if (order) lua_replace(L, order); else lua_pop(L, 1);
+  lua_replace(L, res);
+}
+
+/* The field names of the result at the top, sorted (or in the order of the
+** array at `order` when that is a table), as an array (pushed) and a set
+** name -> true (pushed above it). */
+static void result_fields(lua_State *L, const tl_table *keys, int64_t k, int order) {
   int res = lua_gettop(L), n = 0, i;
   const char **names;
+  if (lua_istable(L, order)) {                   /* the ordered form: its order */
+    lua_Integer m = (lua_Integer)lua_rawlen(L, order);
+    lua_createtable(L, (int)m, 0);
+    lua_createtable(L, 0, (int)m);
+    for (lua_Integer j = 1; j <= m; j++) {
+      lua_rawgeti(L, order, j);
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, -4, j);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, -3);
+    }
+    return;
+  }
   lua_pushnil(L);
   while (lua_next(L, res) != 0) {
     lua_pop(L, 1);
@@ -571,12 +622,14 @@ static void result_fields(lua_State *L, const tl_table *keys, int64_t k) {
 
 /* g:apply(function(sub, key) return { name = value, ... } end): one row
 ** per group that returns a table (nil leaves the group out): the key
-** columns, then the fields of the first result, sorted by name. A later
-** result may leave fields out (nil is null) but not add others. */
+** columns, then the fields of the first result, sorted by name (a Lua
+** table has no order), or in their order when it is given as pairs
+** { {"best", v}, {"n", n} }. A later result may leave fields out (nil is
+** null) but not add others. */
 static int g_apply(lua_State *L) {
   lt_grouping *ud = check_grouping(L, 1);
   int64_t k, m = 0, ngroups;
-  int results, fields = 0, fieldset = 0, j, nkeys, nfields;
+  int results, order, fields = 0, fieldset = 0, j, nkeys, nfields;
   const tl_table *keys;
   int64_t *rows;
   lt_table *out, *sel;
@@ -590,6 +643,8 @@ static int g_apply(lua_State *L) {
   rows = lua_newuserdatauv(L, sizeof *rows * (size_t)(ngroups > 0 ? ngroups : 1), 0);
   lua_newtable(L);
   results = lua_gettop(L);
+  lua_pushnil(L);                                /* the order of an ordered result */
+  order = lua_gettop(L);
   for (k = 0; k < ngroups; k++) {
     if (ud->g == NULL)                           /* closed by the function */
       return luaL_error(L, "apply: the grouping was closed");
@@ -609,9 +664,10 @@ static int g_apply(lua_State *L) {
       return luaL_error(L, "apply: %s: expected a table {name = value} or nil, got %s",
                         group_text(L, keys, k), tn);
     }
+    ordered_result(L, keys, k, fields == 0 ? order : 0);
     if (fields == 0) {
       int res = lua_gettop(L);
-      result_fields(L, keys, k);
+      result_fields(L, keys, k, order);
       lua_rotate(L, res, 2);                     /* the result back on top */
       fields = res;
       fieldset = res + 1;

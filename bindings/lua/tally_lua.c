@@ -515,19 +515,13 @@ static const struct {
 ** csv_opts, after rejecting unknown keys; errors start with `op`. The values
 ** read stay on the stack (see csv_setter). */
 static void csv_options(lua_State *L, const char *op, tl_csv_options *o) {
+  enum { NOPTS = sizeof csv_opts / sizeof csv_opts[0] };
+  const char *keys[NOPTS];
   int i;
   luaL_checktype(L, 2, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, 2) != 0) {                  /* reject misspelt options */
-    const char *key = lt_option_key(L, op);
-    for (i = 0; key != NULL && csv_opts[i].key != NULL; i++)
-      if (strcmp(key, csv_opts[i].key) == 0)
-        break;
-    if (key == NULL || csv_opts[i].key == NULL)
-      luaL_error(L, "%s: unknown option '%s'", op,
-                 key ? lt_echoz(L, key) : luaL_typename(L, -2));
-    lua_pop(L, 1);
-  }
+  for (i = 0; i < NOPTS; i++)
+    keys[i] = csv_opts[i].key;                   /* NULL-terminated, as csv_opts */
+  lt_check_options(L, 2, op, keys);
   luaL_checkstack(L, 2 * (int)(sizeof csv_opts / sizeof csv_opts[0]), op);
   for (i = 0; csv_opts[i].key != NULL; i++) {
     if (lua_getfield(L, 2, csv_opts[i].key) == LUA_TNIL)
@@ -770,7 +764,7 @@ static tl_type array_type(lua_State *L, int idx, lua_Integer n, const char *name
   return type == 0 ? TL_STRING : type;           /* all null: a string column */
 }
 
-/* n rows, padded with nulls. */
+/* n rows; those past the array's end are nulls. */
 void lt_array_column(lua_State *L, int idx, lua_Integer n, const char *name, const char *op) {
   tl_type type;
   lt_box *box;
@@ -833,28 +827,32 @@ static int build_columns(lua_State *L, const char *op) {
   lua_createtable(L, ncol, 0);                   /* the columns, kept alive here */
   cols = lua_gettop(L);
 
-  /* first the names and the length: the longest array */
+  /* first the names and the length, the same for every column */
   for (j = 1; j <= ncol; j++) {
     int vt;
+    lua_Integer k = 0;
     if (lua_rawgeti(L, 1, j) != LUA_TTABLE || lua_rawgeti(L, -1, 1) != LUA_TSTRING)
       luaL_error(L, "%s: entry %d must be {name, values}", op, j);
     names[j - 1] = lt_cstring(L, -1, "%s: the name of entry %d", op, j);   /* anchored */
     vt = lua_rawgeti(L, -2, 2);
     if (vt == LUA_TTABLE) {
-      lua_Integer k = array_length(L, lua_gettop(L), names[j - 1], op);
-      if (k > n)
-        n = k;
+      k = array_length(L, lua_gettop(L), names[j - 1], op);
     } else if (luaL_testudata(L, -1, LT_COLUMN)) {
       lt_column *c = luaL_testudata(L, -1, LT_COLUMN);
       if (c->c == NULL)
         luaL_error(L, "%s: column '%s' is closed", op, lt_echoz(L, names[j - 1]));
-      if ((lua_Integer)tl_column_length(c->c) > n)
-        n = (lua_Integer)tl_column_length(c->c);
+      k = (lua_Integer)tl_column_length(c->c);
     } else {
       const char *tn = luaL_typename(L, -1);     /* before the echo is pushed */
       luaL_error(L, "%s: column '%s': expected an array or a column, got %s", op,
                  lt_echoz(L, names[j - 1]), tn);
     }
+    if (j > 1 && k != n) {                       /* never padded: say which differ */
+      const char *first = lt_echoz(L, names[0]);
+      luaL_error(L, "%s: columns of different lengths: '%s' has %I row%s, '%s' has %I", op,
+                 first, n, n == 1 ? "" : "s", lt_echoz(L, names[j - 1]), k);
+    }
+    n = k;
     lua_pop(L, 3);
   }
   for (j = 1; j <= ncol; j++) {
@@ -994,6 +992,26 @@ static const luaL_Reg funcs[] = {
   {NULL, NULL}
 };
 
+/* Puts the method table of each type into package.loaded under the type's
+** name ("tally.Table"), where Lua looks for the name of a function called
+** from C (pcall(t.join, ...)): its argument errors then name it
+** ("bad argument #3 to 'tally.Table.join'"), never '?'. */
+static void name_methods(lua_State *L) {
+  static const char *const types[] = {LT_TABLE, LT_COLUMN, LT_GROUPING, LT_ROW, NULL};
+  int top = lua_gettop(L), loaded;
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  loaded = lua_gettop(L);
+  for (int k = 0; types[k] != NULL; k++) {
+    if (luaL_getmetatable(L, types[k]) == LUA_TTABLE &&
+        lua_getfield(L, -1, "__index") == LUA_TFUNCTION)
+      lua_getupvalue(L, -1, 1);                  /* the methods behind an __index function */
+    if (lua_istable(L, -1))
+      lua_setfield(L, loaded, types[k]);
+    lua_settop(L, loaded);
+  }
+  lua_settop(L, top);
+}
+
 int luaopen_tally(lua_State *L) {
   tl_env *env = open_env(L);
   tl_env_use(env);
@@ -1028,7 +1046,9 @@ int luaopen_tally(lua_State *L) {
   lua_pushliteral(L, TALLY_VERSION);
   lua_setfield(L, -2, "version");
   lt_open_aggregate(L);
+  lt_open_options(L);
   lua_remove(L, -2);                             /* the sentinel */
   wrap_module(L, -1, env);
+  name_methods(L);
   return 1;
 }

@@ -22,6 +22,10 @@
 extern "C" {
 #endif
 
+/* The registry key of the settings of tally.options{...} (a table: digits,
+** traceback), read by a host such as the tally command's REPL. */
+#define TALLY_OPTIONS_KEY "tally.options"
+
 /* Opens the module and leaves its table on the stack. The state gets an
 ** env of its own (tl_env, with the allocator and thread count the default
 ** env has at the opening), freed with the state; each call into the module

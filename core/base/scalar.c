@@ -127,3 +127,38 @@ size_t tl_scalar_format(const tl_scalar *v, char *buf, size_t size) {
   }
   return n;
 }
+
+/* A float for people to read: `digits` significant digits (%g), except
+** that a number whose integral part has more digits than that shows that
+** part whole ("1354501", never "1.3545e+06"), and only an integral value
+** ends in ".0". */
+static int fmt_float_digits(char *buf, size_t size, double x, int digits) {
+  int n;
+  double ax = fabs(x);
+  if (isnan(x) || isinf(x))
+    return fmt_float(buf, size, x);
+  if (ax >= 1.0 && ax < 1e15 && floor(log10(ax)) >= digits)
+    n = snprintf(buf, size, "%.0f", x);
+  else
+    n = snprintf(buf, size, "%.*g", digits, x);
+  if (x == floor(x) && ax < 1e15 && strspn(buf, "-0123456789") == (size_t)n &&
+      (size_t)n + 2 < size) {
+    memcpy(buf + n, ".0", 3);
+    n += 2;
+  }
+  return n;
+}
+
+size_t tl_scalar_format_digits(const tl_scalar *v, int digits, char *buf, size_t size) {
+  char tmp[64];
+  size_t n, k;
+  if (digits <= 0 || v->is_null || v->type != TL_FLOAT)
+    return tl_scalar_format(v, buf, size);
+  n = (size_t)fmt_float_digits(tmp, sizeof tmp, v->v.f, digits > 17 ? 17 : digits);
+  if (size > 0) {
+    k = n < size - 1 ? n : size - 1;
+    memcpy(buf, tmp, k);
+    buf[k] = '\0';
+  }
+  return n;
+}

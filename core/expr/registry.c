@@ -17,7 +17,8 @@
 static const tl_builtin builtins[] = {
   S("abs", F_ABS, 1, 1, "abs(x)", "The absolute value of a number."),
   S("ln", F_LN, 1, 1, "ln(x)", "The natural logarithm."),
-  S("log", F_LOG, 1, 2, "log(x [, base])", "The logarithm in base 10, or in the given base."),
+  S("log", F_LOG, 1, 2, "log(x [, base])",
+    "The logarithm in base 10 (SQL log10; ln is the natural one), or in the given base."),
   S("exp", F_EXP, 1, 1, "exp(x)", "e raised to x."),
   S("sqrt", F_SQRT, 1, 1, "sqrt(x)", "The square root."),
   S("floor", F_FLOOR, 1, 1, "floor(x)", "The largest integer not above x."),
@@ -29,7 +30,8 @@ static const tl_builtin builtins[] = {
   S("len", F_LEN, 1, 1, "len(s)", "The length of a text in code points."),
   S("trim", F_TRIM, 1, 1, "trim(s)", "The text without leading and trailing white space."),
   S("substr", F_SUBSTR, 2, 3, "substr(s, i [, j])",
-    "Code points i to j of a text, as Lua's string.sub (negative from the end)."),
+    "Code points i to j (an end, not a length) of a text, as Lua's string.sub (negative "
+    "from the end); SQL substr(s, i, n) is substr(s, i, i + n - 1)."),
   S("contains", F_CONTAINS, 2, 2, "contains(s, part)", "True when the text contains part."),
   S("starts_with", F_STARTS, 2, 2, "starts_with(s, prefix)",
     "True when the text begins with prefix."),

@@ -1,10 +1,13 @@
 /*
 ** csv_write.c -- writing a table as CSV: a header line, then one line a
-** row; text is quoted when it must be, and a null is an empty field.
+** row; text is quoted when it must be, and a null is an empty field (or the
+** null text asked for). The separator, the quote, the header line and the
+** format of dates are options.
 */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/column.h"
 #include "base/error.h"
@@ -12,24 +15,108 @@
 #include "base/table.h"
 #include "tally/tally.h"
 
-static int needs_quotes(const char *s, size_t n) {
-  if (n == 0) return 1;   /* so that an empty string reads back as one, not as null */
+void tl_csv_write_options_init(tl_csv_write_options *o) {
+  memset(o, 0, sizeof *o);
+  o->sep = ',';
+  o->quote = '"';
+  o->header = 1;
+}
+
+/* What one write shares: the options, filled in. */
+typedef struct wctx {
+  FILE *f;
+  char sep, quote;
+  const char *null;
+  size_t nulllen;
+  const char *dateformat;
+} wctx;
+
+/* A field is quoted when it holds the separator, the quote or a line end,
+** or when it would read back as a null (the null text, or empty). */
+static int needs_quotes(const wctx *w, const char *s, size_t n) {
+  if (n == 0) return 1;
+  if (n == w->nulllen && memcmp(s, w->null, n) == 0) return 1;
   for (size_t i = 0; i < n; i++)
-    if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') return 1;
+    if (s[i] == w->sep || s[i] == w->quote || s[i] == '\n' || s[i] == '\r') return 1;
   return 0;
 }
 
-static void put_text(FILE *f, const char *s, size_t n) {
-  if (!needs_quotes(s, n)) { fwrite(s, 1, n, f); return; }
-  putc('"', f);
+static void put_text(const wctx *w, const char *s, size_t n) {
+  if (!needs_quotes(w, s, n)) { fwrite(s, 1, n, w->f); return; }
+  putc(w->quote, w->f);
   for (size_t i = 0; i < n; i++) {
-    if (s[i] == '"') putc('"', f);
-    putc(s[i], f);
+    if (s[i] == w->quote) putc(w->quote, w->f);
+    putc(s[i], w->f);
   }
-  putc('"', f);
+  putc(w->quote, w->f);
+}
+
+/* A date through strftime's format (only the date fields are set). */
+static void put_date(const wctx *w, int32_t days) {
+  struct tm tm;
+  char buf[256];
+  int y, m, d;
+  tl_civil_from_days(days, &y, &m, &d);
+  memset(&tm, 0, sizeof tm);
+  tm.tm_year = y - 1900;
+  tm.tm_mon = m - 1;
+  tm.tm_mday = d;
+  tm.tm_wday = (int)(((days % 7) + 11) % 7);     /* 1970-01-01 was a Thursday */
+  tm.tm_yday = (int)(days - tl_days_from_civil(y, 1, 1));
+  size_t n = strftime(buf, sizeof buf, w->dateformat, &tm);
+  put_text(w, buf, n);
+}
+
+static void put_value(const wctx *w, const tl_column *c, int64_t i) {
+  char num[128];
+  if (tl_column_is_null(c, i)) {
+    fwrite(w->null, 1, w->nulllen, w->f);
+  } else if (c->type == TL_STRING) {
+    size_t n;
+    const char *s = tl_column_string_at(c, i, &n);
+    put_text(w, s, n);
+  } else if (c->type == TL_INT) {
+    fprintf(w->f, "%lld", (long long)((const int64_t *)c->values)[i]);
+  } else if (c->type == TL_DATE && w->dateformat != NULL) {
+    tl_scalar v;
+    tl_column_get(c, i, &v);
+    put_date(w, v.v.d);
+  } else {
+    tl_scalar v;
+    tl_column_get(c, i, &v);
+    size_t n = tl_scalar_format(&v, num, sizeof num);
+    fwrite(num, 1, n < sizeof num ? n : sizeof num - 1, w->f);
+  }
+}
+
+static tl_status check_options(const tl_csv_write_options *o, tl_error *err) {
+  if (o->sep == '\0' || o->sep == '\n' || o->sep == '\r' || o->sep == o->quote)
+    return tl_error_set(err, TL_EINVAL, "write_csv: the separator must be one character, "
+                        "not a line end or the quote");
+  if (o->quote == '\0' || o->quote == '\n' || o->quote == '\r')
+    return tl_error_set(err, TL_EINVAL, "write_csv: the quote must be one character, "
+                        "not a line end");
+  if (o->null != NULL && (strchr(o->null, o->sep) || strchr(o->null, o->quote) ||
+                          strpbrk(o->null, "\r\n")))
+    return tl_error_set(err, TL_EINVAL, "write_csv: the null text cannot hold the separator, "
+                        "the quote or a line end");
+  if (o->dateformat != NULL && o->dateformat[0] == '\0')
+    return tl_error_set(err, TL_EINVAL, "write_csv: the date format is empty");
+  return TL_OK;
 }
 
 tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err) {
+  return tl_write_csv_opts(t, path, NULL, err);
+}
+
+tl_status tl_write_csv_opts(const tl_table *t, const char *path,
+                            const tl_csv_write_options *opts, tl_error *err) {
+  tl_csv_write_options def;
+  if (opts == NULL) {
+    tl_csv_write_options_init(&def);
+    opts = &def;
+  }
+  TL_TRY(check_options(opts, err));
   TL_TRY(tl_table_check_files(t, "write_csv", err));
   tl_status st = tl_table_check_utf8(t, "write_csv", err);   /* read_csv wants UTF-8 */
   if (st != TL_OK)
@@ -38,14 +125,17 @@ tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err) {
   FILE *f = fopen(path, "wb");
   if (!f)
     return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));
+  wctx w = { f, opts->sep, opts->quote, opts->null ? opts->null : "", 0, opts->dateformat };
+  w.nulllen = strlen(w.null);
   char vbuf[1 << 16];
   setvbuf(f, vbuf, _IOFBF, sizeof vbuf);
-  for (int j = 0; j < t->ncol; j++) {
-    if (j) putc(',', f);
-    put_text(f, t->names[j], strlen(t->names[j]));
+  if (opts->header) {
+    for (int j = 0; j < t->ncol; j++) {
+      if (j) putc(w.sep, f);
+      put_text(&w, t->names[j], strlen(t->names[j]));
+    }
+    putc('\n', f);
   }
-  putc('\n', f);
-  char num[128];
   for (int64_t i = 0; i < t->nrows; i++) {
     if ((i & 0xffff) == 0 && tl_interrupted()) {   /* no half of a file is left */
       fclose(f);
@@ -53,21 +143,8 @@ tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err) {
       return tl_error_interrupted(err, "write_csv");
     }
     for (int j = 0; j < t->ncol; j++) {
-      const tl_column *c = t->cols[j];
-      if (j) putc(',', f);
-      if (tl_column_is_null(c, i)) continue;
-      if (c->type == TL_STRING) {
-        size_t n;
-        const char *s = tl_column_string_at(c, i, &n);
-        put_text(f, s, n);
-      } else if (c->type == TL_INT) {
-        fprintf(f, "%lld", (long long)((const int64_t *)c->values)[i]);
-      } else {
-        tl_scalar v;
-        tl_column_get(c, i, &v);
-        size_t n = tl_scalar_format(&v, num, sizeof num);
-        fwrite(num, 1, n < sizeof num ? n : sizeof num - 1, f);
-      }
+      if (j) putc(w.sep, f);
+      put_value(&w, t->cols[j], i);
     }
     putc('\n', f);
   }
@@ -78,4 +155,3 @@ tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err) {
     return tl_error_set(err, TL_EIO, "write_csv: cannot write '%s': %s", path, strerror(e));
   return TL_OK;
 }
-

@@ -122,19 +122,20 @@ static void free_strings(char **a, int64_t n) {
   tl_free(a);
 }
 
-static char *scalar_text(const tl_column *c, int64_t i) {
+/* Row i of c as text; floats at `digits` significant digits (0: all). */
+static char *scalar_text(const tl_column *c, int64_t i, int digits) {
   char tmp[64];
   tl_scalar v;
   size_t n;
   tl_column_get(c, i, &v);
   if (!v.is_null && v.type == TL_STRING)
     return tl_strndup(v.v.s.ptr ? v.v.s.ptr : "", v.v.s.ptr ? v.v.s.len : 0);
-  n = tl_scalar_format(&v, tmp, sizeof tmp);
+  n = tl_scalar_format_digits(&v, digits, tmp, sizeof tmp);
   return tl_strndup(tmp, n < sizeof tmp ? n : sizeof tmp - 1);
 }
 
 tl_status tl_chart_bar(const tl_table *t, const char *label_col, const char *value_col,
-                       int width, char **out, size_t *len, tl_error *err) {
+                       int width, int digits, char **out, size_t *len, tl_error *err) {
   TL_TRY(tl_table_check_files(t, "bar", err));
   int jl = tl_table_find(t, label_col), jv = tl_table_find(t, value_col);
   int64_t i, n = tl_table_nrows(t);
@@ -160,8 +161,8 @@ tl_status tl_chart_bar(const tl_table *t, const char *label_col, const char *val
   if (labels == NULL || texts == NULL || values == NULL)
     st = tl_error_oom(err, "bar");
   for (i = 0; st == TL_OK && i < n; i++) {
-    labels[i] = scalar_text(lc, i);
-    texts[i] = scalar_text(vc, i);
+    labels[i] = scalar_text(lc, i, digits);
+    texts[i] = scalar_text(vc, i, digits);
     values[i] = tl_column_is_null(vc, i) ? 0 : number_at(vc, i);
     if (labels[i] == NULL || texts[i] == NULL)
       st = tl_error_oom(err, "bar");

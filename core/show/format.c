@@ -119,8 +119,8 @@ static int fit_cell(const char *s, size_t len, int maxw, const fmt_ellipsis *ell
 
 /* Renders cell (row i of column c) into out, cut to maxw; returns its
 ** display width. *isnull tells whether it is the null marker. */
-static int render_cell(const tl_column *c, int64_t i, int maxw, const fmt_ellipsis *ell,
-                       char *out, size_t *outlen, int *isnull) {
+static int render_cell(const tl_column *c, int64_t i, int maxw, int digits,
+                       const fmt_ellipsis *ell, char *out, size_t *outlen, int *isnull) {
   char tmp[64];
   tl_scalar v;
   tl_column_get(c, i, &v);
@@ -129,7 +129,7 @@ static int render_cell(const tl_column *c, int64_t i, int maxw, const fmt_ellips
     return fit_cell(v.v.s.ptr ? v.v.s.ptr : "", v.v.s.ptr ? v.v.s.len : 0, maxw, ell, out,
                     outlen);
   {
-    size_t n = tl_scalar_format(&v, tmp, sizeof tmp);
+    size_t n = tl_scalar_format_digits(&v, digits, tmp, sizeof tmp);
     if (n >= sizeof tmp)
       n = sizeof tmp - 1;
     return fit_cell(tmp, n, maxw, ell, out, outlen);
@@ -161,47 +161,48 @@ void tl_format_options_init(tl_format_options *opts) {
   memset(opts, 0, sizeof *opts);
 }
 
-/* Narrows the columns until they fit in `width`: first the widest text
-** columns, one character at a time, then the `fixed` ones (numbers, dates)
-** too; none below `floor`
-** (or its natural width when that is smaller). Returns the total width. */
+/* Narrows the text columns, the widest first, one character at a time,
+** until the columns fit in `width`; none below `floor` (or its natural
+** width when that is smaller). Numbers and dates (`fixed`) keep their
+** width: a cut number reads as another one. Returns the total width. */
 static int shrink(int *widths, const int *natural, const int *fixed, int n, int width,
                   int floor) {
-  int pass, j, total = 0;
+  int j, total = 0;
   for (j = 0; j < n; j++)
     total += widths[j] + (j > 0 ? FMT_SEPLEN : 0);
-  for (pass = 0; pass < 2 && total > width; pass++) {
-    while (total > width) {
-      int best = -1;
-      for (j = 0; j < n; j++) {
-        int lo = natural[j] < floor ? natural[j] : floor;
-        if ((pass == 0 && fixed[j]) || widths[j] <= lo)
-          continue;
-        if (best < 0 || widths[j] > widths[best])
-          best = j;
-      }
-      if (best < 0)
-        break;
-      widths[best]--;
-      total--;
+  while (total > width) {
+    int best = -1;
+    for (j = 0; j < n; j++) {
+      int lo = natural[j] < floor ? natural[j] : floor;
+      if (fixed[j] || widths[j] <= lo)
+        continue;
+      if (best < 0 || widths[j] > widths[best])
+        best = j;
     }
+    if (best < 0)
+      break;
+    widths[best]--;
+    total--;
   }
   return total;
 }
 
 /* The footer: "[3 rows x 2 columns: year int, name string]", wrapped to
-** the width when there is one; columns not shown are listed apart. */
+** the width when there is one; "30 columns, 24 hidden" when columns were
+** left out of the middle. */
 static void put_footer(tl_textbuf *b, const tl_table *t, int shown, int width) {
   int64_t nrows = tl_table_nrows(t);
   int ncols = tl_table_ncols(t), j, col;
-  char line[96];
+  char line[128];
   col = snprintf(line, sizeof line, "[%lld row%s x %d column%s", (long long)nrows,
                  nrows == 1 ? "" : "s", ncols, ncols == 1 ? "" : "s");
+  if (shown < ncols)
+    col += snprintf(line + col, sizeof line - (size_t)col, ", %d hidden", ncols - shown);
   tl_textbuf_str(b, line);
   for (j = 0; j < ncols; j++) {
     const char *name = tl_table_name(t, j);
     const char *tn = tl_type_name(tl_column_type(tl_table_column(t, j)));
-    const char *lead = j == 0 ? ": " : j == shown ? "; not shown: " : ", ";
+    const char *lead = j == 0 ? ": " : ", ";
     size_t ll = strlen(lead);
     int w = (int)(strlen(name) + 1 + strlen(tn ? tn : "?"));
     if (width > 0 && col > 1 && col + (int)ll + w + 1 > width) {
@@ -224,11 +225,14 @@ static void put_footer(tl_textbuf *b, const tl_table *t, int shown, int width) {
 typedef struct fmt_ctx {
   const tl_table *t;
   int ncols, shown;          /* columns in the table, columns that fit */
+  int gap;                   /* the marker of hidden columns goes before cols[gap]; 0: none */
   int64_t nrows, head, tail; /* rows shown: the first head and the last tail */
   int elided;                /* rows hidden between head and tail */
-  int width, types, ansi;
+  int width, types, ansi, digits;
   const fmt_ellipsis *ell;
-  int *widths, *natural, *numeric, *fixed;   /* a column each, one allocation */
+  /* a column each, one allocation; once fit() has chosen, entry k is about
+  ** column cols[k] */
+  int *widths, *natural, *numeric, *fixed, *cols;
   tl_textbuf b;
 } fmt_ctx;
 
@@ -252,7 +256,8 @@ static void measure(fmt_ctx *f) {
     }
     if (f->elided && w < f->ell->width) w = f->ell->width;
     for (int64_t r = 0; r < f->head + f->tail; r++) {
-      cw = render_cell(c, shown_row(f, r), FMT_CELL_WIDTH, f->ell, cell, &clen, &isnull);
+      cw = render_cell(c, shown_row(f, r), FMT_CELL_WIDTH, f->digits, f->ell, cell, &clen,
+                       &isnull);
       if (cw > w) w = cw;
     }
     f->widths[j] = f->natural[j] = w;
@@ -261,47 +266,101 @@ static void measure(fmt_ctx *f) {
   }
 }
 
-/* The columns that fit in the width at their narrowest (at least one),
-** then narrowed until they fit. */
-static void fit(fmt_ctx *f) {
-  f->shown = f->ncols;
-  if (f->width <= 0) return;
-  int total = 0;
+/* The narrowest a column gets: text down to FMT_MIN_WIDTH, numbers and
+** dates never below their natural width (a cut number reads wrong). */
+static int min_width(const fmt_ctx *f, int j) {
+  if (f->fixed[j]) return f->natural[j];
+  return f->natural[j] < FMT_MIN_WIDTH ? f->natural[j] : FMT_MIN_WIDTH;
+}
+
+/* Keeps the columns chosen (marked in cols) in order, entry k about
+** column cols[k]; columns only move left, so in place. */
+static void keep_chosen(fmt_ctx *f) {
+  int k = 0;
   for (int j = 0; j < f->ncols; j++) {
-    int lo = f->natural[j] < FMT_MIN_WIDTH ? f->natural[j] : FMT_MIN_WIDTH;
-    total += lo + (j > 0 ? FMT_SEPLEN : 0);
-    if (total > f->width && j > 0) {
-      f->shown = j;
-      break;
-    }
+    if (!f->cols[j]) continue;
+    f->widths[k] = f->widths[j];
+    f->natural[k] = f->natural[j];
+    f->numeric[k] = f->numeric[j];
+    f->fixed[k] = f->fixed[j];
+    f->cols[k++] = j;
   }
-  shrink(f->widths, f->natural, f->fixed, f->shown, f->width, FMT_MIN_WIDTH);
+  f->shown = k;
+}
+
+/* Every column when all fit at their narrowest; else the first and last
+** ones, taken from both ends in turn while they fit beside a marker column
+** that stands for the hidden middle (as DuckDB and Polars print). Then the
+** text columns are narrowed until the whole fits. */
+static void fit(fmt_ctx *f) {
+  int total = 0, j, lo = 0, hi = f->ncols - 1, left = 1, room;
+  for (j = 0; j < f->ncols; j++) f->cols[j] = 1;
+  f->gap = 0;
+  for (j = 0; j < f->ncols; j++) total += min_width(f, j) + (j > 0 ? FMT_SEPLEN : 0);
+  if (f->width > 0 && total > f->width && f->ncols > 1) {
+    for (j = 0; j < f->ncols; j++) f->cols[j] = 0;
+    room = f->width - f->ell->width - FMT_SEPLEN;   /* the marker column */
+    total = 0;
+    while (lo <= hi) {
+      j = left ? lo : hi;
+      int need = min_width(f, j) + (total > 0 ? FMT_SEPLEN : 0);
+      if (total > 0 && total + need > room) break;
+      f->cols[j] = 1;
+      total += need;
+      if (left) lo++; else hi--;
+      if (hi >= lo) left = !left;
+    }
+    f->gap = lo;                                   /* the marker goes after lo columns */
+  }
+  keep_chosen(f);                                  /* the first f->gap are the left ones */
+  if (f->width > 0) {
+    int w = f->width - (f->shown < f->ncols ? f->ell->width + FMT_SEPLEN : 0);
+    shrink(f->widths, f->natural, f->fixed, f->shown, w, FMT_MIN_WIDTH);
+  }
+}
+
+/* The marker column of the hidden columns, before entry k (k == shown: at
+** the end), holding s; nothing when no column is hidden or k is elsewhere. */
+static void put_marker(fmt_ctx *f, int k, const char *s, size_t len, int w,
+                       const char *style) {
+  if (f->shown < f->ncols && k == f->gap)
+    put_cell(&f->b, s, len, w, f->ell->width, 0, k == 0, style);
 }
 
 /* The names, the types when asked for, and the rule under them. */
 static void put_header(fmt_ctx *f) {
   char cell[FMT_CELL_BUF];
   size_t clen;
-  for (int j = 0; j < f->shown; j++) {
-    const char *name = tl_table_name(f->t, j);
-    int w = fit_cell(name, strlen(name), f->widths[j], f->ell, cell, &clen);
-    put_cell(&f->b, cell, clen, w, f->widths[j], f->numeric[j], j == 0,
+  const fmt_ellipsis *e = f->ell;
+  for (int k = 0; k <= f->shown; k++) {
+    put_marker(f, k, e->s, e->len, e->width, f->ansi ? ANSI_DIM : NULL);
+    if (k == f->shown) break;
+    const char *name = tl_table_name(f->t, f->cols[k]);
+    int w = fit_cell(name, strlen(name), f->widths[k], f->ell, cell, &clen);
+    put_cell(&f->b, cell, clen, w, f->widths[k], f->numeric[k], k == 0,
              f->ansi ? ANSI_BOLD : NULL);
   }
   buf_endline(&f->b);
   if (f->types) {
-    for (int j = 0; j < f->shown; j++) {
-      const char *tn = tl_type_name(tl_column_type(tl_table_column(f->t, j)));
+    for (int k = 0; k <= f->shown; k++) {
+      put_marker(f, k, "", 0, 0, NULL);
+      if (k == f->shown) break;
+      const char *tn = tl_type_name(tl_column_type(tl_table_column(f->t, f->cols[k])));
       tn = tn ? tn : "?";
-      int w = fit_cell(tn, strlen(tn), f->widths[j], f->ell, cell, &clen);
-      put_cell(&f->b, cell, clen, w, f->widths[j], f->numeric[j], j == 0,
+      int w = fit_cell(tn, strlen(tn), f->widths[k], f->ell, cell, &clen);
+      put_cell(&f->b, cell, clen, w, f->widths[k], f->numeric[k], k == 0,
                f->ansi ? ANSI_DIM : NULL);
     }
     buf_endline(&f->b);
   }
-  for (int j = 0; j < f->shown; j++) {
-    if (j > 0) tl_textbuf_add(&f->b, FMT_SEP, FMT_SEPLEN);
-    for (int k = 0; k < f->widths[j]; k++) tl_textbuf_add(&f->b, "-", 1);
+  for (int k = 0; k <= f->shown; k++) {
+    if (f->shown < f->ncols && k == f->gap) {
+      tl_textbuf_add(&f->b, FMT_SEP, FMT_SEPLEN);
+      for (int i = 0; i < e->width; i++) tl_textbuf_add(&f->b, "-", 1);
+    }
+    if (k == f->shown) break;
+    if (k > 0) tl_textbuf_add(&f->b, FMT_SEP, FMT_SEPLEN);
+    for (int i = 0; i < f->widths[k]; i++) tl_textbuf_add(&f->b, "-", 1);
   }
   buf_endline(&f->b);
 }
@@ -311,18 +370,25 @@ static void put_rows(fmt_ctx *f) {
   char cell[FMT_CELL_BUF];
   size_t clen;
   int isnull;
+  const fmt_ellipsis *e = f->ell;
   for (int64_t r = 0; r <= f->head + f->tail; r++) {
     if (f->elided && r == f->head) {
-      for (int j = 0; j < f->shown; j++)
-        put_cell(&f->b, f->ell->s, f->ell->len, f->ell->width, f->widths[j], f->numeric[j],
-                 j == 0, f->ansi ? ANSI_DIM : NULL);
+      for (int k = 0; k <= f->shown; k++) {
+        put_marker(f, k, "", 0, 0, NULL);
+        if (k == f->shown) break;
+        put_cell(&f->b, e->s, e->len, e->width, f->widths[k], f->numeric[k], k == 0,
+                 f->ansi ? ANSI_DIM : NULL);
+      }
       buf_endline(&f->b);
     }
     if (r == f->head + f->tail) break;
-    for (int j = 0; j < f->shown; j++) {
-      const tl_column *c = tl_table_column(f->t, j);
-      int w = render_cell(c, shown_row(f, r), f->widths[j], f->ell, cell, &clen, &isnull);
-      put_cell(&f->b, cell, clen, w, f->widths[j], f->numeric[j], j == 0,
+    for (int k = 0; k <= f->shown; k++) {
+      put_marker(f, k, e->s, e->len, e->width, f->ansi ? ANSI_DIM : NULL);
+      if (k == f->shown) break;
+      const tl_column *c = tl_table_column(f->t, f->cols[k]);
+      int w = render_cell(c, shown_row(f, r), f->widths[k], f->digits, f->ell, cell, &clen,
+                          &isnull);
+      put_cell(&f->b, cell, clen, w, f->widths[k], f->numeric[k], k == 0,
                f->ansi && isnull ? ANSI_DIM : NULL);
     }
     buf_endline(&f->b);
@@ -337,16 +403,18 @@ tl_status tl_table_format(const tl_table *t, const tl_format_options *opts, char
   f.width = opts && opts->width > 0 ? opts->width : 0;
   f.types = opts ? opts->types : 0;
   f.ansi = opts ? opts->ansi : 0;
+  f.digits = opts ? opts->digits : 0;
   f.ell = f.ansi ? &ell_unicode : &ell_ascii;
   f.elided = f.nrows > max_rows;
   f.head = f.elided ? (max_rows + 1) / 2 : f.nrows;
   f.tail = f.elided ? max_rows / 2 : 0;
   if (f.ncols > 0) {
-    f.widths = tl_alloc(sizeof(int) * 4 * (size_t)f.ncols);
+    f.widths = tl_alloc(sizeof(int) * 5 * (size_t)f.ncols);
     if (f.widths == NULL) return tl_error_oom(err, "format");
     f.natural = f.widths + f.ncols;
     f.numeric = f.widths + 2 * f.ncols;
     f.fixed = f.widths + 3 * f.ncols;
+    f.cols = f.widths + 4 * f.ncols;
   }
   measure(&f);
   fit(&f);

@@ -105,7 +105,7 @@ static tl_status grid_chart(plot *p, int width, char **out, size_t *len) {
 tl_status tl_plot_text(const tl_table *t, const tl_plot_options *o, int width, char **out,
                        size_t *len, tl_error *err) {
   if (o->kind && strcmp(o->kind, "bar") == 0 && !o->by && !o->facet && o->x && o->y)
-    return tl_chart_bar(t, o->x, o->y, width, out, len, err);
+    return tl_chart_bar(t, o->x, o->y, width, 6, out, len, err);
   if (o->kind && strcmp(o->kind, "hist") == 0 && !o->facet && o->x) {
     int j = tl_table_find(t, o->x);
     if (j >= 0) return tl_chart_hist(tl_table_column(t, j), o->bins, width, out, len, err);

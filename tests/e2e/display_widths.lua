@@ -1,5 +1,6 @@
--- Table printing at several terminal widths (golden output): columns are
--- narrowed with "...", then left out and named in the footer; numbers stay
+-- Table printing at several terminal widths (golden output): text columns are
+-- narrowed with "...", then middle columns are hidden behind a "..." column (numbers and
+-- dates never cut) and counted in the footer; numbers stay
 -- right-aligned; the footer wraps to the width.
 local t = tally.read_csv("data/jica_training.csv")
 local d = tally.read_csv("data/jdr_dispatches.csv")

@@ -200,7 +200,7 @@ do
     {"f", {1.5, 2, tally.null, 4}},
     {"b", {true, false, nil, true}},
     {"s", {"a", "b", "c", tally.null}},
-    {"z", {}},
+    {"z", {nil, nil, nil, tally.null}},   -- nulls: tally.null marks the length
   }
   assert(#f == 4 and f:ncol() == 5)
   local s = f:schema()
@@ -267,8 +267,13 @@ check_error("from_columns: column 'a': expected an array or a column, got number
             tally.from_columns, { {"a", 5} })
 check_error("from_columns: column 'a' must be an array, not a table with key 'x'",
             tally.from_columns, { {"a", {x = 1}} })
-check_error("from_columns: column 'b' has 40 rows, expected 41",
+check_error("from_columns: columns of different lengths: 'a' has 41 rows, 'b' has 40",
             tally.from_columns, { {"a", {[41] = 1, table.unpack(t.year)}}, {"b", t.year} })
+-- arrays of different lengths are an error naming them, never padded with nulls
+check_error("from_columns: columns of different lengths: 'x' has 3 rows, 'y' has 1",
+            tally.from_columns, { {"x", {1, 2, 3}}, {"y", {1}} })
+check_error("from_columns: columns of different lengths: 'x' has 1 row, 'z' has 2",
+            tally.from_columns, { {"x", {1}}, {"y", {2}}, {"z", {1, 2}} })
 check_error("bad argument #1 to 'tally.from_columns' (table expected, got string)",
             tally.from_columns, "x")
 check_error("from_columns: ", tally.from_columns, { {"a", {1}}, {"a", {2}} })

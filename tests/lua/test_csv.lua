@@ -184,6 +184,9 @@ do
       if math.random(5) > 1 then f[k] = (math.random() - 0.5) * 10 ^ math.random(-30, 30) end
       if math.random(5) > 1 then b[k] = math.random(2) == 1 end
     end
+    for _, a in ipairs{ s, i, f, b } do   -- a nil at the end would shorten the array
+      if n > 0 and a[n] == nil then a[n] = tally.null end
+    end
     local t = tally.from_columns{ {"s", s}, {"i", i}, {"f", f}, {"b", b} }
     if #t < n then t = t:head(n) end
     t:write_csv(path)

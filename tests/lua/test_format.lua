@@ -19,6 +19,7 @@ do
                                        100.0, 1e300, 5e-324}} }
   expect(tostring(f.x), "column 'x' (float, 11 rows): 0.3333333333333333, 0.1, 1e+15, "
          .. "9007199254740992.0, -0.0, inf, -inf, nan, 100.0, 1e+300, ...")
+  tally.options{ digits = 0 }                    -- every digit, as files keep them
   expect(tostring(f), table.concat({
     "                    x",
     "---------------------",
@@ -34,6 +35,43 @@ do
     "               1e+300",
     "4.94065645841247e-324",   -- %.15g already reads back
     "[11 rows x 1 column: x float]"}, "\n"))
+  -- at the display precision (6 significant digits by default): an
+  -- integral part longer than that stays whole, only integral values end
+  -- in ".0"
+  assert(tally.options{ digits = 6 }.digits == 6)
+  expect(tostring(f), table.concat({
+    "           x",
+    "------------",
+    "    0.333333",
+    "         0.1",
+    "       1e+15",
+    "  9.0072e+15",
+    "        -0.0",
+    "         inf",
+    "        -inf",
+    "         nan",
+    "       100.0",
+    "      1e+300",
+    "4.94066e-324",
+    "[11 rows x 1 column: x float]"}, "\n"))
+  local g = tally.from_columns{ {"v", {15.020000000000001, 135450.25, 1354501.75, 0.000123456789,
+                                       2.0, -7.125}} }
+  expect(g:format{ color = false, width = 0 }, table.concat({
+    "          v",
+    "-----------",
+    "      15.02",
+    "     135450",
+    "    1354502",
+    "0.000123457",
+    "        2.0",
+    "     -7.125",
+    "[6 rows x 1 column: v float]"}, "\n"))
+  tally.options{ digits = 3 }
+  local s3 = g:format{ color = false }
+  assert(s3:find("\n      15\n", 1, true) and s3:find("\n   -7.12\n", 1, true), s3)
+  tally.options{ digits = 6 }
+  -- a single number and files keep every digit
+  assert(tostring(g[1]) == "{v = 15.020000000000001}" and g.v[1] == 15.020000000000001)
   -- every value reads back as the same double
   for i = 1, 5 do
     local s = tostring(f[i]):match("x = (.*)}")

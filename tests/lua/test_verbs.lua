@@ -352,6 +352,26 @@ do
   -- no result at all: the key columns and no row
   local c = g:apply(function() end)
   assert(#c == 0 and c:ncol() == 1)
+
+  -- the ordered form { {name, value}, ... } keeps its order; later results
+  -- may use either form
+  local o = d:group_by("disaster"):apply(function(sub, key)
+    if key.disaster == "Flood" then return { n = #sub, most = sub.persons:max() } end
+    return { {"n", #sub}, {"most", sub.persons:max()}, {"label", key.disaster .. "!"} }
+  end)
+  local on = o:names()
+  assert(on[1] == "disaster" and on[2] == "n" and on[3] == "most" and on[4] == "label",
+         table.concat(on, ","))
+  assert(o[1].n == 13 and o[1].most == 45 and o[1].label == "Earthquake!")
+  check_error("field 'n' is given twice", function()
+    return g:apply(function() return { {"n", 1}, {"n", 2} } end)
+  end)
+  check_error("the result mixes pairs {name, value} and fields name = value", function()
+    return g:apply(function() return { {"n", 1}, m = 2 } end)
+  end)
+  check_error("entry 2 of the result must be a pair {name, value}", function()
+    return g:apply(function() return { {"n", 1}, 5 } end)
+  end)
 end
 check_error('apply: group 2 (disaster = "Building collapse"): field \'extra\' is not among '
             .. "the fields of the first result",

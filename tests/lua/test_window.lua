@@ -93,7 +93,7 @@ same(plain:col("b"):totable(), { N, 2017, 2018 }, "plain")
 assert(#t:mutate("x = 1", {}) == 40)
 
 -- errors
-check_error("mutate: unknown option 'order' (expected order_by, partition_by)",
+check_error("mutate: unknown option 'order' (the options are: order_by, partition_by)",
             t.mutate, t, "x = lag(year)", { order = "year" })
 check_error("mutate: unknown column 'yaer' in order_by (did you mean 'year'?)",
             t.mutate, t, "x = lag(year)", { order_by = "yaer" })

@@ -79,7 +79,7 @@ e = check_error("from_columns: column 'nnnn", tally.from_columns, { { long, { 1,
 assert(#e < 200, e)
 e = check_error("read_csv_string: unknown option 'nnnn", tally.read_csv_string, "a\n1\n",
                 { [long] = 1 })
-assert(#e < 200, e)
+assert(#e:match("unknown option '(.-)'") < 100, e)   -- the echo is capped; the list follows
 -- a cut never splits a UTF-8 sequence
 e = check_error("unknown column", function() return t[string.rep("é", 1000)] end)
 assert(utf8.len(e), e)

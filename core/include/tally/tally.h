@@ -849,6 +849,22 @@ TL_API TL_NODISCARD tl_status tl_csv_scan_range(const char *path, int64_t start,
 ** nulls as empty fields, dates and timestamps in ISO 8601. */
 TL_API TL_NODISCARD tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err);
 
+typedef struct tl_csv_write_options {
+  char sep;                 /* field separator; default ',' */
+  char quote;               /* quote character (doubled inside a field); default '"' */
+  int header;               /* 1 (default): a first line of column names */
+  const char *null;         /* text of a null; NULL: an empty field (a string equal to
+                            ** it, or empty, is quoted so that it reads back) */
+  const char *dateformat;   /* strftime format of dates; NULL: ISO 8601 (2024-01-31) */
+} tl_csv_write_options;
+
+/* Defaults: ',', '"', a header, nulls empty, ISO dates. */
+TL_API void tl_csv_write_options_init(tl_csv_write_options *o);
+/* tl_write_csv with options (NULL: the defaults); an error TL_EINVAL when
+** the separator is a line end or the quote, or the null text holds either. */
+TL_API TL_NODISCARD tl_status tl_write_csv_opts(const tl_table *t, const char *path,
+                                         const tl_csv_write_options *opts, tl_error *err);
+
 /* ---------------------------------------------------------------------------
 ** Parquet
 */
@@ -911,6 +927,11 @@ TL_API TL_NODISCARD tl_status tl_write_parquet(const tl_table *t, const char *pa
 ** size); returns the full length. Floats use the shortest form that reads
 ** back as the same double; dates and timestamps ISO 8601; null as "null". */
 TL_API size_t tl_scalar_format(const tl_scalar *v, char *buf, size_t size);
+/* As tl_scalar_format, but a float shows `digits` significant digits (at
+** most 17), for people to read: an integral part longer than that stays
+** whole, and only an integral value ends in ".0". digits <= 0: as
+** tl_scalar_format (every digit). */
+TL_API size_t tl_scalar_format_digits(const tl_scalar *v, int digits, char *buf, size_t size);
 
 /* Date helpers: days since 1970-01-01 from a civil date and back. */
 TL_API int32_t tl_days_from_civil(int y, int m, int d);
@@ -921,6 +942,7 @@ typedef struct tl_format_options {
   int width;        /* total width to fit in; 0: unlimited */
   int types;        /* 1: show a line of column types under the header */
   int ansi;         /* 1: for a terminal: nulls dimmed, cuts marked with an ellipsis */
+  int digits;       /* significant digits of floats (tl_scalar_format_digits); 0: all */
 } tl_format_options;
 
 /* All options at their defaults (zero). */
@@ -962,12 +984,13 @@ TL_API TL_NODISCARD tl_status tl_read_json(const char *path, int ndjson, tl_tabl
 
 /* A horizontal bar chart for the terminal: one line per row, the label, a
 ** bar of Unicode blocks (in eighths) scaled to the largest value, and the
-** value; in `width` columns (0: 80). Negative, null and non-finite values
+** value (floats at `digits` significant digits, as tl_scalar_format_digits;
+** 0: every digit); in `width` columns (0: 80). Negative, null and non-finite values
 ** draw no bar (their text says inf or nan), and the scale is the largest
 ** finite value. */
 TL_API TL_NODISCARD tl_status tl_chart_bar(const tl_table *t, const char *label_col,
-                                    const char *value_col, int width, char **out,
-                                    size_t *len, tl_error *err);
+                                    const char *value_col, int width, int digits,
+                                    char **out, size_t *len, tl_error *err);
 /* A histogram of a numeric column in `bins` equal bins (0: 10) between its
 ** finite minimum and maximum, drawn as tl_chart_bar draws. Nulls are
 ** skipped; -inf, inf and nan, which no bin holds, are counted on a line
