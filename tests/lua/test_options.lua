@@ -56,6 +56,14 @@ local takes = {
     return t:pivot_wider{ names_from = "year", values_from = "participants", zzz_unknown = 1 }
   end,
   ["Column:hist"] = function() return c:hist(bad) end,
+  ["Table:write_html"] = function() return t:write_html(tmp .. ".html", bad) end,
+  ["Table:write_parquet"] = function() return t:write_parquet(tmp .. ".parquet", bad) end,
+  ["Table:write"] = function() return t:write(tmp .. ".csv", bad) end,
+  ["tally.read"] = function() return tally.read("data/jica_training.csv", bad) end,
+  ["Report:table"] = function() return tally.report("r"):table(t, bad) end,
+  ["Report:chart"] = function()
+    return tally.report("r"):chart(t, { x = "year", y = "participants", zzz_unknown = 1 })
+  end,
 }
 -- A second check of the same functions: a near miss gets a suggestion.
 local near = {
@@ -80,6 +88,7 @@ for name in ([[
   Column:unique Column:value_counts Column:var
   Grouping:agg Grouping:apply Grouping:count Grouping:groups Grouping:keys
   Row:totable
+  tally.report Report:heading Report:text Report:write
 ]]):gmatch("%S+") do none[name] = true end
 
 -- Every public function of the module and method of its types, found at
@@ -99,7 +108,7 @@ local all = {}
 for k, v in pairs(tally) do
   if type(v) == "function" and not k:match("^_") then all[#all + 1] = "tally." .. k end
 end
-for _, tname in ipairs{ "Table", "Column", "Grouping", "Row", "Scan" } do
+for _, tname in ipairs{ "Table", "Column", "Grouping", "Row", "Scan", "Report" } do
   for k, v in pairs(methods_of(tname) or {}) do
     if type(v) == "function" and not k:match("^_") then all[#all + 1] = tname .. ":" .. k end
   end
@@ -115,9 +124,12 @@ end
 assert(#missing == 0, "functions in neither list (do they take options?): "
        .. table.concat(missing, ", "))
 
+-- the functions that hand their options to the reader or writer of the
+-- file's format, whose name the error gives
+local via = { ["Table:write"] = "write_csv", ["tally.read"] = "read_csv" }
 for name, f in pairs(takes) do
   local ok, err = pcall(f)
-  local op = name:match("[.:](.*)$")
+  local op = via[name] or name:match("[.:](.*)$")
   assert(not ok, name .. ": an unknown option was accepted")
   local want = op .. ": unknown option 'zzz_unknown'"
   assert(tostring(err):find(want, 1, true),
