@@ -15,6 +15,7 @@
 #include "base/column.h"
 #include "expr_int.h"
 #include "registry.h"
+#include "time_int.h"
 
 /* Selection buffers of TL_VEC rows a node needs for the rows of its
 ** operands: and, or and if split their rows, coalesce narrows them, a host
@@ -296,6 +297,11 @@ static tl_status eval_arith(expr *e, const vec *a, const vec *b, evalctx *cx) {
   vec *o = &e->out;
   if (!a->type || !b->type) { all_null(o, cx); return TL_OK; }
   uint8_t *valid = and_valid(o, a, b, cx);
+  if (a->type == TL_DATE || a->type == TL_TIMESTAMP || b->type == TL_DATE ||
+      b->type == TL_TIMESTAMP) {
+    o->valid = valid;
+    return tl_expr_time_arith(e, a, b, cx);
+  }
   if (e->type == TL_INT) {
     const int64_t *x = a->i, *y = b->i;
     int64_t *r = o->i;
