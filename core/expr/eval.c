@@ -220,8 +220,9 @@ static tl_status eval_compare(expr *e, const vec *a, const vec *b, evalctx *cx) 
   } else if (is_num(a->type)) {
     ROWS(cx, i, {
       double x = num_at(a, i), y = num_at(b, i);
-      int c = (x > y) - (x < y);
-      ov[i] = (x != x || y != y) ? (e->op == OP_NE) : (uint8_t)cmp_result(e->op, c);
+      /* NaN is equal to NaN and greater than every number (as DuckDB) */
+      int c = (x != x || y != y) ? (x != x) - (y != y) : (x > y) - (x < y);
+      ov[i] = (uint8_t)cmp_result(e->op, c);
     });
   } else if ((ds = dict_side(e, a, b)) >= 0) {
     /* a dictionary column against a constant: compare once per entry */
