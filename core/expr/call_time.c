@@ -95,15 +95,13 @@ static int64_t sub_units(int unit, int64_t a, int64_t b) {
   static const int64_t per[] = { 0, 0, 0, 0, TL_US_PER_DAY, 3600000000LL, 60000000LL, 1000000LL };
   if (unit >= TU_DAY) return (b - a) / per[unit];
   if (unit == TU_WEEK) return (b - a) / (7 * TL_US_PER_DAY);
+  int sign = 1;
+  if (a > b) { int64_t t = a; a = b; b = t; sign = -1; }   /* counted forward, as DuckDB */
   int64_t months = diff_units(TU_MONTH, a, b);
   int64_t da = tl_floor_div(a, TL_US_PER_DAY), tod = a - da * TL_US_PER_DAY, moved;
-  for (;;) {   /* at most one step back: the day may be cut to the month's end */
-    if (!add_months(da, months, &moved)) break;
-    int64_t at = moved * TL_US_PER_DAY + tod;
-    if (months > 0 && at > b) months--;
-    else if (months < 0 && at < b) months++;
-    else break;
-  }
+  /* one step back at most: a's day moved by the months may pass b */
+  if (months > 0 && add_months(da, months, &moved) && moved * TL_US_PER_DAY + tod > b) months--;
+  months *= sign;
   return unit == TU_YEAR ? months / 12 : unit == TU_QUARTER ? months / 3 : months;
 }
 
