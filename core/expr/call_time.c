@@ -257,8 +257,12 @@ static tl_status call_cast(expr *e, const vec *a, uint8_t *valid, evalctx *cx) {
     if (try) { null_row(o, to, i); continue; }
     if (a->type == TL_STRING) return bad_text(cx, e, a->s[i], a->sl[i], i, why);
     char buf[64];
-    snprintf(buf, sizeof buf, "%.17g", a->f[i]);
-    return bad_text(cx, e, buf, (int64_t)strlen(buf), i, why);
+    tl_scalar v;   /* a float, as it prints */
+    memset(&v, 0, sizeof v);
+    v.type = TL_FLOAT;
+    v.v.f = a->f[i];
+    size_t k = tl_scalar_format(&v, buf, sizeof buf);
+    return bad_text(cx, e, buf, (int64_t)(k < sizeof buf ? k : sizeof buf - 1), i, why);
   });
   return TL_OK;
 }
