@@ -25,7 +25,7 @@ int tl_days_in_month(int64_t y, int m) {
 }
 
 int tl_civil_valid(int64_t y, int m, int d) {
-  return y >= -5000000 && y <= 5000000 && m >= 1 && m <= 12 && d >= 1 &&
+  return y >= -TL_MAX_YEAR && y <= TL_MAX_YEAR && m >= 1 && m <= 12 && d >= 1 &&
          d <= tl_days_in_month(y, m);
 }
 
@@ -322,6 +322,7 @@ int tl_parse_iso(const char *s, size_t n, int64_t *us, int *date_only) {
   while (i < n && s[i] >= '0' && s[i] <= '9' && i - y0 < 6) i++;
   if (i - y0 < 4 || !fixed(s, n, y0, (int)(i - y0), &y)) return 0;
   if (neg) y = -y;
+  if (y > TL_MAX_YEAR || y < -TL_MAX_YEAR) return -1;
   if (i + 6 > n || s[i] != '-' || s[i + 3] != '-' || !fixed(s, n, i + 1, 2, &m) ||
       !fixed(s, n, i + 4, 2, &d))
     return 0;

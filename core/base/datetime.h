@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #define TL_US_PER_DAY INT64_C(86400000000)
+/* The years a day may have: every such day is a timestamp too. */
+#define TL_MAX_YEAR 290000
 
 /* Floor division and its remainder (b > 0). */
 static inline int64_t tl_floor_div(int64_t a, int64_t b) {
@@ -20,7 +22,7 @@ static inline int64_t tl_floor_mod(int64_t a, int64_t b) { return a - tl_floor_d
 
 int tl_is_leap(int64_t y);
 int tl_days_in_month(int64_t y, int m);
-/* 1 when y-m-d is a day of the calendar that a date column can hold. */
+/* 1 when y-m-d is a day of years -TL_MAX_YEAR..TL_MAX_YEAR. */
 int tl_civil_valid(int64_t y, int m, int d);
 
 /* A timestamp's fields. */

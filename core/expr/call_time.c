@@ -14,8 +14,13 @@
 #include "registry.h"
 #include "time_int.h"
 
+/* A date as a timestamp (its midnight; saturated past what a timestamp holds). */
 static int64_t us_at(const vec *v, int i) {
-  return v->type == TL_DATE ? (int64_t)v->d[i] * TL_US_PER_DAY : v->i[i];
+  if (v->type != TL_DATE) return v->i[i];
+  int64_t d = v->d[i];
+  if (d > INT64_MAX / TL_US_PER_DAY) return INT64_MAX / TL_US_PER_DAY * TL_US_PER_DAY;
+  if (d < INT64_MIN / TL_US_PER_DAY) return INT64_MIN / TL_US_PER_DAY * TL_US_PER_DAY;
+  return d * TL_US_PER_DAY;
 }
 static int64_t days_at(const vec *v, int i) {
   return v->type == TL_DATE ? v->d[i] : tl_floor_div(v->i[i], TL_US_PER_DAY);
@@ -93,8 +98,13 @@ static int64_t diff_units(int unit, int64_t a, int64_t b) {
 /* Whole units elapsed from a to b (as DuckDB's date_sub). */
 static int64_t sub_units(int unit, int64_t a, int64_t b) {
   static const int64_t per[] = { 0, 0, 0, 0, TL_US_PER_DAY, 3600000000LL, 60000000LL, 1000000LL };
-  if (unit >= TU_DAY) return (b - a) / per[unit];
-  if (unit == TU_WEEK) return (b - a) / (7 * TL_US_PER_DAY);
+  int64_t d = 0;
+  if (unit >= TU_WEEK && __builtin_sub_overflow(b, a, &d)) {   /* far apart: to the day is close enough */
+    int64_t days = b / TL_US_PER_DAY - a / TL_US_PER_DAY;
+    return unit == TU_WEEK ? days / 7 : unit == TU_DAY ? days : days * (TL_US_PER_DAY / per[unit]);
+  }
+  if (unit >= TU_DAY) return d / per[unit];
+  if (unit == TU_WEEK) return d / (7 * TL_US_PER_DAY);
   int sign = 1;
   if (a > b) { int64_t t = a; a = b; b = t; sign = -1; }   /* counted forward, as DuckDB */
   int64_t months = diff_units(TU_MONTH, a, b);
@@ -360,7 +370,10 @@ static tl_status call_date_add(expr *e, const vec *x, const uint8_t *valid, eval
       if (__builtin_mul_overflow(n, unit == TU_YEAR ? 12 : unit == TU_QUARTER ? 3 : 1, &months) ||
           !add_months(days, months, &moved))
         return out_of_range(cx, e, i);
-      r = moved * TL_US_PER_DAY + (us_at(x, i) - days * TL_US_PER_DAY);
+      if (e->type == TL_DATE) { o->d[i] = (int32_t)moved; continue; }
+      if (__builtin_mul_overflow(moved, TL_US_PER_DAY, &r) ||
+          __builtin_add_overflow(r, us_at(x, i) - days * TL_US_PER_DAY, &r))
+        return out_of_range(cx, e, i);
     } else {
       int64_t step = unit == TU_WEEK ? 7 * TL_US_PER_DAY : per[unit], d;
       if (__builtin_mul_overflow(n, step, &d) || __builtin_add_overflow(us_at(x, i), d, &r))
