@@ -18,8 +18,10 @@ typedef struct help_entry {
 
 static const help_entry entries[] = {
   {"tally.read_csv", "tally.read_csv(path [, {sep, header, null, types, infer, columns, skip, "
-   "comment, max_rows, on_error, max_field_size, range_start, range_stop}])",
-   "Reads a CSV file into a table, inferring column types from every value."},
+   "comment, max_rows, on_error, max_field_size, range_start, range_stop, dateformat, "
+   "timestampformat}])",
+   "Reads a CSV file into a table, inferring column types from every value (dates in the "
+   "common formats; types = {d = 'date:%d.%m.%Y'} gives a column its own)."},
   {"tally.read_json", "tally.read_json(path)",
    "Reads a JSON array of flat objects into a table (types inferred)."},
   {"tally.read_ndjson", "tally.read_ndjson(path)",
