@@ -74,6 +74,9 @@ static int parse_time(const char *s, size_t len, tl_type type, tl_scalar *out) {
       d < 1 || d > 31)
     return 0;
   int32_t days = tl_days_from_civil(y, m, d);
+  int yy, mo, dd;   /* February 30 is no day: it must not become March 2 */
+  tl_civil_from_days(days, &yy, &mo, &dd);
+  if (yy != y || mo != m || dd != d || s[0] < '0' || s[0] > '9') return 0;
   if (type == TL_DATE) {
     if ((size_t)n != len) return 0;
     out->v.d = days;
@@ -83,7 +86,7 @@ static int parse_time(const char *s, size_t len, tl_type type, tl_scalar *out) {
   if ((size_t)n < len) {
     int k = 0;
     if (sscanf(s + n, "%c%2d:%2d:%2d%n", &sep, &hh, &mm, &ss, &k) != 4 || k != 9 ||
-        (sep != 'T' && sep != ' ') || hh > 23 || mm > 59 || ss > 60)
+        (sep != 'T' && sep != ' ') || hh > 23 || mm > 59 || ss > 59)
       return 0;
     n += k;
     if ((size_t)n < len && s[n] == '.') {

@@ -18,8 +18,10 @@ typedef struct help_entry {
 
 static const help_entry entries[] = {
   {"tally.read_csv", "tally.read_csv(path [, {sep, header, null, types, infer, columns, skip, "
-   "comment, max_rows, on_error, max_field_size, range_start, range_stop}])",
-   "Reads a CSV file into a table, inferring column types from every value."},
+   "comment, max_rows, on_error, max_field_size, range_start, range_stop, dateformat, "
+   "timestampformat}])",
+   "Reads a CSV file into a table, inferring column types from every value (dates in the "
+   "common formats; types = {d = 'date:%d.%m.%Y'} gives a column its own)."},
   {"tally.read_csv_string", "tally.read_csv_string(text [, options])",
    "Reads CSV text (a Lua string) into a table; the options of tally.read_csv."},
   {"tally.from_arrow", "tally.from_arrow(x) | tally.from_arrow(schema, array)",

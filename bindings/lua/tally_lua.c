@@ -409,6 +409,8 @@ static void set_types(lua_State *L, int idx, const char *op, tl_csv_options *o) 
   }
   names = lua_newuserdatauv(L, sizeof *names * (size_t)(n > 0 ? n : 1), 0);
   types = lua_newuserdatauv(L, sizeof *types * (size_t)(n > 0 ? n : 1), 0);
+  const char **fmts = lua_newuserdatauv(L, sizeof *fmts * (size_t)(n > 0 ? n : 1), 0);
+  int nfmts = 0;
   n = 0;
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
@@ -416,7 +418,15 @@ static void set_types(lua_State *L, int idx, const char *op, tl_csv_options *o) 
     if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
       luaL_error(L, "%s: option 'types' must map column names to type names", op);
     tn = lt_cstring(L, -1, "%s: option 'types'", op);
-    types[n] = tl_type_from_name(tn);
+    fmts[n] = NULL;
+    const char *colon = strchr(tn, ':');   /* "date:%d.%m.%Y": a type and its format */
+    if (colon && (strncmp(tn, "date:", 5) == 0 || strncmp(tn, "timestamp:", 10) == 0)) {
+      fmts[n] = colon + 1;   /* anchored: the string is the table's value */
+      nfmts++;
+      types[n] = tn[0] == 'd' ? TL_DATE : TL_TIMESTAMP;
+    } else {
+      types[n] = tl_type_from_name(tn);
+    }
     if (types[n] == 0) {
       const char *col = lt_echoz(L, lua_tostring(L, -2));
       luaL_error(L, "%s: option 'types': unknown type '%s' for column '%s'", op,
@@ -427,7 +437,20 @@ static void set_types(lua_State *L, int idx, const char *op, tl_csv_options *o) 
   }
   o->type_names = names;
   o->types = types;
+  o->type_formats = nfmts ? fmts : NULL;
   o->ntypes = n;
+}
+
+static void set_dateformat(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  if (lua_type(L, idx) != LUA_TSTRING)
+    luaL_error(L, "%s: option 'dateformat' must be a strptime format such as '%%d/%%m/%%Y'", op);
+  o->dateformat = lt_cstring(L, idx, "%s: option 'dateformat'", op);
+}
+
+static void set_timestampformat(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  if (lua_type(L, idx) != LUA_TSTRING)
+    luaL_error(L, "%s: option 'timestampformat' must be a strptime format", op);
+  o->timestampformat = lt_cstring(L, idx, "%s: option 'timestampformat'", op);
 }
 
 static void set_skip(lua_State *L, int idx, const char *op, tl_csv_options *o) {
@@ -508,7 +531,8 @@ static const struct {
   {"on_error", set_on_error}, {"progress", NULL}, {"max_field_size", set_max_field_size},
   {"range_start", set_range_start}, {"range_stop", set_range_stop},
   {"range_quotes", set_range_quotes}, {"range_line", set_range_line},
-  {"range_record", set_range_record}, {NULL, NULL}
+  {"range_record", set_range_record},
+  {"dateformat", set_dateformat}, {"timestampformat", set_timestampformat}, {NULL, NULL}
 };
 
 /* Fills o from the options table at index 2, option by option through

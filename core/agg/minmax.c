@@ -64,7 +64,8 @@ void tl_agg_pick_copy(agst *in, int64_t G, const agst *fr, int64_t g) {
   } while (0)
 
 /* The winning row of each group: the first that holds its least (mx 0) or
-** greatest value. NaN loses to every number. */
+** greatest value. NaN is greater than every number: max takes it, min
+** passes it by unless there is nothing else. */
 static void extremes(const tl_column *x, int mx, int64_t a, int64_t b, const int32_t *ids,
                      int64_t ng, int64_t *best) {
   if (ng == 1 && !x->validity && a < b && (x->type == TL_INT || x->type == TL_TIMESTAMP)) {
@@ -85,7 +86,7 @@ static void extremes(const tl_column *x, int mx, int64_t a, int64_t b, const int
       int64_t k = best[g];
       if (k < 0) { best[g] = i; } else {
         double u = v[i], w = v[k];
-        if (w != w ? u == u : (mx ? u > w : u < w)) best[g] = i;
+        if (mx ? (w == w && (u != u || u > w)) : (w != w ? u == u : u < w)) best[g] = i;
       }
     });
   } else {
@@ -124,7 +125,7 @@ static int max_update(agst *s, const tl_column *x, int64_t a, int64_t b, const i
 static int beats(const agst *in, int64_t g, const agst *fr, int64_t fg, int mx) {
   if (in->xt == TL_FLOAT) {
     double w = in->dv[g], u = fr->dv[fg];
-    return w != w ? u == u : (mx ? u > w : u < w);
+    return mx ? (w == w && (u != u || u > w)) : (w != w ? u == u : u < w);
   }
   if (in->xt == TL_STRING) {
     int64_t la = in->sl[g], lb = fr->sl[fg];

@@ -1,6 +1,6 @@
 /*
 ** order.c -- median and quantile: order statistics, so a state keeps every
-** value (NaN excepted) of its groups: a histogram of counts when the values
+** value (NaN included: the greatest of all) of its groups: a histogram of counts when the values
 ** are integers in a narrow range, else the values, per group (a list) or
 ** flat by group (a range's scan).
 */
@@ -22,7 +22,7 @@ static int quant_init(agst *s, int64_t o, int64_t n) {
   return 1;
 }
 
-/* Quantiles: counts of a histogram, or every non-NaN value, flat by group. */
+/* Quantiles: counts of a histogram, or every value, flat by group. */
 static int quant_update(agst *s, const tl_column *x, int64_t a, int64_t b, const int32_t *ids) {
   if (s->mode == Q_HIST) {
     const int64_t *v = x->values;
@@ -32,12 +32,7 @@ static int quant_update(agst *s, const tl_column *x, int64_t a, int64_t b, const
   }
   /* Q_FLAT: count, then place (a counting sort by group) */
   int64_t ng = s->ng, *fs = s->fstart;
-  if (x->type == TL_FLOAT) {
-    const double *v = x->values;
-    TL_FOR_VALID_RANGE(x->validity, a, b, i, { if (v[i] == v[i]) s->cnt[ids[i - a]]++; });
-  } else {
-    TL_FOR_VALID_RANGE(x->validity, a, b, i, { s->cnt[ids[i - a]]++; });
-  }
+  TL_FOR_VALID_RANGE(x->validity, a, b, i, { s->cnt[ids[i - a]]++; });
   fs[0] = 0;
   for (int64_t g = 0; g < ng; g++) fs[g + 1] = fs[g] + s->cnt[g];
   int64_t *pos = tl_alloc((size_t)(ng ? ng : 1) * sizeof *pos);
@@ -47,7 +42,7 @@ static int quant_update(agst *s, const tl_column *x, int64_t a, int64_t b, const
   double *out = s->flat;
   if (x->type == TL_FLOAT) {
     const double *v = x->values;
-    TL_FOR_VALID_RANGE(x->validity, a, b, i, { double y = v[i]; if (y == y) out[pos[ids[i - a]]++] = y; });
+    TL_FOR_VALID_RANGE(x->validity, a, b, i, { out[pos[ids[i - a]]++] = v[i]; });
   } else {
     TL_FOR_VALID_RANGE(x->validity, a, b, i, { out[pos[ids[i - a]]++] = tl_agg_num(x, i); });
   }
@@ -332,14 +327,23 @@ static void quant_group(void *ctx, int64_t g, int worker) {
     x1 = lo + 1 < n ? hist_rank(hg, s->hrange, s->hmin, lo + 1) : x0;
   } else {
     double *v = j->vals[g];
-    select_kth(v, n, lo);
-    x0 = x1 = v[lo];
-    if (lo + 1 < n) {   /* the next order statistic: the least above lo */
+    int64_t m = 0;   /* NaN is greater than every number: the NaNs go last */
+    for (int64_t k = 0; k < n; k++)
+      if (v[k] == v[k]) { double t = v[m]; v[m++] = v[k]; v[k] = t; }
+    if (lo < m) {
+      select_kth(v, m, lo);
+      x0 = x1 = v[lo];
+    } else {
+      x0 = x1 = NAN;
+    }
+    if (lo + 1 < m) {   /* the next order statistic: the least above lo */
       x1 = v[lo + 1];
-      for (int64_t k = lo + 2; k < n; k++) if (v[k] < x1) x1 = v[k];
+      for (int64_t k = lo + 2; k < m; k++) if (v[k] < x1) x1 = v[k];
+    } else if (lo + 1 < n) {
+      x1 = NAN;
     }
   }
-  j->res[g] = h == (double)lo ? x0 : x0 + (h - (double)lo) * (x1 - x0);   /* inf - inf is no step */
+  j->res[g] = h == (double)lo || x0 != x0 ? x0 : x1 != x1 ? x1 : x0 + (h - (double)lo) * (x1 - x0);   /* inf - inf is no step */
 }
 
 static tl_status quant_finish(agst *s, int consume, const tl_agg_fold *f, tl_column **out,

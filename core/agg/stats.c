@@ -81,8 +81,8 @@ tl_status tl_column_mean(const tl_column *c, tl_scalar *out, tl_error *err) {
   return TL_OK;
 }
 
-/* min or max of any type. NaN loses to every number; it wins only when
-** there is nothing else. */
+/* min or max of any type. NaN is the greatest float: max takes it, min only
+** when there is nothing else. */
 static tl_status extreme(const tl_column *c, int fn, const char *op, tl_scalar *out,
                          tl_error *err) {
   TL_TRY(tl_column_check_file(c, op, err));

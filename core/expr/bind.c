@@ -12,6 +12,7 @@
 #include "base/table.h"
 #include "expr_int.h"
 #include "registry.h"
+#include "time_int.h"
 
 typedef struct binder {
   const tl_table *t;
@@ -63,6 +64,10 @@ static tl_status bind_bin(binder *b, expr *e) {
   tl_type lt = l->type, rt = r->type;
   switch (e->op) {
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_IDIV: case OP_MOD:
+      if ((e->op == OP_ADD || e->op == OP_SUB) && (is_time(lt) || is_time(rt))) {
+        tl_time_binder tb = { b->op, b->src, b->err };
+        return tl_expr_bind_time_arith(&tb, e);
+      }
       if ((lt && !is_num(lt)) || (rt && !is_num(rt)))
         return berr(b, e, "arithmetic on %s and %s", tname(lt), tname(rt));
       e->type = (lt == TL_FLOAT || rt == TL_FLOAT) ? TL_FLOAT : TL_INT;
@@ -181,6 +186,10 @@ static tl_status bind_call(binder *b, expr *e) {
     return add_slot(b, e);
   }
   for (int k = 0; k < e->nargs; k++) TL_TRY(bind(b, e->args[k]));
+  if (tl_is_time_fn(bi->id)) {
+    tl_time_binder tb = { b->op, b->src, b->err };
+    return tl_expr_bind_time(&tb, e, bi->id);
+  }
   tl_type a0 = e->args[0]->type;
   switch (bi->id) {
     case F_ABS:

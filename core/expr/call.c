@@ -13,6 +13,7 @@
 #include "base/column.h"
 #include "expr_int.h"
 #include "registry.h"
+#include "time_int.h"
 
 /* The byte offset of character k (0-based) of s, or len past the end. */
 static int64_t utf8_offset(const char *s, int64_t len, int64_t k) {
@@ -332,6 +333,7 @@ tl_status tl_expr_eval_call(expr *e, evalctx *cx) {
     valid = NULL;
   }
   o->valid = valid;
+  if (tl_is_time_fn(e->fn)) return tl_expr_call_time(e, a, valid, cx);
   switch (e->fn) {
     case F_ABS: case F_FLOOR: case F_CEIL: case F_ROUND:
     case F_LN: case F_LOG: case F_EXP: case F_SQRT:

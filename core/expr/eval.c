@@ -15,6 +15,7 @@
 #include "base/column.h"
 #include "expr_int.h"
 #include "registry.h"
+#include "time_int.h"
 
 /* Selection buffers of TL_VEC rows a node needs for the rows of its
 ** operands: and, or and if split their rows, coalesce narrows them, a host
@@ -219,8 +220,9 @@ static tl_status eval_compare(expr *e, const vec *a, const vec *b, evalctx *cx) 
   } else if (is_num(a->type)) {
     ROWS(cx, i, {
       double x = num_at(a, i), y = num_at(b, i);
-      int c = (x > y) - (x < y);
-      ov[i] = (x != x || y != y) ? (e->op == OP_NE) : (uint8_t)cmp_result(e->op, c);
+      /* NaN is equal to NaN and greater than every number (as DuckDB) */
+      int c = (x != x || y != y) ? (x != x) - (y != y) : (x > y) - (x < y);
+      ov[i] = (uint8_t)cmp_result(e->op, c);
     });
   } else if ((ds = dict_side(e, a, b)) >= 0) {
     /* a dictionary column against a constant: compare once per entry */
@@ -296,6 +298,11 @@ static tl_status eval_arith(expr *e, const vec *a, const vec *b, evalctx *cx) {
   vec *o = &e->out;
   if (!a->type || !b->type) { all_null(o, cx); return TL_OK; }
   uint8_t *valid = and_valid(o, a, b, cx);
+  if (a->type == TL_DATE || a->type == TL_TIMESTAMP || b->type == TL_DATE ||
+      b->type == TL_TIMESTAMP) {
+    o->valid = valid;
+    return tl_expr_time_arith(e, a, b, cx);
+  }
   if (e->type == TL_INT) {
     const int64_t *x = a->i, *y = b->i;
     int64_t *r = o->i;

@@ -141,6 +141,7 @@ static int strict(const expr *e) {
       break;
     case E_CALL:
       if (e->hostfn || e->fn == F_ISNULL || e->fn == F_COALESCE || e->fn == F_IF) return 0;
+      if (e->fn == F_TRY_CAST) return 0;   /* makes nulls of what does not convert */
       break;
     default: break;
   }

@@ -15,6 +15,8 @@
 static int may_fail(const expr *e) {
   if (e->hostfn) return 1;
   if (e->kind == E_AGG) return 0;   /* its slot is computed already */
+  if (e->kind == E_CALL && tl_is_time_fn(e->fn) && e->fn != F_TRY_CAST) return 1;   /* casts, dates */
+  if (e->kind == E_BIN && (e->type == TL_DATE || e->args[0]->type == TL_DATE)) return 1;
   if (e->type == TL_INT) {
     if (e->kind == E_NEG || (e->kind == E_CALL && e->fn == F_ABS)) return 1;
     if (e->kind == E_BIN && (e->op == OP_ADD || e->op == OP_SUB || e->op == OP_MUL ||

@@ -100,6 +100,8 @@ tl_status tl_expr_lex(parser *ps) {
     ps->p = p;
     return TL_OK;
   }
+  if (p[0] == '<' && p[1] == '>')   /* SQL's not-equal */
+    return tl_expr_perr(ps, ps->tpos, "unexpected '<>'%s", " (did you mean '~='?)");
   static const char *const ops[] = {
     "//", "..", "==", "~=", "!=", "<=", ">=", "+", "-", "*", "/", "%", "^", "<", ">",
     "(", ")", ",", "="

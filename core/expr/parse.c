@@ -54,7 +54,10 @@ static tl_status add_arg(parser *ps, expr *e, expr *a) {
 static const char *token_text(parser *ps, char *buf, size_t size) {
   switch (ps->tok) {
     case T_EOF: return "end of expression";
-    case T_OP: snprintf(buf, size, "'%s'", ps->opname); return buf;
+    case T_OP:   /* SQL's habits get a hint */
+      snprintf(buf, size, "'%s'%s", ps->opname,
+               strcmp(ps->opname, "=") == 0 ? " (did you mean '=='?)" : "");
+      return buf;
     default: snprintf(buf, size, "'%.*s'", (int)((ps->p - ps->tstart) < 30 ? (ps->p - ps->tstart) : 30), ps->tstart); return buf;
   }
 }

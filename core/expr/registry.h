@@ -15,6 +15,17 @@ enum {
   F_COALESCE, F_IF
 };
 
+/* Dates, times and casts (bind_time.c, call_time.c): a block of their own. */
+enum {
+  F_TIME_FIRST = 1000,
+  F_HOUR = F_TIME_FIRST, F_MINUTE, F_SECOND, F_WEEKDAY, F_YEARDAY, F_QUARTER, F_WEEK,
+  F_DATE_TRUNC, F_DATE_DIFF, F_DATE_SUB, F_DATE_ADD, F_STRFTIME, F_TO_DATE, F_TO_TIMESTAMP,
+  F_EPOCH, F_MAKE_DATE, F_CAST_INT, F_CAST_FLOAT, F_CAST_STRING, F_CAST_BOOL, F_CAST_DATE,
+  F_CAST_TIMESTAMP, F_TRY_CAST,
+  F_TIME_LAST
+};
+static inline int tl_is_time_fn(int id) { return id >= F_TIME_FIRST && id < F_TIME_LAST; }
+
 /* Window functions (mutate). */
 enum {
   W_LAG, W_LEAD, W_CUMSUM, W_RANK, W_ROW_NUMBER,

@@ -222,6 +222,8 @@ static tl_status apply_forced_types(reader *r, colinfo *ci) {
     ci[c].forced = 1;
     ci[c].type = o->types[k];
     ci[c].can = csv_can_of(o->types[k]);
+    ci[c].fmt = o->type_formats ? o->type_formats[k] : NULL;
+    ci[c].fmts = csv_fmt_forced(ci[c].fmt);
   }
   return TL_OK;
 }
@@ -371,7 +373,10 @@ static tl_status find_records(load *ld) {
   colinfo *proto = tl_calloc((size_t)r->nout + 1, sizeof *proto);
   if (!proto) return tl_error_oom(r->err, "read_csv");
   ld->run.ci = proto;
-  for (int j = 0; j < r->nout; j++) proto[j].can = o->infer ? CAN_ALL : 0;
+  for (int j = 0; j < r->nout; j++) {
+    proto[j].can = o->infer ? CAN_ALL : 0;
+    proto[j].fmts = csv_fmt_init(o);
+  }
   return apply_forced_types(r, proto);
 }
 

@@ -34,6 +34,8 @@ enum { NCAN = 5 };
 
 typedef struct colinfo {
   unsigned can;      /* CAN_* types every value so far could be */
+  unsigned fmts;     /* the date formats every value so far fits (csv_dates.c) */
+  const char *fmt;   /* the column's own date format (types = { d = "date:%d.%m.%Y" }) */
   int64_t values;    /* non-null values */
   int64_t nulls;
   int64_t nbytes;    /* string payload */
@@ -191,5 +193,18 @@ TL_NODISCARD tl_status csv_check_cut(reader *r, const csvrun *run, const char *t
 /* csv_reject.c */
 TL_NODISCARD tl_status csv_make_info(const reader *r, const csvrun *run, int64_t records,
                                      tl_csv_info **out);
+
+/* Date formats (csv_dates.c): masks of the formats a column's values fit. */
+unsigned csv_fmt_init(const tl_csv_options *o);
+/* The mask of a forced date or timestamp column (fmt: its own format, or NULL). */
+unsigned csv_fmt_forced(const char *fmt);
+/* The CAN_DATE / CAN_TS bits of a mask. */
+unsigned csv_fmt_can(unsigned m, const char *fmt);
+/* The formats among m that read s[0..n). */
+unsigned csv_fmt_match(const tl_csv_options *o, const char *forced, const char *s, size_t n,
+                       unsigned m);
+/* Reads s by the first format of m for type t: 1 with *us, or 0. */
+int csv_fmt_parse(const tl_csv_options *o, const char *forced, unsigned m, tl_type t,
+                  const char *s, size_t n, int64_t *us);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "base/alloc.h"
 #include "base/column.h"
+#include "base/datetime.h"
 #include "base/parse.h"
 #include "base/error.h"
 #include "base/pool.h"
@@ -180,12 +181,12 @@ static int big_int_exact(const char *s, size_t n, double d) {
 }
 
 /* The CAN_* types the text could be, among those in `can`. */
-static unsigned classify(const char *s, size_t n, unsigned can) {
+static unsigned classify(const char *s, size_t n, unsigned can, const tl_csv_options *o,
+                         const char *fmt, unsigned *fmts) {
   unsigned r = 0;
   int b;
   int64_t i;
   double d;
-  int32_t day;
   if ((can & CAN_BOOL) && tl_parse_bool(s, n, &b)) return CAN_BOOL;
   if (can & (CAN_INT | CAN_FLOAT)) {
     int k = tl_parse_int(s, n, &i);
@@ -194,9 +195,9 @@ static unsigned classify(const char *s, size_t n, unsigned can) {
       if (tl_parse_float(s, n, &d) && big_int_exact(s, n, d)) r |= CAN_FLOAT;
     } else if ((can & CAN_FLOAT) && tl_parse_float(s, n, &d)) r |= CAN_FLOAT;
   }
-  if ((can & (CAN_DATE | CAN_TS)) && n >= 10 && s[4] == '-') {
-    if (tl_parse_date(s, n, &day)) r |= CAN_DATE | CAN_TS;
-    else if (tl_parse_timestamp(s, n, &i)) r |= CAN_TS;
+  if (can & (CAN_DATE | CAN_TS)) {
+    *fmts = csv_fmt_match(o, fmt, s, n, *fmts);
+    r |= csv_fmt_can(*fmts, fmt);
   }
   return r & can;
 }
@@ -428,8 +429,9 @@ static tl_status check_values(job *jb, int64_t rec, int *ok) {
       *ok = 0;
       return bad(jb, rec, BAD_UTF8, TL_EPARSE, fd->line, j + 1, "invalid UTF-8", fd->p, 1);
     }
+    unsigned fm = ci[k].fmts;
     if (ci[k].forced && ci[k].can &&   /* text with quotes in it is no number */
-        (fd->len != fd->n || !classify(fd->p, fd->n, ci[k].can))) {
+        (fd->len != fd->n || !classify(fd->p, fd->n, ci[k].can, r->o, ci[k].fmt, &fm))) {
       char what[64];
       snprintf(what, sizeof what, "value is not of the forced type %s", tl_type_name(ci[k].type));
       *ok = 0;
@@ -485,7 +487,7 @@ static tl_status scan(job *jb) {
       c->values++;
       if (c->can && !c->forced) {
         unsigned was = c->can;
-        c->can = fd->len != fd->n ? 0 : classify(fd->p, fd->n, was);
+        c->can = fd->len != fd->n ? 0 : classify(fd->p, fd->n, was, r->o, NULL, &c->fmts);
         if (!c->first.p) c->first = *fd;
         for (unsigned b = 0, lost = was & ~c->can; lost; b++, lost >>= 1)
           if (lost & 1) c->kill[b] = *fd;
@@ -576,11 +578,15 @@ static void convert(job *jb, const colinfo *ci, tl_column **cols) {
         case TL_FLOAT:
           tl_parse_float(fd->p, fd->n, &((double *)col->values)[row]);
           break;
-        case TL_DATE:
-          tl_parse_date(fd->p, fd->n, &((int32_t *)col->values)[row]);
+        case TL_DATE: {
+          int64_t us = 0;
+          csv_fmt_parse(r->o, ci[j].fmt, ci[j].fmts, TL_DATE, fd->p, fd->n, &us);
+          ((int32_t *)col->values)[row] = (int32_t)tl_floor_div(us, TL_US_PER_DAY);
           break;
+        }
         case TL_TIMESTAMP:
-          tl_parse_timestamp(fd->p, fd->n, &((int64_t *)col->values)[row]);
+          csv_fmt_parse(r->o, ci[j].fmt, ci[j].fmts, TL_TIMESTAMP, fd->p, fd->n,
+                        &((int64_t *)col->values)[row]);
           break;
         case TL_STRING:
           if (col->dict) {
@@ -775,6 +781,9 @@ void csv_merge_scans(csvrun *run, int64_t *nrows_out, int64_t *nrej_out) {
       const colinfo *cj = &jb->ci[j];
       jb->bytes0[j] = ci[j].nbytes;
       ci[j].can &= cj->can;
+      ci[j].fmts &= cj->fmts;   /* one format must read the values of every chunk */
+      if (!ci[j].forced && (ci[j].can & (CAN_DATE | CAN_TS)))
+        ci[j].can &= ~(unsigned)(CAN_DATE | CAN_TS) | csv_fmt_can(ci[j].fmts, NULL);
       ci[j].values += cj->values;
       ci[j].nulls += cj->nulls;
       ci[j].nbytes += cj->nbytes;

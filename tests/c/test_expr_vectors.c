@@ -151,6 +151,21 @@ static const char *const evals[] = {
   "trim(s)", "len(s)", "len(r)", "substr(s, 2, 4)", "substr(r, -3)", "substr(s, i)",
   "contains(s, '1')", "starts_with(r, 'A')", "ends_with(s, '7')", "contains(r, s)",
   "year(d)", "month(ts)", "day(d) + year(ts)", "year(d) * 100 + month(d)",
+  /* dates, times and casts */
+  "hour(ts)", "minute(ts) + second(ts)", "weekday(d)", "yearday(d)", "quarter(ts)", "week(d)",
+  "date_trunc('month', d)", "date_trunc('week', ts)", "date_trunc('quarter', d)",
+  "date_trunc('hour', ts)", "date_diff('month', d, ts)", "date_diff('week', ts, d)",
+  "date_sub('year', d, '2000-02-29')", "date_sub('month', ts, d)", "date_add(d, k, 'month')",
+  "date_add(ts, i, 'hour')", "date_add(d, i, 'day')", "d + k", "k + d", "d - i", "d - d",
+  "ts - d", "ts - ts", "strftime(d, '%b %d %Y')", "strftime(ts, '%Y-%m-%dT%H:%M:%S %p %j')",
+  "to_date(strftime(d, '%b %d %Y'), '%b %d %Y')",
+  "to_timestamp(strftime(ts, '%d/%m/%Y %H:%M:%S'), '%d/%m/%Y %H:%M:%S')", "epoch(ts)",
+  "epoch(d)", "make_date(year(d), month(d), 1)", "to_timestamp(k)", "int(f)", "float(i)",
+  "string(f)", "string(d)", "string(ts)", "bool(i)", "bool(f)", "date(ts)", "timestamp(d)",
+  "try_cast(s, 'int')", "try_cast(r .. i, 'float')", "try_cast(string(i), 'int')",
+  "try_cast(s, 'date')", "int(string(k))", "date(string(d))", "timestamp(string(ts))",
+  "if(b, try_cast(s, 'int'), i)", "coalesce(try_cast(s, 'bool'), b)", "!int(s)", "!to_date(s)",
+  "!make_date(2015, 2, 29)", "!to_date(r, '%Y')", "!date_add(d, 9223372036854775807, 'day')",
   /* nulls and choices */
   "is_null(i)", "is_null(r)", "is_null(i + k)", "coalesce(i, k)", "coalesce(f, i, 0)",
   "coalesce(s, r, 'none')", "coalesce(null, d)", "coalesce(b, i > 0, false)",
@@ -189,12 +204,15 @@ static const char *const filters[] = {
   "i > 0 or b or f > 0 or k > 0 or x > 0", "r == 'Asia' and (s < 'w5' or f > 0)",
   "i > 0 and null", "null or b", "is_null(r) or r == 'Africa'", "d == d and ts == ts",
   "!k * 9223372036854775807 > 0",
+  "date_trunc('month', d) == d", "weekday(d) >= 6", "try_cast(s, 'int') > 0",
+  "d - 7 < '2000-01-01' and hour(ts) > 11", "date_diff('day', d, ts) > 1000",
 };
 
 static const char *const aggs[] = {
   "n = count()", "s = sum(i * 2 + k)", "m = max(if(b, f, x))", "c = count(i > 0 and k < 0)",
   "a = mean(coalesce(f, 0)) * 2", "u = count_distinct(r .. i)", "q = sum(k) + 1 + 1",
   "t = sum(if(r == 'Asia', k, 0))", "v = min(d)", "w = count(1 // 0)",
+  "y = max(date_trunc('year', d))", "z = sum(date_diff('day', d, ts))",
 };
 
 /* Expressions whose errors depend on short-circuit: compared with it on only. */
@@ -327,7 +345,11 @@ static void gen(text *b, int type, int depth) {
         case 3: put(b, "-("); gen(b, G_INT, depth - 1); put(b, ")"); return;
         case 4: put(b, "abs("); gen(b, G_INT, depth - 1); put(b, ")"); return;
         case 5: put(b, "len("); gen(b, G_STR, depth - 1); put(b, ")"); return;
-        case 6: put(b, pick(2) ? "year(" : "day("); gen(b, pick(2) ? G_DATE : G_TS, depth - 1); put(b, ")"); return;
+        case 6: {
+          static const char *const parts[] = { "year(", "day(", "hour(", "weekday(", "week(", "quarter(" };
+          put(b, "%s", parts[pick(6)]); gen(b, pick(2) ? G_DATE : G_TS, depth - 1); put(b, ")");
+          return;
+        }
         case 7: put(b, "if("); gen(b, G_BOOL, depth - 1); put(b, ", "); gen(b, G_INT, depth - 1); put(b, ", "); gen(b, G_INT, depth - 1); put(b, ")"); return;
         case 8: put(b, "coalesce("); gen(b, G_INT, depth - 1); put(b, ", "); gen(b, G_INT, depth - 1); put(b, ")"); return;
         default: put(b, "floor("); gen(b, G_INT, depth - 1); put(b, ")"); return;
@@ -376,7 +398,12 @@ static void gen(text *b, int type, int depth) {
       }
     case G_DATE:
       if (leaf || pick(2)) { put(b, "d"); return; }
-      put(b, "if("); gen(b, G_BOOL, depth - 1); put(b, ", d, coalesce(d, d))"); return;
+      switch (pick(4)) {
+        case 0: put(b, "date_trunc('%s', ", pick(2) ? "month" : "week"); gen(b, G_DATE, depth - 1); put(b, ")"); return;
+        case 1: put(b, "("); gen(b, G_DATE, depth - 1); put(b, " + "); gen(b, G_INT, depth - 1); put(b, ")"); return;
+        case 2: put(b, "date_add("); gen(b, G_DATE, depth - 1); put(b, ", "); gen(b, G_INT, depth - 1); put(b, ", 'month')"); return;
+        default: put(b, "if("); gen(b, G_BOOL, depth - 1); put(b, ", d, coalesce(d, d))"); return;
+      }
     case G_TS:
       put(b, "ts"); return;
     default:   /* bool */

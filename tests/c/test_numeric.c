@@ -102,17 +102,23 @@ static void test_floats(void) {
     { "x\n1\nnan\n", "sum(x)", "nan" },
     { "x\n1\nnan\n", "mean(x)", "nan" },
     { "x\n1\ninf\n", "mean(x)", "inf" },
-    /* NaN loses to every number in min and max */
+    /* NaN is greater than every number: max takes it, min passes it by */
     { "x\nnan\n2\n-1\n", "min(x)", "-1.0" },
-    { "x\nnan\n2\n-1\n", "max(x)", "2.0" },
+    { "x\nnan\n2\n-1\n", "max(x)", "nan" },
+    { "x\ninf\nnan\n", "max(x)", "nan" },
+    { "x\nnan\nnan\n", "min(x)", "nan" },
     { "x\nnan\nnan\n", "max(x)", "nan" },
     { "x\n-inf\n2\ninf\n", "min(x)", "-inf" },
     { "x\n-inf\n2\ninf\n", "max(x)", "inf" },
-    /* quantiles leave NaN out; infinities are values */
-    { "x\n1\nnan\n3\n", "median(x)", "2.0" },
+    /* quantiles order NaN above every number; infinities are values */
+    { "x\n1\nnan\n3\n", "median(x)", "3.0" },
+    { "x\n1\nnan\n3\n", "quantile(x, 0)", "1.0" },
+    { "x\n1\nnan\n3\n", "quantile(x, 0.25)", "2.0" },
+    { "x\n1\nnan\n3\nnan\n", "quantile(x, 0.5)", "nan" },
+    { "x\n1\nnan\n3\n", "quantile(x, 1)", "nan" },
     { "x\n1\n2\ninf\n", "median(x)", "2.0" },
     { "x\n1\n2\ninf\n", "quantile(x, 1)", "inf" },
-    { "x\nnan\nnan\n", "median(x)", "null" },
+    { "x\nnan\nnan\n", "median(x)", "nan" },
     { "x\n1\ninf\n", "stddev(x)", "nan" },
     { "x\n1\nnan\n", "var(x)", "nan" },
     /* every NaN is one value to count_distinct and group_by; -0.0 is 0.0 */

@@ -252,7 +252,7 @@ static void test_known(void) {
       tl_table *out = agg(t, 1, &k, 10, defs, NULL);
       char *s = show(out);
       CHECK_STR(s, "k,n,sum_x,mean_f,min_f,max_f,first_s,last_s,count_distinct_s,median_f,var_x;"
-                   "b,3,4,nan,1.5,2.5,p,r,2,2.0,2.0;a,2,6,0.5,0.5,0.5,q,q,1,0.5,2.0;"
+                   "b,3,4,nan,1.5,nan,p,r,2,2.5,2.0;a,2,6,0.5,0.5,0.5,q,q,1,0.5,2.0;"
                    "c,1,null,null,null,null,null,null,0,null,null");
       free(s);
       tl_table_release(out);

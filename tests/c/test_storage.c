@@ -116,7 +116,7 @@ static void test_sums(void) {
   double nan3[3] = { NAN, 2.0, -1.0 };
   c = floats(nan3, 3);
   CHECK(tl_column_min(c, &s, NULL) == TL_OK && s.v.f == -1.0);
-  CHECK(tl_column_max(c, &s, NULL) == TL_OK && s.v.f == 2.0);
+  CHECK(tl_column_max(c, &s, NULL) == TL_OK && isnan(s.v.f));   /* NaN is the greatest */
   tl_column_release(c);
   /* all null: sum, mean, min are null */
   int null2[2] = { 1, 1 };

@@ -747,6 +747,11 @@ typedef struct tl_csv_options {
   const char *const *type_names;
   const tl_type *types;
   int ntypes;
+  /* date and timestamp formats (strptime): per forced type, parallel to
+  ** types (NULL, or NULL entries: ISO 8601); for inferred columns, instead
+  ** of the common formats read_csv otherwise tries (NULL: those) */
+  const char *const *type_formats;
+  const char *dateformat, *timestampformat;
   size_t chunk_size;         /* read buffer size, a test knob; 0: default */
   /* only these columns, by name, in this order; the others are neither
   ** converted nor type-checked. NULL: every column */
