@@ -21,6 +21,7 @@
 #include "base/pool.h"
 #include "base/table.h"
 #include "expr_int.h"
+#include "fn_text.h"
 #include "registry.h"
 
 /* ---------------------------------------------------------------------------
@@ -80,6 +81,7 @@ static expr *clone_bound(const expr *e) {
   c->dict_codes = e->dict_codes;
   c->custom = e->custom;
   c->hostfn = e->hostfn;
+  tl_rx_share(c, e);
   int ok = 1;
   if (e->litbuf) {
     ok = (c->litbuf = tl_strndup(e->litbuf, e->lit.v.s.len)) != NULL;
@@ -141,6 +143,7 @@ static int strict(const expr *e) {
       break;
     case E_CALL:
       if (e->hostfn || e->fn == F_ISNULL || e->fn == F_COALESCE || e->fn == F_IF) return 0;
+      if (tl_fn_text_nonstrict(e->fn)) return 0;
       break;
     default: break;
   }
