@@ -48,6 +48,16 @@ static tl_status pair_merge(agst *in, const agst *fr, const tl_agg_fold *f, tl_e
     int64_t nb = fr->cnt[g], G = MAP(g);
     if (nb == 0) continue;
     int64_t na = in->cnt[G];
+    if (nb == 1) {   /* a single pair: a step of Welford's method, as one scan takes it */
+      double u = fr->f1[g], v = fr->f3[g], n = (double)++in->cnt[G];
+      double du = u - in->f1[G], dv = v - in->f3[G];
+      in->f1[G] += du / n;
+      in->f3[G] += dv / n;
+      in->f2[G] += du * (u - in->f1[G]);
+      in->f4[G] += dv * (v - in->f3[G]);
+      in->f5[G] += du * (v - in->f3[G]);
+      continue;
+    }
     if (na == 0) {
       in->cnt[G] = nb;
       in->f1[G] = fr->f1[g]; in->f2[G] = fr->f2[g];
