@@ -226,7 +226,7 @@ static int put_rewrite(sout *so, const char *s, const PCRE2_SIZE *ov, uint32_t n
 static int rx_replace_row(expr *e, sout *so, const char *s, int64_t n, const char *rep,
                           int64_t rn) {
   pcre2_match_data *md = e->rxmatch;
-  PCRE2_SIZE at = 0, copied = 0;
+  PCRE2_SIZE at = 0, copied = 0, last = PCRE2_UNSET;
   uint32_t ng = e->rx->ncap + 1;
   while (at <= (PCRE2_SIZE)n) {
     int rc = pcre2_match(e->rx->code, (PCRE2_SPTR)s, (PCRE2_SIZE)n, at, PCRE2_NO_UTF_CHECK, md, NULL);
@@ -234,15 +234,17 @@ static int rx_replace_row(expr *e, sout *so, const char *s, int64_t n, const cha
     if (rc < 0) return rc;
     const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
     if (ov[1] < ov[0]) break;   /* \K games: take no more */
-    if (!sout_put(so, s + copied, ov[0] - copied) || !put_rewrite(so, s, ov, ng, rep, rn)) return 0;
-    copied = ov[1];
-    if (ov[1] > ov[0]) { at = ov[1]; continue; }
-    if (ov[1] >= (PCRE2_SIZE)n) break;   /* an empty match: step over one code point */
+    /* an empty match right where the last one ended is no match (as RE2, so
+    ** DuckDB: 'aaa' with 'a*' gives one replacement) */
+    if (ov[0] != ov[1] || ov[0] != last) {
+      if (!sout_put(so, s + copied, ov[0] - copied) || !put_rewrite(so, s, ov, ng, rep, rn)) return 0;
+      copied = last = ov[1];
+      if (ov[1] > ov[0]) { at = ov[1]; continue; }
+    }
+    if (ov[1] >= (PCRE2_SIZE)n) break;   /* an empty match: search on after one code point */
     int32_t cp = 0;
     int m = tl_utf8_next(s + ov[1], n - (int64_t)ov[1], &cp);
     at = ov[1] + (PCRE2_SIZE)(m > 0 ? m : 1);
-    if (!sout_put(so, s + copied, at - copied)) return 0;
-    copied = at;
   }
   return sout_put(so, s + copied, (size_t)n - copied);
 }

@@ -35,6 +35,7 @@ const scalar = [
   ['b', "regexp_matches(s, '\\d')", "regexp_matches(s, '\\d')"],
   ['b', "regexp_matches(s, '^.b$')", "regexp_matches(s, '^.b$')"],
   ['s', "regexp_replace(s, '([aeiou])', '<\\1>')", "regexp_replace(s, '([aeiou])', '<\\1>', 'g')"],
+  ['s', "regexp_replace(s, 'a*', '.')", "regexp_replace(s, 'a*', '.', 'g')"],
   ['s', "regexp_replace(s, '\\s+', '_')", "regexp_replace(s, '\\s+', '_', 'g')"],
   ['s', "regexp_replace(s, '(\\w)(\\w)', '\\2\\1')", "regexp_replace(s, '(\\w)(\\w)', '\\2\\1', 'g')"],
   ['s', "regexp_extract(s, '([a-z]+) ([0-9]+)', 2)", "regexp_extract(s, '([a-z]+) ([0-9]+)', 2)"],

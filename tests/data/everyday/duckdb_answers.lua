@@ -40,6 +40,7 @@ return function(N) return {
       { [[regexp_matches(s, '\d')]], { false, false, false, false, N, false, false, true, true, false, false, false, false, false, true, false } },
       { [[regexp_matches(s, '^.b$')]], { false, false, false, false, N, false, false, false, false, false, false, false, false, false, false, false } },
       { [[regexp_replace(s, '([aeiou])', '<\1>')]], { [[Éc<o>l<e>]], [[str<a>ß<e>]], [[<a>́b]], [[]], N, [[  h<i>  ]], [[ΑΣ ω]], [[w123]], [[<a>b 12]], [[x_y%z]], [[Ünïcödé]], [[<a>,b,,c]], [[日本語テキスト]], [[M<i>X<e>D C<a>S<e>]], [[cd 7]], [[<e>́<e>́]] } },
+      { [[regexp_replace(s, 'a*', '.')]], { [[.É.c.o.l.e.]], [[.s.t.r.ß.e.]], [[.́.b.]], [[.]], N, [[. . .h.i. . .]], [[.Α.Σ. .ω.]], [[.w.1.2.3.]], [[.b. .1.2.]], [[.x._.y.%.z.]], [[.Ü.n.ï.c.ö.d.é.]], [[.,.b.,.,.c.]], [[.日.本.語.テ.キ.ス.ト.]], [[.M.i.X.e.D. .C.S.e.]], [[.c.d. .7.]], [[.e.́.e.́.]] } },
       { [[regexp_replace(s, '\s+', '_')]], { [[École]], [[straße]], [[áb]], [[]], N, [[_hi_]], [[ΑΣ_ω]], [[w123]], [[ab_12]], [[x_y%z]], [[Ünïcödé]], [[a,b,,c]], [[日本語テキスト]], [[MiXeD_CaSe]], [[cd_7]], [[éé]] } },
       { [[regexp_replace(s, '(\w)(\w)', '\2\1')]], { [[Éocel]], [[tsarße]], [[áb]], [[]], N, [[  ih  ]], [[ΑΣ ω]], [[1w32]], [[ba 21]], [[_xy%z]], [[Ünïcödé]], [[a,b,,c]], [[日本語テキスト]], [[iMeXD aCeS]], [[dc 7]], [[éé]] } },
       { [[regexp_extract(s, '([a-z]+) ([0-9]+)', 2)]], { [[]], [[]], [[]], [[]], N, [[]], [[]], [[]], [[12]], [[]], [[]], [[]], [[]], [[]], [[7]], [[]] } },
