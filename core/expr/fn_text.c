@@ -68,24 +68,27 @@ static int64_t cp_offset(const char *s, int64_t n, int64_t k) {
   return n;
 }
 
-/* lower or upper: each code point mapped by utf8proc. */
+/* lower or upper: each code point mapped by utf8proc, ASCII at once. A
+** mapped code point takes at most one byte more than it did (2n + 4 bytes
+** are room enough). */
 static int map_case(sout *so, const char *s, int64_t n, int up) {
+  if (!sbuf_reserve(so->e, so->used, (size_t)n * 2 + 4)) return 0;
+  unsigned char *d = (unsigned char *)so->e->sbuf + so->used, *d0 = d;
+  const unsigned char *p = (const unsigned char *)s;
   for (int64_t b = 0; b < n;) {
-    unsigned char c = (unsigned char)s[b];
+    unsigned char c = p[b];
     if (c < 0x80) {
-      char ch = (char)(up ? toupper(c) : tolower(c));
-      if (!sout_put(so, &ch, 1)) return 0;
+      *d++ = (unsigned char)(up ? (c >= 'a' && c <= 'z' ? c - 32 : c) : (c >= 'A' && c <= 'Z' ? c + 32 : c));
       b++;
       continue;
     }
-    int32_t cp = 0;
+    int32_t cp;
     int m = tl_utf8_next(s + b, n - b, &cp);
     if (m < 0) return -1;
-    utf8proc_uint8_t buf[4];
-    utf8proc_ssize_t w = utf8proc_encode_char(up ? utf8proc_toupper(cp) : utf8proc_tolower(cp), buf);
-    if (!sout_put(so, (const char *)buf, (size_t)w)) return 0;
+    d += utf8proc_encode_char(up ? utf8proc_toupper(cp) : utf8proc_tolower(cp), d);
     b += m;
   }
+  so->used += (size_t)(d - d0);
   return 1;
 }
 
