@@ -315,6 +315,10 @@ tl_status tl_expr_column(expr *e, tl_column *const *cols, tl_column *const *slot
   tl_column *c = NULL;
   tl_status st;
   int sp = e->type && strict(e);
+  if (type == TL_STRING) {   /* over a dictionary column: once per entry */
+    TL_TRY(tl_fn_dict_column(e, cols, nrows, op, out, err));
+    if (*out) return TL_OK;
+  }
   if (type == TL_STRING) st = tl_builder_new(TL_STRING, nrows, &b, err);
   else if (type == TL_BOOL) st = tl_column_alloc(type, nrows, 1, 0, &c, err);
   else   /* every value is written; no bitmap when no row can be null */

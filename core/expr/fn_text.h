@@ -28,6 +28,12 @@ tl_status tl_fn_ops_eval(expr *e, evalctx *cx);
 ** null). */
 int tl_fn_text_nonstrict(int fn);
 
+/* A text-valued plan over one dictionary column, computed once per entry
+** into a dictionary column (fn_dict.c); *out is NULL when that does not
+** apply or an entry fails (the rows then run the ordinary way). */
+tl_status tl_fn_dict_column(expr *e, tl_column *const *cols, int64_t nrows, const char *op,
+                            tl_column **out, tl_error *err);
+
 /* The error for row i's invalid UTF-8 in function `fn`. */
 tl_status tl_fn_bad_utf8(const evalctx *cx, const char *fn, int i);
 

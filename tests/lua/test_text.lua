@@ -89,6 +89,33 @@ check_error("'not' needs a boolean, found int", function() return m:filter("not 
 assert(#m:filter("not (x in (1))") == 2)
 assert(m:mutate("v = round(f, 1)")[1].v == 1.5 and m:mutate("v = round(2.345, 2)")[1].v == 2.35)
 
+-- a dictionary column (read from CSV): the functions run once per entry, and
+-- give what they give on the plain column; an entry no row needs cannot fail
+local csv = os.tmpname()
+local f = assert(io.open(csv, "w"))
+f:write("k,s\n")
+local plain = {}
+for i = 1, 3000 do
+  local v = ({ "École", "Straße", "x", "abc", "ABC", "Longer text" })[i % 6 + 1]
+  if i % 7 == 0 then f:write(i, ",\n"); plain[i] = N else f:write(i, ",", v, "\n"); plain[i] = v end
+end
+f:close()
+local dt = tally.read_csv(csv)
+os.remove(csv)
+local pt = tally.from_columns{ { "k", dt.k:totable() }, { "s", plain } }
+local defs = { "l = lower(s)", "u = upper(left(s, 3)) .. '!'", "r = regexp_replace(s, '[aeiou]', '_')",
+               "p = lpad(s, 8, '.')" }
+local a, b = dt:mutate(table.unpack(defs)), pt:mutate(table.unpack(defs))
+for i = 1, #a do
+  for _, name in ipairs{ "l", "u", "r", "p" } do
+    assert(a[i][name] == b[i][name], string.format("row %d %s: %s vs %s", i, name, tostring(a[i][name]), tostring(b[i][name])))
+  end
+end
+assert(a[1].l == "straße" and a[2].u == "X!" and a[7].l == nil)
+assert(#dt:filter("len(s) >= 6"):mutate("v = lpad(s, 6, '')") > 0)   -- 'abc' fails only where it is
+check_error("lpad: an empty padding cannot fill row 2", function() return dt:mutate("v = lpad(s, 6, '')") end)
+check_error("split_part: field 0 at row 1", function() return dt:mutate("v = split_part(s, ',', 0)") end)
+
 -- invalid UTF-8: an error naming the function and the row
 local bad = tally.from_columns{ { "s", { "ok", "fine", "b\xffd" } } }
 for _, f in ipairs{ "lower", "upper", "len", "reverse" } do
