@@ -7,6 +7,7 @@
 */
 #include <stdio.h>
 
+#include "base/parse.h"
 #include "fn_text.h"
 #include "registry.h"
 
@@ -20,6 +21,35 @@ static tl_status terr(tl_error *err, const char *op, const char *src, const expr
 /* Two types that compare: numbers with numbers, else the same type (0: a bare null). */
 static int comparable(tl_type a, tl_type b) {
   return !a || !b || a == b || (is_num(a) && is_num(b));
+}
+
+/* With a date or timestamp among arguments [from, nargs), a text constant
+** among them is read as one when the expression is compiled (x in
+** ('2016-01-02', ...)); one that is not a date is an error pointing at it. */
+static tl_status time_literals(expr *e, int from, const char *op, const char *src, tl_error *err) {
+  tl_type want = 0;
+  for (int k = from; k < e->nargs; k++) {
+    tl_type t = e->args[k]->type;
+    if (t == TL_TIMESTAMP || (t == TL_DATE && !want)) want = t;
+  }
+  for (int k = from; want && k < e->nargs; k++) {
+    expr *l = e->args[k];
+    if (l->kind != E_LIT || l->type != TL_STRING) continue;
+    int32_t d;
+    int64_t ts;
+    if (want == TL_DATE && tl_parse_date(l->lit.v.s.ptr, l->lit.v.s.len, &d)) {
+      l->lit.type = l->type = TL_DATE;
+      l->lit.v.d = d;
+    } else if (tl_parse_timestamp(l->lit.v.s.ptr, l->lit.v.s.len, &ts)) {
+      l->lit.type = l->type = TL_TIMESTAMP;
+      l->lit.v.i = ts;
+    } else {
+      return terr(err, op, src, l, "'%s' is not a %s", l->litbuf, tl_type_name(want));
+    }
+    tl_free(l->litbuf);
+    l->litbuf = NULL;
+  }
+  return TL_OK;
 }
 
 /* Arguments [from, to) must be texts (or bare nulls). */
@@ -94,6 +124,7 @@ tl_status tl_fn_text_bind(expr *e, const char *op, const char *src, tl_error *er
       e->type = e->fn == F_RX_MATCHES ? TL_BOOL : TL_STRING;
       return tl_rx_compile(e, op, src, err);
     case F_IN: {
+      TL_TRY(time_literals(e, 0, op, src, err));
       for (int k = 1; k < e->nargs; k++)
         if (!comparable(a0, e->args[k]->type))
           return terr(err, op, src, e->args[k], "'in' compares %s with %s", tname(a0),
@@ -102,12 +133,14 @@ tl_status tl_fn_text_bind(expr *e, const char *op, const char *src, tl_error *er
       return TL_OK;
     }
     case F_NULLIF:
+      TL_TRY(time_literals(e, 0, op, src, err));
       if (!comparable(a0, e->args[1]->type))
         return terr(err, op, src, e, "nullif of %s and %s", tname(a0), tname(e->args[1]->type));
       e->type = a0;
       return TL_OK;
     case F_GREATEST: case F_LEAST: {
       tl_type t = 0;
+      TL_TRY(time_literals(e, 0, op, src, err));
       TL_TRY(common_type(e, 0, name, op, src, err, &t));
       e->type = t;
       return TL_OK;

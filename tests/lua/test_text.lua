@@ -116,6 +116,21 @@ assert(#dt:filter("len(s) >= 6"):mutate("v = lpad(s, 6, '')") > 0)   -- 'abc' fa
 check_error("lpad: an empty padding cannot fill row 2", function() return dt:mutate("v = lpad(s, 6, '')") end)
 check_error("split_part: field 0 at row 1", function() return dt:mutate("v = split_part(s, ',', 0)") end)
 
+-- text constants among dates are dates, read when the expression is compiled
+local dcsv = os.tmpname()
+local df = assert(io.open(dcsv, "w"))
+df:write("d\n2016-01-02\n2016-03-01\n\n2017-12-31\n")
+df:close()
+local dt2 = tally.read_csv(dcsv)
+os.remove(dcsv)
+assert(dt2.d:type() == "date")
+local dr = dt2:mutate("a = d in ('2016-03-01', '2017-12-31')", "g = greatest(d, '2016-02-01')",
+                      "n = nullif(d, '2016-01-02')")
+assert(dr[1].a == false and dr[2].a == true and dr[3].a == nil and dr[4].a == true)
+assert(tostring(dr[1].g) == "2016-02-01" and tostring(dr[4].g) == "2017-12-31")
+assert(dr[1].n == nil and tostring(dr[2].n) == "2016-03-01")
+check_error("'2016-02-30' is not a date", function() return dt2:filter("d in ('2016-02-30')") end)
+
 -- invalid UTF-8: an error naming the function and the row
 local bad = tally.from_columns{ { "s", { "ok", "fine", "b\xffd" } } }
 for _, f in ipairs{ "lower", "upper", "len", "reverse" } do
