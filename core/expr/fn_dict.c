@@ -2,8 +2,8 @@
 ** fn_dict.c -- text functions over a dictionary-encoded column, once per
 ** entry: lower(program) over 3 million rows of 40 programs computes 40
 ** texts and keeps the rows' codes (mapped onto the distinct results). It
-** applies to a text-valued plan of built-in calls, concatenations and
-** constants over one dictionary column, which is null exactly where the
+** applies to a text-valued plan of built-in calls and constants over one
+** dictionary column (`..` keeps making plain columns), which is null exactly where the
 ** column is; should any entry fail, the ordinary path runs instead, so that
 ** only the rows report errors.
 */
@@ -21,7 +21,6 @@ static int over_one_dict(const expr *e, tl_column *const *cols, int *col) {
     case E_COL:
       if (*col < 0) *col = e->col;
       return e->col == *col && cols[e->col]->dict && !e->dict_codes;
-    case E_BIN: if (e->op != OP_CONCAT) return 0; break;
     case E_CALL:
       if (e->hostfn || e->fn == F_IF || e->fn == F_COALESCE || e->fn == F_ISNULL ||
           tl_fn_text_nonstrict(e->fn))

@@ -103,7 +103,7 @@ f:close()
 local dt = tally.read_csv(csv)
 os.remove(csv)
 local pt = tally.from_columns{ { "k", dt.k:totable() }, { "s", plain } }
-local defs = { "l = lower(s)", "u = upper(left(s, 3)) .. '!'", "r = regexp_replace(s, '[aeiou]', '_')",
+local defs = { "l = lower(s)", "u = concat(upper(left(s, 3)), '!')", "r = regexp_replace(s, '[aeiou]', '_')",
                "p = lpad(s, 8, '.')" }
 local a, b = dt:mutate(table.unpack(defs)), pt:mutate(table.unpack(defs))
 for i = 1, #a do
