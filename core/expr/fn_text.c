@@ -155,7 +155,7 @@ static int put_reverse(sout *so, const char *s, int64_t n) {
     if (b == n || (prev >= 0 && utf8proc_grapheme_break_stateful(prev, cp, &state))) {
       int64_t len = b - gstart;   /* the grapheme s[gstart, b) goes before what follows it */
       end -= (size_t)len;
-      memcpy(d + end, s + gstart, (size_t)len);
+      if (len) memcpy(d + end, s + gstart, (size_t)len);
       gstart = b;
       if (b == n) break;
     }
