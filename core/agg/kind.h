@@ -69,6 +69,19 @@ typedef struct agst {
   tl_column *done;         /* a host aggregate's result, made at once */
   tl_column **keep;        /* what string values point into */
   int nkeep, keepcap;
+  /* the aggregates of pairs, of bools and the rest (pairs.c, bools.c, pick2.c) */
+  const tl_column *y;      /* the second argument, during the scan */
+  tl_type yt;
+  double *f3, *f4, *f5;    /* pairs: mean of y, M2 of y, co-moment */
+  int64_t *jv;             /* arg_min, arg_max: the by value of the pick */
+  double *jd;
+  const char **jp;
+  int64_t *jl;
+  struct tl_mode_tab *mt;  /* mode: (group, value) counts */
+  char **tb;               /* string_agg: group g's text so far, tn[g] of tc[g] bytes */
+  int64_t *tn, *tc;
+  char *sep;               /* its separator (NUL-terminated), sepn bytes */
+  int64_t sepn;
 } agst;
 
 /* How a scan is cut: ng groups, ranges of R rows, local: ranges number
@@ -124,6 +137,15 @@ struct tl_agg_kind {
 extern const tl_agg_kind tl_agg_count, tl_agg_sum, tl_agg_mean, tl_agg_var, tl_agg_stddev,
     tl_agg_min, tl_agg_max, tl_agg_first, tl_agg_last, tl_agg_median, tl_agg_quantile,
     tl_agg_count_distinct, tl_agg_host;
+extern const tl_agg_kind tl_agg_corr, tl_agg_covar, tl_agg_regr_slope, tl_agg_regr_intercept,
+    tl_agg_mode, tl_agg_arg_min, tl_agg_arg_max, tl_agg_count_if, tl_agg_bool_and,
+    tl_agg_bool_or, tl_agg_product, tl_agg_string_agg;
+
+/* What state.c frees and copies of those kinds (modes.c). */
+void tl_agg_lib_free(agst *s);
+int tl_agg_lib_copy(agst *s, const agst *like);
+/* 1 for the aggregates that scan two argument columns (x and s->y). */
+int tl_agg_takes_pair(int fn);
 
 /* The kind of aggregate id fn (AGG_*), NULL when there is none. */
 const tl_agg_kind *tl_agg_kind_of(int fn);

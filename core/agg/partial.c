@@ -210,6 +210,12 @@ tl_status tl_partial_bind(tl_partial *p, int n, const char *const *defs, const t
     like.xt = a->fn != AGG_CUSTOM && a->nargs ? a->args[0]->type : 0;
     like.host = a->custom;
     like.q = 0.5;
+    if (tl_agg_takes_pair(a->fn)) like.yt = a->args[1]->type;
+    if (a->fn == AGG_STRING_AGG) {   /* its separator, a constant (',' by default) */
+      const expr *sp = a->nargs > 1 ? a->args[1] : NULL;
+      like.sep = (char *)(sp ? (sp->lit.is_null ? "" : sp->lit.v.s.ptr) : ",");
+      like.sepn = sp ? (sp->lit.is_null ? 0 : (int64_t)sp->lit.v.s.len) : 1;
+    }
     if (a->fn == AGG_QUANTILE) {
       const expr *q = a->args[1];
       like.q = q->type == TL_INT ? (double)q->lit.v.i : q->lit.v.f;
@@ -267,7 +273,7 @@ static tl_status make_schema(tl_partial *p, const tl_table *t, tl_error *err) {
 /* The argument columns of slot s: args[k] for host slots, args[0] for
 ** built-ins (count() has none). A bare null is an all-null int column. */
 static tl_status slot_args(const expr *a, const tl_table *t, tl_column **args, tl_error *err) {
-  int n = a->fn == AGG_CUSTOM ? a->nargs : (a->nargs > 0 ? 1 : 0);
+  int n = a->fn == AGG_CUSTOM ? a->nargs : tl_agg_takes_pair(a->fn) ? 2 : (a->nargs > 0 ? 1 : 0);
   for (int k = 0; k < n; k++) {
     const expr *x = a->args[k];
     if (x->kind == E_COL) { args[k] = tl_column_retain(t->cols[x->col]); continue; }
@@ -303,6 +309,7 @@ tl_status tl_partial_make(const tl_rowgroups *rg, int n, const char *const *defs
     if (!(args[s] = tl_calloc((size_t)a->nargs + 1, sizeof **args))) st = tl_error_oom(err, "agg");
     else st = slot_args(a, rg->t, args[s], err);
     if (a->fn != AGG_CUSTOM && args[s]) x[s] = args[s][0];
+    if (st == TL_OK && tl_agg_takes_pair(a->fn)) p->st[s]->y = args[s][1];
   }
   if (st == TL_OK) st = tl_agg_scan(p->st, p->nslots, rg, x, err);
   for (int s = 0; s < p->nslots && st == TL_OK; s++) {   /* kinds that run over the whole table */
@@ -313,6 +320,7 @@ tl_status tl_partial_make(const tl_rowgroups *rg, int n, const char *const *defs
   for (int s = 0; args && s < p->nslots; s++) {
     expr *a = slot_expr(p, s, NULL);
     for (int k = 0; args[s] && k < a->nargs; k++) tl_column_release(args[s][k]);
+    p->st[s]->y = NULL;   /* released with the arguments */
     tl_free(args[s]);
   }
   tl_free(args);

@@ -15,6 +15,12 @@ static const tl_agg_kind *const kinds[] = {
   [AGG_QUANTILE] = &tl_agg_quantile, [AGG_STDDEV] = &tl_agg_stddev, [AGG_VAR] = &tl_agg_var,
   [AGG_COUNT_DISTINCT] = &tl_agg_count_distinct, [AGG_FIRST] = &tl_agg_first,
   [AGG_LAST] = &tl_agg_last, [AGG_CUSTOM] = &tl_agg_host,
+  [AGG_CORR] = &tl_agg_corr, [AGG_COVAR] = &tl_agg_covar, [AGG_REGR_SLOPE] = &tl_agg_regr_slope,
+  [AGG_REGR_INTERCEPT] = &tl_agg_regr_intercept, [AGG_MODE] = &tl_agg_mode,
+  [AGG_ARG_MIN] = &tl_agg_arg_min, [AGG_ARG_MAX] = &tl_agg_arg_max,
+  [AGG_COUNT_IF] = &tl_agg_count_if, [AGG_BOOL_AND] = &tl_agg_bool_and,
+  [AGG_BOOL_OR] = &tl_agg_bool_or, [AGG_PRODUCT] = &tl_agg_product,
+  [AGG_STRING_AGG] = &tl_agg_string_agg,
 };
 
 const tl_agg_kind *tl_agg_kind_of(int fn) {
@@ -41,6 +47,7 @@ void tl_agg_state_free(agst *s) {
   tl_free(s->bits); tl_free(s->de); tl_free(s->dslot);
   tl_free(s->hb); tl_free(s->hl);
   tl_column_release(s->done);
+  tl_agg_lib_free(s);
   tl_free(s);
 }
 
@@ -58,6 +65,7 @@ agst *tl_agg_state_new(const agst *like, int mode, int64_t ng) {
   s->hrange = like->hrange;
   s->dict = like->dict;
   s->stride = like->stride;
+  if (!tl_agg_lib_copy(s, like)) { tl_agg_state_free(s); return NULL; }
   if (!tl_agg_state_grow(s, ng)) { tl_agg_state_free(s); return NULL; }
   return s;
 }

@@ -11,6 +11,7 @@
 #include "base/parse.h"
 #include "base/table.h"
 #include "expr_int.h"
+#include "fn_text.h"
 #include "registry.h"
 #include "time_int.h"
 
@@ -179,6 +180,11 @@ static tl_status bind_call(binder *b, expr *e) {
         }
         e->type = TL_FLOAT;
         break;
+      case AGG_CORR: case AGG_COVAR: case AGG_REGR_SLOPE: case AGG_REGR_INTERCEPT: case AGG_MODE:
+      case AGG_ARG_MIN: case AGG_ARG_MAX: case AGG_COUNT_IF: case AGG_BOOL_AND: case AGG_BOOL_OR:
+      case AGG_PRODUCT: case AGG_STRING_AGG:
+        TL_TRY(tl_fn_agg2_bind(e, b->op, b->src, b->err));
+        break;
       default:   /* min, max, first, last */
         if (!at) return berr(b, e, "%s of a bare null%s", f->name, "");
         e->type = at;
@@ -190,6 +196,7 @@ static tl_status bind_call(binder *b, expr *e) {
     tl_time_binder tb = { b->op, b->src, b->err };
     return tl_expr_bind_time(&tb, e, bi->id);
   }
+  if (tl_fn_text_owns(bi->id)) return tl_fn_text_bind(e, b->op, b->src, b->err);
   tl_type a0 = e->args[0]->type;
   switch (bi->id) {
     case F_ABS:
@@ -208,10 +215,6 @@ static tl_status bind_call(binder *b, expr *e) {
         if (e->args[k]->type && !is_num(e->args[k]->type))
           return berr(b, e, "%s of %s", f->name, tname(e->args[k]->type));
       e->type = TL_FLOAT;
-      break;
-    case F_LOWER: case F_UPPER: case F_TRIM: case F_LEN:
-      if (a0 && a0 != TL_STRING) return berr(b, e, "%s of %s (a string is needed)", f->name, tname(a0));
-      e->type = bi->id == F_LEN ? TL_INT : TL_STRING;
       break;
     case F_SUBSTR:
       if (a0 && a0 != TL_STRING) return berr(b, e, "substr of %s%s", tname(a0), "");

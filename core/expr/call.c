@@ -5,13 +5,13 @@
 ** vector.
 */
 #define _GNU_SOURCE   /* memmem */
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/column.h"
 #include "expr_int.h"
+#include "fn_text.h"
 #include "registry.h"
 #include "time_int.h"
 
@@ -236,28 +236,17 @@ static tl_status call_math(expr *e, const vec *a, const uint8_t *valid, evalctx 
   return TL_OK;
 }
 
-/* len, lower, upper, trim, substr, contains, starts_with and ends_with. */
+/* substr, contains, starts_with and ends_with (the other text functions: fn_text.c). */
 static tl_status call_text(expr *e, const vec *a, const uint8_t *valid, evalctx *cx) {
   vec *o = &e->out;
   switch (e->fn) {
-    case F_LEN:
-      ROWS(cx, i, {   /* characters, not bytes */
-        int64_t k = 0;
-        for (int64_t j = 0; j < a->sl[i]; j++) k += ((unsigned char)a->s[i][j] & 0xc0) != 0x80;
-        o->i[i] = k;
-      });
-      break;
-    case F_LOWER: case F_UPPER: case F_TRIM: case F_SUBSTR: {
+    case F_SUBSTR: {
       size_t used = 0;
       ROWS(cx, i, {
         if (valid && !valid[i]) { o->s[i] = NULL; o->sl[i] = 0; continue; }
         const char *s = a->s[i];
         int64_t len = a->sl[i], from = 0, cnt = len;
-        if (e->fn == F_TRIM) {
-          while (from < len && isspace((unsigned char)s[from])) from++;
-          while (len > from && isspace((unsigned char)s[len - 1])) len--;
-          cnt = len - from;
-        } else if (e->fn == F_SUBSTR) {
+        {
           /* as string.sub, in characters: 1-based, inclusive, negatives count from the end */
           int64_t nch = 0;
           for (int64_t j = 0; j < len; j++) nch += ((unsigned char)s[j] & 0xc0) != 0x80;
@@ -270,12 +259,7 @@ static tl_status call_text(expr *e, const vec *a, const uint8_t *valid, evalctx 
           cnt = j0 >= i0 ? utf8_offset(s, len, j0) - from : 0;
         }
         if (!sbuf_reserve(e, used, (size_t)cnt)) return tl_error_oom(cx->err, cx->op);
-        for (int64_t j = 0; j < cnt; j++) {
-          char ch = s[from + j];
-          if (e->fn == F_LOWER) ch = (char)tolower((unsigned char)ch);
-          else if (e->fn == F_UPPER) ch = (char)toupper((unsigned char)ch);
-          e->sbuf[used + (size_t)j] = ch;
-        }
+        if (cnt) memcpy(e->sbuf + used, s + from, (size_t)cnt);
         o->s[i] = (const char *)(uintptr_t)used;
         o->sl[i] = cnt;
         used += (size_t)cnt;
@@ -311,6 +295,7 @@ tl_status tl_expr_eval_call(expr *e, evalctx *cx) {
   if (e->hostfn) return eval_host(e, cx);
   if (e->fn == F_IF) return eval_if(e, cx);
   if (e->fn == F_COALESCE) return eval_coalesce(e, cx);
+  if (tl_fn_text_owns(e->fn) && tl_fn_text_nonstrict(e->fn)) return tl_fn_ops_eval(e, cx);
   for (int k = 0; k < e->nargs; k++) TL_TRY(tl_expr_eval_node(e->args[k], cx));
   const vec *a = &e->args[0]->out;
   if (e->fn == F_ISNULL) {
@@ -338,8 +323,7 @@ tl_status tl_expr_eval_call(expr *e, evalctx *cx) {
     case F_ABS: case F_FLOOR: case F_CEIL: case F_ROUND:
     case F_LN: case F_LOG: case F_EXP: case F_SQRT:
       return call_math(e, a, valid, cx);
-    case F_LEN: case F_LOWER: case F_UPPER: case F_TRIM: case F_SUBSTR:
-    case F_CONTAINS: case F_STARTS: case F_ENDS:
+    case F_SUBSTR: case F_CONTAINS: case F_STARTS: case F_ENDS:
       return call_text(e, a, valid, cx);
     case F_YEAR: case F_MONTH: case F_DAY:
       ROWS(cx, i, {
@@ -347,6 +331,10 @@ tl_status tl_expr_eval_call(expr *e, evalctx *cx) {
         tl_civil_from_days((int32_t)days_of(a, i), &y, &m, &d);
         o->i[i] = e->fn == F_YEAR ? y : e->fn == F_MONTH ? m : d;
       });
+      break;
+    default:
+      if (e->fn >= F_LIKE && e->fn <= F_RX_EXTRACT) return tl_fn_regex_eval(e, valid, cx);
+      if (tl_fn_text_owns(e->fn)) return tl_fn_text_eval(e, valid, cx);
       break;
   }
   return TL_OK;

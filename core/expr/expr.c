@@ -21,6 +21,7 @@
 #include "base/pool.h"
 #include "base/table.h"
 #include "expr_int.h"
+#include "fn_text.h"
 #include "registry.h"
 
 /* ---------------------------------------------------------------------------
@@ -80,6 +81,7 @@ static expr *clone_bound(const expr *e) {
   c->dict_codes = e->dict_codes;
   c->custom = e->custom;
   c->hostfn = e->hostfn;
+  tl_rx_share(c, e);
   int ok = 1;
   if (e->litbuf) {
     ok = (c->litbuf = tl_strndup(e->litbuf, e->lit.v.s.len)) != NULL;
@@ -142,6 +144,7 @@ static int strict(const expr *e) {
     case E_CALL:
       if (e->hostfn || e->fn == F_ISNULL || e->fn == F_COALESCE || e->fn == F_IF) return 0;
       if (e->fn == F_TRY_CAST) return 0;   /* makes nulls of what does not convert */
+      if (tl_fn_text_nonstrict(e->fn)) return 0;
       break;
     default: break;
   }
@@ -313,6 +316,10 @@ tl_status tl_expr_column(expr *e, tl_column *const *cols, tl_column *const *slot
   tl_column *c = NULL;
   tl_status st;
   int sp = e->type && strict(e);
+  if (type == TL_STRING) {   /* over a dictionary column: once per entry */
+    TL_TRY(tl_fn_dict_column(e, cols, nrows, op, out, err));
+    if (*out) return TL_OK;
+  }
   if (type == TL_STRING) st = tl_builder_new(TL_STRING, nrows, &b, err);
   else if (type == TL_BOOL) st = tl_column_alloc(type, nrows, 1, 0, &c, err);
   else   /* every value is written; no bitmap when no row can be null */

@@ -63,6 +63,8 @@ struct expr {
   int *selbuf;         /* rows handed to the operands (and, or, if, coalesce, host) */
   void *target;        /* the root's values go here (a column's rows), or NULL */
   int dict_codes;      /* E_COL: a dictionary column compared with a constant */
+  struct tl_rx *rx;    /* regexp_*: the compiled pattern, shared by the plan's copies */
+  void *rxmatch;       /* its match data: this node's own, so one per thread */
 };
 
 /* Parses `src`. `op` names the operation for messages ("filter"). When
@@ -135,6 +137,14 @@ char *tl_expr_default_name(const char *src);
 enum {
   AGG_COUNT, AGG_SUM, AGG_MEAN, AGG_MIN, AGG_MAX, AGG_MEDIAN, AGG_QUANTILE,
   AGG_STDDEV, AGG_VAR, AGG_COUNT_DISTINCT, AGG_FIRST, AGG_LAST, AGG_CUSTOM
+};
+
+/* Aggregates of two columns, of bools, and the rest of the everyday library
+** (core/agg/pairs.c, bools.c, pick2.c). */
+enum {
+  AGG_CORR = AGG_CUSTOM + 1, AGG_COVAR, AGG_REGR_SLOPE, AGG_REGR_INTERCEPT, AGG_MODE,
+  AGG_ARG_MIN, AGG_ARG_MAX, AGG_COUNT_IF, AGG_BOOL_AND, AGG_BOOL_OR, AGG_PRODUCT,
+  AGG_STRING_AGG, AGG_LIB_END
 };
 
 #endif

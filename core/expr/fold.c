@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "expr_int.h"
+#include "fn_text.h"
 #include "registry.h"
 
 /* 1 when computing e can fail for a reason other than memory: an integer
@@ -35,6 +36,7 @@ static void make_literal(expr *e, const tl_scalar *v, char *litbuf) {
   tl_free(e->args);
   tl_free(e->name);
   tl_expr_drop_scratch(e);
+  tl_rx_release(e);
   e->args = NULL;
   e->nargs = 0;
   e->name = NULL;

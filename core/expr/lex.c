@@ -76,6 +76,7 @@ tl_status tl_expr_lex(parser *ps) {
       }
       p++;
       if (c == q) break;
+      int keep = 0;   /* a backslash before any other byte stays: '\d+' is a regex's */
       if (c == '\\' && q != '`') {
         c = *p ? *p++ : '\\';
         switch (c) {
@@ -83,8 +84,17 @@ tl_status tl_expr_lex(parser *ps) {
           case 't': c = '\t'; break;
           case 'r': c = '\r'; break;
           case '0': c = '\0'; break;
-          default: break;   /* \\ \' \" stand for themselves */
+          case '\\': case '\'': case '"': break;   /* stand for themselves */
+          default: keep = 1;
         }
+      }
+      if (keep) {
+        if (n + 2 >= cap) {
+          char *nb = tl_realloc(buf, cap *= 2);
+          if (!nb) { tl_free(buf); return tl_error_oom(ps->err, ps->op); }
+          buf = nb;
+        }
+        buf[n++] = '\\';
       }
       if (n + 1 >= cap) {
         char *nb = tl_realloc(buf, cap *= 2);

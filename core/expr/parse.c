@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "expr_int.h"
+#include "fn_text.h"
 
 #define MAX_DEPTH 200
 #define MAX_HEIGHT 1000    /* of a tree: binding and evaluation recurse over it */
@@ -40,6 +41,7 @@ void tl_expr_free(expr *e) {
   tl_free(e->selbuf);
   tl_free(e->sbuf);
   tl_free(e->cache_tab);
+  tl_rx_release(e);
   tl_free(e);
 }
 
@@ -173,6 +175,69 @@ static const binop *current_binop(const parser *ps) {
   return NULL;
 }
 
+/* A call node `name` at pos with first argument a (taken over). */
+static tl_status call_node(parser *ps, const char *name, int pos, expr *a, expr **out) {
+  expr *n = node(ps, E_CALL, pos);
+  if (!n || !(n->name = tl_strdup(name))) {
+    tl_expr_free(n);
+    tl_expr_free(a);
+    return tl_error_oom(ps->err, ps->op);
+  }
+  tl_status st = add_arg(ps, n, a);
+  if (st != TL_OK) { tl_expr_free(n); return st; }
+  *out = n;
+  return TL_OK;
+}
+
+/* After e: [not] in (a, b, ...), [not] like p [escape c], [not] ilike p
+** [escape c], at the priority of comparisons. e is taken over. */
+static tl_status membership(parser *ps, expr *e, expr **out) {
+  int pos = ps->tpos, neg = is_word(ps, "not");
+  tl_status st = TL_OK;
+  if (neg && (st = tl_expr_lex(ps)) == TL_OK && !is_word(ps, "in") && !is_word(ps, "like") &&
+      !is_word(ps, "ilike"))
+    st = tl_expr_perr(ps, ps->tpos, "expected 'in', 'like' or 'ilike' after 'not'%s", "");
+  if (st != TL_OK) { tl_expr_free(e); return st; }
+  const char *name = is_word(ps, "in") ? "in" : is_word(ps, "like") ? "like" : "ilike";
+  expr *n = NULL, *a;
+  if ((st = call_node(ps, name, pos, e, &n)) != TL_OK) return st;
+  int h = ps->height;
+  st = tl_expr_lex(ps);
+  if (st == TL_OK && name[0] == 'i' && name[1] == 'n') {   /* a list in parentheses */
+    st = expect(ps, "(", "'(' after 'in'");
+    while (st == TL_OK) {
+      if ((st = subexpr(ps, 0, &a)) != TL_OK) break;
+      if (ps->height > h) h = ps->height;
+      if ((st = add_arg(ps, n, a)) != TL_OK) break;
+      if (is_op(ps, ",")) st = tl_expr_lex(ps);
+      else { st = expect(ps, ")", "')' or ','"); break; }
+    }
+  } else if (st == TL_OK) {
+    for (int k = 0; k < 2 && st == TL_OK; k++) {   /* the pattern, then an escape */
+      if ((st = subexpr(ps, 3, &a)) != TL_OK) break;
+      if (ps->height > h) h = ps->height;
+      if ((st = add_arg(ps, n, a)) != TL_OK) break;
+      if (!is_word(ps, "escape")) break;
+      st = tl_expr_lex(ps);
+    }
+  }
+  if (st != TL_OK) { tl_expr_free(n); return st; }
+  ps->height = h + 1;
+  if (neg) {
+    expr *x = node(ps, E_NOT, pos);
+    if (!x) { tl_expr_free(n); return TL_ENOMEM; }
+    if ((st = add_arg(ps, x, n)) != TL_OK) { tl_expr_free(x); return st; }
+    ps->height++;
+    n = x;
+  }
+  *out = n;
+  return TL_OK;
+}
+
+static int at_membership(const parser *ps) {
+  return is_word(ps, "in") || is_word(ps, "like") || is_word(ps, "ilike") || is_word(ps, "not");
+}
+
 static tl_status subexpr(parser *ps, int limit, expr **out) {
   expr *e = NULL;
   tl_status st;
@@ -192,7 +257,26 @@ static tl_status subexpr(parser *ps, int limit, expr **out) {
   }
   const binop *b;
   int h = ps->height;
-  while ((b = current_binop(ps)) && b->left > limit) {
+  for (;;) {
+    if (at_membership(ps) && 3 > limit) {   /* as a comparison */
+      if (++ps->chain > MAX_HEIGHT) {
+        tl_expr_free(e);
+        return tl_expr_perr(ps, ps->tpos, "more than %s operators in a chain (split the expression "
+                            "into several definitions)", "1000");
+      }
+      ps->height = h;
+      st = membership(ps, e, &e);
+      ps->chain--;
+      if (st != TL_OK) return st;
+      h = ps->height;
+      if (h > MAX_HEIGHT) {
+        tl_expr_free(e);
+        return tl_expr_perr(ps, ps->tpos, "more than %s operators in a chain (split the expression "
+                            "into several definitions)", "1000");
+      }
+      continue;
+    }
+    if (!(b = current_binop(ps)) || b->left <= limit) break;
     int opos = ps->tpos;
     expr *r, *n;
     if (++ps->chain > MAX_HEIGHT) {   /* "a .. b .. c ..." recurses here */

@@ -26,6 +26,15 @@ enum {
 };
 static inline int tl_is_time_fn(int id) { return id >= F_TIME_FIRST && id < F_TIME_LAST; }
 
+/* Text, regular expressions and operators (fn_text.c, fn_regex.c, fn_ops.c). */
+enum {
+  F_TEXT_FIRST = 200,
+  F_LEFT = F_TEXT_FIRST, F_RIGHT, F_REPLACE, F_SPLIT_PART, F_LPAD, F_RPAD, F_LTRIM, F_RTRIM,
+  F_REVERSE, F_STRPOS, F_CONCAT, F_REPEAT, F_LIKE, F_ILIKE, F_RX_MATCHES, F_RX_REPLACE,
+  F_RX_EXTRACT, F_IN, F_NULLIF, F_GREATEST, F_LEAST, F_IS_NAN, F_SIGN,
+  F_TEXT_END
+};
+
 /* Window functions (mutate). */
 enum {
   W_LAG, W_LEAD, W_CUMSUM, W_RANK, W_ROW_NUMBER,

@@ -166,6 +166,18 @@ static const char *const evals[] = {
   "try_cast(s, 'date')", "int(string(k))", "date(string(d))", "timestamp(string(ts))",
   "if(b, try_cast(s, 'int'), i)", "coalesce(try_cast(s, 'bool'), b)", "!int(s)", "!to_date(s)",
   "!make_date(2015, 2, 29)", "!to_date(r, '%Y')", "!date_add(d, 9223372036854775807, 'day')",
+  /* text, patterns, regular expressions and operators of the everyday library */
+  "lower(s) .. upper(s)", "len(upper(s))", "left(s, 2)", "right(r, -2)", "left(s, i)",
+  "replace(r, 'a', 'XY')", "split_part(s, ',', 2)", "split_part(r, ' ', -1)",
+  "lpad(r, 8, '.-')", "rpad(s, i % 9, '*')", "ltrim(s)", "rtrim(r, 'a')", "strip(s, ' M')",
+  "reverse(s)", "strpos(r, 'a')", "concat(s, '/', r)", "repeat(r, 2)", "s like 'w1%'",
+  "r like '%a'", "r ilike 'a%'", "s not like '%5_'", "r like s", "s like '%|%%' escape '|'",
+  "regexp_matches(s, '^w[0-9]+$')", "regexp_matches(r, 'ia$')",
+  "regexp_replace(r, '([aeiou])', '<\\1>')", "regexp_extract(s, '([0-9])([0-9])', 2)",
+  "regexp_extract(r, 'A.')", "i in (1, 2, 3, k)", "r in ('Asia', 'Europe', null)",
+  "r not in ('Asia', s)", "i not in (k, -5)", "nullif(i, k)", "nullif(r, 'Asia')",
+  "greatest(i, k, f)", "least(i, k)", "greatest(s, r)", "least(d, d)", "is_nan(f / 0 * 0)",
+  "sign(f)", "sign(i)", "!rpad(r, 20, '')", "!split_part(s, ',', 0)",
   /* nulls and choices */
   "is_null(i)", "is_null(r)", "is_null(i + k)", "coalesce(i, k)", "coalesce(f, i, 0)",
   "coalesce(s, r, 'none')", "coalesce(null, d)", "coalesce(b, i > 0, false)",
@@ -213,6 +225,10 @@ static const char *const aggs[] = {
   "a = mean(coalesce(f, 0)) * 2", "u = count_distinct(r .. i)", "q = sum(k) + 1 + 1",
   "t = sum(if(r == 'Asia', k, 0))", "v = min(d)", "w = count(1 // 0)",
   "y = max(date_trunc('year', d))", "z = sum(date_diff('day', d, ts))",
+  "c2 = corr(i, f) * 1000", "cv = covar(k, x)", "rs = regr_slope(f, k)",
+  "ri = regr_intercept(x, i)", "mo = mode(r)", "mi = mode(i % 7)", "am = arg_min(s, f)",
+  "ax = arg_max(d, i)", "ci = count_if(b)", "ba = bool_and(i > -99)", "bo = bool_or(b)",
+  "p = product(if(i > 90, 1.01, 1))", "sa = string_agg(r, '|')", "sb = string_agg(s)",
 };
 
 /* Expressions whose errors depend on short-circuit: compared with it on only. */
@@ -389,7 +405,16 @@ static void gen(text *b, int type, int depth) {
         }
         return;
       }
-      switch (pick(6)) {
+      switch (pick(8)) {
+        case 6: {
+          static const char *const fns[] = { "reverse(", "ltrim(", "left(", "regexp_replace(" };
+          int f = pick(4);
+          put(b, "%s", fns[f]);
+          gen(b, G_STR, depth - 1);
+          put(b, "%s", f == 2 ? ", 3)" : f == 3 ? ", '[a-z]', '_')" : ")");
+          return;
+        }
+        case 7: put(b, "concat("); gen(b, G_STR, depth - 1); put(b, ", "); gen(b, G_STR, depth - 1); put(b, ")"); return;
         case 0: case 1: put(b, "("); gen(b, G_STR, depth - 1); put(b, " .. "); gen(b, pick(2) ? G_STR : G_INT, depth - 1); put(b, ")"); return;
         case 2: put(b, "%s(", pick(3) == 0 ? "lower" : pick(2) ? "upper" : "trim"); gen(b, G_STR, depth - 1); put(b, ")"); return;
         case 3: put(b, "substr("); gen(b, G_STR, depth - 1); put(b, ", %d, %d)", pick(7) - 3, pick(7) - 2); return;
@@ -412,7 +437,9 @@ static void gen(text *b, int type, int depth) {
         if (pick(2)) put(b, "b"); else put(b, "%s", lits[pick(3)]);
         return;
       }
-      switch (pick(12)) {
+      switch (pick(14)) {
+        case 12: put(b, "("); gen(b, G_STR, depth - 1); put(b, pick(2) ? " like '%%a%%')" : " ilike 'w_')"); return;
+        case 13: put(b, "("); gen(b, G_INT, depth - 1); put(b, pick(2) ? " in (1, 2, i))" : " not in (k, null))"); return;
         case 0: case 1: case 2: {
           static const char *const ops[] = { "==", "~=", "<", "<=", ">", ">=" };
           int t = pick(5);

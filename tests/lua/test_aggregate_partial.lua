@@ -54,8 +54,12 @@ local exact_defs = {
   "max(f)", "min(s)", "max(s)", "first(s)", "last(s)", "first(f)", "last(w)", "median(i)",
   "quantile(w, 0.3)", "quantile(f, 0.9)", "count_distinct(s)", "count_distinct(f)",
   "count_distinct(w)", "r = sum(i) / count(i)", "lc = lcount(i)", "ls = lsum(i)",
+  "mode(s)", "mode(i)", "mode(f)", "arg_min(s, i)", "arg_max(w, f)", "arg_max(kd, s)",
+  "count_if(f > 0)", "bool_and(i > -20)", "bool_or(kb)", "string_agg(s, '+')",
 }
-local approx_defs = { "var(i)", "stddev(f)", "var(w)", "g = exp(mean(ln(abs(f) + 1)))" }
+local approx_defs = { "var(i)", "stddev(f)", "var(w)", "g = exp(mean(ln(abs(f) + 1)))",
+  "corr(i, f)", "covar(w, i)", "regr_slope(f, i)", "regr_intercept(i, w)",
+  "product(if(i > 30, 1.01, 1))" }
 local key_sets = { {}, { "ks" }, { "ki" }, { "kb" }, { "kd" }, { "kf" }, { "kt" },
                    { "ks", "ki", "kb", "kd", "kf", "kt" } }
 
