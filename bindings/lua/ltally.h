@@ -192,6 +192,14 @@ void lt_push_weak_registry(lua_State *L, const char *key);
 ** there (lverbs.c); the array is a userdata left on the stack. */
 const char **lt_string_args(lua_State *L, int first, const char *op, int names, int *pn);
 
+/* Reads the read_csv options present in the table at idx into o (keys
+** already checked by the caller); the values stay on the stack. */
+void lt_csv_option_values(lua_State *L, int idx, const char *op, tl_csv_options *o);
+
+/* Lazy scans (lscan.c): tally.scan and tally.memory_limit go into the module
+** table at the top, with the tally.Scan metatable. */
+void lt_open_scan(lua_State *L);
+
 void lt_open_table(lua_State *L);
 void lt_open_column(lua_State *L);
 void lt_open_grouping(lua_State *L);

@@ -10,6 +10,7 @@
 #define TALLY_IO_CSV_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/column.h"
@@ -187,6 +188,11 @@ void csv_free_run(csvrun *run);
 /* csv_range.c */
 TL_NODISCARD tl_status csv_seek_range(reader *r, int64_t *rec0);
 TL_NODISCARD tl_status csv_check_cut(reader *r, const csvrun *run, const char *to);
+
+/* csv_write.c: a header line, and the rows, as tl_write_csv writes them;
+** csv_write_rows returns 0 when interrupted (the caller removes the file). */
+void csv_write_header(FILE *f, const tl_table *t);
+int csv_write_rows(FILE *f, const tl_table *t);
 
 /* csv_reject.c */
 TL_NODISCARD tl_status csv_make_info(const reader *r, const csvrun *run, int64_t records,

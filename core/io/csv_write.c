@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "base/parse.h"
 #include "base/table.h"
+#include "csv.h"
 #include "tally/tally.h"
 
 static int needs_quotes(const char *s, size_t n) {
@@ -29,29 +30,18 @@ static void put_text(FILE *f, const char *s, size_t n) {
   putc('"', f);
 }
 
-tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err) {
-  TL_TRY(tl_table_check_files(t, "write_csv", err));
-  tl_status st = tl_table_check_utf8(t, "write_csv", err);   /* read_csv wants UTF-8 */
-  if (st != TL_OK)
-    return st;
-  if (tl_interrupted()) return tl_error_interrupted(err, "write_csv");
-  FILE *f = fopen(path, "wb");
-  if (!f)
-    return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));
-  char vbuf[1 << 16];
-  setvbuf(f, vbuf, _IOFBF, sizeof vbuf);
+void csv_write_header(FILE *f, const tl_table *t) {
   for (int j = 0; j < t->ncol; j++) {
     if (j) putc(',', f);
     put_text(f, t->names[j], strlen(t->names[j]));
   }
   putc('\n', f);
+}
+
+int csv_write_rows(FILE *f, const tl_table *t) {
   char num[128];
   for (int64_t i = 0; i < t->nrows; i++) {
-    if ((i & 0xffff) == 0 && tl_interrupted()) {   /* no half of a file is left */
-      fclose(f);
-      remove(path);
-      return tl_error_interrupted(err, "write_csv");
-    }
+    if ((i & 0xffff) == 0 && tl_interrupted()) return 0;
     for (int j = 0; j < t->ncol; j++) {
       const tl_column *c = t->cols[j];
       if (j) putc(',', f);
@@ -71,6 +61,26 @@ tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err) {
     }
     putc('\n', f);
   }
+  return 1;
+}
+
+tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "write_csv", err));
+  tl_status st = tl_table_check_utf8(t, "write_csv", err);   /* read_csv wants UTF-8 */
+  if (st != TL_OK)
+    return st;
+  if (tl_interrupted()) return tl_error_interrupted(err, "write_csv");
+  FILE *f = fopen(path, "wb");
+  if (!f)
+    return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));
+  char vbuf[1 << 16];
+  setvbuf(f, vbuf, _IOFBF, sizeof vbuf);
+  csv_write_header(f, t);
+  if (!csv_write_rows(f, t)) {   /* no half of a file is left */
+    fclose(f);
+    remove(path);
+    return tl_error_interrupted(err, "write_csv");
+  }
   int bad = ferror(f);
   int e = errno;
   if (fclose(f) != 0 && !bad) { bad = 1; e = errno; }
@@ -78,4 +88,3 @@ tl_status tl_write_csv(const tl_table *t, const char *path, tl_error *err) {
     return tl_error_set(err, TL_EIO, "write_csv: cannot write '%s': %s", path, strerror(e));
   return TL_OK;
 }
-
