@@ -50,7 +50,15 @@ static void free_globbed(void *p) {
 static const char **paths_arg(lua_State *L, int *pn) {
   const char **v;
   if (lua_type(L, 1) == LUA_TTABLE) {
-    return lt_string_args(L, 1, "scan", 1, pn);
+    int n = (int)lt_array_len(L, 1, "scan", "the list of paths", 0, LT_MAX_INT);
+    v = lua_newuserdatauv(L, sizeof *v * (size_t)(n > 0 ? n : 1), 0);
+    for (int i = 0; i < n; i++) {
+      if (lua_rawgeti(L, 1, i + 1) != LUA_TSTRING) luaL_error(L, "scan: path %d is not a string", i + 1);
+      v[i] = lt_cstring(L, -1, "scan: path %d", i + 1);   /* anchored in the list */
+      lua_pop(L, 1);
+    }
+    *pn = n;
+    return v;
   }
   const char *pat = lt_cstring(L, 1, "scan: path");
   if (!strpbrk(pat, "*?[")) {

@@ -107,6 +107,10 @@ static tl_status gather(xrun *x, tl_table *first, tl_table **out, tl_error *err)
   tl_status st = TL_OK;
   if (first) st = push(x, tl_table_retain(first), err);
   if (st != TL_OK) return st;
+  if (first) {   /* to the front: its rows came first */
+    memmove(x->list + 1, x->list, (size_t)(x->nlist - 1) * sizeof *x->list);
+    x->list[0] = first;
+  }
   if (x->nlist == 0) *out = tl_table_retain((tl_table *)stream_schema(x->pl));
   else if (x->nlist == 1) *out = x->list[0], x->list[0] = NULL;
   else st = tl_table_concat((int)x->nlist, (const tl_table *const *)x->list, out, err);
