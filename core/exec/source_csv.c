@@ -2,10 +2,11 @@
 ** source_csv.c -- CSV files as a scan's source. The schema comes from a
 ** sample at each file's start (the types given in `types` forced, the
 ** others inferred), and the files must agree on it, int widening to float.
-** A run cuts each file into byte ranges (morsels) and counts the quotes
-** and line ends of every range at once on the workers, so that each range
-** is read on its own with the read_csv range options, told the quote
-** parity and the line number at its start, every column's type forced.
+** A run cuts each file into byte ranges (morsels) at record starts, found
+** by one walk of the tokenizer over the file (tl_csv_record_starts), so
+** that each range is read on its own with the read_csv range options from
+** a record start, with exact line and record numbers for messages, every
+** column's type forced.
 */
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +15,6 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
-#include "base/pool.h"
 #include "source.h"
 
 #define DEFAULT_MORSEL ((int64_t)4 << 20)
@@ -35,8 +35,8 @@ typedef struct csvsrc {
 
 typedef struct morsel {
   int file;
-  int64_t start, stop;     /* stop 0: to the end */
-  int64_t quotes, lines;   /* in [start, stop), then before start (prefix sums) */
+  int64_t start, stop;     /* record starts; stop 0: to the end */
+  int64_t line, record;    /* at start */
 } morsel;
 
 typedef struct crun {
@@ -44,8 +44,6 @@ typedef struct crun {
   const tl_source_want *want;
   int64_t n;
   morsel *m;
-  tl_error *errs;          /* of the counting pass, one per morsel */
-  tl_status *sts;
 } crun;
 
 static void c_free(tl_source *src) {
@@ -69,21 +67,33 @@ static void c_close(void *run) {
   crun *r = run;
   if (!r) return;
   tl_free(r->m);
-  tl_free(r->errs);
-  tl_free(r->sts);
   tl_free(r);
 }
 
-static void count_task(void *ctx, int64_t k, int worker) {
-  (void)worker;
-  crun *r = ctx;
-  morsel *m = &r->m[k];
-  int64_t stop = m->stop ? m->stop : r->c->sizes[m->file];
-  r->sts[k] = tl_csv_scan_range(r->c->paths[m->file], m->start, stop, &m->quotes, &m->lines,
-                                &r->errs[k]);
+/* File f cut at the record starts after every `size` bytes. */
+static tl_status cut_file(crun *r, int f, int64_t size, tl_error *err) {
+  const csvsrc *c = r->c;
+  int64_t fsize = c->sizes[f], ncut = fsize > size ? (fsize - 1) / size : 0;
+  int64_t *v = tl_calloc(4 * (size_t)ncut + 1, sizeof *v);
+  if (!v) return tl_error_oom(err, "scan");
+  int64_t *targets = v, *starts = v + ncut, *lines = v + 2 * ncut, *recs = v + 3 * ncut;
+  for (int64_t k = 0; k < ncut; k++) targets[k] = (k + 1) * size;
+  tl_status st = ncut > INT32_MAX ? tl_error_set(err, TL_ELIMIT, "scan: %s: too many morsels",
+                                                 c->paths[f])
+               : tl_csv_record_starts(c->paths[f], &c->o, (int)ncut, targets, starts, lines,
+                                      recs, err);
+  r->m[r->n++] = (morsel){ f, 0, 0, 0, 0 };
+  for (int64_t k = 0; st == TL_OK && k < ncut; k++) {
+    if (starts[k] >= fsize) break;                    /* the last record began before */
+    if (starts[k] == r->m[r->n - 1].start) continue;  /* no record starts in between */
+    r->m[r->n - 1].stop = starts[k];
+    r->m[r->n++] = (morsel){ f, starts[k], 0, lines[k], recs[k] };
+  }
+  tl_free(v);
+  return st;
 }
 
-/* The morsels of every file, with the quotes and lines before each. */
+/* The morsels of every file, cut at record starts. */
 static tl_status c_open(const tl_source *src, const tl_source_want *want, void **run,
                         int64_t *nmorsels, tl_error *err) {
   const csvsrc *c = src->impl;
@@ -93,33 +103,14 @@ static tl_status c_open(const tl_source *src, const tl_source_want *want, void *
   if (!r) return tl_error_oom(err, "scan");
   r->c = c;
   r->want = want;
-  for (int f = 0; f < c->nfiles; f++) n += c->sizes[f] / size + 1;
-  r->m = tl_calloc((size_t)n, sizeof *r->m);
-  r->errs = tl_calloc((size_t)n, sizeof *r->errs);
-  r->sts = tl_calloc((size_t)n, sizeof *r->sts);
-  if (!r->m || !r->errs || !r->sts) return tl_error_oom(err, "scan");
-  for (int f = 0; f < c->nfiles; f++)
-    for (int64_t at = 0; at == 0 || at < c->sizes[f]; at += size) {
-      int64_t stop = at + size < c->sizes[f] ? at + size : 0;
-      r->m[r->n++] = (morsel){ f, at, stop, 0, 0 };
-    }
-  tl_parallel_for(r->n, count_task, r);
-  for (int64_t k = 0; k < r->n; k++)
-    if (r->sts[k] != TL_OK) { *err = r->errs[k]; return r->sts[k]; }
-  int64_t q = 0, l = 0;
-  for (int64_t k = 0; k < r->n; k++) {   /* counts before each morsel, file by file */
-    morsel *m = &r->m[k];
-    if (m->start == 0) q = l = 0;
-    int64_t mq = m->quotes, ml = m->lines;
-    m->quotes = q, m->lines = l;
-    q += mq, l += ml;
-  }
+  for (int f = 0; f < c->nfiles; f++) n += c->sizes[f] / size + 2;
+  if (!(r->m = tl_calloc((size_t)n, sizeof *r->m))) return tl_error_oom(err, "scan");
+  for (int f = 0; f < c->nfiles; f++) TL_TRY(cut_file(r, f, size, err));
   *nmorsels = r->n;
   return TL_OK;
 }
 
-/* Reads a range; an error is read again from the file's start, so that it
-** names the record as a read of the whole file would. */
+/* Reads a range from its record start: line and record numbers are exact. */
 static tl_status c_read(const tl_source *src, void *run, int64_t k, tl_table **out,
                         tl_error *err) {
   const csvsrc *c = src->impl;
@@ -130,15 +121,10 @@ static tl_status c_read(const tl_source *src, void *run, int64_t k, tl_table **o
   o.ncolumns = r->want->ncols;
   o.range_start = m->start;
   o.range_stop = m->stop;
-  tl_status st = TL_OK;
-  for (int exact = 0; exact < 2; exact++) {
-    int walk = m->start == 0 || exact;
-    o.range_quotes = walk ? -1 : (int)(m->quotes & 1);
-    o.range_line = walk ? 0 : m->lines + 1;
-    o.range_record = walk ? 0 : 1;
-    st = tl_read_csv(c->paths[m->file], &o, out, err);
-    if (st == TL_OK || walk || st == TL_EINTR || st == TL_ENOMEM) break;
-  }
+  o.range_quotes = TL_CSV_AT_RECORD;
+  o.range_line = m->line;
+  o.range_record = m->record;
+  tl_status st = tl_read_csv(c->paths[m->file], &o, out, err);
   if (st == TL_ETYPE && c->inferred) {
     size_t len = strlen(err->message);
     snprintf(err->message + len, sizeof err->message - len,

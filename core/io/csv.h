@@ -185,7 +185,11 @@ TL_NODISCARD tl_status csv_make_columns(csvrun *run, int64_t nrows, tl_column **
 void csv_convert_all(csvrun *run, tl_column **cols);
 void csv_free_run(csvrun *run);
 
-/* csv_range.c */
+/* csv_range.c; csv_walk: the tokenizer's walk from p, a record start, to
+** the first record start at or after target (line ends and records that
+** start on the way added to *lines and *recs). */
+const char *csv_walk(const reader *r, const char *p, const char *target, int64_t *lines,
+                     int64_t *recs);
 TL_NODISCARD tl_status csv_seek_range(reader *r, int64_t *rec0);
 TL_NODISCARD tl_status csv_check_cut(reader *r, const csvrun *run, const char *to);
 

@@ -784,7 +784,7 @@ typedef struct tl_csv_options {
   ** line ends, faster). Both are ignored when range_quotes is -1, whose walk
   ** counts them. */
   int64_t range_start, range_stop;
-  int range_quotes;
+  int range_quotes;          /* or TL_CSV_AT_RECORD (below) */
   int64_t range_line, range_record;
   /* Told how far the load is: pass 1 (scan) then pass 2 (convert), `done`
   ** bytes of `total`. Called from any thread, never two calls at once, so it
@@ -798,6 +798,12 @@ typedef struct tl_csv_options {
 ** forced type or a value longer than max_field_size, and lists it in the
 ** rejects (tl_csv_info_rejects). A broken quote is an error either way. */
 enum { TL_CSV_FAIL = 0, TL_CSV_SKIP = 1 };
+
+/* range_quotes = TL_CSV_AT_RECORD: range_start and range_stop are record
+** starts (or 0, or the end) that tl_csv_record_starts found, and
+** range_line and range_record are exact there; the reader reads from
+** range_start without seeking, whatever quotes lie before it. */
+enum { TL_CSV_AT_RECORD = -2 };
 
 TL_API void tl_csv_options_init(tl_csv_options *opts);
 
@@ -844,6 +850,17 @@ TL_API void tl_csv_info_free(tl_csv_info *info);    /* NULL is allowed */
 ** quotes and lines may be NULL. */
 TL_API TL_NODISCARD tl_status tl_csv_scan_range(const char *path, int64_t start, int64_t stop,
                                          int64_t *quotes, int64_t *lines, tl_error *err);
+
+/* For each of n ascending byte offsets targets[k], the first record start
+** at or after it as the tokenizer reads the file with these options (a
+** '"' opens a quoted field only where a field starts), in starts[k] (the
+** file's size when none), with the line number there in lines[k] and the
+** number of the record that starts there in records[k] (data records from
+** 1). One pass over the file, for a caller that cuts it into ranges read
+** with TL_CSV_AT_RECORD. */
+TL_API TL_NODISCARD tl_status tl_csv_record_starts(const char *path, const tl_csv_options *opts,
+                                            int n, const int64_t *targets, int64_t *starts,
+                                            int64_t *lines, int64_t *records, tl_error *err);
 
 /* Writes the table as CSV with a header: fields quoted when they need it,
 ** nulls as empty fields, dates and timestamps in ISO 8601. */
