@@ -7,6 +7,7 @@
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lauxlib.h"
 #include "lua.h"
@@ -308,6 +309,26 @@ static int l_memory_limit(lua_State *L) {
   return 1;
 }
 
+/* TALLY_MEMORY_LIMIT: bytes, or a number with a unit (KB, MB, GB, TB in
+** powers of 1000; KiB, MiB, GiB, TiB in powers of 1024); 0 when unset. */
+static size_t limit_from_env(lua_State *L) {
+  static const struct { const char *u; double m; } units[] = {
+    {"", 1}, {"B", 1}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+    {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}
+  };
+  const char *v = getenv("TALLY_MEMORY_LIMIT");
+  if (!v || !*v) return 0;
+  char *end;
+  double x = strtod(v, &end);
+  while (*end == ' ') end++;
+  for (size_t k = 0; k < sizeof units / sizeof units[0]; k++)
+    if (x >= 0 && strcasecmp(end, units[k].u) == 0 && x * units[k].m < 9e18)
+      return (size_t)(x * units[k].m);
+  luaL_error(L, "TALLY_MEMORY_LIMIT: cannot read '%s' (bytes, or a number with KB, MB, GB, "
+             "KiB, MiB or GiB)", lt_echoz(L, v));
+  return 0;
+}
+
 static const luaL_Reg scan_methods[] = {
   {"filter", s_filter}, {"mutate", s_mutate}, {"select", s_select}, {"drop", s_drop},
   {"rename", s_rename}, {"group_by", s_group_by}, {"agg", s_agg}, {"head", s_head},
@@ -316,6 +337,8 @@ static const luaL_Reg scan_methods[] = {
 };
 
 void lt_open_scan(lua_State *L) {
+  size_t limit = limit_from_env(L);
+  if (limit && tl_env_memory_limit(NULL) == 0) tl_env_set_memory_limit(NULL, limit);
   if (luaL_newmetatable(L, LT_SCAN)) {
     luaL_newlib(L, scan_methods);
     lua_setfield(L, -2, "__index");

@@ -43,7 +43,9 @@ local function tmpname()
   return p .. ".csv"
 end
 
-local words = { "alpha", "beta", "gamma, with a comma", 'say "hi"', "delta\nline", "" }
+-- 'a 5" disk' is written as it is: a '"' inside an unquoted field
+local words = { "alpha", "beta", "gamma, with a comma", 'say "hi"', "delta\nline", "",
+                'a 5" disk' }
 
 -- A CSV of n rows: k (int, few values), g (string, nulls), x (float), y
 -- (int, nulls), d (date).
@@ -52,7 +54,7 @@ local function gen(n, seed)
   local out = { "k,g,x,y,d" }
   for i = 1, n do
     local g = words[math.random(#words)]
-    if g == "" then g = "" elseif g:find('[,"\n]') then g = '"' .. g:gsub('"', '""') .. '"' end
+    if g == "" or g == 'a 5" disk' then g = g elseif g:find('[,"\n]') then g = '"' .. g:gsub('"', '""') .. '"' end
     local y = math.random(5) == 1 and "" or tostring(math.random(-50, 50))
     out[#out + 1] = string.format("%d,%s,%.3f,%s,2020-01-%02d", math.random(0, 4), g,
                                   math.random() * 100 - 20, y, math.random(1, 28))
@@ -193,7 +195,12 @@ end
 do
   local was = tally.memory_limit(1 << 40)
   assert(tally.memory_limit() == 1 << 40)
+  -- a limit too small for anything: the error names it
+  local t = tally.from_columns{ { "a", { 1, 2 } } }
+  tally.memory_limit(1)
+  local ok, err = pcall(tally.scan, t)
   tally.memory_limit(was)
+  assert(not ok and tostring(err):find("out of memory (memory limit 1 bytes)", 1, true), err)
 end
 
 print("test_scan: ok")
