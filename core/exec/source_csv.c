@@ -137,7 +137,8 @@ static void c_describe(const tl_source *src, tl_textbuf *tb) {
   const csvsrc *c = src->impl;
   tl_textbuf_printf(tb, "csv: %s", c->paths[0]);
   if (c->nfiles > 1) tl_textbuf_printf(tb, " and %d more files", c->nfiles - 1);
-  tl_textbuf_printf(tb, " (%.1f MB)", (double)c->total / 1e6);
+  if (c->total < 1000000) tl_textbuf_printf(tb, " (%.1f kB)", (double)c->total / 1e3);
+  else tl_textbuf_printf(tb, " (%.1f MB)", (double)c->total / 1e6);
 }
 
 static const tl_source_kind csv_kind = { "csv", c_open, c_read, c_close, c_describe, c_free };
