@@ -38,6 +38,11 @@ static const help_entry entries[] = {
    "Defines an aggregate in Lua, usable in agg and expressions; with merge, on every core."},
   {"tally.func", "tally.func{ name, fn, type, nulls, parallel }",
    "Defines a function in Lua, usable in expressions; over many rows, on every core."},
+  {"tally.scan", "tally.scan(path | {paths} | glob | table [, {types, sep, header, null, skip, "
+   "comment, sample_bytes}])",
+   "A lazy scan: verbs build a plan, collect() or write_csv() streams the data through it."},
+  {"tally.memory_limit", "tally.memory_limit([bytes])",
+   "Sets (0: none) or gets the memory limit of the core's work; returns the previous one."},
   {"tally.clock", "tally.clock()", "Monotonic wall-clock seconds."},
   {"tally.threads", "tally.threads([n])", "Sets or gets the number of worker threads."},
   {"tally.help", "help([x])", "Describes x (a tally function or object); lists everything."},
@@ -99,6 +104,22 @@ static const help_entry entries[] = {
    "Iterates over the groups as tables."},
   {"Grouping:apply", "g:apply(function(sub, key) ... end)",
    "Calls the function on each group; one row per group of what it returns."},
+  {"Scan:filter", "s:filter(expr)", "Keeps the rows where expr is true (run per batch)."},
+  {"Scan:mutate", "s:mutate(\"name = expr\", ...)", "Adds or replaces columns (per batch)."},
+  {"Scan:select", "s:select(name, ...)", "Only these columns (only they are read)."},
+  {"Scan:drop", "s:drop(name, ...)", "Without these columns."},
+  {"Scan:rename", "s:rename{ old = \"new\" }", "Renames columns."},
+  {"Scan:group_by", "s:group_by(key, ...):agg(def, ...)",
+   "Aggregates per group: partial states per batch, merged in file order."},
+  {"Scan:agg", "s:agg(def, ...)", "The whole input as one group."},
+  {"Scan:head", "s:head([n])", "The first n rows in file order; reading stops there."},
+  {"Scan:top", "s:top(n, key, ...)", "The first n rows of sort(key, ...), without sorting all."},
+  {"Scan:distinct", "s:distinct([col, ...])", "One row per distinct combination."},
+  {"Scan:sort", "s:sort(key, ...)", "Sorts the rows (gathered in memory)."},
+  {"Scan:collect", "s:collect()", "Runs the plan into a table."},
+  {"Scan:write_csv", "s:write_csv(path)", "Runs the plan into a CSV file, batch by batch."},
+  {"Scan:explain", "s:explain()", "The plan: columns read, filters pushed, how each step runs."},
+  {"Scan:names", "s:names()", "The names of the result's columns."},
   {NULL, NULL, NULL}
 };
 
@@ -110,6 +131,7 @@ static const struct {
   {"Table", LT_TABLE, "a table: named columns of equal length (#t rows; t.name, t[i])"},
   {"Column", LT_COLUMN, "a column: typed values (#c, c[i]; operators make new columns)"},
   {"Grouping", LT_GROUPING, "a grouping of a table's rows (#g groups)"},
+  {"Scan", LT_SCAN, "a lazy scan: a plan over files or a table, run by collect()"},
   {NULL, NULL, NULL}
 };
 
@@ -267,8 +289,8 @@ static void list_all(lua_State *L) {
     lua_pushfstring(L, "\n%s methods (%s):\n", kinds[k].prefix, kinds[k].what);
     write_top(L);
     if (push_methods(L, kinds[k].tname)) {
-      push_names(L, kinds[k].prefix[0] == 'T' ? "t:" : kinds[k].prefix[0] == 'C' ? "c:"
-                                                                                   : "g:");
+      char p = kinds[k].prefix[0];
+      push_names(L, p == 'T' ? "t:" : p == 'C' ? "c:" : p == 'S' ? "s:" : "g:");
       write_top(L);
     } else {
       lua_pop(L, 1);
@@ -378,8 +400,8 @@ int lt_help(lua_State *L) {
       lua_pop(L, 1);
       put("methods:\n");
       if (push_methods(L, kinds[k].tname)) {
-        push_names(L, kinds[k].prefix[0] == 'T' ? "t:" : kinds[k].prefix[0] == 'C' ? "c:"
-                                                                                     : "g:");
+        char p = kinds[k].prefix[0];
+        push_names(L, p == 'T' ? "t:" : p == 'C' ? "c:" : p == 'S' ? "s:" : "g:");
         write_top(L);
       } else {
         lua_pop(L, 1);

@@ -15,7 +15,6 @@
 #include "tally/tally.h"
 #include "tally_lua.h"
 
-#define LT_SCAN "tally.Scan"
 #define LT_SCANGROUP "tally.ScanGrouping"
 
 typedef struct lt_scan {

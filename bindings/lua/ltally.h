@@ -13,6 +13,7 @@
 #define LT_COLUMN "tally.Column"
 #define LT_BOX "tally.Box"
 #define LT_GROUPING "tally.Grouping"
+#define LT_SCAN "tally.Scan"
 #define LT_NULLTYPE "tally.Null"
 #define LT_NULLVALUE "tally.null"   /* registry key of the null sentinel */
 #define LT_SANDBOXED "tally.sandboxed"   /* registry key, true in a sandbox's state */

@@ -153,7 +153,6 @@ static tl_status merge_part(xrun *x, part *pt) {
       if (u) tl_table_release(t), t = u;
       if (st == TL_OK) st = push(x, t, err);
       else tl_table_release(t);
-      if (x->rows >= x->pl->sink->count) x->stop = 1;
       return st;
     }
     case P_TOP: TL_TRY(push(x, t, err)); return fold(x, err);
@@ -183,6 +182,7 @@ static void merge_ready(xrun *x) {
     pthread_mutex_lock(&x->mu);
     if (st != TL_OK && x->st == TL_OK) { x->st = st; x->err = pt->err; }
     if (st != TL_OK) x->stop = 1;
+    if (x->kind == P_HEAD && x->rows >= x->pl->sink->count) x->stop = 1;   /* enough rows */
     pt->ready = 0;
     x->merging = 0;
     x->merged++;
@@ -262,7 +262,7 @@ static tl_status run_stream(const tl_scan *s, const tl_plan *pl, FILE *f, tl_tab
   int threads = tl_get_threads();
   tl_status st = x.src->kind->open(x.src, &want, &x.srun, &x.n, err);
   (void)s;
-  if (pl->nothing) x.n = 0;
+  if (pl->nothing || (x.kind == P_HEAD && pl->sink->count == 0)) x.n = 0;
   x.window = 2 * (int64_t)threads + 2;
   if (st == TL_OK && !(x.parts = tl_calloc((size_t)x.window, sizeof *x.parts)))
     st = tl_error_oom(err, "scan");
