@@ -55,6 +55,11 @@ static const help_entry entries[] = {
    "Defines an aggregate in Lua, usable in agg and expressions; with merge, on every core."},
   {"tally.func", "tally.func{ name, fn, type, nulls, parallel }",
    "Defines a function in Lua, usable in expressions; over many rows, on every core."},
+  {"tally.scan", "tally.scan(path | {paths} | glob | table [, {types, sep, header, null, skip, "
+   "comment, sample_bytes}])",
+   "A lazy scan: verbs build a plan, collect() or write_csv() streams the data through it."},
+  {"tally.memory_limit", "tally.memory_limit([bytes])",
+   "Sets (0: none) or gets the memory limit of the core's work; returns the previous one."},
   {"tally.clock", "tally.clock()", "Monotonic wall-clock seconds."},
   {"tally.threads", "tally.threads([n])", "Sets or gets the number of worker threads."},
   {"tally.help", "help([x])", "Describes x (a tally function or object); lists everything."},
@@ -154,6 +159,22 @@ static const help_entry entries[] = {
    "One row per group of what the function returns: { name = v, ... } (columns sorted by "
    "name) or { {\"name\", v}, ... } (in that order); nil skips the group."},
   {"Row:totable", "r:totable()", "The row as a table {name = value}; nulls as tally.null."},
+  {"Scan:filter", "s:filter(expr)", "Keeps the rows where expr is true (run per batch)."},
+  {"Scan:mutate", "s:mutate(\"name = expr\", ...)", "Adds or replaces columns (per batch)."},
+  {"Scan:select", "s:select(name, ...)", "Only these columns (only they are read)."},
+  {"Scan:drop", "s:drop(name, ...)", "Without these columns."},
+  {"Scan:rename", "s:rename{ old = \"new\" }", "Renames columns."},
+  {"Scan:group_by", "s:group_by(key, ...):agg(def, ...)",
+   "Aggregates per group: partial states per batch, merged in file order."},
+  {"Scan:agg", "s:agg(def, ...)", "The whole input as one group."},
+  {"Scan:head", "s:head([n])", "The first n rows in file order; reading stops there."},
+  {"Scan:top", "s:top(n, key, ...)", "The first n rows of sort(key, ...), without sorting all."},
+  {"Scan:distinct", "s:distinct([col, ...])", "One row per distinct combination."},
+  {"Scan:sort", "s:sort(key, ...)", "Sorts the rows (gathered in memory)."},
+  {"Scan:collect", "s:collect()", "Runs the plan into a table."},
+  {"Scan:write_csv", "s:write_csv(path)", "Runs the plan into a CSV file, batch by batch."},
+  {"Scan:explain", "s:explain()", "The plan: columns read, filters pushed, how each step runs."},
+  {"Scan:names", "s:names()", "The names of the result's columns."},
   {NULL, NULL, NULL}
 };
 
@@ -167,7 +188,7 @@ static const struct {
   {"Column", LT_COLUMN, "c:", "a column: typed values (#c, c[i]; operators make new columns)"},
   {"Grouping", LT_GROUPING, "g:", "a grouping of a table's rows (#g groups)"},
   {"Row", LT_ROW, "r:", "a row view of a table (r.name, r[j])"},
-  {"Scan", "tally.Scan", "s:", "a lazy scan of a file"},
+  {"Scan", LT_SCAN, "s:", "a lazy scan: a plan over files or a table, run by collect()"},
   {NULL, NULL, NULL, NULL}
 };
 

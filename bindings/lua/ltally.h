@@ -13,6 +13,7 @@
 #define LT_COLUMN "tally.Column"
 #define LT_BOX "tally.Box"
 #define LT_GROUPING "tally.Grouping"
+#define LT_SCAN "tally.Scan"
 #define LT_NULLTYPE "tally.Null"
 #define LT_NULLVALUE "tally.null"   /* registry key of the null sentinel */
 #define LT_SANDBOXED "tally.sandboxed"   /* registry key, true in a sandbox's state */
@@ -197,6 +198,13 @@ const char **lt_string_args(lua_State *L, int first, const char *op, int names, 
 ** significant digits; 0: every digit). */
 void lt_open_options(lua_State *L);
 int lt_option_digits(lua_State *L);
+/* Reads the read_csv options present in the table at idx into o (keys
+** already checked by the caller); the values stay on the stack. */
+void lt_csv_option_values(lua_State *L, int idx, const char *op, tl_csv_options *o);
+
+/* Lazy scans (lscan.c): tally.scan and tally.memory_limit go into the module
+** table at the top, with the tally.Scan metatable. */
+void lt_open_scan(lua_State *L);
 
 void lt_open_table(lua_State *L);
 void lt_open_column(lua_State *L);

@@ -555,6 +555,17 @@ static void csv_options(lua_State *L, const char *op, tl_csv_options *o) {
   }
 }
 
+void lt_csv_option_values(lua_State *L, int idx, const char *op, tl_csv_options *o) {
+  int i;
+  luaL_checkstack(L, 2 * (int)(sizeof csv_opts / sizeof csv_opts[0]), op);
+  for (i = 0; csv_opts[i].key != NULL; i++) {
+    if (lua_getfield(L, idx, csv_opts[i].key) == LUA_TNIL)
+      lua_pop(L, 1);
+    else if (csv_opts[i].set != NULL)
+      csv_opts[i].set(L, lua_gettop(L), op, o);
+  }
+}
+
 /* The progress bar: drawn on stderr once a load has run for a second, at
 ** most ten times a second, and erased at the end. The core calls it from
 ** its worker threads, one call at a time; it touches no Lua state. */
@@ -1072,6 +1083,7 @@ int luaopen_tally(lua_State *L) {
   lua_setfield(L, -2, "version");
   lt_open_aggregate(L);
   lt_open_options(L);
+  lt_open_scan(L);
   lua_remove(L, -2);                             /* the sentinel */
   wrap_module(L, -1, env);
   name_methods(L);

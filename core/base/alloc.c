@@ -105,6 +105,14 @@ size_t tl_env_memory(const tl_env *env) {
   return atomic_load(&(env ? env : tl_env_current())->used);
 }
 
+void tl_env_set_memory_limit(tl_env *env, size_t bytes) {
+  (env ? env : tl_env_current())->limit = bytes;
+}
+
+size_t tl_env_memory_limit(const tl_env *env) {
+  return (env ? env : tl_env_current())->limit;
+}
+
 const char *tl_env_tmpdir(const tl_env *env) {
   if (!env) env = tl_env_current();
   if (env->tmpdir) return env->tmpdir;

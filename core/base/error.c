@@ -110,5 +110,8 @@ tl_status tl_error_interrupted(tl_error *err, const char *op) {
 }
 
 tl_status tl_error_oom(tl_error *err, const char *op) {
+  size_t limit = tl_env_memory_limit(NULL);
+  if (limit)   /* most likely the limit, not the machine */
+    return tl_error_set(err, TL_ENOMEM, "%s: out of memory (memory limit %zu bytes)", op, limit);
   return tl_error_set(err, TL_ENOMEM, "%s: out of memory", op);
 }

@@ -67,9 +67,16 @@ typedef struct worker {
   int id;
 } worker;
 
+/* Set on the pool's threads while they run tasks: a task that calls
+** tl_parallel_for (a streaming scan reading a CSV range) runs it alone,
+** rather than start threads of its own on every worker. */
+static _Thread_local int in_task;
+
 static void *work(void *arg) {
   worker *w = arg;
   run *r = w->r;
+  int was = in_task;
+  in_task = 1;
   if (w->id != 0) tl_env_use(r->env);
   for (;;) {
     int64_t k = atomic_fetch_add(&r->next, 1);
@@ -77,12 +84,13 @@ static void *work(void *arg) {
     r->fn(r->ctx, k, w->id);
   }
   if (w->id != 0) tl_env_use(NULL);
+  in_task = was;
   return NULL;
 }
 
 void tl_parallel_for(int64_t ntasks, tl_task_fn fn, void *ctx) {
   run r = { fn, ctx, ntasks, 0, tl_env_current() };
-  int n = tl_env_get_threads(r.env);
+  int n = in_task ? 1 : tl_env_get_threads(r.env);
   if (n > ntasks) n = (int)ntasks;
   pthread_t tid[MAX_THREADS];
   worker ws[MAX_THREADS];

@@ -546,3 +546,56 @@ tl_status tl_read_csv_ex(const char *path, const tl_csv_options *opts, tl_table 
   tl_free(buf);
   return st;
 }
+
+/* The walk of tl_csv_record_starts over a mapped file. */
+static tl_status record_starts(reader *r, int n, const int64_t *targets, int64_t *starts,
+                               int64_t *lines, int64_t *records) {
+  TL_TRY(open_input(r));
+  TL_TRY(read_header(r));
+  const char *p = r->p;
+  int64_t line = r->line, recs = 0, len = (int64_t)(r->end - r->data);
+  for (int k = 0; k < n; k++) {
+    if (tl_interrupted()) return tl_error_interrupted(r->err, "read_csv");
+    const char *target = r->data + (targets[k] < len ? (targets[k] > 0 ? targets[k] : 0) : len);
+    if (target > p) p = csv_walk(r, p, target, &line, &recs);
+    starts[k] = p - r->data;
+    lines[k] = line;
+    records[k] = recs + 1;
+  }
+  return TL_OK;
+}
+
+tl_status tl_csv_record_starts(const char *path, const tl_csv_options *opts, int n,
+                               const int64_t *targets, int64_t *starts, int64_t *lines,
+                               int64_t *records, tl_error *err) {
+  tl_csv_options defaults;
+  if (!opts) { tl_csv_options_init(&defaults); opts = &defaults; }
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return tl_error_set(err, TL_EIO, "read_csv: cannot open '%s': %s", path, strerror(errno));
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0) {
+    close(fd);
+    for (int k = 0; k < n; k++) starts[k] = 0, lines[k] = 1, records[k] = 1;
+    return TL_OK;   /* nothing to cut: the reader of the whole says what is wrong */
+  }
+  void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (m == MAP_FAILED)
+    return tl_error_set(err, TL_EIO, "read_csv: cannot map '%s': %s", path, strerror(errno));
+  madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
+  reader r;
+  memset(&r, 0, sizeof r);
+  r.name = path;
+  r.data = r.p = m;
+  r.end = r.data + sb.st_size;
+  r.o = opts;
+  r.ncomment = opts->comment ? strlen(opts->comment) : 0;
+  r.line = 1;
+  r.err = err;
+  r.mapped = 1;
+  tl_status st = record_starts(&r, n, targets, starts, lines, records);
+  reader_free(&r);
+  munmap(m, (size_t)sb.st_size);
+  return st;
+}

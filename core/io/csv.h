@@ -10,6 +10,7 @@
 #define TALLY_IO_CSV_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/column.h"
@@ -186,9 +187,18 @@ TL_NODISCARD tl_status csv_make_columns(csvrun *run, int64_t nrows, tl_column **
 void csv_convert_all(csvrun *run, tl_column **cols);
 void csv_free_run(csvrun *run);
 
-/* csv_range.c */
+/* csv_range.c; csv_walk: the tokenizer's walk from p, a record start, to
+** the first record start at or after target (line ends and records that
+** start on the way added to *lines and *recs). */
+const char *csv_walk(const reader *r, const char *p, const char *target, int64_t *lines,
+                     int64_t *recs);
 TL_NODISCARD tl_status csv_seek_range(reader *r, int64_t *rec0);
 TL_NODISCARD tl_status csv_check_cut(reader *r, const csvrun *run, const char *to);
+
+/* csv_write.c: a header line, and the rows, as tl_write_csv writes them;
+** csv_write_rows returns 0 when interrupted (the caller removes the file). */
+void csv_write_header(FILE *f, const tl_table *t);
+int csv_write_rows(FILE *f, const tl_table *t);
 
 /* csv_reject.c */
 TL_NODISCARD tl_status csv_make_info(const reader *r, const csvrun *run, int64_t records,

@@ -138,6 +138,11 @@ out:
   return p;
 }
 
+const char *csv_walk(const reader *r, const char *p, const char *target, int64_t *lines,
+                     int64_t *recs) {
+  return walk(r, p, target, lines, recs);
+}
+
 static tl_status stray_quote(const reader *r, int64_t line, const char *at) {
   return tl_error_set(r->err, TL_EPARSE,
                       "read_csv: %s:%lld: the quote count at byte %lld does not match the "
@@ -159,7 +164,11 @@ tl_status csv_seek_range(reader *r, int64_t *rec0) {
   *rec0 = 0;
   if (from > head) {
     int64_t lines = 0, recs = 0;
-    if (o->range_quotes < 0) {
+    if (o->range_quotes == TL_CSV_AT_RECORD) {   /* the caller found the record start */
+      r->p = from;
+      if (o->range_line > 0) r->line = o->range_line;
+      recs = o->range_record > 0 ? o->range_record - 1 : 0;
+    } else if (o->range_quotes < 0) {
       r->p = walk(r, head, from, &lines, &recs);
       r->line += lines;
     } else {

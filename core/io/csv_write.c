@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/parse.h"
 #include "base/table.h"
+#include "csv.h"
 #include "tally/tally.h"
 
 void tl_csv_write_options_init(tl_csv_write_options *o) {
@@ -154,4 +155,33 @@ tl_status tl_write_csv_opts(const tl_table *t, const char *path,
   if (bad)
     return tl_error_set(err, TL_EIO, "write_csv: cannot write '%s': %s", path, strerror(e));
   return TL_OK;
+}
+
+/* The streaming writer of scans (core/exec): the header, then batches of
+** rows, with the default options. csv_write_rows gives 0 when interrupted
+** (the caller removes the file). */
+void csv_write_header(FILE *f, const tl_table *t) {
+  tl_csv_write_options o;
+  tl_csv_write_options_init(&o);
+  wctx w = { f, o.sep, o.quote, "", 0, o.dateformat };
+  for (int j = 0; j < t->ncol; j++) {
+    if (j) putc(w.sep, f);
+    put_text(&w, t->names[j], strlen(t->names[j]));
+  }
+  putc('\n', f);
+}
+
+int csv_write_rows(FILE *f, const tl_table *t) {
+  tl_csv_write_options o;
+  tl_csv_write_options_init(&o);
+  wctx w = { f, o.sep, o.quote, "", 0, o.dateformat };
+  for (int64_t i = 0; i < t->nrows; i++) {
+    if ((i & 0xffff) == 0 && tl_interrupted()) return 0;
+    for (int j = 0; j < t->ncol; j++) {
+      if (j) putc(w.sep, f);
+      put_value(&w, t->cols[j], i);
+    }
+    putc('\n', f);
+  }
+  return 1;
 }

@@ -1,13 +1,14 @@
 #!/bin/sh
 # layers.sh OBJDIR -- the core's folders call one another in one direction
 # only: base at the bottom; expr over base; agg over expr; ops over agg; io
-# over expr; show over ops. OBJDIR holds the core's object files in folders
+# over expr; show over ops; exec over ops, agg, expr, io and base. OBJDIR holds the core's object files in folders
 # named after the source folders (core/base/*.o, core/expr/*.o, ...). Every
 # call from an object file into another folder's must be allowed below.
 set -eu
 dir=$1
 allowed="expr:base agg:expr agg:base ops:agg ops:expr ops:base io:expr io:base
-show:ops show:agg show:expr show:base"
+show:ops show:agg show:expr show:base
+exec:ops exec:agg exec:expr exec:io exec:base"
 defs=$(mktemp)
 uses=$(mktemp)
 trap 'rm -f "$defs" "$uses"' EXIT

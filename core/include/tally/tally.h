@@ -789,7 +789,7 @@ typedef struct tl_csv_options {
   ** line ends, faster). Both are ignored when range_quotes is -1, whose walk
   ** counts them. */
   int64_t range_start, range_stop;
-  int range_quotes;
+  int range_quotes;          /* or TL_CSV_AT_RECORD (below) */
   int64_t range_line, range_record;
   /* Told how far the load is: pass 1 (scan) then pass 2 (convert), `done`
   ** bytes of `total`. Called from any thread, never two calls at once, so it
@@ -803,6 +803,12 @@ typedef struct tl_csv_options {
 ** forced type or a value longer than max_field_size, and lists it in the
 ** rejects (tl_csv_info_rejects). A broken quote is an error either way. */
 enum { TL_CSV_FAIL = 0, TL_CSV_SKIP = 1 };
+
+/* range_quotes = TL_CSV_AT_RECORD: range_start and range_stop are record
+** starts (or 0, or the end) that tl_csv_record_starts found, and
+** range_line and range_record are exact there; the reader reads from
+** range_start without seeking, whatever quotes lie before it. */
+enum { TL_CSV_AT_RECORD = -2 };
 
 TL_API void tl_csv_options_init(tl_csv_options *opts);
 
@@ -849,6 +855,17 @@ TL_API void tl_csv_info_free(tl_csv_info *info);    /* NULL is allowed */
 ** quotes and lines may be NULL. */
 TL_API TL_NODISCARD tl_status tl_csv_scan_range(const char *path, int64_t start, int64_t stop,
                                          int64_t *quotes, int64_t *lines, tl_error *err);
+
+/* For each of n ascending byte offsets targets[k], the first record start
+** at or after it as the tokenizer reads the file with these options (a
+** '"' opens a quoted field only where a field starts), in starts[k] (the
+** file's size when none), with the line number there in lines[k] and the
+** number of the record that starts there in records[k] (data records from
+** 1). One pass over the file, for a caller that cuts it into ranges read
+** with TL_CSV_AT_RECORD. */
+TL_API TL_NODISCARD tl_status tl_csv_record_starts(const char *path, const tl_csv_options *opts,
+                                            int n, const int64_t *targets, int64_t *starts,
+                                            int64_t *lines, int64_t *records, tl_error *err);
 
 /* Writes the table as CSV with a header: fields quoted when they need it,
 ** nulls as empty fields, dates and timestamps in ISO 8601. */
@@ -1371,6 +1388,88 @@ TL_API void tl_pivot_wider_options_init(tl_pivot_wider_options *opts);
 TL_API TL_NODISCARD tl_status tl_table_pivot_wider(const tl_table *t,
                                             const tl_pivot_wider_options *opts,
                                             tl_table **out, tl_error *err);
+
+/* ---------------------------------------------------------------------------
+** Lazy scans: a plan over data that need not fit in memory. A scan starts
+** at a source (CSV files, or a table) and each verb returns a new scan, the
+** old one unchanged; nothing is read until tl_scan_collect or a writer runs
+** the plan. It then streams the source in morsels (byte ranges of a CSV,
+** row slices of a table) through the verbs on the worker threads, with a
+** fixed number of batches in flight, reading only the columns the plan
+** uses. Verbs check their names and types when called, against the schema
+** the scan will have (a CSV's types: `types`, else inferred from a sample
+** at the input's start). Results equal the in-memory verbs' on the same
+** input (floats aggregated may differ in the last bits, as partials do).
+** Ownership: every tl_scan returned is the caller's, freed by tl_scan_free;
+** scans share their parts, so freeing one never invalidates another.
+*/
+typedef struct tl_scan tl_scan;
+
+typedef struct tl_scan_options {
+  /* CSV reading: separator, header, null markers, ... as tl_read_csv; the
+  ** range, max_rows and progress fields are the scan's own. NULL: defaults */
+  const tl_csv_options *csv;
+  int64_t sample_bytes;      /* bytes at the input's start to infer types from;
+                             ** 0: 1 MiB */
+  /* For tests: bytes per morsel of a CSV (down to 1) and rows per batch of
+  ** a table (down to 1); 0: the defaults (4 MiB, 65536 rows). */
+  int64_t morsel_bytes;
+  int64_t batch_rows;
+} tl_scan_options;
+
+TL_API void tl_scan_options_init(tl_scan_options *opts);
+/* A scan of CSV files, which must agree on column names and types (an int
+** column meeting a float one reads as float); a mismatch is TL_ETYPE naming
+** the file. */
+TL_API TL_NODISCARD tl_status tl_scan_csv(int npaths, const char *const *paths,
+                                   const tl_scan_options *opts, tl_scan **out,
+                                   tl_error *err);
+/* A scan of a table (retained). */
+TL_API TL_NODISCARD tl_status tl_scan_table(const tl_table *t, const tl_scan_options *opts,
+                                     tl_scan **out, tl_error *err);
+TL_API void tl_scan_free(tl_scan *s);                 /* NULL is allowed */
+/* The columns the scan's result will have, as a table of no rows (borrowed). */
+TL_API const tl_table *tl_scan_schema(const tl_scan *s);
+
+TL_API TL_NODISCARD tl_status tl_scan_filter(const tl_scan *s, const char *expr, tl_scan **out,
+                                      tl_error *err);
+TL_API TL_NODISCARD tl_status tl_scan_mutate(const tl_scan *s, int n, const char *const *defs,
+                                      tl_scan **out, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_scan_select(const tl_scan *s, int n, const char *const *names,
+                                      tl_scan **out, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_scan_drop(const tl_scan *s, int n, const char *const *names,
+                                    tl_scan **out, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_scan_rename(const tl_scan *s, int n, const char *const *from,
+                                      const char *const *to, tl_scan **out, tl_error *err);
+/* tl_grouping_agg over the groups of `keys` (nkeys 0: tl_table_agg). */
+TL_API TL_NODISCARD tl_status tl_scan_agg(const tl_scan *s, int nkeys, const char *const *keys,
+                                   int n, const char *const *defs, tl_scan **out,
+                                   tl_error *err);
+/* The first n rows, in the source's order. */
+TL_API TL_NODISCARD tl_status tl_scan_head(const tl_scan *s, int64_t n, tl_scan **out,
+                                    tl_error *err);
+TL_API TL_NODISCARD tl_status tl_scan_top(const tl_scan *s, int64_t n, int nkeys,
+                                   const char *const *keys, tl_scan **out, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_scan_distinct(const tl_scan *s, int n, const char *const *cols,
+                                        tl_scan **out, tl_error *err);
+/* A full sort: the rows are gathered in memory, then sorted. */
+TL_API TL_NODISCARD tl_status tl_scan_sort(const tl_scan *s, int nkeys, const char *const *keys,
+                                    tl_scan **out, tl_error *err);
+
+/* Runs the plan into a table. */
+TL_API TL_NODISCARD tl_status tl_scan_collect(const tl_scan *s, tl_table **out, tl_error *err);
+/* Runs the plan into a CSV file, batch by batch, as tl_write_csv would
+** write the collected table; no file is left behind on error. */
+TL_API TL_NODISCARD tl_status tl_scan_write_csv(const tl_scan *s, const char *path,
+                                         tl_error *err);
+/* The plan as text, one step a line, with the columns read and the filters
+** pushed into the scan; *text is tl_alloc'ed (tl_free). */
+TL_API TL_NODISCARD tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err);
+
+/* The env's memory limit (bytes; 0: none), which an allocation cannot pass;
+** set it while no work runs in the env (NULL: the current env). */
+TL_API void tl_env_set_memory_limit(tl_env *env, size_t bytes);
+TL_API size_t tl_env_memory_limit(const tl_env *env);
 
 #ifdef __cplusplus
 }

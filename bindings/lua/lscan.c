@@ -1,0 +1,363 @@
+/*
+** lscan.c -- lazy scans in Lua: tally.scan(path | {paths} | a glob |
+** table, opts) returns a tally.Scan whose verbs build a plan in the core
+** (core/exec); collect(), write_csv() and explain() run or show it. Also
+** tally.memory_limit, the limit of the state's env.
+*/
+#include <glob.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lauxlib.h"
+#include "lua.h"
+#include "ltally.h"
+#include "tally/tally.h"
+#include "tally_lua.h"
+
+#define LT_SCANGROUP "tally.ScanGrouping"
+
+typedef struct lt_scan {
+  tl_scan *s;              /* NULL once closed */
+} lt_scan;
+
+static tl_scan *check_scan(lua_State *L, int idx) {
+  lt_scan *u = luaL_checkudata(L, idx, LT_SCAN);
+  if (!u->s) luaL_error(L, "scan: the scan is closed");
+  return u->s;
+}
+
+static lt_scan *new_scan(lua_State *L) {
+  lt_scan *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->s = NULL;
+  luaL_setmetatable(L, LT_SCAN);
+  return u;
+}
+
+static int s_gc(lua_State *L) {
+  lt_scan *u = luaL_checkudata(L, 1, LT_SCAN);
+  tl_scan_free(u->s);
+  u->s = NULL;
+  return 0;
+}
+
+static void free_globbed(void *p) {
+  globfree(p);
+  free(p);
+}
+
+/* The paths of argument 1 into an array left on the stack. */
+static const char **paths_arg(lua_State *L, int *pn) {
+  const char **v;
+  if (lua_type(L, 1) == LUA_TTABLE) {
+    int n = (int)lt_array_len(L, 1, "scan", "the list of paths", 0, LT_MAX_INT);
+    v = lua_newuserdatauv(L, sizeof *v * (size_t)(n > 0 ? n : 1), 0);
+    for (int i = 0; i < n; i++) {
+      if (lua_rawgeti(L, 1, i + 1) != LUA_TSTRING) luaL_error(L, "scan: path %d is not a string", i + 1);
+      v[i] = lt_cstring(L, -1, "scan: path %d", i + 1);   /* anchored in the list */
+      lua_pop(L, 1);
+    }
+    *pn = n;
+    return v;
+  }
+  const char *pat = lt_cstring(L, 1, "scan: path");
+  if (!strpbrk(pat, "*?[")) {
+    v = lua_newuserdatauv(L, sizeof *v, 0);
+    v[0] = pat;
+    *pn = 1;
+    return v;
+  }
+  lt_box *box = lt_newbox(L, free_globbed);
+  glob_t *g = calloc(1, sizeof *g);
+  if (!g) return luaL_error(L, "scan: out of memory"), NULL;
+  box->p = g;
+  int rc = glob(pat, 0, NULL, g);
+  if (rc == GLOB_NOMATCH || (rc == 0 && g->gl_pathc == 0))
+    luaL_error(L, "scan: no file matches '%s'", lt_echoz(L, pat));
+  else if (rc != 0)
+    luaL_error(L, "scan: cannot list '%s'", lt_echoz(L, pat));
+  if (g->gl_pathc > (size_t)LT_MAX_INT) luaL_error(L, "scan: too many files");
+  *pn = (int)g->gl_pathc;
+  return (const char **)g->gl_pathv;   /* sorted by glob; owned by the box */
+}
+
+static const char *const scan_keys[] = {
+  "types", "sep", "header", "null", "skip", "comment", "max_field_size", "chunk_size",
+  "sample_bytes", "morsel_bytes", "batch_rows", NULL
+};
+
+/* tally.scan(source [, opts]) */
+static int l_scan(lua_State *L) {
+  tl_scan_options o;
+  tl_csv_options csv;
+  tl_error err;
+  int n = 0;
+  const char **paths = NULL;
+  tl_scan_options_init(&o);
+  tl_csv_options_init(&csv);
+  lua_settop(L, 2);
+  if (!lua_isnil(L, 2)) {
+    lt_check_options(L, 2, "scan", scan_keys);
+    lt_csv_option_values(L, 2, "scan", &csv);
+    lua_getfield(L, 2, "sample_bytes");
+    o.sample_bytes = lt_opt_int(L, -1, "scan", "option 'sample_bytes'", 1, LUA_MAXINTEGER, 0);
+    lua_getfield(L, 2, "morsel_bytes");
+    o.morsel_bytes = lt_opt_int(L, -1, "scan", "option 'morsel_bytes'", 1, LUA_MAXINTEGER, 0);
+    lua_getfield(L, 2, "batch_rows");
+    o.batch_rows = lt_opt_int(L, -1, "scan", "option 'batch_rows'", 1, LUA_MAXINTEGER, 0);
+  }
+  o.csv = &csv;
+  tl_table *t = NULL;
+  if (lua_type(L, 1) == LUA_TUSERDATA) t = tally_check_table(L, 1);
+  else if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TTABLE) paths = paths_arg(L, &n);
+  else return luaL_argerror(L, 1, "scan: expected a path, a list of paths, a glob or a table");
+  lt_scan *u = new_scan(L);
+  err.message[0] = '\0';
+  if (t) lt_call(L, tl_scan_table(t, &o, &u->s, &err), &err);
+  else lt_call(L, tl_scan_csv(n, paths, &o, &u->s, &err), &err);
+  return 1;
+}
+
+/* A verb: the new scan of `st`'s call, made into u. */
+#define VERB(L, call) do { \
+    lt_scan *u_ = new_scan(L); \
+    tl_error err_; \
+    err_.message[0] = '\0'; \
+    tl_scan **out = &u_->s; \
+    tl_error *err = &err_; \
+    lt_call(L, (call), err); \
+    return 1; \
+  } while (0)
+
+static int s_filter(lua_State *L) {
+  tl_scan *s = check_scan(L, 1);
+  const char *e = lt_cstring(L, 2, "filter: expression");
+  VERB(L, tl_scan_filter(s, e, out, err));
+}
+
+typedef tl_status (*names_fn)(const tl_scan *s, int n, const char *const *v, tl_scan **out,
+                              tl_error *err);
+
+static int names_verb(lua_State *L, const char *op, int names, names_fn fn) {
+  tl_scan *s = check_scan(L, 1);
+  int n;
+  const char **v = lt_string_args(L, 2, op, names, &n);
+  VERB(L, fn(s, n, v, out, err));
+}
+
+static int s_mutate(lua_State *L) { return names_verb(L, "mutate", 0, tl_scan_mutate); }
+static int s_select(lua_State *L) { return names_verb(L, "select", 1, tl_scan_select); }
+static int s_drop(lua_State *L) { return names_verb(L, "drop", 1, tl_scan_drop); }
+static int s_distinct(lua_State *L) { return names_verb(L, "distinct", 1, tl_scan_distinct); }
+static int s_sort(lua_State *L) { return names_verb(L, "sort", 1, tl_scan_sort); }
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* s:rename{ old = "new", ... }, in the order of the old names. */
+static int s_rename(lua_State *L) {
+  tl_scan *s = check_scan(L, 1);
+  int n = 0;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  lua_pushnil(L);
+  while (lua_next(L, 2) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+      return luaL_error(L, "rename: expected a table { old = \"new\", ... } of strings");
+    lt_cstring(L, -2, "rename: a name to rename");
+    lt_cstring(L, -1, "rename: a new name");
+    if (n == LT_MAX_INT) return luaL_error(L, "rename: too many names");
+    n++;
+    lua_pop(L, 1);
+  }
+  const char **from = lua_newuserdatauv(L, sizeof *from * (size_t)(n > 0 ? n : 1), 0);
+  const char **to = lua_newuserdatauv(L, sizeof *to * (size_t)(n > 0 ? n : 1), 0);
+  int i = 0;
+  lua_pushnil(L);
+  while (lua_next(L, 2) != 0) {
+    from[i++] = lua_tostring(L, -2);
+    lua_pop(L, 1);
+  }
+  qsort(from, (size_t)n, sizeof *from, cmp_names);
+  for (i = 0; i < n; i++) {
+    lua_pushstring(L, from[i]);
+    lua_rawget(L, 2);
+    to[i] = lua_tostring(L, -1);
+    lua_pop(L, 1);
+  }
+  VERB(L, tl_scan_rename(s, n, from, to, out, err));
+}
+
+static int s_agg(lua_State *L) {
+  tl_scan *s = check_scan(L, 1);
+  int n;
+  lt_definitions_to_strings(L, 2);
+  const char **defs = lt_string_args(L, 2, "agg", 0, &n);
+  VERB(L, tl_scan_agg(s, 0, NULL, n, defs, out, err));
+}
+
+static int s_head(lua_State *L) {
+  tl_scan *s = check_scan(L, 1);
+  lua_Integer n = lt_opt_int(L, 2, "head", "the number of rows", 0, LUA_MAXINTEGER, 10);
+  VERB(L, tl_scan_head(s, (int64_t)n, out, err));
+}
+
+static int s_top(lua_State *L) {
+  tl_scan *s = check_scan(L, 1);
+  lua_Integer count = lt_check_int(L, 2, "top", "the number of rows", 0, LUA_MAXINTEGER);
+  int n;
+  const char **keys = lt_string_args(L, 3, "top", 1, &n);
+  if (n == 0) return luaL_error(L, "top: expected at least one key");
+  VERB(L, tl_scan_top(s, (int64_t)count, n, keys, out, err));
+}
+
+/* s:group_by(keys...): a tally.ScanGrouping, whose agg makes the scan.
+** User values: 1 the scan, 2 the array of keys. */
+static int s_group_by(lua_State *L) {
+  tl_scan *s = check_scan(L, 1);
+  int n;
+  const char **keys = lt_string_args(L, 2, "group_by", 1, &n);
+  if (n == 0) return luaL_error(L, "group_by: expected at least one key");
+  for (int k = 0; k < n; k++)
+    if (tl_table_find(tl_scan_schema(s), keys[k]) < 0)
+      return lt_unknown_column(L, "group_by", tl_scan_schema(s), keys[k]);
+  lua_newuserdatauv(L, 0, 2);
+  luaL_setmetatable(L, LT_SCANGROUP);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  lua_createtable(L, n, 0);
+  for (int k = 0; k < n; k++) {
+    lua_pushstring(L, keys[k]);
+    lua_rawseti(L, -2, k + 1);
+  }
+  lua_setiuservalue(L, -2, 2);
+  return 1;
+}
+
+static int g_agg(lua_State *L) {
+  luaL_checkudata(L, 1, LT_SCANGROUP);
+  int nk, n;
+  lt_definitions_to_strings(L, 2);
+  const char **defs = lt_string_args(L, 2, "agg", 0, &n);   /* anchored above the args */
+  lua_getiuservalue(L, 1, 1);
+  tl_scan *s = check_scan(L, -1);
+  lua_getiuservalue(L, 1, 2);
+  const char **keys = lt_string_args(L, lua_gettop(L), "agg", 1, &nk);
+  VERB(L, tl_scan_agg(s, nk, keys, n, defs, out, err));
+}
+
+static int s_collect(lua_State *L) {
+  tl_scan *s = check_scan(L, 1);
+  lt_table *ud = lt_new_table(L);
+  tl_error err;
+  err.message[0] = '\0';
+  lt_call(L, tl_scan_collect(s, &ud->t, &err), &err);
+  return 1;
+}
+
+static int s_write_csv(lua_State *L) {
+  tl_scan *s = check_scan(L, 1);
+  const char *path = lt_cstring(L, 2, "write_csv: path");
+  tl_error err;
+  err.message[0] = '\0';
+  lt_call(L, tl_scan_write_csv(s, path, &err), &err);
+  return 0;
+}
+
+static void free_text(void *p) { tl_free(p); }
+
+static int s_explain(lua_State *L) {
+  tl_scan *s = check_scan(L, 1);
+  lt_box *box = lt_newbox(L, free_text);
+  tl_error err;
+  err.message[0] = '\0';
+  char *text = NULL;
+  lt_call(L, tl_scan_explain(s, &text, &err), &err);
+  box->p = text;
+  lua_pushstring(L, text);
+  return 1;
+}
+
+static int s_names(lua_State *L) {
+  const tl_table *t = tl_scan_schema(check_scan(L, 1));
+  lua_createtable(L, tl_table_ncols(t), 0);
+  for (int j = 0; j < tl_table_ncols(t); j++) {
+    lua_pushstring(L, tl_table_name(t, j));
+    lua_rawseti(L, -2, j + 1);
+  }
+  return 1;
+}
+
+static int s_tostring(lua_State *L) {
+  lt_scan *u = luaL_checkudata(L, 1, LT_SCAN);
+  if (!u->s) lua_pushliteral(L, "tally.Scan (closed)");
+  else lua_pushfstring(L, "tally.Scan (%d columns)", tl_table_ncols(tl_scan_schema(u->s)));
+  return 1;
+}
+
+/* tally.memory_limit([bytes]): the limit of the state's env (0: none),
+** set when bytes is given; returns the limit before. */
+static int l_memory_limit(lua_State *L) {
+  size_t was = tl_env_memory_limit(NULL);
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Integer b = lt_check_int(L, 1, "memory_limit", "the number of bytes", 0, LUA_MAXINTEGER);
+    tl_env_set_memory_limit(NULL, (size_t)b);
+  }
+  lua_pushinteger(L, (lua_Integer)was);
+  return 1;
+}
+
+/* TALLY_MEMORY_LIMIT: bytes, or a number with a unit (KB, MB, GB, TB in
+** powers of 1000; KiB, MiB, GiB, TiB in powers of 1024); 0 when unset. */
+static size_t limit_from_env(lua_State *L) {
+  static const struct { const char *u; double m; } units[] = {
+    {"", 1}, {"B", 1}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+    {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}
+  };
+  const char *v = getenv("TALLY_MEMORY_LIMIT");
+  if (!v || !*v) return 0;
+  char *end;
+  double x = strtod(v, &end);
+  while (*end == ' ') end++;
+  for (size_t k = 0; k < sizeof units / sizeof units[0]; k++)
+    if (x >= 0 && strcasecmp(end, units[k].u) == 0 && x * units[k].m < 9e18)
+      return (size_t)(x * units[k].m);
+  luaL_error(L, "TALLY_MEMORY_LIMIT: cannot read '%s' (bytes, or a number with KB, MB, GB, "
+             "KiB, MiB or GiB)", lt_echoz(L, v));
+  return 0;
+}
+
+static const luaL_Reg scan_methods[] = {
+  {"filter", s_filter}, {"mutate", s_mutate}, {"select", s_select}, {"drop", s_drop},
+  {"rename", s_rename}, {"group_by", s_group_by}, {"agg", s_agg}, {"head", s_head},
+  {"top", s_top}, {"distinct", s_distinct}, {"sort", s_sort}, {"collect", s_collect},
+  {"write_csv", s_write_csv}, {"explain", s_explain}, {"names", s_names}, {NULL, NULL}
+};
+
+void lt_open_scan(lua_State *L) {
+  size_t limit = limit_from_env(L);
+  if (limit && tl_env_memory_limit(NULL) == 0) tl_env_set_memory_limit(NULL, limit);
+  if (luaL_newmetatable(L, LT_SCAN)) {
+    luaL_newlib(L, scan_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, s_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, s_gc);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, s_tostring);
+    lua_setfield(L, -2, "__tostring");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, LT_SCANGROUP)) {
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, g_agg);
+    lua_setfield(L, -2, "agg");
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
+  lua_pushcfunction(L, l_scan);
+  lua_setfield(L, -2, "scan");
+  lua_pushcfunction(L, l_memory_limit);
+  lua_setfield(L, -2, "memory_limit");
+}

@@ -1,0 +1,66 @@
+/*
+** exec.h -- lazy plans and the streaming executor (internal to exec).
+**
+** A tl_scan is one step of a plan: a source, or a verb over the step
+** before. Steps are immutable and reference-counted, so the scans a script
+** builds share their common part. Running a plan (run.c) cuts it in two:
+** the streaming part (filter, mutate, select, drop, rename) runs per batch
+** on the workers and ends in a sink (partial states of an aggregation,
+** top-k, head, distinct, or the batches themselves in source order); the
+** verbs after the first that needs its whole input run in memory on what
+** the sink made.
+*/
+#ifndef TL_EXEC_H
+#define TL_EXEC_H
+
+#include <stdatomic.h>
+
+#include "source.h"
+#include "tally/tally.h"
+
+typedef enum {
+  P_SOURCE, P_FILTER, P_MUTATE, P_SELECT, P_DROP, P_RENAME,
+  P_AGG, P_HEAD, P_TOP, P_DISTINCT, P_SORT
+} pkind;
+
+struct tl_scan {
+  atomic_long refs;
+  pkind kind;
+  tl_scan *in;             /* the step before; NULL at the source */
+  tl_source *src;          /* P_SOURCE */
+  tl_scan_options opts;    /* P_SOURCE: its knobs (csv is not kept) */
+  int na, nb;
+  char **a;                /* filter: [expr]; mutate: defs; select, drop, distinct:
+                           ** names; rename: from; agg, top, sort: keys */
+  char **b;                /* rename: to; agg: defs */
+  int64_t count;           /* head, top */
+  tl_table *schema;        /* the step's result, without rows */
+};
+
+/* Streaming steps run per batch; the others need their whole input. */
+static inline int tl_step_streams(pkind k) { return k >= P_FILTER && k <= P_RENAME; }
+
+/* plan.c: applies one streaming step (or, with whole = 1, any step) to a
+** table; also used on the empty schema to check a verb when it is made. */
+tl_status tl_step_apply(const tl_scan *s, const tl_table *t, tl_table **out, tl_error *err);
+
+/* A plan laid out for a run: the steps from the source on, with the
+** filters moved towards the source and what the source must read. */
+typedef struct tl_plan {
+  int nsteps;
+  const tl_scan **steps;   /* steps[0] is the source */
+  int nstream;             /* steps[1 .. 1 + nstream) stream (after reordering) */
+  const tl_scan **stream;  /* in the order they run */
+  int npushed;             /* stream[0 .. npushed) are filters run at the read */
+  const tl_scan *sink;     /* the first step that needs its whole input; NULL: none */
+  int nread;               /* the source's columns to read */
+  char **read;
+  int nothing;             /* a filter is always false: read nothing */
+  tl_scan *adj;            /* stream[k] as it runs on the columns read (owned) */
+  tl_table *input;         /* the columns read, no rows */
+} tl_plan;
+
+tl_status tl_plan_make(const tl_scan *s, tl_plan *p, tl_error *err);
+void tl_plan_free(tl_plan *p);
+
+#endif

@@ -1,0 +1,554 @@
+/*
+** plan.c -- lazy plans: the steps a scan's verbs add, each checked when it
+** is made by running the in-memory verb on the empty table of the step
+** before (so a scan's errors read as the table's), and the layout of a
+** plan for a run: filters moved towards the source (past mutate, select
+** and drop when they read nothing those define), filters that fold to a
+** constant dropped or turned into "read nothing", and the source's columns
+** cut to those some later step uses.
+*/
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "exec.h"
+#include "expr/expr.h"
+
+tl_source *tl_source_retain(tl_source *s) {
+  atomic_fetch_add(&s->refs, 1);
+  return s;
+}
+
+void tl_source_release(tl_source *s) {
+  if (!s || atomic_fetch_sub(&s->refs, 1) != 1) return;
+  tl_table_release(s->schema);
+  s->kind->free(s);
+}
+
+static void free_strs(char **v, int n) {
+  for (int k = 0; v && k < n; k++) tl_free(v[k]);
+  tl_free(v);
+}
+
+void tl_scan_free(tl_scan *s) {
+  while (s && atomic_fetch_sub(&s->refs, 1) == 1) {
+    tl_scan *in = s->in;
+    tl_source_release(s->src);
+    free_strs(s->a, s->na);
+    free_strs(s->b, s->nb);
+    tl_table_release(s->schema);
+    tl_free(s);
+    s = in;
+  }
+}
+
+const tl_table *tl_scan_schema(const tl_scan *s) { return s->schema; }
+
+void tl_scan_options_init(tl_scan_options *opts) { memset(opts, 0, sizeof *opts); }
+
+static char **copy_strs(int n, const char *const *v) {
+  char **c = tl_calloc((size_t)n + 1, sizeof *c);
+  for (int k = 0; c && k < n; k++)
+    if (!(c[k] = tl_strdup(v[k]))) { free_strs(c, k); return NULL; }
+  return c;
+}
+
+tl_status tl_step_apply(const tl_scan *s, const tl_table *t, tl_table **out, tl_error *err) {
+  const char *const *a = (const char *const *)s->a;
+  switch (s->kind) {
+    case P_FILTER: return tl_table_filter(t, a[0], out, err);
+    case P_MUTATE: return tl_table_mutate(t, s->na, a, out, err);
+    case P_SELECT: return tl_table_select(t, s->na, a, out, err);
+    case P_DROP: return tl_table_drop(t, s->na, a, out, err);
+    case P_RENAME: return tl_table_rename(t, s->na, a, (const char *const *)s->b, out, err);
+    case P_HEAD: return tl_table_slice(t, 0, s->count, out, err);
+    case P_TOP: return tl_table_top(t, s->count, s->na, a, out, err);
+    case P_DISTINCT: return tl_table_distinct(t, s->na, a, out, err);
+    case P_SORT: return tl_table_sort(t, s->na, a, out, err);
+    case P_AGG: {
+      if (s->na == 0) return tl_table_agg(t, s->nb, (const char *const *)s->b, out, err);
+      tl_grouping *g = NULL;
+      tl_status st = tl_table_group_by(t, s->na, a, &g, err);
+      if (st == TL_OK) st = tl_grouping_agg(g, s->nb, (const char *const *)s->b, out, err);
+      tl_grouping_free(g);
+      return st;
+    }
+    default: return tl_table_retain((tl_table *)t), *out = (tl_table *)t, TL_OK;
+  }
+}
+
+/* A new step of kind k over `in`, checked on in's empty schema. */
+static tl_status add_step(const tl_scan *in, pkind k, int na, const char *const *a, int nb,
+                          const char *const *b, int64_t count, tl_scan **out, tl_error *err) {
+  *out = NULL;
+  if (na < 0 || nb < 0 || count < 0)
+    return tl_error_set(err, TL_EINVAL, "scan: a negative count");
+  tl_scan *s = tl_calloc(1, sizeof *s);
+  if (!s) return tl_error_oom(err, "scan");
+  atomic_init(&s->refs, 1);
+  s->kind = k;
+  s->count = count;
+  s->na = na;
+  s->nb = nb;
+  s->a = copy_strs(na, a);
+  s->b = copy_strs(nb, b);
+  if (!s->a || !s->b) { tl_scan_free(s); return tl_error_oom(err, "scan"); }
+  tl_status st = tl_step_apply(s, in->schema, &s->schema, err);
+  if (st != TL_OK) { tl_scan_free(s); return st; }
+  atomic_fetch_add(&((tl_scan *)in)->refs, 1);
+  s->in = (tl_scan *)in;
+  *out = s;
+  return TL_OK;
+}
+
+tl_status tl_scan_filter(const tl_scan *s, const char *expr, tl_scan **out, tl_error *err) {
+  return add_step(s, P_FILTER, 1, &expr, 0, NULL, 0, out, err);
+}
+tl_status tl_scan_mutate(const tl_scan *s, int n, const char *const *defs, tl_scan **out,
+                         tl_error *err) {
+  return add_step(s, P_MUTATE, n, defs, 0, NULL, 0, out, err);
+}
+tl_status tl_scan_select(const tl_scan *s, int n, const char *const *names, tl_scan **out,
+                         tl_error *err) {
+  return add_step(s, P_SELECT, n, names, 0, NULL, 0, out, err);
+}
+tl_status tl_scan_drop(const tl_scan *s, int n, const char *const *names, tl_scan **out,
+                       tl_error *err) {
+  return add_step(s, P_DROP, n, names, 0, NULL, 0, out, err);
+}
+tl_status tl_scan_rename(const tl_scan *s, int n, const char *const *from,
+                         const char *const *to, tl_scan **out, tl_error *err) {
+  return add_step(s, P_RENAME, n, from, n, to, 0, out, err);
+}
+tl_status tl_scan_agg(const tl_scan *s, int nkeys, const char *const *keys, int n,
+                      const char *const *defs, tl_scan **out, tl_error *err) {
+  return add_step(s, P_AGG, nkeys, keys, n, defs, 0, out, err);
+}
+tl_status tl_scan_head(const tl_scan *s, int64_t n, tl_scan **out, tl_error *err) {
+  return add_step(s, P_HEAD, 0, NULL, 0, NULL, n, out, err);
+}
+tl_status tl_scan_top(const tl_scan *s, int64_t n, int nkeys, const char *const *keys,
+                      tl_scan **out, tl_error *err) {
+  return add_step(s, P_TOP, nkeys, keys, 0, NULL, n, out, err);
+}
+tl_status tl_scan_distinct(const tl_scan *s, int n, const char *const *cols, tl_scan **out,
+                           tl_error *err) {
+  return add_step(s, P_DISTINCT, n, cols, 0, NULL, 0, out, err);
+}
+tl_status tl_scan_sort(const tl_scan *s, int nkeys, const char *const *keys, tl_scan **out,
+                       tl_error *err) {
+  return add_step(s, P_SORT, nkeys, keys, 0, NULL, 0, out, err);
+}
+
+/* A scan of a source, which it takes. */
+static tl_status source_scan(tl_source *src, const tl_scan_options *opts, tl_scan **out,
+                             tl_error *err) {
+  tl_scan *s = tl_calloc(1, sizeof *s);
+  if (!s) { tl_source_release(src); return tl_error_oom(err, "scan"); }
+  atomic_init(&s->refs, 1);
+  s->kind = P_SOURCE;
+  s->src = src;
+  s->schema = tl_table_retain(src->schema);
+  if (opts) s->opts = *opts;
+  s->opts.csv = NULL;
+  *out = s;
+  return TL_OK;
+}
+
+tl_status tl_scan_csv(int npaths, const char *const *paths, const tl_scan_options *opts,
+                      tl_scan **out, tl_error *err) {
+  tl_source *src = NULL;
+  *out = NULL;
+  TL_TRY(tl_source_csv(npaths, paths, opts, &src, err));
+  return source_scan(src, opts, out, err);
+}
+
+tl_status tl_scan_table(const tl_table *t, const tl_scan_options *opts, tl_scan **out,
+                        tl_error *err) {
+  tl_source *src = NULL;
+  *out = NULL;
+  TL_TRY(tl_source_table(t, &src, err));
+  return source_scan(src, opts, out, err);
+}
+
+/* ---------------------------------------------------------------------------
+** Names: sets of column names as arrays (plans have few columns).
+*/
+typedef struct names {
+  int n, cap;
+  char **v;                 /* borrowed from the steps or expressions' copies */
+  int failed;
+} names;
+
+static int names_has(const names *s, const char *x) {
+  for (int k = 0; k < s->n; k++)
+    if (strcmp(s->v[k], x) == 0) return 1;
+  return 0;
+}
+
+static void names_add(names *s, const char *x) {
+  if (s->failed || names_has(s, x)) return;
+  if (s->n == s->cap) {
+    int cap = s->cap ? 2 * s->cap : 16;
+    char **v = tl_realloc(s->v, (size_t)cap * sizeof *v);
+    if (!v) { s->failed = 1; return; }
+    s->v = v;
+    s->cap = cap;
+  }
+  if (!(s->v[s->n] = tl_strdup(x))) { s->failed = 1; return; }
+  s->n++;
+}
+
+static void names_del(names *s, const char *x) {
+  for (int k = 0; k < s->n; k++)
+    if (strcmp(s->v[k], x) == 0) {
+      tl_free(s->v[k]);
+      s->v[k] = s->v[--s->n];
+      return;
+    }
+}
+
+static void names_clear(names *s) {
+  for (int k = 0; k < s->n; k++) tl_free(s->v[k]);
+  s->n = 0;
+}
+
+static void names_free(names *s) {
+  names_clear(s);
+  tl_free(s->v);
+}
+
+static void expr_cols(const expr *e, names *s) {
+  if (e->kind == E_COL) names_add(s, e->name);
+  for (int k = 0; k < e->nargs; k++) expr_cols(e->args[k], s);
+}
+
+/* Adds the columns expression `src` reads; with `def`, src is a definition
+** whose name is returned in *name (tl_alloc'd). */
+static tl_status src_cols(const char *src, int def, names *s, char **name, tl_error *err) {
+  expr *e = NULL;
+  if (name) *name = NULL;
+  TL_TRY(tl_expr_parse(src, "scan", def ? name : NULL, &e, err));
+  expr_cols(e, s);
+  tl_expr_free(e);
+  return s->failed ? tl_error_oom(err, "scan") : TL_OK;
+}
+
+/* What step s (streaming, or the sink) needs of its input when `need` is
+** wanted of its output; `need` is updated in place. */
+static tl_status need_before(const tl_scan *s, names *need, uint8_t *live, tl_error *err) {
+  const tl_table *in = s->in->schema;
+  names tmp = {0};
+  tl_status st = TL_OK;
+  switch (s->kind) {
+    case P_FILTER: return src_cols(s->a[0], 0, need, NULL, err);
+    case P_MUTATE:
+      for (int k = s->na - 1; k >= 0 && st == TL_OK; k--) {
+        char *name = NULL;
+        names_clear(&tmp);
+        st = src_cols(s->a[k], 1, &tmp, &name, err);
+        if (st != TL_OK) break;
+        const char *nm = name;
+        char *dflt = name ? NULL : tl_expr_default_name(s->a[k]);
+        if (!nm) nm = dflt;
+        if (nm && names_has(need, nm)) {
+          if (live) live[k] = 1;
+          names_del(need, nm);
+          for (int j = 0; j < tmp.n; j++) names_add(need, tmp.v[j]);
+        }
+        tl_free(name);
+        tl_free(dflt);
+      }
+      names_free(&tmp);
+      return st;
+    case P_DROP: return TL_OK;
+    case P_HEAD: case P_TOP: case P_SORT:   /* every column goes through */
+      for (int j = 0; j < tl_table_ncols(in); j++) names_add(need, tl_table_name(in, j));
+      return TL_OK;
+    case P_SELECT:
+      for (int k = 0; k < s->na; k++) names_add(need, s->a[k]);
+      return TL_OK;
+    case P_RENAME:
+      for (int k = 0; k < s->na; k++)
+        if (names_has(need, s->b[k])) names_del(need, s->b[k]), names_add(need, s->a[k]);
+      return TL_OK;
+    case P_DISTINCT: case P_AGG:
+      names_clear(need);
+      if (s->kind == P_DISTINCT && s->na == 0)
+        for (int j = 0; j < tl_table_ncols(in); j++) names_add(need, tl_table_name(in, j));
+      for (int k = 0; k < s->na; k++) names_add(need, s->a[k]);
+      for (int k = 0; k < s->nb && st == TL_OK; k++) {
+        char *name = NULL;
+        st = src_cols(s->b[k], 1, need, &name, err);
+        tl_free(name);
+      }
+      return st;
+    default: return TL_OK;
+  }
+}
+
+/* The names a mutate defines, or a filter's columns, for the reordering. */
+static tl_status defined_by(const tl_scan *s, names *out, tl_error *err) {
+  for (int k = 0; k < s->na; k++) {
+    names tmp = {0};
+    char *name = NULL;
+    tl_status st = src_cols(s->a[k], 1, &tmp, &name, err);
+    names_free(&tmp);
+    if (st != TL_OK) return st;
+    char *nm = name ? name : tl_expr_default_name(s->a[k]);
+    if (nm) names_add(out, nm);
+    tl_free(nm);
+  }
+  return out->failed ? tl_error_oom(err, "scan") : TL_OK;
+}
+
+/* 1 when the filter folds to a constant on its input's schema: *value is
+** 1 for true, 0 for false or null. */
+static int constant_filter(const tl_scan *f, int *value) {
+  expr *e = NULL;
+  tl_error err;
+  int is = 0;
+  if (tl_expr_parse(f->a[0], "filter", NULL, &e, &err) == TL_OK &&
+      tl_expr_bind(e, f->in->schema, "filter", f->a[0], NULL, NULL, &err) == TL_OK &&
+      e->kind == E_LIT) {
+    is = 1;
+    *value = !e->lit.is_null && e->lit.type == TL_BOOL && e->lit.v.b;
+  }
+  tl_expr_free(e);
+  return is;
+}
+
+/* Moves filter k of the stream towards the source while the step before
+** it defines nothing the filter reads; returns its new place. */
+static tl_status push_filter(tl_plan *p, int k, int *at, tl_error *err) {
+  names uses = {0};
+  const tl_scan *f = p->stream[k];
+  tl_status st = src_cols(f->a[0], 0, &uses, NULL, err);
+  while (st == TL_OK && k > p->npushed) {
+    const tl_scan *prev = p->stream[k - 1];
+    int ok = prev->kind == P_SELECT || prev->kind == P_DROP || prev->kind == P_FILTER;
+    if (prev->kind == P_MUTATE) {
+      names def = {0};
+      st = defined_by(prev, &def, err);
+      ok = st == TL_OK;
+      for (int j = 0; ok && j < uses.n; j++) ok = !names_has(&def, uses.v[j]);
+      names_free(&def);
+    }
+    if (!ok) break;
+    p->stream[k] = prev;
+    k--;
+  }
+  p->stream[k] = f;
+  names_free(&uses);
+  *at = k;
+  return st;
+}
+
+void tl_plan_free(tl_plan *p) {
+  for (int k = 0; p->adj && k < p->nstream; k++) {
+    tl_free(p->adj[k].a);
+    tl_free(p->adj[k].b);
+    tl_table_release(p->adj[k].schema);
+  }
+  tl_free(p->adj);
+  tl_table_release(p->input);
+  tl_free(p->steps);
+  tl_free(p->stream);
+  free_strs(p->read, p->nread);
+  memset(p, 0, sizeof *p);
+}
+
+/* The steps from the source on; the streaming ones up to the sink, with
+** the constant filters taken out. */
+static tl_status lay_out(const tl_scan *s, tl_plan *p, tl_error *err) {
+  int n = 0;
+  for (const tl_scan *x = s; x; x = x->in) n++;
+  p->steps = tl_calloc((size_t)n, sizeof *p->steps);
+  p->stream = tl_calloc((size_t)n, sizeof *p->stream);
+  if (!p->steps || !p->stream) return tl_error_oom(err, "scan");
+  p->nsteps = n;
+  for (const tl_scan *x = s; x; x = x->in) p->steps[--n] = x;
+  for (int k = 1; k < p->nsteps && !p->sink; k++) {
+    const tl_scan *x = p->steps[k];
+    int value;
+    if (!tl_step_streams(x->kind)) p->sink = x;
+    else if (x->kind == P_FILTER && constant_filter(x, &value)) p->nothing |= !value;
+    else p->stream[p->nstream++] = x;
+  }
+  for (int k = 0; k < p->nstream; k++) {
+    if (p->stream[k]->kind != P_FILTER) continue;
+    int at;
+    TL_TRY(push_filter(p, k, &at, err));
+    if (at == p->npushed) p->npushed++;
+  }
+  return TL_OK;
+}
+
+/* The source's columns some step reads, in the source's order. */
+static tl_status projection(tl_plan *p, tl_error *err) {
+  names need = {0};
+  const tl_table *last = p->sink ? p->sink->in->schema
+                                 : p->steps[p->nsteps - 1]->schema;
+  tl_status st = TL_OK;
+  if (p->sink) st = need_before(p->sink, &need, NULL, err);
+  else
+    for (int j = 0; j < tl_table_ncols(last); j++) names_add(&need, tl_table_name(last, j));
+  for (int k = p->nstream - 1; k >= 0 && st == TL_OK; k--) {
+    const tl_scan *x = p->stream[k];
+    if (x->kind == P_SELECT) names_clear(&need);
+    uint8_t *live = x->kind == P_MUTATE ? tl_calloc((size_t)x->na, 1) : NULL;
+    if (x->kind == P_MUTATE && !live) st = tl_error_oom(err, "scan");
+    if (st == TL_OK) st = need_before(x, &need, live, err);
+    if (st == TL_OK && live) {   /* the definitions nothing later reads are left out */
+      tl_scan *a = &p->adj[k];
+      a->na = 0;
+      for (int d = 0; d < x->na; d++)
+        if (live[d]) a->a[a->na++] = x->a[d];
+    }
+    tl_free(live);
+  }
+  if (st == TL_OK && need.failed) st = tl_error_oom(err, "scan");
+  const tl_table *src = p->steps[0]->schema;
+  if (st == TL_OK && !(p->read = tl_calloc((size_t)tl_table_ncols(src) + 1, sizeof *p->read)))
+    st = tl_error_oom(err, "scan");
+  for (int j = 0; st == TL_OK && j < tl_table_ncols(src); j++) {
+    if (!names_has(&need, tl_table_name(src, j))) continue;
+    if (!(p->read[p->nread] = tl_strdup(tl_table_name(src, j)))) st = tl_error_oom(err, "scan");
+    else p->nread++;
+  }
+  names_free(&need);
+  return st;
+}
+
+/* The steps as they run on batches of the columns read: a copy of each
+** streaming step with its own argument lists (borrowed strings). */
+static tl_status copy_stream(tl_plan *p, tl_error *err) {
+  if (!(p->adj = tl_calloc((size_t)p->nstream + 1, sizeof *p->adj))) return tl_error_oom(err, "scan");
+  for (int k = 0; k < p->nstream; k++) {
+    const tl_scan *x = p->stream[k];
+    tl_scan *a = &p->adj[k];
+    a->kind = x->kind;
+    a->in = x->in;
+    a->na = x->na;
+    a->nb = x->nb;
+    a->a = tl_calloc((size_t)x->na + 1, sizeof *a->a);
+    a->b = tl_calloc((size_t)x->nb + 1, sizeof *a->b);
+    if (!a->a || !a->b) return tl_error_oom(err, "scan");
+    memcpy(a->a, x->a, (size_t)x->na * sizeof *a->a);
+    memcpy(a->b, x->b, (size_t)x->nb * sizeof *a->b);
+  }
+  return TL_OK;
+}
+
+/* Cuts drop and rename to the columns there are, and checks each step on
+** the empty table of the columns read, keeping its result's schema. */
+static tl_status fit_stream(tl_plan *p, tl_error *err) {
+  TL_TRY(tl_table_select(p->steps[0]->schema, p->nread, (const char *const *)p->read,
+                         &p->input, err));
+  const tl_table *t = p->input;
+  for (int k = 0; k < p->nstream; k++) {
+    tl_scan *a = &p->adj[k];
+    if (a->kind == P_DROP || a->kind == P_RENAME) {
+      int n = 0;
+      for (int j = 0; j < a->na; j++) {
+        if (tl_table_find(t, a->a[j]) < 0) continue;
+        a->a[n] = a->a[j];
+        if (a->kind == P_RENAME) a->b[n] = a->b[j];
+        n++;
+      }
+      a->na = n;
+      if (a->kind == P_RENAME) a->nb = n;
+    }
+    TL_TRY(tl_step_apply(a, t, &a->schema, err));
+    t = a->schema;
+  }
+  return TL_OK;
+}
+
+tl_status tl_plan_make(const tl_scan *s, tl_plan *p, tl_error *err) {
+  memset(p, 0, sizeof *p);
+  tl_status st = lay_out(s, p, err);
+  if (st == TL_OK) st = copy_stream(p, err);
+  if (st == TL_OK) st = projection(p, err);
+  if (st == TL_OK) st = fit_stream(p, err);
+  if (st != TL_OK) tl_plan_free(p);
+  return st;
+}
+
+/* ---------------------------------------------------------------------------
+** explain
+*/
+static const char *step_name(pkind k) {
+  static const char *const n[] = { "scan", "filter", "mutate", "select", "drop", "rename",
+                                   "agg", "head", "top", "distinct", "sort" };
+  return n[k];
+}
+
+static void add_list(tl_textbuf *tb, char *const *v, int n, const char *sep) {
+  for (int k = 0; k < n; k++) tl_textbuf_printf(tb, "%s%s", k ? sep : "", v[k]);
+}
+
+static void explain_step(tl_textbuf *tb, const tl_scan *s) {
+  tl_textbuf_printf(tb, "%s", step_name(s->kind));
+  if (s->kind == P_AGG && s->na) { tl_textbuf_str(tb, " by "); add_list(tb, s->a, s->na, ", "); }
+  if (s->kind == P_HEAD || s->kind == P_TOP) tl_textbuf_printf(tb, " %lld", (long long)s->count);
+  if (s->kind == P_RENAME) {
+    for (int k = 0; k < s->na; k++) tl_textbuf_printf(tb, "%s%s -> %s", k ? ", " : " ", s->a[k], s->b[k]);
+  } else if (s->kind != P_AGG && s->na) {
+    tl_textbuf_str(tb, " ");
+    add_list(tb, s->a, s->na, s->kind == P_FILTER ? "" : ", ");
+  }
+  if (s->kind == P_AGG) { tl_textbuf_str(tb, ": "); add_list(tb, s->b, s->nb, ", "); }
+}
+
+static const char *sink_how(pkind k) {
+  switch (k) {
+    case P_AGG: return "streamed: partial states per batch, merged in order";
+    case P_HEAD: return "streamed: stops once the rows are read, in source order";
+    case P_TOP: return "streamed: the top rows of each batch, merged in order";
+    case P_DISTINCT: return "streamed: the distinct rows of each batch, merged in order";
+    default: return "materializes: the rows are gathered in memory, then sorted";
+  }
+}
+
+tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err) {
+  tl_plan p;
+  *text = NULL;
+  TL_TRY(tl_plan_make(s, &p, err));
+  tl_textbuf tb = {0};
+  const tl_source *src = p.steps[0]->src;
+  tl_textbuf_str(&tb, "scan ");
+  src->kind->describe(src, &tb);
+  tl_textbuf_printf(&tb, "\n  columns read: %d of %d: ", p.nread, tl_table_ncols(src->schema));
+  add_list(&tb, p.read, p.nread, ", ");
+  if (p.npushed) tl_textbuf_str(&tb, "\n  filters pushed into the scan:");
+  for (int k = 0; k < p.npushed; k++) tl_textbuf_printf(&tb, "\n    %s", p.stream[k]->a[0]);
+  if (p.nothing) tl_textbuf_str(&tb, "\n  a filter is always false: nothing is read");
+  for (int k = p.npushed; k < p.nstream; k++) {
+    tl_textbuf_str(&tb, "\n");
+    explain_step(&tb, &p.adj[k]);
+    tl_textbuf_str(&tb, "  [per batch]");
+  }
+  int after = 0;
+  for (int k = 1; k < p.nsteps; k++) {
+    const tl_scan *x = p.steps[k];
+    if (x == p.sink) {
+      tl_textbuf_str(&tb, "\n");
+      explain_step(&tb, x);
+      tl_textbuf_printf(&tb, "  [%s]", sink_how(x->kind));
+      after = 1;
+    } else if (after) {
+      tl_textbuf_str(&tb, "\n");
+      explain_step(&tb, x);
+      tl_textbuf_str(&tb, "  [in memory, on the result above]");
+    }
+  }
+  if (!p.sink) tl_textbuf_str(&tb, "\ncollect  [batches kept in source order]");
+  tl_textbuf_str(&tb, "\n");
+  tl_plan_free(&p);
+  if (tb.failed) { tl_free(tb.p); return tl_error_oom(err, "explain"); }
+  *text = tb.p;
+  return TL_OK;
+}

@@ -1,0 +1,279 @@
+/*
+** source_csv.c -- CSV files as a scan's source. The schema comes from a
+** sample at each file's start (the types given in `types` forced, the
+** others inferred), and the files must agree on it, int widening to float.
+** A run cuts each file into byte ranges (morsels) at record starts, found
+** by one walk of the tokenizer over the file (tl_csv_record_starts), so
+** that each range is read on its own with the read_csv range options from
+** a record start, with exact line and record numbers for messages, every
+** column's type forced.
+*/
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "source.h"
+
+#define DEFAULT_MORSEL ((int64_t)4 << 20)
+#define DEFAULT_SAMPLE ((int64_t)1 << 20)
+
+typedef struct csvsrc {
+  int nfiles;
+  char **paths;
+  int64_t *sizes, total;
+  tl_csv_options o;        /* the reading options, with owned copies below */
+  char **nulls;
+  char *comment;
+  int ncol;
+  char **names;            /* the schema's, for the forced types */
+  tl_type *types;
+  int inferred;            /* some types were not given */
+} csvsrc;
+
+typedef struct morsel {
+  int file;
+  int64_t start, stop;     /* record starts; stop 0: to the end */
+  int64_t line, record;    /* at start */
+} morsel;
+
+typedef struct crun {
+  const csvsrc *c;
+  const tl_source_want *want;
+  int64_t n;
+  morsel *m;
+} crun;
+
+static void c_free(tl_source *src) {
+  csvsrc *c = src->impl;
+  if (c) {
+    for (int k = 0; k < c->nfiles; k++) tl_free(c->paths[k]);
+    for (int k = 0; k < c->o.nnulls; k++) tl_free(c->nulls[k]);
+    for (int k = 0; k < c->ncol; k++) tl_free(c->names[k]);
+    tl_free(c->paths);
+    tl_free(c->sizes);
+    tl_free(c->nulls);
+    tl_free(c->comment);
+    tl_free(c->names);
+    tl_free(c->types);
+    tl_free(c);
+  }
+  tl_free(src);
+}
+
+static void c_close(void *run) {
+  crun *r = run;
+  if (!r) return;
+  tl_free(r->m);
+  tl_free(r);
+}
+
+/* File f cut at the record starts after every `size` bytes. */
+static tl_status cut_file(crun *r, int f, int64_t size, tl_error *err) {
+  const csvsrc *c = r->c;
+  int64_t fsize = c->sizes[f], ncut = fsize > size ? (fsize - 1) / size : 0;
+  int64_t *v = tl_calloc(4 * (size_t)ncut + 1, sizeof *v);
+  if (!v) return tl_error_oom(err, "scan");
+  int64_t *targets = v, *starts = v + ncut, *lines = v + 2 * ncut, *recs = v + 3 * ncut;
+  for (int64_t k = 0; k < ncut; k++) targets[k] = (k + 1) * size;
+  tl_status st = ncut > INT32_MAX ? tl_error_set(err, TL_ELIMIT, "scan: %s: too many morsels",
+                                                 c->paths[f])
+               : tl_csv_record_starts(c->paths[f], &c->o, (int)ncut, targets, starts, lines,
+                                      recs, err);
+  r->m[r->n++] = (morsel){ f, 0, 0, 0, 0 };
+  for (int64_t k = 0; st == TL_OK && k < ncut; k++) {
+    if (starts[k] >= fsize) break;                    /* the last record began before */
+    if (starts[k] == r->m[r->n - 1].start) continue;  /* no record starts in between */
+    r->m[r->n - 1].stop = starts[k];
+    r->m[r->n++] = (morsel){ f, starts[k], 0, lines[k], recs[k] };
+  }
+  tl_free(v);
+  return st;
+}
+
+/* The morsels of every file, cut at record starts. */
+static tl_status c_open(const tl_source *src, const tl_source_want *want, void **run,
+                        int64_t *nmorsels, tl_error *err) {
+  const csvsrc *c = src->impl;
+  int64_t size = want->morsel_bytes > 0 ? want->morsel_bytes : DEFAULT_MORSEL, n = 0;
+  crun *r = tl_calloc(1, sizeof *r);
+  *run = r;
+  if (!r) return tl_error_oom(err, "scan");
+  r->c = c;
+  r->want = want;
+  for (int f = 0; f < c->nfiles; f++) n += c->sizes[f] / size + 2;
+  if (!(r->m = tl_calloc((size_t)n, sizeof *r->m))) return tl_error_oom(err, "scan");
+  for (int f = 0; f < c->nfiles; f++) TL_TRY(cut_file(r, f, size, err));
+  *nmorsels = r->n;
+  return TL_OK;
+}
+
+/* Reads a range from its record start: line and record numbers are exact. */
+static tl_status c_read(const tl_source *src, void *run, int64_t k, tl_table **out,
+                        tl_error *err) {
+  const csvsrc *c = src->impl;
+  const crun *r = run;
+  const morsel *m = &r->m[k];
+  tl_csv_options o = c->o;
+  o.columns = r->want->cols;
+  o.ncolumns = r->want->ncols;
+  o.range_start = m->start;
+  o.range_stop = m->stop;
+  o.range_quotes = TL_CSV_AT_RECORD;
+  o.range_line = m->line;
+  o.range_record = m->record;
+  tl_status st = tl_read_csv(c->paths[m->file], &o, out, err);
+  if (st == TL_ETYPE && c->inferred) {
+    size_t len = strlen(err->message);
+    snprintf(err->message + len, sizeof err->message - len,
+             " (the scan inferred the types from the start of the input: give them in 'types')");
+  }
+  return st;
+}
+
+static void c_describe(const tl_source *src, tl_textbuf *tb) {
+  const csvsrc *c = src->impl;
+  tl_textbuf_printf(tb, "csv: %s", c->paths[0]);
+  if (c->nfiles > 1) tl_textbuf_printf(tb, " and %d more files", c->nfiles - 1);
+  if (c->total < 1000000) tl_textbuf_printf(tb, " (%.1f kB)", (double)c->total / 1e3);
+  else tl_textbuf_printf(tb, " (%.1f MB)", (double)c->total / 1e6);
+}
+
+static const tl_source_kind csv_kind = { "csv", c_open, c_read, c_close, c_describe, c_free };
+
+/* The reading options, with what they point to copied. */
+static tl_status copy_options(csvsrc *c, const tl_csv_options *from, tl_error *err) {
+  tl_csv_options_init(&c->o);
+  if (!from) return TL_OK;
+  if (from->nnulls < 0 || from->ntypes < 0)
+    return tl_error_set(err, TL_EINVAL, "scan: a negative count in the options");
+  c->o.sep = from->sep;
+  c->o.header = from->header;
+  c->o.skip = from->skip;
+  c->o.chunk_size = from->chunk_size;
+  c->o.max_field_size = from->max_field_size;
+  if (from->comment && !(c->o.comment = c->comment = tl_strdup(from->comment)))
+    return tl_error_oom(err, "scan");
+  if (from->nnulls) {
+    if (!(c->nulls = tl_calloc((size_t)from->nnulls, sizeof *c->nulls)))
+      return tl_error_oom(err, "scan");
+    for (int k = 0; k < from->nnulls; k++, c->o.nnulls++)
+      if (!(c->nulls[k] = tl_strdup(from->nulls[k]))) return tl_error_oom(err, "scan");
+    c->o.nulls = (const char *const *)c->nulls;
+  }
+  return TL_OK;
+}
+
+/* The sample at the start of file f, its given types forced. */
+static tl_status sample(const csvsrc *c, int f, const tl_scan_options *opts, tl_table **out,
+                        tl_error *err) {
+  tl_csv_options o = c->o;
+  const tl_csv_options *u = opts->csv;
+  int64_t size = opts->sample_bytes > 0 ? opts->sample_bytes : DEFAULT_SAMPLE;
+  if (u) o.type_names = u->type_names, o.types = u->types, o.ntypes = u->ntypes;
+  o.range_stop = size < c->sizes[f] ? size : 0;
+  return tl_read_csv(c->paths[f], &o, out, err);
+}
+
+/* Folds file f's sample into the schema of the files before it. */
+static tl_status agree(csvsrc *c, int f, const tl_table *t, uint8_t *seen, tl_error *err) {
+  int n = tl_table_ncols(t);
+  if (f == 0) {
+    c->names = tl_calloc((size_t)n + 1, sizeof *c->names);
+    c->types = tl_calloc((size_t)n + 1, sizeof *c->types);
+    if (!c->names || !c->types) return tl_error_oom(err, "scan");
+    for (int j = 0; j < n; j++, c->ncol++) {
+      if (!(c->names[j] = tl_strdup(tl_table_name(t, j)))) return tl_error_oom(err, "scan");
+      c->types[j] = tl_column_type(tl_table_column(t, j));
+      seen[j] = tl_column_null_count(tl_table_column(t, j)) < tl_table_nrows(t);
+    }
+    return TL_OK;
+  }
+  const char *p = c->paths[f], *p0 = c->paths[0];
+  if (n != c->ncol)
+    return tl_error_set(err, TL_ETYPE, "scan: %s: %d columns, but %s has %d", p, n, p0, c->ncol);
+  for (int j = 0; j < n; j++) {
+    const tl_column *col = tl_table_column(t, j);
+    tl_type ty = tl_column_type(col), was = c->types[j];
+    int has = tl_column_null_count(col) < tl_table_nrows(t);
+    if (strcmp(tl_table_name(t, j), c->names[j]) != 0)
+      return tl_error_set(err, TL_ETYPE, "scan: %s: column %d is '%s', but '%s' in %s", p,
+                          j + 1, tl_table_name(t, j), c->names[j], p0);
+    if (ty == was || !has) continue;
+    if (!seen[j]) c->types[j] = ty;
+    else if ((ty == TL_INT || ty == TL_FLOAT) && (was == TL_INT || was == TL_FLOAT))
+      c->types[j] = TL_FLOAT;
+    else
+      return tl_error_set(err, TL_ETYPE, "scan: %s: column '%s' is %s, but %s in the files "
+                          "before it", p, c->names[j], tl_type_name(ty), tl_type_name(was));
+    seen[j] = 1;
+  }
+  return TL_OK;
+}
+
+/* Sizes, samples, and the schema the files agree on. */
+static tl_status c_init(csvsrc *c, int npaths, const char *const *paths,
+                        const tl_scan_options *opts, tl_table **schema, tl_error *err) {
+  c->paths = tl_calloc((size_t)npaths, sizeof *c->paths);
+  c->sizes = tl_calloc((size_t)npaths, sizeof *c->sizes);
+  if (!c->paths || !c->sizes) return tl_error_oom(err, "scan");
+  for (int f = 0; f < npaths; f++, c->nfiles++) {
+    struct stat sb;
+    if (!(c->paths[f] = tl_strdup(paths[f]))) return tl_error_oom(err, "scan");
+    if (stat(paths[f], &sb) != 0 || !S_ISREG(sb.st_mode))
+      return tl_error_set(err, TL_EIO, "scan: cannot read '%s': %s", paths[f],
+                          S_ISDIR(sb.st_mode) ? "is a directory" : strerror(errno));
+    c->sizes[f] = (int64_t)sb.st_size;
+    c->total += c->sizes[f];
+  }
+  TL_TRY(copy_options(c, opts->csv, err));
+  uint8_t *seen = NULL;
+  tl_status st = TL_OK;
+  for (int f = 0; f < npaths && st == TL_OK; f++) {
+    tl_table *t = NULL;
+    st = sample(c, f, opts, &t, err);
+    if (st == TL_OK && f == 0 && !(seen = tl_calloc((size_t)tl_table_ncols(t) + 1, 1)))
+      st = tl_error_oom(err, "scan");
+    if (st == TL_OK) st = agree(c, f, t, seen, err);
+    tl_table_release(t);
+  }
+  tl_free(seen);
+  if (st != TL_OK) return st;
+  int given = opts->csv ? opts->csv->ntypes : 0;
+  c->inferred = given < c->ncol;
+  c->o.type_names = (const char *const *)c->names;
+  c->o.types = c->types;
+  c->o.ntypes = c->ncol;
+  tl_column **cols = tl_calloc((size_t)c->ncol + 1, sizeof *cols);
+  if (!cols) return tl_error_oom(err, "scan");
+  for (int j = 0; j < c->ncol && st == TL_OK; j++) {
+    tl_builder *b = NULL;
+    st = tl_builder_new(c->types[j], 0, &b, err);
+    if (st == TL_OK) st = tl_builder_finish(b, &cols[j], err);   /* frees b */
+  }
+  if (st == TL_OK)
+    st = tl_table_new(c->ncol, (const char *const *)c->names, cols, schema, err);
+  for (int j = 0; j < c->ncol; j++) tl_column_release(cols[j]);
+  tl_free(cols);
+  return st;
+}
+
+tl_status tl_source_csv(int npaths, const char *const *paths, const tl_scan_options *opts,
+                        tl_source **out, tl_error *err) {
+  tl_scan_options dflt;
+  *out = NULL;
+  if (!opts) { tl_scan_options_init(&dflt); opts = &dflt; }
+  if (npaths < 1) return tl_error_set(err, TL_EINVAL, "scan: no files");
+  tl_source *s = tl_calloc(1, sizeof *s);
+  csvsrc *c = tl_calloc(1, sizeof *c);
+  if (!s || !c) { tl_free(s); tl_free(c); return tl_error_oom(err, "scan"); }
+  s->kind = &csv_kind;
+  s->impl = c;
+  atomic_init(&s->refs, 1);
+  tl_status st = c_init(c, npaths, paths, opts, &s->schema, err);
+  if (st != TL_OK) { tl_table_release(s->schema); c_free(s); return st; }
+  *out = s;
+  return TL_OK;
+}
