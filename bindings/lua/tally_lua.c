@@ -1032,7 +1032,7 @@ static const luaL_Reg funcs[] = {
 ** from C (pcall(t.join, ...)): its argument errors then name it
 ** ("bad argument #3 to 'tally.Table.join'"), never '?'. */
 static void name_methods(lua_State *L) {
-  static const char *const types[] = {LT_TABLE, LT_COLUMN, LT_GROUPING, LT_ROW, "tally.Report",
+  static const char *const types[] = {LT_TABLE, LT_COLUMN, LT_GROUPING, LT_ROW, LT_SCAN, "tally.Report",
                                       NULL};
   int top = lua_gettop(L), loaded;
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
