@@ -147,6 +147,7 @@ typedef struct pq_run {
 } pq_run;
 
 static void task_free(pq_task *t) {
+  pq_scratch_free(t);
   tl_free(t->valid);
   tl_free(t->bools);
   tl_free(t->offs);

@@ -151,11 +151,33 @@ static int gunzip(const uint8_t *src, size_t n, uint8_t *dst, size_t usize) {
   return ok;
 }
 
+/* A scratch buffer of at least `bytes`, its contents lost; NULL when out
+** of memory. */
+static void *buffer(pq_task *t, int slot, size_t bytes) {
+  if (bytes == 0) bytes = 1;
+  if (bytes > t->scratch_cap[slot]) {
+    size_t cap = bytes + bytes / 4;
+    tl_free(t->scratch[slot]);
+    t->scratch[slot] = tl_alloc(cap);
+    t->scratch_cap[slot] = t->scratch[slot] ? cap : 0;
+  }
+  return t->scratch[slot];
+}
+
+void pq_scratch_free(pq_task *t) {
+  for (int k = 0; k < PQ_NSCRATCH; k++) {
+    tl_free(t->scratch[k]);
+    t->scratch[k] = NULL;
+    t->scratch_cap[k] = 0;
+  }
+}
+
 /* The body [src, src + n) decompressed to `usize` bytes: *out is src itself
-** when uncompressed, else a new buffer (*own set to free). */
+** when uncompressed, else a new buffer (*own set to free) when own is not
+** NULL, else the task's page buffer. */
 static tl_status decompress(pq_task *t, int32_t codec, const uint8_t *src, size_t n,
                             size_t usize, const uint8_t **out, uint8_t **own) {
-  *own = NULL;
+  if (own) *own = NULL;
   if (codec == PQ_UNCOMPRESSED) {
     if (n != usize) return pq_fail(t, TL_EPARSE, "%zu bytes, %zu uncompressed", n, usize);
     *out = src;
@@ -165,7 +187,7 @@ static tl_status decompress(pq_task *t, int32_t codec, const uint8_t *src, size_
   if (codec != PQ_SNAPPY && codec != PQ_GZIP && codec != PQ_ZSTD && codec != PQ_LZ4 &&
       codec != PQ_LZ4_RAW && codec != PQ_BROTLI)
     return pq_fail(t, TL_ETYPE, "codec %s is not supported", codec_name(codec));
-  uint8_t *buf = tl_alloc(usize ? usize : 1);
+  uint8_t *buf = own ? tl_alloc(usize ? usize : 1) : buffer(t, PQ_SC_PAGE, usize);
   if (!buf) return tl_error_oom(t->err, PQ_OP);
   int ok = 0;
   if (codec == PQ_SNAPPY) {
@@ -187,12 +209,12 @@ static tl_status decompress(pq_task *t, int32_t codec, const uint8_t *src, size_
          got == usize;
   }
   if (!ok) {
-    tl_free(buf);
+    if (own) tl_free(buf);
     return pq_fail(t, TL_EPARSE, "%s data does not decompress to its %zu bytes",
                    codec_name(codec), usize);
   }
   *out = buf;
-  *own = buf;
+  if (own) *own = buf;
   return TL_OK;
 }
 
@@ -340,27 +362,24 @@ static tl_status page_values(pq_task *t, int32_t enc, const uint8_t *p, const ui
   if (enc == PQ_PLAIN) {
     bad = pq_plain(p, e, n, ty, f->type_length, out);
   } else if (enc == PQ_PLAIN_DICTIONARY || enc == PQ_RLE_DICTIONARY) {
-    uint32_t *idx = tl_alloc((size_t)(n ? n : 1) * sizeof *idx);
+    uint32_t *idx = buffer(t, PQ_SC_IDX, (size_t)n * sizeof *idx);
     if (!idx) return tl_error_oom(t->err, PQ_OP);
     tl_status st = dict_indices(t, p, e, n, idx);
     for (int64_t k = 0; st == TL_OK && k < n; k++) out[k] = t->dict[idx[k]];
-    tl_free(idx);
     return st;
   } else if (enc == PQ_RLE && ty == PQ_BOOLEAN) {
     uint32_t len = 0;
-    uint32_t *v = tl_alloc((size_t)(n ? n : 1) * sizeof *v);
+    uint32_t *v = buffer(t, PQ_SC_IDX, (size_t)n * sizeof *v);
     if (!v) return tl_error_oom(t->err, PQ_OP);
     if (e - p < 4 || (len = pq_le32(p)) > (uint64_t)(e - p - 4)) bad = "RLE booleans cut short";
     else bad = pq_rle_decode(p + 4, p + 4 + len, 1, n, v);
     for (int64_t k = 0; !bad && k < n; k++) out[k].i = v[k];
-    tl_free(v);
   } else if (enc == PQ_DELTA_BINARY_PACKED && (ty == PQ_INT32 || ty == PQ_INT64)) {
-    int64_t *v = tl_alloc((size_t)(n ? n : 1) * sizeof *v);
+    int64_t *v = buffer(t, PQ_SC_INTS, (size_t)n * sizeof *v);
     const uint8_t *end;
     if (!v) return tl_error_oom(t->err, PQ_OP);
     bad = pq_delta_ints(p, e, n, ty == PQ_INT32, v, &end);
     for (int64_t k = 0; !bad && k < n; k++) out[k].i = v[k];
-    tl_free(v);
   } else if (enc == PQ_DELTA_LENGTH_BYTE_ARRAY && ty == PQ_BYTE_ARRAY) {
     bad = pq_delta_lengths(p, e, n, out);
   } else if (enc == PQ_DELTA_BYTE_ARRAY && (ty == PQ_BYTE_ARRAY || ty == PQ_FLBA)) {
@@ -386,29 +405,32 @@ static tl_status page_rows(pq_task *t, const page *pg, const uint32_t *def, cons
   int is_dict = enc == PQ_PLAIN_DICTIONARY || enc == PQ_RLE_DICTIONARY;
   if (t->dict_mode && !is_dict) TL_TRY(leave_dict(t, r0));
   if (t->dict_mode) {                    /* codes straight into the task's output */
-    uint32_t *idx = tl_alloc((size_t)(nn ? nn : 1) * sizeof *idx);
+    uint32_t *idx = buffer(t, PQ_SC_IDX, (size_t)nn * sizeof *idx);
     if (!idx) return tl_error_oom(t->err, PQ_OP);
-    tl_status st = dict_indices(t, p, e, nn, idx);
-    for (int64_t k = 0, v = 0; st == TL_OK && k < n; k++) {
-      if (def && !def[k]) { TL_BIT_CLEAR(t->valid, r0 + k); t->codes[r0 + k] = 0; }
-      else t->codes[r0 + k] = (int32_t)idx[v++];
+    TL_TRY(dict_indices(t, p, e, nn, idx));
+    int32_t *codes = t->codes + r0;
+    if (!def) {
+      memcpy(codes, idx, (size_t)n * sizeof *codes);
+      return TL_OK;
     }
-    tl_free(idx);
-    return st;
+    for (int64_t k = 0, v = 0; k < n; k++) {
+      if (!def[k]) { TL_BIT_CLEAR(t->valid, r0 + k); codes[k] = 0; }
+      else codes[k] = (int32_t)idx[v++];
+    }
+    return TL_OK;
   }
-  pv *vals = tl_alloc((size_t)(nn ? nn : 1) * sizeof *vals);
-  uint8_t *scratch = NULL;
+  pv *vals = buffer(t, PQ_SC_VALS, (size_t)nn * sizeof *vals);
+  uint8_t *built = NULL;
   if (!vals) return tl_error_oom(t->err, PQ_OP);
-  tl_status st = page_values(t, enc, p, e, nn, vals, &scratch);
+  tl_status st = page_values(t, enc, p, e, nn, vals, &built);
   if (st == TL_OK) st = store(t, def, vals, n, r0);
-  tl_free(vals);
-  tl_free(scratch);
+  tl_free(built);
   return st;
 }
 
 static tl_status levels(pq_task *t, const uint8_t *p, const uint8_t *e, int64_t n,
                         uint32_t **def) {
-  *def = tl_alloc((size_t)(n ? n : 1) * sizeof **def);
+  *def = buffer(t, PQ_SC_DEF, (size_t)n * sizeof **def);
   if (!*def) return tl_error_oom(t->err, PQ_OP);
   const char *bad = pq_rle_decode(p, e, 1, n, *def);
   if (bad) return pq_fail(t, TL_EPARSE, "definition levels: %s", bad);
@@ -418,9 +440,8 @@ static tl_status levels(pq_task *t, const uint8_t *p, const uint8_t *e, int64_t 
 static tl_status data_page_v1(pq_task *t, const page *pg, const uint8_t *body, int32_t codec,
                               int64_t r0) {
   const uint8_t *p;
-  uint8_t *own;
   uint32_t *def = NULL;
-  TL_TRY(decompress(t, codec, body, (size_t)pg->csize, (size_t)pg->usize, &p, &own));
+  TL_TRY(decompress(t, codec, body, (size_t)pg->csize, (size_t)pg->usize, &p, NULL));
   const uint8_t *e = p + pg->usize;
   tl_status st = TL_OK;
   if (t->c->f->repetition == 1) {
@@ -435,15 +456,12 @@ static tl_status data_page_v1(pq_task *t, const page *pg, const uint8_t *body, i
     p += 4 + (size_t)len;
   }
   if (st == TL_OK) st = page_rows(t, pg, def, p, e, r0);
-  tl_free(def);
-  tl_free(own);
   return st;
 }
 
 static tl_status data_page_v2(pq_task *t, const page *pg, const uint8_t *body, int32_t codec,
                               int64_t r0) {
   const uint8_t *p;
-  uint8_t *own = NULL;
   uint32_t *def = NULL;
   if (pg->rep_len != 0)
     return pq_fail(t, TL_EPARSE, "repetition levels in a flat column");
@@ -454,10 +472,8 @@ static tl_status data_page_v2(pq_task *t, const page *pg, const uint8_t *body, i
   size_t cn = (size_t)(pg->csize - pg->def_len), un = (size_t)(pg->usize - pg->def_len);
   if (st == TL_OK)
     st = decompress(t, pg->compressed ? codec : PQ_UNCOMPRESSED, body + pg->def_len, cn, un,
-                    &p, &own);
+                    &p, NULL);
   if (st == TL_OK) st = page_rows(t, pg, def, p, p + un, r0);
-  tl_free(def);
-  tl_free(own);
   return st;
 }
 
@@ -539,5 +555,6 @@ tl_status pq_read_chunk(pq_task *t) {
     pos += pg.header + (size_t)pg.csize;
   }
   t->page = -1;
+  pq_scratch_free(t);
   return TL_OK;
 }

@@ -33,6 +33,10 @@ typedef union pv {
   struct { const uint8_t *p; uint32_t n; } s;
 } pv;
 
+/* The scratch buffers of a task: a decompressed page, its levels, its
+** values, its indices, integers of a delta encoding. */
+enum { PQ_SC_PAGE, PQ_SC_DEF, PQ_SC_VALS, PQ_SC_IDX, PQ_SC_INTS, PQ_NSCRATCH };
+
 /* A selected column, shared by its tasks (one per row group). */
 typedef struct pq_col {
   const pq_field *f;
@@ -65,9 +69,14 @@ typedef struct pq_task {
   int64_t ndict;
   uint8_t *dict_buf;        /* the decompressed dictionary page */
   uint8_t *dict_scratch;    /* its values when an encoding had to build them */
+  void *scratch[PQ_NSCRATCH];   /* buffers reused from page to page */
+  size_t scratch_cap[PQ_NSCRATCH];
   tl_status st;
   tl_error *err;            /* where a failure is told, while the task runs */
 } pq_task;
+
+/* Frees the task's page buffers (parquet_page.c). */
+void pq_scratch_free(pq_task *t);
 
 /* "read_parquet: f.parquet: row group 2, column 'x', page 3: <what>" */
 tl_status pq_fail(pq_task *t, tl_status code, const char *fmt, ...) TL_PRINTF(3, 4);
