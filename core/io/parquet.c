@@ -152,14 +152,12 @@ static void task_free(pq_task *t) {
   tl_free(t->bools);
   tl_free(t->offs);
   tl_free(t->bytes);
-  tl_free(t->codes);
   tl_free(t->dict);
   tl_free(t->dict_buf);
   tl_free(t->dict_scratch);
   t->valid = t->bools = t->dict_buf = t->dict_scratch = NULL;
   t->offs = NULL;
   t->bytes = NULL;
-  t->codes = NULL;
   t->dict = NULL;
 }
 
@@ -239,25 +237,29 @@ static tl_status merge_dicts(pq_run *run, int k, int32_t **remap, tl_column **di
   return st;
 }
 
-/* Column k as codes into one dictionary, when every chunk kept its codes. */
-static tl_status join_dict(pq_run *run, int k, tl_error *err) {
+/* Column k's codes made a dictionary column in place, when every chunk kept
+** its codes and the merged dictionary is worth it (*kept set). */
+static tl_status join_dict(pq_run *run, int k, int *kept, tl_error *err) {
   pq_col *c = &run->cols[k];
   int ng = run->m->ngroups;
   pq_task *ts = run->tasks + (int64_t)k * ng;
+  *kept = 0;
   for (int g = 0; g < ng; g++)
     if (!ts[g].dict_mode) return TL_OK;
   int32_t **remap = tl_calloc(ng ? (size_t)ng : 1, sizeof *remap);
   tl_column *dict = NULL;
   tl_status st = remap ? merge_dicts(run, k, remap, &dict, err) : tl_error_oom(err, OP);
-  if (st == TL_OK && dict)
-    st = tl_column_alloc_dict(dict, run->m->num_rows, c->f->repetition == 1, &c->col, err);
   if (st == TL_OK && dict) {
     int32_t *codes = c->col->values;
     for (int g = 0; g < ng; g++) {
       pq_task *t = &ts[g];
+      int32_t *cd = codes + t->row0;
       for (int64_t r = 0; r < t->nrows; r++)
-        codes[t->row0 + r] = t->valid && !TL_BIT_GET(t->valid, r) ? 0 : remap[g][t->codes[r]];
+        cd[r] = t->valid && !TL_BIT_GET(t->valid, r) ? 0 : remap[g][cd[r]];
     }
+    c->col->type = TL_STRING;
+    c->col->dict = tl_column_retain(dict);
+    *kept = 1;
   }
   for (int g = 0; remap && g < ng; g++) tl_free(remap[g]);
   tl_free(remap);
@@ -277,20 +279,21 @@ static tl_status join_strings(pq_run *run, int k, tl_error *err) {
     for (int64_t r = 0; r < t->nrows; r++)
       if (!t->valid || TL_BIT_GET(t->valid, r)) nbytes += t->dict[t->codes[r]].s.n;
   }
-  TL_TRY(tl_column_alloc(TL_STRING, run->m->num_rows, c->f->repetition == 1, nbytes, &c->col,
+  tl_column *out;
+  TL_TRY(tl_column_alloc(TL_STRING, run->m->num_rows, c->f->repetition == 1, nbytes, &out,
                          err));
-  int64_t *off = c->col->values, pos = 0;
+  int64_t *off = out->values, pos = 0;
   for (int g = 0; g < ng; g++) {
     pq_task *t = &ts[g];
     if (!t->dict_mode) {
       for (int64_t r = 0; r < t->nrows; r++) off[t->row0 + r + 1] = pos + t->offs[r + 1];
-      if (t->nbytes) memcpy(c->col->bytes + pos, t->bytes, (size_t)t->nbytes);
+      if (t->nbytes) memcpy(out->bytes + pos, t->bytes, (size_t)t->nbytes);
       pos += t->nbytes;
     } else {
       for (int64_t r = 0; r < t->nrows; r++) {
         if (!t->valid || TL_BIT_GET(t->valid, r)) {
           const pv *x = &t->dict[t->codes[r]];
-          memcpy(c->col->bytes + pos, x->s.p, x->s.n);
+          memcpy(out->bytes + pos, x->s.p, x->s.n);
           pos += x->s.n;
         }
         off[t->row0 + r + 1] = pos;
@@ -301,6 +304,8 @@ static tl_status join_strings(pq_run *run, int k, tl_error *err) {
     t->bytes = NULL;
     t->offs = NULL;
   }
+  tl_column_release(c->col);                     /* the codes */
+  c->col = out;
   return TL_OK;
 }
 
@@ -313,8 +318,9 @@ static void join_column(void *ctx, int64_t k, int worker) {
   tl_status st = TL_OK;
   (void)worker;
   if (c->kind == PK_STRING) {
-    st = join_dict(run, (int)k, &err);
-    if (st == TL_OK && !c->col) st = join_strings(run, (int)k, &err);
+    int kept;
+    st = join_dict(run, (int)k, &kept, &err);
+    if (st == TL_OK && !kept) st = join_strings(run, (int)k, &err);
   }
   if (st == TL_OK && c->col->validity) {
     memset(c->col->validity, 0, TL_BITMAP_BYTES(c->col->length));
@@ -454,8 +460,8 @@ static tl_status select_fields(const char *name, const pq_meta *m,
 }
 
 static tl_status read_columns(const char *name, const uint8_t *d, size_t data_end,
-                              const pq_meta *m, const int *sel, int nsel, tl_table **out,
-                              tl_error *err) {
+                              int mapped, const pq_meta *m, const int *sel, int nsel,
+                              tl_table **out, tl_error *err) {
   pq_run run;
   int ng = m->ngroups;
   memset(&run, 0, sizeof run);
@@ -473,8 +479,9 @@ static tl_status read_columns(const char *name, const uint8_t *d, size_t data_en
     st = field_kind(name, c->f, &c->kind, &c->type, err);
     if (st == TL_OK && c->kind == PK_BOOL)       /* a zeroed bitmap: bits are only set */
       st = tl_column_alloc(c->type, m->num_rows, c->f->repetition == 1, 0, &c->col, err);
-    else if (st == TL_OK && c->kind != PK_STRING)
-      st = tl_column_alloc_raw(c->type, m->num_rows, c->f->repetition == 1, &c->col, err);
+    else if (st == TL_OK)                        /* strings: their codes, for now */
+      st = tl_column_alloc_raw(c->kind == PK_STRING ? TL_DATE : c->type, m->num_rows,
+                               c->f->repetition == 1, &c->col, err);
     int64_t row0 = 0;
     for (int g = 0; st == TL_OK && g < ng; g++) {
       pq_task *t = &run.tasks[(int64_t)k * ng + g];
@@ -485,6 +492,7 @@ static tl_status read_columns(const char *name, const uint8_t *d, size_t data_en
       t->c = c;
       t->group = g;
       t->page = -1;
+      t->drop = mapped;
       t->row0 = row0;
       t->nrows = m->groups[g].num_rows;
       row0 += t->nrows;
@@ -518,9 +526,9 @@ static tl_status read_columns(const char *name, const uint8_t *d, size_t data_en
   return st;
 }
 
-tl_status tl_read_parquet_buffer(const void *data, size_t len, const char *name,
-                                 const tl_parquet_options *opts, tl_table **out,
-                                 tl_error *err) {
+/* The file in [data, data + len); `mapped`: read_parquet's own mapping of it. */
+static tl_status read_buffer(const uint8_t *data, size_t len, const char *name, int mapped,
+                             const tl_parquet_options *opts, tl_table **out, tl_error *err) {
   pq_meta m;
   size_t data_end = 0;
   *out = NULL;
@@ -531,10 +539,16 @@ tl_status tl_read_parquet_buffer(const void *data, size_t len, const char *name,
   int nsel = 0;
   tl_status st = sel ? TL_OK : tl_error_oom(err, OP);
   if (st == TL_OK) st = select_fields(name, &m, opts, sel, &nsel, err);
-  if (st == TL_OK) st = read_columns(name, data, data_end, &m, sel, nsel, out, err);
+  if (st == TL_OK) st = read_columns(name, data, data_end, mapped, &m, sel, nsel, out, err);
   tl_free(sel);
   pq_meta_free(&m);
   return st;
+}
+
+tl_status tl_read_parquet_buffer(const void *data, size_t len, const char *name,
+                                 const tl_parquet_options *opts, tl_table **out,
+                                 tl_error *err) {
+  return read_buffer(data, len, name, 0, opts, out, err);
 }
 
 tl_status tl_read_parquet(const char *path, const tl_parquet_options *opts, tl_table **out,
@@ -560,7 +574,7 @@ tl_status tl_read_parquet(const char *path, const tl_parquet_options *opts, tl_t
   void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
   if (map == MAP_FAILED) return tl_error_set(err, TL_EIO, "%s: %s: %s", OP, path, strerror(errno));
-  tl_status st = tl_read_parquet_buffer(map, (size_t)sb.st_size, path, opts, out, err);
+  tl_status st = read_buffer(map, (size_t)sb.st_size, path, 1, opts, out, err);
   munmap(map, (size_t)sb.st_size);
   return st;
 }

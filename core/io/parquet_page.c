@@ -17,6 +17,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "base/alloc.h"
 #include "base/parse.h"
 #include "io/parquet_read.h"
@@ -325,8 +328,6 @@ static tl_status leave_dict(pq_task *t, int64_t upto) {
     const pv *x = &t->dict[t->codes[r]];
     TL_TRY(put_string(t, r, x->s.p, x->s.n));
   }
-  tl_free(t->codes);
-  t->codes = NULL;
   return TL_OK;
 }
 
@@ -514,10 +515,25 @@ static tl_status outputs(pq_task *t) {
     return tl_error_oom(t->err, PQ_OP);
   if (t->c->kind == PK_STRING) {
     t->dict_mode = 1;
-    t->codes = tl_calloc((size_t)(n ? n : 1), sizeof *t->codes);
-    if (!t->codes) return tl_error_oom(t->err, PQ_OP);
+    t->codes = (int32_t *)t->c->col->values + t->row0;
   }
   return TL_OK;
+}
+
+static tl_status read_pages(pq_task *t, size_t pos, size_t end);
+
+/* Drops the whole memory pages of [pos, end) of the mapped file: read once,
+** they would otherwise stay counted in the process's memory (a mapping of
+** the file, so any later read faults them in again). */
+static void drop_range(pq_task *t, size_t pos, size_t end) {
+  static long pagesize;
+  if (!t->drop) return;
+  if (!pagesize) pagesize = sysconf(_SC_PAGESIZE);
+  uintptr_t a = (uintptr_t)(t->data + pos), b = (uintptr_t)(t->data + end);
+  uintptr_t ps = (uintptr_t)(pagesize > 0 ? pagesize : 4096);
+  a = (a + ps - 1) & ~(ps - 1);
+  b &= ~(ps - 1);
+  if (b > a) (void)madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
 tl_status pq_read_chunk(pq_task *t) {
@@ -534,6 +550,14 @@ tl_status pq_read_chunk(pq_task *t) {
     return pq_fail(t, TL_EPARSE, "column chunk: bytes %lld to %lld lie outside the file's "
                    "data", (long long)start, (long long)start + (long long)ch->compressed_size);
   size_t pos = (size_t)start, end = pos + (size_t)ch->compressed_size;
+  tl_status st = read_pages(t, pos, end);
+  drop_range(t, pos, end);
+  if (st == TL_OK) pq_scratch_free(t);
+  return st;
+}
+
+static tl_status read_pages(pq_task *t, size_t pos, size_t end) {
+  const pq_chunk *ch = &t->g->chunks[t->c->f->leaf];
   int64_t done = 0;
   while (done < t->nrows) {
     page pg;
@@ -555,6 +579,5 @@ tl_status pq_read_chunk(pq_task *t) {
     pos += pg.header + (size_t)pg.csize;
   }
   t->page = -1;
-  pq_scratch_free(t);
   return TL_OK;
 }

@@ -42,7 +42,8 @@ typedef struct pq_col {
   const pq_field *f;
   int kind;                 /* pq_kind or PK_INT96 / PK_DECIMAL_BYTES */
   tl_type type;
-  tl_column *col;           /* the result; fixed-width ones are written in place */
+  tl_column *col;           /* the result; fixed-width ones are written in place;
+                               for strings, int32 codes until the columns are joined */
 } pq_col;
 
 /* One task: column `c` of row group `group`, rows [row0, row0 + nrows) of
@@ -63,7 +64,10 @@ typedef struct pq_task {
   int64_t *offs;            /* string output: nrows + 1 offsets and the bytes */
   char *bytes;
   int64_t nbytes, cap;
-  int32_t *codes;           /* dictionary output: codes into dict */
+  int32_t *codes;           /* dictionary output: codes into dict, the task's rows of
+                               the column's codes (not owned) */
+  int drop;                 /* the data is read_parquet's own mapping of the file:
+                               a chunk's pages are dropped from memory once read */
   int dict_mode;            /* 1 while the strings are kept as codes */
   pv *dict;                 /* the chunk's dictionary and its buffers */
   int64_t ndict;
