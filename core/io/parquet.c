@@ -31,6 +31,8 @@
 
 #define OP PQ_OP
 
+size_t pq_small_file = (size_t)1 << 20;
+
 tl_status pq_fail(pq_task *t, tl_status code, const char *fmt, ...) {
   char what[512], page[32] = "";
   va_list ap;
@@ -500,8 +502,14 @@ static tl_status read_columns(const char *name, const uint8_t *d, size_t data_en
   }
   if (st == TL_OK) {
     pthread_mutex_init(&run.lock, NULL);
-    tl_parallel_for((int64_t)nsel * ng, run_task, &run);
-    if (run.st == TL_OK) tl_parallel_for(nsel, join_column, &run);
+    int64_t ntasks = (int64_t)nsel * ng;
+    if (data_end >= pq_small_file) {
+      tl_parallel_for(ntasks, run_task, &run);
+      if (run.st == TL_OK) tl_parallel_for(nsel, join_column, &run);
+    } else {                                     /* not worth waking the workers */
+      for (int64_t k = 0; k < ntasks; k++) run_task(&run, k, 0);
+      for (int k = 0; run.st == TL_OK && k < nsel; k++) join_column(&run, k, 0);
+    }
     pthread_mutex_destroy(&run.lock);
     st = run.st;
     if (st != TL_OK) *err = run.err;

@@ -82,6 +82,10 @@ typedef struct pq_task {
 /* Frees the task's page buffers (parquet_page.c). */
 void pq_scratch_free(pq_task *t);
 
+/* Files whose column chunks take fewer bytes are read on the calling thread
+** alone (the tests lower it to run the threads on small files). */
+extern size_t pq_small_file;
+
 /* "read_parquet: f.parquet: row group 2, column 'x', page 3: <what>" */
 tl_status pq_fail(pq_task *t, tl_status code, const char *fmt, ...) TL_PRINTF(3, 4);
 

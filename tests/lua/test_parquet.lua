@@ -147,5 +147,21 @@ for k = 1, #tiny do
   local ok, err = read_bytes(flipped)
   assert(ok or err:find("read_parquet: " .. tmp .. ": ", 1, true), err)
 end
+-- the same over a file of data pages v2 with DELTA_BINARY_PACKED and
+-- dictionary pages: each byte flipped, and each byte of its pages cut out
+-- with the footer kept
+local v2file = slurp(dir .. "v2.parquet")
+for k = 1, #v2file do
+  local flipped = v2file:sub(1, k - 1) .. string.char(v2file:byte(k) ~ 0x5a) .. v2file:sub(k + 1)
+  local ok, err = read_bytes(flipped)
+  assert(ok or err:find("read_parquet: " .. tmp .. ": ", 1, true), err)
+end
+local v2len = string.unpack("<I4", v2file, #v2file - 7)
+local v2data = #v2file - 8 - v2len
+for k = 5, v2data do
+  local ok, err = read_bytes(v2file:sub(1, k - 1) .. v2file:sub(k + 1, v2data) .. "\0" ..
+                             v2file:sub(v2data + 1))
+  assert(ok or err:find("read_parquet: " .. tmp .. ": ", 1, true), err)
+end
 os.remove(tmp)
 print("parquet: ok")
