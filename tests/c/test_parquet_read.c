@@ -4,8 +4,8 @@
 ** the row groups' dictionaries merged into one without duplicates (DuckDB's
 ** groups.parquet, 3 row groups; types_zstd's ENUM and color columns); a
 ** column that is not dictionary-encoded, or whose values are nearly all
-** distinct, comes out as plain strings; and the results do not depend on
-** the number of threads.
+** distinct, comes out as plain strings; the results do not depend on the
+** number of threads; an interrupt stops a read.
 */
 #include <string.h>
 
@@ -87,5 +87,16 @@ int main(void) {
     }
   }
   for (int k = 0; k < 3; k++) tl_table_release(t[k]);
+
+  /* an interrupt stops the read, on the threads and on the calling thread */
+  for (int k = 0; k < 2; k++) {
+    tl_table *x = NULL;
+    pq_small_file = k ? (size_t)1 << 20 : 0;
+    tl_interrupt();
+    CHECK(tl_read_parquet(DIR "groups.parquet", NULL, &x, &err) == TL_EINTR);
+    CHECK_STR(err.message, "read_parquet: interrupted");
+    CHECK(x == NULL);
+    tl_clear_interrupt();
+  }
   return check_done("parquet_read");
 }
