@@ -206,6 +206,24 @@ local dec13 = be(-123456789012345, 13) .. be(42, 13)
 t = read(build({ { 2, "i32", 13 }, { 6, "i32", 5 }, { 7, "i32", 3 }, { 8, "i32", 30 } }, FLBA, 0,
                { { enc = PLAIN, n = 2, body = dec13 } }, 2))
 same(values(t), { -123456789012.345, 0.042 }, "decimal(30, 3)")
+-- DECIMAL(20, 2) as BYTE_ARRAY: each value as few bytes as it needs
+local varbytes = { "\255\106", "\0\255", "\1", "", string.rep("\255", 9) .. "\0" }
+local plainvar = {}
+for i, b in ipairs(varbytes) do plainvar[i] = string.pack("<I4", #b) .. b end
+t = read(build({ { 6, "i32", 5 }, { 7, "i32", 2 }, { 8, "i32", 20 } }, BYTE_ARRAY, 0,
+               { { enc = PLAIN, n = #varbytes, body = table.concat(plainvar) } }, #varbytes))
+same(values(t), { -1.5, 2.55, 0.01, 0, -2.56 }, "decimal(20, 2) in byte arrays")
+-- BYTE_STREAM_SPLIT of FIXED_LEN_BYTE_ARRAY(3) decimals: byte k of every value, then k + 1
+local d3 = { be(1000, 8):sub(6), be(-2, 8):sub(6), be(70000, 8):sub(6) }
+local streams = {}
+for k = 1, 3 do
+  local bytes = {}
+  for i = 1, 3 do bytes[i] = d3[i]:sub(k, k) end
+  streams[k] = table.concat(bytes)
+end
+t = read(build({ { 2, "i32", 3 }, { 6, "i32", 5 }, { 7, "i32", 1 }, { 8, "i32", 6 } }, FLBA, 0,
+               { { enc = 9, n = 3, body = table.concat(streams) } }, 3))
+same(values(t), { 100, -0.2, 7000 }, "BYTE_STREAM_SPLIT decimals")
 -- without a decimal annotation a fixed-length byte array is not read
 check_error("column 'x': physical type FIXED_LEN_BYTE_ARRAY is not supported yet",
             read, build({ { 2, "i32", 4 } }, FLBA, 0, { { enc = PLAIN, n = 1, body = "abcd" } }, 1))
