@@ -526,9 +526,8 @@ static tl_status read_pages(pq_task *t, size_t pos, size_t end);
 ** they would otherwise stay counted in the process's memory (a mapping of
 ** the file, so any later read faults them in again). */
 static void drop_range(pq_task *t, size_t pos, size_t end) {
-  static long pagesize;
   if (!t->drop) return;
-  if (!pagesize) pagesize = sysconf(_SC_PAGESIZE);
+  long pagesize = sysconf(_SC_PAGESIZE);
   uintptr_t a = (uintptr_t)(t->data + pos), b = (uintptr_t)(t->data + end);
   uintptr_t ps = (uintptr_t)(pagesize > 0 ? pagesize : 4096);
   a = (a + ps - 1) & ~(ps - 1);
