@@ -304,7 +304,10 @@ static tl_status store(pq_task *t, const uint32_t *def, const pv *vals, int64_t 
     case PK_INT96:
       EACH_ROW(iv[r] = 0, {
         int64_t nanos = (int64_t)pq_le64(x.s.p), day = (int32_t)pq_le32(x.s.p + 8);
-        iv[r] = (day - JULIAN_EPOCH) * 86400000000LL + nanos / 1000 - (nanos % 1000 < 0);
+        if (__builtin_mul_overflow(day - JULIAN_EPOCH, 86400000000LL, &iv[r]) ||
+            __builtin_add_overflow(iv[r], nanos / 1000 - (nanos % 1000 < 0), &iv[r]))
+          return pq_fail(t, TL_ERANGE, "row %lld: INT96 timestamp out of range",
+                         (long long)(t->row0 + r + 1));
       });
       break;
     case PK_DECIMAL: EACH_ROW(dv[r] = 0, dv[r] = scale_down((double)x.i, c->f->scale)); break;

@@ -118,6 +118,11 @@ assert(t.x:type() == "timestamp")
 same(values(t), { "1970-01-01T00:00:00", "2000-01-01T12:00:00.000001",
                   "1969-12-31T23:59:59.500000", "1970-01-02T00:00:00" }, "INT96")
 
+-- a Julian day so far off that its microseconds do not fit 64 bits
+check_error("row group 0, column 'x', page 0: row 2: INT96 timestamp out of range",
+            read, build({}, INT96, 0, { { enc = PLAIN, n = 2,
+                                          body = int96(2440588, 0) .. int96(2147483647, 0) } }, 2))
+
 -- DELTA_BINARY_PACKED, the spec's examples: 1..5 (every delta 1: bit width
 -- 0, no miniblock bytes), then 7 5 3 1 2 3 4 5 (min delta -2, width 2)
 local function dbp_header(count, first) return varint(128) .. varint(4) .. varint(count) .. zz(first) end
