@@ -295,7 +295,7 @@ static tl_status join_strings(pq_run *run, int k, tl_error *err) {
       for (int64_t r = 0; r < t->nrows; r++) {
         if (!t->valid || TL_BIT_GET(t->valid, r)) {
           const pv *x = &t->dict[t->codes[r]];
-          memcpy(out->bytes + pos, x->s.p, x->s.n);
+          if (x->s.n) memcpy(out->bytes + pos, x->s.p, x->s.n);
           pos += x->s.n;
         }
         off[t->row0 + r + 1] = pos;

@@ -237,7 +237,7 @@ static tl_status put_string(pq_task *t, int64_t r, const uint8_t *p, uint32_t n)
     t->bytes = b;
     t->cap = cap;
   }
-  memcpy(t->bytes + t->nbytes, p, n);
+  if (n) memcpy(t->bytes + t->nbytes, p, n);
   t->nbytes += n;
   t->offs[r + 1] = t->nbytes;
   return TL_OK;
