@@ -1,19 +1,18 @@
 /*
 ** parquet.c -- read_parquet: a Parquet file of flat columns into a table.
-** The footer is decoded by parquet_meta.c; here each selected column is
-** read chunk by chunk (the row groups in order) and page by page: a page
-** header (Thrift), the page body decompressed through the system's codec
-** libraries (snappy, zstd, zlib), the definition levels of an optional
-** column (RLE/bit-packed hybrid), then the values, PLAIN or through the
-** chunk's dictionary, converted to tally's types as they are stored. The
-** columns are read in parallel, each into its own buffers. What the reader
-** does not support yet (an encoding, a codec, a physical or logical type,
-** a nested column) is an error naming the file, the column and the
-** feature; a damaged file is an error naming the file and the part.
+** The footer is decoded by parquet_meta.c; the selected columns are checked
+** against what the reader supports, then every (column, row group) pair is
+** a task of the thread pool that reads one column chunk (parquet_page.c):
+** fixed-width values straight into the result, strings, validity and
+** booleans into the task's own buffers. The tasks' pieces are then joined
+** column by column, in parallel: strings that every chunk kept as
+** dictionary codes become one dictionary column (the chunks' dictionaries
+** merged), others are gathered into offsets and bytes. Errors name the
+** file and the part: footer, row group, column, page.
 */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,83 +20,42 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <snappy-c.h>
-#include <zlib.h>
-#include <zstd.h>
+#include <xxhash.h>
 
 #include "base/alloc.h"
 #include "base/column.h"
 #include "base/error.h"
-#include "base/parse.h"
 #include "base/pool.h"
 #include "base/table.h"
-#include "io/parquet.h"
-#include "io/thrift.h"
+#include "io/parquet_read.h"
 
-#define OP "read_parquet"
-#define MAX_PAGE ((size_t)1 << 30)
+#define OP PQ_OP
 
-/* One value as the page holds it, before conversion: integers (INT32
-** sign-extended, BOOLEAN 0/1) in i, FLOAT and DOUBLE in f, byte arrays as a
-** span of the page or the dictionary. */
-typedef union pv {
-  int64_t i;
-  double f;
-  struct { const uint8_t *p; uint32_t n; } s;
-} pv;
+size_t pq_small_file = (size_t)1 << 20;
 
-/* What is known while a column is read, for its messages and its output. */
-typedef struct col_rd {
-  const char *file;
-  const uint8_t *data;
-  size_t len, footer;       /* the data pages lie in [4, footer) */
-  const pq_meta *m;
-  const pq_field *f;
-  pq_kind kind;
-  tl_type type;
-  int group;                /* the row group being read */
-  tl_column *col;           /* fixed-width output */
-  int64_t *offs;            /* string output: offsets, bytes, validity */
-  char *bytes;
-  int64_t nbytes, cap;
-  uint8_t *valid;
-  pv *dict;                 /* the chunk's dictionary, its buffer */
-  int64_t ndict;
-  uint8_t *dict_buf;
-  tl_status st;
-  tl_error err;
-} col_rd;
-
-/* "read_parquet: f.parquet: row group 2, column 'x': <what>" */
-static tl_status col_fail(col_rd *c, tl_status code, const char *fmt, ...) TL_PRINTF(3, 4);
-static tl_status col_fail(col_rd *c, tl_status code, const char *fmt, ...) {
-  char what[512];
+tl_status pq_fail(pq_task *t, tl_status code, const char *fmt, ...) {
+  char what[512], page[32] = "";
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
-  return tl_error_set(&c->err, code, "%s: %s: row group %d, column '%s': %s", OP, c->file,
-                      c->group, c->f->name, what);
+  if (t->page >= 0) snprintf(page, sizeof page, ", page %d", t->page);
+  return tl_error_set(t->err, code, "%s: %s: row group %d, column '%s'%s: %s", OP, t->file,
+                      t->group, t->c->f->name, page, what);
 }
 
-static uint32_t le32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p + 4) << 32 | le32(p); }
-
-static const char *codec_name(int32_t c) {
-  static const char *const names[] = { "UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI",
-                                       "LZ4", "ZSTD", "LZ4_RAW" };
-  return c >= 0 && c < 8 ? names[c] : "unknown";
-}
-
-static const char *encoding_name(int32_t e) {
+const char *pq_encoding_name(int32_t e) {
   static const char *const names[] = { "PLAIN", "GROUP_VAR_INT", "PLAIN_DICTIONARY", "RLE",
                                        "BIT_PACKED", "DELTA_BINARY_PACKED",
                                        "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY",
                                        "RLE_DICTIONARY", "BYTE_STREAM_SPLIT" };
   return e >= 0 && e < 10 ? names[e] : "unknown";
+}
+
+const char *pq_physical_name(int32_t t) {
+  static const char *const names[] = { "BOOLEAN", "INT32", "INT64", "INT96", "FLOAT",
+                                       "DOUBLE", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY" };
+  return t >= 0 && t < 8 ? names[t] : "unknown";
 }
 
 /* ---------------------------------------------------------------------------
@@ -112,18 +70,12 @@ static const char *logical_name(int l) {
   return l > 0 && l < 19 ? names[l] : "unknown";
 }
 
-static const char *physical_name(int32_t t) {
-  static const char *const names[] = { "BOOLEAN", "INT32", "INT64", "INT96", "FLOAT",
-                                       "DOUBLE", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY" };
-  return t >= 0 && t < 8 ? names[t] : "unknown";
-}
-
 /* The kind of an annotated integer or decimal, or -1. */
 static int annotated(const pq_field *f) {
   int l = f->logical, t = f->type, c = f->converted;
-  int is_int = t == PQ_INT32 || t == PQ_INT64;
+  int is_int = t == PQ_INT32 || t == PQ_INT64, is_bytes = t == PQ_FLBA || t == PQ_BYTE_ARRAY;
   if (l == 1 || l == 4 || l == 12) return t == PQ_BYTE_ARRAY ? PK_STRING : -1;
-  if (l == 5) return is_int ? PK_DECIMAL : -1;
+  if (l == 5) return is_int ? PK_DECIMAL : is_bytes ? PK_DECIMAL_BYTES : -1;
   if (l == 6) return t == PQ_INT32 ? PK_DATE : -1;
   if (l == 8) {
     if (t != PQ_INT64) return -1;
@@ -136,7 +88,7 @@ static int annotated(const pq_field *f) {
   }
   if (l) return -1;
   if (c == 0 || c == 4 || c == 19) return t == PQ_BYTE_ARRAY ? PK_STRING : -1;
-  if (c == 5) return is_int ? PK_DECIMAL : -1;
+  if (c == 5) return is_int ? PK_DECIMAL : is_bytes ? PK_DECIMAL_BYTES : -1;
   if (c == 6) return t == PQ_INT32 ? PK_DATE : -1;
   if (c == 9 || c == 10) return t == PQ_INT64 ? (c == 9 ? PK_TS_MS : PK_TS_US) : -1;
   if (c >= 11 && c <= 14) return !is_int ? -1 : t == PQ_INT32 ? PK_UINT32 : PK_UINT64;
@@ -145,545 +97,273 @@ static int annotated(const pq_field *f) {
 }
 
 /* The kind and tally type of field f, or an error naming what is missing. */
-static tl_status field_kind(const char *file, const pq_field *f, pq_kind *kind, tl_type *type,
+static tl_status field_kind(const char *file, const pq_field *f, int *kind, tl_type *type,
                             tl_error *err) {
   static const tl_type types[] = { TL_BOOL, TL_INT, TL_INT, TL_INT, TL_FLOAT, TL_DATE,
                                    TL_TIMESTAMP, TL_TIMESTAMP, TL_TIMESTAMP, TL_FLOAT,
-                                   TL_STRING };
+                                   TL_STRING, TL_TIMESTAMP, TL_FLOAT };
   int k = -1;
   if (f->logical || f->converted >= 0) {
     k = annotated(f);
     if (k < 0 && f->logical)
       return tl_error_set(err, TL_ETYPE, "%s: %s: column '%s': logical type %s of %s is not "
-                          "supported yet", OP, file, f->name, logical_name(f->logical),
-                          physical_name(f->type));
+                          "supported", OP, file, f->name, logical_name(f->logical),
+                          pq_physical_name(f->type));
     if (k < 0)
       return tl_error_set(err, TL_ETYPE, "%s: %s: column '%s': converted type %d of %s is "
                           "not supported yet", OP, file, f->name, (int)f->converted,
-                          physical_name(f->type));
+                          pq_physical_name(f->type));
   } else {
     switch (f->type) {
       case PQ_BOOLEAN: k = PK_BOOL; break;
       case PQ_INT32: case PQ_INT64: k = PK_INT; break;
       case PQ_FLOAT: case PQ_DOUBLE: k = PK_FLOAT; break;
       case PQ_BYTE_ARRAY: k = PK_STRING; break;
+      case PQ_INT96: k = PK_INT96; break;
       default:
         return tl_error_set(err, TL_ETYPE, "%s: %s: column '%s': physical type %s is not "
-                            "supported yet", OP, file, f->name, physical_name(f->type));
+                            "supported yet", OP, file, f->name, pq_physical_name(f->type));
     }
   }
-  if (k == PK_DECIMAL && (f->scale < 0 || f->scale > 38))
+  if ((k == PK_DECIMAL || k == PK_DECIMAL_BYTES) && (f->scale < 0 || f->scale > 38))
     return tl_error_set(err, TL_EPARSE, "%s: %s: column '%s': decimal scale %d out of range",
                         OP, file, f->name, (int)f->scale);
-  *kind = (pq_kind)k;
+  *kind = k;
   *type = types[k];
   return TL_OK;
 }
 
 /* ---------------------------------------------------------------------------
-** Output: one value or one null at row `row`.
+** Joining the tasks' pieces into each column.
 */
 
-static tl_status put_string(col_rd *c, int64_t row, const uint8_t *p, uint32_t n) {
-  if (!tl_utf8_valid((const char *)p, n))
-    return col_fail(c, TL_EPARSE, "row %lld: invalid UTF-8", (long long)row + 1);
-  if (c->nbytes + n > c->cap) {
-    int64_t cap = c->cap ? c->cap : 4096;
-    while (cap < c->nbytes + n) cap *= 2;
-    char *b = tl_realloc(c->bytes, (size_t)cap);
-    if (!b) return tl_error_oom(&c->err, OP);
-    c->bytes = b;
-    c->cap = cap;
-  }
-  memcpy(c->bytes + c->nbytes, p, n);
-  c->nbytes += n;
-  c->offs[row + 1] = c->nbytes;
-  return TL_OK;
+typedef struct pq_run {
+  const pq_meta *m;
+  pq_col *cols;
+  int ncols;
+  pq_task *tasks;           /* column k's tasks at k * ngroups + g */
+  pthread_mutex_t lock;
+  int64_t failed;           /* the lowest failed task, or ntasks */
+  tl_status st;
+  tl_error err;
+} pq_run;
+
+static void task_free(pq_task *t) {
+  pq_scratch_free(t);
+  tl_free(t->valid);
+  tl_free(t->bools);
+  tl_free(t->offs);
+  tl_free(t->bytes);
+  tl_free(t->dict);
+  tl_free(t->dict_buf);
+  tl_free(t->dict_scratch);
+  t->valid = t->bools = t->dict_buf = t->dict_scratch = NULL;
+  t->offs = NULL;
+  t->bytes = NULL;
+  t->dict = NULL;
 }
 
-static tl_status put_value(col_rd *c, int64_t row, pv v) {
-  static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
-                                  1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
-                                  1e20, 1e21, 1e22 };
-  int64_t *iv = c->col ? c->col->values : NULL;
-  switch (c->kind) {
-    case PK_BOOL: if (v.i) TL_BIT_SET((uint8_t *)c->col->values, row); break;
-    case PK_INT: iv[row] = v.i; break;
-    case PK_UINT32: iv[row] = (int64_t)(uint32_t)v.i; break;
-    case PK_UINT64:
-      if (v.i < 0)
-        return col_fail(c, TL_ERANGE, "row %lld: unsigned value %llu does not fit an int "
-                        "(int64)", (long long)row + 1, (unsigned long long)v.i);
-      iv[row] = v.i;
-      break;
-    case PK_FLOAT: ((double *)c->col->values)[row] = v.f; break;
-    case PK_DATE: ((int32_t *)c->col->values)[row] = (int32_t)v.i; break;
-    case PK_TS_MS:
-      if (__builtin_mul_overflow(v.i, 1000, &iv[row]))
-        return col_fail(c, TL_ERANGE, "row %lld: timestamp out of range", (long long)row + 1);
-      break;
-    case PK_TS_US: iv[row] = v.i; break;
-    case PK_TS_NS: iv[row] = v.i / 1000 - (v.i % 1000 < 0); break;   /* floor */
-    case PK_DECIMAL: {
-      double d = (double)v.i;
-      int s = c->f->scale;
-      ((double *)c->col->values)[row] = s <= 22 ? d / pow10[s] : d / pow(10.0, s);
-      break;
-    }
-    case PK_STRING: return put_string(c, row, v.s.p, v.s.n);
-  }
-  return TL_OK;
-}
-
-static void put_null(col_rd *c, int64_t row) {
-  if (c->kind == PK_STRING) {
-    TL_BIT_CLEAR(c->valid, row);
-    c->offs[row + 1] = c->nbytes;
-  } else {
-    TL_BIT_CLEAR(c->col->validity, row);
+/* ORs bits [0, n) of src into dst from bit `at` (dst's bits there are 0). */
+static void or_bits(uint8_t *dst, int64_t at, const uint8_t *src, int64_t n) {
+  int s = (int)(at & 7);
+  uint8_t *d = dst + (at >> 3);
+  int64_t nb = (n + 7) / 8;
+  for (int64_t i = 0; i < nb; i++) {
+    uint8_t b = src[i];
+    if (i == nb - 1 && (n & 7)) b &= (uint8_t)((1u << (n & 7)) - 1);
+    d[i] |= (uint8_t)(b << s);
+    if (s && (b >> (8 - s))) d[i + 1] |= (uint8_t)(b >> (8 - s));
   }
 }
 
-/* ---------------------------------------------------------------------------
-** The RLE/bit-packed hybrid of levels and dictionary indices: n values of
-** bw bits (0..32) from [p, e) into out. NULL on success, else what is wrong.
-*/
+/* A hash set of strings (spans of the tasks' dictionaries) for the merge. */
+typedef struct sset {
+  uint32_t *slots, cap, n;
+  pv *e;
+} sset;
 
-static uint32_t unpack(const uint8_t *p, uint64_t bit, int bw) {
-  uint64_t w = 0;
-  const uint8_t *q = p + (bit >> 3);
-  int shift = (int)(bit & 7), nb = (shift + bw + 7) / 8;
-  for (int k = 0; k < nb; k++) w |= (uint64_t)q[k] << (8 * k);
-  return (uint32_t)((w >> shift) & (((uint64_t)1 << bw) - 1));
+static int64_t sset_add(sset *d, const pv *v) {
+  uint64_t h = XXH3_64bits(v->s.p, v->s.n);
+  uint32_t mask = d->cap - 1, k = (uint32_t)h & mask;
+  for (;;) {
+    uint32_t s = d->slots[k];
+    if (!s) break;
+    const pv *e = &d->e[s - 1];
+    if (e->s.n == v->s.n && memcmp(e->s.p, v->s.p, v->s.n) == 0) return s - 1;
+    k = (k + 1) & mask;
+  }
+  d->e[d->n] = *v;
+  d->slots[k] = ++d->n;
+  return d->n - 1;
 }
 
-static const char *rle_decode(const uint8_t *p, const uint8_t *e, int bw, int64_t n,
-                              uint32_t *out) {
-  int64_t k = 0;
-  int vbytes = (bw + 7) / 8;
-  while (k < n) {
-    th_reader r;
-    uint64_t h;
-    th_init(&r, p, (size_t)(e - p));
-    if (th_varint(&r, &h) < 0) return "levels or indices cut short";
-    p = r.p;
-    if (h & 1) {                                 /* bit-packed groups of 8 */
-      uint64_t groups = h >> 1, avail = (uint64_t)(e - p);
-      if (bw > 0 && groups > avail / (uint64_t)bw) return "bit-packed run past the end";
-      uint64_t count = groups > (uint64_t)n ? (uint64_t)n * 8 : groups * 8;
-      for (uint64_t j = 0; j < count && k < n; j++) out[k++] = bw ? unpack(p, j * bw, bw) : 0;
-      p += groups * (uint64_t)bw;
-    } else {                                     /* a run of one value */
-      uint64_t run = h >> 1;
-      if (e - p < vbytes) return "repeated value past the end";
-      uint64_t v = 0;
-      for (int b = 0; b < vbytes; b++) v |= (uint64_t)p[b] << (8 * b);
-      p += vbytes;
-      if (bw < 32 && v >> bw) return "repeated value wider than its bit width";
-      for (uint64_t j = 0; j < run && k < n; j++) out[k++] = (uint32_t)v;
+/* The merged dictionary of column k's tasks and each task's remapping,
+** when that is worth it: *dict stays NULL otherwise. */
+static tl_status merge_dicts(pq_run *run, int k, int32_t **remap, tl_column **dict,
+                             tl_error *err) {
+  pq_task *ts = run->tasks + (int64_t)k * run->m->ngroups;
+  int64_t total = 0, nrows = run->m->num_rows;
+  for (int g = 0; g < run->m->ngroups; g++) total += ts[g].ndict;
+  if (total == 0 || total > INT32_MAX / 4) return TL_OK;
+  sset d = { 0 };
+  d.cap = 16;
+  while (d.cap < 2 * total) d.cap *= 2;
+  d.slots = tl_calloc(d.cap, sizeof *d.slots);
+  d.e = tl_alloc((size_t)total * sizeof *d.e);
+  tl_status st = d.slots && d.e ? TL_OK : tl_error_oom(err, OP);
+  int64_t nbytes = 0;
+  for (int g = 0; st == TL_OK && g < run->m->ngroups; g++) {
+    remap[g] = tl_alloc((size_t)(ts[g].ndict ? ts[g].ndict : 1) * sizeof **remap);
+    if (!remap[g]) { st = tl_error_oom(err, OP); break; }
+    for (int64_t j = 0; j < ts[g].ndict; j++) {
+      uint32_t before = d.n;
+      remap[g][j] = (int32_t)sset_add(&d, &ts[g].dict[j]);
+      if (d.n > before) nbytes += ts[g].dict[j].s.n;
     }
   }
-  return NULL;
-}
-
-/* ---------------------------------------------------------------------------
-** Values: n non-null values of a page (or a dictionary) into out.
-*/
-
-static tl_status plain_values(col_rd *c, const uint8_t *p, const uint8_t *e, int64_t n,
-                              pv *out, const char *part) {
-  size_t avail = (size_t)(e - p);
-  int32_t t = c->f->type;
-  size_t w = t == PQ_INT32 || t == PQ_FLOAT ? 4 : t == PQ_INT64 || t == PQ_DOUBLE ? 8
-           : t == PQ_FLBA ? (size_t)c->f->type_length : 0;
-  if (t == PQ_BOOLEAN && (size_t)(n + 7) / 8 > avail)
-    return col_fail(c, TL_EPARSE, "%s: %lld booleans need more than its %zu bytes", part,
-                    (long long)n, avail);
-  if (w && (size_t)n > avail / w)
-    return col_fail(c, TL_EPARSE, "%s: %lld values need more than its %zu bytes", part,
-                    (long long)n, avail);
-  for (int64_t k = 0; k < n; k++) {
-    switch (t) {
-      case PQ_BOOLEAN: out[k].i = (p[k >> 3] >> (k & 7)) & 1; break;
-      case PQ_INT32: out[k].i = (int32_t)le32(p + 4 * k); break;
-      case PQ_INT64: out[k].i = (int64_t)le64(p + 8 * k); break;
-      case PQ_FLOAT: {
-        uint32_t u = le32(p + 4 * k);
-        float f;
-        memcpy(&f, &u, 4);
-        out[k].f = f;
-        break;
+  if (st == TL_OK && (int64_t)d.n * 2 <= nrows) {
+    tl_column *c;
+    st = tl_column_alloc(TL_STRING, d.n, 0, nbytes, &c, err);
+    if (st == TL_OK) {
+      int64_t *off = c->values, pos = 0;
+      for (uint32_t i = 0; i < d.n; i++) {
+        memcpy(c->bytes + pos, d.e[i].s.p, d.e[i].s.n);
+        pos += d.e[i].s.n;
+        off[i + 1] = pos;
       }
-      case PQ_DOUBLE: {
-        uint64_t u = le64(p + 8 * k);
-        memcpy(&out[k].f, &u, 8);
-        break;
+      *dict = c;
+    }
+  }
+  tl_free(d.slots);
+  tl_free(d.e);
+  return st;
+}
+
+/* Column k's codes made a dictionary column in place, when every chunk kept
+** its codes and the merged dictionary is worth it (*kept set). */
+static tl_status join_dict(pq_run *run, int k, int *kept, tl_error *err) {
+  pq_col *c = &run->cols[k];
+  int ng = run->m->ngroups;
+  pq_task *ts = run->tasks + (int64_t)k * ng;
+  *kept = 0;
+  for (int g = 0; g < ng; g++)
+    if (!ts[g].dict_mode) return TL_OK;
+  int32_t **remap = tl_calloc(ng ? (size_t)ng : 1, sizeof *remap);
+  tl_column *dict = NULL;
+  tl_status st = remap ? merge_dicts(run, k, remap, &dict, err) : tl_error_oom(err, OP);
+  if (st == TL_OK && dict) {
+    int32_t *codes = c->col->values;
+    for (int g = 0; g < ng; g++) {
+      pq_task *t = &ts[g];
+      int32_t *cd = codes + t->row0;
+      for (int64_t r = 0; r < t->nrows; r++)
+        cd[r] = t->valid && !TL_BIT_GET(t->valid, r) ? 0 : remap[g][cd[r]];
+    }
+    c->col->type = TL_STRING;
+    c->col->dict = tl_column_retain(dict);
+    *kept = 1;
+  }
+  for (int g = 0; remap && g < ng; g++) tl_free(remap[g]);
+  tl_free(remap);
+  tl_column_release(dict);
+  return st;
+}
+
+/* Column k as offsets and bytes, from strings and codes alike. */
+static tl_status join_strings(pq_run *run, int k, tl_error *err) {
+  pq_col *c = &run->cols[k];
+  int ng = run->m->ngroups;
+  pq_task *ts = run->tasks + (int64_t)k * ng;
+  int64_t nbytes = 0;
+  for (int g = 0; g < ng; g++) {
+    pq_task *t = &ts[g];
+    if (!t->dict_mode) { nbytes += t->nbytes; continue; }
+    for (int64_t r = 0; r < t->nrows; r++)
+      if (!t->valid || TL_BIT_GET(t->valid, r)) nbytes += t->dict[t->codes[r]].s.n;
+  }
+  tl_column *out;
+  TL_TRY(tl_column_alloc(TL_STRING, run->m->num_rows, c->f->repetition == 1, nbytes, &out,
+                         err));
+  int64_t *off = out->values, pos = 0;
+  for (int g = 0; g < ng; g++) {
+    pq_task *t = &ts[g];
+    if (!t->dict_mode) {
+      for (int64_t r = 0; r < t->nrows; r++) off[t->row0 + r + 1] = pos + t->offs[r + 1];
+      if (t->nbytes) memcpy(out->bytes + pos, t->bytes, (size_t)t->nbytes);
+      pos += t->nbytes;
+    } else {
+      for (int64_t r = 0; r < t->nrows; r++) {
+        if (!t->valid || TL_BIT_GET(t->valid, r)) {
+          const pv *x = &t->dict[t->codes[r]];
+          if (x->s.n) memcpy(out->bytes + pos, x->s.p, x->s.n);
+          pos += x->s.n;
+        }
+        off[t->row0 + r + 1] = pos;
       }
-      case PQ_BYTE_ARRAY: {
-        if (e - p < 4)
-          return col_fail(c, TL_EPARSE, "%s: value %lld cut short", part, (long long)k + 1);
-        uint32_t len = le32(p);
-        if (len > (uint64_t)(e - p - 4))
-          return col_fail(c, TL_EPARSE, "%s: value %lld: length %u past the end", part,
-                          (long long)k + 1, len);
-        out[k].s.p = p + 4;
-        out[k].s.n = len;
-        p += 4 + (size_t)len;
-        break;
-      }
-      default:
-        out[k].s.p = p + w * (size_t)k;
-        out[k].s.n = (uint32_t)w;
     }
+    tl_free(t->bytes);
+    tl_free(t->offs);
+    t->bytes = NULL;
+    t->offs = NULL;
   }
+  tl_column_release(c->col);                     /* the codes */
+  c->col = out;
   return TL_OK;
 }
 
-static tl_status dict_values(col_rd *c, const uint8_t *p, const uint8_t *e, int64_t n,
-                             pv *out) {
-  if (!c->dict)
-    return col_fail(c, TL_EPARSE, "data page: dictionary-encoded without a dictionary page");
-  if (n == 0) return TL_OK;
-  if (p >= e) return col_fail(c, TL_EPARSE, "data page: no bit width for the indices");
-  int bw = *p++;
-  if (bw > 32) return col_fail(c, TL_EPARSE, "data page: index bit width %d", bw);
-  uint32_t *idx = tl_alloc((size_t)n * sizeof *idx);
-  if (!idx) return tl_error_oom(&c->err, OP);
-  const char *bad = rle_decode(p, e, bw, n, idx);
+/* A task of tl_parallel_for: column k from its tasks' pieces. */
+static void join_column(void *ctx, int64_t k, int worker) {
+  pq_run *run = ctx;
+  pq_col *c = &run->cols[k];
+  pq_task *ts = run->tasks + k * run->m->ngroups;
+  tl_error err;
   tl_status st = TL_OK;
-  if (bad) st = col_fail(c, TL_EPARSE, "data page: %s", bad);
-  for (int64_t k = 0; st == TL_OK && k < n; k++) {
-    if (idx[k] >= (uint64_t)c->ndict)
-      st = col_fail(c, TL_EPARSE, "data page: dictionary index %u out of range (%lld entries)",
-                    idx[k], (long long)c->ndict);
-    else
-      out[k] = c->dict[idx[k]];
-  }
-  tl_free(idx);
-  return st;
-}
-
-static tl_status rle_bools(col_rd *c, const uint8_t *p, const uint8_t *e, int64_t n, pv *out) {
-  if (e - p < 4) return col_fail(c, TL_EPARSE, "data page: RLE booleans cut short");
-  uint32_t len = le32(p);
-  if (len > (uint64_t)(e - p - 4))
-    return col_fail(c, TL_EPARSE, "data page: RLE booleans: length %u past the end", len);
-  uint32_t *v = tl_alloc((size_t)(n ? n : 1) * sizeof *v);
-  if (!v) return tl_error_oom(&c->err, OP);
-  const char *bad = rle_decode(p + 4, p + 4 + len, 1, n, v);
-  for (int64_t k = 0; !bad && k < n; k++) out[k].i = v[k];
-  tl_free(v);
-  return bad ? col_fail(c, TL_EPARSE, "data page: %s", bad) : TL_OK;
-}
-
-static tl_status page_values(col_rd *c, int32_t enc, const uint8_t *p, const uint8_t *e,
-                             int64_t n, pv *out) {
-  if (enc == PQ_PLAIN) return plain_values(c, p, e, n, out, "data page");
-  if (enc == PQ_PLAIN_DICTIONARY || enc == PQ_RLE_DICTIONARY) return dict_values(c, p, e, n, out);
-  if (enc == PQ_RLE && c->f->type == PQ_BOOLEAN) return rle_bools(c, p, e, n, out);
-  return col_fail(c, TL_ETYPE, "encoding %s is not supported yet", encoding_name(enc));
-}
-
-/* ---------------------------------------------------------------------------
-** Pages.
-*/
-
-typedef struct page {
-  int32_t type, usize, csize;
-  int32_t nvalues, encoding, level_encoding;   /* v1 and dictionary pages */
-  int32_t nnulls, nrows, def_len, rep_len;     /* v2 */
-  int compressed;
-  size_t header;                               /* bytes of the header */
-} page;
-
-/* The fields of DataPageHeader (v1), DictionaryPageHeader and
-** DataPageHeaderV2 that the reader uses, by the header's field id. */
-static int page_sub(th_reader *r, int which, page *pg) {
-  th_struct s;
-  int16_t id;
-  uint8_t t;
-  int more, b;
-  if (th_begin(r, &s) < 0) return -1;
-  while ((more = th_field(r, &s, &id, &t)) > 0) {
-    int32_t *dst = NULL;
-    if (id == 1) dst = &pg->nvalues;
-    else if (which != 8 && id == 2) dst = &pg->encoding;
-    else if (which == 5 && id == 3) dst = &pg->level_encoding;
-    else if (which == 8 && id == 2) dst = &pg->nnulls;
-    else if (which == 8 && id == 3) dst = &pg->nrows;
-    else if (which == 8 && id == 4) dst = &pg->encoding;
-    else if (which == 8 && id == 5) dst = &pg->def_len;
-    else if (which == 8 && id == 6) dst = &pg->rep_len;
-    if (dst) {
-      if (th_int32_value(r, t, dst) < 0) return -1;
-    } else if (which == 8 && id == 7 && th_field_bool(t, &b) == 0) {
-      pg->compressed = b;
-    } else if (th_skip_field(r, t) < 0) {
-      return -1;
-    }
-  }
-  return more < 0 ? -1 : th_end(r);
-}
-
-static tl_status page_header(col_rd *c, size_t pos, size_t end, page *pg) {
-  th_reader rd, *r = &rd;
-  th_struct s;
-  int16_t id;
-  uint8_t t;
-  int more, rc = 0;
-  memset(pg, 0, sizeof *pg);
-  pg->type = pg->usize = pg->csize = pg->nvalues = -1;
-  pg->compressed = 1;
-  th_init(r, c->data + pos, end - pos);
-  if (th_begin(r, &s) < 0) rc = -1;
-  while (rc == 0 && (more = th_field(r, &s, &id, &t)) != 0) {
-    if (more < 0) rc = -1;
-    else if (id == 1) rc = th_int32_value(r, t, &pg->type);
-    else if (id == 2) rc = th_int32_value(r, t, &pg->usize);
-    else if (id == 3) rc = th_int32_value(r, t, &pg->csize);
-    else if ((id == 5 || id == 7 || id == 8) && t == TH_STRUCT) rc = page_sub(r, id, pg);
-    else rc = th_skip_field(r, t);
-  }
-  if (rc < 0)
-    return col_fail(c, TL_EPARSE, "page header at byte %zu: %s", pos,
-                    r->msg ? r->msg : "malformed");
-  if (pg->type < 0 || pg->usize < 0 || pg->csize < 0)
-    return col_fail(c, TL_EPARSE, "page header at byte %zu: no type or size", pos);
-  if ((pg->type == PQ_DATA_PAGE || pg->type == PQ_DATA_PAGE_V2 ||
-       pg->type == PQ_DICTIONARY_PAGE) && pg->nvalues < 0)
-    return col_fail(c, TL_EPARSE, "page header at byte %zu: no value count", pos);
-  pg->header = th_offset(r);
-  if ((size_t)pg->csize > end - pos - pg->header)
-    return col_fail(c, TL_EPARSE, "page at byte %zu: its %d bytes run past the column chunk",
-                    pos, (int)pg->csize);
-  return TL_OK;
-}
-
-/* The body [src, src + n) decompressed to `usize` bytes: *out is src itself
-** when uncompressed, else a new buffer (*own set to free). */
-static tl_status decompress(col_rd *c, int32_t codec, const uint8_t *src, size_t n,
-                            size_t usize, const uint8_t **out, uint8_t **own) {
-  *own = NULL;
-  if (codec == PQ_UNCOMPRESSED) {
-    if (n != usize)
-      return col_fail(c, TL_EPARSE, "page: %zu bytes, %zu uncompressed", n, usize);
-    *out = src;
-    return TL_OK;
-  }
-  if (usize > MAX_PAGE) return col_fail(c, TL_ELIMIT, "page of %zu bytes: over 1 GiB", usize);
-  uint8_t *buf = tl_alloc(usize ? usize : 1);
-  if (!buf) return tl_error_oom(&c->err, OP);
-  int ok = 0;
-  if (codec == PQ_SNAPPY) {
-    size_t ul = 0;
-    ok = snappy_uncompressed_length((const char *)src, n, &ul) == SNAPPY_OK && ul == usize &&
-         snappy_uncompress((const char *)src, n, (char *)buf, &ul) == SNAPPY_OK && ul == usize;
-  } else if (codec == PQ_ZSTD) {
-    size_t got = ZSTD_decompress(buf, usize, src, n);
-    ok = !ZSTD_isError(got) && got == usize;
-  } else if (codec == PQ_GZIP) {
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 15 + 32) == Z_OK) {
-      z.next_in = (Bytef *)src;
-      z.avail_in = (uInt)n;
-      z.next_out = buf;
-      z.avail_out = (uInt)usize;
-      int zr = inflate(&z, Z_FINISH);
-      ok = zr == Z_STREAM_END && z.total_out == usize;
-      inflateEnd(&z);
-    }
-  } else {
-    tl_free(buf);
-    return col_fail(c, TL_ETYPE, "codec %s is not supported yet", codec_name(codec));
-  }
-  if (!ok) {
-    tl_free(buf);
-    return col_fail(c, TL_EPARSE, "page: %s data does not decompress to its %zu bytes",
-                    codec_name(codec), usize);
-  }
-  *out = buf;
-  *own = buf;
-  return TL_OK;
-}
-
-static tl_status read_dict(col_rd *c, const page *pg, const uint8_t *body, int32_t codec) {
-  const uint8_t *p;
-  uint8_t *own;
-  if (c->dict) return col_fail(c, TL_EPARSE, "a second dictionary page");
-  if (pg->encoding != PQ_PLAIN && pg->encoding != PQ_PLAIN_DICTIONARY)
-    return col_fail(c, TL_ETYPE, "dictionary page: encoding %s is not supported yet",
-                    encoding_name(pg->encoding));
-  TL_TRY(decompress(c, codec, body, (size_t)pg->csize, (size_t)pg->usize, &p, &own));
-  c->dict_buf = own;
-  if ((uint64_t)pg->nvalues > 8 * (uint64_t)pg->usize + 8)
-    return col_fail(c, TL_EPARSE, "dictionary page: %d values in %d bytes", (int)pg->nvalues,
-                    (int)pg->usize);
-  c->dict = tl_alloc((size_t)(pg->nvalues ? pg->nvalues : 1) * sizeof *c->dict);
-  if (!c->dict) return tl_error_oom(&c->err, OP);
-  c->ndict = pg->nvalues;
-  return plain_values(c, p, p + pg->usize, pg->nvalues, c->dict, "dictionary page");
-}
-
-/* The values of a data page once its levels are known: def[k] 0 for a null
-** row (def NULL: none). */
-static tl_status page_rows(col_rd *c, const page *pg, const uint32_t *def, const uint8_t *p,
-                           const uint8_t *e, int64_t row0) {
-  int64_t n = pg->nvalues, nn = 0;
-  for (int64_t k = 0; k < n; k++) nn += def ? def[k] != 0 : 1;
-  pv *vals = tl_alloc((size_t)(nn ? nn : 1) * sizeof *vals);
-  if (!vals) return tl_error_oom(&c->err, OP);
-  tl_status st = page_values(c, pg->encoding, p, e, nn, vals);
-  for (int64_t k = 0, v = 0; st == TL_OK && k < n; k++) {
-    if (def && !def[k]) put_null(c, row0 + k);
-    else st = put_value(c, row0 + k, vals[v++]);
-  }
-  tl_free(vals);
-  return st;
-}
-
-static tl_status levels(col_rd *c, const uint8_t *p, const uint8_t *e, int64_t n,
-                        uint32_t **def) {
-  *def = tl_alloc((size_t)(n ? n : 1) * sizeof **def);
-  if (!*def) return tl_error_oom(&c->err, OP);
-  const char *bad = rle_decode(p, e, 1, n, *def);
-  if (bad) return col_fail(c, TL_EPARSE, "data page: definition levels: %s", bad);
-  return TL_OK;
-}
-
-static tl_status data_page_v1(col_rd *c, const page *pg, const uint8_t *body, int32_t codec,
-                              int64_t row0) {
-  const uint8_t *p;
-  uint8_t *own;
-  uint32_t *def = NULL;
-  TL_TRY(decompress(c, codec, body, (size_t)pg->csize, (size_t)pg->usize, &p, &own));
-  const uint8_t *e = p + pg->usize;
-  tl_status st = TL_OK;
-  if (c->f->repetition == 1) {
-    uint32_t len = 0;
-    if (pg->level_encoding != PQ_RLE)
-      st = col_fail(c, TL_ETYPE, "definition levels: encoding %s is not supported yet",
-                    encoding_name(pg->level_encoding));
-    else if (e - p < 4 || (len = le32(p)) > (uint64_t)(e - p - 4))
-      st = col_fail(c, TL_EPARSE, "data page: definition levels cut short");
-    else
-      st = levels(c, p + 4, p + 4 + len, pg->nvalues, &def);
-    p += 4 + (size_t)len;
-  }
-  if (st == TL_OK) st = page_rows(c, pg, def, p, e, row0);
-  tl_free(def);
-  tl_free(own);
-  return st;
-}
-
-static tl_status data_page_v2(col_rd *c, const page *pg, const uint8_t *body, int32_t codec,
-                              int64_t row0) {
-  const uint8_t *p;
-  uint8_t *own = NULL;
-  uint32_t *def = NULL;
-  if (pg->rep_len != 0)
-    return col_fail(c, TL_EPARSE, "data page v2: repetition levels in a flat column");
-  if (pg->def_len < 0 || pg->def_len > pg->csize || pg->def_len > pg->usize)
-    return col_fail(c, TL_EPARSE, "data page v2: definition levels of %d bytes",
-                    (int)pg->def_len);
-  tl_status st = TL_OK;
-  if (c->f->repetition == 1)
-    st = levels(c, body, body + pg->def_len, pg->nvalues, &def);
-  size_t cn = (size_t)(pg->csize - pg->def_len), un = (size_t)(pg->usize - pg->def_len);
-  if (st == TL_OK)
-    st = decompress(c, pg->compressed ? codec : PQ_UNCOMPRESSED, body + pg->def_len, cn, un,
-                    &p, &own);
-  if (st == TL_OK) st = page_rows(c, pg, def, p, p + un, row0);
-  tl_free(def);
-  tl_free(own);
-  return st;
-}
-
-/* One column chunk: the rows [row0, row0 + g->num_rows) of the column. */
-static tl_status read_chunk(col_rd *c, const pq_group *g, int64_t row0) {
-  const pq_chunk *ch = &g->chunks[c->f->leaf];
-  if (ch->type != c->f->type)
-    return col_fail(c, TL_EPARSE, "column chunk: type %s, the schema says %s",
-                    physical_name(ch->type), physical_name(c->f->type));
-  int64_t start = ch->dict_offset >= 4 && ch->dict_offset < ch->data_offset ? ch->dict_offset
-                                                                             : ch->data_offset;
-  if (start < 4 || (uint64_t)start >= c->footer || ch->compressed_size < 0 ||
-      (uint64_t)ch->compressed_size > c->footer - (uint64_t)start)
-    return col_fail(c, TL_EPARSE, "column chunk: bytes %lld to %lld lie outside the file's "
-                    "data", (long long)start, (long long)start + (long long)ch->compressed_size);
-  size_t pos = (size_t)start, end = pos + (size_t)ch->compressed_size;
-  int64_t done = 0;
-  tl_status st = TL_OK;
-  while (st == TL_OK && done < g->num_rows) {
-    page pg;
-    if (pos >= end)
-      return col_fail(c, TL_EPARSE, "column chunk ends after %lld of its %lld rows",
-                      (long long)done, (long long)g->num_rows);
-    TL_TRY(page_header(c, pos, end, &pg));
-    const uint8_t *body = c->data + pos + pg.header;
-    int data = pg.type == PQ_DATA_PAGE || pg.type == PQ_DATA_PAGE_V2;
-    if (data && pg.nvalues > g->num_rows - done)
-      return col_fail(c, TL_EPARSE, "page at byte %zu: %d values past the row group's %lld "
-                      "rows", pos, (int)pg.nvalues, (long long)g->num_rows);
-    if (pg.type == PQ_DICTIONARY_PAGE) st = read_dict(c, &pg, body, ch->codec);
-    else if (pg.type == PQ_DATA_PAGE) st = data_page_v1(c, &pg, body, ch->codec, row0 + done);
-    else if (pg.type == PQ_DATA_PAGE_V2) st = data_page_v2(c, &pg, body, ch->codec, row0 + done);
-    if (data) done += pg.nvalues;
-    pos += pg.header + (size_t)pg.csize;
-  }
-  return st;
-}
-
-static void drop_dict(col_rd *c) {
-  tl_free(c->dict);
-  tl_free(c->dict_buf);
-  c->dict = NULL;
-  c->dict_buf = NULL;
-  c->ndict = 0;
-}
-
-static tl_status out_alloc(col_rd *c) {
-  int64_t n = c->m->num_rows;
-  int nullable = c->f->repetition == 1;
-  if (c->kind != PK_STRING) return tl_column_alloc(c->type, n, nullable, 0, &c->col, &c->err);
-  c->offs = tl_calloc((size_t)n + 1, sizeof *c->offs);
-  if (nullable) c->valid = tl_alloc(TL_BITMAP_BYTES(n) ? TL_BITMAP_BYTES(n) : 1);
-  if (!c->offs || (nullable && !c->valid)) return tl_error_oom(&c->err, OP);
-  if (nullable) memset(c->valid, 0xff, TL_BITMAP_BYTES(n));
-  return TL_OK;
-}
-
-/* The string column from the buffers the pages filled. */
-static tl_status out_strings(col_rd *c) {
-  int64_t n = c->m->num_rows;
-  TL_TRY(tl_column_alloc(TL_STRING, n, c->valid != NULL, c->nbytes, &c->col, &c->err));
-  memcpy(c->col->values, c->offs, (size_t)(n + 1) * sizeof *c->offs);
-  if (c->nbytes) memcpy(c->col->bytes, c->bytes, (size_t)c->nbytes);
-  if (c->valid) memcpy(c->col->validity, c->valid, TL_BITMAP_BYTES(n));
-  return TL_OK;
-}
-
-/* A task of tl_parallel_for: column `task` of the selection, every row group. */
-static void read_column(void *ctx, int64_t task, int worker) {
-  col_rd *c = (col_rd *)ctx + task;
   (void)worker;
-  int64_t row0 = 0;
-  c->st = out_alloc(c);
-  for (int g = 0; c->st == TL_OK && g < c->m->ngroups; g++) {
-    c->group = g;
-    if (tl_interrupted()) c->st = tl_error_interrupted(&c->err, OP);
-    else c->st = read_chunk(c, &c->m->groups[g], row0);
-    drop_dict(c);
-    row0 += c->m->groups[g].num_rows;
+  if (c->kind == PK_STRING) {
+    int kept;
+    st = join_dict(run, (int)k, &kept, &err);
+    if (st == TL_OK && !kept) st = join_strings(run, (int)k, &err);
   }
-  if (c->st == TL_OK && c->kind == PK_STRING) c->st = out_strings(c);
-  if (c->st == TL_OK) tl_column_seal(c->col);
-  tl_free(c->offs);
-  tl_free(c->bytes);
-  tl_free(c->valid);
-  c->offs = NULL;
-  c->bytes = NULL;
-  c->valid = NULL;
+  if (st == TL_OK && c->col->validity) {
+    memset(c->col->validity, 0, TL_BITMAP_BYTES(c->col->length));
+    for (int g = 0; g < run->m->ngroups; g++)
+      if (ts[g].valid) or_bits(c->col->validity, ts[g].row0, ts[g].valid, ts[g].nrows);
+  }
+  if (st == TL_OK && c->kind == PK_BOOL)
+    for (int g = 0; g < run->m->ngroups; g++)
+      or_bits(c->col->values, ts[g].row0, ts[g].bools, ts[g].nrows);
+  if (st == TL_OK) tl_column_seal(c->col);
+  for (int g = 0; g < run->m->ngroups; g++) task_free(&ts[g]);
+  if (st != TL_OK) {
+    pthread_mutex_lock(&run->lock);
+    if (run->st == TL_OK) { run->st = st; run->err = err; }
+    pthread_mutex_unlock(&run->lock);
+  }
+}
+
+/* A task of tl_parallel_for: one column chunk. After a failure the tasks
+** past it are skipped; the lowest failed one is told, whatever the count
+** of threads. */
+static void run_task(void *ctx, int64_t k, int worker) {
+  pq_run *run = ctx;
+  pq_task *t = &run->tasks[k];
+  tl_error err;
+  (void)worker;
+  pthread_mutex_lock(&run->lock);
+  int64_t failed = run->failed;
+  pthread_mutex_unlock(&run->lock);
+  if (failed < k) return;
+  t->err = &err;
+  t->st = tl_interrupted() ? tl_error_interrupted(&err, OP) : pq_read_chunk(t);
+  t->err = NULL;
+  if (t->st == TL_OK) return;
+  pthread_mutex_lock(&run->lock);
+  if (k < run->failed) {
+    run->failed = k;
+    run->st = t->st;
+    run->err = err;
+  }
+  pthread_mutex_unlock(&run->lock);
 }
 
 /* ---------------------------------------------------------------------------
@@ -701,7 +381,7 @@ static tl_status footer(const char *name, const uint8_t *d, size_t len, pq_meta 
   if (len < 12 || memcmp(d, "PAR1", 4) != 0 || memcmp(d + len - 4, "PAR1", 4) != 0)
     return tl_error_set(err, TL_EPARSE, "%s: %s: not a Parquet file (no PAR1 magic at its "
                         "start and end)", OP, name);
-  uint32_t flen = le32(d + len - 8);
+  uint32_t flen = pq_le32(d + len - 8);
   if (flen > len - 12)
     return tl_error_set(err, TL_EPARSE, "%s: %s: footer: its length %u is past the start of "
                         "the file (%zu bytes)", OP, name, flen, len);
@@ -782,49 +462,81 @@ static tl_status select_fields(const char *name, const pq_meta *m,
 }
 
 static tl_status read_columns(const char *name, const uint8_t *d, size_t data_end,
-                              const pq_meta *m, const int *sel, int nsel, tl_table **out,
-                              tl_error *err) {
-  col_rd *cols = tl_calloc(nsel ? (size_t)nsel : 1, sizeof *cols);
+                              int mapped, const pq_meta *m, const int *sel, int nsel,
+                              tl_table **out, tl_error *err) {
+  pq_run run;
+  int ng = m->ngroups;
+  memset(&run, 0, sizeof run);
+  run.m = m;
+  run.ncols = nsel;
+  run.cols = tl_calloc(nsel ? (size_t)nsel : 1, sizeof *run.cols);
+  run.tasks = tl_calloc((size_t)nsel * (size_t)ng + 1, sizeof *run.tasks);
+  run.failed = (int64_t)nsel * ng;
   char **names = tl_calloc(nsel ? (size_t)nsel : 1, sizeof *names);
   tl_column **tc = tl_calloc(nsel ? (size_t)nsel : 1, sizeof *tc);
-  tl_status st = cols && names && tc ? TL_OK : tl_error_oom(err, OP);
+  tl_status st = run.cols && run.tasks && names && tc ? TL_OK : tl_error_oom(err, OP);
   for (int k = 0; st == TL_OK && k < nsel; k++) {
-    col_rd *c = &cols[k];
-    c->file = name;
-    c->data = d;
-    c->len = data_end;
-    c->footer = data_end;
-    c->m = m;
+    pq_col *c = &run.cols[k];
     c->f = &m->fields[sel[k]];
     st = field_kind(name, c->f, &c->kind, &c->type, err);
-  }
-  if (st == TL_OK) tl_parallel_for(nsel, read_column, cols);
-  for (int k = 0; st == TL_OK && k < nsel; k++)
-    if (cols[k].st != TL_OK) {
-      *err = cols[k].err;
-      st = cols[k].st;
+    if (st == TL_OK && c->kind == PK_BOOL)       /* a zeroed bitmap: bits are only set */
+      st = tl_column_alloc(c->type, m->num_rows, c->f->repetition == 1, 0, &c->col, err);
+    else if (st == TL_OK)                        /* strings: their codes, for now */
+      st = tl_column_alloc_raw(c->kind == PK_STRING ? TL_DATE : c->type, m->num_rows,
+                               c->f->repetition == 1, &c->col, err);
+    int64_t row0 = 0;
+    for (int g = 0; st == TL_OK && g < ng; g++) {
+      pq_task *t = &run.tasks[(int64_t)k * ng + g];
+      t->file = name;
+      t->data = d;
+      t->footer = data_end;
+      t->g = &m->groups[g];
+      t->c = c;
+      t->group = g;
+      t->page = -1;
+      t->drop = mapped;
+      t->row0 = row0;
+      t->nrows = m->groups[g].num_rows;
+      row0 += t->nrows;
     }
+  }
+  if (st == TL_OK) {
+    pthread_mutex_init(&run.lock, NULL);
+    int64_t ntasks = (int64_t)nsel * ng;
+    if (data_end >= pq_small_file) {
+      tl_parallel_for(ntasks, run_task, &run);
+      if (run.st == TL_OK) tl_parallel_for(nsel, join_column, &run);
+    } else {                                     /* not worth waking the workers */
+      for (int64_t k = 0; k < ntasks; k++) run_task(&run, k, 0);
+      for (int k = 0; run.st == TL_OK && k < nsel; k++) join_column(&run, k, 0);
+    }
+    pthread_mutex_destroy(&run.lock);
+    st = run.st;
+    if (st != TL_OK) *err = run.err;
+  }
+  for (int64_t k = 0; run.tasks && k < (int64_t)nsel * ng; k++) task_free(&run.tasks[k]);
+  tl_free(run.tasks);
   for (int k = 0; st == TL_OK && k < nsel; k++) {
-    names[k] = tl_strdup(cols[k].f->name);
+    names[k] = tl_strdup(run.cols[k].f->name);
     if (!names[k]) st = tl_error_oom(err, OP);
   }
   if (st == TL_OK) {
-    for (int k = 0; k < nsel; k++) tc[k] = cols[k].col;
+    for (int k = 0; k < nsel; k++) tc[k] = run.cols[k].col;
     st = tl_table_adopt(nsel, names, tc, out, err);   /* owns names, tc and columns now */
-    tl_free(cols);
+    tl_free(run.cols);
     return st;
   }
-  for (int k = 0; cols && k < nsel; k++) tl_column_release(cols[k].col);
+  for (int k = 0; run.cols && k < nsel; k++) tl_column_release(run.cols[k].col);
   for (int k = 0; names && k < nsel; k++) tl_free(names[k]);
   tl_free(names);
   tl_free(tc);
-  tl_free(cols);
+  tl_free(run.cols);
   return st;
 }
 
-tl_status tl_read_parquet_buffer(const void *data, size_t len, const char *name,
-                                 const tl_parquet_options *opts, tl_table **out,
-                                 tl_error *err) {
+/* The file in [data, data + len); `mapped`: read_parquet's own mapping of it. */
+static tl_status read_buffer(const uint8_t *data, size_t len, const char *name, int mapped,
+                             const tl_parquet_options *opts, tl_table **out, tl_error *err) {
   pq_meta m;
   size_t data_end = 0;
   *out = NULL;
@@ -835,10 +547,16 @@ tl_status tl_read_parquet_buffer(const void *data, size_t len, const char *name,
   int nsel = 0;
   tl_status st = sel ? TL_OK : tl_error_oom(err, OP);
   if (st == TL_OK) st = select_fields(name, &m, opts, sel, &nsel, err);
-  if (st == TL_OK) st = read_columns(name, data, data_end, &m, sel, nsel, out, err);
+  if (st == TL_OK) st = read_columns(name, data, data_end, mapped, &m, sel, nsel, out, err);
   tl_free(sel);
   pq_meta_free(&m);
   return st;
+}
+
+tl_status tl_read_parquet_buffer(const void *data, size_t len, const char *name,
+                                 const tl_parquet_options *opts, tl_table **out,
+                                 tl_error *err) {
+  return read_buffer(data, len, name, 0, opts, out, err);
 }
 
 tl_status tl_read_parquet(const char *path, const tl_parquet_options *opts, tl_table **out,
@@ -864,7 +582,7 @@ tl_status tl_read_parquet(const char *path, const tl_parquet_options *opts, tl_t
   void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
   if (map == MAP_FAILED) return tl_error_set(err, TL_EIO, "%s: %s: %s", OP, path, strerror(errno));
-  tl_status st = tl_read_parquet_buffer(map, (size_t)sb.st_size, path, opts, out, err);
+  tl_status st = read_buffer(map, (size_t)sb.st_size, path, 1, opts, out, err);
   munmap(map, (size_t)sb.st_size);
   return st;
 }

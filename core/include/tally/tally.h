@@ -901,14 +901,19 @@ TL_API void tl_parquet_options_init(tl_parquet_options *opts);
 
 /* Reads a Parquet file of flat columns into a table: BOOLEAN to bool; INT32
 ** and INT64 (every width and sign) to int, an unsigned value past int64
-** being an error; FLOAT and DOUBLE to float; DECIMAL stored as INT32 or
-** INT64 to float; BYTE_ARRAY (STRING, ENUM, JSON) to string; DATE to date;
-** TIMESTAMP (millis, micros, nanos) to timestamp in microseconds. Data
-** pages v1 and v2, PLAIN and dictionary encodings, the codecs UNCOMPRESSED,
-** SNAPPY, GZIP and ZSTD. Anything else, and any damage, is an error naming
-** the file, the part (footer, row group, column, page) and the problem:
-** "read_parquet: f.parquet: row group 0, column 'x': encoding
-** DELTA_BYTE_ARRAY is not supported yet". `opts` may be NULL. */
+** being an error; FLOAT and DOUBLE to float; DECIMAL (INT32, INT64 or byte
+** arrays) to float; BYTE_ARRAY (STRING, ENUM, JSON) to string, kept as a
+** dictionary column when every page is dictionary-encoded; DATE to date;
+** TIMESTAMP (millis, micros, nanos) and INT96 to timestamp in microseconds.
+** Data pages v1 and v2; PLAIN, dictionary, RLE, DELTA_BINARY_PACKED,
+** DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY and BYTE_STREAM_SPLIT encodings;
+** the codecs UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW, LZ4 (Hadoop's
+** framing or a bare block) and BROTLI. Row groups and columns are decoded in
+** parallel on the worker threads; tl_interrupt stops it. Anything else, and
+** any damage, is an error naming the file, the part (footer, row group,
+** column, page) and the problem: "read_parquet: f.parquet: row group 0,
+** column 'x', page 1: ZSTD data does not decompress to its 4096 bytes".
+** `opts` may be NULL. */
 TL_API TL_NODISCARD tl_status tl_read_parquet(const char *path, const tl_parquet_options *opts,
                                               tl_table **out, tl_error *err);
 /* The same from memory; `name` is used in error messages. */

@@ -30,8 +30,16 @@ const types = `
     (TIMESTAMP '2021-03-04 05:06:07' + INTERVAL (i * 1234567) MILLISECOND)::TIMESTAMP_MS AS ts_ms,
     (TIMESTAMP '1960-01-01 00:00:00' + INTERVAL (i * 555555) MICROSECOND)::TIMESTAMP_NS AS ts_ns,
     (i * 12.34 - 1000)::DECIMAL(8, 2) AS dec4,
-    (i * 123456.789 - 1e6)::DECIMAL(15, 3) AS dec8
+    (i * 123456.789 - 1e6)::DECIMAL(15, 3) AS dec8,
+    (i * 98765.4321 - 5e6)::DECIMAL(38, 4) AS dec16,
+    CASE WHEN i % 6 = 0 THEN NULL
+      ELSE TIMESTAMPTZ '2010-06-07 08:09:10+00' + INTERVAL (i * 7777777) MICROSECOND END AS tstz,
+    ('{"k": ' || i || ', "v": [' || (i % 4) || ']}')::JSON AS js,
+    ['lo', 'mid', 'hi'][i % 3 + 1]::ENUM('lo', 'mid', 'hi') AS en,
+    (i * 500 % 65000)::USMALLINT AS u16
   FROM range(120) r(i)`;
+// the CSV of it: the zoned timestamp as UTC without its zone
+const typesCsv = `SELECT * REPLACE (tstz::TIMESTAMP AS tstz) FROM (${types})`;
 
 // small ints and a string, enough rows for several row groups
 const groups = `
@@ -45,18 +53,20 @@ async function main() {
   const out = async (sql, name, opts) => {
     await con.run(`COPY (${sql}) TO ${q(name + '.parquet')} (FORMAT parquet${opts})`);
   };
-  for (const codec of ['uncompressed', 'snappy', 'zstd', 'gzip']) {
+  await con.run(`SET TimeZone = 'UTC'`);
+  for (const codec of ['uncompressed', 'snappy', 'zstd', 'gzip', 'lz4', 'brotli']) {
     await out(types, 'types_' + codec, `, COMPRESSION '${codec}'`);
   }
-  await con.run(`COPY (${types}) TO ${q('types.csv')} (HEADER, DELIMITER ',')`);
+  await con.run(`COPY (${typesCsv}) TO ${q('types.csv')} (HEADER, DELIMITER ',')`);
   await out(groups, 'groups', `, COMPRESSION 'zstd', ROW_GROUP_SIZE 2048`);
   await con.run(`COPY (${groups}) TO ${q('groups.csv')} (HEADER, DELIMITER ',')`);
-  // data pages v2 (DuckDB then picks the DELTA and BYTE_STREAM_SPLIT encodings
-  // for some columns: only the plain and dictionary ones are read)
+  // data pages v2: DuckDB then picks DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY
+  // and BYTE_STREAM_SPLIT for some columns
   await out(`SELECT id, g FROM (${groups}) WHERE id < 1000`, 'v2', `, PARQUET_VERSION V2`);
   await con.run(`COPY (SELECT id, g FROM (${groups}) WHERE id < 1000) TO ${q('v2.csv')} (HEADER)`);
   await out(types, 'types_v2', `, PARQUET_VERSION V2`);
-  // not supported yet: an unsigned value past int64, a nested column, a codec
+  await out(groups, 'groups_v2', `, PARQUET_VERSION V2, COMPRESSION 'lz4', ROW_GROUP_SIZE 1000`);
+  // not supported: an unsigned value past int64, a nested column; lz4: LZ4_RAW
   await out(`SELECT 18446744073709551615::UBIGINT AS big, 1 AS small`, 'u64_big', '');
   await out(`SELECT 1 AS id, [1, 2] AS list`, 'nested', '');
   await out(`SELECT i AS x FROM range(10) r(i)`, 'lz4', `, COMPRESSION 'lz4'`);
