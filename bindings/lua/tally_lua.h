@@ -43,6 +43,12 @@ TL_API tl_env *tally_lua_env(lua_State *L);
 ** returns to the scan. */
 TL_API void tally_lua_interrupt(tl_env *env);
 
+/* The aggregates (tally.aggregate) and functions (tally.func) the state's
+** scripts have defined, as the scope of the core's calls that read
+** expressions (the tl_*_with and tl_*_scope functions). Pushes
+** two arrays that hold them: *scope is valid while they stay on the stack. */
+TL_API void tally_lua_scope(lua_State *L, tl_scope *scope);
+
 /* Pushes t as a tally.Table userdata; the userdata retains t, so the caller
 ** keeps its own reference. */
 TL_API void tally_push_table(lua_State *L, tl_table *t);
