@@ -3,8 +3,8 @@
 **
 ** csv.c drives a load (options, header, the phases, the entry points),
 ** csv_read.c holds the tokenizer and the two passes, csv_range.c the byte
-** ranges, csv_reject.c the rejects and the reasons for the types, and
-** csv_write.c the writer.
+** ranges, csv_reject.c the rejects and the reasons for the types,
+** csv_unzip.c compressed input (gzip, zstd) and csv_write.c the writer.
 */
 #ifndef TALLY_IO_CSV_H
 #define TALLY_IO_CSV_H
@@ -191,5 +191,13 @@ TL_NODISCARD tl_status csv_check_cut(reader *r, const csvrun *run, const char *t
 /* csv_reject.c */
 TL_NODISCARD tl_status csv_make_info(const reader *r, const csvrun *run, int64_t records,
                                      tl_csv_info **out);
+
+/* csv_unzip.c: TL_CSV_GZIP or TL_CSV_ZSTD when data opens with that
+** format's magic bytes, else 0; and the whole text of such input, in a
+** buffer of the current env (*out, tl_free), or an error naming `name`. */
+enum { TL_CSV_GZIP = 1, TL_CSV_ZSTD = 2 };
+int tl_csv_compression(const void *data, size_t len);
+tl_status tl_csv_decompress(const void *data, size_t len, int kind, const char *name,
+                            char **out, size_t *outlen, tl_error *err);
 
 #endif
