@@ -8,7 +8,8 @@
 ** memory whole, allocated under the current env (its memory limit counts
 ** it) and freed when the read ends; the compressed file is mapped, not
 ** copied. The buffer starts at the size the stream declares (zstd's frame
-** header, gzip's trailer), bounded, and doubles as needed. Several gzip
+** header, gzip's trailer), bounded by 64 times the input, and doubles as
+** needed. Several gzip
 ** members or zstd frames one after the other are one text, as gzip -d and
 ** zstd -d read them.
 */
@@ -51,8 +52,12 @@ static int ensure(obuf *o, size_t room) {
   return 1;
 }
 
+/* A declared size is trusted up to 64 times the input (a damaged or
+** truncated stream declares anything), else the text is taken to be four
+** times the input; the buffer doubles from there. */
 static size_t first_size(size_t declared, size_t n) {
-  size_t guess = declared ? declared : (n < SIZE_MAX / 4 ? 4 * n : n);
+  size_t most = n < SIZE_MAX / 64 ? 64 * n : SIZE_MAX;
+  size_t guess = declared ? (declared < most ? declared : most) : (n < SIZE_MAX / 4 ? 4 * n : n);
   if (guess > FIRST_MAX) guess = FIRST_MAX;
   return guess + 1 > STEP ? guess + 1 : STEP;
 }
