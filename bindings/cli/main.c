@@ -37,6 +37,7 @@
 #define EXIT_USAGE 2
 
 static lua_State *globalL = NULL;
+static tl_env *globalenv = NULL;               /* globalL's, once tally is open */
 static const char *progname = "tally";
 static int sandboxed = 0;                      /* --sandbox: see sandbox.c */
 static int traceback_flag = 0;                 /* --traceback: at the prompt too */
@@ -83,6 +84,7 @@ static void laction(int sig) {
   (void)sig;
   set_sigint(SIG_DFL);                           /* a second Ctrl-C kills */
   tl_interrupt();                                /* a scan in C stops between vectors */
+  if (globalenv) tally_lua_interrupt(globalenv); /* and Lua code on the workers */
   if (!tally_sandbox_interrupt(globalL))
     lua_sethook(globalL, lstop, flag, 1);
 }
@@ -258,11 +260,14 @@ static int docall(lua_State *L, int narg, int nres) {
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
   globalL = L;
+  globalenv = tally_lua_env(L);
   tl_clear_interrupt();
+  if (globalenv) tl_env_clear_interrupt(globalenv);
   set_sigint_old(laction, &old);
   status = lua_pcall(L, narg, nres, base);
   sigaction(SIGINT, &old, NULL);                 /* the prompt's handler in the REPL */
   tl_clear_interrupt();
+  if (globalenv) tl_env_clear_interrupt(globalenv);
   lua_remove(L, base);
   return status;
 }

@@ -126,6 +126,14 @@ tl_status tl_dist_sort(tl_dist *d, const tl_table *t, int nkeys, const char *con
 ** a single read would. */
 tl_status tl_dist_read_csv(tl_dist *d, int nfiles, const char *const *paths,
                            const tl_csv_options *opts, tl_table **out, tl_error *err);
+/* The same, with what this rank's reads skipped (on_error TL_CSV_SKIP):
+** *rejects its rejected records as tl_csv_info_rejects has them (lines of
+** their own file; the files in order), *records the records it read.
+** Either may be NULL; *rejects is the caller's. opts->progress is called
+** for each part this rank reads. */
+tl_status tl_dist_read_csv_ex(tl_dist *d, int nfiles, const char *const *paths,
+                              const tl_csv_options *opts, tl_table **out, tl_table **rejects,
+                              int64_t *records, tl_error *err);
 
 /* Runs fn(d, arg) on `size` threads, each with its own tl_dist over one
 ** in-process transport (a mailbox shared under a barrier). Returns 0, or -1

@@ -27,6 +27,11 @@ typedef struct reader {
   const tl_csv_options *opts;
   int64_t *sizes, lo, hi;  /* the files' sizes; this rank's span [lo, hi) */
   cut *cuts;               /* every rank's */
+  tl_table **rejects;      /* the last share's, one a part read (nfiles + 1) */
+  int *rejfile;            /* the file of each, or -1 when numbered from its start */
+  int nrejects;
+  int64_t records;         /* the last share's */
+  int64_t *filerecs;       /* the last share's records, by file */
 } reader;
 
 static tl_status oom(tl_error *err) { return tl_error_set(err, TL_ENOMEM, "read_csv: out of memory"); }
@@ -47,27 +52,44 @@ static int part(const reader *rd, int f, int64_t *from, int64_t *to) {
 ** the reader walks from the file's start), so the message names the record
 ** as a single read would, and a '"' outside quotes that fooled the parity
 ** is read right. `types`: forced types, or NULL. */
-static tl_status read_range(const reader *rd, int f, int64_t from, int64_t to, int64_t quotes,
+static tl_status read_range(reader *rd, int f, int64_t from, int64_t to, int64_t quotes,
                             int64_t line, const tl_csv_options *types, tl_table **out,
                             tl_error *err) {
   tl_csv_options o = *(types ? types : rd->opts);
   tl_status st = TL_OK;
+  tl_csv_info *info = NULL;
   o.range_start = from;
   o.range_stop = to;
-  for (int exact = 0; exact < 2; exact++) {
+  int exact = 0;
+  for (; exact < 2; exact++) {
     o.range_quotes = from > 0 && !exact ? (int)(quotes & 1) : -1;
     o.range_line = from > 0 && !exact ? line : 0;
     o.range_record = from > 0 && !exact ? 1 : 0;
-    st = tl_read_csv(rd->paths[f], &o, out, err);
+    st = tl_read_csv_ex(rd->paths[f], &o, out, &info, err);
     if (st == TL_OK || from == 0) break;   /* read from the start: already exact */
   }
+  if (st == TL_OK) {   /* what it skipped, kept for the share */
+    rd->records += tl_csv_info_records(info);
+    rd->filerecs[f] += tl_csv_info_records(info);
+    rd->rejfile[rd->nrejects] = from > 0 && !exact ? f : -1;
+    rd->rejects[rd->nrejects++] = tl_table_retain((tl_table *)tl_csv_info_rejects(info));
+  }
+  tl_csv_info_free(info);
   return st;
+}
+
+static void drop_rejects(reader *rd) {
+  for (int k = 0; k < rd->nrejects; k++) tl_table_release(rd->rejects[k]);
+  rd->nrejects = 0;
+  rd->records = 0;
+  for (int f = 0; f < rd->nfiles; f++) rd->filerecs[f] = 0;
 }
 
 /* This rank's parts of the files, concatenated. A rank with no part reads
 ** the first file's header only. */
-static tl_status read_share(const reader *rd, const tl_csv_options *types, tl_table **out,
+static tl_status read_share(reader *rd, const tl_csv_options *types, tl_table **out,
                             tl_error *err) {
+  drop_rejects(rd);
   tl_table **ts = calloc((size_t)rd->nfiles + 1, sizeof *ts);
   int nread = 0;
   tl_status st = ts ? TL_OK : oom(err);
@@ -176,7 +198,7 @@ static int agreed_type(const int32_t *all, int ncol, int j, int n) {
 /* The ranks agree on the column types; a rank that inferred another type
 ** reads its share again with the agreed ones forced (the caller's own
 ** forced types win). */
-static tl_status agree_types(const reader *rd, tl_table **t, tl_error *err) {
+static tl_status agree_types(reader *rd, tl_table **t, tl_error *err) {
   tl_dist *d = rd->d;
   int ncol = tl_table_ncols(*t), nown = rd->opts->ntypes, differ = 0;
   int32_t *mine = malloc((size_t)(2 * ncol + 1) * sizeof *mine);
@@ -256,10 +278,54 @@ static tl_status scan_cuts(reader *rd, tl_error *err) {
   return st;
 }
 
+/* The rejects of a part read from a cut number its records from the cut:
+** the records of the ranks before in that file come first. */
+static tl_status number_rejects(reader *rd, tl_error *err) {
+  tl_dist *d = rd->d;
+  int64_t *all = malloc((size_t)d->size * (size_t)rd->nfiles * sizeof *all);
+  tl_status st = tl_dist_agree(d, all ? TL_OK : oom(err), err);
+  if (st != TL_OK) return free(all), st;
+  d->tr->allgather(d->tr->ud, rd->filerecs, (size_t)rd->nfiles * sizeof *all, all);
+  for (int k = 0; k < rd->nrejects && st == TL_OK; k++) {
+    int f = rd->rejfile[k];
+    int64_t before = 0;
+    if (f < 0 || tl_table_nrows(rd->rejects[k]) == 0) continue;
+    for (int r = 0; r < d->rank; r++) before += all[(size_t)r * (size_t)rd->nfiles + (size_t)f];
+    char def[64];
+    const char *defs[1] = { def };
+    tl_table *t = NULL;
+    snprintf(def, sizeof def, "record = record + %lld", (long long)before);
+    st = tl_table_mutate(rd->rejects[k], 1, defs, &t, err);
+    if (st == TL_OK) tl_table_release(rd->rejects[k]), rd->rejects[k] = t;
+  }
+  free(all);
+  return st;
+}
+
+/* This rank's rejects, one table (NULL when not asked for). */
+static tl_status share_rejects(reader *rd, tl_table **rejects, tl_error *err) {
+  if (!rejects) return TL_OK;
+  tl_status st = number_rejects(rd, err);
+  if (st != TL_OK) return st;
+  if (rd->nrejects == 1) {
+    *rejects = rd->rejects[0];
+    rd->rejects[0] = NULL;
+    rd->nrejects = 0;
+    return TL_OK;
+  }
+  return tl_table_concat(rd->nrejects, (const tl_table *const *)rd->rejects, rejects, err);
+}
+
 tl_status tl_dist_read_csv(tl_dist *d, int nfiles, const char *const *paths,
                            const tl_csv_options *opts, tl_table **out, tl_error *err) {
+  return tl_dist_read_csv_ex(d, nfiles, paths, opts, out, NULL, NULL, err);
+}
+
+tl_status tl_dist_read_csv_ex(tl_dist *d, int nfiles, const char *const *paths,
+                              const tl_csv_options *opts, tl_table **out, tl_table **rejects,
+                              int64_t *records, tl_error *err) {
   tl_csv_options dflt;
-  reader rd = { d, nfiles, paths, opts, NULL, 0, 0, NULL };
+  reader rd = { d, nfiles, paths, opts, NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL };
   tl_status st = TL_OK;
   int64_t total = 0;
   *out = NULL;
@@ -275,7 +341,13 @@ tl_status tl_dist_read_csv(tl_dist *d, int nfiles, const char *const *paths,
   if (st != TL_OK) return st;
   rd.sizes = malloc((size_t)nfiles * sizeof *rd.sizes);
   rd.cuts = malloc((size_t)d->size * sizeof *rd.cuts);
-  st = tl_dist_agree(d, rd.sizes && rd.cuts ? TL_OK : oom(err), err);
+  rd.rejects = calloc((size_t)nfiles + 1, sizeof *rd.rejects);
+  rd.rejfile = calloc((size_t)nfiles + 1, sizeof *rd.rejfile);
+  rd.filerecs = calloc((size_t)nfiles, sizeof *rd.filerecs);
+  if (rejects) *rejects = NULL;
+  if (records) *records = 0;
+  st = tl_dist_agree(d, rd.sizes && rd.cuts && rd.rejects && rd.rejfile && rd.filerecs ? TL_OK
+                       : oom(err), err);
   if (st == TL_OK) st = sizes_of(&rd, &total, err);
   if (st == TL_OK) {
     int64_t size = d->size, rank = d->rank;
@@ -286,7 +358,13 @@ tl_status tl_dist_read_csv(tl_dist *d, int nfiles, const char *const *paths,
   if (st == TL_OK) st = tl_dist_agree(d, read_share(&rd, NULL, out, err), err);
   if (st == TL_OK) st = agree_columns(d, out, err);
   if (st == TL_OK) st = agree_types(&rd, out, err);
+  if (st == TL_OK) st = tl_dist_agree(d, share_rejects(&rd, rejects, err), err);
+  if (st == TL_OK && records) *records = rd.records;
   if (st != TL_OK) tl_table_release(*out), *out = NULL;
+  if (rd.rejects && rd.filerecs) drop_rejects(&rd);
+  free(rd.rejects);
+  free(rd.rejfile);
+  free(rd.filerecs);
   free(rd.sizes);
   free(rd.cuts);
   return st;

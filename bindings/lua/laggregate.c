@@ -954,7 +954,7 @@ static int l_partial_agg(lua_State *L) {
     lua_pop(L, 1);
   }
   tl_scope scope;
-  lt_scope(L, &scope);
+  tally_lua_scope(L, &scope);
   lt_box *acc = lt_newbox(L, free_partial);
   lt_box *part = lt_newbox(L, free_partial);
   lt_box *grouping = lt_newbox(L, free_grouping);

@@ -379,7 +379,7 @@ static int fn_call(lua_State *L) {
   luaL_pushresult(&b);
   const char *expr = lua_tostring(L, -1);
   tl_scope scope;
-  lt_scope(L, &scope);
+  tally_lua_scope(L, &scope);
   lt_table *tmp = lt_new_table(L);
   tl_error err;
   err.message[0] = '\0';
@@ -416,7 +416,7 @@ const tl_function **lt_functions(lua_State *L, int *n) {
   return v;
 }
 
-void lt_scope(lua_State *L, tl_scope *scope) {
+void tally_lua_scope(lua_State *L, tl_scope *scope) {
   scope->aggs = lt_aggregates(L, &scope->naggs);
   scope->funcs = lt_functions(L, &scope->nfuncs);
 }

@@ -7,6 +7,7 @@
 #include "lauxlib.h"
 #include "lua.h"
 #include "tally/tally.h"
+#include "tally_lua.h"
 
 #define LT_TABLE "tally.Table"
 #define LT_ROW "tally.Row"
@@ -179,11 +180,9 @@ void lt_definitions_to_strings(lua_State *L, int first);
 
 /* Scalar functions written in Lua (lfunc.c): tally.func goes into the module
 ** table at the top; lt_functions pushes an array (a userdata) of every
-** registered one; lt_scope pushes both arrays and fills *scope with them
-** (valid while they stay on the stack). */
+** registered one. The scope of both is tally_lua_scope (tally_lua.h). */
 void lt_open_func(lua_State *L);
 const tl_function **lt_functions(lua_State *L, int *n);
-void lt_scope(lua_State *L, tl_scope *scope);
 
 /* Pushes the registry table under `key` whose keys are weak (metadata kept
 ** beside table userdata: titles, rejects), creating it on first use. */

@@ -114,7 +114,7 @@ static int t_filter(lua_State *L) {
     case LUA_TSTRING: {
       const char *expr = lt_cstring(L, 2, "filter: expression");
       tl_scope scope;
-      lt_scope(L, &scope);                       /* Lua functions in scope */
+      tally_lua_scope(L, &scope);                       /* Lua functions in scope */
       ud = lt_new_table(L);
       st = tl_table_filter_with(t, expr, &scope, &ud->t, &err);
       break;
@@ -204,7 +204,7 @@ static int t_mutate(lua_State *L) {
   }
   defs = lt_string_args(L, first, "mutate", 0, &n);
   tl_scope scope;
-  lt_scope(L, &scope);
+  tally_lua_scope(L, &scope);
   ud = lt_new_table(L);
   err.message[0] = '\0';
   verb_call(L, "mutate", tl_table_mutate_ex(t, n, defs, &scope, &win, &ud->t, &err), &err);
@@ -244,7 +244,7 @@ static int t_agg(lua_State *L) {
   lt_definitions_to_strings(L, 2);
   const char **defs = lt_string_args(L, 2, "agg", 0, &n);
   tl_scope scope;
-  lt_scope(L, &scope);
+  tally_lua_scope(L, &scope);
   lt_table *ud = lt_new_table(L);
   tl_error err;
   err.message[0] = '\0';
@@ -432,7 +432,7 @@ static int g_agg(lua_State *L) {
   lt_definitions_to_strings(L, 2);
   const char **defs = lt_string_args(L, 2, "agg", 0, &n);
   tl_scope scope;
-  lt_scope(L, &scope);
+  tally_lua_scope(L, &scope);
   lt_table *ud = lt_new_table(L);
   tl_error err;
   err.message[0] = '\0';

@@ -19,6 +19,8 @@
 ** owner waits in C, and the workers only read it, one at a time.
 */
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +32,6 @@
 #define SEEN_KEY "tally.worker.seen"   /* main object -> its copy */
 #define UPVALS_KEY "tally.worker.upvalues"   /* upvalue id -> {closure, n} */
 #define ABSENT_KEY "tally.worker.absent"   /* global names the main state lacks */
-#define HOOK_COUNT 1000             /* instructions between looks at the interrupt */
 
 struct lt_workers {
   lua_State *M;                      /* the main state */
@@ -38,6 +39,7 @@ struct lt_workers {
   lua_State **L;
   pthread_mutex_t mu;
   tl_env *env;                       /* the main state's, lent to the workers */
+  int slot;                          /* in armable, or -1 */
 };
 
 typedef struct copyjob {
@@ -319,12 +321,64 @@ static int p_open(lua_State *W) {
   return 0;
 }
 
-/* A worker's count hook: an interrupt (tl_interrupt, which Ctrl-C calls)
-** stops the Lua code of a worker as the main state's hook stops the
-** caller's, even code that never returns to C. */
+/* ---------------------------------------------------------------------------
+** Interrupts. A count hook makes the VM call out at every instruction, so
+** the workers run without one: tally_lua_interrupt arms it, on the states
+** of every worker set under the interrupted env, from a signal handler or
+** another thread (lua_sethook is safe there, as lua.c's Ctrl-C uses it).
+** The sets in use are found in a fixed table of atomic slots; a set leaves
+** its slot before its states close and waits for an arming in progress to
+** end. A set that finds no free slot keeps the hook on for its life.
+*/
+
+#define ARM_SLOTS 64
+static _Atomic(lt_workers *) armable[ARM_SLOTS];
+static atomic_int arming;            /* armings in progress */
+
+#define ARMED 1                      /* the count of a hook an interrupt set */
+#define STANDING 1000                /* the count of a hook kept on */
+
+/* The hook: "interrupted!" while the interrupt stands; one an interrupt
+** set, left over once it is cleared, takes itself off. */
 static void w_hook(lua_State *W, lua_Debug *ar) {
   (void)ar;
   if (tl_interrupted()) luaL_error(W, "interrupted!");
+  if (lua_gethookcount(W) == ARMED) lua_sethook(W, NULL, 0, 0);
+}
+
+static void arm(lt_workers *w, int count) {
+  for (int i = 0; i < w->n; i++)
+    if (w->L[i]) lua_sethook(w->L[i], w_hook, LUA_MASKCOUNT, count);
+}
+
+void tally_lua_interrupt(tl_env *env) {
+  if (!env) return;
+  tl_env_interrupt(env);
+  atomic_fetch_add(&arming, 1);
+  for (int i = 0; i < ARM_SLOTS; i++) {
+    lt_workers *w = atomic_load(&armable[i]);
+    if (w && w->env == env) arm(w, ARMED);
+  }
+  atomic_fetch_sub(&arming, 1);
+}
+
+/* Puts w where tally_lua_interrupt finds it, or arms it for good when the
+** table is full; an interrupt that came first arms it now. */
+static void arm_register(lt_workers *w) {
+  w->slot = -1;
+  for (int i = 0; i < ARM_SLOTS && w->slot < 0; i++) {
+    lt_workers *none = NULL;
+    if (atomic_compare_exchange_strong(&armable[i], &none, w)) w->slot = i;
+  }
+  if (w->slot < 0) arm(w, STANDING);
+  else if (tl_env_interrupted(w->env)) arm(w, ARMED);
+}
+
+static void arm_unregister(lt_workers *w) {
+  if (w->slot < 0) return;
+  atomic_store(&armable[w->slot], NULL);
+  while (atomic_load(&arming) > 0) sched_yield();
+  w->slot = -1;
 }
 
 lt_workers *lt_workers_open(lua_State *M, int n) {
@@ -332,6 +386,7 @@ lt_workers *lt_workers_open(lua_State *M, int n) {
   lt_workers *w = calloc(1, sizeof *w);
   if (!w) return NULL;
   w->M = M;
+  w->slot = -1;
   w->env = tl_env_current();         /* the caller is in a call of M's */
   w->L = calloc((size_t)n, sizeof *w->L);
   if (!w->L || pthread_mutex_init(&w->mu, NULL) != 0) {
@@ -343,7 +398,6 @@ lt_workers *lt_workers_open(lua_State *M, int n) {
   for (; ok && w->n < n; w->n++) {
     lua_State *W = luaL_newstate();
     if (!(w->L[w->n] = W)) { ok = 0; break; }
-    lua_sethook(W, w_hook, LUA_MASKCOUNT, HOOK_COUNT);
     lua_pushcfunction(W, p_open);
     lua_pushlightuserdata(W, w);
     ok = lua_pcall(W, 1, 0, 0) == LUA_OK;
@@ -352,6 +406,7 @@ lt_workers *lt_workers_open(lua_State *M, int n) {
     lt_workers_close(w);
     return NULL;
   }
+  arm_register(w);
   return w;
 }
 
@@ -386,6 +441,7 @@ lt_workers *lt_workers_fork(lua_State *M, int n, int nvalues, lua_CFunction inst
 
 void lt_workers_close(lt_workers *w) {
   if (!w) return;
+  arm_unregister(w);
   for (int i = 0; i < w->n; i++)
     if (w->L[i]) lua_close(w->L[i]);
   pthread_mutex_destroy(&w->mu);

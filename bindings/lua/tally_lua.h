@@ -35,9 +35,23 @@ extern "C" {
 ** thread count or interrupt flag. */
 TL_API int luaopen_tally(lua_State *L);
 
-/* The state's env (NULL before the module is opened); a host interrupts
-** the state's scans from another thread with tl_env_interrupt on it. */
+/* The state's env (NULL before the module is opened). */
 TL_API tl_env *tally_lua_env(lua_State *L);
+
+/* Interrupts env (tl_env_interrupt: its scans stop between vectors) and
+** stops the Lua code running on its worker threads (a tally.func or
+** aggregate given to a parallel call) at its next instruction with
+** "interrupted!". Safe in a signal handler and from another thread. The
+** calling state's own Lua code is the host's to stop, as lua.c does with
+** a hook. tl_env_interrupt alone stops the workers' Lua code only when it
+** returns to the scan. */
+TL_API void tally_lua_interrupt(tl_env *env);
+
+/* The aggregates (tally.aggregate) and functions (tally.func) the state's
+** scripts have defined, as the scope of the core's calls that read
+** expressions (the tl_*_with and tl_*_scope functions). Pushes
+** two arrays that hold them: *scope is valid while they stay on the stack. */
+TL_API void tally_lua_scope(lua_State *L, tl_scope *scope);
 
 /* Pushes t as a tally.Table userdata; the userdata retains t, so the caller
 ** keeps its own reference. */

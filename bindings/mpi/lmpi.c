@@ -22,11 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lauxlib.h"
 #include "dist.h"
 #include "lmpi.h"
-#include "ltally.h"          /* lt_scope only: the host's aggregates and functions */
 #include "tally_lua.h"
 #include "transport_mpi.h"
 
@@ -43,12 +43,13 @@ static tl_dist dist;
 enum {
   OP_READ_CSV, OP_DISTRIBUTE, OP_WRAP, OP_BARRIER, OP_FILTER, OP_MUTATE, OP_SELECT, OP_DROP,
   OP_RENAME, OP_GATHER, OP_TOP, OP_DISTINCT, OP_HEAD, OP_COUNT_DISTINCT, OP_SORT, OP_AGG,
-  OP_GROUP_BY, OP_GROUPED_AGG, OP_GROUPED_COUNT, OP_GROUPED_LEN, OP_END, OP_COUNT
+  OP_GROUP_BY, OP_GROUPED_AGG, OP_GROUPED_COUNT, OP_GROUPED_LEN, OP_REJECTS, OP_END, OP_COUNT
 };
 static const char *const op_names[OP_COUNT] = {
   "read_csv", "distribute", "wrap", "barrier", "filter", "mutate", "select", "drop",
   "rename", "gather", "top", "distinct", "head", "count_distinct", "sort", "agg",
-  "group_by", "grouping:agg", "grouping:count", "#grouping", "the end of the script"
+  "group_by", "grouping:agg", "grouping:count", "#grouping", "rejects",
+  "the end of the script"
 };
 
 static void start(void) {
@@ -198,7 +199,9 @@ static const char **agreed_args(lua_State *L, int first, const char *op, int min
 }
 
 /* ---------------------------------------------------------------------------
-** The distributed table: user value 1 is the local tally.Table.
+** The distributed table: user value 1 is the local tally.Table, 2 the
+** records its rank's read_csv skipped (a tally.Table; nil when read_csv did
+** not make it).
 */
 
 typedef struct dtable {
@@ -211,7 +214,7 @@ typedef struct dtable {
 static void push_dtable(lua_State *L, int local) {
   local = lua_absindex(L, local);
   int64_t all = tl_dist_sum(&dist, tl_table_nrows(tally_check_table(L, local)));
-  dtable *d = lua_newuserdatauv(L, sizeof *d, 1);
+  dtable *d = lua_newuserdatauv(L, sizeof *d, 2);
   d->nrows = all;
   luaL_setmetatable(L, LT_DTABLE);
   lua_pushvalue(L, local);
@@ -406,7 +409,7 @@ static const char **definitions(lua_State *L, int first, tl_scope *scope, int *n
     lua_replace(L, i);
   }
   const char **defs = agreed_args(L, first, "agg", 0, NULL, n);
-  lt_scope(L, scope);
+  tally_lua_scope(L, scope);
   return defs;
 }
 
@@ -645,7 +648,7 @@ static int parse_csv_options(lua_State *L) {
     else if (strcmp(e, "error") == 0) o->on_error = TL_CSV_FAIL;
     else luaL_error(L, "read_csv: option 'on_error' must be \"error\" or \"skip\"");
   }
-  if (!lua_isnil(L, base + 12)) opt_bool(L, base + 12, "progress");   /* no bar on ranks */
+  if (!lua_isnil(L, base + 12)) opt_bool(L, base + 12, "progress");   /* l_read_csv's */
   if (!lua_isnil(L, base + 13))
     opt_int(L, base + 13, "max_field_size", 1, &v), o->max_field_size = (size_t)v;
   return 0;
@@ -673,20 +676,89 @@ static const tl_csv_options *csv_options(lua_State *L) {
   return &co->o;
 }
 
-/* tally.mpi.read_csv(path | {paths...}, opts): tl_dist_read_csv. */
+/* The progress bar of rank 0's share: drawn on stderr once its read has
+** run for a second, at most ten times a second, erased at the end. */
+typedef struct bar {
+  double start, last;
+  int drawn;
+} bar;
+
+static void draw_bar(void *ud, int pass, int64_t done, int64_t total) {
+  bar *b = ud;
+  double t = MPI_Wtime(), f;
+  char cells[31];
+  if (t - b->start < 1.0 || t - b->last < 0.1 || total <= 0) return;
+  b->last = t;
+  f = ((double)(pass - 1) + (double)done / (double)total) / 2.0;   /* two passes */
+  if (f > 1.0) f = 1.0;
+  for (int k = 0; k < 30; k++) cells[k] = k < (int)(f * 30.0) ? '#' : '.';
+  cells[30] = '\0';
+  fprintf(stderr, "\rread_csv (rank 0 of %d) [%s] %3d%%\033[K", dist.size, cells,
+          (int)(f * 100.0));
+  fflush(stderr);
+  b->drawn = 1;
+}
+
+/* tally.mpi.read_csv(path | {paths...}, opts): tl_dist_read_csv_ex. Rank
+** 0 draws the bar of its share (progress: true, or stderr a terminal) and
+** says how many records the ranks skipped together, as tally.read_csv
+** does; t:rejects() gathers them. */
 static int l_read_csv(lua_State *L) {
   begin(L, OP_READ_CSV);
   lua_settop(L, 2);
-  const tl_csv_options *o = csv_options(L);
-  int nfiles;
+  tl_csv_options o = *csv_options(L);
+  int nfiles, progress = -1;
+  if (lua_istable(L, 2) && lua_getfield(L, 2, "progress") != LUA_TNIL)
+    progress = lua_toboolean(L, -1);   /* a boolean: csv_options checked it */
+  lua_settop(L, 3);
+  bar b = { MPI_Wtime(), 0.0, 0 };
+  if (dist.rank == 0 && (progress == 1 || (progress == -1 && isatty(STDERR_FILENO)))) {
+    o.progress = draw_bar;
+    o.progress_ud = &b;
+  }
   lua_pushvalue(L, 1);   /* a path, or a list of paths, alone at the top */
   const char **paths = agreed_args(L, lua_gettop(L), "tally.mpi.read_csv", 1, "no files", &nfiles);
+  tl_table *out = NULL, *rejects = NULL;
+  int64_t records = 0;
+  tl_error err;
+  err.message[0] = '\0';
+  tl_status st = tl_dist_read_csv_ex(&dist, nfiles, paths, &o, &out, &rejects, &records, &err);
+  if (b.drawn) fputs("\r\033[K", stderr), fflush(stderr);
+  check(L, st, &err);
+  push_table(L, rejects);
+  int rej = lua_gettop(L);
+  push_table(L, out);
+  int64_t skipped = tl_dist_sum(&dist, tl_table_nrows(tally_check_table(L, rej)));
+  records = tl_dist_sum(&dist, records);
+  if (dist.rank == 0 && skipped > 0) {
+    if (nfiles == 1)
+      fprintf(stderr, "read_csv: %s: skipped %lld of %lld records (see t:rejects())\n",
+              paths[0], (long long)skipped, (long long)records);
+    else
+      fprintf(stderr, "read_csv: %d files: skipped %lld of %lld records (see t:rejects())\n",
+              nfiles, (long long)skipped, (long long)records);
+  }
+  push_dtable(L, -1);
+  lua_pushvalue(L, rej);
+  lua_setiuservalue(L, -2, 2);
+  return 1;
+}
+
+/* t:rejects(): the records read_csv skipped on every rank, gathered in rank
+** order (each row's line is that of its file), on every rank; nil for a
+** table that tally.mpi.read_csv did not return. */
+static int dt_rejects(lua_State *L) {
+  begin(L, OP_REJECTS);
+  check_dtable(L, 1);
+  int has = lua_getiuservalue(L, 1, 2) != LUA_TNIL;
+  int64_t all = tl_dist_sum(&dist, has);
+  agree(L, all != 0 && all != dist.size ? "rejects: the ranks' tables differ" : NULL);
+  if (!has) return 0;
   tl_table *out = NULL;
   tl_error err;
   err.message[0] = '\0';
-  check(L, tl_dist_read_csv(&dist, nfiles, paths, o, &out, &err), &err);
+  check(L, tl_dist_gather(&dist, tally_check_table(L, -1), &out, &err), &err);
   push_table(L, out);
-  push_dtable(L, -1);
   return 1;
 }
 
@@ -759,7 +831,7 @@ void lt_open_mpi(lua_State *L) {
     {"schema", dt_schema}, {"local_rows", dt_local},
     {"gather", dt_gather}, {"top", dt_top}, {"distinct", dt_distinct}, {"head", dt_head},
     {"count_distinct", dt_count_distinct}, {"sort", dt_sort}, {"agg", dt_agg},
-    {"group_by", dt_group_by}, {NULL, NULL}
+    {"group_by", dt_group_by}, {"rejects", dt_rejects}, {NULL, NULL}
   };
   static const luaL_Reg dt_meta[] = {
     {"__len", dt_len}, {"__tostring", dt_tostring}, {NULL, NULL}

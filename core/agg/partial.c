@@ -27,8 +27,7 @@
 /* ---------------------------------------------------------------------------
 ** The range size
 */
-static atomic_llong range_setting;   /* 0: not chosen yet */
-
+/* The process's default: TALLY_RANGE_ROWS, else DEFAULT_RANGE. */
 static int64_t default_range(void) {
   const char *env = getenv("TALLY_RANGE_ROWS");
   if (env && *env) {
@@ -38,17 +37,14 @@ static int64_t default_range(void) {
   return DEFAULT_RANGE;
 }
 
+/* The current env's (tl_env); 0 there: the default. */
 void tl_group_set_range_rows(int64_t n) {
-  atomic_store(&range_setting, (long long)(n > 0 ? n : default_range()));
+  atomic_store(&tl_env_current()->range_rows, (long long)(n > 0 ? n : 0));
 }
 
 int64_t tl_group_range_rows(void) {
-  long long n = atomic_load(&range_setting);
-  if (n == 0) {
-    n = (long long)default_range();
-    atomic_store(&range_setting, n);
-  }
-  return (int64_t)n;
+  long long n = atomic_load_explicit(&tl_env_current()->range_rows, memory_order_relaxed);
+  return n > 0 ? (int64_t)n : default_range();
 }
 
 /* ---------------------------------------------------------------------------

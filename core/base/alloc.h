@@ -25,6 +25,12 @@ struct tl_env {
   int is_default;
   size_t self;                /* bytes of this struct's own block */
   const char *tmpdir;         /* NULL in the default env until asked */
+  /* How plans run, never what they compute (expr.c, agg/partial.c: the
+  ** suite runs the same work under each); 0 everywhere: the defaults. */
+  atomic_int vector_rows;     /* rows a vector; 0: TL_VEC */
+  atomic_int no_folding;      /* constant folding off */
+  atomic_int no_shortcut;     /* and/or evaluate both sides */
+  atomic_llong range_rows;    /* rows a range of a grouped scan; 0: default */
 };
 
 /* malloc-like, under the current env; NULL on failure (never aborts). */

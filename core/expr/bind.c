@@ -331,7 +331,7 @@ tl_status tl_expr_bind_scope(expr *e, const tl_table *t, const char *op, const c
   binder b = { t, op, src, aggs, naggs, 0, scope->naggs, scope->aggs, scope->nfuncs,
                scope->funcs, err };
   TL_TRY(bind(&b, e));
-  if (atomic_load(&tl_expr_setting_folding)) TL_TRY(tl_expr_fold(e, op, err));
+  if (tl_expr_folding()) TL_TRY(tl_expr_fold(e, op, err));
   mark_codes(e, t);
   return tl_expr_alloc_scratch(e, err, op);
 }

@@ -25,22 +25,29 @@
 #include "registry.h"
 
 /* ---------------------------------------------------------------------------
-** Settings that change how a plan runs, never what it computes. The suite
-** runs the same expressions under each of them and compares.
+** Settings that change how a plan runs, never what it computes, each the
+** current env's (tl_env). The suite runs the same expressions under each
+** of them and compares.
 */
-static atomic_int vector_rows = TL_VEC;
-atomic_int tl_expr_setting_folding = 1;
-atomic_int tl_expr_setting_shortcut = 1;
-
 int tl_expr_set_vector_size(int n) {
-  return atomic_exchange(&vector_rows, n < 1 || n > TL_VEC ? TL_VEC : n);
+  int old = atomic_exchange(&tl_env_current()->vector_rows, n < 1 || n > TL_VEC ? 0 : n);
+  return old ? old : TL_VEC;
 }
 
-int tl_expr_vector_size(void) { return atomic_load_explicit(&vector_rows, memory_order_relaxed); }
+int tl_expr_vector_size(void) {
+  int n = atomic_load_explicit(&tl_env_current()->vector_rows, memory_order_relaxed);
+  return n ? n : TL_VEC;
+}
 
-int tl_expr_set_folding(int on) { return atomic_exchange(&tl_expr_setting_folding, on != 0); }
+int tl_expr_set_folding(int on) { return !atomic_exchange(&tl_env_current()->no_folding, !on); }
 
-int tl_expr_set_short_circuit(int on) { return atomic_exchange(&tl_expr_setting_shortcut, on != 0); }
+int tl_expr_folding(void) {
+  return !atomic_load_explicit(&tl_env_current()->no_folding, memory_order_relaxed);
+}
+
+int tl_expr_set_short_circuit(int on) {
+  return !atomic_exchange(&tl_env_current()->no_shortcut, !on);
+}
 
 
 /* Bytes src[0..n) (zero or not) as bits [start, start + n) of a bitmap. */

@@ -49,11 +49,10 @@ static inline int is_num(tl_type t) { return t == TL_INT || t == TL_FLOAT; }
 /* ---------------------------------------------------------------------------
 ** Settings (expr.c): each is read when a plan is bound or run.
 */
-extern atomic_int tl_expr_setting_folding;
-extern atomic_int tl_expr_setting_shortcut;
+int tl_expr_folding(void);
 
 static inline int short_circuit(void) {
-  return atomic_load_explicit(&tl_expr_setting_shortcut, memory_order_relaxed);
+  return !atomic_load_explicit(&tl_env_current()->no_shortcut, memory_order_relaxed);
 }
 
 /* Scratch buffers for e->out of each node of e (eval.c). */

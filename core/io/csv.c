@@ -459,9 +459,39 @@ static tl_status parse(reader *r, tl_table **out, tl_csv_info **info) {
   return st;
 }
 
+static tl_status read_text(const char *data, size_t len, const char *name, int mapped,
+                           const tl_csv_options *opts, tl_table **out, tl_csv_info **info,
+                           tl_error *err);
+
+/* Compressed input (csv_unzip.c): its text, read as the file would be. A
+** byte range of the compressed bytes means nothing: refused. */
+static tl_status read_compressed(const char *data, size_t len, int kind, const char *name,
+                                 const tl_csv_options *opts, tl_table **out,
+                                 tl_csv_info **info, tl_error *err) {
+  if (opts && (opts->range_start || opts->range_stop))
+    return tl_error_set(err, TL_EINVAL, "read_csv: %s: a byte range (range_start, range_stop) "
+                        "needs an uncompressed file", name ? name : "<string>");
+  char *text = NULL;
+  size_t n = 0;
+  tl_status st = tl_csv_decompress(data, len, kind, name ? name : "<string>", &text, &n, err);
+  if (st == TL_OK) st = read_text(text, n, name, 0, opts, out, info, err);
+  tl_free(text);
+  return st;
+}
+
+/* The input as it is: compressed (gzip or zstd by its first bytes) or text. */
 static tl_status read_buffer(const char *data, size_t len, const char *name, int mapped,
                              const tl_csv_options *opts, tl_table **out, tl_csv_info **info,
                              tl_error *err) {
+  if (info) *info = NULL;
+  int kind = tl_csv_compression(data, len);
+  if (kind) return read_compressed(data, len, kind, name, opts, out, info, err);
+  return read_text(data, len, name, mapped, opts, out, info, err);
+}
+
+static tl_status read_text(const char *data, size_t len, const char *name, int mapped,
+                           const tl_csv_options *opts, tl_table **out, tl_csv_info **info,
+                           tl_error *err) {
   tl_csv_options defaults;
   if (!opts) { tl_csv_options_init(&defaults); opts = &defaults; }
   if (info) *info = NULL;

@@ -3,8 +3,8 @@
 **
 ** csv.c drives a load (options, header, the phases, the entry points),
 ** csv_read.c holds the tokenizer and the two passes, csv_range.c the byte
-** ranges, csv_reject.c the rejects and the reasons for the types, and
-** csv_write.c the writer.
+** ranges, csv_reject.c the rejects and the reasons for the types,
+** csv_unzip.c compressed input (gzip, zstd) and csv_write.c the writer.
 */
 #ifndef TALLY_IO_CSV_H
 #define TALLY_IO_CSV_H
@@ -216,5 +216,13 @@ unsigned csv_fmt_match(const tl_csv_options *o, const char *forced, const char *
 /* Reads s by the first format of m for type t: 1 with *us, or 0. */
 int csv_fmt_parse(const tl_csv_options *o, const char *forced, unsigned m, tl_type t,
                   const char *s, size_t n, int64_t *us);
+
+/* csv_unzip.c: TL_CSV_GZIP or TL_CSV_ZSTD when data opens with that
+** format's magic bytes, else 0; and the whole text of such input, in a
+** buffer of the current env (*out, tl_free), or an error naming `name`. */
+enum { TL_CSV_GZIP = 1, TL_CSV_ZSTD = 2 };
+int tl_csv_compression(const void *data, size_t len);
+tl_status tl_csv_decompress(const void *data, size_t len, int kind, const char *name,
+                            char **out, size_t *outlen, tl_error *err);
 
 #endif

@@ -97,7 +97,7 @@ static void make_files(void) {
 typedef struct results {
   char *got[MAXR][8];
   char msg[MAXR][TL_ERROR_SIZE];
-  int64_t sum[MAXR];
+  int64_t sum[MAXR], rec[MAXR];
 } results;
 
 static char *show_or_error(tl_status st, tl_table *t, const tl_error *err) {
@@ -128,6 +128,19 @@ static void read_rank(tl_dist *d, void *arg) {
   st = tl_dist_read_csv(d, 1, wrong, NULL, &t, &err);
   tl_table_release(t);
   snprintf(res->msg[r], sizeof res->msg[r], "%s", st == TL_OK ? "(no error)" : err.message);
+  /* skipped: every rank's rejects, gathered, are those of one read */
+  tl_csv_options o;
+  tl_csv_options_init(&o);
+  o.on_error = TL_CSV_SKIP;
+  tl_table *rej = NULL;
+  int64_t records = -1;
+  t = all = NULL;
+  st = tl_dist_read_csv_ex(d, 1, wrong, &o, &t, &rej, &records, &err);
+  res->rec[r] = st == TL_OK ? tl_dist_sum(d, records) : -1;
+  if (st == TL_OK) st = tl_dist_gather(d, rej, &all, &err);
+  tl_table_release(t);
+  tl_table_release(rej);
+  res->got[r][3] = show_or_error(st, all, &err);
 }
 
 static void test_read(int n) {
@@ -145,8 +158,21 @@ static void test_read(int n) {
   char *want3 = show(cat);
   for (int p = 0; p < 3; p++) tl_table_release(ps[p]);
   tl_table_release(cat);
+  tl_csv_options o;
+  tl_csv_options_init(&o);
+  o.on_error = TL_CSV_SKIP;
+  tl_csv_info *info = NULL;
+  CHECK(tl_read_csv_ex(bad, &o, &t, &info, &err) == TL_OK);
+  char *want_rej = show(tl_csv_info_rejects(info));
+  int64_t want_rec = tl_csv_info_records(info);
+  CHECK(tl_table_nrows(tl_csv_info_rejects(info)) == 1);
+  tl_csv_info_free(info);
+  tl_table_release(t);
   CHECK(tl_read_csv(bad, NULL, &t, &err) != TL_OK);
   for (int r = 0; r < n; r++) {
+    CHECK_STR(res.got[r][3], want_rej);
+    CHECK(res.rec[r] == want_rec);
+    free(res.got[r][3]);
     CHECK_STR(res.got[r][0], want);
     CHECK_STR(res.got[r][1], want3);
     CHECK_STR(res.got[r][2], want_schema);
@@ -161,6 +187,7 @@ static void test_read(int n) {
   free(want);
   free(want3);
   free(want_schema);
+  free(want_rej);
 }
 
 /* ---------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 ** limit, reads and sorts the same data correctly; an interrupt of one env
 ** stops its scans and not the other's; a block freed under another env is
 ** uncounted from the env that made it; an env freed while its tables live
-** goes when the last of them does. The threads record what they saw and
+** goes when the last of them does; the settings of how plans run (vector
+** size, folding, short circuits, range size) are each env's. The threads record what they saw and
 ** the main thread checks it.
 */
 #include <pthread.h>
@@ -15,8 +16,10 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "agg/partial.h"
 #include "base/pool.h"
 #include "check.h"
+#include "expr/expr.h"
 #include "tally/tally.h"
 
 #define ROWS 200000
@@ -210,6 +213,20 @@ int main(void) {
   tl_table_release(sb.kept);
   CHECK(tl_env_memory(b) == 0);
   CHECK(tl_env_memory(tl_env_default()) == default_before);
+
+  /* the settings of how plans run are each env's: B's leave A's alone */
+  tl_env_use(b);
+  tl_expr_set_vector_size(7);
+  tl_expr_set_folding(0);
+  tl_expr_set_short_circuit(0);
+  tl_group_set_range_rows(100);
+  CHECK(tl_expr_vector_size() == 7 && tl_group_range_rows() == 100);
+  tl_env_use(a);
+  CHECK(tl_expr_vector_size() == TL_VEC && tl_group_range_rows() != 100);
+  CHECK(tl_expr_set_folding(1) == 1 && tl_expr_set_short_circuit(1) == 1);
+  tl_env_use(b);
+  CHECK(tl_expr_set_folding(1) == 0 && tl_expr_set_short_circuit(1) == 0);
+  tl_env_use(NULL);
 
   /* an env freed before its last table: the table stays usable */
   tl_table *last = NULL;
