@@ -259,6 +259,7 @@ static const luaL_Reg table_methods[] = {
   {"bar", lt_t_bar},
   {"plot", lt_t_plot},
   {"write_csv", t_write_csv},
+  {"write_arrow", lt_t_write_arrow},
   {"head", t_head},
   {"tail", t_tail},
   {"slice", lt_t_slice},

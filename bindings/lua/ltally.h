@@ -211,6 +211,8 @@ int lt_table_rejects(lua_State *L);
 int lt_csv_reason(lua_State *L, int tidx, int j);
 int lt_read_document(lua_State *L);
 int lt_read_parquet(lua_State *L);      /* lparquet.c */
+int lt_read_arrow(lua_State *L);        /* larrow_ipc.c */
+int lt_t_write_arrow(lua_State *L);     /* larrow_ipc.c */
 int lt_table_title(lua_State *L);
 int lt_table_meta(lua_State *L);
 int lt_pivot_longer(lua_State *L);

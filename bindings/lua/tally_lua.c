@@ -987,6 +987,7 @@ static const luaL_Reg funcs[] = {
   {"read_json", lt_read_json},
   {"read_ndjson", lt_read_ndjson},
   {"read_parquet", lt_read_parquet},
+  {"read_arrow", lt_read_arrow},
   {"help", lt_help},
   {"from_arrow", tally_lua_from_arrow},
   {NULL, NULL}
