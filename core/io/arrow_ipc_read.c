@@ -395,8 +395,12 @@ static tl_status decompress(ipc_reader *R, int codec, int k, const uint8_t *src,
     out->len = len - 8;
     return TL_OK;
   }
-  if (ulen < 0 || ulen > ((int64_t)1 << 40))
-    return ipc_bad(R, "buffer %d: uncompressed length %lld", k, (long long)ulen);
+  /* Neither codec expands a byte past these ratios (an LZ4 sequence byte
+  ** stands for at most 255 bytes; a 4-byte zstd RLE block for 128 KiB). */
+  int64_t most = codec == IPC_ZSTD ? (len - 8) * 32768 : (len - 8) * 256 + 65536;
+  if (ulen < 0 || ulen > most)
+    return ipc_bad(R, "buffer %d: damaged length prefix (%lld bytes from %lld)", k,
+                   (long long)ulen, (long long)(len - 8));
   if (codec == IPC_ZSTD) {
     unsigned long long fs = ZSTD_getFrameContentSize(src + 8, (size_t)len - 8);
     if (fs != ZSTD_CONTENTSIZE_UNKNOWN && fs != (unsigned long long)ulen)
