@@ -662,6 +662,8 @@ static tl_status dispatch(ipc_reader *R, const message *m) {
 static tl_status read_stream(ipc_reader *R) {
   message m;
   set_part(R, "schema");
+  if (R->size >= 4 && ld32(R->p) != 0xFFFFFFFFu && ld32(R->p) > R->size - 4)
+    return ipc_bad(R, "not an Arrow IPC file or stream (no ARROW1 magic, no message)");
   TL_TRY(read_message(R, 0, R->size, &m));
   if (m.eos || m.type != MH_SCHEMA) return ipc_bad(R, "not an Arrow IPC file or stream "
                                                    "(no schema message first)");
