@@ -16,7 +16,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(csv document expr load lua hostile thrift)
+  targets=(csv document expr load lua hostile thrift arrow flatbuf)
 fi
 build=${FUZZ_BUILD:-$root/build-fuzz}
 

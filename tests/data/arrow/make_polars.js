@@ -134,3 +134,13 @@ for (const name of back.columns) {
 }
 out += "  },\n  order = { " + back.columns.map((c) => JSON.stringify(c)).join(", ") + " },\n}\n";
 fs.writeFileSync(path.join(dir, "expected.lua"), out);
+
+// Seeds of the fuzz target fuzz_arrow: the first rows, small enough for the fuzzer.
+const seeds = path.join(dir, "../../fuzz/corpus/arrow");
+fs.mkdirSync(seeds, { recursive: true });
+const head = df.head(5);
+for (const c of ["uncompressed", "lz4", "zstd"]) {
+  fs.writeFileSync(path.join(seeds, `polars_${c}.arrow`), head.writeIPC({ compression: c }));
+  fs.writeFileSync(path.join(seeds, `polars_${c}.arrows`), head.writeIPCStream({ compression: c }));
+}
+fs.writeFileSync(path.join(seeds, "polars_nested.arrow"), nested.writeIPC({ compression: "uncompressed" }));
