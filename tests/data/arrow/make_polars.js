@@ -2,7 +2,10 @@
 // expected.lua: what Polars reads back from them, column by column (count of
 // non-null values, sum, min, max), for tests/lua/test_arrow_ipc.lua.
 //
-//   NODE_PATH=/root/.cache/table-anchors/node_modules node tests/data/arrow/make_polars.js
+//   NODE_PATH=/root/.cache/table-anchors/node_modules node tests/data/arrow/make_polars.js [DIR]
+//
+// With DIR (tests/interop/arrow.sh), the files and expected.lua go there and
+// the fuzz seeds are not written.
 //
 // Every file holds the same 300 rows: ints of every width and sign, float32
 // and float64, a decimal, strings (Polars writes string views), a
@@ -13,7 +16,7 @@ const pl = require("nodejs-polars");
 const fs = require("fs");
 const path = require("path");
 
-const dir = __dirname;
+const dir = process.argv[2] || __dirname;
 const N = 300;
 let seed = 12345;
 function rnd() {   // a small LCG: the same data on every run
@@ -136,7 +139,8 @@ out += "  },\n  order = { " + back.columns.map((c) => JSON.stringify(c)).join(",
 fs.writeFileSync(path.join(dir, "expected.lua"), out);
 
 // Seeds of the fuzz target fuzz_arrow: the first rows, small enough for the fuzzer.
-const seeds = path.join(dir, "../../fuzz/corpus/arrow");
+const seeds = path.join(__dirname, "../../fuzz/corpus/arrow");
+if (process.argv[2]) process.exit(0);
 fs.mkdirSync(seeds, { recursive: true });
 const head = df.head(5);
 for (const c of ["uncompressed", "lz4", "zstd"]) {
