@@ -167,7 +167,7 @@ static int grow(fbb *b, size_t n) {
 }
 
 static void push(fbb *b, const void *p, size_t n) {
-  if (!grow(b, n)) return;
+  if (n == 0 || !grow(b, n)) return;
   b->used += n;
   memcpy(b->buf + b->cap - b->used, p, n);
 }
