@@ -86,11 +86,12 @@ tl_status ipc_wrap(ipc_reader *R, tl_type type, int64_t n, const uint8_t *validi
                    tl_column **out);
 
 /* Column f of a record batch of n rows and `nulls` nulls from its buffers
-** (bufs[0] the validity; nbufs of them). A dictionary-encoded field's
+** (bufs[0] the validity; nbufs of them; a decompressed one may be taken
+** over, its `owned` then NULL). A dictionary-encoded field's
 ** values come from `dict` (its dictionary, decoded; `dict_ok`: a plain
 ** string column fit to be a tally dictionary). */
 tl_status ipc_decode(ipc_reader *R, const ipc_field *f, int64_t n, int64_t nulls,
-                     const ipc_buf *bufs, int nbufs, tl_column *dict, int dict_ok,
+                     ipc_buf *bufs, int nbufs, tl_column *dict, int dict_ok,
                      tl_column **out);
 
 /* The number of buffers of a column of type t, variadic ones aside. */

@@ -41,7 +41,7 @@ typedef struct dec {
   ipc_reader *R;
   const ipc_field *f;
   int64_t n, nulls;
-  const ipc_buf *bufs;
+  ipc_buf *bufs;             /* decompressed ones may be taken over */
   int nbufs;
   const uint8_t *validity;   /* NULL: no nulls */
 } dec;
@@ -57,9 +57,57 @@ static tl_status need(dec *d, int k, int64_t bytes, const char *what) {
   return TL_OK;
 }
 
-/* Whether buffer k can be pointed to with `align`-byte alignment. */
-static int wrappable(const dec *d, int k, int align) {
-  return d->bufs[k].mapped && ipc_mapping(d->R) && ((uintptr_t)d->bufs[k].p % (uintptr_t)align) == 0;
+/* Whether buffer k can serve as it is: a mapped one pointed to (aligned to
+** `align`), a decompressed one taken over. */
+static int fits(const dec *d, int k, int align) {
+  const ipc_buf *b = &d->bufs[k];
+  if (b->owned) return 1;
+  return b->mapped && ipc_mapping(d->R) && ((uintptr_t)b->p % (uintptr_t)align) == 0;
+}
+
+/* The same for the data of a string column: like its offsets, or empty. */
+static int fits_too(const dec *d, int k, int like) {
+  const ipc_buf *b = &d->bufs[k];
+  return b->len == 0 || (d->bufs[like].owned ? b->owned != NULL : b->mapped);
+}
+
+static tl_status check_nulls(dec *d);
+
+/* A column of type t over buffer kv (and kb, string bytes, or -1) as they
+** are: pointing into the mapping, or owning the decompressed blocks. */
+static tl_status reuse(dec *d, tl_type t, int kv, int kb, tl_column *dict, tl_column **out) {
+  TL_TRY(check_nulls(d));
+  ipc_buf *bv = &d->bufs[kv], *bb = kb >= 0 ? &d->bufs[kb] : NULL;
+  if (!bv->owned) {
+    static const char none[1];
+    const char *bytes = bb && bb->len ? (const char *)bb->p : none;
+    return ipc_wrap(d->R, t, d->n, d->validity, bv->p, bytes, bb ? bb->len : 0, dict, out);
+  }
+  tl_column *c = tl_calloc(1, sizeof *c);
+  uint8_t *vb = d->validity ? tl_alloc(TL_BITMAP_BYTES(d->n)) : NULL;
+  char *bytes = bb ? (bb->owned ? (char *)bb->owned : tl_alloc(1)) : NULL;
+  if (!c || (d->validity && !vb) || (bb && !bytes)) {
+    tl_free(c);
+    tl_free(vb);
+    if (bb && !bb->owned) tl_free(bytes);
+    return tl_error_oom(ipc_err(d->R), "read_arrow");
+  }
+  if (vb) memcpy(vb, d->validity, TL_BITMAP_BYTES(d->n));
+  atomic_init(&c->refs, 1);
+  c->type = t;
+  c->length = d->n;
+  c->validity = vb;
+  c->values = bv->owned;
+  bv->owned = NULL;                    /* the column's now */
+  if (bb) {
+    c->bytes = bytes;
+    c->nbytes = bb->len;
+    bb->owned = NULL;
+  }
+  c->dict = tl_column_retain(dict);
+  tl_column_seal(c);
+  *out = c;
+  return TL_OK;
 }
 
 /* A new column of type t with the validity copied in. */
@@ -100,17 +148,21 @@ static tl_status check_nulls(dec *d) {
 }
 
 /* Whether every null row of `width`-byte values is zero (as tally keeps
-** them), so that the buffer can be pointed to. */
+** them), so that the buffer can be used as it is. */
 static int null_slots_zero(const dec *d, const uint8_t *v, int width) {
   static const uint8_t zero[8];
-  for (int64_t i = 0; i < d->n && d->validity; i++)
-    if (is_null(d, i) && memcmp(v + i * width, zero, (size_t)width) != 0) return 0;
+  if (!d->validity) return 1;
+  for (int64_t w = 0; w < (d->n + 7) / 8; w++) {
+    if (d->validity[w] == 0xff) continue;
+    for (int64_t i = w * 8; i < w * 8 + 8 && i < d->n; i++)
+      if (is_null(d, i) && memcmp(v + i * width, zero, (size_t)width) != 0) return 0;
+  }
   return 1;
 }
 
 static tl_status wrap_fixed(dec *d, tl_type t, const void *v, tl_column **out) {
-  TL_TRY(check_nulls(d));
-  return ipc_wrap(d->R, t, d->n, d->validity, v, NULL, 0, NULL, out);
+  (void)v;
+  return reuse(d, t, 1, -1, NULL, out);
 }
 
 static int64_t load_int(const uint8_t *p, int bits, int is_signed) {
@@ -129,7 +181,7 @@ static tl_status dec_int(dec *d, tl_column **out) {
     return ipc_bad(d->R, "int of %d bits is not supported", bits);
   TL_TRY(need(d, 1, d->n * (bits / 8), "values"));
   const uint8_t *v = d->bufs[1].p;
-  if (bits == 64 && sgn && wrappable(d, 1, 8) && null_slots_zero(d, v, 8))
+  if (bits == 64 && sgn && fits(d, 1, 8) && null_slots_zero(d, v, 8))
     return wrap_fixed(d, TL_INT, v, out);
   tl_column *c;
   TL_TRY(alloc_col(d, TL_INT, 0, &c));
@@ -180,7 +232,7 @@ static tl_status dec_float(dec *d, tl_column **out) {
     return ipc_bad(d->R, "decimal of %d bits is not supported", t->bits);
   TL_TRY(need(d, 1, d->n * width, "values"));
   const uint8_t *v = d->bufs[1].p;
-  if (t->id == AT_FLOAT && width == 8 && wrappable(d, 1, 8) && null_slots_zero(d, v, 8))
+  if (t->id == AT_FLOAT && width == 8 && fits(d, 1, 8) && null_slots_zero(d, v, 8))
     return wrap_fixed(d, TL_FLOAT, v, out);
   tl_column *c;
   TL_TRY(alloc_col(d, TL_FLOAT, 0, &c));
@@ -202,7 +254,7 @@ static tl_status dec_bool(dec *d, tl_column **out) {
   int64_t bytes = (d->n + 7) / 8;
   TL_TRY(need(d, 1, bytes, "values"));
   const uint8_t *v = d->bufs[1].p;
-  int clean = wrappable(d, 1, 1);
+  int clean = fits(d, 1, 1);
   for (int64_t i = 0; i < d->n && clean && d->validity; i++)
     if (is_null(d, i) && TL_BIT_GET(v, i)) clean = 0;
   if (clean) return wrap_fixed(d, TL_BOOL, v, out);
@@ -230,7 +282,7 @@ static tl_status dec_time(dec *d, tl_column **out) {
   const uint8_t *v = d->bufs[1].p;
   tl_type tt = t->id == AT_DATE ? TL_DATE : TL_TIMESTAMP;
   int native = days32 || (t->id == AT_TIMESTAMP && t->unit == UNIT_MICRO);
-  if (native && wrappable(d, 1, width) && null_slots_zero(d, v, width))
+  if (native && fits(d, 1, width) && null_slots_zero(d, v, width))
     return wrap_fixed(d, tt, v, out);
   tl_column *c;
   TL_TRY(alloc_col(d, tt, 0, &c));
@@ -269,9 +321,16 @@ static tl_status str_offsets(dec *d, int ow, int64_t *first) {
   int64_t prev = load_int(o, ow * 8, 1), len = d->bufs[2].len;
   *first = prev;
   if (prev < 0 || prev > len) return ipc_bad(d->R, "string offsets start at %lld", (long long)prev);
-  for (int64_t i = 1; i <= d->n; i++) {
+  int down = 0;
+  if (ow == 8 && (uintptr_t)o % 8 == 0) {   /* no branch: vectorizes */
+    const int64_t *v = (const int64_t *)(const void *)o;
+    for (int64_t i = 1; i <= d->n; i++) down |= v[i] < v[i - 1];
+    prev = v[d->n];
+  }
+  for (int64_t i = 1; i <= d->n && (ow != 8 || down || (uintptr_t)o % 8); i++) {
     int64_t x = load_int(o + i * ow, ow * 8, 1);
-    if (x < prev) return ipc_bad(d->R, "row %lld has a negative string length", (long long)i);
+    if (x < prev && (ow != 8 || down || (uintptr_t)o % 8))
+      return ipc_bad(d->R, "row %lld has a negative string length", (long long)i);
     prev = x;
   }
   if (prev > len)
@@ -316,17 +375,18 @@ static tl_status dec_string(dec *d, tl_column **out) {
     TL_TRY(str_offsets(d, ow, &first));
     const uint8_t *o = d->bufs[1].p;
     int clean = 1;
-    for (int64_t i = 0; i < d->n; i++) {
-      int64_t a = load_int(o + i * ow, ow * 8, 1), b = load_int(o + (i + 1) * ow, ow * 8, 1);
-      if (is_null(d, i)) clean &= a == b;
-      else total += b - a;
+    total = d->n ? load_int(o + d->n * ow, ow * 8, 1) - first : 0;
+    for (int64_t w = 0; d->validity && w < (d->n + 7) / 8; w++) {   /* null rows only */
+      if (d->validity[w] == 0xff) continue;
+      for (int64_t i = w * 8; i < w * 8 + 8 && i < d->n; i++) {
+        if (!is_null(d, i)) continue;
+        int64_t l = load_int(o + (i + 1) * ow, ow * 8, 1) - load_int(o + i * ow, ow * 8, 1);
+        clean &= l == 0;
+        total -= l;
+      }
     }
-    if (ow == 8 && clean && wrappable(d, 1, 8) && (d->bufs[2].mapped || d->bufs[2].len == 0)) {
-      TL_TRY(check_nulls(d));
-      static const char none[1];
-      const char *bytes = d->bufs[2].len ? (const char *)d->bufs[2].p : none;
-      return ipc_wrap(d->R, TL_STRING, d->n, d->validity, o, bytes, d->bufs[2].len, NULL, out);
-    }
+    if (ow == 8 && clean && fits(d, 1, 8) && fits_too(d, 2, 1))
+      return reuse(d, TL_STRING, 1, 2, NULL, out);
   }
   tl_column *c;
   TL_TRY(alloc_col(d, TL_STRING, total, &c));
@@ -364,6 +424,12 @@ static tl_status dec_dict(dec *d, tl_column *dict, int dict_ok, tl_column **out)
   const uint8_t *v = d->bufs[1].p;
   int64_t ndict = dict->length;
   int zero_nulls = 1;
+  if (w == 4 && !d->validity && (uintptr_t)v % 4 == 0) {   /* the common case, vectorized */
+    const int32_t *c = (const int32_t *)(const void *)v;
+    uint32_t limit = (uint32_t)(ndict < INT32_MAX ? ndict : INT32_MAX), outside = 0;
+    for (int64_t i = 0; i < d->n; i++) outside |= (uint32_t)c[i] >= limit;
+    if (!outside || !it->is_signed) goto checked;   /* unsigned: the loop below */
+  }
   for (int64_t i = 0; i < d->n; i++) {
     int64_t x = load_int(v + i * w, it->bits, it->is_signed);
     if (is_null(d, i)) { zero_nulls &= x == 0; continue; }
@@ -371,10 +437,9 @@ static tl_status dec_dict(dec *d, tl_column *dict, int dict_ok, tl_column **out)
       return ipc_bad(d->R, "row %lld: dictionary index %lld is outside the dictionary of %lld "
                      "entries", (long long)i + 1, (long long)x, (long long)ndict);
   }
-  if (dict_ok && w == 4 && zero_nulls && wrappable(d, 1, 4)) {
-    TL_TRY(check_nulls(d));
-    return ipc_wrap(d->R, TL_STRING, d->n, d->validity, v, NULL, 0, dict, out);
-  }
+checked:
+  if (dict_ok && w == 4 && it->is_signed && zero_nulls && fits(d, 1, 4))
+    return reuse(d, TL_STRING, 1, -1, dict, out);
   if (dict_ok) {
     tl_column *c;
     TL_TRY(check_nulls(d));
@@ -395,7 +460,7 @@ static tl_status dec_dict(dec *d, tl_column *dict, int dict_ok, tl_column **out)
 }
 
 tl_status ipc_decode(ipc_reader *R, const ipc_field *f, int64_t n, int64_t nulls,
-                     const ipc_buf *bufs, int nbufs, tl_column *dict, int dict_ok,
+                     ipc_buf *bufs, int nbufs, tl_column *dict, int dict_ok,
                      tl_column **out) {
   dec d = { R, f, n, nulls, bufs, nbufs, NULL };
   if (nulls < 0 || nulls > n)

@@ -24,6 +24,7 @@
 #include "base/alloc.h"
 #include "base/column.h"
 #include "base/error.h"
+#include "base/pool.h"
 #include "base/table.h"
 #include "base/wrap.h"
 #include "flatbuf.h"
@@ -96,6 +97,7 @@ struct ipc_reader {
   int64_t nbatches, cap;
   int64_t ndict_batches;
   int schema_nodes;
+  struct inflated *ahead;   /* the current batch's buffers, decompressed ahead */
 };
 
 tl_status ipc_bad(ipc_reader *R, const char *fmt, ...) {
@@ -385,29 +387,29 @@ static tl_status read_message(ipc_reader *R, size_t pos, size_t end, message *m)
   return TL_OK;
 }
 
-/* Decompresses src (its 8-byte length prefix first) with the batch's codec. */
-static tl_status decompress(ipc_reader *R, int codec, int k, const uint8_t *src, int64_t len,
-                            ipc_buf *out) {
-  if (len < 8) return ipc_bad(R, "buffer %d: compressed without its length", k);
+/* What decompressing a buffer can find wrong. */
+enum { INF_OK, INF_NO_LENGTH, INF_BAD_LENGTH, INF_DAMAGED, INF_OOM };
+
+/* Decompresses src (its 8-byte length prefix first) with codec into *out;
+** an INF_ code. Runs on worker threads: touches nothing shared. */
+static int inflate(int codec, const uint8_t *src, int64_t len, ipc_buf *out) {
+  if (len < 8) return INF_NO_LENGTH;
   int64_t ulen = fb_load_i64(src);
   if (ulen == -1) {   /* stored as is */
     out->p = src + 8;
     out->len = len - 8;
-    return TL_OK;
+    return INF_OK;
   }
   /* Neither codec expands a byte past these ratios (an LZ4 sequence byte
   ** stands for at most 255 bytes; a 4-byte zstd RLE block for 128 KiB). */
   int64_t most = codec == IPC_ZSTD ? (len - 8) * 32768 : (len - 8) * 256 + 65536;
-  if (ulen < 0 || ulen > most)
-    return ipc_bad(R, "buffer %d: damaged length prefix (%lld bytes from %lld)", k,
-                   (long long)ulen, (long long)(len - 8));
+  if (ulen < 0 || ulen > most) return INF_BAD_LENGTH;
   if (codec == IPC_ZSTD) {
     unsigned long long fs = ZSTD_getFrameContentSize(src + 8, (size_t)len - 8);
-    if (fs != ZSTD_CONTENTSIZE_UNKNOWN && fs != (unsigned long long)ulen)
-      return ipc_bad(R, "buffer %d: damaged zstd data", k);
+    if (fs != ZSTD_CONTENTSIZE_UNKNOWN && fs != (unsigned long long)ulen) return INF_DAMAGED;
   }
   uint8_t *dst = tl_alloc((size_t)ulen + 1);
-  if (!dst) return tl_error_oom(R->err, R->op);
+  if (!dst) return INF_OOM;
   size_t got = 0;
   int okay = 1;
   if (codec == IPC_ZSTD) {
@@ -418,6 +420,7 @@ static tl_status decompress(ipc_reader *R, int codec, int k, const uint8_t *src,
     LZ4F_dctx *ctx;
     okay = !LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION));
     const uint8_t *s = src + 8, *se = src + len;
+    int made = okay;
     while (okay && s < se) {
       size_t dn = (size_t)ulen - got, sn = (size_t)(se - s);
       size_t r = LZ4F_decompress(ctx, dst + got, &dn, s, &sn, NULL);
@@ -426,17 +429,36 @@ static tl_status decompress(ipc_reader *R, int codec, int k, const uint8_t *src,
       s += sn;
       if (r == 0) break;   /* the frame is complete */
     }
-    if (okay) LZ4F_freeDecompressionContext(ctx);
+    if (made) LZ4F_freeDecompressionContext(ctx);
   }
   if (!okay || got != (size_t)ulen) {
     tl_free(dst);
-    return ipc_bad(R, "buffer %d: damaged %s data", k, codec == IPC_ZSTD ? "zstd" : "LZ4");
+    return INF_DAMAGED;
   }
   out->p = dst;
   out->len = ulen;
   out->owned = dst;
-  return TL_OK;
+  return INF_OK;
 }
+
+/* The error of an INF_ code for buffer k. */
+static tl_status inflate_error(ipc_reader *R, int codec, int k, int why) {
+  switch (why) {
+    case INF_NO_LENGTH: return ipc_bad(R, "buffer %d: compressed without its length", k);
+    case INF_BAD_LENGTH: return ipc_bad(R, "buffer %d: damaged length prefix", k);
+    case INF_OOM: return tl_error_oom(R->err, R->op);
+    default: return ipc_bad(R, "buffer %d: damaged %s data", k, codec == IPC_ZSTD ? "zstd" : "LZ4");
+  }
+}
+
+/* Buffers of the current batch decompressed ahead, on every core: slot k
+** holds buffer k (taken by get_buffer) and what went wrong with it. */
+struct inflated {
+  ipc_buf buf;
+  int why;             /* INF_ code */
+  int done;            /* decompressed ahead */
+};
+typedef struct inflated inflated;
 
 /* Buffer k of a batch: inside the body, decompressed when codec >= 0. */
 static tl_status get_buffer(ipc_reader *R, const fb_vec *bufs, int k, const message *m,
@@ -451,9 +473,41 @@ static tl_status get_buffer(ipc_reader *R, const fb_vec *bufs, int k, const mess
   static const uint8_t none[8];
   out->p = len ? m->body + off : none;
   out->len = len;
-  if (codec >= 0 && len > 0) return decompress(R, codec, k, m->body + off, len, out);
+  if (codec >= 0 && len > 0) {
+    inflated *pre = R->ahead ? &R->ahead[k] : NULL;
+    int why;
+    if (pre && pre->done) {
+      *out = pre->buf;
+      pre->buf.owned = NULL;   /* the caller's now */
+      why = pre->why;
+    } else {
+      why = inflate(codec, m->body + off, len, out);
+    }
+    return why == INF_OK ? TL_OK : inflate_error(R, codec, k, why);
+  }
   out->mapped = len > 0;
   return TL_OK;
+}
+
+typedef struct ahead_job {
+  const fb_vec *bufs;
+  const message *m;
+  int codec;
+  inflated *slots;
+} ahead_job;
+
+static void ahead_task(void *ctx, int64_t k, int worker) {
+  (void)worker;
+  ahead_job *J = ctx;
+  inflated *s = &J->slots[k];
+  if (!s->done) return;   /* not wanted */
+  const uint8_t *b = fb_vec_struct(J->bufs, (uint32_t)k);
+  int64_t off = fb_load_i64(b), len = fb_load_i64(b + 8);
+  if (off < 0 || len <= 0 || off > J->m->body_len || len > J->m->body_len - off) {
+    s->done = 0;   /* get_buffer reports it */
+    return;
+  }
+  s->why = inflate(J->codec, J->m->body + off, len, &s->buf);
 }
 
 static void free_buffers(ipc_buf *b, int n) {
@@ -542,6 +596,46 @@ static tl_status skip_field(ipc_reader *R, const ipc_field *f, const batch *b, i
   return TL_OK;
 }
 
+/* The number of buffers of field f in batch b from variadic count *vi on;
+** -1 when the batch does not say (the walk of record_batch reports it). */
+static int64_t field_buffers(const ipc_field *f, const batch *b, int64_t *vi) {
+  int64_t nb = f->skip ? f->nbufs : f->dict ? 2 : ipc_type_buffers(f->type.id);
+  int views = f->skip ? f->nviews : !f->dict && is_view(f->type.id);
+  for (int k = 0; k < views; k++, (*vi)++) {
+    if (*vi >= b->variadic.len) return -1;
+    int64_t extra = fb_vec_i64(&b->variadic, (uint32_t)*vi);
+    if (extra < 0 || extra > (int64_t)b->bufs.len) return -1;
+    nb += extra;
+  }
+  return nb;
+}
+
+/* Decompresses the buffers of the columns read from batch b on every core,
+** into R->ahead; errors are left for get_buffer to report in order. */
+static void inflate_ahead(ipc_reader *R, const batch *b, const message *m) {
+  inflated *slots = tl_calloc((size_t)b->bufs.len + 1, sizeof *slots);
+  if (!slots) return;   /* then one by one, as they are read */
+  int64_t bi = 0, vi = 0;
+  for (int j = 0; j < R->nfields; j++) {
+    const ipc_field *f = &R->fields[j];
+    int64_t nb = field_buffers(f, b, &vi);
+    if (nb < 0) break;
+    for (int64_t k = bi; !f->skip && k < bi + nb && k < (int64_t)b->bufs.len; k++)
+      slots[k].done = 1;
+    bi += nb;
+  }
+  ahead_job J = { &b->bufs, m, b->codec, slots };
+  tl_parallel_for((int64_t)b->bufs.len, ahead_task, &J);
+  R->ahead = slots;
+}
+
+static void drop_ahead(ipc_reader *R, const batch *b) {
+  if (!R->ahead) return;
+  for (uint32_t k = 0; k < b->bufs.len; k++) tl_free(R->ahead[k].buf.owned);
+  tl_free(R->ahead);
+  R->ahead = NULL;
+}
+
 static tl_status add_batch(ipc_reader *R, tl_table *t) {
   if (R->nbatches == R->cap) {
     int64_t cap = R->cap ? 2 * R->cap : 8;
@@ -563,6 +657,7 @@ static tl_status record_batch(ipc_reader *R, const message *m) {
   int64_t ni = 0, bi = 0, vi = 0;
   tl_status st = TL_OK;
   int64_t at = R->nbatches;
+  if (b.codec >= 0 && b.bufs.len > 1) inflate_ahead(R, &b, m);
   for (int j = 0; j < R->nfields && st == TL_OK; j++) {
     const ipc_field *f = &R->fields[j];
     if (f->skip) { st = skip_field(R, f, &b, &ni, &bi, &vi); continue; }
@@ -597,6 +692,7 @@ static tl_status record_batch(ipc_reader *R, const message *m) {
   }
   for (int j = 0; j < R->nfields; j++) tl_column_release(cols[j]);
   tl_free(cols);
+  drop_ahead(R, &b);
   if (st == TL_OK) st = add_batch(R, t);
   return st;
 }

@@ -25,7 +25,6 @@
 
 #define OP "write_arrow"
 #define V5 4
-#define DEFAULT_BATCH ((int64_t)1 << 20)
 
 void tl_arrow_write_options_init(tl_arrow_write_options *opts) { memset(opts, 0, sizeof *opts); }
 
@@ -370,7 +369,7 @@ static tl_status put_footer(writer *W) {
 static tl_status write_all(writer *W) {
   const tl_table *t = W->t;
   int64_t rows = t->nrows, step = W->o->batch_rows;
-  if (step <= 0) step = W->o->compression ? DEFAULT_BATCH : (rows > 0 ? rows : 1);
+  if (step <= 0) step = rows > 0 ? rows : 1;   /* one batch: it reads back without a copy */
   step = (step + 63) & ~(int64_t)63;   /* slices start on whole bytes of the bitmaps */
   if (!W->o->stream) TL_TRY(out(W, "ARROW1\0\0", 8));
   fbb b;
@@ -411,8 +410,8 @@ tl_status tl_write_arrow(const tl_table *t, const char *path, const tl_arrow_wri
   W.o = opts;
   W.err = err;
   W.path = path;
-  int64_t step = opts->batch_rows > 0 ? opts->batch_rows : DEFAULT_BATCH;
-  int64_t nb = t->nrows / ((step + 63) & ~(int64_t)63) + 2;
+  int64_t step = opts->batch_rows > 0 ? opts->batch_rows : t->nrows;
+  int64_t nb = t->nrows / ((step + 63) & ~(int64_t)63 ? (step + 63) & ~(int64_t)63 : 64) + 2;
   W.dicts = tl_calloc((size_t)t->ncol + 1, sizeof *W.dicts);
   W.batches = tl_calloc((size_t)nb, sizeof *W.batches);
   size_t plen = strlen(path);

@@ -921,7 +921,7 @@ typedef enum tl_arrow_compression {
 typedef struct tl_arrow_write_options {
   tl_arrow_compression compression;
   int stream;          /* 1: the stream format; 0: the file format */
-  int64_t batch_rows;  /* rows per record batch; 0: one batch when uncompressed, 1 Mi rows else */
+  int64_t batch_rows;  /* rows per record batch (rounded up to a multiple of 64); 0: one */
 } tl_arrow_write_options;
 
 TL_API void tl_arrow_write_options_init(tl_arrow_write_options *opts);
@@ -929,8 +929,9 @@ TL_API void tl_arrow_write_options_init(tl_arrow_write_options *opts);
 /* Writes the table as an Arrow IPC file or stream: int as int64, float as
 ** float64, bool, string as large_utf8 (int64 offsets), a dictionary column
 ** as dictionary<int32, large_utf8>, date as date32, timestamp as
-** timestamp[us]. Buffers are 64-byte aligned, so that an uncompressed file
-** reads back mapped. Written beside `path`, then renamed over it. */
+** timestamp[us]. Buffers are 64-byte aligned; in one record batch, an
+** uncompressed file reads back mapped and a compressed one without a copy
+** beyond decompressing. Written beside `path`, then renamed over it. */
 TL_API TL_NODISCARD tl_status tl_write_arrow(const tl_table *t, const char *path,
                                              const tl_arrow_write_options *opts,
                                              tl_error *err);
