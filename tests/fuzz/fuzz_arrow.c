@@ -2,8 +2,8 @@
 ** fuzz_arrow.c -- the Arrow IPC reader on any bytes, read from memory (the
 ** same code as a mapped file: the copy is aligned as a mapping is). A table
 ** that reads must read back in full without a fault; a failure must name
-** the operation and the input. A table that reads is written again and must
-** read back the same.
+** the operation and the input. A table that reads is written again (for one
+** input in 16: files are slow) and must read back the same.
 */
 #include <unistd.h>
 
@@ -19,6 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   fuzz_touch(t);
+  if (size % 16 != 0) {   /* writing a file is slow: one input in 16 */
+    tl_table_release(t);
+    return 0;
+  }
   static char path[64];
   if (!path[0]) snprintf(path, sizeof path, "/tmp/tally-fuzz-arrow-%ld.arrow", (long)getpid());
   tl_arrow_write_options o;
