@@ -3,7 +3,8 @@
 ** on each other's output and on every truncation of it; Arrow IPC files
 ** written by tally: a dictionary column stays a dictionary with its codes,
 ** an uncompressed file's columns stand on the mapped file while a
-** compressed one's are copies, and the exact text of some errors.
+** compressed one's are copies, and the exact text of some errors; a
+** stream built by hand with the types tally does not write.
 */
 #include <stdint.h>
 #include <stdlib.h>
@@ -135,11 +136,116 @@ static void test_files(const char *path) {
   tl_table_release(t);
 }
 
+
+/* ---------------------------------------------------------------------------
+** A stream built by hand, for the types tally never writes: utf8 (int32
+** offsets), date64, timestamp[s], float16 and uint64.
+*/
+
+typedef struct bytes { uint8_t buf[4096]; size_t len; } bytes;
+
+static void put(bytes *o, const void *p, size_t n) { memcpy(o->buf + o->len, p, n); o->len += n; }
+
+static void message(bytes *o, fbb *b, uint8_t type, fb_ref header, int64_t body) {
+  fbb_start(b);
+  fbb_add_i16(b, 0, 4);
+  fbb_add_u8(b, 1, type);
+  fbb_add_ref(b, 2, header);
+  fbb_add_i64(b, 3, body);
+  size_t len;
+  const uint8_t *p = fbb_finish(b, fbb_end(b), &len);
+  uint32_t pre[2] = { 0xFFFFFFFFu, (uint32_t)len };
+  put(o, pre, 8);
+  put(o, p, len);
+}
+
+static fb_ref field(fbb *b, const char *name, uint8_t type, int a, int c) {
+  fb_ref nm = fbb_string(b, name, strlen(name));
+  fbb_start(b);
+  if (type == 2) { fbb_add_i32(b, 0, a); fbb_add_u8(b, 1, (uint8_t)c); }   /* Int */
+  else if (type == 3 || type == 8 || type == 10) fbb_add_i16(b, 0, (int16_t)a);
+  fb_ref t = fbb_end(b);
+  fb_ref kids = fbb_vector_refs(b, NULL, 0);
+  fbb_start(b);
+  fbb_add_ref(b, 0, nm);
+  fbb_add_u8(b, 1, 1);
+  fbb_add_u8(b, 2, type);
+  fbb_add_ref(b, 3, t);
+  fbb_add_ref(b, 5, kids);
+  return fbb_end(b);
+}
+
+static void test_by_hand(void) {
+  bytes o = { .len = 0 };
+  fbb b;
+  fbb_init(&b);
+  fb_ref f[5] = { field(&b, "s", 5, 0, 0), field(&b, "d64", 8, 1, 0), field(&b, "sec", 10, 0, 0),
+                  field(&b, "half", 3, 0, 0), field(&b, "u", 2, 64, 0) };
+  fb_ref fields = fbb_vector_refs(&b, f, 5);
+  fbb_start(&b);
+  fbb_add_ref(&b, 1, fields);
+  message(&o, &b, 1, fbb_end(&b), 0);
+  fbb_free(&b);
+  /* the body: 2 rows; row 1 of s is null; buffers at multiples of 8 */
+  uint8_t body[256] = { 0 };
+  int64_t bufs[11][2];
+  size_t at = 0;
+#define BUF(k, p, n) (memcpy(body + at, p, n), bufs[k][0] = (int64_t)at, bufs[k][1] = (int64_t)(n), at += ((n) + 7) & ~(size_t)7)
+  static const uint8_t valid = 1;
+  static const int32_t offs[3] = { 0, 3, 3 };
+  static const int64_t ms[2] = { 86400000LL * 3 + 5, -1 }, secs[2] = { 2, -3 };
+  static const uint16_t halves[2] = { 0x3c00, 0xc100 };   /* 1.0, -2.5 */
+  static const uint64_t us[2] = { 7, UINT64_MAX };
+  BUF(0, &valid, 1); BUF(1, offs, 12); BUF(2, "abc", 3);
+  bufs[3][0] = bufs[3][1] = 0; BUF(4, ms, 16);
+  bufs[5][0] = bufs[5][1] = 0; BUF(6, secs, 16);
+  bufs[7][0] = bufs[7][1] = 0; BUF(8, halves, 4);
+  bufs[9][0] = bufs[9][1] = 0; BUF(10, us, 16);
+#undef BUF
+  int64_t nodes[5][2] = { { 2, 1 }, { 2, 0 }, { 2, 0 }, { 2, 0 }, { 2, 0 } };
+  fbb_init(&b);
+  fb_ref nv = fbb_vector(&b, nodes, 5, 16, 8), bv = fbb_vector(&b, bufs, 11, 16, 8);
+  fbb_start(&b);
+  fbb_add_i64(&b, 0, 2);
+  fbb_add_ref(&b, 1, nv);
+  fbb_add_ref(&b, 2, bv);
+  message(&o, &b, 3, fbb_end(&b), (int64_t)at);
+  fbb_free(&b);
+  put(&o, body, at);
+  static const uint32_t eos[2] = { 0xFFFFFFFFu, 0 };
+  put(&o, eos, 8);
+
+  tl_table *t;
+  tl_error err;
+  /* the uint64 past int64 is an error naming the column and the row */
+  CHECK(tl_read_arrow_buffer(o.buf, o.len, "h.arrows", NULL, &t, &err) == TL_EPARSE);
+  CHECK_STR(err.message, "read_arrow: h.arrows: record batch 0, column 'u': row 2: unsigned "
+            "value 18446744073709551615 is past the range of int (int64)");
+  const char *some[4] = { "s", "d64", "sec", "half" };
+  tl_arrow_read_options ro;
+  tl_arrow_read_options_init(&ro);
+  ro.columns = some;
+  ro.ncolumns = 4;
+  CHECK(tl_read_arrow_buffer(o.buf, o.len, "h.arrows", &ro, &t, &err) == TL_OK);
+  if (!t) return;
+  size_t len;
+  const tl_column *c = tl_table_column(t, 0);
+  CHECK(tl_column_type(c) == TL_STRING && tl_column_is_null(c, 1) &&
+        strncmp(tl_column_string_at(c, 0, &len), "abc", 3) == 0 && len == 3);
+  CHECK(tl_column_dates(tl_table_column(t, 1))[0] == 3 &&
+        tl_column_dates(tl_table_column(t, 1))[1] == -1);          /* floored */
+  CHECK(tl_column_timestamps(tl_table_column(t, 2))[1] == -3000000);
+  CHECK(tl_column_floats(tl_table_column(t, 3))[0] == 1.0 &&
+        tl_column_floats(tl_table_column(t, 3))[1] == -2.5);
+  tl_table_release(t);
+}
+
 int main(void) {
   char path[64];
   snprintf(path, sizeof path, "/tmp/tally_arrow_ipc_%ld.arrow", (long)getpid());
   test_flatbuf();
   test_files(path);
+  test_by_hand();
   unlink(path);
   return check_done("test_arrow_ipc");
 }
