@@ -428,7 +428,7 @@ static tl_status dec_dict(dec *d, tl_column *dict, int dict_ok, tl_column **out)
     const int32_t *c = (const int32_t *)(const void *)v;
     uint32_t limit = (uint32_t)(ndict < INT32_MAX ? ndict : INT32_MAX), outside = 0;
     for (int64_t i = 0; i < d->n; i++) outside |= (uint32_t)c[i] >= limit;
-    if (!outside || !it->is_signed) goto checked;   /* unsigned: the loop below */
+    if (!outside) goto checked;   /* else the loop below finds the row */
   }
   for (int64_t i = 0; i < d->n; i++) {
     int64_t x = load_int(v + i * w, it->bits, it->is_signed);
@@ -438,7 +438,7 @@ static tl_status dec_dict(dec *d, tl_column *dict, int dict_ok, tl_column **out)
                      "entries", (long long)i + 1, (long long)x, (long long)ndict);
   }
 checked:
-  if (dict_ok && w == 4 && it->is_signed && zero_nulls && fits(d, 1, 4))
+  if (dict_ok && w == 4 && ndict <= INT32_MAX && zero_nulls && fits(d, 1, 4))   /* any sign */
     return reuse(d, TL_STRING, 1, -1, dict, out);
   if (dict_ok) {
     tl_column *c;
