@@ -62,6 +62,8 @@ JS
   echo
   echo "$(date -u +%Y-%m-%d), $(nproc) cores, $rows rows of gen_trainings.py (9 columns), files"
   echo "written by tally's write_arrow; best of $runs reads in one process after a warm-up."
+  echo "Load average when done: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine"
+  echo "slows both readers alike; compare the columns, not the absolute times)."
   echo
   echo "| compression | file size | tally.read_arrow | Polars readIPC | tally write_arrow |"
   echo "|---|---:|---:|---:|---:|"
