@@ -258,7 +258,7 @@ static void lock_metatables(lua_State *L) {
 static void refuse_methods(lua_State *L, const char *tname) {
   static const char *const names[] = { "write_csv", "write_json", "write_ndjson", "save", "plot",
                                        "to_arrow", "write", "write_html", "write_parquet",
-                                       NULL };
+                                       "write_arrow", NULL };
   if (luaL_getmetatable(L, tname) != LUA_TTABLE) { lua_pop(L, 1); return; }
   int t = lua_getfield(L, -1, "__index");
   if (t == LUA_TFUNCTION) {

@@ -307,6 +307,7 @@ static const luaL_Reg table_methods[] = {
   {"write_csv", t_write_csv},
   {"write_parquet", lt_t_write_parquet},
   {"write", lt_t_write},
+  {"write_arrow", lt_t_write_arrow},
   {"head", t_head},
   {"tail", t_tail},
   {"slice", lt_t_slice},

@@ -227,6 +227,8 @@ int lt_read_parquet(lua_State *L);      /* lparquet.c */
 int lt_t_write_parquet(lua_State *L);   /* lparquet_write.c */
 int lt_read(lua_State *L);              /* lfiles.c: tally.read and t:write */
 int lt_t_write(lua_State *L);
+int lt_read_arrow(lua_State *L);        /* larrow_ipc.c */
+int lt_t_write_arrow(lua_State *L);     /* larrow_ipc.c */
 int lt_table_title(lua_State *L);
 int lt_table_meta(lua_State *L);
 int lt_pivot_longer(lua_State *L);

@@ -1022,6 +1022,7 @@ static const luaL_Reg funcs[] = {
   {"read_parquet", lt_read_parquet},
   {"report", lt_report},
   {"read", lt_read},
+  {"read_arrow", lt_read_arrow},
   {"help", lt_help},
   {"from_arrow", tally_lua_from_arrow},
   {NULL, NULL}

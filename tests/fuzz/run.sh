@@ -16,7 +16,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(csv csvgz document expr load lua hostile thrift parquet)
+  targets=(csv csvgz document expr load lua hostile thrift parquet arrow flatbuf)
 fi
 build=${FUZZ_BUILD:-$root/build-fuzz}
 

@@ -219,6 +219,7 @@ for _, case in ipairs{
   { "tally.read_document('/etc/passwd')", "read_document" },
   { "tally.read_document{ text = 'x' }", "read_document" },
   { "tally.load('/tmp/x.tally')", "load" },
+  { "tally.read_arrow('/tmp/x.arrow')", "read_arrow" },
   { "tally.from_arrow(1, 2)", "from_arrow" },
   { "tally.func{ name = 'f', fn = function(x) return x end }", "func" },
   { "tally._partial_agg()", "_partial_agg" },
@@ -228,6 +229,7 @@ for _, case in ipairs{
   { t1 .. "t:save('/tmp/x.tally')", "save" },
   { t1 .. "t:plot{ x = 'a', y = 'a', file = '/tmp/x.svg' }", "plot" },
   { t1 .. "t:to_arrow()", "to_arrow" },
+  { t1 .. "t:write_arrow('/tmp/x.arrow')", "write_arrow" },
 } do
   blocked(case[1], case[2] .. ": not allowed in the sandbox")
 end

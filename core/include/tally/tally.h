@@ -947,6 +947,63 @@ TL_API TL_NODISCARD tl_status tl_write_parquet(const tl_table *t, const char *pa
                                                tl_error *err);
 
 /* ---------------------------------------------------------------------------
+** Arrow IPC files
+*/
+typedef struct tl_arrow_read_options {
+  /* only these columns, by name, in this order; NULL: every column */
+  const char *const *columns;
+  int ncolumns;
+} tl_arrow_read_options;
+
+TL_API void tl_arrow_read_options_init(tl_arrow_read_options *opts);
+
+/* Reads an Arrow IPC file (the file format, .arrow / .feather v2) or stream
+** into a table; uncompressed, LZ4_FRAME or ZSTD buffers. Types: ints of
+** every width and sign to int (an unsigned value past int64 is an error);
+** float16/32/64 to float; decimal to float (value / 10^scale, rounded to a
+** double); bool; date32 and date64 to date; timestamps of any unit and zone
+** to timestamp in UTC microseconds (nanoseconds floored); utf8, large_utf8
+** and utf8_view to string; a dictionary of strings to a dictionary column
+** (others are decoded). Nested and other types are errors naming the
+** column. The file is mapped: where a buffer is uncompressed and laid out as
+** tally's (int64, double, int32 days, microseconds, bit-packed bools, int64
+** string offsets, int32 dictionary codes), the column points into the
+** mapping. A damaged file is an error naming the file and the part:
+** "read_arrow: f.arrow: record batch 0, column 'x': buffer 1 (values) has
+** 8 bytes, 80 needed". `opts` may be NULL. */
+TL_API TL_NODISCARD tl_status tl_read_arrow(const char *path, const tl_arrow_read_options *opts,
+                                            tl_table **out, tl_error *err);
+/* The same from memory (copied); `name` is used in error messages. */
+TL_API TL_NODISCARD tl_status tl_read_arrow_buffer(const void *data, size_t len,
+                                                   const char *name,
+                                                   const tl_arrow_read_options *opts,
+                                                   tl_table **out, tl_error *err);
+
+typedef enum tl_arrow_compression {
+  TL_ARROW_UNCOMPRESSED = 0,
+  TL_ARROW_LZ4,        /* LZ4 frames */
+  TL_ARROW_ZSTD
+} tl_arrow_compression;
+
+typedef struct tl_arrow_write_options {
+  tl_arrow_compression compression;
+  int stream;          /* 1: the stream format; 0: the file format */
+  int64_t batch_rows;  /* rows per record batch (rounded up to a multiple of 64); 0: one */
+} tl_arrow_write_options;
+
+TL_API void tl_arrow_write_options_init(tl_arrow_write_options *opts);
+
+/* Writes the table as an Arrow IPC file or stream: int as int64, float as
+** float64, bool, string as large_utf8 (int64 offsets), a dictionary column
+** as dictionary<int32, large_utf8>, date as date32, timestamp as
+** timestamp[us]. Buffers are 64-byte aligned; in one record batch, an
+** uncompressed file reads back mapped and a compressed one without a copy
+** beyond decompressing. Written beside `path`, then renamed over it. */
+TL_API TL_NODISCARD tl_status tl_write_arrow(const tl_table *t, const char *path,
+                                             const tl_arrow_write_options *opts,
+                                             tl_error *err);
+
+/* ---------------------------------------------------------------------------
 ** Formatting
 */
 

@@ -1,0 +1,26 @@
+-- written by make_polars.js: what Polars reads back from the files
+return {
+  rows = 300,
+  columns = {
+    i8 = { type = "int", count = 257, sum = "1274", min = -127, max = 127 },
+    i16 = { type = "int", count = 267, sum = "-246027", min = -32484, max = 32303 },
+    i32 = { type = "int", count = 273, sum = "4333386284", min = -2144552960, max = 2138481664 },
+    i64 = { type = "int", count = 277, sum = "-28728097965940858", min = -8965961158275605, max = 8926734924316406 },
+    u8 = { type = "int", count = 262, sum = "32670", min = 0, max = 254 },
+    u16 = { type = "int", count = 270, sum = "8924552", min = 105, max = 65488 },
+    u32 = { type = "int", count = 275, sum = "594355555186", min = 6630528, max = 4233631872 },
+    u64 = { type = "int", count = 278, sum = "1236600428888574332", min = 1741290092468, max = 8979792237281800 },
+    f32 = { type = "float", count = 250, sum = 5920.1250000000000, min = -619.87500000000000, max = 624.37500000000000 },
+    f64 = { type = "float", count = 240, sum = 11216358.349192888, min = -497105.24082183838, max = 495512.48550415039 },
+    dec = { type = "float", count = 267, sum = 39622.246000000006, min = -4967.0209999999997, max = 4997.8019999999997 },
+    s = { type = "string", count = 270, sum = nil, min = "", max = "δέλτα96" },
+    cat = { type = "string", count = 257, sum = nil, min = "east", max = "west" },
+    d = { type = "date", count = 273, sum = nil, min = "1915-07-11", max = "2051-11-09" },
+    ts_ms = { type = "timestamp", count = 267, sum = nil, min = "1938-10-23T17:34:48.874000", max = "2033-02-15T22:34:29.915000" },
+    ts_us = { type = "timestamp", count = 262, sum = nil, min = "1938-06-01T06:22:41.003112", max = "2033-01-06T01:05:06.571961" },
+    ts_ns = { type = "timestamp", count = 257, sum = nil, min = "1938-08-02T17:09:42.064437", max = "2033-05-05T07:12:03.095704" },
+    ts_tz = { type = "timestamp", count = 270, sum = nil, min = "1970-01-20T15:08:29.771728", max = "2033-03-15T03:08:47.383423" },
+    b = { type = "bool", count = 250, sum = 119, min = false, max = true },
+  },
+  order = { "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "dec", "s", "cat", "d", "ts_ms", "ts_us", "ts_ns", "ts_tz", "b" },
+}
