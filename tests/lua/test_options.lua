@@ -60,6 +60,9 @@ local takes = {
   ["Table:write_parquet"] = function() return t:write_parquet(tmp .. ".parquet", bad) end,
   ["Table:write"] = function() return t:write(tmp .. ".csv", bad) end,
   ["tally.read"] = function() return tally.read("data/jica_training.csv", bad) end,
+  ["tally.scan"] = function() return tally.scan("data/jica_training.csv", bad) end,
+  ["tally.read_arrow"] = function() return tally.read_arrow(tmp .. ".arrow", bad) end,
+  ["Table:write_arrow"] = function() return t:write_arrow(tmp .. ".arrow", bad) end,
   ["Report:table"] = function() return tally.report("r"):table(t, bad) end,
   ["Report:chart"] = function()
     return tally.report("r"):chart(t, { x = "year", y = "participants", zzz_unknown = 1 })
@@ -89,6 +92,9 @@ for name in ([[
   Grouping:agg Grouping:apply Grouping:count Grouping:groups Grouping:keys
   Row:totable
   tally.report Report:heading Report:text Report:write
+  tally.memory_limit Scan:agg Scan:collect Scan:distinct Scan:drop Scan:explain Scan:filter
+  Scan:group_by Scan:head Scan:mutate Scan:names Scan:rename Scan:select Scan:sort Scan:top
+  Scan:write_csv
 ]]):gmatch("%S+") do none[name] = true end
 
 -- Every public function of the module and method of its types, found at
