@@ -137,6 +137,48 @@ static tl_status bind_host(binder *b, expr *e, const tl_function *f) {
   return TL_OK;
 }
 
+/* A call of a built-in aggregate: its arguments bound inside it, its type
+** from theirs, a slot for its result. */
+static tl_status bind_agg_call(binder *b, expr *e, const tl_builtin *bi,
+                               const tl_function_info *f) {
+  if (!b->aggs)
+    return berr(b, e, "aggregate '%s' outside of agg (use it in g:agg or t:agg)%s", f->name, "");
+  if (b->in_agg) return berr(b, e, "aggregate '%s' inside another aggregate%s", f->name, "");
+  b->in_agg = 1;
+  for (int k = 0; k < e->nargs; k++) TL_TRY(bind(b, e->args[k]));
+  b->in_agg = 0;
+  tl_type at = e->nargs ? e->args[0]->type : TL_INT;
+  switch (bi->id) {
+    case AGG_COUNT: case AGG_COUNT_DISTINCT: e->type = TL_INT; break;
+    case AGG_SUM:
+      if (at != TL_INT && at != TL_FLOAT && at != TL_BOOL)
+        return berr(b, e, "sum of %s values%s", tname(at), "");
+      e->type = at == TL_FLOAT ? TL_FLOAT : TL_INT;
+      break;
+    case AGG_MEAN: case AGG_STDDEV: case AGG_VAR: case AGG_MEDIAN: case AGG_QUANTILE:
+      if (!is_num(at)) return berr(b, e, "%s of %s values", f->name, tname(at));
+      if (bi->id == AGG_QUANTILE) {
+        expr *q = e->args[1];
+        if (q->kind != E_LIT || !is_num(q->type))
+          return berr(b, q, "quantile needs a number between 0 and 1%s%s", "", "");
+        double qv = q->type == TL_INT ? (double)q->lit.v.i : q->lit.v.f;
+        if (!(qv >= 0 && qv <= 1))
+          return berr(b, q, "quantile needs a number between 0 and 1%s%s", "", "");
+      }
+      e->type = TL_FLOAT;
+      break;
+    case AGG_CORR: case AGG_COVAR: case AGG_REGR_SLOPE: case AGG_REGR_INTERCEPT: case AGG_MODE:
+    case AGG_ARG_MIN: case AGG_ARG_MAX: case AGG_COUNT_IF: case AGG_BOOL_AND: case AGG_BOOL_OR:
+    case AGG_PRODUCT: case AGG_STRING_AGG:
+      TL_TRY(tl_fn_agg2_bind(e, b->op, b->src, b->err));
+      break;
+    default:   /* min, max, first, last */
+      if (!at) return berr(b, e, "%s of a bare null%s", f->name, "");
+      e->type = at;
+  }
+  return add_slot(b, e);
+}
+
 static tl_status bind_call(binder *b, expr *e) {
   const tl_builtin *bi = tl_builtin_lookup(e->name);
   if (bi && bi->info.kind == TL_FN_WINDOW)   /* mutate computes them before binding */
@@ -153,44 +195,7 @@ static tl_status bind_call(binder *b, expr *e) {
     return berr(b, e, "wrong number of arguments to '%s' (%s given)", f->name, nb);
   }
   e->fn = bi->id;
-  if (f->kind == TL_FN_AGGREGATE) {
-    if (!b->aggs)
-      return berr(b, e, "aggregate '%s' outside of agg (use it in g:agg or t:agg)%s", f->name, "");
-    if (b->in_agg) return berr(b, e, "aggregate '%s' inside another aggregate%s", f->name, "");
-    b->in_agg = 1;
-    for (int k = 0; k < e->nargs; k++) TL_TRY(bind(b, e->args[k]));
-    b->in_agg = 0;
-    tl_type at = e->nargs ? e->args[0]->type : TL_INT;
-    switch (bi->id) {
-      case AGG_COUNT: case AGG_COUNT_DISTINCT: e->type = TL_INT; break;
-      case AGG_SUM:
-        if (at != TL_INT && at != TL_FLOAT && at != TL_BOOL)
-          return berr(b, e, "sum of %s values%s", tname(at), "");
-        e->type = at == TL_FLOAT ? TL_FLOAT : TL_INT;
-        break;
-      case AGG_MEAN: case AGG_STDDEV: case AGG_VAR: case AGG_MEDIAN: case AGG_QUANTILE:
-        if (!is_num(at)) return berr(b, e, "%s of %s values", f->name, tname(at));
-        if (bi->id == AGG_QUANTILE) {
-          expr *q = e->args[1];
-          if (q->kind != E_LIT || !is_num(q->type))
-            return berr(b, q, "quantile needs a number between 0 and 1%s%s", "", "");
-          double qv = q->type == TL_INT ? (double)q->lit.v.i : q->lit.v.f;
-          if (!(qv >= 0 && qv <= 1))
-            return berr(b, q, "quantile needs a number between 0 and 1%s%s", "", "");
-        }
-        e->type = TL_FLOAT;
-        break;
-      case AGG_CORR: case AGG_COVAR: case AGG_REGR_SLOPE: case AGG_REGR_INTERCEPT: case AGG_MODE:
-      case AGG_ARG_MIN: case AGG_ARG_MAX: case AGG_COUNT_IF: case AGG_BOOL_AND: case AGG_BOOL_OR:
-      case AGG_PRODUCT: case AGG_STRING_AGG:
-        TL_TRY(tl_fn_agg2_bind(e, b->op, b->src, b->err));
-        break;
-      default:   /* min, max, first, last */
-        if (!at) return berr(b, e, "%s of a bare null%s", f->name, "");
-        e->type = at;
-    }
-    return add_slot(b, e);
-  }
+  if (f->kind == TL_FN_AGGREGATE) return bind_agg_call(b, e, bi, f);
   for (int k = 0; k < e->nargs; k++) TL_TRY(bind(b, e->args[k]));
   if (tl_is_time_fn(bi->id)) {
     tl_time_binder tb = { b->op, b->src, b->err };
