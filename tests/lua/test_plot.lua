@@ -116,6 +116,20 @@ do
   end
 end
 
+-- vega-datasets' stocks: dates in their own format, five series, year ticks
+do
+  local stocks = tally.read_csv("tests/data/charts/stocks.csv",
+                                { types = { date = "date:%b %d %Y" } })
+  local by, s = chart(stocks, { x = "date", y = "price", by = "symbol", title = "Stocks" },
+                      "stocks")
+  assert(count(by, "line") == 5, "a line per symbol")
+  assert(count(by, "legend-swatch") == 5, "a legend of the five")
+  assert(count(by, "mark") == 0, "monthly lines over ten years: no dots")
+  for _, year in ipairs{ "2002", "2006", "2010" } do
+    assert(s:find(">" .. year .. "</text>", 1, true), "a tick on " .. year)
+  end
+end
+
 -- a few points: a dot on each; with by: a legend, names whole
 do
   local by = chart(training, { x = "year", y = "participants", by = "program" }, "few points")
