@@ -22,11 +22,6 @@
 #include "expr/registry.h"
 #include "window.h"
 
-/* The window function named `name`, or NULL. */
-static const tl_builtin *window_fn(const char *name) {
-  const tl_builtin *b = tl_builtin_lookup(name);
-  return b && b->info.kind == TL_FN_WINDOW ? b : NULL;
-}
 
 void tl_window_options_init(tl_window_options *opts) { memset(opts, 0, sizeof *opts); }
 
@@ -333,6 +328,8 @@ static tl_status check_call(wctx *cx, expr *e, const tl_builtin *fn, int64_t *k)
   return TL_OK;
 }
 
+static tl_status to_slot(wctx *cx, expr *e, tl_column *res);
+
 /* Computes the window call e, whose id is `id`, into a slot. */
 static tl_status compute(wctx *cx, expr *e, const tl_builtin *fn) {
   int64_t k = 1;
@@ -379,10 +376,14 @@ static tl_status compute(wctx *cx, expr *e, const tl_builtin *fn) {
   }
   tl_column_release(x);
   tl_column_release(d);
-  tl_column **ns = st == TL_OK ? tl_realloc(*cx->slots, (size_t)(*cx->nslots + 1) * sizeof *ns)
-                               : NULL;
-  if (st == TL_OK && !ns) st = tl_error_oom(cx->err, "mutate");
   if (st != TL_OK) { tl_column_release(res); return st; }
+  return to_slot(cx, e, res);
+}
+
+/* The call e becomes a reference to a new slot holding res (taken). */
+static tl_status to_slot(wctx *cx, expr *e, tl_column *res) {
+  tl_column **ns = tl_realloc(*cx->slots, (size_t)(*cx->nslots + 1) * sizeof *ns);
+  if (!ns) { tl_column_release(res); return tl_error_oom(cx->err, "mutate"); }
   *cx->slots = ns;
   ns[*cx->nslots] = res;
   /* the call becomes a reference to its slot */
@@ -397,10 +398,51 @@ static tl_status compute(wctx *cx, expr *e, const tl_builtin *fn) {
   return TL_OK;
 }
 
+/* An aggregate call in mutate: a window aggregate over the partition (a
+** running one with order_by), into a slot. */
+static tl_status compute_agg(wctx *cx, expr *e, const tl_builtin *bi) {
+  char nb[16];
+  if (e->nargs < bi->info.min_args || e->nargs > bi->info.max_args || e->nargs > 16) {
+    snprintf(nb, sizeof nb, "%d", e->nargs);
+    return werr(cx->err, TL_ETYPE, cx->src, e, "wrong number of arguments to '%s' (%s given)",
+                bi->info.name, nb);
+  }
+  tl_column *args[16] = {0}, *res = NULL;
+  tl_status st = TL_OK;
+  for (int k = 0; k < e->nargs && st == TL_OK; k++)
+    if (e->args[k]->kind != E_LIT) st = arg_column(cx, e->args[k], &args[k]);
+  if (st == TL_OK && *cx->w && !order_valid(*cx->w, cx->t, cx->opts)) {
+    tl_window_free(*cx->w);
+    *cx->w = NULL;
+  }
+  if (st == TL_OK && !*cx->w) st = make_order(cx->t, cx->opts, cx->w, cx->err);
+  if (st == TL_OK) st = tl_window_aggregate(*cx->w, bi, e, args, &res, cx->err);
+  for (int k = 0; k < e->nargs; k++) tl_column_release(args[k]);
+  if (st != TL_OK) { tl_column_release(res); return st; }
+  return to_slot(cx, e, res);
+}
+
+/* The first aggregate call inside e's arguments, or NULL. */
+static const expr *inner_aggregate(const expr *e) {
+  for (int a = 0; a < e->nargs; a++) {
+    const expr *x = e->args[a];
+    const tl_builtin *bi = x->kind == E_CALL ? tl_builtin_lookup(x->name) : NULL;
+    if (bi && bi->info.kind == TL_FN_AGGREGATE) return x;
+    if ((x = inner_aggregate(x)) != NULL) return x;
+  }
+  return NULL;
+}
+
 static tl_status walk(wctx *cx, expr *e) {
+  const tl_builtin *bi = e->kind == E_CALL ? tl_builtin_lookup(e->name) : NULL;
+  const expr *in = bi && bi->info.kind == TL_FN_AGGREGATE ? inner_aggregate(e) : NULL;
+  if (in)
+    return werr(cx->err, TL_ETYPE, cx->src, in, "aggregate '%s' inside another aggregate%s",
+                in->name, "");
   for (int a = 0; a < e->nargs; a++) TL_TRY(walk(cx, e->args[a]));
-  const tl_builtin *fn = e->kind == E_CALL ? window_fn(e->name) : NULL;
-  return fn ? compute(cx, e, fn) : TL_OK;
+  if (e->kind != E_CALL) return TL_OK;
+  if (bi && bi->info.kind == TL_FN_AGGREGATE) return compute_agg(cx, e, bi);
+  return bi && bi->info.kind == TL_FN_WINDOW ? compute(cx, e, bi) : TL_OK;
 }
 
 tl_status tl_window_prepare(expr *e, const tl_table *t, const tl_window_options *opts,

@@ -5,6 +5,7 @@
 #define TL_WINDOW_H
 
 #include "expr/expr.h"
+#include "expr/registry.h"
 #include "tally/tally.h"
 
 /* The row order of one mutate, computed at its first window call and kept
@@ -28,6 +29,11 @@ tl_status tl_window_ends(const tl_window *w, int id, const tl_column *x, tl_colu
                          tl_error *err);
 tl_status tl_window_running(const tl_window *w, int id, const tl_column *x, tl_column **out,
                             tl_error *err);
+/* window_agg.c: the aggregate bi as a window aggregate: over the whole
+** partition without order_by, running through each row's ties with it;
+** args[k] is argument k's column, NULL for a literal (e->args[k]). */
+tl_status tl_window_aggregate(const tl_window *w, const tl_builtin *bi, const expr *e,
+                              tl_column *const *args, tl_column **out, tl_error *err);
 tl_status tl_window_rolling(const tl_window *w, int id, const tl_column *x, int64_t k,
                             tl_column **out, tl_error *err);
 

@@ -217,9 +217,8 @@ static void test_errors(void) {
   CHECK_STR(win(t, "lag(x)", NULL, "gg"),
             "mutate: unknown column 'gg' in partition_by (did you mean 'g'?)");
   CHECK_STR(win(t, "x + 1", "nope", NULL), "mutate: unknown column 'nope' in order_by");
-  CHECK_STR(win(t, "sum(lag(x))", NULL, NULL),
-            "mutate: \"w = sum(lag(x))\": aggregate 'sum' outside of agg (use it in g:agg or "
-            "t:agg) at column 5");
+  CHECK_STR(win(t, "sum(sum(x))", NULL, NULL),
+            "mutate: \"w = sum(sum(x))\": aggregate 'sum' inside another aggregate at column 9");
   /* outside of mutate */
   tl_table *f = NULL;
   tl_error err;
