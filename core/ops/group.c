@@ -12,6 +12,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "keys.h"
 #include "base/alloc.h"
 #include "base/column.h"
 #include "base/error.h"
@@ -330,9 +331,21 @@ static tl_status assign_groups(tl_grouping *g, tl_error *err) {
   return st;
 }
 
+static tl_status group_by_names(const tl_table *t, int nkeys, const char *const *keys,
+                                tl_grouping **out, tl_error *err);
+
 tl_status tl_table_group_by(const tl_table *t, int nkeys, const char *const *keys,
                             tl_grouping **out, tl_error *err) {
   TL_TRY(tl_table_check_files(t, "group_by", err));
+  tl_keys k;
+  TL_TRY(tl_keys_resolve(t, nkeys, keys, 0, "group_by", &k, err));
+  tl_status st = group_by_names(k.t, nkeys, k.keys, out, err);
+  tl_keys_free(&k);
+  return st;
+}
+
+static tl_status group_by_names(const tl_table *t, int nkeys, const char *const *keys,
+                                tl_grouping **out, tl_error *err) {
   tl_grouping *g = tl_calloc(1, sizeof *g);
   if (!g) return tl_error_oom(err, "group_by");
   g->t = tl_table_retain((tl_table *)t);

@@ -17,6 +17,7 @@
 */
 #include <string.h>
 
+#include "keys.h"
 #include "base/alloc.h"
 #include "base/column.h"
 #include "base/error.h"
@@ -493,9 +494,22 @@ static tl_status apply_perm(const tl_table *t, const int64_t *perm, int64_t n, t
   return tl_table_take(t, perm, n, out, err);
 }
 
+static tl_status sort_names(const tl_table *t, int nkeys, const char *const *keys,
+                            tl_table **out, tl_error *err);
+
 tl_status tl_table_sort(const tl_table *t, int nkeys, const char *const *keys, tl_table **out,
                         tl_error *err) {
   TL_TRY(tl_table_check_files(t, "sort", err));
+  tl_keys k;
+  TL_TRY(tl_keys_resolve(t, nkeys, keys, 1, "sort", &k, err));
+  tl_status st = sort_names(k.t, nkeys, k.keys, out, err);
+  if (st == TL_OK) st = tl_keys_drop_added(&k, out, err);
+  tl_keys_free(&k);
+  return st;
+}
+
+static tl_status sort_names(const tl_table *t, int nkeys, const char *const *keys,
+                            tl_table **out, tl_error *err) {
   skey *k;
   TL_TRY(make_keys(t, nkeys, keys, "sort", &k, err));
   int64_t n = t->nrows;
@@ -743,12 +757,25 @@ static tl_status top_perm(const tl_table *t, const skey *k, int nk, int64_t n, i
   return tl_interrupted() ? tl_error_interrupted(err, "top") : TL_OK;
 }
 
+static tl_status top_names(const tl_table *t, int64_t n, int nkeys, const char *const *keys,
+                           tl_table **out, tl_error *err);
+
 tl_status tl_table_top(const tl_table *t, int64_t n, int nkeys, const char *const *keys,
                        tl_table **out, tl_error *err) {
   TL_TRY(tl_table_check_files(t, "top", err));
   if (n < 0)
     return tl_error_set(err, TL_EINVAL, "top: the number of rows must not be negative, got %lld",
                         (long long)n);
+  tl_keys k;
+  TL_TRY(tl_keys_resolve(t, nkeys, keys, 1, "top", &k, err));
+  tl_status st = top_names(k.t, n, nkeys, k.keys, out, err);
+  if (st == TL_OK) st = tl_keys_drop_added(&k, out, err);
+  tl_keys_free(&k);
+  return st;
+}
+
+static tl_status top_names(const tl_table *t, int64_t n, int nkeys, const char *const *keys,
+                           tl_table **out, tl_error *err) {
   skey *k;
   TL_TRY(make_keys(t, nkeys, keys, "top", &k, err));
   int64_t nrows = t->nrows;
@@ -771,10 +798,22 @@ tl_status tl_table_top(const tl_table *t, int64_t n, int nkeys, const char *cons
 ** distinct, value_counts, unique: groupings
 */
 
+static tl_status distinct_names(const tl_table *t, int n, const char *const *cols,
+                                tl_table **out, tl_error *err);
+
 tl_status tl_table_distinct(const tl_table *t, int n, const char *const *cols, tl_table **out,
                             tl_error *err) {
   TL_TRY(tl_table_check_files(t, "distinct", err));
   if (n < 0) return tl_error_set(err, TL_EINVAL, "distinct: negative column count");
+  tl_keys k;
+  TL_TRY(tl_keys_resolve(t, n, cols, 0, "distinct", &k, err));
+  tl_status st = distinct_names(k.t, n, k.keys, out, err);
+  tl_keys_free(&k);
+  return st;
+}
+
+static tl_status distinct_names(const tl_table *t, int n, const char *const *cols,
+                                tl_table **out, tl_error *err) {
   if (n == 0) {
     if (t->ncol == 0) { *out = tl_table_retain((tl_table *)t); return TL_OK; }
     n = t->ncol;
