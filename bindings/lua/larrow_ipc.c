@@ -15,21 +15,6 @@
 static const char *const read_keys[] = { "columns", NULL };
 static const char *const write_keys[] = { "compression", "format", "batch_rows", NULL };
 
-/* The names of option `columns` at idx, in a userdata left on the stack
-** (the strings stay referenced by the options table). */
-static const char **column_list(lua_State *L, int idx, const char *op, int *pn) {
-  int n = (int)lt_array_len(L, idx, op, "option 'columns'", 0, LT_MAX_INT);
-  const char **list = lua_newuserdatauv(L, sizeof *list * (size_t)(n > 0 ? n : 1), 0);
-  for (int i = 0; i < n; i++) {
-    if (lua_rawgeti(L, idx, i + 1) != LUA_TSTRING)
-      luaL_error(L, "%s: option 'columns' must be a list of column names", op);
-    list[i] = lt_cstring(L, -1, "%s: option 'columns' entry %d", op, i + 1);
-    lua_pop(L, 1);
-  }
-  *pn = n;
-  return list;
-}
-
 int lt_read_arrow(lua_State *L) {
   const char *op = "read_arrow";
   const char *path = luaL_checkstring(L, 1);
@@ -44,7 +29,7 @@ int lt_read_arrow(lua_State *L) {
     if (lua_getfield(L, 2, "columns") != LUA_TNIL) {
       if (!lua_istable(L, -1))
         return luaL_error(L, "%s: option 'columns' must be a list of column names", op);
-      o.columns = column_list(L, lua_gettop(L), op, &o.ncolumns);
+      o.columns = lt_column_list(L, lua_gettop(L), op, &o.ncolumns);
     }
   }
   lt_table *ud = lt_new_table(L);                /* owns the result from the start */

@@ -98,3 +98,16 @@ void lt_check_options(lua_State *L, int idx, const char *op, const char *const *
     lua_pop(L, 1);
   }
 }
+
+const char **lt_column_list(lua_State *L, int idx, const char *op, int *pn) {
+  int n = (int)lt_array_len(L, idx, op, "option 'columns'", 0, LT_MAX_INT);
+  const char **list = lua_newuserdatauv(L, sizeof *list * (size_t)(n > 0 ? n : 1), 0);
+  for (int i = 0; i < n; i++) {
+    if (lua_rawgeti(L, idx, i + 1) != LUA_TSTRING)
+      luaL_error(L, "%s: option 'columns' must be a list of column names", op);
+    list[i] = lt_cstring(L, -1, "%s: option 'columns' entry %d", op, i + 1);
+    lua_pop(L, 1);
+  }
+  *pn = n;
+  return list;
+}

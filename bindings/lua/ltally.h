@@ -111,6 +111,11 @@ const char *lt_option_key(lua_State *L, const char *op);
 ** options table checks it with this, before reading any option. */
 void lt_check_options(lua_State *L, int idx, const char *op, const char *const *keys);
 
+/* The names of option `columns` (a list of strings at idx) in a userdata
+** left on the stack, *pn of them; the strings stay referenced by the
+** options table. */
+const char **lt_column_list(lua_State *L, int idx, const char *op, int *pn);
+
 /* Replaces the error object at the top with its text, as luaL_tolstring
 ** gives it (its __tostring included), under protection: when __tostring
 ** fails the top becomes nil and a fixed text is returned. */
