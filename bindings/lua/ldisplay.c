@@ -195,14 +195,67 @@ static int write_json(lua_State *L, int ndjson) {
 int lt_t_write_json(lua_State *L) { return write_json(L, 0); }
 int lt_t_write_ndjson(lua_State *L) { return write_json(L, 1); }
 
+static void free_json_info(void *p) { tl_json_info_free(p); }
+
+/* The names and specs of option `types` ({ name = "int", ... }) into o; the
+** arrays live in userdata left on the stack. */
+static void json_types(lua_State *L, int idx, const char *op, tl_json_options *o) {
+  int n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) { n++; lua_pop(L, 1); }
+  const char **names = lua_newuserdatauv(L, sizeof *names * (size_t)(n ? n : 1), 0);
+  const char **specs = lua_newuserdatauv(L, sizeof *specs * (size_t)(n ? n : 1), 0);
+  int i = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "%s: option 'types' maps field names to type names", op);
+    names[i] = lt_cstring(L, -2, "%s: types: a field name", op);
+    specs[i] = lt_cstring(L, -1, "%s: types: the type of '%s'", op, names[i]);
+    i++;
+    lua_pop(L, 1);
+  }
+  o->type_names = names;
+  o->type_specs = specs;
+  o->ntypes = n;
+}
+
 static int read_json(lua_State *L, int ndjson) {
+  static const char *const keys[] = {"types", "columns", "null", NULL};
+  const char *op = ndjson ? "read_ndjson" : "read_json";
   const char *path = luaL_checkstring(L, 1);
-  lt_cstring(L, 1, "%s: path", ndjson ? "read_ndjson" : "read_json");
-  no_options(L, 2, ndjson ? "read_ndjson" : "read_json");
+  lt_cstring(L, 1, "%s: path", op);
+  tl_json_options o;
+  tl_json_options_init(&o);
+  o.ndjson = ndjson;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lt_check_options(L, 2, op, keys);
+    if (lua_getfield(L, 2, "columns") != LUA_TNIL) {
+      luaL_checktype(L, -1, LUA_TTABLE);
+      o.columns = lt_column_list(L, lua_gettop(L), op, &o.ncolumns);
+    }
+    if (lua_getfield(L, 2, "types") != LUA_TNIL) {
+      if (!lua_istable(L, -1)) luaL_error(L, "%s: option 'types' must be a table", op);
+      json_types(L, lua_gettop(L) - (o.columns ? 0 : 0), op, &o);
+    }
+    if (lua_getfield(L, 2, "null") != LUA_TNIL) {
+      if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s: option 'null' must be a string", op);
+      o.null = lt_cstring(L, -1, "%s: option 'null'", op);
+    }
+  }
+  lt_box *box = lt_newbox(L, free_json_info);
   lt_table *ud = lt_new_table(L);
   tl_error err;
+  tl_json_info *info = NULL;
   err.message[0] = '\0';
-  lt_call(L, tl_read_json(path, ndjson, &ud->t, &err), &err);
+  lt_call(L, tl_read_json_ex(path, &o, &ud->t, &info, &err), &err);
+  box->p = info;
+  int n = tl_table_ncols(ud->t);
+  const char **reasons = lua_newuserdatauv(L, sizeof *reasons * (size_t)(n ? n : 1), 0);
+  for (int j = 0; j < n; j++) reasons[j] = tl_json_info_reason(info, j);
+  lt_record_reasons(L, -2, reasons, n);
+  lua_pop(L, 1);
   return 1;
 }
 

@@ -227,6 +227,9 @@ void lt_open_grouping(lua_State *L);
 #define LT_CSVMETA "tally.CsvMeta"
 int lt_table_rejects(lua_State *L);
 int lt_csv_reason(lua_State *L, int tidx, int j);
+/* Records why each column of the table at tidx got its type (reasons[j],
+** NULL for none), for t:schema(), as read_csv's reasons are. */
+void lt_record_reasons(lua_State *L, int tidx, const char *const *reasons, int n);
 int lt_read_document(lua_State *L);
 int lt_read_parquet(lua_State *L);      /* lparquet.c */
 int lt_t_write_parquet(lua_State *L);   /* lparquet_write.c */

@@ -716,6 +716,22 @@ int lt_table_rejects(lua_State *L) {
   return 1;
 }
 
+void lt_record_reasons(lua_State *L, int tidx, const char *const *reasons, int n) {
+  tidx = lua_absindex(L, tidx);
+  push_csvmeta(L);
+  lua_pushvalue(L, tidx);
+  lua_createtable(L, 0, 1);
+  lua_createtable(L, n, 0);
+  for (int j = 0; j < n; j++) {
+    if (!reasons[j]) continue;
+    lua_pushstring(L, reasons[j]);
+    lua_rawseti(L, -2, j + 1);
+  }
+  lua_setfield(L, -2, "reasons");
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
 int lt_csv_reason(lua_State *L, int tidx, int j) {
   if (!push_table_csvmeta(L, tidx))
     return 0;

@@ -209,6 +209,16 @@ static int dict_side(const expr *e, const vec *a, const vec *b) {
   return lit->kind == E_LIT && !lit->lit.is_null ? c : -1;
 }
 
+/* A date (days) against a timestamp (microseconds), without multiplying
+** the days out: no overflow for any date, nor for what a null slot holds. */
+static int cmp_date_ts(int32_t d, int64_t t) {
+  const int64_t day = 86400000000LL;
+  int64_t td = t / day - (t % day < 0);          /* the day t falls on */
+  if (d != td) return d < td ? -1 : 1;
+  int64_t dd = td * day;                         /* within range: td * day <= t */
+  return (dd > t) - (dd < t);
+}
+
 static tl_status eval_compare(expr *e, const vec *a, const vec *b, evalctx *cx) {
   vec *o = &e->out;
   uint8_t *ov = o->b;
@@ -265,12 +275,12 @@ static tl_status eval_compare(expr *e, const vec *a, const vec *b, evalctx *cx) 
   } else if (a->type == TL_DATE && b->type == TL_DATE) {
     const int32_t *x = a->d, *y = b->d;
     COMPARE(cx, x[i], y[i]);
-  } else {   /* timestamps, or a date with a timestamp */
-    ROWS(cx, i, {
-      int64_t x = a->type == TL_DATE ? (int64_t)a->d[i] * 86400000000LL : a->i[i];
-      int64_t y = b->type == TL_DATE ? (int64_t)b->d[i] * 86400000000LL : b->i[i];
-      ov[i] = (uint8_t)cmp_result(e->op, (x > y) - (x < y));
-    });
+  } else if (a->type == TL_DATE) {   /* a date with a timestamp */
+    ROWS(cx, i, ov[i] = (uint8_t)cmp_result(e->op, cmp_date_ts(a->d[i], b->i[i])));
+  } else if (b->type == TL_DATE) {
+    ROWS(cx, i, ov[i] = (uint8_t)cmp_result(e->op, -cmp_date_ts(b->d[i], a->i[i])));
+  } else {   /* timestamps */
+    ROWS(cx, i, ov[i] = (uint8_t)cmp_result(e->op, (a->i[i] > b->i[i]) - (a->i[i] < b->i[i])));
   }
   o->valid = and_valid(o, a, b, cx);
   return TL_OK;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -13,6 +14,7 @@
 #include "tally/tally.h"
 #include "base/alloc.h"
 #include "base/parse.h"
+#include "base/datetime.h"
 #include "base/error.h"
 
 /* ---------------------------------------------------------------------------
@@ -126,6 +128,7 @@ typedef struct json_reader {
   const char *path;
   const char *op;
   int ndjson;
+  const tl_json_options *o;
   json_t *records;            /* array of objects */
   json_t *lines;              /* NDJSON: the line of each record */
 } json_reader;
@@ -151,6 +154,12 @@ static const char *kind(const json_t *v) {
     case JSON_FALSE: return "a boolean";
     default: return "null";
   }
+}
+
+/* A missing field, a JSON null, or the string the `null` option names. */
+static int is_null_value(const json_reader *r, const json_t *v) {
+  if (v == NULL || json_is_null(v)) return 1;
+  return r->o && r->o->null && json_is_string(v) && strcmp(json_string_value(v), r->o->null) == 0;
 }
 
 static tl_type type_of(const json_t *v) {
@@ -238,7 +247,8 @@ static tl_status load_lines(json_reader *r, tl_error *err) {
 
 /* The type of one field over all records: bool, int, float (ints and
 ** floats mixed), string, or date / timestamp when every string is one. */
-static tl_status infer(const json_reader *r, const char *name, tl_type *out, tl_error *err) {
+static tl_status infer(const json_reader *r, const char *name, tl_type *out, char *reason,
+                       tl_error *err) {
   tl_type type = 0;
   size_t k, n = json_array_size(r->records);
   int dates = 1, stamps = 1;
@@ -248,7 +258,7 @@ static tl_status infer(const json_reader *r, const char *name, tl_type *out, tl_
     tl_type vt;
     if ((k & 0xffff) == 0 && tl_interrupted())
       return tl_error_interrupted(err, r->op);
-    if (v == NULL || json_is_null(v))
+    if (is_null_value(r, v))
       continue;
     vt = type_of(v);
     if (vt == 0)
@@ -266,11 +276,13 @@ static tl_status infer(const json_reader *r, const char *name, tl_type *out, tl_
       type = vt;
     } else if ((type == TL_INT && vt == TL_FLOAT) || (type == TL_FLOAT && vt == TL_INT)) {
       type = TL_FLOAT;
-    } else {
-      const char *want = type == TL_STRING ? "a string" : type == TL_BOOL ? "a boolean"
-                                                                        : "a number";
-      return tl_error_set(err, TL_ETYPE, "%s: %s: field '%s': expected %s, got %s", r->op,
-                          where(r, k, at, sizeof at), name, want, kind(v));
+    } else if (type != TL_STRING || !*reason) {   /* mixed kinds: read as text, and say why */
+      const char *was = type == TL_STRING ? "strings" : type == TL_BOOL ? "booleans" : "numbers";
+      snprintf(reason, 256, "string: %s mixed with %s (first at %s)", was,
+               vt == TL_STRING ? "strings" : vt == TL_BOOL ? "booleans" : "numbers",
+               where(r, k, at, sizeof at));
+      type = TL_STRING;
+      dates = stamps = 0;
     }
   }
   if (type == TL_STRING && dates)
@@ -281,8 +293,72 @@ static tl_status infer(const json_reader *r, const char *name, tl_type *out, tl_
   return TL_OK;
 }
 
-static tl_status build(const json_reader *r, const char *name, tl_type type,
-                       tl_column **out, tl_error *err) {
+/* The shortest text of a number that reads back as it (or true/false). */
+static void number_text(const json_t *v, char *buf, size_t size) {
+  if (json_is_integer(v)) { snprintf(buf, size, "%lld", (long long)json_integer_value(v)); return; }
+  if (json_is_boolean(v)) { snprintf(buf, size, "%s", json_is_true(v) ? "true" : "false"); return; }
+  double d = json_number_value(v);
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(buf, size, "%.*g", prec, d);
+    if (strtod(buf, NULL) == d) return;
+  }
+}
+
+/* Value v of record k as the forced type (fmt: a date or timestamp
+** format, or NULL), or an error naming the record, the field and the value. */
+static tl_status append_forced(const json_reader *r, tl_builder *b, tl_type type, const char *fmt,
+                               const char *name, size_t k, const json_t *v, tl_error *err) {
+  char at[512], text[64];
+  const char *s = NULL;
+  size_t n = 0;
+  if (json_is_string(v)) { s = json_string_value(v); n = json_string_length(v); }
+  else if (json_is_number(v) || json_is_boolean(v)) { number_text(v, text, sizeof text); s = text; n = strlen(text); }
+  else
+    return tl_error_set(err, TL_ETYPE, "%s: %s: field '%s': nested values (%s) are not "
+                        "supported", r->op, where(r, k, at, sizeof at), name, kind(v));
+  int64_t i;
+  double f;
+  int32_t d;
+  int bv, has_time;
+  switch (type) {
+    case TL_STRING: return tl_builder_append_string(b, s, n, err);
+    case TL_INT:
+      if (json_is_real(v) && json_real_value(v) == (double)(int64_t)json_real_value(v) &&
+          fabs(json_real_value(v)) < 9.2e18)
+        return tl_builder_append_int(b, (int64_t)json_real_value(v), err);
+      if (!json_is_real(v) && !json_is_boolean(v) && tl_parse_int(s, n, &i))
+        return tl_builder_append_int(b, i, err);
+      break;
+    case TL_FLOAT:
+      if (json_is_number(v)) return tl_builder_append_float(b, json_number_value(v), err);
+      if (json_is_string(v) && tl_parse_float(s, n, &f)) return tl_builder_append_float(b, f, err);
+      break;
+    case TL_BOOL:
+      if (json_is_boolean(v)) return tl_builder_append_bool(b, json_is_true(v), err);
+      if (json_is_string(v) && tl_parse_bool(s, n, &bv)) return tl_builder_append_bool(b, bv, err);
+      break;
+    case TL_DATE:
+      if (!json_is_string(v)) break;
+      if (fmt ? tl_strptime(fmt, s, n, &i, &has_time) : tl_parse_date(s, n, &d)) {
+        if (fmt) d = (int32_t)((i - ((i % 86400000000LL) + 86400000000LL) % 86400000000LL) /
+                               86400000000LL);
+        return tl_builder_append_date(b, d, err);
+      }
+      break;
+    default:                                          /* TL_TIMESTAMP */
+      if (!json_is_string(v)) break;
+      if (fmt ? tl_strptime(fmt, s, n, &i, &has_time) : tl_parse_timestamp(s, n, &i))
+        return tl_builder_append_timestamp(b, i, err);
+      break;
+  }
+  return tl_error_set(err, TL_ETYPE, "%s: %s: field '%s': %s%.*s%s is not %s %s", r->op,
+                      where(r, k, at, sizeof at), name, json_is_string(v) ? "'" : "",
+                      (int)(n > 80 ? 80 : n), s, json_is_string(v) ? "'" : "",
+                      type == TL_INT ? "an" : "a", tl_type_name(type));
+}
+
+static tl_status build(const json_reader *r, const char *name, tl_type type, int forced,
+                       const char *fmt, tl_column **out, tl_error *err) {
   size_t k, n = json_array_size(r->records);
   tl_builder *b = NULL;
   tl_status st = tl_builder_new(type, (int64_t)n, &b, err);
@@ -292,8 +368,18 @@ static tl_status build(const json_reader *r, const char *name, tl_type type,
       st = tl_error_interrupted(err, r->op);
       break;
     }
-    if (v == NULL || json_is_null(v)) {
+    if (is_null_value(r, v)) {
       st = tl_builder_append_null(b, err);
+      continue;
+    }
+    if (forced) {
+      st = append_forced(r, b, type, fmt, name, k, v, err);
+      continue;
+    }
+    if (type == TL_STRING && !json_is_string(v)) {   /* a mixed column: the value's text */
+      char text[64];
+      number_text(v, text, sizeof text);
+      st = tl_builder_append_string(b, text, strlen(text), err);
       continue;
     }
     switch (type) {
@@ -323,52 +409,142 @@ static tl_status build(const json_reader *r, const char *name, tl_type type,
   return tl_builder_finish(b, out, err);
 }
 
-tl_status tl_read_json(const char *path, int ndjson, tl_table **out, tl_error *err) {
+void tl_json_options_init(tl_json_options *o) { memset(o, 0, sizeof *o); }
+
+struct tl_json_info {
+  int ncol;
+  char **reasons;        /* per column, NULL when the type needs no word */
+};
+
+void tl_json_info_free(tl_json_info *info) {
+  if (!info) return;
+  for (int j = 0; j < info->ncol; j++) tl_free(info->reasons[j]);
+  tl_free(info->reasons);
+  tl_free(info);
+}
+
+const char *tl_json_info_reason(const tl_json_info *info, int j) {
+  return info && j >= 0 && j < info->ncol ? info->reasons[j] : NULL;
+}
+
+/* The fields of every record, in order of first appearance. */
+static tl_status field_names(const json_reader *r, json_t *fields, tl_error *err) {
+  for (size_t k = 0; k < json_array_size(r->records); k++) {
+    const char *key;
+    json_t *v;
+    if ((k & 0xffff) == 0 && tl_interrupted()) return tl_error_interrupted(err, r->op);
+    json_object_foreach(json_array_get(r->records, k), key, v) {   /* insertion order */
+      size_t i;
+      for (i = 0; i < json_array_size(fields); i++)
+        if (strcmp(json_string_value(json_array_get(fields, i)), key) == 0) break;
+      if (i == json_array_size(fields) && json_array_append_new(fields, json_string(key)))
+        return tl_error_oom(err, r->op);
+    }
+  }
+  return TL_OK;
+}
+
+/* The type option of field `name`: its type and format ("date:%d.%m.%Y"),
+** or 0 when none is given. */
+static tl_status forced_type(const json_reader *r, const char *name, tl_type *t, const char **fmt,
+                             tl_error *err) {
+  *t = 0;
+  *fmt = NULL;
+  for (int i = 0; r->o && i < r->o->ntypes; i++) {
+    if (strcmp(r->o->type_names[i], name) != 0) continue;
+    const char *spec = r->o->type_specs[i], *colon = strchr(spec, ':');
+    char base[16];
+    size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+    snprintf(base, sizeof base, "%.*s", (int)(len < 15 ? len : 15), spec);
+    *t = len < 15 ? tl_type_from_name(base) : 0;
+    if (!*t || (colon && *t != TL_DATE && *t != TL_TIMESTAMP))
+      return tl_error_set(err, TL_EINVAL, "%s: types: field '%s': unknown type '%s' (use int, "
+                          "float, string, bool, date, timestamp, date:FORMAT or timestamp:FORMAT)",
+                          r->op, name, spec);
+    *fmt = colon ? colon + 1 : NULL;
+  }
+  return TL_OK;
+}
+
+/* The names of the columns to read: `columns` (each checked) or every field. */
+static tl_status chosen(const json_reader *r, json_t *fields, const char ***names, size_t *nf,
+                        tl_error *err) {
+  size_t all = json_array_size(fields);
+  size_t n = r->o && r->o->columns ? (size_t)r->o->ncolumns : all;
+  *names = tl_calloc(n ? n : 1, sizeof **names);
+  if (!*names) return tl_error_oom(err, r->op);
+  *nf = n;
+  for (size_t j = 0; j < n; j++) {
+    if (!(r->o && r->o->columns)) { (*names)[j] = json_string_value(json_array_get(fields, j)); continue; }
+    const char *want = r->o->columns[j];
+    size_t i = 0;
+    while (i < all && strcmp(json_string_value(json_array_get(fields, i)), want) != 0) i++;
+    if (i == all) {
+      const char **list = tl_calloc(all ? all : 1, sizeof *list);
+      if (!list) return tl_error_oom(err, r->op);
+      for (size_t q = 0; q < all; q++) list[q] = json_string_value(json_array_get(fields, q));
+      const char *near = tl_suggest(want, list, (int)all);
+      tl_status st = near ? tl_error_set(err, TL_EINVAL, "%s: %s: columns: no field '%s' (did "
+                                         "you mean '%s'?)", r->op, r->path, want, near)
+                          : tl_error_set(err, TL_EINVAL, "%s: %s: columns: no field '%s'",
+                                         r->op, r->path, want);
+      tl_free(list);
+      return st;
+    }
+    for (size_t q = 0; q < j; q++)
+      if (strcmp((*names)[q], want) == 0)
+        return tl_error_set(err, TL_EINVAL, "%s: columns: field '%s' is named twice", r->op, want);
+    (*names)[j] = want;
+  }
+  for (int i = 0; r->o && i < r->o->ntypes; i++) {   /* a type for no column read */
+    size_t q = 0;
+    while (q < n && strcmp((*names)[q], r->o->type_names[i]) != 0) q++;
+    if (q == n)
+      return tl_error_set(err, TL_EINVAL, "%s: %s: types: no field '%s' among the columns read",
+                          r->op, r->path, r->o->type_names[i]);
+  }
+  return TL_OK;
+}
+
+tl_status tl_read_json_ex(const char *path, const tl_json_options *opts, tl_table **out,
+                          tl_json_info **info, tl_error *err) {
   json_reader r;
   json_t *fields = NULL;
   const char **names = NULL;
   tl_column **cols = NULL;
-  size_t k, nf = 0, j;
+  tl_json_info *inf = NULL;
+  size_t nf = 0, j;
   tl_status st;
   memset(&r, 0, sizeof r);
   r.path = path;
-  r.op = ndjson ? "read_ndjson" : "read_json";
-  r.ndjson = ndjson;
+  r.ndjson = opts ? opts->ndjson : 0;
+  r.o = opts;
+  r.op = r.ndjson ? "read_ndjson" : "read_json";
   st = tl_interrupted() ? tl_error_interrupted(err, r.op)
-                        : ndjson ? load_lines(&r, err) : load_array(&r, err);
+                        : r.ndjson ? load_lines(&r, err) : load_array(&r, err);
   if (st == TL_OK && tl_interrupted())                    /* Jansson's parse runs whole */
     st = tl_error_interrupted(err, r.op);
   if (st == TL_OK && (fields = json_array()) == NULL)
     st = tl_error_oom(err, r.op);
-  for (k = 0; st == TL_OK && k < json_array_size(r.records); k++) {
-    const char *key;
-    json_t *v;
-    if ((k & 0xffff) == 0 && tl_interrupted()) {
-      st = tl_error_interrupted(err, r.op);
-      break;
-    }
-    json_object_foreach(json_array_get(r.records, k), key, v) {   /* insertion order */
-      size_t i;
-      for (i = 0; i < json_array_size(fields); i++)
-        if (strcmp(json_string_value(json_array_get(fields, i)), key) == 0)
-          break;
-      if (i == json_array_size(fields) && json_array_append_new(fields, json_string(key)))
-        st = tl_error_oom(err, r.op);
-    }
-  }
+  if (st == TL_OK) st = field_names(&r, fields, err);
+  if (st == TL_OK) st = chosen(&r, fields, &names, &nf, err);
   if (st == TL_OK) {
-    nf = json_array_size(fields);
-    names = tl_calloc(nf ? nf : 1, sizeof *names);
     cols = tl_calloc(nf ? nf : 1, sizeof *cols);
-    if (names == NULL || cols == NULL)
-      st = tl_error_oom(err, r.op);
+    inf = tl_calloc(1, sizeof *inf);
+    if (inf) inf->reasons = tl_calloc(nf ? nf : 1, sizeof *inf->reasons);
+    if (cols == NULL || !inf || !inf->reasons) st = tl_error_oom(err, r.op);
+    else inf->ncol = (int)nf;
   }
   for (j = 0; st == TL_OK && j < nf; j++) {
-    tl_type type;
-    names[j] = json_string_value(json_array_get(fields, j));
-    st = infer(&r, names[j], &type, err);
+    tl_type type = TL_STRING, forced;
+    const char *fmt;
+    char reason[256] = "";
+    st = forced_type(&r, names[j], &forced, &fmt, err);
+    if (st == TL_OK && !forced) st = infer(&r, names[j], &type, reason, err);
     if (st == TL_OK)
-      st = build(&r, names[j], type, &cols[j], err);
+      st = build(&r, names[j], forced ? forced : type, forced != 0, fmt, &cols[j], err);
+    if (st == TL_OK && *reason && !(inf->reasons[j] = tl_strdup(reason)))
+      st = tl_error_oom(err, r.op);
   }
   if (st == TL_OK)
     st = tl_table_new((int)nf, names, cols, out, err);
@@ -379,5 +555,14 @@ tl_status tl_read_json(const char *path, int ndjson, tl_table **out, tl_error *e
   json_decref(fields);
   json_decref(r.records);
   json_decref(r.lines);
+  if (st == TL_OK && info) *info = inf;
+  else tl_json_info_free(inf);
   return st;
+}
+
+tl_status tl_read_json(const char *path, int ndjson, tl_table **out, tl_error *err) {
+  tl_json_options o;
+  tl_json_options_init(&o);
+  o.ndjson = ndjson;
+  return tl_read_json_ex(path, &o, out, NULL, err);
 }

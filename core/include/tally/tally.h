@@ -1065,6 +1065,31 @@ TL_API TL_NODISCARD tl_status tl_write_json(const tl_table *t, const char *path,
 ** or the record (types, nested values). */
 TL_API TL_NODISCARD tl_status tl_read_json(const char *path, int ndjson, tl_table **out,
                                     tl_error *err);
+/* The options of tl_read_json_ex. */
+typedef struct tl_json_options {
+  int ndjson;                       /* one object a line */
+  const char *const *columns;       /* only these fields, in this order (NULL: every one) */
+  int ncolumns;
+  const char *const *type_names;    /* fields given a type ... */
+  const char *const *type_specs;    /* ... "int", "float", "string", "bool", "date",
+                                       "timestamp", "date:%d.%m.%Y", "timestamp:FORMAT" */
+  int ntypes;
+  const char *null;                 /* a string value read as null ("NA"); NULL: none */
+} tl_json_options;
+TL_API void tl_json_options_init(tl_json_options *opts);
+/* What a read learnt: why a column got its type, when it needs saying (a
+** field that mixes numbers and strings is read as text). */
+typedef struct tl_json_info tl_json_info;
+/* tl_read_json with options. A field forced to a type takes its values as
+** that type (a number in a string column as its shortest round-trip text);
+** a value that cannot be read so is an error naming the record, the field
+** and the value. Without a type, a field mixing kinds of values is a
+** string column, its numbers and booleans as their text, with the reason in
+** *info (NULL: not wanted; tl_json_info_free). */
+TL_API TL_NODISCARD tl_status tl_read_json_ex(const char *path, const tl_json_options *opts,
+                                       tl_table **out, tl_json_info **info, tl_error *err);
+TL_API const char *tl_json_info_reason(const tl_json_info *info, int j);   /* NULL: none */
+TL_API void tl_json_info_free(tl_json_info *info);   /* NULL is allowed */
 
 /* A horizontal bar chart for the terminal: one line per row, the label, a
 ** bar of Unicode blocks (in eighths) scaled to the largest value, and the
