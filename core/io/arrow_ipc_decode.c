@@ -321,16 +321,15 @@ static tl_status str_offsets(dec *d, int ow, int64_t *first) {
   int64_t prev = load_int(o, ow * 8, 1), len = d->bufs[2].len;
   *first = prev;
   if (prev < 0 || prev > len) return ipc_bad(d->R, "string offsets start at %lld", (long long)prev);
-  int down = 0;
-  if (ow == 8 && (uintptr_t)o % 8 == 0) {   /* no branch: vectorizes */
+  int fast = ow == 8 && (uintptr_t)o % 8 == 0, down = 0;
+  if (fast) {   /* no branch: vectorizes; the walk below finds the row when one goes down */
     const int64_t *v = (const int64_t *)(const void *)o;
     for (int64_t i = 1; i <= d->n; i++) down |= v[i] < v[i - 1];
-    prev = v[d->n];
+    if (!down) prev = v[d->n];
   }
-  for (int64_t i = 1; i <= d->n && (ow != 8 || down || (uintptr_t)o % 8); i++) {
+  for (int64_t i = 1; i <= d->n && (!fast || down); i++) {
     int64_t x = load_int(o + i * ow, ow * 8, 1);
-    if (x < prev && (ow != 8 || down || (uintptr_t)o % 8))
-      return ipc_bad(d->R, "row %lld has a negative string length", (long long)i);
+    if (x < prev) return ipc_bad(d->R, "row %lld has a negative string length", (long long)i);
     prev = x;
   }
   if (prev > len)

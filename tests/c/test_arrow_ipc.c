@@ -7,6 +7,7 @@
 ** stream built by hand with the types tally does not write.
 */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -240,12 +241,52 @@ static void test_by_hand(void) {
   tl_table_release(t);
 }
 
+/* String offsets that go down, in a file whose offsets can be used in
+** place (8-byte, aligned): the error names the row, whether the last
+** offset is in range or not, and in a dictionary batch too. */
+static void test_offsets_down(const char *path) {
+  static const int64_t off[4] = { 0, 3, 6, 9 };
+  static const int32_t codes[3] = { 0, 2, 1 };
+  tl_column *cols[2], *d;
+  CHECK(tl_column_wrap_strings(3, off, "abcdefghi", NULL, NULL, NULL, &cols[0], NULL) == TL_OK);
+  CHECK(tl_column_wrap_strings(3, off, "jklmnopqr", NULL, NULL, NULL, &d, NULL) == TL_OK);
+  CHECK(tl_column_wrap_dictionary(3, codes, d, NULL, NULL, NULL, &cols[1], NULL) == TL_OK);
+  const char *names[2] = { "s", "z" };
+  tl_table *t;
+  CHECK(tl_table_new(2, names, cols, &t, NULL) == TL_OK);
+  for (int j = 0; j < 2; j++) tl_column_release(cols[j]);
+  tl_column_release(d);
+  tl_error err;
+  CHECK(tl_write_arrow(t, path, NULL, &err) == TL_OK);
+  tl_table_release(t);
+  FILE *f = fopen(path, "rb");
+  uint8_t buf[4096];
+  size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+  if (f) fclose(f);
+  CHECK(n > 0 && n < sizeof buf);
+  static const int64_t down[4] = { 9, 0, 0, 0 };   /* in range at both ends */
+  int found = 0;
+  for (size_t at = 0; at + sizeof off <= n; at += 8) {
+    if (memcmp(buf + at, off, sizeof off) != 0) continue;
+    uint8_t copy[4096];
+    memcpy(copy, buf, n);
+    memcpy(copy + at, down, sizeof down);
+    tl_table *u = NULL;
+    CHECK(tl_read_arrow_buffer(copy, n, "d.arrow", NULL, &u, &err) == TL_EPARSE);
+    CHECK(strstr(err.message, "row 1 has a negative string length") != NULL);
+    tl_table_release(u);
+    found++;
+  }
+  CHECK(found == 2);   /* the dictionary's offsets, then the column's */
+}
+
 int main(void) {
   char path[64];
   snprintf(path, sizeof path, "/tmp/tally_arrow_ipc_%ld.arrow", (long)getpid());
   test_flatbuf();
   test_files(path);
   test_by_hand();
+  test_offsets_down(path);
   unlink(path);
   return check_done("test_arrow_ipc");
 }
