@@ -22,6 +22,9 @@
 #ifdef TALLY_HAVE_MPI
 #include "lmpi.h"
 #endif
+#ifdef TALLY_TESTING
+int luaopen_tally_testing(lua_State *L);       /* bindings/lua/ltesting.c */
+#endif
 
 #ifdef TALLY_HAVE_LIBEDIT
 #include <editline/readline.h>
@@ -1013,6 +1016,10 @@ static void open_tally(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushcfunction(L, luaopen_tally);
   lua_setfield(L, -2, "tally");
+#ifdef TALLY_TESTING
+  lua_pushcfunction(L, luaopen_tally_testing);   /* the test runner's alone */
+  lua_setfield(L, -2, "tally.testing");
+#endif
   lua_pop(L, 1);
 #ifdef TALLY_HAVE_MPI
   lua_getglobal(L, "tally");                     /* tally.mpi */

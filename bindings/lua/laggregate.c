@@ -928,78 +928,6 @@ const tl_aggregate **lt_aggregates(lua_State *L, int *n) {
   return v;
 }
 
-static void free_partial(void *p) { tl_partial_free(p); }
-static void free_grouping(void *p) { tl_grouping_free(p); }
-
-/* tally._partial_agg(parts, keys, def, ...): the rows of the tables `parts`
-** (an array, one after another) aggregated by the columns `keys` (an array;
-** nil: the whole as one group) through partial states, as the processes of
-** an MPI job combine them: a partial per part, each encoded to bytes and
-** decoded again, merged in order, then finished. For tests. */
-static int l_partial_agg(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  int nkeys = 0;
-  if (!lua_isnoneornil(L, 2)) {
-    luaL_checktype(L, 2, LUA_TTABLE);
-    nkeys = (int)lt_array_len(L, 2, "agg", "the keys", LT_OTHER_KEYS, LT_MAX_INT / 8);
-  }
-  lt_definitions_to_strings(L, 3);
-  int n;
-  const char **defs = lt_string_args(L, 3, "agg", 0, &n);
-  const char **keys = lua_newuserdatauv(L, sizeof *keys * (size_t)(nkeys + 1), 0);
-  for (int k = 0; k < nkeys; k++) {   /* the strings stay in the table at 2 */
-    if (lua_geti(L, 2, k + 1) != LUA_TSTRING)
-      return luaL_error(L, "agg: key %d must be a column name", k + 1);
-    keys[k] = lt_cstring(L, -1, "agg: key %d", k + 1);
-    lua_pop(L, 1);
-  }
-  tl_scope scope;
-  tally_lua_scope(L, &scope);
-  lt_box *acc = lt_newbox(L, free_partial);
-  lt_box *part = lt_newbox(L, free_partial);
-  lt_box *grouping = lt_newbox(L, free_grouping);
-  lt_box *bytes = lt_newbox(L, tl_free);
-  lua_Integer nparts = lt_array_len(L, 1, "agg", "the parts", LT_OTHER_KEYS, LUA_MAXINTEGER);
-  tl_error err;
-  err.message[0] = '\0';
-  for (lua_Integer i = 1; i <= nparts; i++) {
-    lua_geti(L, 1, i);
-    tl_table *t = tally_check_table(L, -1);
-    tl_partial *p = NULL, *q = NULL;
-    tl_status st;
-    if (nkeys) {
-      tl_grouping *g = NULL;
-      st = tl_table_group_by(t, nkeys, keys, &g, &err);
-      grouping->p = g;
-      if (st == TL_OK) st = tl_grouping_partial(g, n, defs, &scope, &p, &err);
-      lt_box_free(grouping);
-    } else {
-      st = tl_table_partial(t, n, defs, &scope, &p, &err);
-    }
-    part->p = p;
-    void *buf = NULL;
-    size_t len = 0;
-    if (st == TL_OK) st = tl_partial_encode(p, &buf, &len, &err);
-    bytes->p = buf;
-    lt_box_free(part);
-    if (st == TL_OK) st = tl_partial_decode(buf, len, &scope, &q, &err);
-    lt_box_free(bytes);
-    if (st == TL_OK && acc->p) {
-      part->p = q;
-      st = tl_partial_merge(acc->p, q, &err);
-      lt_box_free(part);
-    } else if (st == TL_OK) {
-      acc->p = q;
-    }
-    lt_call(L, st, &err);
-    lua_pop(L, 1);
-  }
-  if (!acc->p) return luaL_error(L, "agg: no parts");
-  lt_table *ud = lt_new_table(L);
-  lt_call(L, tl_partial_finish(acc->p, &ud->t, &err), &err);
-  return 1;
-}
-
 /* Lua strings stand for themselves; aggregate calls (geomean("cost")) and
 ** anything else with __tostring become their text, in place. */
 void lt_definitions_to_strings(lua_State *L, int first) {
@@ -1037,7 +965,5 @@ void lt_open_aggregate(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, l_aggregate);
   lua_setfield(L, -2, "aggregate");   /* into the module table at the top */
-  lua_pushcfunction(L, l_partial_agg);
-  lua_setfield(L, -2, "_partial_agg");
   lt_open_func(L);
 }

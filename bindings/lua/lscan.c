@@ -82,8 +82,7 @@ static const char **paths_arg(lua_State *L, int *pn) {
 }
 
 static const char *const scan_keys[] = {
-  "types", "sep", "header", "null", "skip", "comment", "max_field_size", "chunk_size",
-  "sample_bytes", "morsel_bytes", "batch_rows", NULL
+  "types", "sep", "header", "null", "skip", "comment", "max_field_size", "sample_bytes", NULL
 };
 
 /* tally.scan(source [, opts]) */
@@ -101,10 +100,6 @@ static int l_scan(lua_State *L) {
     lt_csv_option_values(L, 2, "scan", &csv);
     lua_getfield(L, 2, "sample_bytes");
     o.sample_bytes = lt_opt_int(L, -1, "scan", "option 'sample_bytes'", 1, LUA_MAXINTEGER, 0);
-    lua_getfield(L, 2, "morsel_bytes");
-    o.morsel_bytes = lt_opt_int(L, -1, "scan", "option 'morsel_bytes'", 1, LUA_MAXINTEGER, 0);
-    lua_getfield(L, 2, "batch_rows");
-    o.batch_rows = lt_opt_int(L, -1, "scan", "option 'batch_rows'", 1, LUA_MAXINTEGER, 0);
   }
   o.csv = &csv;
   tl_table *t = NULL;

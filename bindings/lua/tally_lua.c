@@ -467,10 +467,6 @@ static void set_infer(lua_State *L, int idx, const char *op, tl_csv_options *o) 
   o->infer = opt_bool(L, idx, op, "infer");
 }
 
-static void set_chunk_size(lua_State *L, int idx, const char *op, tl_csv_options *o) {
-  o->chunk_size = (size_t)opt_int(L, idx, op, "chunk_size", 1, LT_MAX_INT);
-}
-
 static void set_columns(lua_State *L, int idx, const char *op, tl_csv_options *o) {
   int n;
   if (!lua_istable(L, idx))
@@ -527,7 +523,7 @@ static const struct {
 } csv_opts[] = {
   {"sep", set_sep}, {"header", set_header}, {"null", set_null}, {"types", set_types},
   {"skip", set_skip}, {"comment", set_comment}, {"infer", set_infer},
-  {"chunk_size", set_chunk_size}, {"columns", set_columns}, {"max_rows", set_max_rows},
+  {"columns", set_columns}, {"max_rows", set_max_rows},
   {"on_error", set_on_error}, {"progress", NULL}, {"max_field_size", set_max_field_size},
   {"range_start", set_range_start}, {"range_stop", set_range_stop},
   {"range_quotes", set_range_quotes}, {"range_line", set_range_line},

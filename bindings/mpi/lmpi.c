@@ -532,7 +532,7 @@ static int dg_tostring(lua_State *L) {
 */
 
 static const char *const csv_keys[] = {
-  "sep", "header", "null", "types", "skip", "comment", "infer", "chunk_size", "columns",
+  "sep", "header", "null", "types", "skip", "comment", "infer", "columns",
   "max_rows", "on_error", "progress", "max_field_size", NULL
 };
 static const char *const range_keys[] = {
@@ -639,18 +639,17 @@ static int parse_csv_options(lua_State *L) {
     o->comment = lua_tostring(L, base + 6);
   }
   if (!lua_isnil(L, base + 7)) o->infer = opt_bool(L, base + 7, "infer");
-  if (!lua_isnil(L, base + 8)) opt_int(L, base + 8, "chunk_size", 1, &v), o->chunk_size = (size_t)v;
-  if (!lua_isnil(L, base + 9)) o->columns = opt_list(L, base + 9, "columns", 3, &o->ncolumns);
-  if (!lua_isnil(L, base + 10)) opt_int(L, base + 10, "max_rows", 0, &v), o->max_rows = v;
-  if (!lua_isnil(L, base + 11)) {
-    const char *e = lua_type(L, base + 11) == LUA_TSTRING ? lua_tostring(L, base + 11) : "";
+  if (!lua_isnil(L, base + 8)) o->columns = opt_list(L, base + 8, "columns", 3, &o->ncolumns);
+  if (!lua_isnil(L, base + 9)) opt_int(L, base + 9, "max_rows", 0, &v), o->max_rows = v;
+  if (!lua_isnil(L, base + 10)) {
+    const char *e = lua_type(L, base + 10) == LUA_TSTRING ? lua_tostring(L, base + 10) : "";
     if (strcmp(e, "skip") == 0) o->on_error = TL_CSV_SKIP;
     else if (strcmp(e, "error") == 0) o->on_error = TL_CSV_FAIL;
     else luaL_error(L, "read_csv: option 'on_error' must be \"error\" or \"skip\"");
   }
-  if (!lua_isnil(L, base + 12)) opt_bool(L, base + 12, "progress");   /* l_read_csv's */
-  if (!lua_isnil(L, base + 13))
-    opt_int(L, base + 13, "max_field_size", 1, &v), o->max_field_size = (size_t)v;
+  if (!lua_isnil(L, base + 11)) opt_bool(L, base + 11, "progress");   /* l_read_csv's */
+  if (!lua_isnil(L, base + 12))
+    opt_int(L, base + 12, "max_field_size", 1, &v), o->max_field_size = (size_t)v;
   return 0;
 }
 

@@ -113,6 +113,17 @@ size_t tl_env_memory_limit(const tl_env *env) {
   return (env ? env : tl_env_current())->limit;
 }
 
+int64_t tl_testing_set(tl_env *env, tl_knob knob, int64_t value) {
+  if ((unsigned)knob >= TL_NKNOBS) return 0;
+  tl_env *e = env ? env : tl_env_current();
+  return atomic_exchange(&e->knobs[knob], (long long)(value > 0 ? value : 0));
+}
+
+int64_t tl_testing_get(tl_knob knob) {
+  if ((unsigned)knob >= TL_NKNOBS) return 0;
+  return atomic_load_explicit(&tl_env_current()->knobs[knob], memory_order_relaxed);
+}
+
 const char *tl_env_tmpdir(const tl_env *env) {
   if (!env) env = tl_env_current();
   if (env->tmpdir) return env->tmpdir;

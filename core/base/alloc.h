@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "tally/tally.h"
+#include "testing.h"
 
 /* An env. The default one (static) is never freed; another lives until it
 ** has been freed with tl_env_free and its last block is gone. */
@@ -31,6 +32,7 @@ struct tl_env {
   atomic_int no_folding;      /* constant folding off */
   atomic_int no_shortcut;     /* and/or evaluate both sides */
   atomic_llong range_rows;    /* rows a range of a grouped scan; 0: default */
+  atomic_llong knobs[TL_NKNOBS];   /* testing.h */
 };
 
 /* malloc-like, under the current env; NULL on failure (never aborts). */

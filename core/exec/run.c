@@ -20,6 +20,7 @@
 #include "base/pool.h"
 #include "exec.h"
 #include "io/csv.h"
+#include "testing.h"
 
 typedef struct part {
   int ready;
@@ -256,9 +257,9 @@ static tl_status run_stream(const tl_scan *s, const tl_plan *pl, FILE *f, tl_tab
   x.out = f;
   pthread_mutex_init(&x.mu, NULL);
   pthread_cond_init(&x.cv, NULL);
-  const tl_scan_options *o = &pl->steps[0]->opts;
-  tl_source_want want = { pl->nread, (const char *const *)pl->read, o->morsel_bytes,
-                          o->batch_rows };
+  tl_source_want want = { pl->nread, (const char *const *)pl->read,
+                          tl_testing_get(TL_KNOB_MORSEL_BYTES),
+                          tl_testing_get(TL_KNOB_BATCH_ROWS) };
   int threads = tl_get_threads();
   tl_status st = x.src->kind->open(x.src, &want, &x.srun, &x.n, err);
   (void)s;

@@ -22,7 +22,7 @@ typedef struct tl_source tl_source;
 typedef struct tl_source_want {
   int ncols;                    /* the columns to read, of the schema, in its order */
   const char *const *cols;
-  int64_t morsel_bytes;         /* test knobs, as tl_scan_options; 0: default */
+  int64_t morsel_bytes;         /* test knobs (testing.h); 0: default */
   int64_t batch_rows;
 } tl_source_want;
 

@@ -152,7 +152,6 @@ static tl_status copy_options(csvsrc *c, const tl_csv_options *from, tl_error *e
   c->o.sep = from->sep;
   c->o.header = from->header;
   c->o.skip = from->skip;
-  c->o.chunk_size = from->chunk_size;
   c->o.max_field_size = from->max_field_size;
   if (from->comment && !(c->o.comment = c->comment = tl_strdup(from->comment)))
     return tl_error_oom(err, "scan");

@@ -49,6 +49,7 @@
 #include "base/error.h"
 #include "base/table.h"
 #include "csv.h"
+#include "testing.h"
 
 void tl_csv_options_init(tl_csv_options *o) {
   memset(o, 0, sizeof *o);
@@ -386,7 +387,8 @@ static tl_status pass1(load *ld) {
   reader *r = ld->r;
   const tl_csv_options *o = r->o;
   csvrun *run = &ld->run;
-  size_t size = o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;
+  int64_t knob = tl_testing_get(TL_KNOB_CSV_CHUNK);   /* a test's, down to 1 byte */
+  size_t size = knob > 0 ? (size_t)knob : DEFAULT_CHUNK;
   const char *origin = ld->ranged ? r->p : r->data;
   run->before = r->p - origin;
   run->total = r->until - origin;

@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "tally/tally.h"
+#include "testing.h"
 
 /* The table as text: "name:type,..." then one line a row. */
 static void render(const tl_table *t, char *out, size_t size) {
@@ -65,7 +66,7 @@ static void expect_in(int line, const char *in, const tl_csv_options *o, int wit
     tl_set_threads(c % 2 ? 3 : 1);
     tl_csv_options opts;
     if (o) opts = *o; else tl_csv_options_init(&opts);
-    opts.chunk_size = chunks[c / 2];
+    tl_testing_set(NULL, TL_KNOB_CSV_CHUNK, (int64_t)chunks[c / 2]);   /* the last: the default */
     tl_table *t = NULL;
     tl_csv_info *info = NULL;
     tl_error err;
@@ -148,13 +149,14 @@ static void test_quoting(void) {
     for (size_t c = 1; c < 16; c += 3) {
       tl_csv_options o;
       tl_csv_options_init(&o);
-      o.chunk_size = c;
+      tl_testing_set(NULL, TL_KNOB_CSV_CHUNK, (int64_t)c);
       CHECK(tl_read_csv_buffer(in, strlen(in), "d", &o, &t, NULL) == TL_OK);
       const tl_column *d = tl_column_dictionary(tl_table_column(t, 0));
       CHECK(d && tl_column_length(d) == 2);
       CHECK(tl_column_codes(tl_table_column(t, 0))[5] == 1);
       tl_table_release(t);
     }
+    tl_testing_set(NULL, TL_KNOB_CSV_CHUNK, 0);
   }
   /* a quoted number is still a number */
   EXPECT("a\n\"12\"\n", NULL, "a:int\n12\n");
@@ -466,7 +468,7 @@ static void test_progress(void) {
     prog p = { 0, 0, 0, 0 };
     tl_csv_options o;
     tl_csv_options_init(&o);
-    o.chunk_size = 4;
+    tl_testing_set(NULL, TL_KNOB_CSV_CHUNK, 4);
     o.progress = on_progress;
     o.progress_ud = &p;
     tl_table *t;
@@ -475,6 +477,7 @@ static void test_progress(void) {
     CHECK(p.calls >= 2 && !p.bad && p.pass == 2);
     if (th == 1) CHECK(p.last == (int64_t)strlen(in));
   }
+  tl_testing_set(NULL, TL_KNOB_CSV_CHUNK, 0);
 }
 
 /* ---------------------------------------------------------------------------
@@ -559,7 +562,7 @@ static void test_roundtrip(void) {
       tl_set_threads(c % 2 ? 3 : 1);
       tl_csv_options o;
       tl_csv_options_init(&o);
-      o.chunk_size = chunks[c];
+      tl_testing_set(NULL, TL_KNOB_CSV_CHUNK, (int64_t)chunks[c]);   /* the last: the default */
       o.sep = ',';   /* a table of few rows could look ;-separated */
       o.type_names = names; o.types = all; o.ntypes = 6;
       tl_table *back;
@@ -620,10 +623,10 @@ static void test_alloc_failures(void) {
   const char *in = "k,n,x\na,1,p\nb,two,q\na,3\nc,2.5,r\n";
   const char *cols[2] = { "n", "k" };
   tl_set_threads(2);
+  tl_testing_set(NULL, TL_KNOB_CSV_CHUNK, 8);
   for (fa_at = 1;; fa_at++) {
     tl_csv_options o;
     tl_csv_options_init(&o);
-    o.chunk_size = 8;
     o.on_error = TL_CSV_SKIP;
     o.columns = cols;
     o.ncolumns = 2;
@@ -642,6 +645,7 @@ static void test_alloc_failures(void) {
     CHECK(st == TL_ENOMEM && info == NULL);
     if (fa_at > 10000) { CHECK(0); break; }
   }
+  tl_testing_set(NULL, TL_KNOB_CSV_CHUNK, 0);
 }
 
 static void test_files(void) {

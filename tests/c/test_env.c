@@ -18,6 +18,7 @@
 #include "base/alloc.h"
 #include "agg/partial.h"
 #include "base/pool.h"
+#include "testing.h"
 #include "check.h"
 #include "expr/expr.h"
 #include "tally/tally.h"
@@ -226,6 +227,16 @@ int main(void) {
   CHECK(tl_expr_set_folding(1) == 1 && tl_expr_set_short_circuit(1) == 1);
   tl_env_use(b);
   CHECK(tl_expr_set_folding(1) == 0 && tl_expr_set_short_circuit(1) == 0);
+  tl_env_use(NULL);
+  /* and so are the knobs of testing.h, set on an env named or current */
+  CHECK(tl_testing_set(b, TL_KNOB_CSV_CHUNK, 3) == 0);
+  tl_env_use(b);
+  CHECK(tl_testing_set(NULL, TL_KNOB_BATCH_ROWS, 5) == 0);
+  CHECK(tl_testing_get(TL_KNOB_CSV_CHUNK) == 3 && tl_testing_get(TL_KNOB_BATCH_ROWS) == 5);
+  tl_env_use(a);
+  CHECK(tl_testing_get(TL_KNOB_CSV_CHUNK) == 0 && tl_testing_get(TL_KNOB_BATCH_ROWS) == 0);
+  CHECK(tl_testing_set(b, TL_KNOB_CSV_CHUNK, -1) == 3);   /* back to the default */
+  CHECK(tl_testing_set(b, TL_KNOB_BATCH_ROWS, 0) == 5);
   tl_env_use(NULL);
 
   /* an env freed before its last table: the table stays usable */

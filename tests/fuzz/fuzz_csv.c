@@ -4,6 +4,7 @@
 ** counts, which must all give the same table or the same error.
 */
 #include "fuzz.h"
+#include "testing.h"
 
 static const char seps[8] = { 0, ',', ';', '\t', '|', ' ', ':', 'x' };
 static const tl_type types[6] = { TL_BOOL, TL_INT, TL_FLOAT, TL_STRING, TL_DATE, TL_TIMESTAMP };
@@ -35,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tl_status ref_st = TL_OK;
   for (int k = 0; k < 4; k++) {
     if (k == 1 && len > 2048) continue;   /* a job per byte: keep the run fast */
-    o.chunk_size = chunks[k];
+    tl_testing_set(NULL, TL_KNOB_CSV_CHUNK, (int64_t)chunks[k]);
     tl_set_threads(threads[k]);
     tl_table *t = NULL;
     tl_error err = { 0 };
@@ -55,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     tl_table_release(t);
   }
   tl_table_release(ref);
+  tl_testing_set(NULL, TL_KNOB_CSV_CHUNK, 0);
   tl_set_threads(0);
   return 0;
 }

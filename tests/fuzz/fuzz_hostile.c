@@ -34,7 +34,7 @@ static const char *const numbers[] = {
 #define NNUMBERS (sizeof numbers / sizeof *numbers)
 
 static const char *const int_options[] = {
-  "skip", "max_rows", "max_field_size", "chunk_size", "range_start", "range_stop",
+  "skip", "max_rows", "max_field_size", "range_start", "range_stop",
   "range_quotes", "range_line", "range_record", "n", "width", "height", "bins",
 };
 #define NINTOPTS (sizeof int_options / sizeof *int_options)

@@ -8,11 +8,12 @@
 -- row a range merges row by row, which is exactly one scan; at 7 rows var, stddev
 -- and means of inexact floats may differ in the last bits, so those are compared
 -- with a relative tolerance of 1e-12 and everything else exactly.
--- tally._partial_agg(parts, keys, defs...) aggregates the rows of several tables
+-- testing.partial_agg(parts, keys, defs...) (tally.testing) aggregates the rows of several tables
 -- through partial states encoded to bytes and merged in order, as the ranks of an
 -- MPI job do; it is how the save, load and merge of Lua aggregates are reached.
 
 local tally = require "tally"
+local testing = require "tally.testing"
 
 local function check_error(msg, f, ...)
   local ok, err = pcall(f, ...)
@@ -99,7 +100,7 @@ end
 -- ---------------------------------------------------------------------------
 -- every range size and thread count gives the same results
 
-local exe = os.getenv("TALLY_BUILD_DIR") and (os.getenv("TALLY_BUILD_DIR") .. "/tally") or arg[-1]
+local exe = arg[-1]   -- this runner: the children use tally.testing too
 local data = os.tmpname()
 write_data(data)
 
@@ -188,7 +189,7 @@ local defs = { "n = count()", "s = sum(participants)", "g = geomean(participants
                "r = sum(participants) / count(participants)" }
 for _, keys in ipairs{ { "program" }, { "year" }, { "program", "year" }, nil } do
   local whole = keys and t:group_by(table.unpack(keys)):agg(table.unpack(defs)) or t:agg(table.unpack(defs))
-  local merged = tally._partial_agg(parts, keys, table.unpack(defs))
+  local merged = testing.partial_agg(parts, keys, table.unpack(defs))
   assert(#whole == #merged)
   for i = 1, #whole do
     for _, name in ipairs(whole:names()) do
@@ -201,9 +202,9 @@ for _, keys in ipairs{ { "program" }, { "year" }, { "program", "year" }, nil } d
   end
 end
 -- one part, or parts in another order: the groups come as they first appear
-local one = tally._partial_agg({ t }, { "program" }, "k = kinds(participants)")
+local one = testing.partial_agg({ t }, { "program" }, "k = kinds(participants)")
 assert(one[1].k == t:group_by("program"):agg("k = kinds(participants)")[1].k)
-local back = tally._partial_agg({ t:slice(9, #t), t:slice(1, 8) }, { "program" }, "f = first(year)", "n = count()")
+local back = testing.partial_agg({ t:slice(9, #t), t:slice(1, 8) }, { "program" }, "f = first(year)", "n = count()")
 assert(back[1].program == t[9].program)
 
 -- states that cannot be saved: errors naming the aggregate and the group
@@ -211,59 +212,59 @@ tally.aggregate{ name = "fnstate", init = function() return { f = print } end, s
                  merge = function(a) return a end, type = "int", final = function() return 1 end }
 check_error("fnstate: save: group program = 'Organization Management for Senior Police Officers': " ..
             "the state holds a function, which cannot be saved",
-            function() return tally._partial_agg({ t }, { "program" }, "fnstate(year)") end)
+            function() return testing.partial_agg({ t }, { "program" }, "fnstate(year)") end)
 check_error("fnstate: save: the state holds a function",
-            function() return tally._partial_agg({ t }, nil, "fnstate(year)") end)
+            function() return testing.partial_agg({ t }, nil, "fnstate(year)") end)
 tally.aggregate{ name = "cycle", init = function() local c = {}; c.self = c; return c end,
                  step = function() end, merge = function(a) return a end, type = "int",
                  final = function() return 1 end }
 check_error("cycle: save: group year = 2016: the state holds a cycle of tables",
-            function() return tally._partial_agg({ t }, { "year" }, "cycle(year)") end)
+            function() return testing.partial_agg({ t }, { "year" }, "cycle(year)") end)
 tally.aggregate{ name = "nullstate", init = function() return { tally.null } end,
                  step = function() end, merge = function(a) return a end, type = "int",
                  final = function() return 1 end }
 check_error("the state holds a userdata, which cannot be saved",
-            function() return tally._partial_agg({ t }, nil, "nullstate(year)") end)
+            function() return testing.partial_agg({ t }, nil, "nullstate(year)") end)
 tally.aggregate{ name = "boolkey", init = function() return { [true] = 1 } end,
                  step = function() end, merge = function(a) return a end, type = "int",
                  final = function() return 1 end }
 check_error("the state holds a boolean as a key",
-            function() return tally._partial_agg({ t }, nil, "boolkey(year)") end)
+            function() return testing.partial_agg({ t }, nil, "boolkey(year)") end)
 tally.aggregate{ name = "deep", type = "int", final = function() return 1 end,
                  init = function() local d = {} for _ = 1, 150 do d = { d } end return d end,
                  step = function() end, merge = function(a) return a end }
 check_error("deep: save: the state nests tables deeper than 100",
-            function() return tally._partial_agg({ t }, nil, "deep(year)") end)
+            function() return testing.partial_agg({ t }, nil, "deep(year)") end)
 -- shared (not cyclic) tables are saved twice, which is fine
 tally.aggregate{ name = "shared", type = "int", step = function() end,
                  init = function() local s = { 1 } return { a = s, b = s } end,
                  merge = function(a, b) return { a = a.a, b = b.b } end,
                  final = function(st) return st.a[1] + st.b[1] end }
-assert(tally._partial_agg(parts, nil, "shared(year)")[1].shared_year == 2)
+assert(testing.partial_agg(parts, nil, "shared(year)")[1].shared_year == 2)
 
 -- a merge that fails names the aggregate, what failed and the group
 tally.aggregate{ name = "badmerge", init = 0, step = function(s) return s + 1 end, type = "float",
                  merge = function() error("no merging today") end }
 check_error("badmerge: merge: group program = 'Community Policing': ",
-            function() return tally._partial_agg(parts, { "program" }, "badmerge(year)") end)
+            function() return testing.partial_agg(parts, { "program" }, "badmerge(year)") end)
 check_error("no merging today",
-            function() return tally._partial_agg(parts, { "program" }, "badmerge(year)") end)
+            function() return testing.partial_agg(parts, { "program" }, "badmerge(year)") end)
 tally.aggregate{ name = "numbad", init = 0, step = function(s) return s + 1 end, type = "float",
                  merge = function() return "x" end }
 check_error("numbad: merge: group year = 2018: merge must return the new state (a number), got string",
-            function() return tally._partial_agg(parts, { "year" }, "numbad(year)") end)
+            function() return testing.partial_agg(parts, { "year" }, "numbad(year)") end)
 
 -- without a merge, an aggregate cannot be in a partial (agg itself is unaffected)
 tally.aggregate{ name = "nomerge", init = 0, step = function(s) return s + 1 end, type = "float" }
 check_error("partial: aggregate 'nomerge' has no merge, so it cannot be combined across threads or processes",
-            function() return tally._partial_agg(parts, nil, "nomerge(year)") end)
+            function() return testing.partial_agg(parts, nil, "nomerge(year)") end)
 assert(t:agg("nomerge(year)")[1].nomerge_year == 40)
 
 -- definitions are checked as in agg
-check_error("unknown function 'nosuch'", function() return tally._partial_agg(parts, nil, "nosuch(year)") end)
-check_error("agg: key 1 must be a column name", function() return tally._partial_agg(parts, { 1 }, "n = count()") end)
+check_error("unknown function 'nosuch'", function() return testing.partial_agg(parts, nil, "nosuch(year)") end)
+check_error("agg: key 1 must be a column name", function() return testing.partial_agg(parts, { 1 }, "n = count()") end)
 
 -- the engine stays usable after errors inside an aggregate's save or merge
-assert(tally._partial_agg(parts, nil, "s = lsum(participants)")[1].s == 446)
+assert(testing.partial_agg(parts, nil, "s = lsum(participants)")[1].s == 446)
 
 print("test_aggregate_partial: ok")

@@ -6,6 +6,7 @@
 -- Run from the repository root: tally tests/lua/test_aggregates2.lua
 
 local tally = require "tally"
+local testing = require "tally.testing"
 
 local function check_error(msg, f, ...)
   local ok, err = pcall(f, ...)
@@ -54,9 +55,9 @@ for _, threads in ipairs{ 1, 4 } do
 end
 -- through encoded partial states, merged in order: parts of 1, 7, 92 and 200 rows
 local parts = { t:slice(1, 1), t:slice(2, 8), t:slice(9, 100), t:slice(101, 300) }
-check(tally._partial_agg(parts, { "g" }, table.unpack(defs)):sort("g"), "partials")
+check(testing.partial_agg(parts, { "g" }, table.unpack(defs)):sort("g"), "partials")
 local whole = t:agg(table.unpack(defs))
-local merged = tally._partial_agg(parts, nil, table.unpack(defs))
+local merged = testing.partial_agg(parts, nil, table.unpack(defs))
 for k = 1, #defs do
   assert(same(whole[1]["v" .. k], merged[1]["v" .. k]), defs[k])
 end

@@ -2,6 +2,7 @@
 -- SQL habits get. Run from the repository root: tally tests/lua/test_casts.lua
 
 local tally = require "tally"
+local testing = require "tally.testing"
 
 local function check_error(msg, f, ...)
   local ok, err = pcall(f, ...)
@@ -82,10 +83,8 @@ end
 
 -- the same values on every path: vectors of one row, no folding, several threads
 for _, vs in ipairs{ 1, 7, 2048 } do
-  local old = tally._set_vector_size and tally._set_vector_size(vs)
-  local r = t:mutate("i = try_cast(s, 'int')")
-  for k = 1, #t do assert(r[k].i == want_i[k]) end
-  if tally._set_vector_size then tally._set_vector_size(old) end
+  local r = testing.with({ vector_size = vs }, t.mutate, t, "i = try_cast(s, 'int')")
+  for k = 1, #t do assert(r[k].i == want_i[k], "vector size " .. vs .. ", row " .. k) end
 end
 
 -- SQL habits get a hint, the caret at the token

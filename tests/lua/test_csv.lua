@@ -4,6 +4,7 @@
 -- Run from the repository root: tally tests/lua/test_csv.lua
 
 local tally = require "tally"
+local testing = require "tally.testing"
 
 local function check_error(msg, f, ...)
   local ok, err = pcall(f, ...)
@@ -89,11 +90,12 @@ end
 do
   local text = "title\n\na,b\n# note\n\"x\ny\",1\n\n2,\"p\nq\"\n3\n"
   for _, chunk in ipairs({ 1, 2, 3, 7, 64, 4096, false }) do
-    local opts = { skip = 2, comment = "#", chunk_size = chunk or nil }
+    local opts = { skip = 2, comment = "#" }
+    local knobs = { chunk_size = chunk or 0 }
     check_error("read_csv: <string>:10:2 (column 'b', record 3): too few fields",
-                tally.read_csv_string, text, opts)
+                testing.with, knobs, tally.read_csv_string, text, opts)
     opts.on_error = "skip"
-    local t = tally.read_csv_string(text, opts)
+    local t = testing.with(knobs, tally.read_csv_string, text, opts)
     local r = t:rejects()[1]
     assert(#t == 2 and r.line == 10 and r.record == 3, tostring(chunk))
   end

@@ -5,6 +5,7 @@
 -- Run from the repository root: tally tests/lua/test_hostile.lua
 
 local tally = require "tally"
+local testing = require "tally.testing"
 
 local function check_error(msg, f, ...)
   local ok, err = pcall(f, ...)
@@ -85,7 +86,9 @@ check_error("read_csv_string: option 'max_field_size' must be an integer in [1, 
             read, { max_field_size = 0 })
 check_error("read_csv_string: option 'max_field_size' must be an integer in [1, ",
             read, { max_field_size = -2 ^ 63 })
-check_error("read_csv_string: option 'chunk_size' must be an integer in [1, ", read, { chunk_size = 2 ^ 53 })
+check_error("testing.set: knob 'chunk_size' must be an integer in [0, 2147483647], got 9.007199254741e+15",
+            testing.set, { chunk_size = 2 ^ 53 })
+check_error("testing.with: unknown option 'chunk'", testing.with, { chunk = 1 }, read)
 check_error("read_csv_string: option 'range_start' must be an integer in [0, ", read, { range_start = -1 })
 check_error("read_csv_string: option 'range_quotes' must be an integer in [-1, ",
             read, { range_quotes = -2 })

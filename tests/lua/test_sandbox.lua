@@ -222,7 +222,6 @@ for _, case in ipairs{
   { "tally.read_arrow('/tmp/x.arrow')", "read_arrow" },
   { "tally.from_arrow(1, 2)", "from_arrow" },
   { "tally.func{ name = 'f', fn = function(x) return x end }", "func" },
-  { "tally._partial_agg()", "_partial_agg" },
   { t1 .. "t:write_csv('/tmp/x.csv')", "write_csv" },
   { t1 .. "t:write_json('/tmp/x.json')", "write_json" },
   { t1 .. "t:write_ndjson('/tmp/x.ndjson')", "write_ndjson" },

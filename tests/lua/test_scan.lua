@@ -1,10 +1,11 @@
 -- Lazy scans: every verb of tally.scan(...):collect() against the in-memory
 -- verbs on generated CSV files and tables, at batch sizes down to one row
--- (the morsel_bytes and batch_rows test knobs) on 1 and 3 threads; the
+-- (the morsel_bytes and batch_rows knobs of tally.testing) on 1 and 3 threads; the
 -- plan shown by explain(); several files; and the errors.
 -- Run from the repository root: tally tests/lua/test_scan.lua
 
 local tally = require "tally"
+local testing = require "tally.testing"
 
 local function check_error(msg, f, ...)
   local ok, err = pcall(f, ...)
@@ -94,13 +95,15 @@ local function check_all(path, n, knobs, threads)
   local t = tally.read_csv(path, { types = types })
   assert(#t == n)
   for _, p in ipairs(plans) do
-    local opts = { types = types }
-    for k, v in pairs(knobs) do opts[k] = v end
-    local got = p[2](tally.scan(path, opts)):collect()
+    local got = testing.with(knobs, function()
+      return p[2](tally.scan(path, { types = types })):collect()
+    end)
     local want = p[2](t)
     same(got, want, string.format("%s (%s, %d threads)", p[1], next(knobs) or "default", threads))
     -- the same plan over the in-memory table as the source
-    local got2 = p[2](tally.scan(t, { batch_rows = knobs.morsel_bytes and 1 or 3 })):collect()
+    local got2 = testing.with({ batch_rows = knobs.morsel_bytes and 1 or 3 }, function()
+      return p[2](tally.scan(t)):collect()
+    end)
     same(got2, want, p[1] .. " over a table")
   end
 end
@@ -172,9 +175,8 @@ do
   local ok, want = pcall(tally.read_csv, p, { types = { a = "int", b = "int" } })
   assert(not ok)
   for _, mb in ipairs({ 0, 1, 100, 4096 }) do
-    local ok2, got = pcall(function()
-      return tally.scan(p, { types = { a = "int", b = "int" }, morsel_bytes = mb > 0 and mb or nil })
-        :collect()
+    local ok2, got = pcall(testing.with, { morsel_bytes = mb }, function()
+      return tally.scan(p, { types = { a = "int", b = "int" } }):collect()
     end)
     assert(not ok2 and tostring(got):find(tostring(want), 1, true),
            "morsel " .. mb .. ": " .. tostring(got) .. " vs " .. tostring(want))

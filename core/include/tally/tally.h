@@ -752,7 +752,6 @@ typedef struct tl_csv_options {
   ** of the common formats read_csv otherwise tries (NULL: those) */
   const char *const *type_formats;
   const char *dateformat, *timestampformat;
-  size_t chunk_size;         /* read buffer size, a test knob; 0: default */
   /* only these columns, by name, in this order; the others are neither
   ** converted nor type-checked. NULL: every column */
   const char *const *columns;
@@ -1498,10 +1497,6 @@ typedef struct tl_scan_options {
   const tl_csv_options *csv;
   int64_t sample_bytes;      /* bytes at the input's start to infer types from;
                              ** 0: 1 MiB */
-  /* For tests: bytes per morsel of a CSV (down to 1) and rows per batch of
-  ** a table (down to 1); 0: the defaults (4 MiB, 65536 rows). */
-  int64_t morsel_bytes;
-  int64_t batch_rows;
 } tl_scan_options;
 
 TL_API void tl_scan_options_init(tl_scan_options *opts);
