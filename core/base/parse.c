@@ -84,13 +84,20 @@ static inline int digits_u64(const char *s, size_t k, uint64_t *v) {
 }
 
 int tl_parse_int(const char *s, size_t n, int64_t *out) {
+  uint64_t v;
+  /* most integers in data: 1 to 18 digits without sign or leading zero */
+  if (n - 1 < 18 && (unsigned char)(s[0] - '1') < 9) {
+    if (!digits_u64(s, n, &v)) return 0;
+    *out = (int64_t)v;
+    return 1;
+  }
   size_t i = 0;
   int neg = 0;
   if (n && (s[0] == '-' || s[0] == '+')) { neg = s[0] == '-'; i = 1; }
   if (i == n) return 0;
   if (s[i] == '0' && n - i > 1) return 0;          /* a leading zero: an identifier */
-  uint64_t v = 0;
   int over = 0;
+  v = 0;
   if (n - i <= 19) {   /* 19 digits fit a uint64: no overflow checks */
     if (!digits_u64(s + i, n - i, &v)) return 0;
   } else {

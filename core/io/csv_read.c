@@ -204,7 +204,8 @@ static tl_type type_of(unsigned can, int64_t values) {
   return TL_STRING;
 }
 
-/* 1 when a byte of the span is not ASCII: eight bytes at a time. */
+/* 1 when a byte of the span is not ASCII: eight bytes at a time, and the
+** tail of fewer by one load each of four, two and one bytes. */
 static int has_high_byte(const char *s, size_t n) {
   uint64_t acc = 0;
   size_t i = 0;
@@ -213,7 +214,9 @@ static int has_high_byte(const char *s, size_t n) {
     memcpy(&w, s + i, 8);
     acc |= w;
   }
-  for (; i < n; i++) acc |= (unsigned char)s[i];
+  if (n & 4) { uint32_t w; memcpy(&w, s + i, 4); acc |= w; i += 4; }
+  if (n & 2) { uint16_t w; memcpy(&w, s + i, 2); acc |= w; i += 2; }
+  if (n & 1) acc |= (unsigned char)s[i];
   return (acc & 0x8080808080808080ull) != 0;
 }
 
