@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "parse.h"
+#include "pow5.h"   /* pow5_128: the 128 leading bits of 5^q */
 
 static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
@@ -185,8 +186,6 @@ static inline const char *digit_run(const char *p, const char *e, uint64_t *v) {
 ** tie, rounded to even) exist only for q in [0, 23], where 5^q fits 64
 ** bits and the product is exact.
 */
-#include "pow5.h"
-
 static inline void mul_64x64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo) {
   unsigned __int128 p = (unsigned __int128)a * b;
   *hi = (uint64_t)(p >> 64);

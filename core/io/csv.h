@@ -2,7 +2,8 @@
 ** csv.h -- what the parts of the CSV reader share (internal).
 **
 ** csv.c drives a load (options, header, the phases, the entry points),
-** csv_read.c holds the tokenizer and the two passes, csv_range.c the byte
+** csv_read.c holds the tokenizer and the two passes, csv_scan.c the
+** tokenizer's search for structural bytes, csv_range.c the byte
 ** ranges, csv_reject.c the rejects and the reasons for the types,
 ** csv_unzip.c compressed input (gzip, zstd) and csv_write.c the writer.
 */
