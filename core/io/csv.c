@@ -300,6 +300,7 @@ static void limit_rows(reader *r, int64_t max_rows) {
     n++;
   }
   if (n == max_rows) r->until = r->end = r->p;
+  r->blk = NULL;   /* its masks may mark bytes past the new end */
   r->p = p;
   r->line = line;
   r->nrec = 0;

@@ -656,6 +656,7 @@ static tl_status make_jobs(reader *r, const colinfo *proto, const char *const *s
     jb->r.f = NULL;
     jb->r.nf = jb->r.capf = 0;
     jb->r.line = jb->r.nrec = 0;
+    jb->r.blk = NULL;   /* each job's blocks are its own */
     jb->r.err = &jb->err;
     jb->start = starts[k];
     jb->stop = k + 1 < n ? starts[k + 1] : r->until;
