@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "parse.h"
+#include "pow5.h"   /* pow5_128: the 128 leading bits of 5^q */
 
 static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
@@ -30,25 +31,82 @@ int tl_parse_bool(const char *s, size_t n, int *out) {
   return 0;
 }
 
+/* ---------------------------------------------------------------------------
+** Digits eight at a time (SWAR): eight ASCII bytes in a 64-bit word, the
+** first digit in the lowest byte, checked and converted with a few masks
+** and three multiplications instead of a branch per character. Elsewhere
+** than on little-endian machines the byte loops do it.
+*/
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#else
+#define SWAR 0
+#endif
+
+static inline uint64_t load8(const char *s) {
+  uint64_t w;
+  memcpy(&w, s, 8);
+  return w;
+}
+
+/* 1 when all eight bytes are '0'..'9': each high nibble is 3, before and
+** after adding 6 (which carries out of a low nibble past 9). */
+static inline int is_8digits(uint64_t w) {
+  return ((w & 0xF0F0F0F0F0F0F0F0ull) | (((w + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4)) ==
+         0x3333333333333333ull;
+}
+
+/* The value of eight digits: pairs, then fours, then the eight. */
+static inline uint32_t parse_8digits(uint64_t w) {
+  w = ((w & 0x0F0F0F0F0F0F0F0Full) * 2561) >> 8;
+  w = ((w & 0x00FF00FF00FF00FFull) * 6553601) >> 16;
+  return (uint32_t)(((w & 0x0000FFFF0000FFFFull) * 42949672960001ull) >> 32);
+}
+
+/* The value of the k <= 19 digits at s into *v: 0 when one is not a digit.
+** Runs of eight go by SWAR; the rest, a short tail or a short number (most
+** numbers in data), by a loop that stops at the first non-digit. */
+static inline int digits_u64(const char *s, size_t k, uint64_t *v) {
+  uint64_t x = 0;
+#if SWAR
+  for (; k >= 8; s += 8, k -= 8) {
+    uint64_t w = load8(s);
+    if (!is_8digits(w)) return 0;
+    x = x * 100000000 + parse_8digits(w);
+  }
+#endif
+  for (; k; s++, k--) {
+    unsigned d = (unsigned char)*s - '0';
+    if (d > 9) return 0;
+    x = x * 10 + d;
+  }
+  *v = x;
+  return 1;
+}
+
 int tl_parse_int(const char *s, size_t n, int64_t *out) {
+  uint64_t v;
+  /* most integers in data: 1 to 18 digits without sign or leading zero */
+  if (n - 1 < 18 && (unsigned char)(s[0] - '1') < 9) {
+    if (!digits_u64(s, n, &v)) return 0;
+    *out = (int64_t)v;
+    return 1;
+  }
   size_t i = 0;
   int neg = 0;
   if (n && (s[0] == '-' || s[0] == '+')) { neg = s[0] == '-'; i = 1; }
   if (i == n) return 0;
   if (s[i] == '0' && n - i > 1) return 0;          /* a leading zero: an identifier */
-  uint64_t v = 0;
   int over = 0;
-  if (n - i <= 18) {   /* 18 digits always fit: no overflow checks */
+  v = 0;
+  if (n - i <= 19) {   /* 19 digits fit a uint64: no overflow checks */
+    if (!digits_u64(s + i, n - i, &v)) return 0;
+  } else {
     for (; i < n; i++) {
       unsigned d = (unsigned char)s[i] - '0';
       if (d > 9) return 0;
-      v = v * 10 + d;
+      if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, d, &v)) over = 1;
     }
-  }
-  for (; i < n; i++) {
-    unsigned d = (unsigned char)s[i] - '0';
-    if (d > 9) return 0;
-    if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, d, &v)) over = 1;
   }
   if (over || v > (uint64_t)INT64_MAX + neg) return -1;
   *out = neg ? (int64_t)(0 - v) : (int64_t)v;
@@ -73,49 +131,8 @@ static double c_strtod(const char *s) {
   return strtod(s, NULL);
 }
 
-int tl_parse_float(const char *s, size_t n, double *out) {
-  size_t i = 0;
-  int neg = 0;
-  if (n && (s[0] == '-' || s[0] == '+')) { neg = s[0] == '-'; i = 1; }
-  if (i == n) return 0;
-  if (span_ieq(s + i, n - i, "inf") || span_ieq(s + i, n - i, "infinity")) {
-    *out = neg ? -INFINITY : INFINITY;
-    return 1;
-  }
-  if (span_ieq(s + i, n - i, "nan")) { *out = NAN; return 1; }
-  /* syntax: digits [. digits] [e [sign] digits], or . digits */
-  uint64_t mant = 0;
-  int ndig = 0, exp10 = 0, intdig = 0, fracdig = 0, exact = 1;
-  if (s[i] == '0' && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9') return 0;
-  for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, intdig++) {
-    if (ndig < 19) { mant = mant * 10 + (unsigned)(s[i] - '0'); if (mant) ndig++; }
-    else { exp10++; if (s[i] != '0') exact = 0; }
-  }
-  if (i < n && s[i] == '.') {
-    for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, fracdig++) {
-      if (ndig < 19) { mant = mant * 10 + (unsigned)(s[i] - '0'); if (mant) ndig++; exp10--; }
-      else if (s[i] != '0') exact = 0;
-    }
-  }
-  if (intdig + fracdig == 0) return 0;
-  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-    i++;
-    int eneg = 0, e = 0, edig = 0;
-    if (i < n && (s[i] == '-' || s[i] == '+')) { eneg = s[i] == '-'; i++; }
-    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, edig++)
-      if (e < 100000) e = e * 10 + (s[i] - '0');
-    if (!edig) return 0;
-    exp10 += eneg ? -e : e;
-  }
-  if (i != n) return 0;
-  /* Clinger's fast path: an exact mantissa and power of ten give an exactly
-  ** rounded product. */
-  if (exact && mant < (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
-    double d = (double)mant;
-    d = exp10 < 0 ? d / pow10tab[-exp10] : d * pow10tab[exp10];
-    *out = neg ? -d : d;
-    return 1;
-  }
+/* strtod of the span, which needs a NUL after it. */
+static int span_strtod(const char *s, size_t n, double *out) {
   char buf[128];
   if (n >= sizeof buf) {
     /* a very long numeral: let strtod see all of it */
@@ -130,6 +147,163 @@ int tl_parse_float(const char *s, size_t n, double *out) {
   memcpy(buf, s, n);
   buf[n] = '\0';
   *out = c_strtod(buf);
+  return 1;
+}
+
+/* The digits of [p, e) from p on, as many as there are, into *v (which
+** wraps past 19 digits: the caller counts them). Returns the end of the run. */
+static inline const char *digit_run(const char *p, const char *e, uint64_t *v) {
+  uint64_t x = *v;
+#if SWAR
+  while (e - p >= 8) {
+    uint64_t w = load8(p);
+    if (!is_8digits(w)) break;
+    x = x * 100000000 + parse_8digits(w);
+    p += 8;
+  }
+#endif
+  for (; p < e && (unsigned char)(*p - '0') <= 9; p++) x = x * 10 + (unsigned)(*p - '0');
+  *v = x;
+  return p;
+}
+
+/* ---------------------------------------------------------------------------
+** Floats. A numeral is read into a decimal mantissa w (up to 19 digits)
+** and a power of ten q. Three ways to the double, the first that applies:
+** Clinger's fast path (w and 10^|q| are exact doubles, so one rounding
+** gives the right one); the Eisel-Lemire method; strtod for what it cannot
+** decide (more than 19 digits, or a product too close to a rounding
+** boundary to tell), about one numeral in a thousand of random ones and
+** none of the usual ones.
+**
+** Eisel-Lemire: w * 10^q = w * 5^q * 2^q. With w shifted up to 64
+** significant bits and the 128 leading bits of 5^q (pow5.h, truncated),
+** the leading 64 bits of their product hold the 53 bits of the double, a
+** rounding bit and 9 or 10 more. The table's truncation puts the true
+** product in [P, P + 2) in units of the product's second word; only when
+** the bits below the rounding bit are all ones and that word is too can
+** the error reach them, and then strtod decides. Exact halfway cases (a
+** tie, rounded to even) exist only for q in [0, 23], where 5^q fits 64
+** bits and the product is exact.
+*/
+static inline void mul_64x64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo) {
+  unsigned __int128 p = (unsigned __int128)a * b;
+  *hi = (uint64_t)(p >> 64);
+  *lo = (uint64_t)p;
+}
+
+/* floor(q * log2(10)) for |q| < 1000 or so (gen_pow5.py checks the range). */
+static inline int floor_log2_pow10(int q) { return (int)(((int64_t)217706 * q) >> 16); }
+
+/* The double nearest w * 10^q (w > 0), into *out as its bits; 0 when the
+** method cannot decide. */
+static int eisel_lemire(uint64_t w, int q, uint64_t *bits) {
+  if (q < POW5_MIN) { *bits = 0; return 1; }                    /* below half the least subnormal */
+  if (q > POW5_MAX) { *bits = 0x7FF0000000000000ull; return 1; } /* past the largest double */
+  int lz = __builtin_clzll(w);
+  w <<= lz;
+  const uint64_t *t = pow5_128[q - POW5_MIN];
+  uint64_t hi, lo;
+  mul_64x64(w, t[0], &hi, &lo);
+  if ((hi & 0x1FF) == 0x1FF) {   /* the second word of 5^q may carry into the bits that count */
+    uint64_t h2, l2;
+    mul_64x64(w, t[1], &h2, &l2);
+    lo += h2;
+    hi += lo < h2;
+    if ((hi & 0x1FF) == 0x1FF && lo == UINT64_MAX) return 0;
+  }
+  int upper = (int)(hi >> 63);
+  int shift = upper + 9;
+  uint64_t m = hi >> shift;   /* 54 bits: the double's 53 and the rounding bit */
+  int64_t e = (int64_t)floor_log2_pow10(q) + 63 + upper - lz + 1023;   /* biased, of m / 2^53 */
+  if (e <= 0) {   /* subnormal: fewer bits of m are kept */
+    if (1 - e >= 64) { *bits = 0; return 1; }
+    m >>= 1 - e;
+    m += m & 1;
+    m >>= 1;
+    *bits = m;   /* m == 2^52 makes the least normal: its exponent bit is m's */
+    return 1;
+  }
+  if (q >= 0 && q <= 23 && lo == 0 && (m & 3) == 1 && (m << shift) == hi)
+    m &= ~(uint64_t)1;   /* exactly halfway, and even below: round down */
+  m += m & 1;
+  m >>= 1;
+  if (m >> 53) { m >>= 1; e++; }
+  if (e >= 0x7FF) { *bits = 0x7FF0000000000000ull; return 1; }
+  *bits = (m & ((1ull << 52) - 1)) | (uint64_t)e << 52;
+  return 1;
+}
+
+/* "inf", "infinity" or "nan" in any case, after the sign: 1 with *out. */
+static int special(const char *s, size_t n, int neg, double *out) {
+  if (span_ieq(s, n, "inf") || span_ieq(s, n, "infinity")) {
+    *out = neg ? -INFINITY : INFINITY;
+    return 1;
+  }
+  if (span_ieq(s, n, "nan")) { *out = NAN; return 1; }
+  return 0;
+}
+
+/* The syntax: digits [. digits] [e [sign] digits], or . digits; no leading
+** zero before another digit. Fills *w and *q and says how many significant
+** digits there were (past 19, *w is of no use). Returns 0 when the span is
+** not a numeral. */
+static inline int numeral(const char *p, const char *e, uint64_t *w, int *q, int *sig) {
+  if (p[0] == '0' && p + 1 < e && (unsigned char)(p[1] - '0') <= 9) return 0;
+  const char *int0 = p, *frac0 = NULL;
+  uint64_t v = 0;
+  p = digit_run(p, e, &v);
+  int ndig = (int)(p - int0), nfrac = 0;
+  if (p < e && *p == '.') {
+    frac0 = ++p;
+    p = digit_run(p, e, &v);
+    nfrac = (int)(p - frac0);
+  }
+  if (ndig + nfrac == 0) return 0;
+  int exp10 = -nfrac;
+  if (p < e && (*p == 'e' || *p == 'E')) {
+    p++;
+    int eneg = 0, x = 0;
+    if (p < e && (*p == '-' || *p == '+')) { eneg = *p == '-'; p++; }
+    if (p == e) return 0;
+    for (; p < e && (unsigned char)(*p - '0') <= 9; p++)
+      if (x < 100000) x = x * 10 + (*p - '0');
+    exp10 += eneg ? -x : x;
+  }
+  if (p != e) return 0;
+  int lead = 0;   /* zeros before the first significant digit, counted when they matter */
+  if (ndig + nfrac > 19) {
+    for (const char *z = int0; z < int0 + ndig && *z == '0'; z++) lead++;
+    if (lead == ndig && frac0)
+      for (const char *z = frac0; z < frac0 + nfrac && *z == '0'; z++) lead++;
+  }
+  *w = v;
+  *q = exp10;
+  *sig = ndig + nfrac - lead;
+  return 1;
+}
+
+int tl_parse_float(const char *s, size_t n, double *out) {
+  size_t i = 0;
+  int neg = 0;
+  if (n && (s[0] == '-' || s[0] == '+')) { neg = s[0] == '-'; i = 1; }
+  if (i == n) return 0;
+  if ((unsigned char)(s[i] - '0') > 9 && s[i] != '.') return special(s + i, n - i, neg, out);
+  uint64_t w;
+  int q, sig;
+  if (!numeral(s + i, s + n, &w, &q, &sig)) return 0;
+  if (sig > 19) return span_strtod(s, n, out);
+  double d;
+  if (w == 0) d = 0.0;
+  else if (w < (1ull << 53) && q >= -22 && q <= 22) {
+    d = (double)w;   /* Clinger: both exact, one rounding */
+    d = q < 0 ? d / pow10tab[-q] : d * pow10tab[q];
+  } else {
+    uint64_t bits;
+    if (!eisel_lemire(w, q, &bits)) return span_strtod(s, n, out);
+    memcpy(&d, &bits, sizeof d);
+  }
+  *out = neg ? -d : d;
   return 1;
 }
 

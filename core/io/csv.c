@@ -24,9 +24,10 @@
 ** only the records whose first byte lies in the range (csv_range.c).
 **
 ** This file drives a load in phases (see "A load") and reads the header;
-** the tokenizer and the passes are in csv_read.c, the rejects and the
-** reasons for the types in csv_reject.c, the writer in csv_write.c, and
-** what they share in csv.h.
+** the tokenizer and the passes are in csv_read.c (its search for
+** separators, line ends and quotes, 64 bytes at a time, in csv_scan.c),
+** the rejects and the reasons for the types in csv_reject.c, the writer in
+** csv_write.c, and what they share in csv.h.
 **
 ** core/io: files in and out: CSV (this file and csv_*.c), JSON, the Arrow C Data
 ** Interface, tally's own table file (store.c) and tables found in text
@@ -300,6 +301,7 @@ static void limit_rows(reader *r, int64_t max_rows) {
     n++;
   }
   if (n == max_rows) r->until = r->end = r->p;
+  r->blk = NULL;   /* its masks may mark bytes past the new end */
   r->p = p;
   r->line = line;
   r->nrec = 0;

@@ -2,7 +2,8 @@
 ** csv.h -- what the parts of the CSV reader share (internal).
 **
 ** csv.c drives a load (options, header, the phases, the entry points),
-** csv_read.c holds the tokenizer and the two passes, csv_range.c the byte
+** csv_read.c holds the tokenizer and the two passes, csv_scan.c the
+** tokenizer's search for structural bytes, csv_range.c the byte
 ** ranges, csv_reject.c the rejects and the reasons for the types,
 ** csv_unzip.c compressed input (gzip, zstd) and csv_write.c the writer.
 */
@@ -78,6 +79,8 @@ typedef struct reader {
   int nout;              /* columns read */
   int *sel;              /* column k of the table is field sel[k] */
   unsigned char stop[256];
+  const char *blk;       /* the block whose structural bytes sm and qm mark (csv_scan.c) */
+  uint64_t sm, qm;       /* bit i: byte blk[i] is a separator or line end; a quote */
   int mapped;            /* the input is a file mapping of ours (see release) */
   tl_error *err;         /* errors other than failures of the input */
   failure fail;
@@ -170,6 +173,26 @@ tl_status csv_fail_in(reader *r, tl_status code, int64_t line, int64_t rec, int 
                       const char *what, const char *where, int field_only);
 size_t csv_excerpt(const reader *r, const char *where, int field_only, char ex[64]);
 TL_NODISCARD tl_status csv_report(const reader *r, int64_t line0, int64_t rec0, tl_error *err);
+
+/* csv_scan.c: the masks of the block of 64 bytes at p into r (fewer
+** bytes at r->end); and, for tests, the kernel to use (CSV_SCAN_AUTO: the
+** best the CPU has): 0 when the CPU lacks it. */
+enum { CSV_SCAN_AUTO, CSV_SCAN_SCALAR, CSV_SCAN_SSE2, CSV_SCAN_AVX2 };
+void csv_block(reader *r, const char *p);
+int csv_scan_force(int kind);
+
+/* The first byte at or after p that is a separator or line end (quote
+** == 0) or a quote (quote == 1), or r->end. */
+static inline const char *csv_next_mark(reader *r, const char *p, int quote) {
+  for (;;) {
+    if (p >= r->end) return r->end;
+    uintptr_t off = (uintptr_t)p - (uintptr_t)r->blk;   /* huge when p is before blk */
+    if (!r->blk || off >= 64) { csv_block(r, p); off = 0; }
+    uint64_t m = (quote ? r->qm : r->sm) >> off;
+    if (m) return p + __builtin_ctzll(m);
+    p = r->blk + 64;
+  }
+}
 
 /* csv_read.c: the tokenizer and values */
 TL_NODISCARD tl_status csv_read_record(reader *r);

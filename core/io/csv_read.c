@@ -14,9 +14,6 @@
 #include <unistd.h>
 
 #include <xxhash.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "base/alloc.h"
 #include "base/column.h"
@@ -63,25 +60,6 @@ const char *csv_skip_line(reader *r, const char *p) {
   return p;
 }
 
-/* The end of an unquoted field: the next separator or line end. Sixteen
-** bytes at a time where SSE2 is there (every x86-64), a byte at a time
-** elsewhere and for the tail. */
-static const char *field_end(const reader *r, const char *p, const char *end) {
-#ifdef __SSE2__
-  const __m128i vsep = _mm_set1_epi8(r->sep), vlf = _mm_set1_epi8('\n'), vcr = _mm_set1_epi8('\r');
-  while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, vsep), _mm_cmpeq_epi8(v, vlf)),
-                               _mm_cmpeq_epi8(v, vcr));
-    int m = _mm_movemask_epi8(hit);
-    if (m) return p + __builtin_ctz((unsigned)m);
-    p += 16;
-  }
-#endif
-  while (p < end && !r->stop[(unsigned char)*p]) p++;
-  return p;
-}
-
 /* Reads one record into r->f. Returns TL_OK with r->nf > 0, or with
 ** r->nf == 0 when no record starts before r->until; then r->p is the first
 ** line start at or past it. Comment lines are skipped, and so are blank
@@ -106,8 +84,8 @@ tl_status csv_read_record(reader *r) {
       const char *q = p + 1;
       size_t doubled = 0;
       for (;;) {
-        const char *c = memchr(q, '"', (size_t)(end - q));
-        if (!c) {
+        const char *c = csv_next_mark(r, q, 1);
+        if (c == end) {
           r->p = p;
           return fail_at(r, TL_EPARSE, fd.line, r->nf + 1, "unterminated quoted field", p);
         }
@@ -123,8 +101,11 @@ tl_status csv_read_record(reader *r) {
       if (p < end && *p != r->sep && !is_eol(*p))
         return fail_at(r, TL_EPARSE, r->line, r->nf + 1, "text after a closing quote", fd.p - 1);
     } else {
+      /* the block's mask answers most fields: a shift and a count of zeros */
       const char *s = p;
-      p = field_end(r, p, end);
+      uintptr_t off = (uintptr_t)p - (uintptr_t)r->blk;
+      uint64_t m = off < 64 ? r->sm >> off : 0;
+      p = m ? p + __builtin_ctzll(m) : csv_next_mark(r, p, 0);
       fd.p = s;
       fd.n = fd.len = (size_t)(p - s);
       fd.quoted = 0;
@@ -223,7 +204,8 @@ static tl_type type_of(unsigned can, int64_t values) {
   return TL_STRING;
 }
 
-/* 1 when a byte of the span is not ASCII: eight bytes at a time. */
+/* 1 when a byte of the span is not ASCII: eight bytes at a time, and the
+** tail of fewer by one load each of four, two and one bytes. */
 static int has_high_byte(const char *s, size_t n) {
   uint64_t acc = 0;
   size_t i = 0;
@@ -232,7 +214,9 @@ static int has_high_byte(const char *s, size_t n) {
     memcpy(&w, s + i, 8);
     acc |= w;
   }
-  for (; i < n; i++) acc |= (unsigned char)s[i];
+  if (n & 4) { uint32_t w; memcpy(&w, s + i, 4); acc |= w; i += 4; }
+  if (n & 2) { uint16_t w; memcpy(&w, s + i, 2); acc |= w; i += 2; }
+  if (n & 1) acc |= (unsigned char)s[i];
   return (acc & 0x8080808080808080ull) != 0;
 }
 
@@ -672,6 +656,7 @@ static tl_status make_jobs(reader *r, const colinfo *proto, const char *const *s
     jb->r.f = NULL;
     jb->r.nf = jb->r.capf = 0;
     jb->r.line = jb->r.nrec = 0;
+    jb->r.blk = NULL;   /* each job's blocks are its own */
     jb->r.err = &jb->err;
     jb->start = starts[k];
     jb->stop = k + 1 < n ? starts[k + 1] : r->until;
