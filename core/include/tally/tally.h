@@ -358,10 +358,10 @@ TL_API TL_NODISCARD tl_status tl_table_rename(const tl_table *t, int n, const ch
 
 /* ---------------------------------------------------------------------------
 ** Sorting and selecting rows. A sort key is a column name, or "-name" for
-** descending order. Sorting is stable; nulls come last in either direction,
-** and a float NaN after every number (before nulls), also in either
-** direction; -0.0 equals 0.0; strings compare by their bytes (UTF-8 code
-** point order).
+** descending order. Sorting is stable; nulls come last in either direction;
+** a float NaN is the largest value (as in DuckDB): after every number
+** ascending, before them descending; -0.0 equals 0.0; strings compare by
+** their bytes (UTF-8 code point order).
 */
 
 /* The rows in the order of the keys (nkeys >= 1). */
