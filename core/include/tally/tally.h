@@ -1060,7 +1060,9 @@ TL_API TL_NODISCARD tl_status tl_write_json(const tl_table *t, const char *path,
 /* Reads an array of flat objects (ndjson = 0), or one object a line, blank
 ** lines skipped (ndjson = 1). Columns in order of first appearance; a
 ** missing key or null is a null; types inferred (bool, int, float when ints
-** and floats mix, string, date or timestamp when every string is one).
+** and floats mix, string, date or timestamp when one of the formats read_csv
+** detects reads every string: ISO 8601 with T, Z or an offset, 2015/01/31,
+** 01/31/2015, 2015/01/31 10:00:00, ...).
 ** Errors name the file and the line and column (syntax), the NDJSON line
 ** or the record (types, nested values). */
 TL_API TL_NODISCARD tl_status tl_read_json(const char *path, int ndjson, tl_table **out,
@@ -1075,6 +1077,9 @@ typedef struct tl_json_options {
                                        "timestamp", "date:%d.%m.%Y", "timestamp:FORMAT" */
   int ntypes;
   const char *null;                 /* a string value read as null ("NA"); NULL: none */
+  const char *dateformat;           /* a strptime format of dates, in place of the
+                                       common ones read_csv detects; NULL: those */
+  const char *timestampformat;      /* the same for timestamps */
 } tl_json_options;
 TL_API void tl_json_options_init(tl_json_options *opts);
 /* What a read learnt: why a column got its type, when it needs saying (a
