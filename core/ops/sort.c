@@ -31,11 +31,11 @@
 ** Sort keys
 */
 
-enum { K_I64, K_I32, K_F64, K_BOOL, K_RANK, K_STR };
+enum { K_I64, K_I32, K_F64, K_BOOL, K_RANK, K_STR, K_PACK };
 
 typedef struct skey {
   int kind, desc;
-  const void *v;            /* values; int32 codes for K_RANK */
+  const void *v;            /* values; int32 codes for K_RANK; the images for K_PACK */
   const uint8_t *valid;     /* NULL: no nulls */
   const int64_t *off;       /* K_STR */
   const char *bytes;
@@ -72,6 +72,7 @@ static inline int kcmp(const skey *k, int64_t a, int64_t b) {
       r = CMP3(k->rank[codes[a]], k->rank[codes[b]]);
       break;
     }
+    case K_PACK: r = CMP3(((const uint64_t *)k->v)[a], ((const uint64_t *)k->v)[b]); break;
     default: {
       int64_t la = k->off[a + 1] - k->off[a], lb = k->off[b + 1] - k->off[b];
       r = memcmp(k->bytes + k->off[a], k->bytes + k->off[b], (size_t)(la < lb ? la : lb));
@@ -116,6 +117,7 @@ static inline uint64_t kbits(const skey *k, int64_t i) {
       break;
     }
     case K_BOOL: u = TL_BIT_GET((const uint8_t *)k->v, i); break;
+    case K_PACK: return ((const uint64_t *)k->v)[i];
     default: u = (uint32_t)k->rank[((const int32_t *)k->v)[i]]; break;
   }
   return k->desc ? ~u : u;
@@ -463,10 +465,62 @@ static tl_status refine(const tl_table *t, const skey *k, int nk, int64_t *perm,
   return TL_OK;
 }
 
+/* Several fixed-width keys whose images span few enough values pack into
+** one 64-bit image per row, the first key in the high bits: each key's
+** image less its smallest, nulls one past its largest (last either way).
+** Equal packs are equal keys, so one radix sort of the packs is the sort.
+** Returns the packs (tl_free), or NULL when the keys do not fit (or memory
+** is short: the comparator sort needs none). */
+static uint64_t *pack_keys(const skey *k, int nk, int64_t n) {
+  uint64_t lo[8], span[8];
+  int shift[8], total = 0;
+  if (nk > 8 || n < 2) return NULL;
+  for (int j = 0; j < nk; j++) {
+    if (k[j].kind == K_STR) return NULL;
+    uint64_t a = UINT64_MAX, b = 0;
+    int nulls = 0;
+    for (int64_t i = 0; i < n; i++) {
+      if (kclass(&k[j], i)) { nulls = 1; continue; }
+      uint64_t u = kbits(&k[j], i);
+      if (u < a) a = u;
+      if (u > b) b = u;
+    }
+    if (a > b) a = b = 0;                      /* nulls only */
+    if (nulls && b - a == UINT64_MAX) return NULL;
+    lo[j] = a;
+    span[j] = b - a + (uint64_t)nulls;         /* the largest packed value of key j */
+    int bits = 0;
+    while (bits < 64 && (span[j] >> bits) != 0) bits++;
+    shift[j] = bits;
+    total += bits;
+    if (total > 64) return NULL;
+  }
+  uint64_t *p = tl_alloc(((size_t)n + 1) * sizeof *p);
+  if (!p) return NULL;
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t u = 0;
+    if ((i & 0xffff) == 0 && tl_interrupted()) { tl_free(p); return NULL; }   /* the caller looks */
+    for (int j = 0; j < nk; j++) {
+      uint64_t v = kclass(&k[j], i) ? span[j] : kbits(&k[j], i) - lo[j];
+      u = shift[j] == 64 ? v : (u << shift[j]) | v;
+    }
+    p[i] = u;
+  }
+  return p;
+}
+
 /* The permutation of the sort into perm (n rows). */
 static tl_status sort_perm(const tl_table *t, const skey *k, int nk, int64_t *perm,
                            const char *op, tl_error *err) {
   int64_t n = t->nrows;
+  uint64_t *packs = nk > 1 ? pack_keys(k, nk, n) : NULL;
+  if (packs) {
+    skey pk = { K_PACK, 0, packs, NULL, NULL, NULL, NULL };
+    tl_status st = radix_sort(&pk, n, perm, NULL, NULL, op, err);
+    tl_free(packs);
+    if (st == TL_OK && tl_interrupted()) st = tl_error_interrupted(err, op);
+    return st;
+  }
   if (k[0].kind != K_STR) {
     uint64_t *K = NULL;
     int64_t m = 0;

@@ -584,8 +584,10 @@ static void test_random(void) {
     { "i" }, { "-i" }, { "f" }, { "-f" }, { "g" }, { "-g" }, { "s" }, { "-s" }, { "d" },
     { "-row" }, { "i", "-f" }, { "-g", "i", "row" }, { "s", "-d" }, { "f", "g", "-i" },
     { "-d", "s" },
+    /* fixed-width keys of few values: one radix sort of the keys packed together */
+    { "g", "-row" }, { "-i", "d" }, { "d", "-i", "g" },
   };
-  static const int nkeys[] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 2, 3, 2 };
+  static const int nkeys[] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 2, 3, 2, 2, 2, 3 };
   const int64_t sizes[] = { 0, 1, 2, 17, 1000 };
   for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
     for (size_t k = 0; k < sizeof nkeys / sizeof nkeys[0]; k++) {
