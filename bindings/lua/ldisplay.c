@@ -221,7 +221,8 @@ static void json_types(lua_State *L, int idx, const char *op, tl_json_options *o
 }
 
 static int read_json(lua_State *L, int ndjson) {
-  static const char *const keys[] = {"types", "columns", "null", NULL};
+  static const char *const keys[] = {"types", "columns", "null", "dateformat", "timestampformat",
+                                     NULL};
   const char *op = ndjson ? "read_ndjson" : "read_json";
   const char *path = luaL_checkstring(L, 1);
   lt_cstring(L, 1, "%s: path", op);
@@ -242,6 +243,17 @@ static int read_json(lua_State *L, int ndjson) {
     if (lua_getfield(L, 2, "null") != LUA_TNIL) {
       if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s: option 'null' must be a string", op);
       o.null = lt_cstring(L, -1, "%s: option 'null'", op);
+    }
+    if (lua_getfield(L, 2, "dateformat") != LUA_TNIL) {
+      if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "%s: option 'dateformat' must be a strptime format such as "
+                   "'%%d/%%m/%%Y'", op);
+      o.dateformat = lt_cstring(L, -1, "%s: option 'dateformat'", op);
+    }
+    if (lua_getfield(L, 2, "timestampformat") != LUA_TNIL) {
+      if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "%s: option 'timestampformat' must be a strptime format", op);
+      o.timestampformat = lt_cstring(L, -1, "%s: option 'timestampformat'", op);
     }
   }
   lt_box *box = lt_newbox(L, free_json_info);

@@ -29,9 +29,11 @@ static const help_entry entries[] = {
   {"tally.options", "tally.options([{digits, traceback}])",
    "Sets and returns the settings: digits = significant digits of floats in tables and "
    "charts (6; 0: all), traceback = tracebacks of errors typed at the prompt."},
-  {"tally.read_json", "tally.read_json(path [, {types, columns, null}])",
+  {"tally.read_json",
+   "tally.read_json(path [, {types, columns, null, dateformat, timestampformat}])",
    "Reads a JSON array of flat objects into a table (types inferred)."},
-  {"tally.read_ndjson", "tally.read_ndjson(path [, {types, columns, null}])",
+  {"tally.read_ndjson",
+   "tally.read_ndjson(path [, {types, columns, null, dateformat, timestampformat}])",
    "Reads one JSON object a line into a table (types inferred)."},
   {"tally.read_parquet", "tally.read_parquet(path [, {columns}])",
    "Reads a Parquet file of flat columns into a table (only `columns` when given)."},

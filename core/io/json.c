@@ -16,6 +16,7 @@
 #include "base/parse.h"
 #include "base/datetime.h"
 #include "base/error.h"
+#include "csv.h"             /* the date formats read_csv detects (csv_dates.c) */
 
 /* ---------------------------------------------------------------------------
 ** Writing
@@ -129,6 +130,7 @@ typedef struct json_reader {
   const char *op;
   int ndjson;
   const tl_json_options *o;
+  tl_csv_options dates;       /* dateformat and timestampformat, for csv_fmt_* */
   json_t *records;            /* array of objects */
   json_t *lines;              /* NDJSON: the line of each record */
 } json_reader;
@@ -246,12 +248,13 @@ static tl_status load_lines(json_reader *r, tl_error *err) {
 }
 
 /* The type of one field over all records: bool, int, float (ints and
-** floats mixed), string, or date / timestamp when every string is one. */
-static tl_status infer(const json_reader *r, const char *name, tl_type *out, char *reason,
-                       tl_error *err) {
+** floats mixed), string, or date / timestamp when one of read_csv's date
+** formats reads every string (*fmts: the formats that do). */
+static tl_status infer(const json_reader *r, const char *name, tl_type *out, unsigned *fmts,
+                       char *reason, tl_error *err) {
   tl_type type = 0;
   size_t k, n = json_array_size(r->records);
-  int dates = 1, stamps = 1;
+  unsigned m = csv_fmt_init(&r->dates);
   char at[512];
   for (k = 0; k < n; k++) {
     json_t *v = json_object_get(json_array_get(r->records, k), name);
@@ -264,14 +267,8 @@ static tl_status infer(const json_reader *r, const char *name, tl_type *out, cha
     if (vt == 0)
       return tl_error_set(err, TL_ETYPE, "%s: %s: field '%s': nested values (%s) are not "
                           "supported", r->op, where(r, k, at, sizeof at), name, kind(v));
-    if (vt == TL_STRING) {
-      const char *s = json_string_value(v);
-      size_t len = json_string_length(v);
-      int32_t d;
-      int64_t us;
-      dates = dates && len == 10 && tl_parse_date(s, len, &d);
-      stamps = stamps && len > 10 && tl_parse_timestamp(s, len, &us);
-    }
+    if (vt == TL_STRING && m)
+      m = csv_fmt_match(&r->dates, NULL, json_string_value(v), json_string_length(v), m);
     if (type == 0 || type == vt) {
       type = vt;
     } else if ((type == TL_INT && vt == TL_FLOAT) || (type == TL_FLOAT && vt == TL_INT)) {
@@ -282,14 +279,16 @@ static tl_status infer(const json_reader *r, const char *name, tl_type *out, cha
                vt == TL_STRING ? "strings" : vt == TL_BOOL ? "booleans" : "numbers",
                where(r, k, at, sizeof at));
       type = TL_STRING;
-      dates = stamps = 0;
+      m = 0;
     }
   }
-  if (type == TL_STRING && dates)
+  unsigned can = type == TL_STRING ? csv_fmt_can(m, NULL) : 0;
+  if (can & CAN_DATE)
     type = TL_DATE;
-  else if (type == TL_STRING && stamps)
+  else if (can & CAN_TS)
     type = TL_TIMESTAMP;
   *out = type == 0 ? TL_STRING : type;           /* all null: a string column */
+  *fmts = m;
   return TL_OK;
 }
 
@@ -303,6 +302,8 @@ static void number_text(const json_t *v, char *buf, size_t size) {
     if (strtod(buf, NULL) == d) return;
   }
 }
+
+static int32_t day_of(int64_t us) { return (int32_t)tl_floor_div(us, TL_US_PER_DAY); }
 
 /* Value v of record k as the forced type (fmt: a date or timestamp
 ** format, or NULL), or an error naming the record, the field and the value. */
@@ -318,8 +319,8 @@ static tl_status append_forced(const json_reader *r, tl_builder *b, tl_type type
                         "supported", r->op, where(r, k, at, sizeof at), name, kind(v));
   int64_t i;
   double f;
-  int32_t d;
-  int bv, has_time;
+  int bv;
+  unsigned m;
   switch (type) {
     case TL_STRING: return tl_builder_append_string(b, s, n, err);
     case TL_INT:
@@ -337,19 +338,14 @@ static tl_status append_forced(const json_reader *r, tl_builder *b, tl_type type
       if (json_is_boolean(v)) return tl_builder_append_bool(b, json_is_true(v), err);
       if (json_is_string(v) && tl_parse_bool(s, n, &bv)) return tl_builder_append_bool(b, bv, err);
       break;
-    case TL_DATE:
+    default:              /* TL_DATE, TL_TIMESTAMP: as read_csv reads a forced column */
       if (!json_is_string(v)) break;
-      if (fmt ? tl_strptime(fmt, s, n, &i, &has_time) : tl_parse_date(s, n, &d)) {
-        if (fmt) d = (int32_t)((i - ((i % 86400000000LL) + 86400000000LL) % 86400000000LL) /
-                               86400000000LL);
-        return tl_builder_append_date(b, d, err);
-      }
-      break;
-    default:                                          /* TL_TIMESTAMP */
-      if (!json_is_string(v)) break;
-      if (fmt ? tl_strptime(fmt, s, n, &i, &has_time) : tl_parse_timestamp(s, n, &i))
-        return tl_builder_append_timestamp(b, i, err);
-      break;
+      m = csv_fmt_match(&r->dates, fmt, s, n, csv_fmt_forced(fmt));
+      if (!(csv_fmt_can(m, fmt) & (type == TL_DATE ? CAN_DATE : CAN_TS)) ||
+          !csv_fmt_parse(&r->dates, fmt, m, type, s, n, &i))
+        break;
+      if (type == TL_DATE) return tl_builder_append_date(b, day_of(i), err);
+      return tl_builder_append_timestamp(b, i, err);
   }
   return tl_error_set(err, TL_ETYPE, "%s: %s: field '%s': %s%.*s%s is not %s %s", r->op,
                       where(r, k, at, sizeof at), name, json_is_string(v) ? "'" : "",
@@ -358,7 +354,7 @@ static tl_status append_forced(const json_reader *r, tl_builder *b, tl_type type
 }
 
 static tl_status build(const json_reader *r, const char *name, tl_type type, int forced,
-                       const char *fmt, tl_column **out, tl_error *err) {
+                       const char *fmt, unsigned fmts, tl_column **out, tl_error *err) {
   size_t k, n = json_array_size(r->records);
   tl_builder *b = NULL;
   tl_status st = tl_builder_new(type, (int64_t)n, &b, err);
@@ -386,16 +382,13 @@ static tl_status build(const json_reader *r, const char *name, tl_type type, int
       case TL_BOOL: st = tl_builder_append_bool(b, json_is_true(v), err); break;
       case TL_INT: st = tl_builder_append_int(b, (int64_t)json_integer_value(v), err); break;
       case TL_FLOAT: st = tl_builder_append_float(b, json_number_value(v), err); break;
-      case TL_DATE: {
-        int32_t d = 0;
-        tl_parse_date(json_string_value(v), json_string_length(v), &d);
-        st = tl_builder_append_date(b, d, err);
-        break;
-      }
-      case TL_TIMESTAMP: {
+      case TL_DATE:
+      case TL_TIMESTAMP: {        /* by the first of the formats that read every value */
         int64_t us = 0;
-        tl_parse_timestamp(json_string_value(v), json_string_length(v), &us);
-        st = tl_builder_append_timestamp(b, us, err);
+        csv_fmt_parse(&r->dates, NULL, fmts, type, json_string_value(v), json_string_length(v),
+                      &us);
+        st = type == TL_DATE ? tl_builder_append_date(b, day_of(us), err)
+                             : tl_builder_append_timestamp(b, us, err);
         break;
       }
       default:
@@ -520,6 +513,9 @@ tl_status tl_read_json_ex(const char *path, const tl_json_options *opts, tl_tabl
   r.ndjson = opts ? opts->ndjson : 0;
   r.o = opts;
   r.op = r.ndjson ? "read_ndjson" : "read_json";
+  tl_csv_options_init(&r.dates);
+  r.dates.dateformat = opts ? opts->dateformat : NULL;
+  r.dates.timestampformat = opts ? opts->timestampformat : NULL;
   st = tl_interrupted() ? tl_error_interrupted(err, r.op)
                         : r.ndjson ? load_lines(&r, err) : load_array(&r, err);
   if (st == TL_OK && tl_interrupted())                    /* Jansson's parse runs whole */
@@ -539,10 +535,11 @@ tl_status tl_read_json_ex(const char *path, const tl_json_options *opts, tl_tabl
     tl_type type = TL_STRING, forced;
     const char *fmt;
     char reason[256] = "";
+    unsigned fmts = 0;
     st = forced_type(&r, names[j], &forced, &fmt, err);
-    if (st == TL_OK && !forced) st = infer(&r, names[j], &type, reason, err);
+    if (st == TL_OK && !forced) st = infer(&r, names[j], &type, &fmts, reason, err);
     if (st == TL_OK)
-      st = build(&r, names[j], forced ? forced : type, forced != 0, fmt, &cols[j], err);
+      st = build(&r, names[j], forced ? forced : type, forced != 0, fmt, fmts, &cols[j], err);
     if (st == TL_OK && *reason && !(inf->reasons[j] = tl_strdup(reason)))
       st = tl_error_oom(err, r.op);
   }

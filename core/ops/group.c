@@ -145,6 +145,12 @@ static tl_status need_gid(tl_grouping *g, tl_error *err) {
   return TL_OK;
 }
 
+tl_status tl_grouping_row_ids(tl_grouping *g, const int32_t **out, tl_error *err) {
+  if (!g->gid) TL_TRY(need_gid(g, err));
+  *out = g->gid;
+  return TL_OK;
+}
+
 /* An open-addressing table of keys: ids in order of insertion, each with
 ** its hash and the row that holds its key. */
 typedef struct gtab {

@@ -25,4 +25,8 @@ tl_status tl_keys_resolve(const tl_table *t, int n, const char *const *keys, int
 tl_status tl_keys_drop_added(const tl_keys *k, tl_table **t, tl_error *err);
 void tl_keys_free(tl_keys *k);
 
+/* group.c: the group of each row of g's table (groups numbered as the rows
+** of tl_grouping_agg's result), owned by g. */
+tl_status tl_grouping_row_ids(tl_grouping *g, const int32_t **out, tl_error *err);
+
 #endif

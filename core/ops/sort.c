@@ -31,29 +31,31 @@
 ** Sort keys
 */
 
-enum { K_I64, K_I32, K_F64, K_BOOL, K_RANK, K_STR };
+enum { K_I64, K_I32, K_F64, K_BOOL, K_RANK, K_STR, K_PACK };
 
 typedef struct skey {
   int kind, desc;
-  const void *v;            /* values; int32 codes for K_RANK */
+  const void *v;            /* values; int32 codes for K_RANK; the images for K_PACK */
   const uint8_t *valid;     /* NULL: no nulls */
   const int64_t *off;       /* K_STR */
   const char *bytes;
   int32_t *rank;            /* K_RANK: the rank of each dictionary entry (owned) */
 } skey;
 
-/* The class of row i under key k: 0 a value, 1 NaN, 2 null. Classes come
-** in this order whatever the direction. */
+/* The class of row i under key k: 0 a value, 1 null. Nulls come last
+** whatever the direction. NaN is a value, the largest (as in DuckDB): last
+** ascending, first descending. */
 static inline int kclass(const skey *k, int64_t i) {
-  if (k->valid && !TL_BIT_GET(k->valid, i)) return 2;
-  if (k->kind == K_F64) {
-    double d = ((const double *)k->v)[i];
-    return d != d;
-  }
-  return 0;
+  return k->valid && !TL_BIT_GET(k->valid, i);
 }
 
 #define CMP3(x, y) (((x) > (y)) - ((x) < (y)))
+
+/* Floats in the order of the sort: NaN equals NaN and is above every number. */
+static inline int fcmp(double x, double y) {
+  if (x != x || y != y) return (x != x) - (y != y);
+  return CMP3(x, y);
+}
 
 /* Compares the values (class 0) of rows a and b, in the key's direction. */
 static inline int kcmp(const skey *k, int64_t a, int64_t b) {
@@ -61,7 +63,7 @@ static inline int kcmp(const skey *k, int64_t a, int64_t b) {
   switch (k->kind) {
     case K_I64: r = CMP3(((const int64_t *)k->v)[a], ((const int64_t *)k->v)[b]); break;
     case K_I32: r = CMP3(((const int32_t *)k->v)[a], ((const int32_t *)k->v)[b]); break;
-    case K_F64: r = CMP3(((const double *)k->v)[a], ((const double *)k->v)[b]); break;
+    case K_F64: r = fcmp(((const double *)k->v)[a], ((const double *)k->v)[b]); break;
     case K_BOOL:
       r = CMP3(TL_BIT_GET((const uint8_t *)k->v, a), TL_BIT_GET((const uint8_t *)k->v, b));
       break;
@@ -70,6 +72,7 @@ static inline int kcmp(const skey *k, int64_t a, int64_t b) {
       r = CMP3(k->rank[codes[a]], k->rank[codes[b]]);
       break;
     }
+    case K_PACK: r = CMP3(((const uint64_t *)k->v)[a], ((const uint64_t *)k->v)[b]); break;
     default: {
       int64_t la = k->off[a + 1] - k->off[a], lb = k->off[b + 1] - k->off[b];
       r = memcmp(k->bytes + k->off[a], k->bytes + k->off[b], (size_t)(la < lb ? la : lb));
@@ -110,9 +113,11 @@ static inline uint64_t kbits(const skey *k, int64_t i) {
       if (d == 0) d = 0;                       /* -0.0 sorts as 0.0 */
       memcpy(&u, &d, sizeof u);
       u = (u >> 63) ? ~u : u | (1ULL << 63);   /* negatives reversed, below positives */
+      if (d != d) u = UINT64_MAX;              /* every NaN one value, above infinity */
       break;
     }
     case K_BOOL: u = TL_BIT_GET((const uint8_t *)k->v, i); break;
+    case K_PACK: return ((const uint64_t *)k->v)[i];
     default: u = (uint32_t)k->rank[((const int32_t *)k->v)[i]]; break;
   }
   return k->desc ? ~u : u;
@@ -272,7 +277,7 @@ typedef struct radix {
   const skey *k;
   int64_t n, m;             /* rows; rows with a value */
   int64_t parts;
-  int compact;              /* some rows are null or NaN */
+  int compact;              /* some rows are null */
   uint64_t *K, *K2;
   int64_t *R, *R2;
   int64_t *start;           /* per chunk: where its rows with a value go */
@@ -331,7 +336,7 @@ static void rx_scatter(void *ctx, int64_t c, int worker) {
 }
 
 /* Sorts the rows by one key of a fixed-width type into perm[0..n): rows
-** with a value in order (ties in row order), then NaN rows, then null rows.
+** with a value in order (ties in row order), then the null rows.
 ** When `keys_out` is not NULL it receives the sorted key images (m of
 ** them) and *m_out their count; the caller frees them. */
 static tl_status radix_sort(const skey *k, int64_t n, int64_t *perm, uint64_t **keys_out,
@@ -342,7 +347,7 @@ static tl_status radix_sort(const skey *k, int64_t n, int64_t *perm, uint64_t **
   x.n = n;
   x.parts = n < PAR_MIN ? 1 : tl_get_threads();
   if (x.parts > 256) x.parts = 256;
-  x.compact = k->valid || k->kind == K_F64;
+  x.compact = k->valid != NULL;
   x.K = tl_alloc(((size_t)n + 1) * sizeof *x.K);
   x.K2 = tl_alloc(((size_t)n + 1) * sizeof *x.K2);
   x.R2 = tl_alloc(((size_t)n + 1) * sizeof *x.R2);
@@ -388,10 +393,9 @@ static tl_status radix_sort(const skey *k, int64_t n, int64_t *perm, uint64_t **
     memcpy(perm, x.R, (size_t)x.m * sizeof *perm);
     x.R2 = x.R;
   }
-  if (x.m < n) {                               /* NaN rows, then null rows */
+  if (x.m < n) {                               /* then the null rows */
     int64_t o = x.m;
-    for (int64_t i = 0; i < n; i++) if (kclass(k, i) == 1) perm[o++] = i;
-    for (int64_t i = 0; i < n; i++) if (kclass(k, i) == 2) perm[o++] = i;
+    for (int64_t i = 0; i < n; i++) if (kclass(k, i)) perm[o++] = i;
   }
   tl_free(x.R2);
   tl_free(x.K2);
@@ -430,7 +434,7 @@ static void sort_runs(void *ctx, int64_t task, int worker) {
 }
 
 /* Orders the runs of equal first key (given by the sorted key images K of
-** the m rows with a value, then the NaN and null rows) by the other keys. */
+** the m rows with a value, then the null rows) by the other keys. */
 static tl_status refine(const tl_table *t, const skey *k, int nk, int64_t *perm,
                         const uint64_t *K, int64_t m, const char *op, tl_error *err) {
   int64_t n = t->nrows, nruns = 0;
@@ -439,8 +443,7 @@ static tl_status refine(const tl_table *t, const skey *k, int nk, int64_t *perm,
   if (!rs || !tmp) { tl_free(rs); tl_free(tmp); return tl_error_oom(err, op); }
   for (int64_t i = 0; i < m; i++)
     if (i == 0 || K[i] != K[i - 1]) rs[nruns++] = i;
-  for (int64_t i = m; i < n; i++)              /* one run of NaN rows, one of null rows */
-    if (i == m || kclass(k, perm[i]) != kclass(k, perm[i - 1])) rs[nruns++] = i;
+  if (m < n) rs[nruns++] = m;                  /* one run of null rows */
   rs[nruns] = n;
   /* A long run sorts on every thread by itself; the short ones share the
   ** threads, a range of runs per task. */
@@ -462,10 +465,62 @@ static tl_status refine(const tl_table *t, const skey *k, int nk, int64_t *perm,
   return TL_OK;
 }
 
+/* Several fixed-width keys whose images span few enough values pack into
+** one 64-bit image per row, the first key in the high bits: each key's
+** image less its smallest, nulls one past its largest (last either way).
+** Equal packs are equal keys, so one radix sort of the packs is the sort.
+** Returns the packs (tl_free), or NULL when the keys do not fit (or memory
+** is short: the comparator sort needs none). */
+static uint64_t *pack_keys(const skey *k, int nk, int64_t n) {
+  uint64_t lo[8], span[8];
+  int shift[8], total = 0;
+  if (nk > 8 || n < 2) return NULL;
+  for (int j = 0; j < nk; j++) {
+    if (k[j].kind == K_STR) return NULL;
+    uint64_t a = UINT64_MAX, b = 0;
+    int nulls = 0;
+    for (int64_t i = 0; i < n; i++) {
+      if (kclass(&k[j], i)) { nulls = 1; continue; }
+      uint64_t u = kbits(&k[j], i);
+      if (u < a) a = u;
+      if (u > b) b = u;
+    }
+    if (a > b) a = b = 0;                      /* nulls only */
+    if (nulls && b - a == UINT64_MAX) return NULL;
+    lo[j] = a;
+    span[j] = b - a + (uint64_t)nulls;         /* the largest packed value of key j */
+    int bits = 0;
+    while (bits < 64 && (span[j] >> bits) != 0) bits++;
+    shift[j] = bits;
+    total += bits;
+    if (total > 64) return NULL;
+  }
+  uint64_t *p = tl_alloc(((size_t)n + 1) * sizeof *p);
+  if (!p) return NULL;
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t u = 0;
+    if ((i & 0xffff) == 0 && tl_interrupted()) { tl_free(p); return NULL; }   /* the caller looks */
+    for (int j = 0; j < nk; j++) {
+      uint64_t v = kclass(&k[j], i) ? span[j] : kbits(&k[j], i) - lo[j];
+      u = shift[j] == 64 ? v : (u << shift[j]) | v;
+    }
+    p[i] = u;
+  }
+  return p;
+}
+
 /* The permutation of the sort into perm (n rows). */
 static tl_status sort_perm(const tl_table *t, const skey *k, int nk, int64_t *perm,
                            const char *op, tl_error *err) {
   int64_t n = t->nrows;
+  uint64_t *packs = nk > 1 ? pack_keys(k, nk, n) : NULL;
+  if (packs) {
+    skey pk = { K_PACK, 0, packs, NULL, NULL, NULL, NULL };
+    tl_status st = radix_sort(&pk, n, perm, NULL, NULL, op, err);
+    tl_free(packs);
+    if (st == TL_OK && tl_interrupted()) st = tl_error_interrupted(err, op);
+    return st;
+  }
   if (k[0].kind != K_STR) {
     uint64_t *K = NULL;
     int64_t m = 0;
@@ -645,7 +700,8 @@ static void top_chunk(void *ctx, int64_t c, int worker) {
   if (p->fast && (p->k->kind == K_F64 || p->k->kind == K_I64)) {
     /* once the heap is full, a row must beat the root's value to matter, and
     ** one comparison in the values' own domain tells; nulls are looked at
-    ** only for the rows that pass */
+    ** only for the rows that pass. NaN is the largest value: ascending it
+    ** never beats the root, descending it always may (the images decide) */
     const skey *k = p->k;
     uint64_t *hk = p->hk + c * n;
     int desc = k->desc, f64 = k->kind == K_F64;
@@ -657,17 +713,16 @@ static void top_chunk(void *ctx, int64_t c, int worker) {
       if (size == n && f64 && desc) {          /* the usual case, eight rows a step */
         while (i + 8 <= hi) {
           int any = 0;
-          for (int j = 0; j < 8; j++) any |= fv[i + j] > fthr;
+          for (int j = 0; j < 8; j++) any |= !(fv[i + j] <= fthr);
           if (any) break;
           i += 8;
         }
         if (i >= hi) break;
       }
       if (size == n) {
-        if (f64 ? !(desc ? fv[i] > fthr : fv[i] < fthr) : !(desc ? iv[i] > ithr : iv[i] < ithr))
-          continue;                            /* NaN fails both: it comes after values */
-      } else if (f64 && fv[i] != fv[i]) {
-        continue;
+        if (f64 ? (desc ? fv[i] <= fthr : fv[i] >= fthr || fv[i] != fv[i])
+                : !(desc ? iv[i] > ithr : iv[i] < ithr))
+          continue;
       }
       if (k->valid && !TL_BIT_GET(k->valid, i)) continue;
       uint64_t u = kbits(k, i);
@@ -689,7 +744,7 @@ static void top_chunk(void *ctx, int64_t c, int worker) {
     const skey *k = p->k;
     uint64_t *hk = p->hk + c * n;
     for (int64_t i = lo; i < hi; i++) {
-      if (kclass(k, i) != 0) continue;         /* NaN and nulls come after every value */
+      if (kclass(k, i) != 0) continue;         /* nulls come after every value */
       uint64_t u = kbits(k, i);
       if (size < n) {
         hk[size] = u;
@@ -745,10 +800,8 @@ static tl_status top_perm(const tl_table *t, const skey *k, int nk, int64_t n, i
   sort_rows(k, nk, p.hr, tmp, total);
   int64_t m = total < n ? total : n;
   memcpy(perm, p.hr, (size_t)m * sizeof *perm);
-  if (p.fast && m < n) {                       /* then NaN rows, then null rows */
-    for (int64_t i = 0; i < t->nrows && m < n; i++) if (kclass(k, i) == 1) perm[m++] = i;
-    for (int64_t i = 0; i < t->nrows && m < n; i++) if (kclass(k, i) == 2) perm[m++] = i;
-  }
+  if (p.fast && m < n)                         /* then the null rows */
+    for (int64_t i = 0; i < t->nrows && m < n; i++) if (kclass(k, i)) perm[m++] = i;
   tl_free(p.hr);
   tl_free(p.hk);
   tl_free(p.size);

@@ -398,6 +398,25 @@ static tl_status to_slot(wctx *cx, expr *e, tl_column *res) {
   return TL_OK;
 }
 
+/* An aggregate over the whole partition (no order_by): a grouping by the
+** partition keys, no order needed. */
+static tl_status whole_partition(wctx *cx, const expr *e, const tl_builtin *bi,
+                                 tl_column *const *args, tl_column **out) {
+  int np = cx->opts ? cx->opts->npartition : 0;
+  tl_column **pk = tl_calloc((size_t)np + 1, sizeof *pk);
+  if (!pk) return tl_error_oom(cx->err, "mutate");
+  tl_status st = TL_OK;
+  for (int k = 0; k < np && st == TL_OK; k++) {
+    int col, desc;
+    if ((st = key_column(cx->t, cx->opts, k, &col, &desc, cx->err)) == TL_OK)
+      pk[k] = cx->t->cols[col];
+  }
+  if (st == TL_OK)
+    st = tl_window_whole(cx->t->nrows, np, pk, bi->info.name, e, args, out, cx->err);
+  tl_free(pk);
+  return st;
+}
+
 /* An aggregate call in mutate: a window aggregate over the partition (a
 ** running one with order_by), into a slot. */
 static tl_status compute_agg(wctx *cx, expr *e, const tl_builtin *bi) {
@@ -411,12 +430,16 @@ static tl_status compute_agg(wctx *cx, expr *e, const tl_builtin *bi) {
   tl_status st = TL_OK;
   for (int k = 0; k < e->nargs && st == TL_OK; k++)
     if (e->args[k]->kind != E_LIT) st = arg_column(cx, e->args[k], &args[k]);
-  if (st == TL_OK && *cx->w && !order_valid(*cx->w, cx->t, cx->opts)) {
-    tl_window_free(*cx->w);
-    *cx->w = NULL;
+  if (st == TL_OK && (!cx->opts || cx->opts->norder == 0)) {
+    st = whole_partition(cx, e, bi, args, &res);
+  } else {
+    if (st == TL_OK && *cx->w && !order_valid(*cx->w, cx->t, cx->opts)) {
+      tl_window_free(*cx->w);
+      *cx->w = NULL;
+    }
+    if (st == TL_OK && !*cx->w) st = make_order(cx->t, cx->opts, cx->w, cx->err);
+    if (st == TL_OK) st = tl_window_aggregate(*cx->w, bi, e, args, &res, cx->err);
   }
-  if (st == TL_OK && !*cx->w) st = make_order(cx->t, cx->opts, cx->w, cx->err);
-  if (st == TL_OK) st = tl_window_aggregate(*cx->w, bi, e, args, &res, cx->err);
   for (int k = 0; k < e->nargs; k++) tl_column_release(args[k]);
   if (st != TL_OK) { tl_column_release(res); return st; }
   return to_slot(cx, e, res);

@@ -29,11 +29,16 @@ tl_status tl_window_ends(const tl_window *w, int id, const tl_column *x, tl_colu
                          tl_error *err);
 tl_status tl_window_running(const tl_window *w, int id, const tl_column *x, tl_column **out,
                             tl_error *err);
-/* window_agg.c: the aggregate bi as a window aggregate: over the whole
-** partition without order_by, running through each row's ties with it;
-** args[k] is argument k's column, NULL for a literal (e->args[k]). */
+/* window_agg.c: the aggregate bi as a window aggregate with order_by,
+** running through each row's ties; args[k] is argument k's column, NULL for
+** a literal (e->args[k]). */
 tl_status tl_window_aggregate(const tl_window *w, const tl_builtin *bi, const expr *e,
                               tl_column *const *args, tl_column **out, tl_error *err);
+/* The aggregate fname over the whole partition of each of the n rows, the
+** partitions given by the np columns pkeys (none: every row is one). */
+tl_status tl_window_whole(int64_t n, int np, tl_column *const *pkeys, const char *fname,
+                          const expr *e, tl_column *const *args, tl_column **out,
+                          tl_error *err);
 tl_status tl_window_rolling(const tl_window *w, int id, const tl_column *x, int64_t k,
                             tl_column **out, tl_error *err);
 

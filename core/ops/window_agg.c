@@ -18,6 +18,7 @@
 #include "base/textbuf.h"
 #include "agg/sum.h"
 #include "expr/registry.h"
+#include "keys.h"
 #include "window.h"
 
 #define STOP(p) (((p) & 0xffff) == 0 && tl_interrupted())
@@ -48,34 +49,34 @@ static int literal_text(tl_textbuf *b, const tl_scalar *v) {
   return 1;
 }
 
-/* The whole partition: group the rows by partition (a column of ids) with
-** the arguments as columns a0, a1, ...; one aggregate per group; its value
-** taken back to every row of the group. */
-static tl_status whole(const tl_window *w, const char *fname, const expr *e,
-                       tl_column *const *args, tl_column **out, tl_error *err) {
-  int64_t n = w->n;
+/* The whole partition: the rows grouped by the partition keys (columns p0,
+** p1, ...; none: one group of every row) with the arguments as columns a0,
+** a1, ...; one aggregate per group, taken back to every row of the group.
+** No sort: the grouping gives each row its group. */
+tl_status tl_window_whole(int64_t n, int np, tl_column *const *pkeys, const char *fname,
+                          const expr *e, tl_column *const *args, tl_column **out,
+                          tl_error *err) {
   tl_status st = TL_OK;
-  tl_column *pid = NULL, *cols[17];
-  const char *names[17] = {"p", "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7",
-                           "a8", "a9", "a10", "a11", "a12", "a13", "a14", "a15"};
+  if (e->nargs > 16) return tl_error_set(err, TL_EINVAL, "mutate: %s: too many arguments", fname);
+  int ncols = np + e->nargs;
+  tl_column **cols = tl_calloc((size_t)ncols + 1, sizeof *cols);
+  char (*names)[16] = tl_calloc((size_t)ncols + 1, sizeof *names);
+  const char **cn = tl_calloc((size_t)ncols + 1, sizeof *cn);
   tl_table *t = NULL, *res = NULL;
   tl_grouping *g = NULL;
-  int64_t *idx = NULL, *rowof = NULL;
+  int64_t *idx = tl_alloc(((size_t)n + 1) * sizeof *idx);
   tl_textbuf def = {0};
-  if (e->nargs > 16) return tl_error_set(err, TL_EINVAL, "mutate: %s: too many arguments", fname);
-  TL_TRY(tl_column_alloc(TL_INT, n, 0, 0, &pid, err));
-  int64_t *pv = pid->values, np = 0;
-  for (int64_t p = 0; p < n; p++) {
-    if (w->first[p] == p) np++;
-    pv[w->perm[p]] = np - 1;
+  if (!cols || !names || !cn || !idx) st = tl_error_oom(err, "mutate");
+  int nc = 0;
+  for (int k = 0; k < np && st == TL_OK; k++, nc++) {
+    snprintf(names[nc], sizeof names[nc], "p%d", k);
+    cols[nc] = pkeys[k];
   }
-  tl_column_seal(pid);
-  cols[0] = pid;
-  int nc = 1;
   tl_textbuf_printf(&def, "v = %s(", fname);
-  for (int k = 0; k < e->nargs; k++) {
+  for (int k = 0; k < e->nargs && st == TL_OK; k++) {
     if (k) tl_textbuf_str(&def, ", ");
     if (args[k]) {
+      snprintf(names[nc], sizeof names[nc], "a%d", k);
       cols[nc] = args[k];
       tl_textbuf_str(&def, names[nc++]);
     } else if (!literal_text(&def, &e->args[k]->lit)) {
@@ -84,29 +85,42 @@ static tl_status whole(const tl_window *w, const char *fname, const expr *e,
     }
   }
   tl_textbuf_str(&def, ")");
+  for (int k = 0; k < nc && st == TL_OK; k++) cn[k] = names[k];
   if (st == TL_OK && def.failed) st = tl_error_oom(err, "mutate");
-  if (st == TL_OK) st = tl_table_new(nc, names, cols, &t, err);
-  const char *key = "p", *d = def.p;
-  if (st == TL_OK) st = tl_table_group_by(t, 1, &key, &g, err);
-  if (st == TL_OK) st = tl_grouping_agg(g, 1, &d, &res, err);
-  if (st == TL_OK) {
-    idx = tl_alloc(((size_t)n + 1) * sizeof *idx);
-    rowof = tl_alloc(((size_t)np + 1) * sizeof *rowof);
-    if (!idx || !rowof) st = tl_error_oom(err, "mutate");
+  const char *d = def.p;
+  if (st == TL_OK && nc == 0) {      /* count() over no partition: no column to hold the rows */
+    tl_column *one = NULL;
+    st = tl_column_alloc(TL_BOOL, n, 0, 0, &one, err);
+    if (st == TL_OK) {
+      memset(one->values, 0, ((size_t)n + 7) / 8);
+      tl_column_seal(one);
+      snprintf(names[0], sizeof names[0], "a0");
+      cn[0] = names[0];
+      cols[0] = one;
+      st = tl_table_new(1, cn, cols, &t, err);
+      tl_column_release(one);
+    }
+  } else if (st == TL_OK) {
+    st = tl_table_new(nc, cn, cols, &t, err);
   }
-  if (st == TL_OK) {
-    const int64_t *rp = tl_column_ints(res->cols[0]);
-    for (int64_t r = 0; r < res->nrows; r++) rowof[rp[r]] = r;
-    for (int64_t i = 0; i < n; i++) idx[i] = rowof[pv[i]];
-    st = tl_column_take(res->cols[1], idx, n, out, err);
+  if (st == TL_OK && np > 0) st = tl_table_group_by(t, np, cn, &g, err);
+  if (st == TL_OK) st = g ? tl_grouping_agg(g, 1, &d, &res, err) : tl_table_agg(t, 1, &d, &res, err);
+  if (st == TL_OK && g) {
+    const int32_t *gid = NULL;
+    st = tl_grouping_row_ids(g, &gid, err);
+    for (int64_t i = 0; st == TL_OK && i < n; i++) idx[i] = gid[i];
+  } else if (st == TL_OK) {
+    memset(idx, 0, (size_t)n * sizeof *idx);
   }
+  if (st == TL_OK) st = tl_column_take(res->cols[res->ncol - 1], idx, n, out, err);
   tl_free(idx);
-  tl_free(rowof);
   tl_free(def.p);
+  tl_free(cols);
+  tl_free(names);
+  tl_free(cn);
   tl_grouping_free(g);
   tl_table_release(res);
   tl_table_release(t);
-  tl_column_release(pid);
   return st;
 }
 
@@ -194,7 +208,6 @@ static tl_status running(const tl_window *w, int id, const char *fname, const tl
 tl_status tl_window_aggregate(const tl_window *w, const tl_builtin *bi, const expr *e,
                               tl_column *const *args, tl_column **out, tl_error *err) {
   const char *fname = bi->info.name;
-  if (!w->peer) return whole(w, fname, e, args, out, err);
   int id = bi->id;
   if (id != AGG_COUNT && id != AGG_SUM && id != AGG_MEAN && id != AGG_MIN && id != AGG_MAX)
     return tl_error_set(err, TL_EINVAL, "mutate: %s with order_by: a running aggregate is "

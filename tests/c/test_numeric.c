@@ -139,12 +139,13 @@ static void test_floats(void) {
   }
 }
 
-/* NaN sorts after every number and before nulls, in either direction. */
+/* NaN sorts as the largest number, as in DuckDB (`ORDER BY x DESC` puts it
+** first); nulls come last in either direction. */
 static void test_sort(void) {
   tl_table *t = load("x\n2\nnan\n\n-inf\ninf\n1\n");
   const char *up = "x", *down = "-x";
   static const char *const want_up[] = { "-inf", "1.0", "2.0", "inf", "nan", "null" };
-  static const char *const want_down[] = { "inf", "2.0", "1.0", "-inf", "nan", "null" };
+  static const char *const want_down[] = { "nan", "inf", "2.0", "1.0", "-inf", "null" };
   for (int d = 0; d < 2; d++) {
     tl_table *s;
     CHECK(tl_table_sort(t, 1, d ? &down : &up, &s, NULL) == TL_OK);

@@ -189,10 +189,10 @@ static void test_floats(void) {
   key = "-f";
   CHECK(tl_table_sort(t, 1, &key, &out, &err) == TL_OK);
   ids = select1(out, "id");
-  CHECK_STR(show(ids), "id;6;0;8;3;4;5;1;7;2");
+  CHECK_STR(show(ids), "id;1;7;6;0;8;3;4;5;2");   /* NaN the largest: first */
   tl_table_release(ids);
   tl_table_release(out);
-  /* top reaches into the NaN rows, then the null */
+  /* top reaches into the NaN rows (last ascending, first descending), then the null */
   for (int64_t n = 0; n <= 10; n++) {
     tl_table *a = NULL, *b = NULL, *s = NULL;
     for (int desc = 0; desc < 2; desc++) {
@@ -498,8 +498,8 @@ static tl_table *random_table(int64_t n) {
   return t;
 }
 
-/* The contract: per key, values (ascending or descending), then NaN, then
-** null; then the row. */
+/* The contract: per key, values (ascending or descending; NaN the largest
+** float, as in DuckDB), then null; then the row. */
 static int ref_cmp(const tl_table *t, int nk, const char *const *keys, int64_t a, int64_t b) {
   for (int k = 0; k < nk; k++) {
     int desc = keys[k][0] == '-';
@@ -507,14 +507,15 @@ static int ref_cmp(const tl_table *t, int nk, const char *const *keys, int64_t a
     tl_scalar x, y;
     tl_column_get(c, a, &x);
     tl_column_get(c, b, &y);
-    int cx = x.is_null ? 2 : x.type == TL_FLOAT && isnan(x.v.f);
-    int cy = y.is_null ? 2 : y.type == TL_FLOAT && isnan(y.v.f);
-    if (cx != cy) return cx < cy ? -1 : 1;
-    if (cx) continue;
+    if (x.is_null != y.is_null) return x.is_null ? 1 : -1;
+    if (x.is_null) continue;
     int r = 0;
     switch (x.type) {
       case TL_INT: r = (x.v.i > y.v.i) - (x.v.i < y.v.i); break;
-      case TL_FLOAT: r = (x.v.f > y.v.f) - (x.v.f < y.v.f); break;
+      case TL_FLOAT:
+        r = isnan(x.v.f) || isnan(y.v.f) ? isnan(x.v.f) - isnan(y.v.f)
+                                         : (x.v.f > y.v.f) - (x.v.f < y.v.f);
+        break;
       case TL_DATE: r = (x.v.d > y.v.d) - (x.v.d < y.v.d); break;
       case TL_STRING: {
         size_t m = x.v.s.len < y.v.s.len ? x.v.s.len : y.v.s.len;
@@ -583,8 +584,10 @@ static void test_random(void) {
     { "i" }, { "-i" }, { "f" }, { "-f" }, { "g" }, { "-g" }, { "s" }, { "-s" }, { "d" },
     { "-row" }, { "i", "-f" }, { "-g", "i", "row" }, { "s", "-d" }, { "f", "g", "-i" },
     { "-d", "s" },
+    /* fixed-width keys of few values: one radix sort of the keys packed together */
+    { "g", "-row" }, { "-i", "d" }, { "d", "-i", "g" },
   };
-  static const int nkeys[] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 2, 3, 2 };
+  static const int nkeys[] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 2, 3, 2, 2, 2, 3 };
   const int64_t sizes[] = { 0, 1, 2, 17, 1000 };
   for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
     for (size_t k = 0; k < sizeof nkeys / sizeof nkeys[0]; k++) {

@@ -184,7 +184,8 @@ do
   assert(o:find("1990-06-01  Iran", 1, true), o)
   assert(o:find("[16 rows x 4 columns: date date, country string, disaster string, persons int]",
                 1, true), o)
-  check([[-e 'help(tally.read_json)']], nil, "tally.read_json(path [, {types, columns, null}])\n"
+  check([[-e 'help(tally.read_json)']], nil,
+        "tally.read_json(path [, {types, columns, null, dateformat, timestampformat}])\n"
         .. "  Reads a JSON array of flat objects into a table (types inferred).\n", nil, 0)
 end
 

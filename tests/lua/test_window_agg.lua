@@ -95,6 +95,35 @@ for _, threads in ipairs{ 1, 3 } do
 end
 tally.threads(0)
 
+-- whole partitions of two keys, nulls among them, on a table large enough
+-- for the parallel grouping: each row gets its partition's figures, which a
+-- plain loop here computes
+do
+  local n, a, b, x = 300000, {}, {}, {}
+  for i = 1, n do
+    a[i] = (i % 97 == 0) and null or ({ "p", "q", "r" })[i % 3 + 1]
+    b[i] = (i % 89 == 0) and null or i % 5
+    x[i] = (i % 7 == 0) and null or (i % 1000) / 4
+  end
+  local t = tally.from_columns{ { "a", a }, { "b", b }, { "x", x } }
+  local key = function(i) return tostring(a[i]) .. "/" .. tostring(b[i]) end
+  local sum, cnt = {}, {}
+  for i = 1, n do
+    local k = key(i)
+    cnt[k] = (cnt[k] or 0) + 1
+    if not isnull(x[i]) then sum[k] = (sum[k] or 0) + x[i] end
+  end
+  for _, threads in ipairs{ 1, 2 } do
+    tally.threads(threads)
+    local m = t:mutate({ "s = sum(x)", "c = count()" }, { partition_by = { "a", "b" } })
+    for i = 1, n, 7 do
+      same(m.s[i], sum[key(i)] or null, "sum of row " .. i)
+      same(m.c[i], cnt[key(i)], "count of row " .. i)
+    end
+  end
+  tally.threads(0)
+end
+
 do
   local t = random_table(10)
   check_error("median with order_by: a running aggregate is count, sum, mean, min or max",

@@ -358,10 +358,10 @@ TL_API TL_NODISCARD tl_status tl_table_rename(const tl_table *t, int n, const ch
 
 /* ---------------------------------------------------------------------------
 ** Sorting and selecting rows. A sort key is a column name, or "-name" for
-** descending order. Sorting is stable; nulls come last in either direction,
-** and a float NaN after every number (before nulls), also in either
-** direction; -0.0 equals 0.0; strings compare by their bytes (UTF-8 code
-** point order).
+** descending order. Sorting is stable; nulls come last in either direction;
+** a float NaN is the largest value (as in DuckDB): after every number
+** ascending, before them descending; -0.0 equals 0.0; strings compare by
+** their bytes (UTF-8 code point order).
 */
 
 /* The rows in the order of the keys (nkeys >= 1). */
@@ -1059,7 +1059,9 @@ TL_API TL_NODISCARD tl_status tl_write_json(const tl_table *t, const char *path,
 /* Reads an array of flat objects (ndjson = 0), or one object a line, blank
 ** lines skipped (ndjson = 1). Columns in order of first appearance; a
 ** missing key or null is a null; types inferred (bool, int, float when ints
-** and floats mix, string, date or timestamp when every string is one).
+** and floats mix, string, date or timestamp when one of the formats read_csv
+** detects reads every string: ISO 8601 with T, Z or an offset, 2015/01/31,
+** 01/31/2015, 2015/01/31 10:00:00, ...).
 ** Errors name the file and the line and column (syntax), the NDJSON line
 ** or the record (types, nested values). */
 TL_API TL_NODISCARD tl_status tl_read_json(const char *path, int ndjson, tl_table **out,
@@ -1074,6 +1076,9 @@ typedef struct tl_json_options {
                                        "timestamp", "date:%d.%m.%Y", "timestamp:FORMAT" */
   int ntypes;
   const char *null;                 /* a string value read as null ("NA"); NULL: none */
+  const char *dateformat;           /* a strptime format of dates, in place of the
+                                       common ones read_csv detects; NULL: those */
+  const char *timestampformat;      /* the same for timestamps */
 } tl_json_options;
 TL_API void tl_json_options_init(tl_json_options *opts);
 /* What a read learnt: why a column got its type, when it needs saying (a
