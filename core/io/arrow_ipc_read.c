@@ -8,16 +8,11 @@
 ** points columns into the mapping where the layout allows. Several record
 ** batches are concatenated.
 */
-#include <errno.h>
-#include <fcntl.h>
 #include <lz4frame.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zstd.h>
 
 #include "arrow_ipc.h"

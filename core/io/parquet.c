@@ -10,15 +10,10 @@
 ** merged), others are gathered into offsets and bytes. Errors name the
 ** file and the part: footer, row group, column, page.
 */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <xxhash.h>
 

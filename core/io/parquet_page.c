@@ -17,8 +17,6 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/parse.h"

@@ -39,7 +39,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,6 +46,7 @@
 #include "base/column.h"
 #include "base/error.h"
 #include "base/mapfile.h"
+#include "base/parse.h"
 #include "base/table.h"
 
 #define STORE_MAGIC "TALLYTBL"
@@ -108,27 +108,9 @@ static uint64_t values_bytes(tl_type type, int dict, uint64_t n) {
   return n * tl_type_width(type);
 }
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF, no NUL. */
+/* Strict UTF-8 (tl_utf8_valid) without NUL. */
 static int utf8_valid(const uint8_t *s, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    uint32_t c = s[i], cp, min;
-    size_t k;
-    if (c == 0) return 0;
-    if (c < 0x80) { i++; continue; }
-    if ((c & 0xe0) == 0xc0) { k = 1; cp = c & 0x1f; min = 0x80; }
-    else if ((c & 0xf0) == 0xe0) { k = 2; cp = c & 0x0f; min = 0x800; }
-    else if ((c & 0xf8) == 0xf0) { k = 3; cp = c & 0x07; min = 0x10000; }
-    else return 0;
-    if (n - i <= k) return 0;
-    for (size_t m = 1; m <= k; m++) {
-      if ((s[i + m] & 0xc0) != 0x80) return 0;
-      cp = (cp << 6) | (s[i + m] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    i += k + 1;
-  }
-  return 1;
+  return !memchr(s, 0, n) && tl_utf8_valid((const char *)s, n);
 }
 
 /* ---------------------------------------------------------------------------
