@@ -117,13 +117,13 @@ static tl_status read_copy(tl_mapfile *m, int fd, tl_error *err) {
 ** page cache. Writers in tally rename a new file in place, so a mapped one
 ** never changes under us; a truncation in place is caught by the check. */
 static tl_status map(tl_mapfile *m, int fd, int flags, tl_error *err) {
-  void *p = mmap(NULL, m->size, PROT_READ, MAP_SHARED, fd, 0);
+  int how = MAP_SHARED | (flags & TL_MAPFILE_POPULATE ? MAP_POPULATE : 0);
+  void *p = mmap(NULL, m->size, PROT_READ, how, fd, 0);
   if (p == MAP_FAILED)
     return tl_error_set(err, TL_EIO, "%s: cannot map '%s': %s", m->kind->op, m->path,
                         strerror(errno));
   m->base = p;
   m->data = p;
-  if (flags & TL_MAPFILE_PREFETCH) (void)madvise(p, m->size, MADV_WILLNEED);
   return TL_OK;
 }
 

@@ -485,18 +485,6 @@ static tl_status check_directory(loader *L) {
   return TL_OK;
 }
 
-/* Valid rows among the first n bits of a bitmap. */
-static int64_t count_valid(const uint8_t *bm, int64_t n) {
-  int64_t full = n / 8, v = 0, k = 0;
-  for (; k + 8 <= full; k += 8) {
-    uint64_t w;
-    memcpy(&w, bm + k, 8);
-    v += __builtin_popcountll(w);
-  }
-  for (; k < full; k++) v += __builtin_popcount(bm[k]);
-  if (n % 8) v += __builtin_popcount(bm[full] & ((1u << (n % 8)) - 1));
-  return v;
-}
 
 /* The row at which string offsets first decrease, or -1. */
 static int64_t offsets_unordered(const int64_t *off, int64_t n) {
@@ -548,7 +536,7 @@ static tl_status check_data(loader *L) {
     const char *name = L->names[j];
     if (tl_interrupted()) return tl_error_interrupted(L->err, L->op);   /* a pass a column */
     if (en->nulls) {
-      int64_t nulls = n - count_valid(L->p + en->off[B_VALIDITY], n);
+      int64_t nulls = n - tl_bitmap_count(L->p + en->off[B_VALIDITY], n);
       if (nulls != en->nulls)
         return bad(L, "corrupted column '%s' (%lld nulls in its validity bitmap, %lld in the header)",
                    name, (long long)nulls, (long long)en->nulls);
