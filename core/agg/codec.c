@@ -29,17 +29,9 @@
 */
 void w_raw(wbuf *w, const void *s, size_t n) {
   if (w->oom) return;
-  if (n > w->cap - w->n) {
-    size_t cap = w->cap ? w->cap : 256;
-    while (cap - w->n < n) {
-      if (cap > SIZE_MAX / 2) { w->oom = 1; return; }
-      cap *= 2;
-    }
-    uint8_t *np = tl_realloc(w->p, cap);
-    if (!np) { w->oom = 1; return; }
-    w->p = np;
-    w->cap = cap;
-  }
+  uint8_t *np = tl_grow(w->p, &w->cap, w->n, n, 256);
+  if (!np) { w->oom = 1; return; }
+  w->p = np;
   if (n) memcpy(w->p + w->n, s, n);
   w->n += n;
 }

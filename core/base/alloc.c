@@ -197,3 +197,15 @@ char *tl_strndup(const char *s, size_t n) {
 }
 
 char *tl_strdup(const char *s) { return tl_strndup(s, strlen(s)); }
+
+void *tl_grow(void *p, size_t *cap, size_t len, size_t n, size_t first) {
+  if (*cap - len >= n) return p;
+  size_t c = *cap ? *cap : first;
+  while (c - len < n) {
+    if (c > SIZE_MAX / 2) return NULL;
+    c *= 2;
+  }
+  void *q = tl_realloc(p, c);
+  if (q) *cap = c;
+  return q;
+}

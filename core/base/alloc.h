@@ -44,6 +44,11 @@ void *tl_calloc(size_t n, size_t size);
 void *tl_realloc(void *p, size_t n);
 /* tl_free(void *p) is public, in tally.h. */
 char *tl_strdup(const char *s);
+/* The block p of *cap bytes, len of them used, with room for n more: p
+** itself when it has it, else p reallocated to the next doubling of *cap
+** (from `first` when *cap is 0), *cap updated. NULL (p untouched) when out
+** of memory or when the size would overflow. */
+void *tl_grow(void *p, size_t *cap, size_t len, size_t n, size_t first);
 char *tl_strndup(const char *s, size_t n);
 
 #endif

@@ -84,13 +84,21 @@ tl_status tl_column_alloc_dict(tl_column *dict, int64_t length, int nullable, tl
   return TL_OK;
 }
 
+int64_t tl_bitmap_count(const uint8_t *bm, int64_t n) {
+  int64_t full = n / 8, v = 0, k = 0;
+  for (; k + 8 <= full; k += 8) {
+    uint64_t w;
+    memcpy(&w, bm + k, 8);
+    v += __builtin_popcountll(w);
+  }
+  for (; k < full; k++) v += __builtin_popcount(bm[k]);
+  if (n % 8) v += __builtin_popcount(bm[full] & ((1u << (n % 8)) - 1));
+  return v;
+}
+
 void tl_column_seal(tl_column *c) {
   if (!c->validity) { c->null_count = 0; return; }
-  int64_t valid = 0, n = c->length;
-  int64_t full = n / 8;
-  for (int64_t k = 0; k < full; k++) valid += __builtin_popcount(c->validity[k]);
-  for (int64_t i = full * 8; i < n; i++) valid += TL_BIT_GET(c->validity, i);
-  c->null_count = n - valid;
+  c->null_count = c->length - tl_bitmap_count(c->validity, c->length);
   if (c->null_count == 0 && !c->release) {
     tl_free(c->validity);
     c->validity = NULL;

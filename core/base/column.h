@@ -97,6 +97,9 @@ tl_status tl_column_alloc_dict(tl_column *dict, int64_t length, int nullable, tl
 /* Recounts nulls from the validity bitmap and drops it when there are none. */
 void tl_column_seal(tl_column *c);
 
+/* The set bits among the first n of bitmap bm. */
+int64_t tl_bitmap_count(const uint8_t *bm, int64_t n);
+
 /* Three-way comparison of rows i and j of two columns of the same type;
 ** nulls are not handled here. */
 int tl_column_compare_values(const tl_column *a, int64_t i, const tl_column *b, int64_t j);

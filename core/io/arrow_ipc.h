@@ -66,7 +66,7 @@ typedef struct ipc_buf {
   uint8_t *owned;
 } ipc_buf;
 
-typedef struct ipc_map ipc_map;
+typedef struct tl_mapfile tl_mapfile;
 typedef struct ipc_reader ipc_reader;
 
 /* The error of the reader's current part: "read_arrow: <path>: <part>: ...". */
@@ -77,7 +77,7 @@ tl_status ipc_bad(ipc_reader *R, const char *fmt, ...)
     ;
 tl_error *ipc_err(ipc_reader *R);
 /* The mapping the reader's buffers are in; NULL when none can be pointed to. */
-ipc_map *ipc_mapping(ipc_reader *R);
+tl_mapfile *ipc_mapping(ipc_reader *R);
 
 /* A column standing on the mapping (each buffer inside it): a reference to
 ** the mapping is taken. */

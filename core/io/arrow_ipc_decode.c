@@ -138,9 +138,7 @@ static tl_status finish(dec *d, tl_column *c, tl_column **out) {
 /* Nulls counted in the validity bitmap (for a pointed-to column). */
 static tl_status check_nulls(dec *d) {
   if (!d->validity) return TL_OK;
-  int64_t valid = 0, full = d->n / 8;
-  for (int64_t k = 0; k < full; k++) valid += __builtin_popcount(d->validity[k]);
-  for (int64_t i = full * 8; i < d->n; i++) valid += TL_BIT_GET(d->validity, i);
+  int64_t valid = tl_bitmap_count(d->validity, d->n);
   if (d->n - valid != d->nulls)
     return ipc_bad(d->R, "the validity bitmap has %lld nulls, the field node says %lld",
                    (long long)(d->n - valid), (long long)d->nulls);
@@ -148,16 +146,31 @@ static tl_status check_nulls(dec *d) {
 }
 
 /* Whether every null row of `width`-byte values is zero (as tally keeps
-** them), so that the buffer can be used as it is. */
+** them), so that the buffer can be used as it is. Reads only the values of
+** null rows, 64 rows of validity at a time. */
 static int null_slots_zero(const dec *d, const uint8_t *v, int width) {
-  static const uint8_t zero[8];
   if (!d->validity) return 1;
-  for (int64_t w = 0; w < (d->n + 7) / 8; w++) {
-    if (d->validity[w] == 0xff) continue;
-    for (int64_t i = w * 8; i < w * 8 + 8 && i < d->n; i++)
-      if (is_null(d, i) && memcmp(v + i * width, zero, (size_t)width) != 0) return 0;
+  uint64_t any = 0;
+  int64_t full = d->n / 64;
+  for (int64_t w = 0; w <= full; w++) {
+    uint64_t bits;
+    int64_t left = d->n - w * 64;
+    if (left <= 0) break;
+    if (left >= 64) {
+      memcpy(&bits, d->validity + w * 8, 8);
+    } else {
+      bits = 0;
+      memcpy(&bits, d->validity + w * 8, (size_t)(left + 7) / 8);
+      bits |= ~(uint64_t)0 << left;   /* rows past the end count as valid */
+    }
+    for (uint64_t nulls = ~bits; nulls; nulls &= nulls - 1) {
+      int64_t i = w * 64 + __builtin_ctzll(nulls);
+      uint64_t x = 0;
+      memcpy(&x, v + i * width, (size_t)width);
+      any |= x;
+    }
   }
-  return 1;
+  return any == 0;
 }
 
 static tl_status wrap_fixed(dec *d, tl_type t, const void *v, tl_column **out) {

@@ -8,22 +8,18 @@
 ** points columns into the mapping where the layout allows. Several record
 ** batches are concatenated.
 */
-#include <errno.h>
-#include <fcntl.h>
 #include <lz4frame.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zstd.h>
 
 #include "arrow_ipc.h"
 #include "base/alloc.h"
 #include "base/column.h"
 #include "base/error.h"
+#include "base/mapfile.h"
 #include "base/pool.h"
 #include "base/table.h"
 #include "base/wrap.h"
@@ -33,44 +29,8 @@
 #define MAX_SCHEMA_NODES 100000
 #define MAX_ROWS ((int64_t)1 << 48)
 
-/* ---------------------------------------------------------------------------
-** The mapping the columns stand on: one reference per column, the last
-** unmaps. As tally.load's, it keeps the descriptor so that an operation can
-** check the file has not changed since.
-*/
-struct ipc_map {
-  atomic_long refs;
-  void *base;
-  size_t size;
-  int owned;           /* base is a tl_alloc'ed copy */
-  int fd;
-  struct timespec mtime;
-  char *path;
-};
-
-static void map_release(void *ctx) {
-  ipc_map *m = ctx;
-  if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1) return;
-  if (m->owned) tl_free(m->base);
-  else if (m->size) munmap(m->base, m->size);
-  if (m->fd >= 0) close(m->fd);
-  tl_free(m->path);
-  tl_free(m);
-}
-
-static tl_status map_check(const void *ctx, const char *op, tl_error *err) {
-  const ipc_map *m = ctx;
-  struct stat sb;
-  if (m->fd < 0) return TL_OK;
-  if (fstat(m->fd, &sb) != 0)
-    return tl_error_set(err, TL_EIO, "%s: cannot check Arrow file '%s': %s", op, m->path,
-                        strerror(errno));
-  if ((uint64_t)sb.st_size != (uint64_t)m->size || sb.st_mtim.tv_sec != m->mtime.tv_sec ||
-      sb.st_mtim.tv_nsec != m->mtime.tv_nsec)
-    return tl_error_set(err, TL_EIO, "%s: Arrow file '%s' changed since it was read: read it "
-                        "again", op, m->path);
-  return TL_OK;
-}
+/* The file the columns stand on: see base/mapfile.h. */
+static const tl_mapfile_kind ARROW = { "read_arrow", "Arrow file", "read", "read" };
 
 typedef struct dict_entry {
   int64_t id;
@@ -85,7 +45,7 @@ struct ipc_reader {
   char part[200];
   const uint8_t *p;
   size_t size;
-  ipc_map *map;
+  tl_mapfile *map;
   const tl_arrow_read_options *opts;
   ipc_field *fields;
   int nfields;
@@ -111,7 +71,7 @@ tl_status ipc_bad(ipc_reader *R, const char *fmt, ...) {
 }
 
 tl_error *ipc_err(ipc_reader *R) { return R->err; }
-ipc_map *ipc_mapping(ipc_reader *R) { return R->map; }
+tl_mapfile *ipc_mapping(ipc_reader *R) { return R->map; }
 
 tl_status ipc_wrap(ipc_reader *R, tl_type type, int64_t n, const uint8_t *validity,
                    const void *values, const char *bytes, int64_t nbytes, tl_column *dict,
@@ -127,10 +87,7 @@ tl_status ipc_wrap(ipc_reader *R, tl_type type, int64_t n, const uint8_t *validi
   c->bytes = type == TL_STRING && !dict ? (char *)(uintptr_t)bytes : NULL;
   c->nbytes = type == TL_STRING && !dict ? nbytes : 0;
   c->dict = tl_column_retain(dict);
-  c->release = map_release;
-  c->release_ctx = R->map;
-  c->check = R->map->fd >= 0 ? map_check : NULL;
-  atomic_fetch_add_explicit(&R->map->refs, 1, memory_order_relaxed);
+  tl_mapfile_attach(c, R->map);
   tl_column_seal(c);
   if (c->null_count == 0) c->validity = NULL;
   *out = c;
@@ -877,20 +834,20 @@ static void reader_free(ipc_reader *R) {
   tl_free(R->batches);
 }
 
-static tl_status run(ipc_map *m, const uint8_t *p, const char *name,
-                     const tl_arrow_read_options *opts, tl_table **out, tl_error *err) {
+static tl_status run(tl_mapfile *m, const char *name, const tl_arrow_read_options *opts,
+                     tl_table **out, tl_error *err) {
   ipc_reader R;
   memset(&R, 0, sizeof R);
   R.op = "read_arrow";
   R.path = name;
   R.err = err;
-  R.p = p;
+  R.p = m->data;
   R.size = m->size;
   R.map = m;
   R.opts = opts;
   tl_status st = read_all(&R, out);
   reader_free(&R);
-  map_release(m);   /* the columns hold their own references */
+  tl_mapfile_release(m);   /* the columns hold their own references */
   return st;
 }
 
@@ -899,58 +856,18 @@ void tl_arrow_read_options_init(tl_arrow_read_options *opts) { memset(opts, 0, s
 tl_status tl_read_arrow_buffer(const void *data, size_t len, const char *name,
                                const tl_arrow_read_options *opts, tl_table **out,
                                tl_error *err) {
-  ipc_map *m = tl_calloc(1, sizeof *m);
-  uint8_t *copy = len <= SIZE_MAX - 64 ? tl_alloc(len + 64) : NULL;
-  if (!m || !copy) { tl_free(m); tl_free(copy); return tl_error_oom(err, "read_arrow"); }
-  uint8_t *p = (uint8_t *)(((uintptr_t)copy + 63) & ~(uintptr_t)63);   /* aligned as a mapping */
-  if (len) memcpy(p, data, len);
-  atomic_init(&m->refs, 1);
-  m->base = copy;
-  m->size = len;
-  m->owned = 1;
-  m->fd = -1;
-  return run(m, p, name ? name : "buffer", opts, out, err);
+  tl_mapfile *m;
+  TL_TRY(tl_mapfile_copy(data, len, &ARROW, &m, err));   /* aligned as a mapping */
+  return run(m, name ? name : "buffer", opts, out, err);
 }
 
 tl_status tl_read_arrow(const char *path, const tl_arrow_read_options *opts, tl_table **out,
                         tl_error *err) {
   if (tl_interrupted()) return tl_error_interrupted(err, "read_arrow");
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return tl_error_set(err, TL_EIO, "read_arrow: cannot open '%s': %s", path, strerror(errno));
-  struct stat sb;
-  int e = fstat(fd, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
-  if (e == 0 && (uint64_t)sb.st_size > SIZE_MAX) e = EFBIG;
-  ipc_map *m = e ? NULL : tl_calloc(1, sizeof *m);
-  if (!e && (!m || !(m->path = tl_strdup(path)))) {
-    tl_free(m);
-    close(fd);
-    return tl_error_oom(err, "read_arrow");
-  }
-  if (e) {
-    close(fd);
-    return tl_error_set(err, TL_EIO, "read_arrow: cannot read '%s': %s", path, strerror(e));
-  }
-  atomic_init(&m->refs, 1);
-  m->size = (size_t)sb.st_size;
-  m->fd = -1;
-  m->mtime = sb.st_mtim;
-  static const uint8_t nothing[8];
-  const uint8_t *p = nothing;
-  if (m->size > 0) {
-    m->base = mmap(NULL, m->size, PROT_READ, MAP_SHARED, fd, 0);
-    if (m->base == MAP_FAILED) {
-      e = errno;
-      m->base = NULL;
-      m->size = 0;
-      close(fd);
-      map_release(m);
-      return tl_error_set(err, TL_EIO, "read_arrow: cannot map '%s': %s", path, strerror(e));
-    }
-    p = m->base;
-    m->fd = fd;
-  } else {
-    close(fd);
-  }
-  return run(m, p, path, opts, out, err);
+  tl_mapfile *m;
+  /* Reading every column touches most pages (checks of codes and of null
+  ** rows): map them in one call rather than a fault at a time. */
+  int how = TL_MAPFILE_WATCH | (opts && opts->columns ? 0 : TL_MAPFILE_POPULATE);
+  TL_TRY(tl_mapfile_open(path, how, &ARROW, &m, err));
+  return run(m, path, opts, out, err);
 }

@@ -230,28 +230,6 @@ static tl_status apply_forced_types(reader *r, colinfo *ci) {
   return TL_OK;
 }
 
-/* The edit distance of a and b, case-insensitive, a transposition counting
-** one ('yaer' for 'year'), for "did you mean". */
-static int distance(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  if (la > 64 || lb > 64) return 1000;
-  int d[65][65];
-  for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
-  for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
-  for (size_t i = 1; i <= la; i++)
-    for (size_t j = 1; j <= lb; j++) {
-      int ca = a[i - 1] | 0x20, cb = b[j - 1] | 0x20;
-      int v = d[i - 1][j - 1] + (ca != cb);
-      if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
-      if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
-      if (i > 1 && j > 1 && ca == (b[j - 2] | 0x20) && (a[i - 2] | 0x20) == cb &&
-          d[i - 2][j - 2] + 1 < v)
-        v = d[i - 2][j - 2] + 1;
-      d[i][j] = v;
-    }
-  return d[la][lb];
-}
-
 /* r->sel from the columns option (every field when there is none). */
 static tl_status select_columns(reader *r) {
   const tl_csv_options *o = r->o;
@@ -265,16 +243,14 @@ static tl_status select_columns(reader *r) {
   }
   for (int k = 0; k < n; k++) {
     const char *want = o->columns[k] ? o->columns[k] : "";
-    int j, best = -1, bestd = ((int)strlen(want) + 1) / 3 + 1;
-    for (j = 0; j < r->ncol && strcmp(r->names[j], want) != 0; j++) {
-      int d = distance(want, r->names[j]);
-      if (d < bestd) { bestd = d; best = j; }
-    }
+    int j = 0;
+    while (j < r->ncol && strcmp(r->names[j], want) != 0) j++;
     if (j == r->ncol) {
-      if (best >= 0)
+      const char *near = tl_suggest(want, (const char *const *)r->names, r->ncol);
+      if (near)
         return tl_error_set(r->err, TL_EINVAL,
                             "read_csv: %s: columns: unknown column '%s' (did you mean '%s'?)",
-                            r->name, want, r->names[best]);
+                            r->name, want, near);
       return tl_error_set(r->err, TL_EINVAL, "read_csv: %s: columns: unknown column '%s'",
                           r->name, want);
     }

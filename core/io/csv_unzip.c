@@ -39,17 +39,9 @@ typedef struct obuf {
 } obuf;
 
 static int ensure(obuf *o, size_t room) {
-  if (o->cap - o->len >= room) return 1;
-  size_t cap = o->cap ? o->cap : STEP;
-  while (cap - o->len < room) {
-    if (cap > SIZE_MAX / 2) return 0;
-    cap *= 2;
-  }
-  char *q = tl_realloc(o->p, cap);
-  if (!q) return 0;
-  o->p = q;
-  o->cap = cap;
-  return 1;
+  char *q = tl_grow(o->p, &o->cap, o->len, room, STEP);
+  if (q) o->p = q;
+  return q != NULL;
 }
 
 /* A declared size is trusted up to 64 times the input (a damaged or

@@ -10,15 +10,10 @@
 ** merged), others are gathered into offsets and bytes. Errors name the
 ** file and the part: footer, row group, column, page.
 */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <xxhash.h>
 
@@ -462,7 +457,7 @@ static tl_status select_fields(const char *name, const pq_meta *m,
 }
 
 static tl_status read_columns(const char *name, const uint8_t *d, size_t data_end,
-                              int mapped, const pq_meta *m, const int *sel, int nsel,
+                              const tl_mapfile *map, const pq_meta *m, const int *sel, int nsel,
                               tl_table **out, tl_error *err) {
   pq_run run;
   int ng = m->ngroups;
@@ -494,7 +489,7 @@ static tl_status read_columns(const char *name, const uint8_t *d, size_t data_en
       t->c = c;
       t->group = g;
       t->page = -1;
-      t->drop = mapped;
+      t->map = map;
       t->row0 = row0;
       t->nrows = m->groups[g].num_rows;
       row0 += t->nrows;
@@ -534,8 +529,9 @@ static tl_status read_columns(const char *name, const uint8_t *d, size_t data_en
   return st;
 }
 
-/* The file in [data, data + len); `mapped`: read_parquet's own mapping of it. */
-static tl_status read_buffer(const uint8_t *data, size_t len, const char *name, int mapped,
+/* The file in [data, data + len); `map`: read_parquet's own mapping of it, or NULL. */
+static tl_status read_buffer(const uint8_t *data, size_t len, const char *name,
+                             const tl_mapfile *map,
                              const tl_parquet_options *opts, tl_table **out, tl_error *err) {
   pq_meta m;
   size_t data_end = 0;
@@ -547,7 +543,7 @@ static tl_status read_buffer(const uint8_t *data, size_t len, const char *name, 
   int nsel = 0;
   tl_status st = sel ? TL_OK : tl_error_oom(err, OP);
   if (st == TL_OK) st = select_fields(name, &m, opts, sel, &nsel, err);
-  if (st == TL_OK) st = read_columns(name, data, data_end, mapped, &m, sel, nsel, out, err);
+  if (st == TL_OK) st = read_columns(name, data, data_end, map, &m, sel, nsel, out, err);
   tl_free(sel);
   pq_meta_free(&m);
   return st;
@@ -556,33 +552,18 @@ static tl_status read_buffer(const uint8_t *data, size_t len, const char *name, 
 tl_status tl_read_parquet_buffer(const void *data, size_t len, const char *name,
                                  const tl_parquet_options *opts, tl_table **out,
                                  tl_error *err) {
-  return read_buffer(data, len, name, 0, opts, out, err);
+  return read_buffer(data, len, name, NULL, opts, out, err);
 }
 
 tl_status tl_read_parquet(const char *path, const tl_parquet_options *opts, tl_table **out,
                           tl_error *err) {
-  struct stat sb;
+  static const tl_mapfile_kind PARQUET = { OP, "Parquet file", "read", "read" };
+  tl_mapfile *m;
   *out = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return tl_error_set(err, TL_EIO, "%s: %s: %s", OP, path, strerror(errno));
-  if (fstat(fd, &sb) != 0) {
-    int e = errno;
-    close(fd);
-    return tl_error_set(err, TL_EIO, "%s: %s: %s", OP, path, strerror(e));
-  }
-  if (!S_ISREG(sb.st_mode)) {
-    close(fd);
-    return tl_error_set(err, TL_EIO, "%s: %s: not a regular file", OP, path);
-  }
-  if (sb.st_size < 12) {
-    close(fd);
-    return tl_error_set(err, TL_EPARSE, "%s: %s: not a Parquet file (%lld bytes)", OP, path,
-                        (long long)sb.st_size);
-  }
-  void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-  close(fd);
-  if (map == MAP_FAILED) return tl_error_set(err, TL_EIO, "%s: %s: %s", OP, path, strerror(errno));
-  tl_status st = read_buffer(map, (size_t)sb.st_size, path, 1, opts, out, err);
-  munmap(map, (size_t)sb.st_size);
+  TL_TRY(tl_mapfile_open(path, 0, &PARQUET, &m, err));
+  tl_status st = m->size < 12
+    ? tl_error_set(err, TL_EPARSE, "%s: %s: not a Parquet file (%zu bytes)", OP, path, m->size)
+    : read_buffer(m->data, m->size, path, m, opts, out, err);
+  tl_mapfile_release(m);
   return st;
 }

@@ -29,17 +29,9 @@ typedef struct buf {
 } buf;
 
 static int buf_reserve(buf *b, size_t n) {
-  if (b->cap - b->len >= n) return 1;
-  size_t cap = b->cap ? b->cap : 4096;
-  while (cap - b->len < n) {
-    if (cap > SIZE_MAX / 2) return 0;
-    cap *= 2;
-  }
-  uint8_t *p = tl_realloc(b->p, cap);
-  if (!p) return 0;
-  b->p = p;
-  b->cap = cap;
-  return 1;
+  uint8_t *p = tl_grow(b->p, &b->cap, b->len, n, 4096);
+  if (p) b->p = p;
+  return p != NULL;
 }
 
 static void put(buf *b, const void *p, size_t n) {   /* room reserved by the caller */
@@ -128,6 +120,18 @@ static void stat_strings(pqw_chunk *c, const tl_column *src, const int64_t *idx,
   if (any) stat_bytes(c, mn, nmn, mx, nmx);
 }
 
+/* The min and max of the chunk's valid values of integer type T, little-endian. */
+#define STAT_INTS(T) do { \
+    const T *v = col->values; \
+    T mn = 0, mx = 0; \
+    TL_FOR_VALID_RANGE(col->validity, a, b, i, { \
+      if (!any || v[i] < mn) mn = v[i]; \
+      if (!any || v[i] > mx) mx = v[i]; \
+      any = 1; \
+    }); \
+    if (any) stat_bytes(c, &mn, sizeof mn, &mx, sizeof mx); \
+  } while (0)
+
 static void stat_fixed(pqw_chunk *c) {
   const tl_column *col = c->col;
   int64_t a = c->row0, b = c->row0 + c->nrows;
@@ -147,14 +151,7 @@ static void stat_fixed(pqw_chunk *c) {
     if (mx == 0) mx = 0.0;
     stat_bytes(c, &mn, 8, &mx, 8);
   } else if (col->type == TL_DATE) {
-    const int32_t *v = col->values;
-    int32_t mn = 0, mx = 0;
-    TL_FOR_VALID_RANGE(col->validity, a, b, i, {
-      if (!any || v[i] < mn) mn = v[i];
-      if (!any || v[i] > mx) mx = v[i];
-      any = 1;
-    });
-    if (any) stat_bytes(c, &mn, 4, &mx, 4);
+    STAT_INTS(int32_t);
   } else if (col->type == TL_BOOL) {
     const uint8_t *v = col->values;
     uint8_t mn = 1, mx = 0;
@@ -166,15 +163,9 @@ static void stat_fixed(pqw_chunk *c) {
     });
     if (any) stat_bytes(c, &mn, 1, &mx, 1);
   } else {
-    const int64_t *v = col->values;
-    int64_t mn = 0, mx = 0;
-    TL_FOR_VALID_RANGE(col->validity, a, b, i, {
-      if (!any || v[i] < mn) mn = v[i];
-      if (!any || v[i] > mx) mx = v[i];
-      any = 1;
-    });
-    if (any) stat_bytes(c, &mn, 8, &mx, 8);
+    STAT_INTS(int64_t);
   }
+#undef STAT_INTS
 }
 
 /* ---- dictionaries ---- */

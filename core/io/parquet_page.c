@@ -17,8 +17,6 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/parse.h"
@@ -525,17 +523,11 @@ static tl_status outputs(pq_task *t) {
 
 static tl_status read_pages(pq_task *t, size_t pos, size_t end);
 
-/* Drops the whole memory pages of [pos, end) of the mapped file: read once,
-** they would otherwise stay counted in the process's memory (a mapping of
-** the file, so any later read faults them in again). */
+/* Drops the memory pages of [pos, end) of the mapped file: read once, they
+** would otherwise stay counted in the process's memory (a mapping of the
+** file, so any later read faults them in again). */
 static void drop_range(pq_task *t, size_t pos, size_t end) {
-  if (!t->drop) return;
-  long pagesize = sysconf(_SC_PAGESIZE);
-  uintptr_t a = (uintptr_t)(t->data + pos), b = (uintptr_t)(t->data + end);
-  uintptr_t ps = (uintptr_t)(pagesize > 0 ? pagesize : 4096);
-  a = (a + ps - 1) & ~(ps - 1);
-  b &= ~(ps - 1);
-  if (b > a) (void)madvise((void *)a, b - a, MADV_DONTNEED);
+  tl_mapfile_drop(t->map, t->data + pos, end - pos);
 }
 
 tl_status pq_read_chunk(pq_task *t) {

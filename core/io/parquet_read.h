@@ -12,6 +12,7 @@
 
 #include "base/column.h"
 #include "base/error.h"
+#include "base/mapfile.h"
 #include "io/parquet.h"
 
 #define PQ_OP "read_parquet"
@@ -66,7 +67,7 @@ typedef struct pq_task {
   int64_t nbytes, cap;
   int32_t *codes;           /* dictionary output: codes into dict, the task's rows of
                                the column's codes (not owned) */
-  int drop;                 /* the data is read_parquet's own mapping of the file:
+  const tl_mapfile *map;    /* read_parquet's own mapping of the file, or NULL:
                                a chunk's pages are dropped from memory once read */
   int dict_mode;            /* 1 while the strings are kept as codes */
   pv *dict;                 /* the chunk's dictionary and its buffers */

@@ -39,13 +39,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/column.h"
 #include "base/error.h"
+#include "base/mapfile.h"
+#include "base/parse.h"
 #include "base/table.h"
 
 #define STORE_MAGIC "TALLYTBL"
@@ -107,27 +108,9 @@ static uint64_t values_bytes(tl_type type, int dict, uint64_t n) {
   return n * tl_type_width(type);
 }
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF, no NUL. */
+/* Strict UTF-8 (tl_utf8_valid) without NUL. */
 static int utf8_valid(const uint8_t *s, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    uint32_t c = s[i], cp, min;
-    size_t k;
-    if (c == 0) return 0;
-    if (c < 0x80) { i++; continue; }
-    if ((c & 0xe0) == 0xc0) { k = 1; cp = c & 0x1f; min = 0x80; }
-    else if ((c & 0xf0) == 0xe0) { k = 2; cp = c & 0x0f; min = 0x800; }
-    else if ((c & 0xf8) == 0xf0) { k = 3; cp = c & 0x07; min = 0x10000; }
-    else return 0;
-    if (n - i <= k) return 0;
-    for (size_t m = 1; m <= k; m++) {
-      if ((s[i + m] & 0xc0) != 0x80) return 0;
-      cp = (cp << 6) | (s[i + m] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    i += k + 1;
-  }
-  return 1;
+  return !memchr(s, 0, n) && tl_utf8_valid((const char *)s, n);
 }
 
 /* ---------------------------------------------------------------------------
@@ -308,49 +291,8 @@ tl_status tl_table_save(const tl_table *t, const char *path, tl_error *err) {
 ** Loading
 */
 
-/* One read-only mapping shared by the columns pointing into it: each column
-** holds a reference and the last one to go unmaps the file. A mapped file
-** keeps its descriptor open, so that each operation can check with one
-** fstat that the file it maps (this inode, whatever the path names now) has
-** kept the size and modification time it had when loaded. */
-typedef struct mapping {
-  atomic_long refs;
-  void *base;
-  size_t size;
-  int owned;           /* base is tl_alloc'ed memory (a copy), not a mapping */
-  int fd;              /* the mapped file, or -1 */
-  struct timespec mtime;
-  char *path;
-} mapping;
-
-static void mapping_release(void *ctx) {
-  mapping *m = ctx;
-  if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1) return;
-  if (m->owned) tl_free(m->base);
-  else if (m->size) munmap(m->base, m->size);
-  if (m->fd >= 0) close(m->fd);
-  tl_free(m->path);
-  tl_free(m);
-}
-
-/* Whether the file of mapping m is as it was loaded; an error naming it and
-** the operation otherwise. */
-static tl_status mapping_check(const void *ctx, const char *op, tl_error *err) {
-  const mapping *m = ctx;
-  struct stat sb;
-  if (m->fd < 0) return TL_OK;
-  if (fstat(m->fd, &sb) != 0)
-    return tl_error_set(err, TL_EIO, "%s: cannot check table file '%s': %s", op, m->path,
-                        strerror(errno));
-  if ((uint64_t)sb.st_size != (uint64_t)m->size)
-    return tl_error_set(err, TL_EIO, "%s: table file '%s' changed since it was loaded (%llu "
-                        "bytes, now %llu): load it again", op, m->path,
-                        (unsigned long long)m->size, (unsigned long long)sb.st_size);
-  if (sb.st_mtim.tv_sec != m->mtime.tv_sec || sb.st_mtim.tv_nsec != m->mtime.tv_nsec)
-    return tl_error_set(err, TL_EIO, "%s: table file '%s' changed since it was loaded (it "
-                        "was written to): load it again", op, m->path);
-  return TL_OK;
-}
+/* The file's bytes: see base/mapfile.h. */
+static const tl_mapfile_kind LOAD = { "load", "table file", "loaded", "load" };
 
 typedef struct entry {
   tl_type type;
@@ -543,18 +485,6 @@ static tl_status check_directory(loader *L) {
   return TL_OK;
 }
 
-/* Valid rows among the first n bits of a bitmap. */
-static int64_t count_valid(const uint8_t *bm, int64_t n) {
-  int64_t full = n / 8, v = 0, k = 0;
-  for (; k + 8 <= full; k += 8) {
-    uint64_t w;
-    memcpy(&w, bm + k, 8);
-    v += __builtin_popcountll(w);
-  }
-  for (; k < full; k++) v += __builtin_popcount(bm[k]);
-  if (n % 8) v += __builtin_popcount(bm[full] & ((1u << (n % 8)) - 1));
-  return v;
-}
 
 /* The row at which string offsets first decrease, or -1. */
 static int64_t offsets_unordered(const int64_t *off, int64_t n) {
@@ -606,7 +536,7 @@ static tl_status check_data(loader *L) {
     const char *name = L->names[j];
     if (tl_interrupted()) return tl_error_interrupted(L->err, L->op);   /* a pass a column */
     if (en->nulls) {
-      int64_t nulls = n - count_valid(L->p + en->off[B_VALIDITY], n);
+      int64_t nulls = n - tl_bitmap_count(L->p + en->off[B_VALIDITY], n);
       if (nulls != en->nulls)
         return bad(L, "corrupted column '%s' (%lld nulls in its validity bitmap, %lld in the header)",
                    name, (long long)nulls, (long long)en->nulls);
@@ -629,7 +559,7 @@ static tl_status check_data(loader *L) {
 }
 
 /* Checks the mapped file and builds the table over it. */
-static tl_status load_mapped(loader *L, mapping *m, tl_table **out) {
+static tl_status load_mapped(loader *L, tl_mapfile *m, tl_table **out) {
   tl_status st = check_header(L);
   if (st != TL_OK) return st;
   L->names = tl_calloc((size_t)L->ncol + 1, sizeof *L->names);
@@ -667,19 +597,13 @@ static tl_status load_mapped(loader *L, mapping *m, tl_table **out) {
       d->values = buf[B_DICT_OFFSETS];
       d->bytes = (char *)buf[B_DICT_BYTES];
       d->nbytes = (int64_t)en->len[B_DICT_BYTES];
-      d->release = mapping_release;
-      d->release_ctx = m;
-      d->check = mapping_check;
-      atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+      tl_mapfile_attach(d, m);
       c->dict = d;   /* the column's reference */
     } else if (en->type == TL_STRING) {
       c->bytes = (char *)buf[B_BYTES];
       c->nbytes = (int64_t)en->len[B_BYTES];
     }
-    c->release = mapping_release;
-    c->release_ctx = m;
-    c->check = mapping_check;
-    atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+    tl_mapfile_attach(c, m);
     cols[j] = c;
   }
   char **names = L->names;
@@ -687,106 +611,24 @@ static tl_status load_mapped(loader *L, mapping *m, tl_table **out) {
   return tl_table_adopt((int)L->ncol, names, cols, out, L->err);
 }
 
-/* The file's bytes, read into memory aligned as a mapping is. */
-static tl_status read_copy(int fd, const char *path, mapping *m, tl_error *err) {
-  uint8_t *copy = m->size <= SIZE_MAX - ALIGN ? tl_alloc(m->size + ALIGN) : NULL;
-  if (!copy) return tl_error_oom(err, "load");
-  uint8_t *p = (uint8_t *)align_up((uint64_t)(uintptr_t)copy);
-  size_t got = 0;
-  while (got < m->size) {
-    if (tl_interrupted()) {
-      tl_free(copy);
-      return tl_error_interrupted(err, "load");
-    }
-    ssize_t k = read(fd, p + got, m->size - got > CHUNK ? CHUNK : m->size - got);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) {
-      int e = k == 0 ? EIO : errno;   /* shorter than fstat said: it changed */
-      tl_free(copy);
-      return tl_error_set(err, TL_EIO, "load: cannot read '%s': %s", path, strerror(e));
-    }
-    got += (size_t)k;
-  }
-  m->base = copy;
-  m->owned = 1;
-  return TL_OK;
-}
-
-/* Maps the file (or copies it, with `copy`) into *mp, keeping the
-** descriptor of a mapping. */
-static tl_status open_file(const char *path, int copy, mapping **mp, const uint8_t **pp,
-                           tl_error *err) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return tl_error_set(err, TL_EIO, "load: cannot open '%s': %s", path, strerror(errno));
-  struct stat sb;
-  int e = fstat(fd, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
-  if (e == 0 && !S_ISREG(sb.st_mode)) {
-    close(fd);
-    return tl_error_set(err, TL_EIO, "load: cannot read '%s': not a regular file", path);
-  }
-  if (e == 0 && (uint64_t)sb.st_size > SIZE_MAX) e = EFBIG;
-  if (e != 0) {
-    close(fd);
-    return tl_error_set(err, TL_EIO, "load: cannot read '%s': %s", path, strerror(e));
-  }
-  mapping *m = tl_calloc(1, sizeof *m);
-  if (!m || !(m->path = tl_strdup(path))) {
-    tl_free(m);
-    close(fd);
-    return tl_error_oom(err, "load");
-  }
-  atomic_init(&m->refs, 1);
-  m->size = (size_t)sb.st_size;
-  m->fd = -1;
-  m->mtime = sb.st_mtim;
-  tl_status st = TL_OK;
-  if (copy && m->size > 0) {
-    st = read_copy(fd, path, m, err);
-  } else if (m->size > 0) {
-    /* Shared, so that every process loading the file uses the same pages of
-    ** the page cache. Saving renames a new file in place, so the mapped one
-    ** never changes under us; a truncation in place is caught by
-    ** mapping_check before each operation. */
-    m->base = mmap(NULL, m->size, PROT_READ, MAP_SHARED, fd, 0);
-    if (m->base == MAP_FAILED) {
-      m->base = NULL;
-      st = tl_error_set(err, TL_EIO, "load: cannot map '%s': %s", path, strerror(errno));
-    } else {
-      m->fd = fd;
-      fd = -1;
-    }
-  }
-  if (fd >= 0) close(fd);
-  if (st != TL_OK) {
-    m->size = 0;
-    mapping_release(m);
-    return st;
-  }
-  static const uint8_t nothing[1];
-  *pp = m->base ? (const uint8_t *)align_up((uint64_t)(uintptr_t)m->base) : nothing;
-  *mp = m;
-  return TL_OK;
-}
-
 tl_status tl_table_load_ex(const char *path, int flags, tl_table **out, tl_error *err) {
-  mapping *m = NULL;
-  const uint8_t *p = NULL;
+  tl_mapfile *m = NULL;
   if (tl_interrupted()) return tl_error_interrupted(err, "load");
-  TL_TRY(open_file(path, (flags & TL_LOAD_COPY) != 0, &m, &p, err));
+  int how = flags & TL_LOAD_COPY ? TL_MAPFILE_COPY : TL_MAPFILE_WATCH;
+  TL_TRY(tl_mapfile_open(path, how, &LOAD, &m, err));
   loader L;
   memset(&L, 0, sizeof L);
   L.op = "load";
   L.path = path;
   L.err = err;
-  L.p = p;
+  L.p = m->data;
   L.size = m->size;
   tl_status st = load_mapped(&L, m, out);
   if (L.names)
     for (uint32_t j = 0; j < L.ncol; j++) tl_free(L.names[j]);
   tl_free(L.names);
   tl_free(L.ents);
-  mapping_release(m);   /* the columns hold their own references */
+  tl_mapfile_release(m);   /* the columns hold their own references */
   return st;
 }
 
@@ -828,29 +670,21 @@ tl_status tl_table_encode(const tl_table *t, void **buf, size_t *len, tl_error *
 
 tl_status tl_table_decode(const void *buf, size_t len, const char *name, tl_table **out,
                           tl_error *err) {
-  mapping *m = tl_alloc(sizeof *m);
-  uint8_t *copy = len <= SIZE_MAX - ALIGN ? tl_alloc(len + ALIGN) : NULL;
-  if (!m || !copy) { tl_free(m); tl_free(copy); return tl_error_oom(err, "decode"); }
-  uint8_t *p = (uint8_t *)align_up((uint64_t)(uintptr_t)copy);   /* buffers sit at multiples of 64 */
-  if (len) memcpy(p, buf, len);
-  atomic_init(&m->refs, 1);
-  m->base = copy;
-  m->size = len;
-  m->owned = 1;
-  m->fd = -1;
-  m->path = NULL;
+  static const tl_mapfile_kind DECODE = { "decode", "buffer", "decoded", "decode" };
+  tl_mapfile *m;
+  TL_TRY(tl_mapfile_copy(buf, len, &DECODE, &m, err));
   loader L;
   memset(&L, 0, sizeof L);
   L.op = "decode";
   L.path = name ? name : "buffer";
   L.err = err;
-  L.p = p;
+  L.p = m->data;
   L.size = len;
   tl_status st = load_mapped(&L, m, out);
   if (L.names)
     for (uint32_t j = 0; j < L.ncol; j++) tl_free(L.names[j]);
   tl_free(L.names);
   tl_free(L.ents);
-  mapping_release(m);
+  tl_mapfile_release(m);
   return st;
 }

@@ -16,7 +16,8 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(csv csvgz document expr load lua hostile thrift parquet arrow flatbuf)
+  targets=(csv csvgz document expr load lua hostile thrift parquet arrow flatbuf
+           parquet_write arrow_write)
 fi
 build=${FUZZ_BUILD:-$root/build-fuzz}
 

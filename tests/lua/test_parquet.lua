@@ -90,7 +90,7 @@ check_error("read_parquet: " .. dir .. "nested.parquet: column 'list' is nested 
             tally.read_parquet, dir .. "nested.parquet")
 assert(tally.read_parquet(dir .. "nested.parquet", { columns = { "id" } }).id[1] == 1)
 assert(tally.read_parquet(dir .. "lz4.parquet").x:sum() == 45)
-check_error("read_parquet: no/such.parquet: No such file or directory",
+check_error("read_parquet: cannot open 'no/such.parquet': No such file or directory",
             tally.read_parquet, "no/such.parquet")
 
 -- damaged files: an error naming the file and the part, never a crash
