@@ -151,6 +151,7 @@ static tl_status part_states(const tl_xagg *a, const tl_table *u, const int64_t 
   TL_TRY(tl_table_take(u, rows, n, &sub, err));
   tl_status st = tl_table_group_by(sub, a->nkeys, a->keys, &g, err);
   if (st == TL_OK) st = tl_grouping_partial(g, a->ndefs, a->defs, NULL, out, err);
+  if (st == TL_OK) tl_partial_trim(*out);
   tl_grouping_free(g);
   tl_table_release(sub);
   return st;
