@@ -21,9 +21,8 @@
 
 static char tmpdir[256];
 /* Bytes past what the env holds: a grouping's batches in flight hold a
-** partial per partition (about 1 MB each for these definitions), so its
-** room is larger. */
-#define GROUP_ROOM ((size_t)64 << 20)
+** partial per partition, so its room is larger. */
+#define GROUP_ROOM ((size_t)24 << 20)
 #define SORT_ROOM ((size_t)8 << 20)
 
 static uint64_t rng = 88172645463325252ULL;
