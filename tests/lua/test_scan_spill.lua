@@ -19,7 +19,13 @@ local function same(a, b, what)
   end
 end
 
-local path = os.tmpname() .. ".csv"
+local function tmpname()
+  local p = os.tmpname()
+  os.remove(p)
+  return p .. ".csv"
+end
+
+local path = tmpname()
 math.randomseed(21)
 local rows = { "id,k,v,w" }
 local words = { "alpha", "beta", "gamma", "", "delta" }
@@ -55,7 +61,7 @@ for _, threads in ipairs({ 1, 3 }) do
   same(g:collect(), want_g, "group_by, " .. threads .. " threads")
   same(o:collect(), want_s, "sort, " .. threads .. " threads")
   -- write_csv of a sort writes the merged runs as they come
-  local out = os.tmpname() .. ".csv"
+  local out = tmpname()
   o:write_csv(out)
   same(tally.read_csv(out, { types = types }), want_s, "sort to csv")
   os.remove(out)
