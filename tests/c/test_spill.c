@@ -22,7 +22,7 @@
 static char tmpdir[256];
 /* Bytes past what the env holds: a grouping's batches in flight hold a
 ** partial per partition, so its room is larger. */
-#define GROUP_ROOM ((size_t)24 << 20)
+#define GROUP_ROOM ((size_t)32 << 20)
 #define SORT_ROOM ((size_t)8 << 20)
 
 static uint64_t rng = 88172645463325252ULL;
@@ -189,6 +189,7 @@ static void fail_each(const tl_table *t, int sort, const char *out_path) {
     tl_table_release(got);
     CHECK(files_left() == 0);
     if (out_path && st != TL_OK) CHECK(access(out_path, F_OK) != 0);
+    if (st != TL_OK && st != TL_EIO) fprintf(stderr, "k = %lld: %s\n", (long long)k, err.message);
     if (st == TL_OK || st != TL_EIO) CHECK(st == TL_OK);
     if (st == TL_OK || st != TL_EIO) break;
     failures++;
