@@ -63,7 +63,7 @@ static const help_entry entries[] = {
    "comment, sample_bytes}])",
    "A lazy scan: verbs build a plan, collect() or write_csv() streams the data through it."},
   {"tally.memory_limit", "tally.memory_limit([bytes])",
-   "Sets (0: none) or gets the memory limit of the core's work; returns the previous one."},
+   "Sets (0: none) or gets the memory limit of the core's work; returns the previous one and the bytes in use."},
   {"tally.clock", "tally.clock()", "Monotonic wall-clock seconds."},
   {"tally.threads", "tally.threads([n])", "Sets or gets the number of worker threads."},
   {"tally.help", "help([x])", "Describes x (a tally function or object); lists everything."},

@@ -292,7 +292,7 @@ static int s_tostring(lua_State *L) {
 }
 
 /* tally.memory_limit([bytes]): the limit of the state's env (0: none),
-** set when bytes is given; returns the limit before. */
+** set when bytes is given; returns the limit before and the bytes in use. */
 static int l_memory_limit(lua_State *L) {
   size_t was = tl_env_memory_limit(NULL);
   if (!lua_isnoneornil(L, 1)) {
@@ -300,7 +300,8 @@ static int l_memory_limit(lua_State *L) {
     tl_env_set_memory_limit(NULL, (size_t)b);
   }
   lua_pushinteger(L, (lua_Integer)was);
-  return 1;
+  lua_pushinteger(L, (lua_Integer)tl_env_memory(NULL));
+  return 2;
 }
 
 /* TALLY_MEMORY_LIMIT: bytes, or a number with a unit (KB, MB, GB, TB in

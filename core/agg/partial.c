@@ -326,6 +326,10 @@ tl_status tl_partial_make(const tl_rowgroups *rg, int n, const char *const *defs
   return TL_OK;
 }
 
+void tl_partial_trim(tl_partial *p) {
+  for (int k = 0; k < p->ndefs; k++) tl_expr_drop_tree_scratch(p->e[k]);
+}
+
 tl_status tl_partial_finish_ex(tl_partial *p, int consume, tl_table **out, tl_error *err) {
   tl_table *cur = NULL;
   tl_status st = p->keys ? (cur = tl_table_retain(p->keys), TL_OK)
@@ -345,7 +349,8 @@ tl_status tl_partial_finish_ex(tl_partial *p, int consume, tl_table **out, tl_er
     }
     if (st == TL_OK) {
       if (p->e[k]->kind == E_AGG) c = tl_column_retain(slots[0]);
-      else st = tl_expr_column(p->e[k], NULL, slots, p->ng, "agg", &c, err);
+      else if ((st = tl_expr_keep_scratch(p->e[k], "agg", err)) == TL_OK)
+        st = tl_expr_column(p->e[k], NULL, slots, p->ng, "agg", &c, err);
     }
     tl_table *next = NULL;
     if (st == TL_OK) st = tl_table_set_column(cur, p->names[k], c, &next, err);

@@ -51,6 +51,10 @@ void tl_partial_set_keys(tl_partial *p, tl_table *keys);
 ** which p may only be freed. */
 tl_status tl_partial_finish_ex(tl_partial *p, int consume, tl_table **out, tl_error *err);
 
+/* Frees what the partial's bound definitions hold to be evaluated (made
+** again by finishing): for partials kept a while, as a scan's. */
+void tl_partial_trim(tl_partial *p);
+
 /* Writes "name = value, ..." for row `row` of the key columns: strings,
 ** dates and timestamps quoted, nulls as null. Returns the full length. */
 size_t tl_key_text(int nkeys, const char *const *names, tl_column *const *cols, int64_t row,

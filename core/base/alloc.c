@@ -127,7 +127,9 @@ int64_t tl_testing_get(tl_knob knob) {
 const char *tl_env_tmpdir(const tl_env *env) {
   if (!env) env = tl_env_current();
   if (env->tmpdir) return env->tmpdir;
-  const char *d = getenv("TMPDIR");
+  const char *d = getenv("TALLY_TEMP_DIRECTORY");
+  if (d && *d) return d;
+  d = getenv("TMPDIR");
   return d && *d ? d : "/tmp";
 }
 

@@ -513,6 +513,17 @@ static const char *sink_how(pkind k) {
   }
 }
 
+/* Under a memory limit, how a grouping or a sort goes past it. */
+static void explain_spill(tl_textbuf *tb, const tl_scan *x) {
+  size_t limit = tl_env_memory_limit(NULL);
+  if (!limit || !((x->kind == P_AGG && x->na) || x->kind == P_SORT)) return;
+  tl_textbuf_printf(tb, "\n  may spill past the memory limit (%zu bytes) to %s: %s", limit,
+                    tl_env_tmpdir(NULL),
+                    x->kind == P_SORT ? "sorted runs, then a merge of the runs"
+                                      : "partial states partitioned by key hash, then merged "
+                                        "partition by partition");
+}
+
 tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err) {
   tl_plan p;
   *text = NULL;
@@ -538,6 +549,7 @@ tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err) {
       tl_textbuf_str(&tb, "\n");
       explain_step(&tb, x);
       tl_textbuf_printf(&tb, "  [%s]", sink_how(x->kind));
+      explain_spill(&tb, x);
       after = 1;
     } else if (after) {
       tl_textbuf_str(&tb, "\n");

@@ -21,6 +21,9 @@
 #include "exec.h"
 #include "io/csv.h"
 #include "testing.h"
+#include "spill.h"
+#include "spill_agg.h"
+#include "xsort.h"
 
 typedef struct part {
   int ready;
@@ -28,6 +31,7 @@ typedef struct part {
   tl_error err;
   tl_table *t;
   tl_partial *p;
+  tl_partial *pp[TL_XAGG_PARTS];   /* under a memory limit: per partition */
 } part;
 
 typedef struct xrun {
@@ -49,6 +53,8 @@ typedef struct xrun {
   tl_table **list;         /* batches in order (P_DISTINCT: not folded yet) */
   int64_t nlist, caplist, rows;
   FILE *out;               /* write_csv */
+  tl_xagg *xa;             /* under a memory limit: a grouping that may spill */
+  tl_xsort *xs;            /* ... a sort that may spill */
 } xrun;
 
 static const tl_table *stream_schema(const tl_plan *p) {
@@ -71,7 +77,9 @@ static tl_status make_part(xrun *x, int64_t k, part *pt) {
     u = NULL;
   }
   if (st != TL_OK) return st;
-  if (x->kind == P_AGG && sink->na) {
+  if (x->xa) {
+    st = tl_xagg_part(x->xa, t, k, pt->pp, err);
+  } else if (x->kind == P_AGG && sink->na) {
     tl_grouping *g = NULL;
     st = tl_table_group_by(t, sink->na, (const char *const *)sink->a, &g, err);
     if (st == TL_OK)
@@ -137,6 +145,8 @@ static tl_status merge_part(xrun *x, part *pt) {
   tl_error *err = &pt->err;
   tl_table *t = pt->t;
   pt->t = NULL;
+  if (x->xa) return tl_xagg_merge(x->xa, pt->pp, err);
+  if (x->xs) return tl_xsort_add(x->xs, t, err);
   switch (x->kind) {
     case P_AGG: {
       tl_partial *p = pt->p;
@@ -215,7 +225,10 @@ static void run_free(xrun *x) {
   for (int64_t k = 0; x->parts && k < x->window; k++) {
     tl_table_release(x->parts[k].t);
     tl_partial_free(x->parts[k].p);
+    for (int p = 0; p < TL_XAGG_PARTS; p++) tl_partial_free(x->parts[k].pp[p]);
   }
+  tl_xagg_free(x->xa);
+  tl_xsort_free(x->xs);
   tl_free(x->parts);
   for (int64_t k = 0; k < x->nlist; k++) tl_table_release(x->list[k]);
   tl_free(x->list);
@@ -226,9 +239,38 @@ static void run_free(xrun *x) {
   pthread_cond_destroy(&x->cv);
 }
 
+/* Rows of an external sort, in order: kept, or written. */
+static tl_status emit_rows(void *ctx, tl_table *t, tl_error *err) {
+  xrun *x = ctx;
+  if (!x->out) return push(x, t, err);
+  tl_status st = tl_table_check_utf8(t, "write_csv", err);
+  if (st == TL_OK && !csv_write_rows(x->out, t)) st = tl_error_interrupted(err, "write_csv");
+  tl_table_release(t);
+  return st;
+}
+
+/* Under a memory limit, the sinks that may spill: a grouping partitions
+** its states past half of the room left, a sort writes runs past a quarter
+** (sorting what it gathered takes as much again). */
+static tl_status spill_sinks(xrun *x, tl_error *err) {
+  int64_t base = (int64_t)tl_env_memory(NULL);
+  const tl_scan *sink = x->pl->sink;
+  if (x->kind == P_AGG && sink->na && tl_spill_threshold(base, 0.5))
+    return tl_xagg_new(sink, stream_schema(x->pl), tl_spill_threshold(base, 0.5), &x->xa, err);
+  if (x->kind == P_SORT && tl_spill_threshold(base, 0.25))
+    return tl_xsort_new(sink, stream_schema(x->pl), tl_spill_threshold(base, 0.25), &x->xs, err);
+  return TL_OK;
+}
+
 /* What the sink made, once every morsel is merged. */
 static tl_status sink_result(xrun *x, tl_table **out, tl_error *err) {
   const tl_scan *sink = x->pl->sink;
+  if (x->xs) {
+    TL_TRY(tl_xsort_finish(x->xs, emit_rows, x, err));
+    return x->out ? TL_OK : gather(x, NULL, out, err);
+  }
+  if (x->xa) TL_TRY(tl_xagg_finish(x->xa, out, err));
+  if (x->xa && *out) return TL_OK;
   switch (x->kind) {
     case P_AGG:
       if (x->acc) return tl_partial_finish(x->acc, out, err);
@@ -265,13 +307,15 @@ static tl_status run_stream(const tl_scan *s, const tl_plan *pl, FILE *f, tl_tab
   (void)s;
   if (pl->nothing || (x.kind == P_HEAD && pl->sink->count == 0)) x.n = 0;
   x.window = 2 * (int64_t)threads + 2;
+  if (st == TL_OK) st = spill_sinks(&x, err);
+  if (x.xa) x.window = threads + 1;   /* each batch in flight holds a partial per partition */
   if (st == TL_OK && !(x.parts = tl_calloc((size_t)x.window, sizeof *x.parts)))
     st = tl_error_oom(err, "scan");
   if (st == TL_OK && x.n > 0) {
     tl_parallel_for(threads < x.n ? threads : x.n, worker, &x);
     if (x.st != TL_OK) { *err = x.err; st = x.st; }
   }
-  if (st == TL_OK && !f) st = sink_result(&x, out, err);
+  if (st == TL_OK && (!f || x.xs)) st = sink_result(&x, out, err);
   run_free(&x);
   return st;
 }
@@ -305,7 +349,9 @@ tl_status tl_scan_collect(const tl_scan *s, tl_table **out, tl_error *err) {
 tl_status tl_scan_write_csv(const tl_scan *s, const char *path, tl_error *err) {
   tl_plan pl;
   TL_TRY(tl_plan_make(s, &pl, err));
-  if (pl.sink) {   /* the result of a sink is small: collect it, then write it */
+  int sorts = pl.sink && pl.sink->kind == P_SORT && pl.sink == pl.steps[pl.nsteps - 1] &&
+              tl_env_memory_limit(NULL);   /* an external sort writes as it merges */
+  if (pl.sink && !sorts) {   /* the result of a sink is small: collect it, then write it */
     tl_plan_free(&pl);
     tl_table *t = NULL;
     TL_TRY(tl_scan_collect(s, &t, err));

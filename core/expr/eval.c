@@ -41,6 +41,15 @@ static void reset_out(expr *e) {
   e->out.dict = NULL;
 }
 
+void tl_expr_drop_tree_scratch(expr *e) {
+  for (int k = 0; k < e->nargs; k++) tl_expr_drop_tree_scratch(e->args[k]);
+  tl_expr_drop_scratch(e);
+}
+
+tl_status tl_expr_keep_scratch(expr *e, const char *op, tl_error *err) {
+  return tl_expr_alloc_scratch(e, err, op);
+}
+
 /* Scratch buffers for e->out: every array a vector of its type can need. */
 tl_status tl_expr_alloc_scratch(expr *e, tl_error *err, const char *op) {
   for (int k = 0; k < e->nargs; k++)

@@ -73,6 +73,11 @@ struct expr {
 tl_status tl_expr_parse(const char *src, const char *op, char **name, expr **out,
                         tl_error *err);
 void tl_expr_free(expr *e);
+/* Frees the scratch vectors of a bound tree (TL_VEC rows a node), for a
+** plan kept long but not evaluated soon; tl_expr_keep_scratch makes them
+** again before it is. */
+void tl_expr_drop_tree_scratch(expr *e);
+tl_status tl_expr_keep_scratch(expr *e, const char *op, tl_error *err);
 
 /* Resolves columns against `t`, checks types and folds constants (a
 ** constant that fails when computed stays, to fail at its row in the

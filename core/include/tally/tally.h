@@ -141,7 +141,8 @@ typedef struct tl_env_options {
                              ** headers); an allocation past it fails, as
                              ** out of memory (TL_ENOMEM); 0: no limit */
   int threads;               /* <= 0: TALLY_THREADS, else the number of cores */
-  const char *tmpdir;        /* NULL: $TMPDIR, else /tmp; copied */
+  const char *tmpdir;        /* NULL: $TALLY_TEMP_DIRECTORY, else $TMPDIR,
+                             ** else /tmp; copied */
 } tl_env_options;
 
 TL_API TL_NODISCARD tl_status tl_env_new(const tl_env_options *opt, tl_env **out, tl_error *err);

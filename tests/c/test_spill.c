@@ -1,0 +1,225 @@
+/*
+** test_spill.c -- scans past the memory limit: a grouping that spills its
+** partitions and a sort that spills runs give exactly the in-memory verbs'
+** results, on generated tables with many groups, on 1 and 3 threads; and
+** every spill write failing in turn (the ENOSPC knob of exec/spill.h) is an
+** error naming the temporary file and the bytes written, leaves nothing in
+** the temporary directory, and leaves the engine working.
+*/
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "base/error.h"
+#include "exec/spill.h"
+#include "tally/tally.h"
+
+static char tmpdir[256];
+/* Bytes past what the env holds: a grouping's batches in flight hold a
+** partial per partition, so its room is larger. */
+#define GROUP_ROOM ((size_t)32 << 20)
+#define SORT_ROOM ((size_t)8 << 20)
+
+static uint64_t rng = 88172645463325252ULL;
+static uint64_t next_rand(void) {
+  rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+  return rng;
+}
+
+static void ok(tl_status st, const tl_error *err) {
+  if (st != TL_OK) { fprintf(stderr, "unexpected error: %s\n", err->message); exit(1); }
+}
+
+/* n rows: id (int, about n/3 distinct), s (string, 700 values, nulls),
+** v (int, nulls), w (string, a few words). */
+static tl_table *make_table(int64_t n) {
+  static const char *words[] = { "alpha", "beta", "gamma", "", "delta, epsilon", "zeta" };
+  tl_error err;
+  tl_builder *b[4];
+  tl_type ty[4] = { TL_INT, TL_STRING, TL_INT, TL_STRING };
+  for (int j = 0; j < 4; j++) ok(tl_builder_new(ty[j], n, &b[j], &err), &err);
+  for (int64_t i = 0; i < n; i++) {
+    char s[32];
+    int64_t id = (int64_t)(next_rand() % (uint64_t)(n / 3 + 1));
+    ok(tl_builder_append_int(b[0], id, &err), &err);
+    snprintf(s, sizeof s, "s%d", (int)(next_rand() % 700));
+    if (next_rand() % 11 == 0) ok(tl_builder_append_null(b[1], &err), &err);
+    else ok(tl_builder_append_string(b[1], s, strlen(s), &err), &err);
+    if (next_rand() % 7 == 0) ok(tl_builder_append_null(b[2], &err), &err);
+    else ok(tl_builder_append_int(b[2], (int64_t)(next_rand() % 1000) - 500, &err), &err);
+    const char *w = words[next_rand() % 6];
+    ok(tl_builder_append_string(b[3], w, strlen(w), &err), &err);
+  }
+  tl_column *c[4];
+  for (int j = 0; j < 4; j++) ok(tl_builder_finish(b[j], &c[j], &err), &err);
+  const char *names[4] = { "id", "s", "v", "w" };
+  tl_table *t = NULL;
+  ok(tl_table_new(4, names, c, &t, &err), &err);
+  for (int j = 0; j < 4; j++) tl_column_release(c[j]);
+  return t;
+}
+
+/* 1 when a and b have the same names, types and values. */
+static int same(const tl_table *a, const tl_table *b, const char *what) {
+  if (tl_table_ncols(a) != tl_table_ncols(b) || tl_table_nrows(a) != tl_table_nrows(b)) {
+    fprintf(stderr, "%s: %d x %lld vs %d x %lld\n", what, tl_table_ncols(a),
+            (long long)tl_table_nrows(a), tl_table_ncols(b), (long long)tl_table_nrows(b));
+    return 0;
+  }
+  for (int j = 0; j < tl_table_ncols(a); j++) {
+    const tl_column *x = tl_table_column(a, j), *y = tl_table_column(b, j);
+    if (strcmp(tl_table_name(a, j), tl_table_name(b, j)) != 0 ||
+        tl_column_type(x) != tl_column_type(y)) {
+      fprintf(stderr, "%s: column %d differs\n", what, j);
+      return 0;
+    }
+    for (int64_t i = 0; i < tl_table_nrows(a); i++) {
+      tl_scalar p, q;
+      char bp[128], bq[128];
+      tl_column_get(x, i, &p);
+      tl_column_get(y, i, &q);
+      tl_scalar_format(&p, bp, sizeof bp);
+      tl_scalar_format(&q, bq, sizeof bq);
+      if (p.is_null != q.is_null || strcmp(bp, bq) != 0) {
+        fprintf(stderr, "%s: %s row %lld: %s vs %s\n", what, tl_table_name(a, j),
+                (long long)i, bp, bq);
+        return 0;
+      }
+    }
+  }
+  return 1;
+}
+
+static const char *keys[] = { "id" };
+static const char *defs[] = { "n = count()", "t = sum(v)", "lo = min(v)", "hi = max(s)",
+                              "f = first(w)", "l = last(v)", "m = mean(v)",
+                              "d = count_distinct(w)", "j = string_agg(w, '|')" };
+#define NDEFS ((int)(sizeof defs / sizeof *defs))
+static const char *sort_keys[] = { "w", "-v" };
+
+static tl_status scan_group(const tl_table *t, tl_table **out, tl_error *err) {
+  tl_scan_options o;
+  tl_scan_options_init(&o);
+  o.batch_rows = 10000;
+  tl_scan *s = NULL, *g = NULL;
+  TL_TRY(tl_scan_table(t, &o, &s, err));
+  tl_status st = tl_scan_agg(s, 1, keys, NDEFS, defs, &g, err);
+  if (st == TL_OK) st = tl_scan_collect(g, out, err);
+  tl_scan_free(g);
+  tl_scan_free(s);
+  return st;
+}
+
+static tl_status scan_sort(const tl_table *t, const char *path, tl_table **out, tl_error *err) {
+  tl_scan_options o;
+  tl_scan_options_init(&o);
+  o.batch_rows = 1000;
+  tl_scan *s = NULL, *g = NULL;
+  TL_TRY(tl_scan_table(t, &o, &s, err));
+  tl_status st = tl_scan_sort(s, 2, sort_keys, &g, err);
+  if (st == TL_OK) st = path ? tl_scan_write_csv(g, path, err) : tl_scan_collect(g, out, err);
+  tl_scan_free(g);
+  tl_scan_free(s);
+  return st;
+}
+
+/* Entries of the temporary directory. */
+static int files_left(void) {
+  DIR *d = opendir(tmpdir);
+  int n = 0;
+  for (struct dirent *e; d && (e = readdir(d));) n += e->d_name[0] != '.';
+  if (d) closedir(d);
+  return n;
+}
+
+/* Limits the env to `room` bytes more than it holds. */
+static void limit_room(size_t room) {
+  tl_env_set_memory_limit(NULL, 0);
+  tl_env_set_memory_limit(NULL, tl_env_memory(NULL) + room);
+}
+
+static void compare(const tl_table *t, const tl_table *small, int threads) {
+  tl_error err;
+  tl_grouping *gr = NULL;
+  tl_table *want = NULL, *got = NULL, *wsort = NULL, *gsort = NULL;
+  tl_env_set_threads(tl_env_current(), threads);
+  ok(tl_table_group_by(t, 1, keys, &gr, &err), &err);
+  ok(tl_grouping_agg(gr, NDEFS, defs, &want, &err), &err);
+  tl_grouping_free(gr);
+  ok(tl_table_sort(small, 2, sort_keys, &wsort, &err), &err);
+
+  int64_t before = tl_spill_blocks();
+  limit_room(GROUP_ROOM);
+  tl_status st = scan_group(t, &got, &err);
+  CHECK(st == TL_OK);
+  if (st != TL_OK) fprintf(stderr, "group_by: %s\n", err.message);
+  CHECK(tl_spill_blocks() > before);             /* it did spill */
+  if (got) CHECK(same(got, want, "group_by"));
+
+  before = tl_spill_blocks();
+  limit_room(SORT_ROOM);
+  st = scan_sort(small, NULL, &gsort, &err);
+  CHECK(st == TL_OK);
+  if (st != TL_OK) fprintf(stderr, "sort: %s\n", err.message);
+  CHECK(tl_spill_blocks() > before);
+  if (gsort) CHECK(same(gsort, wsort, "sort"));
+  tl_env_set_memory_limit(NULL, 0);
+  CHECK(files_left() == 0);
+  tl_table_release(want); tl_table_release(got);
+  tl_table_release(wsort); tl_table_release(gsort);
+}
+
+/* Fails spill block k = 1, 2, ... until the run succeeds; each failure is
+** an I/O error naming the temporary file and the bytes written. */
+static void fail_each(const tl_table *t, int sort, const char *out_path) {
+  int failures = 0;
+  for (int64_t k = 1; k < 10000; k++) {
+    tl_error err;
+    tl_table *got = NULL;
+    limit_room(sort ? SORT_ROOM : GROUP_ROOM);
+    tl_spill_fail_block(k);
+    tl_status st = sort ? scan_sort(t, out_path, &got, &err) : scan_group(t, &got, &err);
+    tl_spill_fail_block(0);
+    tl_env_set_memory_limit(NULL, 0);
+    tl_table_release(got);
+    CHECK(files_left() == 0);
+    if (out_path && st != TL_OK) CHECK(access(out_path, F_OK) != 0);
+    if (st != TL_OK && st != TL_EIO) fprintf(stderr, "k = %lld: %s\n", (long long)k, err.message);
+    if (st == TL_OK || st != TL_EIO) CHECK(st == TL_OK);
+    if (st == TL_OK || st != TL_EIO) break;
+    failures++;
+    CHECK(st == TL_EIO);
+    CHECK(strstr(err.message, tmpdir) != NULL);
+    CHECK(strstr(err.message, "bytes written") != NULL);
+    CHECK(strstr(err.message, "No space left on device") != NULL);
+    if (st != TL_EIO || failures == 1) fprintf(stderr, "  (k = %lld: %s)\n", (long long)k, err.message);
+  }
+  CHECK(failures > 0);
+  printf("%s%s: %d spill writes failed in turn\n", sort ? "sort" : "group_by",
+         out_path ? " to csv" : "", failures);
+}
+
+int main(void) {
+  const char *base = getenv("TMPDIR");
+  snprintf(tmpdir, sizeof tmpdir, "%s/tally-spill-test-XXXXXX", base && *base ? base : "/tmp");
+  if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
+  setenv("TALLY_TEMP_DIRECTORY", tmpdir, 1);
+  tl_table *t = make_table(200000), *small = make_table(60000);
+  compare(t, small, 1);
+  compare(t, small, 3);
+  fail_each(t, 0, NULL);
+  fail_each(small, 1, NULL);
+  char out[300];
+  snprintf(out, sizeof out, "%s.csv", tmpdir);
+  fail_each(small, 1, out);
+  tl_table_release(small);
+  remove(out);
+  tl_table_release(t);
+  rmdir(tmpdir);
+  return check_done("test_spill");
+}
