@@ -17,6 +17,7 @@
 #include "check.h"
 #include "base/error.h"
 #include "exec/spill.h"
+#include "testing.h"
 #include "tally/tally.h"
 
 static char tmpdir[256];
@@ -105,26 +106,28 @@ static const char *sort_keys[] = { "w", "-v" };
 static tl_status scan_group(const tl_table *t, tl_table **out, tl_error *err) {
   tl_scan_options o;
   tl_scan_options_init(&o);
-  o.batch_rows = 10000;
   tl_scan *s = NULL, *g = NULL;
   TL_TRY(tl_scan_table(t, &o, &s, err));
+  int64_t was = tl_testing_set(NULL, TL_KNOB_BATCH_ROWS, 10000);
   tl_status st = tl_scan_agg(s, 1, keys, NDEFS, defs, &g, err);
   if (st == TL_OK) st = tl_scan_collect(g, out, err);
   tl_scan_free(g);
   tl_scan_free(s);
+  tl_testing_set(NULL, TL_KNOB_BATCH_ROWS, was);
   return st;
 }
 
 static tl_status scan_sort(const tl_table *t, const char *path, tl_table **out, tl_error *err) {
   tl_scan_options o;
   tl_scan_options_init(&o);
-  o.batch_rows = 1000;
   tl_scan *s = NULL, *g = NULL;
   TL_TRY(tl_scan_table(t, &o, &s, err));
+  int64_t was = tl_testing_set(NULL, TL_KNOB_BATCH_ROWS, 1000);
   tl_status st = tl_scan_sort(s, 2, sort_keys, &g, err);
   if (st == TL_OK) st = path ? tl_scan_write_csv(g, path, err) : tl_scan_collect(g, out, err);
   tl_scan_free(g);
   tl_scan_free(s);
+  tl_testing_set(NULL, TL_KNOB_BATCH_ROWS, was);
   return st;
 }
 

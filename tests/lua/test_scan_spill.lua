@@ -47,9 +47,10 @@ local defs = { "n = count()", "s = sum(v)", "lo = min(k)", "f = first(w)", "l = 
 local want_g = t:group_by("id"):agg(table.unpack(defs))
 local want_s = t:sort("w", "-v")
 
+require("tally.testing").set{ morsel_bytes = 200000 }   -- many morsels, so many batches
 for _, threads in ipairs({ 1, 3 }) do
   tally.threads(threads)
-  local s = tally.scan(path, { types = types, morsel_bytes = 200000 })
+  local s = tally.scan(path, { types = types })
   local g = s:group_by("id"):agg(table.unpack(defs))
   local o = s:sort("w", "-v")
   assert(not g:explain():find("may spill", 1, true))   -- no limit: nothing spills
