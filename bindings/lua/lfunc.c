@@ -396,9 +396,16 @@ static int fn_tostring(lua_State *L) {
 }
 
 const tl_function **lt_functions(lua_State *L, int *n) {
-  int count = 0;
   lua_getfield(L, LUA_REGISTRYINDEX, REGISTRY_KEY);
   int reg = lua_gettop(L);
+  const tl_function **v = lt_functions_in(L, reg, n);
+  lua_remove(L, reg);
+  return v;
+}
+
+const tl_function **lt_functions_in(lua_State *L, int reg, int *n) {
+  int count = 0;
+  reg = lua_absindex(L, reg);
   lua_pushnil(L);
   while (lua_next(L, reg) != 0) { count++; lua_pop(L, 1); }
   const tl_function **v = lua_newuserdatauv(L, sizeof *v * (size_t)(count + 1), 1);
@@ -406,12 +413,11 @@ const tl_function **lt_functions(lua_State *L, int *n) {
   lua_setiuservalue(L, -2, 1);   /* keeps the functions alive with the array */
   int k = 0;
   lua_pushnil(L);
-  while (k < count && lua_next(L, reg) != 0) {
+  while (lua_next(L, reg) != 0) {   /* to the end: no key left behind */
     lt_function *fn = luaL_testudata(L, -1, LT_FUNCTION);
-    if (fn) { fn->L = L; v[k++] = &fn->f; }
+    if (fn && k < count) { fn->L = L; v[k++] = &fn->f; }
     lua_pop(L, 1);
   }
-  lua_remove(L, reg);
   *n = k;
   return v;
 }

@@ -188,6 +188,30 @@ void lt_definitions_to_strings(lua_State *L, int first);
 ** registered one. The scope of both is tally_lua_scope (tally_lua.h). */
 void lt_open_func(lua_State *L);
 const tl_function **lt_functions(lua_State *L, int *n);
+/* The same arrays of the aggregates, or functions, in the table at index
+** `reg` (name -> the userdata, as the registries hold them), for a scope
+** that must outlive later definitions: a lazy scan keeps a copy of the
+** registries. Each marks its entries as used from state L. */
+const tl_aggregate **lt_aggregates_in(lua_State *L, int reg, int *n);
+const tl_function **lt_functions_in(lua_State *L, int reg, int *n);
+#define LT_AGGREGATES_KEY "tally.aggregates"   /* the registries' keys */
+#define LT_FUNCTIONS_KEY "tally.functions"
+
+/* The progress bar of a long load or scan on stderr (tally_lua.c), fed by
+** the core's progress callbacks (lt_bar_draw, from any thread, touching no
+** Lua state): drawn once the work has run for a second, erased by
+** lt_bar_end. lt_bar_wanted reads option `progress` of the table at idx
+** (true, false, or nil: when stderr is a terminal). */
+typedef struct lt_bar {
+  const char *op;
+  int passes;
+  double start, last;
+  int drawn;
+} lt_bar;
+void lt_bar_start(lt_bar *b, const char *op, int passes);
+void lt_bar_draw(void *ud, int pass, int64_t done, int64_t total);
+void lt_bar_end(lt_bar *b);
+int lt_bar_wanted(lua_State *L, int idx, const char *op);
 
 /* Pushes the registry table under `key` whose keys are weak (metadata kept
 ** beside table userdata: titles, rejects), creating it on first use. */

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/error.h"
@@ -48,6 +49,9 @@ typedef struct xrun {
   tl_table **list;         /* batches in order (P_DISTINCT: not folded yet) */
   int64_t nlist, caplist, rows;
   FILE *out;               /* write_csv */
+  int hosts;               /* the host's calls: TL_HOST_ANY (none), TL_HOST_HERE
+                           ** (on the calling thread), or 0 (forked: each worker's) */
+  int64_t done, total;     /* progress: bytes (or morsels) merged, of total */
 } xrun;
 
 static const tl_table *stream_schema(const tl_plan *p) {
@@ -74,10 +78,11 @@ static tl_status make_part(xrun *x, int64_t k, part *pt) {
     tl_grouping *g = NULL;
     st = tl_table_group_by(t, sink->na, (const char *const *)sink->a, &g, err);
     if (st == TL_OK)
-      st = tl_grouping_partial(g, sink->nb, (const char *const *)sink->b, NULL, &pt->p, err);
+      st = tl_grouping_partial(g, sink->nb, (const char *const *)sink->b, &sink->scope, &pt->p,
+                               err);
     tl_grouping_free(g);
   } else if (x->kind == P_AGG) {
-    st = tl_table_partial(t, sink->nb, (const char *const *)sink->b, NULL, &pt->p, err);
+    st = tl_table_partial(t, sink->nb, (const char *const *)sink->b, &sink->scope, &pt->p, err);
   } else if (x->kind == P_HEAD || x->kind == P_TOP || x->kind == P_DISTINCT) {
     st = tl_step_apply(sink, t, &u, err);
   } else {
@@ -170,6 +175,14 @@ static tl_status merge_part(xrun *x, part *pt) {
   }
 }
 
+/* Tells the source's progress callback that morsel k is merged. */
+static void progress(xrun *x, int64_t k) {
+  const tl_scan_options *o = &x->pl->steps[0]->opts;
+  if (!o->progress) return;
+  x->done += x->src->bytes ? x->src->bytes(x->src, x->srun, k) : 1;
+  o->progress(o->progress_ud, 1, x->done, x->total);
+}
+
 /* After part k was stored: merges the ready parts in order, unless another
 ** worker is at it. Called and returns with the lock held. */
 static void merge_ready(xrun *x) {
@@ -179,6 +192,7 @@ static void merge_ready(xrun *x) {
     x->merging = 1;
     pthread_mutex_unlock(&x->mu);
     tl_status st = pt->st == TL_OK ? merge_part(x, pt) : pt->st;
+    if (st == TL_OK) progress(x, x->merged);
     pthread_mutex_lock(&x->mu);
     if (st != TL_OK && x->st == TL_OK) { x->st = st; x->err = pt->err; }
     if (st != TL_OK) x->stop = 1;
@@ -191,8 +205,9 @@ static void merge_ready(xrun *x) {
 }
 
 static void worker(void *ctx, int64_t task, int w) {
-  (void)task, (void)w;
+  (void)task;
   xrun *x = ctx;
+  int mark = tl_host_worker_set(x->hosts == 0 ? w : x->hosts);
   pthread_mutex_lock(&x->mu);
   for (;;) {
     while (!x->stop && x->next < x->n && x->next >= x->merged + x->window)
@@ -208,6 +223,7 @@ static void worker(void *ctx, int64_t task, int w) {
   }
   pthread_cond_broadcast(&x->cv);
   pthread_mutex_unlock(&x->mu);
+  tl_host_worker_set(mark);
 }
 
 static void run_free(xrun *x) {
@@ -244,35 +260,70 @@ static tl_status sink_result(xrun *x, tl_table **out, tl_error *err) {
   }
 }
 
-/* Runs the plan's streaming part into its sink; *out the sink's result
-** (NULL when writing to `f`). */
-static tl_status run_stream(const tl_scan *s, const tl_plan *pl, FILE *f, tl_table **out,
-                            tl_error *err) {
+/* The input's total for the progress callback, which is told it starts. */
+static void progress_start(xrun *x) {
+  const tl_scan_options *o = &x->pl->steps[0]->opts;
+  if (!o->progress) return;
+  x->total = 0;
+  for (int64_t k = 0; k < x->n; k++) x->total += x->src->bytes ? x->src->bytes(x->src, x->srun, k) : 1;
+  o->progress(o->progress_ud, 1, 0, x->total);
+}
+
+/* One run of the plan's streaming part into its sink on `threads` threads,
+** the host's calls where `hosts` says (those of h forked: joined once the
+** workers are done); *out the sink's result (NULL when writing to `f`). */
+static tl_status run_once(const tl_plan *pl, FILE *f, int threads, int hosts, tl_hosts *h,
+                          tl_table **out, tl_error *err) {
   xrun x;
   memset(&x, 0, sizeof x);
   x.pl = pl;
   x.src = pl->steps[0]->src;
   x.kind = pl->sink ? pl->sink->kind : P_SOURCE;
   x.out = f;
+  x.hosts = hosts;
   pthread_mutex_init(&x.mu, NULL);
   pthread_cond_init(&x.cv, NULL);
   const tl_scan_options *o = &pl->steps[0]->opts;
   tl_source_want want = { pl->nread, (const char *const *)pl->read, o->morsel_bytes,
                           o->batch_rows };
-  int threads = tl_get_threads();
   tl_status st = x.src->kind->open(x.src, &want, &x.srun, &x.n, err);
-  (void)s;
   if (pl->nothing || (x.kind == P_HEAD && pl->sink->count == 0)) x.n = 0;
   x.window = 2 * (int64_t)threads + 2;
   if (st == TL_OK && !(x.parts = tl_calloc((size_t)x.window, sizeof *x.parts)))
     st = tl_error_oom(err, "scan");
+  if (st == TL_OK) progress_start(&x);
   if (st == TL_OK && x.n > 0) {
     tl_parallel_for(threads < x.n ? threads : x.n, worker, &x);
     if (x.st != TL_OK) { *err = x.err; st = x.st; }
   }
+  if (h) tl_hosts_join(h);
   if (st == TL_OK && !f) st = sink_result(&x, out, err);
   run_free(&x);
   return st;
+}
+
+/* Cuts f back to `at` bytes, for a run again from the start. */
+static int rewind_to(FILE *f, long at) {
+  return !f || (at >= 0 && fflush(f) == 0 && ftruncate(fileno(f), at) == 0 &&
+                fseek(f, at, SEEK_SET) == 0);
+}
+
+/* Runs the plan's streaming part into its sink; *out the sink's result
+** (NULL when writing to `f`). The host's aggregates and functions run on
+** the workers when they all fork, else the run keeps to the calling
+** thread; a run on the workers that fails runs again on the calling
+** thread, whose error is the one of the in-memory verbs. */
+static tl_status run_stream(const tl_plan *pl, FILE *f, tl_table **out, tl_error *err) {
+  tl_hosts h;
+  TL_TRY(tl_hosts_find(pl, &h, err));
+  int threads = tl_get_threads();
+  if (!tl_hosts_any(&h)) return run_once(pl, f, threads, TL_HOST_ANY, NULL, out, err);
+  long at = f ? ftell(f) : 0;
+  if (threads > 1 && tl_hosts_fork(&h, threads)) {
+    tl_status st = run_once(pl, f, threads, 0, &h, out, err);
+    if (st == TL_OK || st == TL_EINTR || !rewind_to(f, at)) return st;
+  }
+  return run_once(pl, f, 1, TL_HOST_HERE, NULL, out, err);
 }
 
 /* The steps after the sink, in memory. */
@@ -293,7 +344,7 @@ tl_status tl_scan_collect(const tl_scan *s, tl_table **out, tl_error *err) {
   *out = NULL;
   TL_TRY(tl_plan_make(s, &pl, err));
   tl_table *t = NULL;
-  tl_status st = run_stream(s, &pl, NULL, &t, err);
+  tl_status st = run_stream(&pl, NULL, &t, err);
   if (st == TL_OK) st = run_after(&pl, &t, err);
   tl_plan_free(&pl);
   if (st == TL_OK) *out = t;
@@ -318,7 +369,7 @@ tl_status tl_scan_write_csv(const tl_scan *s, const char *path, tl_error *err) {
     return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));
   }
   csv_write_header(f, stream_schema(&pl));
-  tl_status st = run_stream(s, &pl, f, NULL, err);
+  tl_status st = run_stream(&pl, f, NULL, err);
   int bad = ferror(f), e = errno;
   if (fclose(f) != 0 && !bad) bad = 1, e = errno;
   if (st == TL_OK && bad)

@@ -46,6 +46,9 @@ struct tl_source {
   atomic_long refs;
   tl_table *schema;             /* no rows: the names and types */
   void *impl;
+  /* Optional: the bytes of input that morsel k of a run covers, for the
+  ** progress of the run; NULL: the progress counts morsels. */
+  int64_t (*bytes)(const tl_source *src, void *run, int64_t k);
 };
 
 tl_source *tl_source_retain(tl_source *s);

@@ -1502,6 +1502,12 @@ typedef struct tl_scan_options {
   ** a table (down to 1); 0: the defaults (4 MiB, 65536 rows). */
   int64_t morsel_bytes;
   int64_t batch_rows;
+  /* Told how far a run is, as the CSV reader's progress (pass always 1):
+  ** `done` bytes of the input's `total` merged (for a table source, batches
+  ** of the total). Called from any thread, never two calls at once, first
+  ** with done 0 when a run starts. NULL: none. */
+  void (*progress)(void *ud, int pass, int64_t done, int64_t total);
+  void *progress_ud;
 } tl_scan_options;
 
 TL_API void tl_scan_options_init(tl_scan_options *opts);
@@ -1532,6 +1538,24 @@ TL_API TL_NODISCARD tl_status tl_scan_rename(const tl_scan *s, int n, const char
 TL_API TL_NODISCARD tl_status tl_scan_agg(const tl_scan *s, int nkeys, const char *const *keys,
                                    int n, const char *const *defs, tl_scan **out,
                                    tl_error *err);
+/* tl_scan_filter, tl_scan_mutate and tl_scan_agg with the host's aggregates
+** and functions in scope (NULL: none), which must outlive the scan and every
+** scan made from it. A run calls them on the worker threads when each can
+** fork (an aggregate then needs save, load and merge: its states of each
+** batch merge in the source's order, on the workers, and `finish` runs on
+** the calling thread); otherwise the whole run stays on the calling
+** thread. Should a run on the workers fail, it runs again on the calling
+** thread, whose error is the one returned. */
+TL_API TL_NODISCARD tl_status tl_scan_filter_with(const tl_scan *s, const char *expr,
+                                           const tl_scope *scope, tl_scan **out,
+                                           tl_error *err);
+TL_API TL_NODISCARD tl_status tl_scan_mutate_with(const tl_scan *s, int n,
+                                           const char *const *defs, const tl_scope *scope,
+                                           tl_scan **out, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_scan_agg_with(const tl_scan *s, int nkeys,
+                                        const char *const *keys, int n,
+                                        const char *const *defs, const tl_scope *scope,
+                                        tl_scan **out, tl_error *err);
 /* The first n rows, in the source's order. */
 TL_API TL_NODISCARD tl_status tl_scan_head(const tl_scan *s, int64_t n, tl_scan **out,
                                     tl_error *err);
