@@ -194,7 +194,7 @@ static int p_step(lua_State *L) {
       int isnum;
       if (r->worker && tl_interrupted()) luaL_error(L, "interrupted");
       r->group = g + 1;
-      r->row = row + 1;
+      r->row = b->first_row + row + 1;
       lua_pushvalue(L, step);
       lua_pushnumber(L, nums[g]);
       lua_pushnumber(L, f[row]);
@@ -214,7 +214,7 @@ static int p_step(lua_State *L) {
     int32_t g = b->groups[k];
     if (r->worker && tl_interrupted()) luaL_error(L, "interrupted");
     r->group = g + 1;
-    r->row = row + 1;
+    r->row = b->first_row + row + 1;
     lua_pushvalue(L, step);
     push_state(L, r, self, states, g);
     for (int j = 0; j < b->nargs; j++) push_arg(L, &av[j], row);

@@ -113,7 +113,7 @@ static tl_status host_scan(const tl_aggregate *a, void *run, const expr *e, tl_c
       }
     }
     if (m) {
-      tl_agg_batch b = { m, rows, groups, e->nargs, args };
+      tl_agg_batch b = { m, rows, groups, e->nargs, args, tl_host_row_base() };
       TL_TRY(a->step(run, &b, err));
     }
   }

@@ -27,5 +27,11 @@ void tl_parallel_for(int64_t ntasks, tl_task_fn fn, void *ctx);
 int tl_host_worker(void);
 /* Sets this thread's mark; returns the one before. */
 int tl_host_worker_set(int w);
+/* The number (0-based) in the input of row 0 of the table the host's
+** calls on this thread see: 0, but for a scan's batch that comes straight
+** from its source, the batch's first row in its file. For the rows that
+** messages name (tl_fn_call's start, tl_agg_batch's first_row). */
+int64_t tl_host_row_base(void);
+void tl_host_row_base_set(int64_t row);
 
 #endif

@@ -58,22 +58,12 @@ static const tl_table *stream_schema(const tl_plan *p) {
   return p->nstream ? p->adj[p->nstream - 1].schema : p->input;
 }
 
-/* Morsel k through the streaming steps and the sink's part of it. */
-static tl_status make_part(xrun *x, int64_t k, part *pt) {
-  const tl_plan *pl = x->pl;
-  const tl_scan *sink = pl->sink;
+/* The sink's part of batch t (the streaming steps' result). */
+static tl_status sink_part(xrun *x, tl_table *t, part *pt) {
+  const tl_scan *sink = x->pl->sink;
   tl_error *err = &pt->err;
-  tl_table *t = NULL, *u = NULL;
-  if (tl_interrupted()) return tl_error_interrupted(err, "scan");
-  TL_TRY(x->src->kind->read(x->src, x->srun, k, &t, err));
+  tl_table *u = NULL;
   tl_status st = TL_OK;
-  for (int s = 0; s < pl->nstream && st == TL_OK; s++) {
-    st = tl_step_apply(&pl->adj[s], t, &u, err);
-    tl_table_release(t);
-    t = u;
-    u = NULL;
-  }
-  if (st != TL_OK) return st;
   if (x->kind == P_AGG && sink->na) {
     tl_grouping *g = NULL;
     st = tl_table_group_by(t, sink->na, (const char *const *)sink->a, &g, err);
@@ -88,8 +78,56 @@ static tl_status make_part(xrun *x, int64_t k, part *pt) {
   } else {
     u = tl_table_retain(t);
   }
-  tl_table_release(t);
   pt->t = u;
+  return st;
+}
+
+/* Says where a step failed on morsel k: the rows its messages count are
+** those of the morsel's file when no filter ran before (`exact`), else
+** those the filters kept of the morsel. */
+static void add_place(const xrun *x, int64_t k, int exact, tl_error *err) {
+  const char *file = NULL;
+  int64_t line = 0;
+  if (!x->src->place) return;
+  int64_t row = x->src->place(x->src, x->srun, k, &file, &line);
+  size_t len = strlen(err->message), size = sizeof err->message - len;
+  char *at = err->message + len;
+  if (exact && file) snprintf(at, size, " (in %s)", file);
+  else if (!exact && file)
+    snprintf(at, size, " (rows counted among those the filters kept of %s from line %lld)", file,
+             (long long)(line ? line : 1));
+  else if (!exact)
+    snprintf(at, size, " (rows counted among those the filters kept from row %lld of the table)",
+             (long long)row + 1);
+}
+
+/* Morsel k through the streaming steps and the sink's part of it. While
+** the rows are the source's, the host's calls count them from the
+** morsel's first row in its file (tl_host_row_base). */
+static tl_status make_part(xrun *x, int64_t k, part *pt) {
+  const tl_plan *pl = x->pl;
+  tl_error *err = &pt->err;
+  tl_table *t = NULL, *u = NULL;
+  if (tl_interrupted()) return tl_error_interrupted(err, "scan");
+  TL_TRY(x->src->kind->read(x->src, x->srun, k, &t, err));
+  const char *file;
+  int64_t line;
+  int exact = 1;
+  if (x->src->place) tl_host_row_base_set(x->src->place(x->src, x->srun, k, &file, &line));
+  tl_status st = TL_OK;
+  for (int s = 0; s < pl->nstream && st == TL_OK; s++) {
+    if (s > 0 && pl->adj[s - 1].kind == P_FILTER && exact) exact = 0, tl_host_row_base_set(0);
+    st = tl_step_apply(&pl->adj[s], t, &u, err);
+    tl_table_release(t);
+    t = u;
+    u = NULL;
+  }
+  if (pl->nstream && pl->adj[pl->nstream - 1].kind == P_FILTER && exact)
+    exact = 0, tl_host_row_base_set(0);
+  if (st == TL_OK) st = sink_part(x, t, pt);
+  tl_host_row_base_set(0);
+  tl_table_release(t);
+  if (st != TL_OK && st != TL_EINTR && st != TL_ENOMEM) add_place(x, k, exact, err);
   return st;
 }
 

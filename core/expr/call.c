@@ -177,7 +177,7 @@ static tl_status eval_host(expr *e, evalctx *cx) {
   else   /* null rows hold 0, as the kernels expect */
     memset(o->i, 0, (size_t)n * (e->type == TL_BOOL ? 1 : tl_type_width(e->type)));
   tl_fn_result res = { e, 0 };
-  tl_fn_call call = { cx->start, n, nsel, sel, e->nargs, av };
+  tl_fn_call call = { cx->start + tl_host_row_base(), n, nsel, sel, e->nargs, av };
   tl_status st = TL_OK;
   if (nsel) {
     tl_error herr;

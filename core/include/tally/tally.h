@@ -460,6 +460,9 @@ typedef struct tl_agg_batch {
   const int32_t *groups;      /* their 0-based groups */
   int nargs;
   tl_column *const *args;     /* the argument columns (whole length) */
+  int64_t first_row;          /* for messages: the number (0-based) in the input
+                              ** of argument row 0; 0 but for a lazy scan's batch,
+                              ** where it is the batch's first row in its file */
 } tl_agg_batch;
 
 /* What names the groups of a run, for messages (owned by the core, valid
@@ -575,7 +578,9 @@ typedef struct tl_vector {
 
 /* One call: rows [start, start + n) of the evaluated table (0-based), of
 ** which the host computes those listed in `sel` (indexes into the vector,
-** ascending); the others are null already. */
+** ascending); the others are null already. In a lazy scan's batch that
+** comes straight from its source, start counts from the first row of the
+** batch's file, for messages that name the row. */
 typedef struct tl_fn_call {
   int64_t start;
   int n;
