@@ -99,13 +99,11 @@ static tl_status a_begin(void *ud, int64_t ngroups, void **out, tl_error *err) {
   return begin_in(ag, ag->L, ngroups, out);
 }
 
+#define SELF_KEY "tally.aggregates.self"
+
 /* Finds the tally.Aggregate userdata of `ag` and pushes it (it sits in the
-** registry while it is registered, and a use holds it there). */
-static void push_self(lua_State *L, lt_aggregate *ag) {
-  lua_getfield(L, LUA_REGISTRYINDEX, REGISTRY_KEY);
-  lua_getfield(L, -1, ag->name);
-  lua_remove(L, -2);
-}
+** registry while it is registered, or in the scans that use it). */
+static void push_self(lua_State *L, lt_aggregate *ag) { lt_self_push(L, SELF_KEY, ag); }
 
 /* Pushes the table behind *ref, made on first use with room for `n`. */
 static void push_ref(lua_State *L, int *ref, int n) {
@@ -718,6 +716,8 @@ static int p_install(lua_State *W) {
     lua_setfield(W, -2, copied[k]);
   }
   lua_setiuservalue(W, -2, 1);
+  lua_pushvalue(W, -1);
+  lt_self_set(W, SELF_KEY, ag);
   lua_setfield(W, -2, ag->name);
   return 0;
 }
@@ -837,6 +837,8 @@ static int l_aggregate(lua_State *L) {
   }
   lua_setiuservalue(L, -2, 1);
   luaL_setmetatable(L, LT_AGGREGATE);
+  lua_pushvalue(L, -1);
+  lt_self_set(L, SELF_KEY, ag);
   lua_getfield(L, LUA_REGISTRYINDEX, REGISTRY_KEY);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, ag->name);

@@ -194,6 +194,13 @@ const tl_function **lt_functions(lua_State *L, int *n);
 ** registries. Each marks its entries as used from state L. */
 const tl_aggregate **lt_aggregates_in(lua_State *L, int reg, int *n);
 const tl_function **lt_functions_in(lua_State *L, int reg, int *n);
+/* Each Lua aggregate and function finds its own userdata through its C
+** struct (a light userdata key of a registry table whose values are weak),
+** not by name: a later definition of the name, which replaces it in the
+** registry, leaves the scans made before it calling it. lt_self_set
+** records the value at the top (popped) for p; lt_self_push pushes it. */
+void lt_self_set(lua_State *L, const char *key, const void *p);
+void lt_self_push(lua_State *L, const char *key, const void *p);
 #define LT_AGGREGATES_KEY "tally.aggregates"   /* the registries' keys */
 #define LT_FUNCTIONS_KEY "tally.functions"
 
