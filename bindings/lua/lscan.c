@@ -23,6 +23,7 @@ typedef struct lt_scan {
   tl_scan *s;              /* NULL once closed */
   lt_bar *barp;            /* the source's progress bar, or NULL */
   lt_bar bar;              /* a source's */
+  int shared;              /* of tally.mpi.scan: collect is collective */
 } lt_scan;
 
 static tl_scan *check_scan(lua_State *L, int idx) {
@@ -35,6 +36,7 @@ static lt_scan *new_scan(lua_State *L) {
   lt_scan *u = lua_newuserdatauv(L, sizeof *u, 2);
   u->s = NULL;
   u->barp = NULL;
+  u->shared = 0;
   luaL_setmetatable(L, LT_SCAN);
   return u;
 }
@@ -45,6 +47,7 @@ static lt_scan *derive(lua_State *L, int idx) {
   idx = lua_absindex(L, idx);
   lt_scan *u = new_scan(L);
   u->barp = from->barp;
+  u->shared = from->shared;
   lua_pushvalue(L, idx);
   lua_setiuservalue(L, -2, 1);
   return u;
@@ -154,8 +157,8 @@ static const char *const scan_keys[] = {
   "sample_bytes", "morsel_bytes", "batch_rows", "progress", NULL
 };
 
-/* tally.scan(source [, opts]) */
-static int l_scan(lua_State *L) {
+/* tally.scan(source [, opts]), over share `share` of `nshares` of the morsels. */
+static int scan_new(lua_State *L, int share, int nshares) {
   tl_scan_options o;
   tl_csv_options csv;
   tl_error err;
@@ -175,12 +178,14 @@ static int l_scan(lua_State *L) {
     o.batch_rows = lt_opt_int(L, -1, "scan", "option 'batch_rows'", 1, LUA_MAXINTEGER, 0);
   }
   o.csv = &csv;
+  o.share = share;
+  o.nshares = nshares;
   tl_table *t = NULL;
   if (lua_type(L, 1) == LUA_TUSERDATA) t = tally_check_table(L, 1);
   else if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TTABLE) paths = paths_arg(L, &n);
   else return luaL_argerror(L, 1, "scan: expected a path, a list of paths, a glob or a table");
   lt_scan *u = new_scan(L);
-  if (lt_bar_wanted(L, 2, "scan")) {   /* the bar lives in the source's userdata */
+  if (lt_bar_wanted(L, 2, "scan") && share == 0) {   /* the bar lives in the source's userdata */
     u->barp = &u->bar;
     lt_bar_start(u->barp, "scan", 1);
     o.progress = lt_bar_draw;
@@ -189,6 +194,14 @@ static int l_scan(lua_State *L) {
   err.message[0] = '\0';
   if (t) lt_call(L, tl_scan_table(t, &o, &u->s, &err), &err);
   else lt_call(L, tl_scan_csv(n, paths, &o, &u->s, &err), &err);
+  return 1;
+}
+
+static int l_scan(lua_State *L) { return scan_new(L, 0, 0); }
+
+int lt_scan_shared(lua_State *L, int share, int nshares) {
+  scan_new(L, share, nshares);
+  ((lt_scan *)lua_touserdata(L, -1))->shared = 1;
   return 1;
 }
 
@@ -359,6 +372,18 @@ static void end_run(lua_State *L) {
 }
 
 static int s_collect(lua_State *L) {
+  lt_scan *u = luaL_checkudata(L, 1, LT_SCAN);
+  if (u->shared) {   /* every rank's share, combined: tally.mpi's */
+    tl_scan *s = start_run(L, "scan");
+    lua_settop(L, 1);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LT_SCAN_COLLECTIVE) != LUA_TFUNCTION)
+      return luaL_error(L, "collect: tally.mpi is not loaded");
+    lua_pushvalue(L, 1);
+    lua_pushlightuserdata(L, s);
+    lua_call(L, 2, 1);
+    end_run(L);
+    return 1;
+  }
   tl_scan *s = start_run(L, "scan");
   lt_table *ud = lt_new_table(L);
   tl_error err;
@@ -371,6 +396,9 @@ static int s_collect(lua_State *L) {
 
 static int s_write_csv(lua_State *L) {
   check_scan(L, 1);
+  if (((lt_scan *)lua_touserdata(L, 1))->shared)
+    return luaL_error(L, "write_csv: a scan of tally.mpi.scan is collected (its result is a "
+                         "distributed table or a table)");
   const char *path = lt_cstring(L, 2, "write_csv: path");
   tl_scan *s = start_run(L, "scan");
   tl_error err;

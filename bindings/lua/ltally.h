@@ -202,6 +202,13 @@ const tl_function **lt_functions_in(lua_State *L, int reg, int *n);
 void lt_self_set(lua_State *L, const char *key, const void *p);
 void lt_self_push(lua_State *L, const char *key, const void *p);
 #define LT_AGGREGATES_KEY "tally.aggregates"   /* the registries' keys */
+
+/* tally.mpi.scan (lscan.c): pushes tally.scan(arg 1, arg 2) over share
+** `share` of `nshares` of the input's morsels, whose collect() calls the
+** C function in the registry under LT_SCAN_COLLECTIVE with the scan and its
+** tl_scan (a light userdata) and returns what that returns. */
+int lt_scan_shared(lua_State *L, int share, int nshares);
+#define LT_SCAN_COLLECTIVE "tally.scan.collective"
 #define LT_FUNCTIONS_KEY "tally.functions"
 
 /* The progress bar of a long load or scan on stderr (tally_lua.c), fed by

@@ -52,6 +52,7 @@ typedef struct xrun {
   int hosts;               /* the host's calls: TL_HOST_ANY (none), TL_HOST_HERE
                            ** (on the calling thread), or 0 (forked: each worker's) */
   int64_t done, total;     /* progress: bytes (or morsels) merged, of total */
+  int64_t first;           /* the share's first morsel: it runs morsels first .. first + n */
 } xrun;
 
 static const tl_table *stream_schema(const tl_plan *p) {
@@ -230,7 +231,7 @@ static void merge_ready(xrun *x) {
     x->merging = 1;
     pthread_mutex_unlock(&x->mu);
     tl_status st = pt->st == TL_OK ? merge_part(x, pt) : pt->st;
-    if (st == TL_OK) progress(x, x->merged);
+    if (st == TL_OK) progress(x, x->first + x->merged);
     pthread_mutex_lock(&x->mu);
     if (st != TL_OK && x->st == TL_OK) { x->st = st; x->err = pt->err; }
     if (st != TL_OK) x->stop = 1;
@@ -254,7 +255,7 @@ static void worker(void *ctx, int64_t task, int w) {
     int64_t k = x->next++;
     part *pt = &x->parts[k % x->window];
     pthread_mutex_unlock(&x->mu);
-    pt->st = make_part(x, k, pt);
+    pt->st = make_part(x, x->first + k, pt);
     pthread_mutex_lock(&x->mu);
     pt->ready = 1;
     merge_ready(x);
@@ -298,12 +299,27 @@ static tl_status sink_result(xrun *x, tl_table **out, tl_error *err) {
   }
 }
 
+/* The merged partial states of an aggregation sink, unfinished (states
+** of no rows when the share had none). */
+static tl_status keep_partial(xrun *x, tl_partial **keep, tl_error *err) {
+  if (!x->acc) {
+    part pt;
+    memset(&pt, 0, sizeof pt);
+    tl_status st = sink_part(x, (tl_table *)stream_schema(x->pl), &pt);
+    if (st != TL_OK) { *err = pt.err; return st; }
+    x->acc = pt.p;
+  }
+  *keep = x->acc;
+  x->acc = NULL;
+  return TL_OK;
+}
+
 /* The input's total for the progress callback, which is told it starts. */
 static void progress_start(xrun *x) {
   const tl_scan_options *o = &x->pl->steps[0]->opts;
   if (!o->progress) return;
   x->total = 0;
-  for (int64_t k = 0; k < x->n; k++) x->total += x->src->bytes ? x->src->bytes(x->src, x->srun, k) : 1;
+  for (int64_t k = x->first; k < x->first + x->n; k++) x->total += x->src->bytes ? x->src->bytes(x->src, x->srun, k) : 1;
   o->progress(o->progress_ud, 1, 0, x->total);
 }
 
@@ -311,7 +327,7 @@ static void progress_start(xrun *x) {
 ** the host's calls where `hosts` says (those of h forked: joined once the
 ** workers are done); *out the sink's result (NULL when writing to `f`). */
 static tl_status run_once(const tl_plan *pl, FILE *f, int threads, int hosts, tl_hosts *h,
-                          tl_table **out, tl_error *err) {
+                          tl_table **out, tl_partial **keep, tl_error *err) {
   xrun x;
   memset(&x, 0, sizeof x);
   x.pl = pl;
@@ -325,6 +341,11 @@ static tl_status run_once(const tl_plan *pl, FILE *f, int threads, int hosts, tl
   tl_source_want want = { pl->nread, (const char *const *)pl->read, o->morsel_bytes,
                           o->batch_rows };
   tl_status st = x.src->kind->open(x.src, &want, &x.srun, &x.n, err);
+  if (st == TL_OK && o->nshares > 1) {   /* this process's consecutive share of the morsels */
+    int64_t n = x.n;
+    x.first = n * o->share / o->nshares;
+    x.n = n * (o->share + 1) / o->nshares - x.first;
+  }
   if (pl->nothing || (x.kind == P_HEAD && pl->sink->count == 0)) x.n = 0;
   x.window = 2 * (int64_t)threads + 2;
   if (st == TL_OK && !(x.parts = tl_calloc((size_t)x.window, sizeof *x.parts)))
@@ -335,7 +356,8 @@ static tl_status run_once(const tl_plan *pl, FILE *f, int threads, int hosts, tl
     if (x.st != TL_OK) { *err = x.err; st = x.st; }
   }
   if (h) tl_hosts_join(h);
-  if (st == TL_OK && !f) st = sink_result(&x, out, err);
+  if (st == TL_OK && keep) st = keep_partial(&x, keep, err);
+  else if (st == TL_OK && !f) st = sink_result(&x, out, err);
   run_free(&x);
   return st;
 }
@@ -351,24 +373,28 @@ static int rewind_to(FILE *f, long at) {
 ** the workers when they all fork, else the run keeps to the calling
 ** thread; a run on the workers that fails runs again on the calling
 ** thread, whose error is the one of the in-memory verbs. */
-static tl_status run_stream(const tl_plan *pl, FILE *f, tl_table **out, tl_error *err) {
+static tl_status run_stream(const tl_plan *pl, FILE *f, tl_table **out, tl_partial **keep,
+                            tl_error *err) {
   tl_hosts h;
   TL_TRY(tl_hosts_find(pl, &h, err));
   int threads = tl_get_threads();
-  if (!tl_hosts_any(&h)) return run_once(pl, f, threads, TL_HOST_ANY, NULL, out, err);
+  if (!tl_hosts_any(&h)) return run_once(pl, f, threads, TL_HOST_ANY, NULL, out, keep, err);
   long at = f ? ftell(f) : 0;
   if (threads > 1 && tl_hosts_fork(&h, threads)) {
-    tl_status st = run_once(pl, f, threads, 0, &h, out, err);
+    tl_status st = run_once(pl, f, threads, 0, &h, out, keep, err);
     if (st == TL_OK || st == TL_EINTR || !rewind_to(f, at)) return st;
   }
-  return run_once(pl, f, 1, TL_HOST_HERE, NULL, out, err);
+  return run_once(pl, f, 1, TL_HOST_HERE, NULL, out, keep, err);
 }
 
-/* The steps after the sink, in memory. */
-static tl_status run_after(const tl_plan *pl, tl_table **t, tl_error *err) {
+/* The steps after the sink (with `from_sink`, the sink too), in memory. */
+static tl_status run_after(const tl_plan *pl, int from_sink, tl_table **t, tl_error *err) {
   int after = 0;
   for (int k = 1; k < pl->nsteps; k++) {
-    if (!after) { after = pl->steps[k] == pl->sink; continue; }
+    if (!after) {
+      after = pl->steps[k] == pl->sink;
+      if (!after || !from_sink) continue;
+    }
     tl_table *u = NULL;
     TL_TRY(tl_step_apply(pl->steps[k], *t, &u, err));
     tl_table_release(*t);
@@ -382,8 +408,8 @@ tl_status tl_scan_collect(const tl_scan *s, tl_table **out, tl_error *err) {
   *out = NULL;
   TL_TRY(tl_plan_make(s, &pl, err));
   tl_table *t = NULL;
-  tl_status st = run_stream(&pl, NULL, &t, err);
-  if (st == TL_OK) st = run_after(&pl, &t, err);
+  tl_status st = run_stream(&pl, NULL, &t, NULL, err);
+  if (st == TL_OK) st = run_after(&pl, 0, &t, err);
   tl_plan_free(&pl);
   if (st == TL_OK) *out = t;
   else tl_table_release(t);
@@ -407,12 +433,50 @@ tl_status tl_scan_write_csv(const tl_scan *s, const char *path, tl_error *err) {
     return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));
   }
   csv_write_header(f, stream_schema(&pl));
-  tl_status st = run_stream(&pl, f, NULL, err);
+  tl_status st = run_stream(&pl, f, NULL, NULL, err);
   int bad = ferror(f), e = errno;
   if (fclose(f) != 0 && !bad) bad = 1, e = errno;
   if (st == TL_OK && bad)
     st = tl_error_set(err, TL_EIO, "write_csv: cannot write '%s': %s", path, strerror(e));
   if (st != TL_OK) remove(path);
   tl_plan_free(&pl);
+  return st;
+}
+
+/* ---------------------------------------------------------------------------
+** Shares: one plan run by several processes, each over its share of the
+** morsels (tl_scan_options' share and nshares), their results combined by
+** the host (tally.mpi.scan).
+*/
+const char *tl_scan_sink(const tl_scan *s) {
+  static const char *const names[] = { "agg", "head", "top", "distinct", "sort" };
+  const tl_scan *sink = NULL;
+  for (const tl_scan *x = s; x && x->in; x = x->in)
+    if (!tl_step_streams(x->kind)) sink = x;   /* the last met is the first in order */
+  return sink ? names[sink->kind - P_AGG] : NULL;
+}
+
+tl_status tl_scan_collect_share(const tl_scan *s, tl_table **rows, tl_partial **partial,
+                                tl_error *err) {
+  tl_plan pl;
+  *rows = NULL;
+  *partial = NULL;
+  TL_TRY(tl_plan_make(s, &pl, err));
+  tl_status st = run_stream(&pl, NULL, rows, pl.sink && pl.sink->kind == P_AGG ? partial : NULL,
+                            err);
+  tl_plan_free(&pl);
+  return st;
+}
+
+tl_status tl_scan_finish_shares(const tl_scan *s, const tl_table *in, tl_table **out,
+                                tl_error *err) {
+  tl_plan pl;
+  *out = NULL;
+  TL_TRY(tl_plan_make(s, &pl, err));
+  tl_table *t = tl_table_retain((tl_table *)in);
+  tl_status st = pl.sink ? run_after(&pl, pl.sink->kind != P_AGG, &t, err) : TL_OK;
+  tl_plan_free(&pl);
+  if (st == TL_OK) *out = t;
+  else tl_table_release(t);
   return st;
 }

@@ -72,14 +72,14 @@ local types = { k = "int", g = "string", x = "float", y = "int" }
 local sumsq = tally.aggregate{ name = "sumsq", init = 0,
   step = function(s, x) return s + x * x end, merge = function(a, b) return a + b end }
 local trail = tally.aggregate{ name = "trail", type = "string",
-  init = function() return { n = 0, head = "" } end,
-  step = function(s, x) s.n = s.n + 1; if #s.head < 60 then s.head = s.head .. x .. ";" end end,
+  init = function() return { n = 0 } end,
+  step = function(s, x) s.n = s.n + 1; if #s < 12 then s[#s + 1] = x end end,
   merge = function(a, b)
     a.n = a.n + b.n
-    if #a.head < 60 then a.head = (a.head .. b.head):sub(1, 63) end
+    for i = 1, #b do if #a < 12 then a[#a + 1] = b[i] end end
     return a
   end,
-  final = function(s) return s.n .. ":" .. s.head:sub(1, 63) end }
+  final = function(s) return s.n .. ":" .. table.concat(s, ";") end }
 local nulls = tally.aggregate{ name = "nullcount", nulls = true, init = 0,
   step = function(s, x, y) if x == nil or y == tally.null or y == nil then return s + 1 end return s end,
   merge = function(a, b) return a + b end }

@@ -1513,6 +1513,10 @@ typedef struct tl_scan_options {
   ** with done 0 when a run starts. NULL: none. */
   void (*progress)(void *ud, int pass, int64_t done, int64_t total);
   void *progress_ud;
+  /* For one plan run by several processes: this one reads share `share`
+  ** (0-based) of `nshares` consecutive shares of the input's morsels (every
+  ** process cuts them alike); nshares 0 or 1: all of it. */
+  int share, nshares;
 } tl_scan_options;
 
 TL_API void tl_scan_options_init(tl_scan_options *opts);
@@ -1578,6 +1582,24 @@ TL_API TL_NODISCARD tl_status tl_scan_collect(const tl_scan *s, tl_table **out, 
 ** write the collected table; no file is left behind on error. */
 TL_API TL_NODISCARD tl_status tl_scan_write_csv(const tl_scan *s, const char *path,
                                          tl_error *err);
+/* Several processes, one plan (tally.mpi.scan): each runs the streaming
+** part over its share (tl_scan_options' share), the host combines the
+** shares' results in share order and finishes them. tl_scan_sink names
+** the plan's first verb that needs its whole input: "agg", "head", "top",
+** "distinct", "sort", or NULL when every verb streams. */
+TL_API const char *tl_scan_sink(const tl_scan *s);
+/* This process's share: for an aggregation, *partial its partial states
+** (to merge across the shares with tl_partial_encode / _merge and finish);
+** otherwise *rows the rows of the share (head, top, distinct, sort: that
+** verb's result on them). The caller frees what it gets. */
+TL_API TL_NODISCARD tl_status tl_scan_collect_share(const tl_scan *s, tl_table **rows,
+                                             tl_partial **partial, tl_error *err);
+/* The verbs from the sink on, over `in`: after an aggregation, `in` is the
+** finished merged partials and the verbs after it run; after another sink,
+** `in` is the shares' results concatenated in share order, and the sink
+** runs again on it (the top of the tops, ...) before the verbs after it. */
+TL_API TL_NODISCARD tl_status tl_scan_finish_shares(const tl_scan *s, const tl_table *in,
+                                             tl_table **out, tl_error *err);
 /* The plan as text, one step a line, with the columns read and the filters
 ** pushed into the scan; *text is tl_alloc'ed (tl_free). */
 TL_API TL_NODISCARD tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err);
