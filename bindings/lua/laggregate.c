@@ -99,13 +99,11 @@ static tl_status a_begin(void *ud, int64_t ngroups, void **out, tl_error *err) {
   return begin_in(ag, ag->L, ngroups, out);
 }
 
+#define SELF_KEY "tally.aggregates.self"
+
 /* Finds the tally.Aggregate userdata of `ag` and pushes it (it sits in the
-** registry while it is registered, and a use holds it there). */
-static void push_self(lua_State *L, lt_aggregate *ag) {
-  lua_getfield(L, LUA_REGISTRYINDEX, REGISTRY_KEY);
-  lua_getfield(L, -1, ag->name);
-  lua_remove(L, -2);
-}
+** registry while it is registered, or in the scans that use it). */
+static void push_self(lua_State *L, lt_aggregate *ag) { lt_self_push(L, SELF_KEY, ag); }
 
 /* Pushes the table behind *ref, made on first use with room for `n`. */
 static void push_ref(lua_State *L, int *ref, int n) {
@@ -194,7 +192,7 @@ static int p_step(lua_State *L) {
       int isnum;
       if (r->worker && tl_interrupted()) luaL_error(L, "interrupted");
       r->group = g + 1;
-      r->row = row + 1;
+      r->row = b->first_row + row + 1;
       lua_pushvalue(L, step);
       lua_pushnumber(L, nums[g]);
       lua_pushnumber(L, f[row]);
@@ -214,7 +212,7 @@ static int p_step(lua_State *L) {
     int32_t g = b->groups[k];
     if (r->worker && tl_interrupted()) luaL_error(L, "interrupted");
     r->group = g + 1;
-    r->row = row + 1;
+    r->row = b->first_row + row + 1;
     lua_pushvalue(L, step);
     push_state(L, r, self, states, g);
     for (int j = 0; j < b->nargs; j++) push_arg(L, &av[j], row);
@@ -695,33 +693,36 @@ static tl_status a_merge(void *ud, int64_t g, const void *bytes, size_t len, tl_
 
 /* ---------------------------------------------------------------------------
 ** Worker threads: an aggregate with a merge runs its ranges of rows in Lua
-** states of the workers (lworker.c), which get copies of init, step and
-** step_batch, registered there under the aggregate's name. The states of
-** the ranges come back as saved bytes; merge and final run in the caller's
-** state. Anything that cannot be copied keeps the aggregate on the calling
-** thread.
+** states of the workers (lworker.c), which get copies of init, step,
+** step_batch and merge, registered there under the aggregate's name. The
+** states of the ranges come back as saved bytes; in memory merge and final
+** run in the caller's state, while a lazy scan merges its batches' states
+** on the workers as they come (final stays the caller's). Anything that
+** cannot be copied keeps the aggregate on the calling thread.
 */
 
-/* In worker state W: registers the copies of init, step and step_batch (at
-** 2, 3 and 4) as aggregate `ag` (at 1). */
+static const char *const copied[] = { "init", "step", "step_batch", "merge" };
+#define NCOPIED 4
+
+/* In worker state W: registers the copies of init, step, step_batch and
+** merge (at 2 .. 5) as aggregate `ag` (at 1). */
 static int p_install(lua_State *W) {
   lt_aggregate *ag = lua_touserdata(W, 1);
   lua_getfield(W, LUA_REGISTRYINDEX, REGISTRY_KEY);
   lua_newuserdatauv(W, 0, 1);
-  lua_createtable(W, 0, 3);
-  lua_pushvalue(W, 2);
-  lua_setfield(W, -2, "init");
-  lua_pushvalue(W, 3);
-  lua_setfield(W, -2, "step");
-  lua_pushvalue(W, 4);
-  lua_setfield(W, -2, "step_batch");
+  lua_createtable(W, 0, 4);
+  for (int k = 0; k < NCOPIED; k++) {
+    lua_pushvalue(W, 2 + k);
+    lua_setfield(W, -2, copied[k]);
+  }
   lua_setiuservalue(W, -2, 1);
+  lua_pushvalue(W, -1);
+  lt_self_set(W, SELF_KEY, ag);
   lua_setfield(W, -2, ag->name);
   return 0;
 }
 
 static int a_fork(void *ud, int nworkers) {
-  static const char *const copied[] = { "init", "step", "step_batch" };
   lt_aggregate *ag = ud;
   lua_State *M = ag->L;
   if (ag->serial || ag->workers || !lua_checkstack(M, 8)) return 0;
@@ -729,8 +730,8 @@ static int a_fork(void *ud, int nworkers) {
   push_self(M, ag);
   lua_getiuservalue(M, -1, 1);
   int def = lua_gettop(M);
-  for (int k = 0; k < 3; k++) lua_getfield(M, def, copied[k]);
-  ag->workers = lt_workers_fork(M, nworkers, 3, p_install, ag);
+  for (int k = 0; k < NCOPIED; k++) lua_getfield(M, def, copied[k]);
+  ag->workers = lt_workers_fork(M, nworkers, NCOPIED, p_install, ag);
   lua_settop(M, top);
   return ag->workers != NULL;
 }
@@ -836,6 +837,8 @@ static int l_aggregate(lua_State *L) {
   }
   lua_setiuservalue(L, -2, 1);
   luaL_setmetatable(L, LT_AGGREGATE);
+  lua_pushvalue(L, -1);
+  lt_self_set(L, SELF_KEY, ag);
   lua_getfield(L, LUA_REGISTRYINDEX, REGISTRY_KEY);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, ag->name);
@@ -908,9 +911,16 @@ static int ag_tostring(lua_State *L) {
 }
 
 const tl_aggregate **lt_aggregates(lua_State *L, int *n) {
-  int count = 0;
   lua_getfield(L, LUA_REGISTRYINDEX, REGISTRY_KEY);
   int reg = lua_gettop(L);
+  const tl_aggregate **v = lt_aggregates_in(L, reg, n);
+  lua_remove(L, reg);
+  return v;
+}
+
+const tl_aggregate **lt_aggregates_in(lua_State *L, int reg, int *n) {
+  int count = 0;
+  reg = lua_absindex(L, reg);
   lua_pushnil(L);
   while (lua_next(L, reg) != 0) { count++; lua_pop(L, 1); }
   const tl_aggregate **v = lua_newuserdatauv(L, sizeof *v * (size_t)(count + 1), 1);
@@ -918,12 +928,11 @@ const tl_aggregate **lt_aggregates(lua_State *L, int *n) {
   lua_setiuservalue(L, -2, 1);   /* keeps the aggregates alive with the array */
   int k = 0;
   lua_pushnil(L);
-  while (k < count && lua_next(L, reg) != 0) {
+  while (lua_next(L, reg) != 0) {   /* to the end: no key left behind */
     lt_aggregate *ag = luaL_testudata(L, -1, LT_AGGREGATE);
-    if (ag) { ag->L = L; v[k++] = &ag->a; }
+    if (ag && k < count) { ag->L = L; v[k++] = &ag->a; }
     lua_pop(L, 1);
   }
-  lua_remove(L, reg);
   *n = k;
   return v;
 }

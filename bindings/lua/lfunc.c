@@ -34,6 +34,33 @@ void lt_check_name_free(lua_State *L, const char *op, const char *name) {
     luaL_error(L, "%s: '%s' is a built-in name (a word of the expression language)", op, name);
 }
 
+static void push_selves(lua_State *L, const char *key) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, key) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, key);
+}
+
+void lt_self_set(lua_State *L, const char *key, const void *p) {
+  push_selves(L, key);
+  lua_insert(L, -2);
+  lua_rawsetp(L, -2, p);
+  lua_pop(L, 1);
+}
+
+void lt_self_push(lua_State *L, const char *key, const void *p) {
+  push_selves(L, key);
+  lua_rawgetp(L, -1, p);
+  lua_remove(L, -2);
+}
+
+#define SELF_KEY "tally.functions.self"
+
 /* One vector's call into Lua. */
 typedef struct fcall {
   lt_function *fn;
@@ -195,9 +222,7 @@ static tl_status call_in(lt_function *fn, lua_State *L, const tl_fn_call *call,
   if (!lua_checkstack(L, 8)) return TL_ENOMEM;
   lua_pushcfunction(L, p_call);
   lua_pushlightuserdata(L, &fc);
-  lua_getfield(L, LUA_REGISTRYINDEX, REGISTRY_KEY);
-  lua_getfield(L, -1, fn->name);                 /* the function, alive while registered */
-  lua_remove(L, -2);
+  lt_self_push(L, SELF_KEY, fn);                 /* alive while registered or in a scan */
   if (lua_pcall(L, 2, 0, 0) == LUA_OK) return TL_OK;
   const char *msg = lt_error_text(L);
   tl_status st = fc.core.code == TL_ENOMEM ? TL_ENOMEM : tl_interrupted() ? TL_EINTR : TL_EINVAL;
@@ -218,6 +243,8 @@ static int p_install(lua_State *W) {
   lua_newuserdatauv(W, 0, 1);
   lua_pushvalue(W, 2);
   lua_setiuservalue(W, -2, 1);
+  lua_pushvalue(W, -1);
+  lt_self_set(W, SELF_KEY, fn);
   lua_setfield(W, -2, fn->name);
   return 0;
 }
@@ -226,11 +253,10 @@ static int f_fork(void *ud, int nworkers) {
   lt_function *fn = ud;
   lua_State *M = fn->L;
   if (fn->serial || fn->workers || !lua_checkstack(M, 4)) return 0;
-  lua_getfield(M, LUA_REGISTRYINDEX, REGISTRY_KEY);
-  lua_getfield(M, -1, fn->name);
+  lt_self_push(M, SELF_KEY, fn);
   lua_getiuservalue(M, -1, 1);
   fn->workers = lt_workers_fork(M, nworkers, 1, p_install, fn);
-  lua_pop(M, 3);
+  lua_pop(M, 2);
   return fn->workers != NULL;
 }
 
@@ -297,6 +323,8 @@ static int l_func(lua_State *L) {
   lua_getfield(L, 1, "fn");
   lua_setiuservalue(L, -2, 1);
   luaL_setmetatable(L, LT_FUNCTION);
+  lua_pushvalue(L, -1);
+  lt_self_set(L, SELF_KEY, fn);
   lua_getfield(L, LUA_REGISTRYINDEX, REGISTRY_KEY);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, fn->name);                 /* a later definition replaces it */
@@ -396,9 +424,16 @@ static int fn_tostring(lua_State *L) {
 }
 
 const tl_function **lt_functions(lua_State *L, int *n) {
-  int count = 0;
   lua_getfield(L, LUA_REGISTRYINDEX, REGISTRY_KEY);
   int reg = lua_gettop(L);
+  const tl_function **v = lt_functions_in(L, reg, n);
+  lua_remove(L, reg);
+  return v;
+}
+
+const tl_function **lt_functions_in(lua_State *L, int reg, int *n) {
+  int count = 0;
+  reg = lua_absindex(L, reg);
   lua_pushnil(L);
   while (lua_next(L, reg) != 0) { count++; lua_pop(L, 1); }
   const tl_function **v = lua_newuserdatauv(L, sizeof *v * (size_t)(count + 1), 1);
@@ -406,12 +441,11 @@ const tl_function **lt_functions(lua_State *L, int *n) {
   lua_setiuservalue(L, -2, 1);   /* keeps the functions alive with the array */
   int k = 0;
   lua_pushnil(L);
-  while (k < count && lua_next(L, reg) != 0) {
+  while (lua_next(L, reg) != 0) {   /* to the end: no key left behind */
     lt_function *fn = luaL_testudata(L, -1, LT_FUNCTION);
-    if (fn) { fn->L = L; v[k++] = &fn->f; }
+    if (fn && k < count) { fn->L = L; v[k++] = &fn->f; }
     lua_pop(L, 1);
   }
-  lua_remove(L, reg);
   *n = k;
   return v;
 }

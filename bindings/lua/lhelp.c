@@ -60,7 +60,7 @@ static const help_entry entries[] = {
   {"tally.func", "tally.func{ name, fn, type, nulls, parallel }",
    "Defines a function in Lua, usable in expressions; over many rows, on every core."},
   {"tally.scan", "tally.scan(path | {paths} | glob | table [, {types, sep, header, null, skip, "
-   "comment, sample_bytes}])",
+   "comment, sample_bytes, progress}])",
    "A lazy scan: verbs build a plan, collect() or write_csv() streams the data through it."},
   {"tally.memory_limit", "tally.memory_limit([bytes])",
    "Sets (0: none) or gets the memory limit of the core's work; returns the previous one and the bytes in use."},

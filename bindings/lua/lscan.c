@@ -17,8 +17,13 @@
 
 #define LT_SCANGROUP "tally.ScanGrouping"
 
+/* User values: 1 the scan it was made from (which keeps the source's bar
+** and the scopes before alive), 2 the anchors of its own scope. */
 typedef struct lt_scan {
   tl_scan *s;              /* NULL once closed */
+  lt_bar *barp;            /* the source's progress bar, or NULL */
+  lt_bar bar;              /* a source's */
+  int shared;              /* of tally.mpi.scan: collect is collective */
 } lt_scan;
 
 static tl_scan *check_scan(lua_State *L, int idx) {
@@ -28,10 +33,76 @@ static tl_scan *check_scan(lua_State *L, int idx) {
 }
 
 static lt_scan *new_scan(lua_State *L) {
-  lt_scan *u = lua_newuserdatauv(L, sizeof *u, 0);
+  lt_scan *u = lua_newuserdatauv(L, sizeof *u, 2);
   u->s = NULL;
+  u->barp = NULL;
+  u->shared = 0;
   luaL_setmetatable(L, LT_SCAN);
   return u;
+}
+
+/* A new scan made from the scan at idx. */
+static lt_scan *derive(lua_State *L, int idx) {
+  lt_scan *from = luaL_checkudata(L, idx, LT_SCAN);
+  idx = lua_absindex(L, idx);
+  lt_scan *u = new_scan(L);
+  u->barp = from->barp;
+  u->shared = from->shared;
+  lua_pushvalue(L, idx);
+  lua_setiuservalue(L, -2, 1);
+  return u;
+}
+
+/* Pushes a copy of the registry table under key (name -> userdata). */
+static void copy_registry(lua_State *L, const char *key) {
+  lua_newtable(L);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, key) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, -5);
+    }
+  }
+  lua_pop(L, 1);
+}
+
+/* The Lua aggregates and functions defined now, as a scope for a verb of a
+** scan, which calls them later: pushes what keeps them alive (copies of
+** the registries and the arrays of the scope), for the scan's user value 2. */
+static void push_scope(lua_State *L, tl_scope *scope) {
+  lua_createtable(L, 4, 0);
+  int t = lua_gettop(L);
+  copy_registry(L, LT_AGGREGATES_KEY);
+  scope->aggs = lt_aggregates_in(L, -1, &scope->naggs);
+  lua_rawseti(L, t, 2);
+  lua_rawseti(L, t, 1);
+  copy_registry(L, LT_FUNCTIONS_KEY);
+  scope->funcs = lt_functions_in(L, -1, &scope->nfuncs);
+  lua_rawseti(L, t, 4);
+  lua_rawseti(L, t, 3);
+}
+
+/* Before a run from state L: the Lua aggregates and functions of every
+** step of the scan at idx call into L (a scan may be built in one
+** coroutine and run in another). */
+static void bind_scopes(lua_State *L, int idx) {
+  int n;
+  lua_pushvalue(L, idx);
+  while (luaL_testudata(L, -1, LT_SCAN)) {
+    if (lua_getiuservalue(L, -1, 2) == LUA_TTABLE) {
+      lua_rawgeti(L, -1, 1);
+      lt_aggregates_in(L, -1, &n);
+      lua_pop(L, 2);
+      lua_rawgeti(L, -1, 3);
+      lt_functions_in(L, -1, &n);
+      lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+    lua_getiuservalue(L, -1, 1);
+    lua_remove(L, -2);
+  }
+  lua_pop(L, 1);
 }
 
 static int s_gc(lua_State *L) {
@@ -82,11 +153,12 @@ static const char **paths_arg(lua_State *L, int *pn) {
 }
 
 static const char *const scan_keys[] = {
-  "types", "sep", "header", "null", "skip", "comment", "max_field_size", "sample_bytes", NULL
+  "types", "sep", "header", "null", "skip", "comment", "max_field_size", "sample_bytes",
+  "progress", NULL
 };
 
-/* tally.scan(source [, opts]) */
-static int l_scan(lua_State *L) {
+/* tally.scan(source [, opts]), over share `share` of `nshares` of the morsels. */
+static int scan_new(lua_State *L, int share, int nshares) {
   tl_scan_options o;
   tl_csv_options csv;
   tl_error err;
@@ -102,20 +174,51 @@ static int l_scan(lua_State *L) {
     o.sample_bytes = lt_opt_int(L, -1, "scan", "option 'sample_bytes'", 1, LUA_MAXINTEGER, 0);
   }
   o.csv = &csv;
+  o.share = share;
+  o.nshares = nshares;
   tl_table *t = NULL;
   if (lua_type(L, 1) == LUA_TUSERDATA) t = tally_check_table(L, 1);
   else if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TTABLE) paths = paths_arg(L, &n);
   else return luaL_argerror(L, 1, "scan: expected a path, a list of paths, a glob or a table");
   lt_scan *u = new_scan(L);
+  if (lt_bar_wanted(L, 2, "scan") && share == 0) {   /* the bar lives in the source's userdata */
+    u->barp = &u->bar;
+    lt_bar_start(u->barp, "scan", 1);
+    o.progress = lt_bar_draw;
+    o.progress_ud = u->barp;
+  }
   err.message[0] = '\0';
   if (t) lt_call(L, tl_scan_table(t, &o, &u->s, &err), &err);
   else lt_call(L, tl_scan_csv(n, paths, &o, &u->s, &err), &err);
   return 1;
 }
 
+static int l_scan(lua_State *L) { return scan_new(L, 0, 0); }
+
+int lt_scan_shared(lua_State *L, int share, int nshares) {
+  scan_new(L, share, nshares);
+  ((lt_scan *)lua_touserdata(L, -1))->shared = 1;
+  return 1;
+}
+
 /* A verb: the new scan of `st`'s call, made into u. */
 #define VERB(L, call) do { \
-    lt_scan *u_ = new_scan(L); \
+    lt_scan *u_ = derive(L, 1); \
+    tl_error err_; \
+    err_.message[0] = '\0'; \
+    tl_scan **out = &u_->s; \
+    tl_error *err = &err_; \
+    lt_call(L, (call), err); \
+    return 1; \
+  } while (0)
+
+/* A verb with the Lua aggregates and functions in scope: VERB, with the
+** scope's anchors kept by the new scan. */
+#define SCOPED_VERB(L, in, call) do { \
+    tl_scope scope; \
+    lt_scan *u_ = derive(L, in); \
+    push_scope(L, &scope); \
+    lua_setiuservalue(L, -2, 2); \
     tl_error err_; \
     err_.message[0] = '\0'; \
     tl_scan **out = &u_->s; \
@@ -127,7 +230,7 @@ static int l_scan(lua_State *L) {
 static int s_filter(lua_State *L) {
   tl_scan *s = check_scan(L, 1);
   const char *e = lt_cstring(L, 2, "filter: expression");
-  VERB(L, tl_scan_filter(s, e, out, err));
+  SCOPED_VERB(L, 1, tl_scan_filter_with(s, e, &scope, out, err));
 }
 
 typedef tl_status (*names_fn)(const tl_scan *s, int n, const char *const *v, tl_scan **out,
@@ -140,7 +243,13 @@ static int names_verb(lua_State *L, const char *op, int names, names_fn fn) {
   VERB(L, fn(s, n, v, out, err));
 }
 
-static int s_mutate(lua_State *L) { return names_verb(L, "mutate", 0, tl_scan_mutate); }
+static int s_mutate(lua_State *L) {
+  tl_scan *s = check_scan(L, 1);
+  int n;
+  lt_definitions_to_strings(L, 2);
+  const char **v = lt_string_args(L, 2, "mutate", 0, &n);
+  SCOPED_VERB(L, 1, tl_scan_mutate_with(s, n, v, &scope, out, err));
+}
 static int s_select(lua_State *L) { return names_verb(L, "select", 1, tl_scan_select); }
 static int s_drop(lua_State *L) { return names_verb(L, "drop", 1, tl_scan_drop); }
 static int s_distinct(lua_State *L) { return names_verb(L, "distinct", 1, tl_scan_distinct); }
@@ -189,7 +298,7 @@ static int s_agg(lua_State *L) {
   int n;
   lt_definitions_to_strings(L, 2);
   const char **defs = lt_string_args(L, 2, "agg", 0, &n);
-  VERB(L, tl_scan_agg(s, 0, NULL, n, defs, out, err));
+  SCOPED_VERB(L, 1, tl_scan_agg_with(s, 0, NULL, n, defs, &scope, out, err));
 }
 
 static int s_head(lua_State *L) {
@@ -236,27 +345,63 @@ static int g_agg(lua_State *L) {
   lt_definitions_to_strings(L, 2);
   const char **defs = lt_string_args(L, 2, "agg", 0, &n);   /* anchored above the args */
   lua_getiuservalue(L, 1, 1);
-  tl_scan *s = check_scan(L, -1);
+  int in = lua_gettop(L);
+  tl_scan *s = check_scan(L, in);
   lua_getiuservalue(L, 1, 2);
   const char **keys = lt_string_args(L, lua_gettop(L), "agg", 1, &nk);
-  VERB(L, tl_scan_agg(s, nk, keys, n, defs, out, err));
+  SCOPED_VERB(L, in, tl_scan_agg_with(s, nk, keys, n, defs, &scope, out, err));
+}
+
+/* Readies a run of the scan at 1: its Lua code calls into L, its bar (if
+** any) starts afresh. */
+static tl_scan *start_run(lua_State *L, const char *op) {
+  tl_scan *s = check_scan(L, 1);
+  lt_scan *u = lua_touserdata(L, 1);
+  bind_scopes(L, 1);
+  if (u->barp) lt_bar_start(u->barp, op, 1);
+  return s;
+}
+
+static void end_run(lua_State *L) {
+  lt_scan *u = lua_touserdata(L, 1);
+  if (u->barp) lt_bar_end(u->barp);
 }
 
 static int s_collect(lua_State *L) {
-  tl_scan *s = check_scan(L, 1);
+  lt_scan *u = luaL_checkudata(L, 1, LT_SCAN);
+  if (u->shared) {   /* every rank's share, combined: tally.mpi's */
+    tl_scan *s = start_run(L, "scan");
+    lua_settop(L, 1);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LT_SCAN_COLLECTIVE) != LUA_TFUNCTION)
+      return luaL_error(L, "collect: tally.mpi is not loaded");
+    lua_pushvalue(L, 1);
+    lua_pushlightuserdata(L, s);
+    lua_call(L, 2, 1);
+    end_run(L);
+    return 1;
+  }
+  tl_scan *s = start_run(L, "scan");
   lt_table *ud = lt_new_table(L);
   tl_error err;
   err.message[0] = '\0';
-  lt_call(L, tl_scan_collect(s, &ud->t, &err), &err);
+  tl_status st = tl_scan_collect(s, &ud->t, &err);
+  end_run(L);
+  lt_call(L, st, &err);
   return 1;
 }
 
 static int s_write_csv(lua_State *L) {
-  tl_scan *s = check_scan(L, 1);
+  check_scan(L, 1);
+  if (((lt_scan *)lua_touserdata(L, 1))->shared)
+    return luaL_error(L, "write_csv: a scan of tally.mpi.scan is collected (its result is a "
+                         "distributed table or a table)");
   const char *path = lt_cstring(L, 2, "write_csv: path");
+  tl_scan *s = start_run(L, "scan");
   tl_error err;
   err.message[0] = '\0';
-  lt_call(L, tl_scan_write_csv(s, path, &err), &err);
+  tl_status st = tl_scan_write_csv(s, path, &err);
+  end_run(L);
+  lt_call(L, st, &err);
   return 0;
 }
 

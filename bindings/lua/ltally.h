@@ -188,6 +188,44 @@ void lt_definitions_to_strings(lua_State *L, int first);
 ** registered one. The scope of both is tally_lua_scope (tally_lua.h). */
 void lt_open_func(lua_State *L);
 const tl_function **lt_functions(lua_State *L, int *n);
+/* The same arrays of the aggregates, or functions, in the table at index
+** `reg` (name -> the userdata, as the registries hold them), for a scope
+** that must outlive later definitions: a lazy scan keeps a copy of the
+** registries. Each marks its entries as used from state L. */
+const tl_aggregate **lt_aggregates_in(lua_State *L, int reg, int *n);
+const tl_function **lt_functions_in(lua_State *L, int reg, int *n);
+/* Each Lua aggregate and function finds its own userdata through its C
+** struct (a light userdata key of a registry table whose values are weak),
+** not by name: a later definition of the name, which replaces it in the
+** registry, leaves the scans made before it calling it. lt_self_set
+** records the value at the top (popped) for p; lt_self_push pushes it. */
+void lt_self_set(lua_State *L, const char *key, const void *p);
+void lt_self_push(lua_State *L, const char *key, const void *p);
+#define LT_AGGREGATES_KEY "tally.aggregates"   /* the registries' keys */
+
+/* tally.mpi.scan (lscan.c): pushes tally.scan(arg 1, arg 2) over share
+** `share` of `nshares` of the input's morsels, whose collect() calls the
+** C function in the registry under LT_SCAN_COLLECTIVE with the scan and its
+** tl_scan (a light userdata) and returns what that returns. */
+int lt_scan_shared(lua_State *L, int share, int nshares);
+#define LT_SCAN_COLLECTIVE "tally.scan.collective"
+#define LT_FUNCTIONS_KEY "tally.functions"
+
+/* The progress bar of a long load or scan on stderr (tally_lua.c), fed by
+** the core's progress callbacks (lt_bar_draw, from any thread, touching no
+** Lua state): drawn once the work has run for a second, erased by
+** lt_bar_end. lt_bar_wanted reads option `progress` of the table at idx
+** (true, false, or nil: when stderr is a terminal). */
+typedef struct lt_bar {
+  const char *op;
+  int passes;
+  double start, last;
+  int drawn;
+} lt_bar;
+void lt_bar_start(lt_bar *b, const char *op, int passes);
+void lt_bar_draw(void *ud, int pass, int64_t done, int64_t total);
+void lt_bar_end(lt_bar *b);
+int lt_bar_wanted(lua_State *L, int idx, const char *op);
 
 /* Pushes the registry table under `key` whose keys are weak (metadata kept
 ** beside table userdata: titles, rejects), creating it on first use. */

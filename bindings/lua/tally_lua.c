@@ -565,37 +565,58 @@ void lt_csv_option_values(lua_State *L, int idx, const char *op, tl_csv_options 
 /* The progress bar: drawn on stderr once a load has run for a second, at
 ** most ten times a second, and erased at the end. The core calls it from
 ** its worker threads, one call at a time; it touches no Lua state. */
-typedef struct bar {
-  double start, last;
-  int drawn;
-} bar;
-
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void draw_bar(void *ud, int pass, int64_t done, int64_t total) {
-  bar *b = ud;
+void lt_bar_start(lt_bar *b, const char *op, int passes) {
+  b->op = op;
+  b->passes = passes;
+  b->start = now();
+  b->last = 0.0;
+  b->drawn = 0;
+}
+
+void lt_bar_draw(void *ud, int pass, int64_t done, int64_t total) {
+  lt_bar *b = ud;
   double t = now(), el = t - b->start, f, mb = 1024.0 * 1024.0;
   char cells[31];
   int k, full;
   if (el < 1.0 || t - b->last < 0.1 || total <= 0)
     return;
   b->last = t;
-  f = ((double)(pass - 1) + (double)done / (double)total) / 2.0;  /* two passes */
+  f = ((double)(pass - 1) + (double)done / (double)total) / (double)b->passes;
   if (f > 1.0)
     f = 1.0;
   full = (int)(f * 30.0);
   for (k = 0; k < 30; k++)
     cells[k] = k < full ? '#' : '.';
   cells[30] = '\0';
-  fprintf(stderr, "\rread_csv [%s] %3d%%  %.1f/%.1f MB  %.1f MB/s  %.0fs left\033[K",
-          cells, (int)(f * 100.0), f * (double)total / mb, (double)total / mb,
+  fprintf(stderr, "\r%s [%s] %3d%%  %.1f/%.1f MB  %.1f MB/s  %.0fs left\033[K",
+          b->op, cells, (int)(f * 100.0), f * (double)total / mb, (double)total / mb,
           f * (double)total / mb / el, f > 0.0 ? el * (1.0 - f) / f : 0.0);
   fflush(stderr);
   b->drawn = 1;
+}
+
+void lt_bar_end(lt_bar *b) {
+  if (!b->drawn)
+    return;
+  fputs("\r\033[K", stderr);
+  fflush(stderr);
+  b->drawn = 0;
+}
+
+int lt_bar_wanted(lua_State *L, int idx, const char *op) {
+  int opt = -1;
+  if (!lua_isnoneornil(L, idx)) {
+    lua_getfield(L, idx, "progress");
+    opt = lua_isnil(L, -1) ? -1 : opt_bool(L, lua_gettop(L), op, "progress");
+    lua_pop(L, 1);
+  }
+  return opt == 1 || (opt == -1 && isatty(STDERR_FILENO));
 }
 
 void lt_push_weak_registry(lua_State *L, const char *key) {
@@ -630,20 +651,14 @@ static int read_csv(lua_State *L, int from_text) {
   lt_box *box;
   tl_csv_info *info = NULL;
   tl_status st;
-  bar b = {0.0, 0.0, 0};
-  int opt = 0, j, n, tidx;
+  lt_bar b;
+  int j, n, tidx;
   tl_csv_options_init(&o);
-  if (!lua_isnoneornil(L, 2)) {
+  if (!lua_isnoneornil(L, 2))
     csv_options(L, op, &o);
-    lua_getfield(L, 2, "progress");
-    opt = lua_isnil(L, -1) ? -1 : opt_bool(L, lua_gettop(L), op, "progress");
-    lua_pop(L, 1);
-  } else {
-    opt = -1;
-  }
-  if (opt == 1 || (opt == -1 && isatty(STDERR_FILENO))) {
-    b.start = now();
-    o.progress = draw_bar;
+  lt_bar_start(&b, op, 2);                        /* two passes: scan, then convert */
+  if (lt_bar_wanted(L, 2, op)) {
+    o.progress = lt_bar_draw;
     o.progress_ud = &b;
   }
   box = lt_newbox(L, free_info);                 /* owns the info once there is one */
@@ -655,10 +670,7 @@ static int read_csv(lua_State *L, int from_text) {
   else
     st = tl_read_csv_ex(src, &o, &ud->t, &info, &err);
   box->p = info;
-  if (b.drawn) {
-    fputs("\r\033[K", stderr);
-    fflush(stderr);
-  }
+  lt_bar_end(&b);
   lt_call(L, st, &err);
   push_csvmeta(L);
   lua_pushvalue(L, tidx);

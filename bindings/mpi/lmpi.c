@@ -27,6 +27,7 @@
 #include "lauxlib.h"
 #include "dist.h"
 #include "lmpi.h"
+#include "ltally.h"
 #include "tally_lua.h"
 #include "transport_mpi.h"
 
@@ -43,13 +44,14 @@ static tl_dist dist;
 enum {
   OP_READ_CSV, OP_DISTRIBUTE, OP_WRAP, OP_BARRIER, OP_FILTER, OP_MUTATE, OP_SELECT, OP_DROP,
   OP_RENAME, OP_GATHER, OP_TOP, OP_DISTINCT, OP_HEAD, OP_COUNT_DISTINCT, OP_SORT, OP_AGG,
-  OP_GROUP_BY, OP_GROUPED_AGG, OP_GROUPED_COUNT, OP_GROUPED_LEN, OP_REJECTS, OP_END, OP_COUNT
+  OP_GROUP_BY, OP_GROUPED_AGG, OP_GROUPED_COUNT, OP_GROUPED_LEN, OP_REJECTS, OP_SCAN,
+  OP_SCAN_COLLECT, OP_END, OP_COUNT
 };
 static const char *const op_names[OP_COUNT] = {
   "read_csv", "distribute", "wrap", "barrier", "filter", "mutate", "select", "drop",
   "rename", "gather", "top", "distinct", "head", "count_distinct", "sort", "agg",
-  "group_by", "grouping:agg", "grouping:count", "#grouping", "rejects",
-  "the end of the script"
+  "group_by", "grouping:agg", "grouping:count", "#grouping", "rejects", "scan",
+  "scan:collect", "the end of the script"
 };
 
 static void start(void) {
@@ -790,6 +792,85 @@ static int l_barrier(lua_State *L) {
   return 0;
 }
 
+/* ---------------------------------------------------------------------------
+** Lazy scans: tally.mpi.scan(source, opts) is tally.scan over this rank's
+** share of the input's morsels (consecutive byte ranges of the files, in
+** rank order); its verbs build the plan on every rank, and collect() runs
+** it on each share and combines the shares: an aggregation's partial
+** states merged in rank order (tl_dist_merge), the rows of head, top,
+** distinct and sort gathered and the verb run again, both then finished
+** by the verbs after them, the same table on every rank; a plan of
+** streaming verbs only gives a distributed table of each rank's rows.
+*/
+
+static int p_scan(lua_State *L) { return lt_scan_shared(L, dist.rank, dist.size); }
+
+static int l_scan(lua_State *L) {
+  begin(L, OP_SCAN);
+  lua_settop(L, 2);
+  lua_pushcfunction(L, p_scan);
+  lua_insert(L, 1);
+  const char *msg = NULL;
+  if (lua_pcall(L, 2, 1, 0) != LUA_OK) msg = luaL_tolstring(L, -1, NULL);
+  agree(L, msg);
+  return 1;
+}
+
+#define LT_DBOX "tally.mpi.box"
+
+static int box_gc(lua_State *L) {
+  box *b = luaL_checkudata(L, 1, LT_DBOX);
+  if (b->p) b->free(b->p);
+  b->p = NULL;
+  return 0;
+}
+
+static void free_partial(void *p) { tl_partial_free(p); }
+static void free_table(void *p) { tl_table_release(p); }
+
+/* A box for p, freed with the box (the top of the stack). */
+static box *new_box(lua_State *L, void *p, void (*f)(void *)) {
+  box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->p = p;
+  b->free = f;
+  luaL_setmetatable(L, LT_DBOX);
+  return b;
+}
+
+/* The registry's collect of a shared scan: arg 1 the scan, 2 its tl_scan. */
+static int scan_collect(lua_State *L) {
+  begin(L, OP_SCAN_COLLECT);
+  const tl_scan *s = lua_touserdata(L, 2);
+  const char *sink = tl_scan_sink(s);
+  tl_table *rows = NULL, *out = NULL;
+  tl_partial *p = NULL;
+  tl_error err;
+  err.message[0] = '\0';
+  tl_status st = tl_scan_collect_share(s, &rows, &p, &err);
+  new_box(L, p, free_partial);
+  new_box(L, rows, free_table);
+  check(L, st, &err);
+  if (!sink) {   /* the rows stay where they are */
+    tally_push_table(L, rows);
+    push_dtable(L, -1);
+    return 1;
+  }
+  tl_table *merged = NULL;
+  if (p) {
+    tl_scope scope;
+    tally_lua_scope(L, &scope);
+    st = tl_dist_merge(&dist, p, &scope, &merged, &err);
+  } else {
+    st = tl_dist_gather(&dist, rows, &merged, &err);
+  }
+  new_box(L, merged, free_table);
+  check(L, st, &err);
+  st = tl_scan_finish_shares(s, merged, &out, &err);
+  check(L, st, &err);
+  push_table(L, out);
+  return 1;
+}
+
 /* tally.mpi.stats(): what this rank has exchanged so far. */
 static int l_stats(lua_State *L) {
   lua_createtable(L, 0, 3);
@@ -843,7 +924,7 @@ void lt_open_mpi(lua_State *L) {
   };
   static const luaL_Reg funcs[] = {
     {"read_csv", l_read_csv}, {"distribute", l_distribute}, {"wrap", l_wrap},
-    {"barrier", l_barrier}, {"stats", l_stats}, {NULL, NULL}
+    {"barrier", l_barrier}, {"stats", l_stats}, {"scan", l_scan}, {NULL, NULL}
   };
   new_class(L, LT_DTABLE, dt_meta, dt_methods);
   new_class(L, LT_DGROUPING, dg_meta, dg_methods);
@@ -853,4 +934,11 @@ void lt_open_mpi(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
   lua_setfield(L, -2, "mpi");
+  lua_pushcfunction(L, scan_collect);
+  lua_setfield(L, LUA_REGISTRYINDEX, LT_SCAN_COLLECTIVE);
+  if (luaL_newmetatable(L, LT_DBOX)) {
+    lua_pushcfunction(L, box_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
 }

@@ -34,6 +34,14 @@ static tl_status host_error(tl_status st, const char *src, tl_error *err) {
   return st;
 }
 
+/* Begins a run where this thread's mark puts the host (base/pool.h): on
+** worker w's side during a streaming scan, else on the calling thread. */
+static tl_status host_begin(const tl_aggregate *a, int64_t ng, void **run, tl_error *err) {
+  int w = tl_host_worker();
+  if (w >= 0 && a->begin_on) return a->begin_on(a->ud, w, ng, run, err);
+  return a->begin(a->ud, ng, run, err);
+}
+
 static int has_merge(const tl_aggregate *a) { return a->save && a->load && a->merge; }
 
 static tl_status no_merge(const tl_aggregate *a, tl_error *err) {
@@ -105,7 +113,7 @@ static tl_status host_scan(const tl_aggregate *a, void *run, const expr *e, tl_c
       }
     }
     if (m) {
-      tl_agg_batch b = { m, rows, groups, e->nargs, args };
+      tl_agg_batch b = { m, rows, groups, e->nargs, args, tl_host_row_base() };
       TL_TRY(a->step(run, &b, err));
     }
   }
@@ -236,12 +244,13 @@ static tl_status make_states(agst *s, const expr *e, tl_column *const *args,
   const tl_table *t = rg->t;
   int64_t ng = rg->ng, R = tl_group_range_rows();
   while (R < 64 * ng) R *= 2;   /* a range's states, saved and merged, few next to its rows */
-  if (has_merge(a) && t->nrows > R) return host_ranges(s, e, args, rg, direct, R, err);
+  if (has_merge(a) && t->nrows > R && tl_host_worker() == TL_HOST_ANY)
+    return host_ranges(s, e, args, rg, direct, R, err);
   void *run = NULL;
   int64_t *rows = tl_alloc(AGG_BATCH * sizeof *rows);
   int32_t *groups = tl_alloc(AGG_BATCH * sizeof *groups);
   tl_status st = (rows && groups) ? TL_OK : tl_error_oom(err, "agg");
-  if (st == TL_OK) st = a->begin(a->ud, ng, &run, err);
+  if (st == TL_OK) st = host_begin(a, ng, &run, err);
   int begun = st == TL_OK;
   if (begun && a->keys) a->keys(run, &rg->keys);
   if (st == TL_OK) st = host_scan(a, run, e, args, rg, 0, t->nrows, rows, groups, NULL, NULL, NULL, err);
@@ -257,7 +266,7 @@ static tl_status finish_states(const agst *s, const tl_agg_keys *keys, tl_column
                                tl_error *err) {
   const tl_aggregate *a = s->host;
   void *run = NULL;
-  TL_TRY(a->begin(a->ud, s->ng, &run, err));
+  TL_TRY(host_begin(a, s->ng, &run, err));
   if (a->keys) a->keys(run, keys);
   tl_status st = TL_OK;
   for (int64_t g = 0; g < s->ng && st == TL_OK; g++) st = a->load(run, g, s->hb[g], s->hl[g], err);
@@ -279,7 +288,7 @@ static tl_status merge_states(agst *in, const agst *fr, const int64_t *map, int6
   uint8_t *loaded = tl_calloc((size_t)ng + 1, 1);
   void *run = NULL;
   tl_status st = (hb && hl && loaded) ? TL_OK : tl_error_oom(err, "partial");
-  if (st == TL_OK) st = a->begin(a->ud, ng, &run, err);
+  if (st == TL_OK) st = host_begin(a, ng, &run, err);
   int begun = st == TL_OK;
   if (begun && a->keys) a->keys(run, keys);
   for (int64_t g = 0; g < old && st == TL_OK; g++) {

@@ -88,6 +88,21 @@ static void *work(void *arg) {
   return NULL;
 }
 
+static _Thread_local int host_worker = TL_HOST_ANY;
+
+int tl_host_worker(void) { return host_worker; }
+
+static _Thread_local int64_t host_row_base;
+
+int64_t tl_host_row_base(void) { return host_row_base; }
+void tl_host_row_base_set(int64_t row) { host_row_base = row; }
+
+int tl_host_worker_set(int w) {
+  int was = host_worker;
+  host_worker = w;
+  return was;
+}
+
 void tl_parallel_for(int64_t ntasks, tl_task_fn fn, void *ctx) {
   run r = { fn, ctx, ntasks, 0, tl_env_current() };
   int n = in_task ? 1 : tl_env_get_threads(r.env);

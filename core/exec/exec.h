@@ -34,6 +34,8 @@ struct tl_scan {
                            ** names; rename: from; agg, top, sort: keys */
   char **b;                /* rename: to; agg: defs */
   int64_t count;           /* head, top */
+  tl_scope scope;          /* filter, mutate, agg: the host's aggregates and
+                           ** functions (borrowed: the host keeps them alive) */
   tl_table *schema;        /* the step's result, without rows */
 };
 
@@ -62,5 +64,24 @@ typedef struct tl_plan {
 
 tl_status tl_plan_make(const tl_scan *s, tl_plan *p, tl_error *err);
 void tl_plan_free(tl_plan *p);
+
+/* hosts.c: the host aggregates and functions the streaming part of a plan
+** calls, forked onto the workers for the whole run. */
+#define TL_MAX_HOSTS 32
+typedef struct tl_hosts {
+  int naggs, nfns;
+  const tl_aggregate *aggs[TL_MAX_HOSTS];
+  const tl_function *fns[TL_MAX_HOSTS];
+  int many;                /* more than TL_MAX_HOSTS: they stay on the calling thread */
+} tl_hosts;
+
+/* Those that the streaming steps and the sink of p call (found by name in
+** their expressions, in each step's scope). */
+tl_status tl_hosts_find(const tl_plan *p, tl_hosts *h, tl_error *err);
+static inline int tl_hosts_any(const tl_hosts *h) { return h->naggs + h->nfns + h->many > 0; }
+/* Readies every one for `nworkers` workers; 0 (none left forked) when one
+** must stay on the calling thread. */
+int tl_hosts_fork(tl_hosts *h, int nworkers);
+void tl_hosts_join(tl_hosts *h);
 
 #endif

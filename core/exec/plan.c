@@ -57,9 +57,10 @@ static char **copy_strs(int n, const char *const *v) {
 
 tl_status tl_step_apply(const tl_scan *s, const tl_table *t, tl_table **out, tl_error *err) {
   const char *const *a = (const char *const *)s->a;
+  const tl_scope *scope = &s->scope;
   switch (s->kind) {
-    case P_FILTER: return tl_table_filter(t, a[0], out, err);
-    case P_MUTATE: return tl_table_mutate(t, s->na, a, out, err);
+    case P_FILTER: return tl_table_filter_with(t, a[0], scope, out, err);
+    case P_MUTATE: return tl_table_mutate_with(t, s->na, a, scope, out, err);
     case P_SELECT: return tl_table_select(t, s->na, a, out, err);
     case P_DROP: return tl_table_drop(t, s->na, a, out, err);
     case P_RENAME: return tl_table_rename(t, s->na, a, (const char *const *)s->b, out, err);
@@ -68,10 +69,11 @@ tl_status tl_step_apply(const tl_scan *s, const tl_table *t, tl_table **out, tl_
     case P_DISTINCT: return tl_table_distinct(t, s->na, a, out, err);
     case P_SORT: return tl_table_sort(t, s->na, a, out, err);
     case P_AGG: {
-      if (s->na == 0) return tl_table_agg(t, s->nb, (const char *const *)s->b, out, err);
+      const char *const *b = (const char *const *)s->b;
+      if (s->na == 0) return tl_table_agg_scope(t, s->nb, b, scope, out, err);
       tl_grouping *g = NULL;
       tl_status st = tl_table_group_by(t, s->na, a, &g, err);
-      if (st == TL_OK) st = tl_grouping_agg(g, s->nb, (const char *const *)s->b, out, err);
+      if (st == TL_OK) st = tl_grouping_agg_scope(g, s->nb, b, scope, out, err);
       tl_grouping_free(g);
       return st;
     }
@@ -80,8 +82,9 @@ tl_status tl_step_apply(const tl_scan *s, const tl_table *t, tl_table **out, tl_
 }
 
 /* A new step of kind k over `in`, checked on in's empty schema. */
-static tl_status add_step(const tl_scan *in, pkind k, int na, const char *const *a, int nb,
-                          const char *const *b, int64_t count, tl_scan **out, tl_error *err) {
+static tl_status add_step_with(const tl_scan *in, pkind k, int na, const char *const *a, int nb,
+                               const char *const *b, int64_t count, const tl_scope *scope,
+                               tl_scan **out, tl_error *err) {
   *out = NULL;
   if (na < 0 || nb < 0 || count < 0)
     return tl_error_set(err, TL_EINVAL, "scan: a negative count");
@@ -94,6 +97,7 @@ static tl_status add_step(const tl_scan *in, pkind k, int na, const char *const 
   s->nb = nb;
   s->a = copy_strs(na, a);
   s->b = copy_strs(nb, b);
+  if (scope) s->scope = *scope;
   if (!s->a || !s->b) { tl_scan_free(s); return tl_error_oom(err, "scan"); }
   tl_status st = tl_step_apply(s, in->schema, &s->schema, err);
   if (st != TL_OK) { tl_scan_free(s); return st; }
@@ -103,12 +107,30 @@ static tl_status add_step(const tl_scan *in, pkind k, int na, const char *const 
   return TL_OK;
 }
 
+static tl_status add_step(const tl_scan *in, pkind k, int na, const char *const *a, int nb,
+                          const char *const *b, int64_t count, tl_scan **out, tl_error *err) {
+  return add_step_with(in, k, na, a, nb, b, count, NULL, out, err);
+}
+
 tl_status tl_scan_filter(const tl_scan *s, const char *expr, tl_scan **out, tl_error *err) {
   return add_step(s, P_FILTER, 1, &expr, 0, NULL, 0, out, err);
 }
 tl_status tl_scan_mutate(const tl_scan *s, int n, const char *const *defs, tl_scan **out,
                          tl_error *err) {
   return add_step(s, P_MUTATE, n, defs, 0, NULL, 0, out, err);
+}
+tl_status tl_scan_filter_with(const tl_scan *s, const char *expr, const tl_scope *scope,
+                              tl_scan **out, tl_error *err) {
+  return add_step_with(s, P_FILTER, 1, &expr, 0, NULL, 0, scope, out, err);
+}
+tl_status tl_scan_mutate_with(const tl_scan *s, int n, const char *const *defs,
+                              const tl_scope *scope, tl_scan **out, tl_error *err) {
+  return add_step_with(s, P_MUTATE, n, defs, 0, NULL, 0, scope, out, err);
+}
+tl_status tl_scan_agg_with(const tl_scan *s, int nkeys, const char *const *keys, int n,
+                           const char *const *defs, const tl_scope *scope, tl_scan **out,
+                           tl_error *err) {
+  return add_step_with(s, P_AGG, nkeys, keys, n, defs, 0, scope, out, err);
 }
 tl_status tl_scan_select(const tl_scan *s, int n, const char *const *names, tl_scan **out,
                          tl_error *err) {
@@ -431,6 +453,7 @@ static tl_status copy_stream(tl_plan *p, tl_error *err) {
     tl_scan *a = &p->adj[k];
     a->kind = x->kind;
     a->in = x->in;
+    a->scope = x->scope;
     a->na = x->na;
     a->nb = x->nb;
     a->a = tl_calloc((size_t)x->na + 1, sizeof *a->a);

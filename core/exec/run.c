@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/error.h"
@@ -55,45 +56,88 @@ typedef struct xrun {
   FILE *out;               /* write_csv */
   tl_xagg *xa;             /* under a memory limit: a grouping that may spill */
   tl_xsort *xs;            /* ... a sort that may spill */
+  int hosts;               /* the host's calls: TL_HOST_ANY (none), TL_HOST_HERE
+                           ** (on the calling thread), or 0 (forked: each worker's) */
+  int64_t done, total;     /* progress: bytes (or morsels) merged, of total */
+  int64_t first;           /* the share's first morsel: it runs morsels first .. first + n */
 } xrun;
 
 static const tl_table *stream_schema(const tl_plan *p) {
   return p->nstream ? p->adj[p->nstream - 1].schema : p->input;
 }
 
-/* Morsel k through the streaming steps and the sink's part of it. */
-static tl_status make_part(xrun *x, int64_t k, part *pt) {
-  const tl_plan *pl = x->pl;
-  const tl_scan *sink = pl->sink;
+/* The sink's part of batch t (the streaming steps' result of morsel k). */
+static tl_status sink_part(xrun *x, tl_table *t, int64_t k, part *pt) {
+  const tl_scan *sink = x->pl->sink;
   tl_error *err = &pt->err;
-  tl_table *t = NULL, *u = NULL;
-  if (tl_interrupted()) return tl_error_interrupted(err, "scan");
-  TL_TRY(x->src->kind->read(x->src, x->srun, k, &t, err));
+  tl_table *u = NULL;
   tl_status st = TL_OK;
-  for (int s = 0; s < pl->nstream && st == TL_OK; s++) {
-    st = tl_step_apply(&pl->adj[s], t, &u, err);
-    tl_table_release(t);
-    t = u;
-    u = NULL;
-  }
-  if (st != TL_OK) return st;
   if (x->xa) {
     st = tl_xagg_part(x->xa, t, k, pt->pp, err);
   } else if (x->kind == P_AGG && sink->na) {
     tl_grouping *g = NULL;
     st = tl_table_group_by(t, sink->na, (const char *const *)sink->a, &g, err);
     if (st == TL_OK)
-      st = tl_grouping_partial(g, sink->nb, (const char *const *)sink->b, NULL, &pt->p, err);
+      st = tl_grouping_partial(g, sink->nb, (const char *const *)sink->b, &sink->scope, &pt->p,
+                               err);
     tl_grouping_free(g);
   } else if (x->kind == P_AGG) {
-    st = tl_table_partial(t, sink->nb, (const char *const *)sink->b, NULL, &pt->p, err);
+    st = tl_table_partial(t, sink->nb, (const char *const *)sink->b, &sink->scope, &pt->p, err);
   } else if (x->kind == P_HEAD || x->kind == P_TOP || x->kind == P_DISTINCT) {
     st = tl_step_apply(sink, t, &u, err);
   } else {
     u = tl_table_retain(t);
   }
-  tl_table_release(t);
   pt->t = u;
+  return st;
+}
+
+/* Says where a step failed on morsel k: the rows its messages count are
+** those of the morsel's file when no filter ran before (`exact`), else
+** those the filters kept of the morsel. */
+static void add_place(const xrun *x, int64_t k, int exact, tl_error *err) {
+  const char *file = NULL;
+  int64_t line = 0;
+  if (!x->src->place) return;
+  int64_t row = x->src->place(x->src, x->srun, k, &file, &line);
+  size_t len = strlen(err->message), size = sizeof err->message - len;
+  char *at = err->message + len;
+  if (exact && file) snprintf(at, size, " (in %s)", file);
+  else if (!exact && file)
+    snprintf(at, size, " (rows counted among those the filters kept of %s from line %lld)", file,
+             (long long)(line ? line : 1));
+  else if (!exact)
+    snprintf(at, size, " (rows counted among those the filters kept from row %lld of the table)",
+             (long long)row + 1);
+}
+
+/* Morsel k through the streaming steps and the sink's part of it. While
+** the rows are the source's, the host's calls count them from the
+** morsel's first row in its file (tl_host_row_base). */
+static tl_status make_part(xrun *x, int64_t k, part *pt) {
+  const tl_plan *pl = x->pl;
+  tl_error *err = &pt->err;
+  tl_table *t = NULL, *u = NULL;
+  if (tl_interrupted()) return tl_error_interrupted(err, "scan");
+  TL_TRY(x->src->kind->read(x->src, x->srun, k, &t, err));
+  const char *file;
+  int64_t line;
+  int exact = 1;
+  if (x->src->place) tl_host_row_base_set(x->src->place(x->src, x->srun, k, &file, &line));
+  tl_status st = TL_OK;
+  for (int s = 0; s < pl->nstream && st == TL_OK; s++) {
+    if (s > 0 && pl->adj[s - 1].kind == P_FILTER && exact) exact = 0, tl_host_row_base_set(0);
+    st = tl_step_apply(&pl->adj[s], t, &u, err);
+    tl_table_release(t);
+    t = u;
+    u = NULL;
+  }
+  if (pl->nstream && pl->adj[pl->nstream - 1].kind == P_FILTER && exact)
+    exact = 0, tl_host_row_base_set(0);
+  if (st == TL_OK) st = sink_part(x, t, k, pt);
+  tl_host_row_base_set(0);
+  tl_table_release(t);
+  if (st != TL_OK && st != TL_EINTR && st != TL_ENOMEM) add_place(x, k, exact, err);
   return st;
 }
 
@@ -181,6 +225,14 @@ static tl_status merge_part(xrun *x, part *pt) {
   }
 }
 
+/* Tells the source's progress callback that morsel k is merged. */
+static void progress(xrun *x, int64_t k) {
+  const tl_scan_options *o = &x->pl->steps[0]->opts;
+  if (!o->progress) return;
+  x->done += x->src->bytes ? x->src->bytes(x->src, x->srun, k) : 1;
+  o->progress(o->progress_ud, 1, x->done, x->total);
+}
+
 /* After part k was stored: merges the ready parts in order, unless another
 ** worker is at it. Called and returns with the lock held. */
 static void merge_ready(xrun *x) {
@@ -190,6 +242,7 @@ static void merge_ready(xrun *x) {
     x->merging = 1;
     pthread_mutex_unlock(&x->mu);
     tl_status st = pt->st == TL_OK ? merge_part(x, pt) : pt->st;
+    if (st == TL_OK) progress(x, x->first + x->merged);
     pthread_mutex_lock(&x->mu);
     if (st != TL_OK && x->st == TL_OK) { x->st = st; x->err = pt->err; }
     if (st != TL_OK) x->stop = 1;
@@ -202,8 +255,9 @@ static void merge_ready(xrun *x) {
 }
 
 static void worker(void *ctx, int64_t task, int w) {
-  (void)task, (void)w;
+  (void)task;
   xrun *x = ctx;
+  int mark = tl_host_worker_set(x->hosts == 0 ? w : x->hosts);
   pthread_mutex_lock(&x->mu);
   for (;;) {
     while (!x->stop && x->next < x->n && x->next >= x->merged + x->window)
@@ -212,13 +266,14 @@ static void worker(void *ctx, int64_t task, int w) {
     int64_t k = x->next++;
     part *pt = &x->parts[k % x->window];
     pthread_mutex_unlock(&x->mu);
-    pt->st = make_part(x, k, pt);
+    pt->st = make_part(x, x->first + k, pt);
     pthread_mutex_lock(&x->mu);
     pt->ready = 1;
     merge_ready(x);
   }
   pthread_cond_broadcast(&x->cv);
   pthread_mutex_unlock(&x->mu);
+  tl_host_worker_set(mark);
 }
 
 static void run_free(xrun *x) {
@@ -287,44 +342,105 @@ static tl_status sink_result(xrun *x, tl_table **out, tl_error *err) {
   }
 }
 
-/* Runs the plan's streaming part into its sink; *out the sink's result
-** (NULL when writing to `f`). */
-static tl_status run_stream(const tl_scan *s, const tl_plan *pl, FILE *f, tl_table **out,
-                            tl_error *err) {
+/* The merged partial states of an aggregation sink, unfinished (states
+** of no rows when the share had none). */
+static tl_status keep_partial(xrun *x, tl_partial **keep, tl_error *err) {
+  if (!x->acc) {
+    part pt;
+    memset(&pt, 0, sizeof pt);
+    tl_status st = sink_part(x, (tl_table *)stream_schema(x->pl), 0, &pt);
+    if (st != TL_OK) { *err = pt.err; return st; }
+    x->acc = pt.p;
+  }
+  *keep = x->acc;
+  x->acc = NULL;
+  return TL_OK;
+}
+
+/* The input's total for the progress callback, which is told it starts. */
+static void progress_start(xrun *x) {
+  const tl_scan_options *o = &x->pl->steps[0]->opts;
+  if (!o->progress) return;
+  x->total = 0;
+  for (int64_t k = x->first; k < x->first + x->n; k++) x->total += x->src->bytes ? x->src->bytes(x->src, x->srun, k) : 1;
+  o->progress(o->progress_ud, 1, 0, x->total);
+}
+
+/* One run of the plan's streaming part into its sink on `threads` threads,
+** the host's calls where `hosts` says (those of h forked: joined once the
+** workers are done); *out the sink's result (NULL when writing to `f`). */
+static tl_status run_once(const tl_plan *pl, FILE *f, int threads, int hosts, tl_hosts *h,
+                          tl_table **out, tl_partial **keep, tl_error *err) {
   xrun x;
   memset(&x, 0, sizeof x);
   x.pl = pl;
   x.src = pl->steps[0]->src;
   x.kind = pl->sink ? pl->sink->kind : P_SOURCE;
   x.out = f;
+  x.hosts = hosts;
   pthread_mutex_init(&x.mu, NULL);
   pthread_cond_init(&x.cv, NULL);
+  const tl_scan_options *o = &pl->steps[0]->opts;
   tl_source_want want = { pl->nread, (const char *const *)pl->read,
                           tl_testing_get(TL_KNOB_MORSEL_BYTES),
                           tl_testing_get(TL_KNOB_BATCH_ROWS) };
-  int threads = tl_get_threads();
   tl_status st = x.src->kind->open(x.src, &want, &x.srun, &x.n, err);
-  (void)s;
+  if (st == TL_OK && o->nshares > 1) {   /* this process's consecutive share of the morsels */
+    int64_t n = x.n;
+    x.first = n * o->share / o->nshares;
+    x.n = n * (o->share + 1) / o->nshares - x.first;
+  }
   if (pl->nothing || (x.kind == P_HEAD && pl->sink->count == 0)) x.n = 0;
   x.window = 2 * (int64_t)threads + 2;
-  if (st == TL_OK) st = spill_sinks(&x, err);
+  if (st == TL_OK && !keep) st = spill_sinks(&x, err);   /* a share's states go to the ranks' merge */
   if (x.xa) x.window = threads + 1;   /* each batch in flight holds a partial per partition */
   if (st == TL_OK && !(x.parts = tl_calloc((size_t)x.window, sizeof *x.parts)))
     st = tl_error_oom(err, "scan");
+  if (st == TL_OK) progress_start(&x);
   if (st == TL_OK && x.n > 0) {
     tl_parallel_for(threads < x.n ? threads : x.n, worker, &x);
     if (x.st != TL_OK) { *err = x.err; st = x.st; }
   }
-  if (st == TL_OK && (!f || x.xs)) st = sink_result(&x, out, err);
+  if (h) tl_hosts_join(h);
+  if (st == TL_OK && keep) st = keep_partial(&x, keep, err);
+  else if (st == TL_OK && (!f || x.xs)) st = sink_result(&x, out, err);
   run_free(&x);
   return st;
 }
 
-/* The steps after the sink, in memory. */
-static tl_status run_after(const tl_plan *pl, tl_table **t, tl_error *err) {
+/* Cuts f back to `at` bytes, for a run again from the start. */
+static int rewind_to(FILE *f, long at) {
+  return !f || (at >= 0 && fflush(f) == 0 && ftruncate(fileno(f), at) == 0 &&
+                fseek(f, at, SEEK_SET) == 0);
+}
+
+/* Runs the plan's streaming part into its sink; *out the sink's result
+** (NULL when writing to `f`). The host's aggregates and functions run on
+** the workers when they all fork, else the run keeps to the calling
+** thread; a run on the workers that fails runs again on the calling
+** thread, whose error is the one of the in-memory verbs. */
+static tl_status run_stream(const tl_plan *pl, FILE *f, tl_table **out, tl_partial **keep,
+                            tl_error *err) {
+  tl_hosts h;
+  TL_TRY(tl_hosts_find(pl, &h, err));
+  int threads = tl_get_threads();
+  if (!tl_hosts_any(&h)) return run_once(pl, f, threads, TL_HOST_ANY, NULL, out, keep, err);
+  long at = f ? ftell(f) : 0;
+  if (threads > 1 && tl_hosts_fork(&h, threads)) {
+    tl_status st = run_once(pl, f, threads, 0, &h, out, keep, err);
+    if (st == TL_OK || st == TL_EINTR || !rewind_to(f, at)) return st;
+  }
+  return run_once(pl, f, 1, TL_HOST_HERE, NULL, out, keep, err);
+}
+
+/* The steps after the sink (with `from_sink`, the sink too), in memory. */
+static tl_status run_after(const tl_plan *pl, int from_sink, tl_table **t, tl_error *err) {
   int after = 0;
   for (int k = 1; k < pl->nsteps; k++) {
-    if (!after) { after = pl->steps[k] == pl->sink; continue; }
+    if (!after) {
+      after = pl->steps[k] == pl->sink;
+      if (!after || !from_sink) continue;
+    }
     tl_table *u = NULL;
     TL_TRY(tl_step_apply(pl->steps[k], *t, &u, err));
     tl_table_release(*t);
@@ -338,8 +454,8 @@ tl_status tl_scan_collect(const tl_scan *s, tl_table **out, tl_error *err) {
   *out = NULL;
   TL_TRY(tl_plan_make(s, &pl, err));
   tl_table *t = NULL;
-  tl_status st = run_stream(s, &pl, NULL, &t, err);
-  if (st == TL_OK) st = run_after(&pl, &t, err);
+  tl_status st = run_stream(&pl, NULL, &t, NULL, err);
+  if (st == TL_OK) st = run_after(&pl, 0, &t, err);
   tl_plan_free(&pl);
   if (st == TL_OK) *out = t;
   else tl_table_release(t);
@@ -365,12 +481,50 @@ tl_status tl_scan_write_csv(const tl_scan *s, const char *path, tl_error *err) {
     return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));
   }
   csv_write_header(f, stream_schema(&pl));
-  tl_status st = run_stream(s, &pl, f, NULL, err);
+  tl_status st = run_stream(&pl, f, NULL, NULL, err);
   int bad = ferror(f), e = errno;
   if (fclose(f) != 0 && !bad) bad = 1, e = errno;
   if (st == TL_OK && bad)
     st = tl_error_set(err, TL_EIO, "write_csv: cannot write '%s': %s", path, strerror(e));
   if (st != TL_OK) remove(path);
   tl_plan_free(&pl);
+  return st;
+}
+
+/* ---------------------------------------------------------------------------
+** Shares: one plan run by several processes, each over its share of the
+** morsels (tl_scan_options' share and nshares), their results combined by
+** the host (tally.mpi.scan).
+*/
+const char *tl_scan_sink(const tl_scan *s) {
+  static const char *const names[] = { "agg", "head", "top", "distinct", "sort" };
+  const tl_scan *sink = NULL;
+  for (const tl_scan *x = s; x && x->in; x = x->in)
+    if (!tl_step_streams(x->kind)) sink = x;   /* the last met is the first in order */
+  return sink ? names[sink->kind - P_AGG] : NULL;
+}
+
+tl_status tl_scan_collect_share(const tl_scan *s, tl_table **rows, tl_partial **partial,
+                                tl_error *err) {
+  tl_plan pl;
+  *rows = NULL;
+  *partial = NULL;
+  TL_TRY(tl_plan_make(s, &pl, err));
+  tl_status st = run_stream(&pl, NULL, rows, pl.sink && pl.sink->kind == P_AGG ? partial : NULL,
+                            err);
+  tl_plan_free(&pl);
+  return st;
+}
+
+tl_status tl_scan_finish_shares(const tl_scan *s, const tl_table *in, tl_table **out,
+                                tl_error *err) {
+  tl_plan pl;
+  *out = NULL;
+  TL_TRY(tl_plan_make(s, &pl, err));
+  tl_table *t = tl_table_retain((tl_table *)in);
+  tl_status st = pl.sink ? run_after(&pl, pl.sink->kind != P_AGG, &t, err) : TL_OK;
+  tl_plan_free(&pl);
+  if (st == TL_OK) *out = t;
+  else tl_table_release(t);
   return st;
 }

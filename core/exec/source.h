@@ -46,6 +46,14 @@ struct tl_source {
   atomic_long refs;
   tl_table *schema;             /* no rows: the names and types */
   void *impl;
+  /* Optional: the bytes of input that morsel k of a run covers, for the
+  ** progress of the run; NULL: the progress counts morsels. */
+  int64_t (*bytes)(const tl_source *src, void *run, int64_t k);
+  /* Optional, for messages: the number (0-based) of morsel k's first row
+  ** in its file or table; *file the file's name (NULL: a table) and *line
+  ** the line the morsel starts at (0: the file's start). NULL: row 0. */
+  int64_t (*place)(const tl_source *src, void *run, int64_t k, const char **file,
+                   int64_t *line);
 };
 
 tl_source *tl_source_retain(tl_source *s);

@@ -141,6 +141,21 @@ static void c_describe(const tl_source *src, tl_textbuf *tb) {
   else tl_textbuf_printf(tb, " (%.1f MB)", (double)c->total / 1e6);
 }
 
+static int64_t c_bytes(const tl_source *src, void *run, int64_t k) {
+  const csvsrc *c = src->impl;
+  const morsel *m = &((const crun *)run)->m[k];
+  return (m->stop ? m->stop : c->sizes[m->file]) - m->start;
+}
+
+static int64_t c_place(const tl_source *src, void *run, int64_t k, const char **file,
+                       int64_t *line) {
+  const csvsrc *c = src->impl;
+  const morsel *m = &((const crun *)run)->m[k];
+  *file = c->paths[m->file];
+  *line = m->line;
+  return m->record ? m->record - 1 : 0;
+}
+
 static const tl_source_kind csv_kind = { "csv", c_open, c_read, c_close, c_describe, c_free };
 
 /* The reading options, with what they point to copied. */
@@ -270,6 +285,8 @@ tl_status tl_source_csv(int npaths, const char *const *paths, const tl_scan_opti
   if (!s || !c) { tl_free(s); tl_free(c); return tl_error_oom(err, "scan"); }
   s->kind = &csv_kind;
   s->impl = c;
+  s->bytes = c_bytes;
+  s->place = c_place;
   atomic_init(&s->refs, 1);
   tl_status st = c_init(c, npaths, paths, opts, &s->schema, err);
   if (st != TL_OK) { tl_table_release(s->schema); c_free(s); return st; }

@@ -50,6 +50,14 @@ static void t_free(tl_source *src) {
   tl_free(src);
 }
 
+static int64_t t_place(const tl_source *src, void *run, int64_t k, const char **file,
+                       int64_t *line) {
+  (void)src;
+  *file = NULL;
+  *line = 0;
+  return k * ((const trun *)run)->rows;
+}
+
 static const tl_source_kind table_kind = { "table", t_open, t_read, t_close, t_describe, t_free };
 
 tl_status tl_source_table(const tl_table *t, tl_source **out, tl_error *err) {
@@ -61,6 +69,7 @@ tl_status tl_source_table(const tl_table *t, tl_source **out, tl_error *err) {
   s->kind = &table_kind;
   atomic_init(&s->refs, 1);
   s->impl = tl_table_retain((tl_table *)t);
+  s->place = t_place;
   *out = s;
   return TL_OK;
 }

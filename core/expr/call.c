@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/column.h"
+#include "base/pool.h"
 #include "expr_int.h"
 #include "fn_text.h"
 #include "registry.h"
@@ -127,7 +128,7 @@ static int host_list(const expr *e, const tl_function **fs, int n, int max) {
 int tl_expr_fork_hosts(expr *e, int nworkers) {
   const tl_function *fs[MAX_FORKED];
   int n = host_list(e, fs, 0, MAX_FORKED);
-  if (n > MAX_FORKED || nworkers < 2) return 0;
+  if (n > MAX_FORKED || nworkers < 2 || tl_host_worker() != TL_HOST_ANY) return 0;
   for (int k = 0; k < n; k++) {
     if (!fs[k]->fork || !fs[k]->call_on || !fs[k]->join || !fs[k]->fork(fs[k]->ud, nworkers)) {
       while (k-- > 0) fs[k]->join(fs[k]->ud);
@@ -176,13 +177,13 @@ static tl_status eval_host(expr *e, evalctx *cx) {
   else   /* null rows hold 0, as the kernels expect */
     memset(o->i, 0, (size_t)n * (e->type == TL_BOOL ? 1 : tl_type_width(e->type)));
   tl_fn_result res = { e, 0 };
-  tl_fn_call call = { cx->start, n, nsel, sel, e->nargs, av };
+  tl_fn_call call = { cx->start + tl_host_row_base(), n, nsel, sel, e->nargs, av };
   tl_status st = TL_OK;
   if (nsel) {
     tl_error herr;
     herr.message[0] = '\0';
-    st = e->hostworker ? f->call_on(f->ud, e->hostworker - 1, &call, &res, &herr)
-                       : f->call(f->ud, &call, &res, &herr);
+    int w = e->hostworker ? e->hostworker - 1 : tl_host_worker();   /* base/pool.h */
+    st = w >= 0 ? f->call_on(f->ud, w, &call, &res, &herr) : f->call(f->ud, &call, &res, &herr);
     if (st != TL_OK) {
       if (!herr.message[0]) tl_error_set(&herr, st, "%s: %s", f->name, tl_status_string(st));
       tl_error_set(cx->err, st, "%s: %s", cx->op, herr.message);

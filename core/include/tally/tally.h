@@ -461,6 +461,9 @@ typedef struct tl_agg_batch {
   const int32_t *groups;      /* their 0-based groups */
   int nargs;
   tl_column *const *args;     /* the argument columns (whole length) */
+  int64_t first_row;          /* for messages: the number (0-based) in the input
+                              ** of argument row 0; 0 but for a lazy scan's batch,
+                              ** where it is the batch's first row in its file */
 } tl_agg_batch;
 
 /* What names the groups of a run, for messages (owned by the core, valid
@@ -576,7 +579,9 @@ typedef struct tl_vector {
 
 /* One call: rows [start, start + n) of the evaluated table (0-based), of
 ** which the host computes those listed in `sel` (indexes into the vector,
-** ascending); the others are null already. */
+** ascending); the others are null already. In a lazy scan's batch that
+** comes straight from its source, start counts from the first row of the
+** batch's file, for messages that name the row. */
 typedef struct tl_fn_call {
   int64_t start;
   int n;
@@ -1503,6 +1508,16 @@ typedef struct tl_scan_options {
   const tl_csv_options *csv;
   int64_t sample_bytes;      /* bytes at the input's start to infer types from;
                              ** 0: 1 MiB */
+  /* Told how far a run is, as the CSV reader's progress (pass always 1):
+  ** `done` bytes of the input's `total` merged (for a table source, batches
+  ** of the total). Called from any thread, never two calls at once, first
+  ** with done 0 when a run starts. NULL: none. */
+  void (*progress)(void *ud, int pass, int64_t done, int64_t total);
+  void *progress_ud;
+  /* For one plan run by several processes: this one reads share `share`
+  ** (0-based) of `nshares` consecutive shares of the input's morsels (every
+  ** process cuts them alike); nshares 0 or 1: all of it. */
+  int share, nshares;
 } tl_scan_options;
 
 TL_API void tl_scan_options_init(tl_scan_options *opts);
@@ -1533,6 +1548,24 @@ TL_API TL_NODISCARD tl_status tl_scan_rename(const tl_scan *s, int n, const char
 TL_API TL_NODISCARD tl_status tl_scan_agg(const tl_scan *s, int nkeys, const char *const *keys,
                                    int n, const char *const *defs, tl_scan **out,
                                    tl_error *err);
+/* tl_scan_filter, tl_scan_mutate and tl_scan_agg with the host's aggregates
+** and functions in scope (NULL: none), which must outlive the scan and every
+** scan made from it. A run calls them on the worker threads when each can
+** fork (an aggregate then needs save, load and merge: its states of each
+** batch merge in the source's order, on the workers, and `finish` runs on
+** the calling thread); otherwise the whole run stays on the calling
+** thread. Should a run on the workers fail, it runs again on the calling
+** thread, whose error is the one returned. */
+TL_API TL_NODISCARD tl_status tl_scan_filter_with(const tl_scan *s, const char *expr,
+                                           const tl_scope *scope, tl_scan **out,
+                                           tl_error *err);
+TL_API TL_NODISCARD tl_status tl_scan_mutate_with(const tl_scan *s, int n,
+                                           const char *const *defs, const tl_scope *scope,
+                                           tl_scan **out, tl_error *err);
+TL_API TL_NODISCARD tl_status tl_scan_agg_with(const tl_scan *s, int nkeys,
+                                        const char *const *keys, int n,
+                                        const char *const *defs, const tl_scope *scope,
+                                        tl_scan **out, tl_error *err);
 /* The first n rows, in the source's order. */
 TL_API TL_NODISCARD tl_status tl_scan_head(const tl_scan *s, int64_t n, tl_scan **out,
                                     tl_error *err);
@@ -1550,6 +1583,24 @@ TL_API TL_NODISCARD tl_status tl_scan_collect(const tl_scan *s, tl_table **out, 
 ** write the collected table; no file is left behind on error. */
 TL_API TL_NODISCARD tl_status tl_scan_write_csv(const tl_scan *s, const char *path,
                                          tl_error *err);
+/* Several processes, one plan (tally.mpi.scan): each runs the streaming
+** part over its share (tl_scan_options' share), the host combines the
+** shares' results in share order and finishes them. tl_scan_sink names
+** the plan's first verb that needs its whole input: "agg", "head", "top",
+** "distinct", "sort", or NULL when every verb streams. */
+TL_API const char *tl_scan_sink(const tl_scan *s);
+/* This process's share: for an aggregation, *partial its partial states
+** (to merge across the shares with tl_partial_encode / _merge and finish);
+** otherwise *rows the rows of the share (head, top, distinct, sort: that
+** verb's result on them). The caller frees what it gets. */
+TL_API TL_NODISCARD tl_status tl_scan_collect_share(const tl_scan *s, tl_table **rows,
+                                             tl_partial **partial, tl_error *err);
+/* The verbs from the sink on, over `in`: after an aggregation, `in` is the
+** finished merged partials and the verbs after it run; after another sink,
+** `in` is the shares' results concatenated in share order, and the sink
+** runs again on it (the top of the tops, ...) before the verbs after it. */
+TL_API TL_NODISCARD tl_status tl_scan_finish_shares(const tl_scan *s, const tl_table *in,
+                                             tl_table **out, tl_error *err);
 /* The plan as text, one step a line, with the columns read and the filters
 ** pushed into the scan; *text is tl_alloc'ed (tl_free). */
 TL_API TL_NODISCARD tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err);
