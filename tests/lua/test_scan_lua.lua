@@ -6,6 +6,7 @@
 -- Run from the repository root: tally tests/lua/test_scan_lua.lua
 
 local tally = require "tally"
+local testing = require "tally.testing"
 local exe = assert(arg[-1], "run this script with the tally executable")
 
 local function check_error(msg, f, ...)
@@ -124,14 +125,14 @@ for _, n in ipairs{ 0, 1, 9, 700 } do
     for _, plan in ipairs(plans) do
       local want = run_memory(plan, t)
       for _, mb in ipairs{ 1, 23, 4096, 0 } do
-        local s = tally.scan(path, { types = types, morsel_bytes = mb > 0 and mb or nil })
-        same(run_scan(plan, s), want, string.format("%s, %d rows, morsel %d, %d threads",
+        local s = tally.scan(path, { types = types })
+        same(testing.with({ morsel_bytes = mb }, run_scan, plan, s), want, string.format("%s, %d rows, morsel %d, %d threads",
                                                   plan[1], n, mb, threads))
         rows = rows + n
       end
       for _, br in ipairs{ 1, 5, 1000 } do
-        local s = tally.scan(t, { batch_rows = br })
-        same(run_scan(plan, s), want, string.format("%s on a table, %d rows, batch %d, %d threads",
+        local s = tally.scan(t)
+        same(testing.with({ batch_rows = br }, run_scan, plan, s), want, string.format("%s on a table, %d rows, batch %d, %d threads",
                                                   plan[1], n, br, threads))
       end
     end
@@ -151,7 +152,8 @@ do
   tally.func{ name = "here", type = "float", parallel = false,
               fn = function(x) calls = calls + 1; return x end }
   tally.threads(3)
-  local s = tally.scan(path, { types = types, morsel_bytes = 300 })
+  local s = tally.scan(path, { types = types })
+  testing.set{ morsel_bytes = 300 }
   local r = s:mutate("z = counted(x)"):group_by("k"):agg("n = acount(z)"):collect()
   assert(calls == 0 and acalls == nil, "the calls ran in the main state: " .. calls)
   local total = 0
@@ -164,6 +166,7 @@ do
   calls = 0
   r = s:mutate("z = counted(x)"):agg("n = count(z)"):collect()
   assert(calls == 400, "one thread: " .. calls)
+  testing.set{ morsel_bytes = 0 }
   os.remove(path)
 end
 
@@ -208,7 +211,8 @@ do
   for _, threads in ipairs{ 1, 3 } do
     tally.threads(threads)
     for _, mb in ipairs{ 1, 100, 0 } do
-      local o = { morsel_bytes = mb > 0 and mb or nil }
+      local o = {}
+      testing.set{ morsel_bytes = mb }
       local mem = check_error("row 250", function() return tally.read_csv(path):mutate("y = bad(x)") end)
       mem = mem:match("mutate: .*")
       local got = check_error(mem, function()

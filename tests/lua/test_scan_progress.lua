@@ -26,7 +26,8 @@ tally.func{ name = "slow", type = "int", fn = function(x)
   while tally.clock() < t do end
   return x
 end }
-local r = tally.scan(%q, { morsel_bytes = 64 %s }):mutate("y = slow(x)"):agg("s = sum(y)"):collect()
+require("tally.testing").set{ morsel_bytes = 64 }
+local r = tally.scan(%q, { %s }):mutate("y = slow(x)"):agg("s = sum(y)"):collect()
 io.stdout:write("sum ", r.s[1], "\n")
 ]], csv, opts))
   g:close()
@@ -65,7 +66,7 @@ assert(text:find("\rscan [", 1, true) and text:find("%", 1, true), "no bar on a 
 assert(text:find("MB", 1, true), text)
 assert(text:find("\r\27[K", 1, true), "the bar is not erased: " .. text)
 
-text = on_terminal(", progress = false")
+text = on_terminal("progress = false")
 assert(text:find(want, 1, true), text)
 assert(not text:find("scan [", 1, true), "a bar with progress = false: " .. text)
 
@@ -73,7 +74,7 @@ local o, e = off_terminal("")
 assert(o == want .. "\n", o)
 assert(e == "", "stderr not a terminal, yet: " .. e)
 
-o, e = off_terminal(", progress = true")
+o, e = off_terminal("progress = true")
 assert(o == want .. "\n", o)
 assert(e:find("\rscan [", 1, true), "progress = true draws on a file: " .. e)
 

@@ -4,6 +4,7 @@
 -- (their partial states merged across the ranks) and Lua functions, at
 -- morsel sizes that give a rank many morsels, one, or none.
 local mpi = tally.mpi
+local testing = require "tally.testing"
 local rank, size = mpi.rank, mpi.size
 local dir = assert(os.getenv("TALLY_MPI_DIR"), "TALLY_MPI_DIR is not set")
 local checks = 0
@@ -88,7 +89,8 @@ local plans = {
 }
 
 for _, mb in ipairs{ 64, 1000, 0 } do
-  local opts = { types = types, morsel_bytes = mb > 0 and mb or nil }
+  local opts = { types = types }
+  testing.set{ morsel_bytes = mb }
   for _, plan in ipairs(plans) do
     local want = plan[2](tally.scan(paths, opts)):collect()
     local got = plan[2](mpi.scan(paths, opts)):collect()
