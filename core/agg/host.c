@@ -141,7 +141,7 @@ static void hpart_clear(hpart *h) {
 static tl_status host_range(hjob *j, int64_t r, int worker, tl_error *err) {
   const tl_aggregate *a = j->a;
   int64_t ng = j->rg->ng, from = r * j->R;
-  int64_t to = j->rg->t->nrows - from < j->R ? j->rg->t->nrows : from + j->R;
+  int64_t to = j->rg->n - from < j->R ? j->rg->n : from + j->R;
   hpart *h = &j->parts[r];
   int64_t *rows = tl_alloc(AGG_BATCH * sizeof *rows);
   int32_t *groups = tl_alloc(AGG_BATCH * sizeof *groups);
@@ -191,7 +191,7 @@ static tl_status host_ranges(agst *s, const expr *e, tl_column *const *args,
   const tl_aggregate *a = e->custom;
   int64_t ng = rg->ng;
   hjob j = { .a = a, .e = e, .args = args, .rg = rg, .R = R };
-  j.nranges = (rg->t->nrows + R - 1) / R;
+  j.nranges = (rg->n + R - 1) / R;
   j.parts = tl_calloc((size_t)j.nranges, sizeof *j.parts);
   if (!j.parts) return tl_error_oom(err, "agg");
   tl_status st = TL_OK;
@@ -233,10 +233,9 @@ static tl_status host_ranges(agst *s, const expr *e, tl_column *const *args,
 static tl_status make_states(agst *s, const expr *e, tl_column *const *args,
                              const tl_rowgroups *rg, int direct, tl_error *err) {
   const tl_aggregate *a = e->custom;
-  const tl_table *t = rg->t;
   int64_t ng = rg->ng, R = tl_group_range_rows();
   while (R < 64 * ng) R *= 2;   /* a range's states, saved and merged, few next to its rows */
-  if (has_merge(a) && t->nrows > R) return host_ranges(s, e, args, rg, direct, R, err);
+  if (has_merge(a) && rg->n > R) return host_ranges(s, e, args, rg, direct, R, err);
   void *run = NULL;
   int64_t *rows = tl_alloc(AGG_BATCH * sizeof *rows);
   int32_t *groups = tl_alloc(AGG_BATCH * sizeof *groups);
@@ -244,7 +243,7 @@ static tl_status make_states(agst *s, const expr *e, tl_column *const *args,
   if (st == TL_OK) st = a->begin(a->ud, ng, &run, err);
   int begun = st == TL_OK;
   if (begun && a->keys) a->keys(run, &rg->keys);
-  if (st == TL_OK) st = host_scan(a, run, e, args, rg, 0, t->nrows, rows, groups, NULL, NULL, NULL, err);
+  if (st == TL_OK) st = host_scan(a, run, e, args, rg, 0, rg->n, rows, groups, NULL, NULL, NULL, err);
   if (st == TL_OK) st = host_done(s, a, run, ng, direct, err);
   if (begun) a->end(run);
   tl_free(rows);

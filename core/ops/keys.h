@@ -25,4 +25,9 @@ tl_status tl_keys_resolve(const tl_table *t, int n, const char *const *keys, int
 tl_status tl_keys_drop_added(const tl_keys *k, tl_table **t, tl_error *err);
 void tl_keys_free(tl_keys *k);
 
+/* group.c: tl_table_group_by over rows[0 .. n) of t (ascending): the
+** grouping's row i is t's row rows[i]. */
+tl_status tl_group_by_rows(const tl_table *t, const int64_t *rows, int64_t n, int nkeys,
+                           const char *const *keys, tl_grouping **out, tl_error *err);
+
 #endif
