@@ -45,6 +45,11 @@ static tl_status no_merge(const tl_aggregate *a, tl_error *err) {
 /* Checks a host's results: ng values of its type. */
 static tl_status check_result(const tl_aggregate *a, int64_t ng, tl_column **out, tl_error *err) {
   if (tl_column_length(*out) == ng && (!a->type || tl_column_type(*out) == a->type)) return TL_OK;
+  if (ng == 0 && tl_column_length(*out) == 0 && a->type) {   /* no groups: no values to type */
+    tl_column_release(*out);
+    *out = NULL;
+    return tl_column_alloc(a->type, 0, 0, 0, out, err);
+  }
   tl_column_release(*out);
   *out = NULL;
   return tl_error_set(err, TL_ETYPE, "%s: the results are not %lld values of type %s", a->name,
