@@ -283,7 +283,8 @@ static int p_step_batch(lua_State *L) {
       const tl_column *c = b->args[j];
       const double *f = tl_column_floats(c);
       const int64_t *iv = tl_column_ints(c);
-      const uint8_t *valid = tl_column_validity(c);
+      /* without `nulls`, the core hands over no row whose argument is null */
+      const uint8_t *valid = ag->a.nulls ? tl_column_validity(c) : NULL;
       const int64_t *order = r->order + from, *rows = b->rows + from;
       int arr = first + j;
       if (f && !valid && r->direct) {   /* the common cases, in tight loops */

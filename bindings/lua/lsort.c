@@ -95,7 +95,7 @@ int lt_t_concat(lua_State *L) {
     else
       lua_pushvalue(L, i + 1);
     u = luaL_testudata(L, -1, LT_TABLE);
-    if (u == NULL || u->t == NULL)
+    if (u == NULL || lt_table_of(L, u) == NULL)
       return luaL_error(L, "concat: %s %d must be a table, got %s", list ? "entry" : "argument",
                         list ? i : i + 1, u ? "a closed table" : luaL_typename(L, -1));
     ts[i] = u->t;

@@ -21,8 +21,25 @@
 lt_table *lt_new_table(lua_State *L) {
   lt_table *ud = lua_newuserdatauv(L, sizeof *ud, 0);
   ud->t = NULL;
+  ud->sel = NULL;
   luaL_setmetatable(L, LT_TABLE);
   return ud;
+}
+
+/* A filter's table holds its rows as a selection until something reads
+** it as a table (group_by reads the selection itself): then they are
+** taken. NULL when the table is closed. */
+tl_table *lt_table_of(lua_State *L, lt_table *ud) {
+  if (ud->t == NULL && ud->sel != NULL) {
+    tl_table *t = NULL;
+    tl_error err;
+    err.message[0] = '\0';
+    lt_call(L, tl_selection_table(ud->sel, &t, &err), &err);
+    ud->t = t;
+    tl_selection_free(ud->sel);
+    ud->sel = NULL;
+  }
+  return ud->t;
 }
 
 void tally_push_table(lua_State *L, tl_table *t) {
@@ -32,7 +49,7 @@ void tally_push_table(lua_State *L, tl_table *t) {
 
 tl_table *tally_check_table(lua_State *L, int idx) {
   lt_table *ud = luaL_checkudata(L, idx, LT_TABLE);
-  if (ud->t == NULL)
+  if (lt_table_of(L, ud) == NULL)
     luaL_argerror(L, idx, "table is closed");
   return ud->t;
 }
@@ -42,6 +59,8 @@ static int t_gc(lua_State *L) {
   lt_table *ud = luaL_checkudata(L, 1, LT_TABLE);
   tl_table_release(ud->t);
   ud->t = NULL;
+  tl_selection_free(ud->sel);
+  ud->sel = NULL;
   return 0;
 }
 
@@ -269,7 +288,7 @@ static int t_index(lua_State *L) {
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
       return 1;
     name = lt_cstring(L, 2, "table: column name");
-    if (ud->t == NULL)
+    if (lt_table_of(L, ud) == NULL)
       return luaL_error(L, "table: the table is closed (reading '%s')", lt_echoz(L, name));
     j = tl_table_find(ud->t, name);
     if (j < 0)
@@ -344,7 +363,7 @@ static tl_table *row_table(lua_State *L, int idx, lt_row **pr) {
   lua_getiuservalue(L, idx, 1);
   ud = lua_touserdata(L, -1);                    /* always a tally.Table: set by push_row */
   lua_pop(L, 1);                                 /* still referenced by the row */
-  if (ud == NULL || ud->t == NULL)
+  if (ud == NULL || lt_table_of(L, ud) == NULL)
     luaL_error(L, "row: the table is closed");
   *pr = r;
   return ud->t;

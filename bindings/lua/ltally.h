@@ -28,7 +28,8 @@ void lt_lend_env(lua_State *L, tl_env *env);
 int lt_copy_entered(lua_State *M, int idx, lua_State *W);
 
 typedef struct lt_table {
-  tl_table *t;                      /* NULL once closed */
+  tl_table *t;                      /* NULL once closed, or while a selection */
+  tl_selection *sel;                /* a filter's rows not yet taken (lverbs.c) */
 } lt_table;
 
 /* A column carries its own name: one column may sit in several tables
@@ -127,6 +128,9 @@ int lt_unknown_column(lua_State *L, const char *op, const tl_table *t, const cha
 /* New userdata holding nothing yet (NULL), for a result to be stored into
 ** directly, so that it is owned before any further error can be raised. */
 lt_table *lt_new_table(lua_State *L);
+/* The table of ud, its rows taken first when it is a filter's selection;
+** NULL when closed. */
+tl_table *lt_table_of(lua_State *L, lt_table *ud);
 lt_column *lt_new_column(lua_State *L, const char *name);
 
 void lt_push_column(lua_State *L, tl_column *c, const char *name);   /* retains c */

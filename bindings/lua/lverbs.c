@@ -115,8 +115,8 @@ static int t_filter(lua_State *L) {
       const char *expr = lt_cstring(L, 2, "filter: expression");
       tl_scope scope;
       tally_lua_scope(L, &scope);                       /* Lua functions in scope */
-      ud = lt_new_table(L);
-      st = tl_table_filter_with(t, expr, &scope, &ud->t, &err);
+      ud = lt_new_table(L);   /* its rows are taken when first read (lt_table_of) */
+      st = tl_table_select_rows(t, expr, &scope, &ud->sel, &err);
       break;
     }
     case LUA_TFUNCTION:
@@ -357,7 +357,9 @@ int lt_load(lua_State *L) {
 */
 
 static int t_group_by(lua_State *L) {
-  tl_table *t = tally_check_table(L, 1);
+  lt_table *tu = luaL_checkudata(L, 1, LT_TABLE);
+  tl_selection *sel = tu->t == NULL ? tu->sel : NULL;   /* a filter's rows, grouped in place */
+  tl_table *t = sel ? NULL : tally_check_table(L, 1);
   int n, i;
   const char **keys = lt_string_args(L, 2, "group_by", 0, &n);
   lt_grouping *ud;
@@ -376,7 +378,8 @@ static int t_group_by(lua_State *L) {
   }
   lua_setiuservalue(L, -2, 2);
   err.message[0] = '\0';
-  lt_call(L, tl_table_group_by(t, n, keys, &ud->g, &err), &err);
+  lt_call(L, sel ? tl_selection_group_by(sel, n, keys, &ud->g, &err)
+              : tl_table_group_by(t, n, keys, &ud->g, &err), &err);
   return 1;
 }
 

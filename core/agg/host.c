@@ -53,6 +53,11 @@ static tl_status no_merge(const tl_aggregate *a, tl_error *err) {
 /* Checks a host's results: ng values of its type. */
 static tl_status check_result(const tl_aggregate *a, int64_t ng, tl_column **out, tl_error *err) {
   if (tl_column_length(*out) == ng && (!a->type || tl_column_type(*out) == a->type)) return TL_OK;
+  if (ng == 0 && tl_column_length(*out) == 0 && a->type) {   /* no groups: no values to type */
+    tl_column_release(*out);
+    *out = NULL;
+    return tl_column_alloc(a->type, 0, 0, 0, out, err);
+  }
   tl_column_release(*out);
   *out = NULL;
   return tl_error_set(err, TL_ETYPE, "%s: the results are not %lld values of type %s", a->name,
@@ -149,7 +154,7 @@ static void hpart_clear(hpart *h) {
 static tl_status host_range(hjob *j, int64_t r, int worker, tl_error *err) {
   const tl_aggregate *a = j->a;
   int64_t ng = j->rg->ng, from = r * j->R;
-  int64_t to = j->rg->t->nrows - from < j->R ? j->rg->t->nrows : from + j->R;
+  int64_t to = j->rg->n - from < j->R ? j->rg->n : from + j->R;
   hpart *h = &j->parts[r];
   int64_t *rows = tl_alloc(AGG_BATCH * sizeof *rows);
   int32_t *groups = tl_alloc(AGG_BATCH * sizeof *groups);
@@ -199,7 +204,7 @@ static tl_status host_ranges(agst *s, const expr *e, tl_column *const *args,
   const tl_aggregate *a = e->custom;
   int64_t ng = rg->ng;
   hjob j = { .a = a, .e = e, .args = args, .rg = rg, .R = R };
-  j.nranges = (rg->t->nrows + R - 1) / R;
+  j.nranges = (rg->n + R - 1) / R;
   j.parts = tl_calloc((size_t)j.nranges, sizeof *j.parts);
   if (!j.parts) return tl_error_oom(err, "agg");
   tl_status st = TL_OK;
@@ -241,10 +246,9 @@ static tl_status host_ranges(agst *s, const expr *e, tl_column *const *args,
 static tl_status make_states(agst *s, const expr *e, tl_column *const *args,
                              const tl_rowgroups *rg, int direct, tl_error *err) {
   const tl_aggregate *a = e->custom;
-  const tl_table *t = rg->t;
   int64_t ng = rg->ng, R = tl_group_range_rows();
   while (R < 64 * ng) R *= 2;   /* a range's states, saved and merged, few next to its rows */
-  if (has_merge(a) && t->nrows > R && tl_host_worker() == TL_HOST_ANY)
+  if (has_merge(a) && rg->n > R && tl_host_worker() == TL_HOST_ANY)
     return host_ranges(s, e, args, rg, direct, R, err);
   void *run = NULL;
   int64_t *rows = tl_alloc(AGG_BATCH * sizeof *rows);
@@ -253,7 +257,7 @@ static tl_status make_states(agst *s, const expr *e, tl_column *const *args,
   if (st == TL_OK) st = host_begin(a, ng, &run, err);
   int begun = st == TL_OK;
   if (begun && a->keys) a->keys(run, &rg->keys);
-  if (st == TL_OK) st = host_scan(a, run, e, args, rg, 0, t->nrows, rows, groups, NULL, NULL, NULL, err);
+  if (st == TL_OK) st = host_scan(a, run, e, args, rg, 0, rg->n, rows, groups, NULL, NULL, NULL, err);
   if (st == TL_OK) st = host_done(s, a, run, ng, direct, err);
   if (begun) a->end(run);
   tl_free(rows);

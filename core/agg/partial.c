@@ -267,20 +267,74 @@ static tl_status make_schema(tl_partial *p, const tl_table *t, tl_error *err) {
 */
 
 /* The argument columns of slot s: args[k] for host slots, args[0] for
-** built-ins (count() has none). A bare null is an all-null int column. */
-static tl_status slot_args(const expr *a, const tl_table *t, tl_column **args, tl_error *err) {
-  int n = a->fn == AGG_CUSTOM ? a->nargs : tl_agg_takes_pair(a->fn) ? 2 : (a->nargs > 0 ? 1 : 0);
+** built-ins (count() has none). A bare null is an all-null int column.
+** cols: the table's columns (those no definition reads may be NULL), of
+** nrows rows. */
+static int slot_nargs(const expr *a) {
+  return a->fn == AGG_CUSTOM ? a->nargs : tl_agg_takes_pair(a->fn) ? 2 : (a->nargs > 0 ? 1 : 0);
+}
+
+static tl_status slot_args(const expr *a, tl_column *const *cols, int64_t nrows, tl_column **args,
+                           tl_error *err) {
+  int n = slot_nargs(a);
   for (int k = 0; k < n; k++) {
     const expr *x = a->args[k];
-    if (x->kind == E_COL) { args[k] = tl_column_retain(t->cols[x->col]); continue; }
-    TL_TRY(tl_expr_column((expr *)x, t->cols, NULL, t->nrows, "agg", &args[k], err));
+    if (x->kind == E_COL) { args[k] = tl_column_retain(cols[x->col]); continue; }
+    TL_TRY(tl_expr_column((expr *)x, (tl_column **)cols, NULL, nrows, "agg", &args[k], err));
     if (!x->type && a->fn != AGG_CUSTOM) {
       tl_column_release(args[k]);
       args[k] = NULL;
-      TL_TRY(tl_column_alloc(TL_INT, t->nrows, 1, 0, &args[k], err));
-      memset(args[k]->validity, 0, TL_BITMAP_BYTES(t->nrows));
+      TL_TRY(tl_column_alloc(TL_INT, nrows, 1, 0, &args[k], err));
+      memset(args[k]->validity, 0, TL_BITMAP_BYTES(nrows));
       tl_column_seal(args[k]);
     }
+  }
+  return TL_OK;
+}
+
+/* Over a selection, 1 when the scan can gather what every slot reads at
+** the selected rows: built-in kernels over columns of fixed width (string
+** states point into their columns, host aggregates and expressions run
+** over whole columns). */
+static int gathers(const tl_partial *p, const tl_table *t) {
+  for (int s = 0; s < p->nslots; s++) {
+    const expr *a = slot_expr(p, s, NULL);
+    const agst *st = p->st[s];
+    if (!st->kind->update || st->kind->make) return 0;
+    for (int k = 0; k < slot_nargs(a); k++) {
+      const expr *x = a->args[k];
+      if (x->kind != E_COL || x->col < 0 || t->cols[x->col]->type == TL_STRING) return 0;
+    }
+  }
+  return 1;
+}
+
+/* Otherwise the columns the definitions read are taken at the selected
+** rows (*cols, the others NULL) and the scan runs over them as a whole,
+** with the rows' groups in *gid: the filtered table, without the columns
+** nothing reads. */
+static tl_status take_selected(const tl_partial *p, const tl_rowgroups *rg, tl_column ***cols,
+                               int32_t **gid, tl_rowgroups *out, tl_error *err) {
+  const tl_table *t = rg->t;
+  *out = *rg;
+  out->sel = NULL;
+  *cols = tl_calloc((size_t)t->ncol + 1, sizeof **cols);
+  if (!*cols) return tl_error_oom(err, "agg");
+  for (int j = 0; j < p->schema->ncol; j++) {
+    int c = tl_table_find(t, p->schema->names[j]);
+    TL_TRY(tl_column_take(t->cols[c], rg->sel, rg->n, &(*cols)[c], err));
+  }
+  if (rg->codes) {   /* one dictionary key: its codes are those of t's rows */
+    if (!(*gid = tl_alloc(((size_t)rg->n + 1) * sizeof **gid))) return tl_error_oom(err, "agg");
+    const tl_column *c = rg->codes;
+    const int32_t *codes = c->values;
+    for (int64_t i = 0; i < rg->n; i++) {
+      int64_t r = rg->sel[i];
+      (*gid)[i] = c->validity && !TL_BIT_GET(c->validity, r) ? rg->cmap[c->dict->length]
+                                                              : rg->cmap[codes[r]];
+    }
+    out->gid = *gid;
+    out->codes = NULL;
   }
   return TL_OK;
 }
@@ -298,12 +352,20 @@ tl_status tl_partial_make(const tl_rowgroups *rg, int n, const char *const *defs
     if (p->st[s]->kind->check) st = p->st[s]->kind->check(p->st[s], err);
   if (st == TL_OK) st = make_schema(p, rg->t, err);
   tl_column ***args = tl_calloc((size_t)p->nslots + 1, sizeof *args);
-  tl_column **x = tl_calloc((size_t)p->nslots + 1, sizeof *x);
+  tl_column **x = tl_calloc((size_t)p->nslots + 1, sizeof *x), **taken = NULL;
+  int32_t *gid = NULL;
+  tl_rowgroups sub;
+  tl_column *const *cols = rg->t->cols;
   if (st == TL_OK && (!args || !x)) st = tl_error_oom(err, "agg");
+  if (st == TL_OK && rg->sel && !gathers(p, rg->t)) {
+    st = take_selected(p, rg, &taken, &gid, &sub, err);
+    rg = &sub;
+    cols = taken;
+  }
   for (int s = 0; s < p->nslots && st == TL_OK; s++) {
     expr *a = slot_expr(p, s, NULL);
     if (!(args[s] = tl_calloc((size_t)a->nargs + 1, sizeof **args))) st = tl_error_oom(err, "agg");
-    else st = slot_args(a, rg->t, args[s], err);
+    else st = slot_args(a, cols, rg->sel ? rg->t->nrows : rg->n, args[s], err);
     if (a->fn != AGG_CUSTOM && args[s]) x[s] = args[s][0];
     if (st == TL_OK && tl_agg_takes_pair(a->fn)) p->st[s]->y = args[s][1];
   }
@@ -321,6 +383,9 @@ tl_status tl_partial_make(const tl_rowgroups *rg, int n, const char *const *defs
   }
   tl_free(args);
   tl_free(x);
+  for (int j = 0; taken && j < rg->t->ncol; j++) tl_column_release(taken[j]);
+  tl_free(taken);
+  tl_free(gid);
   if (st != TL_OK) { tl_partial_free(p); return st; }
   *out = p;
   return TL_OK;

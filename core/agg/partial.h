@@ -25,12 +25,14 @@ struct tl_agg_keys {
   const int64_t *rows;
 };
 
-/* The groups of the rows of a table, as a scan needs them: per row its
-** group in `gid`; or, for one dictionary-encoded key, cmap[code] (the
+/* The groups of the rows of a table (all of them, or those of a
+** selection), as a scan needs them: per row its group in `gid`; or, for one dictionary-encoded key, cmap[code] (the
 ** null rows: cmap[dictionary length]); or, with neither, every row in
 ** group 0. */
 typedef struct tl_rowgroups {
   const tl_table *t;
+  int64_t n;               /* rows */
+  const int64_t *sel;      /* row i is t's row sel[i] (ascending); NULL: row i */
   int64_t ng;
   const int32_t *gid;
   const tl_column *codes;

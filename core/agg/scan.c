@@ -3,6 +3,11 @@
 ** ranges of rows on the worker threads, each into states of its own,
 ** merged into the partial's states in range order under a lock. The ranges
 ** never depend on the number of threads, so neither do the results.
+**
+** Over a selection (rg->sel: a filter's rows, not taken into a table), the
+** ranges are ranges of the selected rows; each gathers, into buffers of its
+** worker, the values of the arguments at those rows, and runs the kernels
+** over them as over a range of a table of its own.
 */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,6 +28,8 @@ typedef struct wscratch {
   int32_t *ids, *lids;     /* a range's groups, and its local groups */
   int32_t *slot;           /* group -> local group, -1 when not in the range */
   int64_t *list;           /* the range's groups in order of first appearance */
+  tl_column **g;           /* over a selection: slot s's x and y gathered, g[2s], g[2s + 1] */
+  uint8_t **vb;            /* their validity buffers */
 } wscratch;
 
 typedef struct scanjob {
@@ -66,6 +73,16 @@ static void job_fail_locked(scanjob *j, tl_status st) {
   pthread_mutex_unlock(&j->mu);
 }
 
+static void scratch_free(wscratch *w, int nslots) {
+  if (!w) return;
+  for (int k = 0; w->g && k < 2 * nslots; k++) {
+    if (w->g[k]) w->g[k]->validity = w->vb[k];   /* its own, to be freed */
+    tl_column_release(w->g[k]);
+  }
+  tl_free(w->g); tl_free(w->vb);
+  tl_free(w->ids); tl_free(w->lids); tl_free(w->slot); tl_free(w->list); tl_free(w);
+}
+
 static wscratch *scratch(scanjob *j, int worker) {
   if (j->ws[worker]) return j->ws[worker];
   int64_t m = j->R < j->n ? j->R : j->n, ng = j->rg->ng;
@@ -78,8 +95,13 @@ static wscratch *scratch(scanjob *j, int worker) {
     w->list = tl_alloc(((size_t)(m < ng ? m : ng) + 1) * sizeof *w->list);
     if (w->slot) for (int64_t g = 0; g < ng; g++) w->slot[g] = -1;
   }
-  if (!w->ids || (j->local && (!w->lids || !w->slot || !w->list))) {
-    tl_free(w->ids); tl_free(w->lids); tl_free(w->slot); tl_free(w->list); tl_free(w);
+  if (j->rg->sel) {
+    w->g = tl_calloc(2 * (size_t)j->nslots + 1, sizeof *w->g);
+    w->vb = tl_calloc(2 * (size_t)j->nslots + 1, sizeof *w->vb);
+  }
+  if (!w->ids || (j->local && (!w->lids || !w->slot || !w->list)) ||
+      (j->rg->sel && (!w->g || !w->vb))) {
+    scratch_free(w, j->nslots);
     return NULL;
   }
   j->ws[worker] = w;
@@ -102,6 +124,48 @@ static void drain(scanjob *j) {
   }
 }
 
+/* Rows sel[0 .. m) of x into scratch column k of w (made on first use,
+** with room for R rows): fixed-width values and their validity. 0: out
+** of memory. */
+static tl_column *gather(scanjob *j, wscratch *w, int k, const tl_column *x, const int64_t *sel,
+                         int64_t m) {
+  tl_column *g = w->g[k];
+  if (!g) {
+    tl_error e;
+    if (tl_column_alloc_raw(x->type, j->R < j->n ? j->R : j->n, 1, &g, &e) != TL_OK) return NULL;
+    w->g[k] = g;
+    w->vb[k] = g->validity;
+  }
+  g->length = m;
+  if (x->type == TL_BOOL) {
+    uint8_t *d = g->values;
+    const uint8_t *v = x->values;
+    memset(d, 0, (size_t)TL_BITMAP_BYTES(m));
+    for (int64_t i = 0; i < m; i++) if (TL_BIT_GET(v, sel[i])) d[i >> 3] |= (uint8_t)(1u << (i & 7));
+  } else if (tl_type_width(x->type) == 4) {
+    int32_t *d = g->values;
+    const int32_t *v = x->values;
+    for (int64_t i = 0; i < m; i++) d[i] = v[sel[i]];
+  } else {
+    int64_t *d = g->values;
+    const int64_t *v = x->values;
+    for (int64_t i = 0; i < m; i++) d[i] = v[sel[i]];
+  }
+  int64_t nulls = 0;
+  if (x->validity && x->null_count > 0) {
+    uint8_t *d = w->vb[k];
+    memset(d, 0, (size_t)TL_BITMAP_BYTES(m));
+    for (int64_t i = 0; i < m; i++) {
+      int ok = TL_BIT_GET(x->validity, sel[i]);
+      d[i >> 3] |= (uint8_t)(ok << (i & 7));
+      nulls += !ok;
+    }
+  }
+  g->null_count = nulls;
+  g->validity = nulls ? w->vb[k] : NULL;
+  return g;
+}
+
 static void scan_range(void *ctx, int64_t r, int worker) {
   scanjob *j = ctx;
   const tl_rowgroups *rg = j->rg;
@@ -118,8 +182,10 @@ static void scan_range(void *ctx, int64_t r, int worker) {
     const int32_t *codes = rg->codes->values, *cmap = rg->cmap;
     const uint8_t *vb = rg->codes->validity;
     int32_t nullg = cmap[rg->codes->dict->length];
-    for (int64_t i = a; i < b; i++)
-      w->ids[i - a] = vb && !TL_BIT_GET(vb, i) ? nullg : cmap[codes[i]];
+    for (int64_t i = a; i < b; i++) {
+      int64_t row = rg->sel ? rg->sel[i] : i;
+      w->ids[i - a] = vb && !TL_BIT_GET(vb, row) ? nullg : cmap[codes[row]];
+    }
   }
   rp->nl = rg->ng;
   if (j->local) {   /* the range's groups, numbered in order of first appearance */
@@ -141,8 +207,15 @@ static void scan_range(void *ctx, int64_t r, int worker) {
     const agst *gs = j->glob[s];
     if (!gs) continue;
     int mode = gs->kind->range_mode ? gs->kind->range_mode(gs, rp->nl, j->hbudget) : gs->mode;
-    ok = (rp->st[s] = tl_agg_state_new(gs, mode, rp->nl)) &&
-         gs->kind->update(rp->st[s], j->x[s], a, b, ids);
+    ok = (rp->st[s] = tl_agg_state_new(gs, mode, rp->nl)) != NULL;
+    if (ok && rg->sel) {   /* the selected rows' values, as rows [0, m) */
+      const tl_column *x = j->x[s] ? gather(j, w, 2 * s, j->x[s], rg->sel + a, m) : NULL;
+      if (gs->y) rp->st[s]->y = gather(j, w, 2 * s + 1, gs->y, rg->sel + a, m);
+      ok = (!j->x[s] || x) && (!gs->y || rp->st[s]->y) && gs->kind->update(rp->st[s], x, 0, m, ids);
+      rp->st[s]->y = gs->y;
+    } else if (ok) {
+      ok = gs->kind->update(rp->st[s], j->x[s], a, b, ids);
+    }
   }
   pthread_mutex_lock(&j->mu);
   if (!ok) {
@@ -162,7 +235,7 @@ tl_status tl_agg_scan(agst **states, int nslots, const tl_rowgroups *rg, tl_colu
   scanjob *j = tl_calloc(1, sizeof *j);
   if (!j) return tl_error_oom(err, "agg");
   j->rg = rg;
-  j->n = rg->t->nrows;
+  j->n = rg->n;
   j->R = tl_group_range_rows();
   j->nranges = (j->n + j->R - 1) / j->R;
   j->local = rg->ng * 2 > j->R;
@@ -194,11 +267,7 @@ tl_status tl_agg_scan(agst **states, int nslots, const tl_rowgroups *rg, tl_colu
       for (int64_t r = 0; r < j->nranges; r++) rpart_free(j->done[r], j->nslots);
     }
   }
-  for (int w = 0; w < MAX_WORKERS; w++) {
-    if (!j->ws[w]) continue;
-    tl_free(j->ws[w]->ids); tl_free(j->ws[w]->lids); tl_free(j->ws[w]->slot);
-    tl_free(j->ws[w]->list); tl_free(j->ws[w]);
-  }
+  for (int w = 0; w < MAX_WORKERS; w++) scratch_free(j->ws[w], nslots);
   tl_free(j->done);
   tl_free(j->glob);
   tl_free(j);

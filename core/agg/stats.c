@@ -33,7 +33,7 @@ static tl_status one_group(int fn, const tl_column *c, const char *op, agst **ou
   agst *s = tl_agg_state_new(&like, 0, 0);
   tl_status st = s ? tl_table_new(1, &name, &x, &t, err) : TL_ENOMEM;
   if (st == TL_OK) {
-    tl_rowgroups rg = { t, 1, NULL, NULL, NULL, { 0, NULL, NULL, NULL } };
+    tl_rowgroups rg = { .t = t, .n = t->nrows, .ng = 1 };
     st = tl_agg_scan(&s, 1, &rg, &x, err);
   }
   tl_table_release(t);

@@ -28,10 +28,12 @@ struct tl_grouping {
   const char **knames;  /* their names and columns, for messages */
   tl_column **kcols;
   int64_t ngroups;
+  int64_t n;            /* rows grouped */
+  int64_t *sel;         /* row i is t's row sel[i] (ascending); NULL: row i */
   int32_t *gid;         /* per row; with cmap, made when first asked for */
   int32_t *cmap;        /* one dictionary-encoded key: the group of each code,
                         ** cmap[dictionary length] that of the nulls */
-  int64_t *first;       /* first row of each group */
+  int64_t *first;       /* first row of each group (a row of t) */
   int64_t *order;       /* rows sorted by group, made when first asked for */
   int64_t *start;       /* group k's rows: order[start[k] .. start[k + 1]) */
 };
@@ -83,6 +85,7 @@ static int same_value(const tl_column *c, int64_t i, int64_t j) {
 void tl_grouping_free(tl_grouping *g) {
   if (!g) return;
   tl_table_release(g->t);
+  tl_free(g->sel);
   tl_free(g->keys);
   tl_free(g->knames);
   tl_free(g->kcols);
@@ -96,11 +99,14 @@ void tl_grouping_free(tl_grouping *g) {
 
 int64_t tl_grouping_count(const tl_grouping *g) { return g->ngroups; }
 
+/* The row of t that is the grouping's row i. */
+static inline int64_t row_of(const tl_grouping *g, int64_t i) { return g->sel ? g->sel[i] : i; }
+
 /* One dictionary-encoded key: its codes are the groups, renumbered in order
 ** of first appearance, with no hashing at all and no id per row. The scan
 ** stops once every code (and the null, when there are nulls) has a group. */
 static tl_status assign_by_codes(tl_grouping *g, const tl_column *c, tl_error *err) {
-  int64_t n = c->length, nd = c->dict->length;
+  int64_t n = g->n, nd = c->dict->length;
   const int32_t *codes = c->values;
   int64_t all = nd + (c->null_count > 0);
   g->cmap = tl_alloc(((size_t)nd + 2) * sizeof *g->cmap);   /* code -> group; nd: null */
@@ -108,10 +114,11 @@ static tl_status assign_by_codes(tl_grouping *g, const tl_column *c, tl_error *e
   if (!g->cmap || !g->first) return tl_error_oom(err, "group_by");
   for (int64_t k = 0; k <= nd; k++) g->cmap[k] = -1;
   for (int64_t i = 0; i < n && g->ngroups < all; i++) {
-    int64_t k = c->validity && !TL_BIT_GET(c->validity, i) ? nd : codes[i];
+    int64_t r = row_of(g, i);
+    int64_t k = c->validity && !TL_BIT_GET(c->validity, r) ? nd : codes[r];
     if (g->cmap[k] < 0) {
       g->cmap[k] = (int32_t)g->ngroups;
-      g->first[g->ngroups++] = i;
+      g->first[g->ngroups++] = r;
     }
     if ((i & 0xffff) == 0xffff && tl_interrupted()) return tl_error_interrupted(err, "group_by");
   }
@@ -129,19 +136,22 @@ static void gid_task(void *ctx, int64_t k, int worker) {
   const int32_t *codes = j->c->values, *cmap = j->g->cmap;
   const uint8_t *vb = j->c->validity;
   int32_t nullg = cmap[j->c->dict->length];
-  int64_t a = k * j->chunk, b = a + j->chunk < j->c->length ? a + j->chunk : j->c->length;
+  int64_t n = j->g->n, a = k * j->chunk, b = a + j->chunk < n ? a + j->chunk : n;
   (void)worker;
-  for (int64_t i = a; i < b; i++) j->g->gid[i] = vb && !TL_BIT_GET(vb, i) ? nullg : cmap[codes[i]];
+  for (int64_t i = a; i < b; i++) {
+    int64_t r = row_of(j->g, i);
+    j->g->gid[i] = vb && !TL_BIT_GET(vb, r) ? nullg : cmap[codes[r]];
+  }
 }
 
 /* The group of each row, for the verbs that need it (group, apply). */
 static tl_status need_gid(tl_grouping *g, tl_error *err) {
   if (g->gid) return TL_OK;
   const tl_column *c = g->t->cols[g->keys[0]];
-  g->gid = tl_alloc(((size_t)c->length + 1) * sizeof *g->gid);
+  g->gid = tl_alloc(((size_t)g->n + 1) * sizeof *g->gid);
   if (!g->gid) return tl_error_oom(err, "group");
   gidjob j = { g, c, (int64_t)1 << 16 };
-  tl_parallel_for((c->length + j.chunk - 1) / j.chunk, gid_task, &j);
+  tl_parallel_for((g->n + j.chunk - 1) / j.chunk, gid_task, &j);
   return TL_OK;
 }
 
@@ -232,12 +242,14 @@ static tl_status assign_rows(tl_grouping *g, gtab *gt, int64_t a, int64_t b, tl_
     int m = (int)(b - start < TL_VEC ? b - start : TL_VEC);
     if (tl_interrupted()) return tl_error_interrupted(err, "group_by");
     for (int i = 0; i < m; i++) hv[i] = 0x2545f4914f6cdd1dULL;
+    const int64_t *sel = g->sel ? g->sel + start : NULL;
     for (int k = 0; k < g->nkeys; k++) {
       const tl_column *c = t->cols[g->keys[k]];
-      for (int i = 0; i < m; i++) hv[i] = hash_value(c, start + i, hv[i]);
+      if (sel) for (int i = 0; i < m; i++) hv[i] = hash_value(c, sel[i], hv[i]);
+      else for (int i = 0; i < m; i++) hv[i] = hash_value(c, start + i, hv[i]);
     }
     for (int i = 0; i < m; i++) {
-      int64_t id = gtab_find(gt, g, start + i, hv[i]);
+      int64_t id = gtab_find(gt, g, sel ? sel[i] : start + i, hv[i]);
       if (id < 0) return gtab_error(id, err);
       g->gid[start + i] = (int32_t)id;
     }
@@ -264,7 +276,7 @@ typedef struct gjob {
 static void chunk_ids(void *ctx, int64_t k, int worker) {
   gjob *j = ctx;
   gchunk *c = &j->chunks[k];
-  int64_t n = j->g->t->nrows, a = k * GROUP_CHUNK, b = a + GROUP_CHUNK < n ? a + GROUP_CHUNK : n;
+  int64_t n = j->g->n, a = k * GROUP_CHUNK, b = a + GROUP_CHUNK < n ? a + GROUP_CHUNK : n;
   (void)worker;
   if (!gtab_init(&c->local)) { c->st = tl_error_oom(&c->err, "group_by"); return; }
   c->st = assign_rows(j->g, &c->local, a, b, &c->err);
@@ -272,7 +284,7 @@ static void chunk_ids(void *ctx, int64_t k, int worker) {
 
 static void chunk_remap(void *ctx, int64_t k, int worker) {
   gjob *j = ctx;
-  int64_t n = j->g->t->nrows, a = k * GROUP_CHUNK, b = a + GROUP_CHUNK < n ? a + GROUP_CHUNK : n;
+  int64_t n = j->g->n, a = k * GROUP_CHUNK, b = a + GROUP_CHUNK < n ? a + GROUP_CHUNK : n;
   const int32_t *remap = j->chunks[k].remap;
   int32_t *gid = j->g->gid;
   (void)worker;
@@ -287,7 +299,7 @@ static void later_chunk_ids(void *ctx, int64_t k, int worker) { chunk_ids(ctx, k
 ** pays when chunks repeat keys; when the first chunk shows that they hardly
 ** do, *used is 0 and nothing is done. */
 static tl_status assign_parallel(tl_grouping *g, gtab *gt, int *used, tl_error *err) {
-  int64_t n = g->t->nrows, nchunks = (n + GROUP_CHUNK - 1) / GROUP_CHUNK;
+  int64_t n = g->n, nchunks = (n + GROUP_CHUNK - 1) / GROUP_CHUNK;
   gjob j = { g, tl_calloc((size_t)nchunks, sizeof(gchunk)) };
   if (!j.chunks) return tl_error_oom(err, "group_by");
   chunk_ids(&j, 0, 0);
@@ -321,7 +333,7 @@ static tl_status assign_parallel(tl_grouping *g, gtab *gt, int *used, tl_error *
 static tl_status assign_groups(tl_grouping *g, tl_error *err) {
   const tl_table *t = g->t;
   if (g->nkeys == 1 && t->cols[g->keys[0]]->dict) return assign_by_codes(g, t->cols[g->keys[0]], err);
-  int64_t n = t->nrows;
+  int64_t n = g->n;
   gtab gt;
   g->gid = tl_alloc((size_t)(n + 1) * sizeof *g->gid);
   int ok = gtab_init(&gt);
@@ -337,24 +349,40 @@ static tl_status assign_groups(tl_grouping *g, tl_error *err) {
   return st;
 }
 
-static tl_status group_by_names(const tl_table *t, int nkeys, const char *const *keys,
-                                tl_grouping **out, tl_error *err);
+static tl_status group_by_names(const tl_table *t, const int64_t *rows, int64_t n, int nkeys,
+                                const char *const *keys, tl_grouping **out, tl_error *err);
 
 tl_status tl_table_group_by(const tl_table *t, int nkeys, const char *const *keys,
                             tl_grouping **out, tl_error *err) {
   TL_TRY(tl_table_check_files(t, "group_by", err));
   tl_keys k;
   TL_TRY(tl_keys_resolve(t, nkeys, keys, 0, "group_by", &k, err));
-  tl_status st = group_by_names(k.t, nkeys, k.keys, out, err);
+  tl_status st = group_by_names(k.t, NULL, t->nrows, nkeys, k.keys, out, err);
   tl_keys_free(&k);
   return st;
 }
 
-static tl_status group_by_names(const tl_table *t, int nkeys, const char *const *keys,
-                                tl_grouping **out, tl_error *err) {
+tl_status tl_group_by_rows(const tl_table *t, const int64_t *rows, int64_t n, int nkeys,
+                           const char *const *keys, tl_grouping **out, tl_error *err) {
+  TL_TRY(tl_table_check_files(t, "group_by", err));
+  tl_keys k;
+  TL_TRY(tl_keys_resolve(t, nkeys, keys, 0, "group_by", &k, err));
+  tl_status st = group_by_names(k.t, rows, n, nkeys, k.keys, out, err);
+  tl_keys_free(&k);
+  return st;
+}
+
+static tl_status group_by_names(const tl_table *t, const int64_t *rows, int64_t n, int nkeys,
+                                const char *const *keys, tl_grouping **out, tl_error *err) {
   tl_grouping *g = tl_calloc(1, sizeof *g);
   if (!g) return tl_error_oom(err, "group_by");
   g->t = tl_table_retain((tl_table *)t);
+  g->n = n;
+  if (rows && !(g->sel = tl_alloc(((size_t)n + 1) * sizeof *g->sel))) {
+    tl_grouping_free(g);
+    return tl_error_oom(err, "group_by");
+  }
+  if (rows) memcpy(g->sel, rows, (size_t)n * sizeof *g->sel);
   g->nkeys = nkeys;
   g->keys = tl_calloc((size_t)nkeys + 1, sizeof *g->keys);
   g->knames = tl_calloc((size_t)nkeys + 1, sizeof *g->knames);
@@ -396,7 +424,7 @@ tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_table **out, tl_
   if (!g->order) {   /* a counting sort of the rows by group, once */
     tl_grouping *m = (tl_grouping *)g;
     TL_TRY(need_gid(m, err));
-    int64_t n = g->t->nrows;
+    int64_t n = g->n;
     int64_t *start = tl_calloc((size_t)g->ngroups + 2, sizeof *start);
     int64_t *order = tl_alloc(((size_t)n + 1) * sizeof *order);
     if (!start || !order) { tl_free(start); tl_free(order); return tl_error_oom(err, "group"); }
@@ -407,7 +435,7 @@ tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_table **out, tl_
       return tl_error_interrupted(err, "group");
     }
     for (int64_t q = 0; q < g->ngroups; q++) start[q + 1] += start[q];
-    for (int64_t i = 0; i < n; i++) order[start[g->gid[i]]++] = i;
+    for (int64_t i = 0; i < n; i++) order[start[g->gid[i]]++] = row_of(g, i);
     for (int64_t q = g->ngroups; q > 0; q--) start[q] = start[q - 1];   /* back to the starts */
     start[0] = 0;
     m->order = order;
@@ -427,6 +455,8 @@ tl_status tl_grouping_group(const tl_grouping *g, int64_t k, tl_table **out, tl_
 static void rowgroups_of(const tl_grouping *g, tl_rowgroups *rg) {
   memset(rg, 0, sizeof *rg);
   rg->t = g->t;
+  rg->n = g->n;
+  rg->sel = g->sel;
   rg->ng = g->ngroups;
   rg->gid = g->gid;
   if (!g->gid && g->cmap) {
@@ -442,6 +472,7 @@ static void rowgroups_of(const tl_grouping *g, tl_rowgroups *rg) {
 static void rowgroups_table(const tl_table *t, tl_rowgroups *rg) {
   memset(rg, 0, sizeof *rg);
   rg->t = t;
+  rg->n = t->nrows;
   rg->ng = 1;
 }
 

@@ -28,5 +28,9 @@ void tl_keys_free(tl_keys *k);
 /* group.c: the group of each row of g's table (groups numbered as the rows
 ** of tl_grouping_agg's result), owned by g. */
 tl_status tl_grouping_row_ids(tl_grouping *g, const int32_t **out, tl_error *err);
+/* group.c: tl_table_group_by over rows[0 .. n) of t (ascending): the
+** grouping's row i is t's row rows[i]. */
+tl_status tl_group_by_rows(const tl_table *t, const int64_t *rows, int64_t n, int nkeys,
+                           const char *const *keys, tl_grouping **out, tl_error *err);
 
 #endif

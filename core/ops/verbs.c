@@ -14,6 +14,7 @@
 #include "expr/expr.h"
 #include "base/pool.h"
 #include "base/table.h"
+#include "keys.h"
 #include "window.h"
 
 /* Appends rows start + sel[0..n) to *rows. */
@@ -73,8 +74,10 @@ tl_status tl_table_filter(const tl_table *t, const char *src, tl_table **out, tl
   return tl_table_filter_with(t, src, NULL, out, err);
 }
 
-tl_status tl_table_filter_with(const tl_table *t, const char *src, const tl_scope *scope,
-                               tl_table **out, tl_error *err) {
+/* The rows where condition src holds, in order, into *rows (tl_alloc'd)
+** and *total: the filter without the take. */
+static tl_status filter_select(const tl_table *t, const char *src, const tl_scope *scope,
+                               int64_t **rows_out, int64_t *total_out, tl_error *err) {
   TL_TRY(tl_table_check_files(t, "filter", err));
   int nplans = tl_get_threads();
   int64_t ntasks = (t->nrows + FILTER_TASK - 1) / FILTER_TASK;
@@ -132,9 +135,9 @@ tl_status tl_table_filter_with(const tl_table *t, const char *src, const tl_scop
       if (fj.count[k]) memcpy(rows + at, fj.rows[k], (size_t)fj.count[k] * sizeof *rows);
       at += fj.count[k];
     }
-    st = filter_rows(t, rows, total, out, err);
+    *rows_out = rows;
+    *total_out = total;
   }
-  tl_free(rows);
   for (int64_t k = 0; fj.rows && k < ntasks; k++) tl_free(fj.rows[k]);
   tl_free(fj.rows);
   tl_free(fj.count);
@@ -143,6 +146,56 @@ tl_status tl_table_filter_with(const tl_table *t, const char *src, const tl_scop
   for (int w = 0; w < nplans; w++) tl_expr_free(plans[w]);
   tl_free(plans);
   return st;
+}
+
+tl_status tl_table_filter_with(const tl_table *t, const char *src, const tl_scope *scope,
+                               tl_table **out, tl_error *err) {
+  int64_t *rows = NULL, total = 0;
+  TL_TRY(filter_select(t, src, scope, &rows, &total, err));
+  tl_status st = filter_rows(t, rows, total, out, err);
+  tl_free(rows);
+  return st;
+}
+
+/* ---------------------------------------------------------------------------
+** Selections: a filter's rows before they are taken. group_by works over
+** them in place, so a filter followed by a grouped aggregation reads only
+** the columns the grouping and the aggregates use, for the rows selected.
+*/
+struct tl_selection {
+  tl_table *t;
+  int64_t *rows;            /* ascending */
+  int64_t n;
+};
+
+tl_status tl_table_select_rows(const tl_table *t, const char *expr, const tl_scope *scope,
+                               tl_selection **out, tl_error *err) {
+  tl_selection *s = tl_calloc(1, sizeof *s);
+  if (!s) return tl_error_oom(err, "filter");
+  tl_status st = filter_select(t, expr, scope, &s->rows, &s->n, err);
+  if (st != TL_OK) { tl_free(s); return st; }
+  s->t = tl_table_retain((tl_table *)t);
+  *out = s;
+  return TL_OK;
+}
+
+void tl_selection_free(tl_selection *s) {
+  if (!s) return;
+  tl_table_release(s->t);
+  tl_free(s->rows);
+  tl_free(s);
+}
+
+int64_t tl_selection_count(const tl_selection *s) { return s->n; }
+
+tl_status tl_selection_table(const tl_selection *s, tl_table **out, tl_error *err) {
+  return filter_rows(s->t, s->rows, s->n, out, err);
+}
+
+tl_status tl_selection_group_by(const tl_selection *s, int nkeys, const char *const *keys,
+                                tl_grouping **out, tl_error *err) {
+  if (s->n == s->t->nrows) return tl_table_group_by(s->t, nkeys, keys, out, err);
+  return tl_group_by_rows(s->t, s->rows, s->n, nkeys, keys, out, err);
 }
 
 tl_status tl_table_filter_mask(const tl_table *t, const tl_column *mask, tl_table **out,

@@ -195,14 +195,14 @@ export TALLY_BENCH_SAVE=$data/t.tally TALLY_BENCH_THREADS=$threads
 # measuring
 
 # run_one TAG CMD...: one run of CMD under GNU time. Appends "wall_s peak_kB status" to
-# LOG/TAG.runs, the "@time" lines of its stderr to LOG/TAG.inproc and its other "@" lines
+# LOG/TAG.runs, its user and system CPU seconds to LOG/TAG.cpu, the "@time" lines of its stderr to LOG/TAG.inproc and its other "@" lines
 # (unsupported, fail) to LOG/TAG.notes; keeps the first run's stdout as LOG/TAG.out.
 # Sets $status: ok, unsupported (exit 3), timeout or FAIL.
 run_one() {
   local tag=$1 t0 t1 rc wall kb
   shift
   t0=$(date +%s%N)
-  if "$GNU_TIME" -f '%e %M' -o "$log/$tag.time" timeout "$TIMEOUT" "$@" \
+  if "$GNU_TIME" -f '%e %M %U %S' -o "$log/$tag.time" timeout "$TIMEOUT" "$@" \
     > "$log/$tag.stdout" 2> "$log/$tag.stderr"; then rc=0; else rc=$?; fi
   t1=$(date +%s%N)
   case $t0$t1 in
@@ -212,6 +212,7 @@ run_one() {
   kb=$(tail -1 "$log/$tag.time" | awk '{ print $2 }')
   case $rc in 0) status=ok ;; 3) status=unsupported ;; 124) status=timeout ;; *) status=FAIL ;; esac
   printf '%s %s %s\n' "$wall" "${kb:-0}" "$status" >> "$log/$tag.runs"
+  tail -1 "$log/$tag.time" | awk '{ printf "%.2f %.2f\n", $3, $4 }' >> "$log/$tag.cpu"   # user, sys
   { echo "--- exit $rc"; cat "$log/$tag.stderr"; } >> "$log/$tag.err"
   grep '^@time ' "$log/$tag.stderr" >> "$log/$tag.inproc" || true
   grep '^@' "$log/$tag.stderr" | grep -v '^@time ' > "$log/$tag.notes" || true

@@ -639,6 +639,25 @@ typedef struct tl_scope {
 TL_API TL_NODISCARD tl_status tl_table_filter_with(const tl_table *t, const char *expr,
                                             const tl_scope *scope, tl_table **out,
                                             tl_error *err);
+/* The rows where a condition holds, before they are taken into a table
+** of their own (tl_table_filter_with is the selection taken). Grouping a
+** selection reads, for the rows selected, only the columns the keys and the
+** aggregates use: a filter followed by group_by and agg copies no table.
+** The selection holds a reference to t. */
+typedef struct tl_selection tl_selection;
+TL_API TL_NODISCARD tl_status tl_table_select_rows(const tl_table *t, const char *expr,
+                                            const tl_scope *scope, tl_selection **out,
+                                            tl_error *err);
+TL_API void tl_selection_free(tl_selection *s);         /* NULL is allowed */
+TL_API int64_t tl_selection_count(const tl_selection *s);
+/* The rows selected, as the table tl_table_filter_with gives. */
+TL_API TL_NODISCARD tl_status tl_selection_table(const tl_selection *s, tl_table **out,
+                                          tl_error *err);
+/* tl_table_group_by over the rows selected; the grouping equals that of
+** the selection's table, and so do its aggregations. */
+TL_API TL_NODISCARD tl_status tl_selection_group_by(const tl_selection *s, int nkeys,
+                                             const char *const *keys, tl_grouping **out,
+                                             tl_error *err);
 TL_API TL_NODISCARD tl_status tl_table_mutate_with(const tl_table *t, int n, const char *const *defs,
                                             const tl_scope *scope, tl_table **out,
                                             tl_error *err);
