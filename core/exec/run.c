@@ -48,6 +48,8 @@ typedef struct xrun {
   tl_table **list;         /* batches in order (P_DISTINCT: not folded yet) */
   int64_t nlist, caplist, rows;
   FILE *out;               /* write_csv */
+  tl_scan_put put;         /* or another writer: each batch in order */
+  void *put_ud;
 } xrun;
 
 static const tl_table *stream_schema(const tl_plan *p) {
@@ -160,6 +162,11 @@ static tl_status merge_part(xrun *x, part *pt) {
       TL_TRY(push(x, t, err));
       return x->rows > 65536 && x->rows > tl_table_nrows(x->top) ? fold(x, err) : TL_OK;
     default:
+      if (x->put) {
+        tl_status st = x->put(x->put_ud, t, err);
+        tl_table_release(t);
+        return st;
+      }
       if (!x->out) return push(x, t, err);
       {
         tl_status st = tl_table_check_utf8(t, "write_csv", err);
@@ -233,7 +240,7 @@ static tl_status sink_result(xrun *x, tl_table **out, tl_error *err) {
       if (x->acc) return tl_partial_finish(x->acc, out, err);
       return tl_step_apply(sink, stream_schema(x->pl), out, err);   /* no rows */
     case P_TOP: case P_DISTINCT: TL_TRY(fold(x, err)); *out = x->top; x->top = NULL; return TL_OK;
-    case P_SORT: {
+    case P_SORT: case P_JOINX: {
       tl_table *all = NULL;
       TL_TRY(gather(x, NULL, &all, err));
       tl_status st = tl_step_apply(sink, all, out, err);
@@ -246,19 +253,31 @@ static tl_status sink_result(xrun *x, tl_table **out, tl_error *err) {
 
 /* Runs the plan's streaming part into its sink; *out the sink's result
 ** (NULL when writing to `f`). */
+static tl_status run_stream_put(const tl_scan *s, const tl_plan *pl, FILE *f, tl_scan_put put,
+                                void *put_ud, tl_table **out, tl_error *err);
+
 static tl_status run_stream(const tl_scan *s, const tl_plan *pl, FILE *f, tl_table **out,
                             tl_error *err) {
+  return run_stream_put(s, pl, f, NULL, NULL, out, err);
+}
+
+static tl_status run_stream_put(const tl_scan *s, const tl_plan *pl, FILE *f, tl_scan_put put,
+                                void *put_ud, tl_table **out, tl_error *err) {
   xrun x;
   memset(&x, 0, sizeof x);
   x.pl = pl;
   x.src = pl->steps[0]->src;
   x.kind = pl->sink ? pl->sink->kind : P_SOURCE;
   x.out = f;
+  x.put = put;
+  x.put_ud = put_ud;
   pthread_mutex_init(&x.mu, NULL);
   pthread_cond_init(&x.cv, NULL);
   const tl_scan_options *o = &pl->steps[0]->opts;
+  const char **filters = tl_calloc((size_t)pl->npushed + 1, sizeof *filters);
+  for (int k = 0; filters && k < pl->npushed; k++) filters[k] = pl->stream[k]->a[0];
   tl_source_want want = { pl->nread, (const char *const *)pl->read, o->morsel_bytes,
-                          o->batch_rows };
+                          o->batch_rows, filters ? pl->npushed : 0, filters };
   int threads = tl_get_threads();
   tl_status st = x.src->kind->open(x.src, &want, &x.srun, &x.n, err);
   (void)s;
@@ -270,8 +289,9 @@ static tl_status run_stream(const tl_scan *s, const tl_plan *pl, FILE *f, tl_tab
     tl_parallel_for(threads < x.n ? threads : x.n, worker, &x);
     if (x.st != TL_OK) { *err = x.err; st = x.st; }
   }
-  if (st == TL_OK && !f) st = sink_result(&x, out, err);
+  if (st == TL_OK && !f && !put) st = sink_result(&x, out, err);
   run_free(&x);
+  tl_free(filters);
   return st;
 }
 
@@ -326,4 +346,29 @@ tl_status tl_scan_write_csv(const tl_scan *s, const char *path, tl_error *err) {
   if (st != TL_OK) remove(path);
   tl_plan_free(&pl);
   return st;
+}
+
+tl_status tl_scan_run_into(const tl_scan *s, tl_scan_put put, void *ud, tl_error *err) {
+  tl_plan pl;
+  TL_TRY(tl_plan_make(s, &pl, err));
+  tl_status st;
+  if (pl.sink) {   /* the result of a sink is small: collect it, then hand it over */
+    tl_table *t = NULL;
+    st = tl_scan_collect(s, &t, err);
+    if (st == TL_OK) st = put(ud, t, err);
+    tl_table_release(t);
+  } else {
+    st = run_stream_put(s, &pl, NULL, put, ud, NULL, err);
+  }
+  tl_plan_free(&pl);
+  return st;
+}
+
+tl_status tl_scan_result_schema(const tl_scan *s, tl_table **out, tl_error *err) {
+  tl_plan pl;
+  *out = NULL;
+  TL_TRY(tl_plan_make(s, &pl, err));
+  *out = tl_table_retain((tl_table *)(pl.sink ? tl_scan_schema(s) : stream_schema(&pl)));
+  tl_plan_free(&pl);
+  return TL_OK;
 }

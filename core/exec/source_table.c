@@ -50,7 +50,8 @@ static void t_free(tl_source *src) {
   tl_free(src);
 }
 
-static const tl_source_kind table_kind = { "table", t_open, t_read, t_close, t_describe, t_free };
+static const tl_source_kind table_kind = { "table", t_open, t_read, t_close, t_describe, t_free,
+                                           NULL };
 
 tl_status tl_source_table(const tl_table *t, tl_source **out, tl_error *err) {
   tl_source *s = tl_calloc(1, sizeof *s);
