@@ -38,6 +38,7 @@ struct tl_scan {
   int64_t count;           /* head, top; join: its tl_join_kind */
   tl_table *right;         /* join: the right table (b: its keys, then the two
                            ** suffixes) */
+  struct tl_join_build *build;   /* a plan's join step: the right side built */
   tl_table *schema;        /* the step's result, without rows */
 };
 
@@ -46,8 +47,11 @@ static inline int tl_step_streams(pkind k) {
   return (k >= P_FILTER && k <= P_RENAME) || k == P_JOIN;
 }
 
-/* join.c: a join step applied to a table. */
+/* join.c: a join step applied to a table; a plan's copy of a join step
+** built for its runs (once), and freed. */
 tl_status tl_join_step_apply(const tl_scan *s, const tl_table *t, tl_table **out, tl_error *err);
+tl_status tl_join_step_build(tl_scan *adj, tl_error *err);
+void tl_join_step_unbuild(tl_scan *adj);
 
 /* plan.c: applies one streaming step (or, with whole = 1, any step) to a
 ** table; also used on the empty schema to check a verb when it is made. */

@@ -1,7 +1,7 @@
 /*
 ** join.c -- s:join(table, ...): a scan joined with an in-memory table.
-** The join runs as the in-memory join does (core/ops/join.c) with each
-** batch as its left side: its rows come in the left order, each left
+** The right side is hashed once per run (ops/join.h), and each batch, as
+** the left side, is probed against it: its rows come in the left order, each left
 ** row's matches in the right order, so for inner, left, semi and anti
 ** joins the batches' results, merged in source order, are the result of
 ** the join of the whole input. Right and full joins add the right rows
@@ -13,9 +13,32 @@
 #include "base/alloc.h"
 #include "base/error.h"
 #include "exec.h"
+#include "ops/join.h"
+
+static void step_options(const tl_scan *s, tl_join_options *o) {
+  tl_join_options_init(o);
+  o->nkeys = s->na;
+  o->left_keys = (const char *const *)s->a;
+  o->right_keys = (const char *const *)s->b;
+  o->how = (tl_join_kind)s->count;
+  o->suffix_left = s->b[s->na];
+  o->suffix_right = s->b[s->na + 1];
+}
+
+tl_status tl_join_step_build(tl_scan *adj, tl_error *err) {
+  tl_join_options o;
+  step_options(adj, &o);   /* its strings are the step's, which outlive the plan */
+  return tl_join_build_new(adj->right, &o, &adj->build, err);
+}
+
+void tl_join_step_unbuild(tl_scan *adj) {
+  tl_join_build_free(adj->build);
+  adj->build = NULL;
+}
 
 tl_status tl_join_step_apply(const tl_scan *s, const tl_table *t, tl_table **out,
                              tl_error *err) {
+  if (s->build) return tl_join_build_run(s->build, t, out, err);
   tl_join_options o;
   tl_join_options_init(&o);
   o.nkeys = s->na;

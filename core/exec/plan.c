@@ -349,6 +349,7 @@ static tl_status push_filter(tl_plan *p, int k, int *at, tl_error *err) {
 
 void tl_plan_free(tl_plan *p) {
   for (int k = 0; p->adj && k < p->nstream; k++) {
+    tl_join_step_unbuild(&p->adj[k]);
     tl_free(p->adj[k].a);
     tl_free(p->adj[k].b);
     tl_table_release(p->adj[k].schema);
@@ -441,6 +442,7 @@ static tl_status copy_stream(tl_plan *p, tl_error *err) {
     if (!a->a || !a->b) return tl_error_oom(err, "scan");
     memcpy(a->a, x->a, (size_t)x->na * sizeof *a->a);
     memcpy(a->b, x->b, (size_t)x->nb * sizeof *a->b);
+    if (a->kind == P_JOIN) TL_TRY(tl_join_step_build(a, err));
   }
   return TL_OK;
 }

@@ -1550,7 +1550,8 @@ TL_API TL_NODISCARD tl_status tl_scan_distinct(const tl_scan *s, int n, const ch
                                         tl_scan **out, tl_error *err);
 /* The scan joined with an in-memory table (retained), as tl_table_join with
 ** the scan's rows on the left: same rows, same order. Inner, left, semi
-** and anti joins run per batch; right and full joins gather their input. */
+** and anti joins probe each batch against the right side hashed once per
+** run; right and full joins gather their input. */
 TL_API TL_NODISCARD tl_status tl_scan_join(const tl_scan *s, const tl_table *right,
                                     const tl_join_options *opts, tl_scan **out,
                                     tl_error *err);
