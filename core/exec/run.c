@@ -23,6 +23,7 @@
 
 typedef struct part {
   int ready;
+  int past;                /* past the end of a source whose count was not known */
   tl_status st;
   tl_error err;
   tl_table *t;
@@ -64,6 +65,7 @@ static tl_status make_part(xrun *x, int64_t k, part *pt) {
   tl_table *t = NULL, *u = NULL;
   if (tl_interrupted()) return tl_error_interrupted(err, "scan");
   TL_TRY(x->src->kind->read(x->src, x->srun, k, &t, err));
+  if (!t) { pt->past = 1; return TL_OK; }
   tl_status st = TL_OK;
   for (int s = 0; s < pl->nstream && st == TL_OK; s++) {
     st = tl_step_apply(&pl->adj[s], t, &u, err);
@@ -183,6 +185,12 @@ static void merge_ready(xrun *x) {
   while (!x->merging && !x->stop && x->merged < x->next) {
     part *pt = &x->parts[x->merged % x->window];
     if (!pt->ready) break;
+    if (pt->st == TL_OK && pt->past) {   /* the input ended before morsel `merged` */
+      x->n = x->merged;
+      pt->ready = pt->past = 0;
+      pthread_cond_broadcast(&x->cv);
+      break;
+    }
     x->merging = 1;
     pthread_mutex_unlock(&x->mu);
     tl_status st = pt->st == TL_OK ? merge_part(x, pt) : pt->st;
@@ -281,6 +289,7 @@ static tl_status run_stream_put(const tl_scan *s, const tl_plan *pl, FILE *f, tl
   int threads = tl_get_threads();
   tl_status st = x.src->kind->open(x.src, &want, &x.srun, &x.n, err);
   (void)s;
+  if (x.n < 0) x.n = INT64_MAX;   /* known once the source is read to its end */
   if (pl->nothing || (x.kind == P_HEAD && pl->sink->count == 0)) x.n = 0;
   x.window = 2 * (int64_t)threads + 2;
   if (st == TL_OK && !(x.parts = tl_calloc((size_t)x.window, sizeof *x.parts)))

@@ -76,12 +76,19 @@ tl_status tl_agree_schema(const tl_agree *a, tl_table **out, tl_error *err);
 /* *t (replaced) with its int columns that are float in `schema` widened. */
 tl_status tl_agree_widen(const tl_table *schema, tl_table **t, tl_error *err);
 
-/* source_csv.c, source_table.c, source_parquet.c; source_files.c picks one
-** by the files' contents. */
+/* source_csv.c: CSV reading options with what they point to copied into
+** *nulls (o->nnulls strings) and *comment, which the caller frees. */
+tl_status tl_csv_options_dup(tl_csv_options *o, char ***nulls, char **comment,
+                             const tl_csv_options *from, tl_error *err);
+
+/* source_csv.c, source_table.c, source_parquet.c, source_csvz.c (compressed
+** CSV, streamed); source_files.c picks one by the files' contents. */
 tl_status tl_source_csv(int npaths, const char *const *paths, const tl_scan_options *opts,
                         tl_source **out, tl_error *err);
 tl_status tl_source_table(const tl_table *t, tl_source **out, tl_error *err);
 tl_status tl_source_parquet(int npaths, const char *const *paths, tl_source **out,
                             tl_error *err);
+tl_status tl_source_csvz(int npaths, const char *const *paths, const tl_scan_options *opts,
+                         tl_source **out, tl_error *err);
 
 #endif

@@ -144,27 +144,33 @@ static void c_describe(const tl_source *src, tl_textbuf *tb) {
 static const tl_source_kind csv_kind = { "csv", c_open, c_read, c_close, c_describe, c_free,
                                          NULL };
 
-/* The reading options, with what they point to copied. */
-static tl_status copy_options(csvsrc *c, const tl_csv_options *from, tl_error *err) {
-  tl_csv_options_init(&c->o);
+/* The reading options, with what they point to copied into *nulls and
+** *comment (the caller frees them: o->nnulls strings). */
+tl_status tl_csv_options_dup(tl_csv_options *o, char ***nulls, char **comment,
+                             const tl_csv_options *from, tl_error *err) {
+  tl_csv_options_init(o);
   if (!from) return TL_OK;
   if (from->nnulls < 0 || from->ntypes < 0)
     return tl_error_set(err, TL_EINVAL, "scan: a negative count in the options");
-  c->o.sep = from->sep;
-  c->o.header = from->header;
-  c->o.skip = from->skip;
-  c->o.chunk_size = from->chunk_size;
-  c->o.max_field_size = from->max_field_size;
-  if (from->comment && !(c->o.comment = c->comment = tl_strdup(from->comment)))
+  o->sep = from->sep;
+  o->header = from->header;
+  o->skip = from->skip;
+  o->chunk_size = from->chunk_size;
+  o->max_field_size = from->max_field_size;
+  if (from->comment && !(o->comment = *comment = tl_strdup(from->comment)))
     return tl_error_oom(err, "scan");
   if (from->nnulls) {
-    if (!(c->nulls = tl_calloc((size_t)from->nnulls, sizeof *c->nulls)))
+    if (!(*nulls = tl_calloc((size_t)from->nnulls, sizeof **nulls)))
       return tl_error_oom(err, "scan");
-    for (int k = 0; k < from->nnulls; k++, c->o.nnulls++)
-      if (!(c->nulls[k] = tl_strdup(from->nulls[k]))) return tl_error_oom(err, "scan");
-    c->o.nulls = (const char *const *)c->nulls;
+    for (int k = 0; k < from->nnulls; k++, o->nnulls++)
+      if (!((*nulls)[k] = tl_strdup(from->nulls[k]))) return tl_error_oom(err, "scan");
+    o->nulls = (const char *const *)*nulls;
   }
   return TL_OK;
+}
+
+static tl_status copy_options(csvsrc *c, const tl_csv_options *from, tl_error *err) {
+  return tl_csv_options_dup(&c->o, &c->nulls, &c->comment, from, err);
 }
 
 /* The sample at the start of file f, its given types forced. */

@@ -3,8 +3,8 @@
 ** by what the files hold. A folder stands for its files (sorted by name;
 ** those whose names start with '.' or '_' left out, as Spark's _SUCCESS).
 ** Files opening with Parquet's magic make a Parquet source; gzip or zstd
-** magic is compressed CSV, which a scan does not read (read_csv does);
-** any other file is CSV. A list
+** magic a compressed CSV source (streamed), which also reads the plain
+** files of the list; otherwise a CSV source cut into byte ranges. A list
 ** mixing Parquet with CSV is an error naming the first file of the other
 ** kind.
 */
@@ -100,10 +100,7 @@ static tl_status make_source(const flist *l, const tl_scan_options *opts, tl_sou
   }
   const char *const *v = (const char *const *)l->v;
   if (any[F_PARQUET]) return tl_source_parquet(l->n, v, src, err);
-  for (int k = 0; k < l->n && any[F_CSVZ]; k++)
-    if (file_kind(l->v[k]) == F_CSVZ)
-      return tl_error_set(err, TL_EINVAL, "scan: %s: a compressed CSV file is not scanned; "
-                          "read it with read_csv, or scan it decompressed", l->v[k]);
+  if (any[F_CSVZ]) return tl_source_csvz(l->n, v, opts, src, err);
   return tl_source_csv(l->n, v, opts, src, err);
 }
 

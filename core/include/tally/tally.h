@@ -1514,8 +1514,10 @@ TL_API TL_NODISCARD tl_status tl_scan_csv(int npaths, const char *const *paths,
 /* A scan of files of any format tally scans, picked by their contents:
 ** Parquet files (their row groups the morsels, read in parallel; the
 ** filters pushed into the scan skip the row groups whose statistics
-** exclude them) or CSV files (compressed ones are an error: read_csv reads
-** them). A folder stands for its files. Files must agree on names and types (int widens to float);
+** exclude them), CSV files (cut into byte ranges at record starts), or
+** compressed CSV files (gzip, zstd: one stream decompressed in order, cut
+** into morsels at record starts, parsed in parallel). A folder stands for
+** its files. Files must agree on names and types (int widens to float);
 ** a mismatch is TL_ETYPE naming the file. `opts->csv` is for CSV. */
 TL_API TL_NODISCARD tl_status tl_scan_files(int npaths, const char *const *paths,
                                      const tl_scan_options *opts, tl_scan **out,
