@@ -185,6 +185,7 @@ static tl_status next_morsel(cursor *c, const tl_csv_options *o, size_t size, ch
   *out = NULL;
   for (;;) {
     TL_TRY(more_text(c, want + 1, err));
+    if (c->len == 0) return TL_OK;               /* an empty file */
     size_t from = c->from;
     tl_status st = tl_csv_cut(c->buf, c->len, c->in.path, o, &from, &c->line, want, &cut,
                               &lines, &recs, err);

@@ -303,6 +303,21 @@ tl_status tl_join_build_new(const tl_table *rt, const tl_join_options *o, tl_joi
   return TL_OK;
 }
 
+/* The matching pairs in left-then-right order, on the right side built
+** once (pre) or on the smaller side. */
+static tl_status find_pairs(side *L, side *R, const tl_join_build *pre, int nkeys, pairs *m,
+                            tl_error *err) {
+  TL_TRY(hash_side(L, nkeys, err));
+  if (!pre) {
+    TL_TRY(hash_side(R, nkeys, err));
+    return match(L, R, nkeys, m, err);
+  }
+  R->hash = pre->hash;   /* borrowed: probing the left gives left order */
+  tl_status st = probe_chains(R, &pre->c, L, nkeys, 0, m, err);
+  R->hash = NULL;
+  return st;
+}
+
 static tl_status join_run(const tl_table *lt, const tl_table *rt, const tl_join_options *o,
                           const tl_join_build *pre, tl_table **out, tl_error *err) {
   TL_TRY(tl_table_check_files(lt, "join", err));
@@ -340,15 +355,7 @@ static tl_status join_run(const tl_table *lt, const tl_table *rt, const tl_join_
       st = tl_error_set(err, TL_ETYPE, "join: key '%s' is %s on the left but '%s' is %s on the right",
                         ln, tl_type_name(a), rn, tl_type_name(b));
   }
-  if (st == TL_OK) st = hash_side(&L, nkeys, err);
-  if (st == TL_OK && pre) {   /* the right side built once: probing the left gives left order */
-    R.hash = pre->hash;
-    st = probe_chains(&R, &pre->c, &L, nkeys, 0, &m, err);
-    R.hash = NULL;   /* borrowed */
-  } else {
-    if (st == TL_OK) st = hash_side(&R, nkeys, err);
-    if (st == TL_OK) st = match(&L, &R, nkeys, &m, err);
-  }
+  if (st == TL_OK) st = find_pairs(&L, &R, pre, nkeys, &m, err);
 
   if (st == TL_OK && (o->how == TL_JOIN_SEMI || o->how == TL_JOIN_ANTI)) {
     int64_t *rows = tl_alloc(((size_t)lt->nrows + 1) * sizeof *rows), n = 0, k = 0;
