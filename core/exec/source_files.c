@@ -71,7 +71,7 @@ static tl_status add_folder(flist *l, const char *dir, tl_error *err) {
   closedir(d);
   if (st == TL_OK && l->n == first)
     st = tl_error_set(err, TL_EIO, "scan: the folder '%s' holds no files", dir);
-  qsort(l->v + first, (size_t)(l->n - first), sizeof *l->v, cmp_str);
+  if (st == TL_OK) qsort(l->v + first, (size_t)(l->n - first), sizeof *l->v, cmp_str);
   return st;
 }
 
