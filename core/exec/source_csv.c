@@ -190,9 +190,10 @@ static tl_status c_init(csvsrc *c, int npaths, const char *const *paths,
   c->paths = tl_calloc((size_t)npaths, sizeof *c->paths);
   c->sizes = tl_calloc((size_t)npaths, sizeof *c->sizes);
   if (!c->paths || !c->sizes) return tl_error_oom(err, "scan");
-  for (int f = 0; f < npaths; f++, c->nfiles++) {
+  for (int f = 0; f < npaths; f++) {
     struct stat sb;
     if (!(c->paths[f] = tl_strdup(paths[f]))) return tl_error_oom(err, "scan");
+    c->nfiles++;                                   /* freed from here on */
     if (stat(paths[f], &sb) != 0 || !S_ISREG(sb.st_mode))
       return tl_error_set(err, TL_EIO, "scan: cannot read '%s': %s", paths[f],
                           S_ISDIR(sb.st_mode) ? "is a directory" : strerror(errno));

@@ -394,9 +394,10 @@ static tl_status sample(zsrc *c, int f, const tl_scan_options *opts, tl_table **
 static tl_status z_init(zsrc *c, int npaths, const char *const *paths,
                         const tl_scan_options *opts, tl_table **schema, tl_error *err) {
   if (!(c->paths = tl_calloc((size_t)npaths, sizeof *c->paths))) return tl_error_oom(err, "scan");
-  for (int f = 0; f < npaths; f++, c->nfiles++) {
+  for (int f = 0; f < npaths; f++) {
     struct stat sb;
     if (!(c->paths[f] = tl_strdup(paths[f]))) return tl_error_oom(err, "scan");
+    c->nfiles++;                                   /* freed from here on */
     if (stat(paths[f], &sb) != 0)
       return tl_error_set(err, TL_EIO, "scan: cannot read '%s': %s", paths[f], strerror(errno));
     c->total += (int64_t)sb.st_size;
