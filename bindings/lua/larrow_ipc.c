@@ -65,19 +65,16 @@ static int choice(lua_State *L, int idx, const char *op, const char *key,
   return r;
 }
 
-int lt_t_write_arrow(lua_State *L) {
+/* The options at index 3 (none or nil: the defaults). */
+void lt_arrow_write_options(lua_State *L, tl_arrow_write_options *po) {
   const char *op = "write_arrow";
-  tl_table *t = tally_check_table(L, 1);
-  const char *path = luaL_checkstring(L, 2);
   tl_arrow_write_options o;
-  tl_error err;
-  lt_cstring(L, 2, "%s: path", op);
   tl_arrow_write_options_init(&o);
   if (!lua_isnoneornil(L, 3)) {
     static const char *const codecs[] = { "none", "lz4", "zstd", NULL };
     static const char *const formats[] = { "file", "stream", NULL };
     if (!lua_istable(L, 3))
-      return luaL_error(L, "%s: options must be a table, got %s", op, luaL_typename(L, 3));
+      luaL_error(L, "%s: options must be a table, got %s", op, luaL_typename(L, 3));
     lt_check_options(L, 3, op, write_keys);
     o.compression = (tl_arrow_compression)choice(L, 3, op, "compression", codecs, 0);
     o.stream = choice(L, 3, op, "format", formats, 0);
@@ -87,6 +84,16 @@ int lt_t_write_arrow(lua_State *L) {
     }
     lua_pop(L, 1);
   }
+  *po = o;
+}
+
+int lt_t_write_arrow(lua_State *L) {
+  tl_table *t = tally_check_table(L, 1);
+  const char *path = luaL_checkstring(L, 2);
+  tl_arrow_write_options o;
+  tl_error err;
+  lt_cstring(L, 2, "%s: path", "write_arrow");
+  lt_arrow_write_options(L, &o);
   err.message[0] = '\0';
   lt_call(L, tl_write_arrow(t, path, &o, &err), &err);
   return 0;

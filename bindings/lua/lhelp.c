@@ -59,9 +59,10 @@ static const help_entry entries[] = {
    "Defines an aggregate in Lua, usable in agg and expressions; with merge, on every core."},
   {"tally.func", "tally.func{ name, fn, type, nulls, parallel }",
    "Defines a function in Lua, usable in expressions; over many rows, on every core."},
-  {"tally.scan", "tally.scan(path | {paths} | glob | table [, {types, sep, header, null, skip, "
+  {"tally.scan", "tally.scan(path | {paths} | glob | folder | table [, {types, sep, header, null, skip, "
    "comment, sample_bytes, progress}])",
-   "A lazy scan: verbs build a plan, collect() or write_csv() streams the data through it."},
+   "A lazy scan of CSV or Parquet files: verbs build a plan, collect() or a writer streams "
+   "the data through it."},
   {"tally.memory_limit", "tally.memory_limit([bytes])",
    "Sets (0: none) or gets the memory limit of the core's work; returns the previous one and the bytes in use."},
   {"tally.clock", "tally.clock()", "Monotonic wall-clock seconds."},
@@ -177,8 +178,15 @@ static const help_entry entries[] = {
   {"Scan:top", "s:top(n, key, ...)", "The first n rows of sort(key, ...), without sorting all."},
   {"Scan:distinct", "s:distinct([col, ...])", "One row per distinct combination."},
   {"Scan:sort", "s:sort(key, ...)", "Sorts the rows (gathered in memory)."},
+  {"Scan:join", "s:join(t, { on = key, how = \"inner\" })",
+   "Joins with an in-memory table t, as t:join: inner, left, semi, anti per batch; "
+   "right, full gather their input."},
   {"Scan:collect", "s:collect()", "Runs the plan into a table."},
   {"Scan:write_csv", "s:write_csv(path)", "Runs the plan into a CSV file, batch by batch."},
+  {"Scan:write_parquet", "s:write_parquet(path [, {compression, row_group_size}])",
+   "Runs the plan into a Parquet file, row groups cut from the batches as they come."},
+  {"Scan:write_arrow", "s:write_arrow(path [, {compression, format, batch_rows}])",
+   "Runs the plan into an Arrow IPC file, a record batch per batch."},
   {"Scan:explain", "s:explain()", "The plan: columns read, filters pushed, how each step runs."},
   {"Scan:names", "s:names()", "The names of the result's columns."},
   {NULL, NULL, NULL}

@@ -72,9 +72,9 @@ static int read_on(lua_State *L, int opts, const char ***left, const char ***rig
 
 static const char *const join_keys[] = {"on", "how", "suffix", NULL};
 
-int lt_t_join(lua_State *L) {
-  tl_table *left = tally_check_table(L, 1);
-  tl_table *right = tally_check_table(L, 2);
+/* The options at index 3 into *po; the names stay anchored on the stack
+** above it, which must be the top. */
+void lt_join_options(lua_State *L, tl_join_options *po) {
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
   lt_check_options(L, 3, "join", join_keys);
@@ -89,18 +89,26 @@ int lt_t_join(lua_State *L) {
     int k = 0;
     while (how && kinds[k] && strcmp(kinds[k], how) != 0) k++;
     if (!how || !kinds[k])
-      return luaL_error(L, "join: 'how' must be inner, left, right, full, semi or anti");
+      luaL_error(L, "join: 'how' must be inner, left, right, full, semi or anti");
     o.how = (tl_join_kind)(TL_JOIN_INNER + k);
   }
   if (lua_getfield(L, 3, "suffix") != LUA_TNIL) {
-    if (!lua_istable(L, -1)) return luaL_error(L, "join: 'suffix' must be a pair of strings");
+    if (!lua_istable(L, -1)) luaL_error(L, "join: 'suffix' must be a pair of strings");
     lua_rawgeti(L, -1, 1);
     lua_rawgeti(L, -2, 2);
     if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-      return luaL_error(L, "join: 'suffix' must be a pair of strings");
+      luaL_error(L, "join: 'suffix' must be a pair of strings");
     o.suffix_left = lt_cstring(L, -2, "join: 'suffix' entry 1");
     o.suffix_right = lt_cstring(L, -1, "join: 'suffix' entry 2");
   }
+  *po = o;
+}
+
+int lt_t_join(lua_State *L) {
+  tl_table *left = tally_check_table(L, 1);
+  tl_table *right = tally_check_table(L, 2);
+  tl_join_options o;
+  lt_join_options(L, &o);
   lt_table *ud = lt_new_table(L);
   tl_error err;
   err.message[0] = '\0';

@@ -189,7 +189,7 @@ static int scan_new(lua_State *L, int share, int nshares) {
   }
   err.message[0] = '\0';
   if (t) lt_call(L, tl_scan_table(t, &o, &u->s, &err), &err);
-  else lt_call(L, tl_scan_csv(n, paths, &o, &u->s, &err), &err);
+  else lt_call(L, tl_scan_files(n, paths, &o, &u->s, &err), &err);
   return 1;
 }
 
@@ -405,6 +405,38 @@ static int s_write_csv(lua_State *L) {
   return 0;
 }
 
+/* s:join(table, { on =, how =, suffix = }), as t:join; the table is kept
+** by the scan. */
+static int s_join(lua_State *L) {
+  tl_scan *s = check_scan(L, 1);
+  tl_table *right = tally_check_table(L, 2);
+  tl_join_options o;
+  lt_join_options(L, &o);
+  VERB(L, tl_scan_join(s, right, &o, out, err));
+}
+
+static int s_write_parquet(lua_State *L) {
+  tl_scan *s = check_scan(L, 1);
+  const char *path = lt_cstring(L, 2, "write_parquet: path");
+  tl_parquet_write_options o;
+  lt_parquet_write_options(L, &o);
+  tl_error err;
+  err.message[0] = '\0';
+  lt_call(L, tl_scan_write_parquet(s, path, &o, &err), &err);
+  return 0;
+}
+
+static int s_write_arrow(lua_State *L) {
+  tl_scan *s = check_scan(L, 1);
+  const char *path = lt_cstring(L, 2, "write_arrow: path");
+  tl_arrow_write_options o;
+  lt_arrow_write_options(L, &o);
+  tl_error err;
+  err.message[0] = '\0';
+  lt_call(L, tl_scan_write_arrow(s, path, &o, &err), &err);
+  return 0;
+}
+
 static void free_text(void *p) { tl_free(p); }
 
 static int s_explain(lua_State *L) {
@@ -473,7 +505,9 @@ static const luaL_Reg scan_methods[] = {
   {"filter", s_filter}, {"mutate", s_mutate}, {"select", s_select}, {"drop", s_drop},
   {"rename", s_rename}, {"group_by", s_group_by}, {"agg", s_agg}, {"head", s_head},
   {"top", s_top}, {"distinct", s_distinct}, {"sort", s_sort}, {"collect", s_collect},
-  {"write_csv", s_write_csv}, {"explain", s_explain}, {"names", s_names}, {NULL, NULL}
+  {"write_csv", s_write_csv}, {"explain", s_explain}, {"names", s_names},
+  {"join", s_join}, {"write_parquet", s_write_parquet}, {"write_arrow", s_write_arrow},
+  {NULL, NULL}
 };
 
 void lt_open_scan(lua_State *L) {

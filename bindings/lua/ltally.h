@@ -172,6 +172,7 @@ lt_column *lt_check_column(lua_State *L, int idx);
 ** tally.Table; value_counts and unique of tally.Column. */
 int lt_t_sort(lua_State *L);
 int lt_t_join(lua_State *L);
+void lt_join_options(lua_State *L, tl_join_options *o);   /* the options at 3 */
 int lt_t_top(lua_State *L);
 int lt_t_distinct(lua_State *L);
 int lt_t_concat(lua_State *L);
@@ -275,10 +276,12 @@ void lt_record_reasons(lua_State *L, int tidx, const char *const *reasons, int n
 int lt_read_document(lua_State *L);
 int lt_read_parquet(lua_State *L);      /* lparquet.c */
 int lt_t_write_parquet(lua_State *L);   /* lparquet_write.c */
+void lt_parquet_write_options(lua_State *L, tl_parquet_write_options *o);   /* at 3 */
 int lt_read(lua_State *L);              /* lfiles.c: tally.read and t:write */
 int lt_t_write(lua_State *L);
 int lt_read_arrow(lua_State *L);        /* larrow_ipc.c */
 int lt_t_write_arrow(lua_State *L);     /* larrow_ipc.c */
+void lt_arrow_write_options(lua_State *L, tl_arrow_write_options *o);   /* at 3 */
 int lt_table_title(lua_State *L);
 int lt_table_meta(lua_State *L);
 int lt_pivot_longer(lua_State *L);

@@ -20,7 +20,9 @@
 
 typedef enum {
   P_SOURCE, P_FILTER, P_MUTATE, P_SELECT, P_DROP, P_RENAME,
-  P_AGG, P_HEAD, P_TOP, P_DISTINCT, P_SORT
+  P_AGG, P_HEAD, P_TOP, P_DISTINCT, P_SORT,
+  P_JOIN,                  /* inner, left, semi, anti: per batch */
+  P_JOINX                  /* right, full: the unmatched right rows come last */
 } pkind;
 
 struct tl_scan {
@@ -33,14 +35,25 @@ struct tl_scan {
   char **a;                /* filter: [expr]; mutate: defs; select, drop, distinct:
                            ** names; rename: from; agg, top, sort: keys */
   char **b;                /* rename: to; agg: defs */
-  int64_t count;           /* head, top */
+  int64_t count;           /* head, top; join: its tl_join_kind */
   tl_scope scope;          /* filter, mutate, agg: the host's aggregates and
                            ** functions (borrowed: the host keeps them alive) */
+  tl_table *right;         /* join: the right table (b: its keys, then the two
+                           ** suffixes) */
+  struct tl_join_build *build;   /* a plan's join step: the right side built */
   tl_table *schema;        /* the step's result, without rows */
 };
 
 /* Streaming steps run per batch; the others need their whole input. */
-static inline int tl_step_streams(pkind k) { return k >= P_FILTER && k <= P_RENAME; }
+static inline int tl_step_streams(pkind k) {
+  return (k >= P_FILTER && k <= P_RENAME) || k == P_JOIN;
+}
+
+/* join.c: a join step applied to a table; a plan's copy of a join step
+** built for its runs (once), and freed. */
+tl_status tl_join_step_apply(const tl_scan *s, const tl_table *t, tl_table **out, tl_error *err);
+tl_status tl_join_step_build(tl_scan *adj, tl_error *err);
+void tl_join_step_unbuild(tl_scan *adj);
 
 /* plan.c: applies one streaming step (or, with whole = 1, any step) to a
 ** table; also used on the empty schema to check a verb when it is made. */
@@ -61,6 +74,10 @@ typedef struct tl_plan {
   tl_scan *adj;            /* stream[k] as it runs on the columns read (owned) */
   tl_table *input;         /* the columns read, no rows */
 } tl_plan;
+
+/* A scan of a source, which it takes (also on failure). */
+tl_status tl_scan_from_source(tl_source *src, const tl_scan_options *opts, tl_scan **out,
+                              tl_error *err);
 
 tl_status tl_plan_make(const tl_scan *s, tl_plan *p, tl_error *err);
 void tl_plan_free(tl_plan *p);
@@ -83,5 +100,11 @@ static inline int tl_hosts_any(const tl_hosts *h) { return h->naggs + h->nfns + 
 ** must stay on the calling thread. */
 int tl_hosts_fork(tl_hosts *h, int nworkers);
 void tl_hosts_join(tl_hosts *h);
+/* run.c: runs the plan, handing each batch of its result to `put` in
+** order (a plan with a sink: its result, once). */
+typedef tl_status (*tl_scan_put)(void *ud, const tl_table *t, tl_error *err);
+tl_status tl_scan_run_into(const tl_scan *s, tl_scan_put put, void *ud, tl_error *err);
+/* The columns of the batches handed to `put`, as a table of no rows. */
+tl_status tl_scan_result_schema(const tl_scan *s, tl_table **out, tl_error *err);
 
 #endif

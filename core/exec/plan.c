@@ -39,6 +39,7 @@ void tl_scan_free(tl_scan *s) {
     free_strs(s->a, s->na);
     free_strs(s->b, s->nb);
     tl_table_release(s->schema);
+    tl_table_release(s->right);
     tl_free(s);
     s = in;
   }
@@ -68,6 +69,7 @@ tl_status tl_step_apply(const tl_scan *s, const tl_table *t, tl_table **out, tl_
     case P_TOP: return tl_table_top(t, s->count, s->na, a, out, err);
     case P_DISTINCT: return tl_table_distinct(t, s->na, a, out, err);
     case P_SORT: return tl_table_sort(t, s->na, a, out, err);
+    case P_JOIN: case P_JOINX: return tl_join_step_apply(s, t, out, err);
     case P_AGG: {
       const char *const *b = (const char *const *)s->b;
       if (s->na == 0) return tl_table_agg_scope(t, s->nb, b, scope, out, err);
@@ -164,8 +166,7 @@ tl_status tl_scan_sort(const tl_scan *s, int nkeys, const char *const *keys, tl_
   return add_step(s, P_SORT, nkeys, keys, 0, NULL, 0, out, err);
 }
 
-/* A scan of a source, which it takes. */
-static tl_status source_scan(tl_source *src, const tl_scan_options *opts, tl_scan **out,
+tl_status tl_scan_from_source(tl_source *src, const tl_scan_options *opts, tl_scan **out,
                              tl_error *err) {
   tl_scan *s = tl_calloc(1, sizeof *s);
   if (!s) { tl_source_release(src); return tl_error_oom(err, "scan"); }
@@ -184,7 +185,7 @@ tl_status tl_scan_csv(int npaths, const char *const *paths, const tl_scan_option
   tl_source *src = NULL;
   *out = NULL;
   TL_TRY(tl_source_csv(npaths, paths, opts, &src, err));
-  return source_scan(src, opts, out, err);
+  return tl_scan_from_source(src, opts, out, err);
 }
 
 tl_status tl_scan_table(const tl_table *t, const tl_scan_options *opts, tl_scan **out,
@@ -192,7 +193,7 @@ tl_status tl_scan_table(const tl_table *t, const tl_scan_options *opts, tl_scan 
   tl_source *src = NULL;
   *out = NULL;
   TL_TRY(tl_source_table(t, &src, err));
-  return source_scan(src, opts, out, err);
+  return tl_scan_from_source(src, opts, out, err);
 }
 
 /* ---------------------------------------------------------------------------
@@ -286,7 +287,7 @@ static tl_status need_before(const tl_scan *s, names *need, uint8_t *live, tl_er
       names_free(&tmp);
       return st;
     case P_DROP: return TL_OK;
-    case P_HEAD: case P_TOP: case P_SORT:   /* every column goes through */
+    case P_HEAD: case P_TOP: case P_SORT: case P_JOIN: case P_JOINX:   /* every column */
       for (int j = 0; j < tl_table_ncols(in); j++) names_add(need, tl_table_name(in, j));
       return TL_OK;
     case P_SELECT:
@@ -370,6 +371,7 @@ static tl_status push_filter(tl_plan *p, int k, int *at, tl_error *err) {
 
 void tl_plan_free(tl_plan *p) {
   for (int k = 0; p->adj && k < p->nstream; k++) {
+    tl_join_step_unbuild(&p->adj[k]);
     tl_free(p->adj[k].a);
     tl_free(p->adj[k].b);
     tl_table_release(p->adj[k].schema);
@@ -453,6 +455,8 @@ static tl_status copy_stream(tl_plan *p, tl_error *err) {
     tl_scan *a = &p->adj[k];
     a->kind = x->kind;
     a->in = x->in;
+    a->count = x->count;
+    a->right = x->right;     /* borrowed */
     a->scope = x->scope;
     a->na = x->na;
     a->nb = x->nb;
@@ -461,6 +465,7 @@ static tl_status copy_stream(tl_plan *p, tl_error *err) {
     if (!a->a || !a->b) return tl_error_oom(err, "scan");
     memcpy(a->a, x->a, (size_t)x->na * sizeof *a->a);
     memcpy(a->b, x->b, (size_t)x->nb * sizeof *a->b);
+    if (a->kind == P_JOIN) TL_TRY(tl_join_step_build(a, err));
   }
   return TL_OK;
 }
@@ -505,7 +510,8 @@ tl_status tl_plan_make(const tl_scan *s, tl_plan *p, tl_error *err) {
 */
 static const char *step_name(pkind k) {
   static const char *const n[] = { "scan", "filter", "mutate", "select", "drop", "rename",
-                                   "agg", "head", "top", "distinct", "sort" };
+                                   "agg", "head", "top", "distinct", "sort", "join",
+                                   "join" };
   return n[k];
 }
 
@@ -524,6 +530,11 @@ static void explain_step(tl_textbuf *tb, const tl_scan *s) {
     add_list(tb, s->a, s->na, s->kind == P_FILTER ? "" : ", ");
   }
   if (s->kind == P_AGG) { tl_textbuf_str(tb, ": "); add_list(tb, s->b, s->nb, ", "); }
+  if (s->kind == P_JOIN || s->kind == P_JOINX) {
+    static const char *const how[] = { "", "inner", "left", "right", "full", "semi", "anti" };
+    tl_textbuf_printf(tb, " (%s, with a table of %lld rows)", how[s->count],
+                      (long long)tl_table_nrows(s->right));
+  }
 }
 
 static const char *sink_how(pkind k) {
@@ -532,6 +543,7 @@ static const char *sink_how(pkind k) {
     case P_HEAD: return "streamed: stops once the rows are read, in source order";
     case P_TOP: return "streamed: the top rows of each batch, merged in order";
     case P_DISTINCT: return "streamed: the distinct rows of each batch, merged in order";
+    case P_JOINX: return "materializes: the rows are gathered in memory, then joined";
     default: return "materializes: the rows are gathered in memory, then sorted";
   }
 }
@@ -547,6 +559,18 @@ static void explain_spill(tl_textbuf *tb, const tl_scan *x) {
                                         "partition by partition");
 }
 
+/* What the source says of a run of the plan (Parquet: the row groups its
+** statistics skip). */
+static void explain_source(tl_textbuf *tb, const tl_plan *p) {
+  const tl_source *src = p->steps[0]->src;
+  const char **f = tl_calloc((size_t)p->npushed + 1, sizeof *f);
+  if (!f) { tb->failed = 1; return; }
+  for (int k = 0; k < p->npushed; k++) f[k] = p->stream[k]->a[0];
+  tl_source_want w = { p->nread, (const char *const *)p->read, 0, 0, p->npushed, f };
+  src->kind->explain(src, &w, tb);
+  tl_free(f);
+}
+
 tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err) {
   tl_plan p;
   *text = NULL;
@@ -560,6 +584,7 @@ tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err) {
   if (p.npushed) tl_textbuf_str(&tb, "\n  filters pushed into the scan:");
   for (int k = 0; k < p.npushed; k++) tl_textbuf_printf(&tb, "\n    %s", p.stream[k]->a[0]);
   if (p.nothing) tl_textbuf_str(&tb, "\n  a filter is always false: nothing is read");
+  if (src->kind->explain) explain_source(&tb, &p);
   for (int k = p.npushed; k < p.nstream; k++) {
     tl_textbuf_str(&tb, "\n");
     explain_step(&tb, &p.adj[k]);

@@ -28,6 +28,7 @@
 
 typedef struct part {
   int ready;
+  int past;                /* past the end of a source whose count was not known */
   tl_status st;
   tl_error err;
   tl_table *t;
@@ -60,6 +61,8 @@ typedef struct xrun {
                            ** (on the calling thread), or 0 (forked: each worker's) */
   int64_t done, total;     /* progress: bytes (or morsels) merged, of total */
   int64_t first;           /* the share's first morsel: it runs morsels first .. first + n */
+  tl_scan_put put;         /* or another writer: each batch in order */
+  void *put_ud;
 } xrun;
 
 static const tl_table *stream_schema(const tl_plan *p) {
@@ -120,6 +123,7 @@ static tl_status make_part(xrun *x, int64_t k, part *pt) {
   tl_table *t = NULL, *u = NULL;
   if (tl_interrupted()) return tl_error_interrupted(err, "scan");
   TL_TRY(x->src->kind->read(x->src, x->srun, k, &t, err));
+  if (!t) { pt->past = 1; return TL_OK; }
   const char *file;
   int64_t line;
   int exact = 1;
@@ -215,6 +219,11 @@ static tl_status merge_part(xrun *x, part *pt) {
       TL_TRY(push(x, t, err));
       return x->rows > 65536 && x->rows > tl_table_nrows(x->top) ? fold(x, err) : TL_OK;
     default:
+      if (x->put) {
+        tl_status st = x->put(x->put_ud, t, err);
+        tl_table_release(t);
+        return st;
+      }
       if (!x->out) return push(x, t, err);
       {
         tl_status st = tl_table_check_utf8(t, "write_csv", err);
@@ -228,7 +237,7 @@ static tl_status merge_part(xrun *x, part *pt) {
 /* Tells the source's progress callback that morsel k is merged. */
 static void progress(xrun *x, int64_t k) {
   const tl_scan_options *o = &x->pl->steps[0]->opts;
-  if (!o->progress) return;
+  if (!o->progress || x->total <= 0) return;   /* total 0: not known (a compressed file) */
   x->done += x->src->bytes ? x->src->bytes(x->src, x->srun, k) : 1;
   o->progress(o->progress_ud, 1, x->done, x->total);
 }
@@ -239,6 +248,12 @@ static void merge_ready(xrun *x) {
   while (!x->merging && !x->stop && x->merged < x->next) {
     part *pt = &x->parts[x->merged % x->window];
     if (!pt->ready) break;
+    if (pt->st == TL_OK && pt->past) {   /* the input ended before morsel `merged` */
+      x->n = x->merged;
+      pt->ready = pt->past = 0;
+      pthread_cond_broadcast(&x->cv);
+      break;
+    }
     x->merging = 1;
     pthread_mutex_unlock(&x->mu);
     tl_status st = pt->st == TL_OK ? merge_part(x, pt) : pt->st;
@@ -331,7 +346,7 @@ static tl_status sink_result(xrun *x, tl_table **out, tl_error *err) {
       if (x->acc) return tl_partial_finish(x->acc, out, err);
       return tl_step_apply(sink, stream_schema(x->pl), out, err);   /* no rows */
     case P_TOP: case P_DISTINCT: TL_TRY(fold(x, err)); *out = x->top; x->top = NULL; return TL_OK;
-    case P_SORT: {
+    case P_SORT: case P_JOINX: {
       tl_table *all = NULL;
       TL_TRY(gather(x, NULL, &all, err));
       tl_status st = tl_step_apply(sink, all, out, err);
@@ -369,8 +384,9 @@ static void progress_start(xrun *x) {
 /* One run of the plan's streaming part into its sink on `threads` threads,
 ** the host's calls where `hosts` says (those of h forked: joined once the
 ** workers are done); *out the sink's result (NULL when writing to `f`). */
-static tl_status run_once(const tl_plan *pl, FILE *f, int threads, int hosts, tl_hosts *h,
-                          tl_table **out, tl_partial **keep, tl_error *err) {
+static tl_status run_once(const tl_plan *pl, FILE *f, tl_scan_put put, void *put_ud,
+                          int threads, int hosts, tl_hosts *h, tl_table **out,
+                          tl_partial **keep, tl_error *err) {
   xrun x;
   memset(&x, 0, sizeof x);
   x.pl = pl;
@@ -378,13 +394,22 @@ static tl_status run_once(const tl_plan *pl, FILE *f, int threads, int hosts, tl
   x.kind = pl->sink ? pl->sink->kind : P_SOURCE;
   x.out = f;
   x.hosts = hosts;
+  x.put = put;
+  x.put_ud = put_ud;
   pthread_mutex_init(&x.mu, NULL);
   pthread_cond_init(&x.cv, NULL);
   const tl_scan_options *o = &pl->steps[0]->opts;
+  const char **filters = tl_calloc((size_t)pl->npushed + 1, sizeof *filters);
+  for (int k = 0; filters && k < pl->npushed; k++) filters[k] = pl->stream[k]->a[0];
   tl_source_want want = { pl->nread, (const char *const *)pl->read,
                           tl_testing_get(TL_KNOB_MORSEL_BYTES),
-                          tl_testing_get(TL_KNOB_BATCH_ROWS) };
+                          tl_testing_get(TL_KNOB_BATCH_ROWS), filters ? pl->npushed : 0,
+                          filters };
   tl_status st = x.src->kind->open(x.src, &want, &x.srun, &x.n, err);
+  if (st == TL_OK && x.n < 0 && o->nshares > 1)
+    st = tl_error_set(err, TL_EINVAL, "scan: a compressed CSV file cannot be shared out by "
+                      "morsels among processes: give each its own files");
+  if (x.n < 0) x.n = INT64_MAX;   /* known once the source is read to its end */
   if (st == TL_OK && o->nshares > 1) {   /* this process's consecutive share of the morsels */
     int64_t n = x.n;
     x.first = n * o->share / o->nshares;
@@ -396,14 +421,15 @@ static tl_status run_once(const tl_plan *pl, FILE *f, int threads, int hosts, tl
   if (x.xa) x.window = threads + 1;   /* each batch in flight holds a partial per partition */
   if (st == TL_OK && !(x.parts = tl_calloc((size_t)x.window, sizeof *x.parts)))
     st = tl_error_oom(err, "scan");
-  if (st == TL_OK) progress_start(&x);
+  if (st == TL_OK && x.n < INT64_MAX) progress_start(&x);
   if (st == TL_OK && x.n > 0) {
     tl_parallel_for(threads < x.n ? threads : x.n, worker, &x);
     if (x.st != TL_OK) { *err = x.err; st = x.st; }
   }
   if (h) tl_hosts_join(h);
   if (st == TL_OK && keep) st = keep_partial(&x, keep, err);
-  else if (st == TL_OK && (!f || x.xs)) st = sink_result(&x, out, err);
+  else if (st == TL_OK && ((!f && !put) || x.xs)) st = sink_result(&x, out, err);
+  tl_free(filters);
   run_free(&x);
   return st;
 }
@@ -419,18 +445,25 @@ static int rewind_to(FILE *f, long at) {
 ** the workers when they all fork, else the run keeps to the calling
 ** thread; a run on the workers that fails runs again on the calling
 ** thread, whose error is the one of the in-memory verbs. */
-static tl_status run_stream(const tl_plan *pl, FILE *f, tl_table **out, tl_partial **keep,
-                            tl_error *err) {
+static tl_status run_stream_put(const tl_plan *pl, FILE *f, tl_scan_put put, void *put_ud,
+                                tl_table **out, tl_partial **keep, tl_error *err) {
   tl_hosts h;
   TL_TRY(tl_hosts_find(pl, &h, err));
   int threads = tl_get_threads();
-  if (!tl_hosts_any(&h)) return run_once(pl, f, threads, TL_HOST_ANY, NULL, out, keep, err);
+  if (!tl_hosts_any(&h))
+    return run_once(pl, f, put, put_ud, threads, TL_HOST_ANY, NULL, out, keep, err);
   long at = f ? ftell(f) : 0;
-  if (threads > 1 && tl_hosts_fork(&h, threads)) {
-    tl_status st = run_once(pl, f, threads, 0, &h, out, keep, err);
+  /* a writer's batches cannot be taken back: with one, no second try */
+  if (threads > 1 && !put && tl_hosts_fork(&h, threads)) {
+    tl_status st = run_once(pl, f, NULL, NULL, threads, 0, &h, out, keep, err);
     if (st == TL_OK || st == TL_EINTR || !rewind_to(f, at)) return st;
   }
-  return run_once(pl, f, 1, TL_HOST_HERE, NULL, out, keep, err);
+  return run_once(pl, f, put, put_ud, 1, TL_HOST_HERE, NULL, out, keep, err);
+}
+
+static tl_status run_stream(const tl_plan *pl, FILE *f, tl_table **out, tl_partial **keep,
+                            tl_error *err) {
+  return run_stream_put(pl, f, NULL, NULL, out, keep, err);
 }
 
 /* The steps after the sink (with `from_sink`, the sink too), in memory. */
@@ -527,4 +560,33 @@ tl_status tl_scan_finish_shares(const tl_scan *s, const tl_table *in, tl_table *
   if (st == TL_OK) *out = t;
   else tl_table_release(t);
   return st;
+}
+
+/* ---------------------------------------------------------------------------
+** Other writers: the result handed over batch by batch (write_parquet,
+** write_arrow).
+*/
+tl_status tl_scan_run_into(const tl_scan *s, tl_scan_put put, void *ud, tl_error *err) {
+  tl_plan pl;
+  TL_TRY(tl_plan_make(s, &pl, err));
+  tl_status st;
+  if (pl.sink) {   /* the result of a sink is small: collect it, then hand it over */
+    tl_table *t = NULL;
+    st = tl_scan_collect(s, &t, err);
+    if (st == TL_OK) st = put(ud, t, err);
+    tl_table_release(t);
+  } else {
+    st = run_stream_put(&pl, NULL, put, ud, NULL, NULL, err);
+  }
+  tl_plan_free(&pl);
+  return st;
+}
+
+tl_status tl_scan_result_schema(const tl_scan *s, tl_table **out, tl_error *err) {
+  tl_plan pl;
+  *out = NULL;
+  TL_TRY(tl_plan_make(s, &pl, err));
+  *out = tl_table_retain((tl_table *)(pl.sink ? tl_scan_schema(s) : stream_schema(&pl)));
+  tl_plan_free(&pl);
+  return TL_OK;
 }

@@ -24,12 +24,17 @@ typedef struct tl_source_want {
   const char *const *cols;
   int64_t morsel_bytes;         /* test knobs (testing.h); 0: default */
   int64_t batch_rows;
+  int nfilters;                 /* the filters pushed into the scan, over the columns */
+  const char *const *filters;   /* read: a source may skip input none of whose rows
+                                ** passes them (Parquet row groups by statistics) */
 } tl_source_want;
 
 typedef struct tl_source_kind {
   const char *name;             /* "csv", "table": for explain */
   /* Cuts the input into *nmorsels morsels for one run; *run holds what the
-  ** reads need (freed by close, also after an error). */
+  ** reads need (freed by close, also after an error). *nmorsels -1: not
+  ** known before the input is read (a compressed stream); then read sets
+  ** *out to NULL for the morsels past the end. */
   tl_status (*open)(const tl_source *src, const tl_source_want *want, void **run,
                     int64_t *nmorsels, tl_error *err);
   /* Morsel k as a table of the wanted columns; thread-safe for distinct k. */
@@ -39,6 +44,8 @@ typedef struct tl_source_kind {
   /* One line for explain: what is read ("csv: 3 files, 1.2 GB"). */
   void (*describe)(const tl_source *src, tl_textbuf *tb);
   void (*free)(tl_source *src);
+  /* Lines for explain about what a run with `want` reads (NULL: none). */
+  void (*explain)(const tl_source *src, const tl_source_want *want, tl_textbuf *tb);
 } tl_source_kind;
 
 struct tl_source {
@@ -59,9 +66,37 @@ struct tl_source {
 tl_source *tl_source_retain(tl_source *s);
 void tl_source_release(tl_source *s);
 
-/* source_csv.c, source_table.c */
+/* source_agree.c: the schema the files of a scan agree on (see there). */
+typedef struct tl_agree {
+  int ncol;
+  char **names;
+  tl_type *types;
+  uint8_t *seen;                /* a value of the column was seen (CSV samples) */
+} tl_agree;
+
+/* Folds file f's columns (t: a sample when `sampled`, else a schema) into
+** the schema of the files before it; path0 is the first file. */
+tl_status tl_agree_add(tl_agree *a, int f, const char *path, const char *path0,
+                       const tl_table *t, int sampled, tl_error *err);
+void tl_agree_free(tl_agree *a);
+/* The agreed schema as a table of no rows. */
+tl_status tl_agree_schema(const tl_agree *a, tl_table **out, tl_error *err);
+/* *t (replaced) with its int columns that are float in `schema` widened. */
+tl_status tl_agree_widen(const tl_table *schema, tl_table **t, tl_error *err);
+
+/* source_csv.c: CSV reading options with what they point to copied into
+** *nulls (o->nnulls strings) and *comment, which the caller frees. */
+tl_status tl_csv_options_dup(tl_csv_options *o, char ***nulls, char **comment,
+                             const tl_csv_options *from, tl_error *err);
+
+/* source_csv.c, source_table.c, source_parquet.c, source_csvz.c (compressed
+** CSV, streamed); source_files.c picks one by the files' contents. */
 tl_status tl_source_csv(int npaths, const char *const *paths, const tl_scan_options *opts,
                         tl_source **out, tl_error *err);
 tl_status tl_source_table(const tl_table *t, tl_source **out, tl_error *err);
+tl_status tl_source_parquet(int npaths, const char *const *paths, tl_source **out,
+                            tl_error *err);
+tl_status tl_source_csvz(int npaths, const char *const *paths, const tl_scan_options *opts,
+                         tl_source **out, tl_error *err);
 
 #endif

@@ -156,28 +156,35 @@ static int64_t c_place(const tl_source *src, void *run, int64_t k, const char **
   return m->record ? m->record - 1 : 0;
 }
 
-static const tl_source_kind csv_kind = { "csv", c_open, c_read, c_close, c_describe, c_free };
+static const tl_source_kind csv_kind = { "csv", c_open, c_read, c_close, c_describe, c_free,
+                                         NULL };
 
-/* The reading options, with what they point to copied. */
-static tl_status copy_options(csvsrc *c, const tl_csv_options *from, tl_error *err) {
-  tl_csv_options_init(&c->o);
+/* The reading options, with what they point to copied into *nulls and
+** *comment (the caller frees them: o->nnulls strings). */
+tl_status tl_csv_options_dup(tl_csv_options *o, char ***nulls, char **comment,
+                             const tl_csv_options *from, tl_error *err) {
+  tl_csv_options_init(o);
   if (!from) return TL_OK;
   if (from->nnulls < 0 || from->ntypes < 0)
     return tl_error_set(err, TL_EINVAL, "scan: a negative count in the options");
-  c->o.sep = from->sep;
-  c->o.header = from->header;
-  c->o.skip = from->skip;
-  c->o.max_field_size = from->max_field_size;
-  if (from->comment && !(c->o.comment = c->comment = tl_strdup(from->comment)))
+  o->sep = from->sep;
+  o->header = from->header;
+  o->skip = from->skip;
+  o->max_field_size = from->max_field_size;
+  if (from->comment && !(o->comment = *comment = tl_strdup(from->comment)))
     return tl_error_oom(err, "scan");
   if (from->nnulls) {
-    if (!(c->nulls = tl_calloc((size_t)from->nnulls, sizeof *c->nulls)))
+    if (!(*nulls = tl_calloc((size_t)from->nnulls, sizeof **nulls)))
       return tl_error_oom(err, "scan");
-    for (int k = 0; k < from->nnulls; k++, c->o.nnulls++)
-      if (!(c->nulls[k] = tl_strdup(from->nulls[k]))) return tl_error_oom(err, "scan");
-    c->o.nulls = (const char *const *)c->nulls;
+    for (int k = 0; k < from->nnulls; k++, o->nnulls++)
+      if (!((*nulls)[k] = tl_strdup(from->nulls[k]))) return tl_error_oom(err, "scan");
+    o->nulls = (const char *const *)*nulls;
   }
   return TL_OK;
+}
+
+static tl_status copy_options(csvsrc *c, const tl_csv_options *from, tl_error *err) {
+  return tl_csv_options_dup(&c->o, &c->nulls, &c->comment, from, err);
 }
 
 /* The sample at the start of file f, its given types forced. */
@@ -191,51 +198,16 @@ static tl_status sample(const csvsrc *c, int f, const tl_scan_options *opts, tl_
   return tl_read_csv(c->paths[f], &o, out, err);
 }
 
-/* Folds file f's sample into the schema of the files before it. */
-static tl_status agree(csvsrc *c, int f, const tl_table *t, uint8_t *seen, tl_error *err) {
-  int n = tl_table_ncols(t);
-  if (f == 0) {
-    c->names = tl_calloc((size_t)n + 1, sizeof *c->names);
-    c->types = tl_calloc((size_t)n + 1, sizeof *c->types);
-    if (!c->names || !c->types) return tl_error_oom(err, "scan");
-    for (int j = 0; j < n; j++, c->ncol++) {
-      if (!(c->names[j] = tl_strdup(tl_table_name(t, j)))) return tl_error_oom(err, "scan");
-      c->types[j] = tl_column_type(tl_table_column(t, j));
-      seen[j] = tl_column_null_count(tl_table_column(t, j)) < tl_table_nrows(t);
-    }
-    return TL_OK;
-  }
-  const char *p = c->paths[f], *p0 = c->paths[0];
-  if (n != c->ncol)
-    return tl_error_set(err, TL_ETYPE, "scan: %s: %d columns, but %s has %d", p, n, p0, c->ncol);
-  for (int j = 0; j < n; j++) {
-    const tl_column *col = tl_table_column(t, j);
-    tl_type ty = tl_column_type(col), was = c->types[j];
-    int has = tl_column_null_count(col) < tl_table_nrows(t);
-    if (strcmp(tl_table_name(t, j), c->names[j]) != 0)
-      return tl_error_set(err, TL_ETYPE, "scan: %s: column %d is '%s', but '%s' in %s", p,
-                          j + 1, tl_table_name(t, j), c->names[j], p0);
-    if (ty == was || !has) continue;
-    if (!seen[j]) c->types[j] = ty;
-    else if ((ty == TL_INT || ty == TL_FLOAT) && (was == TL_INT || was == TL_FLOAT))
-      c->types[j] = TL_FLOAT;
-    else
-      return tl_error_set(err, TL_ETYPE, "scan: %s: column '%s' is %s, but %s in the files "
-                          "before it", p, c->names[j], tl_type_name(ty), tl_type_name(was));
-    seen[j] = 1;
-  }
-  return TL_OK;
-}
-
 /* Sizes, samples, and the schema the files agree on. */
 static tl_status c_init(csvsrc *c, int npaths, const char *const *paths,
                         const tl_scan_options *opts, tl_table **schema, tl_error *err) {
   c->paths = tl_calloc((size_t)npaths, sizeof *c->paths);
   c->sizes = tl_calloc((size_t)npaths, sizeof *c->sizes);
   if (!c->paths || !c->sizes) return tl_error_oom(err, "scan");
-  for (int f = 0; f < npaths; f++, c->nfiles++) {
+  for (int f = 0; f < npaths; f++) {
     struct stat sb;
     if (!(c->paths[f] = tl_strdup(paths[f]))) return tl_error_oom(err, "scan");
+    c->nfiles++;                                   /* freed from here on */
     if (stat(paths[f], &sb) != 0 || !S_ISREG(sb.st_mode))
       return tl_error_set(err, TL_EIO, "scan: cannot read '%s': %s", paths[f],
                           S_ISDIR(sb.st_mode) ? "is a directory" : strerror(errno));
@@ -243,35 +215,26 @@ static tl_status c_init(csvsrc *c, int npaths, const char *const *paths,
     c->total += c->sizes[f];
   }
   TL_TRY(copy_options(c, opts->csv, err));
-  uint8_t *seen = NULL;
+  tl_agree ag = {0};
   tl_status st = TL_OK;
   for (int f = 0; f < npaths && st == TL_OK; f++) {
     tl_table *t = NULL;
     st = sample(c, f, opts, &t, err);
-    if (st == TL_OK && f == 0 && !(seen = tl_calloc((size_t)tl_table_ncols(t) + 1, 1)))
-      st = tl_error_oom(err, "scan");
-    if (st == TL_OK) st = agree(c, f, t, seen, err);
+    if (st == TL_OK) st = tl_agree_add(&ag, f, c->paths[f], c->paths[0], t, 1, err);
     tl_table_release(t);
   }
-  tl_free(seen);
+  if (st == TL_OK) st = tl_agree_schema(&ag, schema, err);
+  c->ncol = ag.ncol;   /* the names and types force the reads' types */
+  c->names = ag.names;
+  c->types = ag.types;
+  tl_free(ag.seen);
   if (st != TL_OK) return st;
   int given = opts->csv ? opts->csv->ntypes : 0;
   c->inferred = given < c->ncol;
   c->o.type_names = (const char *const *)c->names;
   c->o.types = c->types;
   c->o.ntypes = c->ncol;
-  tl_column **cols = tl_calloc((size_t)c->ncol + 1, sizeof *cols);
-  if (!cols) return tl_error_oom(err, "scan");
-  for (int j = 0; j < c->ncol && st == TL_OK; j++) {
-    tl_builder *b = NULL;
-    st = tl_builder_new(c->types[j], 0, &b, err);
-    if (st == TL_OK) st = tl_builder_finish(b, &cols[j], err);   /* frees b */
-  }
-  if (st == TL_OK)
-    st = tl_table_new(c->ncol, (const char *const *)c->names, cols, schema, err);
-  for (int j = 0; j < c->ncol; j++) tl_column_release(cols[j]);
-  tl_free(cols);
-  return st;
+  return TL_OK;
 }
 
 tl_status tl_source_csv(int npaths, const char *const *paths, const tl_scan_options *opts,

@@ -58,7 +58,8 @@ static int64_t t_place(const tl_source *src, void *run, int64_t k, const char **
   return k * ((const trun *)run)->rows;
 }
 
-static const tl_source_kind table_kind = { "table", t_open, t_read, t_close, t_describe, t_free };
+static const tl_source_kind table_kind = { "table", t_open, t_read, t_close, t_describe, t_free,
+                                           NULL };
 
 tl_status tl_source_table(const tl_table *t, tl_source **out, tl_error *err) {
   tl_source *s = tl_calloc(1, sizeof *s);

@@ -17,6 +17,7 @@
 #include <zstd.h>
 
 #include "arrow_ipc.h"
+#include "io/stream_write.h"
 #include "base/alloc.h"
 #include "base/column.h"
 #include "base/error.h"
@@ -437,5 +438,177 @@ tl_status tl_write_arrow(const tl_table *t, const char *path, const tl_arrow_wri
   tl_free(tmp);
   tl_free(W.dicts);
   tl_free(W.batches);
+  return st;
+}
+
+/* ---------------------------------------------------------------------------
+** Written batch by batch (stream_write.h).
+*/
+struct arw_stream {
+  writer W;
+  tl_arrow_write_options o;
+  tl_table *schema;
+  char *path, *tmp;
+  int64_t cap;
+};
+
+static void astream_free(arw_stream *s) {
+  if (s->W.fd >= 0) close(s->W.fd);
+  if (s->tmp) unlink(s->tmp);
+  tl_table_release(s->schema);
+  tl_free(s->W.dicts);
+  tl_free(s->W.batches);
+  tl_free(s->path);
+  tl_free(s->tmp);
+  tl_free(s);
+}
+
+static tl_status plain(const tl_column *c, tl_column **out, tl_error *err);
+
+/* The schema with its dictionary columns as plain strings. */
+static tl_status plain_schema(const tl_table *t, tl_table **out, tl_error *err) {
+  *out = tl_table_retain((tl_table *)t);
+  for (int j = 0; j < t->ncol; j++) {
+    if (!t->cols[j]->dict) continue;
+    tl_column *c = NULL;
+    tl_table *u = NULL;
+    TL_TRY(plain(t->cols[j], &c, err));
+    tl_status st = tl_table_set_column(*out, t->names[j], c, &u, err);
+    tl_column_release(c);
+    if (st != TL_OK) return st;
+    tl_table_release(*out);
+    *out = u;
+  }
+  return TL_OK;
+}
+
+tl_status arw_stream_open(const char *path, const tl_table *schema,
+                          const tl_arrow_write_options *opts, arw_stream **res, tl_error *err) {
+  *res = NULL;
+  if (opts && (opts->compression > TL_ARROW_ZSTD || opts->compression < 0))
+    return tl_error_set(err, TL_EINVAL, "%s: unknown compression %d", OP, (int)opts->compression);
+  arw_stream *s = tl_calloc(1, sizeof *s);
+  if (!s) return tl_error_oom(err, OP);
+  s->W.fd = -1;
+  if (opts) s->o = *opts;
+  else tl_arrow_write_options_init(&s->o);
+  size_t plen = strlen(path);
+  s->path = tl_strdup(path);
+  s->tmp = tl_alloc(plen + 5);
+  s->W.dicts = tl_calloc(1, sizeof *s->W.dicts);
+  if (!s->path || !s->tmp || !s->W.dicts) {
+    tl_free(s->tmp);
+    s->tmp = NULL;
+    astream_free(s);
+    return tl_error_oom(err, OP);
+  }
+  memcpy(s->tmp, path, plen);
+  memcpy(s->tmp + plen, ".tmp", 5);
+  tl_status pst = plain_schema(schema, &s->schema, err);
+  if (pst != TL_OK) { astream_free(s); return pst; }
+  s->W.t = s->schema;
+  s->W.o = &s->o;
+  s->W.err = err;
+  s->W.path = s->path;
+  s->W.fd = open(s->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (s->W.fd < 0) {
+    tl_status st = tl_error_set(err, TL_EIO, "%s: cannot open '%s': %s", OP, s->tmp,
+                                strerror(errno));
+    tl_free(s->tmp);
+    s->tmp = NULL;
+    astream_free(s);
+    return st;
+  }
+  tl_status st = s->o.stream ? TL_OK : out(&s->W, "ARROW1\0\0", 8);
+  if (st == TL_OK) {
+    fbb b;
+    fbb_init(&b);
+    block blk;
+    st = put_message(&s->W, &b, MH_SCHEMA, schema_table(&b, s->schema), 0, &blk);
+    fbb_free(&b);
+  }
+  if (st != TL_OK) { astream_free(s); return st; }
+  *res = s;
+  return TL_OK;
+}
+
+/* A dictionary column as plain strings. */
+static tl_status plain(const tl_column *c, tl_column **out, tl_error *err) {
+  int64_t nbytes = 0;
+  for (int64_t i = 0; i < c->length; i++) {
+    size_t n = 0;
+    if (!c->validity || TL_BIT_GET(c->validity, i)) tl_column_string_at(c, i, &n);
+    nbytes += (int64_t)n;
+  }
+  TL_TRY(tl_column_alloc(TL_STRING, c->length, c->validity != NULL, nbytes, out, err));
+  int64_t *off = (*out)->values, pos = 0;
+  for (int64_t i = 0; i < c->length; i++) {
+    size_t n = 0;
+    const char *p = !c->validity || TL_BIT_GET(c->validity, i) ? tl_column_string_at(c, i, &n)
+                                                               : NULL;
+    if (n) memcpy((*out)->bytes + pos, p, n);
+    pos += (int64_t)n;
+    off[i + 1] = pos;
+  }
+  if (c->validity) memcpy((*out)->validity, c->validity, TL_BITMAP_BYTES(c->length));
+  tl_column_seal(*out);
+  return TL_OK;
+}
+
+/* Room for one more block in the footer's list. */
+static tl_status more_blocks(arw_stream *s, tl_error *err) {
+  if (s->W.nbatches < s->cap) return TL_OK;
+  int64_t cap = s->cap ? 2 * s->cap : 64;
+  block *b = tl_realloc(s->W.batches, (size_t)cap * sizeof *b);
+  if (!b) return tl_error_oom(err, OP);
+  s->W.batches = b;
+  s->cap = cap;
+  return TL_OK;
+}
+
+tl_status arw_stream_put(arw_stream *s, const tl_table *t, tl_error *err) {
+  if (t->nrows == 0) return TL_OK;
+  s->W.err = err;
+  tl_column **cols = tl_calloc((size_t)t->ncol + 1, sizeof *cols);
+  if (!cols) return tl_error_oom(err, OP);
+  tl_status st = TL_OK;
+  for (int j = 0; j < t->ncol && st == TL_OK; j++)
+    st = t->cols[j]->dict ? plain(t->cols[j], &cols[j], err)
+                          : (cols[j] = tl_column_retain(t->cols[j]), TL_OK);
+  int64_t step = s->o.batch_rows > 0 ? (s->o.batch_rows + 63) & ~(int64_t)63 : t->nrows;
+  for (int64_t r0 = 0; st == TL_OK && r0 < t->nrows; r0 += step) {
+    int64_t n = t->nrows - r0 < step ? t->nrows - r0 : step;
+    st = more_blocks(s, err);
+    if (st == TL_OK)
+      st = write_batch(&s->W, (const tl_column *const *)cols, t->ncol, r0, n, -1,
+                       &s->W.batches[s->W.nbatches]);
+    if (st == TL_OK) s->W.nbatches++;
+  }
+  for (int j = 0; j < t->ncol; j++) tl_column_release(cols[j]);
+  tl_free(cols);
+  return st;
+}
+
+tl_status arw_stream_close(arw_stream *s, int ok, tl_error *err) {
+  tl_status st = TL_OK;
+  s->W.err = err;
+  if (ok) {
+    static const uint8_t eos[8] = { 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0 };
+    if (s->W.nbatches == 0) {   /* no rows: one empty batch, as tl_write_arrow writes */
+      st = more_blocks(s, err);
+      if (st == TL_OK)
+        st = write_batch(&s->W, (const tl_column *const *)s->schema->cols, s->schema->ncol, 0,
+                         0, -1, &s->W.batches[s->W.nbatches]);
+      if (st == TL_OK) s->W.nbatches++;
+    }
+    if (st == TL_OK) st = out(&s->W, eos, 8);
+    if (st == TL_OK && !s->o.stream) st = put_footer(&s->W);
+    int bad = close(s->W.fd) != 0;
+    s->W.fd = -1;
+    if (st == TL_OK && bad) st = io_error(&s->W, errno);
+    if (st == TL_OK && rename(s->tmp, s->path) != 0) st = io_error(&s->W, errno);
+    if (st == TL_OK) { tl_free(s->tmp); s->tmp = NULL; }
+  }
+  astream_free(s);
   return st;
 }

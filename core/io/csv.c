@@ -609,3 +609,27 @@ tl_status tl_csv_record_starts(const char *path, const tl_csv_options *opts, int
   munmap(m, (size_t)sb.st_size);
   return st;
 }
+
+tl_status tl_csv_cut(const char *data, size_t len, const char *name, const tl_csv_options *opts,
+                     size_t *from, int64_t *line0, size_t target, size_t *cut, int64_t *lines,
+                     int64_t *records, tl_error *err) {
+  reader r;
+  memset(&r, 0, sizeof r);
+  r.name = name;
+  r.data = r.p = data;
+  r.end = data + len;
+  r.o = opts;
+  r.ncomment = opts->comment ? strlen(opts->comment) : 0;
+  r.line = 1;
+  r.err = err;
+  tl_status st = len ? open_input(&r) : TL_OK;
+  if (st == TL_OK && len) st = read_header(&r);
+  if (st == TL_OK) {
+    if (*from == 0) { *from = (size_t)(r.p - data); *line0 = r.line; }
+    const char *p = data + *from, *t = data + (target < len ? target : len);
+    *lines = *records = 0;
+    *cut = (size_t)((t > p ? csv_walk(&r, p, t, lines, records) : p) - data);
+  }
+  reader_free(&r);
+  return st;
+}

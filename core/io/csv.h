@@ -248,4 +248,15 @@ int tl_csv_compression(const void *data, size_t len);
 tl_status tl_csv_decompress(const void *data, size_t len, int kind, const char *name,
                             char **out, size_t *outlen, tl_error *err);
 
+/* For a scan that cuts a stream of text into batches: data[0, len) holds
+** the input's start (byte-order mark, skipped lines, header) then text
+** from the record start *from (0: the header's end, set in *from, with its
+** line in *line0). *cut is the first record start at or after `target` as
+** the tokenizer reads from *from, or len when the record there runs to the
+** end (more text may be needed); *lines and *records are the line ends and
+** records from *from to *cut. */
+tl_status tl_csv_cut(const char *data, size_t len, const char *name, const tl_csv_options *opts,
+                     size_t *from, int64_t *line0, size_t target, size_t *cut, int64_t *lines,
+                     int64_t *records, tl_error *err);
+
 #endif

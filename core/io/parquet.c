@@ -92,7 +92,7 @@ static int annotated(const pq_field *f) {
 }
 
 /* The kind and tally type of field f, or an error naming what is missing. */
-static tl_status field_kind(const char *file, const pq_field *f, int *kind, tl_type *type,
+tl_status pq_field_kind(const char *file, const pq_field *f, int *kind, tl_type *type,
                             tl_error *err) {
   static const tl_type types[] = { TL_BOOL, TL_INT, TL_INT, TL_INT, TL_FLOAT, TL_DATE,
                                    TL_TIMESTAMP, TL_TIMESTAMP, TL_TIMESTAMP, TL_FLOAT,
@@ -369,7 +369,7 @@ void tl_parquet_options_init(tl_parquet_options *opts) {
   memset(opts, 0, sizeof *opts);
 }
 
-static tl_status footer(const char *name, const uint8_t *d, size_t len, pq_meta *m,
+tl_status pq_footer(const char *name, const uint8_t *d, size_t len, pq_meta *m,
                         size_t *data_end, tl_error *err) {
   const char *msg;
   size_t where;
@@ -420,7 +420,7 @@ static tl_status unknown_column(const char *name, const pq_meta *m, const char *
 }
 
 /* The fields to read, in order, into sel (m->nfields entries at most). */
-static tl_status select_fields(const char *name, const pq_meta *m,
+tl_status pq_select_fields(const char *name, const pq_meta *m,
                                const tl_parquet_options *o, int *sel, int *nsel,
                                tl_error *err) {
   int n = 0;
@@ -456,9 +456,9 @@ static tl_status select_fields(const char *name, const pq_meta *m,
   return TL_OK;
 }
 
-static tl_status read_columns(const char *name, const uint8_t *d, size_t data_end,
-                              const tl_mapfile *map, const pq_meta *m, const int *sel, int nsel,
-                              tl_table **out, tl_error *err) {
+tl_status pq_read_columns(const char *name, const uint8_t *d, size_t data_end,
+                          const tl_mapfile *map, const pq_meta *m, int group0, const int *sel,
+                          int nsel, tl_table **out, tl_error *err) {
   pq_run run;
   int ng = m->ngroups;
   memset(&run, 0, sizeof run);
@@ -473,7 +473,7 @@ static tl_status read_columns(const char *name, const uint8_t *d, size_t data_en
   for (int k = 0; st == TL_OK && k < nsel; k++) {
     pq_col *c = &run.cols[k];
     c->f = &m->fields[sel[k]];
-    st = field_kind(name, c->f, &c->kind, &c->type, err);
+    st = pq_field_kind(name, c->f, &c->kind, &c->type, err);
     if (st == TL_OK && c->kind == PK_BOOL)       /* a zeroed bitmap: bits are only set */
       st = tl_column_alloc(c->type, m->num_rows, c->f->repetition == 1, 0, &c->col, err);
     else if (st == TL_OK)                        /* strings: their codes, for now */
@@ -487,7 +487,7 @@ static tl_status read_columns(const char *name, const uint8_t *d, size_t data_en
       t->footer = data_end;
       t->g = &m->groups[g];
       t->c = c;
-      t->group = g;
+      t->group = group0 + g;
       t->page = -1;
       t->map = map;
       t->row0 = row0;
@@ -537,13 +537,13 @@ static tl_status read_buffer(const uint8_t *data, size_t len, const char *name,
   size_t data_end = 0;
   *out = NULL;
   if (!name) name = "<buffer>";
-  TL_TRY(footer(name, data, len, &m, &data_end, err));
+  TL_TRY(pq_footer(name, data, len, &m, &data_end, err));
   int *sel = tl_alloc(((size_t)m.nfields + (opts ? (size_t)opts->ncolumns : 0) + 1) *
                       sizeof *sel);
   int nsel = 0;
   tl_status st = sel ? TL_OK : tl_error_oom(err, OP);
-  if (st == TL_OK) st = select_fields(name, &m, opts, sel, &nsel, err);
-  if (st == TL_OK) st = read_columns(name, data, data_end, map, &m, sel, nsel, out, err);
+  if (st == TL_OK) st = pq_select_fields(name, &m, opts, sel, &nsel, err);
+  if (st == TL_OK) st = pq_read_columns(name, data, data_end, map, &m, 0, sel, nsel, out, err);
   tl_free(sel);
   pq_meta_free(&m);
   return st;

@@ -43,6 +43,13 @@ typedef struct pq_chunk {
   int32_t type, codec;
   int64_t num_values, data_offset, dict_offset, compressed_size;
   int has_meta;
+  /* Statistics, spans of the footer (NULL: absent): min_value and max_value,
+  ** or, when only they are there, the deprecated min and max (legacy: their
+  ** order is signed, which is right for numbers only). */
+  const uint8_t *smin, *smax;
+  uint32_t smin_len, smax_len;
+  int legacy;
+  int64_t null_count;  /* -1: unknown */
 } pq_chunk;
 
 typedef struct pq_group {

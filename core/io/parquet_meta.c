@@ -166,6 +166,34 @@ static int read_schema(th_reader *r, pq_meta *m) {
   return rc;
 }
 
+/* Statistics: min_value and max_value win over the deprecated min and max. */
+static int read_stats(th_reader *r, pq_chunk *c) {
+  th_struct s;
+  int16_t id;
+  uint8_t t;
+  int more, modern = 0;
+  if (th_begin(r, &s) < 0) return -1;
+  while ((more = th_field(r, &s, &id, &t)) > 0) {
+    const uint8_t *p;
+    uint32_t n;
+    if (id == 3) {
+      if (th_int64_value(r, t, &c->null_count) < 0) return -1;
+    } else if (t == TH_BINARY && (id == 1 || id == 2 || id == 5 || id == 6)) {
+      if (th_binary(r, &p, &n) < 0) return -1;
+      int is_new = id >= 5;
+      if (!is_new && modern) continue;
+      if (is_new && !modern) c->smin = c->smax = NULL, modern = 1;
+      if (id == 1 || id == 5) c->smax = p, c->smax_len = n;
+      else c->smin = p, c->smin_len = n;
+    } else if (th_skip_field(r, t) < 0) {
+      return -1;
+    }
+  }
+  if (more < 0) return -1;
+  c->legacy = !modern;
+  return th_end(r);
+}
+
 static int read_column_meta(th_reader *r, pq_chunk *c) {
   th_struct s;
   int16_t id;
@@ -182,6 +210,7 @@ static int read_column_meta(th_reader *r, pq_chunk *c) {
       case 7: rc = th_int64_value(r, t, &c->compressed_size); break;
       case 9: rc = th_int64_value(r, t, &c->data_offset); break;
       case 11: rc = th_int64_value(r, t, &c->dict_offset); break;
+      case 12: rc = t == TH_STRUCT ? read_stats(r, c) : th_skip_field(r, t); break;
       default: rc = th_skip_field(r, t);
     }
     if (rc < 0) return -1;
@@ -196,6 +225,7 @@ static int read_chunk(th_reader *r, pq_chunk *c) {
   uint8_t t;
   int more;
   c->dict_offset = -1;
+  c->null_count = -1;
   if (th_begin(r, &s) < 0) return -1;
   while ((more = th_field(r, &s, &id, &t)) > 0) {
     if (id == 1 && t == TH_BINARY) BAD("column chunk in another file (file_path)");

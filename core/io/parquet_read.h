@@ -93,6 +93,24 @@ tl_status pq_fail(pq_task *t, tl_status code, const char *fmt, ...) TL_PRINTF(3,
 const char *pq_encoding_name(int32_t e);
 const char *pq_physical_name(int32_t t);
 
+/* parquet.c's steps, for parquet_file.c: the footer of the file in
+** [d, d + len) into *m (freed on failure) with where the data ends; the
+** kind and tally type of a field; the fields that options select; and
+** the selected fields of every row group of m (numbered from group0 in
+** messages) read into a table. */
+tl_status pq_footer(const char *name, const uint8_t *d, size_t len, pq_meta *m,
+                    size_t *data_end, tl_error *err);
+tl_status pq_field_kind(const char *file, const pq_field *f, int *kind, tl_type *type,
+                        tl_error *err);
+tl_status pq_select_fields(const char *name, const pq_meta *m, const tl_parquet_options *o,
+                           int *sel, int *nsel, tl_error *err);
+/* The fields sel[0 .. nsel) of the row groups of m (the first of them the
+** file's row group group0, for the messages); `map`: the mapping d is in,
+** whose pages are dropped once read, or NULL. */
+tl_status pq_read_columns(const char *name, const uint8_t *d, size_t data_end,
+                          const tl_mapfile *map, const pq_meta *m, int group0, const int *sel,
+                          int nsel, tl_table **out, tl_error *err);
+
 /* Reads the task's column chunk into its outputs (parquet_page.c). */
 tl_status pq_read_chunk(pq_task *t);
 

@@ -18,6 +18,7 @@
 #include "base/table.h"
 #include "io/parquet.h"
 #include "io/parquet_write.h"
+#include "io/stream_write.h"
 #include "io/thrift_write.h"
 
 #define OP "write_parquet"
@@ -40,8 +41,11 @@ typedef struct writer {
   int64_t pos;                      /* bytes written so far */
   int codec;
   int64_t group_rows;
-  th_writer meta;                   /* the footer, built as row groups land */
+  th_writer meta;                   /* the footer */
+  th_writer groups;                 /* its row groups, added as they land */
+  int64_t ngroups, nrows;           /* written so far */
   pqw_chunk *chunks;                /* a batch: ncol chunks per row group */
+  size_t nchunks;
   tl_error *err;
 } writer;
 
@@ -86,7 +90,7 @@ static void schema_column(th_writer *m, const char *name, tl_type type) {
 }
 
 /* FileMetaData up to the header of the row group list. */
-static void footer_head(writer *w, int64_t ngroups) {
+static void footer_head(writer *w) {
   th_writer *m = &w->meta;
   const tl_table *t = w->t;
   thw_begin(m);
@@ -97,8 +101,8 @@ static void footer_head(writer *w, int64_t ngroups) {
   thw_field_i32(m, 5, t->ncol);
   thw_end(m);
   for (int j = 0; j < t->ncol; j++) schema_column(m, t->names[j], t->cols[j]->type);
-  thw_field_i64(m, 3, t->nrows);
-  thw_field_list(m, 4, TH_STRUCT, (uint32_t)ngroups);
+  thw_field_i64(m, 3, w->nrows);
+  thw_field_list(m, 4, TH_STRUCT, (uint32_t)w->ngroups);
 }
 
 static void footer_tail(writer *w) {
@@ -115,7 +119,7 @@ static void footer_tail(writer *w) {
 
 /* The ColumnChunk entry of chunk c, which starts at file offset `at`. */
 static void chunk_meta(writer *w, const pqw_chunk *c, int64_t at) {
-  th_writer *m = &w->meta;
+  th_writer *m = &w->groups;
   thw_begin(m);
   thw_field_i64(m, 2, at);
   thw_field_struct(m, 3);
@@ -147,7 +151,7 @@ static void chunk_meta(writer *w, const pqw_chunk *c, int64_t at) {
 static tl_status put_group(writer *w, pqw_chunk *cs, int g) {
   int ncol = w->t->ncol;
   int64_t start = w->pos, usize = 0;
-  th_writer *m = &w->meta;
+  th_writer *m = &w->groups;
   thw_begin(m);
   thw_field_list(m, 1, TH_STRUCT, (uint32_t)ncol);
   for (int j = 0; j < ncol; j++) {
@@ -185,7 +189,7 @@ static tl_status put_batch(writer *w, int64_t g0, int64_t g1) {
     c->col = t->cols[j];
     c->file = w->path;
     c->name = t->names[j];
-    c->group = (int)g;
+    c->group = (int)(w->ngroups + g);
     c->row0 = g * w->group_rows;
     c->nrows = t->nrows - c->row0 < w->group_rows ? t->nrows - c->row0 : w->group_rows;
     c->codec = w->codec;
@@ -198,34 +202,52 @@ static tl_status put_batch(writer *w, int64_t g0, int64_t g1) {
       *w->err = w->chunks[k].err;
     }
   for (int64_t g = g0; g < g1 && st == TL_OK; g++)
-    st = put_group(w, &w->chunks[(g - g0) * ncol], (int)g);
+    st = put_group(w, &w->chunks[(g - g0) * ncol], (int)(w->ngroups + g));
   for (int64_t k = 0; k < n; k++) pqw_chunk_free(&w->chunks[k]);
   return st;
 }
 
-static tl_status write_body(writer *w) {
+/* The rows of w->t as the next row groups. */
+static tl_status write_groups(writer *w) {
   const tl_table *t = w->t;
   int64_t ngroups = t->ncol ? (t->nrows + w->group_rows - 1) / w->group_rows : 0;
   int threads = tl_env_get_threads(tl_env_current());
   int64_t batch = t->ncol == 0 || t->ncol >= threads ? 1 : (threads + t->ncol - 1) / t->ncol;
-  if (ngroups > 0x7fff) return tl_error_set(w->err, TL_ELIMIT,
+  if (w->ngroups + ngroups > 0x7fff) return tl_error_set(w->err, TL_ELIMIT,
       "%s: %s: %lld row groups: over 32767, set a larger row_group_size", OP, w->path,
-      (long long)ngroups);
-  w->chunks = tl_calloc((size_t)(batch * (t->ncol ? t->ncol : 1)), sizeof *w->chunks);
-  if (!w->chunks) return tl_error_oom(w->err, OP);
-  footer_head(w, ngroups);
-  TL_TRY(put(w, "PAR1", 4));
+      (long long)(w->ngroups + ngroups));
+  size_t need = (size_t)(batch * (t->ncol ? t->ncol : 1));
+  if (need > w->nchunks) {
+    tl_free(w->chunks);
+    if (!(w->chunks = tl_calloc(need, sizeof *w->chunks))) return tl_error_oom(w->err, OP);
+    w->nchunks = need;
+  }
   for (int64_t g = 0; g < ngroups; g += batch) {
     if (tl_interrupted()) return tl_error_interrupted(w->err, OP);
     TL_TRY(put_batch(w, g, g + batch < ngroups ? g + batch : ngroups));
   }
+  w->ngroups += ngroups;
+  w->nrows += t->nrows;
+  return TL_OK;
+}
+
+/* The footer (w->t gives the names and types) and the closing magic. */
+static tl_status write_footer(writer *w) {
+  footer_head(w);
+  thw_bytes(&w->meta, w->groups.buf, w->groups.len);
   footer_tail(w);
-  if (w->meta.failed) return tl_error_oom(w->err, OP);
+  if (w->meta.failed || w->groups.failed) return tl_error_oom(w->err, OP);
   uint8_t tail[8] = { (uint8_t)w->meta.len, (uint8_t)(w->meta.len >> 8),
                       (uint8_t)(w->meta.len >> 16), (uint8_t)(w->meta.len >> 24),
                       'P', 'A', 'R', '1' };
   TL_TRY(put(w, w->meta.buf, w->meta.len));
   return put(w, tail, 8);
+}
+
+static tl_status write_body(writer *w) {
+  TL_TRY(put(w, "PAR1", 4));
+  TL_TRY(write_groups(w));
+  return write_footer(w);
 }
 
 static tl_status check_options(const tl_parquet_write_options *opts, writer *w) {
@@ -266,6 +288,7 @@ tl_status tl_write_parquet(const tl_table *t, const char *path,
   memcpy(tmp, path, plen);
   memcpy(tmp + plen, ".tmp", 5);
   thw_init(&w.meta);
+  thw_init(&w.groups);
   tl_status st = TL_OK;
   w.f = fopen(tmp, "wb");
   if (!w.f) {
@@ -281,7 +304,133 @@ tl_status tl_write_parquet(const tl_table *t, const char *path,
     if (st != TL_OK) remove(tmp);
   }
   thw_free(&w.meta);
+  thw_free(&w.groups);
   tl_free(w.chunks);
   tl_free(tmp);
+  return st;
+}
+
+/* ---------------------------------------------------------------------------
+** Written batch by batch (stream_write.h).
+*/
+struct pqw_stream {
+  writer w;
+  tl_table *schema;
+  char *path, *tmp;
+  tl_table **pending;       /* rows not yet in a row group */
+  int npending, cap;
+  int64_t prows;
+};
+
+static void stream_free(pqw_stream *s) {
+  for (int k = 0; k < s->npending; k++) tl_table_release(s->pending[k]);
+  tl_free(s->pending);
+  if (s->w.f) fclose(s->w.f);
+  if (s->tmp) remove(s->tmp);
+  thw_free(&s->w.meta);
+  thw_free(&s->w.groups);
+  tl_free(s->w.chunks);
+  tl_table_release(s->schema);
+  tl_free(s->path);
+  tl_free(s->tmp);
+  tl_free(s);
+}
+
+tl_status pqw_stream_open(const char *path, const tl_table *schema,
+                          const tl_parquet_write_options *opts, pqw_stream **out,
+                          tl_error *err) {
+  *out = NULL;
+  pqw_stream *s = tl_calloc(1, sizeof *s);
+  if (!s) return tl_error_oom(err, OP);
+  s->w.err = err;
+  thw_init(&s->w.meta);
+  thw_init(&s->w.groups);
+  tl_status st = check_options(opts, &s->w);
+  size_t plen = strlen(path);
+  if (st == TL_OK && (!(s->path = tl_strdup(path)) || !(s->tmp = tl_alloc(plen + 5))))
+    st = tl_error_oom(err, OP);
+  if (st != TL_OK) { stream_free(s); return st; }
+  memcpy(s->tmp, path, plen);
+  memcpy(s->tmp + plen, ".tmp", 5);
+  s->schema = tl_table_retain((tl_table *)schema);
+  s->w.t = s->schema;
+  s->w.path = s->path;
+  if (!(s->w.f = fopen(s->tmp, "wb"))) {
+    st = tl_error_set(err, TL_EIO, "%s: %s: cannot open '%s': %s", OP, path, s->tmp,
+                      strerror(errno));
+    tl_free(s->tmp);
+    s->tmp = NULL;
+    stream_free(s);
+    return st;
+  }
+  st = put(&s->w, "PAR1", 4);
+  if (st != TL_OK) { stream_free(s); return st; }
+  *out = s;
+  return TL_OK;
+}
+
+/* The pending rows as one table, emptied. */
+static tl_status take_pending(pqw_stream *s, tl_table **all, tl_error *err) {
+  tl_status st = s->npending == 1 ? (*all = tl_table_retain(s->pending[0]), TL_OK)
+               : tl_table_concat(s->npending, (const tl_table *const *)s->pending, all, err);
+  for (int k = 0; k < s->npending; k++) tl_table_release(s->pending[k]);
+  s->npending = 0;
+  s->prows = 0;
+  return st;
+}
+
+/* Writes the pending rows as row groups: all of them (`all`), or the full
+** groups, keeping the rest pending. */
+static tl_status flush(pqw_stream *s, int all, tl_error *err) {
+  tl_table *t = NULL, *head = NULL, *rest = NULL;
+  int64_t g = s->w.group_rows;
+  if (s->npending == 0) return TL_OK;
+  TL_TRY(take_pending(s, &t, err));
+  int64_t n = all ? t->nrows : t->nrows / g * g;
+  tl_status st = tl_table_slice(t, 0, n, &head, err);
+  if (st == TL_OK && n < t->nrows) st = tl_table_slice(t, n, t->nrows - n, &rest, err);
+  if (st == TL_OK && rest) { s->pending[s->npending++] = rest; s->prows = rest->nrows; rest = NULL; }
+  if (st == TL_OK) st = tl_table_check_utf8(head, OP, err);
+  if (st == TL_OK) {
+    s->w.t = head;
+    s->w.err = err;
+    st = write_groups(&s->w);
+    s->w.t = s->schema;
+  }
+  tl_table_release(t);
+  tl_table_release(head);
+  tl_table_release(rest);
+  return st;
+}
+
+tl_status pqw_stream_put(pqw_stream *s, const tl_table *t, tl_error *err) {
+  if (t->nrows == 0) return TL_OK;
+  if (s->npending == s->cap) {
+    int cap = s->cap ? 2 * s->cap : 16;
+    tl_table **v = tl_realloc(s->pending, (size_t)cap * sizeof *v);
+    if (!v) return tl_error_oom(err, OP);
+    s->pending = v;
+    s->cap = cap;
+  }
+  s->pending[s->npending++] = tl_table_retain((tl_table *)t);
+  s->prows += t->nrows;
+  return s->prows >= s->w.group_rows ? flush(s, 0, err) : TL_OK;
+}
+
+tl_status pqw_stream_close(pqw_stream *s, int ok, tl_error *err) {
+  tl_status st = TL_OK;
+  if (ok) {
+    s->w.err = err;
+    st = flush(s, 1, err);
+    if (st == TL_OK) st = write_footer(&s->w);
+    int bad = fclose(s->w.f) != 0;
+    s->w.f = NULL;
+    if (st == TL_OK && bad) st = io_error(&s->w, errno);
+    if (st == TL_OK && rename(s->tmp, s->path) != 0)
+      st = tl_error_set(err, TL_EIO, "%s: %s: cannot rename '%s' to it: %s", OP, s->path,
+                        s->tmp, strerror(errno));
+    if (st == TL_OK) { tl_free(s->tmp); s->tmp = NULL; }
+  }
+  stream_free(s);
   return st;
 }

@@ -16,6 +16,7 @@
 #include "base/column.h"
 #include "base/error.h"
 #include "base/table.h"
+#include "ops/join.h"
 
 /* Whether to stop before row i: the interrupt is read once every 64K rows. */
 #define STOP(i) (((i) & 0xffff) == 0 && tl_interrupted())
@@ -114,40 +115,56 @@ static int pairs_add(pairs *p, int64_t l, int64_t r) {
   return 0;
 }
 
+/* Chains of the build side's rows by hash bucket: head[bucket] is the
+** first row, next[row] the one after it, in ascending order. */
+typedef struct chains {
+  int64_t *head, *next, cap;
+} chains;
+
+static tl_status build_chains(const side *B, chains *c, tl_error *err) {
+  int64_t nb = B->t->nrows, cap = 16;
+  while (cap < nb * 2) cap *= 2;
+  c->cap = cap;
+  c->head = tl_alloc((size_t)cap * sizeof *c->head);
+  c->next = tl_alloc(((size_t)nb + 1) * sizeof *c->next);
+  if (!c->head || !c->next) return tl_error_oom(err, "join");
+  for (int64_t k = 0; k < cap; k++) c->head[k] = -1;
+  /* each bucket is a chain of build rows in descending order: inserted
+  ** from the last row down, so that walking it gives ascending rows */
+  for (int64_t i = nb - 1; i >= 0; i--) {
+    if (!B->hash[i]) continue;
+    int64_t b = (int64_t)(B->hash[i] & (uint64_t)(cap - 1));
+    c->next[i] = c->head[b];
+    c->head[b] = i;
+  }
+  return TL_OK;
+}
+
+/* Every (probe row, build row) pair that matches, in probe-then-build
+** order; `swap` stores them as (build, probe). */
+static tl_status probe_chains(const side *B, const chains *c, const side *P, int nkeys,
+                              int swap, pairs *out, tl_error *err) {
+  for (int64_t j = 0; j < P->t->nrows; j++) {
+    if (STOP(j)) return tl_error_interrupted(err, "join");
+    uint64_t h = P->hash[j];
+    if (!h) continue;
+    for (int64_t i = c->head[h & (uint64_t)(c->cap - 1)]; i >= 0; i = c->next[i]) {
+      if (B->hash[i] != h || !keys_equal(B, i, P, j, nkeys)) continue;
+      if (pairs_add(out, swap ? i : j, swap ? j : i) != 0) return tl_error_oom(err, "join");
+    }
+  }
+  return TL_OK;
+}
+
 /* Finds every matching (left, right) pair, in left-then-right order. */
 static tl_status match(const side *L, const side *R, int nkeys, pairs *out, tl_error *err) {
   int build_left = L->t->nrows < R->t->nrows;
   const side *B = build_left ? L : R, *P = build_left ? R : L;
-  int64_t nb = B->t->nrows, cap = 16;
-  while (cap < nb * 2) cap *= 2;
-  int64_t *head = tl_alloc((size_t)cap * sizeof *head);
-  int64_t *next = tl_alloc(((size_t)nb + 1) * sizeof *next);
-  tl_status st = (head && next) ? TL_OK : tl_error_oom(err, "join");
-  if (st == TL_OK) {
-    for (int64_t k = 0; k < cap; k++) head[k] = -1;
-    /* each bucket is a chain of build rows in descending order: inserted
-    ** from the last row down, so that walking it gives ascending rows */
-    for (int64_t i = nb - 1; i >= 0; i--) {
-      if (!B->hash[i]) continue;
-      int64_t b = (int64_t)(B->hash[i] & (uint64_t)(cap - 1));
-      next[i] = head[b];
-      head[b] = i;
-    }
-    for (int64_t j = 0; j < P->t->nrows && st == TL_OK; j++) {
-      if (STOP(j)) { st = tl_error_interrupted(err, "join"); break; }
-      uint64_t h = P->hash[j];
-      if (!h) continue;
-      for (int64_t i = head[h & (uint64_t)(cap - 1)]; i >= 0; i = next[i]) {
-        if (B->hash[i] != h || !keys_equal(B, i, P, j, nkeys)) continue;
-        if (pairs_add(out, build_left ? i : j, build_left ? j : i) != 0) {
-          st = tl_error_oom(err, "join");
-          break;
-        }
-      }
-    }
-  }
-  tl_free(head);
-  tl_free(next);
+  chains c = { NULL, NULL, 0 };
+  tl_status st = build_chains(B, &c, err);
+  if (st == TL_OK) st = probe_chains(B, &c, P, nkeys, build_left, out, err);
+  tl_free(c.head);
+  tl_free(c.next);
   if (st != TL_OK || !build_left || out->n == 0) return st;
   /* probing the right side gave right order: a stable counting sort by
   ** left row restores left-then-right order */
@@ -230,8 +247,79 @@ static char *suffixed(const char *name, const char *suffix) {
   return s;
 }
 
+/* A right side hashed and chained once, for many left sides. */
+struct tl_join_build {
+  tl_table *rt;
+  tl_join_options o;
+  uint64_t *hash;
+  chains c;
+};
+
+static tl_status join_run(const tl_table *lt, const tl_table *rt, const tl_join_options *o,
+                          const tl_join_build *pre, tl_table **out, tl_error *err);
+
 tl_status tl_table_join(const tl_table *lt, const tl_table *rt, const tl_join_options *o,
                         tl_table **out, tl_error *err) {
+  return join_run(lt, rt, o, NULL, out, err);
+}
+
+tl_status tl_join_build_run(const tl_join_build *b, const tl_table *left, tl_table **out,
+                            tl_error *err) {
+  return join_run(left, b->rt, &b->o, b, out, err);
+}
+
+void tl_join_build_free(tl_join_build *b) {
+  if (!b) return;
+  tl_table_release(b->rt);
+  tl_free(b->hash);
+  tl_free(b->c.head);
+  tl_free(b->c.next);
+  tl_free(b);
+}
+
+tl_status tl_join_build_new(const tl_table *rt, const tl_join_options *o, tl_join_build **out,
+                            tl_error *err) {
+  *out = NULL;
+  if (o->nkeys < 1) return tl_error_set(err, TL_EINVAL, "join: no key columns (on = ...)");
+  tl_join_build *b = tl_calloc(1, sizeof *b);
+  tl_column **keys = tl_calloc((size_t)o->nkeys, sizeof *keys);
+  tl_status st = b && keys ? TL_OK : tl_error_oom(err, "join");
+  for (int k = 0; k < o->nkeys && st == TL_OK; k++) {
+    int j;
+    st = tl_table_lookup(rt, o->right_keys ? o->right_keys[k] : o->left_keys[k], "join", &j,
+                         err);
+    if (st == TL_OK) keys[k] = rt->cols[j];
+  }
+  side R = { rt, keys, NULL };
+  if (st == TL_OK) st = hash_side(&R, o->nkeys, err);
+  if (b) b->hash = R.hash;
+  else tl_free(R.hash);
+  if (st == TL_OK) st = build_chains(&R, &b->c, err);
+  tl_free(keys);
+  if (st != TL_OK) { tl_join_build_free(b); return st; }
+  b->rt = tl_table_retain((tl_table *)rt);
+  b->o = *o;
+  *out = b;
+  return TL_OK;
+}
+
+/* The matching pairs in left-then-right order, on the right side built
+** once (pre) or on the smaller side. */
+static tl_status find_pairs(side *L, side *R, const tl_join_build *pre, int nkeys, pairs *m,
+                            tl_error *err) {
+  TL_TRY(hash_side(L, nkeys, err));
+  if (!pre) {
+    TL_TRY(hash_side(R, nkeys, err));
+    return match(L, R, nkeys, m, err);
+  }
+  R->hash = pre->hash;   /* borrowed: probing the left gives left order */
+  tl_status st = probe_chains(R, &pre->c, L, nkeys, 0, m, err);
+  R->hash = NULL;
+  return st;
+}
+
+static tl_status join_run(const tl_table *lt, const tl_table *rt, const tl_join_options *o,
+                          const tl_join_build *pre, tl_table **out, tl_error *err) {
   TL_TRY(tl_table_check_files(lt, "join", err));
   TL_TRY(tl_table_check_files(rt, "join", err));
   tl_join_options defaults;
@@ -267,9 +355,7 @@ tl_status tl_table_join(const tl_table *lt, const tl_table *rt, const tl_join_op
       st = tl_error_set(err, TL_ETYPE, "join: key '%s' is %s on the left but '%s' is %s on the right",
                         ln, tl_type_name(a), rn, tl_type_name(b));
   }
-  if (st == TL_OK) st = hash_side(&L, nkeys, err);
-  if (st == TL_OK) st = hash_side(&R, nkeys, err);
-  if (st == TL_OK) st = match(&L, &R, nkeys, &m, err);
+  if (st == TL_OK) st = find_pairs(&L, &R, pre, nkeys, &m, err);
 
   if (st == TL_OK && (o->how == TL_JOIN_SEMI || o->how == TL_JOIN_ANTI)) {
     int64_t *rows = tl_alloc(((size_t)lt->nrows + 1) * sizeof *rows), n = 0, k = 0;

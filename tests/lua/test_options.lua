@@ -63,6 +63,13 @@ local takes = {
   ["tally.scan"] = function() return tally.scan("data/jica_training.csv", bad) end,
   ["tally.read_arrow"] = function() return tally.read_arrow(tmp .. ".arrow", bad) end,
   ["Table:write_arrow"] = function() return t:write_arrow(tmp .. ".arrow", bad) end,
+  ["Scan:join"] = function()
+    return tally.scan(t):join(t, { on = "year", zzz_unknown = 1 })
+  end,
+  ["Scan:write_parquet"] = function()
+    return tally.scan(t):write_parquet(tmp .. ".parquet", bad)
+  end,
+  ["Scan:write_arrow"] = function() return tally.scan(t):write_arrow(tmp .. ".arrow", bad) end,
   ["Report:table"] = function() return tally.report("r"):table(t, bad) end,
   ["Report:chart"] = function()
     return tally.report("r"):chart(t, { x = "year", y = "participants", zzz_unknown = 1 })

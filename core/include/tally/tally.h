@@ -1546,6 +1546,17 @@ TL_API void tl_scan_options_init(tl_scan_options *opts);
 TL_API TL_NODISCARD tl_status tl_scan_csv(int npaths, const char *const *paths,
                                    const tl_scan_options *opts, tl_scan **out,
                                    tl_error *err);
+/* A scan of files of any format tally scans, picked by their contents:
+** Parquet files (their row groups the morsels, read in parallel; the
+** filters pushed into the scan skip the row groups whose statistics
+** exclude them), CSV files (cut into byte ranges at record starts), or
+** compressed CSV files (gzip, zstd: one stream decompressed in order, cut
+** into morsels at record starts, parsed in parallel). A folder stands for
+** its files. Files must agree on names and types (int widens to float);
+** a mismatch is TL_ETYPE naming the file. `opts->csv` is for CSV. */
+TL_API TL_NODISCARD tl_status tl_scan_files(int npaths, const char *const *paths,
+                                     const tl_scan_options *opts, tl_scan **out,
+                                     tl_error *err);
 /* A scan of a table (retained). */
 TL_API TL_NODISCARD tl_status tl_scan_table(const tl_table *t, const tl_scan_options *opts,
                                      tl_scan **out, tl_error *err);
@@ -1592,6 +1603,13 @@ TL_API TL_NODISCARD tl_status tl_scan_top(const tl_scan *s, int64_t n, int nkeys
                                    const char *const *keys, tl_scan **out, tl_error *err);
 TL_API TL_NODISCARD tl_status tl_scan_distinct(const tl_scan *s, int n, const char *const *cols,
                                         tl_scan **out, tl_error *err);
+/* The scan joined with an in-memory table (retained), as tl_table_join with
+** the scan's rows on the left: same rows, same order. Inner, left, semi
+** and anti joins probe each batch against the right side hashed once per
+** run; right and full joins gather their input. */
+TL_API TL_NODISCARD tl_status tl_scan_join(const tl_scan *s, const tl_table *right,
+                                    const tl_join_options *opts, tl_scan **out,
+                                    tl_error *err);
 /* A full sort: the rows are gathered in memory, then sorted. */
 TL_API TL_NODISCARD tl_status tl_scan_sort(const tl_scan *s, int nkeys, const char *const *keys,
                                     tl_scan **out, tl_error *err);
@@ -1620,6 +1638,17 @@ TL_API TL_NODISCARD tl_status tl_scan_collect_share(const tl_scan *s, tl_table *
 ** runs again on it (the top of the tops, ...) before the verbs after it. */
 TL_API TL_NODISCARD tl_status tl_scan_finish_shares(const tl_scan *s, const tl_table *in,
                                              tl_table **out, tl_error *err);
+/* Runs the plan into a Parquet file (row groups cut from the batches as
+** they come) or an Arrow IPC file (a record batch per batch; dictionary
+** columns as plain strings), as tl_write_parquet / tl_write_arrow would
+** write the collected table, without holding it; on error or interrupt no
+** file is left behind. */
+TL_API TL_NODISCARD tl_status tl_scan_write_parquet(const tl_scan *s, const char *path,
+                                             const tl_parquet_write_options *opts,
+                                             tl_error *err);
+TL_API TL_NODISCARD tl_status tl_scan_write_arrow(const tl_scan *s, const char *path,
+                                           const tl_arrow_write_options *opts,
+                                           tl_error *err);
 /* The plan as text, one step a line, with the columns read and the filters
 ** pushed into the scan; *text is tl_alloc'ed (tl_free). */
 TL_API TL_NODISCARD tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err);
