@@ -8,34 +8,8 @@
 local tally = require "tally"
 local testing = require "tally.testing"
 
-local function check_error(msg, f, ...)
-  local ok, err = pcall(f, ...)
-  assert(not ok, "expected an error containing: " .. msg)
-  err = tostring(err)
-  assert(string.find(err, msg, 1, true),
-         string.format("expected an error containing %q, got %q", msg, err))
-end
-
-local function same(a, b, what)
-  assert(a:ncol() == b:ncol(), what .. ": columns " .. a:ncol() .. " vs " .. b:ncol())
-  assert(#a == #b, what .. ": rows " .. #a .. " vs " .. #b)
-  local na = a:names()
-  for j = 1, #na do
-    assert(na[j] == b:names()[j], what .. ": name " .. j)
-    local ca, cb = a[na[j]], b[na[j]]
-    assert(ca:type() == cb:type(), what .. ": type of " .. na[j])
-    for i = 1, #a do
-      local x, y = ca[i], cb[i]
-      if type(x) == "number" and math.type(x) == "float" and type(y) == "number" then
-        assert(math.abs(x - y) <= 1e-9 * math.max(1, math.abs(x)),
-               string.format("%s: %s row %d: %.17g vs %.17g", what, na[j], i, x, y))
-      else
-        assert(x == y, string.format("%s: %s row %d: %s vs %s", what, na[j], i,
-                                     tostring(x), tostring(y)))
-      end
-    end
-  end
-end
+local check = require "tests.lua.scan_check"
+local check_error, same = check.check_error, check.same
 
 local dir = os.tmpname()
 os.remove(dir)
