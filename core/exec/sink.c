@@ -9,12 +9,33 @@
 #include "exec.h"
 #include "io/stream_write.h"
 
-static tl_status put_parquet(void *ud, const tl_table *t, tl_error *err) {
-  return pqw_stream_put(ud, t, err);
+/* A stream writer, opened: its batches go to put, close finishes it. */
+typedef struct sink {
+  void *w;
+  tl_status (*put)(void *w, const tl_table *t, tl_error *err);
+  tl_status (*close)(void *w, int ok, tl_error *err);
+} sink;
+
+static tl_status put_parquet(void *w, const tl_table *t, tl_error *err) {
+  return pqw_stream_put(w, t, err);
+}
+static tl_status close_parquet(void *w, int ok, tl_error *err) {
+  return pqw_stream_close(w, ok, err);
+}
+static tl_status put_arrow(void *w, const tl_table *t, tl_error *err) {
+  return arw_stream_put(w, t, err);
+}
+static tl_status close_arrow(void *w, int ok, tl_error *err) {
+  return arw_stream_close(w, ok, err);
 }
 
-static tl_status put_arrow(void *ud, const tl_table *t, tl_error *err) {
-  return arw_stream_put(ud, t, err);
+/* Runs s into the open sink k and closes it: the first error wins, and a
+** failed run closes with ok = 0, which removes the file. */
+static tl_status drain(const tl_scan *s, sink k, tl_error *err) {
+  tl_status st = tl_scan_run_into(s, k.put, k.w, err);
+  tl_error ignored;
+  tl_status cst = k.close(k.w, st == TL_OK, st == TL_OK ? err : &ignored);
+  return st != TL_OK ? st : cst;
 }
 
 tl_status tl_scan_write_parquet(const tl_scan *s, const char *path,
@@ -25,10 +46,7 @@ tl_status tl_scan_write_parquet(const tl_scan *s, const char *path,
   tl_status st = pqw_stream_open(path, schema, opts, &w, err);
   tl_table_release(schema);
   TL_TRY(st);
-  st = tl_scan_run_into(s, put_parquet, w, err);
-  tl_error ignored;
-  tl_status cst = pqw_stream_close(w, st == TL_OK, st == TL_OK ? err : &ignored);
-  return st != TL_OK ? st : cst;
+  return drain(s, (sink){ w, put_parquet, close_parquet }, err);
 }
 
 tl_status tl_scan_write_arrow(const tl_scan *s, const char *path,
@@ -39,8 +57,5 @@ tl_status tl_scan_write_arrow(const tl_scan *s, const char *path,
   tl_status st = arw_stream_open(path, schema, opts, &w, err);
   tl_table_release(schema);
   TL_TRY(st);
-  st = tl_scan_run_into(s, put_arrow, w, err);
-  tl_error ignored;
-  tl_status cst = arw_stream_close(w, st == TL_OK, st == TL_OK ? err : &ignored);
-  return st != TL_OK ? st : cst;
+  return drain(s, (sink){ w, put_arrow, close_arrow }, err);
 }

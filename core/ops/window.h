@@ -4,6 +4,9 @@
 #ifndef TL_WINDOW_H
 #define TL_WINDOW_H
 
+#include <math.h>
+
+#include "base/column.h"
 #include "expr/expr.h"
 #include "expr/registry.h"
 #include "tally/tally.h"
@@ -53,6 +56,28 @@ tl_status tl_window_prepare(expr *e, const tl_table *t, const tl_window_options 
 
 /* Checks that the key columns of opts exist in t. */
 tl_status tl_window_check(const tl_table *t, const tl_window_options *opts, tl_error *err);
+
+/* Row `row` of the numeric column x (float, int, date or bool) as a double
+** and as an integer, for the running and rolling functions. */
+static inline double num_at(const tl_column *x, int64_t row) {
+  switch (x->type) {
+    case TL_FLOAT: return ((const double *)x->values)[row];
+    case TL_BOOL: return TL_BIT_GET((const uint8_t *)x->values, row);
+    case TL_DATE: return ((const int32_t *)x->values)[row];
+    default: return (double)((const int64_t *)x->values)[row];
+  }
+}
+
+static inline int64_t int_at(const tl_column *x, int64_t row) {
+  switch (x->type) {
+    case TL_BOOL: return TL_BIT_GET((const uint8_t *)x->values, row);
+    case TL_DATE: return ((const int32_t *)x->values)[row];
+    default: return ((const int64_t *)x->values)[row];
+  }
+}
+
+/* a before b in the order of values: NaN after every number. */
+static inline int less(double a, double b) { return isnan(b) ? !isnan(a) : a < b; }
 
 void tl_window_free(tl_window *w);     /* NULL is allowed */
 

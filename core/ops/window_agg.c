@@ -124,25 +124,6 @@ tl_status tl_window_whole(int64_t n, int np, tl_column *const *pkeys, const char
   return st;
 }
 
-static double num_at(const tl_column *x, int64_t row) {
-  switch (x->type) {
-    case TL_FLOAT: return ((const double *)x->values)[row];
-    case TL_BOOL: return TL_BIT_GET((const uint8_t *)x->values, row);
-    case TL_DATE: return ((const int32_t *)x->values)[row];
-    default: return (double)((const int64_t *)x->values)[row];
-  }
-}
-
-static int64_t int_at(const tl_column *x, int64_t row) {
-  switch (x->type) {
-    case TL_BOOL: return TL_BIT_GET((const uint8_t *)x->values, row);
-    case TL_DATE: return ((const int32_t *)x->values)[row];
-    default: return ((const int64_t *)x->values)[row];
-  }
-}
-
-static int less(double a, double b) { return isnan(b) ? !isnan(a) : a < b; }
-
 /* Running: along the order, a peer group at a time; each row of the group
 ** gets the value through its last row. */
 static tl_status running(const tl_window *w, int id, const char *fname, const tl_column *x,

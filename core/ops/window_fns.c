@@ -85,26 +85,6 @@ tl_status tl_window_ends(const tl_window *w, int id, const tl_column *x, tl_colu
   return st;
 }
 
-static double num_at(const tl_column *x, int64_t row) {
-  switch (x->type) {
-    case TL_FLOAT: return ((const double *)x->values)[row];
-    case TL_BOOL: return TL_BIT_GET((const uint8_t *)x->values, row);
-    case TL_DATE: return ((const int32_t *)x->values)[row];
-    default: return (double)((const int64_t *)x->values)[row];
-  }
-}
-
-static int64_t int_at(const tl_column *x, int64_t row) {
-  switch (x->type) {
-    case TL_BOOL: return TL_BIT_GET((const uint8_t *)x->values, row);
-    case TL_DATE: return ((const int32_t *)x->values)[row];
-    default: return ((const int64_t *)x->values)[row];
-  }
-}
-
-/* a before b in the order of values: NaN after every number. */
-static int less(double a, double b) { return isnan(b) ? !isnan(a) : a < b; }
-
 static void put(tl_column *c, int64_t row, int isf, double f, int64_t i) {
   if (isf) ((double *)c->values)[row] = f;
   else if (c->type == TL_DATE) ((int32_t *)c->values)[row] = (int32_t)i;
