@@ -3,10 +3,12 @@
 **
 ** Grouping gives every row a group id (in order of first appearance) through
 ** an open-addressing hash table on the key columns; a single dictionary-
-** encoded key needs no hashing: its codes map to groups. Aggregation makes
-** the partial states of the definitions over ranges of rows on the worker
-** threads (partial.c) and finishes them into columns; the expression around
-** the aggregates ("sum(a) / sum(b)") is evaluated over those.
+** encoded key needs no hashing: its codes map to groups; nor does a single
+** int, date or timestamp key whose values span a small range: the value
+** less the least indexes a table. Aggregation makes the partial states of
+** the definitions over ranges of rows on the worker threads (partial.c) and
+** finishes them into columns; the expression around the aggregates
+** ("sum(a) / sum(b)") is evaluated over those.
 */
 #include <math.h>
 #include <stdatomic.h>
