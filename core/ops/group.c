@@ -469,6 +469,23 @@ static int by_first_row(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* Many groups: the (first row, slot) pairs put in order of the rows through
+** g->gid (n entries, not yet the groups), a slot at each first row, rather
+** than sorted. 0: interrupted. */
+static int bucket_by_first_row(tl_grouping *g, int64_t (*seen)[2], int64_t nseen) {
+  int32_t *at = g->gid;
+  for (int64_t i = 0; i < g->n; i++) at[i] = -1;
+  for (int64_t q = 0; q < nseen; q++) at[seen[q][0]] = (int32_t)seen[q][1];   /* slots < 2^20 */
+  int64_t k = 0;
+  for (int64_t i = 0; i < g->n; i++) {
+    if ((i & 0xfffff) == 0xfffff && tl_interrupted()) return 0;
+    if (at[i] < 0) continue;
+    seen[k][0] = i;
+    seen[k++][1] = at[i];
+  }
+  return 1;
+}
+
 /* The groups from the first rows of the slots: in order of those rows. */
 static tl_status range_groups(rangejob *j, int nworkers, tl_error *err) {
   tl_grouping *g = j->g;
@@ -489,7 +506,8 @@ static tl_status range_groups(rangejob *j, int nworkers, tl_error *err) {
     seen[nseen][0] = first[s];
     seen[nseen++][1] = s;
   }
-  qsort(seen, (size_t)nseen, sizeof *seen, by_first_row);
+  if (nseen <= 4096 || nseen * 16 < g->n) qsort(seen, (size_t)nseen, sizeof *seen, by_first_row);
+  else if (!bucket_by_first_row(g, seen, nseen)) { tl_free(seen); return tl_error_interrupted(err, "group_by"); }
   for (int64_t q = 0; q < nseen; q++) {
     j->map[seen[q][1]] = (int32_t)q;
     g->first[q] = row_of(g, seen[q][0]);

@@ -4,8 +4,9 @@
 ** numbered in order of first appearance, nulls one group), whether the
 ** key's values span a range small enough for a direct table or not (the
 ** hash table then): negative keys, keys at the ends of int64, all nulls,
-** no rows, over every row and over a selection of rows, at 1 and 3
-** threads, and an interrupt.
+** keys nearly all distinct (their groups ordered through a table of the
+** rows, not sorted), no rows, over every row and over a selection of rows,
+** at 1 and 3 threads, and an interrupt.
 */
 #include <stdint.h>
 #include <stdlib.h>
@@ -136,7 +137,8 @@ static int64_t key_of(int s, int64_t i, uint8_t *null) {
     case 6: *null = h % 5 == 0; return (int64_t)(h % 3000000) * 1000;               /* too wide: the hash table */
     case 7: return (int64_t)(h % 1000) * 86400000000LL;                              /* timestamps, wide */
     case 8: *null = h % 11 == 0; return (int64_t)(h % 9) - 4;                        /* timestamps, narrow */
-    default: return (int64_t)(i % 1500) - 700;                                       /* in order, a long run */
+    case 9: return (int64_t)(i % 1500) - 700;                                        /* in order, a long run */
+    default: *null = i % 1000 == 7; return (int64_t)((uint64_t)i * 7919 % 100003) - 50000;   /* most unique */
   }
 }
 
@@ -145,8 +147,8 @@ int main(void) {
     { "dates", TL_DATE, 300001 }, { "negative", TL_INT, 200003 }, { "int64 min", TL_INT, 150000 },
     { "int64 max", TL_INT, 150000 }, { "int64 ends", TL_INT, 70000 }, { "nulls", TL_INT, 140000 },
     { "wide", TL_INT, 200000 }, { "timestamps", TL_TIMESTAMP, 140000 },
-    { "narrow timestamps", TL_TIMESTAMP, 140000 }, { "runs", TL_INT, 260000 }, { "no rows", TL_DATE, 0 },
-    { "one row", TL_INT, 1 },
+    { "narrow timestamps", TL_TIMESTAMP, 140000 }, { "runs", TL_INT, 260000 },
+    { "unique", TL_INT, 100003 }, { "no rows", TL_DATE, 0 }, { "one row", TL_INT, 1 },
   };
   int nsets = (int)(sizeof sets / sizeof sets[0]);
   for (int s = 0; s < nsets; s++) {
