@@ -55,7 +55,7 @@ int tl_iso_week(int64_t days, int *iso_year) {
 ** strptime
 */
 static int lc(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
-static int is_space(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+static int is_space(int c) { return c == ' ' || (unsigned)(c - '\t') <= '\r' - '\t'; }   /* \t \n \v \f \r */
 
 /* Up to `max` digits (at least one) at s[*i]. */
 static int read_num(const char *s, size_t n, size_t *i, int max, int64_t *out) {
@@ -66,20 +66,25 @@ static int read_num(const char *s, size_t n, size_t *i, int max, int64_t *out) {
   return k > 0;
 }
 
-/* A month or day name (the full name or its first three letters). */
+/* A month or day name (the full name or its first three letters; a
+** letter right after the three makes them no abbreviation: "Juneau" is no
+** June). The names' first three letters differ, so those pick the one name
+** the text can be. */
 static int read_name(const char *s, size_t n, size_t *i, const char *const *names, int count,
                      int *out) {
+  if (*i + 3 > n) return 0;
+  int a = lc((unsigned char)s[*i]), b = lc((unsigned char)s[*i + 1]), c = lc((unsigned char)s[*i + 2]);
   for (int k = 0; k < count; k++) {
-    size_t len = strlen(names[k]), j = 0;
-    while (j < len && *i + j < n && lc((unsigned char)s[*i + j]) == names[k][j]) j++;
-    if (j == len || j == 3) {   /* the full name, or its abbreviation */
-      if (j == 3 && j < len && *i + 3 < n && lc((unsigned char)s[*i + 3]) >= 'a' &&
-          lc((unsigned char)s[*i + 3]) <= 'z')
-        continue;   /* "Juneau" is no June */
-      *i += j;
-      *out = k;
-      return 1;
-    }
+    const char *nm = names[k];
+    if (nm[0] != a || nm[1] != b || nm[2] != c) continue;
+    size_t j = 3;
+    while (nm[j] && *i + j < n && lc((unsigned char)s[*i + j]) == nm[j]) j++;
+    if (nm[j] && (j > 3 || (*i + 3 < n && lc((unsigned char)s[*i + 3]) >= 'a' &&
+                            lc((unsigned char)s[*i + 3]) <= 'z')))
+      return 0;   /* more than the abbreviation but not the whole name, or a longer word */
+    *i += j;
+    *out = k;
+    return 1;
   }
   return 0;
 }

@@ -20,6 +20,23 @@ static inline int64_t tl_floor_div(int64_t a, int64_t b) {
 }
 static inline int64_t tl_floor_mod(int64_t a, int64_t b) { return a - tl_floor_div(a, b) * b; }
 
+/* The first day of the month of day `days` (since 1970-01-01), as
+** tl_civil_from_days and tl_days_from_civil would give it, inlined for the
+** loops of date_trunc. n counts days from 0000-03-01, moved on by 14700
+** 400-year eras so that it is never negative. In an era the centuries have
+** 36524 days but the last, 36525, and (4n + 3) / 146097 numbers them so:
+** its remainder over 4 is the day of the century. In a century the years
+** have 365 days but every fourth, 366: the same step with 1461 gives the day
+** of the March-based year. Every division is by a constant, which compiles
+** to a multiplication; only the first is in 64 bits. */
+static inline int32_t tl_month_start(int32_t days) {
+  uint64_t n4 = 4 * (uint64_t)((int64_t)days + 719468 + INT64_C(146097) * 14700) + 3;
+  uint32_t doc4 = (uint32_t)(n4 % 146097) | 3;   /* 4 * (day of century) + 3 */
+  uint32_t doy = doc4 % 1461 / 4;                /* [0, 365], March 1st: 0 */
+  uint32_t mp = (5 * doy + 2) / 153;             /* March: 0 */
+  return (int32_t)((int64_t)days - doy + (153 * mp + 2) / 5);
+}
+
 int tl_is_leap(int64_t y);
 int tl_days_in_month(int64_t y, int m);
 /* 1 when y-m-d is a day of years -TL_MAX_YEAR..TL_MAX_YEAR. */

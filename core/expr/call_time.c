@@ -406,11 +406,17 @@ tl_status tl_expr_call_time(expr *e, const vec *a, uint8_t *valid, evalctx *cx) 
       if (!x->type) return TL_OK;
       int unit = e->col;
       if (e->type == TL_DATE && unit == TU_MONTH) {   /* the common case, in days */
-        ROWS(cx, i, {
-          int y, m, d;
-          tl_civil_from_days(x->d[i], &y, &m, &d);
-          o->d[i] = x->d[i] - (d - 1);
-        });
+        const int32_t *xd = x->d;
+        int32_t *od = o->d;
+        ROWS(cx, i, od[i] = tl_month_start(xd[i]));
+      } else if (e->type == TL_DATE && unit == TU_DAY) {
+        const int32_t *xd = x->d;
+        int32_t *od = o->d;
+        ROWS(cx, i, od[i] = xd[i]);
+      } else if (x->type == TL_TIMESTAMP && unit == TU_MONTH) {
+        const int64_t *xi = x->i;
+        ROWS(cx, i, o->i[i] = (int64_t)tl_month_start((int32_t)tl_floor_div(xi[i], TL_US_PER_DAY)) *
+                              TL_US_PER_DAY);
       } else if (e->type == TL_DATE) {
         ROWS(cx, i, o->d[i] = (int32_t)(trunc_us(us_at(x, i), unit) / TL_US_PER_DAY));
       } else {

@@ -20,6 +20,7 @@ struct tl_rx {
   atomic_int refs;
   pcre2_code *code;
   uint32_t ncap;       /* capture groups */
+  int jit;             /* compiled by the JIT */
 };
 
 /* ---------------------------------------------------------------------------
@@ -153,11 +154,12 @@ tl_status tl_rx_compile(expr *e, const char *op, const char *src, tl_error *err)
              (size_t)off, msg);
     return tl_error_expr(err, TL_EPARSE, op, src, p->pos, what);
   }
-  pcre2_jit_compile(c, PCRE2_JIT_COMPLETE);   /* without the JIT, the interpreter runs */
+  int jit = pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0;   /* without, the interpreter runs */
   struct tl_rx *rx = tl_calloc(1, sizeof *rx);
   if (!rx) { pcre2_code_free(c); return tl_error_oom(err, op); }
   atomic_init(&rx->refs, 1);
   rx->code = c;
+  rx->jit = jit;
   pcre2_pattern_info(c, PCRE2_INFO_CAPTURECOUNT, &rx->ncap);
   tl_rx_release(e);
   e->rx = rx;
@@ -192,6 +194,16 @@ void tl_rx_release(expr *e) {
 /* ---------------------------------------------------------------------------
 ** regexp_matches, regexp_replace, regexp_extract
 */
+
+/* One match from byte `at` (a code point's first) of s, whose UTF-8 is
+** checked already: the JIT's own entry when the pattern has its code,
+** which skips the checks pcre2_match makes on every call, else
+** pcre2_match. PCRE2's result. */
+static int rx_match(const struct tl_rx *rx, const char *s, int64_t n, PCRE2_SIZE at,
+                    pcre2_match_data *md) {
+  if (rx->jit) return pcre2_jit_match(rx->code, (PCRE2_SPTR)s, (PCRE2_SIZE)n, at, 0, md, NULL);
+  return pcre2_match(rx->code, (PCRE2_SPTR)s, (PCRE2_SIZE)n, at, PCRE2_NO_UTF_CHECK, md, NULL);
+}
 
 static tl_status rx_fail(const evalctx *cx, const char *name, int rc, int i) {
   char msg[256];
@@ -229,7 +241,7 @@ static int rx_replace_row(expr *e, sout *so, const char *s, int64_t n, const cha
   PCRE2_SIZE at = 0, copied = 0, last = PCRE2_UNSET;
   uint32_t ng = e->rx->ncap + 1;
   while (at <= (PCRE2_SIZE)n) {
-    int rc = pcre2_match(e->rx->code, (PCRE2_SPTR)s, (PCRE2_SIZE)n, at, PCRE2_NO_UTF_CHECK, md, NULL);
+    int rc = rx_match(e->rx, s, n, at, md);
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) return rc;
     const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -279,7 +291,7 @@ tl_status tl_fn_regex_eval(expr *e, const uint8_t *valid, evalctx *cx) {
       sout_row(&so, i, begin);
       continue;
     }
-    int rc = pcre2_match(e->rx->code, (PCRE2_SPTR)s, (PCRE2_SIZE)n, 0, PCRE2_NO_UTF_CHECK, md, NULL);
+    int rc = rx_match(e->rx, s, n, 0, md);
     if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) return rx_fail(cx, name, rc, i);
     if (e->fn == F_RX_MATCHES) { o->b[i] = rc >= 0; continue; }
     size_t begin = so.used;

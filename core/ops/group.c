@@ -3,12 +3,16 @@
 **
 ** Grouping gives every row a group id (in order of first appearance) through
 ** an open-addressing hash table on the key columns; a single dictionary-
-** encoded key needs no hashing: its codes map to groups. Aggregation makes
-** the partial states of the definitions over ranges of rows on the worker
-** threads (partial.c) and finishes them into columns; the expression around
-** the aggregates ("sum(a) / sum(b)") is evaluated over those.
+** encoded key needs no hashing: its codes map to groups; nor does a single
+** int, date or timestamp key whose values span a small range: the value
+** less the least indexes a table. Aggregation makes the partial states of
+** the definitions over ranges of rows on the worker threads (partial.c) and
+** finishes them into columns; the expression around the aggregates
+** ("sum(a) / sum(b)") is evaluated over those.
 */
 #include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -329,10 +333,245 @@ static tl_status assign_parallel(tl_grouping *g, gtab *gt, int *used, tl_error *
   return st;
 }
 
+/* ---------------------------------------------------------------------------
+** One int, date or timestamp key whose values span a small range: the value
+** less the least is the key's slot in a table of its own (the nulls have
+** the last), no hashing and no comparing. The threads find the least and
+** the greatest value, then the first row of every slot (each thread over
+** its chunks, the least row kept), which orders the groups as the hash
+** table would; then each row takes its slot's group.
+*/
+#define RANGE_SLOTS ((int64_t)1 << 20)   /* slots of a direct table at most */
+
+typedef struct rangejob {
+  tl_grouping *g;
+  const tl_column *c;
+  int wide;                /* int64 values (int, timestamp); else int32 (date) */
+  int64_t lo, span;        /* slot v - lo for values lo .. lo + span - 1; span: null */
+  int64_t (*mm)[3];        /* per chunk: least, greatest, whether a value */
+  int64_t **first;         /* per worker: slot -> first row seen, INT64_MAX none */
+  int32_t *map;            /* slot -> group */
+  atomic_int failed;       /* 1: interrupted, 2: out of memory */
+} rangejob;
+
+static inline int64_t chunk_end(const rangejob *j, int64_t k) {
+  int64_t b = (k + 1) * GROUP_CHUNK;
+  return b < j->g->n ? b : j->g->n;
+}
+
+static inline int64_t key_at(const rangejob *j, int64_t r) {
+  return j->wide ? ((const int64_t *)j->c->values)[r] : ((const int32_t *)j->c->values)[r];
+}
+
+static int range_stop(rangejob *j) {
+  if (atomic_load_explicit(&j->failed, memory_order_relaxed)) return 1;
+  if (!tl_interrupted()) return 0;
+  atomic_store(&j->failed, 1);
+  return 1;
+}
+
+/* The slots of the grouping's rows [a, a + m) into out; the plain loops
+** for a column of every row and no nulls. */
+static void range_slots(const rangejob *j, int64_t a, int m, uint32_t *out) {
+  const uint8_t *vb = j->c->validity;
+  if (!j->g->sel && !vb && j->wide) {
+    const int64_t *v = (const int64_t *)j->c->values + a;
+    uint64_t lo = (uint64_t)j->lo;
+    for (int k = 0; k < m; k++) out[k] = (uint32_t)((uint64_t)v[k] - lo);
+  } else if (!j->g->sel && !vb) {
+    const int32_t *v = (const int32_t *)j->c->values + a;
+    int32_t lo = (int32_t)j->lo;   /* a date's span fits: v - lo does not overflow as uint32 */
+    for (int k = 0; k < m; k++) out[k] = (uint32_t)v[k] - (uint32_t)lo;
+  } else {
+    for (int k = 0; k < m; k++) {
+      int64_t r = row_of(j->g, a + k);
+      out[k] = vb && !TL_BIT_GET(vb, r) ? (uint32_t)j->span
+                                         : (uint32_t)((uint64_t)key_at(j, r) - (uint64_t)j->lo);
+    }
+  }
+}
+
+#define MINMAX(v, lo, hi, a, b) do { \
+    for (int64_t i_ = (a); i_ < (b); i_++) { \
+      int64_t x_ = (v)[i_]; \
+      lo = x_ < lo ? x_ : lo; \
+      hi = x_ > hi ? x_ : hi; \
+    } \
+  } while (0)
+
+static void range_minmax(void *ctx, int64_t k, int worker) {
+  rangejob *j = ctx;
+  int64_t lo = INT64_MAX, hi = INT64_MIN, a = k * GROUP_CHUNK, b = chunk_end(j, k);
+  const uint8_t *vb = j->c->validity;
+  (void)worker;
+  if (range_stop(j)) return;
+  if (!j->g->sel && !vb && j->wide) {
+    MINMAX((const int64_t *)j->c->values, lo, hi, a, b);
+  } else if (!j->g->sel && !vb) {
+    int32_t lo32 = INT32_MAX, hi32 = INT32_MIN;
+    const int32_t *v = j->c->values;
+    for (int64_t i = a; i < b; i++) {
+      lo32 = v[i] < lo32 ? v[i] : lo32;
+      hi32 = v[i] > hi32 ? v[i] : hi32;
+    }
+    if (a < b) { lo = lo32; hi = hi32; }
+  } else {
+    for (int64_t i = a; i < b; i++) {
+      int64_t r = row_of(j->g, i);
+      if (vb && !TL_BIT_GET(vb, r)) continue;
+      int64_t x = key_at(j, r);
+      lo = x < lo ? x : lo;
+      hi = x > hi ? x : hi;
+    }
+  }
+  j->mm[k][0] = lo;
+  j->mm[k][1] = hi;
+  j->mm[k][2] = lo <= hi;
+}
+
+static void range_first(void *ctx, int64_t k, int worker) {
+  rangejob *j = ctx;
+  uint32_t s[TL_VEC];
+  if (range_stop(j)) return;
+  int64_t *first = j->first[worker];
+  if (!first) {
+    if (!(first = tl_alloc(((size_t)j->span + 1) * sizeof *first))) {
+      atomic_store(&j->failed, 2);
+      return;
+    }
+    for (int64_t q = 0; q <= j->span; q++) first[q] = INT64_MAX;
+    j->first[worker] = first;
+  }
+  for (int64_t a = k * GROUP_CHUNK, b = chunk_end(j, k); a < b; a += TL_VEC) {
+    int m = (int)(b - a < TL_VEC ? b - a : TL_VEC);
+    range_slots(j, a, m, s);
+    for (int q = 0; q < m; q++)
+      if (first[s[q]] > a + q) first[s[q]] = a + q;
+  }
+}
+
+static void range_ids(void *ctx, int64_t k, int worker) {
+  rangejob *j = ctx;
+  uint32_t s[TL_VEC];
+  int32_t *gid = j->g->gid;
+  const int32_t *map = j->map;
+  (void)worker;
+  if (range_stop(j)) return;
+  for (int64_t a = k * GROUP_CHUNK, b = chunk_end(j, k); a < b; a += TL_VEC) {
+    int m = (int)(b - a < TL_VEC ? b - a : TL_VEC);
+    range_slots(j, a, m, s);
+    for (int q = 0; q < m; q++) gid[a + q] = map[s[q]];
+  }
+}
+
+static int by_first_row(const void *a, const void *b) {
+  int64_t x = ((const int64_t *)a)[0], y = ((const int64_t *)b)[0];
+  return (x > y) - (x < y);
+}
+
+/* Many groups: the (first row, slot) pairs put in order of the rows through
+** g->gid (n entries, not yet the groups), a slot at each first row, rather
+** than sorted. 0: interrupted. */
+static int bucket_by_first_row(tl_grouping *g, int64_t (*seen)[2], int64_t nseen) {
+  int32_t *at = g->gid;
+  for (int64_t i = 0; i < g->n; i++) at[i] = -1;
+  for (int64_t q = 0; q < nseen; q++) at[seen[q][0]] = (int32_t)seen[q][1];   /* slots < 2^20 */
+  int64_t k = 0;
+  for (int64_t i = 0; i < g->n; i++) {
+    if ((i & 0xfffff) == 0xfffff && tl_interrupted()) return 0;
+    if (at[i] < 0) continue;
+    seen[k][0] = i;
+    seen[k++][1] = at[i];
+  }
+  return 1;
+}
+
+/* The groups from the first rows of the slots: in order of those rows. */
+static tl_status range_groups(rangejob *j, int nworkers, tl_error *err) {
+  tl_grouping *g = j->g;
+  int64_t *first = NULL, (*seen)[2] = NULL, nseen = 0;
+  for (int w = 0; w < nworkers; w++) {
+    if (!j->first[w]) continue;
+    if (!first) { first = j->first[w]; continue; }
+    for (int64_t s = 0; s <= j->span; s++) first[s] = j->first[w][s] < first[s] ? j->first[w][s] : first[s];
+  }
+  for (int64_t s = 0; first && s <= j->span; s++) nseen += first[s] != INT64_MAX;
+  seen = tl_alloc(((size_t)nseen + 1) * sizeof *seen);
+  j->map = tl_alloc(((size_t)j->span + 1) * sizeof *j->map);
+  g->first = tl_alloc(((size_t)nseen + 1) * sizeof *g->first);
+  if (!seen || !j->map || !g->first) { tl_free(seen); return tl_error_oom(err, "group_by"); }
+  nseen = 0;
+  for (int64_t s = 0; first && s <= j->span; s++) {
+    if (first[s] == INT64_MAX) continue;
+    seen[nseen][0] = first[s];
+    seen[nseen++][1] = s;
+  }
+  if (nseen <= 4096 || nseen * 16 < g->n) qsort(seen, (size_t)nseen, sizeof *seen, by_first_row);
+  else if (!bucket_by_first_row(g, seen, nseen)) { tl_free(seen); return tl_error_interrupted(err, "group_by"); }
+  for (int64_t q = 0; q < nseen; q++) {
+    j->map[seen[q][1]] = (int32_t)q;
+    g->first[q] = row_of(g, seen[q][0]);
+  }
+  g->ngroups = nseen;
+  tl_free(seen);
+  return TL_OK;
+}
+
+/* The least and greatest key into j->lo, j->span (span -1: too wide for a
+** table, 0: no values). */
+static void range_bounds(rangejob *j, int64_t nchunks) {
+  int64_t lo = INT64_MAX, hi = INT64_MIN, any = 0;
+  tl_parallel_for(nchunks, range_minmax, j);
+  for (int64_t k = 0; k < nchunks; k++) {
+    if (!j->mm[k][2]) continue;
+    any = 1;
+    lo = j->mm[k][0] < lo ? j->mm[k][0] : lo;
+    hi = j->mm[k][1] > hi ? j->mm[k][1] : hi;
+  }
+  uint64_t width = any ? (uint64_t)hi - (uint64_t)lo + 1 : 0;   /* 0 when the whole int64 range */
+  int64_t most = j->g->n < RANGE_SLOTS ? j->g->n : RANGE_SLOTS;
+  j->lo = any ? lo : 0;
+  j->span = any && (width == 0 || width > (uint64_t)most) ? -1 : (int64_t)width;
+}
+
+/* Groups by the range table when the key suits it; *done says whether it did. */
+static tl_status assign_by_range(tl_grouping *g, int *done, tl_error *err) {
+  const tl_column *c = g->t->cols[g->keys[0]];
+  *done = 0;
+  if (g->nkeys != 1 || c->dict || (c->type != TL_INT && c->type != TL_DATE && c->type != TL_TIMESTAMP))
+    return TL_OK;
+  int64_t nchunks = (g->n + GROUP_CHUNK - 1) / GROUP_CHUNK;
+  int nworkers = tl_get_threads();
+  rangejob j = { .g = g, .c = c, .wide = c->type != TL_DATE };
+  atomic_init(&j.failed, 0);
+  j.mm = tl_alloc(((size_t)nchunks + 1) * sizeof *j.mm);
+  j.first = tl_calloc((size_t)nworkers + 1, sizeof *j.first);
+  tl_status st = j.mm && j.first ? TL_OK : tl_error_oom(err, "group_by");
+  if (st == TL_OK) range_bounds(&j, nchunks);
+  if (st == TL_OK && j.span >= 0 && !atomic_load(&j.failed)) {
+    *done = 1;
+    g->gid = tl_alloc(((size_t)g->n + 1) * sizeof *g->gid);
+    if (!g->gid) st = tl_error_oom(err, "group_by");
+    if (st == TL_OK) tl_parallel_for(nchunks, range_first, &j);
+    if (st == TL_OK && !atomic_load(&j.failed)) st = range_groups(&j, nworkers, err);
+    if (st == TL_OK && !atomic_load(&j.failed)) tl_parallel_for(nchunks, range_ids, &j);
+  }
+  if (st == TL_OK && atomic_load(&j.failed) == 1) st = tl_error_interrupted(err, "group_by");
+  else if (st == TL_OK && atomic_load(&j.failed)) st = tl_error_oom(err, "group_by");
+  for (int w = 0; j.first && w < nworkers; w++) tl_free(j.first[w]);
+  tl_free(j.first);
+  tl_free(j.mm);
+  tl_free(j.map);
+  return st;
+}
+
 /* Assigns group ids to rows: the core of group_by. */
 static tl_status assign_groups(tl_grouping *g, tl_error *err) {
   const tl_table *t = g->t;
   if (g->nkeys == 1 && t->cols[g->keys[0]]->dict) return assign_by_codes(g, t->cols[g->keys[0]], err);
+  int by_range;
+  TL_TRY(assign_by_range(g, &by_range, err));
+  if (by_range) return TL_OK;
   int64_t n = g->n;
   gtab gt;
   g->gid = tl_alloc((size_t)(n + 1) * sizeof *g->gid);

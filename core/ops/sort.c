@@ -282,7 +282,7 @@ typedef struct radix {
   int64_t *R, *R2;
   int64_t *start;           /* per chunk: where its rows with a value go */
   int64_t (*hist)[256];     /* per chunk */
-  int64_t (*bytehist)[8][256];
+  uint64_t (*bits)[2];      /* per chunk: the AND and the OR of its keys */
   int shift;
 } radix;
 
@@ -294,21 +294,24 @@ static void rx_count(void *ctx, int64_t c, int worker) {
   x->start[c + 1] = m;
 }
 
-/* Fills the (key, row) pairs of chunk c's rows with a value, and counts the
-** bytes of its keys. */
+/* Fills the (key, row) pairs of chunk c's rows with a value, and ANDs and
+** ORs its keys: a byte where the two agree over every chunk is the same
+** in every key, and needs no pass. */
 static void rx_fill(void *ctx, int64_t c, int worker) {
   radix *x = ctx;
   (void)worker;
   int64_t lo = x->n * c / x->parts, hi = x->n * (c + 1) / x->parts, o = x->start[c];
-  int64_t (*h)[256] = x->bytehist[c];
-  memset(h, 0, sizeof x->bytehist[c]);
+  uint64_t all = ~(uint64_t)0, any = 0;
   for (int64_t i = lo; i < hi; i++) {
     if (x->compact && kclass(x->k, i) != 0) continue;
     uint64_t u = kbits(x->k, i);
     x->K[o] = u;
     x->R[o++] = i;
-    for (int b = 0; b < 8; b++) h[b][(u >> (8 * b)) & 0xff]++;
+    all &= u;
+    any |= u;
   }
+  x->bits[c][0] = all;
+  x->bits[c][1] = any;
 }
 
 static void rx_hist(void *ctx, int64_t c, int worker) {
@@ -353,11 +356,11 @@ static tl_status radix_sort(const skey *k, int64_t n, int64_t *perm, uint64_t **
   x.R2 = tl_alloc(((size_t)n + 1) * sizeof *x.R2);
   x.start = tl_calloc((size_t)x.parts + 1, sizeof *x.start);
   x.hist = tl_alloc((size_t)x.parts * sizeof *x.hist);
-  x.bytehist = tl_alloc((size_t)x.parts * sizeof *x.bytehist);
+  x.bits = tl_alloc((size_t)x.parts * sizeof *x.bits);
   x.R = perm;
-  if (!x.K || !x.K2 || !x.R2 || !x.start || !x.hist || !x.bytehist) {
+  if (!x.K || !x.K2 || !x.R2 || !x.start || !x.hist || !x.bits) {
     tl_free(x.K); tl_free(x.K2); tl_free(x.R2);
-    tl_free(x.start); tl_free(x.hist); tl_free(x.bytehist);
+    tl_free(x.start); tl_free(x.hist); tl_free(x.bits);
     return tl_error_oom(err, op);
   }
   if (x.compact) {
@@ -368,14 +371,11 @@ static tl_status radix_sort(const skey *k, int64_t n, int64_t *perm, uint64_t **
   }
   x.m = x.start[x.parts];
   tl_parallel_for(x.parts, rx_fill, &x);
+  uint64_t all = ~(uint64_t)0, any = 0;
+  for (int64_t c = 0; c < x.parts; c++) { all &= x.bits[c][0]; any |= x.bits[c][1]; }
+  uint64_t vary = x.m ? all ^ any : 0;         /* the bits that differ between keys */
   for (int b = 0; b < 8; b++) {
-    int64_t most = 0;
-    for (int v = 0; v < 256; v++) {
-      int64_t s = 0;
-      for (int64_t c = 0; c < x.parts; c++) s += x.bytehist[c][b][v];
-      if (s > most) most = s;
-    }
-    if (most == x.m) continue;                 /* every key has the same byte here */
+    if (((vary >> (8 * b)) & 0xff) == 0) continue;   /* every key has the same byte here */
     x.shift = 8 * b;
     tl_parallel_for(x.parts, rx_hist, &x);
     int64_t o = 0;
@@ -401,7 +401,7 @@ static tl_status radix_sort(const skey *k, int64_t n, int64_t *perm, uint64_t **
   tl_free(x.K2);
   tl_free(x.start);
   tl_free(x.hist);
-  tl_free(x.bytehist);
+  tl_free(x.bits);
   if (keys_out) {
     *keys_out = x.K;
     *m_out = x.m;

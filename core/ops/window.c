@@ -22,6 +22,10 @@
 #include "expr/registry.h"
 #include "window.h"
 
+/* Whether row i of c is null: tl_column_is_null, inlined for the loops. */
+static inline int null_at(const tl_column *c, int64_t i) {
+  return c->validity && !TL_BIT_GET(c->validity, i);
+}
 
 void tl_window_options_init(tl_window_options *opts) { memset(opts, 0, sizeof *opts); }
 
@@ -79,8 +83,13 @@ tl_status tl_window_check(const tl_table *t, const tl_window_options *opts, tl_e
 
 /* Rows i and j of c hold the same value (nulls equal nulls, NaN NaN). */
 static int same(const tl_column *c, int64_t i, int64_t j) {
-  int ni = tl_column_is_null(c, i), nj = tl_column_is_null(c, j);
+  int ni = null_at(c, i), nj = null_at(c, j);
   if (ni || nj) return ni && nj;
+  if (c->dict && ((const int32_t *)c->values)[i] == ((const int32_t *)c->values)[j])
+    return 1;   /* one code, one string (a dictionary may repeat a string under two codes) */
+  if (c->type == TL_DATE) return ((const int32_t *)c->values)[i] == ((const int32_t *)c->values)[j];
+  if (c->type == TL_INT || c->type == TL_TIMESTAMP)
+    return ((const int64_t *)c->values)[i] == ((const int64_t *)c->values)[j];
   return tl_column_compare_values(c, i, c, j) == 0;
 }
 
@@ -251,7 +260,7 @@ static tl_status cumsum(const tl_window *w, const tl_column *x, tl_column **out,
     if (STOP(p)) { tl_column_release(c); return tl_error_interrupted(err, "mutate"); }
     int64_t row = w->perm[p];
     if (w->first[p] == p) { si = 0; sf = comp = 0; any = 0; }
-    if (!tl_column_is_null(x, row)) {
+    if (!null_at(x, row)) {
       any = 1;
       if (isf) {
         tl_sum_add(&sf, &comp, tl_column_floats(x)[row]);

@@ -23,6 +23,11 @@
 #include "expr/registry.h"
 #include "window.h"
 
+/* Whether row i of c is null: tl_column_is_null, inlined for the loops. */
+static inline int null_at(const tl_column *c, int64_t i) {
+  return c->validity && !TL_BIT_GET(c->validity, i);
+}
+
 #define STOP(p) (((p) & 0xffff) == 0 && tl_interrupted())
 
 /* The last position of p's peers (p's own without an order). */
@@ -105,7 +110,7 @@ tl_status tl_window_running(const tl_window *w, int id, const tl_column *x, tl_c
     if (STOP(p)) { tl_column_release(c); return tl_error_interrupted(err, "mutate"); }
     int64_t row = w->perm[p];
     if (w->first[p] == p) { fa = 0; ia = 0; cnt = 0; }
-    if (!x || !tl_column_is_null(x, row)) {
+    if (!x || !null_at(x, row)) {
       if (id == W_CUMCOUNT) {
         ia = ++cnt;
       } else if (isf) {
@@ -176,10 +181,10 @@ static double frame_std(const tl_window *w, const tl_column *x, int64_t p, int64
   int64_t from = p - k + 1 > w->first[p] ? p - k + 1 : w->first[p], n = 0;
   double s = 0, c = 0, m2 = 0;
   for (int64_t q = from; q <= p; q++)
-    if (!tl_column_is_null(x, w->perm[q])) { tl_sum_add(&s, &c, num_at(x, w->perm[q])); n++; }
+    if (!null_at(x, w->perm[q])) { tl_sum_add(&s, &c, num_at(x, w->perm[q])); n++; }
   double mean = tl_sum_value(s, c) / (double)n;
   for (int64_t q = from; q <= p; q++)
-    if (!tl_column_is_null(x, w->perm[q])) {
+    if (!null_at(x, w->perm[q])) {
       double d = num_at(x, w->perm[q]) - mean;
       m2 += d * d;
     }
@@ -205,7 +210,7 @@ tl_status tl_window_rolling(const tl_window *w, int id, const tl_column *x, int6
     if (STOP(p)) { tl_free(m.q); tl_column_release(c); return tl_error_interrupted(err, "mutate"); }
     int64_t row = w->perm[p], first = w->first[p];
     if (p == first) { memset(&r, 0, sizeof r); m.head = m.tail = 0; }
-    if (!tl_column_is_null(x, row)) {          /* in: the current row */
+    if (!null_at(x, row)) {          /* in: the current row */
       double v = num_at(x, row);
       r.n++;
       if (minmax) {
@@ -228,7 +233,7 @@ tl_status tl_window_rolling(const tl_window *w, int id, const tl_column *x, int6
       }
     }
     int64_t out_p = p - k;                      /* out: the row leaving the frame */
-    if (out_p >= first && !tl_column_is_null(x, w->perm[out_p])) {
+    if (out_p >= first && !null_at(x, w->perm[out_p])) {
       double v = num_at(x, w->perm[out_p]);
       r.n--;
       if (minmax) {

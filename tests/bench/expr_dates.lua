@@ -11,16 +11,17 @@ local function median(xs)
   return xs[(#xs + 1) // 2]
 end
 
+-- wall seconds and CPU seconds (of every thread), medians
 local function time(name, f, check)
-  local ts, r = {}, nil
+  local ts, cs, r = {}, {}, nil
   for i = 1, reps do
     r = nil
     collectgarbage()
-    local t0 = tally.clock()
+    local t0, c0 = tally.clock(), os.clock()
     r = f()
-    ts[i] = tally.clock() - t0
+    ts[i], cs[i] = tally.clock() - t0, os.clock() - c0
   end
-  print(string.format("@time %s %.4f rows=%d %s", name, median(ts), #r, check(r)))
+  print(string.format("@time %s %.4f cpu=%.4f rows=%d %s", name, median(ts), median(cs), #r, check(r)))
 end
 
 time("to_date", function() return t:mutate("x = to_date(s, '%b %d %Y')") end,

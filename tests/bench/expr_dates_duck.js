@@ -20,15 +20,18 @@ async function main() {
     group_trunc: [`CREATE OR REPLACE TABLE r AS SELECT date_trunc('month', d) AS m, count(*) AS n,
       sum(cost) AS c FROM t GROUP BY m`, `SELECT count(*), 'groups=' || count(*) FROM r`],
   };
+  // wall seconds and CPU seconds (of every thread of the process), medians
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
   for (const [name, [sql, check]] of Object.entries(q)) {
-    const ts = [];
+    const ts = [], cs = [];
     for (let i = 0; i < Number(reps); i++) {
-      const t0 = now();
+      const t0 = now(), c0 = cpu();
       await con.run(sql);
       ts.push(now() - t0);
+      cs.push(cpu() - c0);
     }
     const row = (await con.runAndReadAll(check)).getRows()[0];
-    console.log(`@time ${name} ${median(ts).toFixed(4)} rows=${row[0]} ${row[1]}`);
+    console.log(`@time ${name} ${median(ts).toFixed(4)} cpu=${median(cs).toFixed(4)} rows=${row[0]} ${row[1]}`);
   }
 }
 main().catch((e) => { console.error(e.message); process.exit(1); });

@@ -17,15 +17,18 @@ async function main() {
     lower: [`CREATE OR REPLACE TABLE r AS SELECT lower(program) AS l FROM t`,
       `SELECT 'distinct=' || count(DISTINCT l) FROM r`],
   };
+  // wall seconds and CPU seconds (of every thread of the process), medians
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
   for (const [name, [sql, check]] of Object.entries(q)) {
-    const ts = [];
+    const ts = [], cs = [];
     for (let i = 0; i < Number(reps); i++) {
-      const t0 = now();
+      const t0 = now(), c0 = cpu();
       await con.run(sql);
       ts.push(now() - t0);
+      cs.push(cpu() - c0);
     }
     const info = (await con.runAndReadAll(check)).getRows()[0][0];
-    console.log(`@time ${name} ${median(ts).toFixed(4)} ${info}`);
+    console.log(`@time ${name} ${median(ts).toFixed(4)} cpu=${median(cs).toFixed(4)} ${info}`);
   }
 }
 main().catch((e) => { console.error(e.message); process.exit(1); });

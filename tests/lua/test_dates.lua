@@ -107,6 +107,16 @@ assert(zu[1].u == "2015-06-01T08:00:00" and zu[2].u == "2015-06-01T10:00:00")
 local j = tally.from_columns{ { "s", { "2016 366", "2015 001", "15/7/4" } } }
 assert(j:head(2):mutate("d = to_date(s, '%Y %j')")[1].d == "2016-12-31")
 assert(j:slice(3, 3):mutate("d = to_date(s, '%y/%m/%d')")[1].d == "2015-07-04")
+-- names: the whole name or its first three letters, in any case; a letter
+-- after the three, or more of the name but not all of it, is no name
+local nm = tally.from_columns{ { "s", { "May 1 2015", "SEPTEMBER 2 2015", "sep 3 2015", "wed, mAR 4 2015" } } }
+local nmd = nm:head(3):mutate("d = to_date(s, '%b %d %Y')")
+assert(nmd[1].d == "2015-05-01" and nmd[2].d == "2015-09-02" and nmd[3].d == "2015-09-03")
+assert(nm:slice(4, 4):mutate("d = to_date(s, '%a, %b %d %Y')")[1].d == "2015-03-04")
+for _, s in ipairs({ "Mayday 4 2015", "Sept 5 2015", "Juneau 6 2015", "Ju 7 2015", "Jul" }) do
+  check_error("does not match the format '%b %d %Y'", function()
+    return tally.from_columns{ { "s", { s } } }:mutate("d = to_date(s, '%b %d %Y')") end)
+end
 assert(e:mutate("t = to_timestamp(n)")[1].t == "1970-01-01T00:00:01")
 assert(e:mutate("s2 = strftime(to_date(s), '%%Y=%Y')")[1].s2 == "%Y=2016")
 
