@@ -89,6 +89,13 @@ tl_status tl_agree_widen(const tl_table *schema, tl_table **t, tl_error *err);
 tl_status tl_csv_options_dup(tl_csv_options *o, char ***nulls, char **comment,
                              const tl_csv_options *from, tl_error *err);
 
+/* csv_count.c: the data records of a CSV file counted, none read, in
+** spans of `span` bytes (0: the default) on the workers: *start the first
+** one's byte. *exact 0 when a '"' that does not belong to a quoted field
+** (or an empty file) means the count cannot be trusted: read the file. */
+tl_status tl_csv_count_records(const char *path, const tl_csv_options *o, int64_t span,
+                               int64_t *start, int64_t *records, int *exact, tl_error *err);
+
 /* source_csv.c, source_table.c, source_parquet.c, source_csvz.c (compressed
 ** CSV, streamed); source_files.c picks one by the files' contents. */
 tl_status tl_source_csv(int npaths, const char *const *paths, const tl_scan_options *opts,

@@ -15,6 +15,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/table.h"
 #include "source.h"
 
 #define DEFAULT_MORSEL ((int64_t)4 << 20)
@@ -37,6 +38,7 @@ typedef struct morsel {
   int file;
   int64_t start, stop;     /* record starts; stop 0: to the end */
   int64_t line, record;    /* at start */
+  int64_t count;           /* > 0: the records counted, none read (count_file) */
 } morsel;
 
 typedef struct crun {
@@ -82,15 +84,29 @@ static tl_status cut_file(crun *r, int f, int64_t size, tl_error *err) {
                                                  c->paths[f])
                : tl_csv_record_starts(c->paths[f], &c->o, (int)ncut, targets, starts, lines,
                                       recs, err);
-  r->m[r->n++] = (morsel){ f, 0, 0, 0, 0 };
+  r->m[r->n++] = (morsel){ f, 0, 0, 0, 0, 0 };
   for (int64_t k = 0; st == TL_OK && k < ncut; k++) {
     if (starts[k] >= fsize) break;                    /* the last record began before */
     if (starts[k] == r->m[r->n - 1].start) continue;  /* no record starts in between */
     r->m[r->n - 1].stop = starts[k];
-    r->m[r->n++] = (morsel){ f, starts[k], 0, lines[k], recs[k] };
+    r->m[r->n++] = (morsel){ f, starts[k], 0, lines[k], recs[k], 0 };
   }
   tl_free(v);
   return st;
+}
+
+/* A run that needs no column and filters nothing only counts records:
+** file f as one morsel of its records counted (csv_count.c); *done 0 when
+** the count is not exact (a stray quote), and the file is read instead. */
+static tl_status count_file(crun *r, int f, int64_t span, int *done, tl_error *err) {
+  const csvsrc *c = r->c;
+  int64_t start = 0, n = 0;
+  *done = 0;
+  if (r->want->ncols > 0 || r->want->nfilters > 0 || c->o.comment || c->ncol == 1)
+    return TL_OK;   /* a blank line is a record of one column */
+  TL_TRY(tl_csv_count_records(c->paths[f], &c->o, span, &start, &n, done, err));
+  if (*done && n > 0) r->m[r->n++] = (morsel){ f, start, 0, 0, 0, n };
+  return TL_OK;
 }
 
 /* The morsels of every file, cut at record starts. */
@@ -105,7 +121,11 @@ static tl_status c_open(const tl_source *src, const tl_source_want *want, void *
   r->want = want;
   for (int f = 0; f < c->nfiles; f++) n += c->sizes[f] / size + 2;
   if (!(r->m = tl_calloc((size_t)n, sizeof *r->m))) return tl_error_oom(err, "scan");
-  for (int f = 0; f < c->nfiles; f++) TL_TRY(cut_file(r, f, size, err));
+  for (int f = 0; f < c->nfiles; f++) {
+    int counted;
+    TL_TRY(count_file(r, f, want->morsel_bytes, &counted, err));
+    if (!counted) TL_TRY(cut_file(r, f, size, err));
+  }
   *nmorsels = r->n;
   return TL_OK;
 }
@@ -116,6 +136,11 @@ static tl_status c_read(const tl_source *src, void *run, int64_t k, tl_table **o
   const csvsrc *c = src->impl;
   const crun *r = run;
   const morsel *m = &r->m[k];
+  if (m->count > 0) {   /* counted: rows of no column */
+    TL_TRY(tl_table_new(0, NULL, NULL, out, err));
+    (*out)->nrows = m->count;
+    return TL_OK;
+  }
   tl_csv_options o = c->o;
   o.columns = r->want->cols;
   o.ncolumns = r->want->ncols;
@@ -156,8 +181,14 @@ static int64_t c_place(const tl_source *src, void *run, int64_t k, const char **
   return m->record ? m->record - 1 : 0;
 }
 
+static void c_explain(const tl_source *src, const tl_source_want *want, tl_textbuf *tb) {
+  const csvsrc *c = src->impl;
+  if (want->ncols == 0 && want->nfilters == 0 && !c->o.comment && c->ncol != 1)
+    tl_textbuf_str(tb, "\n  no column is read: the records are counted, their fields not parsed");
+}
+
 static const tl_source_kind csv_kind = { "csv", c_open, c_read, c_close, c_describe, c_free,
-                                         NULL };
+                                         c_explain };
 
 /* The reading options, with what they point to copied into *nulls and
 ** *comment (the caller frees them: o->nnulls strings). */
