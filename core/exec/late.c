@@ -53,7 +53,7 @@ int tl_late_top_fits(const tl_plan *pl) {
   const tl_scan *sink = pl->sink;
   const tl_source *src = pl->steps[0]->src;
   if (!sink || sink->kind != P_TOP || pl->nstream > 0 || pl->nothing || !src ||
-      strcmp(src->kind->name, "csv") != 0 || sink->count <= 0 || sink->count > MAX_LATE ||
+      !tl_source_is_csv(src) || sink->count <= 0 || sink->count > MAX_LATE ||
       pl->steps[0]->opts.nshares > 1 || tl_table_find(pl->input, PLACE) >= 0)
     return 0;
   int cols = 0;

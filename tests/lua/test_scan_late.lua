@@ -146,6 +146,27 @@ do
   os.remove(p)
 end
 
+-- morsels cut by the quotes' parity: a bad value far into the file (after quoted
+-- line ends, CRLF and blank lines), past the sample, is reported at the line and
+-- record read_csv says
+for seed = 31, 34 do
+  local head, tail = gen(150, seed):gsub("\n$", ""), gen(20, seed + 100):gsub("^[^\n]*\n", "")
+  local p = put(head .. "\n1,bad,notanumber,2\n" .. tail)
+  local _, want = pcall(tally.read_csv, p, { types = types })
+  want = tostring(want):match("read_csv: .*")
+  assert(want and want:find("notanumber", 1, true), tostring(want))
+  for _, knobs in ipairs(knob_sets) do
+    for _, threads in ipairs({ 1, 3 }) do
+      tally.threads(threads)
+      check_error(want, testing.with, knobs, function()
+        return tally.scan(p, { types = types, sample_bytes = 64 }):group_by("k")
+                    :agg("s = sum(x)"):collect()
+      end)
+    end
+  end
+  os.remove(p)
+end
+
 -- explain says which way a top and a count run
 do
   local p = put(gen(30, 6))
