@@ -51,7 +51,7 @@
 ** (bit i: byte i). */
 typedef struct masks { uint64_t e, r, s, q; } masks;
 
-static masks classify_scalar(const char *p, char sep) {
+static inline masks classify_scalar(const char *p, char sep) {
   masks m = { 0, 0, 0, 0 };
   for (int i = 0; i < 64; i++) {
     char c = p[i];
@@ -65,7 +65,7 @@ static masks classify_scalar(const char *p, char sep) {
 
 #ifdef HAVE_X86
 __attribute__((target("avx2")))
-static masks classify_avx2(const char *p, char sep) {
+static inline masks classify_avx2(const char *p, char sep) {
   const __m256i vs = _mm256_set1_epi8(sep), vl = _mm256_set1_epi8('\n');
   const __m256i vc = _mm256_set1_epi8('\r'), vq = _mm256_set1_epi8('"');
   masks m;
@@ -84,7 +84,7 @@ static masks classify_avx2(const char *p, char sep) {
 }
 
 __attribute__((target("sse2")))
-static masks classify_sse2(const char *p, char sep) {
+static inline masks classify_sse2(const char *p, char sep) {
   const __m128i vs = _mm_set1_epi8(sep), vl = _mm_set1_epi8('\n');
   const __m128i vc = _mm_set1_epi8('\r'), vq = _mm_set1_epi8('"');
   masks m = { 0, 0, 0, 0 };
@@ -100,17 +100,6 @@ static masks classify_sse2(const char *p, char sep) {
   return m;
 }
 #endif
-
-typedef masks (*classify_fn)(const char *p, char sep);
-
-static classify_fn pick(void) {
-#ifdef HAVE_X86
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2")) return classify_avx2;
-  if (__builtin_cpu_supports("sse2")) return classify_sse2;
-#endif
-  return classify_scalar;
-}
 
 /* Bit i: the parity of the set bits 0..i of x. */
 static inline uint64_t prefix_xor(uint64_t x) {
@@ -142,7 +131,7 @@ typedef struct walk {
 
 /* Folds the 64 bytes (or `n` < 64 at the end: the masks hold no bits past
 ** them) whose classes are m into w. */
-static inline void step(walk *w, masks m, int n) {
+static inline __attribute__((always_inline)) void step(walk *w, masks m, int n) {
   uint64_t valid = n >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1);
   uint64_t in0 = prefix_xor(m.q) ^ w->odd;    /* under guess 0: inside quotes (a quote:
                                               ** it opened one) */
@@ -172,11 +161,13 @@ static inline void step(walk *w, masks m, int n) {
   w->odd = last ? ~(uint64_t)0 : 0;
 }
 
+typedef void (*walk_fn)(walk *w, const char *p, int64_t len, char sep);
+
 typedef struct counter {
   const char *path;
   int fd;
   char sep;
-  classify_fn classify;
+  walk_fn walk;
   int64_t from, to;        /* the data records' bytes */
   int64_t line0;           /* the line at `from` */
   int64_t span, piece;
@@ -187,19 +178,40 @@ typedef struct counter {
   int eno;
 } counter;
 
-/* The walk of the bytes [a, b) read into buf; `prev` the byte before a. */
-static void walk_piece(const counter *c, walk *w, const char *p, int64_t len) {
-  int64_t k = 0;
-  for (; k + 64 <= len; k += 64) step(w, c->classify(p + k, c->sep), 64);
-  if (k < len) {
-    char pad[64];
-    memset(pad, 0, sizeof pad);
-    memcpy(pad, p + k, (size_t)(len - k));
-    masks m = c->classify(pad, c->sep);
-    uint64_t keep = ((uint64_t)1 << (len - k)) - 1;
-    m.e &= keep, m.r &= keep, m.s &= keep, m.q &= keep;
-    step(w, m, (int)(len - k));
+/* The walk of len bytes at p; each kernel's copy is compiled for its
+** instructions (AVX2 with POPCNT, whose counts would otherwise be calls). */
+#define WALK_BODY(classify)                                         \
+  int64_t k = 0;                                                    \
+  for (; k + 64 <= len; k += 64) step(w, classify(p + k, sep), 64); \
+  if (k < len) {                                                    \
+    char pad[64];                                                   \
+    memset(pad, 0, sizeof pad);                                     \
+    memcpy(pad, p + k, (size_t)(len - k));                          \
+    masks m = classify(pad, sep);                                   \
+    uint64_t keep = ((uint64_t)1 << (len - k)) - 1;                 \
+    m.e &= keep, m.r &= keep, m.s &= keep, m.q &= keep;             \
+    step(w, m, (int)(len - k));                                     \
   }
+
+static void walk_scalar(walk *w, const char *p, int64_t len, char sep) {
+  WALK_BODY(classify_scalar)
+}
+
+#ifdef HAVE_X86
+__attribute__((target("sse2")))
+static void walk_sse2(walk *w, const char *p, int64_t len, char sep) { WALK_BODY(classify_sse2) }
+
+__attribute__((target("avx2,popcnt")))
+static void walk_avx2(walk *w, const char *p, int64_t len, char sep) { WALK_BODY(classify_avx2) }
+#endif
+
+static walk_fn pick(void) {
+#ifdef HAVE_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")) return walk_avx2;
+  if (__builtin_cpu_supports("sse2")) return walk_sse2;
+#endif
+  return walk_scalar;
 }
 
 static void count_span(void *ctx, int64_t task, int worker) {
@@ -234,7 +246,7 @@ static void count_span(void *ctx, int64_t task, int worker) {
       __atomic_store_n(&c->eno, k < 0 ? errno : EIO, __ATOMIC_RELAXED);
       return;
     }
-    walk_piece(c, w, buf, k);
+    c->walk(w, buf, k, c->sep);
     a += k;
   }
 }
@@ -287,7 +299,7 @@ static tl_status count_file(counter *c, const tl_csv_options *o, int64_t span, i
   c->span = span > 0 ? span : SPAN;
   c->piece = piece > 0 && piece < PIECE ? piece : PIECE;
   c->nspans = c->to > c->from ? (c->to - c->from + c->span - 1) / c->span : 0;
-  c->classify = pick();
+  c->walk = pick();
   int nw = tl_get_threads();
   c->w = tl_calloc((size_t)c->nspans + 1, sizeof *c->w);
   c->buf = tl_calloc((size_t)nw, sizeof *c->buf);
