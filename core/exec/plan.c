@@ -596,7 +596,10 @@ tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err) {
     if (x == p.sink) {
       tl_textbuf_str(&tb, "\n");
       explain_step(&tb, x);
-      tl_textbuf_printf(&tb, "  [%s]", sink_how(x->kind));
+      tl_textbuf_printf(&tb, "  [%s]", tl_late_top_fits(&p)
+                                            ? "late: the keys of each batch, the rows of the "
+                                              "top ones read again at the end"
+                                            : sink_how(x->kind));
       explain_spill(&tb, x);
       after = 1;
     } else if (after) {

@@ -487,7 +487,8 @@ tl_status tl_scan_collect(const tl_scan *s, tl_table **out, tl_error *err) {
   *out = NULL;
   TL_TRY(tl_plan_make(s, &pl, err));
   tl_table *t = NULL;
-  tl_status st = run_stream(&pl, NULL, &t, NULL, err);
+  tl_status st = tl_late_top_fits(&pl) ? tl_late_top(&pl, &t, err)
+                                       : run_stream(&pl, NULL, &t, NULL, err);
   if (st == TL_OK) st = run_after(&pl, 0, &t, err);
   tl_plan_free(&pl);
   if (st == TL_OK) *out = t;

@@ -89,6 +89,22 @@ tl_status tl_agree_widen(const tl_table *schema, tl_table **t, tl_error *err);
 tl_status tl_csv_options_dup(tl_csv_options *o, char ***nulls, char **comment,
                              const tl_csv_options *from, tl_error *err);
 
+/* csv_count.c: the data records of a CSV file found, none read, in spans
+** of `span` bytes (0: the default) on the workers: *start the first one's
+** byte, *records their number, and when cuts is not NULL *cuts (tl_free)
+** the first record start of each span that has one: its byte, line and
+** record number (from 1), *ncuts of them, the first at *start. *exact 0
+** when a '"' that does not belong to a quoted field (or an empty file)
+** means they cannot be trusted (*cuts NULL): the tokenizer must read it. */
+typedef struct tl_csv_span_cut { int64_t start, line, record; } tl_csv_span_cut;
+tl_status tl_csv_find_records(const char *path, const tl_csv_options *o, int64_t span,
+                              int64_t *start, int64_t *records, tl_csv_span_cut **cuts,
+                              int64_t *ncuts, int *exact, tl_error *err);
+
+/* source_csv.c: whether src is a CSV file source (not a compressed one),
+** whose runs read the columns their want names at each read. */
+int tl_source_is_csv(const tl_source *src);
+
 /* source_csv.c, source_table.c, source_parquet.c, source_csvz.c (compressed
 ** CSV, streamed); source_files.c picks one by the files' contents. */
 tl_status tl_source_csv(int npaths, const char *const *paths, const tl_scan_options *opts,

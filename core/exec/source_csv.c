@@ -3,10 +3,12 @@
 ** sample at each file's start (the types given in `types` forced, the
 ** others inferred), and the files must agree on it, int widening to float.
 ** A run cuts each file into byte ranges (morsels) at record starts, found
-** by one walk of the tokenizer over the file (tl_csv_record_starts), so
-** that each range is read on its own with the read_csv range options from
-** a record start, with exact line and record numbers for messages, every
-** column's type forced.
+** on the workers by the parity of the quotes (csv_count.c), or, when a '"'
+** outside a quoted field makes that untrustworthy, by one walk of the
+** tokenizer over the file (tl_csv_record_starts), so that each range is
+** read on its own with the read_csv range options from a record start,
+** with exact line and record numbers for messages, every column's type
+** forced. A run that reads no column only counts the records.
 */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/table.h"
 #include "source.h"
 
 #define DEFAULT_MORSEL ((int64_t)4 << 20)
@@ -37,6 +40,7 @@ typedef struct morsel {
   int file;
   int64_t start, stop;     /* record starts; stop 0: to the end */
   int64_t line, record;    /* at start */
+  int64_t count;           /* > 0: the records counted, none read (count_file) */
 } morsel;
 
 typedef struct crun {
@@ -82,15 +86,43 @@ static tl_status cut_file(crun *r, int f, int64_t size, tl_error *err) {
                                                  c->paths[f])
                : tl_csv_record_starts(c->paths[f], &c->o, (int)ncut, targets, starts, lines,
                                       recs, err);
-  r->m[r->n++] = (morsel){ f, 0, 0, 0, 0 };
+  r->m[r->n++] = (morsel){ f, 0, 0, 0, 0, 0 };
   for (int64_t k = 0; st == TL_OK && k < ncut; k++) {
     if (starts[k] >= fsize) break;                    /* the last record began before */
     if (starts[k] == r->m[r->n - 1].start) continue;  /* no record starts in between */
     r->m[r->n - 1].stop = starts[k];
-    r->m[r->n++] = (morsel){ f, starts[k], 0, lines[k], recs[k] };
+    r->m[r->n++] = (morsel){ f, starts[k], 0, lines[k], recs[k], 0 };
   }
   tl_free(v);
   return st;
+}
+
+/* File f's records found in parallel without the tokenizer (csv_count.c):
+** a run that needs no column and filters nothing only counts them, the file
+** one morsel of its records counted; any other is cut after every `size`
+** bytes at the first record start. *done 0 when they cannot be trusted (a
+** stray quote), and cut_file walks the file instead. */
+static tl_status find_file(crun *r, int f, int64_t size, int *done, tl_error *err) {
+  const csvsrc *c = r->c;
+  int count = r->want->ncols == 0 && r->want->nfilters == 0;
+  int64_t start = 0, n = 0, ncuts = 0;
+  tl_csv_span_cut *cuts = NULL;
+  *done = 0;
+  if (c->o.comment || c->ncol == 1) return TL_OK;   /* a blank line is a record of one column */
+  TL_TRY(tl_csv_find_records(c->paths[f], &c->o, size, &start, &n, count ? NULL : &cuts, &ncuts,
+                             done, err));
+  if (!*done) return TL_OK;
+  if (count) {
+    if (n > 0) r->m[r->n++] = (morsel){ f, start, 0, 0, 0, n };
+    return TL_OK;
+  }
+  r->m[r->n++] = (morsel){ f, 0, 0, 0, 0, 0 };
+  for (int64_t k = 1; k < ncuts; k++) {   /* cuts[0]: morsel 0 reads from the header */
+    r->m[r->n - 1].stop = cuts[k].start;
+    r->m[r->n++] = (morsel){ f, cuts[k].start, 0, cuts[k].line, cuts[k].record, 0 };
+  }
+  tl_free(cuts);
+  return TL_OK;
 }
 
 /* The morsels of every file, cut at record starts. */
@@ -105,7 +137,11 @@ static tl_status c_open(const tl_source *src, const tl_source_want *want, void *
   r->want = want;
   for (int f = 0; f < c->nfiles; f++) n += c->sizes[f] / size + 2;
   if (!(r->m = tl_calloc((size_t)n, sizeof *r->m))) return tl_error_oom(err, "scan");
-  for (int f = 0; f < c->nfiles; f++) TL_TRY(cut_file(r, f, size, err));
+  for (int f = 0; f < c->nfiles; f++) {
+    int found;
+    TL_TRY(find_file(r, f, size, &found, err));
+    if (!found) TL_TRY(cut_file(r, f, size, err));
+  }
   *nmorsels = r->n;
   return TL_OK;
 }
@@ -116,6 +152,11 @@ static tl_status c_read(const tl_source *src, void *run, int64_t k, tl_table **o
   const csvsrc *c = src->impl;
   const crun *r = run;
   const morsel *m = &r->m[k];
+  if (m->count > 0) {   /* counted: rows of no column */
+    TL_TRY(tl_table_new(0, NULL, NULL, out, err));
+    (*out)->nrows = m->count;
+    return TL_OK;
+  }
   tl_csv_options o = c->o;
   o.columns = r->want->cols;
   o.ncolumns = r->want->ncols;
@@ -156,8 +197,16 @@ static int64_t c_place(const tl_source *src, void *run, int64_t k, const char **
   return m->record ? m->record - 1 : 0;
 }
 
+static void c_explain(const tl_source *src, const tl_source_want *want, tl_textbuf *tb) {
+  const csvsrc *c = src->impl;
+  if (want->ncols == 0 && want->nfilters == 0 && !c->o.comment && c->ncol != 1)
+    tl_textbuf_str(tb, "\n  no column is read: the records are counted, their fields not parsed");
+}
+
 static const tl_source_kind csv_kind = { "csv", c_open, c_read, c_close, c_describe, c_free,
-                                         NULL };
+                                         c_explain };
+
+int tl_source_is_csv(const tl_source *src) { return src->kind == &csv_kind; }
 
 /* The reading options, with what they point to copied into *nulls and
 ** *comment (the caller frees them: o->nnulls strings). */

@@ -402,6 +402,7 @@ static tl_status pass2(load *ld, tl_table **out) {
   csv_convert_all(&ld->run, ld->cols);
   for (int j = 0; j < nout; j++) tl_column_seal(ld->cols[j]);
   tl_status st = tl_table_adopt(nout, ld->names, ld->cols, out, ld->r->err);
+  if (st == TL_OK && nout == 0) (*out)->nrows = ld->nrows;   /* columns = {}: rows of none */
   ld->cols = NULL;
   ld->names = NULL;
   return st;
@@ -629,6 +630,29 @@ tl_status tl_csv_cut(const char *data, size_t len, const char *name, const tl_cs
     const char *p = data + *from, *t = data + (target < len ? target : len);
     *lines = *records = 0;
     *cut = (size_t)((t > p ? csv_walk(&r, p, t, lines, records) : p) - data);
+  }
+  reader_free(&r);
+  return st;
+}
+
+tl_status csv_data_start(const char *data, size_t len, const char *name,
+                         const tl_csv_options *opts, size_t *start, int64_t *line, char *sep,
+                         tl_error *err) {
+  reader r;
+  memset(&r, 0, sizeof r);
+  r.name = name;
+  r.data = r.p = data;
+  r.end = data + len;
+  r.o = opts;
+  r.ncomment = opts->comment ? strlen(opts->comment) : 0;
+  r.line = 1;
+  r.err = err;
+  tl_status st = open_input(&r);
+  if (st == TL_OK) st = read_header(&r);
+  if (st == TL_OK) {
+    *start = (size_t)(r.p - data);
+    *line = r.line;
+    *sep = r.sep;
   }
   reader_free(&r);
   return st;

@@ -248,6 +248,13 @@ int tl_csv_compression(const void *data, size_t len);
 tl_status tl_csv_decompress(const void *data, size_t len, int kind, const char *name,
                             char **out, size_t *outlen, tl_error *err);
 
+/* For a scan that counts records: where the data records of the input
+** data[0, len) start (past the byte-order mark, skipped lines and header),
+** the line there and the separator the reader uses. */
+tl_status csv_data_start(const char *data, size_t len, const char *name,
+                         const tl_csv_options *opts, size_t *start, int64_t *line, char *sep,
+                         tl_error *err);
+
 /* For a scan that cuts a stream of text into batches: data[0, len) holds
 ** the input's start (byte-order mark, skipped lines, header) then text
 ** from the record start *from (0: the header's end, set in *from, with its
