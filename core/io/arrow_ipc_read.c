@@ -864,9 +864,6 @@ tl_status tl_read_arrow(const char *path, const tl_arrow_read_options *opts, tl_
                         tl_error *err) {
   if (tl_interrupted()) return tl_error_interrupted(err, "read_arrow");
   tl_mapfile *m;
-  /* Reading every column touches most pages (checks of codes and of null
-  ** rows): map them in one call rather than a fault at a time. */
-  int how = TL_MAPFILE_WATCH | (opts && opts->columns ? 0 : TL_MAPFILE_POPULATE);
-  TL_TRY(tl_mapfile_open(path, how, &ARROW, &m, err));
+  TL_TRY(tl_mapfile_open(path, TL_MAPFILE_WATCH, &ARROW, &m, err));
   return run(m, path, opts, out, err);
 }
