@@ -291,6 +291,14 @@ same_result("concat", function(t) return t:concat(t:head(100)) end)
 same_result("pivot_longer", function(t)
   return t:select("k", "x", "g"):pivot_longer{ cols = { "x", "g" } } end)
 
+same_result("pivot_wider", function(t)
+  return t:head(400):pivot_wider{ names_from = "g", values_from = "x", id_cols = { "k" } }:sort("k") end)
+same_result("pivot_wider f", function(t)
+  return t:head(400):pivot_wider{ names_from = "b", values_from = "f", id_cols = { "k" },
+                                  fill = 0 }:sort("k") end)
+same_result("filter function", function(t)
+  return t:filter(function(r) return r.x ~= nil and r.x > 0 or r.f ~= nil and r.f ~= r.f end) end)
+
 -- charts and reports
 same_result("plot scatter", function(t)
   return t:plot{ x = "k", y = "f", kind = "scatter", print = false } end)
