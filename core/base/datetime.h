@@ -18,7 +18,10 @@ static inline int64_t tl_floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;
   return (a % b != 0 && a < 0) ? q - 1 : q;
 }
-static inline int64_t tl_floor_mod(int64_t a, int64_t b) { return a - tl_floor_div(a, b) * b; }
+static inline int64_t tl_floor_mod(int64_t a, int64_t b) {   /* no overflow, even at INT64_MIN */
+  int64_t r = a % b;
+  return r < 0 ? r + b : r;
+}
 
 int tl_is_leap(int64_t y);
 int tl_days_in_month(int64_t y, int m);
