@@ -55,6 +55,21 @@ static inline uint64_t tl_bitmap_word(const uint8_t *vb, int64_t w, int64_t end)
 /* 128-bit integers for exact sums (gcc and clang). */
 __extension__ typedef __int128 tl_i128;
 
+/* Values under null rows. The slot of a null row in `values` may hold
+** anything: zero where tally's builders left it, but whatever a mapped Arrow
+** or table file, a host's wrapped buffer (tl_column_wrap, the C data
+** interface) or a computed column (`x + 1` is computed for every row) put
+** there: any int, a NaN or an infinity, a date or timestamp out of every
+** range, a set bool bit. So a kernel reads a row's value only when the row
+** is valid (TL_FOR_VALID, a null check first), or masks what it read with
+** the validity: no sum over every slot, no hash, comparison or equality of
+** a null row's value, no error (overflow, range) raised for a null row.
+** Writers that copy buffers whole (Arrow, save, the C data interface) copy
+** the slots as they are, under the same nulls. Two things do stay fixed for
+** null rows: a dictionary column's code is 0 (codes index the dictionary
+** unchecked), and a string column's offsets are ordered and inside `bytes`
+** (the text of a null row may be anything). The reader of tests/lua/
+** test_arrow_garbage.lua checks every verb against this. */
 struct tl_column {
   atomic_long refs;
   tl_type type;

@@ -18,7 +18,10 @@ static inline int64_t tl_floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;
   return (a % b != 0 && a < 0) ? q - 1 : q;
 }
-static inline int64_t tl_floor_mod(int64_t a, int64_t b) { return a - tl_floor_div(a, b) * b; }
+static inline int64_t tl_floor_mod(int64_t a, int64_t b) {   /* no overflow, even at INT64_MIN */
+  int64_t r = a % b;
+  return r < 0 ? r + b : r;
+}
 
 /* The first day of the month of day `days` (since 1970-01-01), as
 ** tl_civil_from_days and tl_days_from_civil would give it, inlined for the

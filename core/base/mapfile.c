@@ -116,9 +116,8 @@ static tl_status read_copy(tl_mapfile *m, int fd, tl_error *err) {
 /* Shared, so that every process mapping the file uses the same pages of the
 ** page cache. Writers in tally rename a new file in place, so a mapped one
 ** never changes under us; a truncation in place is caught by the check. */
-static tl_status map(tl_mapfile *m, int fd, int flags, tl_error *err) {
-  int how = MAP_SHARED | (flags & TL_MAPFILE_POPULATE ? MAP_POPULATE : 0);
-  void *p = mmap(NULL, m->size, PROT_READ, how, fd, 0);
+static tl_status map(tl_mapfile *m, int fd, tl_error *err) {
+  void *p = mmap(NULL, m->size, PROT_READ, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED)
     return tl_error_set(err, TL_EIO, "%s: cannot map '%s': %s", m->kind->op, m->path,
                         strerror(errno));
@@ -156,7 +155,7 @@ tl_status tl_mapfile_open(const char *path, int flags, const tl_mapfile_kind *ki
   m->mtime = sb.st_mtim;
   tl_status st = TL_OK;
   if (m->size > 0)
-    st = flags & TL_MAPFILE_COPY ? read_copy(m, fd, err) : map(m, fd, flags, err);
+    st = flags & TL_MAPFILE_COPY ? read_copy(m, fd, err) : map(m, fd, err);
   if (st == TL_OK && !m->owned && m->base && (flags & TL_MAPFILE_WATCH))
     m->fd = fd;
   else

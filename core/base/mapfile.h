@@ -39,9 +39,6 @@ typedef struct tl_mapfile {
 enum {
   TL_MAPFILE_COPY = 1,      /* read the file into memory instead of mapping it */
   TL_MAPFILE_WATCH = 2,     /* keep the descriptor: columns check the file */
-  /* Map every page at once (MAP_POPULATE): one call into the kernel instead
-  ** of a fault per run of pages, for a reader that reads most of the file. */
-  TL_MAPFILE_POPULATE = 4,
 };
 
 /* Opens path (a regular file) with one reference. Errors: "op: cannot open

@@ -69,16 +69,23 @@ static int add_months(int64_t days, int64_t months, int64_t *out) {
   return 1;
 }
 
+/* q * per, saturated: the start of a unit before the first instant a
+** timestamp holds (any int64 may come, a null row's slot too). */
+static int64_t times_sat(int64_t q, int64_t per) {
+  int64_t r;
+  return __builtin_mul_overflow(q, per, &r) ? (q < 0 ? INT64_MIN : INT64_MAX) : r;
+}
+
 static int64_t trunc_us(int64_t us, int unit) {
   static const int64_t per[] = { 0, 0, 0, 0, TL_US_PER_DAY, 3600000000LL, 60000000LL, 1000000LL };
-  if (unit >= TU_DAY) return tl_floor_div(us, per[unit]) * per[unit];
+  if (unit >= TU_DAY) return times_sat(tl_floor_div(us, per[unit]), per[unit]);
   int64_t days = tl_floor_div(us, TL_US_PER_DAY);
-  if (unit == TU_WEEK) return (days - tl_iso_weekday(days) + 1) * TL_US_PER_DAY;
+  if (unit == TU_WEEK) return times_sat(days - tl_iso_weekday(days) + 1, TL_US_PER_DAY);
   int y, m, d;
   tl_civil_from_days((int32_t)days, &y, &m, &d);
   if (unit == TU_YEAR) m = 1;
   else if (unit == TU_QUARTER) m = (m - 1) / 3 * 3 + 1;
-  return (int64_t)tl_days_from_civil(y, m, 1) * TL_US_PER_DAY;
+  return times_sat(tl_days_from_civil(y, m, 1), TL_US_PER_DAY);
 }
 
 /* Unit boundaries crossed from a to b (as DuckDB's date_diff). */
@@ -108,7 +115,7 @@ static int64_t sub_units(int unit, int64_t a, int64_t b) {
   int sign = 1;
   if (a > b) { int64_t t = a; a = b; b = t; sign = -1; }   /* counted forward, as DuckDB */
   int64_t months = diff_units(TU_MONTH, a, b);
-  int64_t da = tl_floor_div(a, TL_US_PER_DAY), tod = a - da * TL_US_PER_DAY, moved;
+  int64_t da = tl_floor_div(a, TL_US_PER_DAY), tod = tl_floor_mod(a, TL_US_PER_DAY), moved;
   /* one step back at most: a's day moved by the months may pass b */
   if (months > 0 && add_months(da, months, &moved) && moved * TL_US_PER_DAY + tod > b) months--;
   months *= sign;
@@ -415,8 +422,10 @@ tl_status tl_expr_call_time(expr *e, const vec *a, uint8_t *valid, evalctx *cx) 
         ROWS(cx, i, od[i] = xd[i]);
       } else if (x->type == TL_TIMESTAMP && unit == TU_MONTH) {
         const int64_t *xi = x->i;
-        ROWS(cx, i, o->i[i] = (int64_t)tl_month_start((int32_t)tl_floor_div(xi[i], TL_US_PER_DAY)) *
-                              TL_US_PER_DAY);
+        ROWS(cx, i, {
+          int32_t day = (int32_t)tl_floor_div(xi[i], TL_US_PER_DAY);   /* any int64: fits */
+          o->i[i] = times_sat(tl_month_start(day), TL_US_PER_DAY);
+        });
       } else if (e->type == TL_DATE) {
         ROWS(cx, i, o->d[i] = (int32_t)(trunc_us(us_at(x, i), unit) / TL_US_PER_DAY));
       } else {

@@ -80,10 +80,11 @@ tl_error *ipc_err(ipc_reader *R);
 tl_mapfile *ipc_mapping(ipc_reader *R);
 
 /* A column standing on the mapping (each buffer inside it): a reference to
-** the mapping is taken. */
+** the mapping is taken. `nulls` is the count of clear bits in `validity`,
+** already checked. */
 tl_status ipc_wrap(ipc_reader *R, tl_type type, int64_t n, const uint8_t *validity,
-                   const void *values, const char *bytes, int64_t nbytes, tl_column *dict,
-                   tl_column **out);
+                   int64_t nulls, const void *values, const char *bytes, int64_t nbytes,
+                   tl_column *dict, tl_column **out);
 
 /* Column f of a record batch of n rows and `nulls` nulls from its buffers
 ** (bufs[0] the validity; nbufs of them; a decompressed one may be taken

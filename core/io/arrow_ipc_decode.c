@@ -81,7 +81,8 @@ static tl_status reuse(dec *d, tl_type t, int kv, int kb, tl_column *dict, tl_co
   if (!bv->owned) {
     static const char none[1];
     const char *bytes = bb && bb->len ? (const char *)bb->p : none;
-    return ipc_wrap(d->R, t, d->n, d->validity, bv->p, bytes, bb ? bb->len : 0, dict, out);
+    return ipc_wrap(d->R, t, d->n, d->validity, d->nulls, bv->p, bytes, bb ? bb->len : 0, dict,
+                    out);
   }
   tl_column *c = tl_calloc(1, sizeof *c);
   uint8_t *vb = d->validity ? tl_alloc(TL_BITMAP_BYTES(d->n)) : NULL;
@@ -145,34 +146,6 @@ static tl_status check_nulls(dec *d) {
   return TL_OK;
 }
 
-/* Whether every null row of `width`-byte values is zero (as tally keeps
-** them), so that the buffer can be used as it is. Reads only the values of
-** null rows, 64 rows of validity at a time. */
-static int null_slots_zero(const dec *d, const uint8_t *v, int width) {
-  if (!d->validity) return 1;
-  uint64_t any = 0;
-  int64_t full = d->n / 64;
-  for (int64_t w = 0; w <= full; w++) {
-    uint64_t bits;
-    int64_t left = d->n - w * 64;
-    if (left <= 0) break;
-    if (left >= 64) {
-      memcpy(&bits, d->validity + w * 8, 8);
-    } else {
-      bits = 0;
-      memcpy(&bits, d->validity + w * 8, (size_t)(left + 7) / 8);
-      bits |= ~(uint64_t)0 << left;   /* rows past the end count as valid */
-    }
-    for (uint64_t nulls = ~bits; nulls; nulls &= nulls - 1) {
-      int64_t i = w * 64 + __builtin_ctzll(nulls);
-      uint64_t x = 0;
-      memcpy(&x, v + i * width, (size_t)width);
-      any |= x;
-    }
-  }
-  return any == 0;
-}
-
 static tl_status wrap_fixed(dec *d, tl_type t, const void *v, tl_column **out) {
   (void)v;
   return reuse(d, t, 1, -1, NULL, out);
@@ -194,7 +167,7 @@ static tl_status dec_int(dec *d, tl_column **out) {
     return ipc_bad(d->R, "int of %d bits is not supported", bits);
   TL_TRY(need(d, 1, d->n * (bits / 8), "values"));
   const uint8_t *v = d->bufs[1].p;
-  if (bits == 64 && sgn && fits(d, 1, 8) && null_slots_zero(d, v, 8))
+  if (bits == 64 && sgn && fits(d, 1, 8))
     return wrap_fixed(d, TL_INT, v, out);
   tl_column *c;
   TL_TRY(alloc_col(d, TL_INT, 0, &c));
@@ -245,7 +218,7 @@ static tl_status dec_float(dec *d, tl_column **out) {
     return ipc_bad(d->R, "decimal of %d bits is not supported", t->bits);
   TL_TRY(need(d, 1, d->n * width, "values"));
   const uint8_t *v = d->bufs[1].p;
-  if (t->id == AT_FLOAT && width == 8 && fits(d, 1, 8) && null_slots_zero(d, v, 8))
+  if (t->id == AT_FLOAT && width == 8 && fits(d, 1, 8))
     return wrap_fixed(d, TL_FLOAT, v, out);
   tl_column *c;
   TL_TRY(alloc_col(d, TL_FLOAT, 0, &c));
@@ -267,10 +240,7 @@ static tl_status dec_bool(dec *d, tl_column **out) {
   int64_t bytes = (d->n + 7) / 8;
   TL_TRY(need(d, 1, bytes, "values"));
   const uint8_t *v = d->bufs[1].p;
-  int clean = fits(d, 1, 1);
-  for (int64_t i = 0; i < d->n && clean && d->validity; i++)
-    if (is_null(d, i) && TL_BIT_GET(v, i)) clean = 0;
-  if (clean) return wrap_fixed(d, TL_BOOL, v, out);
+  if (fits(d, 1, 1)) return wrap_fixed(d, TL_BOOL, v, out);
   tl_column *c;
   TL_TRY(alloc_col(d, TL_BOOL, 0, &c));
   uint8_t *dst = c->values;
@@ -295,7 +265,7 @@ static tl_status dec_time(dec *d, tl_column **out) {
   const uint8_t *v = d->bufs[1].p;
   tl_type tt = t->id == AT_DATE ? TL_DATE : TL_TIMESTAMP;
   int native = days32 || (t->id == AT_TIMESTAMP && t->unit == UNIT_MICRO);
-  if (native && fits(d, 1, width) && null_slots_zero(d, v, width))
+  if (native && fits(d, 1, width))
     return wrap_fixed(d, tt, v, out);
   tl_column *c;
   TL_TRY(alloc_col(d, tt, 0, &c));
@@ -325,6 +295,36 @@ static tl_status dec_time(dec *d, tl_column **out) {
   return finish(d, c, out);
 }
 
+/* Whether some of the offsets v[1..n] is negative or below the one before
+** it (v[0] >= 0). Without a branch, in blocks of a fixed length that the
+** compiler vectorizes: the sign bit of v[i] | (v[i] - v[i - 1]), the
+** difference of two offsets that are not negative never overflowing. */
+static int offsets_down(const int64_t *v, int64_t n) {
+  uint64_t acc = 0;
+  int64_t i = 1;
+  for (; i + 32 <= n + 1; i += 32) {
+    uint64_t a = 0;
+    for (int k = 0; k < 32; k++)
+      a |= (uint64_t)v[i + k] | ((uint64_t)v[i + k] - (uint64_t)v[i + k - 1]);
+    acc |= a;
+  }
+  for (; i <= n; i++) acc |= (uint64_t)v[i] | ((uint64_t)v[i] - (uint64_t)v[i - 1]);
+  return (int)(acc >> 63);
+}
+
+/* Whether some of the n codes is outside [0, limit), the same way. */
+static int codes_outside(const int32_t *c, int64_t n, uint32_t limit) {
+  uint32_t outside = 0;
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    uint32_t o = 0;
+    for (int k = 0; k < 64; k++) o |= (uint32_t)c[i + k] >= limit;
+    outside |= o;
+  }
+  for (; i < n; i++) outside |= (uint32_t)c[i] >= limit;
+  return outside != 0;
+}
+
 /* String k of a utf8 / large_utf8 column (offsets of `ow` bytes), checked. */
 static tl_status str_offsets(dec *d, int ow, int64_t *first) {
   TL_TRY(need(d, 1, d->n == 0 ? 0 : (d->n + 1) * ow, "offsets"));
@@ -335,9 +335,9 @@ static tl_status str_offsets(dec *d, int ow, int64_t *first) {
   *first = prev;
   if (prev < 0 || prev > len) return ipc_bad(d->R, "string offsets start at %lld", (long long)prev);
   int fast = ow == 8 && (uintptr_t)o % 8 == 0, down = 0;
-  if (fast) {   /* no branch: vectorizes; the walk below finds the row when one goes down */
+  if (fast) {   /* the walk below finds the row when one goes down */
     const int64_t *v = (const int64_t *)(const void *)o;
-    for (int64_t i = 1; i <= d->n; i++) down |= v[i] < v[i - 1];
+    down = offsets_down(v, d->n);
     if (!down) prev = v[d->n];
   }
   for (int64_t i = 1; i <= d->n && (!fast || down); i++) {
@@ -436,11 +436,17 @@ static tl_status dec_dict(dec *d, tl_column *dict, int dict_ok, tl_column **out)
   const uint8_t *v = d->bufs[1].p;
   int64_t ndict = dict->length;
   int zero_nulls = 1;
-  if (w == 4 && !d->validity && (uintptr_t)v % 4 == 0) {   /* the common case, vectorized */
+  if (w == 4 && (uintptr_t)v % 4 == 0) {   /* the common case, vectorized */
     const int32_t *c = (const int32_t *)(const void *)v;
-    uint32_t limit = (uint32_t)(ndict < INT32_MAX ? ndict : INT32_MAX), outside = 0;
-    for (int64_t i = 0; i < d->n; i++) outside |= (uint32_t)c[i] >= limit;
-    if (!outside) goto checked;   /* else the loop below finds the row */
+    uint32_t limit = (uint32_t)(ndict < INT32_MAX ? ndict : INT32_MAX);
+    if (!codes_outside(c, d->n, limit)) {   /* else the loop below finds the row */
+      for (int64_t b = 0; d->validity && b < (d->n + 7) / 8; b++) {   /* null rows: code 0? */
+        if (d->validity[b] == 0xff) continue;
+        for (int64_t i = b * 8; i < b * 8 + 8 && i < d->n; i++)
+          if (is_null(d, i)) zero_nulls &= c[i] == 0;
+      }
+      goto checked;
+    }
   }
   for (int64_t i = 0; i < d->n; i++) {
     int64_t x = load_int(v + i * w, it->bits, it->is_signed);

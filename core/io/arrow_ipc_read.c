@@ -74,22 +74,21 @@ tl_error *ipc_err(ipc_reader *R) { return R->err; }
 tl_mapfile *ipc_mapping(ipc_reader *R) { return R->map; }
 
 tl_status ipc_wrap(ipc_reader *R, tl_type type, int64_t n, const uint8_t *validity,
-                   const void *values, const char *bytes, int64_t nbytes, tl_column *dict,
-                   tl_column **out) {
+                   int64_t nulls, const void *values, const char *bytes, int64_t nbytes,
+                   tl_column *dict, tl_column **out) {
   static _Alignas(64) const uint8_t empty[64];
   tl_column *c = tl_calloc(1, sizeof *c);
   if (!c) return tl_error_oom(R->err, R->op);
   atomic_init(&c->refs, 1);
   c->type = type;
   c->length = n;
-  c->validity = (uint8_t *)(uintptr_t)validity;   /* read-only: columns never write */
+  c->null_count = validity ? nulls : 0;
+  c->validity = c->null_count ? (uint8_t *)(uintptr_t)validity : NULL;   /* read-only */
   c->values = (void *)(uintptr_t)(n ? values : empty);
   c->bytes = type == TL_STRING && !dict ? (char *)(uintptr_t)bytes : NULL;
   c->nbytes = type == TL_STRING && !dict ? nbytes : 0;
   c->dict = tl_column_retain(dict);
   tl_mapfile_attach(c, R->map);
-  tl_column_seal(c);
-  if (c->null_count == 0) c->validity = NULL;
   *out = c;
   return TL_OK;
 }
@@ -865,9 +864,6 @@ tl_status tl_read_arrow(const char *path, const tl_arrow_read_options *opts, tl_
                         tl_error *err) {
   if (tl_interrupted()) return tl_error_interrupted(err, "read_arrow");
   tl_mapfile *m;
-  /* Reading every column touches most pages (checks of codes and of null
-  ** rows): map them in one call rather than a fault at a time. */
-  int how = TL_MAPFILE_WATCH | (opts && opts->columns ? 0 : TL_MAPFILE_POPULATE);
-  TL_TRY(tl_mapfile_open(path, how, &ARROW, &m, err));
+  TL_TRY(tl_mapfile_open(path, TL_MAPFILE_WATCH, &ARROW, &m, err));
   return run(m, path, opts, out, err);
 }

@@ -280,6 +280,87 @@ static void test_offsets_down(const char *path) {
   CHECK(found == 2);   /* the dictionary's offsets, then the column's */
 }
 
+/* The checks that run in blocks (offsets 32 at a time, codes 64 at a time)
+** on 200 rows: a string offset going down, one going negative after a huge
+** one (their difference wraps), a code outside the dictionary in a column
+** with nulls, and a null row's code that is in range but not 0 (the column
+** is then copied, with code 0 there). */
+static void test_checks_in_blocks(const char *path) {
+  enum { N = 200 };
+  static int64_t off[N + 1], doff[4] = { 0, 1, 2, 3 };
+  static int32_t codes[N];
+  static uint8_t valid[N / 8];
+  static char text[N];
+  for (int i = 0; i <= N; i++) off[i] = i;
+  for (int i = 0; i < N; i++) {
+    text[i] = (char)('a' + i % 26);
+    codes[i] = i % 3;
+  }
+  memset(valid, 0xff, sizeof valid);
+  for (int i = 7; i < N; i += 10) {   /* nulls, code 0 */
+    TL_BIT_CLEAR(valid, i);
+    codes[i] = 0;
+  }
+  tl_column *cols[2], *d;
+  CHECK(tl_column_wrap_strings(N, off, text, NULL, NULL, NULL, &cols[0], NULL) == TL_OK);
+  CHECK(tl_column_wrap_strings(3, doff, "xyz", NULL, NULL, NULL, &d, NULL) == TL_OK);
+  CHECK(tl_column_wrap_dictionary(N, codes, d, valid, NULL, NULL, &cols[1], NULL) == TL_OK);
+  const char *names[2] = { "s", "z" };
+  tl_table *t;
+  uint8_t *file;
+  size_t n;
+  tl_error err;
+  CHECK(tl_table_new(2, names, cols, &t, NULL) == TL_OK);
+  for (int j = 0; j < 2; j++) tl_column_release(cols[j]);
+  tl_column_release(d);
+  CHECK(tl_write_arrow(t, path, NULL, &err) == TL_OK);
+  tl_table_release(t);
+  FILE *f = fopen(path, "rb");
+  CHECK(f != NULL && fseek(f, 0, SEEK_END) == 0);
+  n = f ? (size_t)ftell(f) : 0;
+  file = malloc(n + 1);
+  CHECK(f && file && fseek(f, 0, SEEK_SET) == 0 && fread(file, 1, n, f) == n);
+  if (f) fclose(f);
+  size_t at_off = 0, at_codes = 0;
+  for (size_t at = 0; at + sizeof off <= n; at += 8)
+    if (memcmp(file + at, off, sizeof off) == 0) at_off = at;
+  for (size_t at = 0; at + sizeof codes <= n; at += 8)
+    if (memcmp(file + at, codes, sizeof codes) == 0) at_codes = at;
+  CHECK(at_off > 0 && at_codes > 0);
+  uint8_t *copy = malloc(n);
+  tl_table *u = NULL;
+  /* row 150 goes down, in range at both ends */
+  memcpy(copy, file, n);
+  int64_t v = 140;
+  memcpy(copy + at_off + 150 * 8, &v, 8);
+  CHECK(tl_read_arrow_buffer(copy, n, "b.arrow", NULL, &u, &err) == TL_EPARSE);
+  CHECK(strstr(err.message, "row 150 has a negative string length") != NULL);
+  /* a huge offset, then a negative one: v[i] - v[i - 1] wraps to positive */
+  memcpy(copy, file, n);
+  int64_t huge = INT64_C(0x6000000000000000), neg = -INT64_C(0x6000000000000000);
+  memcpy(copy + at_off + 99 * 8, &huge, 8);
+  memcpy(copy + at_off + 100 * 8, &neg, 8);
+  CHECK(tl_read_arrow_buffer(copy, n, "b.arrow", NULL, &u, &err) == TL_EPARSE);
+  CHECK(strstr(err.message, "row 100 has a negative string length") != NULL);
+  /* a code outside the dictionary at row 181 */
+  memcpy(copy, file, n);
+  int32_t bad = 3;
+  memcpy(copy + at_codes + 180 * 4, &bad, 4);
+  CHECK(tl_read_arrow_buffer(copy, n, "b.arrow", NULL, &u, &err) == TL_EPARSE);
+  CHECK(strstr(err.message, "row 181: dictionary index 3 is outside the dictionary of 3") != NULL);
+  /* a null row (17) with code 2: read, its code 0 */
+  memcpy(copy, file, n);
+  int32_t two = 2;
+  memcpy(copy + at_codes + 17 * 4, &two, 4);
+  CHECK(tl_read_arrow_buffer(copy, n, "b.arrow", NULL, &u, &err) == TL_OK);
+  const tl_column *z = tl_table_column(u, 1);
+  CHECK(tl_column_codes(z)[17] == 0 && tl_column_codes(z)[18] == 18 % 3 &&
+        tl_column_null_count(z) == 20 && tl_column_is_null(z, 17));
+  tl_table_release(u);
+  free(copy);
+  free(file);
+}
+
 int main(void) {
   char path[64];
   snprintf(path, sizeof path, "/tmp/tally_arrow_ipc_%ld.arrow", (long)getpid());
@@ -287,6 +368,7 @@ int main(void) {
   test_files(path);
   test_by_hand();
   test_offsets_down(path);
+  test_checks_in_blocks(path);
   unlink(path);
   return check_done("test_arrow_ipc");
 }
