@@ -195,10 +195,35 @@ tl_status tl_scan_csv(int npaths, const char *const *paths, const tl_scan_option
   return tl_scan_from_source(src, opts, out, err);
 }
 
+const char *tl_scan_csv_option(const tl_scan_options *opts) {
+  if (!opts) return NULL;
+  if (opts->sample_bytes > 0) return "sample_bytes";
+  const tl_csv_options *o = opts->csv;
+  if (!o) return NULL;
+  if (o->ntypes > 0) return "types";
+  if (o->sep) return "sep";
+  if (o->header != 1) return "header";
+  if (o->nnulls > 0) return "null";
+  if (o->skip) return "skip";
+  if (o->comment) return "comment";
+  if (o->max_field_size) return "max_field_size";
+  if (o->infer != 1) return "infer";
+  if (o->dateformat) return "dateformat";
+  if (o->timestampformat) return "timestampformat";
+  if (o->columns) return "columns";
+  if (o->max_rows >= 0) return "max_rows";
+  if (o->on_error) return "on_error";
+  return NULL;
+}
+
 tl_status tl_scan_table(const tl_table *t, const tl_scan_options *opts, tl_scan **out,
                         tl_error *err) {
   tl_source *src = NULL;
   *out = NULL;
+  const char *given = tl_scan_csv_option(opts);
+  if (given)
+    return tl_error_set(err, TL_EINVAL, "scan: option '%s' is for CSV files: it does not "
+                        "apply to a table", given);
   TL_TRY(tl_source_table(t, &src, err));
   return tl_scan_from_source(src, opts, out, err);
 }
