@@ -92,7 +92,14 @@ int lt_read(lua_State *L) {
   } else {
     lua_pushvalue(L, 2);
   }
-  lua_call(L, 2, 1);
+  if (lua_pcall(L, 2, 1, 0) != LUA_OK) {   /* an option the reader does not take: say
+                                           ** which format the path was read as */
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    size_t n = strlen(f->reader);
+    if (msg && strncmp(msg, f->reader, n) == 0 && strncmp(msg + n, ": unknown option '", 18) == 0)
+      return luaL_error(L, "read: %s (a %s file): %s", lt_echoz(L, path), f->ext + 1, msg);
+    return lua_error(L);
+  }
   return 1;
 }
 

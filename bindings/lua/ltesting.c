@@ -6,6 +6,7 @@
 ** and a test asks for it with require "tally.testing". It holds
 **   set(knobs) and with(knobs, f, ...): the knobs of core/testing.h, which
 **     change how the core cuts its work, never what it computes;
+**   spill_blocks(): the blocks written to spill files so far;
 **   partial_agg(parts, keys, def, ...): aggregation through partial states
 **     encoded to bytes and merged, as the ranks of an MPI job do.
 ** Everything runs under the env of the state's tally module.
@@ -13,6 +14,7 @@
 #include "ltally.h"
 #include "expr/expr.h"
 #include "testing.h"
+#include "exec/spill.h"
 
 /* Enters the state's env, as the module's own functions do on each call. */
 static void enter(lua_State *L) {
@@ -98,6 +100,13 @@ static int t_with(lua_State *L) {
   return lua_gettop(L) - 1;
 }
 
+/* testing.spill_blocks(): the blocks written to spill files since the
+** process started, for a test to see that a run did spill. */
+static int t_spill_blocks(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)tl_spill_blocks());
+  return 1;
+}
+
 /* ---------------------------------------------------------------------------
 ** Partial states
 */
@@ -179,7 +188,8 @@ static int t_partial_agg(lua_State *L) {
 
 int luaopen_tally_testing(lua_State *L) {
   static const luaL_Reg funcs[] = {
-    {"set", t_set}, {"with", t_with}, {"partial_agg", t_partial_agg}, {NULL, NULL}
+    {"set", t_set}, {"with", t_with}, {"partial_agg", t_partial_agg},
+    {"spill_blocks", t_spill_blocks}, {NULL, NULL}
   };
   luaL_requiref(L, "tally", luaopen_tally, 0);   /* its env: the one the knobs go to */
   lua_pop(L, 1);

@@ -76,6 +76,10 @@ typedef struct tl_plan {
 } tl_plan;
 
 /* A scan of a source, which it takes (also on failure). */
+/* The first CSV reading option of opts (its csv, its sample_bytes) set to
+** other than its default, by its name in the bindings; NULL: none. A scan
+** of Parquet files or of a table fails with it named. */
+const char *tl_scan_csv_option(const tl_scan_options *opts);
 tl_status tl_scan_from_source(tl_source *src, const tl_scan_options *opts, tl_scan **out,
                               tl_error *err);
 

@@ -61,7 +61,14 @@ tl_status tl_step_apply(const tl_scan *s, const tl_table *t, tl_table **out, tl_
   const tl_scope *scope = &s->scope;
   switch (s->kind) {
     case P_FILTER: return tl_table_filter_with(t, a[0], scope, out, err);
-    case P_MUTATE: return tl_table_mutate_with(t, s->na, a, scope, out, err);
+    case P_MUTATE: {
+      if (s->nb == 0) return tl_table_mutate_with(t, s->na, a, scope, out, err);
+      tl_table *m = NULL;                  /* a plan's mutate: then its columns put back */
+      TL_TRY(tl_table_mutate_with(t, s->na, a, scope, &m, err));
+      tl_status st = tl_table_select(m, s->nb, (const char *const *)s->b, out, err);
+      tl_table_release(m);
+      return st;
+    }
     case P_SELECT: return tl_table_select(t, s->na, a, out, err);
     case P_DROP: return tl_table_drop(t, s->na, a, out, err);
     case P_RENAME: return tl_table_rename(t, s->na, a, (const char *const *)s->b, out, err);
@@ -188,10 +195,35 @@ tl_status tl_scan_csv(int npaths, const char *const *paths, const tl_scan_option
   return tl_scan_from_source(src, opts, out, err);
 }
 
+const char *tl_scan_csv_option(const tl_scan_options *opts) {
+  if (!opts) return NULL;
+  if (opts->sample_bytes > 0) return "sample_bytes";
+  const tl_csv_options *o = opts->csv;
+  if (!o) return NULL;
+  if (o->ntypes > 0) return "types";
+  if (o->sep) return "sep";
+  if (o->header != 1) return "header";
+  if (o->nnulls > 0) return "null";
+  if (o->skip) return "skip";
+  if (o->comment) return "comment";
+  if (o->max_field_size) return "max_field_size";
+  if (o->infer != 1) return "infer";
+  if (o->dateformat) return "dateformat";
+  if (o->timestampformat) return "timestampformat";
+  if (o->columns) return "columns";
+  if (o->max_rows >= 0) return "max_rows";
+  if (o->on_error) return "on_error";
+  return NULL;
+}
+
 tl_status tl_scan_table(const tl_table *t, const tl_scan_options *opts, tl_scan **out,
                         tl_error *err) {
   tl_source *src = NULL;
   *out = NULL;
+  const char *given = tl_scan_csv_option(opts);
+  if (given)
+    return tl_error_set(err, TL_EINVAL, "scan: option '%s' is for CSV files: it does not "
+                        "apply to a table", given);
   TL_TRY(tl_source_table(t, &src, err));
   return tl_scan_from_source(src, opts, out, err);
 }
@@ -470,6 +502,37 @@ static tl_status copy_stream(tl_plan *p, tl_error *err) {
   return TL_OK;
 }
 
+/* A mutate that replaces a column the plan does not read (nothing wants
+** its old values) adds it at the end of the batch, where in memory it
+** keeps its place: the plan's copy `a` of mutate x then selects the
+** batch's columns in the order of x's result (a->b, names borrowed from
+** x's schema). */
+static tl_status keep_places(const tl_scan *x, tl_scan *a, tl_error *err) {
+  const tl_table *want = x->schema, *got = a->schema;
+  int n = tl_table_ncols(got), m = 0, moved = 0;
+  const char **order = tl_calloc((size_t)n + 1, sizeof *order);
+  if (!order) return tl_error_oom(err, "scan");
+  for (int j = 0; j < tl_table_ncols(want) && m < n; j++) {
+    const char *nm = tl_table_name(want, j);
+    if (tl_table_find(got, nm) < 0) continue;
+    moved |= strcmp(nm, tl_table_name(got, m)) != 0;
+    order[m++] = nm;
+  }
+  if (m != n || !moved) {
+    tl_free(order);
+    return TL_OK;
+  }
+  tl_table *sel = NULL;
+  tl_status st = tl_table_select(got, n, order, &sel, err);
+  if (st != TL_OK) { tl_free(order); return st; }
+  tl_free(a->b);
+  a->b = (char **)order;
+  a->nb = n;
+  tl_table_release(a->schema);
+  a->schema = sel;
+  return TL_OK;
+}
+
 /* Cuts drop and rename to the columns there are, and checks each step on
 ** the empty table of the columns read, keeping its result's schema. */
 static tl_status fit_stream(tl_plan *p, tl_error *err) {
@@ -490,6 +553,7 @@ static tl_status fit_stream(tl_plan *p, tl_error *err) {
       if (a->kind == P_RENAME) a->nb = n;
     }
     TL_TRY(tl_step_apply(a, t, &a->schema, err));
+    if (a->kind == P_MUTATE) TL_TRY(keep_places(p->stream[k], a, err));
     t = a->schema;
   }
   return TL_OK;

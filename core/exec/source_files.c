@@ -99,6 +99,10 @@ static tl_status make_source(const flist *l, const tl_scan_options *opts, tl_sou
     any[kind] = 1;
   }
   const char *const *v = (const char *const *)l->v;
+  const char *given = any[F_PARQUET] ? tl_scan_csv_option(opts) : NULL;
+  if (given)
+    return tl_error_set(err, TL_EINVAL, "scan: option '%s' is for CSV files: it does not "
+                        "apply to Parquet files (%s)", given, l->v[0]);
   if (any[F_PARQUET]) return tl_source_parquet(l->n, v, src, err);
   if (any[F_CSVZ]) return tl_source_csvz(l->n, v, opts, src, err);
   return tl_source_csv(l->n, v, opts, src, err);

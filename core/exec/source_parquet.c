@@ -2,10 +2,13 @@
 ** source_parquet.c -- Parquet files as a scan's source. The footers are
 ** read when the scan is made, and the files must agree on names and types
 ** (int widening to float). A run opens every file once (mapped, footer
-** decoded) and makes each row group a morsel, in file order; a worker
-** reads only the columns the plan wants of its row group. A row group
-** whose min/max statistics prove that a filter pushed into the scan is
-** never true is not read at all: its morsel is an empty batch.
+** decoded) and makes each row group a morsel, in file order, or several
+** when it holds more than a batch of rows (the batch_rows knob, else
+** BATCH_ROWS): a large row group is read a batch of rows at a time, so it
+** is never held whole. A worker reads only the columns the plan wants of
+** its rows. A row group whose min/max statistics prove that a filter
+** pushed into the scan is never true is not read at all: its morsels are
+** empty batches.
 */
 #include <string.h>
 
@@ -21,8 +24,14 @@ typedef struct pqsrc {
   int64_t total;           /* bytes */
 } pqsrc;
 
+/* The rows of a batch of a large row group: about what a CSV morsel of
+** 4 MiB holds, and the pages of tally's writer (PQW_PAGE_ROWS), so that
+** batches of the files tally writes start at a page. */
+#define BATCH_ROWS ((int64_t)1 << 17)
+
 typedef struct pmorsel {
   int file, group;
+  int64_t row, nrows;      /* the rows of the row group; nrows -1: all of them */
 } pmorsel;
 
 typedef struct prun {
@@ -32,7 +41,7 @@ typedef struct prun {
   int64_t n;
   pmorsel *m;
   uint8_t *skip;           /* per morsel: excluded by the statistics */
-  int64_t nskip;
+  int64_t ngroups, nskip;  /* row groups, and those excluded */
   tl_prune *prune;
 } prun;
 
@@ -72,10 +81,13 @@ static int group_stat(void *ud, const char *col, pq_stat *s) {
 static tl_status open_run(prun *r, tl_error *err) {
   const pqsrc *p = r->src->impl;
   if (!(r->files = tl_calloc((size_t)p->nfiles, sizeof *r->files))) return tl_error_oom(err, "scan");
-  int64_t n = 0;
+  int64_t n = 0, per = r->want->batch_rows > 0 ? r->want->batch_rows : BATCH_ROWS;
   for (int f = 0; f < p->nfiles; f++) {
     TL_TRY(pq_file_open(p->paths[f], &r->files[f], err));
-    n += pq_file_groups(r->files[f]);
+    for (int g = 0; g < pq_file_groups(r->files[f]); g++) {
+      int64_t rows = pq_file_group_rows(r->files[f], g);
+      n += rows > per ? (rows + per - 1) / per : 1;
+    }
   }
   r->m = tl_calloc((size_t)n + 1, sizeof *r->m);
   r->skip = tl_calloc((size_t)n + 1, 1);
@@ -89,10 +101,15 @@ static tl_status open_run(prun *r, tl_error *err) {
   for (int f = 0; f < p->nfiles; f++)
     for (int g = 0; g < pq_file_groups(r->files[f]); g++) {
       statctx c = { r->files[f], g };
-      r->m[r->n] = (pmorsel){ f, g };
-      r->skip[r->n] = tl_prune_excludes(r->prune, group_stat, &c);
-      r->nskip += r->skip[r->n];
-      r->n++;
+      int64_t rows = pq_file_group_rows(r->files[f], g);
+      uint8_t skip = (uint8_t)tl_prune_excludes(r->prune, group_stat, &c);
+      r->ngroups++;
+      r->nskip += skip;
+      for (int64_t at = 0; at == 0 || at < rows; at += per) {
+        r->m[r->n] = rows > per ? (pmorsel){ f, g, at, rows - at < per ? rows - at : per }
+                                : (pmorsel){ f, g, 0, -1 };
+        r->skip[r->n++] = skip;
+      }
     }
   return TL_OK;
 }
@@ -115,7 +132,11 @@ static tl_status p_read(const tl_source *src, void *run, int64_t k, tl_table **o
   const tl_source_want *w = r->want;
   const pmorsel *m = &r->m[k];
   if (r->skip[k]) return tl_table_select(src->schema, w->ncols, w->cols, out, err);
-  TL_TRY(pq_file_read_group(r->files[m->file], m->group, w->ncols, w->cols, out, err));
+  if (m->nrows < 0)
+    TL_TRY(pq_file_read_group(r->files[m->file], m->group, w->ncols, w->cols, out, err));
+  else
+    TL_TRY(pq_file_read_rows(r->files[m->file], m->group, m->row, m->nrows, w->ncols, w->cols,
+                             out, err));
   return tl_agree_widen(src->schema, out, err);
 }
 
@@ -141,7 +162,7 @@ static void p_explain(const tl_source *src, const tl_source_want *want, tl_textb
     tl_textbuf_str(tb, "\n  row groups: all read (no filter compares a column with a constant)");
   } else {
     tl_textbuf_printf(tb, "\n  row groups: %lld of %lld skipped by their min/max statistics",
-                      (long long)r.nskip, (long long)r.n);
+                      (long long)r.nskip, (long long)r.ngroups);
   }
   prun *heap = tl_alloc(sizeof *heap);   /* p_close frees the run it is given */
   if (heap) { *heap = r; p_close(heap); }

@@ -458,7 +458,8 @@ tl_status pq_select_fields(const char *name, const pq_meta *m,
 
 tl_status pq_read_columns(const char *name, const uint8_t *d, size_t data_end,
                           const tl_mapfile *map, const pq_meta *m, int group0, const int *sel,
-                          int nsel, tl_table **out, tl_error *err) {
+                          int nsel, int64_t skip, int64_t take, tl_table **out,
+                          tl_error *err) {
   pq_run run;
   int ng = m->ngroups;
   memset(&run, 0, sizeof run);
@@ -491,7 +492,8 @@ tl_status pq_read_columns(const char *name, const uint8_t *d, size_t data_end,
       t->page = -1;
       t->map = map;
       t->row0 = row0;
-      t->nrows = m->groups[g].num_rows;
+      t->nrows = take >= 0 ? take : m->groups[g].num_rows;
+      t->skip = take >= 0 ? skip : 0;
       row0 += t->nrows;
     }
   }
@@ -543,7 +545,8 @@ static tl_status read_buffer(const uint8_t *data, size_t len, const char *name,
   int nsel = 0;
   tl_status st = sel ? TL_OK : tl_error_oom(err, OP);
   if (st == TL_OK) st = pq_select_fields(name, &m, opts, sel, &nsel, err);
-  if (st == TL_OK) st = pq_read_columns(name, data, data_end, map, &m, 0, sel, nsel, out, err);
+  if (st == TL_OK) st = pq_read_columns(name, data, data_end, map, &m, 0, sel, nsel, 0, -1, out,
+                                       err);
   tl_free(sel);
   pq_meta_free(&m);
   return st;

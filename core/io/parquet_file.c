@@ -1,7 +1,7 @@
 /*
 ** parquet_file.c -- a Parquet file kept open for a lazy scan: mapped once,
 ** its footer decoded once, then each row group read on its own (the scan's
-** morsels) with parquet.c's column readers, and the statistics of each
+** morsels, or batches of its rows) with parquet.c's column readers, and the statistics of each
 ** column chunk turned into bounds on its values in tally's types, for the
 ** scan to skip the row groups that its filters exclude.
 */
@@ -77,21 +77,30 @@ static tl_status selection(const pq_file *f, int ncols, const char *const *cols,
   return pq_select_fields(f->path, &f->m, cols ? &o : NULL, *sel, nsel, err);
 }
 
-tl_status pq_file_read_group(const pq_file *f, int g, int ncols, const char *const *cols,
-                             tl_table **out, tl_error *err) {
+tl_status pq_file_read_rows(const pq_file *f, int g, int64_t from, int64_t n, int ncols,
+                            const char *const *cols, tl_table **out, tl_error *err) {
   int *sel = NULL, nsel = 0;
   *out = NULL;
+  if (g >= 0 && (from < 0 || n < 0 || n > f->m.groups[g].num_rows - from))
+    return tl_error_set(err, TL_EINVAL, "scan: %s: row group %d: rows %lld to %lld are not "
+                        "among its %lld", f->path, g, (long long)from, (long long)(from + n),
+                        (long long)f->m.groups[g].num_rows);
   tl_status st = selection(f, ncols, g < 0 ? NULL : cols, &sel, &nsel, err);
   if (st == TL_OK) {
     pq_meta sub = f->m;             /* the one row group (none: the schema) */
     sub.ngroups = g < 0 ? 0 : 1;
     sub.groups = g < 0 ? NULL : &f->m.groups[g];
-    sub.num_rows = g < 0 ? 0 : f->m.groups[g].num_rows;
-    st = pq_read_columns(f->path, f->map->data, f->data_end, f->map, &sub, g < 0 ? 0 : g, sel, nsel, out,
-                         err);
+    sub.num_rows = g < 0 ? 0 : n;
+    st = pq_read_columns(f->path, f->map->data, f->data_end, f->map, &sub, g < 0 ? 0 : g, sel,
+                         nsel, g < 0 ? 0 : from, g < 0 ? -1 : n, out, err);
   }
   tl_free(sel);
   return st;
+}
+
+tl_status pq_file_read_group(const pq_file *f, int g, int ncols, const char *const *cols,
+                             tl_table **out, tl_error *err) {
+  return pq_file_read_rows(f, g, 0, g < 0 ? 0 : f->m.groups[g].num_rows, ncols, cols, out, err);
 }
 
 /* ---------------------------------------------------------------------------

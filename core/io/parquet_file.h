@@ -27,6 +27,12 @@ int64_t pq_file_bytes(const pq_file *f);
 ** read_parquet reads them; errors name the file, the row group, the column. */
 tl_status pq_file_read_group(const pq_file *f, int g, int ncols, const char *const *cols,
                              tl_table **out, tl_error *err);
+/* Rows [from, from + n) of row group g, as pq_file_read_group reads them:
+** the pages before `from` are passed over by their headers, and reading
+** stops at the page holding the last row, so a batch of a large row group
+** costs memory in proportion to its rows. */
+tl_status pq_file_read_rows(const pq_file *f, int g, int64_t from, int64_t n, int ncols,
+                            const char *const *cols, tl_table **out, tl_error *err);
 
 /* What the statistics of a column chunk prove of its values, in the tally
 ** type of the column (`type`): every non-null value lies in [min, max]

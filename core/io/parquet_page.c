@@ -226,7 +226,7 @@ static tl_status decompress(pq_task *t, int32_t codec, const uint8_t *src, size_
 
 static tl_status put_string(pq_task *t, int64_t r, const uint8_t *p, uint32_t n) {
   if (!tl_utf8_valid((const char *)p, n))
-    return pq_fail(t, TL_EPARSE, "row %lld: invalid UTF-8", (long long)(t->row0 + r + 1));
+    return pq_fail(t, TL_EPARSE, "row %lld: invalid UTF-8", (long long)(t->row0 + t->skip + r + 1));
   if (t->nbytes + n > t->cap) {
     int64_t cap = t->cap ? t->cap : 4096;
     while (cap < t->nbytes + n) cap *= 2;
@@ -284,7 +284,7 @@ static tl_status store(pq_task *t, const uint32_t *def, const pv *vals, int64_t 
     case PK_UINT32: EACH_ROW(iv[r] = 0, iv[r] = (int64_t)(uint32_t)x.i); break;
     case PK_UINT64:
       EACH_ROW(iv[r] = 0, if (x.i < 0) return pq_fail(t, TL_ERANGE, "row %lld: unsigned value "
-               "%llu does not fit an int (int64)", (long long)(t->row0 + r + 1),
+               "%llu does not fit an int (int64)", (long long)(t->row0 + t->skip + r + 1),
                (unsigned long long)x.i); iv[r] = x.i);
       break;
     case PK_FLOAT: EACH_ROW(dv[r] = 0, dv[r] = x.f); break;
@@ -295,7 +295,7 @@ static tl_status store(pq_task *t, const uint32_t *def, const pv *vals, int64_t 
     }
     case PK_TS_MS:
       EACH_ROW(iv[r] = 0, if (__builtin_mul_overflow(x.i, 1000, &iv[r])) return pq_fail(t,
-               TL_ERANGE, "row %lld: timestamp out of range", (long long)(t->row0 + r + 1)));
+               TL_ERANGE, "row %lld: timestamp out of range", (long long)(t->row0 + t->skip + r + 1)));
       break;
     case PK_TS_US: EACH_ROW(iv[r] = 0, iv[r] = x.i); break;
     case PK_TS_NS: EACH_ROW(iv[r] = 0, iv[r] = x.i / 1000 - (x.i % 1000 < 0)); break;
@@ -305,7 +305,7 @@ static tl_status store(pq_task *t, const uint32_t *def, const pv *vals, int64_t 
         if (__builtin_mul_overflow(day - JULIAN_EPOCH, 86400000000LL, &iv[r]) ||
             __builtin_add_overflow(iv[r], nanos / 1000 - (nanos % 1000 < 0), &iv[r]))
           return pq_fail(t, TL_ERANGE, "row %lld: INT96 timestamp out of range",
-                         (long long)(t->row0 + r + 1));
+                         (long long)(t->row0 + t->skip + r + 1));
       });
       break;
     case PK_DECIMAL: EACH_ROW(dv[r] = 0, dv[r] = scale_down((double)x.i, c->f->scale)); break;
@@ -398,12 +398,20 @@ static tl_status page_values(pq_task *t, int32_t enc, const uint8_t *p, const ui
   return TL_OK;
 }
 
-/* The values of a data page once its levels are known: rows from r0. */
+/* The values of a data page once its levels are known. The page holds rows
+** [at, at + nvalues) of the chunk; those of the task's window (from row
+** t->skip, t->nrows of them) are stored, from the task's row at - skip on. */
 static tl_status page_rows(pq_task *t, const page *pg, const uint32_t *def, const uint8_t *p,
-                           const uint8_t *e, int64_t r0) {
+                           const uint8_t *e, int64_t at) {
   int64_t n = pg->nvalues, nn = 0;
+  int64_t lo = t->skip > at ? t->skip - at : 0;            /* the window, in the page */
+  int64_t hi = t->skip + t->nrows - at < n ? t->skip + t->nrows - at : n;
+  int64_t r0 = at + lo - t->skip, v0 = 0;                  /* its first row, value */
+  for (int64_t k = 0; k < n; k++) {
+    if (k == lo) v0 = nn;
+    nn += def ? def[k] != 0 : 1;
+  }
   int enc = pg->encoding;
-  for (int64_t k = 0; k < n; k++) nn += def ? def[k] != 0 : 1;
   int is_dict = enc == PQ_PLAIN_DICTIONARY || enc == PQ_RLE_DICTIONARY;
   if (t->dict_mode && !is_dict) TL_TRY(leave_dict(t, r0));
   if (t->dict_mode) {                    /* codes straight into the task's output */
@@ -412,12 +420,12 @@ static tl_status page_rows(pq_task *t, const page *pg, const uint32_t *def, cons
     TL_TRY(dict_indices(t, p, e, nn, idx));
     int32_t *codes = t->codes + r0;
     if (!def) {
-      memcpy(codes, idx, (size_t)n * sizeof *codes);
+      memcpy(codes, idx + lo, (size_t)(hi - lo) * sizeof *codes);
       return TL_OK;
     }
-    for (int64_t k = 0, v = 0; k < n; k++) {
-      if (!def[k]) { TL_BIT_CLEAR(t->valid, r0 + k); codes[k] = 0; }
-      else codes[k] = (int32_t)idx[v++];
+    for (int64_t k = lo, v = v0; k < hi; k++) {
+      if (!def[k]) { TL_BIT_CLEAR(t->valid, r0 + k - lo); codes[k - lo] = 0; }
+      else codes[k - lo] = (int32_t)idx[v++];
     }
     return TL_OK;
   }
@@ -425,7 +433,7 @@ static tl_status page_rows(pq_task *t, const page *pg, const uint32_t *def, cons
   uint8_t *built = NULL;
   if (!vals) return tl_error_oom(t->err, PQ_OP);
   tl_status st = page_values(t, enc, p, e, nn, vals, &built);
-  if (st == TL_OK) st = store(t, def, vals, n, r0);
+  if (st == TL_OK) st = store(t, def ? def + lo : NULL, vals + v0, hi - lo, r0);
   tl_free(built);
   return st;
 }
@@ -521,7 +529,7 @@ static tl_status outputs(pq_task *t) {
   return TL_OK;
 }
 
-static tl_status read_pages(pq_task *t, size_t pos, size_t end);
+static tl_status read_pages(pq_task *t, size_t pos, size_t end, size_t *stop);
 
 /* Drops the memory pages of [pos, end) of the mapped file: read once, they
 ** would otherwise stay counted in the process's memory (a mapping of the
@@ -543,35 +551,41 @@ tl_status pq_read_chunk(pq_task *t) {
       (uint64_t)ch->compressed_size > t->footer - (uint64_t)start)
     return pq_fail(t, TL_EPARSE, "column chunk: bytes %lld to %lld lie outside the file's "
                    "data", (long long)start, (long long)start + (long long)ch->compressed_size);
-  size_t pos = (size_t)start, end = pos + (size_t)ch->compressed_size;
-  tl_status st = read_pages(t, pos, end);
-  drop_range(t, pos, end);
+  size_t pos = (size_t)start, end = pos + (size_t)ch->compressed_size, stop = end;
+  tl_status st = read_pages(t, pos, end, &stop);
+  drop_range(t, pos, stop);
   if (st == TL_OK) pq_scratch_free(t);
   return st;
 }
 
-static tl_status read_pages(pq_task *t, size_t pos, size_t end) {
+/* The pages of the chunk in [pos, end) until the task's last row; the data
+** pages wholly before its first row (t->skip) are passed over by their
+** headers, neither decompressed nor decoded. *stop: where reading stopped. */
+static tl_status read_pages(pq_task *t, size_t pos, size_t end, size_t *stop) {
   const pq_chunk *ch = &t->g->chunks[t->c->f->leaf];
-  int64_t done = 0;
-  while (done < t->nrows) {
+  int64_t seen = 0, total = t->g->num_rows, last = t->skip + t->nrows;
+  while (seen < last) {
     page pg;
+    *stop = pos;
     if (pos >= end)
       return pq_fail(t, TL_EPARSE, "column chunk ends after %lld of its %lld rows",
-                     (long long)done, (long long)t->nrows);
+                     (long long)seen, (long long)total);
     t->page++;
     if (tl_interrupted()) return tl_error_interrupted(t->err, PQ_OP);
     TL_TRY(page_header(t, pos, end, &pg));
     const uint8_t *body = t->data + pos + pg.header;
     int data = pg.type == PQ_DATA_PAGE || pg.type == PQ_DATA_PAGE_V2;
-    if (data && pg.nvalues > t->nrows - done)
+    if (data && pg.nvalues > total - seen)
       return pq_fail(t, TL_EPARSE, "%d values past the row group's %lld rows",
-                     (int)pg.nvalues, (long long)t->nrows);
+                     (int)pg.nvalues, (long long)total);
     if (pg.type == PQ_DICTIONARY_PAGE) TL_TRY(read_dict(t, &pg, body, ch->codec));
-    else if (pg.type == PQ_DATA_PAGE) TL_TRY(data_page_v1(t, &pg, body, ch->codec, done));
-    else if (pg.type == PQ_DATA_PAGE_V2) TL_TRY(data_page_v2(t, &pg, body, ch->codec, done));
-    if (data) done += pg.nvalues;
+    else if (data && seen + pg.nvalues <= t->skip) { /* before the window */ }
+    else if (pg.type == PQ_DATA_PAGE) TL_TRY(data_page_v1(t, &pg, body, ch->codec, seen));
+    else if (pg.type == PQ_DATA_PAGE_V2) TL_TRY(data_page_v2(t, &pg, body, ch->codec, seen));
+    if (data) seen += pg.nvalues;
     pos += pg.header + (size_t)pg.csize;
   }
+  *stop = pos;
   t->page = -1;
   return TL_OK;
 }

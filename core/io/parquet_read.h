@@ -60,6 +60,8 @@ typedef struct pq_task {
   pq_col *c;
   int group, page;          /* page: the page being read, -1 outside one */
   int64_t row0, nrows;
+  int64_t skip;             /* rows of the chunk before the task's first (a scan's
+                               batch of a row group): their pages are passed over */
   uint8_t *valid;           /* validity of the task's rows (NULL: not nullable) */
   uint8_t *bools;           /* a bool column's values */
   int64_t *offs;            /* string output: nrows + 1 offsets and the bytes */
@@ -106,10 +108,13 @@ tl_status pq_select_fields(const char *name, const pq_meta *m, const tl_parquet_
                            int *sel, int *nsel, tl_error *err);
 /* The fields sel[0 .. nsel) of the row groups of m (the first of them the
 ** file's row group group0, for the messages); `map`: the mapping d is in,
-** whose pages are dropped once read, or NULL. */
+** whose pages are dropped once read, or NULL. take >= 0: m has one row
+** group, of which rows [skip, skip + take) are read (m->num_rows is take);
+** take < 0: every row. */
 tl_status pq_read_columns(const char *name, const uint8_t *d, size_t data_end,
                           const tl_mapfile *map, const pq_meta *m, int group0, const int *sel,
-                          int nsel, tl_table **out, tl_error *err);
+                          int nsel, int64_t skip, int64_t take, tl_table **out,
+                          tl_error *err);
 
 /* Reads the task's column chunk into its outputs (parquet_page.c). */
 tl_status pq_read_chunk(pq_task *t);

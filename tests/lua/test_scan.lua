@@ -50,6 +50,9 @@ local plans = {
   { "drop", function(s) return s:drop("g", "d") end },
   { "rename", function(s) return s:rename{ x = "xx" }:filter("xx < 50") end },
   { "pushdown", function(s) return s:mutate("z = y * 3"):filter("k >= 1"):select("z", "k") end },
+  -- a column replaced, its old values not read: it keeps its place
+  { "replace", function(s) return s:mutate("x = k * 2", "z = 1") end },
+  { "replace, then top", function(s) return s:mutate("g = upper(g)"):top(5, "x") end },
   { "group_by", function(s)
       return s:filter("x > 0"):group_by("k", "g"):agg("n = count()", "s = sum(x)",
         "m = mean(y)", "lo = min(g)", "f = first(x)", "l = last(y)", "c = count(y)")

@@ -1553,11 +1553,13 @@ TL_API TL_NODISCARD tl_status tl_scan_csv(int npaths, const char *const *paths,
 ** compressed CSV files (gzip, zstd: one stream decompressed in order, cut
 ** into morsels at record starts, parsed in parallel). A folder stands for
 ** its files. Files must agree on names and types (int widens to float);
-** a mismatch is TL_ETYPE naming the file. `opts->csv` is for CSV. */
+** a mismatch is TL_ETYPE naming the file. `opts->csv` (and sample_bytes)
+** is for CSV: set to other than its defaults for Parquet files, it is
+** TL_EINVAL naming the first such option. */
 TL_API TL_NODISCARD tl_status tl_scan_files(int npaths, const char *const *paths,
                                      const tl_scan_options *opts, tl_scan **out,
                                      tl_error *err);
-/* A scan of a table (retained). */
+/* A scan of a table (retained); CSV options in opts are TL_EINVAL. */
 TL_API TL_NODISCARD tl_status tl_scan_table(const tl_table *t, const tl_scan_options *opts,
                                      tl_scan **out, tl_error *err);
 TL_API void tl_scan_free(tl_scan *s);                 /* NULL is allowed */
