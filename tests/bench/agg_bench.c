@@ -9,6 +9,10 @@
 **   q4  t:filter("year >= 2010 and region == 'Asia'"):group_by("country", "year")
 **        :agg("s = sum(participants)")
 **   q6  t:group_by("program"):agg("count_distinct(country)")
+**   plain  q2 as a plain C loop over the arrays on THREADS threads (two
+**          halves of the rows with 2): a plain sum of the floats, nulls
+**          taken from the validity bitmaps a bit at a time; what memory
+**          alone costs
 **
 **   agg_bench QUERY REPS [THREADS] [ROWS]
 **
@@ -18,6 +22,7 @@
 ** nulls, year int, program, country and region strings (10 M rows unless
 ** ROWS says otherwise). The result's first row goes to stdout.
 */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +80,66 @@ static tl_table *build(int64_t n) {
   return t;
 }
 
+/* The plain loop over rows [lo, hi) (lo a multiple of 64). */
+typedef struct plain {
+  const int64_t *p, *y;
+  const double *c;
+  const uint8_t *vp, *vc;
+  int64_t lo, hi;
+  int64_t sp, np, nc, mn, mx;
+  double sc;
+} plain;
+
+static void *run_plain(void *arg) {
+  plain *l = arg;
+  int64_t sp = 0, np = 0, nc = 0, mn = INT64_MAX, mx = INT64_MIN;
+  double sc = 0;
+  for (int64_t i = l->lo; i < l->hi; i++) {
+    int okp = !l->vp || (l->vp[i >> 3] >> (i & 7)) & 1, okc = !l->vc || (l->vc[i >> 3] >> (i & 7)) & 1;
+    sp += okp ? l->p[i] : 0;
+    np += okp;
+    sc += okc ? l->c[i] : 0;
+    nc += okc;
+    mn = l->y[i] < mn ? l->y[i] : mn;
+    mx = l->y[i] > mx ? l->y[i] : mx;
+  }
+  l->sp = sp; l->np = np; l->nc = nc; l->sc = sc; l->mn = mn; l->mx = mx;
+  return NULL;
+}
+
+static tl_table *plain_q2(const tl_table *t, int threads) {
+  const tl_column *p = tl_table_column(t, 0), *c = tl_table_column(t, 1), *y = tl_table_column(t, 2);
+  int64_t n = tl_table_nrows(t), mid = threads > 1 ? n / 2 / 64 * 64 : n;
+  plain ls[2];
+  for (int k = 0; k < 2; k++)
+    ls[k] = (plain){ tl_column_ints(p), tl_column_ints(y), tl_column_floats(c),
+                     tl_column_validity(p), tl_column_validity(c), k ? mid : 0, k ? n : mid,
+                     0, 0, 0, 0, 0, 0 };
+  pthread_t tid;
+  if (pthread_create(&tid, NULL, run_plain, &ls[1]) != 0) die("pthread_create", NULL);
+  run_plain(&ls[0]);
+  pthread_join(tid, NULL);
+  const char *names[] = { "sum_p", "avg_cost", "min_y", "max_y" };
+  static const tl_type types[4] = { TL_INT, TL_FLOAT, TL_INT, TL_INT };
+  tl_builder *b[4];
+  tl_column *cols[4];
+  tl_error err;
+  for (int j = 0; j < 4; j++)
+    if (tl_builder_new(types[j], 1, &b[j], &err)) die("builder", &err);
+  double mean = (ls[0].sc + ls[1].sc) / (double)(ls[0].nc + ls[1].nc);
+  if (tl_builder_append_int(b[0], ls[0].sp + ls[1].sp, &err) ||
+      tl_builder_append_float(b[1], mean, &err) ||
+      tl_builder_append_int(b[2], ls[0].mn < ls[1].mn ? ls[0].mn : ls[1].mn, &err) ||
+      tl_builder_append_int(b[3], ls[0].mx > ls[1].mx ? ls[0].mx : ls[1].mx, &err))
+    die("append", &err);
+  for (int j = 0; j < 4; j++)
+    if (tl_builder_finish(b[j], &cols[j], &err)) die("finish", &err);
+  tl_table *out;
+  if (tl_table_new(4, names, cols, &out, &err)) die("table", &err);
+  for (int j = 0; j < 4; j++) tl_column_release(cols[j]);
+  return out;
+}
+
 static tl_table *group_agg(const tl_table *t, int nk, const char *const *keys, int n,
                            const char *const *defs) {
   tl_grouping *g;
@@ -86,7 +151,7 @@ static tl_table *group_agg(const tl_table *t, int nk, const char *const *keys, i
   return out;
 }
 
-static tl_table *query(const char *q, const tl_table *t) {
+static tl_table *query(const char *q, const tl_table *t, int threads) {
   static const char *const q2[] = { "sum_p = sum(participants)", "avg_cost = mean(cost)",
                                     "min_y = min(year)", "max_y = max(year)" };
   static const char *const q3[] = { "n = count()", "sum_p = sum(participants)",
@@ -105,10 +170,12 @@ static tl_table *query(const char *q, const tl_table *t) {
     if (tl_table_filter(t, "year >= 2010 and region == 'Asia'", &f, &err)) die("filter", &err);
     out = group_agg(f, 2, cy, 1, q4);
     tl_table_release(f);
+  } else if (!strcmp(q, "plain")) {
+    out = plain_q2(t, threads);
   } else if (!strcmp(q, "q6")) {
     out = group_agg(t, 1, prog, 1, q6);
   } else {
-    die("unknown query (q2, q3, q4, q6)", NULL);
+    die("unknown query (q2, q3, q4, q6, plain)", NULL);
   }
   return out;
 }
@@ -118,15 +185,15 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: agg_bench QUERY REPS [THREADS] [ROWS]\n");
     return 2;
   }
-  int reps = atoi(argv[2]);
-  if (argc > 3) tl_env_set_threads(tl_env_current(), atoi(argv[3]));
+  int reps = atoi(argv[2]), threads = argc > 3 ? atoi(argv[3]) : 2;
+  tl_env_set_threads(tl_env_current(), threads);
   int64_t n = argc > 4 ? atoll(argv[4]) : 10000000;
   tl_table *t = build(n);
   double c0 = clock_of(CLOCK_PROCESS_CPUTIME_ID), w0 = clock_of(CLOCK_MONOTONIC);
   tl_table *last = NULL;
   for (int r = 0; r < reps; r++) {
     tl_table_release(last);
-    last = query(argv[1], t);
+    last = query(argv[1], t, threads);
   }
   double cpu = clock_of(CLOCK_PROCESS_CPUTIME_ID) - c0, wall = clock_of(CLOCK_MONOTONIC) - w0;
   if (reps > 0) {
