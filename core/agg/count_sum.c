@@ -55,8 +55,11 @@ static int count_load(rbuf *r, agst *s, int64_t ng, const tl_column *blob) {
   return 1;
 }
 
+static void count_take(agst *s, const tl_colsum *cs) { s->cnt[0] += cs->n; }
+
 const tl_agg_kind tl_agg_count = {
   .name = "count", .init = count_init, .update = count_update,
+  .fuse = CS_COUNT, .take = count_take,
   .merge = count_merge, .finish = count_finish, .save = count_save, .load = count_load,
 };
 
@@ -69,26 +72,27 @@ static int sum_init(agst *s, int64_t o, int64_t n) {
   return 1;
 }
 
-/* The sum of one group: in registers. */
+/* The summary's sum and count into group 0. */
+static void sum_take(agst *s, const tl_colsum *cs) {
+  if (s->xt == TL_FLOAT) tl_sum_merge(&s->f1[0], &s->f2[0], cs->fs, cs->fc);
+  else s->is[0] += cs->is;
+  s->cnt[0] += cs->n;
+}
+
+/* The sum of one group: ints and floats as the summary of the fused scan
+** makes it (fused.c), so that a range gives the same sum either way. */
 static void sum_one(agst *s, const tl_column *x, int64_t a, int64_t b) {
-  int64_t n = 0;
-  if (x->type == TL_FLOAT) {
-    const double *v = x->values;
-    double fs = s->f1[0], comp = s->f2[0];
-    TL_FOR_VALID_RANGE(x->validity, a, b, i, { tl_sum_add(&fs, &comp, v[i]); n++; });
-    s->f1[0] = fs;
-    s->f2[0] = comp;
-  } else if (x->type == TL_BOOL) {
-    const uint8_t *v = x->values;
-    tl_i128 t = 0;
-    TL_FOR_VALID_RANGE(x->validity, a, b, i, { t += TL_BIT_GET(v, i); n++; });
-    s->is[0] += t;
-  } else {
-    const int64_t *v = x->values;
-    tl_i128 t = 0;
-    TL_FOR_VALID_RANGE(x->validity, a, b, i, { t += v[i]; n++; });
-    s->is[0] += t;
+  if (tl_agg_colsum_fits(x->type, CS_SUM)) {
+    tl_colsum cs = { .want = CS_SUM };
+    tl_agg_colsum(x, a, b, &cs);
+    sum_take(s, &cs);
+    return;
   }
+  int64_t n = 0;
+  const uint8_t *v = x->values;   /* bools */
+  tl_i128 t = 0;
+  TL_FOR_VALID_RANGE(x->validity, a, b, i, { t += TL_BIT_GET(v, i); n++; });
+  s->is[0] += t;
   s->cnt[0] += n;
 }
 
@@ -207,10 +211,12 @@ static int sum_load(rbuf *r, agst *s, int64_t ng, const tl_column *blob) {
 
 const tl_agg_kind tl_agg_sum = {
   .name = "sum", .init = sum_init, .update = sum_update, .merge = sum_merge,
+  .fuse = CS_SUM | CS_COUNT, .take = sum_take,
   .finish = sum_finish, .save = sum_save, .load = sum_load,
 };
 
 const tl_agg_kind tl_agg_mean = {
   .name = "mean", .init = sum_init, .update = sum_update, .merge = sum_merge,
+  .fuse = CS_SUM | CS_COUNT, .take = sum_take,
   .finish = mean_finish, .save = sum_save, .load = sum_load,
 };

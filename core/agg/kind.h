@@ -91,6 +91,18 @@ typedef struct tl_agg_plan {
   int local;
 } tl_agg_plan;
 
+/* What the aggregates of one group over one column need of its rows
+** [a, b), made in one pass for all of them (fused.c): CS_* bits. */
+enum { CS_COUNT = 1, CS_SUM = 2, CS_MIN = 4, CS_MAX = 8 };
+typedef struct tl_colsum {
+  unsigned want;
+  int64_t n;               /* valid values */
+  tl_i128 is;              /* CS_SUM of ints, exact */
+  double fs, fc;           /* CS_SUM of floats: sum and compensation (sum.h) */
+  int64_t imin, imax;      /* ints, dates, timestamps: the least and greatest */
+  double dmin, dmax;       /* floats: NaN greater than every number */
+} tl_colsum;
+
 /* A fold of one state into another: group g of the one into group map[g]
 ** of the other (map NULL: the same group); `old` groups were the other's
 ** before the fold; keys name the groups; op names the operation. */
@@ -117,6 +129,11 @@ struct tl_agg_kind {
   ** ids[i - a] (all 0 when s->ng is 1). NULL for a kind that runs over the
   ** whole table (make). */
   int (*update)(agst *s, const tl_column *x, int64_t a, int64_t b, const int32_t *ids);
+  /* Optional, for the ranges of one group (update's s->ng == 1): what the
+  ** kind needs of the summary of its argument's rows (CS_* bits), and its
+  ** state taken from that summary instead of update. */
+  unsigned fuse;
+  void (*take)(agst *s, const tl_colsum *cs);
   /* Optional: the states over the whole table at once (host aggregates). */
   tl_status (*make)(agst *s, const expr *e, tl_column *const *args, const tl_rowgroups *rg,
                     int direct, const char *src, tl_error *err);
@@ -203,6 +220,11 @@ tl_status tl_agg_pick_finish(agst *s, int consume, const tl_agg_fold *f, tl_colu
 void tl_agg_pick_save(wbuf *w, const agst *s);
 int tl_agg_pick_load(rbuf *r, agst *s, int64_t ng, const tl_column *blob);
 void tl_agg_pick_copy(agst *in, int64_t G, const agst *fr, int64_t g);
+
+/* fused.c: 1 when tl_agg_colsum summarizes columns of this type for `want`;
+** the summary of rows [a, b) of x (cs->want set). */
+int tl_agg_colsum_fits(tl_type type, unsigned want);
+void tl_agg_colsum(const tl_column *x, int64_t a, int64_t b, tl_colsum *cs);
 
 /* scan.c */
 tl_status tl_agg_scan(agst **states, int nslots, const tl_rowgroups *rg, tl_column **x,

@@ -121,6 +121,17 @@ static int max_update(agst *s, const tl_column *x, int64_t a, int64_t b, const i
   return extreme_update(s, x, a, b, ids, 1);
 }
 
+/* The summary's least or greatest value as group 0's. */
+static void extreme_take(agst *s, const tl_colsum *cs, int mx) {
+  if (!cs->n) return;
+  s->has[0] = 1;
+  if (s->xt == TL_FLOAT) s->dv[0] = mx ? cs->dmax : cs->dmin;
+  else s->iv[0] = mx ? cs->imax : cs->imin;
+}
+
+static void min_take(agst *s, const tl_colsum *cs) { extreme_take(s, cs, 0); }
+static void max_take(agst *s, const tl_colsum *cs) { extreme_take(s, cs, 1); }
+
 /* 1 when value b (of group fg of fr) beats value a (of group g of in). */
 static int beats(const agst *in, int64_t g, const agst *fr, int64_t fg, int mx) {
   if (in->xt == TL_FLOAT) {
@@ -211,12 +222,14 @@ int tl_agg_pick_load(rbuf *r, agst *s, int64_t ng, const tl_column *blob) {
 
 const tl_agg_kind tl_agg_min = {
   .name = "min", .init = tl_agg_pick_init, .layout = tl_agg_pick_layout, .update = min_update,
+  .fuse = CS_MIN, .take = min_take,
   .merge = min_merge, .finish = tl_agg_pick_finish, .save = tl_agg_pick_save,
   .load = tl_agg_pick_load,
 };
 
 const tl_agg_kind tl_agg_max = {
   .name = "max", .init = tl_agg_pick_init, .layout = tl_agg_pick_layout, .update = max_update,
+  .fuse = CS_MAX, .take = max_take,
   .merge = max_merge, .finish = tl_agg_pick_finish, .save = tl_agg_pick_save,
   .load = tl_agg_pick_load,
 };

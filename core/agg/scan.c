@@ -38,6 +38,9 @@ typedef struct scanjob {
   int local;               /* ranges number their groups from 0 */
   int nslots;
   agst **glob;             /* the states scanned (NULL: a host slot) */
+  int *lead;               /* ranges of one group: the first slot summarizing slot s's
+                           ** argument with it (fused.c), -1: none */
+  unsigned *want;          /* of a lead slot: what its slots need of the summary */
   tl_column **x;
   int64_t hbudget;         /* counts a range's histogram may have */
   pthread_mutex_t mu;
@@ -166,6 +169,28 @@ static tl_column *gather(scanjob *j, wscratch *w, int k, const tl_column *x, con
   return g;
 }
 
+/* A range of one group: for each argument that slots summarize, its
+** summary over the range in one pass (over a selection, of the gathered
+** values), taken by each of those slots' states. 0: out of memory. */
+static int scan_fused(scanjob *j, wscratch *w, rpart *rp, int64_t a, int64_t b) {
+  const int64_t *sel = j->rg->sel;
+  for (int l = 0; l < j->nslots; l++) {
+    if (j->lead[l] != l) continue;
+    const tl_column *x = j->x[l];
+    int64_t lo = a, hi = b;
+    if (sel) {
+      if (!(x = gather(j, w, 2 * l, x, sel + a, b - a))) return 0;
+      lo = 0;
+      hi = b - a;
+    }
+    tl_colsum cs = { .want = j->want[l] };
+    tl_agg_colsum(x, lo, hi, &cs);
+    for (int s = l; s < j->nslots; s++)
+      if (j->lead[s] == l) j->glob[s]->kind->take(rp->st[s], &cs);
+  }
+  return 1;
+}
+
 static void scan_range(void *ctx, int64_t r, int worker) {
   scanjob *j = ctx;
   const tl_rowgroups *rg = j->rg;
@@ -208,12 +233,18 @@ static void scan_range(void *ctx, int64_t r, int worker) {
     if (!gs) continue;
     int mode = gs->kind->range_mode ? gs->kind->range_mode(gs, rp->nl, j->hbudget) : gs->mode;
     ok = (rp->st[s] = tl_agg_state_new(gs, mode, rp->nl)) != NULL;
-    if (ok && rg->sel) {   /* the selected rows' values, as rows [0, m) */
+  }
+  int fused = ok && rp->nl == 1;
+  if (fused) ok = scan_fused(j, w, rp, a, b);
+  for (int s = 0; s < j->nslots && ok; s++) {
+    const agst *gs = j->glob[s];
+    if (!gs || (fused && j->lead[s] >= 0)) continue;
+    if (rg->sel) {   /* the selected rows' values, as rows [0, m) */
       const tl_column *x = j->x[s] ? gather(j, w, 2 * s, j->x[s], rg->sel + a, m) : NULL;
       if (gs->y) rp->st[s]->y = gather(j, w, 2 * s + 1, gs->y, rg->sel + a, m);
       ok = (!j->x[s] || x) && (!gs->y || rp->st[s]->y) && gs->kind->update(rp->st[s], x, 0, m, ids);
       rp->st[s]->y = gs->y;
-    } else if (ok) {
+    } else {
       ok = gs->kind->update(rp->st[s], j->x[s], a, b, ids);
     }
   }
@@ -226,6 +257,25 @@ static void scan_range(void *ctx, int64_t r, int worker) {
     drain(j);
   }
   pthread_mutex_unlock(&j->mu);
+}
+
+/* Which slots share a summary of their argument in the ranges of one
+** group: those whose kinds take one, by argument column, each led by the
+** first of them, when the summary fits the column and all they need. */
+static void plan_fusion(scanjob *j) {
+  for (int s = 0; s < j->nslots; s++) {
+    const agst *gs = j->glob[s];
+    j->lead[s] = -1;
+    if (!gs || !gs->kind->take || !j->x[s] || gs->y) continue;
+    int l = 0;
+    while (l < s && (j->lead[l] != l || j->x[l] != j->x[s])) l++;
+    j->lead[s] = l;
+    j->want[l] |= gs->kind->fuse;
+  }
+  for (int l = 0; l < j->nslots; l++) {
+    if (j->lead[l] != l || tl_agg_colsum_fits(j->x[l]->type, j->want[l])) continue;
+    for (int s = l; s < j->nslots; s++) if (j->lead[s] == l) j->lead[s] = -1;
+  }
 }
 
 /* Scans the rows for every slot whose kind scans (x[s] its argument, NULL
@@ -244,6 +294,9 @@ tl_status tl_agg_scan(agst **states, int nslots, const tl_rowgroups *rg, tl_colu
   j->hbudget = 2 * j->R > 4096 ? 2 * j->R : 4096;
   j->glob = tl_calloc((size_t)nslots + 1, sizeof *j->glob);
   tl_status st = j->glob ? TL_OK : tl_error_oom(err, "agg");
+  j->lead = tl_alloc(((size_t)nslots + 1) * sizeof *j->lead);
+  j->want = tl_calloc((size_t)nslots + 1, sizeof *j->want);
+  if (st == TL_OK && (!j->lead || !j->want)) st = tl_error_oom(err, "agg");
   tl_agg_plan plan = { rg->ng, j->R, j->local };
   int nscanned = 0;
   for (int s = 0; s < nslots && st == TL_OK; s++) {
@@ -253,6 +306,7 @@ tl_status tl_agg_scan(agst **states, int nslots, const tl_rowgroups *rg, tl_colu
     if (x[s] && states[s]->kind->layout) st = states[s]->kind->layout(states[s], x[s], &plan, err);
     if (st == TL_OK && !tl_agg_state_grow(states[s], rg->ng)) st = tl_error_oom(err, "agg");
   }
+  if (st == TL_OK) plan_fusion(j);
   if (st == TL_OK && j->nranges > 0 && nscanned > 0) {
     j->done = tl_calloc((size_t)j->nranges, sizeof *j->done);
     if (!j->done || pthread_mutex_init(&j->mu, NULL) != 0) {
@@ -270,6 +324,8 @@ tl_status tl_agg_scan(agst **states, int nslots, const tl_rowgroups *rg, tl_colu
   for (int w = 0; w < MAX_WORKERS; w++) scratch_free(j->ws[w], nslots);
   tl_free(j->done);
   tl_free(j->glob);
+  tl_free(j->lead);
+  tl_free(j->want);
   tl_free(j);
   return st;
 }
