@@ -359,8 +359,7 @@ static tl_status find_records(load *ld) {
   return apply_forced_types(r, proto);
 }
 
-/* Pass 1, in chunks, or as one chunk when a stray quote fooled the cut;
-** then the chunks' findings merged. */
+/* Pass 1, in chunks; then the chunks' findings merged. */
 static tl_status pass1(load *ld) {
   reader *r = ld->r;
   const tl_csv_options *o = r->o;
@@ -370,13 +369,8 @@ static tl_status pass1(load *ld) {
   const char *origin = ld->ranged ? r->p : r->data;
   run->before = r->p - origin;
   run->total = r->until - origin;
-  int fooled = 0;
-  tl_status st = csv_scan_all(r, run->ci, size, run, &fooled, r->line, ld->rec0, r->err);
-  if (st == TL_OK && fooled) {   /* read it again as one chunk */
-    csv_free_jobs(run->jobs, run->njobs);
-    run->jobs = NULL;
-    st = csv_scan_all(r, run->ci, SIZE_MAX, run, &fooled, r->line, ld->rec0, r->err);
-  }
+  run->count_quotes = ld->ranged && o->range_quotes >= 0 && ld->to < r->end && r->until == ld->to;
+  tl_status st = csv_scan_all(r, run->ci, size, run, r->line, ld->rec0, r->err);
   if (st == TL_OK && ld->ranged && o->range_quotes >= 0 && ld->to < r->end &&
       r->until == ld->to && run->jobs[0].start < ld->to)
     st = csv_check_cut(r, run, ld->to);
