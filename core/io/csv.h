@@ -116,12 +116,14 @@ typedef struct reject {
 enum { LV_NONE, LV_INT, LV_FLOAT, LV_TEXT, LV_DEAD };   /* LV_NONE: no value yet; LV_DEAD: none kept */
 
 typedef struct lvals {
-  void *v;             /* a row: int64_t (LV_INT), double (LV_FLOAT), or the end of
-                          its text in sb (LV_TEXT, once `text`); NULL: no value yet */
+  void *v;             /* a row: an integer (LV_INT), double (LV_FLOAT), or the end
+                          of its text in sb (LV_TEXT, once `text`), the integers
+                          int32_t until one does not fit; NULL: no value yet */
   uint64_t *nulls;     /* bit per row: null (NULL: no null yet) */
   int kind;
   int negzero;         /* an integer 0 was written "-0", which as a float is -0.0 */
   int text;            /* LV_TEXT: the values are in sb, not in the set */
+  int wide;            /* v has 8 bytes a row (always for LV_FLOAT), not 4 (int32_t) */
   char *sb;            /* the text of the rows, doubled quotes undone */
   int64_t sn, scap;
 } lvals;
@@ -143,6 +145,7 @@ typedef struct job {
   lvals *lv;           /* per column */
   int64_t lcap;        /* rows lcodes and lv have room for */
   uint8_t *need;       /* per column: pass 2 reads its text */
+  int forced;          /* some column has a forced type that values must fit */
   char *scratch;       /* a value with doubled quotes undone */
   size_t capscratch;
   reject *rej;

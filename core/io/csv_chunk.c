@@ -9,11 +9,12 @@
 ** byte.
 **
 ** Where a record starts cannot be known from the middle of the input: a
-** line end may lie inside a quoted field. The worker speculates. It takes
+** line end may lie inside a quoted field. The worker speculates: it finds
 ** the first line start after its offset as if the offset were outside
-** quotes; when some line start lies after an odd number of quotes from the
-** offset (the other guess), it reads a few records from the first guess and
-** keeps it when they have the header's width, else tries the other.
+** quotes, and the first as if it were inside. Where no quoted field holds a
+** line end (most input), only one of the two exists, and it is right.
+** Otherwise it reads a few records from each guess and keeps the one whose
+** records have the header's width, the first of the two when both do.
 **
 ** The guesses are then checked in file order: chunk 0 starts at the first
 ** record, and chunk k's start must be where the tokenizer, reading chunk
@@ -63,14 +64,17 @@ static int plausible(job *jb, const char *p) {
 static const char *guess_start(job *jb, const char *x) {
   const reader *r = &jb->r;
   const char *limit = (size_t)(r->end - x) > SPEC_WINDOW ? x + SPEC_WINDOW : r->end;
-  const char *even = csv_line_start(r, x, 0, limit);
-  if (even == limit && limit < r->end) return NULL;
-  /* in input whose quoted fields hold no line end, no line start lies
-  ** after an odd count of quotes: then `even` is the one guess */
-  const char *odd = csv_line_start(r, x, 1, limit);
-  if (odd == limit || plausible(jb, even)) return even;
-  if (plausible(jb, odd)) return odd;
-  return even;
+  const char *even = csv_line_start(r, x, 0, limit), *odd = csv_line_start(r, x, 1, limit);
+  if (even == limit && odd == limit) return limit < r->end ? NULL : r->end;
+  /* Where quoted fields hold no line end, all line starts after x lie at
+  ** one parity: one guess, and the right one. */
+  if (odd == limit) return even;
+  if (even == limit) return odd;
+  int pe = plausible(jb, even), po = plausible(jb, odd);
+  /* Both read well: the later guess would skip the records between them,
+  ** which read well too, so the first one is taken. */
+  if (pe && po) return odd < even ? odd : even;
+  return po ? odd : even;
 }
 
 /* Sets up n jobs at offsets `size` apart from r->p, each with a copy of

@@ -389,7 +389,7 @@ static int grow_rows(job *jb, int64_t rows) {
       jb->lcodes[j] = nc;
     }
     if (l->v) {
-      void *nv = tl_realloc(l->v, (size_t)cap * 8);
+      void *nv = tl_realloc(l->v, (size_t)cap * (l->wide ? 8 : 4));
       if (!nv) return -1;
       l->v = nv;
     }
@@ -451,6 +451,8 @@ static tl_status check_values(job *jb, int64_t rec, int *ok) {
   reader *r = &jb->r;
   const colinfo *ci = jb->ci;
   *ok = 1;
+  /* most records are ASCII, and most columns not forced: then nothing to check */
+  if (!jb->forced && !has_high_byte(r->rec_start, (size_t)(r->p - r->rec_start))) return TL_OK;
   for (int k = 0; k < r->nout; k++) {
     int j = r->sel[k];
     const field *fd = &r->f[j];
@@ -479,6 +481,38 @@ static tl_status too_big(job *jb, int64_t rec) {
   snprintf(what, sizeof what, "field of %zu bytes exceeds max_field_size (%zu)", r->big.len,
            r->max_field);
   return bad(jb, rec, BAD_BIG, TL_ELIMIT, r->big.line, r->bigno, what, r->big.p, 1);
+}
+
+/* A kept integer or text end of row i: four bytes a row while all fit
+** int32, else eight. */
+static inline void lv_put(lvals *l, int64_t i, int64_t x) {
+  if (l->wide) memcpy((char *)l->v + i * 8, &x, 8);
+  else { int32_t y = (int32_t)x; memcpy((char *)l->v + i * 4, &y, 4); }
+}
+
+static inline int64_t lv_get(const lvals *l, int64_t i) {
+  if (l->wide) { int64_t x; memcpy(&x, (const char *)l->v + i * 8, 8); return x; }
+  int32_t y;
+  memcpy(&y, (const char *)l->v + i * 4, 4);
+  return y;
+}
+
+/* Eight bytes a row from now on; rows [0, rows) made so. */
+static int lv_widen(job *jb, lvals *l, int64_t rows) {
+  if (l->wide) return 0;
+  if (l->v) {
+    void *nv = tl_realloc(l->v, (size_t)jb->lcap * 8);
+    if (!nv) return -1;
+    l->v = nv;
+    for (int64_t i = rows - 1; i >= 0; i--) {   /* from the end: no row is overwritten unread */
+      int32_t y;
+      memcpy(&y, (char *)nv + i * 4, 4);
+      int64_t x = y;
+      memcpy((char *)nv + i * 8, &x, 8);
+    }
+  }
+  l->wide = 1;
+  return 0;
 }
 
 /* What a column of the chunk keeps, from what it could be. */
@@ -511,6 +545,7 @@ static int keep_number(job *jb, int k, int64_t row, const field *fd, const num *
   if (want == LV_FLOAT && l->kind == LV_INT) {
     if (l->negzero) want = LV_DEAD;
     else {
+      if (lv_widen(jb, l, row) != 0) return -1;
       for (int64_t i = 0; i < row; i++) {
         int64_t x;
         memcpy(&x, (char *)l->v + i * 8, 8);
@@ -520,18 +555,19 @@ static int keep_number(job *jb, int k, int64_t row, const field *fd, const num *
     }
   }
   if (want == LV_DEAD) { keep_none(l); return 0; }
-  if (!l->v && !(l->v = tl_calloc((size_t)jb->lcap, 8))) return -1;
+  if (want == LV_FLOAT && lv_widen(jb, l, row) != 0) return -1;
+  if (!l->v && !(l->v = tl_calloc((size_t)jb->lcap, l->wide ? 8 : 4))) return -1;
   l->kind = want;
-  char *at = (char *)l->v + row * 8;
   if (want == LV_INT) {
     int64_t i = nv->i;
     if (!nv->has_i) tl_parse_int(fd->p, fd->n, &i);
     if (i == 0 && fd->n && *fd->p == '-') l->negzero = 1;
-    memcpy(at, &i, 8);
+    if ((i < INT32_MIN || i > INT32_MAX) && lv_widen(jb, l, row) != 0) return -1;
+    lv_put(l, row, i);
   } else {
     double d = nv->d;
     if (!nv->has_d) tl_parse_float(fd->p, fd->n, &d);
-    memcpy(at, &d, 8);
+    memcpy((char *)l->v + row * 8, &d, 8);
   }
   return 0;
 }
@@ -549,7 +585,8 @@ static int put_text(job *jb, int k, int64_t row, const char *p, size_t n) {
   }
   if (n) memcpy(l->sb + l->sn, p, n);
   l->sn += (int64_t)n;
-  ((int64_t *)l->v)[row] = l->sn;
+  if (l->sn > INT32_MAX && lv_widen(jb, l, row) != 0) return -1;
+  lv_put(l, row, l->sn);
   return 0;
 }
 
@@ -557,10 +594,10 @@ static int put_text(job *jb, int k, int64_t row, const char *p, size_t n) {
 static int text_from_set(job *jb, int k, int64_t row) {
   lvals *l = &jb->lv[k];
   const dset *d = &jb->ds[k];
-  if (!l->v && !(l->v = tl_calloc((size_t)jb->lcap, 8))) return -1;
+  if (!l->v && !(l->v = tl_calloc((size_t)jb->lcap, 4))) return -1;
   l->text = 1;
   for (int64_t i = 0; i < row; i++) {
-    if (l->nulls && (l->nulls[i >> 6] >> (i & 63) & 1)) { ((int64_t *)l->v)[i] = l->sn; continue; }
+    if (l->nulls && (l->nulls[i >> 6] >> (i & 63) & 1)) { lv_put(l, i, l->sn); continue; }
     const dentry *e = &d->e[get_code(jb, k, i)];
     if (put_text(jb, k, i, dent_text(e), e->len) != 0) return -1;
   }
@@ -622,8 +659,26 @@ static int keep_null(job *jb, int k, int64_t row) {
   if (!l->nulls && !(l->nulls = tl_calloc((size_t)(jb->lcap + 63) / 64, sizeof *l->nulls)))
     return -1;
   l->nulls[row >> 6] |= (uint64_t)1 << (row & 63);
-  if (l->v) ((int64_t *)l->v)[row] = l->kind == LV_TEXT ? l->sn : 0;   /* 0.0 as a double */
+  if (l->v) lv_put(l, row, l->kind == LV_TEXT ? l->sn : 0);   /* all bits 0: 0.0 as a double */
   return jb->ds[k].dead ? 0 : set_code(jb, k, row, 0);
+}
+
+/* What classify would say of the most common cases, when it would keep
+** `can` as it is: an integer in a column of integers, a numeral with a
+** point in a column of floats (which no integer parse takes). Returns 0
+** when classify must look. */
+static int classify_fast(unsigned can, const field *fd, num *v) {
+  if (can == (CAN_INT | CAN_FLOAT)) {
+    if (tl_parse_int(fd->p, fd->n, &v->i) != 1) return 0;
+    v->has_i = 1;
+    return 1;
+  }
+  if (can == CAN_FLOAT && memchr(fd->p, '.', fd->n)) {
+    if (!tl_parse_float(fd->p, fd->n, &v->d)) return 0;
+    v->has_d = 1;
+    return 1;
+  }
+  return 0;
 }
 
 /* Pass 1 of row `row`'s value of column k, a good record's: narrows the
@@ -641,7 +696,9 @@ static int keep(job *jb, int k, int64_t row) {
   c->values++;
   c->nbytes += (int64_t)fd->len;
   num v = { 0, 0, 0, 0 };
-  if (c->can && !c->forced) {
+  if (c->can && !c->forced && fd->len == fd->n && classify_fast(c->can, fd, &v)) {
+    if (!c->first.p) c->first = *fd;
+  } else if (c->can && !c->forced) {
     unsigned was = c->can;
     c->can = fd->len != fd->n ? 0 : classify(fd->p, fd->n, was, r->o, NULL, &c->fmts, &v);
     if (!c->first.p) c->first = *fd;
@@ -841,8 +898,9 @@ static void place(job *jb, int j, const colinfo *c, tl_column *col) {
   int64_t row0 = jb->row0, n = jb->rows;
   if (c->type == TL_STRING && !col->dict) {
     int64_t *off = (int64_t *)col->values + row0 + 1, b0 = jb->bytes0[j];
-    const int64_t *so = l->v;
-    for (int64_t i = 0; i < n; i++) off[i] = b0 + (so ? so[i] : 0);
+    if (!l->v) for (int64_t i = 0; i < n; i++) off[i] = b0;
+    else if (l->wide) for (int64_t i = 0; i < n; i++) off[i] = b0 + ((const int64_t *)l->v)[i];
+    else for (int64_t i = 0; i < n; i++) off[i] = b0 + ((const int32_t *)l->v)[i];
     if (l->sn) memcpy(col->bytes + b0, l->sb, (size_t)l->sn);
   } else if (c->type == TL_STRING) {
     int32_t *codes = (int32_t *)col->values + row0;
@@ -859,12 +917,15 @@ static void place(job *jb, int j, const colinfo *c, tl_column *col) {
     if (!l->v) memset(out, 0, (size_t)n * 8);
     else if (c->type == TL_FLOAT && l->kind == LV_INT) {
       for (int64_t i = 0; i < n; i++) {
-        int64_t x;
-        memcpy(&x, (const char *)l->v + i * 8, 8);
-        double d = (double)x;
+        double d = (double)lv_get(l, i);
         memcpy(out + i * 8, &d, 8);
       }
-    } else memcpy(out, l->v, (size_t)n * 8);
+    } else if (l->wide) memcpy(out, l->v, (size_t)n * 8);
+    else {
+      int64_t *o64 = (int64_t *)(void *)out;
+      const int32_t *v32 = l->v;
+      for (int64_t i = 0; i < n; i++) o64[i] = v32[i];
+    }
   }
   for (int64_t w = 0; l->nulls && w < (n + 63) / 64; w++)
     for (uint64_t m = l->nulls[w]; m; m &= m - 1) {
@@ -906,6 +967,8 @@ tl_status csv_job_init(job *jb) {
       !jb->need)
     return TL_ENOMEM;
   memcpy(jb->ci, jb->proto, (size_t)nout * sizeof *jb->ci);
+  jb->forced = 0;
+  for (int j = 0; j < nout; j++) jb->forced |= jb->ci[j].forced && jb->ci[j].can;
   return TL_OK;
 }
 
