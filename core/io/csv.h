@@ -81,6 +81,9 @@ typedef struct reader {
   unsigned char stop[256];
   const char *blk;       /* the block whose structural bytes sm and qm mark (csv_scan.c) */
   uint64_t sm, qm;       /* bit i: byte blk[i] is a separator or line end; a quote */
+  const char *high;      /* the end of the last block csv_block found a byte past
+                            ASCII in (or NULL): a record that starts at or after
+                            it has none, for every byte of a field lies in a block */
   int mapped;            /* the input is a file mapping of ours (see release) */
   tl_error *err;         /* errors other than failures of the input */
   failure fail;

@@ -451,8 +451,9 @@ static tl_status check_values(job *jb, int64_t rec, int *ok) {
   reader *r = &jb->r;
   const colinfo *ci = jb->ci;
   *ok = 1;
-  /* most records are ASCII, and most columns not forced: then nothing to check */
-  if (!jb->forced && !has_high_byte(r->rec_start, (size_t)(r->p - r->rec_start))) return TL_OK;
+  /* most records are ASCII, and most columns not forced: then nothing to
+  ** check (r->high: csv_block saw no byte past ASCII in the record) */
+  if (!jb->forced && (!r->high || r->high <= r->rec_start)) return TL_OK;
   for (int k = 0; k < r->nout; k++) {
     int j = r->sel[k];
     const field *fd = &r->f[j];
