@@ -1,10 +1,12 @@
 /*
 ** csv_read.c -- the CSV tokenizer, type inference and the two passes.
 **
-** Pass 1 (scan) reads each chunk's records, checks them and narrows each
-** column's type; the chunks' findings are merged in file order; pass 2
-** (convert) reads the same records again into the columns. csv.c drives
-** them; see its opening comment for the design.
+** Pass 1 (csv_scan_job) reads each chunk's records, checks them, narrows
+** each column's type and keeps the values; the chunks' findings are merged
+** in file order; pass 2 (convert_task) places the kept values into the
+** columns, reading the text again only for the columns it could not keep.
+** csv.c drives them, csv_chunk.c splits the input; see csv.c's opening
+** comment for the design.
 */
 #define _DEFAULT_SOURCE
 #include <math.h>
