@@ -2,23 +2,31 @@
 ** csv.c -- reading and writing CSV.
 **
 ** The reader works on the whole input in memory (a file is mapped, not
-** copied) in two passes. Pass 1 walks every record: it checks the field
-** count, narrows each column's type over the whole file, counts string bytes
-** so that columns are allocated once at their exact size, and cuts the input
-** into chunks at record boundaries. Pass 2 converts chunk by chunk straight
-** into the column buffers; chunks are independent, which is what lets them
-** run in parallel and what the chunk-size test knob exercises.
+** copied) in two passes, of which only the first reads the text. The
+** records after the header are split at fixed byte offsets into chunks,
+** each of which finds its first record on its own, in parallel
+** (csv_chunk.c: a guess, checked in file order). Pass 1 reads each chunk's
+** records once: it checks the field count, narrows each column's type,
+** counts string bytes, and keeps what it read: the numbers, the text of
+** string columns, or for one of few distinct values its index in the
+** chunk's set of them, and which rows are null. The chunks' findings are
+** merged in file order, which settles the types and places each chunk's
+** rows; the columns are allocated once at their exact size. Pass 2 places
+** what each chunk kept into them, in parallel, and reads a chunk's text
+** again only for a column it could not keep (bool, date and timestamp
+** columns, or a chunk that took a string column for numbers).
 **
 ** Under TL_CSV_SKIP pass 1 lists the bad records of each chunk, and pass 2
 ** skips the same ones. Pass 1 also keeps, per column and per candidate
 ** type, the first value that was not of that type, which is what t:schema()
 ** gives as the reason for a type.
 **
-** Memory: a load holds little beyond its columns. A mapped file's pages
-** are dropped as each chunk is done with them; between the passes a chunk
-** keeps one byte a row (two past 256 distinct values) for each string
-** column that may become a dictionary; the columns are not zeroed when
-** allocated, so their pages come in as pass 2 fills them.
+** Memory: a mapped file's pages are dropped as each chunk is done with
+** them; between the passes each chunk holds what it kept (4 bytes a row
+** for an integer column while its values fit, 8 for a float one, the text
+** and 4 bytes a row for a string column, 1 or 2 for one of few values);
+** pass 2 frees each chunk's as it places it, and the columns are not zeroed
+** when allocated, so their pages come in as pass 2 fills them.
 **
 ** A byte range of the input reads the header at the input's start, then
 ** only the records whose first byte lies in the range (csv_range.c).
@@ -359,8 +367,7 @@ static tl_status find_records(load *ld) {
   return apply_forced_types(r, proto);
 }
 
-/* Pass 1, in chunks, or as one chunk when a stray quote fooled the cut;
-** then the chunks' findings merged. */
+/* Pass 1, in chunks; then the chunks' findings merged. */
 static tl_status pass1(load *ld) {
   reader *r = ld->r;
   const tl_csv_options *o = r->o;
@@ -370,13 +377,8 @@ static tl_status pass1(load *ld) {
   const char *origin = ld->ranged ? r->p : r->data;
   run->before = r->p - origin;
   run->total = r->until - origin;
-  int fooled = 0;
-  tl_status st = csv_scan_all(r, run->ci, size, run, &fooled, r->line, ld->rec0, r->err);
-  if (st == TL_OK && fooled) {   /* read it again as one chunk */
-    csv_free_jobs(run->jobs, run->njobs);
-    run->jobs = NULL;
-    st = csv_scan_all(r, run->ci, SIZE_MAX, run, &fooled, r->line, ld->rec0, r->err);
-  }
+  run->count_quotes = ld->ranged && o->range_quotes >= 0 && ld->to < r->end && r->until == ld->to;
+  tl_status st = csv_scan_all(r, run->ci, size, run, r->line, ld->rec0, r->err);
   if (st == TL_OK && ld->ranged && o->range_quotes >= 0 && ld->to < r->end &&
       r->until == ld->to && run->jobs[0].start < ld->to)
     st = csv_check_cut(r, run, ld->to);

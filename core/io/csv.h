@@ -81,6 +81,9 @@ typedef struct reader {
   unsigned char stop[256];
   const char *blk;       /* the block whose structural bytes sm and qm mark (csv_scan.c) */
   uint64_t sm, qm;       /* bit i: byte blk[i] is a separator or line end; a quote */
+  const char *high;      /* the end of the last block csv_block found a byte past
+                            ASCII in (or NULL): a record that starts at or after
+                            it has none, for every byte of a field lies in a block */
   int mapped;            /* the input is a file mapping of ours (see release) */
   tl_error *err;         /* errors other than failures of the input */
   failure fail;
@@ -89,12 +92,10 @@ typedef struct reader {
 typedef struct dset dset;
 
 /* ---------------------------------------------------------------------------
-** Chunks. The records after the header are cut into chunks at line ends
-** outside quotes, found by the parity of the quotes before them; each chunk
-** is scanned and converted on its own, in parallel. A stray quote in an
-** unquoted field or a comment can fool the parity: then a chunk does not
-** end where the next begins, which the scan notices, and the input is read
-** again as one chunk. So the cut never changes the result. A record
+** Chunks. The records after the header are split into chunks at fixed byte
+** offsets; each chunk guesses where its first record starts, and is scanned
+** and converted on its own, in parallel; the guesses are checked in file
+** order and a chunk guessed wrong is read again (csv_chunk.c). A record
 ** belongs to the chunk its first byte lies in.
 */
 /* A record skipped under TL_CSV_SKIP: pass 1 lists them per chunk in
@@ -110,9 +111,31 @@ typedef struct reject {
   const char *where;
 } reject;
 
+/* What pass 1 keeps of a column of a chunk, so that pass 2 places its
+** values without reading the text again: the numbers as read (when the
+** column could be one), the text (of a string column whose values are too
+** many for a dictionary; otherwise each row's index in the chunk's set of
+** them), and which rows are null. */
+enum { LV_NONE, LV_INT, LV_FLOAT, LV_TEXT, LV_DEAD };   /* LV_NONE: no value yet; LV_DEAD: none kept */
+
+typedef struct lvals {
+  void *v;             /* a row: an integer (LV_INT), double (LV_FLOAT), or the end
+                          of its text in sb (LV_TEXT, once `text`), the integers
+                          int32_t until one does not fit; NULL: no value yet */
+  uint64_t *nulls;     /* bit per row: null (NULL: no null yet) */
+  int kind;
+  int negzero;         /* an integer 0 was written "-0", which as a float is -0.0 */
+  int text;            /* LV_TEXT: the values are in sb, not in the set */
+  int wide;            /* v has 8 bytes a row (always for LV_FLOAT), not 4 (int32_t) */
+  char *sb;            /* the text of the rows, doubled quotes undone */
+  int64_t sn, scap;
+} lvals;
+
 typedef struct job {
   reader r;            /* its own tokenizer state, lines and records counted from 0 */
-  const char *start, *stop;
+  const char *at;      /* its offset: it reads the records that start in [at, stop) */
+  const char *start, *stop;   /* start: its first record's (NULL: not found) */
+  const colinfo *proto;       /* the columns before any value is seen */
   const char *end;     /* where the last record ended */
   colinfo *ci;         /* what pass 1 learnt of each column */
   int64_t rows, lines, recs;
@@ -122,10 +145,16 @@ typedef struct job {
   uint8_t **lcodes;    /* per column: each row's index in ds, while ds lives */
   uint8_t *lwide;      /* per column: lcodes holds uint16_t, not uint8_t */
   int32_t **remap;     /* per column: ds index -> dictionary code */
-  int64_t lcap;        /* rows lcodes have room for */
+  lvals *lv;           /* per column */
+  int64_t lcap;        /* rows lcodes and lv have room for */
+  uint8_t *need;       /* per column: pass 2 reads its text */
+  int forced;          /* some column has a forced type that values must fit */
+  char *scratch;       /* a value with doubled quotes undone */
+  size_t capscratch;
   reject *rej;
   int64_t nrej, caprej;
   int64_t line0, rec0; /* lines and data records before the chunk, once counted */
+  int64_t quotes;      /* in [at, stop), when the run counts them */
   tl_error err;
   tl_status st;
 } job;
@@ -141,6 +170,8 @@ typedef struct csvrun {
   int64_t before, total;   /* bytes before the first chunk, and in all, for it */
   int pass;
   int busy;            /* a progress call is under way */
+  int64_t rescans;     /* chunks read again: their start was guessed wrong */
+  int count_quotes;    /* each chunk counts the quotes in [at, stop) (csv_check_cut) */
 } csvrun;
 
 static inline int is_eol(char c) { return c == '\n' || c == '\r'; }
@@ -201,9 +232,19 @@ void csv_unescape(char *dst, const field *fd);
 unsigned csv_can_of(tl_type t);
 void csv_drop_pages(const reader *r, const char *a, const char *b);
 
-/* csv_read.c: the passes */
+/* csv_read.c: the passes. csv_job_init gives a job its per-column state
+** (from jb->proto), csv_job_clear frees it; csv_scan_job is pass 1 over
+** the job's records from jb->start; csv_release_job drops its pages;
+** csv_progress tells the callback that the job is done. */
+TL_NODISCARD tl_status csv_job_init(job *jb);
+void csv_job_clear(job *jb);
+TL_NODISCARD tl_status csv_scan_job(job *jb);
+void csv_release_job(const job *jb);
+void csv_progress(csvrun *run, const job *jb);
+
+/* csv_chunk.c: pass 1 in chunks of about `size` bytes, found in parallel */
 TL_NODISCARD tl_status csv_scan_all(reader *r, const colinfo *proto, size_t size,
-                                    csvrun *run, int *fooled, int64_t line0, int64_t rec0, tl_error *err);
+                                    csvrun *run, int64_t line0, int64_t rec0, tl_error *err);
 void csv_free_jobs(job *jobs, int n);
 void csv_merge_scans(csvrun *run, int64_t *nrows, int64_t *nrej);
 TL_NODISCARD tl_status csv_make_columns(csvrun *run, int64_t nrows, tl_column **cols);
@@ -216,6 +257,10 @@ void csv_free_run(csvrun *run);
 const char *csv_walk(const reader *r, const char *p, const char *target, int64_t *lines,
                      int64_t *recs);
 TL_NODISCARD tl_status csv_seek_range(reader *r, int64_t *rec0);
+/* The first line start at or after x (after the header) that is outside
+** quotes, `odd` being the parity of the quotes before x; `limit` when none
+** lies before it. */
+const char *csv_line_start(const reader *r, const char *x, int odd, const char *limit);
 TL_NODISCARD tl_status csv_check_cut(reader *r, const csvrun *run, const char *to);
 
 /* csv_write.c: a header line, and the rows, as tl_write_csv writes them;

@@ -71,10 +71,7 @@ static int64_t count_line_ends(const reader *r, const char *s, const char *e) {
   return n;
 }
 
-/* The first line start at or after x (x after the header) that is outside
-** quotes, `odd` being the parity of the quotes before x; `limit` when none
-** is found before it. */
-static const char *find_start(const reader *r, const char *x, int odd, const char *limit) {
+const char *csv_line_start(const reader *r, const char *x, int odd, const char *limit) {
   const char *end = r->end;
   if (x >= end) return end;
   if (!odd && is_eol(x[-1]) && !(x[-1] == '\r' && *x == '\n')) return x;
@@ -173,7 +170,7 @@ tl_status csv_seek_range(reader *r, int64_t *rec0) {
       r->line += lines;
     } else {
       int odd = (int)((o->range_quotes - count_quotes(r->data, head)) & 1);
-      const char *s = find_start(r, from, odd, r->end);
+      const char *s = csv_line_start(r, from, odd, r->end);
       int walked = o->range_record <= 0;
       if (walked && walk(r, head, from, &lines, &recs) != s)
         return stray_quote(r, r->line + lines, from);
@@ -190,13 +187,17 @@ tl_status csv_seek_range(reader *r, int64_t *rec0) {
 }
 
 /* Under a given parity: the range's last record, read by the tokenizer,
-** must end where the parity says the next range starts. */
+** must end where the parity says the next range starts. The chunks counted
+** the quotes of their spans (run->count_quotes), which cover the range up
+** to `to`. */
 tl_status csv_check_cut(reader *r, const csvrun *run, const char *to) {
-  const job *last = &run->jobs[run->njobs - 1];   /* chunks start at an even parity */
+  const job *last = &run->jobs[run->njobs - 1];
   const char *e = last->end;
-  int odd = (int)(count_quotes(last->start, to) & 1);
+  int64_t quotes = 0;   /* from the range's first record, at an even parity, to `to` */
+  for (int k = 0; k < run->njobs; k++) quotes += run->jobs[k].quotes;
+  int odd = (int)(quotes & 1);
   const char *limit = e < r->end ? e + 1 : r->end;
-  if (find_start(r, to, odd, limit) != e) return stray_quote(r, last->line0 + last->lines, to);
+  if (csv_line_start(r, to, odd, limit) != e) return stray_quote(r, last->line0 + last->lines, to);
   return TL_OK;
 }
 

@@ -1,10 +1,12 @@
 /*
 ** csv_read.c -- the CSV tokenizer, type inference and the two passes.
 **
-** Pass 1 (scan) reads each chunk's records, checks them and narrows each
-** column's type; the chunks' findings are merged in file order; pass 2
-** (convert) reads the same records again into the columns. csv.c drives
-** them; see its opening comment for the design.
+** Pass 1 (csv_scan_job) reads each chunk's records, checks them, narrows
+** each column's type and keeps the values; the chunks' findings are merged
+** in file order; pass 2 (convert_task) places the kept values into the
+** columns, reading the text again only for the columns it could not keep.
+** csv.c drives them, csv_chunk.c splits the input; see csv.c's opening
+** comment for the design.
 */
 #define _DEFAULT_SOURCE
 #include <math.h>
@@ -161,9 +163,17 @@ static int big_int_exact(const char *s, size_t n, double d) {
   return k > 0 && (size_t)k == n && memcmp(buf, s, n) == 0;
 }
 
-/* The CAN_* types the text could be, among those in `can`. */
+/* A number as classify read it. */
+typedef struct num {
+  int64_t i;
+  double d;
+  int has_i, has_d;
+} num;
+
+/* The CAN_* types the text could be, among those in `can`; the number
+** read on the way into *v. */
 static unsigned classify(const char *s, size_t n, unsigned can, const tl_csv_options *o,
-                         const char *fmt, unsigned *fmts) {
+                         const char *fmt, unsigned *fmts, num *v) {
   unsigned r = 0;
   int b;
   int64_t i;
@@ -171,10 +181,19 @@ static unsigned classify(const char *s, size_t n, unsigned can, const tl_csv_opt
   if ((can & CAN_BOOL) && tl_parse_bool(s, n, &b)) return CAN_BOOL;
   if (can & (CAN_INT | CAN_FLOAT)) {
     int k = tl_parse_int(s, n, &i);
-    if (k == 1) r |= CAN_INT | CAN_FLOAT;
-    else if (k == -1) {
+    if (k == 1) {
+      r |= CAN_INT | CAN_FLOAT;
+      v->i = i;
+      v->has_i = 1;
+    } else if (k == -1) {
       if (tl_parse_float(s, n, &d) && big_int_exact(s, n, d)) r |= CAN_FLOAT;
-    } else if ((can & CAN_FLOAT) && tl_parse_float(s, n, &d)) r |= CAN_FLOAT;
+      v->d = d;
+      v->has_d = 1;
+    } else if ((can & CAN_FLOAT) && tl_parse_float(s, n, &d)) {
+      r |= CAN_FLOAT;
+      v->d = d;
+      v->has_d = 1;
+    }
   }
   if (can & (CAN_DATE | CAN_TS)) {
     *fmts = csv_fmt_match(o, fmt, s, n, *fmts);
@@ -223,59 +242,111 @@ static int has_high_byte(const char *s, size_t n) {
 /* ---------------------------------------------------------------------------
 ** Dictionaries. A string column with few distinct values is stored as int32
 ** codes into a dictionary of them. Pass 1 collects each chunk's distinct
-** values (pointers into the input); the chunks' sets are merged in order,
-** so codes follow first appearance; pass 2 looks each value up.
+** values (pointers into the input, or for a value with doubled quotes into
+** the set's own copy of it undone) and notes each row's index in the set;
+** the chunks' sets are merged in order, so codes follow first appearance;
+** pass 2 maps each row's index to its code. A value equal to the row
+** before's costs no hashing.
 */
 #define DICT_MAX 65536
+#define DICT_INLINE 16
+/* A chunk's set past this many values that repeat less than four times on
+** average: the column is not taken for one of few values. Looking up many
+** distinct values costs more than copying them. */
+#define DICT_SPARSE 4096
 
+/* A distinct value: short ones are kept in the entry too, so that comparing
+** with them, and merging the sets, reads no input. */
 typedef struct dentry {
   const char *p;
   uint32_t len;
   uint64_t h;
+  char in[DICT_INLINE];
 } dentry;
 
+static const char *dent_text(const dentry *e) { return e->len <= DICT_INLINE ? e->in : e->p; }
+
 typedef struct dset {
-  uint32_t *slots;     /* entry index + 1; 0 = empty */
+  uint64_t *slots;     /* the hash's high half, and entry index + 1; 0 = empty */
   uint32_t cap;        /* a power of two */
   uint32_t n, ecap;
   dentry *e;
   int dead;            /* not a dictionary column (or not known to be one) */
+  const char *lp;      /* the last raw value added, and its index */
+  size_t ln;
+  int32_t li;
+  char **blocks;       /* the copies of values with doubled quotes undone */
+  size_t nblocks, bused, bcap;
 } dset;
 
 static void dset_kill(dset *d) {
   tl_free(d->slots);
   tl_free(d->e);
+  for (size_t i = 0; i < d->nblocks; i++) tl_free(d->blocks[i]);
+  tl_free(d->blocks);
   memset(d, 0, sizeof *d);
   d->dead = 1;
 }
 
+/* Room for n bytes in the set's copies, which never move. */
+static char *dset_room(dset *d, size_t n) {
+  if (d->nblocks && d->bcap - d->bused >= n) {
+    char *at = d->blocks[d->nblocks - 1] + d->bused;
+    d->bused += n;
+    return at;
+  }
+  size_t size = n > ((size_t)1 << 16) ? n : (size_t)1 << 16;
+  char **nb = tl_realloc(d->blocks, (d->nblocks + 1) * sizeof *nb);
+  if (!nb) return NULL;
+  d->blocks = nb;
+  if (!(nb[d->nblocks] = tl_alloc(size))) return NULL;
+  d->nblocks++;
+  d->bused = n;
+  d->bcap = size;
+  return nb[d->nblocks - 1];
+}
+
+static inline uint64_t slot_tag(uint64_t h) { return h & ~(uint64_t)0xffffffffu; }
+
 static int64_t dset_find(const dset *d, const char *p, size_t n, uint64_t h) {
   uint32_t mask = d->cap - 1, k = (uint32_t)h & mask;
+  uint64_t tag = slot_tag(h);
   for (;;) {
-    uint32_t s = d->slots[k];
+    uint64_t s = d->slots[k];
     if (!s) return -1;
-    const dentry *e = &d->e[s - 1];
-    if (e->h == h && e->len == n && memcmp(e->p, p, n) == 0) return s - 1;
+    if (slot_tag(s) == tag) {
+      const dentry *e = &d->e[(uint32_t)s - 1];
+      if (e->h == h && e->len == n && memcmp(dent_text(e), p, n) == 0) return (uint32_t)s - 1;
+    }
     k = (k + 1) & mask;
   }
 }
 
+static void slot_put(uint64_t *slots, uint32_t mask, uint64_t h, uint32_t idx) {
+  uint32_t k = (uint32_t)h & mask;
+  while (slots[k]) k = (k + 1) & mask;
+  slots[k] = slot_tag(h) | (idx + 1);
+}
+
 /* Adds a value unless present and sets *idx to its index; kills the set
-** past DICT_MAX values. Returns 0, or -1 when out of memory. */
-static int dset_add(dset *d, const char *p, size_t n, uint64_t h, int32_t *idx) {
+** past DICT_MAX values. A value new to the set is copied into its own
+** room when `copy`. Returns 0, or -1 when out of memory. */
+static int dset_add(dset *d, const char *p, size_t n, uint64_t h, int copy, int32_t *idx) {
   if (d->dead) return 0;
   int64_t at = d->cap ? dset_find(d, p, n, h) : -1;
   if (at >= 0) { *idx = (int32_t)at; return 0; }
   if (d->n >= DICT_MAX || n > UINT32_MAX) { dset_kill(d); return 0; }
+  if (copy && n > DICT_INLINE) {
+    char *c = dset_room(d, n);
+    if (!c) return -1;
+    memcpy(c, p, n);
+    p = c;
+  }
   if ((d->n + 1) * 2 > d->cap) {
     uint32_t ncap = d->cap ? d->cap * 2 : 64;
-    uint32_t *ns = tl_calloc(ncap, sizeof *ns);
+    uint64_t *ns = tl_calloc(ncap, sizeof *ns);
     if (!ns) return -1;
-    for (uint32_t i = 0; i < d->n; i++) {
-      uint32_t k = (uint32_t)d->e[i].h & (ncap - 1);
-      while (ns[k]) k = (k + 1) & (ncap - 1);
-      ns[k] = i + 1;
-    }
+    for (uint32_t i = 0; i < d->n; i++) slot_put(ns, ncap - 1, d->e[i].h, i);
     tl_free(d->slots);
     d->slots = ns;
     d->cap = ncap;
@@ -287,11 +358,13 @@ static int dset_add(dset *d, const char *p, size_t n, uint64_t h, int32_t *idx) 
     d->e = ne;
     d->ecap = ncap;
   }
-  d->e[d->n] = (dentry){ p, (uint32_t)n, h };
-  uint32_t k = (uint32_t)h & (d->cap - 1);
-  while (d->slots[k]) k = (k + 1) & (d->cap - 1);
-  *idx = (int32_t)d->n;
-  d->slots[k] = ++d->n;
+  dentry *e = &d->e[d->n];
+  e->p = n > DICT_INLINE ? p : NULL;
+  e->len = (uint32_t)n;
+  e->h = h;
+  if (n <= DICT_INLINE) memcpy(e->in, p, n);
+  slot_put(d->slots, d->cap - 1, h, d->n);
+  *idx = (int32_t)d->n++;
   return 0;
 }
 
@@ -306,54 +379,29 @@ void csv_drop_pages(const reader *r, const char *a, const char *b) {
   if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
-/* Cut points: starts[0] = begin, then line starts outside quotes about
-** `size` bytes apart, before r->until. */
-static tl_status cut(reader *r, const char *begin, size_t size, const char ***out, int *n) {
-  int cap = 16, k = 0;
-  const char **starts = tl_alloc((size_t)cap * sizeof *starts);
-  if (!starts) return tl_error_oom(r->err, "read_csv");
-  starts[k++] = begin;
-  const char *pos = begin, *end = r->until;
-  int64_t quotes = 0;
-  while (starts[k - 1] < end && (size_t)(end - starts[k - 1]) > size) {
-    const char *target = starts[k - 1] + size;
-    quotes += count_quotes(pos, target);
-    pos = target;
-    const char *at = NULL;
-    while (pos < end) {   /* the next line end with an even number of quotes before it */
-      const char *nl = pos;
-      while (nl < end && !is_eol(*nl)) nl++;
-      quotes += count_quotes(pos, nl);
-      pos = nl;
-      if (nl == end) break;
-      pos = nl + 1;
-      if (*nl == '\r' && pos < end && *pos == '\n') pos++;
-      if ((quotes & 1) == 0) { at = pos; break; }
-    }
-    if (!at || at >= end) break;
-    csv_drop_pages(r, starts[k - 1], at);   /* counting quotes read them: let them go */
-    if (k == cap) {
-      const char **ns = tl_realloc(starts, (size_t)cap * 2 * sizeof *ns);
-      if (!ns) { tl_free(starts); return tl_error_oom(r->err, "read_csv"); }
-      starts = ns;
-      cap *= 2;
-    }
-    starts[k++] = at;
-  }
-  *out = starts;
-  *n = k;
-  return TL_OK;
-}
-
-/* Makes room for `rows` local codes in each column still collecting values. */
-static int grow_codes(job *jb, int64_t rows) {
+/* Makes room for `rows` rows in what each column keeps. */
+static int grow_rows(job *jb, int64_t rows) {
   int64_t cap = jb->lcap ? jb->lcap : 1024;
   while (cap < rows) cap *= 2;
   for (int j = 0; j < jb->r.nout; j++) {
-    if (jb->ds[j].dead) continue;
-    uint8_t *nc = tl_realloc(jb->lcodes[j], (size_t)cap << jb->lwide[j]);
-    if (!nc) return -1;
-    jb->lcodes[j] = nc;
+    lvals *l = &jb->lv[j];
+    if (!jb->ds[j].dead) {
+      uint8_t *nc = tl_realloc(jb->lcodes[j], (size_t)cap << jb->lwide[j]);
+      if (!nc) return -1;
+      jb->lcodes[j] = nc;
+    }
+    if (l->v) {
+      void *nv = tl_realloc(l->v, (size_t)cap * (l->wide ? 8 : 4));
+      if (!nv) return -1;
+      l->v = nv;
+    }
+    if (l->nulls) {
+      size_t was = (size_t)(jb->lcap + 63) / 64, now = (size_t)(cap + 63) / 64;
+      uint64_t *nn = tl_realloc(l->nulls, now * sizeof *nn);
+      if (!nn) return -1;
+      memset(nn + was, 0, (now - was) * sizeof *nn);
+      l->nulls = nn;
+    }
   }
   jb->lcap = cap;
   return 0;
@@ -405,6 +453,9 @@ static tl_status check_values(job *jb, int64_t rec, int *ok) {
   reader *r = &jb->r;
   const colinfo *ci = jb->ci;
   *ok = 1;
+  /* most records are ASCII, and most columns not forced: then nothing to
+  ** check (r->high: csv_block saw no byte past ASCII in the record) */
+  if (!jb->forced && (!r->high || r->high <= r->rec_start)) return TL_OK;
   for (int k = 0; k < r->nout; k++) {
     int j = r->sel[k];
     const field *fd = &r->f[j];
@@ -414,8 +465,9 @@ static tl_status check_values(job *jb, int64_t rec, int *ok) {
       return bad(jb, rec, BAD_UTF8, TL_EPARSE, fd->line, j + 1, "invalid UTF-8", fd->p, 1);
     }
     unsigned fm = ci[k].fmts;
+    num v = { 0, 0, 0, 0 };
     if (ci[k].forced && ci[k].can &&   /* text with quotes in it is no number */
-        (fd->len != fd->n || !classify(fd->p, fd->n, ci[k].can, r->o, ci[k].fmt, &fm))) {
+        (fd->len != fd->n || !classify(fd->p, fd->n, ci[k].can, r->o, ci[k].fmt, &fm, &v))) {
       char what[64];
       snprintf(what, sizeof what, "value is not of the forced type %s", tl_type_name(ci[k].type));
       *ok = 0;
@@ -434,11 +486,245 @@ static tl_status too_big(job *jb, int64_t rec) {
   return bad(jb, rec, BAD_BIG, TL_ELIMIT, r->big.line, r->bigno, what, r->big.p, 1);
 }
 
+/* A kept integer or text end of row i: four bytes a row while all fit
+** int32, else eight. */
+static inline void lv_put(lvals *l, int64_t i, int64_t x) {
+  if (l->wide) memcpy((char *)l->v + i * 8, &x, 8);
+  else { int32_t y = (int32_t)x; memcpy((char *)l->v + i * 4, &y, 4); }
+}
+
+static inline int64_t lv_get(const lvals *l, int64_t i) {
+  if (l->wide) { int64_t x; memcpy(&x, (const char *)l->v + i * 8, 8); return x; }
+  int32_t y;
+  memcpy(&y, (const char *)l->v + i * 4, 4);
+  return y;
+}
+
+/* Eight bytes a row from now on; rows [0, rows) made so. */
+static int lv_widen(job *jb, lvals *l, int64_t rows) {
+  if (l->wide) return 0;
+  if (l->v) {
+    void *nv = tl_realloc(l->v, (size_t)jb->lcap * 8);
+    if (!nv) return -1;
+    l->v = nv;
+    for (int64_t i = rows - 1; i >= 0; i--) {   /* from the end: no row is overwritten unread */
+      int32_t y;
+      memcpy(&y, (char *)nv + i * 4, 4);
+      int64_t x = y;
+      memcpy((char *)nv + i * 8, &x, 8);
+    }
+  }
+  l->wide = 1;
+  return 0;
+}
+
+/* What a column of the chunk keeps, from what it could be. */
+static int want_kind(const colinfo *c) {
+  if (c->forced)
+    return c->type == TL_INT ? LV_INT : c->type == TL_FLOAT ? LV_FLOAT
+         : c->type == TL_STRING ? LV_TEXT : LV_DEAD;
+  if (!c->can) return LV_TEXT;
+  if (c->can & CAN_BOOL) return LV_DEAD;
+  if (c->can & CAN_INT) return LV_INT;
+  if (c->can & CAN_FLOAT) return LV_FLOAT;
+  return LV_DEAD;
+}
+
+static void keep_none(lvals *l) {
+  tl_free(l->v);
+  tl_free(l->sb);
+  l->v = NULL;
+  l->sb = NULL;
+  l->kind = LV_DEAD;
+}
+
+/* Keeps the number of row `row` of column k (not null): as pass 2 would
+** read it, tl_parse_int for an integer column, tl_parse_float for a float
+** one. The integers kept so far become doubles when the column turns out
+** not to be one of integers (exact: each is what tl_parse_float reads of
+** its text, but for "-0"). Returns -1 when out of memory. */
+static int keep_number(job *jb, int k, int64_t row, const field *fd, const num *nv, int want) {
+  lvals *l = &jb->lv[k];
+  if (want == LV_FLOAT && l->kind == LV_INT) {
+    if (l->negzero) want = LV_DEAD;
+    else {
+      if (lv_widen(jb, l, row) != 0) return -1;
+      for (int64_t i = 0; i < row; i++) {
+        int64_t x;
+        memcpy(&x, (char *)l->v + i * 8, 8);
+        double d = (double)x;
+        memcpy((char *)l->v + i * 8, &d, 8);
+      }
+    }
+  }
+  if (want == LV_DEAD) { keep_none(l); return 0; }
+  if (want == LV_FLOAT && lv_widen(jb, l, row) != 0) return -1;
+  if (!l->v && !(l->v = tl_calloc((size_t)jb->lcap, l->wide ? 8 : 4))) return -1;
+  l->kind = want;
+  if (want == LV_INT) {
+    int64_t i = nv->i;
+    if (!nv->has_i) tl_parse_int(fd->p, fd->n, &i);
+    if (i == 0 && fd->n && *fd->p == '-') l->negzero = 1;
+    if ((i < INT32_MIN || i > INT32_MAX) && lv_widen(jb, l, row) != 0) return -1;
+    lv_put(l, row, i);
+  } else {
+    double d = nv->d;
+    if (!nv->has_d) tl_parse_float(fd->p, fd->n, &d);
+    memcpy((char *)l->v + row * 8, &d, 8);
+  }
+  return 0;
+}
+
+/* Appends n bytes of text to column k's copy, and row `row`'s end. */
+static int put_text(job *jb, int k, int64_t row, const char *p, size_t n) {
+  lvals *l = &jb->lv[k];
+  if (l->sn + (int64_t)n > l->scap) {
+    int64_t cap = l->scap ? l->scap : 4096;
+    while (cap < l->sn + (int64_t)n) cap *= 2;
+    char *nb = tl_realloc(l->sb, (size_t)cap);
+    if (!nb) return -1;
+    l->sb = nb;
+    l->scap = cap;
+  }
+  if (n) memcpy(l->sb + l->sn, p, n);
+  l->sn += (int64_t)n;
+  if (l->sn > INT32_MAX && lv_widen(jb, l, row) != 0) return -1;
+  lv_put(l, row, l->sn);
+  return 0;
+}
+
+/* Column k's set dies: the text of rows [0, row) from their indices in it. */
+static int text_from_set(job *jb, int k, int64_t row) {
+  lvals *l = &jb->lv[k];
+  const dset *d = &jb->ds[k];
+  if (!l->v && !(l->v = tl_calloc((size_t)jb->lcap, 4))) return -1;
+  l->text = 1;
+  for (int64_t i = 0; i < row; i++) {
+    if (l->nulls && (l->nulls[i >> 6] >> (i & 63) & 1)) { lv_put(l, i, l->sn); continue; }
+    const dentry *e = &d->e[get_code(jb, k, i)];
+    if (put_text(jb, k, i, dent_text(e), e->len) != 0) return -1;
+  }
+  return 0;
+}
+
+static void set_dies(job *jb, int k) {
+  dset_kill(&jb->ds[k]);
+  tl_free(jb->lcodes[k]);
+  jb->lcodes[k] = NULL;
+}
+
+/* Row `row`'s value of string column k: its text, or once the column has
+** too many distinct values for the set, kept in column k's copy (a value
+** with doubled quotes undone first). */
+static int keep_text(job *jb, int k, int64_t row, const field *fd) {
+  dset *d = &jb->ds[k];
+  lvals *l = &jb->lv[k];
+  int32_t idx = 0;
+  if (!d->dead && (d->n >= DICT_MAX || (d->n > DICT_SPARSE && (int64_t)d->n * 4 > row))) {
+    if (text_from_set(jb, k, row) != 0) return -1;
+    set_dies(jb, k);
+  }
+  if (d->dead) {
+    if (!l->text) { keep_none(l); return 0; }
+    if (fd->len == fd->n) return put_text(jb, k, row, fd->p, fd->n);
+    if (put_text(jb, k, row, fd->p, fd->len) != 0) return -1;
+    csv_unescape(l->sb + l->sn - (int64_t)fd->len, fd);
+    return 0;
+  }
+  if (fd->n == d->ln && d->lp && memcmp(fd->p, d->lp, fd->n) == 0) idx = d->li;
+  else if (fd->len == fd->n) {
+    if (dset_add(d, fd->p, fd->n, XXH3_64bits(fd->p, fd->n), 0, &idx) != 0) return -1;
+  } else {
+    if (fd->len > jb->capscratch) {
+      char *ns = tl_realloc(jb->scratch, fd->len);
+      if (!ns) return -1;
+      jb->scratch = ns;
+      jb->capscratch = fd->len;
+    }
+    csv_unescape(jb->scratch, fd);
+    if (dset_add(d, jb->scratch, fd->len, XXH3_64bits(jb->scratch, fd->len), 1, &idx) != 0)
+      return -1;
+  }
+  if (d->dead) {   /* a value too long for a set: no copy either */
+    set_dies(jb, k);
+    keep_none(l);
+    return 0;
+  }
+  d->lp = fd->p;
+  d->ln = fd->n;
+  d->li = idx;
+  return set_code(jb, k, row, idx);   /* pass 2 maps it to the code, with no hashing */
+}
+
+/* A null in row `row` of column k. */
+static int keep_null(job *jb, int k, int64_t row) {
+  lvals *l = &jb->lv[k];
+  if (!l->nulls && !(l->nulls = tl_calloc((size_t)(jb->lcap + 63) / 64, sizeof *l->nulls)))
+    return -1;
+  l->nulls[row >> 6] |= (uint64_t)1 << (row & 63);
+  if (l->v) lv_put(l, row, l->kind == LV_TEXT ? l->sn : 0);   /* all bits 0: 0.0 as a double */
+  return jb->ds[k].dead ? 0 : set_code(jb, k, row, 0);
+}
+
+/* What classify would say of the most common cases, when it would keep
+** `can` as it is: an integer in a column of integers, a numeral with a
+** point in a column of floats (which no integer parse takes). Returns 0
+** when classify must look. */
+static int classify_fast(unsigned can, const field *fd, num *v) {
+  if (can == (CAN_INT | CAN_FLOAT)) {
+    if (tl_parse_int(fd->p, fd->n, &v->i) != 1) return 0;
+    v->has_i = 1;
+    return 1;
+  }
+  if (can == CAN_FLOAT && memchr(fd->p, '.', fd->n)) {
+    if (!tl_parse_float(fd->p, fd->n, &v->d)) return 0;
+    v->has_d = 1;
+    return 1;
+  }
+  return 0;
+}
+
+/* Pass 1 of row `row`'s value of column k, a good record's: narrows the
+** column's type, counts it and keeps what pass 2 needs. Returns -1 when
+** out of memory. */
+static int keep(job *jb, int k, int64_t row) {
+  reader *r = &jb->r;
+  const field *fd = &r->f[r->sel[k]];
+  colinfo *c = &jb->ci[k];
+  lvals *l = &jb->lv[k];
+  if (is_null_field(r, fd)) {
+    c->nulls++;
+    return keep_null(jb, k, row);
+  }
+  c->values++;
+  c->nbytes += (int64_t)fd->len;
+  num v = { 0, 0, 0, 0 };
+  if (c->can && !c->forced && fd->len == fd->n && classify_fast(c->can, fd, &v)) {
+    if (!c->first.p) c->first = *fd;
+  } else if (c->can && !c->forced) {
+    unsigned was = c->can;
+    c->can = fd->len != fd->n ? 0 : classify(fd->p, fd->n, was, r->o, NULL, &c->fmts, &v);
+    if (!c->first.p) c->first = *fd;
+    for (unsigned b = 0, lost = was & ~c->can; lost; b++, lost >>= 1)
+      if (lost & 1) c->kill[b] = *fd;
+  }
+  int want = l->kind == LV_DEAD ? LV_DEAD : want_kind(c);
+  /* only values known to be text are collected: a value seen while the
+  ** column could still be a number leaves the set incomplete, and numbers
+  ** kept leave no text */
+  if (want != LV_TEXT && !jb->ds[k].dead) set_dies(jb, k);
+  if (want == LV_TEXT && (l->kind == LV_NONE || l->kind == LV_TEXT)) {
+    l->kind = LV_TEXT;
+    return keep_text(jb, k, row, fd);
+  }
+  if (want == LV_TEXT) want = LV_DEAD;
+  return l->kind == LV_DEAD && want == LV_DEAD ? 0 : keep_number(jb, k, row, fd, &v, want);
+}
+
 /* Pass 1 over one chunk: checks the field counts, narrows the types and
 ** counts rows, nulls and string bytes. */
-static tl_status scan(job *jb) {
+tl_status csv_scan_job(job *jb) {
   reader *r = &jb->r;
-  colinfo *ci = jb->ci;
   tl_status st = TL_OK;
   int64_t row = 0;
   r->p = jb->start;
@@ -464,40 +750,12 @@ static tl_status scan(job *jb) {
     int ok;
     if ((st = check_values(jb, this, &ok)) != TL_OK) break;
     if (!ok) continue;
+    if (row >= jb->lcap && grow_rows(jb, row + 1) != 0) {
+      st = tl_error_oom(r->err, "read_csv");
+      break;
+    }
     for (int k = 0; k < r->nout; k++) {
-      const field *fd = &r->f[r->sel[k]];
-      colinfo *c = &ci[k];
-      if (is_null_field(r, fd)) { c->nulls++; continue; }
-      c->values++;
-      if (c->can && !c->forced) {
-        unsigned was = c->can;
-        c->can = fd->len != fd->n ? 0 : classify(fd->p, fd->n, was, r->o, NULL, &c->fmts);
-        if (!c->first.p) c->first = *fd;
-        for (unsigned b = 0, lost = was & ~c->can; lost; b++, lost >>= 1)
-          if (lost & 1) c->kill[b] = *fd;
-      }
-      c->nbytes += (int64_t)fd->len;
-      dset *d = &jb->ds[k];
-      if (d->dead) continue;
-      /* only values known to be text are collected: a value seen while the
-      ** column could still be a number leaves the set incomplete */
-      if (c->can || fd->len != fd->n) {
-        dset_kill(d);
-        tl_free(jb->lcodes[k]);
-        jb->lcodes[k] = NULL;
-        continue;
-      }
-      int32_t idx = 0;
-      if (row >= jb->lcap && grow_codes(jb, row + 1) != 0) {
-        st = tl_error_oom(r->err, "read_csv");
-        break;
-      }
-      if (dset_add(d, fd->p, fd->n, XXH3_64bits(fd->p, fd->n), &idx) != 0) {
-        st = tl_error_oom(r->err, "read_csv");
-        break;
-      }
-      if (d->dead) { tl_free(jb->lcodes[k]); jb->lcodes[k] = NULL; }
-      else if (set_code(jb, k, row, idx) != 0) {   /* pass 2 maps it to the code, with no hashing */
+      if (keep(jb, k, row) != 0) {
         st = tl_error_oom(r->err, "read_csv");
         break;
       }
@@ -521,10 +779,11 @@ static void bit_clear(void *bm, int64_t i) {
   __atomic_fetch_and((uint8_t *)bm + (i >> 3), (uint8_t)~(1u << (i & 7)), __ATOMIC_RELAXED);
 }
 
-/* Pass 2 over one chunk: values straight into the columns' buffers, which
-** are not zeroed beforehand (so that their pages come in as they fill):
-** a null gets a zero value. */
-static void convert(job *jb, const colinfo *ci, tl_column **cols) {
+/* Pass 2 over the text of one chunk, for the columns marked in `need`:
+** values straight into the columns' buffers, which are not zeroed
+** beforehand (so that their pages come in as they fill): a null gets a
+** zero value. */
+static void convert(job *jb, const colinfo *ci, tl_column **cols, const uint8_t *need) {
   reader *r = &jb->r;
   int64_t *pos = jb->bytes0;
   int64_t rec = 0, nx = 0;
@@ -534,6 +793,7 @@ static void convert(job *jb, const colinfo *ci, tl_column **cols) {
     if (csv_read_record(r) != TL_OK || r->nf == 0) return;   /* cannot happen: pass 1 read the same */
     if (nx < jb->nrej && jb->rej[nx].rec == rec) { nx++; continue; }
     for (int j = 0; j < r->nout; j++) {
+      if (!need[j]) continue;
       const field *fd = &r->f[r->sel[j]];
       tl_column *col = cols[j];
       if (is_null_field(r, fd)) {
@@ -588,27 +848,19 @@ static void convert(job *jb, const colinfo *ci, tl_column **cols) {
 }
 
 /* Drops the chunk's pages, its last record's included. */
-static void release(const job *jb) {
-  csv_drop_pages(&jb->r, jb->start, jb->end > jb->stop ? jb->end : jb->stop);
+void csv_release_job(const job *jb) {
+  if (jb->start) csv_drop_pages(&jb->r, jb->start, jb->end > jb->stop ? jb->end : jb->stop);
 }
 
 /* Adds a finished chunk to the bytes done and tells the progress callback,
 ** unless a call is under way on another thread. */
-static void progress(csvrun *run, const job *jb) {
+void csv_progress(csvrun *run, const job *jb) {
   const tl_csv_options *o = run->main->o;
   if (!o->progress) return;
-  int64_t done = __atomic_add_fetch(&run->done, (int64_t)(jb->stop - jb->start), __ATOMIC_RELAXED);
+  int64_t done = __atomic_add_fetch(&run->done, (int64_t)(jb->stop - jb->at), __ATOMIC_RELAXED);
   if (__atomic_exchange_n(&run->busy, 1, __ATOMIC_ACQUIRE)) return;
   o->progress(o->progress_ud, run->pass, done + run->before, run->total);
   __atomic_store_n(&run->busy, 0, __ATOMIC_RELEASE);
-}
-
-static void scan_task(void *ctx, int64_t k, int worker) {
-  (void)worker;
-  csvrun *run = ctx;
-  run->jobs[k].st = scan(&run->jobs[k]);
-  release(&run->jobs[k]);
-  progress(run, &run->jobs[k]);
 }
 
 /* Frees what pass 2 of a chunk needed once it is done. */
@@ -618,98 +870,145 @@ static void free_codes(job *jb) {
     jb->lcodes[j] = NULL;
     if (jb->remap) { tl_free(jb->remap[j]); jb->remap[j] = NULL; }
   }
+  for (int j = 0; jb->lv && j < jb->r.nout; j++) {
+    tl_free(jb->lv[j].v);
+    tl_free(jb->lv[j].nulls);
+    tl_free(jb->lv[j].sb);
+    jb->lv[j].v = NULL;
+    jb->lv[j].nulls = NULL;
+    jb->lv[j].sb = NULL;
+  }
+}
+
+/* 1 when pass 1 kept all that pass 2 needs of column j of the chunk. */
+static int kept(const job *jb, int j, const colinfo *c, const tl_column *col) {
+  const lvals *l = &jb->lv[j];
+  if (jb->rows == 0) return 1;
+  switch (c->type) {
+    case TL_INT: return l->kind == LV_INT || l->kind == LV_NONE;
+    case TL_FLOAT:
+      return l->kind == LV_FLOAT || l->kind == LV_NONE || (l->kind == LV_INT && !l->negzero);
+    case TL_STRING:
+      if (col->dict) return jb->lcodes[j] != NULL;
+      return l->kind == LV_NONE || (l->kind == LV_TEXT && l->text);
+    default: return 0;
+  }
+}
+
+/* Pass 2 of column j of the chunk from what pass 1 kept of it. */
+static void place(job *jb, int j, const colinfo *c, tl_column *col) {
+  const lvals *l = &jb->lv[j];
+  int64_t row0 = jb->row0, n = jb->rows;
+  if (c->type == TL_STRING && !col->dict) {
+    int64_t *off = (int64_t *)col->values + row0 + 1, b0 = jb->bytes0[j];
+    if (!l->v) for (int64_t i = 0; i < n; i++) off[i] = b0;
+    else if (l->wide) for (int64_t i = 0; i < n; i++) off[i] = b0 + ((const int64_t *)l->v)[i];
+    else for (int64_t i = 0; i < n; i++) off[i] = b0 + ((const int32_t *)l->v)[i];
+    if (l->sn) memcpy(col->bytes + b0, l->sb, (size_t)l->sn);
+  } else if (c->type == TL_STRING) {
+    int32_t *codes = (int32_t *)col->values + row0;
+    const int32_t *remap = jb->remap[j];
+    if (jb->lwide[j]) {
+      const uint16_t *w = (const uint16_t *)(const void *)jb->lcodes[j];
+      for (int64_t i = 0; i < n; i++) codes[i] = remap[w[i]];
+    } else {
+      const uint8_t *b = jb->lcodes[j];
+      for (int64_t i = 0; i < n; i++) codes[i] = remap[b[i]];
+    }
+  } else {
+    char *out = (char *)col->values + row0 * 8;
+    if (!l->v) memset(out, 0, (size_t)n * 8);
+    else if (c->type == TL_FLOAT && l->kind == LV_INT) {
+      for (int64_t i = 0; i < n; i++) {
+        double d = (double)lv_get(l, i);
+        memcpy(out + i * 8, &d, 8);
+      }
+    } else if (l->wide) memcpy(out, l->v, (size_t)n * 8);
+    else {
+      int64_t *o64 = (int64_t *)(void *)out;
+      const int32_t *v32 = l->v;
+      for (int64_t i = 0; i < n; i++) o64[i] = v32[i];
+    }
+  }
+  for (int64_t w = 0; l->nulls && w < (n + 63) / 64; w++)
+    for (uint64_t m = l->nulls[w]; m; m &= m - 1) {
+      int64_t i = w * 64 + __builtin_ctzll(m);
+      bit_clear(col->validity, row0 + i);
+      if (col->dict) ((int32_t *)col->values)[row0 + i] = 0;
+    }
 }
 
 static void convert_task(void *ctx, int64_t k, int worker) {
   (void)worker;
   csvrun *run = ctx;
-  convert(&run->jobs[k], run->ci, run->cols);
-  free_codes(&run->jobs[k]);
-  release(&run->jobs[k]);
-  progress(run, &run->jobs[k]);
+  job *jb = &run->jobs[k];
+  int text = 0;
+  for (int j = 0; j < jb->r.nout; j++) {
+    int kp = kept(jb, j, &run->ci[j], run->cols[j]);
+    if (kp) place(jb, j, &run->ci[j], run->cols[j]);
+    else text = 1;
+    jb->need[j] = (uint8_t)!kp;
+  }
+  if (text) convert(jb, run->ci, run->cols, jb->need);
+  free_codes(jb);
+  csv_release_job(jb);
+  csv_progress(run, jb);
 }
 
-void csv_free_jobs(job *jobs, int n) {
-  for (int k = 0; jobs && k < n; k++) {
-    free_codes(&jobs[k]);
-    tl_free(jobs[k].r.f);
-    tl_free(jobs[k].ci);
-    tl_free(jobs[k].bytes0);
-    tl_free(jobs[k].rej);
-    for (int j = 0; jobs[k].ds && j < jobs[k].r.nout; j++) dset_kill(&jobs[k].ds[j]);
-    tl_free(jobs[k].ds);
-    tl_free(jobs[k].lcodes);
-    tl_free(jobs[k].lwide);
-    tl_free(jobs[k].remap);
-  }
-  tl_free(jobs);
-}
-
-/* Sets up one job per cut, each with a copy of the reader's settings. */
-static tl_status make_jobs(reader *r, const colinfo *proto, const char *const *starts, int n,
-                           job **out) {
-  job *jobs = tl_calloc((size_t)n, sizeof *jobs);
-  if (!jobs) return tl_error_oom(r->err, "read_csv");
-  for (int k = 0; k < n; k++) {
-    job *jb = &jobs[k];
-    jb->r = *r;
-    jb->r.f = NULL;
-    jb->r.nf = jb->r.capf = 0;
-    jb->r.line = jb->r.nrec = 0;
-    jb->r.blk = NULL;   /* each job's blocks are its own */
-    jb->r.err = &jb->err;
-    jb->start = starts[k];
-    jb->stop = k + 1 < n ? starts[k + 1] : r->until;
-    jb->r.until = jb->stop;
-    jb->ci = tl_alloc(((size_t)r->nout + 1) * sizeof *jb->ci);
-    jb->bytes0 = tl_calloc((size_t)r->nout + 1, sizeof *jb->bytes0);
-    jb->ds = tl_calloc((size_t)r->nout + 1, sizeof *jb->ds);
-    jb->lcodes = tl_calloc((size_t)r->nout + 1, sizeof *jb->lcodes);
-    jb->lwide = tl_calloc((size_t)r->nout + 1, sizeof *jb->lwide);
-    jb->remap = tl_calloc((size_t)r->nout + 1, sizeof *jb->remap);
-    if (!jb->ci || !jb->bytes0 || !jb->ds || !jb->lcodes || !jb->lwide || !jb->remap) {
-      csv_free_jobs(jobs, n);
-      return tl_error_oom(r->err, "read_csv");
-    }
-    memcpy(jb->ci, proto, (size_t)r->nout * sizeof *jb->ci);
-  }
-  *out = jobs;
+/* The job's per-column state, from jb->proto. */
+tl_status csv_job_init(job *jb) {
+  int nout = jb->r.nout;
+  jb->ci = tl_alloc(((size_t)nout + 1) * sizeof *jb->ci);
+  jb->bytes0 = tl_calloc((size_t)nout + 1, sizeof *jb->bytes0);
+  jb->ds = tl_calloc((size_t)nout + 1, sizeof *jb->ds);
+  jb->lcodes = tl_calloc((size_t)nout + 1, sizeof *jb->lcodes);
+  jb->lwide = tl_calloc((size_t)nout + 1, sizeof *jb->lwide);
+  jb->remap = tl_calloc((size_t)nout + 1, sizeof *jb->remap);
+  jb->lv = tl_calloc((size_t)nout + 1, sizeof *jb->lv);
+  jb->need = tl_calloc((size_t)nout + 1, sizeof *jb->need);
+  if (!jb->ci || !jb->bytes0 || !jb->ds || !jb->lcodes || !jb->lwide || !jb->remap || !jb->lv ||
+      !jb->need)
+    return TL_ENOMEM;
+  memcpy(jb->ci, jb->proto, (size_t)nout * sizeof *jb->ci);
+  jb->forced = 0;
+  for (int j = 0; j < nout; j++) jb->forced |= jb->ci[j].forced && jb->ci[j].can;
   return TL_OK;
 }
 
-/* Pass 1 over the records from r->p on, cut at about `size` bytes; line0
-** is the line of r->p and rec0 the data records before it. Sets *fooled
-** when a chunk did not end where the next begins. */
-tl_status csv_scan_all(reader *r, const colinfo *proto, size_t size, csvrun *run,
-                       int *fooled, int64_t line0, int64_t rec0, tl_error *err) {
-  const char **starts = NULL;
-  int n = 0;
-  TL_TRY(cut(r, r->p, size, &starts, &n));
-  tl_status st = make_jobs(r, proto, starts, n, &run->jobs);
-  tl_free(starts);
-  if (st != TL_OK) return st;
-  run->njobs = n;
-  run->pass = 1;
-  run->done = 0;
-  tl_parallel_for(n, scan_task, run);
-  *fooled = 0;
-  int64_t line = line0, rec = rec0;
-  for (int k = 0; k < n; k++) {   /* in file order: the first failure wins */
-    job *jb = &run->jobs[k];
-    if (k > 0 && run->jobs[k - 1].end != jb->start) { *fooled = 1; return TL_OK; }
-    if (jb->st != TL_OK) return csv_report(&jb->r, line, rec, err);
-    jb->line0 = line;
-    jb->rec0 = rec;
-    line += jb->lines;
-    rec += jb->recs;
-  }
-  return TL_OK;
+/* Frees what csv_job_init and a scan made, and forgets what the scan found. */
+void csv_job_clear(job *jb) {
+  free_codes(jb);
+  tl_free(jb->ci);
+  tl_free(jb->bytes0);
+  tl_free(jb->rej);
+  for (int j = 0; jb->ds && j < jb->r.nout; j++) dset_kill(&jb->ds[j]);
+  tl_free(jb->ds);
+  tl_free(jb->lcodes);
+  tl_free(jb->lwide);
+  tl_free(jb->remap);
+  tl_free(jb->lv);
+  tl_free(jb->need);
+  tl_free(jb->scratch);
+  jb->lv = NULL;
+  jb->need = NULL;
+  jb->scratch = NULL;
+  jb->capscratch = 0;
+  jb->ci = NULL;
+  jb->bytes0 = NULL;
+  jb->rej = NULL;
+  jb->ds = NULL;
+  jb->lcodes = NULL;
+  jb->lwide = NULL;
+  jb->remap = NULL;
+  jb->rows = jb->lines = jb->recs = jb->nrej = jb->caprej = jb->lcap = 0;
+  jb->st = TL_OK;
 }
 
 /* Merges the chunks' distinct values of string column j into run->ds[j] and
 ** makes the dictionary column, when every chunk knew all its values and
 ** there are few enough of them to pay: *dict stays NULL otherwise. */
-static tl_status merge_dict(csvrun *run, int j, int64_t nrows, tl_column **dict) {
+static tl_status merge_dict(csvrun *run, int j, int64_t nrows, tl_column **dict,
+                            tl_error *err) {
   dset *d = &run->ds[j];
   for (int k = 0; k < run->njobs; k++)
     if (run->jobs[k].ds[j].dead) return TL_OK;
@@ -717,20 +1016,20 @@ static tl_status merge_dict(csvrun *run, int j, int64_t nrows, tl_column **dict)
     job *jb = &run->jobs[k];
     const dset *cd = &jb->ds[j];
     int32_t *remap = tl_alloc(((size_t)cd->n + 1) * sizeof *remap);
-    if (!remap) return tl_error_oom(run->main->err, "read_csv");
+    if (!remap) return tl_error_oom(err, "read_csv");
     jb->remap[j] = remap;
     for (uint32_t i = 0; i < cd->n && !d->dead; i++)
-      if (dset_add(d, cd->e[i].p, cd->e[i].len, cd->e[i].h, &remap[i]) != 0)
-        return tl_error_oom(run->main->err, "read_csv");
+      if (dset_add(d, dent_text(&cd->e[i]), cd->e[i].len, cd->e[i].h, 0, &remap[i]) != 0)
+        return tl_error_oom(err, "read_csv");
   }
   if (d->dead || d->n == 0 || (int64_t)d->n * 2 > nrows) { dset_kill(d); return TL_OK; }
   int64_t nbytes = 0;
   for (uint32_t i = 0; i < d->n; i++) nbytes += d->e[i].len;
   tl_column *c;
-  TL_TRY(tl_column_alloc(TL_STRING, d->n, 0, nbytes, &c, run->main->err));
+  TL_TRY(tl_column_alloc(TL_STRING, d->n, 0, nbytes, &c, err));
   int64_t *off = c->values, pos = 0;
   for (uint32_t i = 0; i < d->n; i++) {
-    memcpy(c->bytes + pos, d->e[i].p, d->e[i].len);
+    memcpy(c->bytes + pos, dent_text(&d->e[i]), d->e[i].len);
     pos += d->e[i].len;
     off[i + 1] = pos;
   }
@@ -789,30 +1088,59 @@ void csv_merge_scans(csvrun *run, int64_t *nrows_out, int64_t *nrej_out) {
   *nrej_out = nrej;
 }
 
-/* Allocates cols[j] for every column, a dictionary column where the
-** chunks' distinct values allow. */
-tl_status csv_make_columns(csvrun *run, int64_t nrows, tl_column **cols) {
+typedef struct colwork {
+  csvrun *run;
+  int64_t nrows;
+  tl_column **cols;
+  tl_status *st;
+  tl_error *err;       /* per column */
+} colwork;
+
+/* Allocates cols[j], a dictionary column where the chunks' distinct values
+** allow. */
+static tl_status make_column(csvrun *run, int j, int64_t nrows, tl_column **cols, tl_error *err) {
   const colinfo *ci = run->ci;
-  reader *r = run->main;
   tl_status st = TL_OK;
-  run->ds = tl_calloc((size_t)r->nout + 1, sizeof *run->ds);
-  if (!run->ds) return tl_error_oom(r->err, "read_csv");
-  for (int j = 0; j < r->nout && st == TL_OK; j++) {
-    tl_column *dict = NULL;
-    int nullable = ci[j].nulls > 0;
-    if (ci[j].type == TL_STRING) st = merge_dict(run, j, nrows, &dict);
-    if (st == TL_OK && dict)
-      st = alloc_dict(dict, nrows, nullable, &cols[j], r->err);
-    else if (st == TL_OK && (ci[j].type == TL_STRING || ci[j].type == TL_BOOL))
-      st = tl_column_alloc(ci[j].type, nrows, nullable, ci[j].nbytes, &cols[j], r->err);
-    else if (st == TL_OK)   /* pass 2 writes every value */
-      st = tl_column_alloc_raw(ci[j].type, nrows, nullable, &cols[j], r->err);
-    tl_column_release(dict);
-    for (int k = 0; k < run->njobs; k++) {   /* the chunks' sets are merged or of no use */
-      dset_kill(&run->jobs[k].ds[j]);
-      if (!dict) { tl_free(run->jobs[k].lcodes[j]); run->jobs[k].lcodes[j] = NULL; }
-    }
+  tl_column *dict = NULL;
+  int nullable = ci[j].nulls > 0;
+  if (ci[j].type == TL_STRING) st = merge_dict(run, j, nrows, &dict, err);
+  if (st == TL_OK && dict)
+    st = alloc_dict(dict, nrows, nullable, &cols[j], err);
+  else if (st == TL_OK && (ci[j].type == TL_STRING || ci[j].type == TL_BOOL))
+    st = tl_column_alloc(ci[j].type, nrows, nullable, ci[j].nbytes, &cols[j], err);
+  else if (st == TL_OK)   /* pass 2 writes every value */
+    st = tl_column_alloc_raw(ci[j].type, nrows, nullable, &cols[j], err);
+  tl_column_release(dict);
+  for (int k = 0; k < run->njobs; k++) {   /* the chunks' sets are merged or of no use */
+    dset_kill(&run->jobs[k].ds[j]);
+    if (!dict) { tl_free(run->jobs[k].lcodes[j]); run->jobs[k].lcodes[j] = NULL; }
   }
+  return st;
+}
+
+static void column_task(void *ctx, int64_t j, int worker) {
+  (void)worker;
+  colwork *w = ctx;
+  w->st[j] = make_column(w->run, (int)j, w->nrows, w->cols, &w->err[j]);
+}
+
+/* Allocates cols[j] for every column, the columns in parallel. */
+tl_status csv_make_columns(csvrun *run, int64_t nrows, tl_column **cols) {
+  reader *r = run->main;
+  int nout = r->nout;
+  run->ds = tl_calloc((size_t)nout + 1, sizeof *run->ds);
+  colwork w = { run, nrows, cols, tl_calloc((size_t)nout + 1, sizeof(tl_status)),
+                tl_calloc((size_t)nout + 1, sizeof(tl_error)) };
+  tl_status st = TL_OK;
+  if (!run->ds || !w.st || !w.err) st = tl_error_oom(r->err, "read_csv");
+  else tl_parallel_for(nout, column_task, &w);
+  for (int j = 0; st == TL_OK && j < nout; j++)
+    if (w.st[j] != TL_OK) {
+      st = w.st[j];
+      if (r->err) *r->err = w.err[j];
+    }
+  tl_free(w.st);
+  tl_free(w.err);
   return st;
 }
 
