@@ -512,7 +512,9 @@ static const luaL_Reg scan_methods[] = {
 
 void lt_open_scan(lua_State *L) {
   size_t limit = limit_from_env(L);
-  if (limit && tl_env_memory_limit(NULL) == 0) tl_env_set_memory_limit(NULL, limit);
+  /* over the default, not over a limit the embedder gave the env */
+  if (limit && tl_env_memory_limit(NULL) == tl_memory_limit_default())
+    tl_env_set_memory_limit(NULL, limit);
   if (luaL_newmetatable(L, LT_SCAN)) {
     luaL_newlib(L, scan_methods);
     lua_setfield(L, -2, "__index");
