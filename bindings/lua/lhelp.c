@@ -64,7 +64,7 @@ static const help_entry entries[] = {
    "A lazy scan of CSV or Parquet files: verbs build a plan, collect() or a writer streams "
    "the data through it."},
   {"tally.memory_limit", "tally.memory_limit([bytes])",
-   "Sets (0: none) or gets the memory limit of the core's work; returns the previous one and the bytes in use."},
+   "Sets (0: none) or gets the memory limit of the core's work (default 80% of RAM); returns the previous one and the bytes in use."},
   {"tally.clock", "tally.clock()", "Monotonic wall-clock seconds."},
   {"tally.threads", "tally.threads([n])", "Sets or gets the number of worker threads."},
   {"tally.help", "help([x])", "Describes x (a tally function or object); lists everything."},

@@ -482,14 +482,16 @@ static int l_memory_limit(lua_State *L) {
 }
 
 /* TALLY_MEMORY_LIMIT: bytes, or a number with a unit (KB, MB, GB, TB in
-** powers of 1000; KiB, MiB, GiB, TiB in powers of 1024); 0 when unset. */
-static size_t limit_from_env(lua_State *L) {
+** powers of 1000; KiB, MiB, GiB, TiB in powers of 1024; 0: none); *set 0
+** when unset. */
+static size_t limit_from_env(lua_State *L, int *set) {
   static const struct { const char *u; double m; } units[] = {
     {"", 1}, {"B", 1}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
     {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}
   };
   const char *v = getenv("TALLY_MEMORY_LIMIT");
-  if (!v || !*v) return 0;
+  *set = v && *v;
+  if (!*set) return 0;
   char *end;
   double x = strtod(v, &end);
   while (*end == ' ') end++;
@@ -511,8 +513,11 @@ static const luaL_Reg scan_methods[] = {
 };
 
 void lt_open_scan(lua_State *L) {
-  size_t limit = limit_from_env(L);
-  if (limit && tl_env_memory_limit(NULL) == 0) tl_env_set_memory_limit(NULL, limit);
+  int set;
+  size_t limit = limit_from_env(L, &set);
+  /* over the default, not over a limit the embedder gave the env */
+  if (set && tl_env_memory_limit(NULL) == tl_memory_limit_default())
+    tl_env_set_memory_limit(NULL, limit);
   if (luaL_newmetatable(L, LT_SCAN)) {
     luaL_newlib(L, scan_methods);
     lua_setfield(L, -2, "__index");

@@ -6,15 +6,16 @@
 ** and a test asks for it with require "tally.testing". It holds
 **   set(knobs) and with(knobs, f, ...): the knobs of core/testing.h, which
 **     change how the core cuts its work, never what it computes;
-**   spill_blocks(): the blocks written to spill files so far;
 **   partial_agg(parts, keys, def, ...): aggregation through partial states
-**     encoded to bytes and merged, as the ranks of an MPI job do.
+**     encoded to bytes and merged, as the ranks of an MPI job do;
+**   spill_blocks() and spill_fail(k): the spill blocks written so far, and
+**     the k-th from now failing as a full disk would (exec/spill.h).
 ** Everything runs under the env of the state's tally module.
 */
 #include "ltally.h"
+#include "exec/spill.h"
 #include "expr/expr.h"
 #include "testing.h"
-#include "exec/spill.h"
 
 /* Enters the state's env, as the module's own functions do on each call. */
 static void enter(lua_State *L) {
@@ -100,13 +101,6 @@ static int t_with(lua_State *L) {
   return lua_gettop(L) - 1;
 }
 
-/* testing.spill_blocks(): the blocks written to spill files since the
-** process started, for a test to see that a run did spill. */
-static int t_spill_blocks(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)tl_spill_blocks());
-  return 1;
-}
-
 /* ---------------------------------------------------------------------------
 ** Partial states
 */
@@ -186,10 +180,24 @@ static int t_partial_agg(lua_State *L) {
   return 1;
 }
 
+/* testing.spill_blocks(): the blocks written to spill files since the
+** process started. */
+static int t_spill_blocks(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)tl_spill_blocks());
+  return 1;
+}
+
+/* testing.spill_fail(k): the k-th spill block written from now on (k >= 1)
+** fails with ENOSPC; 0: none. */
+static int t_spill_fail(lua_State *L) {
+  tl_spill_fail_block((int64_t)luaL_checkinteger(L, 1));
+  return 0;
+}
+
 int luaopen_tally_testing(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"set", t_set}, {"with", t_with}, {"partial_agg", t_partial_agg},
-    {"spill_blocks", t_spill_blocks}, {NULL, NULL}
+    {"spill_blocks", t_spill_blocks}, {"spill_fail", t_spill_fail}, {NULL, NULL}
   };
   luaL_requiref(L, "tally", luaopen_tally, 0);   /* its env: the one the knobs go to */
   lua_pop(L, 1);

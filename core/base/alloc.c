@@ -6,8 +6,10 @@
 ** uncounted from, the env that allocated it.
 */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "error.h"
@@ -28,7 +30,63 @@ static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   return realloc(ptr, nsize);
 }
 
-static tl_env default_env = { .fn = default_alloc, .is_default = 1 };
+/* LIMIT_UNSET: the default limit, worked out at the first allocation. */
+#define LIMIT_UNSET SIZE_MAX
+static tl_env default_env = { .fn = default_alloc, .is_default = 1, .limit = LIMIT_UNSET };
+
+/* ---------------------------------------------------------------------------
+** The default memory limit: 80% of the machine's memory, or of the cgroup's
+** (v2: memory.max) when that is set and smaller, as DuckDB's default.
+*/
+static size_t default_limit;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+/* The cgroup v2 limit of this process (its own cgroup's memory.max, else the
+** root's); 0 when there is none ("max") or it cannot be read. */
+static size_t cgroup_max(void) {
+  char path[512] = "/sys/fs/cgroup/memory.max", line[512];
+  FILE *f = fopen("/proc/self/cgroup", "r");
+  while (f && fgets(line, sizeof line, f)) {   /* "0::/some/group" under v2 */
+    if (strncmp(line, "0::", 3) != 0) continue;
+    line[strcspn(line, "\n")] = '\0';
+    if (strlen(line + 3) > 1 && strlen(line + 3) < 400)
+      snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max", line + 3);
+  }
+  if (f) fclose(f);
+  size_t v = 0;
+  for (int pass = 0; pass < 2 && v == 0; pass++) {
+    f = fopen(pass ? "/sys/fs/cgroup/memory.max" : path, "r");
+    if (!f) continue;
+    unsigned long long x;
+    if (fscanf(f, "%llu", &x) == 1 && x > 0 && x < (unsigned long long)SIZE_MAX) v = (size_t)x;
+    fclose(f);
+  }
+  return v;
+}
+
+static void find_default_limit(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  size_t ram = pages > 0 && page > 0 && (unsigned long)pages <= SIZE_MAX / (unsigned long)page
+               ? (size_t)pages * (size_t)page : 0;
+  size_t cg = cgroup_max();
+  if (cg && (ram == 0 || cg < ram)) ram = cg;
+  default_limit = ram ? (size_t)((double)ram * 0.8) : 0;   /* unknown: none */
+}
+
+size_t tl_memory_limit_default(void) {
+  pthread_once(&default_once, find_default_limit);
+  return default_limit;
+}
+
+/* e's limit (0: none), the default worked out on first use. */
+static size_t env_limit(tl_env *e) {
+  size_t l = atomic_load_explicit(&e->limit, memory_order_relaxed);
+  if (l != LIMIT_UNSET) return l;
+  l = tl_memory_limit_default();
+  size_t unset = LIMIT_UNSET;   /* unless it was set meanwhile */
+  atomic_compare_exchange_strong(&e->limit, &unset, l);
+  return atomic_load(&e->limit);
+}
 
 /* The thread's env; NULL stands for the default. Worker threads of the
 ** pool take the env of the thread that starts them (pool.c). A thread holds
@@ -86,8 +144,11 @@ tl_status tl_env_new(const tl_env_options *opt, tl_env **out, tl_error *err) {
   e->fn = o.alloc;
   e->ud = o.alloc_ud;
   e->done = o.alloc_done;
-  e->limit = o.memory_limit;
+  /* 0: the default; SIZE_MAX: none */
+  atomic_init(&e->limit, o.memory_limit == 0 ? tl_memory_limit_default()
+                         : o.memory_limit == SIZE_MAX ? 0 : o.memory_limit);
   atomic_init(&e->used, 0);
+  atomic_init(&e->failed_limit, 0);
   atomic_init(&e->refs, 1);
   atomic_init(&e->threads, 0);
   atomic_init(&e->interrupted, 0);
@@ -106,12 +167,15 @@ size_t tl_env_memory(const tl_env *env) {
 }
 
 void tl_env_set_memory_limit(tl_env *env, size_t bytes) {
-  (env ? env : tl_env_current())->limit = bytes;
+  tl_env *e = env ? env : tl_env_current();
+  atomic_store(&e->limit, bytes == TL_MEMORY_LIMIT_DEFAULT ? tl_memory_limit_default() : bytes);
 }
 
 size_t tl_env_memory_limit(const tl_env *env) {
-  return (env ? env : tl_env_current())->limit;
+  return env_limit((tl_env *)(env ? env : tl_env_current()));
 }
+
+size_t tl_alloc_failed_limit(void) { return atomic_load(&tl_env_current()->failed_limit); }
 
 int64_t tl_testing_set(tl_env *env, tl_knob knob, int64_t value) {
   if ((unsigned)knob >= TL_NKNOBS) return 0;
@@ -147,9 +211,10 @@ void tl_get_allocator(tl_alloc_fn *fn, void **ud) {
 
 /* Counts `more` bytes to e; 0 (nothing counted) past its limit. */
 static int charge(tl_env *e, size_t more) {
-  size_t was = atomic_fetch_add(&e->used, more);
-  if (e->limit == 0 || (was <= e->limit && more <= e->limit - was)) return 1;
+  size_t was = atomic_fetch_add(&e->used, more), limit = env_limit(e);
+  if (limit == 0 || (was <= limit && more <= limit - was)) return 1;
   atomic_fetch_sub(&e->used, more);
+  atomic_store_explicit(&e->failed_limit, limit, memory_order_relaxed);
   return 0;
 }
 
@@ -163,6 +228,7 @@ void *tl_realloc(void *p, size_t n) {
   if (nsize > osize && !charge(e, nsize - osize)) return NULL;
   header *nh = e->fn(e->ud, h, osize, nsize);
   if (!nh) {
+    atomic_store_explicit(&e->failed_limit, 0, memory_order_relaxed);
     if (nsize > osize) atomic_fetch_sub(&e->used, nsize - osize);
     return NULL;
   }

@@ -18,8 +18,11 @@ struct tl_env {
   tl_alloc_fn fn;
   void *ud;
   void (*done)(void *ud);
-  size_t limit;               /* bytes; 0: none */
+  atomic_size_t limit;        /* bytes; 0: none (SIZE_MAX: the default, not
+                              ** worked out yet) */
   atomic_size_t used;         /* bytes of live blocks, headers included */
+  atomic_size_t failed_limit; /* the limit the last failed allocation hit;
+                              ** 0: the allocator failed instead */
   atomic_long refs;           /* the handle and each live block */
   atomic_int threads;         /* 0: not chosen yet */
   volatile atomic_int interrupted;
@@ -50,5 +53,8 @@ char *tl_strdup(const char *s);
 ** of memory or when the size would overflow. */
 void *tl_grow(void *p, size_t *cap, size_t len, size_t n, size_t first);
 char *tl_strndup(const char *s, size_t n);
+/* The limit that the current env's last failed allocation hit; 0 when
+** the allocator failed instead (error.c's message says which). */
+size_t tl_alloc_failed_limit(void);
 
 #endif

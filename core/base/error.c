@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "error.h"
 
 const char *tl_status_string(tl_status code) {
@@ -110,8 +111,9 @@ tl_status tl_error_interrupted(tl_error *err, const char *op) {
 }
 
 tl_status tl_error_oom(tl_error *err, const char *op) {
-  size_t limit = tl_env_memory_limit(NULL);
-  if (limit)   /* most likely the limit, not the machine */
-    return tl_error_set(err, TL_ENOMEM, "%s: out of memory (memory limit %zu bytes)", op, limit);
+  size_t limit = tl_alloc_failed_limit();
+  if (limit)   /* the limit, not the machine */
+    return tl_error_set(err, TL_ENOMEM, "%s: out of memory (memory limit %zu bytes): raise it "
+                        "with memory_limit or TALLY_MEMORY_LIMIT", op, limit);
   return tl_error_set(err, TL_ENOMEM, "%s: out of memory", op);
 }

@@ -73,6 +73,9 @@ typedef struct tl_plan {
   int nothing;             /* a filter is always false: read nothing */
   tl_scan *adj;            /* stream[k] as it runs on the columns read (owned) */
   tl_table *input;         /* the columns read, no rows */
+  const tl_scan *then;     /* a sort or top right after a grouping or distinct
+                           ** sink that spills: applied by the sink's run as
+                           ** it ends (tl_plan_fuse), not in memory after it */
 } tl_plan;
 
 /* A scan of a source, which it takes (also on failure). */
@@ -84,6 +87,14 @@ tl_status tl_scan_from_source(tl_source *src, const tl_scan_options *opts, tl_sc
                               tl_error *err);
 
 tl_status tl_plan_make(const tl_scan *s, tl_plan *p, tl_error *err);
+/* Under a memory limit, a sink that may spill and whose result can stream
+** (p->then set when the step after it is a sort or a top: the run orders
+** the result as it makes it). */
+int tl_plan_spills(const tl_plan *p);
+void tl_plan_fuse(tl_plan *p);
+/* Whether a run of p can hand its whole result to a writer as it is made:
+** no sink, or one that may spill and is the last step (p->then the last). */
+int tl_plan_streams(const tl_plan *p);
 void tl_plan_free(tl_plan *p);
 
 /* hosts.c: the host aggregates and functions the streaming part of a plan

@@ -569,6 +569,27 @@ tl_status tl_plan_make(const tl_scan *s, tl_plan *p, tl_error *err) {
   return st;
 }
 
+int tl_plan_spills(const tl_plan *p) {
+  const tl_scan *k = p->sink;
+  return k && tl_env_memory_limit(NULL) &&
+         ((k->kind == P_AGG && k->na) || k->kind == P_DISTINCT || k->kind == P_SORT ||
+          k->kind == P_TOP);
+}
+
+void tl_plan_fuse(tl_plan *p) {
+  p->then = NULL;
+  if (!tl_plan_spills(p) || (p->sink->kind != P_AGG && p->sink->kind != P_DISTINCT)) return;
+  for (int k = 1; k + 1 < p->nsteps; k++)
+    if (p->steps[k] == p->sink && (p->steps[k + 1]->kind == P_SORT || p->steps[k + 1]->kind == P_TOP))
+      p->then = p->steps[k + 1];
+}
+
+int tl_plan_streams(const tl_plan *p) {
+  if (!p->sink) return 1;
+  const tl_scan *last = p->steps[p->nsteps - 1];
+  return tl_plan_spills(p) && (last == p->sink || (p->then && last == p->then));
+}
+
 /* ---------------------------------------------------------------------------
 ** explain
 */
@@ -612,15 +633,25 @@ static const char *sink_how(pkind k) {
   }
 }
 
-/* Under a memory limit, how a grouping or a sort goes past it. */
-static void explain_spill(tl_textbuf *tb, const tl_scan *x) {
+/* Under a memory limit, how a grouping, distinct, top or sort goes past
+** it (`then`: the sort or top after it that its run applies). */
+static void explain_spill(tl_textbuf *tb, const tl_scan *x, const tl_scan *then) {
   size_t limit = tl_env_memory_limit(NULL);
-  if (!limit || !((x->kind == P_AGG && x->na) || x->kind == P_SORT)) return;
+  const char *how = NULL;
+  if (!limit) return;
+  if ((x->kind == P_AGG && x->na) || x->kind == P_DISTINCT)
+    how = x->kind == P_AGG ? "partial states partitioned by key hash, then merged partition by "
+                             "partition, the result ordered by an external sort"
+                           : "the distinct rows partitioned by hash, then merged partition by "
+                             "partition, the result ordered by an external sort";
+  else if (x->kind == P_SORT) how = "sorted runs, then a merge of the runs";
+  else if (x->kind == P_TOP) how = "past a quarter of the room, sorted runs of the top rows, then a merge";
+  if (!how) return;
   tl_textbuf_printf(tb, "\n  may spill past the memory limit (%zu bytes) to %s: %s", limit,
-                    tl_env_tmpdir(NULL),
-                    x->kind == P_SORT ? "sorted runs, then a merge of the runs"
-                                      : "partial states partitioned by key hash, then merged "
-                                        "partition by partition");
+                    tl_env_tmpdir(NULL), how);
+  if (then)
+    tl_textbuf_printf(tb, "\n  the %s after it is applied as each partition's result is made",
+                      then->kind == P_SORT ? "sort" : "top");
 }
 
 /* What the source says of a run of the plan (Parquet: the row groups its
@@ -639,6 +670,7 @@ tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err) {
   tl_plan p;
   *text = NULL;
   TL_TRY(tl_plan_make(s, &p, err));
+  tl_plan_fuse(&p);
   tl_textbuf tb = {0};
   const tl_source *src = p.steps[0]->src;
   tl_textbuf_str(&tb, "scan ");
@@ -664,12 +696,13 @@ tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err) {
                                             ? "late: the keys of each batch, the rows of the "
                                               "top ones read again at the end"
                                             : sink_how(x->kind));
-      explain_spill(&tb, x);
+      explain_spill(&tb, x, p.then);
       after = 1;
     } else if (after) {
       tl_textbuf_str(&tb, "\n");
       explain_step(&tb, x);
-      tl_textbuf_str(&tb, "  [in memory, on the result above]");
+      tl_textbuf_str(&tb, x == p.then ? "  [streamed: applied by the step above as it ends]"
+                                      : "  [in memory, on the result above]");
     }
   }
   if (!p.sink) tl_textbuf_str(&tb, "\ncollect  [batches kept in source order]");

@@ -56,7 +56,8 @@ typedef struct xrun {
   int64_t nlist, caplist, rows;
   FILE *out;               /* write_csv */
   tl_xagg *xa;             /* under a memory limit: a grouping that may spill */
-  tl_xsort *xs;            /* ... a sort that may spill */
+  tl_xsort *xs;            /* ... a sort that may spill (or a top that did) */
+  int64_t top_threshold;   /* a top's rows past which they go to a sort */
   int hosts;               /* the host's calls: TL_HOST_ANY (none), TL_HOST_HERE
                            ** (on the calling thread), or 0 (forked: each worker's) */
   int64_t done, total;     /* progress: bytes (or morsels) merged, of total */
@@ -188,6 +189,25 @@ static tl_status fold(xrun *x, tl_error *err) {
   return TL_OK;
 }
 
+/* A top whose rows so far pass the threshold: they, then the batches not
+** folded yet, go (in input order) into an external sort that keeps only
+** the top rows of each run, and so do the batches after them. */
+static tl_status top_to_sort(xrun *x, tl_error *err) {
+  const tl_scan *sink = x->pl->sink;
+  TL_TRY(tl_xsort_new(sink->na, (const char *const *)sink->a, "top", stream_schema(x->pl),
+                      x->top_threshold, &x->xs, err));
+  tl_xsort_keep(x->xs, sink->count);
+  tl_status st = TL_OK;
+  if (x->top) st = tl_xsort_add(x->xs, x->top, err), x->top = NULL;
+  for (int64_t k = 0; k < x->nlist; k++) {
+    if (st == TL_OK) st = tl_xsort_add(x->xs, x->list[k], err);
+    else tl_table_release(x->list[k]);
+    x->list[k] = NULL;
+  }
+  x->nlist = x->rows = 0;
+  return st;
+}
+
 /* Merges part k into the sink; runs in morsel order, one at a time. */
 static tl_status merge_part(xrun *x, part *pt) {
   tl_error *err = &pt->err;
@@ -214,7 +234,11 @@ static tl_status merge_part(xrun *x, part *pt) {
       else tl_table_release(t);
       return st;
     }
-    case P_TOP: TL_TRY(push(x, t, err)); return fold(x, err);
+    case P_TOP:
+      TL_TRY(push(x, t, err));
+      if (x->top_threshold && (int64_t)tl_env_memory(NULL) > x->top_threshold)
+        return top_to_sort(x, err);
+      return fold(x, err);
     case P_DISTINCT:
       TL_TRY(push(x, t, err));
       return x->rows > 65536 && x->rows > tl_table_nrows(x->top) ? fold(x, err) : TL_OK;
@@ -309,9 +333,14 @@ static void run_free(xrun *x) {
   pthread_cond_destroy(&x->cv);
 }
 
-/* Rows of an external sort, in order: kept, or written. */
+/* Rows of the sink's result, in order: kept, or written. */
 static tl_status emit_rows(void *ctx, tl_table *t, tl_error *err) {
   xrun *x = ctx;
+  if (x->put) {
+    tl_status st = x->put(x->put_ud, t, err);
+    tl_table_release(t);
+    return st;
+  }
   if (!x->out) return push(x, t, err);
   tl_status st = tl_table_check_utf8(t, "write_csv", err);
   if (st == TL_OK && !csv_write_rows(x->out, t)) st = tl_error_interrupted(err, "write_csv");
@@ -319,28 +348,43 @@ static tl_status emit_rows(void *ctx, tl_table *t, tl_error *err) {
   return st;
 }
 
-/* Under a memory limit, the sinks that may spill: a grouping partitions
-** its states past half of the room left, a sort writes runs past a quarter
-** (sorting what it gathered takes as much again). */
+/* Under a memory limit, the sinks that may spill: a grouping or a distinct
+** partitions its states past half of the room left, a sort writes runs
+** past a quarter (sorting what it gathered takes as much again), and so
+** does the ordering of a grouping's result; a top's rows go to a sort
+** past a quarter. */
 static tl_status spill_sinks(xrun *x, tl_error *err) {
   int64_t base = (int64_t)tl_env_memory(NULL);
+  int64_t half = tl_spill_threshold(base, 0.5), quarter = tl_spill_threshold(base, 0.25);
   const tl_scan *sink = x->pl->sink;
-  if (x->kind == P_AGG && sink->na && tl_spill_threshold(base, 0.5))
-    return tl_xagg_new(sink, stream_schema(x->pl), tl_spill_threshold(base, 0.5), &x->xa, err);
-  if (x->kind == P_SORT && tl_spill_threshold(base, 0.25))
-    return tl_xsort_new(sink, stream_schema(x->pl), tl_spill_threshold(base, 0.25), &x->xs, err);
+  if (!half) return TL_OK;
+  if ((x->kind == P_AGG && sink->na) || x->kind == P_DISTINCT)
+    return tl_xagg_new(sink, stream_schema(x->pl), half, quarter, &x->xa, err);
+  if (x->kind == P_SORT)
+    return tl_xsort_new(sink->na, (const char *const *)sink->a, "sort", stream_schema(x->pl),
+                        quarter, &x->xs, err);
+  if (x->kind == P_TOP) x->top_threshold = quarter;
   return TL_OK;
 }
 
 /* What the sink made, once every morsel is merged. */
 static tl_status sink_result(xrun *x, tl_table **out, tl_error *err) {
   const tl_scan *sink = x->pl->sink;
+  int writes = x->out || x->put, any = 1;
   if (x->xs) {
     TL_TRY(tl_xsort_finish(x->xs, emit_rows, x, err));
-    return x->out ? TL_OK : gather(x, NULL, out, err);
+    return writes ? TL_OK : gather(x, NULL, out, err);
   }
-  if (x->xa) TL_TRY(tl_xagg_finish(x->xa, out, err));
-  if (x->xa && *out) return TL_OK;
+  if (x->xa) {
+    TL_TRY(tl_xagg_finish(x->xa, x->pl->then, emit_rows, x, &any, err));
+    if (any) return writes ? TL_OK : gather(x, NULL, out, err);
+    tl_table *t = NULL;   /* no rows: the steps on the empty schema */
+    TL_TRY(tl_step_apply(sink, stream_schema(x->pl), &t, err));
+    tl_status st = x->pl->then ? tl_step_apply(x->pl->then, t, out, err) : TL_OK;
+    if (x->pl->then) tl_table_release(t);
+    else *out = t;
+    return st;
+  }
   switch (x->kind) {
     case P_AGG:
       if (x->acc) return tl_partial_finish(x->acc, out, err);
@@ -427,8 +471,15 @@ static tl_status run_once(const tl_plan *pl, FILE *f, tl_scan_put put, void *put
     if (x.st != TL_OK) { *err = x.err; st = x.st; }
   }
   if (h) tl_hosts_join(h);
-  if (st == TL_OK && keep) st = keep_partial(&x, keep, err);
-  else if (st == TL_OK && ((!f && !put) || x.xs)) st = sink_result(&x, out, err);
+  if (st == TL_OK && keep) {
+    st = keep_partial(&x, keep, err);
+  } else if (st == TL_OK && ((!f && !put) || x.kind != P_SOURCE)) {
+    tl_table *t = NULL;   /* a writer's: what the sink did not hand over as it went */
+    st = sink_result(&x, &t, err);
+    if (st == TL_OK && t && (f || put)) st = emit_rows(&x, t, err), t = NULL;
+    if (out) *out = t;
+    else tl_table_release(t);
+  }
   tl_free(filters);
   run_free(&x);
   return st;
@@ -470,6 +521,7 @@ static tl_status run_stream(const tl_plan *pl, FILE *f, tl_table **out, tl_parti
 static tl_status run_after(const tl_plan *pl, int from_sink, tl_table **t, tl_error *err) {
   int after = 0;
   for (int k = 1; k < pl->nsteps; k++) {
+    if (pl->steps[k] == pl->then) continue;   /* the sink's run applied it */
     if (!after) {
       after = pl->steps[k] == pl->sink;
       if (!after || !from_sink) continue;
@@ -486,6 +538,7 @@ tl_status tl_scan_collect(const tl_scan *s, tl_table **out, tl_error *err) {
   tl_plan pl;
   *out = NULL;
   TL_TRY(tl_plan_make(s, &pl, err));
+  tl_plan_fuse(&pl);
   tl_table *t = NULL;
   tl_status st = tl_late_top_fits(&pl) ? tl_late_top(&pl, &t, err)
                                        : run_stream(&pl, NULL, &t, NULL, err);
@@ -499,9 +552,8 @@ tl_status tl_scan_collect(const tl_scan *s, tl_table **out, tl_error *err) {
 tl_status tl_scan_write_csv(const tl_scan *s, const char *path, tl_error *err) {
   tl_plan pl;
   TL_TRY(tl_plan_make(s, &pl, err));
-  int sorts = pl.sink && pl.sink->kind == P_SORT && pl.sink == pl.steps[pl.nsteps - 1] &&
-              tl_env_memory_limit(NULL);   /* an external sort writes as it merges */
-  if (pl.sink && !sorts) {   /* the result of a sink is small: collect it, then write it */
+  tl_plan_fuse(&pl);
+  if (!tl_plan_streams(&pl)) {   /* the result of a sink is small: collect it, then write it */
     tl_plan_free(&pl);
     tl_table *t = NULL;
     TL_TRY(tl_scan_collect(s, &t, err));
@@ -514,7 +566,7 @@ tl_status tl_scan_write_csv(const tl_scan *s, const char *path, tl_error *err) {
     tl_plan_free(&pl);
     return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));
   }
-  csv_write_header(f, stream_schema(&pl));
+  csv_write_header(f, pl.sink ? tl_scan_schema(s) : stream_schema(&pl));
   tl_status st = run_stream(&pl, f, NULL, NULL, err);
   int bad = ferror(f), e = errno;
   if (fclose(f) != 0 && !bad) bad = 1, e = errno;
@@ -570,8 +622,9 @@ tl_status tl_scan_finish_shares(const tl_scan *s, const tl_table *in, tl_table *
 tl_status tl_scan_run_into(const tl_scan *s, tl_scan_put put, void *ud, tl_error *err) {
   tl_plan pl;
   TL_TRY(tl_plan_make(s, &pl, err));
+  tl_plan_fuse(&pl);
   tl_status st;
-  if (pl.sink) {   /* the result of a sink is small: collect it, then hand it over */
+  if (!tl_plan_streams(&pl)) {   /* the result of a sink is small: collect it, then hand it over */
     tl_table *t = NULL;
     st = tl_scan_collect(s, &t, err);
     if (st == TL_OK) st = put(ud, t, err);

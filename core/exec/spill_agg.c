@@ -23,15 +23,18 @@
 #include "spill_agg.h"
 
 struct tl_xagg {
+  const char *op;           /* group_by or distinct */
   int nkeys;
   const char *const *keys;
+  const char **names;       /* distinct of every column: the schema's names */
   int ndefs;
   const char **defs;        /* the sink's, then the hidden one */
+  const tl_scope *scope;    /* the sink's: the host's aggregates */
   char *ord, *orddef;       /* the hidden column and its definition */
   tl_partial *acc[TL_XAGG_PARTS];
   tl_spill *file[TL_XAGG_PARTS];
   tl_spiller by;
-  int64_t threshold, floor, step;
+  int64_t threshold, floor, step, sort_threshold;
 };
 
 /* A column name neither a nor b uses. */
@@ -46,24 +49,34 @@ char *tl_fresh_name(const tl_table *a, const tl_table *b, const char *stem) {
 }
 
 tl_status tl_xagg_new(const tl_scan *sink, const tl_table *schema, int64_t threshold,
-                      tl_xagg **out, tl_error *err) {
+                      int64_t sort_threshold, tl_xagg **out, tl_error *err) {
   tl_xagg *a = tl_calloc(1, sizeof *a);
+  int distinct = sink->kind == P_DISTINCT;
   *out = NULL;
-  if (!a) return tl_error_oom(err, "group_by");
+  if (!a) return tl_error_oom(err, distinct ? "distinct" : "group_by");
+  a->op = distinct ? "distinct" : "group_by";
   a->nkeys = sink->na;
   a->keys = (const char *const *)sink->a;
-  a->ndefs = sink->nb + 1;
-  a->by.op = "group_by";
+  if (distinct && sink->na == 0) {   /* every column */
+    a->nkeys = tl_table_ncols(schema);
+    a->names = tl_calloc((size_t)a->nkeys + 1, sizeof *a->names);
+    for (int j = 0; a->names && j < a->nkeys; j++) a->names[j] = tl_table_name(schema, j);
+    a->keys = a->names;
+  }
+  a->ndefs = (distinct ? 0 : sink->nb) + 1;
+  a->scope = &sink->scope;
+  a->by.op = a->op;
   a->threshold = threshold;
+  a->sort_threshold = sort_threshold;
   a->step = (threshold - (int64_t)tl_env_memory(NULL)) / 4;
   a->defs = tl_calloc((size_t)a->ndefs, sizeof *a->defs);
   a->ord = tl_fresh_name(sink->schema, schema, "_tally_first_row");
   size_t n = a->ord ? 2 * strlen(a->ord) + 16 : 0;
   a->orddef = a->ord ? tl_alloc(n) : NULL;
-  if (!a->defs || !a->orddef) { tl_xagg_free(a); return tl_error_oom(err, "group_by"); }
+  if (!a->defs || !a->orddef || !a->keys) { tl_xagg_free(a); return tl_error_oom(err, a->op); }
   snprintf(a->orddef, n, "%s = min(%s)", a->ord, a->ord);
-  for (int k = 0; k < sink->nb; k++) a->defs[k] = sink->b[k];
-  a->defs[sink->nb] = a->orddef;
+  for (int k = 0; k < a->ndefs - 1; k++) a->defs[k] = sink->b[k];
+  a->defs[a->ndefs - 1] = a->orddef;
   *out = a;
   return TL_OK;
 }
@@ -75,6 +88,7 @@ void tl_xagg_free(tl_xagg *a) {
     tl_spill_close(a->file[p]);
   }
   tl_free(a->defs);
+  tl_free(a->names);
   tl_free(a->ord);
   tl_free(a->orddef);
   tl_free(a);
@@ -113,11 +127,11 @@ static uint64_t cell_hash(const tl_column *c, int64_t i, uint64_t h) {
 /* The partition of each row of t by its keys (expressions evaluated). */
 static tl_status partition_rows(const tl_xagg *a, const tl_table *t, uint8_t *pid, tl_error *err) {
   tl_keys k;
-  TL_TRY(tl_keys_resolve(t, a->nkeys, a->keys, 0, "group_by", &k, err));
+  TL_TRY(tl_keys_resolve(t, a->nkeys, a->keys, 0, a->op, &k, err));
   int64_t n = tl_table_nrows(t);
   for (int64_t i = 0; i < n; i++) pid[i] = 0;
   uint64_t *h = tl_alloc((size_t)(n ? n : 1) * sizeof *h);
-  tl_status st = h ? TL_OK : tl_error_oom(err, "group_by");
+  tl_status st = h ? TL_OK : tl_error_oom(err, a->op);
   for (int64_t i = 0; st == TL_OK && i < n; i++) h[i] = 0x2545f4914f6cdd1dULL;
   for (int j = 0; st == TL_OK && j < k.n; j++) {
     const tl_column *c = tl_table_column(k.t, tl_table_find(k.t, k.keys[j]));
@@ -150,11 +164,28 @@ static tl_status part_states(const tl_xagg *a, const tl_table *u, const int64_t 
   tl_grouping *g = NULL;
   TL_TRY(tl_table_take(u, rows, n, &sub, err));
   tl_status st = tl_table_group_by(sub, a->nkeys, a->keys, &g, err);
-  if (st == TL_OK) st = tl_grouping_partial(g, a->ndefs, a->defs, NULL, out, err);
+  if (st == TL_OK) st = tl_grouping_partial(g, a->ndefs, a->defs, a->scope, out, err);
   if (st == TL_OK) tl_partial_trim(*out);
   tl_grouping_free(g);
   tl_table_release(sub);
   return st;
+}
+
+/* After partition p's states failed: the error the whole batch gives, as
+** the in-memory grouping would report it (its first bad row, counted in the
+** batch, not in the partition); st when the batch gives none. */
+static tl_status batch_error(const tl_xagg *a, const tl_table *t, tl_status st, tl_error *err) {
+  if (st == TL_ENOMEM || st == TL_EINTR) return st;
+  tl_grouping *g = NULL;
+  tl_partial *p = NULL;
+  tl_error e2;
+  tl_status again = tl_table_group_by(t, a->nkeys, a->keys, &g, &e2);
+  if (again == TL_OK) again = tl_grouping_partial(g, a->ndefs - 1, a->defs, a->scope, &p, &e2);
+  tl_grouping_free(g);
+  tl_partial_free(p);
+  if (again == TL_OK || again == TL_ENOMEM || again == TL_EINTR) return st;
+  *err = e2;
+  return again;
 }
 
 tl_status tl_xagg_part(const tl_xagg *a, const tl_table *t, int64_t morsel,
@@ -167,7 +198,7 @@ tl_status tl_xagg_part(const tl_xagg *a, const tl_table *t, int64_t morsel,
   uint8_t *pid = tl_alloc((size_t)n);
   int64_t *rows = tl_alloc((size_t)n * sizeof *rows);
   int64_t start[TL_XAGG_PARTS + 1] = {0};
-  tl_status st = pid && rows ? TL_OK : tl_error_oom(err, "group_by");
+  tl_status st = pid && rows ? TL_OK : tl_error_oom(err, a->op);
   if (st == TL_OK) st = partition_rows(a, u, pid, err);
   if (st == TL_OK) {   /* the rows of each partition, in order */
     int64_t at[TL_XAGG_PARTS];
@@ -181,6 +212,7 @@ tl_status tl_xagg_part(const tl_xagg *a, const tl_table *t, int64_t morsel,
   tl_free(pid);
   tl_free(rows);
   tl_table_release(u);
+  if (st != TL_OK) st = batch_error(a, t, st, err);
   if (st != TL_OK)
     for (int p = 0; p < TL_XAGG_PARTS; p++) tl_partial_free(parts[p]), parts[p] = NULL;
   return st;
@@ -190,7 +222,7 @@ tl_status tl_xagg_part(const tl_xagg *a, const tl_table *t, int64_t morsel,
 static tl_status spill_all(tl_xagg *a, tl_error *err) {
   for (int p = 0; p < TL_XAGG_PARTS; p++) {
     if (!a->acc[p]) continue;
-    if (tl_interrupted()) return tl_error_interrupted(err, "group_by");
+    if (tl_interrupted()) return tl_error_interrupted(err, a->op);
     void *buf = NULL;
     size_t len = 0;
     if (!a->file[p]) TL_TRY(tl_spill_open(&a->by, &a->file[p], err));
@@ -233,10 +265,10 @@ static tl_status merge_partition(tl_xagg *a, int p, tl_partial **out, tl_error *
     void *buf = NULL;
     size_t len = 0;
     tl_partial *d = NULL;
-    if (tl_interrupted()) { st = tl_error_interrupted(err, "group_by"); break; }
+    if (tl_interrupted()) { st = tl_error_interrupted(err, a->op); break; }
     st = tl_spill_get(a->file[p], &buf, &len, err);
     if (st != TL_OK || !buf) break;
-    st = tl_partial_decode(buf, len, NULL, &d, err);
+    st = tl_partial_decode(buf, len, a->scope, &d, err);
     tl_free(buf);
     if (st == TL_OK && !m) m = d, d = NULL;
     else if (st == TL_OK) st = tl_partial_merge(m, d, err);
@@ -255,32 +287,83 @@ static tl_status merge_partition(tl_xagg *a, int p, tl_partial **out, tl_error *
   return TL_OK;
 }
 
-/* The partitions' results in order of first appearance, without the
-** hidden column. */
-static tl_status in_order(tl_xagg *a, int n, tl_table **parts, tl_table **out, tl_error *err) {
-  tl_table *all = NULL, *sorted = NULL;
-  const char *key = a->ord, *drop = a->ord;
-  TL_TRY(tl_table_concat(n, (const tl_table *const *)parts, &all, err));
-  for (int k = 0; k < n; k++) tl_table_release(parts[k]), parts[k] = NULL;
-  tl_status st = tl_table_sort(all, 1, &key, &sorted, err);
-  tl_table_release(all);
-  if (st == TL_OK) st = tl_table_drop(sorted, 1, &drop, out, err);
-  tl_table_release(sorted);
-  return st;
+/* ---------------------------------------------------------------------------
+** The end: each partition's result (with the hidden column) goes, as it is
+** made, into an external sort by the order wanted (the keys of a sort that
+** follows, then the first appearance), or into the top rows so far of a
+** top that follows; so the whole result is never held unless the caller
+** keeps it.
+*/
+typedef struct ending {
+  tl_xagg *a;
+  const tl_scan *then;
+  int nkeys;
+  const char **keys;       /* then's, then the hidden column */
+  tl_xsort *xs;
+  tl_table *top;
+  tl_xsort_emit emit;
+  void *ctx;
+} ending;
+
+/* t without the hidden column, to the receiver. */
+static tl_status emit_visible(void *ctx, tl_table *t, tl_error *err) {
+  ending *e = ctx;
+  tl_table *u = NULL;
+  const char *drop = e->a->ord;
+  tl_status st = tl_table_drop(t, 1, &drop, &u, err);
+  tl_table_release(t);
+  return st == TL_OK ? e->emit(e->ctx, u, err) : st;
 }
 
-tl_status tl_xagg_finish(tl_xagg *a, tl_table **out, tl_error *err) {
-  tl_table *parts[TL_XAGG_PARTS] = {0};
-  int n = 0;
+/* A partition's result (taken) into the ending. */
+static tl_status end_part(ending *e, tl_table *u, tl_error *err) {
   tl_status st = TL_OK;
-  *out = NULL;
+  if (e->then && e->then->kind == P_TOP) {
+    tl_table *all = u, *t = NULL;
+    if (e->top) {
+      const tl_table *two[2] = { e->top, u };
+      st = tl_table_concat(2, two, &all, err);
+      tl_table_release(u);
+    }
+    if (st == TL_OK) st = tl_table_top(all, e->then->count, e->nkeys, e->keys, &t, err);
+    tl_table_release(all);
+    tl_table_release(e->top);
+    e->top = t;
+    return st;
+  }
+  if (!e->xs) {
+    tl_table *none = NULL;
+    st = tl_table_slice(u, 0, 0, &none, err);
+    if (st == TL_OK)
+      st = tl_xsort_new(e->nkeys, e->keys, e->then ? "sort" : e->a->op, none,
+                        e->a->sort_threshold, &e->xs, err);
+    tl_table_release(none);
+  }
+  if (st != TL_OK) { tl_table_release(u); return st; }
+  return tl_xsort_add(e->xs, u, err);
+}
+
+tl_status tl_xagg_finish(tl_xagg *a, const tl_scan *then, tl_xsort_emit emit, void *ctx,
+                         int *any, tl_error *err) {
+  ending e = { a, then, (then ? then->na : 0) + 1, NULL, NULL, NULL, emit, ctx };
+  *any = 0;
+  e.keys = tl_calloc((size_t)e.nkeys, sizeof *e.keys);
+  if (!e.keys) return tl_error_oom(err, a->op);
+  for (int k = 0; k < e.nkeys - 1; k++) e.keys[k] = then->a[k];
+  e.keys[e.nkeys - 1] = a->ord;
+  tl_status st = TL_OK;
   for (int p = 0; p < TL_XAGG_PARTS && st == TL_OK; p++) {
     tl_partial *m = NULL;
+    tl_table *u = NULL;
     st = merge_partition(a, p, &m, err);
-    if (st == TL_OK && m) st = tl_partial_finish_ex(m, 1, &parts[n++], err);
+    if (st == TL_OK && m) st = tl_partial_finish_ex(m, 1, &u, err);
     tl_partial_free(m);
+    if (st == TL_OK && u) *any = 1, st = end_part(&e, u, err);
   }
-  if (st == TL_OK && n) st = in_order(a, n, parts, out, err);
-  for (int k = 0; k < n; k++) tl_table_release(parts[k]);
+  if (st == TL_OK && e.xs) st = tl_xsort_finish(e.xs, emit_visible, &e, err);
+  if (st == TL_OK && e.top) st = emit_visible(&e, e.top, err), e.top = NULL;
+  tl_xsort_free(e.xs);
+  tl_table_release(e.top);
+  tl_free(e.keys);
   return st;
 }

@@ -9,15 +9,18 @@
 #define TL_EXEC_SPILL_AGG_H
 
 #include "exec.h"
+#include "xsort.h"
 
 #define TL_XAGG_PARTS 8
 
 typedef struct tl_xagg tl_xagg;
 
-/* For grouping step `sink` (with keys) over batches of `schema`; spills
-** once the env holds more than `threshold` bytes. */
+/* For grouping step `sink` (with keys), or a distinct (its columns as the
+** keys, no definitions), over batches of `schema`; spills once the env
+** holds more than `threshold` bytes, and its result's ordering past
+** `sort_threshold`. */
 tl_status tl_xagg_new(const tl_scan *sink, const tl_table *schema, int64_t threshold,
-                      tl_xagg **out, tl_error *err);
+                      int64_t sort_threshold, tl_xagg **out, tl_error *err);
 void tl_xagg_free(tl_xagg *a);                          /* NULL is allowed */
 /* Batch `morsel` (on any thread): parts[p] the partial states of its rows
 ** in partition p (NULL when none). */
@@ -25,9 +28,13 @@ tl_status tl_xagg_part(const tl_xagg *a, const tl_table *t, int64_t morsel,
                        tl_partial *parts[TL_XAGG_PARTS], tl_error *err);
 /* Merges a batch's parts (taken), in batch order; spills past the threshold. */
 tl_status tl_xagg_merge(tl_xagg *a, tl_partial *parts[TL_XAGG_PARTS], tl_error *err);
-/* The result, groups in order of first appearance; *out NULL when no batch
-** had a row. */
-tl_status tl_xagg_finish(tl_xagg *a, tl_table **out, tl_error *err);
+/* The result, handed to `emit` in order in one or more tables: the groups
+** in order of first appearance, or, with `then` (a sort or a top step over
+** the result), in its order, as that step in memory would give them, each
+** partition's result going through an external sort (or the top rows) as
+** it is made. *any = 0 when no batch had a row (nothing is emitted). */
+tl_status tl_xagg_finish(tl_xagg *a, const tl_scan *then, tl_xsort_emit emit, void *ctx,
+                         int *any, tl_error *err);
 /* Files written and bytes spilled so far. */
 void tl_xagg_spilled(const tl_xagg *a, int *files, int64_t *bytes);
 

@@ -1,7 +1,7 @@
 /*
 ** xsort.c -- external merge sort for scans. See xsort.h.
 **
-** A run is written in blocks of BLOCK rows. The merge keeps a pool of
+** A run is written in blocks (of at most BLOCK rows). The merge keeps a pool of
 ** rows: each run's current block to begin with. It sorts the pool, hands
 ** out every row up to the first of the runs' last loaded rows to come
 ** (the rows not loaded yet of every run come after its last loaded row,
@@ -9,6 +9,13 @@
 ** keeps the rest, and loads the next block of each run whose last loaded
 ** row was handed out. The place in the input is the last key, so the
 ** order of the pool's rows never depends on where they came from.
+**
+** The pool holds a block of each run merged at once, so both are bounded
+** by the room the sort was given: a block's rows are cut to fit it (from
+** the bytes a gathered row took), and when there are more runs than a
+** merge may take (its fan-in), the first runs are merged, in turns, into
+** new runs (which any subset of runs may be, the places being global)
+** until the rest fit one merge.
 */
 #include <string.h>
 
@@ -19,10 +26,13 @@
 #include "xsort.h"
 
 #define BLOCK 16384
+#define MIN_BLOCK 256
+#define MAX_FAN 64
 
 typedef struct run {
   tl_spill *f;
   int64_t last;            /* the place of its last loaded row */
+  int64_t rows;            /* written */
   int done;
 } run;
 
@@ -37,30 +47,41 @@ struct tl_xsort {
   int nruns;
   tl_spiller by;
   int64_t threshold, floor, step;
+  int64_t keep;            /* rows wanted; -1: all */
+  int64_t given;           /* rows handed out */
+  int64_t base;            /* bytes the env held when the sort began */
+  int64_t gathered;        /* rows in the list, gathered since the last run */
+  int64_t block;           /* rows a block of a run; 0: not chosen yet */
+  int fan;                 /* runs a merge takes */
 };
 
-tl_status tl_xsort_new(const tl_scan *sink, const tl_table *schema, int64_t threshold,
-                       tl_xsort **out, tl_error *err) {
+tl_status tl_xsort_new(int nkeys, const char *const *keys, const char *op,
+                       const tl_table *schema, int64_t threshold, tl_xsort **out,
+                       tl_error *err) {
   tl_xsort *s = tl_calloc(1, sizeof *s);
   *out = NULL;
-  if (!s) return tl_error_oom(err, "sort");
-  s->by.op = "sort";
+  if (!s) return tl_error_oom(err, op);
+  s->by.op = op;
+  s->keep = -1;
   s->threshold = threshold;
-  s->step = (threshold - (int64_t)tl_env_memory(NULL)) / 4;
-  s->nkeys = sink->na + 1;
+  s->base = (int64_t)tl_env_memory(NULL);
+  s->step = (threshold - s->base) / 4;
+  s->nkeys = nkeys + 1;
   s->keys = tl_calloc((size_t)s->nkeys, sizeof *s->keys);
   s->ord = tl_fresh_name(schema, schema, "_tally_row");
   tl_column *c = NULL;
-  tl_status st = s->keys && s->ord ? TL_OK : tl_error_oom(err, "sort");
+  tl_status st = s->keys && s->ord ? TL_OK : tl_error_oom(err, op);
   if (st == TL_OK) st = tl_column_alloc(TL_INT, 0, 0, 0, &c, err);
   if (st == TL_OK) st = tl_table_set_column(schema, s->ord, c, &s->schema, err);
   tl_column_release(c);
   if (st != TL_OK) { tl_xsort_free(s); return st; }
-  for (int k = 0; k < sink->na; k++) s->keys[k] = sink->a[k];
-  s->keys[sink->na] = s->ord;
+  for (int k = 0; k < nkeys; k++) s->keys[k] = keys[k];
+  s->keys[nkeys] = s->ord;
   *out = s;
   return TL_OK;
 }
+
+void tl_xsort_keep(tl_xsort *s, int64_t n) { s->keep = n; }
 
 void tl_xsort_free(tl_xsort *s) {
   if (!s) return;
@@ -83,11 +104,12 @@ static tl_status push(tl_xsort *s, tl_table *t, tl_error *err) {
   if (s->nlist == s->cap) {
     int64_t cap = s->cap ? 2 * s->cap : 64;
     tl_table **l = tl_realloc(s->list, (size_t)cap * sizeof *l);
-    if (!l) { tl_table_release(t); return tl_error_oom(err, "sort"); }
+    if (!l) { tl_table_release(t); return tl_error_oom(err, s->by.op); }
     s->list = l;
     s->cap = cap;
   }
   s->list[s->nlist++] = t;
+  s->gathered += tl_table_nrows(t);
   return TL_OK;
 }
 
@@ -99,33 +121,66 @@ static tl_status sort_list(tl_xsort *s, tl_table **out, tl_error *err) {
   if (s->nlist == 0) all = tl_table_retain(s->schema);
   else st = tl_table_concat((int)s->nlist, (const tl_table *const *)s->list, &all, err);
   for (int64_t k = 0; k < s->nlist; k++) tl_table_release(s->list[k]);
-  s->nlist = 0;
+  s->nlist = s->gathered = 0;
   if (st == TL_OK) st = tl_table_sort(all, s->nkeys, s->keys, out, err);
   tl_table_release(all);
   return st;
 }
 
-/* Sorts what is gathered and writes it as a new run. */
-static tl_status spill_run(tl_xsort *s, tl_error *err) {
+/* The rows of a block and the fan-in of a merge, chosen at the first run
+** from the bytes a gathered row took: a merge's pool (fan blocks, sorted
+** with as much again) fits in the room the sort was given. */
+static void choose_block(tl_xsort *s) {
+  if (s->block) return;
+  int64_t room = s->threshold - s->base, used = (int64_t)tl_env_memory(NULL) - s->base;
+  if (room < (1 << 20)) room = 1 << 20;
+  int64_t row = s->gathered > 0 && used > 0 ? used / s->gathered : 64;
+  if (row < 16) row = 16;
+  int64_t b = room / (3 * 8 * row);
+  s->block = b < MIN_BLOCK ? MIN_BLOCK : b > BLOCK ? BLOCK : b;
+  int64_t fan = room / (3 * s->block * row);
+  s->fan = fan < 2 ? 2 : fan > MAX_FAN ? MAX_FAN : (int)fan;
+}
+
+/* A new run, empty, at the end of the list; *k its index. */
+static tl_status new_run(tl_xsort *s, int *k, tl_error *err) {
   run *r = tl_realloc(s->runs, (size_t)(s->nruns + 1) * sizeof *r);
-  if (!r) return tl_error_oom(err, "sort");
+  if (!r) return tl_error_oom(err, s->by.op);
   s->runs = r;
   r = &s->runs[s->nruns];
   memset(r, 0, sizeof *r);
   TL_TRY(tl_spill_open(&s->by, &r->f, err));
-  s->nruns++;
-  tl_table *t = NULL;
-  TL_TRY(sort_list(s, &t, err));
+  *k = s->nruns++;
+  return TL_OK;
+}
+
+/* Sorted rows t (taken) to the end of run k, in blocks; past the rows
+** wanted (a top) they are left out: they never make it. */
+static tl_status write_rows(tl_xsort *s, int k, tl_table *t, tl_error *err) {
+  run *r = &s->runs[k];
+  int64_t n = tl_table_nrows(t);
+  if (s->keep >= 0 && n > s->keep - r->rows) n = s->keep - r->rows;
   tl_status st = TL_OK;
-  for (int64_t at = 0; at < tl_table_nrows(t) && st == TL_OK; at += BLOCK) {
+  for (int64_t at = 0; at < n && st == TL_OK; at += s->block) {
     tl_table *b = NULL;
-    if (tl_interrupted()) { st = tl_error_interrupted(err, "sort"); break; }
-    st = tl_table_slice(t, at, BLOCK, &b, err);
+    if (tl_interrupted()) { st = tl_error_interrupted(err, s->by.op); break; }
+    st = tl_table_slice(t, at, n - at < s->block ? n - at : s->block, &b, err);
     if (st == TL_OK) st = tl_spill_put_table(r->f, b, err);
     tl_table_release(b);
   }
+  if (st == TL_OK) r->rows += n;
   tl_table_release(t);
   return st;
+}
+
+/* Sorts what is gathered and writes it as a new run. */
+static tl_status spill_run(tl_xsort *s, tl_error *err) {
+  int k;
+  choose_block(s);
+  TL_TRY(new_run(s, &k, err));
+  tl_table *t = NULL;
+  TL_TRY(sort_list(s, &t, err));
+  return write_rows(s, k, t, err);
 }
 
 tl_status tl_xsort_add(tl_xsort *s, tl_table *t, tl_error *err) {
@@ -152,13 +207,26 @@ tl_status tl_xsort_add(tl_xsort *s, tl_table *t, tl_error *err) {
   return TL_OK;
 }
 
-/* t without the place column, to the receiver. */
+/* Where a merge's rows go (t taken, with the place column): to the
+** receiver, or to another run. */
+typedef struct merge_out {
+  tl_xsort_emit emit;      /* NULL: into run `into` */
+  void *ctx;
+  int into;
+} merge_out;
+
+/* t without the place column, to the receiver (cut at the rows wanted). */
 static tl_status emit_rows(tl_xsort *s, tl_table *t, tl_xsort_emit emit, void *ctx,
                            tl_error *err) {
-  tl_table *u = NULL;
+  tl_table *u = NULL, *v = NULL;
   const char *drop = s->ord;
-  tl_status st = tl_table_drop(t, 1, &drop, &u, err);
+  int64_t n = tl_table_nrows(t);
+  if (s->keep >= 0 && n > s->keep - s->given) n = s->keep - s->given;
+  s->given += n;
+  tl_status st = tl_table_slice(t, 0, n, &v, err);
   tl_table_release(t);
+  if (st == TL_OK) st = tl_table_drop(v, 1, &drop, &u, err);
+  tl_table_release(v);
   return st == TL_OK ? emit(ctx, u, err) : st;
 }
 
@@ -172,16 +240,21 @@ static tl_status load(tl_xsort *s, run *r, tl_error *err) {
   return push(s, t, err);
 }
 
-/* One step of the merge: sorts the pool, hands out the rows that are
-** safe, keeps the others in the list and loads the runs that need it. */
-static tl_status merge_step(tl_xsort *s, tl_xsort_emit emit, void *ctx, tl_error *err) {
+static tl_status put_rows(tl_xsort *s, tl_table *t, const merge_out *o, tl_error *err) {
+  return o->emit ? emit_rows(s, t, o->emit, o->ctx, err) : write_rows(s, o->into, t, err);
+}
+
+/* One step of the merge of runs lo .. hi: sorts the pool, hands out the
+** rows that are safe, keeps the others in the list and loads the runs that
+** need it. */
+static tl_status merge_step(tl_xsort *s, int lo, int hi, const merge_out *o, tl_error *err) {
   tl_table *sorted = NULL, *head = NULL, *rest = NULL;
   TL_TRY(sort_list(s, &sorted, err));
   int64_t n = tl_table_nrows(sorted), cut = n;
   const int64_t *ord = tl_table_column(sorted, tl_table_ncols(sorted) - 1)->values;
   int64_t *at = tl_calloc((size_t)s->nruns + 1, sizeof *at);
-  tl_status st = at ? TL_OK : tl_error_oom(err, "sort");
-  for (int r = 0; st == TL_OK && r < s->nruns; r++) {
+  tl_status st = at ? TL_OK : tl_error_oom(err, s->by.op);
+  for (int r = lo; st == TL_OK && r < hi; r++) {
     if (s->runs[r].done) continue;
     for (at[r] = 0; at[r] < n && ord[at[r]] != s->runs[r].last; at[r]++) {}
     if (at[r] == n) at[r] = -1;   /* handed out before: load the next block */
@@ -191,12 +264,30 @@ static tl_status merge_step(tl_xsort *s, tl_xsort_emit emit, void *ctx, tl_error
   if (st == TL_OK) st = tl_table_slice(sorted, cut, n - cut, &rest, err);
   tl_table_release(sorted);
   if (st == TL_OK && tl_table_nrows(rest)) st = push(s, rest, err), rest = NULL;
-  if (st == TL_OK) st = emit_rows(s, head, emit, ctx, err), head = NULL;
-  for (int r = 0; st == TL_OK && r < s->nruns; r++)
+  if (st == TL_OK) st = put_rows(s, head, o, err), head = NULL;
+  for (int r = lo; st == TL_OK && r < hi; r++)
     if (!s->runs[r].done && at[r] < cut) st = load(s, &s->runs[r], err);
   tl_table_release(head);
   tl_table_release(rest);
   tl_free(at);
+  return st;
+}
+
+/* Merges runs lo .. hi (the list empty) into o; their files are closed. */
+static tl_status merge_runs(tl_xsort *s, int lo, int hi, const merge_out *o, tl_error *err) {
+  tl_status st = TL_OK;
+  for (int r = lo; r < hi && st == TL_OK; r++) st = load(s, &s->runs[r], err);
+  for (;;) {
+    int open = 0;
+    for (int r = lo; r < hi; r++) open |= !s->runs[r].done;
+    if (st != TL_OK || (!open && s->nlist == 0)) break;
+    if (o->emit && s->keep >= 0 && s->given >= s->keep) break;
+    if (tl_interrupted()) { st = tl_error_interrupted(err, s->by.op); break; }
+    st = merge_step(s, lo, hi, o, err);
+  }
+  for (int r = lo; r < hi; r++) tl_spill_close(s->runs[r].f), s->runs[r].f = NULL;
+  for (int64_t k = 0; k < s->nlist; k++) tl_table_release(s->list[k]);
+  s->nlist = s->gathered = 0;
   return st;
 }
 
@@ -207,12 +298,13 @@ tl_status tl_xsort_finish(tl_xsort *s, tl_xsort_emit emit, void *ctx, tl_error *
     return emit_rows(s, t, emit, ctx, err);
   }
   if (s->nlist) TL_TRY(spill_run(s, err));
-  for (int r = 0; r < s->nruns; r++) TL_TRY(load(s, &s->runs[r], err));
-  for (;;) {
-    int open = 0;
-    for (int r = 0; r < s->nruns; r++) open |= !s->runs[r].done;
-    if (!open && s->nlist == 0) return TL_OK;
-    if (tl_interrupted()) return tl_error_interrupted(err, "sort");
-    TL_TRY(merge_step(s, emit, ctx, err));
+  int lo = 0;
+  while (s->nruns - lo > s->fan) {   /* too many for one merge: the first into a new run */
+    merge_out into = { NULL, NULL, 0 };
+    TL_TRY(new_run(s, &into.into, err));
+    TL_TRY(merge_runs(s, lo, lo + s->fan, &into, err));
+    lo += s->fan;
   }
+  merge_out o = { emit, ctx, 0 };
+  return merge_runs(s, lo, s->nruns, &o, err);
 }

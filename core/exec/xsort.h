@@ -15,8 +15,14 @@ typedef struct tl_xsort tl_xsort;
 /* What receives the sorted rows, in order (t taken). */
 typedef tl_status (*tl_xsort_emit)(void *ctx, tl_table *t, tl_error *err);
 
-tl_status tl_xsort_new(const tl_scan *sink, const tl_table *schema, int64_t threshold,
-                       tl_xsort **out, tl_error *err);
+/* For the rows of `schema` in the order of `keys` (kept, not copied: they
+** outlive the sort); `op` names the step in messages. */
+tl_status tl_xsort_new(int nkeys, const char *const *keys, const char *op,
+                       const tl_table *schema, int64_t threshold, tl_xsort **out,
+                       tl_error *err);
+/* Only the first n rows of the order are wanted (a top): a run keeps its
+** first n rows, and the merge stops after n. */
+void tl_xsort_keep(tl_xsort *s, int64_t n);
 void tl_xsort_free(tl_xsort *s);                        /* NULL is allowed */
 /* The next batch (taken), in input order. */
 tl_status tl_xsort_add(tl_xsort *s, tl_table *t, tl_error *err);

@@ -1,10 +1,41 @@
--- Scans past the memory limit: a group_by with many groups and a sort run
--- under a limit small enough that they spill to the temporary directory,
--- compared with the in-memory verbs on a generated CSV, on 1 and 3
--- threads; explain() names the steps that may spill.
+-- Scans past the memory limit: a group_by with many groups, a sort, a
+-- distinct, a top and a group_by followed by a sort or a top run under a
+-- limit small enough that they spill to the temporary directory, compared
+-- with the in-memory verbs on a generated CSV, on 1 and 3 threads;
+-- explain() names the steps that may spill; every spill write failing in
+-- turn is an error that leaves no file. Also the default limit.
 -- Run from the repository root: tally tests/lua/test_scan_spill.lua
 
 local tally = require "tally"
+local testing = require "tally.testing"
+local check = require "tests.lua.scan_check"
+
+-- The default limit: 80% of the machine's memory, or of the cgroup's ----------
+local limit = tally.memory_limit()
+do
+  local f = assert(io.open("/proc/meminfo"))
+  local ram = tonumber(f:read("a"):match("MemTotal:%s*(%d+) kB")) * 1024
+  f:close()
+  f = io.open("/sys/fs/cgroup/memory.max")
+  local cg = f and tonumber(f:read("l") or "")
+  if f then f:close() end
+  if cg and cg < ram then ram = cg end
+  if not os.getenv("TALLY_MEMORY_LIMIT") then
+    assert(limit > 0 and limit <= 0.8 * ram + 1 and limit >= 0.4 * ram,
+           string.format("default limit %d, memory %d", limit, ram))
+  end
+  assert(tally.memory_limit(0) == limit and tally.memory_limit() == 0)   -- 0: none
+  assert(tally.memory_limit(limit) == 0 and tally.memory_limit() == limit)
+  -- an in-memory verb past the limit: the error names it and how to raise it
+  collectgarbage()
+  local _, used = tally.memory_limit()
+  tally.memory_limit(used + 4096)
+  local ok, err = pcall(check.check_error, "out of memory (memory limit " .. (used + 4096)
+                        .. " bytes): raise it with memory_limit or TALLY_MEMORY_LIMIT",
+                        tally.read_csv, "tests/lua/test_scan_spill.lua")
+  tally.memory_limit(limit)
+  assert(ok, err)
+end
 
 local function same(a, b, what)
   assert(a:ncol() == b:ncol() and #a == #b, what .. ": shape")
@@ -53,8 +84,8 @@ for _, threads in ipairs({ 1, 3 }) do
   local s = tally.scan(path, { types = types })
   local g = s:group_by("id"):agg(table.unpack(defs))
   local o = s:sort("w", "-v")
+  local was = tally.memory_limit(0)
   assert(not g:explain():find("may spill", 1, true))   -- no limit: nothing spills
-  local was = tally.memory_limit()
   -- 24 MB past what is in use now: measured again before each run, once the
   -- collector has freed the results of the runs before it
   local function room()
@@ -79,5 +110,82 @@ for _, threads in ipairs({ 1, 3 }) do
   os.remove(out)
   tally.memory_limit(was)
 end
+
+-- distinct, top, and a grouping's result ordered by a sort or a top --------
+-- (each spills: the spill blocks written grow; its result equals memory's,
+-- and so does what its write_csv writes)
+local cases = {
+  { "distinct(id, w)", function(x) return x:distinct("id", "w") end, 8 },
+  { "distinct()", function(x) return x:distinct() end, 16 },
+  { "top(50000, w, -v)", function(x) return x:top(50000, "w", "-v") end, 6 },
+  { "group_by:agg:sort", function(x)
+      return x:group_by("id"):agg("n = count()", "f = first(w)", "j = string_agg(k, ',')")
+              :sort("f", "-n") end, 12 },
+  { "group_by:agg:top", function(x)
+      return x:group_by("id"):agg("n = count()", "f = first(w)", "j = string_agg(k, ',')")
+              :top(500, "-n", "f") end, 9 },
+}
+local function room(mb)
+  collectgarbage()
+  collectgarbage()
+  tally.memory_limit(0)
+  local _, used = tally.memory_limit()
+  tally.memory_limit(used + mb * 1024 * 1024)
+end
+for _, threads in ipairs({ 1, 3 }) do
+  tally.threads(threads)
+  for _, c in ipairs(cases) do
+    local what = c[1] .. ", " .. threads .. " threads"
+    local want = c[2](t)
+    local q = c[2](tally.scan(path, { types = types }))
+    room(c[3])
+    assert(q:explain():find("may spill past the memory limit", 1, true), what)
+    local before = testing.spill_blocks()
+    local got = q:collect()
+    assert(testing.spill_blocks() > before, what .. ": no spill")
+    same(got, want, what)
+    got = nil
+    local out = tmpname()
+    room(c[3])
+    before = testing.spill_blocks()
+    q:write_csv(out)
+    assert(testing.spill_blocks() > before, what .. " to csv: no spill")
+    tally.memory_limit(0)
+    local wpath = tmpname()
+    want:write_csv(wpath)
+    local a, b = io.open(out, "rb"), io.open(wpath, "rb")
+    assert(a:read("a") == b:read("a"), what .. ": write_csv differs from the table's")
+    a:close(); b:close()
+    os.remove(out); os.remove(wpath)
+  end
+end
+
+-- every spill write failing in turn: an error naming the temporary file,
+-- no output file left; then the run succeeds
+do
+  tally.threads(3)
+  local c = cases[4]
+  local q = c[2](tally.scan(path, { types = types }))
+  local out = tmpname()
+  local failures = 0
+  for k = 1, 10000 do
+    room(c[3])
+    testing.spill_fail(k)
+    local ok, err = pcall(q.write_csv, q, out)
+    testing.spill_fail(0)
+    if ok then break end
+    failures = failures + 1
+    assert(tostring(err):find("cannot write the temporary file", 1, true)
+           and tostring(err):find("No space left on device", 1, true), tostring(err))
+    assert(not io.open(out), "an output file left after an error")
+  end
+  assert(failures > 0)
+  tally.memory_limit(0)
+  local want = c[2](t)
+  same(tally.read_csv(out, { types = { id = "int", n = "int", f = "string", j = "string" } }),
+       want, "after the failures")
+  os.remove(out)
+end
+tally.memory_limit(limit)
 os.remove(path)
 print("test_scan_spill: ok")

@@ -139,7 +139,10 @@ typedef struct tl_env_options {
                              ** gone (freed, and its last block too) */
   size_t memory_limit;       /* bytes of the core's live blocks (with their
                              ** headers); an allocation past it fails, as
-                             ** out of memory (TL_ENOMEM); 0: no limit */
+                             ** out of memory (TL_ENOMEM), and a scan's
+                             ** grouping, distinct, top and sort spill to
+                             ** tmpdir before it. 0: the default,
+                             ** tl_memory_limit_default(); SIZE_MAX: none */
   int threads;               /* <= 0: TALLY_THREADS, else the number of cores */
   const char *tmpdir;        /* NULL: $TALLY_TEMP_DIRECTORY, else $TMPDIR,
                              ** else /tmp; copied */
@@ -1656,9 +1659,21 @@ TL_API TL_NODISCARD tl_status tl_scan_write_arrow(const tl_scan *s, const char *
 TL_API TL_NODISCARD tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err);
 
 /* The env's memory limit (bytes; 0: none), which an allocation cannot pass;
-** set it while no work runs in the env (NULL: the current env). */
+** set it while no work runs in the env (NULL: the current env). Every env
+** starts with the default (the process's default env too). What it means:
+** an in-memory verb whose allocation would pass it fails with TL_ENOMEM,
+** "op: out of memory (memory limit N bytes): ...", naming the limit and
+** how to raise it (DuckDB's behaviour); a scan's grouping, distinct, top
+** and sort write their state to temporary files (tl_env_tmpdir) as they
+** near it instead (docs/scans.md). TL_MEMORY_LIMIT_DEFAULT as `bytes` sets
+** the default again. */
+#define TL_MEMORY_LIMIT_DEFAULT ((size_t)-1)
 TL_API void tl_env_set_memory_limit(tl_env *env, size_t bytes);
 TL_API size_t tl_env_memory_limit(const tl_env *env);
+/* The default limit: 80% of the machine's memory (sysconf), or of the
+** cgroup v2 limit (memory.max) when that is smaller; 0 (none) when neither
+** can be read. Worked out once per process. */
+TL_API size_t tl_memory_limit_default(void);
 
 #ifdef __cplusplus
 }
