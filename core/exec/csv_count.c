@@ -229,6 +229,7 @@ typedef struct counter {
 /* The walk of len bytes at p; each kernel's copy is compiled for its
 ** instructions (AVX2 with POPCNT, whose counts would otherwise be calls). */
 #define WALK_BODY(classify)                                         \
+  walk lw = *wp, *w = &lw;   /* in registers: p's bytes alias no local */ \
   int64_t k = 0;                                                    \
   for (; k + 64 <= len; k += 64) step(w, classify(p + k, sep), 64); \
   if (k < len) {                                                    \
@@ -239,18 +240,19 @@ typedef struct counter {
     uint64_t keep = ((uint64_t)1 << (len - k)) - 1;                 \
     m.e &= keep, m.r &= keep, m.s &= keep, m.q &= keep;             \
     step(w, m, (int)(len - k));                                     \
-  }
+  }                                                                 \
+  *wp = lw;
 
-static void walk_scalar(walk *w, const char *p, int64_t len, char sep) {
+static void walk_scalar(walk *wp, const char *p, int64_t len, char sep) {
   WALK_BODY(classify_scalar)
 }
 
 #ifdef HAVE_X86
 __attribute__((target("sse2")))
-static void walk_sse2(walk *w, const char *p, int64_t len, char sep) { WALK_BODY(classify_sse2) }
+static void walk_sse2(walk *wp, const char *p, int64_t len, char sep) { WALK_BODY(classify_sse2) }
 
 __attribute__((target("avx2,popcnt")))
-static void walk_avx2(walk *w, const char *p, int64_t len, char sep) { WALK_BODY(classify_avx2) }
+static void walk_avx2(walk *wp, const char *p, int64_t len, char sep) { WALK_BODY(classify_avx2) }
 #endif
 
 static walk_fn pick(void) {
