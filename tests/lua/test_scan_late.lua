@@ -236,6 +236,18 @@ do
   assert(want:find(":3:", 1, true) and want:find("too few", 1, true), want)
   for _, knobs in ipairs(knob_sets) do check_error(want, count_of, p, knobs, {}) end
   os.remove(p)
+  -- the last record, with no line end after it, or a line of a space (past the sample)
+  local good = ("1,2\n"):rep(100)
+  for _, text in ipairs({ "3", "3,4,5", "\r\n3,4,5", "3\r\n", " \n", "\n\n 4\n5,6" }) do
+    p = put("a,b\n" .. good .. text)
+    _, want = pcall(tally.read_csv, p)
+    want = tostring(want):match("read_csv: .*")
+    assert(want:find("fields", 1, true), want)
+    for _, knobs in ipairs(knob_sets) do
+      check_error(want, count_of, p, knobs, { sample_bytes = 64 })
+    end
+    os.remove(p)
+  end
 end
 
 -- explain says which way a top and a count run
