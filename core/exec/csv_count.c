@@ -127,7 +127,50 @@ typedef struct walk {
   int64_t lines;           /* line ends (LF, CRLF counted at its CR, lone CR) */
   int64_t first[2];        /* the first record start; -1: none yet */
   int64_t first_line[2];   /* the line ends before it */
+  /* The field counts: a record ends at a line end outside quotes that
+  ** follows a byte that is no line end; its separators outside quotes, all
+  ** after the line end before it, must be want. */
+  int64_t want, maxlen;    /* separators per record; its bytes at most */
+  uint64_t c_e;            /* the previous byte was a line end */
+  int64_t run[2];          /* separators since the last line end outside quotes */
+  int64_t last_e[2];       /* that line end's offset (the span's start - 1: none) */
+  int seen[2];             /* a line end outside quotes in the span */
+  int head[2];             /* the span's first record ends in it, begun before */
+  int64_t head_s[2], head_len[2];   /* its separators and bytes in the span */
+  int wrong[2];            /* a record in the span with another count, or too long */
 } walk;
+
+/* The records that end in the block (bits R of the line ends outside
+** quotes E), their separators outside quotes S: ~1 iteration a record. */
+static inline __attribute__((always_inline)) void check_records(walk *w, int g, uint64_t E,
+                                                                uint64_t R, uint64_t S) {
+  int64_t run = w->run[g];
+  int used = 0;
+  while (R) {
+    int i = __builtin_ctzll(R);
+    uint64_t below = ((uint64_t)1 << i) - 1, lower = E & below;
+    int pc = __builtin_popcountll(S & below);
+    int64_t s = run + pc - used;
+    run = 0;
+    used = pc;
+    if (!lower && !w->seen[g]) {   /* begun in an earlier span: chain() checks it */
+      w->head[g] = 1;
+      w->head_s[g] = s;
+      w->head_len[g] = w->at + i - w->last_e[g] - 1;
+    } else {
+      int64_t len = lower ? (w->maxlen < 64 ? i - (63 - __builtin_clzll(lower)) - 1 : 0)
+                          : w->at + i - w->last_e[g] - 1;
+      w->wrong[g] |= (s != w->want) | (len > w->maxlen);
+    }
+    w->seen[g] = 1;
+    R &= R - 1;
+  }
+  w->run[g] = run + __builtin_popcountll(S) - used;
+  if (E) {
+    w->last_e[g] = w->at + 63 - __builtin_clzll(E);
+    w->seen[g] = 1;
+  }
+}
 
 /* Folds the 64 bytes (or `n` < 64 at the end: the masks hold no bits past
 ** them) whose classes are m into w. */
@@ -139,6 +182,9 @@ static inline __attribute__((always_inline)) void step(walk *w, masks m, int n) 
   uint64_t open[2] = { m.q & in0, m.q & ~in0 };   /* a quote opening a field */
   uint64_t eol[2] = { m.e & ~in0, m.e & in0 };    /* a line end outside quotes */
   uint64_t ends = m.r | (m.e & ~m.r & ~(m.r << 1 | w->c_cr));   /* line ends: CRLF at CR */
+  uint64_t not_after_e = ~(m.e << 1 | w->c_e);
+  check_records(w, 0, eol[0], eol[0] & not_after_e, m.s & ~in0);
+  check_records(w, 1, eol[1], eol[1] & not_after_e, m.s & in0);
   for (int g = 0; g < 2; g++) {
     uint64_t close = open[1 - g];
     uint64_t start = (eol[g] << 1 | w->c_eol[g]) & ~m.e & valid;
@@ -155,6 +201,7 @@ static inline __attribute__((always_inline)) void step(walk *w, masks m, int n) 
   }
   w->c_bq = n >= 64 ? bq >> 63 : (bq >> (n - 1)) & 1;
   w->c_cr = n >= 64 ? m.r >> 63 : (m.r >> (n - 1)) & 1;
+  w->c_e = n >= 64 ? m.e >> 63 : (m.e >> (n - 1)) & 1;
   w->lines += __builtin_popcountll(ends & valid);
   w->at += n;
   uint64_t last = n >= 64 ? in0 >> 63 : (in0 >> (n - 1)) & 1;
@@ -167,6 +214,7 @@ typedef struct counter {
   const char *path;
   int fd;
   char sep;
+  int64_t want, maxlen;    /* separators per record ; its bytes at most */
   walk_fn walk;
   int64_t from, to;        /* the data records' bytes */
   int64_t line0;           /* the line at `from` */
@@ -181,6 +229,7 @@ typedef struct counter {
 /* The walk of len bytes at p; each kernel's copy is compiled for its
 ** instructions (AVX2 with POPCNT, whose counts would otherwise be calls). */
 #define WALK_BODY(classify)                                         \
+  walk lw = *wp, *w = &lw;   /* in registers: p's bytes alias no local */ \
   int64_t k = 0;                                                    \
   for (; k + 64 <= len; k += 64) step(w, classify(p + k, sep), 64); \
   if (k < len) {                                                    \
@@ -191,18 +240,19 @@ typedef struct counter {
     uint64_t keep = ((uint64_t)1 << (len - k)) - 1;                 \
     m.e &= keep, m.r &= keep, m.s &= keep, m.q &= keep;             \
     step(w, m, (int)(len - k));                                     \
-  }
+  }                                                                 \
+  *wp = lw;
 
-static void walk_scalar(walk *w, const char *p, int64_t len, char sep) {
+static void walk_scalar(walk *wp, const char *p, int64_t len, char sep) {
   WALK_BODY(classify_scalar)
 }
 
 #ifdef HAVE_X86
 __attribute__((target("sse2")))
-static void walk_sse2(walk *w, const char *p, int64_t len, char sep) { WALK_BODY(classify_sse2) }
+static void walk_sse2(walk *wp, const char *p, int64_t len, char sep) { WALK_BODY(classify_sse2) }
 
 __attribute__((target("avx2,popcnt")))
-static void walk_avx2(walk *w, const char *p, int64_t len, char sep) { WALK_BODY(classify_avx2) }
+static void walk_avx2(walk *wp, const char *p, int64_t len, char sep) { WALK_BODY(classify_avx2) }
 #endif
 
 static walk_fn pick(void) {
@@ -222,7 +272,11 @@ static void count_span(void *ctx, int64_t task, int worker) {
   memset(w, 0, sizeof *w);
   w->at = a;
   w->first[0] = w->first[1] = -1;
+  w->want = c->want;
+  w->maxlen = c->maxlen;
+  w->last_e[0] = w->last_e[1] = a - 1;
   if (a == c->from) {      /* the data's start: a line start outside quotes */
+    w->c_e = 1;
     w->c_bq = 1;
     w->c_eol[0] = 1;
   } else {
@@ -234,6 +288,7 @@ static void count_span(void *ctx, int64_t task, int worker) {
     int e = prev == '\n' || prev == '\r', q = prev == '"';
     w->c_bq = (uint64_t)(e || q || prev == c->sep);
     w->c_cr = (uint64_t)(prev == '\r');
+    w->c_e = (uint64_t)e;
     w->c_eol[0] = (uint64_t)e;      /* guess 1: the line end was inside quotes */
     w->c_close[0] = (uint64_t)q;    /* guess 0: outside after it, so it closed */
   }
@@ -252,20 +307,28 @@ static void count_span(void *ctx, int64_t task, int worker) {
 }
 
 /* The spans chained from the data's start; in cuts (when not NULL) the
-** first record start of each span that has one. */
+** first record start of each span that has one. The count is not exact
+** when a record's field count or length is not read_csv's. */
 static void chain(const counter *c, int64_t *records, tl_csv_span_cut *cuts, int64_t *ncuts,
                   int *exact) {
   int g = 0, bad = 0;
   int64_t n = 0, lines = c->line0, m = 0;
+  int64_t run = 0, len = 0;   /* the record begun before the span: separators, bytes */
   for (int64_t k = 0; k < c->nspans; k++) {
     const walk *w = &c->w[k];
     if (cuts && w->first[g] >= 0)
       cuts[m++] = (tl_csv_span_cut){ w->first[g], lines + w->first_line[g], n + 1 };
     n += w->recs[g];
     lines += w->lines;
-    bad |= w->bad[g];
+    bad |= w->bad[g] | w->wrong[g];
+    if (w->head[g]) bad |= run + w->head_s[g] != c->want || len + w->head_len[g] > c->maxlen;
+    int64_t size = k + 1 < c->nspans ? c->span : c->to - c->from - k * c->span;
+    if (w->seen[g]) run = 0, len = 0;
+    run += w->run[g];
+    len += c->from + k * c->span + size - 1 - w->last_e[g];
     g ^= (int)(w->odd & 1);
   }
+  if (len > 0) bad |= run != c->want || len > c->maxlen;   /* no line end after the last */
   *records = n;
   if (ncuts) *ncuts = m;
   *exact = !bad && g == 0;
@@ -316,12 +379,14 @@ static tl_status count_file(counter *c, const tl_csv_options *o, int64_t span, i
   return TL_OK;
 }
 
-tl_status tl_csv_find_records(const char *path, const tl_csv_options *o, int64_t span,
-                              int64_t *start, int64_t *records, tl_csv_span_cut **cuts,
+tl_status tl_csv_find_records(const char *path, const tl_csv_options *o, int ncol,
+                              int64_t span, int64_t *start, int64_t *records, tl_csv_span_cut **cuts,
                               int64_t *ncuts, int *exact, tl_error *err) {
   counter c;
   memset(&c, 0, sizeof c);
   c.path = path;
+  c.want = ncol - 1;
+  c.maxlen = o->max_field_size ? (int64_t)o->max_field_size : (int64_t)DEFAULT_MAX_FIELD;
   *records = 0;
   *exact = 0;
   *start = 0;

@@ -95,11 +95,13 @@ tl_status tl_csv_options_dup(tl_csv_options *o, char ***nulls, char **comment,
 ** the first record start of each span that has one: its byte, line and
 ** record number (from 1), *ncuts of them, the first at *start. *exact 0
 ** when a '"' that does not belong to a quoted field (or an empty file)
-** means they cannot be trusted (*cuts NULL): the tokenizer must read it. */
+** means they cannot be trusted, or when a record has not ncol fields or is
+** longer than max_field_size, which read_csv reports (*cuts NULL): the
+** tokenizer must read it. */
 typedef struct tl_csv_span_cut { int64_t start, line, record; } tl_csv_span_cut;
-tl_status tl_csv_find_records(const char *path, const tl_csv_options *o, int64_t span,
-                              int64_t *start, int64_t *records, tl_csv_span_cut **cuts,
-                              int64_t *ncuts, int *exact, tl_error *err);
+tl_status tl_csv_find_records(const char *path, const tl_csv_options *o, int ncol,
+                              int64_t span, int64_t *start, int64_t *records,
+                              tl_csv_span_cut **cuts, int64_t *ncuts, int *exact, tl_error *err);
 
 /* source_csv.c: whether src is a CSV file source (not a compressed one),
 ** whose runs read the columns their want names at each read. */

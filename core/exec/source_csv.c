@@ -109,8 +109,8 @@ static tl_status find_file(crun *r, int f, int64_t size, int *done, tl_error *er
   tl_csv_span_cut *cuts = NULL;
   *done = 0;
   if (c->o.comment || c->ncol == 1) return TL_OK;   /* a blank line is a record of one column */
-  TL_TRY(tl_csv_find_records(c->paths[f], &c->o, size, &start, &n, count ? NULL : &cuts, &ncuts,
-                             done, err));
+  TL_TRY(tl_csv_find_records(c->paths[f], &c->o, c->ncol, size, &start, &n,
+                             count ? NULL : &cuts, &ncuts, done, err));
   if (!*done) return TL_OK;
   if (count) {
     if (n > 0) r->m[r->n++] = (morsel){ f, start, 0, 0, 0, n };

@@ -5,7 +5,8 @@
 -- spans and pieces down to one byte (the morsel_bytes and chunk_size knobs) on 1
 -- and 3 threads, each must equal the in-memory verbs on read_csv of the file,
 -- ties in the file's order; a '"' inside an unquoted field, which the count
--- cannot trust, must give the tokenizer's count.
+-- cannot trust, must give the tokenizer's count; a record with too few or too
+-- many fields, or too long, read_csv's error.
 -- Run from the repository root: tally tests/lua/test_scan_late.lua
 
 local tally = require "tally"
@@ -165,6 +166,88 @@ for seed = 31, 34 do
     end
   end
   os.remove(p)
+end
+
+-- a record with too few or too many fields, anywhere (past the sample, across
+-- span and piece bounds), or a field longer than max_field_size: the count gives
+-- read_csv's error, with its file, line and record, not a count
+local function gen_bad(n, seed, at, how)
+  local text = gen(n, seed)
+  local recs, k = {}, 0
+  -- cut at the line ends outside quotes (plain fields only: their quotes pair)
+  local pos, q, start = 1, false, 1
+  while pos <= #text do
+    local c = text:sub(pos, pos)
+    if c == '"' then q = not q
+    elseif c == "\n" and not q then recs[#recs + 1] = text:sub(start, pos); start = pos + 1 end
+    pos = pos + 1
+  end
+  if start <= #text then recs[#recs + 1] = text:sub(start) end
+  for i = 2, #recs do   -- the at-th record that is not blank
+    if not recs[i]:match("^\r?\n$") then
+      k = k + 1
+      if k == at then
+        local body, eol = recs[i]:match("^(.-)(\r?\n?)$")
+        if how == "few" then body = body:gsub(",[^,]*$", "")
+        elseif how == "many" then body = body .. ",9"
+        else body = body:gsub("^%d+", string.rep("7", 40)) end
+        recs[i] = body .. eol
+        break
+      end
+    end
+  end
+  return table.concat(recs)
+end
+
+for seed = 41, 52 do
+  local n = math.random(30, 160)
+  local how = ({ "few", "many", "long" })[seed % 3 + 1]
+  local p = put(gen_bad(n, seed, math.random(1, n), how))
+  local ropts = { types = types, max_field_size = how == "long" and 30 or nil }
+  local opts = { types = types, max_field_size = ropts.max_field_size, sample_bytes = 64 }
+  local ok, want = pcall(tally.read_csv, p, ropts)
+  assert(not ok, "read_csv took a bad record: " .. how)
+  want = tostring(want):match("read_csv: .*")
+  assert(want:find(how == "long" and "max_field_size" or "too " .. how, 1, true), want)
+  for _, threads in ipairs({ 1, 3 }) do
+    for _, knobs in ipairs(knob_sets) do
+      tally.threads(threads)
+      check_error(want, count_of, p, knobs, opts)
+    end
+  end
+  os.remove(p)
+end
+
+-- a record as long as max_field_size is counted; the short and long records of
+-- a file read under on_error = "skip" are left out of read_csv's rows, and the
+-- count of the good file agrees
+do
+  local p = put("a,b\n1234,5\n\n\r\n6,78\n")
+  for _, knobs in ipairs(knob_sets) do
+    assert(count_of(p, knobs, { max_field_size = 4 }) == 2)
+    check_error("max_field_size", count_of, p, knobs, { max_field_size = 3 })
+  end
+  os.remove(p)
+  p = put("a,b\n1,2\n3\n4,5,6\n7,8")
+  local t = tally.read_csv(p, { on_error = "skip" })
+  assert(#t == 2, "skip: " .. #t)
+  local _, want = pcall(tally.read_csv, p)
+  want = tostring(want):match("read_csv: .*")
+  assert(want:find(":3:", 1, true) and want:find("too few", 1, true), want)
+  for _, knobs in ipairs(knob_sets) do check_error(want, count_of, p, knobs, {}) end
+  os.remove(p)
+  -- the last record, with no line end after it, or a line of a space (past the sample)
+  local good = ("1,2\n"):rep(100)
+  for _, text in ipairs({ "3", "3,4,5", "\r\n3,4,5", "3\r\n", " \n", "\n\n 4\n5,6" }) do
+    p = put("a,b\n" .. good .. text)
+    _, want = pcall(tally.read_csv, p)
+    want = tostring(want):match("read_csv: .*")
+    assert(want:find("fields", 1, true), want)
+    for _, knobs in ipairs(knob_sets) do
+      check_error(want, count_of, p, knobs, { sample_bytes = 64 })
+    end
+    os.remove(p)
+  end
 end
 
 -- explain says which way a top and a count run
