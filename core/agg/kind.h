@@ -69,6 +69,8 @@ typedef struct agst {
   tl_column *done;         /* a host aggregate's result, made at once */
   tl_column **keep;        /* what string values point into */
   int nkeep, keepcap;
+  int64_t keptbytes;       /* about what the kept columns hold */
+  int64_t ownbytes;        /* ... of those, the state's own (tl_agg_state_tidy) */
   /* the aggregates of pairs, of bools and the rest (pairs.c, bools.c, pick2.c) */
   const tl_column *y;      /* the second argument, during the scan */
   tl_type yt;
@@ -184,6 +186,14 @@ void tl_agg_state_free(agst *s);
 int tl_agg_state_grow(agst *s, int64_t n);
 int tl_agg_state_keep(agst *s, const tl_column *c);
 int tl_agg_state_keep_all(agst *s, const agst *from);
+/* After a merge: when the columns s keeps hold much more than the strings
+** it points into, copies those strings into one column of its own and lets
+** the others go, so that a state folded over many batches stays as large as
+** its values. 0: out of memory (s unchanged). */
+int tl_agg_state_tidy(agst *s);
+/* Calls f on each string value a mode state points into (modes.c). */
+typedef void (*tl_agg_ref_fn)(void *ud, const char **p, int64_t len);
+void tl_agg_mode_refs(agst *s, tl_agg_ref_fn f, void *ud);
 tl_status tl_agg_make_column(tl_type type, int64_t ng, const int64_t *iv, const double *dv,
                              const uint8_t *valid, tl_column **out, tl_error *err);
 /* The layout byte of a kind with one layout, then room for ng groups. */

@@ -132,6 +132,7 @@ tl_status tl_partial_merge(tl_partial *into, const tl_partial *from, tl_error *e
     agst *a = into->st[s];
     tl_agg_fold f = { map, old, &kt, "partial", tl_partial_src(into, s) };
     st = a->kind->merge(a, from->st[s], &f, err);
+    if (st == TL_OK && !tl_agg_state_tidy(a)) st = tl_error_oom(err, "partial");
   }
   if (st == TL_OK) {
     tl_table_release(into->keys);

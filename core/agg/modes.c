@@ -97,6 +97,11 @@ static ment *m_find(agst *s, int64_t g, int64_t bits, const char *str, int64_t l
   return e;
 }
 
+void tl_agg_mode_refs(agst *s, tl_agg_ref_fn f, void *ud) {
+  if (!s->mt || s->xt != TL_STRING) return;
+  for (int64_t k = 0; k < s->mt->n; k++) f(ud, &s->mt->e[k].s, s->mt->e[k].len);
+}
+
 static int mode_init(agst *s, int64_t o, int64_t n) {
   if (!s->mt && !(s->mt = tl_calloc(1, sizeof *s->mt))) return 0;
   GROW(s->cnt, o, n);

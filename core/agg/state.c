@@ -70,10 +70,21 @@ agst *tl_agg_state_new(const agst *like, int mode, int64_t ng) {
   return s;
 }
 
+/* About the bytes column c holds (its dictionary's too). */
+static int64_t column_size(const tl_column *c) {
+  int64_t n = c->nbytes + (c->length + 1) * 8 + (c->validity ? c->length / 8 + 1 : 0);
+  if (c->dict) n += column_size(c->dict);
+  return n;
+}
+
 /* Keeps column c alive as long as the state: string values point into it. */
 int tl_agg_state_keep(agst *s, const tl_column *c) {
-  for (int k = 0; k < s->nkeep; k++)
+  int shared = 0;   /* a dictionary another kept column has (counted once) */
+  for (int k = 0; k < s->nkeep; k++) {
     if (s->keep[k] == c) return 1;
+    shared |= c->dict && s->keep[k]->dict == c->dict;
+  }
+  int64_t size = column_size(c) - (shared ? column_size(c->dict) : 0);
   if (s->nkeep == s->keepcap) {
     int cap = s->keepcap ? s->keepcap * 2 : 4;
     tl_column **nk = tl_realloc(s->keep, (size_t)cap * sizeof *nk);
@@ -82,12 +93,73 @@ int tl_agg_state_keep(agst *s, const tl_column *c) {
     s->keepcap = cap;
   }
   s->keep[s->nkeep++] = tl_column_retain((tl_column *)c);
+  s->keptbytes += size;
   return 1;
 }
 
 int tl_agg_state_keep_all(agst *s, const agst *from) {
   for (int k = 0; k < from->nkeep; k++)
     if (!tl_agg_state_keep(s, from->keep[k])) return 0;
+  return 1;
+}
+
+/* ---------------------------------------------------------------------------
+** Tidying: the strings a state points into, copied out of the columns it
+** keeps. Only states folded over many batches (a scan's) keep many columns;
+** one over a table in memory keeps that table's column and is never tidied.
+*/
+#define TIDY_MIN_KEEP 4                   /* columns kept before tidying is considered */
+#define TIDY_SLACK ((int64_t)1 << 20)     /* bytes kept past twice the state's own */
+
+typedef struct tidy {
+  int64_t n, nbytes;   /* strings and their bytes */
+  tl_column *c;        /* pass 2: the column they are copied into */
+} tidy;
+
+static void tidy_count(void *ud, const char **p, int64_t len) {
+  tidy *t = ud;
+  (void)p;
+  t->n++;
+  t->nbytes += len;
+}
+
+static void tidy_copy(void *ud, const char **p, int64_t len) {
+  tidy *t = ud;
+  int64_t *off = t->c->values, at = off[t->n];
+  if (len) memcpy(t->c->bytes + at, *p, (size_t)len);
+  *p = len ? t->c->bytes + at : "";
+  off[++t->n] = at + len;
+}
+
+/* Each string value s points into: min, max, first, last (and arg_min's,
+** arg_max's x), the by values of arg_min and arg_max, the sets of
+** count_distinct and the counts of mode. */
+static void each_ref(agst *s, tl_agg_ref_fn f, void *ud) {
+  if (s->sp && s->has)
+    for (int64_t g = 0; g < s->ng; g++) if (s->has[g]) f(ud, &s->sp[g], s->sl[g]);
+  if (s->jp && s->has)
+    for (int64_t g = 0; g < s->ng; g++) if (s->has[g]) f(ud, &s->jp[g], s->jl[g]);
+  if (s->de && s->xt == TL_STRING)
+    for (int64_t k = 0; k < s->dn; k++) f(ud, &s->de[k].v.s, s->de[k].len);
+  tl_agg_mode_refs(s, f, ud);
+}
+
+int tl_agg_state_tidy(agst *s) {
+  if (s->nkeep < TIDY_MIN_KEEP || s->keptbytes <= 2 * s->ownbytes + TIDY_SLACK) return 1;
+  /* count_distinct's bits over the codes of a dictionary point into it */
+  if (s->kind == &tl_agg_count_distinct && s->mode == D_CODES) return 1;
+  tidy t = { 0, 0, NULL };
+  each_ref(s, tidy_count, &t);
+  tl_error err;
+  if (tl_column_alloc(TL_STRING, t.n, 0, t.nbytes, &t.c, &err) != TL_OK) return 0;
+  t.n = 0;
+  each_ref(s, tidy_copy, &t);
+  tl_column_seal(t.c);
+  for (int k = 0; k < s->nkeep; k++) tl_column_release(s->keep[k]);
+  s->keep[0] = t.c;
+  s->nkeep = 1;
+  s->keptbytes = s->ownbytes = column_size(t.c);
+  if (s->kind == &tl_agg_count_distinct) s->dict = NULL;   /* a set now, if ever codes */
   return 1;
 }
 
