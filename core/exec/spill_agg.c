@@ -16,11 +16,14 @@
 
 #include "base/alloc.h"
 #include "base/column.h"
+#include "base/table.h"
 #include "agg/partial.h"
 #include "base/error.h"
 #include "ops/keys.h"
 #include "spill.h"
 #include "spill_agg.h"
+
+#define XLEVELS 48
 
 struct tl_xagg {
   int nkeys;
@@ -28,7 +31,11 @@ struct tl_xagg {
   int ndefs;
   const char **defs;        /* the sink's, then the hidden one */
   char *ord, *orddef;       /* the hidden column and its definition */
-  tl_partial *acc[TL_XAGG_PARTS];
+  /* per partition, the states of consecutive runs of batches, a binary
+  ** counter: acc[p][l] holds 2^l batches' (or none), the higher levels the
+  ** older, so that a group's states are merged about log2(batches) times,
+  ** not once per batch into states that hold every group so far */
+  tl_partial *acc[TL_XAGG_PARTS][XLEVELS];
   tl_spill *file[TL_XAGG_PARTS];
   tl_spiller by;
   int64_t threshold, floor, step;
@@ -71,7 +78,7 @@ tl_status tl_xagg_new(const tl_scan *sink, const tl_table *schema, int64_t thres
 void tl_xagg_free(tl_xagg *a) {
   if (!a) return;
   for (int p = 0; p < TL_XAGG_PARTS; p++) {
-    tl_partial_free(a->acc[p]);
+    for (int l = 0; l < XLEVELS; l++) tl_partial_free(a->acc[p][l]);
     tl_spill_close(a->file[p]);
   }
   tl_free(a->defs);
@@ -186,21 +193,61 @@ tl_status tl_xagg_part(const tl_xagg *a, const tl_table *t, int64_t morsel,
   return st;
 }
 
+/* Partition p's states in memory as one (*out NULL: none), the runs
+** merged oldest first. */
+static tl_status fold_levels(tl_xagg *a, int p, tl_partial **out, tl_error *err) {
+  tl_partial *m = NULL;
+  tl_status st = TL_OK;
+  for (int l = XLEVELS - 1; l >= 0; l--) {
+    tl_partial *d = a->acc[p][l];
+    a->acc[p][l] = NULL;
+    if (!d) continue;
+    if (!m) { m = d; continue; }
+    if (st == TL_OK) st = tl_partial_merge(m, d, err);
+    tl_partial_free(d);
+  }
+  if (st != TL_OK) { tl_partial_free(m); m = NULL; }
+  *out = m;
+  return st;
+}
+
 /* Writes the states in memory to their partitions' files and frees them. */
 static tl_status spill_all(tl_xagg *a, tl_error *err) {
   for (int p = 0; p < TL_XAGG_PARTS; p++) {
-    if (!a->acc[p]) continue;
+    tl_partial *m = NULL;
     if (tl_interrupted()) return tl_error_interrupted(err, "group_by");
+    TL_TRY(fold_levels(a, p, &m, err));
+    if (!m) continue;
     void *buf = NULL;
     size_t len = 0;
-    if (!a->file[p]) TL_TRY(tl_spill_open(&a->by, &a->file[p], err));
-    TL_TRY(tl_partial_encode(a->acc[p], &buf, &len, err));
-    tl_status st = tl_spill_put(a->file[p], buf, len, err);
+    tl_status st = a->file[p] ? TL_OK : tl_spill_open(&a->by, &a->file[p], err);
+    if (st == TL_OK) st = tl_partial_encode(m, &buf, &len, err);
+    tl_partial_free(m);
+    if (st == TL_OK) st = tl_spill_put(a->file[p], buf, len, err);
     tl_free(buf);
     if (st != TL_OK) return st;
-    tl_partial_free(a->acc[p]);
-    a->acc[p] = NULL;
   }
+  return TL_OK;
+}
+
+/* Adds batch states d (taken) to partition p's counter: merged into the
+** older runs of as many batches while there are such. */
+static tl_status add_level(tl_xagg *a, int p, tl_partial *d, tl_error *err) {
+  int l = 0;
+  for (; l < XLEVELS - 1 && a->acc[p][l]; l++) {
+    tl_partial *older = a->acc[p][l];
+    tl_status st = tl_partial_merge(older, d, err);
+    tl_partial_free(d);
+    a->acc[p][l] = NULL;
+    d = older;
+    if (st != TL_OK) { tl_partial_free(d); return st; }
+  }
+  if (a->acc[p][l]) {   /* the top level: 2^47 batches, never in practice */
+    tl_status st = tl_partial_merge(a->acc[p][l], d, err);
+    tl_partial_free(d);
+    return st;
+  }
+  a->acc[p][l] = d;
   return TL_OK;
 }
 
@@ -208,11 +255,8 @@ tl_status tl_xagg_merge(tl_xagg *a, tl_partial *parts[TL_XAGG_PARTS], tl_error *
   tl_status st = TL_OK;
   for (int p = 0; p < TL_XAGG_PARTS; p++) {
     if (!parts[p]) continue;
-    if (st == TL_OK && !a->acc[p]) a->acc[p] = parts[p];
-    else {
-      if (st == TL_OK) st = tl_partial_merge(a->acc[p], parts[p], err);
-      tl_partial_free(parts[p]);
-    }
+    if (st == TL_OK) st = add_level(a, p, parts[p], err);
+    else tl_partial_free(parts[p]);
     parts[p] = NULL;
   }
   if (st != TL_OK || !a->threshold) return st;
@@ -221,6 +265,7 @@ tl_status tl_xagg_merge(tl_xagg *a, tl_partial *parts[TL_XAGG_PARTS], tl_error *
   ** else is live, the batches in flight, is not the states' to free) */
   if (used <= a->threshold || used <= a->floor + a->step) return TL_OK;
   TL_TRY(spill_all(a, err));
+  tl_alloc_trim();   /* the states were many small blocks */
   a->floor = (int64_t)tl_env_memory(NULL);
   return TL_OK;
 }
@@ -244,28 +289,117 @@ static tl_status merge_partition(tl_xagg *a, int p, tl_partial **out, tl_error *
   }
   tl_spill_close(a->file[p]);
   a->file[p] = NULL;
-  if (st == TL_OK && a->acc[p]) {
-    if (!m) m = a->acc[p], a->acc[p] = NULL;
-    else st = tl_partial_merge(m, a->acc[p], err);
+  tl_partial *mem = NULL;
+  if (st == TL_OK) st = fold_levels(a, p, &mem, err);
+  if (st == TL_OK && mem) {
+    if (!m) m = mem, mem = NULL;
+    else st = tl_partial_merge(m, mem, err);
   }
-  tl_partial_free(a->acc[p]);
-  a->acc[p] = NULL;
+  tl_partial_free(mem);
   if (st != TL_OK) { tl_partial_free(m); return st; }
   *out = m;
   return TL_OK;
 }
 
-/* The partitions' results in order of first appearance, without the
-** hidden column. */
+/* The place of each result row in order of first appearance, as an index
+** into the partitions' results one after the other: a merge of them, each
+** in that order already (a partition's states add new groups after the
+** old ones, batches in order); 0 when one is not, which sorting handles. */
+static int merge_order(tl_xagg *a, int n, tl_table **parts, int64_t *perm) {
+  const int64_t *ord[TL_XAGG_PARTS];
+  int64_t len[TL_XAGG_PARTS], base[TL_XAGG_PARTS], at[TL_XAGG_PARTS], m = 0;
+  int heap[TL_XAGG_PARTS], nh = 0;
+  for (int k = 0; k < n; k++) {
+    const tl_column *c = tl_table_column(parts[k], tl_table_find(parts[k], a->ord));
+    if (!c || c->type != TL_INT || c->validity) return 0;
+    ord[k] = c->values;
+    len[k] = tl_table_nrows(parts[k]);
+    base[k] = m;
+    at[k] = 0;
+    m += len[k];
+    for (int64_t i = 1; i < len[k]; i++)
+      if (ord[k][i - 1] >= ord[k][i]) return 0;
+  }
+#define HEAD(k) ord[k][at[k]]
+  for (int k = 0; k < n; k++) {   /* a min-heap of the parts by their next place */
+    if (!len[k]) continue;
+    int i = nh++;
+    for (; i > 0 && HEAD(heap[(i - 1) / 2]) > HEAD(k); i = (i - 1) / 2) heap[i] = heap[(i - 1) / 2];
+    heap[i] = k;
+  }
+  for (int64_t r = 0; nh; r++) {
+    int k = heap[0];
+    perm[r] = base[k] + at[k]++;
+    if (at[k] == len[k]) k = heap[--nh];
+    int i = 0;
+    for (;;) {   /* k sifted down from the top */
+      int c = 2 * i + 1;
+      if (c >= nh) break;
+      if (c + 1 < nh && HEAD(heap[c + 1]) < HEAD(heap[c])) c++;
+      if (HEAD(heap[c]) >= HEAD(k)) break;
+      heap[i] = heap[c];
+      i = c;
+    }
+    if (nh) heap[i] = k;
+  }
+#undef HEAD
+  return 1;
+}
+
+/* The partitions' results (released) in order of first appearance, without
+** the hidden column, put together a column at a time so that each column
+** of the parts is freed once it is in place: the memory they take grows by
+** about one column, not by a copy of them all. */
 static tl_status in_order(tl_xagg *a, int n, tl_table **parts, tl_table **out, tl_error *err) {
-  tl_table *all = NULL, *sorted = NULL;
-  const char *key = a->ord, *drop = a->ord;
-  TL_TRY(tl_table_concat(n, (const tl_table *const *)parts, &all, err));
+  int64_t total = 0;
+  for (int k = 0; k < n; k++) total += tl_table_nrows(parts[k]);
+  int64_t *perm = tl_alloc((size_t)(total ? total : 1) * sizeof *perm);
+  if (!perm) return tl_error_oom(err, "group_by");
+  if (!merge_order(a, n, parts, perm)) {   /* not expected: sort them as a whole */
+    tl_table *all = NULL, *sorted = NULL;
+    const char *key = a->ord;
+    tl_free(perm);
+    TL_TRY(tl_table_concat(n, (const tl_table *const *)parts, &all, err));
+    for (int k = 0; k < n; k++) tl_table_release(parts[k]), parts[k] = NULL;
+    tl_status st = tl_table_sort(all, 1, &key, &sorted, err);
+    tl_table_release(all);
+    if (st == TL_OK) st = tl_table_drop(sorted, 1, &key, out, err);
+    tl_table_release(sorted);
+    return st;
+  }
+  tl_table *t0 = tl_table_retain(parts[0]);   /* for the names: one part of many */
+  int ncol = tl_table_ncols(t0), nout = 0;
+  tl_table **bycol = tl_calloc((size_t)ncol * (size_t)n, sizeof *bycol);   /* [j * n + k] */
+  char **names = tl_calloc((size_t)ncol, sizeof *names);
+  tl_column **cols = tl_calloc((size_t)ncol, sizeof *cols);
+  tl_status st = bycol && names && cols ? TL_OK : tl_error_oom(err, "group_by");
+  for (int j = 0; j < ncol && st == TL_OK; j++) {   /* each column of each part on its own */
+    const char *name = t0->names[j];
+    for (int k = 0; k < n && st == TL_OK; k++) st = tl_table_select(parts[k], 1, &name, &bycol[j * n + k], err);
+  }
   for (int k = 0; k < n; k++) tl_table_release(parts[k]), parts[k] = NULL;
-  tl_status st = tl_table_sort(all, 1, &key, &sorted, err);
-  tl_table_release(all);
-  if (st == TL_OK) st = tl_table_drop(sorted, 1, &drop, out, err);
-  tl_table_release(sorted);
+  for (int j = 0; j < ncol && st == TL_OK; j++) {
+    tl_table *all = NULL, *one = NULL;
+    if (strcmp(t0->names[j], a->ord) != 0) {
+      st = tl_table_concat(n, (const tl_table *const *)&bycol[j * n], &all, err);
+      for (int k = 0; k < n; k++) tl_table_release(bycol[j * n + k]), bycol[j * n + k] = NULL;
+      if (st == TL_OK) st = tl_table_take(all, perm, total, &one, err);
+      tl_table_release(all);
+      if (st == TL_OK && !(names[nout] = tl_strdup(t0->names[j]))) st = tl_error_oom(err, "group_by");
+      if (st == TL_OK) cols[nout++] = tl_column_retain(tl_table_column(one, 0));
+      tl_table_release(one);
+    }
+    for (int k = 0; k < n; k++) tl_table_release(bycol[j * n + k]), bycol[j * n + k] = NULL;
+    tl_alloc_trim();   /* the parts' columns just freed, before the next is made */
+  }
+  for (int i = 0; bycol && i < ncol * n; i++) tl_table_release(bycol[i]);
+  tl_free(bycol);
+  tl_free(perm);
+  tl_table_release(t0);
+  if (st == TL_OK) return tl_table_adopt(nout, names, cols, out, err);
+  for (int j = 0; j < nout; j++) tl_free(names[j]), tl_column_release(cols[j]);
+  tl_free(names);
+  tl_free(cols);
   return st;
 }
 
@@ -279,6 +413,7 @@ tl_status tl_xagg_finish(tl_xagg *a, tl_table **out, tl_error *err) {
     st = merge_partition(a, p, &m, err);
     if (st == TL_OK && m) st = tl_partial_finish_ex(m, 1, &parts[n++], err);
     tl_partial_free(m);
+    tl_alloc_trim();
   }
   if (st == TL_OK && n) st = in_order(a, n, parts, out, err);
   for (int k = 0; k < n; k++) tl_table_release(parts[k]);

@@ -10,7 +10,7 @@
 
 #include "exec.h"
 
-#define TL_XAGG_PARTS 8
+#define TL_XAGG_PARTS 64
 
 typedef struct tl_xagg tl_xagg;
 
