@@ -50,5 +50,9 @@ char *tl_strdup(const char *s);
 ** of memory or when the size would overflow. */
 void *tl_grow(void *p, size_t *cap, size_t len, size_t n, size_t first);
 char *tl_strndup(const char *s, size_t n);
+/* Hands the memory freed so far back to the system where the C library
+** keeps it for reuse (glibc: its heaps' free pages; elsewhere nothing): for
+** a step that has freed much in small blocks, before it allocates big ones. */
+void tl_alloc_trim(void);
 
 #endif
