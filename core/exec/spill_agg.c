@@ -38,6 +38,7 @@ struct tl_xagg {
   tl_partial *acc[TL_XAGG_PARTS][XLEVELS];
   tl_spill *file[TL_XAGG_PARTS];
   tl_spiller by;
+  int nparts;               /* partitions in use, of TL_XAGG_PARTS */
   int64_t threshold, floor, step;
 };
 
@@ -62,6 +63,8 @@ tl_status tl_xagg_new(const tl_scan *sink, const tl_table *schema, int64_t thres
   a->ndefs = sink->nb + 1;
   a->by.op = "group_by";
   a->threshold = threshold;
+  /* a batch in flight holds a partial per partition: many only with room */
+  a->nparts = threshold - (int64_t)tl_env_memory(NULL) >= ((int64_t)128 << 20) ? TL_XAGG_PARTS : 8;
   a->step = (threshold - (int64_t)tl_env_memory(NULL)) / 4;
   a->defs = tl_calloc((size_t)a->ndefs, sizeof *a->defs);
   a->ord = tl_fresh_name(sink->schema, schema, "_tally_first_row");
@@ -130,7 +133,7 @@ static tl_status partition_rows(const tl_xagg *a, const tl_table *t, uint8_t *pi
     const tl_column *c = tl_table_column(k.t, tl_table_find(k.t, k.keys[j]));
     for (int64_t i = 0; i < n; i++) h[i] = cell_hash(c, i, h[i]);
   }
-  for (int64_t i = 0; st == TL_OK && i < n; i++) pid[i] = (uint8_t)((h[i] >> 32) % TL_XAGG_PARTS);
+  for (int64_t i = 0; st == TL_OK && i < n; i++) pid[i] = (uint8_t)((h[i] >> 32) % (uint64_t)a->nparts);
   tl_free(h);
   tl_keys_free(&k);
   return st;

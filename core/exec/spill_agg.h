@@ -10,6 +10,7 @@
 
 #include "exec.h"
 
+/* partitions at most: 8 when the room for the states is under 128 MB */
 #define TL_XAGG_PARTS 64
 
 typedef struct tl_xagg tl_xagg;
