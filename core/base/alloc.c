@@ -8,6 +8,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <unistd.h>
 
@@ -256,6 +259,12 @@ void tl_free(void *p) {
   e->fn(e->ud, h, size, 0);
   atomic_fetch_sub(&e->used, size);
   env_unref(e);
+}
+
+void tl_alloc_trim(void) {
+#ifdef __GLIBC__
+  (void)malloc_trim(0);
+#endif
 }
 
 char *tl_strndup(const char *s, size_t n) {

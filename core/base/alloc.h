@@ -56,5 +56,9 @@ char *tl_strndup(const char *s, size_t n);
 /* The limit that the current env's last failed allocation hit; 0 when
 ** the allocator failed instead (error.c's message says which). */
 size_t tl_alloc_failed_limit(void);
+/* Hands the memory freed so far back to the system where the C library
+** keeps it for reuse (glibc: its heaps' free pages; elsewhere nothing): for
+** a step that has freed much in small blocks, before it allocates big ones. */
+void tl_alloc_trim(void);
 
 #endif

@@ -22,6 +22,8 @@
 #include "spill.h"
 #include "spill_agg.h"
 
+#define XLEVELS 48
+
 struct tl_xagg {
   const char *op;           /* group_by or distinct */
   int nkeys;
@@ -31,9 +33,14 @@ struct tl_xagg {
   const char **defs;        /* the sink's, then the hidden one */
   const tl_scope *scope;    /* the sink's: the host's aggregates */
   char *ord, *orddef;       /* the hidden column and its definition */
-  tl_partial *acc[TL_XAGG_PARTS];
+  /* per partition, the states of consecutive runs of batches, a binary
+  ** counter: acc[p][l] holds 2^l batches' (or none), the higher levels the
+  ** older, so that a group's states are merged about log2(batches) times,
+  ** not once per batch into states that hold every group so far */
+  tl_partial *acc[TL_XAGG_PARTS][XLEVELS];
   tl_spill *file[TL_XAGG_PARTS];
   tl_spiller by;
+  int nparts;               /* partitions in use, of TL_XAGG_PARTS */
   int64_t threshold, floor, step, sort_threshold;
 };
 
@@ -68,6 +75,8 @@ tl_status tl_xagg_new(const tl_scan *sink, const tl_table *schema, int64_t thres
   a->by.op = a->op;
   a->threshold = threshold;
   a->sort_threshold = sort_threshold;
+  /* a batch in flight holds a partial per partition: many only with room */
+  a->nparts = threshold - (int64_t)tl_env_memory(NULL) >= ((int64_t)128 << 20) ? TL_XAGG_PARTS : 8;
   a->step = (threshold - (int64_t)tl_env_memory(NULL)) / 4;
   a->defs = tl_calloc((size_t)a->ndefs, sizeof *a->defs);
   a->ord = tl_fresh_name(sink->schema, schema, "_tally_first_row");
@@ -84,7 +93,7 @@ tl_status tl_xagg_new(const tl_scan *sink, const tl_table *schema, int64_t thres
 void tl_xagg_free(tl_xagg *a) {
   if (!a) return;
   for (int p = 0; p < TL_XAGG_PARTS; p++) {
-    tl_partial_free(a->acc[p]);
+    for (int l = 0; l < XLEVELS; l++) tl_partial_free(a->acc[p][l]);
     tl_spill_close(a->file[p]);
   }
   tl_free(a->defs);
@@ -137,7 +146,7 @@ static tl_status partition_rows(const tl_xagg *a, const tl_table *t, uint8_t *pi
     const tl_column *c = tl_table_column(k.t, tl_table_find(k.t, k.keys[j]));
     for (int64_t i = 0; i < n; i++) h[i] = cell_hash(c, i, h[i]);
   }
-  for (int64_t i = 0; st == TL_OK && i < n; i++) pid[i] = (uint8_t)((h[i] >> 32) % TL_XAGG_PARTS);
+  for (int64_t i = 0; st == TL_OK && i < n; i++) pid[i] = (uint8_t)((h[i] >> 32) % (uint64_t)a->nparts);
   tl_free(h);
   tl_keys_free(&k);
   return st;
@@ -218,21 +227,61 @@ tl_status tl_xagg_part(const tl_xagg *a, const tl_table *t, int64_t morsel,
   return st;
 }
 
+/* Partition p's states in memory as one (*out NULL: none), the runs
+** merged oldest first. */
+static tl_status fold_levels(tl_xagg *a, int p, tl_partial **out, tl_error *err) {
+  tl_partial *m = NULL;
+  tl_status st = TL_OK;
+  for (int l = XLEVELS - 1; l >= 0; l--) {
+    tl_partial *d = a->acc[p][l];
+    a->acc[p][l] = NULL;
+    if (!d) continue;
+    if (!m) { m = d; continue; }
+    if (st == TL_OK) st = tl_partial_merge(m, d, err);
+    tl_partial_free(d);
+  }
+  if (st != TL_OK) { tl_partial_free(m); m = NULL; }
+  *out = m;
+  return st;
+}
+
 /* Writes the states in memory to their partitions' files and frees them. */
 static tl_status spill_all(tl_xagg *a, tl_error *err) {
   for (int p = 0; p < TL_XAGG_PARTS; p++) {
-    if (!a->acc[p]) continue;
+    tl_partial *m = NULL;
     if (tl_interrupted()) return tl_error_interrupted(err, a->op);
+    TL_TRY(fold_levels(a, p, &m, err));
+    if (!m) continue;
     void *buf = NULL;
     size_t len = 0;
-    if (!a->file[p]) TL_TRY(tl_spill_open(&a->by, &a->file[p], err));
-    TL_TRY(tl_partial_encode(a->acc[p], &buf, &len, err));
-    tl_status st = tl_spill_put(a->file[p], buf, len, err);
+    tl_status st = a->file[p] ? TL_OK : tl_spill_open(&a->by, &a->file[p], err);
+    if (st == TL_OK) st = tl_partial_encode(m, &buf, &len, err);
+    tl_partial_free(m);
+    if (st == TL_OK) st = tl_spill_put(a->file[p], buf, len, err);
     tl_free(buf);
     if (st != TL_OK) return st;
-    tl_partial_free(a->acc[p]);
-    a->acc[p] = NULL;
   }
+  return TL_OK;
+}
+
+/* Adds batch states d (taken) to partition p's counter: merged into the
+** older runs of as many batches while there are such. */
+static tl_status add_level(tl_xagg *a, int p, tl_partial *d, tl_error *err) {
+  int l = 0;
+  for (; l < XLEVELS - 1 && a->acc[p][l]; l++) {
+    tl_partial *older = a->acc[p][l];
+    tl_status st = tl_partial_merge(older, d, err);
+    tl_partial_free(d);
+    a->acc[p][l] = NULL;
+    d = older;
+    if (st != TL_OK) { tl_partial_free(d); return st; }
+  }
+  if (a->acc[p][l]) {   /* the top level: 2^47 batches, never in practice */
+    tl_status st = tl_partial_merge(a->acc[p][l], d, err);
+    tl_partial_free(d);
+    return st;
+  }
+  a->acc[p][l] = d;
   return TL_OK;
 }
 
@@ -240,11 +289,8 @@ tl_status tl_xagg_merge(tl_xagg *a, tl_partial *parts[TL_XAGG_PARTS], tl_error *
   tl_status st = TL_OK;
   for (int p = 0; p < TL_XAGG_PARTS; p++) {
     if (!parts[p]) continue;
-    if (st == TL_OK && !a->acc[p]) a->acc[p] = parts[p];
-    else {
-      if (st == TL_OK) st = tl_partial_merge(a->acc[p], parts[p], err);
-      tl_partial_free(parts[p]);
-    }
+    if (st == TL_OK) st = add_level(a, p, parts[p], err);
+    else tl_partial_free(parts[p]);
     parts[p] = NULL;
   }
   if (st != TL_OK || !a->threshold) return st;
@@ -253,6 +299,7 @@ tl_status tl_xagg_merge(tl_xagg *a, tl_partial *parts[TL_XAGG_PARTS], tl_error *
   ** else is live, the batches in flight, is not the states' to free) */
   if (used <= a->threshold || used <= a->floor + a->step) return TL_OK;
   TL_TRY(spill_all(a, err));
+  tl_alloc_trim();   /* the states were many small blocks */
   a->floor = (int64_t)tl_env_memory(NULL);
   return TL_OK;
 }
@@ -276,12 +323,13 @@ static tl_status merge_partition(tl_xagg *a, int p, tl_partial **out, tl_error *
   }
   tl_spill_close(a->file[p]);
   a->file[p] = NULL;
-  if (st == TL_OK && a->acc[p]) {
-    if (!m) m = a->acc[p], a->acc[p] = NULL;
-    else st = tl_partial_merge(m, a->acc[p], err);
+  tl_partial *mem = NULL;
+  if (st == TL_OK) st = fold_levels(a, p, &mem, err);
+  if (st == TL_OK && mem) {
+    if (!m) m = mem, mem = NULL;
+    else st = tl_partial_merge(m, mem, err);
   }
-  tl_partial_free(a->acc[p]);
-  a->acc[p] = NULL;
+  tl_partial_free(mem);
   if (st != TL_OK) { tl_partial_free(m); return st; }
   *out = m;
   return TL_OK;
@@ -359,6 +407,7 @@ tl_status tl_xagg_finish(tl_xagg *a, const tl_scan *then, tl_xsort_emit emit, vo
     if (st == TL_OK && m) st = tl_partial_finish_ex(m, 1, &u, err);
     tl_partial_free(m);
     if (st == TL_OK && u) *any = 1, st = end_part(&e, u, err);
+    tl_alloc_trim();   /* the partition's states, freed, before the next is made */
   }
   if (st == TL_OK && e.xs) st = tl_xsort_finish(e.xs, emit_visible, &e, err);
   if (st == TL_OK && e.top) st = emit_visible(&e, e.top, err), e.top = NULL;

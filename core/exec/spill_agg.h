@@ -11,7 +11,8 @@
 #include "exec.h"
 #include "xsort.h"
 
-#define TL_XAGG_PARTS 8
+/* partitions at most: 8 when the room for the states is under 128 MB */
+#define TL_XAGG_PARTS 64
 
 typedef struct tl_xagg tl_xagg;
 
