@@ -245,21 +245,25 @@ static tl_status fold_levels(tl_xagg *a, int p, tl_partial **out, tl_error *err)
   return st;
 }
 
-/* Writes the states in memory to their partitions' files and frees them. */
+/* Writes the states in memory to their partitions' files and frees them:
+** each run of batches as a block of its own, the oldest first, so that the
+** blocks stay in input order and no merge needs room on the way out. */
 static tl_status spill_all(tl_xagg *a, tl_error *err) {
   for (int p = 0; p < TL_XAGG_PARTS; p++) {
-    tl_partial *m = NULL;
-    if (tl_interrupted()) return tl_error_interrupted(err, a->op);
-    TL_TRY(fold_levels(a, p, &m, err));
-    if (!m) continue;
-    void *buf = NULL;
-    size_t len = 0;
-    tl_status st = a->file[p] ? TL_OK : tl_spill_open(&a->by, &a->file[p], err);
-    if (st == TL_OK) st = tl_partial_encode(m, &buf, &len, err);
-    tl_partial_free(m);
-    if (st == TL_OK) st = tl_spill_put(a->file[p], buf, len, err);
-    tl_free(buf);
-    if (st != TL_OK) return st;
+    for (int l = XLEVELS - 1; l >= 0; l--) {
+      tl_partial *m = a->acc[p][l];
+      if (!m) continue;
+      if (tl_interrupted()) return tl_error_interrupted(err, a->op);
+      void *buf = NULL;
+      size_t len = 0;
+      tl_status st = a->file[p] ? TL_OK : tl_spill_open(&a->by, &a->file[p], err);
+      if (st == TL_OK) st = tl_partial_encode(m, &buf, &len, err);
+      if (st == TL_OK) st = tl_spill_put(a->file[p], buf, len, err);
+      tl_free(buf);
+      if (st != TL_OK) return st;
+      tl_partial_free(m);
+      a->acc[p][l] = NULL;
+    }
   }
   return TL_OK;
 }
