@@ -108,47 +108,98 @@ void tl_xagg_spilled(const tl_xagg *a, int *files, int64_t *bytes) {
   *bytes = a->by.written;
 }
 
-/* The hash of row i's value, by content and with equal keys hashing
-** alike: -0.0 as 0.0, every NaN alike, a dictionary's string by its text. */
-static uint64_t cell_hash(const tl_column *c, int64_t i, uint64_t h) {
-  if (c->validity && !TL_BIT_GET(c->validity, i)) return XXH3_64bits_withSeed("", 0, h ^ 0x6e756c6c);
-  uint64_t v = 0;
-  switch (c->type) {
-    case TL_INT: case TL_TIMESTAMP: v = (uint64_t)((const int64_t *)c->values)[i]; break;
-    case TL_FLOAT: {
-      double d = ((const double *)c->values)[i];
-      if (d == 0) d = 0;
-      if (d != d) d = NAN;
-      memcpy(&v, &d, 8);
-      break;
-    }
-    case TL_DATE: v = (uint64_t)(uint32_t)((const int32_t *)c->values)[i]; break;
-    case TL_BOOL: v = TL_BIT_GET((const uint8_t *)c->values, i); break;
-    default: {
-      size_t n;
-      const char *s = tl_column_string_at(c, i, &n);
-      return XXH3_64bits_withSeed(s, n, h);
-    }
-  }
-  return XXH3_64bits_withSeed(&v, 8, h);
+/* The partition hash: each key column's values (by content, equal keys
+** alike: -0.0 as 0.0, every NaN alike, a dictionary's string by its text,
+** as a plain string's) folded into h[] one column at a time. Only the
+** partition matters, so collisions cost nothing but balance; the function
+** is the same for every batch, so a key lands in the same partition across
+** batches, files and threads. */
+static inline uint64_t part_mix(uint64_t h, uint64_t v) {
+  uint64_t x = h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6));
+  x ^= x >> 32; x *= 0xd6e8feb86659fd93ULL;
+  x ^= x >> 32; x *= 0xd6e8feb86659fd93ULL;
+  return x ^ (x >> 32);
 }
 
-/* The partition of each row of t by its keys (expressions evaluated). */
-static tl_status partition_rows(const tl_xagg *a, const tl_table *t, uint8_t *pid, tl_error *err) {
-  tl_keys k;
-  TL_TRY(tl_keys_resolve(t, a->nkeys, a->keys, 0, a->op, &k, err));
-  int64_t n = tl_table_nrows(t);
-  for (int64_t i = 0; i < n; i++) pid[i] = 0;
+#define PART_NULL 0x6e756c6c6e756c6cULL
+#define VALID(c, i) (!(c)->validity || TL_BIT_GET((c)->validity, (i)))
+
+static uint64_t text_hash(const tl_column *c, int64_t i) {
+  size_t n;
+  const char *s = tl_column_string_at(c, i, &n);
+  return XXH3_64bits(s, n);
+}
+
+/* A dictionary column's hashes: each entry's text hashed once (when the
+** dictionary is no larger than the batch), the rows mapped by code. */
+static tl_status dict_hash(const tl_column *c, uint64_t *h, int64_t n, const char *op,
+                           tl_error *err) {
+  const int32_t *code = c->values;
+  int64_t nd = c->dict->length;
+  if (nd > n) {
+    for (int64_t i = 0; i < n; i++)
+      h[i] = part_mix(h[i], VALID(c, i) ? text_hash(c->dict, code[i]) : PART_NULL);
+    return TL_OK;
+  }
+  uint64_t *dh = tl_alloc((size_t)(nd ? nd : 1) * sizeof *dh);
+  if (!dh) return tl_error_oom(err, op);
+  for (int64_t d = 0; d < nd; d++) dh[d] = text_hash(c->dict, d);
+  for (int64_t i = 0; i < n; i++) h[i] = part_mix(h[i], VALID(c, i) ? dh[code[i]] : PART_NULL);
+  tl_free(dh);
+  return TL_OK;
+}
+
+static tl_status column_hash(const tl_column *c, uint64_t *h, int64_t n, const char *op,
+                             tl_error *err) {
+  switch (c->type) {
+    case TL_INT: case TL_TIMESTAMP: {
+      const int64_t *v = c->values;
+      for (int64_t i = 0; i < n; i++) h[i] = part_mix(h[i], VALID(c, i) ? (uint64_t)v[i] : PART_NULL);
+      break;
+    }
+    case TL_FLOAT: {
+      const double *v = c->values;
+      for (int64_t i = 0; i < n; i++) {
+        double d = v[i];
+        uint64_t u;
+        if (d == 0) d = 0;
+        if (d != d) d = NAN;
+        memcpy(&u, &d, 8);
+        h[i] = part_mix(h[i], VALID(c, i) ? u : PART_NULL);
+      }
+      break;
+    }
+    case TL_DATE: {
+      const int32_t *v = c->values;
+      for (int64_t i = 0; i < n; i++)
+        h[i] = part_mix(h[i], VALID(c, i) ? (uint64_t)(uint32_t)v[i] : PART_NULL);
+      break;
+    }
+    case TL_BOOL: {
+      const uint8_t *v = c->values;
+      for (int64_t i = 0; i < n; i++) h[i] = part_mix(h[i], VALID(c, i) ? TL_BIT_GET(v, i) : PART_NULL);
+      break;
+    }
+    default:
+      if (c->dict) return dict_hash(c, h, n, op, err);
+      for (int64_t i = 0; i < n; i++) h[i] = part_mix(h[i], VALID(c, i) ? text_hash(c, i) : PART_NULL);
+  }
+  return TL_OK;
+}
+
+/* The partition of each row of k's table by its resolved keys. */
+static tl_status partition_rows(const tl_xagg *a, const tl_keys *k, uint8_t *pid, tl_error *err) {
+  int64_t n = tl_table_nrows(k->t);
   uint64_t *h = tl_alloc((size_t)(n ? n : 1) * sizeof *h);
-  tl_status st = h ? TL_OK : tl_error_oom(err, a->op);
-  for (int64_t i = 0; st == TL_OK && i < n; i++) h[i] = 0x2545f4914f6cdd1dULL;
-  for (int j = 0; st == TL_OK && j < k.n; j++) {
-    const tl_column *c = tl_table_column(k.t, tl_table_find(k.t, k.keys[j]));
-    for (int64_t i = 0; i < n; i++) h[i] = cell_hash(c, i, h[i]);
+  if (!h) return tl_error_oom(err, a->op);
+  tl_status st = TL_OK;
+  for (int64_t i = 0; i < n; i++) h[i] = 0x2545f4914f6cdd1dULL;
+  for (int j = 0; st == TL_OK && j < k->n; j++) {
+    if (tl_interrupted()) st = tl_error_interrupted(err, a->op);
+    else st = column_hash(tl_table_column(k->t, tl_table_find(k->t, k->keys[j])), h, n, a->op, err);
   }
   for (int64_t i = 0; st == TL_OK && i < n; i++) pid[i] = (uint8_t)((h[i] >> 32) % (uint64_t)a->nparts);
   tl_free(h);
-  tl_keys_free(&k);
   return st;
 }
 
@@ -166,17 +217,15 @@ static tl_status with_place(const tl_xagg *a, const tl_table *t, int64_t morsel,
   return st;
 }
 
-/* The partial states of the rows of u in partition p. */
-static tl_status part_states(const tl_xagg *a, const tl_table *u, const int64_t *rows,
+/* The partial states of rows[0 .. n) of k's table (all of them when rows
+** is NULL), grouped in place through the selection, not copied out. */
+static tl_status part_states(const tl_xagg *a, const tl_keys *k, const int64_t *rows,
                              int64_t n, tl_partial **out, tl_error *err) {
-  tl_table *sub = NULL;
   tl_grouping *g = NULL;
-  TL_TRY(tl_table_take(u, rows, n, &sub, err));
-  tl_status st = tl_table_group_by(sub, a->nkeys, a->keys, &g, err);
-  if (st == TL_OK) st = tl_grouping_partial(g, a->ndefs, a->defs, a->scope, out, err);
+  TL_TRY(tl_group_by_rows(k->t, rows, n, k->n, k->keys, &g, err));
+  tl_status st = tl_grouping_partial(g, a->ndefs, a->defs, a->scope, out, err);
   if (st == TL_OK) tl_partial_trim(*out);
   tl_grouping_free(g);
-  tl_table_release(sub);
   return st;
 }
 
@@ -203,24 +252,29 @@ tl_status tl_xagg_part(const tl_xagg *a, const tl_table *t, int64_t morsel,
   int64_t n = tl_table_nrows(t);
   if (n == 0) return TL_OK;
   tl_table *u = NULL;
+  tl_keys k;
   TL_TRY(with_place(a, t, morsel, &u, err));
+  tl_status st = tl_keys_resolve(u, a->nkeys, a->keys, 0, a->op, &k, err);
+  tl_table_release(u);
+  if (st != TL_OK) return batch_error(a, t, st, err);
   uint8_t *pid = tl_alloc((size_t)n);
   int64_t *rows = tl_alloc((size_t)n * sizeof *rows);
   int64_t start[TL_XAGG_PARTS + 1] = {0};
-  tl_status st = pid && rows ? TL_OK : tl_error_oom(err, a->op);
-  if (st == TL_OK) st = partition_rows(a, u, pid, err);
+  st = pid && rows ? TL_OK : tl_error_oom(err, a->op);
+  if (st == TL_OK) st = partition_rows(a, &k, pid, err);
   if (st == TL_OK) {   /* the rows of each partition, in order */
     int64_t at[TL_XAGG_PARTS];
     for (int64_t i = 0; i < n; i++) start[pid[i] + 1]++;
     for (int p = 0; p < TL_XAGG_PARTS; p++) start[p + 1] += start[p], at[p] = start[p];
     for (int64_t i = 0; i < n; i++) rows[at[pid[i]]++] = i;
   }
-  for (int p = 0; p < TL_XAGG_PARTS && st == TL_OK; p++)
-    if (start[p + 1] > start[p])
-      st = part_states(a, u, rows + start[p], start[p + 1] - start[p], &parts[p], err);
+  for (int p = 0; p < TL_XAGG_PARTS && st == TL_OK; p++) {
+    int64_t m = start[p + 1] - start[p];
+    if (m > 0) st = part_states(a, &k, m == n ? NULL : rows + start[p], m, &parts[p], err);
+  }
   tl_free(pid);
   tl_free(rows);
-  tl_table_release(u);
+  tl_keys_free(&k);
   if (st != TL_OK) st = batch_error(a, t, st, err);
   if (st != TL_OK)
     for (int p = 0; p < TL_XAGG_PARTS; p++) tl_partial_free(parts[p]), parts[p] = NULL;
