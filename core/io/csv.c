@@ -462,6 +462,19 @@ static tl_status read_compressed(const char *data, size_t len, int kind, const c
   return st;
 }
 
+/* r over data[0, len), as `name` in messages, read by opts. */
+static void reader_init(reader *r, const char *data, size_t len, const char *name,
+                        const tl_csv_options *opts, tl_error *err) {
+  memset(r, 0, sizeof *r);
+  r->name = name;
+  r->data = r->p = data;
+  r->end = data + len;
+  r->o = opts;
+  r->ncomment = opts->comment ? strlen(opts->comment) : 0;
+  r->line = 1;
+  r->err = err;
+}
+
 /* The input as it is: compressed (gzip or zstd by its first bytes) or text. */
 static tl_status read_buffer(const char *data, size_t len, const char *name, int mapped,
                              const tl_csv_options *opts, tl_table **out, tl_csv_info **info,
@@ -479,14 +492,7 @@ static tl_status read_text(const char *data, size_t len, const char *name, int m
   if (!opts) { tl_csv_options_init(&defaults); opts = &defaults; }
   if (info) *info = NULL;
   reader r;
-  memset(&r, 0, sizeof r);
-  r.name = name ? name : "<string>";
-  r.data = r.p = data;
-  r.end = data + len;
-  r.o = opts;
-  r.ncomment = opts->comment ? strlen(opts->comment) : 0;
-  r.line = 1;
-  r.err = err;
+  reader_init(&r, data, len, name ? name : "<string>", opts, err);
   r.mapped = mapped;
   tl_status st = parse(&r, out, info);
   reader_free(&r);
@@ -598,14 +604,7 @@ tl_status tl_csv_record_starts(const char *path, const tl_csv_options *opts, int
     return tl_error_set(err, TL_EIO, "read_csv: cannot map '%s': %s", path, strerror(errno));
   madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
   reader r;
-  memset(&r, 0, sizeof r);
-  r.name = path;
-  r.data = r.p = m;
-  r.end = r.data + sb.st_size;
-  r.o = opts;
-  r.ncomment = opts->comment ? strlen(opts->comment) : 0;
-  r.line = 1;
-  r.err = err;
+  reader_init(&r, m, (size_t)sb.st_size, path, opts, err);
   r.mapped = 1;
   tl_status st = record_starts(&r, n, targets, starts, lines, records);
   reader_free(&r);
@@ -617,14 +616,7 @@ tl_status tl_csv_cut(const char *data, size_t len, const char *name, const tl_cs
                      size_t *from, int64_t *line0, size_t target, size_t *cut, int64_t *lines,
                      int64_t *records, tl_error *err) {
   reader r;
-  memset(&r, 0, sizeof r);
-  r.name = name;
-  r.data = r.p = data;
-  r.end = data + len;
-  r.o = opts;
-  r.ncomment = opts->comment ? strlen(opts->comment) : 0;
-  r.line = 1;
-  r.err = err;
+  reader_init(&r, data, len, name, opts, err);
   tl_status st = len ? open_input(&r) : TL_OK;
   if (st == TL_OK && len) st = read_header(&r);
   if (st == TL_OK) {
@@ -641,14 +633,7 @@ tl_status csv_data_start(const char *data, size_t len, const char *name,
                          const tl_csv_options *opts, size_t *start, int64_t *line, char *sep,
                          tl_error *err) {
   reader r;
-  memset(&r, 0, sizeof r);
-  r.name = name;
-  r.data = r.p = data;
-  r.end = data + len;
-  r.o = opts;
-  r.ncomment = opts->comment ? strlen(opts->comment) : 0;
-  r.line = 1;
-  r.err = err;
+  reader_init(&r, data, len, name, opts, err);
   tl_status st = open_input(&r);
   if (st == TL_OK) st = read_header(&r);
   if (st == TL_OK) {

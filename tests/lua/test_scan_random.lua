@@ -444,8 +444,8 @@ do
     wants2[j] = want_of(plans2[j], t)
   end
   local before, by = spilled_runs, {}
-  under_limit(srcs2, plans2, wants2, { text = "batches of 1000 rows, morsels of 16 kB",
-                                       v = { batch_rows = 1000, morsel_bytes = 16384 } }, ROOM, by)
+  under_limit(srcs2, plans2, wants2, { text = "batches of 250 rows, morsels of 4 kB",
+                                       v = { batch_rows = 250, morsel_bytes = 4096 } }, ROOM, by)
   local runs = 2 * #srcs2 * #plans2
   assert(spilled_runs - before >= runs // 4, string.format(
          "only %d of %d runs under the memory limit spilled", spilled_runs - before, runs))
