@@ -1,5 +1,5 @@
--- scan_check.lua -- what the scan tests share: an expected error, and two
--- tables equal in names, types and values. Floats compare to a relative
+-- scan_check.lua -- what the scan tests share: an expected error, two tables
+-- equal in names, types and values, and a fresh temporary directory. Floats compare to a relative
 -- 1e-9, as merged partial sums may differ in the last bits; NaN equals NaN.
 -- Loaded from the repository root: require "tests.lua.scan_check".
 
@@ -13,6 +13,14 @@ function M.check_error(msg, f, ...)
   assert(string.find(err, msg, 1, true),
          string.format("expected an error containing %q, got %q", msg, err))
   return err
+end
+
+-- A new empty directory under the system's temporary one; its path.
+function M.tempdir()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p '" .. dir .. "'"))
+  return dir
 end
 
 function M.same(a, b, what)

@@ -15,9 +15,7 @@ local testing = require "tally.testing"
 local check = require "tests.lua.scan_check"
 local check_error, same = check.check_error, check.same
 
-local dir = os.tmpname()
-os.remove(dir)
-assert(os.execute("mkdir -p '" .. dir .. "'"))
+local dir = check.tempdir()
 local serial = 0
 local function put(text)
   serial = serial + 1

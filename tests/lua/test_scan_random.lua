@@ -24,9 +24,7 @@ local same = check.same
 local SCALE = tonumber(os.getenv("TALLY_SCAN_RANDOM_SCALE") or "1") or 1
 local SEED = tonumber(os.getenv("TALLY_SCAN_RANDOM_SEED") or "") or 20261202
 
-local dir = os.tmpname()
-os.remove(dir)
-assert(os.execute("mkdir -p '" .. dir .. "'"))
+local dir = check.tempdir()
 
 -- ---------------------------------------------------------------------------
 -- Data
