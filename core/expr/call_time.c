@@ -478,8 +478,9 @@ tl_status tl_expr_time_arith(expr *e, const vec *a, const vec *b, evalctx *cx) {
     int sub = e->op == OP_SUB;
     ROWS(cx, i, {
       if (!LIVE(valid, i)) { o->d[i] = 0; continue; }
-      int64_t r = (int64_t)dv->d[i] + (sub ? -nv->i[i] : nv->i[i]);
-      if (nv->i[i] < -INT32_MAX || nv->i[i] > INT32_MAX || r < -INT32_MAX || r > INT32_MAX) {
+      int64_t k = nv->i[i], r = 0;   /* k checked before it is added: any int64 may come */
+      if (k < -INT32_MAX || k > INT32_MAX ||
+          (r = (int64_t)dv->d[i] + (sub ? -k : k)) < -INT32_MAX || r > INT32_MAX) {
         return tl_error_set(cx->err, TL_ERANGE, "%s: date out of range in '%s' at row %lld",
                             cx->op, sub ? "-" : "+", ROW(cx, i));
       }
