@@ -92,7 +92,7 @@ static tl_status make_source(const flist *l, const tl_scan_options *opts, tl_sou
                              tl_error *err) {
   int any[3] = { 0, 0, 0 }, first_kind = -1;
   for (int k = 0; k < l->n; k++) {
-    int kind;
+    int kind = F_CSV;
     TL_TRY(file_kind(l->v[k], &kind, err));
     if (first_kind < 0) first_kind = kind;
     if ((kind == F_PARQUET) != (first_kind == F_PARQUET))
