@@ -29,6 +29,11 @@ static const struct format {
   { ".arrow", "read_arrow", "write_arrow", NULL },
   { ".feather", "read_arrow", "write_arrow", NULL },
   { ".ipc", "read_arrow", "write_arrow", NULL },
+  { ".csv.gz", "read_csv", NULL, NULL },         /* read_csv reads them by their magic */
+  { ".csv.zst", "read_csv", NULL, NULL },
+  { ".tsv.gz", "read_csv", NULL, "\t" },
+  { ".tsv.zst", "read_csv", NULL, "\t" },
+  { ".tally", "load", "save", NULL },
 };
 #define NFORMATS (sizeof formats / sizeof *formats)
 

@@ -21,10 +21,19 @@
 ** and the scopes before alive), 2 the anchors of its own scope. */
 typedef struct lt_scan {
   tl_scan *s;              /* NULL once closed */
+  tl_scan *held;           /* closed while it ran: freed when the runs end */
+  int running;             /* runs of this scan under way (a Lua function may run it again) */
   lt_bar *barp;            /* the source's progress bar, or NULL */
   lt_bar bar;              /* a source's */
   int shared;              /* of tally.mpi.scan: collect is collective */
 } lt_scan;
+
+/* The string argument at idx (a number made into one, as luaL_checkstring
+** does), without a NUL byte. */
+static const char *string_arg(lua_State *L, int idx, const char *what) {
+  luaL_checkstring(L, idx);
+  return lt_cstring(L, idx, "%s", what);
+}
 
 static tl_scan *check_scan(lua_State *L, int idx) {
   lt_scan *u = luaL_checkudata(L, idx, LT_SCAN);
@@ -35,6 +44,8 @@ static tl_scan *check_scan(lua_State *L, int idx) {
 static lt_scan *new_scan(lua_State *L) {
   lt_scan *u = lua_newuserdatauv(L, sizeof *u, 2);
   u->s = NULL;
+  u->held = NULL;
+  u->running = 0;
   u->barp = NULL;
   u->shared = 0;
   luaL_setmetatable(L, LT_SCAN);
@@ -105,9 +116,17 @@ static void bind_scopes(lua_State *L, int idx) {
   lua_pop(L, 1);
 }
 
+/* __gc and __close. A Lua function of the scan's own run may close it
+** (getmetatable(s).__close(s)): the plan is then kept until the run ends. */
 static int s_gc(lua_State *L) {
   lt_scan *u = luaL_checkudata(L, 1, LT_SCAN);
-  tl_scan_free(u->s);
+  if (u->running > 0 && u->s) {
+    u->held = u->s;
+  } else if (u->running == 0) {
+    tl_scan_free(u->held);
+    tl_scan_free(u->s);
+    u->held = NULL;
+  }
   u->s = NULL;
   return 0;
 }
@@ -168,6 +187,8 @@ static int scan_new(lua_State *L, int share, int nshares) {
   tl_csv_options_init(&csv);
   lua_settop(L, 2);
   if (!lua_isnil(L, 2)) {
+    if (!lua_istable(L, 2))
+      return luaL_error(L, "scan: options must be a table, got %s", luaL_typename(L, 2));
     lt_check_options(L, 2, "scan", scan_keys);
     lt_csv_option_values(L, 2, "scan", &csv);
     lua_getfield(L, 2, "sample_bytes");
@@ -201,20 +222,27 @@ int lt_scan_shared(lua_State *L, int share, int nshares) {
   return 1;
 }
 
+/* lt_call for a verb: an error of tl_table_new ("table: duplicate column
+** name 'x'") is the verb's, as the table's verbs say it. */
+static void verb_call(lua_State *L, const char *op, tl_status st, tl_error *err) {
+  if (st != TL_OK && strcmp(tl_error_op(err), "table") == 0) tl_error_rename(err, op);
+  lt_call(L, st, err);
+}
+
 /* A verb: the new scan of `st`'s call, made into u. */
-#define VERB(L, call) do { \
+#define VERB(L, op, call) do { \
     lt_scan *u_ = derive(L, 1); \
     tl_error err_; \
     err_.message[0] = '\0'; \
     tl_scan **out = &u_->s; \
     tl_error *err = &err_; \
-    lt_call(L, (call), err); \
+    verb_call(L, (op), (call), err); \
     return 1; \
   } while (0)
 
 /* A verb with the Lua aggregates and functions in scope: VERB, with the
 ** scope's anchors kept by the new scan. */
-#define SCOPED_VERB(L, in, call) do { \
+#define SCOPED_VERB(L, op, in, call) do { \
     tl_scope scope; \
     lt_scan *u_ = derive(L, in); \
     push_scope(L, &scope); \
@@ -223,14 +251,14 @@ int lt_scan_shared(lua_State *L, int share, int nshares) {
     err_.message[0] = '\0'; \
     tl_scan **out = &u_->s; \
     tl_error *err = &err_; \
-    lt_call(L, (call), err); \
+    verb_call(L, (op), (call), err); \
     return 1; \
   } while (0)
 
 static int s_filter(lua_State *L) {
   tl_scan *s = check_scan(L, 1);
-  const char *e = lt_cstring(L, 2, "filter: expression");
-  SCOPED_VERB(L, 1, tl_scan_filter_with(s, e, &scope, out, err));
+  const char *e = string_arg(L, 2, "filter: expression");
+  SCOPED_VERB(L, "filter", 1, tl_scan_filter_with(s, e, &scope, out, err));
 }
 
 typedef tl_status (*names_fn)(const tl_scan *s, int n, const char *const *v, tl_scan **out,
@@ -240,7 +268,7 @@ static int names_verb(lua_State *L, const char *op, int names, names_fn fn) {
   tl_scan *s = check_scan(L, 1);
   int n;
   const char **v = lt_string_args(L, 2, op, names, &n);
-  VERB(L, fn(s, n, v, out, err));
+  VERB(L, op, fn(s, n, v, out, err));
 }
 
 static int s_mutate(lua_State *L) {
@@ -248,7 +276,7 @@ static int s_mutate(lua_State *L) {
   int n;
   lt_definitions_to_strings(L, 2);
   const char **v = lt_string_args(L, 2, "mutate", 0, &n);
-  SCOPED_VERB(L, 1, tl_scan_mutate_with(s, n, v, &scope, out, err));
+  SCOPED_VERB(L, "mutate", 1, tl_scan_mutate_with(s, n, v, &scope, out, err));
 }
 static int s_select(lua_State *L) { return names_verb(L, "select", 1, tl_scan_select); }
 static int s_drop(lua_State *L) { return names_verb(L, "drop", 1, tl_scan_drop); }
@@ -290,7 +318,7 @@ static int s_rename(lua_State *L) {
     to[i] = lua_tostring(L, -1);
     lua_pop(L, 1);
   }
-  VERB(L, tl_scan_rename(s, n, from, to, out, err));
+  VERB(L, "rename", tl_scan_rename(s, n, from, to, out, err));
 }
 
 static int s_agg(lua_State *L) {
@@ -298,13 +326,13 @@ static int s_agg(lua_State *L) {
   int n;
   lt_definitions_to_strings(L, 2);
   const char **defs = lt_string_args(L, 2, "agg", 0, &n);
-  SCOPED_VERB(L, 1, tl_scan_agg_with(s, 0, NULL, n, defs, &scope, out, err));
+  SCOPED_VERB(L, "agg", 1, tl_scan_agg_with(s, 0, NULL, n, defs, &scope, out, err));
 }
 
 static int s_head(lua_State *L) {
   tl_scan *s = check_scan(L, 1);
   lua_Integer n = lt_opt_int(L, 2, "head", "the number of rows", 0, LUA_MAXINTEGER, 10);
-  VERB(L, tl_scan_head(s, (int64_t)n, out, err));
+  VERB(L, "head", tl_scan_head(s, (int64_t)n, out, err));
 }
 
 static int s_top(lua_State *L) {
@@ -313,7 +341,7 @@ static int s_top(lua_State *L) {
   int n;
   const char **keys = lt_string_args(L, 3, "top", 1, &n);
   if (n == 0) return luaL_error(L, "top: expected at least one key");
-  VERB(L, tl_scan_top(s, (int64_t)count, n, keys, out, err));
+  VERB(L, "top", tl_scan_top(s, (int64_t)count, n, keys, out, err));
 }
 
 /* s:group_by(keys...): a tally.ScanGrouping, whose agg makes the scan.
@@ -349,7 +377,7 @@ static int g_agg(lua_State *L) {
   tl_scan *s = check_scan(L, in);
   lua_getiuservalue(L, 1, 2);
   const char **keys = lt_string_args(L, lua_gettop(L), "agg", 1, &nk);
-  SCOPED_VERB(L, in, tl_scan_agg_with(s, nk, keys, n, defs, &scope, out, err));
+  SCOPED_VERB(L, "agg", in, tl_scan_agg_with(s, nk, keys, n, defs, &scope, out, err));
 }
 
 /* Readies a run of the scan at 1: its Lua code calls into L, its bar (if
@@ -359,29 +387,38 @@ static tl_scan *start_run(lua_State *L, const char *op) {
   lt_scan *u = lua_touserdata(L, 1);
   bind_scopes(L, 1);
   if (u->barp) lt_bar_start(u->barp, op, 1);
+  u->running++;
   return s;
 }
 
+/* After every start_run, before anything can raise: the scan closed
+** meanwhile is freed once no run of it is left. */
 static void end_run(lua_State *L) {
   lt_scan *u = lua_touserdata(L, 1);
   if (u->barp) lt_bar_end(u->barp);
+  if (--u->running == 0 && u->held) {
+    tl_scan_free(u->held);
+    u->held = NULL;
+  }
 }
 
 static int s_collect(lua_State *L) {
   lt_scan *u = luaL_checkudata(L, 1, LT_SCAN);
   if (u->shared) {   /* every rank's share, combined: tally.mpi's */
-    tl_scan *s = start_run(L, "scan");
+    check_scan(L, 1);
     lua_settop(L, 1);
     if (lua_getfield(L, LUA_REGISTRYINDEX, LT_SCAN_COLLECTIVE) != LUA_TFUNCTION)
       return luaL_error(L, "collect: tally.mpi is not loaded");
     lua_pushvalue(L, 1);
-    lua_pushlightuserdata(L, s);
-    lua_call(L, 2, 1);
+    lua_pushlightuserdata(L, start_run(L, "scan"));
+    int st = lua_pcall(L, 2, 1, 0);   /* end_run before its error goes on */
     end_run(L);
+    if (st != LUA_OK) return lua_error(L);
     return 1;
   }
+  check_scan(L, 1);
+  lt_table *ud = lt_new_table(L);   /* before the run: it may raise */
   tl_scan *s = start_run(L, "scan");
-  lt_table *ud = lt_new_table(L);
   tl_error err;
   err.message[0] = '\0';
   tl_status st = tl_scan_collect(s, &ud->t, &err);
@@ -390,12 +427,24 @@ static int s_collect(lua_State *L) {
   return 1;
 }
 
-static int s_write_csv(lua_State *L) {
+/* A writer of a scan of tally.mpi.scan is refused: its collect() is the
+** collective run. */
+static void not_shared(lua_State *L, const char *op) {
   check_scan(L, 1);
   if (((lt_scan *)lua_touserdata(L, 1))->shared)
-    return luaL_error(L, "write_csv: a scan of tally.mpi.scan is collected (its result is a "
-                         "distributed table or a table)");
-  const char *path = lt_cstring(L, 2, "write_csv: path");
+    luaL_error(L, "%s: a scan of tally.mpi.scan is collected (its result is a distributed "
+                  "table or a table)", op);
+}
+
+static int s_write_csv(lua_State *L) {
+  not_shared(L, "write_csv");
+  const char *path = string_arg(L, 2, "write_csv: path");
+  if (!lua_isnoneornil(L, 3)) {   /* t:write_csv's options would be silently lost */
+    static const char *const none[] = { NULL };
+    if (!lua_istable(L, 3))
+      return luaL_error(L, "write_csv: options must be a table, got %s", luaL_typename(L, 3));
+    lt_check_options(L, 3, "write_csv", none);
+  }
   tl_scan *s = start_run(L, "scan");
   tl_error err;
   err.message[0] = '\0';
@@ -412,28 +461,34 @@ static int s_join(lua_State *L) {
   tl_table *right = tally_check_table(L, 2);
   tl_join_options o;
   lt_join_options(L, &o);
-  VERB(L, tl_scan_join(s, right, &o, out, err));
+  VERB(L, "join", tl_scan_join(s, right, &o, out, err));
 }
 
 static int s_write_parquet(lua_State *L) {
-  tl_scan *s = check_scan(L, 1);
-  const char *path = lt_cstring(L, 2, "write_parquet: path");
+  not_shared(L, "write_parquet");
+  const char *path = string_arg(L, 2, "write_parquet: path");
   tl_parquet_write_options o;
   lt_parquet_write_options(L, &o);
+  tl_scan *s = start_run(L, "scan");   /* after the options: their errors start nothing */
   tl_error err;
   err.message[0] = '\0';
-  lt_call(L, tl_scan_write_parquet(s, path, &o, &err), &err);
+  tl_status st = tl_scan_write_parquet(s, path, &o, &err);
+  end_run(L);
+  lt_call(L, st, &err);
   return 0;
 }
 
 static int s_write_arrow(lua_State *L) {
-  tl_scan *s = check_scan(L, 1);
-  const char *path = lt_cstring(L, 2, "write_arrow: path");
+  not_shared(L, "write_arrow");
+  const char *path = string_arg(L, 2, "write_arrow: path");
   tl_arrow_write_options o;
   lt_arrow_write_options(L, &o);
+  tl_scan *s = start_run(L, "scan");
   tl_error err;
   err.message[0] = '\0';
-  lt_call(L, tl_scan_write_arrow(s, path, &o, &err), &err);
+  tl_status st = tl_scan_write_arrow(s, path, &o, &err);
+  end_run(L);
+  lt_call(L, st, &err);
   return 0;
 }
 
@@ -492,11 +547,15 @@ static size_t limit_from_env(lua_State *L, int *set) {
   const char *v = getenv("TALLY_MEMORY_LIMIT");
   *set = v && *v;
   if (!*set) return 0;
+  const char *p = v;
+  while (*p == ' ') p++;
   char *end;
-  double x = strtod(v, &end);
+  double x = strtod(p, &end);
+  int number = end != p && (*p == '.' || (*p >= '0' && *p <= '9'));   /* not "", "GB", "inf" */
   while (*end == ' ') end++;
-  for (size_t k = 0; k < sizeof units / sizeof units[0]; k++)
-    if (x >= 0 && strcasecmp(end, units[k].u) == 0 && x * units[k].m < 9e18)
+  for (size_t k = 0; number && k < sizeof units / sizeof units[0]; k++)
+    if (x >= 0 && strcasecmp(end, units[k].u) == 0 && x * units[k].m < 9e18 &&
+        (x == 0 || x * units[k].m >= 1))   /* "0.1" is not a byte, nor none */
       return (size_t)(x * units[k].m);
   luaL_error(L, "TALLY_MEMORY_LIMIT: cannot read '%s' (bytes, or a number with KB, MB, GB, "
              "KiB, MiB or GiB)", lt_echoz(L, v));

@@ -15,6 +15,7 @@
 #include "base/error.h"
 #include "exec.h"
 #include "expr/expr.h"
+#include "expr/registry.h"
 
 tl_source *tl_source_retain(tl_source *s) {
   atomic_fetch_add(&s->refs, 1);
@@ -121,12 +122,69 @@ static tl_status add_step(const tl_scan *in, pkind k, int na, const char *const 
   return add_step_with(in, k, na, a, nb, b, count, NULL, out, err);
 }
 
+/* The first call of e to a window function or a built-in aggregate, or
+** NULL: in mutate both read the whole input (a partition, or the table). */
+static const expr *whole_input_call(const expr *e) {
+  if (e->kind == E_CALL || e->kind == E_AGG) {
+    const tl_builtin *bi = tl_builtin_lookup(e->name);
+    if (bi && (bi->info.kind == TL_FN_WINDOW || bi->info.kind == TL_FN_AGGREGATE)) return e;
+  }
+  for (int k = 0; k < e->nargs; k++) {
+    const expr *c = whole_input_call(e->args[k]);
+    if (c) return c;
+  }
+  return NULL;
+}
+
+/* A scan's mutate runs on each batch: a definition that reads the whole
+** input (lag, row_number, sum(x) over the table, ...) would see a batch
+** of it and give another answer than the table's mutate; it is an error. */
+static tl_status check_batch_mutate(int n, const char *const *defs, tl_error *err) {
+  for (int k = 0; k < n; k++) {
+    expr *e = NULL;
+    char *name = NULL;
+    tl_error ignored;
+    tl_status pst = tl_expr_parse(defs[k], "mutate", &name, &e, &ignored);
+    tl_free(name);
+    if (pst != TL_OK) continue;   /* the verb has checked it: not reached */
+    const expr *c = whole_input_call(e);
+    tl_status st = TL_OK;
+    if (c)
+      st = tl_error_set(err, TL_EINVAL, "mutate: '%s' in '%s' reads the whole input (a window "
+                        "function or an aggregate), but a scan's mutate runs on each batch: "
+                        "collect() the scan, then mutate the table", c->name, defs[k]);
+    tl_expr_free(e);
+    if (st != TL_OK) return st;
+  }
+  return TL_OK;
+}
+
+/* The keys of a scan's distinct and grouping, checked by the verb, must
+** also be columns: the batches' distinct rows and partial states are merged
+** by them, by name. The table's verbs also take expressions, which a scan
+** would accept here and then fail to read; *out is freed on error. */
+static tl_status key_names(const tl_scan *in, const char *op, int n, const char *const *keys,
+                           tl_scan **out, tl_error *err) {
+  for (int k = 0; k < n; k++)
+    if (tl_table_find(in->schema, keys[k]) < 0) {
+      tl_scan_free(*out);
+      *out = NULL;
+      return tl_error_set(err, TL_EINVAL, "%s: a scan's keys are column names, and '%s' is "
+                          "not one: mutate it first (s:mutate(\"k = ...\"):%s(\"k\"))", op,
+                          keys[k], op);
+    }
+  return TL_OK;
+}
+
 tl_status tl_scan_filter(const tl_scan *s, const char *expr, tl_scan **out, tl_error *err) {
   return add_step(s, P_FILTER, 1, &expr, 0, NULL, 0, out, err);
 }
 tl_status tl_scan_mutate(const tl_scan *s, int n, const char *const *defs, tl_scan **out,
                          tl_error *err) {
-  return add_step(s, P_MUTATE, n, defs, 0, NULL, 0, out, err);
+  TL_TRY(add_step(s, P_MUTATE, n, defs, 0, NULL, 0, out, err));
+  tl_status st = check_batch_mutate(n, defs, err);
+  if (st != TL_OK) { tl_scan_free(*out); *out = NULL; }
+  return st;
 }
 tl_status tl_scan_filter_with(const tl_scan *s, const char *expr, const tl_scope *scope,
                               tl_scan **out, tl_error *err) {
@@ -134,12 +192,16 @@ tl_status tl_scan_filter_with(const tl_scan *s, const char *expr, const tl_scope
 }
 tl_status tl_scan_mutate_with(const tl_scan *s, int n, const char *const *defs,
                               const tl_scope *scope, tl_scan **out, tl_error *err) {
-  return add_step_with(s, P_MUTATE, n, defs, 0, NULL, 0, scope, out, err);
+  TL_TRY(add_step_with(s, P_MUTATE, n, defs, 0, NULL, 0, scope, out, err));
+  tl_status st = check_batch_mutate(n, defs, err);
+  if (st != TL_OK) { tl_scan_free(*out); *out = NULL; }
+  return st;
 }
 tl_status tl_scan_agg_with(const tl_scan *s, int nkeys, const char *const *keys, int n,
                            const char *const *defs, const tl_scope *scope, tl_scan **out,
                            tl_error *err) {
-  return add_step_with(s, P_AGG, nkeys, keys, n, defs, 0, scope, out, err);
+  TL_TRY(add_step_with(s, P_AGG, nkeys, keys, n, defs, 0, scope, out, err));
+  return key_names(s, "group_by", nkeys, keys, out, err);
 }
 tl_status tl_scan_select(const tl_scan *s, int n, const char *const *names, tl_scan **out,
                          tl_error *err) {
@@ -155,7 +217,7 @@ tl_status tl_scan_rename(const tl_scan *s, int n, const char *const *from,
 }
 tl_status tl_scan_agg(const tl_scan *s, int nkeys, const char *const *keys, int n,
                       const char *const *defs, tl_scan **out, tl_error *err) {
-  return add_step(s, P_AGG, nkeys, keys, n, defs, 0, out, err);
+  return tl_scan_agg_with(s, nkeys, keys, n, defs, NULL, out, err);
 }
 tl_status tl_scan_head(const tl_scan *s, int64_t n, tl_scan **out, tl_error *err) {
   return add_step(s, P_HEAD, 0, NULL, 0, NULL, n, out, err);
@@ -166,7 +228,8 @@ tl_status tl_scan_top(const tl_scan *s, int64_t n, int nkeys, const char *const 
 }
 tl_status tl_scan_distinct(const tl_scan *s, int n, const char *const *cols, tl_scan **out,
                            tl_error *err) {
-  return add_step(s, P_DISTINCT, n, cols, 0, NULL, 0, out, err);
+  TL_TRY(add_step(s, P_DISTINCT, n, cols, 0, NULL, 0, out, err));
+  return key_names(s, "distinct", n, cols, out, err);
 }
 tl_status tl_scan_sort(const tl_scan *s, int nkeys, const char *const *keys, tl_scan **out,
                        tl_error *err) {
@@ -325,9 +388,16 @@ static tl_status need_before(const tl_scan *s, names *need, uint8_t *live, tl_er
     case P_SELECT:
       for (int k = 0; k < s->na; k++) names_add(need, s->a[k]);
       return TL_OK;
-    case P_RENAME:
-      for (int k = 0; k < s->na; k++)
-        if (names_has(need, s->b[k])) names_del(need, s->b[k]), names_add(need, s->a[k]);
+    case P_RENAME:   /* all at once: { a = "b", b = "a" } swaps */
+      for (int j = 0; j < need->n; j++) {
+        const char *x = need->v[j];
+        for (int k = 0; k < s->na; k++)
+          if (strcmp(x, s->b[k]) == 0) { x = s->a[k]; break; }
+        names_add(&tmp, x);
+      }
+      if (tmp.failed) { names_free(&tmp); return tl_error_oom(err, "scan"); }
+      names_free(need);
+      *need = tmp;
       return TL_OK;
     case P_DISTINCT: case P_AGG:
       names_clear(need);

@@ -81,8 +81,10 @@ tl_status tl_agree_add(tl_agree *a, int f, const char *path, const char *path0,
 void tl_agree_free(tl_agree *a);
 /* The agreed schema as a table of no rows. */
 tl_status tl_agree_schema(const tl_agree *a, tl_table **out, tl_error *err);
-/* *t (replaced) with its int columns that are float in `schema` widened. */
-tl_status tl_agree_widen(const tl_table *schema, tl_table **t, tl_error *err);
+/* *t, read from `path` (replaced) with its int columns that are float in
+** `schema` widened; a column of another type than the schema's (the file
+** changed since the scan was made) is an error naming the file. */
+tl_status tl_agree_widen(const tl_table *schema, const char *path, tl_table **t, tl_error *err);
 
 /* source_csv.c: CSV reading options with what they point to copied into
 ** *nulls (o->nnulls strings) and *comment, which the caller frees. */

@@ -4,7 +4,8 @@
 ** an int column meeting a float one read as float. A CSV sample whose
 ** column holds only nulls says nothing of its type (`sampled`); a
 ** Parquet file declares its types. Also the widening of a batch's int
-** columns to the float the files agreed on.
+** columns to the float the files agreed on, and the check that a batch has
+** the agreed types (a file replaced after the scan was made may not).
 */
 #include <string.h>
 
@@ -88,13 +89,17 @@ static tl_status to_float(const tl_column *c, tl_column **out, tl_error *err) {
   return TL_OK;
 }
 
-tl_status tl_agree_widen(const tl_table *schema, tl_table **t, tl_error *err) {
+static tl_status widen(const tl_table *schema, const char *path, tl_table **t, tl_error *err) {
   for (int j = 0; j < tl_table_ncols(*t); j++) {
     const tl_column *c = tl_table_column(*t, j);
     int k = tl_table_find(schema, tl_table_name(*t, j));
-    if (k < 0 || tl_column_type(c) != TL_INT ||
-        tl_column_type(tl_table_column(schema, k)) != TL_FLOAT)
-      continue;
+    if (k < 0) continue;
+    tl_type ty = tl_column_type(c), want = tl_column_type(tl_table_column(schema, k));
+    if (ty == want) continue;
+    if (ty != TL_INT || want != TL_FLOAT)   /* the batches must have the plan's types */
+      return tl_error_set(err, TL_ETYPE, "scan: %s: column '%s' is %s, but %s when the scan "
+                          "was made (the file has changed since)", path, tl_table_name(*t, j),
+                          tl_type_name(ty), tl_type_name(want));
     tl_column *f = NULL;
     tl_table *u = NULL;
     TL_TRY(to_float(c, &f, err));
@@ -105,4 +110,13 @@ tl_status tl_agree_widen(const tl_table *schema, tl_table **t, tl_error *err) {
     *t = u;
   }
   return TL_OK;
+}
+
+tl_status tl_agree_widen(const tl_table *schema, const char *path, tl_table **t, tl_error *err) {
+  tl_status st = widen(schema, path, t, err);
+  if (st != TL_OK) {   /* the reader's callers take no batch with an error */
+    tl_table_release(*t);
+    *t = NULL;
+  }
+  return st;
 }

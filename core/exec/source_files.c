@@ -75,22 +75,25 @@ static tl_status add_folder(flist *l, const char *dir, tl_error *err) {
   return st;
 }
 
-/* The kind of a file by its first bytes (a file that cannot be read is
-** CSV: its reader says what is wrong). */
-static int file_kind(const char *path) {
+/* The kind of a file by its first bytes. One that cannot be opened is an
+** error here, before it is taken for CSV beside Parquet files. */
+static tl_status file_kind(const char *path, int *kind, tl_error *err) {
   unsigned char b[4] = { 0 };
   FILE *f = fopen(path, "rb");
-  size_t n = f ? fread(b, 1, 4, f) : 0;
-  if (f) fclose(f);
-  if (n == 4 && memcmp(b, "PAR1", 4) == 0) return F_PARQUET;
-  return tl_csv_compression(b, n) ? F_CSVZ : F_CSV;
+  if (!f) return tl_error_set(err, TL_EIO, "scan: cannot read '%s': %s", path, strerror(errno));
+  size_t n = fread(b, 1, 4, f);
+  fclose(f);
+  if (n == 4 && memcmp(b, "PAR1", 4) == 0) *kind = F_PARQUET;
+  else *kind = tl_csv_compression(b, n) ? F_CSVZ : F_CSV;
+  return TL_OK;
 }
 
 static tl_status make_source(const flist *l, const tl_scan_options *opts, tl_source **src,
                              tl_error *err) {
   int any[3] = { 0, 0, 0 }, first_kind = -1;
   for (int k = 0; k < l->n; k++) {
-    int kind = file_kind(l->v[k]);
+    int kind = F_CSV;
+    TL_TRY(file_kind(l->v[k], &kind, err));
     if (first_kind < 0) first_kind = kind;
     if ((kind == F_PARQUET) != (first_kind == F_PARQUET))
       return tl_error_set(err, TL_ETYPE, "scan: %s is %s, but %s is %s: the files must be of "

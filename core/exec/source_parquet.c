@@ -137,7 +137,7 @@ static tl_status p_read(const tl_source *src, void *run, int64_t k, tl_table **o
   else
     TL_TRY(pq_file_read_rows(r->files[m->file], m->group, m->row, m->nrows, w->ncols, w->cols,
                              out, err));
-  return tl_agree_widen(src->schema, out, err);
+  return tl_agree_widen(src->schema, ((const pqsrc *)src->impl)->paths[m->file], out, err);
 }
 
 static void p_describe(const tl_source *src, tl_textbuf *tb) {

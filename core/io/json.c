@@ -175,6 +175,13 @@ static tl_type type_of(const json_t *v) {
   }
 }
 
+/* Moves f past a UTF-8 byte-order mark, as read_csv does (RFC 8259 lets a
+** reader ignore one; Windows tools write it), else leaves it at the start. */
+static void skip_bom(FILE *f) {
+  unsigned char b[3];
+  if (fread(b, 1, 3, f) != 3 || b[0] != 0xEF || b[1] != 0xBB || b[2] != 0xBF) rewind(f);
+}
+
 /* Reads the whole file as one array of objects. */
 static tl_status load_array(json_reader *r, tl_error *err) {
   json_error_t je;
@@ -183,6 +190,7 @@ static tl_status load_array(json_reader *r, tl_error *err) {
   if (f == NULL)
     return tl_error_set(err, TL_EIO, "%s: cannot open '%s': %s", r->op, r->path,
                         strerror(errno));
+  skip_bom(f);
   r->records = json_loadf(f, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
   fclose(f);
   if (r->records == NULL)
@@ -209,6 +217,7 @@ static tl_status load_lines(json_reader *r, tl_error *err) {
   if (f == NULL)
     return tl_error_set(err, TL_EIO, "%s: cannot open '%s': %s", r->op, r->path,
                         strerror(errno));
+  skip_bom(f);
   r->records = json_array();
   r->lines = json_array();
   if (r->records == NULL || r->lines == NULL)
@@ -428,6 +437,10 @@ static tl_status field_names(const json_reader *r, json_t *fields, tl_error *err
     if ((k & 0xffff) == 0 && tl_interrupted()) return tl_error_interrupted(err, r->op);
     json_object_foreach(json_array_get(r->records, k), key, v) {   /* insertion order */
       size_t i;
+      char at[512];
+      if (!*key)   /* a column needs a name */
+        return tl_error_set(err, TL_EPARSE, "%s: %s: an empty field name (\"\")", r->op,
+                            where(r, k, at, sizeof at));
       for (i = 0; i < json_array_size(fields); i++)
         if (strcmp(json_string_value(json_array_get(fields, i)), key) == 0) break;
       if (i == json_array_size(fields) && json_array_append_new(fields, json_string(key)))
