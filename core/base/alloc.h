@@ -60,5 +60,10 @@ size_t tl_alloc_failed_limit(void);
 ** keeps it for reuse (glibc: its heaps' free pages; elsewhere nothing): for
 ** a step that has freed much in small blocks, before it allocates big ones. */
 void tl_alloc_trim(void);
+/* For the rest of the process, memory freed is kept for the next blocks
+** rather than given back at once (malloc's thresholds; see alloc.c): for
+** work that makes and frees blocks of a few MB over and over, as a
+** streaming scan does per batch. */
+void tl_alloc_keep_freed(void);
 
 #endif

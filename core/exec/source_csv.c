@@ -130,6 +130,8 @@ static tl_status c_open(const tl_source *src, const tl_source_want *want, void *
                         int64_t *nmorsels, tl_error *err) {
   const csvsrc *c = src->impl;
   int64_t size = want->morsel_bytes > 0 ? want->morsel_bytes : DEFAULT_MORSEL, n = 0;
+  /* each morsel's batch is made and freed: its memory kept for the next */
+  tl_alloc_keep_freed();
   crun *r = tl_calloc(1, sizeof *r);
   *run = r;
   if (!r) return tl_error_oom(err, "scan");

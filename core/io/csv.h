@@ -91,6 +91,14 @@ typedef struct reader {
 
 typedef struct dset dset;
 
+/* A number as the type checks read it (csv_read.c), kept for pass 1 to
+** keep rather than read again. */
+typedef struct csvnum {
+  int64_t i;
+  double d;
+  int has_i, has_d;
+} csvnum;
+
 /* ---------------------------------------------------------------------------
 ** Chunks. The records after the header are split into chunks at fixed byte
 ** offsets; each chunk guesses where its first record starts, and is scanned
@@ -149,6 +157,7 @@ typedef struct job {
   int64_t lcap;        /* rows lcodes and lv have room for */
   uint8_t *need;       /* per column: pass 2 reads its text */
   int forced;          /* some column has a forced type that values must fit */
+  csvnum *nv;          /* per column: the number check_values read of the record */
   char *scratch;       /* a value with doubled quotes undone */
   size_t capscratch;
   reject *rej;

@@ -163,12 +163,7 @@ static int big_int_exact(const char *s, size_t n, double d) {
   return k > 0 && (size_t)k == n && memcmp(buf, s, n) == 0;
 }
 
-/* A number as classify read it. */
-typedef struct num {
-  int64_t i;
-  double d;
-  int has_i, has_d;
-} num;
+typedef csvnum num;   /* a number as classify read it */
 
 /* The CAN_* types the text could be, among those in `can`; the number
 ** read on the way into *v. */
@@ -379,10 +374,11 @@ void csv_drop_pages(const reader *r, const char *a, const char *b) {
   if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
-/* Makes room for `rows` rows in what each column keeps. */
+/* Makes room for `rows` rows in what each column keeps: twice as many as
+** there was room for, or `rows` when that is more. */
 static int grow_rows(job *jb, int64_t rows) {
-  int64_t cap = jb->lcap ? jb->lcap : 1024;
-  while (cap < rows) cap *= 2;
+  int64_t cap = jb->lcap ? jb->lcap * 2 : 1024;
+  if (cap < rows) cap = rows;
   for (int j = 0; j < jb->r.nout; j++) {
     lvals *l = &jb->lv[j];
     if (!jb->ds[j].dead) {
@@ -446,6 +442,24 @@ static tl_status bad(job *jb, int64_t rec, int cls, tl_status code, int64_t line
   return TL_OK;
 }
 
+/* What classify would say of the most common values of a forced integer
+** or float column: an integer numeral in an integer column (tl_parse_int
+** takes just what classify takes there), a numeral with a point in a float
+** column (which no integer parse takes). 0 when classify must look. */
+static inline int forced_fast(unsigned can, const field *fd, num *v) {
+  if (can == CAN_INT) {
+    if (tl_parse_int(fd->p, fd->n, &v->i) != 1) return 0;
+    v->has_i = 1;
+    return 1;
+  }
+  if (can == CAN_FLOAT && memchr(fd->p, '.', fd->n)) {
+    if (!tl_parse_float(fd->p, fd->n, &v->d)) return 0;
+    v->has_d = 1;
+    return 1;
+  }
+  return 0;
+}
+
 /* Checks a record whose fields fit and whose field count is right: its
 ** values must be valid UTF-8 and of their column's forced type. Returns
 ** TL_OK with *ok = 0 when the record was rejected. */
@@ -459,15 +473,18 @@ static tl_status check_values(job *jb, int64_t rec, int *ok) {
   for (int k = 0; k < r->nout; k++) {
     int j = r->sel[k];
     const field *fd = &r->f[j];
+    num *v = &jb->nv[k];
+    *v = (num){ 0, 0, 0, 0 };
     if (is_null_field(r, fd)) continue;
     if (has_high_byte(fd->p, fd->n) && !tl_utf8_valid(fd->p, fd->n)) {
       *ok = 0;
       return bad(jb, rec, BAD_UTF8, TL_EPARSE, fd->line, j + 1, "invalid UTF-8", fd->p, 1);
     }
+    if (!ci[k].forced || !ci[k].can) continue;
     unsigned fm = ci[k].fmts;
-    num v = { 0, 0, 0, 0 };
-    if (ci[k].forced && ci[k].can &&   /* text with quotes in it is no number */
-        (fd->len != fd->n || !classify(fd->p, fd->n, ci[k].can, r->o, ci[k].fmt, &fm, &v))) {
+    if (fd->len != fd->n ||   /* text with quotes in it is no number */
+        !(forced_fast(ci[k].can, fd, v) ||
+          classify(fd->p, fd->n, ci[k].can, r->o, ci[k].fmt, &fm, v))) {
       char what[64];
       snprintf(what, sizeof what, "value is not of the forced type %s", tl_type_name(ci[k].type));
       *ok = 0;
@@ -698,7 +715,8 @@ static int keep(job *jb, int k, int64_t row) {
   }
   c->values++;
   c->nbytes += (int64_t)fd->len;
-  num v = { 0, 0, 0, 0 };
+  /* a forced column's number, as check_values read it */
+  num v = jb->forced ? jb->nv[k] : (num){ 0, 0, 0, 0 };
   if (c->can && !c->forced && fd->len == fd->n && classify_fast(c->can, fd, &v)) {
     if (!c->first.p) c->first = *fd;
   } else if (c->can && !c->forced) {
@@ -719,6 +737,18 @@ static int keep(job *jb, int k, int64_t row) {
   }
   if (want == LV_TEXT) want = LV_DEAD;
   return l->kind == LV_DEAD && want == LV_DEAD ? 0 : keep_number(jb, k, row, fd, &v, want);
+}
+
+/* The rows the chunk will have, guessed when the first `row` + 1 are read
+** from the bytes they took, an eighth more for the records to come being
+** longer: room made once rather than doubled (and copied) from 1024 rows
+** up. At least row + 1. */
+static int64_t rows_ahead(const job *jb, int64_t row) {
+  const char *p = jb->r.p, *s = jb->start, *e = jb->stop;
+  if (row < 256 || p <= s || e <= p) return row + 1;
+  double est = (double)(e - s) / (double)(p - s) * (double)(row + 1);
+  est += est / 8 + 16;
+  return est > (double)(row + 1) && est < 1e15 ? (int64_t)est : row + 1;
 }
 
 /* Pass 1 over one chunk: checks the field counts, narrows the types and
@@ -750,7 +780,7 @@ tl_status csv_scan_job(job *jb) {
     int ok;
     if ((st = check_values(jb, this, &ok)) != TL_OK) break;
     if (!ok) continue;
-    if (row >= jb->lcap && grow_rows(jb, row + 1) != 0) {
+    if (row >= jb->lcap && grow_rows(jb, rows_ahead(jb, row)) != 0) {
       st = tl_error_oom(r->err, "read_csv");
       break;
     }
@@ -966,7 +996,8 @@ tl_status csv_job_init(job *jb) {
   jb->remap = tl_calloc((size_t)nout + 1, sizeof *jb->remap);
   jb->lv = tl_calloc((size_t)nout + 1, sizeof *jb->lv);
   jb->need = tl_calloc((size_t)nout + 1, sizeof *jb->need);
-  if (!jb->ci || !jb->bytes0 || !jb->ds || !jb->lcodes || !jb->lwide || !jb->remap || !jb->lv ||
+  jb->nv = tl_calloc((size_t)nout + 1, sizeof *jb->nv);
+  if (!jb->nv || !jb->ci || !jb->bytes0 || !jb->ds || !jb->lcodes || !jb->lwide || !jb->remap || !jb->lv ||
       !jb->need)
     return TL_ENOMEM;
   memcpy(jb->ci, jb->proto, (size_t)nout * sizeof *jb->ci);
@@ -988,6 +1019,8 @@ void csv_job_clear(job *jb) {
   tl_free(jb->remap);
   tl_free(jb->lv);
   tl_free(jb->need);
+  tl_free(jb->nv);
+  jb->nv = NULL;
   tl_free(jb->scratch);
   jb->lv = NULL;
   jb->need = NULL;

@@ -336,6 +336,79 @@ static void test_reasons(void) {
   EXPECT_INFO("v\n1\n", &o, "v:string\n[1]\nrecords: 1\n");
 }
 
+/* Forced number columns: each value is read once, by the check of its type,
+** and that number is the one kept; the common numerals (an integer in an int
+** column, one with a point in a float column) and the others (exponents,
+** integers, signs, inf, quoted) must give what the reader gave before. */
+static void test_forced_numbers(void) {
+  tl_csv_options o;
+  tl_csv_options_init(&o);
+  const char *names[2] = { "i", "f" };
+  tl_type types[2] = { TL_INT, TL_FLOAT };
+  o.type_names = names; o.types = types; o.ntypes = 2;
+  EXPECT("i,s,f\n7,a,1.5\n-0,b,-0.0\n+5,c,1e3\n0,d,22\n"
+         "-9223372036854775808,e,-0\n2147483648,f,.5\n\"12\",g,\"2.25\"\n3,h,inf\n,i,\n", &o,
+         "i:int,s:string,f:float\n7,[a],1.5\n0,[b],-0.0\n5,[c],1000.0\n0,[d],22.0\n"
+         "-9223372036854775808,[e],-0.0\n2147483648,[f],0.5\n12,[g],2.25\n3,[h],inf\n"
+         "null,[i],null\n");
+  EXPECT("i,s,f\n1,a,1.5\n1.5,b,2\n", &o,
+         "read_csv: t.csv:3:1 (column 'i', record 2): value is not of the forced type int: near \"1.5\"");
+  EXPECT("i,s,f\n1,a,1.5\n2,b,1.2.3\n", &o,
+         "read_csv: t.csv:3:3 (column 'f', record 2): value is not of the forced type float: near \"1.2.3\"");
+  EXPECT("i,s,f\n1,a,1.5\n9223372036854775808,b,2\n", &o,
+         "read_csv: t.csv:3:1 (column 'i', record 2): value is not of the forced type int: near \"9223372036854775808\"");
+  /* a record rejected for its second number keeps neither: the next record's
+  ** numbers are its own */
+  o.on_error = TL_CSV_SKIP;
+  EXPECT("i,s,f\n1,a,1.5\n2,b,x\n3,c,3.5\n4,d\n5,e,5.5\n", &o,
+         "i:int,s:string,f:float\n1,[a],1.5\n3,[c],3.5\n5,[e],5.5\n");
+  /* only some columns forced: the others are inferred as before */
+  o.on_error = TL_CSV_FAIL;
+  o.ntypes = 1;
+  EXPECT("i,s,f\n1,a,1.5\n2,b,2\n", &o, "i:int,s:string,f:float\n1,[a],1.5\n2,[b],2.0\n");
+}
+
+/* Thousands of rows whose records grow longer: the room guessed for a
+** chunk's rows from its first records is too small, and grows. */
+static void test_many_rows(void) {
+  size_t cap = 1 << 20, k = 0;
+  char *in = malloc(cap);
+  int64_t sum = 0;
+  k += (size_t)snprintf(in + k, cap - k, "n,pad\n");
+  for (int i = 0; i < 20000; i++) {
+    int pad = i < 2000 ? 0 : i % 37;
+    k += (size_t)snprintf(in + k, cap - k, "%d,%.*s\n", i, pad, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    sum += i;
+  }
+  const char *cols[1] = { "n" };
+  tl_csv_options o;
+  tl_csv_options_init(&o);
+  o.columns = cols;
+  o.ncolumns = 1;
+  for (int c = 0; c < 2; c++) {
+    tl_set_threads(c ? 3 : 1);
+    tl_testing_set(NULL, TL_KNOB_CSV_CHUNK, c ? 50000 : 0);
+    tl_table *t = NULL;
+    tl_error err;
+    CHECK(tl_read_csv_buffer(in, k, "m.csv", &o, &t, &err) == TL_OK);
+    if (!t) continue;
+    CHECK(tl_table_nrows(t) == 20000);
+    const tl_column *col = tl_table_column(t, 0);
+    int64_t got = 0, ordered = 1;
+    for (int64_t i = 0; i < tl_table_nrows(t); i++) {
+      tl_scalar v;
+      tl_column_get(col, i, &v);
+      got += v.v.i;
+      ordered &= v.v.i == i;
+    }
+    CHECK(got == sum);
+    CHECK(ordered);
+    tl_table_release(t);
+  }
+  tl_testing_set(NULL, TL_KNOB_CSV_CHUNK, 0);
+  free(in);
+}
+
 static void test_golden_errors(void) {
   tl_csv_options o;
   tl_csv_options_init(&o);
@@ -697,6 +770,8 @@ int main(void) {
   test_skip();
   test_reasons();
   test_golden_errors();
+  test_forced_numbers();
+  test_many_rows();
   test_field_size();
   test_records();
   test_progress();
