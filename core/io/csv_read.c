@@ -379,9 +379,23 @@ void csv_drop_pages(const reader *r, const char *a, const char *b) {
   if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
-/* Makes room for `rows` rows in what each column keeps. */
+/* What the chunk will likely need of something that its records so far,
+** which took `done` bytes, needed `had` of: in proportion to the chunk's
+** bytes, and a little more; 0 until the records read are a fair sample
+** (a 64th of the chunk). */
+static int64_t forecast(const job *jb, int64_t had) {
+  double done = (double)(jb->r.p - jb->start), all = (double)(jb->stop - jb->start);
+  if (done <= 0 || all <= done || done * 64 < all) return 0;
+  double x = (double)had * (all / done) * (1.0 + 1.0 / 32) + 64;
+  return x < (double)INT64_MAX / 16 ? (int64_t)x : 0;
+}
+
+/* Makes room for `rows` rows in what each column keeps: the rows the chunk
+** is likely to hold, from the bytes its rows so far took, so that most
+** chunks grow once (each growth copies what was kept, into new pages). */
 static int grow_rows(job *jb, int64_t rows) {
-  int64_t cap = jb->lcap ? jb->lcap : 1024;
+  int64_t cap = jb->lcap ? jb->lcap : 1024, est = jb->lcap ? forecast(jb, rows) : 0;
+  if (est > cap + cap / 8) cap = est;
   while (cap < rows) cap *= 2;
   for (int j = 0; j < jb->r.nout; j++) {
     lvals *l = &jb->lv[j];
@@ -575,11 +589,13 @@ static int keep_number(job *jb, int k, int64_t row, const field *fd, const num *
   return 0;
 }
 
-/* Appends n bytes of text to column k's copy, and row `row`'s end. */
+/* Appends n bytes of text to column k's copy, and row `row`'s end. The
+** copy grows as the rows do (grow_rows). */
 static int put_text(job *jb, int k, int64_t row, const char *p, size_t n) {
   lvals *l = &jb->lv[k];
   if (l->sn + (int64_t)n > l->scap) {
-    int64_t cap = l->scap ? l->scap : 4096;
+    int64_t cap = l->scap ? l->scap : 4096, est = forecast(jb, l->sn + (int64_t)n);
+    if (est > cap + cap / 8) cap = est;
     while (cap < l->sn + (int64_t)n) cap *= 2;
     char *nb = tl_realloc(l->sb, (size_t)cap);
     if (!nb) return -1;
