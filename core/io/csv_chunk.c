@@ -78,10 +78,12 @@ static const char *guess_start(job *jb, const char *x) {
 }
 
 /* Sets up n jobs at offsets `size` apart from r->p, each with a copy of
-** the reader's settings and of the columns' prototype. */
+** the reader's settings and of the columns' prototype, and the flags they
+** share after them. */
 static tl_status make_jobs(reader *r, const colinfo *proto, size_t size, int n, job **out) {
-  job *jobs = tl_calloc((size_t)n, sizeof *jobs);
+  job *jobs = tl_calloc(1, (size_t)n * sizeof *jobs + (size_t)r->nout + 1);
   if (!jobs) return tl_error_oom(r->err, "read_csv");
+  uint8_t *nodict = (uint8_t *)(jobs + n);
   const char *begin = r->p;
   for (int k = 0; k < n; k++) {
     job *jb = &jobs[k];
@@ -96,6 +98,7 @@ static tl_status make_jobs(reader *r, const colinfo *proto, size_t size, int n, 
     jb->stop = k + 1 < n ? begin + (size_t)(k + 1) * size : r->until;
     jb->r.until = jb->stop;
     jb->proto = proto;
+    jb->nodict = nodict;
     if (csv_job_init(jb) != TL_OK) {
       csv_free_jobs(jobs, n);
       return tl_error_oom(r->err, "read_csv");

@@ -636,7 +636,11 @@ static int keep_text(job *jb, int k, int64_t row, const field *fd) {
   dset *d = &jb->ds[k];
   lvals *l = &jb->lv[k];
   int32_t idx = 0;
-  if (!d->dead && (d->n >= DICT_MAX || (d->n > DICT_SPARSE && (int64_t)d->n * 4 > row))) {
+  if (!d->dead && (d->n >= DICT_MAX || (d->n > DICT_SPARSE && (int64_t)d->n * 4 > row) ||
+                   (jb->nodict && __atomic_load_n(&jb->nodict[k], __ATOMIC_RELAXED)))) {
+    /* one chunk without a dictionary and the column has none (merge_dict):
+    ** the others need not look their values up either */
+    if (jb->nodict) __atomic_store_n(&jb->nodict[k], 1, __ATOMIC_RELAXED);
     if (text_from_set(jb, k, row) != 0) return -1;
     set_dies(jb, k);
   }
