@@ -24,6 +24,8 @@ typedef enum tl_knob {
   TL_KNOB_CSV_CHUNK,      /* bytes a chunk of read_csv's first pass (4 MiB) */
   TL_KNOB_MORSEL_BYTES,   /* bytes a morsel of a CSV scan (4 MiB) */
   TL_KNOB_BATCH_ROWS,     /* rows a batch of a table scan (65536) */
+  TL_KNOB_MAP_BYTES,      /* bytes from which a block of the default allocator
+                          ** is a mapping of its own (2 MiB; alloc.c) */
   TL_NKNOBS
 } tl_knob;
 

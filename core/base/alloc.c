@@ -4,7 +4,14 @@
 ** env's function sees the old size on realloc and free, as lua_Alloc does,
 ** and a block freed while another env is current goes back to, and is
 ** uncounted from, the env that allocated it.
+**
+** Big blocks of the default allocator (2 MiB or more) are mapped from the
+** system directly instead, at 2 MiB boundaries and marked for transparent
+** huge pages: a column of 80 MB then comes in by 40 page faults, not by
+** 20000, and grows by moving its pages (mremap), never by copying them.
+** A host's own allocator sees every block, big ones too.
 */
+#define _GNU_SOURCE   /* mremap */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,20 +19,34 @@
 #include <malloc.h>
 #endif
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TL_ASAN 1
+#endif
+#endif
+#ifdef TL_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "alloc.h"
 #include "error.h"
 
 typedef union header {
   struct {
-    size_t size;
+    size_t size;       /* of the payload; MAPPED set: a block of its own mapping */
     tl_env *env;
   } h;
   max_align_t align;   /* keeps the payload aligned for any type */
 } header;
 
 _Static_assert(sizeof(header) == sizeof(max_align_t), "the header grew");
+
+#define MAPPED ((size_t)1 << (sizeof(size_t) * 8 - 1))
 
 static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   (void)ud; (void)osize;
@@ -212,6 +233,152 @@ void tl_get_allocator(tl_alloc_fn *fn, void **ud) {
   if (ud) *ud = e->ud;
 }
 
+/* ---------------------------------------------------------------------------
+** Mapped blocks. A block of the default allocator of at least map_min(e)
+** bytes (header included) is a mapping of its own: its header at the
+** mapping's start, which lies on a 2 MiB boundary, and its length rounded up
+** to whole pages, so that every 2 MiB of it can be one huge page and its
+** tail costs less than a page. Where the system refuses a mapping the block
+** comes from the allocator, as any other.
+*/
+#define HUGE_PAGE ((size_t)2 << 20)
+#define MAP_MIN_DEFAULT HUGE_PAGE
+
+static atomic_llong maps_live;       /* mapped blocks, for the tests */
+static atomic_llong maps_fail_from;  /* tests: the Nth map from now on fails; 0: none */
+static atomic_llong maps_count;
+
+static size_t page_size(void) {
+  long p = sysconf(_SC_PAGESIZE);   /* glibc: a field read */
+  return p > 0 ? (size_t)p : 4096;
+}
+
+/* The bytes of the mapping of a block of nsize bytes (header included). */
+static size_t map_len(size_t nsize) {
+  size_t page = page_size();
+  return (nsize + page - 1) & ~(page - 1);
+}
+
+/* Blocks of e of at least this many bytes, header included, are mapped;
+** 0: none are. */
+static size_t map_min(const tl_env *e) {
+  if (e->fn != default_alloc) return 0;
+  long long k = atomic_load_explicit(&e->knobs[TL_KNOB_MAP_BYTES], memory_order_relaxed);
+  return k > 0 ? (size_t)k : MAP_MIN_DEFAULT;
+}
+
+/* The bytes past a block's payload up to its mapping's end are no one's. */
+static void poison_tail(header *h, size_t nsize, size_t len) {
+#ifdef TL_ASAN
+  ASAN_UNPOISON_MEMORY_REGION(h, nsize);
+  ASAN_POISON_MEMORY_REGION((char *)h + nsize, len - nsize);
+#else
+  (void)h; (void)nsize; (void)len;
+#endif
+}
+
+static void unpoison(header *h, size_t len) {
+#ifdef TL_ASAN
+  ASAN_UNPOISON_MEMORY_REGION(h, len);
+#else
+  (void)h; (void)len;
+#endif
+}
+
+static int map_refused(void) {
+  long long from = atomic_load_explicit(&maps_fail_from, memory_order_relaxed);
+  return from && atomic_fetch_add(&maps_count, 1) + 1 >= from;
+}
+
+/* A new mapping of len bytes (a multiple of the page) at a 2 MiB boundary,
+** marked for huge pages; NULL when the system has none. It reserves 2 MiB
+** more than it needs and gives back what lies before the boundary and
+** after the end. */
+static header *map_new(size_t len) {
+  if (map_refused() || len > SIZE_MAX - HUGE_PAGE) return NULL;
+  size_t span = len + HUGE_PAGE - page_size();
+  char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return NULL;
+  char *a = (char *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+  if (a > m) munmap(m, (size_t)(a - m));
+  if (m + span > a + len) munmap(a + len, (size_t)(m + span - (a + len)));
+#ifdef MADV_HUGEPAGE
+  if (len >= HUGE_PAGE) madvise(a, len, MADV_HUGEPAGE);   /* unavailable: small pages */
+#endif
+  atomic_fetch_add_explicit(&maps_live, 1, memory_order_relaxed);
+  return (header *)(void *)a;
+}
+
+static void map_free(header *h, size_t len) {
+  unpoison(h, len);
+  munmap(h, len);
+  atomic_fetch_sub_explicit(&maps_live, 1, memory_order_relaxed);
+}
+
+/* The mapped block h of olen bytes of mapping, at nlen: shrunk in place, or
+** grown in place or into a new mapping its pages move to (no copy). NULL,
+** h untouched, when the system has no room. */
+static header *map_resize(header *h, size_t olen, size_t nlen) {
+  if (nlen == olen) return h;
+  if (nlen < olen) {
+    unpoison((header *)(void *)((char *)h + nlen), olen - nlen);
+    munmap((char *)h + nlen, olen - nlen);
+    return h;
+  }
+  if (map_refused()) return NULL;
+  void *p = mremap(h, olen, nlen, 0);   /* the pages after it may be free */
+  if (p != MAP_FAILED) return h;
+  header *n = map_new(nlen);
+  if (!n) return NULL;
+  unpoison(h, olen);
+  if (mremap(h, olen, olen, MREMAP_MAYMOVE | MREMAP_FIXED, n) == MAP_FAILED) {
+    memcpy(n, h, olen);   /* cannot happen on Linux; copied then */
+    munmap(h, olen);
+  }
+  atomic_fetch_sub_explicit(&maps_live, 1, memory_order_relaxed);   /* h is part of n now */
+  return n;
+}
+
+/* Where h, a block of osize bytes (0: none; header included), goes to be
+** nsize bytes: into a mapping when big enough and the system has one, else
+** to the env's allocator. The block's header says which (its size field
+** is MAPPED or 0, for the caller to add the size to). */
+static header *place(tl_env *e, header *h, size_t osize, size_t nsize) {
+  int was = h && (h->h.size & MAPPED);
+  size_t min = map_min(e);
+  int want = min && (nsize >= min || (was && nsize * 2 >= min));   /* no back and forth at the line */
+  header *n = NULL;
+  if (was && want) n = map_resize(h, map_len(osize), map_len(nsize));
+  else if (want && (n = map_new(map_len(nsize))) != NULL && h) {
+    memcpy(n, h, osize);   /* a block of the allocator, copied over */
+    e->fn(e->ud, h, osize, 0);
+  }
+  if (n) {
+    poison_tail(n, nsize, map_len(nsize));
+    n->h.size = MAPPED;
+    return n;
+  }
+  if (!was) n = e->fn(e->ud, h, osize, nsize);
+  else if ((n = e->fn(e->ud, NULL, 0, nsize)) != NULL) {
+    /* a mapped block to the allocator: shrunk below the line, or no mapping */
+    memcpy(n, h, osize < nsize ? osize : nsize);
+    map_free(h, map_len(osize));
+  }
+  if (n) n->h.size = 0;
+  return n;
+}
+
+long long tl_alloc_maps(void) { return atomic_load(&maps_live); }
+
+int tl_alloc_is_mapped(const void *p) {
+  return p && (((const header *)p - 1)->h.size & MAPPED) != 0;
+}
+
+long long tl_alloc_refuse_maps(long long from) {
+  atomic_store(&maps_fail_from, from > 0 ? from : 0);
+  return atomic_exchange(&maps_count, 0);
+}
+
 /* Counts `more` bytes to e; 0 (nothing counted) past its limit. */
 static int charge(tl_env *e, size_t more) {
   size_t was = atomic_fetch_add(&e->used, more), limit = env_limit(e);
@@ -224,12 +391,12 @@ static int charge(tl_env *e, size_t more) {
 void *tl_realloc(void *p, size_t n) {
   header *h = p ? (header *)p - 1 : NULL;
   tl_env *e = h ? h->h.env : tl_env_current();
-  size_t osize = h ? h->h.size + sizeof(header) : 0;
-  if (n > SIZE_MAX - sizeof(header)) return NULL;
+  size_t osize = h ? (h->h.size & ~MAPPED) + sizeof(header) : 0;
+  if (n >= MAPPED - HUGE_PAGE) return NULL;   /* no system has it; keeps MAPPED free */
   if (n == 0) n = 1;   /* a zero-size block is still a distinct pointer */
   size_t nsize = n + sizeof(header);
   if (nsize > osize && !charge(e, nsize - osize)) return NULL;
-  header *nh = e->fn(e->ud, h, osize, nsize);
+  header *nh = place(e, h, osize, nsize);
   if (!nh) {
     atomic_store_explicit(&e->failed_limit, 0, memory_order_relaxed);
     if (nsize > osize) atomic_fetch_sub(&e->used, nsize - osize);
@@ -237,7 +404,7 @@ void *tl_realloc(void *p, size_t n) {
   }
   if (nsize < osize) atomic_fetch_sub(&e->used, osize - nsize);
   if (!h && !e->is_default) atomic_fetch_add(&e->refs, 1);
-  nh->h.size = n;
+  nh->h.size |= n;
   nh->h.env = e;
   return nh + 1;
 }
@@ -247,7 +414,8 @@ void *tl_alloc(size_t n) { return tl_realloc(NULL, n); }
 void *tl_calloc(size_t n, size_t size) {
   if (size && n > SIZE_MAX / size) return NULL;
   void *p = tl_alloc(n * size);
-  if (p) memset(p, 0, n * size);
+  /* a new mapping is zeroed already: its pages come in as they are used */
+  if (p && !tl_alloc_is_mapped(p)) memset(p, 0, n * size);
   return p;
 }
 
@@ -255,8 +423,9 @@ void tl_free(void *p) {
   if (!p) return;
   header *h = (header *)p - 1;
   tl_env *e = h->h.env;
-  size_t size = h->h.size + sizeof(header);
-  e->fn(e->ud, h, size, 0);
+  size_t size = (h->h.size & ~MAPPED) + sizeof(header);
+  if (h->h.size & MAPPED) map_free(h, map_len(size));
+  else e->fn(e->ud, h, size, 0);
   atomic_fetch_sub(&e->used, size);
   env_unref(e);
 }

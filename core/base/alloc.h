@@ -66,4 +66,14 @@ void tl_alloc_trim(void);
 ** streaming scan does per batch. */
 void tl_alloc_keep_freed(void);
 
+/* For the tests of alloc.c's mapped blocks (big blocks of the default
+** allocator, each a mapping of its own): whether p's block is one, and how
+** many are live in the process. tl_alloc_refuse_maps makes the Nth mapping
+** asked for from now on and every one after it fail as if the system had
+** no room (0: none fail), so that the blocks fall back to the allocator;
+** it returns how many were asked for while the last such setting stood. */
+int tl_alloc_is_mapped(const void *p);
+long long tl_alloc_maps(void);
+long long tl_alloc_refuse_maps(long long from);
+
 #endif

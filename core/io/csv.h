@@ -156,6 +156,9 @@ typedef struct job {
   lvals *lv;           /* per column */
   int64_t lcap;        /* rows lcodes and lv have room for */
   uint8_t *need;       /* per column: pass 2 reads its text */
+  uint8_t *nodict;     /* per column, the run's (NULL: none): some chunk found too
+                          many distinct values for a dictionary, so that the
+                          others keep its text at once (set atomically) */
   int forced;          /* some column has a forced type that values must fit */
   csvnum *nv;          /* per column: the number check_values read of the record */
   char *scratch;       /* a value with doubled quotes undone */

@@ -24,7 +24,10 @@
 ** the chunk size: a stray quote, a quoted field full of line ends or one
 ** longer than a chunk only costs time.
 */
+#define _DEFAULT_SOURCE
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/error.h"
@@ -78,10 +81,12 @@ static const char *guess_start(job *jb, const char *x) {
 }
 
 /* Sets up n jobs at offsets `size` apart from r->p, each with a copy of
-** the reader's settings and of the columns' prototype. */
+** the reader's settings and of the columns' prototype, and the flags they
+** share after them. */
 static tl_status make_jobs(reader *r, const colinfo *proto, size_t size, int n, job **out) {
-  job *jobs = tl_calloc((size_t)n, sizeof *jobs);
+  job *jobs = tl_calloc(1, (size_t)n * sizeof *jobs + (size_t)r->nout + 1);
   if (!jobs) return tl_error_oom(r->err, "read_csv");
+  uint8_t *nodict = (uint8_t *)(jobs + n);
   const char *begin = r->p;
   for (int k = 0; k < n; k++) {
     job *jb = &jobs[k];
@@ -96,6 +101,7 @@ static tl_status make_jobs(reader *r, const colinfo *proto, size_t size, int n, 
     jb->stop = k + 1 < n ? begin + (size_t)(k + 1) * size : r->until;
     jb->r.until = jb->stop;
     jb->proto = proto;
+    jb->nodict = nodict;
     if (csv_job_init(jb) != TL_OK) {
       csv_free_jobs(jobs, n);
       return tl_error_oom(r->err, "read_csv");
@@ -105,10 +111,25 @@ static tl_status make_jobs(reader *r, const colinfo *proto, size_t size, int n, 
   return TL_OK;
 }
 
+/* Maps the pages of [a, b) of a file mapping in one call, not by a fault
+** every few pages: the chunk reads them all. Where the system cannot, the
+** faults do it. */
+static void map_in(const reader *r, const char *a, const char *b) {
+#ifdef MADV_POPULATE_READ
+  if (!r->mapped || b <= a) return;
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t lo = (uintptr_t)a & ~(page - 1), hi = ((uintptr_t)b + page - 1) & ~(page - 1);
+  (void)madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
+#else
+  (void)r; (void)a; (void)b;
+#endif
+}
+
 static void scan_task(void *ctx, int64_t k, int worker) {
   (void)worker;
   csvrun *run = ctx;
   job *jb = &run->jobs[k];
+  map_in(&jb->r, jb->at, jb->stop);
   if (run->count_quotes) jb->quotes = count_quotes(jb->at, jb->stop);
   if (k > 0) jb->start = guess_start(jb, jb->at);
   if (jb->start) jb->st = csv_scan_job(jb);

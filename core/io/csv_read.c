@@ -374,11 +374,24 @@ void csv_drop_pages(const reader *r, const char *a, const char *b) {
   if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
-/* Makes room for `rows` rows in what each column keeps: twice as many as
-** there was room for, or `rows` when that is more. */
+/* What the chunk will likely need of something that its records so far,
+** which took `done` bytes, needed `had` of: in proportion to the chunk's
+** bytes, and a little more; 0 until the records read are a fair sample
+** (a 64th of the chunk). */
+static int64_t forecast(const job *jb, int64_t had) {
+  double done = (double)(jb->r.p - jb->start), all = (double)(jb->stop - jb->start);
+  if (done <= 0 || all <= done || done * 64 < all) return 0;
+  double x = (double)had * (all / done) * (1.0 + 1.0 / 32) + 64;
+  return x < (double)INT64_MAX / 16 ? (int64_t)x : 0;
+}
+
+/* Makes room for `rows` rows in what each column keeps: the rows the chunk
+** is likely to hold, from the bytes its rows so far took, so that most
+** chunks grow once (each growth copies what was kept, into new pages). */
 static int grow_rows(job *jb, int64_t rows) {
-  int64_t cap = jb->lcap ? jb->lcap * 2 : 1024;
-  if (cap < rows) cap = rows;
+  int64_t cap = jb->lcap ? jb->lcap : 1024, est = jb->lcap ? forecast(jb, rows) : 0;
+  if (est > cap + cap / 8) cap = est;
+  while (cap < rows) cap *= 2;
   for (int j = 0; j < jb->r.nout; j++) {
     lvals *l = &jb->lv[j];
     if (!jb->ds[j].dead) {
@@ -592,11 +605,13 @@ static int keep_number(job *jb, int k, int64_t row, const field *fd, const num *
   return 0;
 }
 
-/* Appends n bytes of text to column k's copy, and row `row`'s end. */
+/* Appends n bytes of text to column k's copy, and row `row`'s end. The
+** copy grows as the rows do (grow_rows). */
 static int put_text(job *jb, int k, int64_t row, const char *p, size_t n) {
   lvals *l = &jb->lv[k];
   if (l->sn + (int64_t)n > l->scap) {
-    int64_t cap = l->scap ? l->scap : 4096;
+    int64_t cap = l->scap ? l->scap : 4096, est = forecast(jb, l->sn + (int64_t)n);
+    if (est > cap + cap / 8) cap = est;
     while (cap < l->sn + (int64_t)n) cap *= 2;
     char *nb = tl_realloc(l->sb, (size_t)cap);
     if (!nb) return -1;
@@ -637,7 +652,11 @@ static int keep_text(job *jb, int k, int64_t row, const field *fd) {
   dset *d = &jb->ds[k];
   lvals *l = &jb->lv[k];
   int32_t idx = 0;
-  if (!d->dead && (d->n >= DICT_MAX || (d->n > DICT_SPARSE && (int64_t)d->n * 4 > row))) {
+  if (!d->dead && (d->n >= DICT_MAX || (d->n > DICT_SPARSE && (int64_t)d->n * 4 > row) ||
+                   (jb->nodict && __atomic_load_n(&jb->nodict[k], __ATOMIC_RELAXED)))) {
+    /* one chunk without a dictionary and the column has none (merge_dict):
+    ** the others need not look their values up either */
+    if (jb->nodict) __atomic_store_n(&jb->nodict[k], 1, __ATOMIC_RELAXED);
     if (text_from_set(jb, k, row) != 0) return -1;
     set_dies(jb, k);
   }
@@ -739,18 +758,6 @@ static int keep(job *jb, int k, int64_t row) {
   return l->kind == LV_DEAD && want == LV_DEAD ? 0 : keep_number(jb, k, row, fd, &v, want);
 }
 
-/* The rows the chunk will have, guessed when the first `row` + 1 are read
-** from the bytes they took, an eighth more for the records to come being
-** longer: room made once rather than doubled (and copied) from 1024 rows
-** up. At least row + 1. */
-static int64_t rows_ahead(const job *jb, int64_t row) {
-  const char *p = jb->r.p, *s = jb->start, *e = jb->stop;
-  if (row < 256 || p <= s || e <= p) return row + 1;
-  double est = (double)(e - s) / (double)(p - s) * (double)(row + 1);
-  est += est / 8 + 16;
-  return est > (double)(row + 1) && est < 1e15 ? (int64_t)est : row + 1;
-}
-
 /* Pass 1 over one chunk: checks the field counts, narrows the types and
 ** counts rows, nulls and string bytes. */
 tl_status csv_scan_job(job *jb) {
@@ -780,7 +787,7 @@ tl_status csv_scan_job(job *jb) {
     int ok;
     if ((st = check_values(jb, this, &ok)) != TL_OK) break;
     if (!ok) continue;
-    if (row >= jb->lcap && grow_rows(jb, rows_ahead(jb, row)) != 0) {
+    if (row >= jb->lcap && grow_rows(jb, row + 1) != 0) {
       st = tl_error_oom(r->err, "read_csv");
       break;
     }
