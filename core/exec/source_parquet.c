@@ -14,6 +14,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/table.h"
 #include "io/parquet_file.h"
 #include "prune.h"
 #include "source.h"
@@ -132,6 +133,11 @@ static tl_status p_read(const tl_source *src, void *run, int64_t k, tl_table **o
   const tl_source_want *w = r->want;
   const pmorsel *m = &r->m[k];
   if (r->skip[k]) return tl_table_select(src->schema, w->ncols, w->cols, out, err);
+  if (w->ncols == 0) {   /* no column wanted (a count): the rows alone, from the footer */
+    TL_TRY(tl_table_new(0, NULL, NULL, out, err));
+    (*out)->nrows = m->nrows < 0 ? pq_file_group_rows(r->files[m->file], m->group) : m->nrows;
+    return TL_OK;
+  }
   if (m->nrows < 0)
     TL_TRY(pq_file_read_group(r->files[m->file], m->group, w->ncols, w->cols, out, err));
   else

@@ -59,6 +59,7 @@ struct tl_xsort {
   int64_t gathered;        /* rows in the list, gathered since the last run */
   int64_t block;           /* rows a block of a run; 0: not chosen yet */
   int64_t row;             /* bytes a row was taken to hold, with the block */
+  int64_t room;            /* the bytes the block was cut for */
   int lo;                  /* the first run not merged into another yet */
   tl_table *pend[PEND];    /* rows handed out, not given to the receiver yet */
   int npend;
@@ -158,10 +159,14 @@ static int64_t row_bytes(const tl_table *t) {
 ** the limit. */
 static void choose_block(tl_xsort *s, const tl_table *t) {
   if (s->block) return;
+  size_t limit = tl_env_memory_limit(NULL);
   int64_t room = s->threshold - s->base, row = row_bytes(t);
-  int64_t b = room > 0 ? room / (3 * 8 * row) : BLOCK;   /* no limit: any block */
+  if (limit && room <= 0)   /* made past its threshold (a grouping's ending): a quarter of what is left */
+    room = ((int64_t)limit - (int64_t)tl_env_memory(NULL)) / 4;
+  int64_t b = !limit ? BLOCK : room > 0 ? room / (3 * 8 * row) : 1;
   s->block = b < 1 ? 1 : b > BLOCK ? BLOCK : b;
   s->row = row;
+  s->room = room > 0 ? room : 0;
 }
 
 /* The runs a merge takes: as many as their blocks fit in half of what is
@@ -295,7 +300,7 @@ static tl_status emit_rows(tl_xsort *s, tl_table *t, tl_xsort_emit emit, void *c
   s->pend[s->npend++] = u;
   s->npendrows += n;
   int64_t held = s->npend * 128 * tl_table_ncols(u) + s->npendrows * s->row;   /* a guess */
-  int full = s->npend == PEND || s->npendrows >= BLOCK || held > (s->threshold - s->base) / 4;
+  int full = s->npend == PEND || s->npendrows >= BLOCK || held > s->room / 4;
   return full ? flush(s, emit, ctx, err) : TL_OK;
 }
 
