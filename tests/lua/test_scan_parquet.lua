@@ -321,7 +321,7 @@ end
 
 -- Plans that read no column of the files (a count; a grouping by a column a
 -- mutate made): the rows still count, from the row groups' footers, at every
--- batch size (a read of no column gave batches of no rows).
+-- batch size (a read of no column gave batches of no rows); over a table too.
 do
   local t = gen(300, 41)
   local p = path("count.parquet")
@@ -333,6 +333,10 @@ do
       assert(#g == 1 and g:col("n")[1] == 300, "grouping by a made column")
       same(tally.scan(p):mutate("z = 1"):select("z"):collect(), t:mutate("z = 1"):select("z"),
            "a made column alone")
+      -- and so over a table
+      assert(tally.scan(t):agg("n = count()"):collect():col("n")[1] == 300)
+      same(tally.scan(t):mutate("z = 1"):select("z"):collect(), t:mutate("z = 1"):select("z"),
+           "a made column alone, over a table")
     end)
   end
 end
