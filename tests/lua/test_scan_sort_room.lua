@@ -198,7 +198,7 @@ for _, threads in ipairs({ 1, 3 }) do
   while true do
     k = k + (k < 40 and 1 or 37)   -- the first ones, then every 37th
     testing.spill_fail(k)
-    local ok, err, text = run(2, sources[3], 128 << 10, { batch_rows = 4 })
+    local ok, err, text = run(2, sources[1], 192 << 10, { batch_rows = 4 })
     testing.spill_fail(0)
     if ok then
       assert(text == wants[2].text, "after the failures")
