@@ -12,15 +12,10 @@
 **
 ** The pool holds a block of each run merged at once, so both are bounded
 ** by the room the sort was given: a block's rows are cut to fit it (from
-** the bytes of a row of the first run, down to one row), and a merge takes as
-** many runs (its fan-in) as their blocks fit in what is left under the
-** limit when the merge starts, 2 at least. When there are more runs, the
-** first ones are merged, in turns, into new runs (which any subset of runs
-** may be, the places being global) until the rest fit one merge; so they
-** are while rows come in, when the runs written pass OPEN_RUNS, so that
-** a small room over a large input does not keep a file open per run.
-** A room that holds neither a batch sorted nor a block of each of two
-** runs fails with the out-of-memory error, which then says so.
+** the bytes a gathered row took), and when there are more runs than a
+** merge may take (its fan-in), the first runs are merged, in turns, into
+** new runs (which any subset of runs may be, the places being global)
+** until the rest fit one merge.
 */
 #include <string.h>
 
@@ -31,9 +26,8 @@
 #include "xsort.h"
 
 #define BLOCK 16384
+#define MIN_BLOCK 256
 #define MAX_FAN 64
-#define OPEN_RUNS 128      /* runs not merged yet, past which the first are */
-#define PEND 64            /* pieces of rows handed out, given as one table */
 
 typedef struct run {
   tl_spill *f;
@@ -58,12 +52,7 @@ struct tl_xsort {
   int64_t base;            /* bytes the env held when the sort began */
   int64_t gathered;        /* rows in the list, gathered since the last run */
   int64_t block;           /* rows a block of a run; 0: not chosen yet */
-  int64_t row;             /* bytes a row was taken to hold, with the block */
-  int64_t room;            /* the bytes the block was cut for */
-  int lo;                  /* the first run not merged into another yet */
-  tl_table *pend[PEND];    /* rows handed out, not given to the receiver yet */
-  int npend;
-  int64_t npendrows;
+  int fan;                 /* runs a merge takes */
 };
 
 tl_status tl_xsort_new(int nkeys, const char *const *keys, const char *op,
@@ -98,7 +87,6 @@ void tl_xsort_free(tl_xsort *s) {
   if (!s) return;
   for (int64_t k = 0; k < s->nlist; k++) tl_table_release(s->list[k]);
   for (int r = 0; r < s->nruns; r++) tl_spill_close(s->runs[r].f);
-  for (int k = 0; k < s->npend; k++) tl_table_release(s->pend[k]);
   tl_free(s->list);
   tl_free(s->runs);
   tl_free(s->keys);
@@ -139,56 +127,19 @@ static tl_status sort_list(tl_xsort *s, tl_table **out, tl_error *err) {
   return st;
 }
 
-/* The bytes a row of t takes in its buffers (at least 16). */
-static int64_t row_bytes(const tl_table *t) {
-  int64_t n = tl_table_nrows(t), b = 0;
-  for (int j = 0; j < tl_table_ncols(t); j++) {
-    const tl_column *c = tl_table_column(t, j);
-    size_t w = tl_type_width(tl_column_type(c));
-    b += c->dict ? 4 : w ? (int64_t)w : tl_column_type(c) == TL_STRING ? 8 : 1;
-    if (n > 0 && c->dict) b += c->dict->nbytes / n;
-    else if (n > 0 && tl_column_type(c) == TL_STRING) b += c->nbytes / n;
-    b += 1;   /* the validity bit, and more */
-  }
-  return b < 16 ? 16 : b;
-}
-
-/* The rows of a block, chosen at the first run from the bytes of a row of
-** it (t): a merge of 8 runs' blocks, sorted with as much again, fits in
-** the room the sort was given, which is a quarter of what was left under
-** the limit. */
-static void choose_block(tl_xsort *s, const tl_table *t) {
+/* The rows of a block and the fan-in of a merge, chosen at the first run
+** from the bytes a gathered row took: a merge's pool (fan blocks, sorted
+** with as much again) fits in the room the sort was given. */
+static void choose_block(tl_xsort *s) {
   if (s->block) return;
-  size_t limit = tl_env_memory_limit(NULL);
-  int64_t room = s->threshold - s->base, row = row_bytes(t);
-  if (limit && room <= 0)   /* made past its threshold (a grouping's ending): a quarter of what is left */
-    room = ((int64_t)limit - (int64_t)tl_env_memory(NULL)) / 4;
-  int64_t b = !limit ? BLOCK : room > 0 ? room / (3 * 8 * row) : 1;
-  s->block = b < 1 ? 1 : b > BLOCK ? BLOCK : b;
-  s->row = row;
-  s->room = room > 0 ? room : 0;
-}
-
-/* The runs a merge takes: as many as their blocks fit in half of what is
-** left under the limit now (a block loaded, kept in the pool and sorted
-** with it takes about four times its bytes; the other half is for the
-** rows handed out); 2 at least. */
-static int choose_fan(const tl_xsort *s) {
-  size_t limit = tl_env_memory_limit(NULL);
-  if (!limit) return MAX_FAN;
-  int64_t left = (int64_t)limit - (int64_t)tl_env_memory(NULL);
-  int64_t fan = left / (2 * 4 * s->block * s->row);
-  return fan < 2 ? 2 : fan > MAX_FAN ? MAX_FAN : (int)fan;
-}
-
-/* An out-of-memory error in the sort says what the room had to hold. */
-static tl_status too_small(const tl_xsort *s, tl_status st, tl_error *err) {
-  if (st != TL_ENOMEM || !err) return st;
-  size_t len = strlen(err->message);
-  snprintf(err->message + len, sizeof err->message - len, "; the room left under it is too "
-           "small for the external sort, which must hold a batch sorted, or a block of %lld "
-           "rows from each of 2 runs", (long long)(s->block ? s->block : 1));
-  return st;
+  int64_t room = s->threshold - s->base, used = (int64_t)tl_env_memory(NULL) - s->base;
+  if (room < (1 << 20)) room = 1 << 20;
+  int64_t row = s->gathered > 0 && used > 0 ? used / s->gathered : 64;
+  if (row < 16) row = 16;
+  int64_t b = room / (3 * 8 * row);
+  s->block = b < MIN_BLOCK ? MIN_BLOCK : b > BLOCK ? BLOCK : b;
+  int64_t fan = room / (3 * s->block * row);
+  s->fan = fan < 2 ? 2 : fan > MAX_FAN ? MAX_FAN : (int)fan;
 }
 
 /* A new run, empty, at the end of the list; *k its index. */
@@ -225,15 +176,12 @@ static tl_status write_rows(tl_xsort *s, int k, tl_table *t, tl_error *err) {
 /* Sorts what is gathered and writes it as a new run. */
 static tl_status spill_run(tl_xsort *s, tl_error *err) {
   int k;
+  choose_block(s);
+  TL_TRY(new_run(s, &k, err));
   tl_table *t = NULL;
   TL_TRY(sort_list(s, &t, err));
-  choose_block(s, t);
-  tl_status st = new_run(s, &k, err);
-  if (st != TL_OK) { tl_table_release(t); return st; }
   return write_rows(s, k, t, err);
 }
-
-static tl_status reduce(tl_xsort *s, int most, tl_error *err);
 
 tl_status tl_xsort_add(tl_xsort *s, tl_table *t, tl_error *err) {
   int64_t n = tl_table_nrows(t);
@@ -254,10 +202,9 @@ tl_status tl_xsort_add(tl_xsort *s, tl_table *t, tl_error *err) {
   if (!s->threshold) return TL_OK;
   int64_t used = (int64_t)tl_env_memory(NULL);
   if (used <= s->threshold || used <= s->floor + s->step) return TL_OK;
-  st = spill_run(s, err);
-  if (st == TL_OK && s->nruns - s->lo > OPEN_RUNS) st = reduce(s, OPEN_RUNS / 2, err);
+  TL_TRY(spill_run(s, err));
   s->floor = (int64_t)tl_env_memory(NULL);
-  return too_small(s, st, err);
+  return TL_OK;
 }
 
 /* Where a merge's rows go (t taken, with the place column): to the
@@ -268,23 +215,7 @@ typedef struct merge_out {
   int into;
 } merge_out;
 
-/* The rows handed out and not yet given to the receiver, as one table. */
-static tl_status flush(tl_xsort *s, tl_xsort_emit emit, void *ctx, tl_error *err) {
-  tl_table *u = NULL;
-  tl_status st = TL_OK;
-  if (s->npend == 0) return TL_OK;
-  if (s->npend == 1) u = s->pend[0];
-  else st = tl_table_concat(s->npend, (const tl_table *const *)s->pend, &u, err);
-  for (int k = s->npend == 1 ? 1 : 0; k < s->npend; k++) tl_table_release(s->pend[k]);
-  s->npend = 0;
-  s->npendrows = 0;
-  return st == TL_OK ? emit(ctx, u, err) : st;
-}
-
-/* t without the place column, to the receiver (cut at the rows wanted).
-** A merge in a small room hands out a few rows at a step: they are given
-** in tables of up to PEND pieces or BLOCK rows, not one each, which would
-** take more than the rows themselves in the receiver's list. */
+/* t without the place column, to the receiver (cut at the rows wanted). */
 static tl_status emit_rows(tl_xsort *s, tl_table *t, tl_xsort_emit emit, void *ctx,
                            tl_error *err) {
   tl_table *u = NULL, *v = NULL;
@@ -296,12 +227,7 @@ static tl_status emit_rows(tl_xsort *s, tl_table *t, tl_xsort_emit emit, void *c
   tl_table_release(t);
   if (st == TL_OK) st = tl_table_drop(v, 1, &drop, &u, err);
   tl_table_release(v);
-  if (st != TL_OK) return st;
-  s->pend[s->npend++] = u;
-  s->npendrows += n;
-  int64_t held = s->npend * 128 * tl_table_ncols(u) + s->npendrows * s->row;   /* a guess */
-  int full = s->npend == PEND || s->npendrows >= BLOCK || held > s->room / 4;
-  return full ? flush(s, emit, ctx, err) : TL_OK;
+  return st == TL_OK ? emit(ctx, u, err) : st;
 }
 
 /* Run r's next block into the list. */
@@ -365,31 +291,20 @@ static tl_status merge_runs(tl_xsort *s, int lo, int hi, const merge_out *o, tl_
   return st;
 }
 
-/* Merges the first runs not merged yet into new runs, as many at a time
-** as a merge may take now, until at most `most` are left (the list empty). */
-static tl_status reduce(tl_xsort *s, int most, tl_error *err) {
-  while (s->nruns - s->lo > most) {
-    int fan = choose_fan(s);
-    if (fan > most) fan = most > 2 ? most : 2;
-    merge_out into = { NULL, NULL, 0 };
-    TL_TRY(new_run(s, &into.into, err));
-    TL_TRY(merge_runs(s, s->lo, s->lo + fan, &into, err));
-    s->lo += fan;
-  }
-  return TL_OK;
-}
-
 tl_status tl_xsort_finish(tl_xsort *s, tl_xsort_emit emit, void *ctx, tl_error *err) {
   if (s->nruns == 0) {   /* it all fit: the in-memory sort */
     tl_table *t = NULL;
     TL_TRY(sort_list(s, &t, err));
-    TL_TRY(emit_rows(s, t, emit, ctx, err));
-    return flush(s, emit, ctx, err);
+    return emit_rows(s, t, emit, ctx, err);
   }
-  tl_status st = s->nlist ? spill_run(s, err) : TL_OK;
-  if (st == TL_OK) st = reduce(s, choose_fan(s), err);
+  if (s->nlist) TL_TRY(spill_run(s, err));
+  int lo = 0;
+  while (s->nruns - lo > s->fan) {   /* too many for one merge: the first into a new run */
+    merge_out into = { NULL, NULL, 0 };
+    TL_TRY(new_run(s, &into.into, err));
+    TL_TRY(merge_runs(s, lo, lo + s->fan, &into, err));
+    lo += s->fan;
+  }
   merge_out o = { emit, ctx, 0 };
-  if (st == TL_OK) st = merge_runs(s, s->lo, s->nruns, &o, err);
-  if (st == TL_OK) st = flush(s, emit, ctx, err);
-  return too_small(s, st, err);
+  return merge_runs(s, lo, s->nruns, &o, err);
 }
