@@ -122,10 +122,13 @@ tl_status tl_scan_run_into(const tl_scan *s, tl_scan_put put, void *ud, tl_error
 /* The columns of the batches handed to `put`, as a table of no rows. */
 tl_status tl_scan_result_schema(const tl_scan *s, tl_table **out, tl_error *err);
 
-/* late.c: whether the plan's sink is a top over a CSV scan, whose keys
-** are columns of fewer than those read, that late.c can run; and that run
-** (the sink's result). */
+/* late.c: whether the plan's sink is a top (or a sort and a head) over a
+** CSV or Parquet scan, whose keys are columns of fewer than those read,
+** that late.c can run; and that run (the sink's result). */
 int tl_late_top_fits(const tl_plan *pl);
+/* The rows the sink keeps as a top: a top's count, or that of a head right
+** after a sort (the head of a stable sort is the top); -1: neither. */
+int64_t tl_sink_top_rows(const tl_plan *pl);
 tl_status tl_late_top(const tl_plan *pl, tl_table **out, tl_error *err);
 
 #endif

@@ -1,5 +1,6 @@
 /*
-** late.c -- a top over a CSV scan, materialized late. A top whose keys
+** late.c -- a top over a CSV or Parquet scan, materialized late. A top
+** (or a sort with a head right after it, which is the same) whose keys
 ** are columns keeps few rows of many: each morsel is read with the key
 ** columns alone, and its best rows are kept as their keys and their place
 ** (morsel and row, one int64 that also orders them as the file does). At
@@ -10,7 +11,9 @@
 ** morsel.
 **
 ** A morsel's read is that of the source's run, the columns it reads being
-** those of the want, which the run reads afresh at each read (source_csv.c).
+** those of the want, which the run reads afresh at each read (source_csv.c,
+** source_parquet.c). From a Parquet file only the row ranges around the
+** survivors are read again; a CSV morsel is read whole and the rows taken.
 ** A bad value in a column that is not a key is only seen when its row
 ** survives, as read_csv with `columns` does not look at the others.
 */
@@ -32,6 +35,7 @@ typedef struct late {
   const tl_plan *pl;
   const tl_source *src;
   void *srun;
+  int64_t count;           /* the rows the top keeps */
   int nkeys;               /* the top's keys, then the place */
   const char **keys;
   tl_table **best;         /* per worker: its best rows so far */
@@ -49,11 +53,20 @@ static const char *key_column(const tl_table *schema, const char *key) {
   return NULL;
 }
 
+int64_t tl_sink_top_rows(const tl_plan *pl) {
+  const tl_scan *sink = pl->sink;
+  if (sink->kind == P_TOP) return sink->count;
+  for (int k = 1; sink->kind == P_SORT && k + 1 < pl->nsteps; k++)
+    if (pl->steps[k] == sink && pl->steps[k + 1]->kind == P_HEAD) return pl->steps[k + 1]->count;
+  return -1;
+}
+
 int tl_late_top_fits(const tl_plan *pl) {
   const tl_scan *sink = pl->sink;
   const tl_source *src = pl->steps[0]->src;
-  if (!sink || sink->kind != P_TOP || pl->nstream > 0 || pl->nothing || !src ||
-      !tl_source_is_csv(src) || sink->count <= 0 || sink->count > MAX_LATE ||
+  if (!sink || pl->nstream > 0 || pl->nothing || !src ||
+      !(tl_source_is_csv(src) || tl_source_is_parquet(src)) || tl_sink_top_rows(pl) <= 0 ||
+      tl_sink_top_rows(pl) > MAX_LATE ||
       pl->steps[0]->opts.nshares > 1 || tl_table_find(pl->input, PLACE) >= 0)
     return 0;
   int cols = 0;
@@ -87,7 +100,7 @@ static tl_status fold(late *L, tl_table *a, tl_table *b, tl_table **out, tl_erro
   const tl_table *two[2] = { a, b };
   if (!a || !b) { *out = tl_table_retain(a ? a : b); return TL_OK; }
   TL_TRY(tl_table_concat(2, two, &both, err));
-  tl_status st = tl_table_top(both, L->pl->sink->count, L->nkeys, L->keys, out, err);
+  tl_status st = tl_table_top(both, L->count, L->nkeys, L->keys, out, err);
   tl_table_release(both);
   return st;
 }
@@ -97,7 +110,7 @@ static tl_status keys_of(late *L, int64_t k, int w, tl_error *err) {
   TL_TRY(L->src->kind->read(L->src, L->srun, k, &t, err));
   tl_status st = add_place(t, k, &u, err);
   tl_table_release(t);
-  if (st == TL_OK) st = tl_table_top(u, L->pl->sink->count, L->nkeys, L->keys, &v, err);
+  if (st == TL_OK) st = tl_table_top(u, L->count, L->nkeys, L->keys, &v, err);
   tl_table_release(u);
   if (st == TL_OK) st = fold(L, L->best[w], v, &t, err);
   tl_table_release(v);
@@ -148,9 +161,20 @@ static tl_status materialize(late *L, const tl_table *best, tl_table **out, tl_e
     tl_table *t = NULL;
     for (b = a; b < n && sorted[b] >> 32 == sorted[a] >> 32; b++)
       rows[b - a] = sorted[b] & 0xffffffff;
-    st = L->src->kind->read(L->src, L->srun, sorted[a] >> 32, &t, err);
-    if (st == TL_OK) st = tl_table_take(t, rows, b - a, &parts[nparts++], err);
-    tl_table_release(t);
+    if (tl_source_is_parquet(L->src)) {   /* the survivors' rows alone */
+      st = tl_source_parquet_take(L->src, L->srun, sorted[a] >> 32, rows, b - a,
+                                  &parts[nparts++], err);
+    } else {
+      st = L->src->kind->read(L->src, L->srun, sorted[a] >> 32, &t, err);
+      if (st == TL_OK) st = tl_table_take(t, rows, b - a, &parts[nparts++], err);
+      tl_table_release(t);
+    }
+    if (st == TL_OK && nparts == 64) {   /* one table, not a part per small morsel */
+      st = tl_table_concat(nparts, (const tl_table *const *)parts, &t, err);
+      for (int k = 0; k < nparts; k++) tl_table_release(parts[k]);
+      parts[0] = t;
+      nparts = 1;
+    }
   }
   for (int64_t i = 0; st == TL_OK && i < n; i++) {   /* back to the top's order */
     int64_t *at = bsearch(&place[i], sorted, (size_t)n, sizeof *sorted, by_place);
@@ -201,6 +225,7 @@ tl_status tl_late_top(const tl_plan *pl, tl_table **out, tl_error *err) {
   L.src = pl->steps[0]->src;
   L.bad = INT64_MAX;
   const tl_scan *sink = pl->sink;
+  L.count = tl_sink_top_rows(pl);
   L.nkeys = sink->na + 1;
   const char **keys = tl_calloc((size_t)sink->na + 2, sizeof *keys);
   const char **cols = tl_calloc((size_t)pl->nread + 1, sizeof *cols);

@@ -766,7 +766,7 @@ tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err) {
                                             ? "late: the keys of each batch, the rows of the "
                                               "top ones read again at the end"
                                             : sink_how(x->kind));
-      explain_spill(&tb, x, p.then);
+      if (!tl_late_top_fits(&p)) explain_spill(&tb, x, p.then);   /* a late top never spills */
       after = 1;
     } else if (after) {
       tl_textbuf_str(&tb, "\n");

@@ -350,9 +350,10 @@ static tl_status emit_rows(void *ctx, tl_table *t, tl_error *err) {
 
 /* Under a memory limit, the sinks that may spill: a grouping or a distinct
 ** partitions its states past half of the room left, a sort writes runs
-** past a quarter (sorting what it gathered takes as much again), and so
-** does the ordering of a grouping's result; a top's rows go to a sort
-** past a quarter. */
+** past a quarter (sorting what it gathered takes as much again; with a
+** head right after it, its runs and merge keep that many rows, as a top's
+** do), and so does the ordering of a grouping's result; a top's rows go
+** to a sort past a quarter. */
 static tl_status spill_sinks(xrun *x, tl_error *err) {
   int64_t base = (int64_t)tl_env_memory(NULL);
   int64_t half = tl_spill_threshold(base, 0.5), quarter = tl_spill_threshold(base, 0.25);
@@ -360,9 +361,12 @@ static tl_status spill_sinks(xrun *x, tl_error *err) {
   if (!half) return TL_OK;
   if ((x->kind == P_AGG && sink->na) || x->kind == P_DISTINCT)
     return tl_xagg_new(sink, stream_schema(x->pl), half, quarter, &x->xa, err);
-  if (x->kind == P_SORT)
-    return tl_xsort_new(sink->na, (const char *const *)sink->a, "sort", stream_schema(x->pl),
-                        quarter, &x->xs, err);
+  if (x->kind == P_SORT) {
+    TL_TRY(tl_xsort_new(sink->na, (const char *const *)sink->a, "sort", stream_schema(x->pl),
+                        quarter, &x->xs, err));
+    if (tl_sink_top_rows(x->pl) >= 0) tl_xsort_keep(x->xs, tl_sink_top_rows(x->pl));   /* a head after it */
+    return TL_OK;
+  }
   if (x->kind == P_TOP) x->top_threshold = quarter;
   return TL_OK;
 }

@@ -108,6 +108,14 @@ tl_status tl_csv_find_records(const char *path, const tl_csv_options *o, int nco
 /* source_csv.c: whether src is a CSV file source (not a compressed one),
 ** whose runs read the columns their want names at each read. */
 int tl_source_is_csv(const tl_source *src);
+/* source_parquet.c: whether src is a Parquet source (its runs, too, read
+** the columns their want names at each read). */
+int tl_source_is_parquet(const tl_source *src);
+/* Rows `rows` (n of them, ascending, counted from the morsel's first) of
+** morsel k of a run of Parquet source src, as its read gives them after a
+** take, with only the row ranges that hold them read. */
+tl_status tl_source_parquet_take(const tl_source *src, void *run, int64_t k,
+                                 const int64_t *rows, int64_t n, tl_table **out, tl_error *err);
 
 /* source_csv.c, source_table.c, source_parquet.c, source_csvz.c (compressed
 ** CSV, streamed); source_files.c picks one by the files' contents. */

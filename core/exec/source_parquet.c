@@ -14,6 +14,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/table.h"
 #include "io/parquet_file.h"
 #include "prune.h"
 #include "source.h"
@@ -132,12 +133,51 @@ static tl_status p_read(const tl_source *src, void *run, int64_t k, tl_table **o
   const tl_source_want *w = r->want;
   const pmorsel *m = &r->m[k];
   if (r->skip[k]) return tl_table_select(src->schema, w->ncols, w->cols, out, err);
+  if (w->ncols == 0) {   /* no column wanted (a count): the rows alone, from the footer */
+    TL_TRY(tl_table_new(0, NULL, NULL, out, err));
+    (*out)->nrows = m->nrows < 0 ? pq_file_group_rows(r->files[m->file], m->group) : m->nrows;
+    return TL_OK;
+  }
   if (m->nrows < 0)
     TL_TRY(pq_file_read_group(r->files[m->file], m->group, w->ncols, w->cols, out, err));
   else
     TL_TRY(pq_file_read_rows(r->files[m->file], m->group, m->row, m->nrows, w->ncols, w->cols,
                              out, err));
   return tl_agree_widen(src->schema, ((const pqsrc *)src->impl)->paths[m->file], out, err);
+}
+
+/* Survivors this close (in rows) are read as one range of the row group:
+** the rows between cost less than another read of the pages. */
+#define TAKE_GAP 4096
+
+/* Each run of near rows is read as one range of the row group (the pages
+** before it passed over by their headers), and its rows taken. */
+tl_status tl_source_parquet_take(const tl_source *src, void *run, int64_t k,
+                                 const int64_t *rows, int64_t n, tl_table **out, tl_error *err) {
+  const prun *r = run;
+  const tl_source_want *w = r->want;
+  const pmorsel *m = &r->m[k];
+  int64_t first = m->nrows < 0 ? 0 : m->row;
+  tl_table **parts = tl_calloc((size_t)n + 1, sizeof *parts);
+  int64_t *at = tl_calloc((size_t)n + 1, sizeof *at);
+  int64_t nparts = 0;
+  *out = NULL;
+  tl_status st = parts && at ? TL_OK : tl_error_oom(err, "scan");
+  for (int64_t a = 0, b; st == TL_OK && a < n; a = b) {
+    tl_table *t = NULL;
+    for (b = a + 1; b < n && rows[b] - rows[b - 1] <= TAKE_GAP; b++) {}
+    for (int64_t i = a; i < b; i++) at[i - a] = rows[i] - rows[a];
+    st = pq_file_read_rows(r->files[m->file], m->group, first + rows[a], rows[b - 1] - rows[a] + 1,
+                           w->ncols, w->cols, &t, err);
+    if (st == TL_OK) st = tl_table_take(t, at, b - a, &parts[nparts++], err);
+    tl_table_release(t);
+  }
+  if (st == TL_OK && nparts == 1) *out = parts[0], parts[0] = NULL;
+  else if (st == TL_OK) st = tl_table_concat((int)nparts, (const tl_table *const *)parts, out, err);
+  for (int64_t j = 0; parts && j < nparts; j++) tl_table_release(parts[j]);
+  tl_free(parts);
+  tl_free(at);
+  return st == TL_OK ? tl_agree_widen(src->schema, out, err) : st;
 }
 
 static void p_describe(const tl_source *src, tl_textbuf *tb) {
@@ -170,6 +210,8 @@ static void p_explain(const tl_source *src, const tl_source_want *want, tl_textb
 
 static const tl_source_kind parquet_kind = { "parquet", p_open, p_read, p_close, p_describe,
                                              p_free, p_explain };
+
+int tl_source_is_parquet(const tl_source *src) { return src->kind == &parquet_kind; }
 
 /* Each file's schema from its footer, folded into the one they agree on. */
 static tl_status p_init(pqsrc *p, int npaths, const char *const *paths, tl_table **schema,

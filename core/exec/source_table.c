@@ -6,6 +6,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/table.h"
 #include "source.h"
 
 #define DEFAULT_ROWS 65536
@@ -29,15 +30,20 @@ static tl_status t_open(const tl_source *src, const tl_source_want *want, void *
   if (!r) return tl_error_oom(err, "scan");
   r->rows = want->batch_rows > 0 ? want->batch_rows : DEFAULT_ROWS;
   TL_TRY(tl_table_select(src->impl, want->ncols, want->cols, &r->cols, err));
-  int64_t n = tl_table_nrows(r->cols);
+  int64_t n = tl_table_nrows(src->impl);   /* the wanted columns may be none */
   *nmorsels = (n + r->rows - 1) / r->rows;
   return TL_OK;
 }
 
 static tl_status t_read(const tl_source *src, void *run, int64_t k, tl_table **out,
                         tl_error *err) {
-  (void)src;
   const trun *r = run;
+  if (tl_table_ncols(r->cols) == 0) {   /* no column wanted: the rows alone */
+    int64_t n = tl_table_nrows(src->impl) - k * r->rows;
+    TL_TRY(tl_table_new(0, NULL, NULL, out, err));
+    (*out)->nrows = n < r->rows ? n : r->rows;
+    return TL_OK;
+  }
   return tl_table_slice(r->cols, k * r->rows, r->rows, out, err);
 }
 

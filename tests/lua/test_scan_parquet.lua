@@ -319,5 +319,27 @@ do
   assert(e:find("join k (inner, with a table of 6 rows)  [per batch]", 1, true), e)
 end
 
+-- Plans that read no column of the files (a count; a grouping by a column a
+-- mutate made): the rows still count, from the row groups' footers, at every
+-- batch size (a read of no column gave batches of no rows); over a table too.
+do
+  local t = gen(300, 41)
+  local p = path("count.parquet")
+  t:write_parquet(p, { row_group_size = 64 })
+  for _, knobs in ipairs({ {}, { batch_rows = 1 }, { batch_rows = 10 } }) do
+    testing.with(knobs, function()
+      assert(tally.scan(p):agg("n = count()"):collect():col("n")[1] == 300)
+      local g = tally.scan(p):mutate("k = 7"):group_by("k"):agg("n = count()"):collect()
+      assert(#g == 1 and g:col("n")[1] == 300, "grouping by a made column")
+      same(tally.scan(p):mutate("z = 1"):select("z"):collect(), t:mutate("z = 1"):select("z"),
+           "a made column alone")
+      -- and so over a table
+      assert(tally.scan(t):agg("n = count()"):collect():col("n")[1] == 300)
+      same(tally.scan(t):mutate("z = 1"):select("z"):collect(), t:mutate("z = 1"):select("z"),
+           "a made column alone, over a table")
+    end)
+  end
+end
+
 os.execute("rm -rf '" .. dir .. "'")
 print("test_scan_parquet: ok")
