@@ -177,7 +177,7 @@ tl_status tl_source_parquet_take(const tl_source *src, void *run, int64_t k,
   for (int64_t j = 0; parts && j < nparts; j++) tl_table_release(parts[j]);
   tl_free(parts);
   tl_free(at);
-  return st == TL_OK ? tl_agree_widen(src->schema, out, err) : st;
+  return st == TL_OK ? tl_agree_widen(src->schema, ((const pqsrc *)src->impl)->paths[m->file], out, err) : st;
 }
 
 static void p_describe(const tl_source *src, tl_textbuf *tb) {
