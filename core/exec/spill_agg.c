@@ -314,8 +314,10 @@ tl_status tl_xagg_merge(tl_xagg *a, tl_partial *parts[TL_XAGG_PARTS], tl_error *
   /* past the threshold, and the states grew since the last spill (what
   ** else is live, the batches in flight, is not the states' to free) */
   if (used <= a->threshold || used <= a->floor + a->step) return TL_OK;
+  /* The memory the states held is not handed back to the system (no
+  ** tl_alloc_trim): the states made next take it again, where memory handed
+  ** back would be faulted in page by page once more. */
   TL_TRY(spill_all(a, err));
-  tl_alloc_trim();   /* the states were many small blocks */
   a->floor = (int64_t)tl_env_memory(NULL);
   return TL_OK;
 }
@@ -423,7 +425,6 @@ tl_status tl_xagg_finish(tl_xagg *a, const tl_scan *then, tl_xsort_emit emit, vo
     if (st == TL_OK && m) st = tl_partial_finish_ex(m, 1, &u, err);
     tl_partial_free(m);
     if (st == TL_OK && u) *any = 1, st = end_part(&e, u, err);
-    tl_alloc_trim();   /* the partition's states, freed, before the next is made */
   }
   if (st == TL_OK && e.xs) st = tl_xsort_finish(e.xs, emit_visible, &e, err);
   if (st == TL_OK && e.top) st = emit_visible(&e, e.top, err), e.top = NULL;
