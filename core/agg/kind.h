@@ -24,6 +24,7 @@
 typedef struct tl_agg_kind tl_agg_kind;
 typedef struct wbuf wbuf;
 typedef struct rbuf rbuf;
+typedef struct tl_keyindex tl_keyindex;
 
 enum { Q_LIST, Q_HIST, Q_FLAT };   /* quantile: per-group arrays, counts, one array */
 enum { D_SET, D_CODES };           /* count_distinct: a hash set, bits over codes */
@@ -169,10 +170,24 @@ int tl_agg_takes_pair(int fn);
 /* The kind of aggregate id fn (AGG_*), NULL when there is none. */
 const tl_agg_kind *tl_agg_kind_of(int fn);
 
+/* Items to allocate for n when an array grows: n rounded up to two
+** significant bits past the first (at most a quarter more), so that an
+** array grown a little at a time (a partial merged into batch after batch)
+** is reallocated, and so copied, only when it has grown by a fifth or more:
+** in between, realloc finds the block already that size. */
+static inline size_t tl_agg_room(size_t n) {
+  if (n < 16) return n;
+  size_t unit = (size_t)1 << (61 - __builtin_clzll((unsigned long long)n));
+  return (n + unit - 1) & ~(unit - 1);
+}
+
 /* Grows array a from `old` to n items, the new ones zeroed; returns 0 from
-** the enclosing function when out of memory. */
+** the enclosing function when out of memory. A first allocation (old 0)
+** takes n items exactly, a growth tl_agg_room(n). */
 #define GROW(a, old, n) do { \
-    void *q_ = tl_realloc((a), (size_t)((n) > 0 ? (n) : 1) * sizeof *(a)); \
+    size_t n_ = (size_t)((n) > 0 ? (n) : 1); \
+    if ((old) > 0 && (n) > (old)) n_ = tl_agg_room(n_); \
+    void *q_ = tl_realloc((a), n_ * sizeof *(a)); \
     if (!q_) return 0; \
     (a) = q_; \
     if ((n) > (old)) memset((a) + (old), 0, (size_t)((n) - (old)) * sizeof *(a)); \
@@ -255,7 +270,11 @@ struct tl_partial {
   tl_table *keys;          /* one row per group; NULL: the whole table as one */
   int64_t ng;
   int direct;              /* made for one result: not to merge or encode */
+  tl_keyindex *ix;         /* merge.c: the groups by key, once merged into */
 };
+
+/* merge.c: the index a partial merged into keeps (NULL is allowed). */
+void tl_keyindex_free(tl_keyindex *ix);
 
 /* The definition of slot s, for messages. */
 const char *tl_partial_src(const tl_partial *p, int s);

@@ -134,12 +134,15 @@ void tl_partial_free(tl_partial *p) {
   tl_free(p->naggs); tl_free(p->first); tl_free(p->st);
   tl_table_release(p->schema);
   tl_table_release(p->keys);
+  tl_keyindex_free(p->ix);
   tl_free(p);
 }
 
 int64_t tl_partial_groups(const tl_partial *p) { return p->ng; }
 
 void tl_partial_set_keys(tl_partial *p, tl_table *keys) {
+  tl_keyindex_free(p->ix);   /* of the keys before */
+  p->ix = NULL;
   tl_table_release(p->keys);
   p->keys = tl_table_retain(keys);
 }

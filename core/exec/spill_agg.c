@@ -22,8 +22,6 @@
 #include "spill.h"
 #include "spill_agg.h"
 
-#define XLEVELS 48
-
 struct tl_xagg {
   const char *op;           /* group_by or distinct */
   int nkeys;
@@ -33,11 +31,10 @@ struct tl_xagg {
   const char **defs;        /* the sink's, then the hidden one */
   const tl_scope *scope;    /* the sink's: the host's aggregates */
   char *ord, *orddef;       /* the hidden column and its definition */
-  /* per partition, the states of consecutive runs of batches, a binary
-  ** counter: acc[p][l] holds 2^l batches' (or none), the higher levels the
-  ** older, so that a group's states are merged about log2(batches) times,
-  ** not once per batch into states that hold every group so far */
-  tl_partial *acc[TL_XAGG_PARTS][XLEVELS];
+  /* per partition, the states of the batches since the last spill (NULL:
+  ** none), each batch's merged in turn: a merge costs the groups the batch
+  ** brings, the partial keeping its index of the groups so far (merge.c) */
+  tl_partial *acc[TL_XAGG_PARTS];
   tl_spill *file[TL_XAGG_PARTS];
   tl_spiller by;
   int nparts;               /* partitions in use, of TL_XAGG_PARTS */
@@ -93,7 +90,7 @@ tl_status tl_xagg_new(const tl_scan *sink, const tl_table *schema, int64_t thres
 void tl_xagg_free(tl_xagg *a) {
   if (!a) return;
   for (int p = 0; p < TL_XAGG_PARTS; p++) {
-    for (int l = 0; l < XLEVELS; l++) tl_partial_free(a->acc[p][l]);
+    tl_partial_free(a->acc[p]);
     tl_spill_close(a->file[p]);
   }
   tl_free(a->defs);
@@ -281,65 +278,22 @@ tl_status tl_xagg_part(const tl_xagg *a, const tl_table *t, int64_t morsel,
   return st;
 }
 
-/* Partition p's states in memory as one (*out NULL: none), the runs
-** merged oldest first. */
-static tl_status fold_levels(tl_xagg *a, int p, tl_partial **out, tl_error *err) {
-  tl_partial *m = NULL;
-  tl_status st = TL_OK;
-  for (int l = XLEVELS - 1; l >= 0; l--) {
-    tl_partial *d = a->acc[p][l];
-    a->acc[p][l] = NULL;
-    if (!d) continue;
-    if (!m) { m = d; continue; }
-    if (st == TL_OK) st = tl_partial_merge(m, d, err);
-    tl_partial_free(d);
-  }
-  if (st != TL_OK) { tl_partial_free(m); m = NULL; }
-  *out = m;
-  return st;
-}
-
-/* Writes the states in memory to their partitions' files and frees them:
-** each run of batches as a block of its own, the oldest first, so that the
-** blocks stay in input order and no merge needs room on the way out. */
+/* Writes the states in memory to their partitions' files and frees them. */
 static tl_status spill_all(tl_xagg *a, tl_error *err) {
   for (int p = 0; p < TL_XAGG_PARTS; p++) {
-    for (int l = XLEVELS - 1; l >= 0; l--) {
-      tl_partial *m = a->acc[p][l];
-      if (!m) continue;
-      if (tl_interrupted()) return tl_error_interrupted(err, a->op);
-      void *buf = NULL;
-      size_t len = 0;
-      tl_status st = a->file[p] ? TL_OK : tl_spill_open(&a->by, &a->file[p], err);
-      if (st == TL_OK) st = tl_partial_encode(m, &buf, &len, err);
-      if (st == TL_OK) st = tl_spill_put(a->file[p], buf, len, err);
-      tl_free(buf);
-      if (st != TL_OK) return st;
-      tl_partial_free(m);
-      a->acc[p][l] = NULL;
-    }
+    tl_partial *m = a->acc[p];
+    if (!m) continue;
+    if (tl_interrupted()) return tl_error_interrupted(err, a->op);
+    void *buf = NULL;
+    size_t len = 0;
+    tl_status st = a->file[p] ? TL_OK : tl_spill_open(&a->by, &a->file[p], err);
+    if (st == TL_OK) st = tl_partial_encode(m, &buf, &len, err);
+    if (st == TL_OK) st = tl_spill_put(a->file[p], buf, len, err);
+    tl_free(buf);
+    if (st != TL_OK) return st;
+    tl_partial_free(m);
+    a->acc[p] = NULL;
   }
-  return TL_OK;
-}
-
-/* Adds batch states d (taken) to partition p's counter: merged into the
-** older runs of as many batches while there are such. */
-static tl_status add_level(tl_xagg *a, int p, tl_partial *d, tl_error *err) {
-  int l = 0;
-  for (; l < XLEVELS - 1 && a->acc[p][l]; l++) {
-    tl_partial *older = a->acc[p][l];
-    tl_status st = tl_partial_merge(older, d, err);
-    tl_partial_free(d);
-    a->acc[p][l] = NULL;
-    d = older;
-    if (st != TL_OK) { tl_partial_free(d); return st; }
-  }
-  if (a->acc[p][l]) {   /* the top level: 2^47 batches, never in practice */
-    tl_status st = tl_partial_merge(a->acc[p][l], d, err);
-    tl_partial_free(d);
-    return st;
-  }
-  a->acc[p][l] = d;
   return TL_OK;
 }
 
@@ -347,8 +301,12 @@ tl_status tl_xagg_merge(tl_xagg *a, tl_partial *parts[TL_XAGG_PARTS], tl_error *
   tl_status st = TL_OK;
   for (int p = 0; p < TL_XAGG_PARTS; p++) {
     if (!parts[p]) continue;
-    if (st == TL_OK) st = add_level(a, p, parts[p], err);
-    else tl_partial_free(parts[p]);
+    if (st == TL_OK && !a->acc[p]) {
+      a->acc[p] = parts[p];
+    } else {
+      if (st == TL_OK) st = tl_partial_merge(a->acc[p], parts[p], err);
+      tl_partial_free(parts[p]);
+    }
     parts[p] = NULL;
   }
   if (st != TL_OK || !a->threshold) return st;
@@ -356,8 +314,10 @@ tl_status tl_xagg_merge(tl_xagg *a, tl_partial *parts[TL_XAGG_PARTS], tl_error *
   /* past the threshold, and the states grew since the last spill (what
   ** else is live, the batches in flight, is not the states' to free) */
   if (used <= a->threshold || used <= a->floor + a->step) return TL_OK;
+  /* The memory the states held is not handed back to the system (no
+  ** tl_alloc_trim): the states made next take it again, where memory handed
+  ** back would be faulted in page by page once more. */
   TL_TRY(spill_all(a, err));
-  tl_alloc_trim();   /* the states were many small blocks */
   a->floor = (int64_t)tl_env_memory(NULL);
   return TL_OK;
 }
@@ -381,8 +341,8 @@ static tl_status merge_partition(tl_xagg *a, int p, tl_partial **out, tl_error *
   }
   tl_spill_close(a->file[p]);
   a->file[p] = NULL;
-  tl_partial *mem = NULL;
-  if (st == TL_OK) st = fold_levels(a, p, &mem, err);
+  tl_partial *mem = a->acc[p];
+  a->acc[p] = NULL;
   if (st == TL_OK && mem) {
     if (!m) m = mem, mem = NULL;
     else st = tl_partial_merge(m, mem, err);
@@ -465,7 +425,6 @@ tl_status tl_xagg_finish(tl_xagg *a, const tl_scan *then, tl_xsort_emit emit, vo
     if (st == TL_OK && m) st = tl_partial_finish_ex(m, 1, &u, err);
     tl_partial_free(m);
     if (st == TL_OK && u) *any = 1, st = end_part(&e, u, err);
-    tl_alloc_trim();   /* the partition's states, freed, before the next is made */
   }
   if (st == TL_OK && e.xs) st = tl_xsort_finish(e.xs, emit_visible, &e, err);
   if (st == TL_OK && e.top) st = emit_visible(&e, e.top, err), e.top = NULL;

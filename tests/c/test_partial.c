@@ -386,6 +386,108 @@ static void test_split(void) {
   tl_table_release(base);
 }
 
+/* Many merges into one partial, which keeps its index of the groups
+** between them: parts of 1 to 23 rows (some empty, some through bytes)
+** merged in order; finished half way (the result shares the keys, which
+** later merges must not change) and encoded and decoded half way (a partial
+** that merges on without an index of its own); each compared with agg over
+** the rows merged so far. */
+static void check_many(const tl_table *t, int nk, const char *const *keys, int n,
+                       const char *const *defs, double tol) {
+  static const int sizes[] = { 1, 7, 0, 13, 2, 23, 5, 1, 11 };
+  int64_t nrows = tl_table_nrows(t), from = 0, half = nrows / 2;
+  tl_partial *acc = NULL, *copy = NULL;
+  tl_table *mid = NULL, *copy_mid = NULL;
+  for (int c = 0; from < nrows; c++) {
+    int64_t to = from + sizes[c % 9];
+    if (to > nrows) to = nrows;
+    tl_table *part;
+    CHECK(tl_table_slice(t, from, to - from, &part, NULL) == TL_OK);
+    tl_partial *p = partial(part, nk, keys, n, defs, NULL, c % 5 == 3);
+    CHECK(p != NULL);
+    tl_error err;
+    if (!acc) {
+      acc = p;
+    } else {
+      CHECK(tl_partial_merge(acc, p, &err) == TL_OK);
+      if (copy) CHECK(tl_partial_merge(copy, p, &err) == TL_OK);
+      tl_partial_free(p);
+    }
+    tl_table_release(part);
+    if (from < half && to >= half) {   /* half way */
+      void *buf;
+      size_t len;
+      CHECK(tl_partial_finish(acc, &mid, NULL) == TL_OK);
+      CHECK(tl_partial_encode(acc, &buf, &len, &err) == TL_OK);
+      CHECK(tl_partial_decode(buf, len, NULL, &copy, &err) == TL_OK);
+      tl_free(buf);
+      tl_table *pre;
+      CHECK(tl_table_slice(t, 0, to, &pre, NULL) == TL_OK);
+      copy_mid = agg(pre, nk, keys, n, defs, NULL);
+      tl_table_release(pre);
+    }
+    from = to;
+  }
+  tl_table *whole = agg(t, nk, keys, n, defs, NULL), *merged = NULL, *merged2 = NULL;
+  CHECK(tl_partial_finish(acc, &merged, NULL) == TL_OK);
+  CHECK(copy && tl_partial_finish(copy, &merged2, NULL) == TL_OK);
+  CHECK(whole && merged && same_table(whole, merged, tol));
+  CHECK(whole && merged2 && same_table(whole, merged2, tol));
+  CHECK(copy_mid && mid && same_table(copy_mid, mid, tol));   /* unchanged by what came after */
+  if (tol == 0 && whole && merged) {
+    char *a = show(whole), *b = show(merged);
+    CHECK(strcmp(a, b) == 0);
+    free(a);
+    free(b);
+  }
+  tl_table_release(whole);
+  tl_table_release(merged);
+  tl_table_release(merged2);
+  tl_table_release(mid);
+  tl_table_release(copy_mid);
+  tl_partial_free(acc);
+  tl_partial_free(copy);
+}
+
+/* Keys of many groups, so that the index grows many times: ints (nulls
+** among them), strings of every length, floats with NaN and -0.0, and the
+** three together; the groups come back in many orders. */
+static void test_many_merges(void) {
+  tl_table *base = make_table(600, 7), *t;
+  const char *mk = "kp = ks .. ''";
+  CHECK(tl_table_mutate(base, 1, &mk, &t, NULL) == TL_OK);
+  for (int ks = 0; ks < NKEYSETS; ks++) {
+    check_many(t, key_counts[ks], key_sets[ks], NEXACT, exact_defs, 0);
+    check_many(t, key_counts[ks], key_sets[ks], NAPPROX, approx_defs, 1e-12);
+  }
+  tl_table_release(t);
+  tl_table_release(base);
+  size_t cap = 1 << 20, k = 0;
+  char *csv = malloc(cap);
+  k += (size_t)snprintf(csv + k, cap - k, "a,b,c,x\n");
+  for (int r = 0; r < 6000; r++) {
+    unsigned h = (unsigned)r * 2654435761u;
+    char a[24] = "", b[64] = "", c[32] = "";
+    if (r % 97) snprintf(a, sizeof a, "%u", (h >> 7) % 3001);
+    if (r % 89) snprintf(b, sizeof b, "s%.*s%u", (int)(h % 40), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", (h >> 9) % 1500);
+    static const char *const fk[] = { "nan", "-0.0", "0.0", "" };
+    if (r % 7 == 0) snprintf(c, sizeof c, "%s", fk[(h >> 3) % 4]);
+    else snprintf(c, sizeof c, "%.1f", (double)((h >> 11) % 700) / 4);
+    k += (size_t)snprintf(csv + k, cap - k, "%s,%s,%s,%d\n", a, b, c, r % 13 - 6);
+  }
+  tl_table *u = load(csv);
+  free(csv);
+  const char *defs[] = { "n = count()", "s = sum(x)", "first(x)", "last(x)", "min(b)",
+                         "count_distinct(x)" };
+  const char *ka = "a", *kb = "b", *kc = "c", *kabc[] = { "a", "b", "c" }, *kca[] = { "c", "a" };
+  check_many(u, 1, &ka, 6, defs, 0);
+  check_many(u, 1, &kb, 6, defs, 0);
+  check_many(u, 1, &kc, 6, defs, 0);
+  check_many(u, 3, kabc, 6, defs, 0);
+  check_many(u, 2, kca, 6, defs, 0);
+  tl_table_release(u);
+}
+
 /* Merging keeps groups in order of first appearance and first/last right;
 ** merged out of order, the order follows the merges. */
 static void test_merge_order(void) {
@@ -973,6 +1075,11 @@ static tl_status sequence(const tl_table *t, tl_error *err) {
   if (st == TL_OK) st = tl_partial_decode(buf, len, NULL, &q, err);
   if (st == TL_OK) st = tl_partial_merge(p, q, err);
   if (st == TL_OK) st = tl_partial_finish(p, &out, err);
+  tl_table_release(out);   /* merged again, into the keys the result shares */
+  out = NULL;
+  if (st == TL_OK) st = tl_partial_merge(p, q, err);
+  if (st == TL_OK) st = tl_partial_merge(q, p, err);
+  if (st == TL_OK) st = tl_partial_finish(q, &out, err);
   tl_table_release(out);
   tl_free(buf);
   tl_partial_free(p);
@@ -1013,6 +1120,7 @@ int main(void) {
   test_overflow();
   test_split();
   test_merge_order();
+  test_many_merges();
   test_layouts();
   test_mismatch();
   test_encoding();

@@ -705,6 +705,8 @@ TL_API TL_NODISCARD tl_status tl_partial_decode(const void *buf, size_t len, con
 ** their key values (nulls equal nulls, as in group_by); groups of `from` that `into`
 ** lacks are appended in their order, so merging partials of consecutive row ranges in
 ** order keeps groups in order of first appearance, and first()/last() stay right.
+** `into` keeps an index of its groups by key from one merge to the next, so merging
+** many partials into one costs each merge about the groups `from` brings.
 ** After TL_EINVAL (partials that do not match) `into` is unchanged; after any other
 ** error (TL_ENOMEM, a host aggregate's failure) it can only be freed. */
 TL_API TL_NODISCARD tl_status tl_partial_merge(tl_partial *into, const tl_partial *from,
