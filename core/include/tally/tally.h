@@ -128,7 +128,12 @@ typedef struct tl_env tl_env;
 
 /* The allocator, with the contract of lua_Alloc (nsize == 0 frees; returns
 ** NULL on failure). It must be thread-safe: the kernels allocate on the
-** worker threads. */
+** worker threads. An allocator of the host's sees every block; with the
+** default one (realloc and free), a block of 2 MiB or more is a memory
+** mapping of its own instead, aligned for transparent huge pages, which it
+** uses where the system offers them (on Linux in the "madvise" and "always"
+** modes), and grown by moving its pages rather than copying them. Either way
+** the block is counted against the memory limit alike. */
 typedef void *(*tl_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
 
 /* Zeroed fields take the defaults. */
