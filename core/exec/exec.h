@@ -76,6 +76,9 @@ typedef struct tl_plan {
   const tl_scan *then;     /* a sort or top right after a grouping or distinct
                            ** sink that spills: applied by the sink's run as
                            ** it ends (tl_plan_fuse), not in memory after it */
+  int share;               /* one share of several (tl_scan_collect_share): a
+                           ** right or full join is left to the host, which
+                           ** joins the shares' rows together */
 } tl_plan;
 
 /* A scan of a source, which it takes (also on failure). */

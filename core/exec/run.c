@@ -395,6 +395,7 @@ static tl_status sink_result(xrun *x, tl_table **out, tl_error *err) {
       return tl_step_apply(sink, stream_schema(x->pl), out, err);   /* no rows */
     case P_TOP: case P_DISTINCT: TL_TRY(fold(x, err)); *out = x->top; x->top = NULL; return TL_OK;
     case P_SORT: case P_JOINX: {
+      if (x->kind == P_JOINX && x->pl->share) return gather(x, NULL, out, err);
       tl_table *all = NULL;
       TL_TRY(gather(x, NULL, &all, err));
       tl_status st = tl_step_apply(sink, all, out, err);
@@ -587,11 +588,19 @@ tl_status tl_scan_write_csv(const tl_scan *s, const char *path, tl_error *err) {
 ** the host (tally.mpi.scan).
 */
 const char *tl_scan_sink(const tl_scan *s) {
-  static const char *const names[] = { "agg", "head", "top", "distinct", "sort" };
   const tl_scan *sink = NULL;
   for (const tl_scan *x = s; x && x->in; x = x->in)
     if (!tl_step_streams(x->kind)) sink = x;   /* the last met is the first in order */
-  return sink ? names[sink->kind - P_AGG] : NULL;
+  if (!sink) return NULL;
+  switch (sink->kind) {
+    case P_AGG: return "agg";
+    case P_HEAD: return "head";
+    case P_TOP: return "top";
+    case P_DISTINCT: return "distinct";
+    case P_SORT: return "sort";
+    case P_JOINX: return "join";   /* right, full: the unmatched right rows need every left row */
+    default: return "scan";
+  }
 }
 
 tl_status tl_scan_collect_share(const tl_scan *s, tl_table **rows, tl_partial **partial,
@@ -600,6 +609,7 @@ tl_status tl_scan_collect_share(const tl_scan *s, tl_table **rows, tl_partial **
   *rows = NULL;
   *partial = NULL;
   TL_TRY(tl_plan_make(s, &pl, err));
+  pl.share = 1;
   tl_status st = run_stream(&pl, NULL, rows, pl.sink && pl.sink->kind == P_AGG ? partial : NULL,
                             err);
   tl_plan_free(&pl);

@@ -259,9 +259,11 @@ static tl_status c_init(csvsrc *c, int npaths, const char *const *paths,
     struct stat sb;
     if (!(c->paths[f] = tl_strdup(paths[f]))) return tl_error_oom(err, "scan");
     c->nfiles++;                                   /* freed from here on */
-    if (stat(paths[f], &sb) != 0 || !S_ISREG(sb.st_mode))
+    if (stat(paths[f], &sb) != 0)
+      return tl_error_set(err, TL_EIO, "scan: cannot read '%s': %s", paths[f], strerror(errno));
+    if (!S_ISREG(sb.st_mode))
       return tl_error_set(err, TL_EIO, "scan: cannot read '%s': %s", paths[f],
-                          S_ISDIR(sb.st_mode) ? "is a directory" : strerror(errno));
+                          S_ISDIR(sb.st_mode) ? "is a directory" : "not a regular file");
     c->sizes[f] = (int64_t)sb.st_size;
     c->total += c->sizes[f];
   }

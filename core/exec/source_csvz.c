@@ -68,6 +68,13 @@ static tl_status zerr(const zin *z, const char *why, tl_error *err) {
   return tl_error_set(err, TL_EINVAL, "read_csv: %s: %s: %s", z->path, codec, why);
 }
 
+/* Damaged input, in read_csv's words (csv_unzip.c). */
+static tl_status zdamaged(const zin *z, const char *why, tl_error *err) {
+  const char *codec = z->kind == TL_CSV_GZIP ? "gzip" : "zstd";
+  return tl_error_set(err, TL_EINVAL, "read_csv: %s: %s: damaged data (%s)", z->path, codec,
+                      why ? why : "bad data");
+}
+
 static void zin_close(zin *z) {
   if (z->fd >= 0) close(z->fd);
   if (z->kind == TL_CSV_GZIP && z->started) inflateEnd(&z->z);
@@ -132,7 +139,7 @@ static tl_status zin_read(zin *z, char *dst, size_t cap, size_t *got, tl_error *
         if (z->ipos == z->ilen && z->in_eof) z->ended = 1;
         else inflateReset(&z->z);
       } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        return zerr(z, z->z.msg ? z->z.msg : "damaged data", err);
+        return zdamaged(z, z->z.msg, err);
       } else if (*got == 0 && z->in_eof) {
         return zerr(z, "truncated (the data ends before the end of the stream)", err);
       }
@@ -142,7 +149,7 @@ static tl_status zin_read(zin *z, char *dst, size_t cap, size_t *got, tl_error *
       size_t left = ZSTD_decompressStream(z->dc, &out, &in);
       z->ipos += in.pos;
       *got = out.pos;
-      if (ZSTD_isError(left)) return zerr(z, ZSTD_getErrorName(left), err);
+      if (ZSTD_isError(left)) return zdamaged(z, ZSTD_getErrorName(left), err);
       if (in.pos || out.pos) z->frame_open = left != 0;   /* 0: at the end of a frame */
       if (z->in_eof && out.pos == 0) {
         if (z->frame_open)

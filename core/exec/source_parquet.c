@@ -87,7 +87,12 @@ static tl_status open_run(prun *r, tl_error *err) {
     TL_TRY(pq_file_open(p->paths[f], &r->files[f], err));
     for (int g = 0; g < pq_file_groups(r->files[f]); g++) {
       int64_t rows = pq_file_group_rows(r->files[f], g);
-      n += rows > per ? (rows + per - 1) / per : 1;
+      if (rows > INT64_MAX - per)   /* a damaged footer: its morsels could not be counted */
+        return tl_error_set(err, TL_EPARSE, "scan: %s: row group %d claims %lld rows",
+                            p->paths[f], g, (long long)rows);
+      int64_t k = rows > per ? rows / per + (rows % per != 0) : 1;
+      if (k > (int64_t)(SIZE_MAX / sizeof *r->m / 2) - n) return tl_error_oom(err, "scan");
+      n += k;
     }
   }
   r->m = tl_calloc((size_t)n + 1, sizeof *r->m);

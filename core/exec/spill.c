@@ -48,7 +48,8 @@ tl_status tl_spill_open(tl_spiller *by, tl_spill **out, tl_error *err) {
   if (fd < 0) {
     int e = errno;
     tl_status st = tl_error_set(err, TL_EIO, "%s: cannot make a temporary file in '%s' "
-                                "(TALLY_TEMP_DIRECTORY): %s", by->op, dir, strerror(e));
+                                "(another is chosen with TALLY_TEMP_DIRECTORY): %s", by->op,
+                                dir, strerror(e));
     tl_free(f); tl_free(path);
     return st;
   }

@@ -153,5 +153,24 @@ do
        end), whole:head(3), "head")
 end
 
+-- a damaged stream (a gzip member whose CRC does not match its text) is
+-- read_csv's error, word for word, from a scan as from the reader
+do
+  local data = assert(io.open("tests/data/compressed/jica_training.csv.gz", "rb")):read("a")
+  local k = #data - 7   -- the first byte of the member's CRC-32
+  local p = path("bad_crc.csv.gz")
+  write(p, data:sub(1, k - 1) .. string.char(data:byte(k) ~ 0x5a) .. data:sub(k + 1))
+  local ok, want = pcall(tally.read_csv, p)
+  assert(not ok and tostring(want):find("gzip: damaged data (", 1, true),
+         "read_csv of a bad CRC: " .. tostring(want))
+  for _, mb in ipairs{ 0, 64 } do
+    testing.set{ morsel_bytes = mb }
+    local ok2, got = pcall(function() return tally.scan(p):collect() end)
+    assert(not ok2 and tostring(got):find(tostring(want), 1, true),
+           ("scan of a bad CRC (morsel %d): %s, want %s"):format(mb, tostring(got), tostring(want)))
+  end
+  testing.set{ morsel_bytes = 0 }
+end
+
 os.execute("rm -rf '" .. dir .. "'")
 print("test_scan_csvz: ok")

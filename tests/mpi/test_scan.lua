@@ -70,6 +70,8 @@ tally.aggregate{ name = "trail", type = "string", init = function() return { n =
 tally.func{ name = "bucket", type = "int", fn = function(x) return math.floor(x / 10) end }
 
 local types = { k = "int", g = "string", x = "float", y = "int" }
+local right = tally.from_columns{ { "k", { 0, 1, 1, 3, 7, tally.null } },
+                                  { "label", { "zero", "one", "uno", "three", "seven", "none" } } }
 local plans = {
   { "group_by", function(s)
       return s:group_by("k"):agg("n = count()", "sy = sum(y)", "m = mean(x)", sumsq("x"):as("q"),
@@ -86,6 +88,9 @@ local plans = {
   { "top", function(s) return s:top(11, "-y", "x") end },
   { "distinct", function(s) return s:distinct("k", "g") end },
   { "sort", function(s) return s:filter("y > 0"):sort("y", "-x"):head(50) end },
+  -- right and full joins need every left row before the unmatched right ones
+  { "join right", function(s) return s:filter("y > 0"):join(right, { on = "k", how = "right" }) end },
+  { "join full", function(s) return s:join(right, { on = "k", how = "full" }) end },
 }
 
 for _, mb in ipairs{ 64, 1000, 0 } do

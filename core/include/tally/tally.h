@@ -1636,7 +1636,8 @@ TL_API TL_NODISCARD tl_status tl_scan_write_csv(const tl_scan *s, const char *pa
 ** part over its share (tl_scan_options' share), the host combines the
 ** shares' results in share order and finishes them. tl_scan_sink names
 ** the plan's first verb that needs its whole input: "agg", "head", "top",
-** "distinct", "sort", or NULL when every verb streams. */
+** "distinct", "sort", "join" (a right or full join), or NULL when every
+** verb streams. */
 TL_API const char *tl_scan_sink(const tl_scan *s);
 /* This process's share: for an aggregation, *partial its partial states
 ** (to merge across the shares with tl_partial_encode / _merge and finish);
