@@ -455,12 +455,14 @@ static tl_status bad(job *jb, int64_t rec, int cls, tl_status code, int64_t line
   return TL_OK;
 }
 
-/* What classify would say of the most common values of a forced integer
-** or float column: an integer numeral in an integer column (tl_parse_int
-** takes just what classify takes there), a numeral with a point in a float
-** column (which no integer parse takes). 0 when classify must look. */
-static inline int forced_fast(unsigned can, const field *fd, num *v) {
-  if (can == CAN_INT) {
+/* What classify would say of the most common numerals, when `can` is what
+** it would keep: an integer numeral where `can` is `ints` (CAN_INT in a
+** forced integer column, CAN_INT | CAN_FLOAT while a column may be either;
+** tl_parse_int takes just what classify takes there), a numeral with a
+** point in a column of floats (which no integer parse takes). 0 when
+** classify must look. */
+static inline int numeral_fast(unsigned can, unsigned ints, const field *fd, num *v) {
+  if (can == ints) {
     if (tl_parse_int(fd->p, fd->n, &v->i) != 1) return 0;
     v->has_i = 1;
     return 1;
@@ -496,7 +498,7 @@ static tl_status check_values(job *jb, int64_t rec, int *ok) {
     if (!ci[k].forced || !ci[k].can) continue;
     unsigned fm = ci[k].fmts;
     if (fd->len != fd->n ||   /* text with quotes in it is no number */
-        !(forced_fast(ci[k].can, fd, v) ||
+        !(numeral_fast(ci[k].can, CAN_INT, fd, v) ||
           classify(fd->p, fd->n, ci[k].can, r->o, ci[k].fmt, &fm, v))) {
       char what[64];
       snprintf(what, sizeof what, "value is not of the forced type %s", tl_type_name(ci[k].type));
@@ -702,24 +704,6 @@ static int keep_null(job *jb, int k, int64_t row) {
   return jb->ds[k].dead ? 0 : set_code(jb, k, row, 0);
 }
 
-/* What classify would say of the most common cases, when it would keep
-** `can` as it is: an integer in a column of integers, a numeral with a
-** point in a column of floats (which no integer parse takes). Returns 0
-** when classify must look. */
-static int classify_fast(unsigned can, const field *fd, num *v) {
-  if (can == (CAN_INT | CAN_FLOAT)) {
-    if (tl_parse_int(fd->p, fd->n, &v->i) != 1) return 0;
-    v->has_i = 1;
-    return 1;
-  }
-  if (can == CAN_FLOAT && memchr(fd->p, '.', fd->n)) {
-    if (!tl_parse_float(fd->p, fd->n, &v->d)) return 0;
-    v->has_d = 1;
-    return 1;
-  }
-  return 0;
-}
-
 /* Pass 1 of row `row`'s value of column k, a good record's: narrows the
 ** column's type, counts it and keeps what pass 2 needs. Returns -1 when
 ** out of memory. */
@@ -736,7 +720,8 @@ static int keep(job *jb, int k, int64_t row) {
   c->nbytes += (int64_t)fd->len;
   /* a forced column's number, as check_values read it */
   num v = jb->forced ? jb->nv[k] : (num){ 0, 0, 0, 0 };
-  if (c->can && !c->forced && fd->len == fd->n && classify_fast(c->can, fd, &v)) {
+  if (c->can && !c->forced && fd->len == fd->n &&
+      numeral_fast(c->can, CAN_INT | CAN_FLOAT, fd, &v)) {
     if (!c->first.p) c->first = *fd;
   } else if (c->can && !c->forced) {
     unsigned was = c->can;
