@@ -15,6 +15,7 @@
 ** its layout and states (its save and load); decoding checks every length
 ** against what is left of the buffer before anything is allocated for it.
 */
+#define XXH_STATIC_LINKING_ONLY   /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
 #include "base/table.h"
@@ -27,8 +28,21 @@
 /* ---------------------------------------------------------------------------
 ** Encoding
 */
-void w_raw(wbuf *w, const void *s, size_t n) {
+/* A streaming buffer's bytes so far to its put; the buffer empties. */
+static void w_flush(wbuf *w, const void *s, size_t n) {
+  if (w->oom || n == 0) return;
+  (void)XXH3_64bits_update(w->xs, s, n);
+  w->st = w->put(w->ud, s, n, w->err);
+  if (w->st != TL_OK) w->oom = 1;
+}
+
+void w_raw_slow(wbuf *w, const void *s, size_t n) {
   if (w->oom) return;
+  if (w->put && n > w->cap - w->n) {
+    w_flush(w, w->p, w->n);
+    w->n = 0;
+    if (n > w->cap) { w_flush(w, s, n); return; }
+  }
   uint8_t *np = tl_grow(w->p, &w->cap, w->n, n, 256);
   if (!np) { w->oom = 1; return; }
   w->p = np;
@@ -58,6 +72,20 @@ static void w_cell(wbuf *w, const tl_column *c, int64_t i) {
   w_value(w, v.type, iv, v.v.f, v.v.s.ptr, (int64_t)v.v.s.len);
 }
 
+/* Key column c's cells, groups 0 .. ng: 8-byte values read straight. */
+static void w_keycol(wbuf *w, const tl_column *c, int64_t ng) {
+  if (c->dict || (c->type != TL_INT && c->type != TL_FLOAT && c->type != TL_TIMESTAMP)) {
+    for (int64_t g = 0; g < ng; g++) w_cell(w, c, g);
+    return;
+  }
+  const uint64_t *v = c->values;
+  for (int64_t g = 0; g < ng; g++) {
+    int valid = !c->validity || ((c->validity[g >> 3] >> (g & 7)) & 1);
+    w_u8(w, (unsigned)valid);
+    if (valid) w_u64(w, v[g]);
+  }
+}
+
 static void w_table_schema(wbuf *w, const tl_table *t) {
   w_u32(w, t ? (uint32_t)t->ncol : 0);
   for (int j = 0; t && j < t->ncol; j++) { w_name(w, t->names[j]); w_u8(w, t->cols[j]->type); }
@@ -69,26 +97,58 @@ static void w_state(wbuf *w, const agst *s) {
   s->kind->save(w, s);
 }
 
-tl_status tl_partial_encode(const tl_partial *p, void **buf, size_t *len, tl_error *err) {
-  if (p->direct)
-    return tl_error_set(err, TL_EINVAL, "partial: a partial made for one result cannot be encoded");
-  wbuf w = { NULL, 0, 0, 0 };
-  w_raw(&w, MAGIC, 4);
-  w_u32(&w, VERSION);
-  w_u32(&w, (uint32_t)p->ndefs);
-  for (int k = 0; k < p->ndefs; k++) w_name(&w, p->defs[k]);
-  w_table_schema(&w, p->schema);
-  w_table_schema(&w, p->keys);
-  w_i64(&w, p->ng);
+/* Everything but the checksum. */
+static void w_partial(wbuf *w, const tl_partial *p) {
+  w_raw(w, MAGIC, 4);
+  w_u32(w, VERSION);
+  w_u32(w, (uint32_t)p->ndefs);
+  for (int k = 0; k < p->ndefs; k++) w_name(w, p->defs[k]);
+  w_table_schema(w, p->schema);
+  w_table_schema(w, p->keys);
+  w_i64(w, p->ng);
   for (int j = 0; p->keys && j < p->keys->ncol; j++)
-    for (int64_t g = 0; g < p->ng; g++) w_cell(&w, p->keys->cols[j], g);
-  w_u32(&w, (uint32_t)p->nslots);
-  for (int s = 0; s < p->nslots; s++) w_state(&w, p->st[s]);
+    w_keycol(w, p->keys->cols[j], p->ng);
+  w_u32(w, (uint32_t)p->nslots);
+  for (int s = 0; s < p->nslots; s++) w_state(w, p->st[s]);
+}
+
+static tl_status not_direct(const tl_partial *p, tl_error *err) {
+  if (!p->direct) return TL_OK;
+  return tl_error_set(err, TL_EINVAL, "partial: a partial made for one result cannot be encoded");
+}
+
+tl_status tl_partial_encode(const tl_partial *p, void **buf, size_t *len, tl_error *err) {
+  TL_TRY(not_direct(p, err));
+  wbuf w = { NULL, 0, 0, 0, NULL, NULL, NULL, TL_OK, NULL };
+  w_partial(&w, p);
   if (!w.oom) w_u64(&w, XXH3_64bits(w.p, w.n));
   if (w.oom) { tl_free(w.p); return tl_error_oom(err, "partial"); }
   *buf = w.p;
   *len = w.n;
   return TL_OK;
+}
+
+tl_status tl_partial_write(const tl_partial *p,
+                           tl_status (*put)(void *ud, const void *b, size_t n, tl_error *err),
+                           void *ud, tl_error *err) {
+  TL_TRY(not_direct(p, err));
+  enum { PIECE = 256 << 10 };
+  XXH3_state_t xs;
+  (void)XXH3_64bits_reset(&xs);
+  wbuf w = { tl_alloc(PIECE), 0, PIECE, 0, put, ud, &xs, TL_OK, err };
+  if (!w.p) return tl_error_oom(err, "partial");
+  w_partial(&w, p);
+  w_flush(&w, w.p, w.n);
+  w.n = 0;
+  if (!w.oom) {
+    uint64_t h = XXH3_64bits_digest(&xs);
+    uint8_t b[8];
+    for (int k = 0; k < 8; k++) b[k] = (uint8_t)(h >> (8 * k));
+    w.st = put(ud, b, 8, err);
+  }
+  tl_free(w.p);
+  if (w.st != TL_OK) return w.st;
+  return w.oom ? tl_error_oom(err, "partial") : TL_OK;
 }
 
 
@@ -145,8 +205,27 @@ static void free_names(int n, char **names) {
   tl_free(names);
 }
 
+/* A key column of 8-byte values: straight into its buffers. */
+static tl_status r_keywords(rbuf *r, tl_type t, int64_t ng, tl_column **out, tl_error *err) {
+  tl_column *c = NULL;
+  TL_TRY(tl_column_alloc_raw(t, ng, 1, &c, err));
+  uint64_t *v = c->values;
+  for (int64_t g = 0; g < ng && !r->bad; g++) {
+    unsigned valid = r_u8(r);
+    if (valid > 1) r->bad = "bad validity";
+    if (r->bad) break;
+    if (valid) v[g] = r_u64(r);
+    else v[g] = 0, c->validity[g >> 3] &= (uint8_t)~(1u << (g & 7));
+  }
+  if (r->bad) { tl_column_release(c); return TL_OK; }
+  tl_column_seal(c);
+  *out = c;
+  return TL_OK;
+}
+
 /* Key column j: ng cells of type t. */
 static tl_status r_keycol(rbuf *r, tl_type t, int64_t ng, tl_column **out, tl_error *err) {
+  if (t == TL_INT || t == TL_FLOAT || t == TL_TIMESTAMP) return r_keywords(r, t, ng, out, err);
   tl_builder *b;
   TL_TRY(tl_builder_new(t, ng, &b, err));
   tl_status st = TL_OK;

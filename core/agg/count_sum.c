@@ -188,8 +188,8 @@ static void sum_save(wbuf *w, const agst *s) {
       w_u64(w, (uint64_t)(s->is[g] >> 64));
     }
   } else {
-    for (int64_t g = 0; g < s->ng; g++) w_f64(w, s->f1[g]);
-    for (int64_t g = 0; g < s->ng; g++) w_f64(w, s->f2[g]);
+    w_words(w, s->f1, s->ng);
+    w_words(w, s->f2, s->ng);
   }
 }
 
@@ -203,8 +203,8 @@ static int sum_load(rbuf *r, agst *s, int64_t ng, const tl_column *blob) {
       s->is[g] = (tl_i128)(((unsigned __int128)hi << 64) | lo);
     }
   } else {
-    for (int64_t g = 0; g < ng && !r->bad; g++) s->f1[g] = r_f64(r);
-    for (int64_t g = 0; g < ng && !r->bad; g++) s->f2[g] = r_f64(r);
+    r_words(r, s->f1, ng);
+    r_words(r, s->f2, ng);
   }
   return 1;
 }

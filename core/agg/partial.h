@@ -53,6 +53,13 @@ void tl_partial_set_keys(tl_partial *p, tl_table *keys);
 ** which p may only be freed. */
 tl_status tl_partial_finish_ex(tl_partial *p, int consume, tl_table **out, tl_error *err);
 
+/* tl_partial_encode's bytes, handed to `put` in pieces of a few hundred kB
+** as they are made rather than gathered: for a partial written to a file.
+** An error of put's is returned as it is. */
+tl_status tl_partial_write(const tl_partial *p,
+                           tl_status (*put)(void *ud, const void *b, size_t n, tl_error *err),
+                           void *ud, tl_error *err);
+
 /* Frees what the partial's bound definitions hold to be evaluated (made
 ** again by finishing): for partials kept a while, as a scan's. */
 void tl_partial_trim(tl_partial *p);

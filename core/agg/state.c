@@ -193,12 +193,9 @@ int tl_agg_load_start(rbuf *r, agst *s, int64_t ng, const tl_column *blob) {
 }
 
 void tl_agg_load_counts(rbuf *r, agst *s, int64_t ng) {
-  for (int64_t g = 0; g < ng && !r->bad; g++) {
-    s->cnt[g] = r_i64(r);
+  r_words(r, s->cnt, ng);
+  for (int64_t g = 0; g < ng && !r->bad; g++)
     if (s->cnt[g] < 0) r->bad = "bad count";
-  }
 }
 
-void tl_agg_save_counts(wbuf *w, const agst *s) {
-  for (int64_t g = 0; g < s->ng; g++) w_i64(w, s->cnt[g]);
-}
+void tl_agg_save_counts(wbuf *w, const agst *s) { w_words(w, s->cnt, s->ng); }

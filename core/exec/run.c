@@ -46,6 +46,10 @@ typedef struct xrun {
   int64_t next, merged;
   part *parts;             /* a ring of `window` */
   int stop, merging;
+  /* a grouping that may spill: lane[p] morsels have merged their part of
+  ** partition p, each in turn (tl_xagg_lane); `broken` when one failed */
+  int64_t lane[TL_XAGG_PARTS];
+  int broken;
   tl_status st;
   tl_error err;
   /* the sink */
@@ -213,7 +217,7 @@ static tl_status merge_part(xrun *x, part *pt) {
   tl_error *err = &pt->err;
   tl_table *t = pt->t;
   pt->t = NULL;
-  if (x->xa) return tl_xagg_merge(x->xa, pt->pp, err);
+  if (x->xa) return TL_OK;   /* merged by its worker (lanes) */
   if (x->xs) return tl_xsort_add(x->xs, t, err);
   switch (x->kind) {
     case P_AGG: {
@@ -293,6 +297,35 @@ static void merge_ready(xrun *x) {
   }
 }
 
+/* Morsel k's parts of the partitions, each merged once morsel k - 1 has
+** merged its own: the workers of consecutive morsels follow one another
+** through the partitions, merging at once. Called and returns without the
+** lock; after a failure (this morsel's or another's) the others stop. */
+static tl_status lanes(xrun *x, int64_t k, part *pt) {
+  int n = tl_xagg_nparts(x->xa);
+  tl_status st = pt->st;
+  for (int p = 0; p < n && st == TL_OK; p++) {
+    pthread_mutex_lock(&x->mu);
+    while (x->lane[p] != k && !x->broken) pthread_cond_wait(&x->cv, &x->mu);
+    int go = !x->broken;
+    pthread_mutex_unlock(&x->mu);
+    if (!go) break;
+    st = tl_xagg_lane(x->xa, p, pt->pp[p], &pt->err);
+    pt->pp[p] = NULL;
+    pthread_mutex_lock(&x->mu);
+    x->lane[p] = k + 1;
+    pthread_cond_broadcast(&x->cv);
+    pthread_mutex_unlock(&x->mu);
+  }
+  if (st != TL_OK) {
+    pthread_mutex_lock(&x->mu);
+    x->broken = 1;
+    pthread_cond_broadcast(&x->cv);
+    pthread_mutex_unlock(&x->mu);
+  }
+  return st;
+}
+
 static void worker(void *ctx, int64_t task, int w) {
   (void)task;
   xrun *x = ctx;
@@ -306,6 +339,7 @@ static void worker(void *ctx, int64_t task, int w) {
     part *pt = &x->parts[k % x->window];
     pthread_mutex_unlock(&x->mu);
     pt->st = make_part(x, x->first + k, pt);
+    if (x->xa) pt->st = lanes(x, k, pt);
     pthread_mutex_lock(&x->mu);
     pt->ready = 1;
     merge_ready(x);

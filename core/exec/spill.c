@@ -3,6 +3,7 @@
 ** and unlinked at once in the temporary directory, written and read in
 ** blocks, and tables as blocks. See spill.h.
 */
+#define _FILE_OFFSET_BITS 64   /* ftello past 2 GB */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ int64_t tl_spill_threshold(int64_t base, double share) {
 static tl_status failed(tl_spill *f, const char *what, int e, tl_error *err) {
   return tl_error_set(err, TL_EIO, "%s: cannot %s the temporary file '%s' (%lld bytes "
                       "written to the temporary directory): %s", f->by->op, what, f->path,
-                      (long long)f->by->written, strerror(e));
+                      (long long)atomic_load(&f->by->written), strerror(e));
 }
 
 tl_status tl_spill_open(tl_spiller *by, tl_spill **out, tl_error *err) {
@@ -58,7 +59,7 @@ tl_status tl_spill_open(tl_spiller *by, tl_spill **out, tl_error *err) {
   if (!f->f) { close(fd); tl_free(f); tl_free(path); return tl_error_oom(err, by->op); }
   f->path = path;
   f->by = by;
-  by->files++;
+  atomic_fetch_add(&by->files, 1);
   *out = f;
   return TL_OK;
 }
@@ -73,21 +74,52 @@ void tl_spill_close(tl_spill *f) {
 static int write_all(tl_spill *f, const void *p, size_t n) {
   if (n && fwrite(p, 1, n, f->f) != n) return 0;
   f->bytes += (int64_t)n;
-  f->by->written += (int64_t)n;
+  atomic_fetch_add(&f->by->written, (long long)n);
   return 1;
 }
 
-tl_status tl_spill_put(tl_spill *f, const void *p, size_t n, tl_error *err) {
+static void put_len(uint8_t head[8], uint64_t len) {
+  for (int b = 0; b < 8; b++) head[b] = (uint8_t)(len >> (8 * b));
+}
+
+/* Counts a block; the one the test knob names fails. */
+static tl_status count_block(tl_spill *f, tl_error *err) {
   long long k = atomic_fetch_add(&blocks, 1) + 1;
   long long at = atomic_load(&fail_at);
   if (at && k >= at) {   /* the disk is full from here on */
     atomic_store(&fail_at, 0);
     return failed(f, "write", ENOSPC, err);
   }
-  uint64_t len = n;
+  return TL_OK;
+}
+
+tl_status tl_spill_put(tl_spill *f, const void *p, size_t n, tl_error *err) {
+  TL_TRY(count_block(f, err));
   uint8_t head[8];
-  for (int b = 0; b < 8; b++) head[b] = (uint8_t)(len >> (8 * b));
+  put_len(head, n);
   if (!write_all(f, head, 8) || !write_all(f, p, n)) return failed(f, "write", errno, err);
+  return TL_OK;
+}
+
+tl_status tl_spill_begin(tl_spill *f, tl_error *err) {
+  TL_TRY(count_block(f, err));
+  uint8_t head[8] = {0};
+  f->at = ftello(f->f);
+  if (f->at < 0 || !write_all(f, head, 8)) return failed(f, "write", errno, err);
+  return TL_OK;
+}
+
+tl_status tl_spill_write(tl_spill *f, const void *p, size_t n, tl_error *err) {
+  return write_all(f, p, n) ? TL_OK : failed(f, "write", errno, err);
+}
+
+tl_status tl_spill_end(tl_spill *f, tl_error *err) {
+  off_t end = ftello(f->f);
+  uint8_t head[8];
+  put_len(head, (uint64_t)(end - f->at - 8));
+  if (end < 0 || fseeko(f->f, f->at, SEEK_SET) != 0 || fwrite(head, 1, 8, f->f) != 8 ||
+      fseeko(f->f, end, SEEK_SET) != 0)
+    return failed(f, "write", errno, err);
   return TL_OK;
 }
 

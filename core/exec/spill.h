@@ -12,6 +12,7 @@
 #ifndef TL_EXEC_SPILL_H
 #define TL_EXEC_SPILL_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -21,8 +22,8 @@
 ** the bytes written so far over all its files. */
 typedef struct tl_spiller {
   const char *op;
-  int64_t written;
-  int files;
+  atomic_llong written;    /* files of one spiller may be written on */
+  atomic_int files;        /* several threads at once */
 } tl_spiller;
 
 typedef struct tl_spill {
@@ -30,6 +31,7 @@ typedef struct tl_spill {
   char *path;              /* where it was made (unlinked), for messages */
   tl_spiller *by;
   int64_t bytes;           /* written to this file */
+  int64_t at;              /* where the block being written began (tl_spill_begin) */
   int reading;
 } tl_spill;
 
@@ -37,6 +39,11 @@ tl_status tl_spill_open(tl_spiller *by, tl_spill **out, tl_error *err);
 void tl_spill_close(tl_spill *f);                       /* NULL is allowed */
 /* One block of n bytes. */
 tl_status tl_spill_put(tl_spill *f, const void *p, size_t n, tl_error *err);
+/* One block written in pieces: begun, its bytes in any number of writes,
+** ended (which writes its length where it began). */
+tl_status tl_spill_begin(tl_spill *f, tl_error *err);
+tl_status tl_spill_write(tl_spill *f, const void *p, size_t n, tl_error *err);
+tl_status tl_spill_end(tl_spill *f, tl_error *err);
 /* The next block (tl_alloc'd, to free), or *p = NULL at the end. */
 tl_status tl_spill_get(tl_spill *f, void **p, size_t *n, tl_error *err);
 

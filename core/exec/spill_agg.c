@@ -11,6 +11,7 @@
 ** group's rows in input order, as first(), last() and string_agg need.
 */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -18,6 +19,7 @@
 #include "base/column.h"
 #include "agg/partial.h"
 #include "base/error.h"
+#include "base/pool.h"
 #include "ops/keys.h"
 #include "spill.h"
 #include "spill_agg.h"
@@ -39,6 +41,12 @@ struct tl_xagg {
   tl_spiller by;
   int nparts;               /* partitions in use, of TL_XAGG_PARTS */
   int64_t threshold, floor, step, sort_threshold;
+  /* Spilling comes in waves: past the threshold, every partition writes
+  ** its states the next time a batch's part of it is merged (lane_wave[p]
+  ** behind wave), `pending` of them still to; under mu. */
+  pthread_mutex_t mu;
+  int64_t wave, lane_wave[TL_XAGG_PARTS];
+  int pending;
 };
 
 /* A column name neither a nor b uses. */
@@ -72,6 +80,7 @@ tl_status tl_xagg_new(const tl_scan *sink, const tl_table *schema, int64_t thres
   a->by.op = a->op;
   a->threshold = threshold;
   a->sort_threshold = sort_threshold;
+  pthread_mutex_init(&a->mu, NULL);
   /* a batch in flight holds a partial per partition: many only with room */
   a->nparts = threshold - (int64_t)tl_env_memory(NULL) >= ((int64_t)128 << 20) ? TL_XAGG_PARTS : 8;
   a->step = (threshold - (int64_t)tl_env_memory(NULL)) / 4;
@@ -97,12 +106,15 @@ void tl_xagg_free(tl_xagg *a) {
   tl_free(a->names);
   tl_free(a->ord);
   tl_free(a->orddef);
+  pthread_mutex_destroy(&a->mu);
   tl_free(a);
 }
 
+int tl_xagg_nparts(const tl_xagg *a) { return a->nparts; }
+
 void tl_xagg_spilled(const tl_xagg *a, int *files, int64_t *bytes) {
-  *files = a->by.files;
-  *bytes = a->by.written;
+  *files = atomic_load(&a->by.files);
+  *bytes = atomic_load(&a->by.written);
 }
 
 /* The partition hash: each key column's values (by content, equal keys
@@ -278,48 +290,50 @@ tl_status tl_xagg_part(const tl_xagg *a, const tl_table *t, int64_t morsel,
   return st;
 }
 
-/* Writes the states in memory to their partitions' files and frees them. */
-static tl_status spill_all(tl_xagg *a, tl_error *err) {
-  for (int p = 0; p < TL_XAGG_PARTS; p++) {
-    tl_partial *m = a->acc[p];
-    if (!m) continue;
-    if (tl_interrupted()) return tl_error_interrupted(err, a->op);
-    void *buf = NULL;
-    size_t len = 0;
-    tl_status st = a->file[p] ? TL_OK : tl_spill_open(&a->by, &a->file[p], err);
-    if (st == TL_OK) st = tl_partial_encode(m, &buf, &len, err);
-    if (st == TL_OK) st = tl_spill_put(a->file[p], buf, len, err);
-    tl_free(buf);
-    if (st != TL_OK) return st;
-    tl_partial_free(m);
-    a->acc[p] = NULL;
-  }
-  return TL_OK;
+static tl_status put_piece(void *ud, const void *p, size_t n, tl_error *err) {
+  return tl_spill_write(ud, p, n, err);
 }
 
-tl_status tl_xagg_merge(tl_xagg *a, tl_partial *parts[TL_XAGG_PARTS], tl_error *err) {
-  tl_status st = TL_OK;
-  for (int p = 0; p < TL_XAGG_PARTS; p++) {
-    if (!parts[p]) continue;
-    if (st == TL_OK && !a->acc[p]) {
-      a->acc[p] = parts[p];
-    } else {
-      if (st == TL_OK) st = tl_partial_merge(a->acc[p], parts[p], err);
-      tl_partial_free(parts[p]);
-    }
-    parts[p] = NULL;
-  }
-  if (st != TL_OK || !a->threshold) return st;
-  int64_t used = (int64_t)tl_env_memory(NULL);
-  /* past the threshold, and the states grew since the last spill (what
-  ** else is live, the batches in flight, is not the states' to free) */
-  if (used <= a->threshold || used <= a->floor + a->step) return TL_OK;
+/* Writes partition p's states in memory to its file and frees them. */
+static tl_status spill_lane(tl_xagg *a, int p, tl_error *err) {
+  tl_partial *m = a->acc[p];
+  if (!m) return TL_OK;
+  if (tl_interrupted()) return tl_error_interrupted(err, a->op);
+  tl_status st = a->file[p] ? TL_OK : tl_spill_open(&a->by, &a->file[p], err);
+  if (st == TL_OK) st = tl_spill_begin(a->file[p], err);
+  if (st == TL_OK) st = tl_partial_write(m, put_piece, a->file[p], err);
+  if (st == TL_OK) st = tl_spill_end(a->file[p], err);
+  if (st != TL_OK) return st;
   /* The memory the states held is not handed back to the system (no
   ** tl_alloc_trim): the states made next take it again, where memory handed
   ** back would be faulted in page by page once more. */
-  TL_TRY(spill_all(a, err));
-  a->floor = (int64_t)tl_env_memory(NULL);
+  tl_partial_free(m);
+  a->acc[p] = NULL;
   return TL_OK;
+}
+
+tl_status tl_xagg_lane(tl_xagg *a, int p, tl_partial *part, tl_error *err) {
+  tl_status st = TL_OK;
+  if (part && !a->acc[p]) a->acc[p] = part;
+  else if (part) st = tl_partial_merge(a->acc[p], part, err), tl_partial_free(part);
+  if (st != TL_OK || !a->threshold) return st;
+  pthread_mutex_lock(&a->mu);
+  int64_t used = (int64_t)tl_env_memory(NULL);
+  /* past the threshold, and the states grew since the last wave (what else
+  ** is live, the batches in flight, is not the states' to free) */
+  if (a->pending == 0 && used > a->threshold && used > a->floor + a->step) {
+    a->wave++;
+    a->pending = a->nparts;
+  }
+  int spill = a->lane_wave[p] != a->wave;
+  a->lane_wave[p] = a->wave;
+  pthread_mutex_unlock(&a->mu);
+  if (!spill) return TL_OK;
+  st = spill_lane(a, p, err);
+  pthread_mutex_lock(&a->mu);
+  if (--a->pending == 0) a->floor = (int64_t)tl_env_memory(NULL);
+  pthread_mutex_unlock(&a->mu);
+  return st;
 }
 
 /* Partition p's states: its files in order, then those in memory. */
@@ -409,6 +423,51 @@ static tl_status end_part(ending *e, tl_table *u, tl_error *err) {
   return tl_xsort_add(e->xs, u, err);
 }
 
+/* The partitions, merged and finished on the workers (one at a time
+** when the host's aggregates are among the definitions: they run on the
+** calling thread), each result into the ending in turn. */
+typedef struct finishing {
+  ending *e;
+  pthread_mutex_t mu;
+  int next, any;
+  tl_status st;
+  tl_error err;
+} finishing;
+
+/* Threads for the end: as many as there is room for partitions merged at
+** once (a partition's files, about what it holds at the end, three times
+** over: its states, its result, and what the sort of the results takes). */
+static int finish_threads(const tl_xagg *a) {
+  if (a->scope && (a->scope->naggs > 0 || a->scope->nfuncs > 0)) return 1;
+  int64_t room = (int64_t)tl_env_memory_limit(NULL) - (int64_t)tl_env_memory(NULL);
+  int64_t per = atomic_load(&a->by.written) / a->nparts + ((int64_t)1 << 20);
+  int64_t n = room / (3 * per);
+  int threads = tl_get_threads();
+  return n < 1 ? 1 : n < threads ? (int)n : threads;
+}
+
+static void finish_parts(void *ctx, int64_t task, int w) {
+  (void)task; (void)w;
+  finishing *f = ctx;
+  tl_xagg *a = f->e->a;
+  pthread_mutex_lock(&f->mu);
+  while (f->st == TL_OK && f->next < TL_XAGG_PARTS) {
+    int p = f->next++;
+    pthread_mutex_unlock(&f->mu);
+    tl_partial *m = NULL;
+    tl_table *u = NULL;
+    tl_error err;
+    tl_status st = merge_partition(a, p, &m, &err);
+    if (st == TL_OK && m) st = tl_partial_finish_ex(m, 1, &u, &err);
+    tl_partial_free(m);
+    pthread_mutex_lock(&f->mu);
+    if (st == TL_OK && u && f->st == TL_OK) f->any = 1, st = end_part(f->e, u, &err);
+    else tl_table_release(u);
+    if (st != TL_OK && f->st == TL_OK) f->st = st, f->err = err;
+  }
+  pthread_mutex_unlock(&f->mu);
+}
+
 tl_status tl_xagg_finish(tl_xagg *a, const tl_scan *then, tl_xsort_emit emit, void *ctx,
                          int *any, tl_error *err) {
   ending e = { a, then, (then ? then->na : 0) + 1, NULL, NULL, NULL, emit, ctx };
@@ -417,15 +476,14 @@ tl_status tl_xagg_finish(tl_xagg *a, const tl_scan *then, tl_xsort_emit emit, vo
   if (!e.keys) return tl_error_oom(err, a->op);
   for (int k = 0; k < e.nkeys - 1; k++) e.keys[k] = then->a[k];
   e.keys[e.nkeys - 1] = a->ord;
-  tl_status st = TL_OK;
-  for (int p = 0; p < TL_XAGG_PARTS && st == TL_OK; p++) {
-    tl_partial *m = NULL;
-    tl_table *u = NULL;
-    st = merge_partition(a, p, &m, err);
-    if (st == TL_OK && m) st = tl_partial_finish_ex(m, 1, &u, err);
-    tl_partial_free(m);
-    if (st == TL_OK && u) *any = 1, st = end_part(&e, u, err);
-  }
+  finishing f = { &e, PTHREAD_MUTEX_INITIALIZER, 0, 0, TL_OK, { 0 } };
+  int threads = finish_threads(a);
+  if (threads == 1) finish_parts(&f, 0, 0);
+  else tl_parallel_for(threads, finish_parts, &f);
+  pthread_mutex_destroy(&f.mu);
+  tl_status st = f.st;
+  if (st != TL_OK) *err = f.err;
+  *any = f.any;
   if (st == TL_OK && e.xs) st = tl_xsort_finish(e.xs, emit_visible, &e, err);
   if (st == TL_OK && e.top) st = emit_visible(&e, e.top, err), e.top = NULL;
   tl_xsort_free(e.xs);

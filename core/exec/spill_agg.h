@@ -3,7 +3,7 @@
 ** the rows of each batch split by the hash of their key into partitions,
 ** each with its own partial states; past the limit the states of every
 ** partition are written to its temporary file, and at the end each
-** partition's files are merged back in order, one partition at a time.
+** partition's files are merged back in order, partitions on every worker.
 */
 #ifndef TL_EXEC_SPILL_AGG_H
 #define TL_EXEC_SPILL_AGG_H
@@ -27,8 +27,14 @@ void tl_xagg_free(tl_xagg *a);                          /* NULL is allowed */
 ** in partition p (NULL when none). */
 tl_status tl_xagg_part(const tl_xagg *a, const tl_table *t, int64_t morsel,
                        tl_partial *parts[TL_XAGG_PARTS], tl_error *err);
-/* Merges a batch's parts (taken), in batch order; spills past the threshold. */
-tl_status tl_xagg_merge(tl_xagg *a, tl_partial *parts[TL_XAGG_PARTS], tl_error *err);
+/* Partitions in use: a batch's parts are in parts[0 .. nparts). */
+int tl_xagg_nparts(const tl_xagg *a);
+/* Merges a batch's part of partition p (taken; NULL: none) into the
+** partition's states. The batches' parts of one partition come in batch
+** order, one at a time, those of different partitions at once on several
+** threads (the lanes). Past the threshold, each partition spills its states
+** the next time it is merged into. */
+tl_status tl_xagg_lane(tl_xagg *a, int p, tl_partial *part, tl_error *err);
 /* The result, handed to `emit` in order in one or more tables: the groups
 ** in order of first appearance, or, with `then` (a sort or a top step over
 ** the result), in its order, as that step in memory would give them, each

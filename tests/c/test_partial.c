@@ -624,6 +624,55 @@ static void test_mismatch(void) {
 /* ---------------------------------------------------------------------------
 ** Encoding
 */
+/* tl_partial_write's pieces, gathered; `fail_at` > 0 fails that call. */
+typedef struct pieces { uint8_t *p; size_t n; int calls, fail_at; size_t most; } pieces;
+
+static tl_status gather_piece(void *ud, const void *b, size_t n, tl_error *err) {
+  pieces *g = ud;
+  if (++g->calls == g->fail_at) return tl_error_set(err, TL_EIO, "disk full (test)");
+  g->p = realloc(g->p, g->n + n);
+  memcpy(g->p + g->n, b, n);
+  g->n += n;
+  if (n > g->most) g->most = n;
+  return TL_OK;
+}
+
+/* Written in pieces, a partial is the bytes tl_partial_encode makes: big
+** states over many pieces, a value longer than a piece, an error of the
+** writer's at every call returned as it is. */
+static void test_write_pieces(void) {
+  for (int big = 0; big < 2; big++) {
+    /* many groups over many pieces; or strings longer than a piece */
+    tl_table *base = make_table(big ? 20000 : 40, 11), *t;
+    const char *mk[] = { "kp = ks .. ''", "long = rpad(ks, 300000, 'x')" };
+    CHECK(tl_table_mutate(base, big ? 1 : 2, mk, &t, NULL) == TL_OK);
+    const char *keys[] = { big ? "w" : "kp" };
+    const char *defs[] = { "n = count()", "s = sum(i)", "f = first(ks)", "lo = min(long)" };
+    tl_partial *p = partial(t, 1, keys, big ? 3 : 4, defs, NULL, 0);
+    CHECK(p != NULL);
+    void *buf = NULL;
+    size_t len = 0;
+    tl_error err;
+    CHECK(tl_partial_encode(p, &buf, &len, &err) == TL_OK);
+    pieces g = { NULL, 0, 0, 0, 0 };
+    CHECK(tl_partial_write(p, gather_piece, &g, &err) == TL_OK);
+    CHECK(g.n == len && memcmp(g.p, buf, len) == 0);
+    CHECK(big ? g.calls > 2 : g.most >= 300000);
+    for (int k = 1; k <= g.calls; k++) {
+      pieces h = { NULL, 0, 0, k, 0 };
+      CHECK(tl_partial_write(p, gather_piece, &h, &err) == TL_EIO);
+      CHECK_STR(err.message, "disk full (test)");
+      CHECK(h.calls == k);
+      free(h.p);
+    }
+    free(g.p);
+    tl_free(buf);
+    tl_partial_free(p);
+    tl_table_release(t);
+    tl_table_release(base);
+  }
+}
+
 static void test_encoding(void) {
   tl_table *base = make_table(150, 3), *t;
   const char *mk = "kp = ks .. ''";
@@ -1124,6 +1173,7 @@ int main(void) {
   test_layouts();
   test_mismatch();
   test_encoding();
+  test_write_pieces();
   test_host();
   test_host_fork();
   test_alloc_failures();
