@@ -256,8 +256,12 @@ static tl_status damaged(const char *what, tl_error *err) {
   return tl_error_set(err, TL_EPARSE, "partial: damaged buffer (%s)", what);
 }
 
-tl_status tl_partial_decode(const void *buf, size_t len, const tl_scope *scope, tl_partial **out,
-                            tl_error *err) {
+/* The partial in blob's bytes (its string values point there: the
+** states that keep any hold a reference to it). */
+static tl_status decode_blob(tl_column *blob, const tl_scope *scope, tl_partial **out,
+                             tl_error *err) {
+  const void *buf = blob->bytes;
+  size_t len = (size_t)blob->nbytes;
   rbuf r = { buf, len, 0, NULL };
   if (len < 16 || memcmp(buf, MAGIC, 4) != 0)
     return tl_error_set(err, TL_EPARSE, "partial: not a partial state (bad magic)");
@@ -275,7 +279,7 @@ tl_status tl_partial_decode(const void *buf, size_t len, const tl_scope *scope, 
   char **defs = NULL, **snames = NULL, **knames = NULL;
   tl_type *stypes = NULL, *ktypes = NULL;
   int ndefs = 0, ns = 0, nk = 0;
-  tl_column *blob = NULL, **kcols = NULL;
+  tl_column **kcols = NULL;
   tl_status st = TL_OK;
   {
     uint32_t m = r_u32(&r);
@@ -311,10 +315,6 @@ tl_status tl_partial_decode(const void *buf, size_t len, const tl_scope *scope, 
     uint32_t m = r_u32(&r);
     if (!r.bad && m != (uint32_t)p->nslots) r.bad = "the aggregates do not match the definitions";
   }
-  if (st == TL_OK && !r.bad) {
-    st = tl_column_alloc(TL_STRING, 0, 0, (int64_t)len, &blob, err);
-    if (st == TL_OK) memcpy(blob->bytes, buf, len);
-  }
   for (int s = 0; s < p->nslots && st == TL_OK && !r.bad; s++) {
     agst *a = p->st[s];
     unsigned fn = r_u8(&r), xt = r_u8(&r);
@@ -326,7 +326,6 @@ tl_status tl_partial_decode(const void *buf, size_t len, const tl_scope *scope, 
   if (st == TL_OK && !r.bad && r.at != r.n) r.bad = "bytes after the end";
   if (st == TL_OK && r.bad)
     st = strcmp(r.bad, "out of memory") == 0 ? tl_error_oom(err, "partial") : damaged(r.bad, err);
-  tl_column_release(blob);
   for (int j = 0; kcols && j < nk; j++) tl_column_release(kcols[j]);
   tl_free(kcols);
   free_names(ndefs, defs);
@@ -337,4 +336,27 @@ tl_status tl_partial_decode(const void *buf, size_t len, const tl_scope *scope, 
   if (st != TL_OK) { tl_partial_free(p); return st; }
   *out = p;
   return TL_OK;
+}
+
+tl_status tl_partial_decode(const void *buf, size_t len, const tl_scope *scope, tl_partial **out,
+                            tl_error *err) {
+  void *copy = tl_alloc(len ? len : 1);
+  *out = NULL;
+  if (!copy) return tl_error_oom(err, "partial");
+  if (len) memcpy(copy, buf, len);
+  return tl_partial_decode_taken(copy, len, scope, out, err);
+}
+
+tl_status tl_partial_decode_taken(void *buf, size_t len, const tl_scope *scope, tl_partial **out,
+                                  tl_error *err) {
+  tl_column *blob = NULL;
+  *out = NULL;
+  tl_status st = tl_column_alloc(TL_STRING, 0, 0, 0, &blob, err);
+  if (st != TL_OK) { tl_free(buf); return st; }
+  tl_free(blob->bytes);
+  blob->bytes = buf;
+  blob->nbytes = (int64_t)len;
+  st = decode_blob(blob, scope, out, err);
+  tl_column_release(blob);
+  return st;
 }

@@ -60,6 +60,11 @@ tl_status tl_partial_write(const tl_partial *p,
                            tl_status (*put)(void *ud, const void *b, size_t n, tl_error *err),
                            void *ud, tl_error *err);
 
+/* tl_partial_decode of buf (a tl_alloc'd block, taken whatever happens)
+** without copying it: the string states point into it. */
+tl_status tl_partial_decode_taken(void *buf, size_t len, const tl_scope *scope, tl_partial **out,
+                                  tl_error *err);
+
 /* Frees what the partial's bound definitions hold to be evaluated (made
 ** again by finishing): for partials kept a while, as a scan's. */
 void tl_partial_trim(tl_partial *p);

@@ -347,8 +347,7 @@ static tl_status merge_partition(tl_xagg *a, int p, tl_partial **out, tl_error *
     if (tl_interrupted()) { st = tl_error_interrupted(err, a->op); break; }
     st = tl_spill_get(a->file[p], &buf, &len, err);
     if (st != TL_OK || !buf) break;
-    st = tl_partial_decode(buf, len, a->scope, &d, err);
-    tl_free(buf);
+    st = tl_partial_decode_taken(buf, len, a->scope, &d, err);
     if (st == TL_OK && !m) m = d, d = NULL;
     else if (st == TL_OK) st = tl_partial_merge(m, d, err);
     tl_partial_free(d);
