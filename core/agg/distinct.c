@@ -3,7 +3,6 @@
 ** open-addressing set of (group, value), entries in order of insertion),
 ** or for a dictionary-encoded column a bitmap of the codes seen.
 */
-#include <math.h>
 #include <xxhash.h>
 
 #include "codec.h"
@@ -67,13 +66,7 @@ static int dset_add(agst *s, const dent *e) {
 static uint64_t hash_bits(int64_t v) { return tl_mix64((uint64_t)v + 0x9e3779b97f4a7c15ULL); }
 
 /* -0.0 as 0.0 and every NaN as one, so that equal values have equal bits. */
-static int64_t float_bits(double d) {
-  int64_t v;
-  if (d == 0) d = 0;
-  if (d != d) d = NAN;
-  memcpy(&v, &d, 8);
-  return v;
-}
+static int64_t float_bits(double d) { return (int64_t)tl_float_key(d); }
 
 /* Row i of x as a distinct value of group g. */
 static void dent_of(const tl_column *x, int64_t i, int64_t g, dent *e) {

@@ -11,7 +11,6 @@
 ** strings copied out) that no one else holds; when someone does (a result
 ** made by finishing shares them), the next merge copies them first.
 */
-#include <math.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -54,14 +53,6 @@ static uint64_t text_hash(const tl_column *c, int64_t i) {
   return XXH3_64bits(s, n);
 }
 
-static uint64_t float_key(double d) {
-  uint64_t u;
-  if (d == 0) d = 0;
-  if (d != d) d = NAN;
-  memcpy(&u, &d, 8);
-  return u;
-}
-
 /* Folds rows [0, n) of c into h[0 .. n). */
 static void hash_column(const tl_column *c, int64_t n, uint64_t *h) {
   const uint8_t *vb = c->validity;
@@ -75,7 +66,7 @@ static void hash_column(const tl_column *c, int64_t n, uint64_t *h) {
     case TL_FLOAT: {
       const double *v = c->values;
       for (int64_t i = 0; i < n; i++)
-        h[i] = mix_in(h[i], !vb || TL_BIT_GET(vb, i) ? float_key(v[i]) : HASH_NULL);
+        h[i] = mix_in(h[i], !vb || TL_BIT_GET(vb, i) ? tl_float_key(v[i]) : HASH_NULL);
       break;
     }
     case TL_DATE: {

@@ -6,6 +6,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tally/tally.h"
 
@@ -90,6 +91,17 @@ struct tl_column {
   ** file not changed since); NULL when nothing can change under it. */
   tl_status (*check)(const void *ctx, const char *op, tl_error *err);
 };
+
+/* The bits of float d as a key: -0.0 as 0.0 and every NaN as one quiet
+** NaN, so that the values that group together (and hash alike) have equal
+** bits. */
+static inline uint64_t tl_float_key(double d) {
+  uint64_t u;
+  if (d != d) return 0x7ff8000000000000ULL;
+  if (d == 0) d = 0;
+  memcpy(&u, &d, 8);
+  return u;
+}
 
 /* Bytes per value for fixed-width types (0 for bool and string). */
 size_t tl_type_width(tl_type type);

@@ -10,7 +10,6 @@
 ** merging them in file order, then the states still in memory, folds every
 ** group's rows in input order, as first(), last() and string_agg need.
 */
-#include <math.h>
 #include <pthread.h>
 #include <string.h>
 #include <xxhash.h>
@@ -168,14 +167,8 @@ static tl_status column_hash(const tl_column *c, uint64_t *h, int64_t n, const c
     }
     case TL_FLOAT: {
       const double *v = c->values;
-      for (int64_t i = 0; i < n; i++) {
-        double d = v[i];
-        uint64_t u;
-        if (d == 0) d = 0;
-        if (d != d) d = NAN;
-        memcpy(&u, &d, 8);
-        h[i] = part_mix(h[i], VALID(c, i) ? u : PART_NULL);
-      }
+      for (int64_t i = 0; i < n; i++)
+        h[i] = part_mix(h[i], VALID(c, i) ? tl_float_key(v[i]) : PART_NULL);
       break;
     }
     case TL_DATE: {

@@ -10,7 +10,6 @@
 ** finishes them into columns; the expression around the aggregates
 ** ("sum(a) / sum(b)") is evaluated over those.
 */
-#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,13 +53,7 @@ static uint64_t hash_value(const tl_column *c, int64_t i, uint64_t h) {
   uint64_t v;
   switch (c->type) {
     case TL_INT: case TL_TIMESTAMP: v = (uint64_t)((const int64_t *)c->values)[i]; break;
-    case TL_FLOAT: {
-      double d = ((const double *)c->values)[i];
-      if (d == 0) d = 0;                        /* -0.0 and 0.0 group together */
-      if (d != d) d = NAN;                      /* and every NaN */
-      memcpy(&v, &d, 8);
-      break;
-    }
+    case TL_FLOAT: v = tl_float_key(((const double *)c->values)[i]); break;
     case TL_DATE: v = (uint64_t)(uint32_t)((const int32_t *)c->values)[i]; break;
     case TL_BOOL: v = TL_BIT_GET((const uint8_t *)c->values, i); break;
     default: {

@@ -190,12 +190,18 @@ static const char *const key_sets[][6] = {
 static const int key_counts[] = { 1, 1, 1, 1, 1, 1, 1, 6, 2 };
 #define NKEYSETS ((int)(sizeof key_counts / sizeof *key_counts))
 
-static void test_ranges_and_threads(void) {
-  tl_table *base = make_table(800, 7), *t = NULL;
-  CHECK(base != NULL);
-  /* ks is dictionary-encoded by the reader; kp the same strings, plain */
+/* make_table's rows with kp, a plain (not dictionary) copy of ks. */
+static tl_table *keyed_table(int nrows, unsigned seed) {
+  tl_table *base = make_table(nrows, seed), *t = NULL;
   const char *mk = "kp = ks .. ''";
   CHECK(tl_table_mutate(base, 1, &mk, &t, NULL) == TL_OK);
+  tl_table_release(base);
+  return t;
+}
+
+static void test_ranges_and_threads(void) {
+  tl_table *t = keyed_table(800, 7);
+  /* ks is dictionary-encoded by the reader; kp the same strings, plain */
   CHECK(tl_column_dictionary(tl_table_column(t, tl_table_find(t, "ks"))) != NULL);
   CHECK(tl_column_dictionary(tl_table_column(t, tl_table_find(t, "kp"))) == NULL);
   static const int64_t ranges[] = { 0, 1, 7 };
@@ -236,7 +242,6 @@ static void test_ranges_and_threads(void) {
   tl_group_set_range_rows(0);
   tl_set_threads(0);
   tl_table_release(t);
-  tl_table_release(base);
 }
 
 /* Hand-checked results, with every range size: nulls, NaN, empty groups. */
@@ -368,9 +373,7 @@ static void check_split(const tl_table *t, int nk, const char *const *keys, int 
 }
 
 static void test_split(void) {
-  tl_table *base = make_table(600, 99), *t;
-  const char *mk = "kp = ks .. ''";
-  CHECK(tl_table_mutate(base, 1, &mk, &t, NULL) == TL_OK);
+  tl_table *t = keyed_table(600, 99);
   static const int64_t cuts[][4] = { { 300 }, { 1, 2, 599 }, { 0, 0, 250, 600 }, { 150, 350, 500 } };
   static const int ncuts[] = { 1, 3, 4, 3 };
   for (int ks = -1; ks < NKEYSETS; ks++) {
@@ -383,7 +386,6 @@ static void test_split(void) {
     }
   }
   tl_table_release(t);
-  tl_table_release(base);
 }
 
 /* Many merges into one partial, which keeps its index of the groups
@@ -453,15 +455,12 @@ static void check_many(const tl_table *t, int nk, const char *const *keys, int n
 ** among them), strings of every length, floats with NaN and -0.0, and the
 ** three together; the groups come back in many orders. */
 static void test_many_merges(void) {
-  tl_table *base = make_table(600, 7), *t;
-  const char *mk = "kp = ks .. ''";
-  CHECK(tl_table_mutate(base, 1, &mk, &t, NULL) == TL_OK);
+  tl_table *t = keyed_table(600, 7);
   for (int ks = 0; ks < NKEYSETS; ks++) {
     check_many(t, key_counts[ks], key_sets[ks], NEXACT, exact_defs, 0);
     check_many(t, key_counts[ks], key_sets[ks], NAPPROX, approx_defs, 1e-12);
   }
   tl_table_release(t);
-  tl_table_release(base);
   size_t cap = 1 << 20, k = 0;
   char *csv = malloc(cap);
   k += (size_t)snprintf(csv + k, cap - k, "a,b,c,x\n");
@@ -674,9 +673,7 @@ static void test_write_pieces(void) {
 }
 
 static void test_encoding(void) {
-  tl_table *base = make_table(150, 3), *t;
-  const char *mk = "kp = ks .. ''";
-  CHECK(tl_table_mutate(base, 1, &mk, &t, NULL) == TL_OK);
+  tl_table *t = keyed_table(150, 3);
   const char *keys[] = { "ks", "ki", "kf", "kt", "kd", "kb" };
   tl_partial *p = partial(t, 6, keys, NEXACT, exact_defs, NULL, 0);
   void *buf, *buf2;
@@ -775,7 +772,6 @@ static void test_encoding(void) {
   tl_free(buf);
   tl_partial_free(p);
   tl_table_release(t);
-  tl_table_release(base);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1138,9 +1134,7 @@ static tl_status sequence(const tl_table *t, tl_error *err) {
 }
 
 static void test_alloc_failures(void) {
-  tl_table *base = make_table(80, 11), *t;
-  const char *mk = "kp = ks .. ''";
-  CHECK(tl_table_mutate(base, 1, &mk, &t, NULL) == TL_OK);
+  tl_table *t = keyed_table(80, 11);
   for (int th = 1; th <= 2; th++) {
     tl_set_threads(th);
     tl_group_set_range_rows(th == 1 ? 7 : 0);
@@ -1160,7 +1154,6 @@ static void test_alloc_failures(void) {
   tl_set_threads(0);
   tl_group_set_range_rows(0);
   tl_table_release(t);
-  tl_table_release(base);
 }
 
 int main(void) {
