@@ -6,7 +6,8 @@
 ** builds share their common part. Running a plan (run.c) cuts it in two:
 ** the streaming part (filter, mutate, select, drop, rename) runs per batch
 ** on the workers and ends in a sink (partial states of an aggregation,
-** top-k, head, distinct, or the batches themselves in source order); the
+** top-k, head, distinct, or the batches themselves in source order, which
+** a sort, a right or full join and a window mutate gather); the
 ** verbs after the first that needs its whole input run in memory on what
 ** the sink made.
 */

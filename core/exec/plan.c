@@ -5,7 +5,9 @@
 ** plan for a run: filters moved towards the source (past mutate, select
 ** and drop when they read nothing those define), filters that fold to a
 ** constant dropped or turned into "read nothing", and the source's columns
-** cut to those some later step uses.
+** cut to those some later step uses. A mutate whose definitions read the
+** whole input (window functions, aggregates) is a window step: like a sort,
+** it ends the streaming part and runs on the rows gathered.
 */
 #include <stdint.h>
 #include <stdio.h>
@@ -516,7 +518,7 @@ static tl_status push_filter(tl_plan *p, int k, int *at, tl_error *err) {
 }
 
 void tl_window_step_oom(const tl_scan *s, tl_error *err) {
-  char fn[64];
+  char fn[64] = "";
   int kind = tl_whole_input_call(s->na, s->a, fn, sizeof fn);
   tl_error_rename(err, "mutate");
   size_t len = strlen(err->message);
@@ -765,7 +767,7 @@ static const char *sink_how(pkind k) {
 /* How a window mutate runs: its input gathered, in file order, then the
 ** table's mutate; under a memory limit, that what it gathers must fit. */
 static void explain_window(tl_textbuf *tb, const tl_scan *x) {
-  char fn[64];
+  char fn[64] = "";
   int kind = tl_whole_input_call(x->na, x->a, fn, sizeof fn);
   tl_textbuf_printf(tb, "  [materializes: the rows are gathered in memory in file order for the "
                     "%s '%s', then mutated as a table]", kind == 1 ? "window function"
