@@ -271,12 +271,16 @@ static int names_verb(lua_State *L, const char *op, int names, names_fn fn) {
   VERB(L, op, fn(s, n, v, out, err));
 }
 
+/* s:mutate("name = expr", ... [, { order_by =, partition_by = }]), as the
+** table's mutate. */
 static int s_mutate(lua_State *L) {
   tl_scan *s = check_scan(L, 1);
   int n;
+  tl_window_options win;
   lt_definitions_to_strings(L, 2);
-  const char **v = lt_string_args(L, 2, "mutate", 0, &n);
-  SCOPED_VERB(L, "mutate", 1, tl_scan_mutate_with(s, n, v, &scope, out, err));
+  int first = lt_mutate_options(L, &win);
+  const char **v = lt_string_args(L, first, "mutate", 0, &n);
+  SCOPED_VERB(L, "mutate", 1, tl_scan_mutate_ex(s, n, v, &scope, &win, out, err));
 }
 static int s_select(lua_State *L) { return names_verb(L, "select", 1, tl_scan_select); }
 static int s_drop(lua_State *L) { return names_verb(L, "drop", 1, tl_scan_drop); }

@@ -187,6 +187,11 @@ int lt_c_unique(lua_State *L);
 void lt_open_aggregate(lua_State *L);
 const tl_aggregate **lt_aggregates(lua_State *L, int *n);
 void lt_definitions_to_strings(lua_State *L, int first);
+/* mutate's arguments from 2 on: a last table without array entries is its
+** options { order_by =, partition_by = }, read into win (their strings and
+** arrays anchored on the stack, below the definitions); returns the index
+** of the first definition. */
+int lt_mutate_options(lua_State *L, tl_window_options *win);
 
 /* Scalar functions written in Lua (lfunc.c): tally.func goes into the module
 ** table at the top; lt_functions pushes an array (a userdata) of every

@@ -184,24 +184,30 @@ static const char **key_option(lua_State *L, int idx, const char *field, int *pn
 ** options. */
 static const char *const mutate_keys[] = {"order_by", "partition_by", NULL};
 
-/* t:mutate("name = expr", ... [, { order_by =, partition_by = }]) */
-static int t_mutate(lua_State *L) {
-  tl_table *t = tally_check_table(L, 1);
-  int top = lua_gettop(L), n, first = 2;
-  const char **defs;
-  lt_table *ud;
-  tl_error err;
-  tl_window_options win;
-  tl_window_options_init(&win);
+int lt_mutate_options(lua_State *L, tl_window_options *win) {
+  int top = lua_gettop(L), first = 2;
+  tl_window_options_init(win);
   if (top >= 2 && lua_type(L, top) == LUA_TTABLE && lua_rawlen(L, top) == 0) {
     lua_rotate(L, 2, 1);                         /* the options to 2, anchored there */
     first = 3;
     lt_check_options(L, 2, "mutate", mutate_keys);
-    win.order_by = key_option(L, 2, "order_by", &win.norder);
-    win.partition_by = key_option(L, 2, "partition_by", &win.npartition);
-    lua_rotate(L, first, (win.order_by != NULL) + (win.partition_by != NULL));
-    first += (win.order_by != NULL) + (win.partition_by != NULL);
+    win->order_by = key_option(L, 2, "order_by", &win->norder);
+    win->partition_by = key_option(L, 2, "partition_by", &win->npartition);
+    lua_rotate(L, first, (win->order_by != NULL) + (win->partition_by != NULL));
+    first += (win->order_by != NULL) + (win->partition_by != NULL);
   }
+  return first;
+}
+
+/* t:mutate("name = expr", ... [, { order_by =, partition_by = }]) */
+static int t_mutate(lua_State *L) {
+  tl_table *t = tally_check_table(L, 1);
+  int n;
+  const char **defs;
+  lt_table *ud;
+  tl_error err;
+  tl_window_options win;
+  int first = lt_mutate_options(L, &win);
   defs = lt_string_args(L, first, "mutate", 0, &n);
   tl_scope scope;
   tally_lua_scope(L, &scope);

@@ -6,7 +6,8 @@
 ** builds share their common part. Running a plan (run.c) cuts it in two:
 ** the streaming part (filter, mutate, select, drop, rename) runs per batch
 ** on the workers and ends in a sink (partial states of an aggregation,
-** top-k, head, distinct, or the batches themselves in source order); the
+** top-k, head, distinct, or the batches themselves in source order, which
+** a sort, a right or full join and a window mutate gather); the
 ** verbs after the first that needs its whole input run in memory on what
 ** the sink made.
 */
@@ -22,7 +23,10 @@ typedef enum {
   P_SOURCE, P_FILTER, P_MUTATE, P_SELECT, P_DROP, P_RENAME,
   P_AGG, P_HEAD, P_TOP, P_DISTINCT, P_SORT,
   P_JOIN,                  /* inner, left, semi, anti: per batch */
-  P_JOINX                  /* right, full: the unmatched right rows come last */
+  P_JOINX,                 /* right, full: the unmatched right rows come last */
+  P_WINDOW                 /* a mutate that reads its whole input (a window
+                           ** function, an aggregate over the table): its
+                           ** input gathered, then mutated */
 } pkind;
 
 struct tl_scan {
@@ -36,6 +40,8 @@ struct tl_scan {
                            ** names; rename: from; agg, top, sort: keys */
   char **b;                /* rename: to; agg: defs */
   int64_t count;           /* head, top; join: its tl_join_kind */
+  int norder, npart;       /* mutate: its window options' keys, in w */
+  char **w;                /* order_by keys, then partition_by keys */
   tl_scope scope;          /* filter, mutate, agg: the host's aggregates and
                            ** functions (borrowed: the host keeps them alive) */
   tl_table *right;         /* join: the right table (b: its keys, then the two
@@ -55,9 +61,16 @@ tl_status tl_join_step_apply(const tl_scan *s, const tl_table *t, tl_table **out
 tl_status tl_join_step_build(tl_scan *adj, tl_error *err);
 void tl_join_step_unbuild(tl_scan *adj);
 
-/* plan.c: applies one streaming step (or, with whole = 1, any step) to a
-** table; also used on the empty schema to check a verb when it is made. */
+/* plan.c: applies one step to a table; also used on the empty schema to
+** check a verb when it is made. */
 tl_status tl_step_apply(const tl_scan *s, const tl_table *t, tl_table **out, tl_error *err);
+/* The first call in mutate definitions that reads the whole input, its
+** name copied to name[size]: 1 for a window function (lag, rank, ...), 2
+** for an aggregate (sum(x) over the table or a partition), 0: none. */
+int tl_whole_input_call(int n, char *const *defs, char *name, size_t size);
+/* An out-of-memory error of a run whose sink is window mutate s, said as
+** the mutate's: what it was gathering. */
+void tl_window_step_oom(const tl_scan *s, tl_error *err);
 
 /* A plan laid out for a run: the steps from the source on, with the
 ** filters moved towards the source and what the source must read. */

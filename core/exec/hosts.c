@@ -61,7 +61,7 @@ tl_status tl_hosts_find(const tl_plan *p, tl_hosts *h, tl_error *err) {
   (void)err;
   memset(h, 0, sizeof *h);
   for (int k = 0; k < p->nstream; k++) add_step(h, p->stream[k]);
-  if (p->sink) add_step(h, p->sink);
+  if (p->sink && p->sink->kind != P_WINDOW) add_step(h, p->sink);   /* that one runs here */
   return TL_OK;
 }
 

@@ -5,9 +5,12 @@
 ** plan for a run: filters moved towards the source (past mutate, select
 ** and drop when they read nothing those define), filters that fold to a
 ** constant dropped or turned into "read nothing", and the source's columns
-** cut to those some later step uses.
+** cut to those some later step uses. A mutate whose definitions read the
+** whole input (window functions, aggregates) is a window step: like a sort,
+** it ends the streaming part and runs on the rows gathered.
 */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +42,7 @@ void tl_scan_free(tl_scan *s) {
     tl_source_release(s->src);
     free_strs(s->a, s->na);
     free_strs(s->b, s->nb);
+    free_strs(s->w, s->norder + s->npart);
     tl_table_release(s->schema);
     tl_table_release(s->right);
     tl_free(s);
@@ -57,15 +61,28 @@ static char **copy_strs(int n, const char *const *v) {
   return c;
 }
 
+/* A mutate's definitions, over the order of its window options. */
+static tl_status apply_mutate(const tl_scan *s, const tl_table *t, tl_table **out, tl_error *err) {
+  tl_window_options win;
+  tl_window_options_init(&win);
+  win.order_by = (const char *const *)s->w;
+  win.norder = s->norder;
+  win.partition_by = s->w ? (const char *const *)s->w + s->norder : NULL;
+  win.npartition = s->npart;
+  return tl_table_mutate_ex(t, s->na, (const char *const *)s->a, &s->scope,
+                            s->norder + s->npart ? &win : NULL, out, err);
+}
+
 tl_status tl_step_apply(const tl_scan *s, const tl_table *t, tl_table **out, tl_error *err) {
   const char *const *a = (const char *const *)s->a;
   const tl_scope *scope = &s->scope;
   switch (s->kind) {
     case P_FILTER: return tl_table_filter_with(t, a[0], scope, out, err);
+    case P_WINDOW: return apply_mutate(s, t, out, err);
     case P_MUTATE: {
-      if (s->nb == 0) return tl_table_mutate_with(t, s->na, a, scope, out, err);
+      if (s->nb == 0) return apply_mutate(s, t, out, err);
       tl_table *m = NULL;                  /* a plan's mutate: then its columns put back */
-      TL_TRY(tl_table_mutate_with(t, s->na, a, scope, &m, err));
+      TL_TRY(apply_mutate(s, t, &m, err));
       tl_status st = tl_table_select(m, s->nb, (const char *const *)s->b, out, err);
       tl_table_release(m);
       return st;
@@ -92,9 +109,9 @@ tl_status tl_step_apply(const tl_scan *s, const tl_table *t, tl_table **out, tl_
 }
 
 /* A new step of kind k over `in`, checked on in's empty schema. */
-static tl_status add_step_with(const tl_scan *in, pkind k, int na, const char *const *a, int nb,
-                               const char *const *b, int64_t count, const tl_scope *scope,
-                               tl_scan **out, tl_error *err) {
+static tl_status add_step_win(const tl_scan *in, pkind k, int na, const char *const *a, int nb,
+                              const char *const *b, int64_t count, const tl_scope *scope,
+                              const tl_window_options *win, tl_scan **out, tl_error *err) {
   *out = NULL;
   if (na < 0 || nb < 0 || count < 0)
     return tl_error_set(err, TL_EINVAL, "scan: a negative count");
@@ -108,6 +125,25 @@ static tl_status add_step_with(const tl_scan *in, pkind k, int na, const char *c
   s->a = copy_strs(na, a);
   s->b = copy_strs(nb, b);
   if (scope) s->scope = *scope;
+  if (win && win->norder + win->npartition > 0) {
+    if (win->norder < 0 || win->npartition < 0 || (win->norder && !win->order_by) ||
+        (win->npartition && !win->partition_by)) {
+      tl_scan_free(s);
+      return tl_error_set(err, TL_EINVAL, "mutate: bad window options");
+    }
+    s->w = tl_calloc((size_t)(win->norder + win->npartition) + 1, sizeof *s->w);
+    for (int k = 0; s->w && k < win->norder + win->npartition; k++) {
+      const char *key = k < win->norder ? win->order_by[k] : win->partition_by[k - win->norder];
+      if (!key) {
+        tl_scan_free(s);
+        return tl_error_set(err, TL_EINVAL, "mutate: a null key name");
+      }
+      if (!(s->w[k] = tl_strdup(key))) { tl_scan_free(s); return tl_error_oom(err, "scan"); }
+      if (k < win->norder) s->norder++;
+      else s->npart++;
+    }
+    if (!s->w) { tl_scan_free(s); return tl_error_oom(err, "scan"); }
+  }
   if (!s->a || !s->b) { tl_scan_free(s); return tl_error_oom(err, "scan"); }
   tl_status st = tl_step_apply(s, in->schema, &s->schema, err);
   if (st != TL_OK) { tl_scan_free(s); return st; }
@@ -117,6 +153,12 @@ static tl_status add_step_with(const tl_scan *in, pkind k, int na, const char *c
   return TL_OK;
 }
 
+static tl_status add_step_with(const tl_scan *in, pkind k, int na, const char *const *a, int nb,
+                               const char *const *b, int64_t count, const tl_scope *scope,
+                               tl_scan **out, tl_error *err) {
+  return add_step_win(in, k, na, a, nb, b, count, scope, NULL, out, err);
+}
+
 static tl_status add_step(const tl_scan *in, pkind k, int na, const char *const *a, int nb,
                           const char *const *b, int64_t count, tl_scan **out, tl_error *err) {
   return add_step_with(in, k, na, a, nb, b, count, NULL, out, err);
@@ -124,38 +166,43 @@ static tl_status add_step(const tl_scan *in, pkind k, int na, const char *const 
 
 /* The first call of e to a window function or a built-in aggregate, or
 ** NULL: in mutate both read the whole input (a partition, or the table). */
-static const expr *whole_input_call(const expr *e) {
+static const expr *whole_input_call(const expr *e, int *kind) {
   if (e->kind == E_CALL || e->kind == E_AGG) {
     const tl_builtin *bi = tl_builtin_lookup(e->name);
-    if (bi && (bi->info.kind == TL_FN_WINDOW || bi->info.kind == TL_FN_AGGREGATE)) return e;
+    if (bi && (bi->info.kind == TL_FN_WINDOW || bi->info.kind == TL_FN_AGGREGATE)) {
+      *kind = bi->info.kind == TL_FN_WINDOW ? 1 : 2;
+      return e;
+    }
   }
   for (int k = 0; k < e->nargs; k++) {
-    const expr *c = whole_input_call(e->args[k]);
+    const expr *c = whole_input_call(e->args[k], kind);
     if (c) return c;
   }
   return NULL;
 }
 
-/* A scan's mutate runs on each batch: a definition that reads the whole
-** input (lag, row_number, sum(x) over the table, ...) would see a batch
-** of it and give another answer than the table's mutate; it is an error. */
-static tl_status check_batch_mutate(int n, const char *const *defs, tl_error *err) {
-  for (int k = 0; k < n; k++) {
+int tl_whole_input_call(int n, char *const *defs, char *name, size_t size) {
+  int kind = 0;
+  for (int k = 0; k < n && !kind; k++) {
     expr *e = NULL;
-    char *name = NULL;
+    char *nm = NULL;
     tl_error ignored;
-    tl_status pst = tl_expr_parse(defs[k], "mutate", &name, &e, &ignored);
-    tl_free(name);
-    if (pst != TL_OK) continue;   /* the verb has checked it: not reached */
-    const expr *c = whole_input_call(e);
-    tl_status st = TL_OK;
-    if (c)
-      st = tl_error_set(err, TL_EINVAL, "mutate: '%s' in '%s' reads the whole input (a window "
-                        "function or an aggregate), but a scan's mutate runs on each batch: "
-                        "collect() the scan, then mutate the table", c->name, defs[k]);
+    if (tl_expr_parse(defs[k], "mutate", &nm, &e, &ignored) != TL_OK) continue;   /* checked */
+    const expr *c = whole_input_call(e, &kind);
+    if (c && size) snprintf(name, size, "%s", c->name);
+    tl_free(nm);
     tl_expr_free(e);
-    if (st != TL_OK) return st;
   }
+  return kind;
+}
+
+/* A mutate whose definitions read the whole input gathers it first: its
+** step is a window step, which ends the streaming part of a plan. */
+static tl_status mutate_step(const tl_scan *s, int n, const char *const *defs,
+                             const tl_scope *scope, const tl_window_options *win, tl_scan **out,
+                             tl_error *err) {
+  TL_TRY(add_step_win(s, P_MUTATE, n, defs, 0, NULL, 0, scope, win, out, err));
+  if (tl_whole_input_call((*out)->na, (*out)->a, NULL, 0)) (*out)->kind = P_WINDOW;
   return TL_OK;
 }
 
@@ -181,10 +228,7 @@ tl_status tl_scan_filter(const tl_scan *s, const char *expr, tl_scan **out, tl_e
 }
 tl_status tl_scan_mutate(const tl_scan *s, int n, const char *const *defs, tl_scan **out,
                          tl_error *err) {
-  TL_TRY(add_step(s, P_MUTATE, n, defs, 0, NULL, 0, out, err));
-  tl_status st = check_batch_mutate(n, defs, err);
-  if (st != TL_OK) { tl_scan_free(*out); *out = NULL; }
-  return st;
+  return mutate_step(s, n, defs, NULL, NULL, out, err);
 }
 tl_status tl_scan_filter_with(const tl_scan *s, const char *expr, const tl_scope *scope,
                               tl_scan **out, tl_error *err) {
@@ -192,10 +236,12 @@ tl_status tl_scan_filter_with(const tl_scan *s, const char *expr, const tl_scope
 }
 tl_status tl_scan_mutate_with(const tl_scan *s, int n, const char *const *defs,
                               const tl_scope *scope, tl_scan **out, tl_error *err) {
-  TL_TRY(add_step_with(s, P_MUTATE, n, defs, 0, NULL, 0, scope, out, err));
-  tl_status st = check_batch_mutate(n, defs, err);
-  if (st != TL_OK) { tl_scan_free(*out); *out = NULL; }
-  return st;
+  return mutate_step(s, n, defs, scope, NULL, out, err);
+}
+tl_status tl_scan_mutate_ex(const tl_scan *s, int n, const char *const *defs,
+                            const tl_scope *scope, const tl_window_options *win, tl_scan **out,
+                            tl_error *err) {
+  return mutate_step(s, n, defs, scope, win, out, err);
 }
 tl_status tl_scan_agg_with(const tl_scan *s, int nkeys, const char *const *keys, int n,
                            const char *const *defs, const tl_scope *scope, tl_scan **out,
@@ -382,7 +428,7 @@ static tl_status need_before(const tl_scan *s, names *need, uint8_t *live, tl_er
       names_free(&tmp);
       return st;
     case P_DROP: return TL_OK;
-    case P_HEAD: case P_TOP: case P_SORT: case P_JOIN: case P_JOINX:   /* every column */
+    case P_HEAD: case P_TOP: case P_SORT: case P_JOIN: case P_JOINX: case P_WINDOW:   /* every column */
       for (int j = 0; j < tl_table_ncols(in); j++) names_add(need, tl_table_name(in, j));
       return TL_OK;
     case P_SELECT:
@@ -469,6 +515,15 @@ static tl_status push_filter(tl_plan *p, int k, int *at, tl_error *err) {
   names_free(&uses);
   *at = k;
   return st;
+}
+
+void tl_window_step_oom(const tl_scan *s, tl_error *err) {
+  char fn[64] = "";
+  int kind = tl_whole_input_call(s->na, s->a, fn, sizeof fn);
+  tl_error_rename(err, "mutate");
+  size_t len = strlen(err->message);
+  snprintf(err->message + len, sizeof err->message - len, " (a scan's mutate with the %s '%s' "
+           "gathers its input in memory)", kind == 1 ? "window function" : "aggregate", fn);
 }
 
 void tl_plan_free(tl_plan *p) {
@@ -666,7 +721,7 @@ int tl_plan_streams(const tl_plan *p) {
 static const char *step_name(pkind k) {
   static const char *const n[] = { "scan", "filter", "mutate", "select", "drop", "rename",
                                    "agg", "head", "top", "distinct", "sort", "join",
-                                   "join" };
+                                   "join", "mutate" };
   return n[k];
 }
 
@@ -685,6 +740,12 @@ static void explain_step(tl_textbuf *tb, const tl_scan *s) {
     add_list(tb, s->a, s->na, s->kind == P_FILTER ? "" : ", ");
   }
   if (s->kind == P_AGG) { tl_textbuf_str(tb, ": "); add_list(tb, s->b, s->nb, ", "); }
+  if (s->norder) { tl_textbuf_str(tb, " (order_by "); add_list(tb, s->w, s->norder, ", "); }
+  if (s->npart) {
+    tl_textbuf_str(tb, s->norder ? "; partition_by " : " (partition_by ");
+    add_list(tb, s->w + s->norder, s->npart, ", ");
+  }
+  if (s->norder + s->npart) tl_textbuf_str(tb, ")");
   if (s->kind == P_JOIN || s->kind == P_JOINX) {
     static const char *const how[] = { "", "inner", "left", "right", "full", "semi", "anti" };
     tl_textbuf_printf(tb, " (%s, with a table of %lld rows)", how[s->count],
@@ -701,6 +762,20 @@ static const char *sink_how(pkind k) {
     case P_JOINX: return "materializes: the rows are gathered in memory, then joined";
     default: return "materializes: the rows are gathered in memory, then sorted";
   }
+}
+
+/* How a window mutate runs: its input gathered, in file order, then the
+** table's mutate; under a memory limit, that what it gathers must fit. */
+static void explain_window(tl_textbuf *tb, const tl_scan *x) {
+  char fn[64] = "";
+  int kind = tl_whole_input_call(x->na, x->a, fn, sizeof fn);
+  tl_textbuf_printf(tb, "  [materializes: the rows are gathered in memory in file order for the "
+                    "%s '%s', then mutated as a table]", kind == 1 ? "window function"
+                                                                   : "aggregate over the input",
+                    fn);
+  if (tl_env_memory_limit(NULL))
+    tl_textbuf_printf(tb, "\n  does not spill: the rows gathered must fit the memory limit "
+                      "(%zu bytes)", tl_env_memory_limit(NULL));
 }
 
 /* Under a memory limit, how a grouping, distinct, top or sort goes past
@@ -759,7 +834,12 @@ tl_status tl_scan_explain(const tl_scan *s, char **text, tl_error *err) {
   int after = 0;
   for (int k = 1; k < p.nsteps; k++) {
     const tl_scan *x = p.steps[k];
-    if (x == p.sink) {
+    if (x == p.sink && x->kind == P_WINDOW) {
+      tl_textbuf_str(&tb, "\n");
+      explain_step(&tb, x);
+      explain_window(&tb, x);
+      after = 1;
+    } else if (x == p.sink) {
       tl_textbuf_str(&tb, "\n");
       explain_step(&tb, x);
       tl_textbuf_printf(&tb, "  [%s]", tl_late_top_fits(&p)

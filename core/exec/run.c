@@ -428,8 +428,8 @@ static tl_status sink_result(xrun *x, tl_table **out, tl_error *err) {
       if (x->acc) return tl_partial_finish(x->acc, out, err);
       return tl_step_apply(sink, stream_schema(x->pl), out, err);   /* no rows */
     case P_TOP: case P_DISTINCT: TL_TRY(fold(x, err)); *out = x->top; x->top = NULL; return TL_OK;
-    case P_SORT: case P_JOINX: {
-      if (x->kind == P_JOINX && x->pl->share) return gather(x, NULL, out, err);
+    case P_SORT: case P_JOINX: case P_WINDOW: {   /* the rows gathered, then the verb */
+      if (x->kind != P_SORT && x->pl->share) return gather(x, NULL, out, err);   /* the host's */
       tl_table *all = NULL;
       TL_TRY(gather(x, NULL, &all, err));
       tl_status st = tl_step_apply(sink, all, out, err);
@@ -519,6 +519,7 @@ static tl_status run_once(const tl_plan *pl, FILE *f, tl_scan_put put, void *put
     if (out) *out = t;
     else tl_table_release(t);
   }
+  if (st == TL_ENOMEM && x.kind == P_WINDOW) tl_window_step_oom(pl->sink, err);
   tl_free(filters);
   run_free(&x);
   return st;
@@ -633,6 +634,7 @@ const char *tl_scan_sink(const tl_scan *s) {
     case P_DISTINCT: return "distinct";
     case P_SORT: return "sort";
     case P_JOINX: return "join";   /* right, full: the unmatched right rows need every left row */
+    case P_WINDOW: return "mutate";   /* a window over every share's rows */
     default: return "scan";
   }
 }

@@ -1,7 +1,7 @@
 -- Plans of scans that the verbs accepted and the run then got wrong: a
 -- rename that swaps names, keys of distinct and group_by that are
--- expressions, window functions and aggregates in a scan's mutate (per
--- batch), a list with a file that cannot be opened, and a Parquet file
+-- expressions, window functions and aggregates in a scan's mutate (once
+-- per batch), a list with a file that cannot be opened, and a Parquet file
 -- replaced after the scan was made. Each is now the right result or a clean
 -- error when the verb is called or the file read.
 -- Run from the repository root: tally tests/lua/test_scan_plan_checks.lua
@@ -68,18 +68,19 @@ for _, src in ipairs{ path("a.csv"), path("a.parquet"), t } do
 end
 check_error("group_by: unknown column 'y = a % 2'", function() return tally.scan(t):group_by("y = a % 2") end)
 
--- A scan's mutate runs per batch: a window function or an aggregate over
--- the input would see one batch (row_number restarting at each), so it is
--- an error when the verb is called; the table's mutate is unchanged.
+-- A scan's mutate that reads its whole input (a window function, an
+-- aggregate over the input) once ran per batch (row_number restarting at
+-- each); it then was an error when the verb was called. Now it gathers the
+-- rows before it and equals the table's mutate, at batches of one row too.
 for _, def in ipairs{ "r = row_number()", "p = lag(a)", "c = cumsum(a)", "share = a / sum(a)",
                       "m = rolling_mean(a, 2) + 1", "d = a - mean(a)" } do
-  local fn = def:match("([%a_]+)%(")
-  for _, src in ipairs{ path("a.csv"), t } do
-    check_error("mutate: '" .. fn .. "' in '" .. def .. "' reads the whole input (a window function "
-                .. "or an aggregate), but a scan's mutate runs on each batch: collect() the scan, "
-                .. "then mutate the table", function() return tally.scan(src):mutate("k = 1", def) end)
+  for _, src in ipairs{ path("a.csv"), path("a.parquet"), t } do
+    local s = tally.scan(src):mutate("k = 1", def)
+    assert(s:explain():find("materializes: the rows are gathered in memory", 1, true), s:explain())
+    testing.with({ batch_rows = 1, morsel_bytes = 1 }, function()
+      same(s:collect(), t:mutate("k = 1", def), def)
+    end)
   end
-  assert(#t:mutate(def) == #t)
 end
 -- the verb's own errors come first
 check_error("unknown column 'nope'", function() return tally.scan(t):mutate("p = lag(nope)") end)

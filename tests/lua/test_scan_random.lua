@@ -1,6 +1,7 @@
 -- Lazy scans against the in-memory verbs on random data and random plans:
 -- chains of filter, mutate, select, drop and rename, then one of group_by+agg,
--- agg, top, head, distinct, join, sort (or nothing), then now and then a verb
+-- agg, top, head, distinct, join, sort, a mutate with window functions (or
+-- nothing), then now and then a verb
 -- on the result; each plan's tally.scan(...):collect() equals the same verbs
 -- on the in-memory table, row for row (every verb keeps an order: file order,
 -- first appearance of a group or a distinct row, the stable sort's, the
@@ -244,6 +245,50 @@ local function right_table(name, ty)
   return tally.from_columns{ { name, keys }, { "rv", { 10, 20, 21, 30, 40, 50, 60 } } }
 end
 
+-- A mutate that reads its whole input: window functions and aggregates over
+-- the table or a partition, with or without order_by and partition_by.
+local function window_mutate(cols)
+  local nums = names_of(cols, { int = true, float = true })
+  local ints = names_of(cols, { int = true })
+  local all = names_of(cols)
+  local defs = {}
+  for _ = 1, math.random(2) do
+    local u, name = math.random(), new_name("w")
+    if u < 0.2 then
+      defs[#defs + 1] = string.format("%s = lag(%s)", name, pick(all))
+    elseif u < 0.3 then
+      defs[#defs + 1] = string.format("%s = lead(%s, 2)", name, pick(all))
+    elseif u < 0.45 then
+      defs[#defs + 1] = name .. " = row_number()"
+    elseif u < 0.55 and #ints > 0 then
+      defs[#defs + 1] = string.format("%s = cumsum(%s)", name, pick(ints))
+    elseif u < 0.7 and #nums > 0 then
+      defs[#defs + 1] = string.format("%s = %s - mean(%s)", name, pick(nums), pick(nums))
+    elseif u < 0.8 and #nums > 0 then
+      defs[#defs + 1] = string.format("%s = rolling_mean(%s, 3)", name, pick(nums))
+    elseif u < 0.9 then
+      defs[#defs + 1] = string.format("%s = count(%s)", name, pick(all))
+    else
+      defs[#defs + 1] = name .. " = dense_rank()"   -- without order_by: the table's error
+    end
+  end
+  local opts, text = {}, ""
+  if math.random() < 0.5 then
+    opts.order_by = (math.random() < 0.4 and "-" or "") .. pick(all)
+    text = text .. " order_by " .. opts.order_by
+  end
+  if math.random() < 0.4 then
+    opts.partition_by = pick(all)
+    text = text .. " partition_by " .. opts.partition_by
+  end
+  return { "mutate(" .. table.concat(defs, ", ") .. text .. ")",
+           function(s)
+             local args = { table.unpack(defs) }
+             if next(opts) then args[#args + 1] = opts end
+             return s:mutate(table.unpack(args))
+           end }
+end
+
 -- The step that needs the whole input (or none); returns it and the names
 -- of its result's columns for a step after it.
 local function final_step(cols, r, wide)
@@ -287,6 +332,8 @@ local function final_step(cols, r, wide)
     local keys = sort_keys(cols, 3)
     return { "sort(" .. table.concat(keys, ", ") .. ")",
              function(s) return s:sort(table.unpack(keys)) end }
+  elseif r < 0.97 then
+    return window_mutate(cols)
   end
   return nil
 end
@@ -314,7 +361,8 @@ local function make_plan(final, wide, nstream)
   local text = {}
   for j, st in ipairs(steps) do text[j] = st[1] end
   return { text = table.concat(text, " : "), steps = steps,
-           spills = last and (last[1]:find("^group_by") or last[1]:find("^sort")) }
+           spills = last and (last[1]:find("^group_by") or last[1]:find("^sort")),
+           window = last and last[1]:find("^mutate%(w") }
 end
 
 local function apply(plan, s)
@@ -325,7 +373,7 @@ end
 -- ---------------------------------------------------------------------------
 -- Runs
 
-local checked, spilled_runs = 0, 0
+local checked, spilled_runs, windowed = 0, 0, 0
 local ROOM = tonumber(os.getenv("TALLY_SCAN_RANDOM_ROOM") or "") or (3 << 20)
 
 -- Runs plan on source src under knob set ks ({ text, v = knobs }), against
@@ -349,6 +397,7 @@ local function check_plan(plan, want, src, ks, threads, what, limit)
   local ok2, err = pcall(same, got, want.t, where)
   if not ok2 then error(err, 0) end
   checked = checked + 1
+  if plan.window then windowed = windowed + 1 end
 end
 
 local function want_of(plan, t)
@@ -450,6 +499,7 @@ do
   for _, src in ipairs(srcs2) do assert(by[src[1]], "no run over " .. src[1] .. " spilled") end
 end
 
+assert(windowed > 0, "no window mutate was compared")
 os.execute("rm -rf '" .. dir .. "'")
-print(string.format("test_scan_random: ok (%d runs compared, %d of them spilled; seed %d)",
-                    checked, spilled_runs, SEED))
+print(string.format("test_scan_random: ok (%d runs compared, %d of them spilled, %d of them "
+                    .. "window mutates; seed %d)", checked, spilled_runs, windowed, SEED))

@@ -1,7 +1,8 @@
 -- test_scan.lua -- run by ctest under `mpirun -n 1`, `-n 2` and `-n 3`:
 -- tally.mpi.scan(...):...:collect() must equal tally.scan(...):...:collect()
 -- of one process over the same files, with built-in and Lua aggregates
--- (their partial states merged across the ranks) and Lua functions, at
+-- (their partial states merged across the ranks), Lua functions and window
+-- mutates (the ranks' rows gathered first), at
 -- morsel sizes that give a rank many morsels, one, or none.
 local mpi = tally.mpi
 local testing = require "tally.testing"
@@ -91,6 +92,18 @@ local plans = {
   -- right and full joins need every left row before the unmatched right ones
   { "join right", function(s) return s:filter("y > 0"):join(right, { on = "k", how = "right" }) end },
   { "join full", function(s) return s:join(right, { on = "k", how = "full" }) end },
+  -- a window mutate: every rank's rows before it, in file order, then the mutate
+  { "window", function(s)
+      return s:filter("y > 0"):mutate("p = lag(x)", "r = row_number()", "y = cumsum(y)")
+    end },
+  { "window by g", function(s)
+      return s:mutate("b = bucket(x)"):mutate("c = cumsum(y)", "s = x / sum(x)", "rk = rank()",
+                                              { order_by = "-y", partition_by = "g" }):head(60)
+    end },
+  { "window then group_by", function(s)
+      return s:mutate("d = y - lag(y)", "n = row_number()"):mutate("m = rolling_mean(d, 3)")
+              :group_by("k"):agg("sd = sum(d)", "t = trail(n)", "sm = sum(m)")
+    end },
 }
 
 for _, mb in ipairs{ 64, 1000, 0 } do

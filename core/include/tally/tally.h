@@ -1604,6 +1604,18 @@ TL_API TL_NODISCARD tl_status tl_scan_filter_with(const tl_scan *s, const char *
 TL_API TL_NODISCARD tl_status tl_scan_mutate_with(const tl_scan *s, int n,
                                            const char *const *defs, const tl_scope *scope,
                                            tl_scan **out, tl_error *err);
+/* A scan's mutate runs per batch, unless a definition reads the whole input
+** (a window function such as lag, rank or cumsum, or an aggregate such as
+** sum(x), over the table or a partition): then the run gathers the rows
+** before it in memory, in the source's order, and mutates them as
+** tl_table_mutate_ex would (the same rows, values and errors), and the
+** verbs after it run in memory on its result. Past the memory limit the
+** gathering fails with TL_ENOMEM ("mutate: out of memory ..."). `win`
+** (NULL: none) is tl_table_mutate_ex's window options, copied. */
+TL_API TL_NODISCARD tl_status tl_scan_mutate_ex(const tl_scan *s, int n,
+                                         const char *const *defs, const tl_scope *scope,
+                                         const tl_window_options *win, tl_scan **out,
+                                         tl_error *err);
 TL_API TL_NODISCARD tl_status tl_scan_agg_with(const tl_scan *s, int nkeys,
                                         const char *const *keys, int n,
                                         const char *const *defs, const tl_scope *scope,
@@ -1636,13 +1648,14 @@ TL_API TL_NODISCARD tl_status tl_scan_write_csv(const tl_scan *s, const char *pa
 ** part over its share (tl_scan_options' share), the host combines the
 ** shares' results in share order and finishes them. tl_scan_sink names
 ** the plan's first verb that needs its whole input: "agg", "head", "top",
-** "distinct", "sort", "join" (a right or full join), or NULL when every
-** verb streams. */
+** "distinct", "sort", "join" (a right or full join), "mutate" (one that
+** reads its whole input), or NULL when every verb streams. */
 TL_API const char *tl_scan_sink(const tl_scan *s);
 /* This process's share: for an aggregation, *partial its partial states
 ** (to merge across the shares with tl_partial_encode / _merge and finish);
 ** otherwise *rows the rows of the share (head, top, distinct, sort: that
-** verb's result on them). The caller frees what it gets. */
+** verb's result on them; a right or full join, a window mutate: the rows
+** before it). The caller frees what it gets. */
 TL_API TL_NODISCARD tl_status tl_scan_collect_share(const tl_scan *s, tl_table **rows,
                                              tl_partial **partial, tl_error *err);
 /* The verbs from the sink on, over `in`: after an aggregation, `in` is the
