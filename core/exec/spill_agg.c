@@ -45,6 +45,7 @@ struct tl_xagg {
   ** behind wave), `pending` of them still to; under mu. */
   pthread_mutex_t mu;
   int64_t wave, lane_wave[TL_XAGG_PARTS];
+  int64_t groups[TL_XAGG_PARTS];   /* in each partition's states in memory */
   int pending;
 };
 
@@ -314,9 +315,18 @@ tl_status tl_xagg_lane(tl_xagg *a, int p, tl_partial *part, tl_error *err) {
   int64_t used = (int64_t)tl_env_memory(NULL);
   /* past the threshold, and the states grew since the last wave (what else
   ** is live, the batches in flight, is not the states' to free) */
+  a->groups[p] = a->acc[p] ? tl_partial_groups(a->acc[p]) : 0;
   if (a->pending == 0 && used > a->threshold && used > a->floor + a->step) {
+    /* the last partitions, down to those that hold half the groups in
+    ** memory, spill; the first ones keep theirs while they fit, so their
+    ** groups' later rows merge in memory rather than spill again */
+    int64_t all = 0, some = 0;
+    for (int q = 0; q < a->nparts; q++) all += a->groups[q];
+    int cut = a->nparts;
+    while (cut > 0 && 2 * some < all) some += a->groups[--cut];
     a->wave++;
-    a->pending = a->nparts;
+    a->pending = a->nparts - cut;
+    for (int q = 0; q < cut; q++) a->lane_wave[q] = a->wave;
   }
   int spill = a->lane_wave[p] != a->wave;
   a->lane_wave[p] = a->wave;
@@ -324,6 +334,7 @@ tl_status tl_xagg_lane(tl_xagg *a, int p, tl_partial *part, tl_error *err) {
   if (!spill) return TL_OK;
   st = spill_lane(a, p, err);
   pthread_mutex_lock(&a->mu);
+  a->groups[p] = 0;
   if (--a->pending == 0) a->floor = (int64_t)tl_env_memory(NULL);
   pthread_mutex_unlock(&a->mu);
   return st;
