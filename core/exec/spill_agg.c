@@ -319,11 +319,14 @@ tl_status tl_xagg_lane(tl_xagg *a, int p, tl_partial *part, tl_error *err) {
   if (a->pending == 0 && used > a->threshold && used > a->floor + a->step) {
     /* the last partitions, down to those that hold half the groups in
     ** memory, spill; the first ones keep theirs while they fit, so their
-    ** groups' later rows merge in memory rather than spill again */
+    ** groups' later rows merge in memory rather than spill again. Groups
+    ** are not bytes (a string_agg's grow with its rows): when the last wave
+    ** left most of the room taken, every partition spills. */
     int64_t all = 0, some = 0;
     for (int q = 0; q < a->nparts; q++) all += a->groups[q];
     int cut = a->nparts;
     while (cut > 0 && 2 * some < all) some += a->groups[--cut];
+    if (a->floor > a->threshold - a->step) cut = 0;
     a->wave++;
     a->pending = a->nparts - cut;
     for (int q = 0; q < cut; q++) a->lane_wave[q] = a->wave;
