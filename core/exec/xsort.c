@@ -162,11 +162,8 @@ static tl_status write_rows(tl_xsort *s, int k, tl_table *t, tl_error *err) {
   if (s->keep >= 0 && n > s->keep - r->rows) n = s->keep - r->rows;
   tl_status st = TL_OK;
   for (int64_t at = 0; at < n && st == TL_OK; at += s->block) {
-    tl_table *b = NULL;
     if (tl_interrupted()) { st = tl_error_interrupted(err, s->by.op); break; }
-    st = tl_table_slice(t, at, n - at < s->block ? n - at : s->block, &b, err);
-    if (st == TL_OK) st = tl_spill_put_table(r->f, b, err);
-    tl_table_release(b);
+    st = tl_spill_put_rows(r->f, t, at, n - at < s->block ? n - at : s->block, err);
   }
   if (st == TL_OK) r->rows += n;
   tl_table_release(t);
