@@ -26,8 +26,8 @@
 #include "xsort.h"
 
 #define BLOCK 16384
-#define MIN_BLOCK 256
 #define MAX_FAN 64
+#define OPEN_RUNS 128     /* runs not merged yet, past which the first are */
 
 typedef struct run {
   tl_spill *f;
@@ -53,6 +53,8 @@ struct tl_xsort {
   int64_t gathered;        /* rows in the list, gathered since the last run */
   int64_t block;           /* rows a block of a run; 0: not chosen yet */
   int fan;                 /* runs a merge takes */
+  int merges;              /* merges into a new run (passes before the last) */
+  int lo;                  /* the first run not merged into another yet */
 };
 
 tl_status tl_xsort_new(int nkeys, const char *const *keys, const char *op,
@@ -100,6 +102,10 @@ void tl_xsort_spilled(const tl_xsort *s, int *runs, int64_t *bytes) {
   *bytes = s->by.written;
 }
 
+int tl_xsort_merges(const tl_xsort *s) { return s->merges; }
+
+static tl_status reduce(tl_xsort *s, int most, tl_error *err);
+
 static tl_status push(tl_xsort *s, tl_table *t, tl_error *err) {
   if (s->nlist == s->cap) {
     int64_t cap = s->cap ? 2 * s->cap : 64;
@@ -128,17 +134,24 @@ static tl_status sort_list(tl_xsort *s, tl_table **out, tl_error *err) {
 }
 
 /* The rows of a block and the fan-in of a merge, chosen at the first run
-** from the bytes a gathered row took: a merge's pool (fan blocks, sorted
-** with as much again) fits in the room the sort was given. */
+** from the bytes a gathered row took and the bytes a block's table takes
+** beside its rows: a merge's pool (fan blocks, sorted with as much again)
+** fits in the room the sort was given, down to blocks of one row and a
+** fan-in of 2 (then the merge takes several passes). A sort made past its
+** threshold (a grouping's ending) takes a quarter of what is left under
+** the limit. */
 static void choose_block(tl_xsort *s) {
   if (s->block) return;
+  size_t limit = tl_env_memory_limit(NULL);
   int64_t room = s->threshold - s->base, used = (int64_t)tl_env_memory(NULL) - s->base;
-  if (room < (1 << 20)) room = 1 << 20;
+  if (limit && room <= 0) room = ((int64_t)limit - (int64_t)tl_env_memory(NULL)) / 4;
+  if (!limit) room = (int64_t)1 << 30;
   int64_t row = s->gathered > 0 && used > 0 ? used / s->gathered : 64;
   if (row < 16) row = 16;
-  int64_t b = room / (3 * 8 * row);
-  s->block = b < MIN_BLOCK ? MIN_BLOCK : b > BLOCK ? BLOCK : b;
-  int64_t fan = room / (3 * s->block * row);
+  int64_t over = 256 * (int64_t)tl_table_ncols(s->schema);   /* a table's own blocks */
+  int64_t b = (room / 24 - over) / row;
+  s->block = b < 1 ? 1 : b > BLOCK ? BLOCK : b;
+  int64_t fan = room / (3 * (s->block * row + over));
   s->fan = fan < 2 ? 2 : fan > MAX_FAN ? MAX_FAN : (int)fan;
 }
 
@@ -200,6 +213,8 @@ tl_status tl_xsort_add(tl_xsort *s, tl_table *t, tl_error *err) {
   int64_t used = (int64_t)tl_env_memory(NULL);
   if (used <= s->threshold || used <= s->floor + s->step) return TL_OK;
   TL_TRY(spill_run(s, err));
+  /* a small room over a large input: not a file open per run */
+  if (s->nruns - s->lo > OPEN_RUNS) TL_TRY(reduce(s, OPEN_RUNS / 2, err));
   s->floor = (int64_t)tl_env_memory(NULL);
   return TL_OK;
 }
@@ -288,6 +303,19 @@ static tl_status merge_runs(tl_xsort *s, int lo, int hi, const merge_out *o, tl_
   return st;
 }
 
+/* Merges the first runs not merged yet, fan at a time, into new runs until
+** at most `most` are left (the list empty). */
+static tl_status reduce(tl_xsort *s, int most, tl_error *err) {
+  while (s->nruns - s->lo > most) {
+    merge_out into = { NULL, NULL, 0 };
+    TL_TRY(new_run(s, &into.into, err));
+    TL_TRY(merge_runs(s, s->lo, s->lo + s->fan, &into, err));
+    s->lo += s->fan;
+    s->merges++;
+  }
+  return TL_OK;
+}
+
 tl_status tl_xsort_finish(tl_xsort *s, tl_xsort_emit emit, void *ctx, tl_error *err) {
   if (s->nruns == 0) {   /* it all fit: the in-memory sort */
     tl_table *t = NULL;
@@ -295,13 +323,7 @@ tl_status tl_xsort_finish(tl_xsort *s, tl_xsort_emit emit, void *ctx, tl_error *
     return emit_rows(s, t, emit, ctx, err);
   }
   if (s->nlist) TL_TRY(spill_run(s, err));
-  int lo = 0;
-  while (s->nruns - lo > s->fan) {   /* too many for one merge: the first into a new run */
-    merge_out into = { NULL, NULL, 0 };
-    TL_TRY(new_run(s, &into.into, err));
-    TL_TRY(merge_runs(s, lo, lo + s->fan, &into, err));
-    lo += s->fan;
-  }
+  TL_TRY(reduce(s, s->fan, err));   /* too many for one merge: the first into new runs */
   merge_out o = { emit, ctx, 0 };
-  return merge_runs(s, lo, s->nruns, &o, err);
+  return merge_runs(s, s->lo, s->nruns, &o, err);
 }
