@@ -28,6 +28,7 @@
 #define BLOCK 16384
 #define MAX_FAN 64
 #define OPEN_RUNS 128     /* runs not merged yet, past which the first are */
+#define PEND 64            /* pieces of rows handed out, given as one table */
 
 typedef struct run {
   tl_spill *f;
@@ -55,6 +56,10 @@ struct tl_xsort {
   int fan;                 /* runs a merge takes */
   int merges;              /* merges into a new run (passes before the last) */
   int lo;                  /* the first run not merged into another yet */
+  int64_t row, room;       /* bytes a row was taken to hold; the room blocks were cut for */
+  tl_table *pend[PEND];    /* rows handed out, not given to the receiver yet */
+  int npend;
+  int64_t npendrows;
 };
 
 tl_status tl_xsort_new(int nkeys, const char *const *keys, const char *op,
@@ -89,6 +94,7 @@ void tl_xsort_free(tl_xsort *s) {
   if (!s) return;
   for (int64_t k = 0; k < s->nlist; k++) tl_table_release(s->list[k]);
   for (int r = 0; r < s->nruns; r++) tl_spill_close(s->runs[r].f);
+  for (int k = 0; k < s->npend; k++) tl_table_release(s->pend[k]);
   tl_free(s->list);
   tl_free(s->runs);
   tl_free(s->keys);
@@ -136,15 +142,16 @@ static tl_status sort_list(tl_xsort *s, tl_table **out, tl_error *err) {
 /* The rows of a block and the fan-in of a merge, chosen at the first run
 ** from the bytes a gathered row took and the bytes a block's table takes
 ** beside its rows: a merge's pool (fan blocks, sorted with as much again)
-** fits in the room the sort was given, down to blocks of one row and a
-** fan-in of 2 (then the merge takes several passes). A sort made past its
-** threshold (a grouping's ending) takes a quarter of what is left under
-** the limit. */
+** fits in the room the sort was given, or a quarter of what is left under
+** the limit when that is more (a sort made past its threshold, as a
+** grouping's ending), down to blocks of one row and a fan-in of 2 (then
+** the merge takes several passes). */
 static void choose_block(tl_xsort *s) {
   if (s->block) return;
   size_t limit = tl_env_memory_limit(NULL);
   int64_t room = s->threshold - s->base, used = (int64_t)tl_env_memory(NULL) - s->base;
-  if (limit && room <= 0) room = ((int64_t)limit - (int64_t)tl_env_memory(NULL)) / 4;
+  int64_t left = ((int64_t)limit - (int64_t)tl_env_memory(NULL)) / 4;
+  if (left > room) room = left;
   if (!limit) room = (int64_t)1 << 30;
   int64_t row = s->gathered > 0 && used > 0 ? used / s->gathered : 64;
   if (row < 16) row = 16;
@@ -153,6 +160,8 @@ static void choose_block(tl_xsort *s) {
   s->block = b < 1 ? 1 : b > BLOCK ? BLOCK : b;
   int64_t fan = room / (3 * (s->block * row + over));
   s->fan = fan < 2 ? 2 : fan > MAX_FAN ? MAX_FAN : (int)fan;
+  s->row = row + over / s->block;
+  s->room = room;
 }
 
 /* A new run, empty, at the end of the list; *k its index. */
@@ -227,7 +236,23 @@ typedef struct merge_out {
   int into;
 } merge_out;
 
-/* t without the place column, to the receiver (cut at the rows wanted). */
+/* The rows handed out and not yet given to the receiver, as one table. */
+static tl_status flush(tl_xsort *s, tl_xsort_emit emit, void *ctx, tl_error *err) {
+  tl_table *u = NULL;
+  tl_status st = TL_OK;
+  if (s->npend == 0) return TL_OK;
+  if (s->npend == 1) u = s->pend[0];
+  else st = tl_table_concat(s->npend, (const tl_table *const *)s->pend, &u, err);
+  for (int k = s->npend == 1 ? 1 : 0; k < s->npend; k++) tl_table_release(s->pend[k]);
+  s->npend = 0;
+  s->npendrows = 0;
+  return st == TL_OK ? emit(ctx, u, err) : st;
+}
+
+/* t without the place column, to the receiver (cut at the rows wanted).
+** A merge in a small room hands out a few rows at a step: they are given
+** in tables of up to PEND pieces, BLOCK rows or an eighth of the room, not
+** one each, which would take more than the rows in a receiver's list. */
 static tl_status emit_rows(tl_xsort *s, tl_table *t, tl_xsort_emit emit, void *ctx,
                            tl_error *err) {
   tl_table *u = NULL, *v = NULL;
@@ -239,7 +264,11 @@ static tl_status emit_rows(tl_xsort *s, tl_table *t, tl_xsort_emit emit, void *c
   tl_table_release(t);
   if (st == TL_OK) st = tl_table_drop(v, 1, &drop, &u, err);
   tl_table_release(v);
-  return st == TL_OK ? emit(ctx, u, err) : st;
+  if (st != TL_OK) return st;
+  s->pend[s->npend++] = u;
+  s->npendrows += n;
+  int full = s->npend == PEND || s->npendrows >= BLOCK || s->npendrows * s->row >= s->room / 8;
+  return full ? flush(s, emit, ctx, err) : TL_OK;
 }
 
 /* Run r's next block into the list. */
@@ -320,10 +349,12 @@ tl_status tl_xsort_finish(tl_xsort *s, tl_xsort_emit emit, void *ctx, tl_error *
   if (s->nruns == 0) {   /* it all fit: the in-memory sort */
     tl_table *t = NULL;
     TL_TRY(sort_list(s, &t, err));
-    return emit_rows(s, t, emit, ctx, err);
+    TL_TRY(emit_rows(s, t, emit, ctx, err));
+    return flush(s, emit, ctx, err);
   }
   if (s->nlist) TL_TRY(spill_run(s, err));
   TL_TRY(reduce(s, s->fan, err));   /* too many for one merge: the first into new runs */
   merge_out o = { emit, ctx, 0 };
-  return merge_runs(s, s->lo, s->nruns, &o, err);
+  TL_TRY(merge_runs(s, s->lo, s->nruns, &o, err));
+  return flush(s, emit, ctx, err);
 }
