@@ -12,10 +12,11 @@
 **
 ** The pool holds a block of each run merged at once, so both are bounded
 ** by the room the sort was given: a block's rows are cut to fit it (from
-** the bytes a gathered row took), and when there are more runs than a
-** merge may take (its fan-in), the first runs are merged, in turns, into
-** new runs (which any subset of runs may be, the places being global)
-** until the rest fit one merge.
+** the bytes a gathered row took, down to one row), and when there are more
+** runs than a merge may take (its fan-in, 2 at least), the first runs are
+** merged, in turns, into new runs (which any subset of runs may be, the
+** places being global) until the rest fit one merge; so they are while
+** rows still come in once OPEN_RUNS wait.
 */
 #include <string.h>
 
