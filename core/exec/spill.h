@@ -47,8 +47,13 @@ tl_status tl_spill_end(tl_spill *f, tl_error *err);
 /* The next block (tl_alloc'd, to free), or *p = NULL at the end. */
 tl_status tl_spill_get(tl_spill *f, void **p, size_t *n, tl_error *err);
 
-/* Tables as blocks, without their names (the reader gives them). */
+/* Tables as blocks, without their names (the reader gives them), a column
+** at a time; a block read back that is not as written (a damaged file) is
+** an I/O error naming the operation and the file. */
 tl_status tl_spill_put_table(tl_spill *f, const tl_table *t, tl_error *err);
+/* Rows [at, at + n) of t as one block, without a copy of the table. */
+tl_status tl_spill_put_rows(tl_spill *f, const tl_table *t, int64_t at, int64_t n,
+                            tl_error *err);
 tl_status tl_spill_get_table(tl_spill *f, const tl_table *schema, tl_table **out,
                              tl_error *err);
 

@@ -12,10 +12,11 @@
 **
 ** The pool holds a block of each run merged at once, so both are bounded
 ** by the room the sort was given: a block's rows are cut to fit it (from
-** the bytes a gathered row took), and when there are more runs than a
-** merge may take (its fan-in), the first runs are merged, in turns, into
-** new runs (which any subset of runs may be, the places being global)
-** until the rest fit one merge.
+** the bytes a gathered row took, down to one row), and when there are more
+** runs than a merge may take (its fan-in, 2 at least), the first runs are
+** merged, in turns, into new runs (which any subset of runs may be, the
+** places being global) until the rest fit one merge; so they are while
+** rows still come in once OPEN_RUNS wait.
 */
 #include <string.h>
 
@@ -26,8 +27,9 @@
 #include "xsort.h"
 
 #define BLOCK 16384
-#define MIN_BLOCK 256
 #define MAX_FAN 64
+#define OPEN_RUNS 128     /* runs not merged yet, past which the first are */
+#define PEND 64            /* pieces of rows handed out, given as one table */
 
 typedef struct run {
   tl_spill *f;
@@ -53,6 +55,12 @@ struct tl_xsort {
   int64_t gathered;        /* rows in the list, gathered since the last run */
   int64_t block;           /* rows a block of a run; 0: not chosen yet */
   int fan;                 /* runs a merge takes */
+  int merges;              /* merges into a new run (passes before the last) */
+  int lo;                  /* the first run not merged into another yet */
+  int64_t row, room;       /* bytes a row was taken to hold; the room blocks were cut for */
+  tl_table *pend[PEND];    /* rows handed out, not given to the receiver yet */
+  int npend;
+  int64_t npendrows;
 };
 
 tl_status tl_xsort_new(int nkeys, const char *const *keys, const char *op,
@@ -87,6 +95,7 @@ void tl_xsort_free(tl_xsort *s) {
   if (!s) return;
   for (int64_t k = 0; k < s->nlist; k++) tl_table_release(s->list[k]);
   for (int r = 0; r < s->nruns; r++) tl_spill_close(s->runs[r].f);
+  for (int k = 0; k < s->npend; k++) tl_table_release(s->pend[k]);
   tl_free(s->list);
   tl_free(s->runs);
   tl_free(s->keys);
@@ -99,6 +108,10 @@ void tl_xsort_spilled(const tl_xsort *s, int *runs, int64_t *bytes) {
   *runs = s->by.files;
   *bytes = s->by.written;
 }
+
+int tl_xsort_merges(const tl_xsort *s) { return s->merges; }
+
+static tl_status reduce(tl_xsort *s, int most, tl_error *err);
 
 static tl_status push(tl_xsort *s, tl_table *t, tl_error *err) {
   if (s->nlist == s->cap) {
@@ -128,18 +141,28 @@ static tl_status sort_list(tl_xsort *s, tl_table **out, tl_error *err) {
 }
 
 /* The rows of a block and the fan-in of a merge, chosen at the first run
-** from the bytes a gathered row took: a merge's pool (fan blocks, sorted
-** with as much again) fits in the room the sort was given. */
+** from the bytes a gathered row took and the bytes a block's table takes
+** beside its rows: a merge's pool (fan blocks, sorted with as much again)
+** fits in the room the sort was given, or a quarter of what is left under
+** the limit when that is more (a sort made past its threshold, as a
+** grouping's ending), down to blocks of one row and a fan-in of 2 (then
+** the merge takes several passes). */
 static void choose_block(tl_xsort *s) {
   if (s->block) return;
+  size_t limit = tl_env_memory_limit(NULL);
   int64_t room = s->threshold - s->base, used = (int64_t)tl_env_memory(NULL) - s->base;
-  if (room < (1 << 20)) room = 1 << 20;
+  int64_t left = ((int64_t)limit - (int64_t)tl_env_memory(NULL)) / 4;
+  if (left > room) room = left;
+  if (!limit) room = (int64_t)1 << 30;
   int64_t row = s->gathered > 0 && used > 0 ? used / s->gathered : 64;
   if (row < 16) row = 16;
-  int64_t b = room / (3 * 8 * row);
-  s->block = b < MIN_BLOCK ? MIN_BLOCK : b > BLOCK ? BLOCK : b;
-  int64_t fan = room / (3 * s->block * row);
+  int64_t over = 256 * (int64_t)tl_table_ncols(s->schema);   /* a table's own blocks */
+  int64_t b = (room / 24 - over) / row;
+  s->block = b < 1 ? 1 : b > BLOCK ? BLOCK : b;
+  int64_t fan = room / (3 * (s->block * row + over));
   s->fan = fan < 2 ? 2 : fan > MAX_FAN ? MAX_FAN : (int)fan;
+  s->row = row + over / s->block;
+  s->room = room;
 }
 
 /* A new run, empty, at the end of the list; *k its index. */
@@ -162,11 +185,8 @@ static tl_status write_rows(tl_xsort *s, int k, tl_table *t, tl_error *err) {
   if (s->keep >= 0 && n > s->keep - r->rows) n = s->keep - r->rows;
   tl_status st = TL_OK;
   for (int64_t at = 0; at < n && st == TL_OK; at += s->block) {
-    tl_table *b = NULL;
     if (tl_interrupted()) { st = tl_error_interrupted(err, s->by.op); break; }
-    st = tl_table_slice(t, at, n - at < s->block ? n - at : s->block, &b, err);
-    if (st == TL_OK) st = tl_spill_put_table(r->f, b, err);
-    tl_table_release(b);
+    st = tl_spill_put_rows(r->f, t, at, n - at < s->block ? n - at : s->block, err);
   }
   if (st == TL_OK) r->rows += n;
   tl_table_release(t);
@@ -203,6 +223,8 @@ tl_status tl_xsort_add(tl_xsort *s, tl_table *t, tl_error *err) {
   int64_t used = (int64_t)tl_env_memory(NULL);
   if (used <= s->threshold || used <= s->floor + s->step) return TL_OK;
   TL_TRY(spill_run(s, err));
+  /* a small room over a large input: not a file open per run */
+  if (s->nruns - s->lo > OPEN_RUNS) TL_TRY(reduce(s, OPEN_RUNS / 2, err));
   s->floor = (int64_t)tl_env_memory(NULL);
   return TL_OK;
 }
@@ -215,7 +237,23 @@ typedef struct merge_out {
   int into;
 } merge_out;
 
-/* t without the place column, to the receiver (cut at the rows wanted). */
+/* The rows handed out and not yet given to the receiver, as one table. */
+static tl_status flush(tl_xsort *s, tl_xsort_emit emit, void *ctx, tl_error *err) {
+  tl_table *u = NULL;
+  tl_status st = TL_OK;
+  if (s->npend == 0) return TL_OK;
+  if (s->npend == 1) u = s->pend[0];
+  else st = tl_table_concat(s->npend, (const tl_table *const *)s->pend, &u, err);
+  for (int k = s->npend == 1 ? 1 : 0; k < s->npend; k++) tl_table_release(s->pend[k]);
+  s->npend = 0;
+  s->npendrows = 0;
+  return st == TL_OK ? emit(ctx, u, err) : st;
+}
+
+/* t without the place column, to the receiver (cut at the rows wanted).
+** A merge in a small room hands out a few rows at a step: they are given
+** in tables of up to PEND pieces, BLOCK rows or an eighth of the room, not
+** one each, which would take more than the rows in a receiver's list. */
 static tl_status emit_rows(tl_xsort *s, tl_table *t, tl_xsort_emit emit, void *ctx,
                            tl_error *err) {
   tl_table *u = NULL, *v = NULL;
@@ -227,7 +265,11 @@ static tl_status emit_rows(tl_xsort *s, tl_table *t, tl_xsort_emit emit, void *c
   tl_table_release(t);
   if (st == TL_OK) st = tl_table_drop(v, 1, &drop, &u, err);
   tl_table_release(v);
-  return st == TL_OK ? emit(ctx, u, err) : st;
+  if (st != TL_OK) return st;
+  s->pend[s->npend++] = u;
+  s->npendrows += n;
+  int full = s->npend == PEND || s->npendrows >= BLOCK || s->npendrows * s->row >= s->room / 8;
+  return full ? flush(s, emit, ctx, err) : TL_OK;
 }
 
 /* Run r's next block into the list. */
@@ -291,20 +333,29 @@ static tl_status merge_runs(tl_xsort *s, int lo, int hi, const merge_out *o, tl_
   return st;
 }
 
+/* Merges the first runs not merged yet, fan at a time, into new runs until
+** at most `most` are left (the list empty). */
+static tl_status reduce(tl_xsort *s, int most, tl_error *err) {
+  while (s->nruns - s->lo > most) {
+    merge_out into = { NULL, NULL, 0 };
+    TL_TRY(new_run(s, &into.into, err));
+    TL_TRY(merge_runs(s, s->lo, s->lo + s->fan, &into, err));
+    s->lo += s->fan;
+    s->merges++;
+  }
+  return TL_OK;
+}
+
 tl_status tl_xsort_finish(tl_xsort *s, tl_xsort_emit emit, void *ctx, tl_error *err) {
   if (s->nruns == 0) {   /* it all fit: the in-memory sort */
     tl_table *t = NULL;
     TL_TRY(sort_list(s, &t, err));
-    return emit_rows(s, t, emit, ctx, err);
+    TL_TRY(emit_rows(s, t, emit, ctx, err));
+    return flush(s, emit, ctx, err);
   }
   if (s->nlist) TL_TRY(spill_run(s, err));
-  int lo = 0;
-  while (s->nruns - lo > s->fan) {   /* too many for one merge: the first into a new run */
-    merge_out into = { NULL, NULL, 0 };
-    TL_TRY(new_run(s, &into.into, err));
-    TL_TRY(merge_runs(s, lo, lo + s->fan, &into, err));
-    lo += s->fan;
-  }
+  TL_TRY(reduce(s, s->fan, err));   /* too many for one merge: the first into new runs */
   merge_out o = { emit, ctx, 0 };
-  return merge_runs(s, lo, s->nruns, &o, err);
+  TL_TRY(merge_runs(s, s->lo, s->nruns, &o, err));
+  return flush(s, emit, ctx, err);
 }

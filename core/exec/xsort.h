@@ -28,6 +28,9 @@ void tl_xsort_free(tl_xsort *s);                        /* NULL is allowed */
 tl_status tl_xsort_add(tl_xsort *s, tl_table *t, tl_error *err);
 /* The rows in order, in one or more tables. */
 tl_status tl_xsort_finish(tl_xsort *s, tl_xsort_emit emit, void *ctx, tl_error *err);
+/* The spill files made (runs, first and merged) and the bytes written. */
 void tl_xsort_spilled(const tl_xsort *s, int *runs, int64_t *bytes);
+/* The merges whose rows went to a new run rather than to the receiver. */
+int tl_xsort_merges(const tl_xsort *s);
 
 #endif
