@@ -423,6 +423,7 @@ static tl_status end_part(ending *e, tl_table *u, tl_error *err) {
     if (st == TL_OK)
       st = tl_xsort_new(e->nkeys, e->keys, e->then ? "sort" : e->a->op, none,
                         e->a->sort_threshold, &e->xs, err);
+    if (st == TL_OK) tl_xsort_unique(e->xs);   /* the first appearance is a group's own */
     tl_table_release(none);
   }
   if (st != TL_OK) { tl_table_release(u); return st; }

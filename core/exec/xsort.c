@@ -39,7 +39,8 @@ typedef struct run {
 } run;
 
 struct tl_xsort {
-  int nkeys;
+  int nkeys;               /* sorted by: the last (the place) left out when `unique` */
+  int unique;
   const char **keys;       /* the sink's, then the place */
   char *ord;               /* the hidden column of the places */
   tl_table *schema;        /* the batches', with the place */
@@ -91,6 +92,8 @@ tl_status tl_xsort_new(int nkeys, const char *const *keys, const char *op,
 
 void tl_xsort_keep(tl_xsort *s, int64_t n) { s->keep = n; }
 
+void tl_xsort_unique(tl_xsort *s) { s->unique = s->nkeys > 1; }
+
 void tl_xsort_free(tl_xsort *s) {
   if (!s) return;
   for (int64_t k = 0; k < s->nlist; k++) tl_table_release(s->list[k]);
@@ -135,7 +138,7 @@ static tl_status sort_list(tl_xsort *s, tl_table **out, tl_error *err) {
   else st = tl_table_concat((int)s->nlist, (const tl_table *const *)s->list, &all, err);
   for (int64_t k = 0; k < s->nlist; k++) tl_table_release(s->list[k]);
   s->nlist = s->gathered = 0;
-  if (st == TL_OK) st = tl_table_sort(all, s->nkeys, s->keys, out, err);
+  if (st == TL_OK) st = tl_table_sort(all, s->nkeys - s->unique, s->keys, out, err);
   tl_table_release(all);
   return st;
 }

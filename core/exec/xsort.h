@@ -23,6 +23,9 @@ tl_status tl_xsort_new(int nkeys, const char *const *keys, const char *op,
 /* Only the first n rows of the order are wanted (a top): a run keeps its
 ** first n rows, and the merge stops after n. */
 void tl_xsort_keep(tl_xsort *s, int64_t n);
+/* The keys given tell every two rows apart (their last is unique): the
+** place in the input is not sorted on as well. */
+void tl_xsort_unique(tl_xsort *s);
 void tl_xsort_free(tl_xsort *s);                        /* NULL is allowed */
 /* The next batch (taken), in input order. */
 tl_status tl_xsort_add(tl_xsort *s, tl_table *t, tl_error *err);
