@@ -36,7 +36,7 @@ void w_raw_slow(wbuf *w, const void *s, size_t n);
 
 static inline void w_raw(wbuf *w, const void *s, size_t n) {
   if (!w->oom && n <= w->cap - w->n) {   /* room: most writes */
-    memcpy(w->p + w->n, s, n);
+    if (n) memcpy(w->p + w->n, s, n);   /* an empty string's may be NULL */
     w->n += n;
   } else {
     w_raw_slow(w, s, n);

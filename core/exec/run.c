@@ -217,7 +217,10 @@ static tl_status merge_part(xrun *x, part *pt) {
   tl_error *err = &pt->err;
   tl_table *t = pt->t;
   pt->t = NULL;
-  if (x->xa) return TL_OK;   /* merged by its worker (lanes) */
+  if (x->xa) {   /* merged by its worker (lanes); what is left, when another failed, is not */
+    for (int p = 0; p < TL_XAGG_PARTS; p++) tl_partial_free(pt->pp[p]), pt->pp[p] = NULL;
+    return TL_OK;
+  }
   if (x->xs) return tl_xsort_add(x->xs, t, err);
   switch (x->kind) {
     case P_AGG: {
