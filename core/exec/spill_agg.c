@@ -40,9 +40,10 @@ struct tl_xagg {
   tl_spiller by;
   int nparts;               /* partitions in use, of TL_XAGG_PARTS */
   int64_t threshold, floor, step, sort_threshold;
-  /* Spilling comes in waves: past the threshold, every partition writes
-  ** its states the next time a batch's part of it is merged (lane_wave[p]
-  ** behind wave), `pending` of them still to; under mu. */
+  /* Spilling comes in waves: past the threshold, the partitions chosen
+  ** (tl_xagg_lane) write their states the next time a batch's part of
+  ** them is merged (lane_wave[p] behind wave), `pending` of them still to;
+  ** under mu. */
   pthread_mutex_t mu;
   int64_t wave, lane_wave[TL_XAGG_PARTS];
   int64_t groups[TL_XAGG_PARTS];   /* in each partition's states in memory */

@@ -1,9 +1,10 @@
 /*
 ** spill_agg.h -- a scan's grouping under a memory limit (internal to exec):
 ** the rows of each batch split by the hash of their key into partitions,
-** each with its own partial states; past the limit the states of every
-** partition are written to its temporary file, and at the end each
-** partition's files are merged back in order, partitions on every worker.
+** each with its own partial states; past the limit the states of the last
+** partitions (those of every one, when the first take most of the room)
+** are written to their temporary files, and at the end each partition's
+** files are merged back in order, partitions on every worker.
 */
 #ifndef TL_EXEC_SPILL_AGG_H
 #define TL_EXEC_SPILL_AGG_H
