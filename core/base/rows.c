@@ -69,20 +69,57 @@ tl_status tl_column_take(const tl_column *c, const int64_t *rows, int64_t n, tl_
   return TL_OK;
 }
 
+/* A table with t's names and a column made by make(ctx, j, ...) for each of
+** t's, the columns made on the worker threads when the result has a few
+** thousand rows or more (`rows`): take and gather. */
+typedef tl_status (*make_column_fn)(void *ctx, int j, tl_column **out, tl_error *err);
+
+typedef struct columns_job {
+  make_column_fn make;
+  void *ctx;
+  const char *op;
+  tl_column **cols;
+  tl_status *st;
+  tl_error *errs;
+} columns_job;
+
+static void column_task(void *ctx, int64_t j, int worker) {
+  columns_job *cj = ctx;
+  (void)worker;
+  if (tl_interrupted()) { cj->st[j] = tl_error_interrupted(&cj->errs[j], cj->op); return; }
+  cj->st[j] = cj->make(cj->ctx, (int)j, &cj->cols[j], &cj->errs[j]);
+}
+
+static tl_status columns_of(const tl_table *t, int64_t rows, make_column_fn make, void *ctx,
+                            const char *op, tl_table **out, tl_error *err) {
+  tl_column **cols = tl_calloc((size_t)t->ncol + 1, sizeof *cols);
+  tl_status *sts = tl_calloc((size_t)t->ncol + 1, sizeof *sts);
+  tl_error *errs = tl_alloc(((size_t)t->ncol + 1) * sizeof *errs);
+  tl_status st = (cols && sts && errs) ? TL_OK : tl_error_oom(err, op);
+  if (st == TL_OK) {
+    columns_job cj = { make, ctx, op, cols, sts, errs };
+    if (rows >= 4096) tl_parallel_for(t->ncol, column_task, &cj);
+    else for (int j = 0; j < t->ncol; j++) column_task(&cj, j, 0);
+    for (int j = 0; j < t->ncol && st == TL_OK; j++)
+      if ((st = sts[j]) != TL_OK && err) *err = errs[j];
+  }
+  if (st == TL_OK) st = tl_table_new(t->ncol, (const char *const *)t->names, cols, out, err);
+  for (int j = 0; cols && j < t->ncol; j++) tl_column_release(cols[j]);
+  tl_free(cols);
+  tl_free(sts);
+  tl_free(errs);
+  return st;
+}
+
 typedef struct take_job {
   const tl_table *t;
   const int64_t *rows;
   int64_t n;
-  tl_column **cols;
-  tl_status *st;
-  tl_error *errs;
 } take_job;
 
-static void take_task(void *ctx, int64_t j, int worker) {
-  take_job *tj = ctx;
-  (void)worker;
-  if (tl_interrupted()) { tj->st[j] = tl_error_interrupted(&tj->errs[j], "take"); return; }
-  tj->st[j] = tl_column_take(tj->t->cols[j], tj->rows, tj->n, &tj->cols[j], &tj->errs[j]);
+static tl_status take_column(void *ctx, int j, tl_column **out, tl_error *err) {
+  const take_job *tj = ctx;
+  return tl_column_take(tj->t->cols[j], tj->rows, tj->n, out, err);
 }
 
 tl_status tl_table_take(const tl_table *t, const int64_t *rows, int64_t n, tl_table **out,
@@ -94,23 +131,104 @@ tl_status tl_table_take(const tl_table *t, const int64_t *rows, int64_t n, tl_ta
       return tl_error_set(err, TL_ERANGE, "take: row %lld out of range (the table has %lld rows)",
                           (long long)rows[k] + 1, (long long)t->nrows);
   }
-  tl_column **cols = tl_calloc((size_t)t->ncol + 1, sizeof *cols);
-  tl_status *sts = tl_calloc((size_t)t->ncol + 1, sizeof *sts);
-  tl_error *errs = tl_alloc(((size_t)t->ncol + 1) * sizeof *errs);
-  tl_status st = (cols && sts && errs) ? TL_OK : tl_error_oom(err, "take");
-  if (st == TL_OK) {   /* the columns are gathered in parallel */
-    take_job tj = { t, rows, n, cols, sts, errs };
-    if (n >= 4096) tl_parallel_for(t->ncol, take_task, &tj);
-    else for (int j = 0; j < t->ncol; j++) take_task(&tj, j, 0);
-    for (int j = 0; j < t->ncol && st == TL_OK; j++)
-      if ((st = sts[j]) != TL_OK && err) *err = errs[j];
+  take_job tj = { t, rows, n };
+  return columns_of(t, n, take_column, &tj, "take", out, err);
+}
+
+/* ---------------------------------------------------------------------------
+** gather: take over several tables
+*/
+
+typedef struct gather_job {
+  int n;
+  const tl_table *const *parts;
+  const int32_t *part;
+  const int64_t *row;
+  int64_t m;
+} gather_job;
+
+#define SRC(g, j, k) ((g)->parts[(g)->part[k]]->cols[j])
+#define NULL_AT(c, i) ((c)->validity && !TL_BIT_GET((c)->validity, i))
+
+static tl_status gather_column(void *ctx, int j, tl_column **out, tl_error *err) {
+  const gather_job *g = ctx;
+  const tl_column *c0 = g->parts[0]->cols[j], *dict = c0->dict;
+  int nullable = 0;
+  int64_t m = g->m, nbytes = 0;
+  for (int i = 0; i < g->n; i++) {
+    const tl_column *c = g->parts[i]->cols[j];
+    nullable |= c->null_count > 0;
+    if (c->dict != dict) dict = NULL;
   }
-  if (st == TL_OK) st = tl_table_new(t->ncol, (const char *const *)t->names, cols, out, err);
-  for (int j = 0; cols && j < t->ncol; j++) tl_column_release(cols[j]);
-  tl_free(cols);
-  tl_free(sts);
-  tl_free(errs);
-  return st;
+  if (c0->type == TL_STRING && !dict)
+    for (int64_t k = 0; k < m; k++) {
+      size_t len = 0;
+      if (!NULL_AT(SRC(g, j, k), g->row[k])) tl_column_string_at(SRC(g, j, k), g->row[k], &len);
+      nbytes += (int64_t)len;
+    }
+  tl_column *r;
+  if (dict) TL_TRY(tl_column_alloc_dict((tl_column *)dict, m, nullable, &r, err));
+  else if (c0->type == TL_STRING || c0->type == TL_BOOL)
+    TL_TRY(tl_column_alloc(c0->type, m, nullable, nbytes, &r, err));
+  else TL_TRY(tl_column_alloc_raw(c0->type, m, nullable, &r, err));
+  if (nullable)
+    for (int64_t k = 0; k < m; k++)
+      if (NULL_AT(SRC(g, j, k), g->row[k])) TL_BIT_CLEAR(r->validity, k);
+  switch (dict ? TL_DATE : c0->type) {   /* codes are int32, as dates */
+    case TL_INT: case TL_TIMESTAMP:
+      for (int64_t k = 0; k < m; k++)
+        ((int64_t *)r->values)[k] = ((const int64_t *)SRC(g, j, k)->values)[g->row[k]];
+      break;
+    case TL_FLOAT:
+      for (int64_t k = 0; k < m; k++)
+        ((double *)r->values)[k] = ((const double *)SRC(g, j, k)->values)[g->row[k]];
+      break;
+    case TL_DATE:
+      for (int64_t k = 0; k < m; k++)
+        ((int32_t *)r->values)[k] = ((const int32_t *)SRC(g, j, k)->values)[g->row[k]];
+      break;
+    case TL_BOOL:
+      for (int64_t k = 0; k < m; k++)
+        if (TL_BIT_GET((const uint8_t *)SRC(g, j, k)->values, g->row[k]))
+          TL_BIT_SET((uint8_t *)r->values, k);
+      break;
+    case TL_STRING: {
+      int64_t *d = r->values, pos = 0;
+      d[0] = 0;
+      for (int64_t k = 0; k < m; k++) {
+        size_t len = 0;
+        if (!NULL_AT(SRC(g, j, k), g->row[k])) {
+          const char *s = tl_column_string_at(SRC(g, j, k), g->row[k], &len);
+          memcpy(r->bytes + pos, s, len);
+        }
+        pos += (int64_t)len;
+        d[k + 1] = pos;
+      }
+      break;
+    }
+  }
+  tl_column_seal(r);
+  *out = r;
+  return TL_OK;
+}
+
+tl_status tl_table_gather(int n, const tl_table *const *parts, const int32_t *part,
+                          const int64_t *row, int64_t m, tl_table **out, tl_error *err) {
+  if (n < 1) return tl_error_set(err, TL_EINVAL, "gather: no tables");
+  const tl_table *t = parts[0];
+  for (int i = 0; i < n; i++) {
+    TL_TRY(tl_table_check_files(parts[i], "gather", err));
+    int same = parts[i]->ncol == t->ncol;
+    for (int j = 0; same && j < t->ncol; j++)
+      same = parts[i]->cols[j]->type == t->cols[j]->type && strcmp(parts[i]->names[j], t->names[j]) == 0;
+    if (!same) return tl_error_set(err, TL_EINVAL, "gather: table %d's columns differ from table 1's", i + 1);
+  }
+  for (int64_t k = 0; k < m; k++)
+    if (part[k] < 0 || part[k] >= n || row[k] < 0 || row[k] >= parts[part[k]]->nrows)
+      return tl_error_set(err, TL_ERANGE, "gather: row %lld of table %d out of range",
+                          (long long)row[k] + 1, (int)part[k] + 1);
+  gather_job g = { n, parts, part, row, m };
+  return columns_of(t, m, gather_column, &g, "gather", out, err);
 }
 
 tl_status tl_table_set_column(const tl_table *t, const char *name, tl_column *c,

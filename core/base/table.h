@@ -25,6 +25,12 @@ tl_status tl_table_adopt(int ncol, char **names, tl_column **cols, tl_table **ou
 ** a negative index gives a null. */
 tl_status tl_column_take(const tl_column *c, const int64_t *rows, int64_t n, tl_column **out,
                          tl_error *err);
+/* Rows of several tables with the same columns (names and types, in the
+** same order), gathered: row k of the result is row row[k] of
+** parts[part[k]] (both in range). A string column stays dictionary-encoded
+** when every part shares one dictionary. The merges of an external sort. */
+tl_status tl_table_gather(int n, const tl_table *const *parts, const int32_t *part,
+                          const int64_t *row, int64_t m, tl_table **out, tl_error *err);
 /* The index of column `name`, or an "unknown column" error for `op` that
 ** suggests the closest name. */
 tl_status tl_table_lookup(const tl_table *t, const char *name, const char *op, int *j,

@@ -1,17 +1,17 @@
 /*
 ** xsort.c -- external merge sort for scans. See xsort.h.
 **
-** A run is written in blocks (of at most BLOCK rows). The merge keeps a pool of
-** rows: each run's current block to begin with. It sorts the pool, hands
-** out every row up to the first of the runs' last loaded rows to come
-** (the rows not loaded yet of every run come after its last loaded row,
-** so nothing that is still on disk can come before the rows handed out),
-** keeps the rest, and loads the next block of each run whose last loaded
-** row was handed out. The place in the input is the last key, so the
-** order of the pool's rows never depends on where they came from.
+** A run is written in blocks (of at most BLOCK rows). The merge holds the
+** current block of each run and a heap of the runs by their next row: it
+** takes the least next row, row after row, noting where each comes from,
+** and gathers a chunk of rows from the blocks at once (tl_table_gather);
+** a run whose block is used up loads its next one. Each row is compared
+** about log2(runs) times and copied once. The place in the input is the
+** last key, so no two rows are equal and the order never depends on which
+** run a row came from.
 **
-** The pool holds a block of each run merged at once, so both are bounded
-** by the room the sort was given: a block's rows are cut to fit it (from
+** The blocks of the runs merged at once and a chunk of rows are held
+** together, so they are bounded by the room the sort was given: a block's rows are cut to fit it (from
 ** the bytes a gathered row took, down to one row), and when there are more
 ** runs than a merge may take (its fan-in, 2 at least), the first runs are
 ** merged, in turns, into new runs (which any subset of runs may be, the
@@ -23,6 +23,8 @@
 #include "base/alloc.h"
 #include "base/column.h"
 #include "base/error.h"
+#include "base/table.h"
+#include "ops/keys.h"
 #include "spill.h"
 #include "xsort.h"
 
@@ -33,15 +35,21 @@
 
 typedef struct run {
   tl_spill *f;
-  int64_t last;            /* the place of its last loaded row */
   int64_t rows;            /* written */
   int done;
+  /* while it is merged: */
+  tl_table *blk;           /* its current block */
+  tl_keys k;               /* the block's keys (a column added for each expression) */
+  const tl_column **key;   /* the key columns of k.t */
+  int64_t pos;             /* the block's next row */
+  int piece;               /* the block's index among the chunk's; -1: not among them */
 } run;
 
 struct tl_xsort {
   int nkeys;               /* sorted by: the last (the place) left out when `unique` */
   int unique;
   const char **keys;       /* the sink's, then the place */
+  int *desc;               /* per key: descending */
   char *ord;               /* the hidden column of the places */
   tl_table *schema;        /* the batches', with the place */
   tl_table **list;
@@ -77,9 +85,10 @@ tl_status tl_xsort_new(int nkeys, const char *const *keys, const char *op,
   s->step = (threshold - s->base) / 4;
   s->nkeys = nkeys + 1;
   s->keys = tl_calloc((size_t)s->nkeys, sizeof *s->keys);
+  s->desc = tl_calloc((size_t)s->nkeys, sizeof *s->desc);
   s->ord = tl_fresh_name(schema, schema, "_tally_row");
   tl_column *c = NULL;
-  tl_status st = s->keys && s->ord ? TL_OK : tl_error_oom(err, op);
+  tl_status st = s->keys && s->desc && s->ord ? TL_OK : tl_error_oom(err, op);
   if (st == TL_OK) st = tl_column_alloc(TL_INT, 0, 0, 0, &c, err);
   if (st == TL_OK) st = tl_table_set_column(schema, s->ord, c, &s->schema, err);
   tl_column_release(c);
@@ -94,14 +103,25 @@ void tl_xsort_keep(tl_xsort *s, int64_t n) { s->keep = n; }
 
 void tl_xsort_unique(tl_xsort *s) { s->unique = s->nkeys > 1; }
 
+/* Drops run r's current block. */
+static void unload(run *r) {
+  if (!r->blk) return;
+  tl_keys_free(&r->k);
+  tl_free(r->key);
+  tl_table_release(r->blk);
+  r->blk = NULL;
+  r->key = NULL;
+}
+
 void tl_xsort_free(tl_xsort *s) {
   if (!s) return;
   for (int64_t k = 0; k < s->nlist; k++) tl_table_release(s->list[k]);
-  for (int r = 0; r < s->nruns; r++) tl_spill_close(s->runs[r].f);
+  for (int r = 0; r < s->nruns; r++) unload(&s->runs[r]), tl_spill_close(s->runs[r].f);
   for (int k = 0; k < s->npend; k++) tl_table_release(s->pend[k]);
   tl_free(s->list);
   tl_free(s->runs);
   tl_free(s->keys);
+  tl_free(s->desc);
   tl_free(s->ord);
   tl_table_release(s->schema);
   tl_free(s);
@@ -145,8 +165,9 @@ static tl_status sort_list(tl_xsort *s, tl_table **out, tl_error *err) {
 
 /* The rows of a block and the fan-in of a merge, chosen at the first run
 ** from the bytes a gathered row took and the bytes a block's table takes
-** beside its rows: a merge's pool (fan blocks, sorted with as much again)
-** fits in the room the sort was given, or a quarter of what is left under
+** beside its rows: what a merge holds (fan blocks, a chunk of half as many
+** rows gathered from them, the rows handed out and not given yet) fits in
+** the room the sort was given, or a quarter of what is left under
 ** the limit when that is more (a sort made past its threshold, as a
 ** grouping's ending), down to blocks of one row and a fan-in of 2 (then
 ** the merge takes several passes). */
@@ -275,64 +296,135 @@ static tl_status emit_rows(tl_xsort *s, tl_table *t, tl_xsort_emit emit, void *c
   return full ? flush(s, emit, ctx, err) : TL_OK;
 }
 
-/* Run r's next block into the list. */
+/* Run r's next block, its keys resolved (the block is dropped once used up:
+** a chunk that holds rows of it holds the block too). */
 static tl_status load(tl_xsort *s, run *r, tl_error *err) {
+  unload(r);
+  r->pos = 0;
+  r->piece = -1;
   tl_table *t = NULL;
   TL_TRY(tl_spill_get_table(r->f, s->schema, &t, err));
-  if (!t) { r->done = 1; return TL_OK; }
-  const tl_column *c = tl_table_column(t, tl_table_ncols(t) - 1);
-  r->last = ((const int64_t *)c->values)[tl_table_nrows(t) - 1];
-  return push(s, t, err);
+  if (!t || tl_table_nrows(t) == 0) { tl_table_release(t); r->done = 1; return TL_OK; }
+  r->blk = t;
+  TL_TRY(tl_keys_resolve(t, s->nkeys, s->keys, 1, s->by.op, &r->k, err));
+  r->key = tl_calloc((size_t)s->nkeys, sizeof *r->key);
+  if (!r->key) return tl_error_oom(err, s->by.op);
+  for (int j = 0; j < s->nkeys; j++) {
+    const char *name = r->k.keys[j];
+    int desc = name[0] == '-' && tl_table_find(r->k.t, name) < 0, col;
+    TL_TRY(tl_table_lookup(r->k.t, name + desc, s->by.op, &col, err));
+    r->key[j] = tl_table_column(r->k.t, col);
+    s->desc[j] = desc;
+  }
+  return TL_OK;
+}
+
+/* The order of runs a's and b's next rows: the sort's (nulls last, in
+** either direction). */
+static int before(const tl_xsort *s, const run *a, const run *b) {
+  for (int j = 0; j < s->nkeys; j++) {
+    const tl_column *x = a->key[j], *y = b->key[j];
+    int nx = x->validity && !TL_BIT_GET(x->validity, a->pos);
+    int ny = y->validity && !TL_BIT_GET(y->validity, b->pos);
+    if (nx != ny) return nx < ny;
+    if (nx) continue;
+    int c = tl_column_compare_values(x, a->pos, y, b->pos);
+    if (c) return s->desc[j] ? c > 0 : c < 0;
+  }
+  return 0;
+}
+
+static void sift_down(const tl_xsort *s, int *heap, int n, int i) {
+  for (;;) {
+    int l = 2 * i + 1, m = i;
+    if (l < n && before(s, &s->runs[heap[l]], &s->runs[heap[m]])) m = l;
+    if (l + 1 < n && before(s, &s->runs[heap[l + 1]], &s->runs[heap[m]])) m = l + 1;
+    if (m == i) return;
+    int t = heap[i]; heap[i] = heap[m]; heap[m] = t;
+    i = m;
+  }
 }
 
 static tl_status put_rows(tl_xsort *s, tl_table *t, const merge_out *o, tl_error *err) {
   return o->emit ? emit_rows(s, t, o->emit, o->ctx, err) : write_rows(s, o->into, t, err);
 }
 
-/* One step of the merge of runs lo .. hi: sorts the pool, hands out the
-** rows that are safe, keeps the others in the list and loads the runs that
-** need it. */
-static tl_status merge_step(tl_xsort *s, int lo, int hi, const merge_out *o, tl_error *err) {
-  tl_table *sorted = NULL, *head = NULL, *rest = NULL;
-  TL_TRY(sort_list(s, &sorted, err));
-  int64_t n = tl_table_nrows(sorted), cut = n;
-  const int64_t *ord = tl_table_column(sorted, tl_table_ncols(sorted) - 1)->values;
-  int64_t *at = tl_calloc((size_t)s->nruns + 1, sizeof *at);
-  tl_status st = at ? TL_OK : tl_error_oom(err, s->by.op);
-  for (int r = lo; st == TL_OK && r < hi; r++) {
-    if (s->runs[r].done) continue;
-    for (at[r] = 0; at[r] < n && ord[at[r]] != s->runs[r].last; at[r]++) {}
-    if (at[r] == n) at[r] = -1;   /* handed out before: load the next block */
-    else if (at[r] + 1 < cut) cut = at[r] + 1;
+/* The rows of a merge taken so far, and the blocks they come from. */
+typedef struct chunk {
+  int32_t *part;
+  int64_t *row;
+  int64_t n, cap;
+  tl_table **pieces;
+  int npieces, piececap;
+} chunk;
+
+/* Row r->pos of run r to the chunk. */
+static tl_status take_row(tl_xsort *s, chunk *c, run *r, tl_error *err) {
+  if (r->piece < 0) {
+    if (c->npieces == c->piececap) {
+      int cap = c->piececap ? 2 * c->piececap : 16;
+      tl_table **p = tl_realloc(c->pieces, (size_t)cap * sizeof *p);
+      if (!p) return tl_error_oom(err, s->by.op);
+      c->pieces = p;
+      c->piececap = cap;
+    }
+    c->pieces[c->npieces] = tl_table_retain(r->blk);
+    r->piece = c->npieces++;
   }
-  if (st == TL_OK) st = tl_table_slice(sorted, 0, cut, &head, err);
-  if (st == TL_OK) st = tl_table_slice(sorted, cut, n - cut, &rest, err);
-  tl_table_release(sorted);
-  if (st == TL_OK && tl_table_nrows(rest)) st = push(s, rest, err), rest = NULL;
-  if (st == TL_OK) st = put_rows(s, head, o, err), head = NULL;
-  for (int r = lo; st == TL_OK && r < hi; r++)
-    if (!s->runs[r].done && at[r] < cut) st = load(s, &s->runs[r], err);
-  tl_table_release(head);
-  tl_table_release(rest);
-  tl_free(at);
-  return st;
+  c->part[c->n] = r->piece;
+  c->row[c->n++] = r->pos++;
+  return TL_OK;
+}
+
+/* The chunk's rows as one table, to o; the chunk empties. */
+static tl_status put_chunk(tl_xsort *s, chunk *c, int lo, int hi, const merge_out *o,
+                           tl_error *err) {
+  tl_table *t = NULL;
+  tl_status st = tl_table_gather(c->npieces, (const tl_table *const *)c->pieces, c->part,
+                                 c->row, c->n, &t, err);
+  for (int k = 0; k < c->npieces; k++) tl_table_release(c->pieces[k]);
+  for (int r = lo; r < hi; r++) s->runs[r].piece = -1;
+  c->npieces = 0;
+  c->n = 0;
+  return st == TL_OK ? put_rows(s, t, o, err) : st;
 }
 
 /* Merges runs lo .. hi (the list empty) into o; their files are closed. */
 static tl_status merge_runs(tl_xsort *s, int lo, int hi, const merge_out *o, tl_error *err) {
-  tl_status st = TL_OK;
-  for (int r = lo; r < hi && st == TL_OK; r++) st = load(s, &s->runs[r], err);
-  for (;;) {
-    int open = 0;
-    for (int r = lo; r < hi; r++) open |= !s->runs[r].done;
-    if (st != TL_OK || (!open && s->nlist == 0)) break;
+  int n = 0, *heap = tl_calloc((size_t)(hi - lo) + 1, sizeof *heap);
+  chunk c = { 0 };
+  c.cap = s->block * s->fan / 2;
+  if (c.cap < 64) c.cap = 64;
+  if (c.cap > BLOCK) c.cap = BLOCK;
+  c.part = tl_alloc((size_t)c.cap * sizeof *c.part);
+  c.row = tl_alloc((size_t)c.cap * sizeof *c.row);
+  tl_status st = heap && c.part && c.row ? TL_OK : tl_error_oom(err, s->by.op);
+  for (int r = lo; r < hi && st == TL_OK; r++)
+    if ((st = load(s, &s->runs[r], err)) == TL_OK && !s->runs[r].done) heap[n++] = r;
+  for (int i = n / 2 - 1; st == TL_OK && i >= 0; i--) sift_down(s, heap, n, i);
+  while (st == TL_OK && n > 0) {
     if (o->emit && s->keep >= 0 && s->given >= s->keep) break;
     if (tl_interrupted()) { st = tl_error_interrupted(err, s->by.op); break; }
-    st = merge_step(s, lo, hi, o, err);
+    while (st == TL_OK && n > 0 && c.n < c.cap) {
+      run *r = &s->runs[heap[0]];
+      st = take_row(s, &c, r, err);
+      if (st == TL_OK && r->pos == tl_table_nrows(r->blk)) {
+        st = load(s, r, err);
+        if (st == TL_OK && r->done) heap[0] = heap[--n];
+      }
+      if (st == TL_OK && n > 0) sift_down(s, heap, n, 0);
+    }
+    if (st == TL_OK && c.n) st = put_chunk(s, &c, lo, hi, o, err);
   }
-  for (int r = lo; r < hi; r++) tl_spill_close(s->runs[r].f), s->runs[r].f = NULL;
-  for (int64_t k = 0; k < s->nlist; k++) tl_table_release(s->list[k]);
-  s->nlist = s->gathered = 0;
+  for (int k = 0; k < c.npieces; k++) tl_table_release(c.pieces[k]);
+  for (int r = lo; r < hi; r++) {
+    unload(&s->runs[r]);
+    tl_spill_close(s->runs[r].f), s->runs[r].f = NULL;
+  }
+  tl_free(c.pieces);
+  tl_free(c.part);
+  tl_free(c.row);
+  tl_free(heap);
   return st;
 }
 

@@ -1,7 +1,8 @@
 /*
 ** test_sort.c -- sort, top, distinct, concat, value_counts and unique: nulls,
 ** NaN, empty and one-row tables, stability, dictionary strings, and random
-** tables checked against a plain comparator written here.
+** tables checked against a plain comparator written here; gather (the rows
+** of several tables, as an external sort's merge takes them).
 */
 #include <math.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 
 #include "check.h"
 #include "tables.h"
+#include "base/table.h"
 #include "tally/tally.h"
 
 /* A table as "a,b;1,2;..." for comparison. */
@@ -398,6 +400,87 @@ static void test_concat(void) {
   tl_table_release(bad2);
 }
 
+static const char *gather_(int n, const tl_table *const *ts, int64_t m, const int32_t *part,
+                           const int64_t *row) {
+  tl_table *out = NULL;
+  tl_error err;
+  tl_status st = tl_table_gather(n, ts, part, row, m, &out, &err);
+  return result(st, out, &err);
+}
+
+static void test_gather(void) {
+  tl_table *a = load("x,s,d,f,b\n1,p,2020-01-01,0.5,true\n2,,2020-01-02,,false\n");
+  tl_table *b = load("x,s,d,f,b\n3,q,,1.5,\n4,rr,2021-03-04,-2,true\n5,p,2022-01-01,nan,false\n");
+  const tl_table *ab[2] = { a, b };
+  CHECK_STR(gather_(2, ab, 5, (const int32_t[]){ 1, 0, 1, 0, 1 }, (const int64_t[]){ 2, 1, 0, 0, 0 }),
+            "x,s,d,f,b;5,p,2022-01-01,nan,false;2,null,2020-01-02,null,false;"
+            "3,q,null,1.5,null;1,p,2020-01-01,0.5,true;3,q,null,1.5,null");
+  CHECK_STR(gather_(2, ab, 0, NULL, NULL), "x,s,d,f,b");
+  CHECK_STR(gather_(1, ab, 2, (const int32_t[]){ 0, 0 }, (const int64_t[]){ 1, 1 }),
+            "x,s,d,f,b;2,null,2020-01-02,null,false;2,null,2020-01-02,null,false");
+
+  /* one dictionary shared stays encoded; two, or a dictionary and plain strings, decode */
+  tl_table *g0 = load("g,z\nu,1\nv,1\nu,1\nv,1\nu,1\n,1\n"), *g = select1(g0, "g");
+  tl_table *h0 = load("g,z\nw,1\nw,1\nu,1\nw,1\nw,1\nw,1\n"), *h = select1(h0, "g");
+  const tl_column *gc = tl_table_column(g, 0);
+  CHECK(tl_column_dictionary(gc) != NULL);
+  tl_column *pc = plain_copy(gc);
+  tl_table *p = NULL;
+  tl_error err;
+  CHECK(tl_table_new(1, ARGS("g"), &pc, &p, &err) == TL_OK);
+  tl_column_release(pc);
+  tl_table *out = NULL;
+  const tl_table *gg[2] = { g, g }, *gh[2] = { g, h }, *gp[2] = { p, g };
+  const int32_t parts[4] = { 1, 0, 1, 0 };
+  const int64_t rows[4] = { 5, 1, 0, 2 };
+  CHECK(tl_table_gather(2, gg, parts, rows, 4, &out, &err) == TL_OK);
+  CHECK(tl_column_dictionary(tl_table_column(out, 0)) == tl_column_dictionary(gc));
+  CHECK_STR(show(out), "g;null;v;u;u");
+  tl_table_release(out);
+  CHECK(tl_table_gather(2, gh, parts, rows, 4, &out, &err) == TL_OK);
+  CHECK(tl_column_dictionary(tl_table_column(out, 0)) == NULL);
+  CHECK_STR(show(out), "g;w;v;w;u");
+  tl_table_release(out);
+  CHECK(tl_table_gather(2, gp, parts, rows, 4, &out, &err) == TL_OK);
+  CHECK(tl_column_dictionary(tl_table_column(out, 0)) == NULL);
+  CHECK_STR(show(out), "g;null;v;u;u");
+  tl_table_release(out);
+
+  /* the tables must agree; rows must be in range */
+  const tl_table *ag[2] = { a, g };
+  CHECK_STR(gather_(2, ag, 1, (const int32_t[]){ 0 }, (const int64_t[]){ 0 }),
+            "gather: table 2's columns differ from table 1's");
+  CHECK_STR(gather_(2, ab, 2, (const int32_t[]){ 0, 1 }, (const int64_t[]){ 0, 3 }),
+            "gather: row 4 of table 2 out of range");
+  CHECK_STR(gather_(2, ab, 1, (const int32_t[]){ 2 }, (const int64_t[]){ 0 }),
+            "gather: row 1 of table 3 out of range");
+  CHECK_STR(gather_(0, ab, 0, NULL, NULL), "gather: no tables");
+
+  /* many rows: the columns are gathered on the worker threads */
+  tl_table *big = NULL;
+  int64_t n = 50000;
+  int32_t *bp = malloc((size_t)n * sizeof *bp);
+  int64_t *br = malloc((size_t)n * sizeof *br);
+  for (int64_t i = 0; i < n; i++) bp[i] = (int32_t)(i % 2), br[i] = i % (i % 2 ? 3 : 2);
+  CHECK(tl_table_gather(2, ab, bp, br, n, &big, &err) == TL_OK);
+  int64_t sum = 0;
+  const int64_t *xv = tl_column_ints(tl_table_column(big, 0));
+  for (int64_t i = 0; i < n; i++) sum += xv[i];
+  int64_t want = 0;
+  for (int64_t i = 0; i < n; i++) want += i % 2 ? 3 + i % 3 : 1 + i % 2;
+  CHECK(tl_table_nrows(big) == n && sum == want);
+  tl_table_release(big);
+  free(bp);
+  free(br);
+  tl_table_release(g0);
+  tl_table_release(h0);
+  tl_table_release(g);
+  tl_table_release(h);
+  tl_table_release(p);
+  tl_table_release(a);
+  tl_table_release(b);
+}
+
 static void test_counts(void) {
   tl_table *t = load("s,x\nb,1\na,2\n,1\nb,\na,2\nc,3\n,1\nb,\n");
   tl_column *u = NULL;
@@ -685,6 +768,7 @@ int main(void) {
   test_errors();
   test_distinct();
   test_concat();
+  test_gather();
   test_counts();
   test_random();
   return check_done("test_sort");

@@ -4,7 +4,8 @@
 ** more than one pass (a fan-in of 2 and up): its rows equal the in-memory
 ** sort's (tl_table_sort) row for row, for keys of every type, ascending and
 ** descending, with nulls, NaN and many ties (a column of input places, not
-** a key, shows that ties keep the input order); with a top (keep n), its
+** a key, shows that ties keep the input order) and for an expression key;
+** with a top (keep n), its
 ** first n rows. No spill file is left behind.
 */
 #define _GNU_SOURCE
@@ -188,14 +189,14 @@ int main(void) {
   tl_table *t = make_table(3000);
   static const char *k1[] = { "i" }, *k2[] = { "-f" }, *k3[] = { "s", "-d" },
                     *k4[] = { "-b", "ts" }, *k5[] = { "-k", "f", "i" }, *k6[] = { "d", "-s", "b" },
-                    *k7[] = { "-ts", "-i" };
-  static const char **keys[] = { k1, k2, k3, k4, k5, k6, k7 };
-  static const int nkeys[] = { 1, 1, 2, 2, 3, 3, 2 };
+                    *k7[] = { "-ts", "-i" }, *k8[] = { "-(i * 2 - f)", "s" };
+  static const char **keys[] = { k1, k2, k3, k4, k5, k6, k7, k8 };
+  static const int nkeys[] = { 1, 1, 2, 2, 3, 3, 2, 2 };
   static const int64_t rooms[] = { 4 << 10, 16 << 10, 64 << 10 };
   int merges = 0;
   for (int r = 0; r < 3; r++) {
     int before = merges;
-    for (int k = 0; k < 7; k++) sort_case(t, nkeys[k], keys[k], rooms[r], 61, -1, &merges);
+    for (int k = 0; k < 8; k++) sort_case(t, nkeys[k], keys[k], rooms[r], 61, -1, &merges);
     sort_case(t, 2, k3, rooms[r], 1, -1, &merges);      /* batches of one row */
     sort_case(t, 3, k5, rooms[r], 97, 250, &merges);    /* a top */
     sort_case(t, 1, k2, rooms[r], 97, 0, &merges);
