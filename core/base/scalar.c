@@ -4,6 +4,7 @@
 ** that reads back as the same double).
 */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,10 +69,41 @@ static int fmt_timestamp(char *buf, size_t size, int64_t us) {
   return n;
 }
 
+/* The common case of fmt_float without printf and strtod: |x| in
+** [1e-4, 1e15) is the nearest double to I / 10^d for an integer I below
+** 10^15 (each power of ten up to 10^22 is a double, and the quotient of two
+** doubles is correctly rounded, as strtod's result is). For the fewest
+** decimals d that hold, %.15g gives those digits (x is within half an ulp
+** of I / 10^d, far nearer than the 15th digit's half step), without an
+** exponent. Gives 0 when it does not apply. */
+static int fmt_float_decimal(char *buf, size_t size, double x) {
+  double a = fabs(x), p = 1;
+  if (!(a >= 1e-4 && a < 1e15) || size < 40) return 0;
+  for (int d = 0; d <= 19; d++, p *= 10) {
+    double y = a * p;
+    if (y >= 1e15) return 0;
+    double r = floor(y + 0.5);
+    if (r / p != a) continue;
+    char digits[24];
+    int k = 0, n = 0;
+    uint64_t u = (uint64_t)r;
+    do { digits[k++] = (char)('0' + u % 10); u /= 10; } while (u || k <= d);
+    if (x < 0) buf[n++] = '-';
+    while (k > d) buf[n++] = digits[--k];
+    buf[n++] = '.';
+    if (d == 0) buf[n++] = '0';   /* an integral value keeps its ".0" */
+    while (k > 0) buf[n++] = digits[--k];
+    buf[n] = '\0';
+    return n;
+  }
+  return 0;
+}
+
 /* The shortest of %.15g, %.16g and %.17g that reads back as the same
 ** double; an integral value keeps a ".0" so it still reads as a float. */
 static int fmt_float(char *buf, size_t size, double x) {
-  int prec, n = 0;
+  int prec, n = fmt_float_decimal(buf, size, x);
+  if (n > 0) return n;
   if (isnan(x))
     return snprintf(buf, size, "nan");
   if (isinf(x))
