@@ -23,14 +23,49 @@ void tl_csv_write_options_init(tl_csv_write_options *o) {
   o->header = 1;
 }
 
-/* What one write shares: the options, filled in. */
+#define OUTBUF 16384
+
+/* What one write shares: the options, filled in, and the text made and not
+** yet given to the file (stdio's calls per character cost more than the
+** characters). */
 typedef struct wctx {
   FILE *f;
   char sep, quote;
   const char *null;
   size_t nulllen;
   const char *dateformat;
+  size_t n;
+  char buf[OUTBUF];
 } wctx;
+
+static void out_flush(wctx *w) {
+  if (w->n) fwrite(w->buf, 1, w->n, w->f);
+  w->n = 0;
+}
+
+static void out(wctx *w, const char *s, size_t n) {
+  if (n > OUTBUF - w->n) {
+    out_flush(w);
+    if (n > OUTBUF) { fwrite(s, 1, n, w->f); return; }
+  }
+  memcpy(w->buf + w->n, s, n);
+  w->n += n;
+}
+
+static inline void out_ch(wctx *w, char c) {
+  if (w->n == OUTBUF) out_flush(w);
+  w->buf[w->n++] = c;
+}
+
+/* v in decimal, as %lld. */
+static void out_int(wctx *w, int64_t v) {
+  char t[24];
+  int k = sizeof t;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do { t[--k] = (char)('0' + u % 10); u /= 10; } while (u);
+  if (v < 0) t[--k] = '-';
+  out(w, t + k, sizeof t - (size_t)k);
+}
 
 /* A field is quoted when it holds the separator, the quote or a line end,
 ** or when it would read back as a null (the null text, or empty). */
@@ -42,18 +77,18 @@ static int needs_quotes(const wctx *w, const char *s, size_t n) {
   return 0;
 }
 
-static void put_text(const wctx *w, const char *s, size_t n) {
-  if (!needs_quotes(w, s, n)) { fwrite(s, 1, n, w->f); return; }
-  putc(w->quote, w->f);
+static void put_text(wctx *w, const char *s, size_t n) {
+  if (!needs_quotes(w, s, n)) { out(w, s, n); return; }
+  out_ch(w, w->quote);
   for (size_t i = 0; i < n; i++) {
-    if (s[i] == w->quote) putc(w->quote, w->f);
-    putc(s[i], w->f);
+    if (s[i] == w->quote) out_ch(w, w->quote);
+    out_ch(w, s[i]);
   }
-  putc(w->quote, w->f);
+  out_ch(w, w->quote);
 }
 
 /* A date through strftime's format (only the date fields are set). */
-static void put_date(const wctx *w, int32_t days) {
+static void put_date(wctx *w, int32_t days) {
   struct tm tm;
   char buf[256];
   int y, m, d;
@@ -68,16 +103,16 @@ static void put_date(const wctx *w, int32_t days) {
   put_text(w, buf, n);
 }
 
-static void put_value(const wctx *w, const tl_column *c, int64_t i) {
+static void put_value(wctx *w, const tl_column *c, int64_t i) {
   char num[128];
-  if (tl_column_is_null(c, i)) {
-    fwrite(w->null, 1, w->nulllen, w->f);
+  if (c->validity && !TL_BIT_GET(c->validity, i)) {
+    out(w, w->null, w->nulllen);
   } else if (c->type == TL_STRING) {
     size_t n;
     const char *s = tl_column_string_at(c, i, &n);
     put_text(w, s, n);
   } else if (c->type == TL_INT) {
-    fprintf(w->f, "%lld", (long long)((const int64_t *)c->values)[i]);
+    out_int(w, ((const int64_t *)c->values)[i]);
   } else if (c->type == TL_DATE && w->dateformat != NULL) {
     tl_scalar v;
     tl_column_get(c, i, &v);
@@ -86,8 +121,36 @@ static void put_value(const wctx *w, const tl_column *c, int64_t i) {
     tl_scalar v;
     tl_column_get(c, i, &v);
     size_t n = tl_scalar_format(&v, num, sizeof num);
-    fwrite(num, 1, n < sizeof num ? n : sizeof num - 1, w->f);
+    out(w, num, n < sizeof num ? n : sizeof num - 1);
   }
+}
+
+static void put_header(wctx *w, const tl_table *t) {
+  for (int j = 0; j < t->ncol; j++) {
+    if (j) out_ch(w, w->sep);
+    put_text(w, t->names[j], strlen(t->names[j]));
+  }
+  out_ch(w, '\n');
+}
+
+static void put_row(wctx *w, const tl_table *t, int64_t i) {
+  for (int j = 0; j < t->ncol; j++) {
+    if (j) out_ch(w, w->sep);
+    put_value(w, t->cols[j], i);
+  }
+  out_ch(w, '\n');
+}
+
+static void default_ctx(wctx *w, FILE *f) {
+  tl_csv_write_options o;
+  tl_csv_write_options_init(&o);
+  w->f = f;
+  w->sep = o.sep;
+  w->quote = o.quote;
+  w->null = "";
+  w->nulllen = 0;
+  w->dateformat = o.dateformat;
+  w->n = 0;
 }
 
 static tl_status check_options(const tl_csv_write_options *o, tl_error *err) {
@@ -126,29 +189,25 @@ tl_status tl_write_csv_opts(const tl_table *t, const char *path,
   FILE *f = fopen(path, "wb");
   if (!f)
     return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));
-  wctx w = { f, opts->sep, opts->quote, opts->null ? opts->null : "", 0, opts->dateformat };
+  wctx w;
+  default_ctx(&w, f);
+  w.sep = opts->sep;
+  w.quote = opts->quote;
+  w.null = opts->null ? opts->null : "";
   w.nulllen = strlen(w.null);
+  w.dateformat = opts->dateformat;
   char vbuf[1 << 16];
   setvbuf(f, vbuf, _IOFBF, sizeof vbuf);
-  if (opts->header) {
-    for (int j = 0; j < t->ncol; j++) {
-      if (j) putc(w.sep, f);
-      put_text(&w, t->names[j], strlen(t->names[j]));
-    }
-    putc('\n', f);
-  }
+  if (opts->header) put_header(&w, t);
   for (int64_t i = 0; i < t->nrows; i++) {
     if ((i & 0xffff) == 0 && tl_interrupted()) {   /* no half of a file is left */
       fclose(f);
       remove(path);
       return tl_error_interrupted(err, "write_csv");
     }
-    for (int j = 0; j < t->ncol; j++) {
-      if (j) putc(w.sep, f);
-      put_value(&w, t->cols[j], i);
-    }
-    putc('\n', f);
+    put_row(&w, t, i);
   }
+  out_flush(&w);
   int bad = ferror(f);
   int e = errno;
   if (fclose(f) != 0 && !bad) { bad = 1; e = errno; }
@@ -161,27 +220,19 @@ tl_status tl_write_csv_opts(const tl_table *t, const char *path,
 ** rows, with the default options. csv_write_rows gives 0 when interrupted
 ** (the caller removes the file). */
 void csv_write_header(FILE *f, const tl_table *t) {
-  tl_csv_write_options o;
-  tl_csv_write_options_init(&o);
-  wctx w = { f, o.sep, o.quote, "", 0, o.dateformat };
-  for (int j = 0; j < t->ncol; j++) {
-    if (j) putc(w.sep, f);
-    put_text(&w, t->names[j], strlen(t->names[j]));
-  }
-  putc('\n', f);
+  wctx w;
+  default_ctx(&w, f);
+  put_header(&w, t);
+  out_flush(&w);
 }
 
 int csv_write_rows(FILE *f, const tl_table *t) {
-  tl_csv_write_options o;
-  tl_csv_write_options_init(&o);
-  wctx w = { f, o.sep, o.quote, "", 0, o.dateformat };
+  wctx w;
+  default_ctx(&w, f);
   for (int64_t i = 0; i < t->nrows; i++) {
     if ((i & 0xffff) == 0 && tl_interrupted()) return 0;
-    for (int j = 0; j < t->ncol; j++) {
-      if (j) putc(w.sep, f);
-      put_value(&w, t->cols[j], i);
-    }
-    putc('\n', f);
+    put_row(&w, t, i);
   }
+  out_flush(&w);
   return 1;
 }
