@@ -11,9 +11,12 @@
 #   write    scan(f):filter(...):select(...):write_csv(...)
 #   ids      group_by("id"): 10 M groups of 3 rows, under TALLY_MEMORY_LIMIT
 #            against DuckDB's SET memory_limit (both LIMIT)
+#   sort     scan(f):sort("-cost"):write_csv(...) under the same limits (an
+#            external sort: not among the default cases)
 # The answers are checked to agree: per program the count and sum; per id
 # the number of groups, their counts (all 3), the sum of the sums and of
-# id * count; for the writer the rows and the sum of the ids written.
+# id * count; for the writer the rows and the sum of the ids written; for the
+# sort the rows and the costs, line by line (ties may come in either order).
 # Writes tests/bench/results/scan30m.md or FILE (command, date, load averages).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -104,6 +107,20 @@ const duckdb = require("@duckdb/node-api");
   console.log(w.getRows()[0].map(String).join("\t"));
 })();
 JS
+cat >"$tmp/sort.lua" <<LUA
+tally.threads($threads)
+tally.scan("$csv"):sort("-cost"):write_csv("$tmp/sort_tally.csv")
+LUA
+cat >"$tmp/sort.js" <<JS
+const duckdb = require("@duckdb/node-api");
+(async () => {
+  const db = await duckdb.DuckDBInstance.create(":memory:", { threads: "$threads" });
+  const c = await db.connect();
+  await c.run("SET memory_limit = '$limit'");
+  await c.run("COPY (SELECT * FROM read_csv('$csv') ORDER BY cost DESC NULLS LAST) " +
+    "TO '$tmp/sort_duck.csv' (HEADER)");
+})();
+JS
 
 # --- running ----------------------------------------------------------------
 # measure TAG CMD...: RUNS whole-process runs; TAG.tsv gets wall, cpu, rss_mb
@@ -177,6 +194,20 @@ for c in $cases; do
         print ($1 == $8 && $2 == $9 && $3 == 3 && $4 == 3 && $3 == $10 && $4 == $11 &&
                $6 == $13 && d <= 1e-9 * $5 && e <= 1e-9 * $7) ? 0 : 1 }')
       check "group_by(\"id\"): groups, rows, min/max count (3), sum of sums and of means, sum of id*count ($(tr '\t' ' ' <"$tmp/ids_tally.out"))" "$ok" ;;
+    sort)
+      measure sort_tally env TALLY_MEMORY_LIMIT="$limit" "$TALLY" "$tmp/sort.lua"
+      measure sort_duck node "$tmp/sort.js"
+      row "tally \`scan():sort(\"-cost\"):write_csv()\`, TALLY_MEMORY_LIMIT=$limit" sort_tally
+      row "DuckDB \`COPY (... ORDER BY cost DESC) TO csv\`, memory_limit='$limit'" sort_duck
+      col=$(head -1 "$tmp/sort_tally.csv" | tr ',' '\n' | grep -n '^cost$' | cut -d: -f1)
+      n=$(wc -l <"$tmp/sort_tally.csv")
+      cut -d, -f"$col" "$tmp/sort_tally.csv" >"$tmp/sort_a"
+      cut -d, -f"$col" "$tmp/sort_duck.csv" >"$tmp/sort_b"
+      paste -d, "$tmp/sort_a" "$tmp/sort_b" | awk -F, -v want="$n" '
+        NR > 1 && $1 + 0 != $2 + 0 { bad++ } END { exit !(NR == want && NR > 1 && !bad) }' \
+        && ok=0 || ok=1
+      check "sort: $((n - 1)) rows, the costs line by line" $ok
+      rm -f "$tmp/sort_tally.csv" "$tmp/sort_duck.csv" "$tmp/sort_a" "$tmp/sort_b" ;;
     *) echo "scan30m.sh: unknown case '$c'" >&2; exit 2 ;;
   esac
 done
