@@ -346,7 +346,31 @@ static tl_status concat_column(int n, const tl_table *const *tables, const char 
   return TL_OK;
 }
 
+/* A column of every table that no one else holds (`tables` being the
+** caller's), let go once the result's column is made from it. */
+static void let_go(int n, const tl_table *const *tables, const char *name) {
+  for (int i = 0; i < n; i++) {
+    tl_table *t = (tl_table *)tables[i];
+    int j = tl_table_find(t, name);
+    if (j < 0 || atomic_load(&t->refs) != 1) continue;
+    tl_column_release(t->cols[j]);
+    t->cols[j] = NULL;
+  }
+}
+
+static tl_status concat(int n, const tl_table *const *tables, int consume, tl_table **out,
+                        tl_error *err);
+
 tl_status tl_table_concat(int n, const tl_table *const *tables, tl_table **out, tl_error *err) {
+  return concat(n, tables, 0, out, err);
+}
+
+tl_status tl_table_concat_consume(int n, tl_table *const *tables, tl_table **out, tl_error *err) {
+  return concat(n, (const tl_table *const *)tables, 1, out, err);
+}
+
+static tl_status concat(int n, const tl_table *const *tables, int consume, tl_table **out,
+                        tl_error *err) {
   if (n < 0) return tl_error_set(err, TL_EINVAL, "concat: negative table count");
   for (int i = 0; i < n; i++) TL_TRY(tl_table_check_files(tables[i], "concat", err));
   if (n == 1) { *out = tl_table_retain((tl_table *)tables[0]); return TL_OK; }
@@ -383,9 +407,11 @@ tl_status tl_table_concat(int n, const tl_table *const *tables, tl_table **out, 
         }
       }
     }
-  for (int q = 0; q < m && st == TL_OK; q++)
+  for (int q = 0; q < m && st == TL_OK; q++) {
     st = tl_interrupted() ? tl_error_interrupted(err, "concat")
                           : concat_column(n, tables, names[q], types[q], total, &cols[q], err);
+    if (st == TL_OK && consume) let_go(n, tables, names[q]);
+  }
   if (st == TL_OK) st = tl_table_new(m, names, cols, out, err);
   for (int q = 0; q < m && cols; q++) tl_column_release(cols[q]);
   tl_free(names);

@@ -31,6 +31,12 @@ tl_status tl_column_take(const tl_column *c, const int64_t *rows, int64_t n, tl_
 ** when every part shares one dictionary. The merges of an external sort. */
 tl_status tl_table_gather(int n, const tl_table *const *parts, const int32_t *part,
                           const int64_t *row, int64_t m, tl_table **out, tl_error *err);
+/* tl_table_concat of tables the caller holds and drops after: the columns
+** of those no one else holds are let go as the result's are made, so that a
+** gather holds its result and one column's inputs, not all of both. The
+** tables are only fit to be released after, even on error. */
+tl_status tl_table_concat_consume(int n, tl_table *const *tables, tl_table **out,
+                                  tl_error *err);
 /* The index of column `name`, or an "unknown column" error for `op` that
 ** suggests the closest name. */
 tl_status tl_table_lookup(const tl_table *t, const char *name, const char *op, int *j,

@@ -19,6 +19,7 @@
 #include "base/error.h"
 #include "base/parse.h"
 #include "base/pool.h"
+#include "base/table.h"
 #include "exec.h"
 #include "io/csv.h"
 #include "testing.h"
@@ -175,7 +176,7 @@ static tl_status gather(xrun *x, tl_table *first, tl_table **out, tl_error *err)
   }
   if (x->nlist == 0) *out = tl_table_retain((tl_table *)stream_schema(x->pl));
   else if (x->nlist == 1) *out = x->list[0], x->list[0] = NULL;
-  else st = tl_table_concat((int)x->nlist, (const tl_table *const *)x->list, out, err);
+  else st = tl_table_concat_consume((int)x->nlist, x->list, out, err);
   for (int64_t k = 0; k < x->nlist; k++) tl_table_release(x->list[k]);
   x->nlist = x->rows = 0;
   return st;

@@ -155,7 +155,7 @@ static tl_status sort_list(tl_xsort *s, tl_table **out, tl_error *err) {
   tl_table *all = NULL;
   tl_status st = TL_OK;
   if (s->nlist == 0) all = tl_table_retain(s->schema);
-  else st = tl_table_concat((int)s->nlist, (const tl_table *const *)s->list, &all, err);
+  else st = tl_table_concat_consume((int)s->nlist, s->list, &all, err);
   for (int64_t k = 0; k < s->nlist; k++) tl_table_release(s->list[k]);
   s->nlist = s->gathered = 0;
   if (st == TL_OK) st = tl_table_sort(all, s->nkeys - s->unique, s->keys, out, err);

@@ -7,9 +7,11 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "tables.h"
+#include "base/column.h"
 #include "base/table.h"
 #include "tally/tally.h"
 
@@ -400,6 +402,59 @@ static void test_concat(void) {
   tl_table_release(bad2);
 }
 
+/* 1 when two tables of int columns are equal, names and values. */
+static int same_ints(const tl_table *a, const tl_table *b) {
+  if (tl_table_ncols(a) != tl_table_ncols(b) || tl_table_nrows(a) != tl_table_nrows(b)) return 0;
+  for (int j = 0; j < tl_table_ncols(a); j++) {
+    const int64_t *x = tl_column_ints(tl_table_column(a, j)), *y = tl_column_ints(tl_table_column(b, j));
+    if (strcmp(tl_table_name(a, j), tl_table_name(b, j)) != 0 || !x || !y) return 0;
+    for (int64_t i = 0; i < tl_table_nrows(a); i++)
+      if (x[i] != y[i]) return 0;
+  }
+  return 1;
+}
+
+/* concat_consume: the result of concat, holding one column of the inputs
+** and the result at once, so it fits where concat does not. */
+static void test_concat_consume(void) {
+  enum { NT = 10, NC = 4, NR = 10000 };
+  tl_table *in[NT], *copy[NT];
+  tl_error err;
+  const char *names[NC] = { "a", "b", "c", "d" };
+  for (int i = 0; i < NT; i++) {
+    tl_column *c[NC];
+    for (int j = 0; j < NC; j++) {
+      CHECK(tl_column_alloc(TL_INT, NR, 0, 0, &c[j], &err) == TL_OK);
+      for (int64_t r = 0; r < NR; r++) ((int64_t *)c[j]->values)[r] = i * 1000003 + j * 101 + r;
+      tl_column_seal(c[j]);
+    }
+    CHECK(tl_table_new(NC, names, c, &in[i], &err) == TL_OK);
+    for (int j = 0; j < NC; j++) tl_column_release(c[j]);
+    copy[i] = tl_table_retain(in[i]);   /* held twice: concat_consume must leave it whole */
+  }
+  tl_table *want = NULL, *got = NULL;
+  CHECK(tl_table_concat(NT, (const tl_table *const *)in, &want, &err) == TL_OK);
+  CHECK(tl_table_concat_consume(NT, in, &got, &err) == TL_OK);   /* nothing let go */
+  CHECK(same_ints(got, want));
+  tl_table_release(got);
+  for (int i = 0; i < NT; i++) CHECK(tl_table_column(in[i], NC - 1) != NULL);
+  for (int i = 0; i < NT; i++) tl_table_release(copy[i]);   /* now each is held once */
+
+  /* the inputs hold 3.2 MB, the result as much; a column of it 0.8 MB: with
+  ** 2 MB more than the inputs, concat fails, concat_consume (letting a column
+  ** of the inputs go as each column of the result is made) fits */
+  size_t base = tl_env_memory(NULL);
+  tl_env_set_memory_limit(NULL, base + (size_t)2 * 1024 * 1024);
+  CHECK(tl_table_concat(NT, (const tl_table *const *)in, &got, &err) == TL_ENOMEM);
+  CHECK(tl_table_concat_consume(NT, in, &got, &err) == TL_OK);
+  tl_env_set_memory_limit(NULL, 0);
+  for (int i = 0; i < NT; i++) tl_table_release(in[i]);
+  CHECK(tl_table_nrows(got) == NT * NR);
+  CHECK(same_ints(got, want));
+  tl_table_release(got);
+  tl_table_release(want);
+}
+
 static const char *gather_(int n, const tl_table *const *ts, int64_t m, const int32_t *part,
                            const int64_t *row) {
   tl_table *out = NULL;
@@ -768,6 +823,7 @@ int main(void) {
   test_errors();
   test_distinct();
   test_concat();
+  test_concat_consume();
   test_gather();
   test_counts();
   test_random();
