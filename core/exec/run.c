@@ -259,7 +259,7 @@ static tl_status merge_part(xrun *x, part *pt) {
       if (!x->out) return push(x, t, err);
       {
         tl_status st = tl_table_check_utf8(t, "write_csv", err);
-        if (st == TL_OK && !csv_write_rows(x->out, t)) st = tl_error_interrupted(err, "write_csv");
+        if (st == TL_OK) st = csv_write_rows(x->out, t, err);
         tl_table_release(t);
         return st;
       }
@@ -381,7 +381,7 @@ static tl_status emit_rows(void *ctx, tl_table *t, tl_error *err) {
   }
   if (!x->out) return push(x, t, err);
   tl_status st = tl_table_check_utf8(t, "write_csv", err);
-  if (st == TL_OK && !csv_write_rows(x->out, t)) st = tl_error_interrupted(err, "write_csv");
+  if (st == TL_OK) st = csv_write_rows(x->out, t, err);
   tl_table_release(t);
   return st;
 }
@@ -610,8 +610,8 @@ tl_status tl_scan_write_csv(const tl_scan *s, const char *path, tl_error *err) {
     tl_plan_free(&pl);
     return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));
   }
-  csv_write_header(f, pl.sink ? tl_scan_schema(s) : stream_schema(&pl));
-  tl_status st = run_stream(&pl, f, NULL, NULL, err);
+  tl_status st = csv_write_header(f, pl.sink ? tl_scan_schema(s) : stream_schema(&pl), err);
+  if (st == TL_OK) st = run_stream(&pl, f, NULL, NULL, err);
   int bad = ferror(f), e = errno;
   if (fclose(f) != 0 && !bad) bad = 1, e = errno;
   if (st == TL_OK && bad)

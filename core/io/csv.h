@@ -275,10 +275,11 @@ TL_NODISCARD tl_status csv_seek_range(reader *r, int64_t *rec0);
 const char *csv_line_start(const reader *r, const char *x, int odd, const char *limit);
 TL_NODISCARD tl_status csv_check_cut(reader *r, const csvrun *run, const char *to);
 
-/* csv_write.c: a header line, and the rows, as tl_write_csv writes them;
-** csv_write_rows returns 0 when interrupted (the caller removes the file). */
-void csv_write_header(FILE *f, const tl_table *t);
-int csv_write_rows(FILE *f, const tl_table *t);
+/* csv_write.c: a header line, and the rows, as tl_write_csv writes them
+** (an error when interrupted or out of memory: the caller removes the file;
+** write errors are the FILE's). */
+TL_NODISCARD tl_status csv_write_header(FILE *f, const tl_table *t, tl_error *err);
+TL_NODISCARD tl_status csv_write_rows(FILE *f, const tl_table *t, tl_error *err);
 
 /* csv_reject.c */
 TL_NODISCARD tl_status csv_make_info(const reader *r, const csvrun *run, int64_t records,

@@ -9,9 +9,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/alloc.h"
 #include "base/column.h"
 #include "base/error.h"
 #include "base/parse.h"
+#include "base/pool.h"
 #include "base/table.h"
 #include "csv.h"
 #include "tally/tally.h"
@@ -23,37 +25,39 @@ void tl_csv_write_options_init(tl_csv_write_options *o) {
   o->header = 1;
 }
 
-#define OUTBUF 16384
-
-/* What one write shares: the options, filled in, and the text made and not
-** yet given to the file (stdio's calls per character cost more than the
-** characters). */
+/* What one write shares: the options, filled in; and the text one thread
+** made and has not written yet (stdio's calls per character cost more than
+** the characters). */
 typedef struct wctx {
-  FILE *f;
   char sep, quote;
   const char *null;
   size_t nulllen;
   const char *dateformat;
-  size_t n;
-  char buf[OUTBUF];
+  char *buf;
+  size_t n, cap;
+  int oom;                 /* the text could not grow: what follows is lost */
 } wctx;
 
-static void out_flush(wctx *w) {
-  if (w->n) fwrite(w->buf, 1, w->n, w->f);
-  w->n = 0;
+/* Room for `need` more bytes; 0 when there is none to be had. */
+static int out_grow(wctx *w, size_t need) {
+  if (w->oom) return 0;
+  size_t cap = w->cap ? w->cap : 65536;
+  while (cap - w->n < need) cap *= 2;
+  char *b = tl_realloc(w->buf, cap);
+  if (!b) { w->oom = 1; return 0; }
+  w->buf = b;
+  w->cap = cap;
+  return 1;
 }
 
 static void out(wctx *w, const char *s, size_t n) {
-  if (n > OUTBUF - w->n) {
-    out_flush(w);
-    if (n > OUTBUF) { fwrite(s, 1, n, w->f); return; }
-  }
+  if (n > w->cap - w->n && !out_grow(w, n)) return;
   memcpy(w->buf + w->n, s, n);
   w->n += n;
 }
 
 static inline void out_ch(wctx *w, char c) {
-  if (w->n == OUTBUF) out_flush(w);
+  if (w->n == w->cap && !out_grow(w, 1)) return;
   w->buf[w->n++] = c;
 }
 
@@ -141,16 +145,71 @@ static void put_row(wctx *w, const tl_table *t, int64_t i) {
   out_ch(w, '\n');
 }
 
-static void default_ctx(wctx *w, FILE *f) {
+static void default_ctx(wctx *w) {
   tl_csv_write_options o;
   tl_csv_write_options_init(&o);
-  w->f = f;
+  memset(w, 0, sizeof *w);
   w->sep = o.sep;
   w->quote = o.quote;
   w->null = "";
-  w->nulllen = 0;
   w->dateformat = o.dateformat;
+}
+
+#define SHARE 16384        /* rows a task formats at once */
+
+typedef struct fmt_job {
+  const tl_table *t;
+  int64_t lo, hi;
+  wctx *w;                 /* a task's own */
+} fmt_job;
+
+static void fmt_task(void *ctx, int64_t k, int worker) {
+  fmt_job *j = ctx;
+  wctx *w = &j->w[k];
+  int64_t a = j->lo + k * SHARE, b = a + SHARE < j->hi ? a + SHARE : j->hi;
+  (void)worker;
   w->n = 0;
+  for (int64_t i = a; i < b && !w->oom; i++) put_row(w, j->t, i);
+}
+
+/* The rows of t to f, as `how` formats them: in rounds of SHARE rows a
+** thread, each task's rows made into its own text on the worker threads,
+** then written in order. */
+static tl_status write_rows(const wctx *how, FILE *f, const tl_table *t, tl_error *err) {
+  int ntask = tl_get_threads();
+  wctx *w = tl_calloc((size_t)ntask, sizeof *w);
+  if (!w) return tl_error_oom(err, "write_csv");
+  for (int k = 0; k < ntask; k++) {
+    w[k] = *how;
+    w[k].buf = NULL;
+    w[k].n = w[k].cap = 0;
+  }
+  tl_status st = TL_OK;
+  for (int64_t lo = 0; lo < t->nrows && st == TL_OK; lo += (int64_t)ntask * SHARE) {
+    if (tl_interrupted()) { st = tl_error_interrupted(err, "write_csv"); break; }
+    fmt_job j = { t, lo, lo + (int64_t)ntask * SHARE < t->nrows ? lo + (int64_t)ntask * SHARE : t->nrows, w };
+    int64_t tasks = (j.hi - lo + SHARE - 1) / SHARE;
+    if (tasks > 1) tl_parallel_for(tasks, fmt_task, &j);
+    else fmt_task(&j, 0, 0);
+    for (int64_t k = 0; k < tasks && st == TL_OK; k++) {
+      if (w[k].oom) st = tl_error_oom(err, "write_csv");
+      else if (w[k].n) fwrite(w[k].buf, 1, w[k].n, f);
+    }
+  }
+  for (int k = 0; k < ntask; k++) tl_free(w[k].buf);
+  tl_free(w);
+  return st;
+}
+
+/* The header line to f. */
+static tl_status write_header(const wctx *how, FILE *f, const tl_table *t, tl_error *err) {
+  wctx w = *how;
+  w.buf = NULL;
+  w.n = w.cap = 0;
+  put_header(&w, t);
+  if (!w.oom) fwrite(w.buf, 1, w.n, f);
+  tl_free(w.buf);
+  return w.oom ? tl_error_oom(err, "write_csv") : TL_OK;
 }
 
 static tl_status check_options(const tl_csv_write_options *o, tl_error *err) {
@@ -190,7 +249,7 @@ tl_status tl_write_csv_opts(const tl_table *t, const char *path,
   if (!f)
     return tl_error_set(err, TL_EIO, "write_csv: cannot open '%s': %s", path, strerror(errno));
   wctx w;
-  default_ctx(&w, f);
+  default_ctx(&w);
   w.sep = opts->sep;
   w.quote = opts->quote;
   w.null = opts->null ? opts->null : "";
@@ -198,16 +257,13 @@ tl_status tl_write_csv_opts(const tl_table *t, const char *path,
   w.dateformat = opts->dateformat;
   char vbuf[1 << 16];
   setvbuf(f, vbuf, _IOFBF, sizeof vbuf);
-  if (opts->header) put_header(&w, t);
-  for (int64_t i = 0; i < t->nrows; i++) {
-    if ((i & 0xffff) == 0 && tl_interrupted()) {   /* no half of a file is left */
-      fclose(f);
-      remove(path);
-      return tl_error_interrupted(err, "write_csv");
-    }
-    put_row(&w, t, i);
+  if (opts->header) st = write_header(&w, f, t, err);
+  if (st == TL_OK) st = write_rows(&w, f, t, err);
+  if (st != TL_OK) {   /* no half of a file is left */
+    fclose(f);
+    remove(path);
+    return st;
   }
-  out_flush(&w);
   int bad = ferror(f);
   int e = errno;
   if (fclose(f) != 0 && !bad) { bad = 1; e = errno; }
@@ -217,22 +273,15 @@ tl_status tl_write_csv_opts(const tl_table *t, const char *path,
 }
 
 /* The streaming writer of scans (core/exec): the header, then batches of
-** rows, with the default options. csv_write_rows gives 0 when interrupted
-** (the caller removes the file). */
-void csv_write_header(FILE *f, const tl_table *t) {
+** rows, with the default options. */
+tl_status csv_write_header(FILE *f, const tl_table *t, tl_error *err) {
   wctx w;
-  default_ctx(&w, f);
-  put_header(&w, t);
-  out_flush(&w);
+  default_ctx(&w);
+  return write_header(&w, f, t, err);
 }
 
-int csv_write_rows(FILE *f, const tl_table *t) {
+tl_status csv_write_rows(FILE *f, const tl_table *t, tl_error *err) {
   wctx w;
-  default_ctx(&w, f);
-  for (int64_t i = 0; i < t->nrows; i++) {
-    if ((i & 0xffff) == 0 && tl_interrupted()) return 0;
-    put_row(&w, t, i);
-  }
-  out_flush(&w);
-  return 1;
+  default_ctx(&w);
+  return write_rows(&w, f, t, err);
 }
