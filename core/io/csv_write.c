@@ -161,6 +161,7 @@ typedef struct fmt_job {
   const tl_table *t;
   int64_t lo, hi;
   wctx *w;                 /* a task's own */
+  FILE *f;                 /* one task: its text goes to f as it grows */
 } fmt_job;
 
 static void fmt_task(void *ctx, int64_t k, int worker) {
@@ -169,12 +170,16 @@ static void fmt_task(void *ctx, int64_t k, int worker) {
   int64_t a = j->lo + k * SHARE, b = a + SHARE < j->hi ? a + SHARE : j->hi;
   (void)worker;
   w->n = 0;
-  for (int64_t i = a; i < b && !w->oom; i++) put_row(w, j->t, i);
+  for (int64_t i = a; i < b && !w->oom; i++) {
+    put_row(w, j->t, i);
+    if (j->f && w->n >= 60000) fwrite(w->buf, 1, w->n, j->f), w->n = 0;
+  }
 }
 
 /* The rows of t to f, as `how` formats them: in rounds of SHARE rows a
 ** thread, each task's rows made into its own text on the worker threads,
-** then written in order. */
+** then written in order (a single task writes as it goes: a scan's small
+** batches under a small memory limit hold no more than 64 kB of text). */
 static tl_status write_rows(const wctx *how, FILE *f, const tl_table *t, tl_error *err) {
   int ntask = tl_get_threads();
   wctx *w = tl_calloc((size_t)ntask, sizeof *w);
@@ -187,10 +192,11 @@ static tl_status write_rows(const wctx *how, FILE *f, const tl_table *t, tl_erro
   tl_status st = TL_OK;
   for (int64_t lo = 0; lo < t->nrows && st == TL_OK; lo += (int64_t)ntask * SHARE) {
     if (tl_interrupted()) { st = tl_error_interrupted(err, "write_csv"); break; }
-    fmt_job j = { t, lo, lo + (int64_t)ntask * SHARE < t->nrows ? lo + (int64_t)ntask * SHARE : t->nrows, w };
+    fmt_job j = { t, lo, lo + (int64_t)ntask * SHARE < t->nrows ? lo + (int64_t)ntask * SHARE : t->nrows,
+                  w, NULL };
     int64_t tasks = (j.hi - lo + SHARE - 1) / SHARE;
     if (tasks > 1) tl_parallel_for(tasks, fmt_task, &j);
-    else fmt_task(&j, 0, 0);
+    else j.f = f, fmt_task(&j, 0, 0);
     for (int64_t k = 0; k < tasks && st == TL_OK; k++) {
       if (w[k].oom) st = tl_error_oom(err, "write_csv");
       else if (w[k].n) fwrite(w[k].buf, 1, w[k].n, f);
