@@ -51,7 +51,7 @@ static int out_grow(wctx *w, size_t need) {
 }
 
 static void out(wctx *w, const char *s, size_t n) {
-  if (n > w->cap - w->n && !out_grow(w, n)) return;
+  if (n == 0 || (n > w->cap - w->n && !out_grow(w, n))) return;   /* buf may be NULL */
   memcpy(w->buf + w->n, s, n);
   w->n += n;
 }
