@@ -409,17 +409,23 @@ static tl_status spill_sinks(xrun *x, tl_error *err) {
   return TL_OK;
 }
 
+/* The result gathered for collect(): out of memory is collect's. */
+static tl_status collected(xrun *x, tl_table **out, tl_error *err) {
+  tl_status st = gather(x, NULL, out, err);
+  return st == TL_ENOMEM ? tl_error_oom(err, "collect") : st;
+}
+
 /* What the sink made, once every morsel is merged. */
 static tl_status sink_result(xrun *x, tl_table **out, tl_error *err) {
   const tl_scan *sink = x->pl->sink;
   int writes = x->out || x->put, any = 1;
   if (x->xs) {
     TL_TRY(tl_xsort_finish(x->xs, emit_rows, x, err));
-    return writes ? TL_OK : gather(x, NULL, out, err);
+    return writes ? TL_OK : collected(x, out, err);
   }
   if (x->xa) {
     TL_TRY(tl_xagg_finish(x->xa, x->pl->then, emit_rows, x, &any, err));
-    if (any) return writes ? TL_OK : gather(x, NULL, out, err);
+    if (any) return writes ? TL_OK : collected(x, out, err);
     tl_table *t = NULL;   /* no rows: the steps on the empty schema */
     TL_TRY(tl_step_apply(sink, stream_schema(x->pl), &t, err));
     tl_status st = x->pl->then ? tl_step_apply(x->pl->then, t, out, err) : TL_OK;
@@ -440,7 +446,7 @@ static tl_status sink_result(xrun *x, tl_table **out, tl_error *err) {
       tl_table_release(all);
       return st;
     }
-    default: return gather(x, NULL, out, err);
+    default: return collected(x, out, err);
   }
 }
 
@@ -524,6 +530,12 @@ static tl_status run_once(const tl_plan *pl, FILE *f, tl_scan_put put, void *put
     else tl_table_release(t);
   }
   if (st == TL_ENOMEM && x.kind == P_WINDOW) tl_window_step_oom(pl->sink, err);
+  if (st == TL_ENOMEM && x.kind == P_SOURCE && out && !f && !put) {   /* rows kept, nothing else */
+    tl_error_rename(err, "collect");
+    size_t len = strlen(err->message);
+    snprintf(err->message + len, sizeof err->message - len, " (collect() holds every row of "
+             "the result: write_csv or write_parquet streams them to a file)");
+  }
   tl_free(filters);
   run_free(&x);
   return st;

@@ -190,6 +190,34 @@ do
        want, "after the failures")
   os.remove(out)
 end
+-- collect() of a plain scan: in 4 times its result's size (the batches in
+-- flight, the reader's buffers, the result) it runs; in its size it fails,
+-- naming collect and the way out
+do
+  tally.threads(3)
+  tally.memory_limit(0)
+  collectgarbage()
+  collectgarbage()
+  local _, used0 = tally.memory_limit()
+  local u = tally.read_csv(path, { types = types })
+  local _, used1 = tally.memory_limit()
+  local size = used1 - used0
+  u = nil
+  collectgarbage()
+  collectgarbage()
+  local _, used = tally.memory_limit()
+  tally.memory_limit(used + 4 * size)
+  same(tally.scan(path, { types = types }):collect(), t, "collect in 4x its size")
+  collectgarbage()
+  collectgarbage()
+  tally.memory_limit(0)
+  _, used = tally.memory_limit()
+  tally.memory_limit(used + size)
+  local ok, err = pcall(function() return tally.scan(path, { types = types }):collect() end)
+  assert(not ok and tostring(err):find("collect: out of memory (memory limit", 1, true)
+         and tostring(err):find("collect() holds every row of the result", 1, true), tostring(err))
+end
+
 tally.memory_limit(limit)
 os.remove(path)
 print("test_scan_spill: ok")
