@@ -4,9 +4,11 @@
 ** null text asked for). The separator, the quote, the header line and the
 ** format of dates are options.
 */
+#define _DEFAULT_SOURCE   /* lstat */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "base/column.h"
@@ -202,7 +204,7 @@ tl_status tl_write_csv_opts(const tl_table *t, const char *path,
   for (int64_t i = 0; i < t->nrows; i++) {
     if ((i & 0xffff) == 0 && tl_interrupted()) {   /* no half of a file is left */
       fclose(f);
-      remove(path);
+      csv_remove_output(path);
       return tl_error_interrupted(err, "write_csv");
     }
     put_row(&w, t, i);
@@ -214,6 +216,11 @@ tl_status tl_write_csv_opts(const tl_table *t, const char *path,
   if (bad)
     return tl_error_set(err, TL_EIO, "write_csv: cannot write '%s': %s", path, strerror(e));
   return TL_OK;
+}
+
+void csv_remove_output(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) remove(path);
 }
 
 /* The streaming writer of scans (core/exec): the header, then batches of
