@@ -138,6 +138,7 @@ void tl_xsort_spilled(const tl_xsort *s, int *runs, int64_t *bytes) {
 int tl_xsort_merges(const tl_xsort *s) { return s->merges; }
 
 static tl_status reduce(tl_xsort *s, int most, tl_error *err);
+static int64_t range_text(const tl_table *t, int64_t at, int64_t n);
 
 static tl_status push(tl_xsort *s, tl_table *t, tl_error *err) {
   if (s->nlist == s->cap) {
@@ -182,6 +183,15 @@ static void choose_block(tl_xsort *s) {
   if (left > room) room = left;
   if (!limit) room = (int64_t)1 << 30;
   int64_t row = s->gathered > 0 && used > 0 ? used / s->gathered : 64;
+  if (s->gathered > 0) {   /* at least what the rows hold (8 bytes a value, and their text):
+                           ** the bytes in use undercount them when they were gathered before
+                           ** the sort began (a top past its threshold, a grouping's end) */
+    int64_t held = 0;
+    for (int64_t k = 0; k < s->nlist; k++)
+      held += 8 * tl_table_nrows(s->list[k]) * tl_table_ncols(s->list[k]) +
+              range_text(s->list[k], 0, tl_table_nrows(s->list[k]));
+    if (held / s->gathered > row) row = held / s->gathered;
+  }
   if (row < 16) row = 16;
   int64_t over = 256 * (int64_t)tl_table_ncols(s->schema);   /* a table's own blocks */
   int64_t b = (room / 24 - over) / row;

@@ -201,6 +201,38 @@ do
   os.remove(lpath)
 end
 
+-- a top of wide rows (42 columns) past a quarter of a 4 MB room goes to the
+-- external sort with the rows it holds: the sort's blocks are cut from the
+-- bytes those rows hold, not from the bytes in use since it began (which did
+-- not count them: its merge of 1821-row blocks failed out of memory)
+do
+  local wpath = tmpname()
+  local f = assert(io.open(wpath, "wb"))
+  local row = { "id", "g" }
+  for j = 1, 40 do row[j + 2] = "c" .. j end
+  f:write(table.concat(row, ","), "\n")
+  for i = 1, 40000 do
+    row[1], row[2] = i, i % 11 - 5
+    for j = 1, 40 do row[j + 2] = (i * j) % 997 end
+    f:write(table.concat(row, ","), "\n")
+  end
+  f:close()
+  local want = tally.read_csv(wpath):top(3000, "-(g*2)", "-id")
+  for _, threads in ipairs({ 1, 3 }) do
+    tally.threads(threads)
+    local what = "wide top, " .. threads .. " threads"
+    local q = tally.scan(wpath):top(3000, "-(g*2)", "-id")
+    room(4)
+    local before = testing.spill_blocks()
+    local ok, got = pcall(q.collect, q)
+    tally.memory_limit(0)
+    assert(ok, what .. ": " .. tostring(got))
+    assert(testing.spill_blocks() > before, what .. ": no spill")
+    same(got, want, what)
+  end
+  os.remove(wpath)
+end
+
 -- every spill write failing in turn: an error naming the temporary file,
 -- no output file left; then the run succeeds
 do
