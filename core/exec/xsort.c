@@ -138,6 +138,12 @@ void tl_xsort_spilled(const tl_xsort *s, int *runs, int64_t *bytes) {
 int tl_xsort_merges(const tl_xsort *s) { return s->merges; }
 
 static tl_status reduce(tl_xsort *s, int most, tl_error *err);
+
+/* An allocation of the sort's own work that failed names the sort's step
+** (`sort: out of memory ...`), not the table function it was in. */
+static tl_status own(const tl_xsort *s, tl_status st, tl_error *err) {
+  return st == TL_ENOMEM ? tl_error_oom(err, s->by.op) : st;
+}
 static int64_t range_text(const tl_table *t, int64_t at, int64_t n);
 
 static tl_status push(tl_xsort *s, tl_table *t, tl_error *err) {
@@ -164,7 +170,7 @@ static tl_status sort_list(tl_xsort *s, tl_table **out, tl_error *err) {
   s->nlist = s->gathered = 0;
   if (st == TL_OK) st = tl_table_sort(all, s->nkeys - s->unique, s->keys, out, err);
   tl_table_release(all);
-  return st;
+  return own(s, st, err);
 }
 
 /* The rows of a block and the fan-in of a merge, chosen at the first run
@@ -340,7 +346,7 @@ static tl_status flush(tl_xsort *s, tl_xsort_emit emit, void *ctx, tl_error *err
   for (int k = s->npend == 1 ? 1 : 0; k < s->npend; k++) tl_table_release(s->pend[k]);
   s->npend = 0;
   s->npendrows = s->npendbytes = 0;
-  return st == TL_OK ? emit(ctx, u, err) : st;
+  return st == TL_OK ? emit(ctx, u, err) : own(s, st, err);
 }
 
 /* t without the place column, to the receiver (cut at the rows wanted).
@@ -375,7 +381,7 @@ static tl_status load(tl_xsort *s, run *r, tl_error *err) {
   r->pos = 0;
   r->piece = -1;
   tl_table *t = NULL;
-  TL_TRY(tl_spill_get_table(r->f, s->schema, &t, err));
+  TL_TRY(own(s, tl_spill_get_table(r->f, s->schema, &t, err), err));
   if (!t || tl_table_nrows(t) == 0) { tl_table_release(t); r->done = 1; return TL_OK; }
   r->blk = t;
   r->heavy = range_text(t, 0, tl_table_nrows(t)) > tl_table_nrows(t) * s->row;
@@ -463,7 +469,7 @@ static tl_status put_chunk(tl_xsort *s, chunk *c, int lo, int hi, const merge_ou
   c->n = 0;
   s->chunkbytes = c->bytes;
   c->bytes = 0;
-  return st == TL_OK ? put_rows(s, t, o, err) : st;
+  return st == TL_OK ? put_rows(s, t, o, err) : own(s, st, err);
 }
 
 /* Merges runs lo .. hi (the list empty) into o; their files are closed. */

@@ -259,6 +259,26 @@ do
        want, "after the failures")
   os.remove(out)
 end
+-- a sort that cannot fit its room (600 k rows read in morsels of 4 MiB of
+-- text, each of which takes more than a quarter of a 20 MB room once read):
+-- the error names the step, not the table function it failed in, and no
+-- output file is left
+do
+  local opath = tmpname()
+  local f = assert(io.open(opath, "wb"))
+  f:write("id,s\n")
+  for i = 1, 600000 do f:write(i, ",w", (i * 7919) % 100003, "\n") end
+  f:close()
+  testing.set{ morsel_bytes = 0 }
+  tally.threads(1)
+  room(20)
+  local out = tmpname()
+  local ok, err = pcall(function() return tally.scan(opath):sort("-s"):write_csv(out) end)
+  tally.memory_limit(0)
+  assert(not ok and tostring(err):find("sort: out of memory (memory limit ", 1, true), tostring(err))
+  assert(not io.open(out), "an output file left after an error")
+  os.remove(opath)
+end
 tally.memory_limit(limit)
 os.remove(path)
 print("test_scan_spill: ok")
