@@ -151,6 +151,12 @@ static tl_status make_part(xrun *x, int64_t k, part *pt) {
   return st;
 }
 
+/* A write of the CSV streamed failed (the file is full): the run stops; the
+** error is made again with the path once the file is closed. */
+static tl_status write_failed(tl_error *err) {
+  return tl_error_set(err, TL_EIO, "write_csv: cannot write the file");
+}
+
 static tl_status push(xrun *x, tl_table *t, tl_error *err) {
   if (x->nlist == x->caplist) {
     int64_t cap = x->caplist ? 2 * x->caplist : 64;
@@ -260,6 +266,7 @@ static tl_status merge_part(xrun *x, part *pt) {
       {
         tl_status st = tl_table_check_utf8(t, "write_csv", err);
         if (st == TL_OK) st = csv_write_rows(x->out, t, err);
+        if (st == TL_OK && ferror(x->out)) st = write_failed(err);
         tl_table_release(t);
         return st;
       }
@@ -382,6 +389,7 @@ static tl_status emit_rows(void *ctx, tl_table *t, tl_error *err) {
   if (!x->out) return push(x, t, err);
   tl_status st = tl_table_check_utf8(t, "write_csv", err);
   if (st == TL_OK) st = csv_write_rows(x->out, t, err);
+  if (st == TL_OK && ferror(x->out)) st = write_failed(err);
   tl_table_release(t);
   return st;
 }
@@ -626,9 +634,9 @@ tl_status tl_scan_write_csv(const tl_scan *s, const char *path, tl_error *err) {
   if (st == TL_OK) st = run_stream(&pl, f, NULL, NULL, err);
   int bad = ferror(f), e = errno;
   if (fclose(f) != 0 && !bad) bad = 1, e = errno;
-  if (st == TL_OK && bad)
+  if (bad && (st == TL_OK || st == TL_EIO))   /* the run stopped at the write that failed */
     st = tl_error_set(err, TL_EIO, "write_csv: cannot write '%s': %s", path, strerror(e));
-  if (st != TL_OK) remove(path);
+  if (st != TL_OK) csv_remove_output(path);
   tl_plan_free(&pl);
   return st;
 }

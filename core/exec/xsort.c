@@ -12,7 +12,8 @@
 **
 ** The blocks of the runs merged at once and a chunk of rows are held
 ** together, so they are bounded by the room the sort was given: a block's rows are cut to fit it (from
-** the bytes a gathered row took, down to one row), and when there are more
+** the bytes a gathered row took, down to one row, and by the bytes of
+** their text when it is more: see weigh), and when there are more
 ** runs than a merge may take (its fan-in, 2 at least), the first runs are
 ** merged, in turns, into new runs (which any subset of runs may be, the
 ** places being global) until the rest fit one merge; so they are while
@@ -43,6 +44,7 @@ typedef struct run {
   const tl_column **key;   /* the key columns of k.t */
   int64_t pos;             /* the block's next row */
   int piece;               /* the block's index among the chunk's; -1: not among them */
+  int heavy;               /* its text takes more than s->row a row: rows are weighed */
 } run;
 
 struct tl_xsort {
@@ -69,7 +71,8 @@ struct tl_xsort {
   int64_t row, room;       /* bytes a row was taken to hold; the room blocks were cut for */
   tl_table *pend[PEND];    /* rows handed out, not given to the receiver yet */
   int npend;
-  int64_t npendrows;
+  int64_t npendrows, npendbytes;
+  int64_t chunkbytes;      /* the weight of the chunk handed out (weigh) */
 };
 
 tl_status tl_xsort_new(int nkeys, const char *const *keys, const char *op,
@@ -136,6 +139,13 @@ int tl_xsort_merges(const tl_xsort *s) { return s->merges; }
 
 static tl_status reduce(tl_xsort *s, int most, tl_error *err);
 
+/* An allocation of the sort's own work that failed names the sort's step
+** (`sort: out of memory ...`), not the table function it was in. */
+static tl_status own(const tl_xsort *s, tl_status st, tl_error *err) {
+  return st == TL_ENOMEM ? tl_error_oom(err, s->by.op) : st;
+}
+static int64_t range_text(const tl_table *t, int64_t at, int64_t n);
+
 static tl_status push(tl_xsort *s, tl_table *t, tl_error *err) {
   if (s->nlist == s->cap) {
     int64_t cap = s->cap ? 2 * s->cap : 64;
@@ -160,7 +170,7 @@ static tl_status sort_list(tl_xsort *s, tl_table **out, tl_error *err) {
   s->nlist = s->gathered = 0;
   if (st == TL_OK) st = tl_table_sort(all, s->nkeys - s->unique, s->keys, out, err);
   tl_table_release(all);
-  return st;
+  return own(s, st, err);
 }
 
 /* The rows of a block and the fan-in of a merge, chosen at the first run
@@ -179,6 +189,15 @@ static void choose_block(tl_xsort *s) {
   if (left > room) room = left;
   if (!limit) room = (int64_t)1 << 30;
   int64_t row = s->gathered > 0 && used > 0 ? used / s->gathered : 64;
+  if (s->gathered > 0) {   /* at least what the rows hold (8 bytes a value, and their text):
+                           ** the bytes in use undercount them when they were gathered before
+                           ** the sort began (a top past its threshold, a grouping's end) */
+    int64_t held = 0;
+    for (int64_t k = 0; k < s->nlist; k++)
+      held += 8 * tl_table_nrows(s->list[k]) * tl_table_ncols(s->list[k]) +
+              range_text(s->list[k], 0, tl_table_nrows(s->list[k]));
+    if (held / s->gathered > row) row = held / s->gathered;
+  }
   if (row < 16) row = 16;
   int64_t over = 256 * (int64_t)tl_table_ncols(s->schema);   /* a table's own blocks */
   int64_t b = (room / 24 - over) / row;
@@ -187,6 +206,61 @@ static void choose_block(tl_xsort *s) {
   s->fan = fan < 2 ? 2 : fan > MAX_FAN ? MAX_FAN : (int)fan;
   s->row = row + over / s->block;
   s->room = room;
+}
+
+/* The bytes of the text of row i of t (its other values are in s->row). */
+static int64_t text_bytes(const tl_table *t, int64_t i) {
+  int64_t n = 0;
+  for (int j = 0; j < tl_table_ncols(t); j++) {
+    const tl_column *c = tl_table_column(t, j);
+    size_t len = 0;
+    if (c->type == TL_STRING && !(c->validity && !TL_BIT_GET(c->validity, i)))
+      tl_column_string_at(c, i, &len);
+    n += (int64_t)len;
+  }
+  return n;
+}
+
+/* What a row is taken to hold: s->row, or more when its text alone is
+** more (a few long strings among short ones: the blocks, chunks and rows
+** handed out are cut by bytes, not by rows of the mean size). */
+static int64_t weigh(const tl_xsort *s, const tl_table *t, int64_t i) {
+  int64_t b = text_bytes(t, i);
+  return b > s->row ? b : s->row;
+}
+
+/* The bytes of the text of rows [at, at + n) of t: plain text from its
+** offsets at once, a dictionary's row by row. */
+static int64_t range_text(const tl_table *t, int64_t at, int64_t n) {
+  int64_t b = 0;
+  for (int j = 0; j < tl_table_ncols(t); j++) {
+    const tl_column *c = tl_table_column(t, j);
+    if (c->type != TL_STRING) continue;
+    if (!c->dict) {
+      const int64_t *off = c->values;
+      b += off[at + n] - off[at];
+      continue;
+    }
+    for (int64_t i = at; i < at + n; i++) {
+      size_t len = 0;
+      if (!(c->validity && !TL_BIT_GET(c->validity, i))) tl_column_string_at(c, i, &len);
+      b += (int64_t)len;
+    }
+  }
+  return b;
+}
+
+/* The rows from `at` (at most `most`, at least one) that make a block of a
+** run: as many as the block was chosen for, fewer when their text is more
+** than those rows were taken to hold. */
+static int64_t block_rows(const tl_xsort *s, const tl_table *t, int64_t at, int64_t most) {
+  int64_t budget = s->block * s->row;
+  if (most > s->block) most = s->block;
+  if (range_text(t, at, most) <= budget) return most;
+  int64_t k = 0, bytes = 0;
+  while (k < most && (k == 0 || bytes + weigh(s, t, at + k) <= budget))
+    bytes += weigh(s, t, at + k++);
+  return k;
 }
 
 /* A new run, empty, at the end of the list; *k its index. */
@@ -208,9 +282,10 @@ static tl_status write_rows(tl_xsort *s, int k, tl_table *t, tl_error *err) {
   int64_t n = tl_table_nrows(t);
   if (s->keep >= 0 && n > s->keep - r->rows) n = s->keep - r->rows;
   tl_status st = TL_OK;
-  for (int64_t at = 0; at < n && st == TL_OK; at += s->block) {
+  for (int64_t at = 0, m; at < n && st == TL_OK; at += m) {
     if (tl_interrupted()) { st = tl_error_interrupted(err, s->by.op); break; }
-    st = tl_spill_put_rows(r->f, t, at, n - at < s->block ? n - at : s->block, err);
+    m = block_rows(s, t, at, n - at);
+    st = tl_spill_put_rows(r->f, t, at, m, err);
   }
   if (st == TL_OK) r->rows += n;
   tl_table_release(t);
@@ -270,8 +345,8 @@ static tl_status flush(tl_xsort *s, tl_xsort_emit emit, void *ctx, tl_error *err
   else st = tl_table_concat(s->npend, (const tl_table *const *)s->pend, &u, err);
   for (int k = s->npend == 1 ? 1 : 0; k < s->npend; k++) tl_table_release(s->pend[k]);
   s->npend = 0;
-  s->npendrows = 0;
-  return st == TL_OK ? emit(ctx, u, err) : st;
+  s->npendrows = s->npendbytes = 0;
+  return st == TL_OK ? emit(ctx, u, err) : own(s, st, err);
 }
 
 /* t without the place column, to the receiver (cut at the rows wanted).
@@ -292,7 +367,10 @@ static tl_status emit_rows(tl_xsort *s, tl_table *t, tl_xsort_emit emit, void *c
   if (st != TL_OK) return st;
   s->pend[s->npend++] = u;
   s->npendrows += n;
-  int full = s->npend == PEND || s->npendrows >= BLOCK || s->npendrows * s->row >= s->room / 8;
+  s->npendbytes += s->chunkbytes;
+  s->chunkbytes = 0;
+  int full = s->npend == PEND || s->npendrows >= BLOCK || s->npendrows * s->row >= s->room / 8 ||
+             s->npendbytes >= s->room / 8;
   return full ? flush(s, emit, ctx, err) : TL_OK;
 }
 
@@ -303,9 +381,10 @@ static tl_status load(tl_xsort *s, run *r, tl_error *err) {
   r->pos = 0;
   r->piece = -1;
   tl_table *t = NULL;
-  TL_TRY(tl_spill_get_table(r->f, s->schema, &t, err));
+  TL_TRY(own(s, tl_spill_get_table(r->f, s->schema, &t, err), err));
   if (!t || tl_table_nrows(t) == 0) { tl_table_release(t); r->done = 1; return TL_OK; }
   r->blk = t;
+  r->heavy = range_text(t, 0, tl_table_nrows(t)) > tl_table_nrows(t) * s->row;
   TL_TRY(tl_keys_resolve(t, s->nkeys, s->keys, 1, s->by.op, &r->k, err));
   r->key = tl_calloc((size_t)s->nkeys, sizeof *r->key);
   if (!r->key) return tl_error_oom(err, s->by.op);
@@ -354,6 +433,7 @@ typedef struct chunk {
   int32_t *part;
   int64_t *row;
   int64_t n, cap;
+  int64_t bytes, most;     /* the rows' weight, and the most a chunk takes */
   tl_table **pieces;
   int npieces, piececap;
 } chunk;
@@ -371,6 +451,7 @@ static tl_status take_row(tl_xsort *s, chunk *c, run *r, tl_error *err) {
     c->pieces[c->npieces] = tl_table_retain(r->blk);
     r->piece = c->npieces++;
   }
+  c->bytes += r->heavy ? weigh(s, r->blk, r->pos) : s->row;
   c->part[c->n] = r->piece;
   c->row[c->n++] = r->pos++;
   return TL_OK;
@@ -386,7 +467,9 @@ static tl_status put_chunk(tl_xsort *s, chunk *c, int lo, int hi, const merge_ou
   for (int r = lo; r < hi; r++) s->runs[r].piece = -1;
   c->npieces = 0;
   c->n = 0;
-  return st == TL_OK ? put_rows(s, t, o, err) : st;
+  s->chunkbytes = c->bytes;
+  c->bytes = 0;
+  return st == TL_OK ? put_rows(s, t, o, err) : own(s, st, err);
 }
 
 /* Merges runs lo .. hi (the list empty) into o; their files are closed. */
@@ -396,6 +479,7 @@ static tl_status merge_runs(tl_xsort *s, int lo, int hi, const merge_out *o, tl_
   c.cap = s->block * s->fan / 2;
   if (c.cap < 64) c.cap = 64;
   if (c.cap > BLOCK) c.cap = BLOCK;
+  c.most = c.cap * s->row;
   c.part = tl_alloc((size_t)c.cap * sizeof *c.part);
   c.row = tl_alloc((size_t)c.cap * sizeof *c.row);
   tl_status st = heap && c.part && c.row ? TL_OK : tl_error_oom(err, s->by.op);
@@ -405,7 +489,7 @@ static tl_status merge_runs(tl_xsort *s, int lo, int hi, const merge_out *o, tl_
   while (st == TL_OK && n > 0) {
     if (o->emit && s->keep >= 0 && s->given >= s->keep) break;
     if (tl_interrupted()) { st = tl_error_interrupted(err, s->by.op); break; }
-    while (st == TL_OK && n > 0 && c.n < c.cap) {
+    while (st == TL_OK && n > 0 && c.n < c.cap && c.bytes < c.most) {
       run *r = &s->runs[heap[0]];
       st = take_row(s, &c, r, err);
       if (st == TL_OK && r->pos == tl_table_nrows(r->blk)) {

@@ -280,6 +280,9 @@ TL_NODISCARD tl_status csv_check_cut(reader *r, const csvrun *run, const char *t
 ** write errors are the FILE's). */
 TL_NODISCARD tl_status csv_write_header(FILE *f, const tl_table *t, tl_error *err);
 TL_NODISCARD tl_status csv_write_rows(FILE *f, const tl_table *t, tl_error *err);
+/* Removes what a write that failed left at path when it is a file: not a
+** device, nor a link (write_csv("/dev/full") must not take /dev/full away). */
+void csv_remove_output(const char *path);
 
 /* csv_reject.c */
 TL_NODISCARD tl_status csv_make_info(const reader *r, const csvrun *run, int64_t records,

@@ -4,9 +4,11 @@
 ** null text asked for). The separator, the quote, the header line and the
 ** format of dates are options.
 */
+#define _DEFAULT_SOURCE   /* lstat */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "base/alloc.h"
@@ -201,6 +203,7 @@ static tl_status write_rows(const wctx *how, FILE *f, const tl_table *t, tl_erro
       if (w[k].oom) st = tl_error_oom(err, "write_csv");
       else if (w[k].n) fwrite(w[k].buf, 1, w[k].n, f);
     }
+    if (ferror(f)) break;   /* a full disk: the caller says so, with the path */
   }
   for (int k = 0; k < ntask; k++) tl_free(w[k].buf);
   tl_free(w);
@@ -267,7 +270,7 @@ tl_status tl_write_csv_opts(const tl_table *t, const char *path,
   if (st == TL_OK) st = write_rows(&w, f, t, err);
   if (st != TL_OK) {   /* no half of a file is left */
     fclose(f);
-    remove(path);
+    csv_remove_output(path);
     return st;
   }
   int bad = ferror(f);
@@ -276,6 +279,11 @@ tl_status tl_write_csv_opts(const tl_table *t, const char *path,
   if (bad)
     return tl_error_set(err, TL_EIO, "write_csv: cannot write '%s': %s", path, strerror(e));
   return TL_OK;
+}
+
+void csv_remove_output(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) remove(path);
 }
 
 /* The streaming writer of scans (core/exec): the header, then batches of

@@ -88,7 +88,7 @@ tl_status tl_write_json(const tl_table *t, const char *path, int ndjson, tl_erro
   for (i = 0; i < nrows; i++) {
     if ((i & 0xffff) == 0 && i > 0 && tl_interrupted()) {   /* no half file stays behind */
       fclose(f);
-      remove(path);
+      csv_remove_output(path);   /* a file, not a device or a link */
       return tl_error_interrupted(err, op);
     }
     putc('{', f);

@@ -145,5 +145,28 @@ for _, value in ipairs{ "GB", " ", "KiB", "0.1", "-1", "1 GBs", "nan", "inf", "1
          value .. ": " .. text)
 end
 
+-- write_csv to a link to /dev/full: the write fails with a clear error, the
+-- run stops there, and what is removed on error is never the link (nor, as
+-- root, /dev/full itself); t:write_csv's error is the same
+assert(os.execute("ln -s /dev/full '" .. path("full") .. "'"))
+local big = tally.from_columns{ { "a", (function()
+  local v = {}
+  for i = 1, 200000 do v[i] = i end
+  return v
+end)() } }
+big:write_csv(path("big.csv"))
+local bs = tally.scan(path("big.csv"))
+for what, run in pairs{
+  ["scan"] = function() return bs:write_csv(path("full")) end,
+  ["scan:sort"] = function() return bs:sort("-a"):write_csv(path("full")) end,
+  ["scan:filter"] = function() return bs:filter("a % 2 == 0"):write_csv(path("full")) end,
+  ["table"] = function() return big:write_csv(path("full")) end } do
+  check_error("write_csv: cannot write '" .. path("full") .. "': No space left on device", run)
+  local f = io.open(path("full"), "rb")
+  assert(f, what .. ": the link to /dev/full was removed")
+  f:close()
+end
+assert(io.popen("readlink '" .. path("full") .. "'"):read("l") == "/dev/full")
+
 os.execute("rm -rf '" .. dir .. "'")
 print("test_scan_hostile: ok")

@@ -164,6 +164,75 @@ for _, threads in ipairs({ 1, 3 }) do
   end
 end
 
+-- a few long strings among many short ones (1 row in 1000 of 100 kB): a
+-- sort by them gathers them in the same blocks of its runs and chunks of its
+-- merge, which are cut by their bytes, not by rows of the mean size, so the
+-- sort still fits a room of 4 MB (it failed out of memory at 6 MB when they
+-- were not); what it writes is the in-memory sort's
+do
+  local lpath = tmpname()
+  local f = assert(io.open(lpath, "wb"))
+  f:write("id,s\n")
+  for i = 1, 60000 do
+    f:write(i, ",", i % 1000 == 0 and string.rep("b", 100000) .. i or "w" .. (i * 7919) % 1000,
+            "\n")
+  end
+  f:close()
+  local ltypes = { id = "int", s = "string" }
+  for _, threads in ipairs({ 1, 3 }) do
+    tally.threads(threads)
+    for _, keys in ipairs({ { "-s", "id" }, { "s", "-id" } }) do
+      local what = "long strings, sort(" .. table.concat(keys, ", ") .. "), " .. threads .. " threads"
+      local q = tally.scan(lpath, { types = ltypes }):sort(table.unpack(keys))
+      local out, wpath = tmpname(), tmpname()
+      room(4)
+      local before = testing.spill_blocks()
+      local ok, err = pcall(q.write_csv, q, out)
+      tally.memory_limit(0)
+      assert(ok, what .. ": " .. tostring(err))
+      assert(testing.spill_blocks() > before, what .. ": no spill")
+      tally.read_csv(lpath, { types = ltypes }):sort(table.unpack(keys)):write_csv(wpath)
+      local a, b = io.open(out, "rb"), io.open(wpath, "rb")
+      assert(a:read("a") == b:read("a"), what .. ": write_csv differs from the table's")
+      a:close(); b:close()
+      os.remove(out); os.remove(wpath)
+    end
+  end
+  os.remove(lpath)
+end
+
+-- a top of wide rows (42 columns) past a quarter of a 4 MB room goes to the
+-- external sort with the rows it holds: the sort's blocks are cut from the
+-- bytes those rows hold, not from the bytes in use since it began (which did
+-- not count them: its merge of 1821-row blocks failed out of memory)
+do
+  local wpath = tmpname()
+  local f = assert(io.open(wpath, "wb"))
+  local row = { "id", "g" }
+  for j = 1, 40 do row[j + 2] = "c" .. j end
+  f:write(table.concat(row, ","), "\n")
+  for i = 1, 40000 do
+    row[1], row[2] = i, i % 11 - 5
+    for j = 1, 40 do row[j + 2] = (i * j) % 997 end
+    f:write(table.concat(row, ","), "\n")
+  end
+  f:close()
+  local want = tally.read_csv(wpath):top(3000, "-(g*2)", "-id")
+  for _, threads in ipairs({ 1, 3 }) do
+    tally.threads(threads)
+    local what = "wide top, " .. threads .. " threads"
+    local q = tally.scan(wpath):top(3000, "-(g*2)", "-id")
+    room(4)
+    local before = testing.spill_blocks()
+    local ok, got = pcall(q.collect, q)
+    tally.memory_limit(0)
+    assert(ok, what .. ": " .. tostring(got))
+    assert(testing.spill_blocks() > before, what .. ": no spill")
+    same(got, want, what)
+  end
+  os.remove(wpath)
+end
+
 -- every spill write failing in turn: an error naming the temporary file,
 -- no output file left; then the run succeeds
 do
@@ -218,6 +287,26 @@ do
          and tostring(err):find("collect() holds every row of the result", 1, true), tostring(err))
 end
 
+-- a sort that cannot fit its room (600 k rows read in morsels of 4 MiB of
+-- text, each of which takes more than a quarter of a 20 MB room once read):
+-- the error names the step, not the table function it failed in, and no
+-- output file is left
+do
+  local opath = tmpname()
+  local f = assert(io.open(opath, "wb"))
+  f:write("id,s\n")
+  for i = 1, 600000 do f:write(i, ",w", (i * 7919) % 100003, "\n") end
+  f:close()
+  testing.set{ morsel_bytes = 0 }
+  tally.threads(1)
+  room(20)
+  local out = tmpname()
+  local ok, err = pcall(function() return tally.scan(opath):sort("-s"):write_csv(out) end)
+  tally.memory_limit(0)
+  assert(not ok and tostring(err):find("sort: out of memory (memory limit ", 1, true), tostring(err))
+  assert(not io.open(out), "an output file left after an error")
+  os.remove(opath)
+end
 tally.memory_limit(limit)
 os.remove(path)
 print("test_scan_spill: ok")
