@@ -721,18 +721,6 @@ static void test_alloc_failures(void) {
   tl_testing_set(NULL, TL_KNOB_CSV_CHUNK, 0);
 }
 
-static char *slurp(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)len + 1);
-  *n = buf ? fread(buf, 1, (size_t)len, f) : 0;
-  fclose(f);
-  return buf;
-}
-
 /* A table of 100 000 rows is made into text on several threads, 16384
 ** rows a task: the file is the same, byte for byte, as on one thread, and
 ** reads back as the table. Allocation failures while writing are clean and
@@ -757,7 +745,7 @@ static void test_write_threads(void) {
   tl_set_threads(3);
   CHECK(tl_write_csv(t, p3, &err) == TL_OK);
   size_t n1 = 0, n3 = 0;
-  char *a = slurp(p1, &n1), *b = slurp(p3, &n3);
+  char *a = check_slurp(p1, &n1), *b = check_slurp(p3, &n3);
   CHECK(a && b && n1 == n3 && n1 > (size_t)n && memcmp(a, b, n1) == 0);
   free(a);
   free(b);

@@ -10,21 +10,8 @@
 #include "check.h"
 #include "tally/tally.h"
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
-  if (s) s[n] = '\0';
-  fclose(f);
-  return s;
-}
-
 int main(void) {
-  char *doc = slurp("docs/expressions.md");
+  char *doc = check_slurp("docs/expressions.md", NULL);
   CHECK(doc != NULL);
   if (!doc) return check_done("docs");
   int n = 0;
