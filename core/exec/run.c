@@ -482,6 +482,20 @@ static void progress_start(xrun *x) {
   o->progress(o->progress_ud, 1, 0, x->total);
 }
 
+/* The bytes of text a CSV morsel reads: the source's default (0) unless a
+** memory limit leaves little room, then less, so that the batches in flight
+** (2 threads + 2, each about twice its text once read) take at most an
+** eighth of the room and a sink's runs the rest; 64 kB at least. */
+static int64_t morsel_bytes(int threads) {
+  int64_t knob = tl_testing_get(TL_KNOB_MORSEL_BYTES);
+  size_t limit = tl_env_memory_limit(NULL);
+  if (knob > 0 || !limit) return knob;
+  int64_t room = (int64_t)limit - (int64_t)tl_env_memory(NULL);
+  int64_t b = room / (16 * (2 * (int64_t)threads + 2));
+  if (b >= ((int64_t)4 << 20)) return 0;
+  return b < 65536 ? 65536 : b;
+}
+
 /* One run of the plan's streaming part into its sink on `threads` threads,
 ** the host's calls where `hosts` says (those of h forked: joined once the
 ** workers are done); *out the sink's result (NULL when writing to `f`). */
@@ -503,7 +517,7 @@ static tl_status run_once(const tl_plan *pl, FILE *f, tl_scan_put put, void *put
   const char **filters = tl_calloc((size_t)pl->npushed + 1, sizeof *filters);
   for (int k = 0; filters && k < pl->npushed; k++) filters[k] = pl->stream[k]->a[0];
   tl_source_want want = { pl->nread, (const char *const *)pl->read,
-                          tl_testing_get(TL_KNOB_MORSEL_BYTES),
+                          morsel_bytes(threads),
                           tl_testing_get(TL_KNOB_BATCH_ROWS), filters ? pl->npushed : 0,
                           filters };
   tl_status st = x.src->kind->open(x.src, &want, &x.srun, &x.n, err);

@@ -287,10 +287,10 @@ do
          and tostring(err):find("collect() holds every row of the result", 1, true), tostring(err))
 end
 
--- a sort that cannot fit its room (600 k rows read in morsels of 4 MiB of
--- text, each of which takes more than a quarter of a 20 MB room once read):
--- the error names the step, not the table function it failed in, and no
--- output file is left
+-- a sort with the default read size under a small limit (600 k rows, 6.6 MB
+-- of text, in a 20 MB room): the morsels read shrink with the room, so the
+-- batches in flight leave the sort's runs their share, and it is the
+-- in-memory sort's, on 1 and 3 threads
 do
   local opath = tmpname()
   local f = assert(io.open(opath, "wb"))
@@ -298,15 +298,32 @@ do
   for i = 1, 600000 do f:write(i, ",w", (i * 7919) % 100003, "\n") end
   f:close()
   testing.set{ morsel_bytes = 0 }
+  tally.memory_limit(0)
+  local want = tally.read_csv(opath):sort("-s")
+  for _, threads in ipairs{ 1, 3 } do
+    tally.threads(threads)
+    room(20)
+    local out = tmpname()
+    tally.scan(opath):sort("-s"):write_csv(out)
+    tally.memory_limit(0)
+    same(tally.read_csv(out), want, "sort in a 20 MB room, default morsels, " .. threads .. " threads")
+    os.remove(out)
+  end
+  -- morsels of 4 MiB forced: each takes more than a quarter of the room once
+  -- read; the error names the step, not the table function it failed in, and
+  -- no output file is left
+  testing.set{ morsel_bytes = 4 << 20 }
   tally.threads(1)
   room(20)
   local out = tmpname()
   local ok, err = pcall(function() return tally.scan(opath):sort("-s"):write_csv(out) end)
   tally.memory_limit(0)
+  testing.set{ morsel_bytes = 0 }
   assert(not ok and tostring(err):find("sort: out of memory (memory limit ", 1, true), tostring(err))
   assert(not io.open(out), "an output file left after an error")
   os.remove(opath)
 end
+
 tally.memory_limit(limit)
 os.remove(path)
 print("test_scan_spill: ok")
