@@ -227,16 +227,7 @@ static uint64_t touch(const tl_table *t) {
 */
 
 static unsigned char *read_all(const char *p, size_t *n) {
-  FILE *f = fopen(p, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *buf = malloc(len > 0 ? (size_t)len : 1);
-  if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) { free(buf); buf = NULL; }
-  fclose(f);
-  *n = (size_t)len;
-  return buf;
+  return (unsigned char *)check_slurp(p, n);
 }
 
 static int write_all(const char *p, const unsigned char *buf, size_t n) {
